@@ -1,0 +1,208 @@
+#include "config/config.hpp"
+
+#include "config/reader.hpp"
+
+#include <arpa/inet.h>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace dunning::config {
+
+namespace {
+
+using detail::Problems;
+using detail::Reader;
+
+struct HostPort {
+    std::string host;
+    int port = 0;
+};
+
+bool is_ip(int family, const std::string& text) {
+    unsigned char buffer[16];
+    return inet_pton(family, text.c_str(), buffer) == 1;
+}
+
+Result<HostPort, std::string> parse_listen(std::string_view text) {
+    const auto colon = text.rfind(':');
+    if (colon == std::string_view::npos || colon == 0)
+        return err(std::string(R"(must be "host:port", e.g. "127.0.0.1:8080")"));
+    std::string host(text.substr(0, colon));
+    const auto port = text.substr(colon + 1);
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']' &&
+        is_ip(AF_INET6, host.substr(1, host.size() - 2))) {
+        host = host.substr(1, host.size() - 2); // what getaddrinfo and bind expect
+    } else if (host != "localhost" && !is_ip(AF_INET, host)) {
+        return err(std::string(
+            R"(host must be an IPv4 address, "localhost" or an IPv6 address in brackets like "[::1]")"));
+    }
+    const bool digits = !port.empty() && port.size() <= 5 &&
+                        port.find_first_not_of("0123456789") == std::string_view::npos;
+    if (!digits || std::stoi(std::string(port)) > 65535)
+        return err(std::string("port must be a number from 0 to 65535"));
+    return HostPort{host, std::stoi(std::string(port))};
+}
+
+// Relative to the config file, so the service finds its files whatever directory it starts in.
+std::string resolve(const std::string& base_dir, const std::string& path) {
+    if (base_dir.empty() || path == ":memory:" || std::filesystem::path(path).is_absolute())
+        return path;
+    return (std::filesystem::path(base_dir) / path).string();
+}
+
+void read_server(Reader& root, ServerConfig& out) {
+    auto server = root.table("server");
+    if (!server) return;
+    server->allow_only({"listen", "threads", "max_body_bytes"});
+    server->string("listen", out.listen, [](const std::string& value) {
+        auto parsed = parse_listen(value);
+        return parsed.ok() ? std::nullopt : std::optional<std::string>(parsed.error());
+    });
+    std::int64_t threads = out.threads;
+    server->integer("threads", threads, 1, 1024);
+    out.threads = static_cast<int>(threads);
+    auto max_body = static_cast<std::int64_t>(out.max_body_bytes);
+    server->integer("max_body_bytes", max_body, 1024, 64 * 1024 * 1024);
+    out.max_body_bytes = static_cast<std::size_t>(max_body);
+}
+
+void read_storage(Reader& root, StorageConfig& out) {
+    auto storage = root.table("storage");
+    if (!storage) return;
+    storage->allow_only({"sqlite_path", "synchronous"});
+    storage->string("sqlite_path", out.sqlite_path, detail::not_empty());
+    storage->string("synchronous", out.synchronous, detail::one_of({"full", "normal"}));
+}
+
+void read_stripe(Reader& root, StripeConfig& out) {
+    auto stripe = root.table("stripe");
+    if (!stripe) return;
+    stripe->allow_only({"api_base", "platform_secret_key", "connect_webhook_secrets",
+                        "webhook_tolerance_seconds"});
+    stripe->string("api_base", out.api_base, detail::starts_with({"https://", "http://"}));
+    stripe->string("platform_secret_key", out.platform_secret_key,
+                   detail::starts_with({"sk_", "rk_"}, true));
+    stripe->strings("connect_webhook_secrets", out.connect_webhook_secrets,
+                    detail::starts_with({"whsec_"}));
+    std::int64_t tolerance = out.webhook_tolerance.count();
+    stripe->integer("webhook_tolerance_seconds", tolerance, 0, 86400);
+    out.webhook_tolerance = std::chrono::seconds(tolerance);
+}
+
+void read_mail(Reader& root, const Problems& problems, MailConfig& out) {
+    auto mail = root.table("mail");
+    if (!mail) return;
+    mail->allow_only({"transport", "outbox_dir", "smtp_url", "from"});
+    mail->string("transport", out.transport, detail::one_of({"outbox", "smtp"}));
+    mail->string("outbox_dir", out.outbox_dir, detail::not_empty());
+    mail->string("smtp_url", out.smtp_url, detail::starts_with({"smtp://", "smtps://"}));
+    mail->string("from", out.from);
+    if (out.transport == "smtp" && out.smtp_url.empty() && !problems.has(mail->key("smtp_url")))
+        mail->problem("smtp_url", R"(is required when transport = "smtp")");
+}
+
+void read_host(Reader& root, const Problems& problems, HostConfig& out) {
+    auto host = root.table("host");
+    if (!host) return;
+    host->allow_only({"webhook_url", "webhook_secret"});
+    host->string("webhook_url", out.webhook_url,
+                 detail::starts_with({"https://", "http://"}, true));
+    host->string("webhook_secret", out.webhook_secret);
+    if (!out.webhook_url.empty() && out.webhook_secret.empty() &&
+        !problems.has(host->key("webhook_secret")))
+        host->problem("webhook_secret", "is required when webhook_url is set");
+}
+
+Config read_all(const toml::table& table, const std::string& name, const std::string& base_dir,
+                const EnvLookup& env, Problems& problems) {
+    Config config;
+    config.path = name;
+    Reader root(problems, env, table, "");
+    root.allow_only({"server", "storage", "stripe", "mail", "host", "retry", "creators"});
+    read_server(root, config.server);
+    read_storage(root, config.storage);
+    read_stripe(root, config.stripe);
+    read_mail(root, problems, config.mail);
+    read_host(root, problems, config.host);
+    if (auto retry = root.table("retry")) detail::read_retry(*retry, config.retry);
+    // After [stripe] and [retry]: creators inherit [retry] and may rely on Connect secrets.
+    detail::read_creators(root, problems, config);
+    if (auto listen = parse_listen(config.server.listen); listen.ok()) {
+        config.server.host = listen.value().host;
+        config.server.port = listen.value().port;
+    }
+    // The defaults too, so "dunning.db" lands next to the config file.
+    config.storage.sqlite_path = resolve(base_dir, config.storage.sqlite_path);
+    config.mail.outbox_dir = resolve(base_dir, config.mail.outbox_dir);
+    return config;
+}
+
+} // namespace
+
+void detail::read_retry(Reader& table, RetryConfig& out) {
+    table.allow_only({"mode"});
+    std::string mode = out.mode == RetryMode::plugin ? "plugin" : "stripe";
+    table.string("mode", mode, one_of({"stripe", "plugin"}));
+    out.mode = mode == "plugin" ? RetryMode::plugin : RetryMode::stripe;
+}
+
+const CreatorConfig* Config::find_creator(std::string_view id) const {
+    for (const auto& creator : creators)
+        if (creator.id == id) return &creator;
+    return nullptr;
+}
+
+const CreatorConfig* Config::find_creator_by_account(std::string_view stripe_account) const {
+    if (stripe_account.empty()) return nullptr;
+    for (const auto& creator : creators)
+        if (creator.stripe_account == stripe_account) return &creator;
+    return nullptr;
+}
+
+std::optional<std::string> process_env(const std::string& name) {
+    if (const char* value = std::getenv(name.c_str())) return std::string(value);
+    return std::nullopt;
+}
+
+Result<Config, std::vector<std::string>> parse_config(std::string_view toml_text,
+                                                      const std::string& name,
+                                                      const std::string& base_dir,
+                                                      const EnvLookup& env) {
+    toml::table table;
+    try {
+        table = toml::parse(toml_text, std::string_view{name});
+    } catch (const toml::parse_error& e) {
+        const auto line = std::max<std::uint32_t>(1, e.source().begin.line);
+        return err(std::vector<std::string>{name + ":" + std::to_string(line) +
+                                            ": syntax: " + std::string(e.description())});
+    }
+    Problems problems(name);
+    const EnvLookup lookup = env ? env : EnvLookup(process_env);
+    Config config = read_all(table, name, base_dir, lookup, problems);
+    if (!problems.empty()) return err(problems.sorted());
+    return config;
+}
+
+Result<Config, std::vector<std::string>> load_config(const std::string& path,
+                                                     const EnvLookup& env) {
+    std::error_code ignored;
+    if (std::filesystem::is_directory(path, ignored))
+        return err(
+            std::vector<std::string>{path + ": cannot read the file: " + std::strerror(EISDIR)});
+    errno = 0;
+    std::ifstream file(path, std::ios::binary);
+    std::ostringstream text;
+    if (file) text << file.rdbuf();
+    if (!file || file.bad()) {
+        const int error = errno;
+        return err(std::vector<std::string>{
+            path + ": cannot read the file: " + (error ? std::strerror(error) : "unknown error")});
+    }
+    return parse_config(text.str(), path, std::filesystem::path(path).parent_path().string(), env);
+}
+
+} // namespace dunning::config

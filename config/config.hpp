@@ -1,0 +1,101 @@
+#pragma once
+// The service's configuration: TOML on disk → validated values. Every problem is reported as
+// "file:line: key: problem" so an operator can go straight to it.
+#include "core/result.hpp"
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace dunning::config {
+
+enum class RetryMode { stripe, plugin };
+
+struct ServerConfig {
+    std::string listen = "127.0.0.1:8080"; // host:port; port 0 picks a free one
+    std::string host = "127.0.0.1";        // derived from listen
+    int port = 8080;                       // derived from listen
+    int threads = 64;                      // HTTP worker threads; one per open keep-alive connection
+    std::size_t max_body_bytes = 1024 * 1024;
+};
+
+struct StorageConfig {
+    std::string sqlite_path = "dunning.db"; // relative paths are relative to the config file
+    std::string synchronous = "full";       // "full": survives power loss; "normal": survives a crash
+};
+
+struct StripeConfig {
+    std::string api_base = "https://api.stripe.com";
+    std::string platform_secret_key;                  // sk_… of the Connect platform, may be empty
+    std::vector<std::string> connect_webhook_secrets; // whsec_… for POST /webhooks/stripe
+    std::chrono::seconds webhook_tolerance{300};
+};
+
+struct MailConfig {
+    std::string transport = "outbox"; // "outbox" or "smtp"
+    std::string outbox_dir = "outbox";
+    std::string smtp_url;
+    std::string from;
+};
+
+struct HostConfig {
+    std::string webhook_url;
+    std::string webhook_secret;
+};
+
+struct RetryConfig {
+    RetryMode mode = RetryMode::stripe;
+};
+
+struct ProductMapping {
+    std::string stripe_product;       // prod_…
+    std::vector<std::string> courses; // the host platform's course ids
+};
+
+struct CreatorConfig {
+    std::string id; // [a-z0-9_-], used in URLs
+    std::string name;
+    std::string locale = "de"; // "de" or "en"
+    std::string stripe_account; // acct_… when connected through the platform
+    std::vector<std::string> webhook_secrets; // whsec_… for POST /webhooks/stripe/{id}
+    std::string stripe_secret_key;
+    std::string api_token; // Bearer token for /v1/creators/{id}/…
+    std::vector<ProductMapping> products;
+    RetryConfig retry; // [creators.retry] over [retry]
+};
+
+struct Config {
+    std::string path; // the file it was read from
+    ServerConfig server;
+    StorageConfig storage;
+    StripeConfig stripe;
+    MailConfig mail;
+    HostConfig host;
+    RetryConfig retry;
+    std::vector<CreatorConfig> creators;
+
+    const CreatorConfig* find_creator(std::string_view id) const;
+    const CreatorConfig* find_creator_by_account(std::string_view stripe_account) const;
+};
+
+// Looks up an environment variable for "${NAME}" references; injectable for tests.
+using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
+std::optional<std::string> process_env(const std::string& name);
+
+// Reads and validates the file. On failure, every problem found, one per line, each as
+// "file:line: key: problem" (e.g. "dunning.toml:12: creators[0].webhook_secrets: must start
+// with \"whsec_\"").
+Result<Config, std::vector<std::string>> load_config(const std::string& path,
+                                                     const EnvLookup& env = process_env);
+
+// Same, from text already in memory; `name` stands for the file in messages and relative
+// paths are taken from `base_dir`.
+Result<Config, std::vector<std::string>> parse_config(std::string_view toml_text,
+                                                      const std::string& name,
+                                                      const std::string& base_dir,
+                                                      const EnvLookup& env = process_env);
+
+} // namespace dunning::config

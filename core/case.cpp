@@ -1,0 +1,104 @@
+#include "case.hpp"
+
+#include <algorithm>
+#include <type_traits>
+
+namespace dunning {
+
+const char* to_string(Resolution r) {
+    switch (r) {
+    case Resolution::none: return "none";
+    case Resolution::uncollectible: return "uncollectible";
+    case Resolution::voided: return "voided";
+    case Resolution::paid: return "paid";
+    }
+    return "none";
+}
+
+const char* status_of(const CaseState& s) {
+    if (!s.failed) return "none";
+    return s.resolution == Resolution::none ? "open" : to_string(s.resolution);
+}
+
+namespace {
+
+void take(std::string& into, const std::string& from, bool newer) {
+    if (!from.empty() && (newer || into.empty())) into = from;
+}
+
+template <class T> void take(std::optional<T>& into, const std::optional<T>& from, bool newer) {
+    if (from && (newer || !into)) into = from;
+}
+
+void merge_invoice(CaseState& s, const InvoiceFacts& in, Timestamp as_of) {
+    const bool newer = as_of >= s.invoice_as_of;
+    InvoiceFacts& out = s.invoice;
+    take(out.invoice_id, in.invoice_id, newer);
+    take(out.number, in.number, newer);
+    take(out.customer_id, in.customer_id, newer);
+    take(out.customer_email, in.customer_email, newer);
+    take(out.customer_name, in.customer_name, newer);
+    take(out.subscription_id, in.subscription_id, newer);
+    take(out.payment_intent_id, in.payment_intent_id, newer);
+    take(out.charge_id, in.charge_id, newer);
+    take(out.status, in.status, newer);
+    take(out.billing_reason, in.billing_reason, newer);
+    take(out.currency, in.currency, newer);
+    take(out.hosted_invoice_url, in.hosted_invoice_url, newer);
+    take(out.next_payment_attempt, in.next_payment_attempt, newer);
+    take(out.due_date, in.due_date, newer);
+    if (newer || out.amount_due == 0) {
+        out.amount_due = in.amount_due;
+        out.amount_remaining = in.amount_remaining;
+    }
+    if (!in.products.empty() && (newer || out.products.empty())) out.products = in.products;
+    out.attempt_count = std::max(out.attempt_count, in.attempt_count);
+    if (newer) s.invoice_as_of = as_of;
+}
+
+void record_failure(CaseState& s, Timestamp at) {
+    s.failed = true;
+    if (!s.opened_at || at < *s.opened_at) s.opened_at = at;
+}
+
+void merge_payment_failure(CaseState& s, const PaymentFacts& p, Timestamp at) {
+    record_failure(s, at);
+    if (p.error.reason().empty()) return;
+    if (s.last_failure && s.last_failure->at > at) return;
+    s.last_failure = PaymentFailure{p.error, p.method, p.payment_method_id, p.card_brand, at};
+    if (s.invoice.payment_intent_id.empty()) s.invoice.payment_intent_id = p.payment_intent_id;
+    if (s.invoice.charge_id.empty()) s.invoice.charge_id = p.charge_id;
+}
+
+void resolve(CaseState& s, Resolution r, Timestamp at) {
+    if (r > s.resolution) {
+        s.resolution = r;
+        s.resolved_at = at;
+    }
+}
+
+} // namespace
+
+CaseState apply(CaseState s, const Event& e) {
+    if (const auto* inv = std::get_if<InvoiceFacts>(&e.facts)) merge_invoice(s, *inv, e.created);
+    switch (e.kind) {
+    case EventKind::invoice_payment_failed: record_failure(s, e.created); break;
+    case EventKind::invoice_payment_action_required:
+        record_failure(s, e.created);
+        s.action_required = true;
+        break;
+    case EventKind::payment_failed:
+        merge_payment_failure(s, std::get<PaymentFacts>(e.facts), e.created);
+        break;
+    case EventKind::invoice_paid:
+    case EventKind::payment_succeeded: resolve(s, Resolution::paid, e.created); break;
+    case EventKind::invoice_voided: resolve(s, Resolution::voided, e.created); break;
+    case EventKind::invoice_marked_uncollectible:
+        resolve(s, Resolution::uncollectible, e.created);
+        break;
+    default: break;
+    }
+    return s;
+}
+
+} // namespace dunning

@@ -1,0 +1,120 @@
+// The `dunning` command line: serve, check-config, replay.
+#include "config/config.hpp"
+#include "log.hpp"
+#include "module.hpp"
+#include "replay.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <csignal>
+#include <iostream>
+#include <thread>
+
+namespace {
+
+using namespace dunning;
+
+std::optional<config::Config> load(const std::string& path) {
+    auto loaded = config::load_config(path);
+    if (loaded) return std::move(loaded).value();
+    for (const auto& problem : loaded.error()) std::cerr << problem << '\n';
+    std::cerr << "dunning: " << loaded.error().size() << " problem(s) in " << path << '\n';
+    return std::nullopt;
+}
+
+int check_config(const std::string& path) {
+    const auto c = load(path);
+    if (!c) return 2;
+    std::cout << path << ": OK — " << c->creators.size() << " creator(s), listen " << c->server.listen
+              << ", database " << c->storage.sqlite_path << '\n';
+    return 0;
+}
+
+// SIGINT/SIGTERM stop the server; the Module then commits what it holds and closes.
+int serve(const std::string& path, bool test_clock, long long clock_start) {
+    auto c = load(path);
+    if (!c) return 2;
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    std::unique_ptr<plugin::Module> module;
+    try {
+        plugin::ModuleOptions options{test_clock, from_unix(clock_start)};
+        if (test_clock && clock_start == 0) options.test_clock_start = plugin::SystemClock().now();
+        module = std::make_unique<plugin::Module>(std::move(*c), options);
+    } catch (const std::exception& e) {
+        std::cerr << "dunning: " << e.what() << '\n';
+        return 1;
+    }
+    if (test_clock) plugin::log_warn("test clock enabled: POST /v1/test-clock/advance moves time");
+    std::thread waiter([&] {
+        int sig = 0;
+        sigwait(&signals, &sig);
+        plugin::log_info("stopping");
+        module->stop();
+    });
+    const bool ok = module->serve();
+    if (!ok) {
+        std::cerr << "dunning: cannot listen on " << module->config().server.listen << '\n';
+        kill(getpid(), SIGTERM);
+    }
+    waiter.join();
+    module.reset();
+    return ok ? 0 : 1;
+}
+
+int replay(const std::string& path, const plugin::ReplayOptions& options) {
+    auto c = load(path);
+    if (!c) return 2;
+    try {
+        const auto r = plugin::replay(*c, options, std::cerr);
+        std::cout << "replayed " << r.events << " event(s) from " << r.lines << " line(s): " << r.inserted
+                  << " new, " << r.duplicates << " already stored, " << r.rejected << " rejected; "
+                  << r.done << " processed, " << r.ignored << " ignored, " << r.poison << " poison\n";
+        return r.rejected > 0 || r.poison > 0 ? 1 : 0;
+    } catch (const std::exception& e) {
+        std::cerr << "dunning: " << e.what() << '\n';
+        return 1;
+    }
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"dunning: recovers failed Stripe membership payments (webhooks, retries, dunning "
+                 "emails, course access)"};
+    app.require_subcommand(1);
+    std::string config_path;
+
+    auto* serve_cmd = app.add_subcommand("serve", "Run the service: webhook receiver, worker, creator API");
+    serve_cmd->add_option("--config", config_path, "TOML configuration file")->required();
+    bool test_clock = false;
+    long long clock_start = 0;
+    serve_cmd->add_flag("--test-clock", test_clock,
+                        "Use a clock moved by POST /v1/test-clock/advance (tests only, never production)");
+    serve_cmd->add_option("--test-clock-start", clock_start,
+                          "Unix time the test clock starts at (default: now)");
+
+    auto* check_cmd = app.add_subcommand("check-config", "Validate a configuration file and exit");
+    check_cmd->add_option("--config", config_path, "TOML configuration file")->required();
+
+    plugin::ReplayOptions replay_options;
+    auto* replay_cmd = app.add_subcommand(
+        "replay", "Feed exported Stripe events (JSON lines) through the same processing as webhooks");
+    replay_cmd->add_option("--config", config_path, "TOML configuration file")->required();
+    replay_cmd->add_option("events", replay_options.events_path,
+                           "File with one event per line, e.g. from `stripe events list`")
+        ->required()->check(CLI::ExistingFile);
+    replay_cmd->add_option("--creator", replay_options.creator,
+                           "Creator id for events that carry no Connect account");
+    bool no_progress = false;
+    replay_cmd->add_flag("--no-progress", no_progress, "Do not draw the progress bar");
+
+    CLI11_PARSE(app, argc, argv);
+    if (*serve_cmd) return serve(config_path, test_clock, clock_start);
+    if (*check_cmd) return check_config(config_path);
+    replay_options.progress = !no_progress;
+    return replay(config_path, replay_options);
+}

@@ -1,0 +1,81 @@
+#pragma once
+// The Module: what a host runs (or links in). It owns the store, the inbox writer and worker,
+// the HTTP server, and the clock everything else is given.
+#include "config/config.hpp"
+#include "core/time.hpp"
+#include "inbox.hpp"
+#include "metrics.hpp"
+#include "worker.hpp"
+
+#include <httplib.h>
+
+#include <functional>
+#include <memory>
+#include <mutex>
+
+namespace dunning::plugin {
+
+class SystemClock final : public Clock {
+  public:
+    Timestamp now() const override;
+};
+
+std::int64_t wall_clock_ms();
+
+struct ModuleOptions {
+    bool test_clock = false; // a FakeClock the HTTP API can move (never in production)
+    Timestamp test_clock_start{};
+};
+
+class Module {
+  public:
+    // Opens the store and applies migrations; throws std::runtime_error with a clear message.
+    Module(config::Config config, ModuleOptions options = {});
+    ~Module();
+    Module(const Module&) = delete;
+    Module& operator=(const Module&) = delete;
+
+    // Binds [server] listen and serves until stop(); returns false if it could not bind.
+    bool serve();
+    void stop();
+    int port() const { return port_; } // the bound port once serve() is listening
+    bool wait_until_listening(std::chrono::milliseconds timeout);
+
+    const config::Config& config() const { return config_; }
+    const Clock& clock() const { return *clock_; }
+    FakeClock* test_clock() { return fake_clock_; } // null unless started with a test clock
+    Metrics& metrics() { return metrics_; }
+    InboxWriter& inbox() { return *writer_; }
+    InboxWorker& worker() { return *worker_; }
+    StoreOptions store_options() const;
+
+    // Runs f with the shared read connection (API queries), one caller at a time.
+    template <class F> auto with_reader(F&& f) {
+        std::lock_guard lock(reader_mutex_);
+        return f(*reader_);
+    }
+
+  private:
+    void install_routes();
+
+    config::Config config_;
+    std::unique_ptr<Clock> clock_;
+    FakeClock* fake_clock_ = nullptr;
+    Metrics metrics_;
+    std::unique_ptr<SQLite::Database> reader_;
+    std::mutex reader_mutex_;
+    std::unique_ptr<InboxWorker> worker_;
+    std::unique_ptr<InboxWriter> writer_;
+    httplib::Server http_;
+    std::atomic<int> port_{0};
+};
+
+// Route installers, one file each.
+void install_webhook_routes(httplib::Server& http, Module& m);
+void install_api_routes(httplib::Server& http, Module& m);
+void install_test_clock_routes(httplib::Server& http, Module& m);
+
+// {"error": message} with the status; every error answer goes through here.
+void send_error(httplib::Response& res, int status, const std::string& message);
+
+} // namespace dunning::plugin

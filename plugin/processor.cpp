@@ -1,0 +1,164 @@
+#include "processor.hpp"
+
+#include "cases_repo.hpp"
+#include "webhook/event_parser.hpp"
+
+#include <SQLiteCpp/Statement.h>
+#include <SQLiteCpp/Transaction.h>
+#include <sqlite3.h>
+
+namespace dunning::plugin {
+
+namespace {
+
+struct Outcome {
+    RowOutcome kind;
+    std::string note;
+};
+
+void mark_row(SQLite::Database& db, std::int64_t id, const Outcome& o, std::int64_t now_ms) {
+    SQLite::Statement st(db, "UPDATE inbox SET state = ?, note = ?, processed_at = ? WHERE id = ?");
+    st.bind(1, to_string(o.kind));
+    if (!o.note.empty()) st.bind(2, o.note);
+    st.bind(3, static_cast<std::int64_t>(now_ms));
+    st.bind(4, static_cast<std::int64_t>(id));
+    st.exec();
+}
+
+bool still_pending(SQLite::Database& db, std::int64_t id) {
+    SQLite::Statement st(db, "SELECT 1 FROM inbox WHERE id = ? AND state = 'pending'");
+    st.bind(1, static_cast<std::int64_t>(id));
+    return st.executeStep();
+}
+
+void remember_unlinked(SQLite::Database& db, const InboxRecord& row, const PaymentFacts& p) {
+    SQLite::Statement st(db, "INSERT OR IGNORE INTO unlinked_payments (creator_id, payment_key, "
+                             "inbox_id) VALUES (?, ?, ?)");
+    st.bind(1, row.creator_id);
+    st.bind(2, p.payment_intent_id.empty() ? p.charge_id : p.payment_intent_id);
+    st.bind(3, static_cast<std::int64_t>(row.id));
+    st.exec();
+}
+
+// Payment events that arrived before their invoice tied them to this case are applied now,
+// so the result does not depend on the order Stripe delivered them in.
+void absorb_unlinked(SQLite::Database& db, CaseRecord& c) {
+    const auto& inv = c.state.invoice;
+    SQLite::Statement st(db, "SELECT u.inbox_id, i.body FROM unlinked_payments u JOIN inbox i "
+                             "ON i.id = u.inbox_id WHERE u.creator_id = ? AND u.payment_key IN (?, ?)");
+    st.bind(1, c.state.creator_id);
+    st.bind(2, inv.payment_intent_id);
+    st.bind(3, inv.charge_id);
+    std::vector<std::int64_t> absorbed;
+    while (st.executeStep()) {
+        auto parsed = webhook::parse_event(st.getColumn(1).getString());
+        if (!parsed || !std::holds_alternative<Event>(parsed.value())) continue;
+        c.state = apply(std::move(c.state), std::get<Event>(parsed.value()));
+        absorbed.push_back(st.getColumn(0).getInt64());
+    }
+    for (auto inbox_id : absorbed) {
+        link_case_event(db, c.id, inbox_id);
+        SQLite::Statement del(db, "DELETE FROM unlinked_payments WHERE inbox_id = ?");
+        del.bind(1, static_cast<std::int64_t>(inbox_id));
+        del.exec();
+    }
+}
+
+std::optional<CaseRecord> case_for_payment(SQLite::Database& db, const std::string& creator,
+                                           const PaymentFacts& p) {
+    if (!p.invoice_id.empty()) {
+        if (auto c = find_case_by_invoice(db, creator, p.invoice_id)) return c;
+        CaseRecord fresh;
+        fresh.state.creator_id = creator;
+        fresh.state.invoice.invoice_id = p.invoice_id;
+        fresh.state.invoice.customer_id = p.customer_id;
+        return fresh;
+    }
+    return find_case_by_payment(db, creator, p.payment_intent_id, p.charge_id);
+}
+
+Outcome apply_to_case(SQLite::Database& db, const InboxRecord& row, const Event& e,
+                      CaseRecord c, std::int64_t now_s) {
+    c.state = apply(std::move(c.state), e);
+    save_case(db, c, now_s);
+    link_case_event(db, c.id, row.id);
+    absorb_unlinked(db, c);
+    save_case(db, c, now_s);
+    return {RowOutcome::done, {}};
+}
+
+Outcome route_event(SQLite::Database& db, const InboxRecord& row, const Event& e,
+                    std::int64_t now_s) {
+    if (const auto* inv = std::get_if<InvoiceFacts>(&e.facts)) {
+        auto c = find_case_by_invoice(db, row.creator_id, inv->invoice_id);
+        if (!c) {
+            c = CaseRecord{};
+            c->state.creator_id = row.creator_id;
+        }
+        return apply_to_case(db, row, e, std::move(*c), now_s);
+    }
+    if (const auto* pay = std::get_if<PaymentFacts>(&e.facts)) {
+        if (auto c = case_for_payment(db, row.creator_id, *pay))
+            return apply_to_case(db, row, e, std::move(*c), now_s);
+        remember_unlinked(db, row, *pay);
+        return {RowOutcome::done, "payment not yet tied to an invoice"};
+    }
+    return {RowOutcome::done, "no effect on cases yet"};
+}
+
+Outcome decide_row(SQLite::Database& db, const InboxRecord& row, std::int64_t now_ms) {
+    auto parsed = webhook::parse_event(row.body);
+    if (!parsed) return {RowOutcome::poison, parsed.error()};
+    if (const auto* ignored = std::get_if<webhook::Ignored>(&parsed.value()))
+        return {RowOutcome::ignored, ignored->reason};
+    return route_event(db, row, std::get<Event>(parsed.value()), now_ms / 1000);
+}
+
+} // namespace
+
+const char* to_string(RowOutcome o) {
+    switch (o) {
+    case RowOutcome::done: return "done";
+    case RowOutcome::ignored: return "ignored";
+    case RowOutcome::poison: return "poison";
+    case RowOutcome::skipped: return "skipped";
+    }
+    return "poison";
+}
+
+std::vector<InboxRecord> pending_rows(SQLite::Database& db, int limit) {
+    SQLite::Statement st(db, "SELECT id, creator_id, body, received_at FROM inbox "
+                             "WHERE state = 'pending' ORDER BY id LIMIT ?");
+    st.bind(1, limit);
+    std::vector<InboxRecord> out;
+    while (st.executeStep()) {
+        out.push_back({st.getColumn(0).getInt64(), st.getColumn(1).getString(),
+                       st.getColumn(2).getString(), st.getColumn(3).getInt64()});
+    }
+    return out;
+}
+
+RowOutcome process_row(SQLite::Database& db, const InboxRecord& row, std::int64_t now_ms) {
+    Outcome outcome;
+    try {
+        SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+        if (!still_pending(db, row.id)) return RowOutcome::skipped;
+        outcome = decide_row(db, row, now_ms);
+        mark_row(db, row.id, outcome, now_ms);
+        tx.commit();
+        return outcome.kind;
+    } catch (const SQLite::Exception& e) {
+        if (e.getErrorCode() == SQLITE_BUSY || e.getErrorCode() == SQLITE_FULL ||
+            e.getErrorCode() == SQLITE_IOERR)
+            throw; // the store is in trouble, not the event: keep the row pending
+        outcome = {RowOutcome::poison, e.what()};
+    } catch (const std::exception& e) {
+        outcome = {RowOutcome::poison, e.what()};
+    }
+    SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+    mark_row(db, row.id, outcome, now_ms);
+    tx.commit();
+    return outcome.kind;
+}
+
+} // namespace dunning::plugin

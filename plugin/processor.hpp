@@ -1,0 +1,29 @@
+#pragma once
+// One inbox row → case changes, in one IMMEDIATE transaction: parse, load the case, apply the
+// event, save, mark the row. A row that cannot be processed is marked poison with its error and
+// never blocks the rows after it.
+#include <SQLiteCpp/Database.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace dunning::plugin {
+
+struct InboxRecord {
+    std::int64_t id = 0;
+    std::string creator_id;
+    std::string body;
+    std::int64_t received_at_ms = 0;
+};
+
+enum class RowOutcome { done, ignored, poison, skipped /* no longer pending */ };
+const char* to_string(RowOutcome o);
+
+std::vector<InboxRecord> pending_rows(SQLite::Database& db, int limit);
+
+// now_ms stamps processed_at. Never throws for a bad event; throws only when the store
+// itself fails (the row then stays pending and is tried again).
+RowOutcome process_row(SQLite::Database& db, const InboxRecord& row, std::int64_t now_ms);
+
+} // namespace dunning::plugin

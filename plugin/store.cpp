@@ -1,0 +1,115 @@
+#include "store.hpp"
+
+#include <SQLiteCpp/Transaction.h>
+
+#include <filesystem>
+#include <stdexcept>
+#include <vector>
+
+namespace dunning::plugin {
+
+namespace {
+
+// Append only: a released migration is never edited, the next change is a new entry.
+const std::vector<const char*> migrations = {
+    // 1: inbox, cases and the links between them.
+    R"sql(
+    CREATE TABLE inbox (
+        id            INTEGER PRIMARY KEY,
+        creator_id    TEXT NOT NULL,
+        event_id      TEXT NOT NULL,
+        type          TEXT NOT NULL,
+        account       TEXT NOT NULL DEFAULT '',
+        created       INTEGER NOT NULL DEFAULT 0,  -- Stripe's created, unix seconds
+        received_at   INTEGER NOT NULL,            -- unix milliseconds
+        source        TEXT NOT NULL,               -- connect | direct | replay
+        body          TEXT NOT NULL,
+        state         TEXT NOT NULL DEFAULT 'pending', -- pending | done | ignored | poison
+        note          TEXT,                        -- why ignored, or the poison error
+        processed_at  INTEGER,                     -- unix milliseconds
+        UNIQUE (creator_id, event_id)
+    );
+    CREATE INDEX inbox_pending ON inbox (id) WHERE state = 'pending';
+    CREATE INDEX inbox_poison ON inbox (id) WHERE state = 'poison';
+
+    CREATE TABLE cases (
+        id                 INTEGER PRIMARY KEY,
+        creator_id         TEXT NOT NULL,
+        invoice_id         TEXT NOT NULL,
+        status             TEXT NOT NULL,  -- none | open | paid | voided | uncollectible
+        customer_id        TEXT NOT NULL DEFAULT '',
+        payment_intent_id  TEXT NOT NULL DEFAULT '',
+        charge_id          TEXT NOT NULL DEFAULT '',
+        amount_due         INTEGER NOT NULL DEFAULT 0,
+        currency           TEXT NOT NULL DEFAULT '',
+        opened_at          INTEGER,        -- unix seconds
+        updated_at         INTEGER NOT NULL,
+        state              TEXT NOT NULL,  -- the whole CaseState as JSON
+        UNIQUE (creator_id, invoice_id)
+    );
+    CREATE INDEX cases_by_status ON cases (creator_id, status, id);
+    CREATE INDEX cases_by_payment_intent ON cases (creator_id, payment_intent_id)
+        WHERE payment_intent_id <> '';
+    CREATE INDEX cases_by_charge ON cases (creator_id, charge_id) WHERE charge_id <> '';
+
+    CREATE TABLE case_events (
+        case_id   INTEGER NOT NULL REFERENCES cases (id),
+        inbox_id  INTEGER NOT NULL REFERENCES inbox (id),
+        PRIMARY KEY (case_id, inbox_id)
+    ) WITHOUT ROWID;
+
+    -- Payment events that arrived before any event tied their payment to an invoice.
+    CREATE TABLE unlinked_payments (
+        creator_id  TEXT NOT NULL,
+        payment_key TEXT NOT NULL,   -- pi_… or, without one, ch_…
+        inbox_id    INTEGER NOT NULL REFERENCES inbox (id),
+        PRIMARY KEY (creator_id, payment_key, inbox_id)
+    ) WITHOUT ROWID;
+    )sql",
+};
+
+void set_pragmas(SQLite::Database& db, const StoreOptions& o) {
+    if (o.synchronous != "full" && o.synchronous != "normal")
+        throw std::runtime_error("storage.synchronous must be \"full\" or \"normal\"");
+    db.exec("PRAGMA journal_mode = WAL");
+    db.exec(o.synchronous == "full" ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
+    db.exec("PRAGMA foreign_keys = ON");
+    db.setBusyTimeout(10000);
+}
+
+} // namespace
+
+int latest_schema_version() { return static_cast<int>(migrations.size()); }
+
+int schema_version(SQLite::Database& db) {
+    return db.execAndGet("PRAGMA user_version").getInt();
+}
+
+std::unique_ptr<SQLite::Database> connect_store(const StoreOptions& o) {
+    auto db = std::make_unique<SQLite::Database>(o.path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    set_pragmas(*db, o);
+    return db;
+}
+
+std::unique_ptr<SQLite::Database> open_store(const StoreOptions& o) {
+    const auto dir = std::filesystem::path(o.path).parent_path();
+    if (!dir.empty()) std::filesystem::create_directories(dir);
+    std::unique_ptr<SQLite::Database> db;
+    try {
+        db = connect_store(o);
+    } catch (const SQLite::Exception& e) {
+        throw std::runtime_error("cannot open database " + o.path + ": " + e.what());
+    }
+    SQLite::Transaction tx(*db, SQLite::TransactionBehavior::IMMEDIATE);
+    const int have = schema_version(*db);
+    if (have > latest_schema_version())
+        throw std::runtime_error(o.path + " has schema version " + std::to_string(have) +
+                                 ", newer than this binary knows (" +
+                                 std::to_string(latest_schema_version()) + "); upgrade dunning");
+    for (int v = have; v < latest_schema_version(); ++v) db->exec(migrations[v]);
+    db->exec("PRAGMA user_version = " + std::to_string(latest_schema_version()));
+    tx.commit();
+    return db;
+}
+
+} // namespace dunning::plugin

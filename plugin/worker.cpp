@@ -1,0 +1,69 @@
+#include "worker.hpp"
+
+#include "log.hpp"
+#include "processor.hpp"
+
+#include <chrono>
+
+namespace dunning::plugin {
+
+InboxWorker::InboxWorker(const StoreOptions& store, Metrics& metrics, MillisClock now_ms)
+    : db_(connect_store(store)), metrics_(metrics), now_ms_(std::move(now_ms)) {}
+
+InboxWorker::~InboxWorker() {
+    {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+    }
+    wake_.notify_one();
+    if (thread_.joinable()) thread_.join();
+}
+
+void InboxWorker::start() { thread_ = std::thread([this] { run(); }); }
+
+void InboxWorker::wake() {
+    {
+        std::lock_guard lock(mutex_);
+        woken_ = true;
+    }
+    wake_.notify_one();
+}
+
+std::size_t InboxWorker::drain() {
+    std::lock_guard lock(drain_mutex_);
+    std::size_t total = 0;
+    for (;;) {
+        const auto rows = pending_rows(*db_, 256);
+        if (rows.empty()) return total;
+        for (const auto& row : rows) {
+            const auto now = now_ms_();
+            const auto outcome = process_row(*db_, row, now);
+            if (outcome == RowOutcome::skipped) continue;
+            metrics_.event_processed(to_string(outcome), now - row.received_at_ms);
+            if (outcome == RowOutcome::poison)
+                log_warn("event in inbox row " + std::to_string(row.id) + " is poison; see its note");
+            ++total;
+        }
+    }
+}
+
+void InboxWorker::run() {
+    using namespace std::chrono_literals;
+    for (;;) {
+        {
+            std::unique_lock lock(mutex_);
+            wake_.wait_for(lock, 1s, [&] { return stopping_ || woken_; });
+            if (stopping_) return;
+            woken_ = false;
+        }
+        try {
+            drain();
+        } catch (const std::exception& e) {
+            log_error(std::string("inbox worker: ") + e.what() + "; retrying");
+            std::unique_lock lock(mutex_);
+            wake_.wait_for(lock, 1s, [&] { return stopping_; });
+        }
+    }
+}
+
+} // namespace dunning::plugin

@@ -1,0 +1,234 @@
+// Stripe event JSON → core events: the envelope first, then one small handler per event type,
+// found through one table. The object readers live in stripe_objects.cpp.
+#include "event_parser.hpp"
+
+#include "json_reader.hpp"
+#include "stripe_objects.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <exception>
+#include <optional>
+
+namespace dunning::webhook {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr int max_depth = 128; // Stripe's deepest objects nest about a dozen levels
+
+Err<std::string> failure(std::string message) { return {std::move(message)}; }
+
+// Rejects absurd nesting in one pass over the bytes, before the parser builds (and the
+// destructor, dump() and every later walk recurse through) a tree that deep. Brackets inside
+// strings do not count.
+bool nested_deeper_than(std::string_view body, int limit) {
+    int depth = 0;
+    bool in_string = false;
+    for (std::size_t i = 0; i < body.size(); ++i) {
+        char c = body[i];
+        if (in_string) {
+            if (c == '\\') ++i;
+            else if (c == '"') in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '{' || c == '[') {
+            if (++depth > limit) return true;
+        } else if (c == '}' || c == ']') {
+            --depth;
+        }
+    }
+    return false;
+}
+
+// A second, exception-free pass that only learns where the body stops being JSON; runs on
+// the error path alone.
+struct SyntaxErrorFinder final : nlohmann::json_sax<json> {
+    std::size_t position = 0;
+    bool null() override { return true; }
+    bool boolean(bool) override { return true; }
+    bool number_integer(number_integer_t) override { return true; }
+    bool number_unsigned(number_unsigned_t) override { return true; }
+    bool number_float(number_float_t, const string_t&) override { return true; }
+    bool string(string_t&) override { return true; }
+    bool binary(binary_t&) override { return true; }
+    bool start_object(std::size_t) override { return true; }
+    bool key(string_t&) override { return true; }
+    bool end_object() override { return true; }
+    bool start_array(std::size_t) override { return true; }
+    bool end_array() override { return true; }
+    bool parse_error(std::size_t at, const std::string&, const json::exception&) override {
+        position = at;
+        return false;
+    }
+};
+
+std::string malformed(std::string_view body) {
+    if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) return "empty body";
+    SyntaxErrorFinder finder;
+    json::sax_parse(body.begin(), body.end(), &finder);
+    return "malformed JSON at byte " + std::to_string(finder.position);
+}
+
+struct Document {
+    json root;
+    Envelope envelope;
+};
+
+Result<Envelope, std::string> read_envelope(const json& root) {
+    if (!root.is_object() || root.value("object", json()) != "event")
+        return failure("not an event object");
+    std::string error;
+    JsonReader event(root, "event", error);
+    Envelope envelope;
+    envelope.id = event.string("id");
+    envelope.type = event.string("type");
+    envelope.account = event.string("account");
+    envelope.created = event.time("created").value_or(Timestamp{});
+    bool has_object = event.object("data").is_expanded("object");
+    if (event.failed()) return failure(error);
+    if (envelope.id.empty()) return failure("event has no id");
+    if (envelope.type.empty()) return failure("event has no type");
+    if (!has_object) return failure("event has no data.object");
+    return envelope;
+}
+
+Result<Document, std::string> read_document(std::string_view body) {
+    if (nested_deeper_than(body, max_depth))
+        return failure("JSON nested deeper than " + std::to_string(max_depth) + " levels");
+    Document doc{json::parse(body.begin(), body.end(), nullptr, false), {}};
+    if (doc.root.is_discarded()) return failure(malformed(body));
+    auto envelope = read_envelope(doc.root);
+    if (!envelope) return failure(envelope.error());
+    doc.envelope = std::move(envelope).value();
+    return doc;
+}
+
+// ---- one handler per event type -------------------------------------------------------
+
+struct Input {
+    const JsonReader& object;   // data.object
+    const JsonReader& previous; // data.previous_attributes, empty unless an update
+    const Envelope& envelope;
+};
+using Outcome = std::variant<EventFacts, Ignored>;
+using Handler = Result<Outcome, std::string> (*)(const Input&);
+
+template <auto read> Result<Outcome, std::string> from_object(const Input& in) {
+    auto facts = read(in.object);
+    if (!facts) return failure(facts.error());
+    return Outcome{EventFacts{std::move(facts).value()}};
+}
+
+// processing / succeeded: whatever error an earlier attempt left is no longer the news.
+Result<Outcome, std::string> payment_in_good_standing(const Input& in) {
+    auto facts = read_payment_intent(in.object);
+    if (!facts) return failure(facts.error());
+    facts.value().error = {};
+    return Outcome{EventFacts{std::move(facts).value()}};
+}
+
+Result<Outcome, std::string> subscription_change(const Input& in) {
+    auto facts = read_subscription(in.object, in.previous);
+    if (!facts) return failure(facts.error());
+    return Outcome{EventFacts{std::move(facts).value()}};
+}
+
+Result<Outcome, std::string> customer_change(const Input& in) {
+    auto change = read_default_payment_method_change(in.object, in.previous);
+    if (!change) return failure(change.error());
+    if (!change.value())
+        return Outcome{Ignored{"customer.updated without a new default payment method"}};
+    return Outcome{EventFacts{std::move(*change.value())}};
+}
+
+// The platform learns which connected account left from the event's `account`; events
+// that predate that field carry the account as data.object.
+Result<Outcome, std::string> deauthorization(const Input& in) {
+    AccountFacts facts{in.envelope.account};
+    if (facts.account_id.empty()) facts.account_id = in.object.string("id");
+    if (in.object.failed()) return failure(in.object.error());
+    if (facts.account_id.empty()) return failure("account.application.deauthorized without an account");
+    return Outcome{EventFacts{std::move(facts)}};
+}
+
+struct Route {
+    std::string_view type;
+    EventKind kind;
+    Handler handle;
+};
+
+using K = EventKind;
+constexpr Route routes[] = {
+    {"invoice.payment_failed", K::invoice_payment_failed, from_object<read_invoice>},
+    {"invoice.payment_action_required", K::invoice_payment_action_required,
+     from_object<read_invoice>},
+    {"invoice.paid", K::invoice_paid, from_object<read_invoice>},
+    {"invoice.payment_succeeded", K::invoice_paid, from_object<read_invoice>},
+    {"invoice.marked_uncollectible", K::invoice_marked_uncollectible, from_object<read_invoice>},
+    {"invoice.voided", K::invoice_voided, from_object<read_invoice>},
+    {"payment_intent.payment_failed", K::payment_failed, from_object<read_payment_intent>},
+    {"charge.failed", K::payment_failed, from_object<read_charge>},
+    {"payment_intent.processing", K::payment_processing, payment_in_good_standing},
+    {"payment_intent.succeeded", K::payment_succeeded, payment_in_good_standing},
+    {"charge.dispute.created", K::dispute_created, from_object<read_dispute>},
+    {"charge.dispute.closed", K::dispute_closed, from_object<read_dispute>},
+    {"customer.subscription.updated", K::subscription_updated, subscription_change},
+    {"customer.subscription.deleted", K::subscription_deleted, subscription_change},
+    {"payment_method.attached", K::payment_method_attached, from_object<read_payment_method>},
+    {"setup_intent.succeeded", K::setup_intent_succeeded, from_object<read_setup_intent>},
+    {"customer.updated", K::default_payment_method_changed, customer_change},
+    {"mandate.updated", K::mandate_updated, from_object<read_mandate>},
+    {"account.application.deauthorized", K::account_deauthorized, deauthorization},
+};
+
+const Route* find_route(std::string_view type) {
+    for (const Route& route : routes)
+        if (route.type == type) return &route;
+    return nullptr;
+}
+
+Result<Parsed, std::string> read_event(std::string_view body) {
+    auto doc = read_document(body);
+    if (!doc) return failure(doc.error());
+    const Envelope& envelope = doc.value().envelope;
+    const Route* route = find_route(envelope.type);
+    if (!route) return Parsed{Ignored{"unhandled event type " + envelope.type}};
+
+    std::string error;
+    JsonReader data = JsonReader(doc.value().root, "event", error).object("data");
+    JsonReader object = data.object("object");
+    JsonReader previous = data.object("previous_attributes");
+    auto outcome = route->handle(Input{object, previous, envelope});
+    if (!outcome) return failure(envelope.type + ": " + outcome.error());
+    if (auto* ignored = std::get_if<Ignored>(&outcome.value())) return Parsed{std::move(*ignored)};
+    return Parsed{Event{envelope.id, envelope.type, envelope.account, envelope.created, route->kind,
+                        std::get<EventFacts>(std::move(outcome).value())}};
+}
+
+std::string unexpected(const std::exception& e) {
+    return std::string("could not read event: ") + e.what();
+}
+
+} // namespace
+
+Result<Envelope, std::string> parse_envelope(std::string_view body) {
+    try {
+        auto doc = read_document(body);
+        if (!doc) return failure(doc.error());
+        return std::move(doc).value().envelope;
+    } catch (const std::exception& e) { // bad_alloc; nothing else is expected to throw
+        return failure(unexpected(e));
+    }
+}
+
+Result<Parsed, std::string> parse_event(std::string_view body) {
+    try {
+        return read_event(body);
+    } catch (const std::exception& e) {
+        return failure(unexpected(e));
+    }
+}
+
+} // namespace dunning::webhook
