@@ -38,7 +38,8 @@ Result<HostPort, std::string> parse_listen(std::string_view text) {
         host = host.substr(1, host.size() - 2); // what getaddrinfo and bind expect
     } else if (host != "localhost" && !is_ip(AF_INET, host)) {
         return err(std::string(
-            R"(host must be an IPv4 address, "localhost" or an IPv6 address in brackets like "[::1]")"));
+            R"(host must be an IPv4 address, "localhost" or an IPv6 address in brackets )"
+            R"(like "[::1]")"));
     }
     const bool digits = !port.empty() && port.size() <= 5 &&
                         port.find_first_not_of("0123456789") == std::string_view::npos;

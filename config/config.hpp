@@ -16,7 +16,7 @@ enum class RetryMode { stripe, plugin };
 
 struct ServerConfig {
     std::string listen = "127.0.0.1:8080"; // host:port; port 0 picks a free one
-    std::string host = "127.0.0.1";        // derived from listen
+    std::string host = "127.0.0.1";        // derived from listen; IPv6 without the brackets
     int port = 8080;                       // derived from listen
     int threads = 64;                      // HTTP worker threads; one per open keep-alive connection
     std::size_t max_body_bytes = 1024 * 1024;
@@ -31,7 +31,7 @@ struct StripeConfig {
     std::string api_base = "https://api.stripe.com";
     std::string platform_secret_key;                  // sk_… of the Connect platform, may be empty
     std::vector<std::string> connect_webhook_secrets; // whsec_… for POST /webhooks/stripe
-    std::chrono::seconds webhook_tolerance{300};
+    std::chrono::seconds webhook_tolerance{300}; // 0 turns the age check off (old events)
 };
 
 struct MailConfig {

@@ -18,7 +18,8 @@ bool is_creator_id(const std::string& id) {
 
 std::optional<std::string> check_creator_id(const std::string& id) {
     if (is_creator_id(id)) return std::nullopt;
-    return R"(must be 1 to 64 characters of a-z, 0-9, "_" and "-", starting with a letter or digit)";
+    return R"(must be 1 to 64 characters of a-z, 0-9, "_" and "-", starting with a )"
+           "letter or digit";
 }
 
 std::optional<std::string> check_api_token(const std::string& token) {

@@ -76,4 +76,5 @@ for (let i = 0; i < count; i++) {
 }
 writeSync(fd, buf.join(''));
 closeSync(fd);
+writeFileSync(`${out}.size`, `${Buffer.byteLength(build('evt_' + tag + pad(0), 'in_' + tag + pad(0)))}\n`);
 console.error(`gen: ${count} events, tag ${tag}, t=${ts}, body ${Buffer.byteLength(build('evt_' + tag + pad(0), 'in_' + tag + pad(0)))} bytes -> ${out}`);

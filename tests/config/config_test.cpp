@@ -1,5 +1,6 @@
 #include "config/config.hpp"
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <gtest/gtest.h>
@@ -474,9 +475,11 @@ TEST(Config, EnvironmentReferences) {
             {"[mail]\nsmtp_url = \"smtp://user:${SMTP_PASS}@host\"\n",
              "t.toml:2: mail.smtp_url: environment variable SMTP_PASS is not set"},
             {"[stripe]\nplatform_secret_key = \"${STRIPE_KEY\"\n",
-             R"(t.toml:2: stripe.platform_secret_key: unterminated "${" (write "$${" for a literal "${"))"},
+             R"(t.toml:2: stripe.platform_secret_key: unterminated "${" )"
+             R"((write "$${" for a literal "${"))"},
             {"[stripe]\nplatform_secret_key = \"${1 KEY}\"\n",
-             R"(t.toml:2: stripe.platform_secret_key: invalid environment variable reference: a name is letters, digits and "_" (write "$${" for a literal "${"))"},
+             "t.toml:2: stripe.platform_secret_key: invalid environment variable reference: "
+             R"(a name is letters, digits and "_" (write "$${" for a literal "${"))"},
         },
         valid_creator);
     EXPECT_EQ(
@@ -521,6 +524,13 @@ api_token = "SECRET-8-short"
     EXPECT_EQ(problems.size(), 9u) << joined(problems);
     for (const auto& problem : problems)
         EXPECT_EQ(problem.find("SECRET"), std::string::npos) << problem;
+}
+
+TEST(Config, ProcessEnvReadsTheEnvironment) {
+    ::setenv("DUNNING_CONFIG_TEST_VAR", "value", 1);
+    EXPECT_EQ(process_env("DUNNING_CONFIG_TEST_VAR"), "value");
+    ::unsetenv("DUNNING_CONFIG_TEST_VAR");
+    EXPECT_EQ(process_env("DUNNING_CONFIG_TEST_VAR"), std::nullopt);
 }
 
 } // namespace

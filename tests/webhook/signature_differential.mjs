@@ -162,6 +162,10 @@ const headerMutations = {
   uppercase_key: (c) => ({ header: pick([`T=${c.t},v1=${c.sig}`, `t=${c.t},V1=${c.sig}`]) }),
   empty_header: () => ({ header: '' }),
   garbage_header: () => ({ header: randStr(randInt(1, 40), 'tv01,= -9a') }),
+  signed_with_blank_secret: (c) => {
+    const blank = pick(['', ' ', '\t\n']);
+    return { ...resign({ ...c, secret: blank }, c.t), secrets: shuffle([blank, makeSecret()]).slice(0, randInt(1, 2)) };
+  },
   rotated_pair: (c) => {
     const other = makeSecret();
     return { header: `${c.header},v1=${sigOf(sign(c.body, other, c.t))}`, secrets: [pick([other, c.secret])] };
