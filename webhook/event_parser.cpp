@@ -97,6 +97,10 @@ Result<Envelope, std::string> read_envelope(const json& root) {
 Result<Document, std::string> read_document(std::string_view body) {
     if (nested_deeper_than(body, max_depth))
         return failure("JSON nested deeper than " + std::to_string(max_depth) + " levels");
+    // nlohmann's lexer reads a NUL byte as the end of input, which would let bytes after it
+    // pass unread; JSON text never holds a raw NUL.
+    if (auto nul = body.find('\0'); nul != std::string_view::npos)
+        return failure("malformed JSON at byte " + std::to_string(nul + 1));
     Document doc{json::parse(body.begin(), body.end(), nullptr, false), {}};
     if (doc.root.is_discarded()) return failure(malformed(body));
     auto envelope = read_envelope(doc.root);
@@ -197,7 +201,7 @@ Result<Parsed, std::string> read_event(std::string_view body) {
     if (!route) return Parsed{Ignored{"unhandled event type " + envelope.type}};
 
     std::string error;
-    JsonReader data = JsonReader(doc.value().root, "event", error).object("data");
+    JsonReader data(*doc.value().root.find("data"), "data", error); // checked by the envelope
     JsonReader object = data.object("object");
     JsonReader previous = data.object("previous_attributes");
     auto outcome = route->handle(Input{object, previous, envelope});

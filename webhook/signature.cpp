@@ -1,11 +1,10 @@
 #include "webhook/signature.hpp"
 
+#include <algorithm>
+#include <cstdint>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-
-#include <algorithm>
-#include <cstdint>
 #include <optional>
 
 // Accept/reject follows stripe-node's Webhooks.js (the oracle of the differential test) where it
@@ -41,7 +40,8 @@ bool is_js_space(char c) {
 std::optional<std::int64_t> parse_js_int(std::string_view s) {
     constexpr std::int64_t max_exact = std::int64_t{1} << 53; // beyond it, node rounds
     std::size_t i = 0;
-    while (i < s.size() && is_js_space(s[i])) ++i;
+    while (i < s.size() && is_js_space(s[i]))
+        ++i;
     bool negative = false;
     if (i < s.size() && (s[i] == '+' || s[i] == '-')) negative = s[i++] == '-';
     const std::size_t first_digit = i;
@@ -69,8 +69,10 @@ void parse_item(std::string_view item, ParsedHeader& out) {
     if (key == "t") {
         out.timestamp = value ? parse_js_int(*value) : std::nullopt;
     } else if (key == "v1") {
-        if (value && !value->empty() && is_ascii(*value)) out.signatures.push_back(*value);
-        else out.has_malformed_signature = true;
+        if (value && !value->empty() && is_ascii(*value))
+            out.signatures.push_back(*value);
+        else
+            out.has_malformed_signature = true;
     }
 }
 
@@ -140,16 +142,19 @@ bool is_too_old(std::int64_t now, std::int64_t t, std::chrono::seconds tolerance
 
 const char* to_string(SignatureError e) {
     switch (e) {
-    case SignatureError::not_signed: return "not_signed";
-    case SignatureError::invalid_header: return "invalid_header";
-    case SignatureError::no_valid_signature: return "no_valid_signature";
-    case SignatureError::too_old: return "too_old";
+    case SignatureError::not_signed:
+        return "not_signed";
+    case SignatureError::invalid_header:
+        return "invalid_header";
+    case SignatureError::no_valid_signature:
+        return "no_valid_signature";
+    case SignatureError::too_old:
+        return "too_old";
     }
     return "unknown";
 }
 
-Result<std::size_t, SignatureError> verify_signature(std::string_view body,
-                                                     std::string_view header,
+Result<std::size_t, SignatureError> verify_signature(std::string_view body, std::string_view header,
                                                      const std::vector<std::string>& secrets,
                                                      Timestamp now,
                                                      std::chrono::seconds tolerance) {

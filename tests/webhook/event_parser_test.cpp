@@ -432,5 +432,414 @@ TEST(CurrentFixtures, IdsAreDistinct) {
     EXPECT_EQ(ids.size(), 6u);
 }
 
+// ---- ids as strings or expanded objects, and the less common shapes ---------------------
+
+json expanded(const std::string& id, json more = json::object()) {
+    more["id"] = id;
+    return more;
+}
+
+TEST(Expanded, CurrentInvoice) {
+    json body = current_json("invoice.payment_failed");
+    auto& invoice = body["data"]["object"];
+    invoice["customer"] = expanded("cus_S2basilMember001", {{"object", "customer"}});
+    invoice["parent"]["subscription_details"]["subscription"] =
+        expanded("sub_expanded", {{"object", "subscription"}});
+    invoice["payments"] = {{"object", "list"},
+                           {"data",
+                            {{{"is_default", false},
+                              {"status", "canceled"},
+                              {"payment", {{"type", "payment_intent"}, {"payment_intent", "pi_old"}}}},
+                             {{"is_default", true},
+                              {"status", "open"},
+                              {"payment",
+                               {{"type", "payment_intent"},
+                                {"payment_intent", expanded("pi_default")}}}}}}};
+    auto f = facts_of<InvoiceFacts>(event_of(body));
+    EXPECT_EQ(f.customer_id, "cus_S2basilMember001");
+    EXPECT_EQ(f.subscription_id, "sub_expanded");
+    EXPECT_EQ(f.payment_intent_id, "pi_default"); // the default one, not the canceled
+}
+
+TEST(Expanded, LegacyInvoice) {
+    json body = legacy_json("invoice.payment_failed");
+    auto& invoice = body["data"]["object"];
+    invoice["subscription"] = expanded("sub_x", {{"object", "subscription"}});
+    invoice["payment_intent"] = expanded("pi_x", {{"object", "payment_intent"}});
+    invoice["charge"] = expanded("ch_x");
+    invoice["customer"] = expanded("cus_x", {{"email", "a@example.org"}});
+    invoice["lines"]["data"][0]["price"]["product"] = expanded("prod_x", {{"object", "product"}});
+    auto f = facts_of<InvoiceFacts>(event_of(body));
+    EXPECT_EQ(f.subscription_id, "sub_x");
+    EXPECT_EQ(f.payment_intent_id, "pi_x");
+    EXPECT_EQ(f.charge_id, "ch_x");
+    EXPECT_EQ(f.customer_id, "cus_x");
+    EXPECT_EQ(f.products, Strings{"prod_x"});
+}
+
+TEST(Expanded, SubscriptionFromLineItemsWhenTheInvoiceHasNoParent) {
+    json body = current_json("invoice.paid");
+    body["data"]["object"]["parent"] = nullptr;
+    EXPECT_EQ(facts_of<InvoiceFacts>(event_of(body)).subscription_id, "sub_1R8basilSubscr0000002");
+}
+
+TEST(Expanded, PaymentIntentWithExpandedLatestChargeAndOldInvoiceLink) {
+    json body = current_json("payment_intent.payment_failed");
+    auto& intent = body["data"]["object"];
+    intent["latest_charge"] = {
+        {"id", "ch_3R8basilFailedCharge01"},
+        {"object", "charge"},
+        {"status", "failed"},
+        {"failure_code", "card_declined"},
+        {"outcome", {{"reason", "insufficient_funds"}, {"advice_code", "try_again_later"}}},
+        {"payment_method_details", {{"type", "card"}, {"card", {{"brand", "mastercard"}, {"network", "maestro"}}}}}};
+    intent["invoice"] = expanded("in_old_api", {{"object", "invoice"}});
+    intent["customer"] = expanded("cus_S2basilMember001");
+    auto f = facts_of<PaymentFacts>(event_of(body));
+    EXPECT_EQ(f.charge_id, "ch_3R8basilFailedCharge01");
+    EXPECT_EQ(f.card_network, "maestro");
+    EXPECT_EQ(f.invoice_id, "in_old_api");
+    EXPECT_EQ(f.customer_id, "cus_S2basilMember001");
+    EXPECT_EQ(f.error.decline_code, "insufficient_funds");
+}
+
+TEST(Expanded, ChargeFailedAdviceFromOutcome) {
+    json body = legacy_json("charge.failed");
+    auto& charge = body["data"]["object"];
+    charge["outcome"]["advice_code"] = "do_not_try_again";
+    charge["outcome"]["network_advice_code"] = "03";
+    charge["outcome"]["reason"] = "stolen_card";
+    charge["invoice"] = "in_legacy";
+    charge["payment_intent"] = expanded("pi_e");
+    auto f = facts_of<PaymentFacts>(event_of(body));
+    EXPECT_EQ(f.error.advice_code, "do_not_try_again");
+    EXPECT_EQ(f.error.network_advice_code, "03");
+    EXPECT_EQ(f.error.reason(), "stolen_card");
+    EXPECT_EQ(f.invoice_id, "in_legacy");
+    EXPECT_EQ(f.payment_intent_id, "pi_e");
+}
+
+TEST(Expanded, DisputeChargeAndIntent) {
+    json body = legacy_json("charge.dispute.created");
+    body["data"]["object"]["charge"] = expanded("ch_d", {{"payment_intent", "pi_from_charge"}});
+    auto f = facts_of<DisputeFacts>(event_of(body));
+    EXPECT_EQ(f.charge_id, "ch_d");
+    EXPECT_EQ(f.payment_intent_id, "pi_from_charge");
+    body["data"]["object"]["payment_intent"] = expanded("pi_direct");
+    EXPECT_EQ(facts_of<DisputeFacts>(event_of(body)).payment_intent_id, "pi_direct");
+}
+
+TEST(Expanded, SubscriptionProductsAndCancellation) {
+    json body = current_json("customer.subscription.updated");
+    auto& sub = body["data"]["object"];
+    sub["status"] = "canceled";
+    sub["cancellation_details"]["reason"] = "payment_failed";
+    sub["customer"] = expanded("cus_S2basilMember004");
+    auto item = sub["items"]["data"][0];
+    item["price"]["product"] = expanded("prod_B", {{"object", "product"}});
+    item["plan"]["product"] = "prod_B";
+    sub["items"]["data"].push_back(item);
+    body["type"] = "customer.subscription.deleted";
+    Event event = event_of(body);
+    EXPECT_EQ(event.kind, EventKind::subscription_deleted);
+    auto f = facts_of<SubscriptionFacts>(event);
+    EXPECT_EQ(f.customer_id, "cus_S2basilMember004");
+    EXPECT_EQ(f.cancellation_reason, "payment_failed");
+    EXPECT_EQ(f.products, (Strings{"prod_S2basilCourseA", "prod_B"}));
+}
+
+TEST(Expanded, SetupIntentWithExpandedMethod) {
+    json body = legacy_json("setup_intent.succeeded");
+    auto& intent = body["data"]["object"];
+    intent["payment_method_types"] = {"card", "sepa_debit"};
+    intent["payment_method"] = {{"id", "pm_sepa"},
+                                {"object", "payment_method"},
+                                {"type", "sepa_debit"},
+                                {"customer", expanded("cus_from_pm")}};
+    auto f = facts_of<PaymentMethodFacts>(event_of(body));
+    EXPECT_EQ(f.payment_method_id, "pm_sepa");
+    EXPECT_EQ(f.method, PaymentMethodKind::sepa_debit);
+    EXPECT_EQ(f.customer_id, "cus_from_pm");
+    intent["payment_method"] = "pm_sepa";
+    intent["customer"] = expanded("cus_on_intent");
+    f = facts_of<PaymentMethodFacts>(event_of(body));
+    EXPECT_EQ(f.method, PaymentMethodKind::unknown); // two types allowed, method not expanded
+    EXPECT_EQ(f.customer_id, "cus_on_intent");
+}
+
+TEST(Expanded, PaymentMethodKinds) {
+    json body = legacy_json("payment_method.attached");
+    body["data"]["object"]["type"] = "sepa_debit";
+    EXPECT_EQ(facts_of<PaymentMethodFacts>(event_of(body)).method, PaymentMethodKind::sepa_debit);
+    body["data"]["object"]["type"] = "paypal";
+    EXPECT_EQ(facts_of<PaymentMethodFacts>(event_of(body)).method, PaymentMethodKind::other);
+}
+
+TEST(CustomerUpdated, DefaultPaymentMethodChanges) {
+    json body = current_json("customer.updated");
+    auto& settings = body["data"]["object"]["invoice_settings"];
+    settings["default_payment_method"] = {{"id", "pm_exp"},
+                                          {"object", "payment_method"},
+                                          {"type", "card"},
+                                          {"card", {{"exp_month", 12}, {"exp_year", 2030}}}};
+    auto f = facts_of<PaymentMethodFacts>(event_of(body));
+    EXPECT_EQ(f.payment_method_id, "pm_exp");
+    EXPECT_EQ(f.method, PaymentMethodKind::card);
+    EXPECT_EQ(f.card_exp_month, 12);
+
+    body["data"]["previous_attributes"]["invoice_settings"]["default_payment_method"] = nullptr;
+    EXPECT_EQ(facts_of<PaymentMethodFacts>(event_of(body)).payment_method_id, "pm_exp");
+
+    settings["default_payment_method"] = nullptr; // removed, not replaced
+    EXPECT_EQ(ignored_reason(body.dump()), "customer.updated without a new default payment method");
+
+    body["data"]["previous_attributes"] = {{"email", "old@example.org"}};
+    EXPECT_EQ(ignored_reason(body.dump()), "customer.updated without a new default payment method");
+}
+
+TEST(CustomerUpdated, DefaultSourceChange) {
+    json body = legacy_json("customer.updated");
+    body["data"]["previous_attributes"] = {{"default_source", nullptr}};
+    auto f = facts_of<PaymentMethodFacts>(event_of(body));
+    EXPECT_EQ(f.customer_id, "cus_00000000000000");
+    EXPECT_EQ(f.payment_method_id, "card_000000000000000000000000");
+    body["data"]["object"]["default_source"] = {
+        {"id", "card_1"}, {"object", "card"}, {"exp_month", 1}, {"exp_year", 2031}};
+    f = facts_of<PaymentMethodFacts>(event_of(body));
+    EXPECT_EQ(f.payment_method_id, "card_1");
+    EXPECT_EQ(f.method, PaymentMethodKind::card);
+    EXPECT_EQ(f.card_exp_year, 2031);
+}
+
+TEST(Routing, UnknownTypesAreIgnored) {
+    json body = legacy_json("invoice.paid");
+    body["type"] = "customer.created";
+    EXPECT_EQ(ignored_reason(body.dump()), "unhandled event type customer.created");
+    body["type"] = "invoice.paid.extra";
+    EXPECT_EQ(ignored_reason(body.dump()), "unhandled event type invoice.paid.extra");
+}
+
+// ---- hostile input ------------------------------------------------------------------------
+
+json minimal_event() {
+    return {{"id", "evt_1"}, {"object", "event"}, {"type", "invoice.paid"}, {"created", 1700000000},
+            {"data", {{"object", {{"id", "in_1"}, {"object", "invoice"}}}}}};
+}
+
+TEST(Hostile, NotAnEvent) {
+    EXPECT_EQ(envelope_error("not json"), "malformed JSON at byte 2");
+    EXPECT_EQ(envelope_error("{\"id\": \"evt_1\","), "malformed JSON at byte 16"); // the end
+    EXPECT_EQ(envelope_error(""), "empty body");
+    EXPECT_EQ(envelope_error(std::string(1 << 20, ' ')), "empty body");
+    EXPECT_EQ(envelope_error(std::string(1 << 20, ' ') + "x").rfind("malformed JSON", 0), 0u);
+    EXPECT_EQ(envelope_error("[]"), "not an event object");
+    EXPECT_EQ(envelope_error("[{\"object\":\"event\"}]"), "not an event object");
+    EXPECT_EQ(envelope_error("42"), "not an event object");
+    EXPECT_EQ(envelope_error("null"), "not an event object");
+    EXPECT_EQ(envelope_error("\"event\""), "not an event object");
+    EXPECT_EQ(envelope_error("{}"), "not an event object");
+    EXPECT_EQ(envelope_error(std::string("{\"a\":\"\xff\"}")).rfind("malformed JSON", 0), 0u);
+    // nlohmann's lexer takes a NUL byte for the end of input; JSON text never holds one.
+    std::string valid_then_nul = legacy("invoice.paid") + std::string(1, '\0') + "garbage";
+    EXPECT_EQ(envelope_error(valid_then_nul),
+              "malformed JSON at byte " + std::to_string(legacy("invoice.paid").size() + 1));
+    EXPECT_EQ(event_error(std::string("not json")), "malformed JSON at byte 2");
+
+    json body = legacy_json("invoice.payment_failed");
+    body["object"] = "invoice";
+    EXPECT_EQ(envelope_error(body.dump()), "not an event object");
+    body["object"] = 7;
+    EXPECT_EQ(envelope_error(body.dump()), "not an event object");
+    EXPECT_EQ(envelope_error(body["data"]["object"].dump()), "not an event object");
+}
+
+TEST(Hostile, EnvelopeFields) {
+    auto with = [](const char* key, json value) {
+        json body = minimal_event();
+        if (value.is_discarded()) body.erase(key);
+        else body[key] = std::move(value);
+        return envelope_error(body.dump());
+    };
+    const json absent = json(json::value_t::discarded);
+    EXPECT_EQ(with("id", absent), "event has no id");
+    EXPECT_EQ(with("id", ""), "event has no id");
+    EXPECT_EQ(with("id", nullptr), "event has no id");
+    EXPECT_EQ(with("id", 42), "event.id: expected a string");
+    EXPECT_EQ(with("type", absent), "event has no type");
+    EXPECT_EQ(with("type", json::array()), "event.type: expected a string");
+    EXPECT_EQ(with("data", absent), "event has no data.object");
+    EXPECT_EQ(with("data", json::object()), "event has no data.object");
+    EXPECT_EQ(with("data", "x"), "event.data: expected an object");
+    EXPECT_EQ(with("data", {{"object", "in_1"}}), "event has no data.object");
+    EXPECT_EQ(with("data", {{"object", nullptr}}), "event has no data.object");
+    EXPECT_EQ(with("account", 5), "event.account: expected a string");
+    EXPECT_EQ(with("account", nullptr), "");
+    EXPECT_EQ(with("created", "yesterday"), "event.created: expected an integer");
+    EXPECT_EQ(with("created", 1.5), "event.created: expected an integer");
+    EXPECT_EQ(with("created", -1), "event.created: expected a unix time");
+    EXPECT_EQ(with("created", std::numeric_limits<std::uint64_t>::max()),
+              "event.created: expected an integer in range");
+    EXPECT_EQ(with("created", absent), "");
+    EXPECT_EQ(envelope_error(R"({"id":"evt_1","object":"event","type":"x","created":1e999,
+                                 "data":{"object":{}}})")
+                  .empty(),
+              false);
+    EXPECT_EQ(envelope_error(R"({"id":"evt_1","object":"event","type":"x","created":123456789012345678901234567890,
+                                 "data":{"object":{}}})"),
+              "event.created: expected an integer");
+}
+
+TEST(Hostile, ObjectFieldsOfTheWrongType) {
+    json body = legacy_json("invoice.payment_failed");
+    auto& invoice = body["data"]["object"];
+    EXPECT_EQ(envelope_error(body.dump()), "");
+
+    json broken = body;
+    broken["data"]["object"]["amount_due"] = "2000";
+    EXPECT_EQ(envelope_error(broken.dump()), ""); // the envelope is fine: store, then poison
+    EXPECT_EQ(event_error(broken),
+              "invoice.payment_failed: data.object.amount_due: expected an integer");
+
+    broken = body;
+    broken["data"]["object"]["lines"]["data"] = {{"object", "not a list"}};
+    EXPECT_EQ(event_error(broken),
+              "invoice.payment_failed: data.object.lines.data: expected an array");
+    broken["data"]["object"]["lines"]["data"] = {5};
+    EXPECT_EQ(event_error(broken),
+              "invoice.payment_failed: data.object.lines.data[0]: expected an object");
+    broken = body;
+    broken["data"]["object"]["attempt_count"] = 1LL << 40;
+    EXPECT_EQ(event_error(broken),
+              "invoice.payment_failed: data.object.attempt_count: expected a small integer");
+    broken = body;
+    broken["data"]["object"]["customer"] = 12;
+    EXPECT_EQ(event_error(broken),
+              "invoice.payment_failed: data.object.customer: expected an id or an object");
+    broken = body;
+    broken["data"]["object"]["next_payment_attempt"] = 1e12;
+    EXPECT_EQ(event_error(broken),
+              "invoice.payment_failed: data.object.next_payment_attempt: expected an integer");
+    broken = body;
+    broken["data"]["object"]["object"] = "charge";
+    EXPECT_EQ(event_error(broken),
+              "invoice.payment_failed: data.object: expected object \"invoice\", got \"charge\"");
+    broken = body;
+    broken["data"]["object"].erase("id");
+    EXPECT_EQ(event_error(broken), "invoice.payment_failed: invoice without an id");
+    broken = body;
+    broken["data"]["previous_attributes"] = 3;
+    EXPECT_EQ(event_error(broken),
+              "invoice.payment_failed: data.previous_attributes: expected an object");
+    (void)invoice;
+}
+
+TEST(Hostile, MissingIdentities) {
+    json body = minimal_event();
+    auto error_for = [&](const char* type, json object) {
+        body["type"] = type;
+        body["data"]["object"] = std::move(object);
+        return event_error(body);
+    };
+    EXPECT_EQ(error_for("payment_intent.payment_failed", json::object()),
+              "payment_intent.payment_failed: payment_intent without an id");
+    EXPECT_EQ(error_for("charge.failed", {{"id", nullptr}}), "charge.failed: charge without an id");
+    EXPECT_EQ(error_for("charge.dispute.created", {{"status", "lost"}}),
+              "charge.dispute.created: dispute without an id or a charge");
+    EXPECT_EQ(error_for("customer.subscription.updated", json::object()),
+              "customer.subscription.updated: subscription without an id");
+    EXPECT_EQ(error_for("setup_intent.succeeded", {{"id", "seti_1"}}),
+              "setup_intent.succeeded: setup_intent without a payment method");
+    EXPECT_EQ(error_for("mandate.updated", json::object()), "mandate.updated: mandate without an id");
+    EXPECT_EQ(error_for("account.application.deauthorized", json::object()),
+              "account.application.deauthorized: account.application.deauthorized without an account");
+    EXPECT_EQ(error_for("customer.updated", json::object()), ""); // nothing changed: ignored
+}
+
+TEST(Hostile, DeepNesting) {
+    std::string deep = std::string(100000, '[') + std::string(100000, ']');
+    EXPECT_EQ(envelope_error(deep), "JSON nested deeper than 128 levels");
+    EXPECT_EQ(event_error(deep), "JSON nested deeper than 128 levels");
+    EXPECT_EQ(envelope_error(std::string(100000, '{')), "JSON nested deeper than 128 levels");
+
+    auto nested_in_object = [](int levels) {
+        std::string inner = std::string(levels, '[') + std::string(levels, ']');
+        return R"({"id":"evt_1","object":"event","type":"invoice.paid","data":{"object":{"id":"in_1","x":)" +
+               inner + "}}}";
+    };
+    EXPECT_EQ(event_error(nested_in_object(120)), "");
+    EXPECT_EQ(event_error(nested_in_object(130)), "JSON nested deeper than 128 levels");
+
+    // Brackets inside strings are text, escaped quotes do not end a string.
+    json body = minimal_event();
+    body["data"]["object"]["description"] = std::string(5000, '[') + "\\\"" + std::string(5000, '{');
+    EXPECT_EQ(event_error(body), "");
+}
+
+// Every field of every handled payload, replaced by a value of each JSON type: a clean error
+// or a clean result, never a crash (run under ASan/UBSan too).
+TEST(Hostile, EveryFieldWithEveryType) {
+    const json replacements[] = {nullptr, 42, -1, 1.5, "x", "", true, json::array(),
+                                 json::object(), json::array({1, "a", nullptr}),
+                                 std::numeric_limits<std::uint64_t>::max()};
+    std::size_t bodies = 0;
+    for (const auto& dir : {legacy_dir, current_dir}) {
+        for (const auto& entry : fs::directory_iterator(dir)) {
+            if (entry.path().extension() != ".json") continue;
+            const json original = json::parse(read_file(entry.path()));
+            const json flat = original.flatten();
+            for (const auto& [pointer, value] : flat.items()) {
+                json::json_pointer ptr(pointer);
+                for (const json& replacement : replacements) {
+                    json body = original;
+                    body[ptr] = replacement;
+                    (void)parse_event(body.dump());
+                    ++bodies;
+                }
+                // the parent object or array itself replaced
+                if (!ptr.empty() && !ptr.parent_pointer().empty()) {
+                    json body = original;
+                    body[ptr.parent_pointer()] = nullptr;
+                    (void)parse_event(body.dump());
+                    ++bodies;
+                }
+            }
+        }
+    }
+    EXPECT_GT(bodies, 10000u);
+}
+
+TEST(Hostile, NullsEverywhere) {
+    for (const auto& dir : {legacy_dir, current_dir}) {
+        for (const auto& entry : fs::directory_iterator(dir)) {
+            if (entry.path().extension() != ".json") continue;
+            json body = json::parse(read_file(entry.path()));
+            json flat = body["data"]["object"].flatten();
+            for (auto& [key, value] : flat.items())
+                if (key != "/id") value = nullptr;
+            body["data"]["object"] = flat.unflatten();
+            SCOPED_TRACE(entry.path().filename().string());
+            (void)parse_event(body.dump()); // must not crash; the id alone may not be enough
+        }
+    }
+    json body = legacy_json("invoice.payment_failed");
+    for (auto& [key, value] : body["data"]["object"].items())
+        if (key != "id") value = nullptr;
+    auto f = facts_of<InvoiceFacts>(event_of(body));
+    EXPECT_EQ(f.invoice_id, "in_000000000000000000000000");
+    EXPECT_EQ(f.amount_due, 0);
+    EXPECT_TRUE(f.products.empty());
+}
+
+TEST(Hostile, TruncatedBodies) {
+    for (const char* name : {"invoice.payment_failed", "payment_intent.payment_failed"}) {
+        std::string body = legacy(name);
+        for (std::size_t cut = 0; cut + 1 < body.size(); cut += 7) {
+            std::string_view prefix(body.data(), cut);
+            EXPECT_FALSE(parse_envelope(prefix).ok()) << cut;
+            EXPECT_FALSE(parse_event(prefix).ok()) << cut;
+        }
+    }
+}
+
 } // namespace
 } // namespace dunning::webhook

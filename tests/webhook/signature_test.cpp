@@ -3,7 +3,6 @@
 #include "webhook/signature.hpp"
 
 #include <gtest/gtest.h>
-
 #include <limits>
 #include <string>
 #include <vector>
@@ -51,20 +50,22 @@ struct HeaderCase {
 
 class HeaderShapes : public testing::TestWithParam<HeaderCase> {};
 
-TEST_P(HeaderShapes, Verdict) { EXPECT_EQ(verify(GetParam().header), GetParam().expected); }
+TEST_P(HeaderShapes, Verdict) {
+    EXPECT_EQ(verify(GetParam().header), GetParam().expected);
+}
 
 const std::string sig_neg1 = compute_signature(body, secret, -1);
 const std::string upper = [] {
     std::string s = good;
-    for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    for (char& c : s)
+        c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     return s;
 }();
 
 INSTANTIATE_TEST_SUITE_P(
     Signature, HeaderShapes,
     testing::Values(
-        HeaderCase{"empty", "", "not_signed"},
-        HeaderCase{"no_t", "v1=" + good, "invalid_header"},
+        HeaderCase{"empty", "", "not_signed"}, HeaderCase{"no_t", "v1=" + good, "invalid_header"},
         HeaderCase{"empty_t", "t=,v1=" + good, "invalid_header"},
         HeaderCase{"bare_t", "t,v1=" + good, "invalid_header"},
         HeaderCase{"non_numeric_t", "t=abc,v1=" + good, "invalid_header"},
@@ -167,8 +168,8 @@ TEST(Signature, NegativeAndZeroTimestamps) {
 }
 
 TEST(Signature, ExtremeClocksDoNotOverflow) {
-    const std::string header = "t=-9007199254740992,v1=" +
-                               compute_signature(body, secret, -9007199254740992);
+    const std::string header =
+        "t=-9007199254740992,v1=" + compute_signature(body, secret, -9007199254740992);
     EXPECT_EQ(verify(header, {secret}, std::numeric_limits<std::int64_t>::max()), "too_old");
     EXPECT_EQ(verify(header, {secret}, std::numeric_limits<std::int64_t>::min()), "ok");
 }
@@ -176,7 +177,8 @@ TEST(Signature, ExtremeClocksDoNotOverflow) {
 TEST(Signature, NaNTimestampIsRefusedThoughNodeWouldSignIt) {
     // stripe-node parses "t=abc" as NaN and accepts an HMAC over "NaN.<body>"; go refuses.
     // printf '%s' 'NaN.{"id":"evt_1","object":"event"}' | openssl dgst -sha256 -hmac …
-    const std::string nan_signed = "110dcec74288ae6c839320179e19e9ae42fc084cad55e25d605ab26cf7bf0dde";
+    const std::string nan_signed =
+        "110dcec74288ae6c839320179e19e9ae42fc084cad55e25d605ab26cf7bf0dde";
     EXPECT_EQ(verify("t=abc,v1=" + nan_signed), "invalid_header");
 }
 

@@ -5,9 +5,8 @@
 //   {"op":"sign","body":…,"secret":…,"t":…} → {"header":"t=…,v1=…"}
 #include "webhook/signature.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <string>
 
 namespace {

@@ -1,0 +1,156 @@
+// The real `dunning` binary: configuration errors, replay, and kill -9 under load.
+#include "support/process.hpp"
+#include "support/service.hpp"
+
+#include <SQLiteCpp/Database.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <atomic>
+#include <mutex>
+#include <set>
+
+using namespace dunning;
+using namespace dunning::testing;
+using nlohmann::json;
+
+namespace {
+
+int free_port() {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    socklen_t len = sizeof addr;
+    getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    close(fd);
+    return ntohs(addr.sin_port);
+}
+
+std::string write_config(const std::filesystem::path& dir, int port, const std::string& synchronous = "full") {
+    const auto path = dir / "dunning.toml";
+    std::ofstream(path) << "[server]\nlisten = \"127.0.0.1:" << port << "\"\n"
+                        << "[storage]\nsqlite_path = \"dunning.db\"\nsynchronous = \"" << synchronous << "\"\n"
+                        << "[[creators]]\nid = \"alpha\"\nname = \"Alpha Academy\"\n"
+                        << "webhook_secrets = [\"" << alpha_secret << "\"]\n"
+                        << "api_token = \"" << alpha_token << "\"\n";
+    return path.string();
+}
+
+const std::string binary = DUNNING_BINARY;
+
+TEST(Cli, CheckConfigAcceptsAGoodFile) {
+    TempDir dir;
+    const auto r = run_command(binary + " check-config --config " + write_config(dir.path(), 8080));
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find("OK"), std::string::npos) << r.output;
+}
+
+TEST(Cli, CheckConfigPointsAtTheLine) {
+    TempDir dir;
+    const auto path = dir.path() / "bad.toml";
+    std::ofstream(path) << "[server]\nlisten = \"127.0.0.1:8080\"\n\n[[creators]]\nid = \"alpha\"\n"
+                        << "name = \"A\"\nwebhook_secrets = [\"not-a-secret\"]\napi_token = \"" << alpha_token << "\"\n";
+    const auto r = run_command(binary + " check-config --config " + path.string());
+    EXPECT_EQ(r.exit_code, 2) << r.output;
+    EXPECT_NE(r.output.find(path.string() + ":7: creators[0].webhook_secrets"), std::string::npos) << r.output;
+}
+
+TEST(Cli, HelpDescribesEveryCommand) {
+    const auto r = run_command(binary + " --help");
+    EXPECT_EQ(r.exit_code, 0);
+    for (const char* word : {"serve", "check-config", "replay"}) EXPECT_NE(r.output.find(word), std::string::npos);
+    EXPECT_NE(run_command(binary + " serve --help").output.find("--test-clock"), std::string::npos);
+    EXPECT_NE(run_command(binary + " nonsense").exit_code, 0);
+}
+
+TEST(Cli, ReplayFeedsExportedEventsThroughTheSameProcessing) {
+    TempDir dir;
+    const auto config = write_config(dir.path(), 8080);
+    const auto events = dir.path() / "events.jsonl";
+    {
+        std::ofstream out(events);
+        out << fixture("invoice.payment_failed").dump() << '\n';
+        out << json{{"object", "list"}, {"data", json::array({fixture("payment_intent.payment_failed"), fixture("customer.updated")})}}.dump() << '\n';
+        out << "\n";
+    }
+    auto r = run_command(binary + " replay --config " + config + " --creator alpha " + events.string());
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find("replayed 3 event(s) from 3 line(s): 3 new, 0 already stored, 0 rejected; 2 processed, 1 ignored, 0 poison"), std::string::npos) << r.output;
+    r = run_command(binary + " replay --config " + config + " --creator alpha --no-progress " + events.string());
+    EXPECT_NE(r.output.find("0 new, 3 already stored"), std::string::npos) << r.output;
+    SQLite::Database db((dir.path() / "dunning.db").string());
+    EXPECT_EQ(db.execAndGet("SELECT count(*) FROM cases WHERE status = 'open'").getInt(), 1);
+
+    std::ofstream(events) << "{not json\n" << fixture("invoice.paid").dump() << '\n';
+    r = run_command(binary + " replay --config " + config + " --no-progress " + events.string());
+    EXPECT_EQ(r.exit_code, 1) << r.output;
+    EXPECT_NE(r.output.find(events.string() + ":1: "), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find(events.string() + ":2: event has no account; pass --creator"), std::string::npos) << r.output;
+}
+
+bool wait_healthy(int port) {
+    httplib::Client cli("127.0.0.1", port);
+    for (int i = 0; i < 500; ++i) {
+        if (auto r = cli.Get("/healthz"); r && r->status == 200) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+}
+
+// Several clients post fresh events; the service is killed with SIGKILL in mid-stream. After a
+// restart every event that was answered 200 is stored and is processed.
+TEST(Crash, NoAcknowledgedEventIsLostOnKill9) {
+    TempDir dir;
+    const int port = free_port();
+    const auto config = write_config(dir.path(), port);
+    const auto log = (dir.path() / "service.log").string();
+    auto service = std::make_unique<ChildProcess>(std::vector<std::string>{binary, "serve", "--config", config}, log);
+    ASSERT_TRUE(wait_healthy(port)) << read_file(log);
+
+    std::mutex mutex;
+    std::set<std::string> acknowledged;
+    std::atomic<bool> stop{false};
+    std::atomic<int> sent{0};
+    std::vector<std::thread> clients;
+    for (int t = 0; t < 4; ++t) {
+        clients.emplace_back([&, t] {
+            httplib::Client cli("127.0.0.1", port);
+            for (int i = 0; i < 5000 && !stop; ++i) {
+                auto e = fixture("invoice.payment_failed");
+                e["data"]["object"]["id"] = "in_crash_" + std::to_string(t) + "_" + std::to_string(i);
+                auto r = post_signed(cli, "/webhooks/stripe/alpha", e.dump(), alpha_secret);
+                ++sent;
+                if (r && r->status == 200) {
+                    std::lock_guard lock(mutex);
+                    acknowledged.insert(e["id"].get<std::string>());
+                }
+            }
+        });
+    }
+    while (sent < 200) std::this_thread::yield();
+    service->kill_hard();
+    stop = true;
+    for (auto& c : clients) c.join();
+    ASSERT_GT(acknowledged.size(), 100u);
+
+    service = std::make_unique<ChildProcess>(std::vector<std::string>{binary, "serve", "--config", config}, log);
+    ASSERT_TRUE(wait_healthy(port)) << read_file(log);
+    SQLite::Database db((dir.path() / "dunning.db").string());
+    std::set<std::string> stored;
+    SQLite::Statement st(db, "SELECT event_id FROM inbox");
+    while (st.executeStep()) stored.insert(st.getColumn(0).getString());
+    for (const auto& id : acknowledged) ASSERT_TRUE(stored.count(id)) << id << " was acknowledged but lost";
+
+    // The restarted worker finishes what the killed one left.
+    for (int i = 0; i < 1000 && db.execAndGet("SELECT count(*) FROM inbox WHERE state = 'pending'").getInt() > 0; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    EXPECT_EQ(db.execAndGet("SELECT count(*) FROM inbox WHERE state = 'pending'").getInt(), 0);
+    EXPECT_EQ(db.execAndGet("SELECT count(*) FROM cases WHERE status = 'open'").getInt64(),
+              static_cast<std::int64_t>(stored.size()));
+    EXPECT_EQ(service->terminate(), 0) << read_file(log);
+}
+
+} // namespace
