@@ -5,9 +5,8 @@
 #include "json_reader.hpp"
 #include "stripe_objects.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <exception>
+#include <nlohmann/json.hpp>
 #include <optional>
 
 namespace dunning::webhook {
@@ -18,7 +17,9 @@ using nlohmann::json;
 
 constexpr int max_depth = 128; // Stripe's deepest objects nest about a dozen levels
 
-Err<std::string> failure(std::string message) { return {std::move(message)}; }
+Err<std::string> failure(std::string message) {
+    return {std::move(message)};
+}
 
 // Rejects absurd nesting in one pass over the bytes, before the parser builds (and the
 // destructor, dump() and every later walk recurse through) a tree that deep. Brackets inside
@@ -29,8 +30,10 @@ bool nested_deeper_than(std::string_view body, int limit) {
     for (std::size_t i = 0; i < body.size(); ++i) {
         char c = body[i];
         if (in_string) {
-            if (c == '\\') ++i;
-            else if (c == '"') in_string = false;
+            if (c == '\\')
+                ++i;
+            else if (c == '"')
+                in_string = false;
         } else if (c == '"') {
             in_string = true;
         } else if (c == '{' || c == '[') {
@@ -153,7 +156,7 @@ Result<Outcome, std::string> deauthorization(const Input& in) {
     AccountFacts facts{in.envelope.account};
     if (facts.account_id.empty()) facts.account_id = in.object.string("id");
     if (in.object.failed()) return failure(in.object.error());
-    if (facts.account_id.empty()) return failure("account.application.deauthorized without an account");
+    if (facts.account_id.empty()) return failure("no account in event.account or data.object.id");
     return Outcome{EventFacts{std::move(facts)}};
 }
 

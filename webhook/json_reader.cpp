@@ -32,7 +32,9 @@ void JsonReader::fail(std::string_view key, std::string_view expected) const {
     *error_ += expected;
 }
 
-bool JsonReader::has(std::string_view key) const { return find(key) != nullptr; }
+bool JsonReader::has(std::string_view key) const {
+    return find(key) != nullptr;
+}
 
 bool JsonReader::contains(std::string_view key) const {
     return value_->is_object() && value_->contains(key);

@@ -5,9 +5,8 @@
 // the caller checks once at the end. Internal to webhook/.
 #include "core/time.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -33,12 +32,12 @@ class JsonReader {
     std::string string(std::string_view key) const;
     std::string id(std::string_view key) const; // "xx_…" or an expanded object's "id"
     std::int64_t integer(std::string_view key) const;
-    int small_integer(std::string_view key) const; // months, years, attempt counts
+    int small_integer(std::string_view key) const;             // months, years, attempt counts
     std::optional<Timestamp> time(std::string_view key) const; // unix seconds, or null
     std::optional<bool> boolean(std::string_view key) const;
 
-    bool has(std::string_view key) const;      // present and not null
-    bool contains(std::string_view key) const; // present, perhaps null
+    bool has(std::string_view key) const;         // present and not null
+    bool contains(std::string_view key) const;    // present, perhaps null
     bool is_expanded(std::string_view key) const; // an object rather than an id
     bool failed() const { return !error_->empty(); }
     const std::string& error() const { return *error_; }

@@ -167,6 +167,7 @@ Result<std::size_t, SignatureError> verify_signature(std::string_view body, std:
         return err(SignatureError::invalid_header);
     if (std::none_of(secrets.begin(), secrets.end(), is_usable_secret))
         return err(SignatureError::no_valid_signature);
+    // node only reaches its comparison, which throws on an empty v1, with a usable secret.
     if (parsed.has_malformed_signature) return err(SignatureError::invalid_header);
     const auto index = matching_secret(body, parsed, secrets);
     if (!index) return err(SignatureError::no_valid_signature);

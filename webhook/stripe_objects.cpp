@@ -112,7 +112,8 @@ Read<InvoiceFacts> read_invoice(const JsonReader& in) {
     f.payment_intent_id = in.id("payment_intent"); // ≤ 2025-02-24
     f.charge_id = in.id("charge");                 // ≤ 2025-02-24
     fill_invoice_payment(in, f);
-    for (const JsonReader& line : lines) add_products(f.products, line);
+    for (const JsonReader& line : lines)
+        add_products(f.products, line);
     if (auto e = problem(in, "invoice", !f.invoice_id.empty(), "invoice without an id"))
         return err(*e);
     return f;
@@ -237,9 +238,10 @@ Read<SubscriptionFacts> read_subscription(const JsonReader& in, const JsonReader
     f.status = in.string("status");
     f.previous_status = previous.string("status");
     f.cancellation_reason = in.object("cancellation_details").string("reason");
-    for (const JsonReader& item : in.list("items")) add_products(f.products, item);
-    if (auto e = problem(in, "subscription", !f.subscription_id.empty(),
-                         "subscription without an id"))
+    for (const JsonReader& item : in.list("items"))
+        add_products(f.products, item);
+    if (auto e =
+            problem(in, "subscription", !f.subscription_id.empty(), "subscription without an id"))
         return err(*e);
     return f;
 }

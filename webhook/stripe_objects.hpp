@@ -28,8 +28,9 @@ Read<MandateFacts> read_mandate(const JsonReader& mandate);
 
 // customer.updated: the customer's new default payment method, or nullopt when this update
 // did not change it (or cleared it).
-Read<std::optional<PaymentMethodFacts>> read_default_payment_method_change(
-    const JsonReader& customer, const JsonReader& previous_attributes);
+Read<std::optional<PaymentMethodFacts>>
+read_default_payment_method_change(const JsonReader& customer,
+                                   const JsonReader& previous_attributes);
 
 // "card" → card, "sepa_debit" → sepa_debit, any other non-empty type → other.
 PaymentMethodKind payment_method_kind(std::string_view type);
