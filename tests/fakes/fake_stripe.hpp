@@ -1,0 +1,121 @@
+#pragma once
+// A small stateful Stripe for tests: holds invoices, answers the API calls the module makes
+// (pay, retrieve, cancel, mark_uncollectible, events) in Stripe's wire format, replays answers
+// for a repeated Idempotency-Key like Stripe does, records every request, and sends the
+// resulting webhooks, signed, to the service. Deliveries happen only when the test asks
+// (deliver()), so tests stay deterministic and never sleep.
+#include "core/event.hpp"
+#include "core/time.hpp"
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace dunning::fakes {
+
+struct FakeInvoice {
+    std::string id;                // in_…
+    std::string customer = "cus_fake";
+    std::string customer_email = "member@example.org";
+    std::string customer_name = "Mia Member";
+    std::string subscription = "sub_fake";
+    std::string product = "prod_fake";
+    std::int64_t amount_due = 4900;
+    std::string currency = "eur";
+    std::string default_payment_method = "pm_card_visa";
+    PaymentMethodKind method = PaymentMethodKind::card;
+    std::string card_brand = "visa";
+    std::string account;           // acct_… for Connect; events then carry "account"
+    // Managed by the fake:
+    std::string status = "open";   // open | paid | void | uncollectible
+    int attempt_count = 0;
+    std::string payment_intent;    // pi_… of the latest attempt
+};
+
+// What the next POST /v1/invoices/{id}/pay does. Consumed one per executed request (an
+// idempotent replay consumes nothing). With no script left, a pay succeeds.
+struct ScriptedPay {
+    enum class Kind {
+        succeed,
+        decline,      // 402 card_error with `error`; webhooks: invoice.payment_failed, payment_intent.payment_failed
+        http_status,  // answer `status` (429, 500, 503) with Stripe-Should-Retry: true; nothing executed
+        sepa_pending, // 200, invoice stays open, PI processing; the outcome (`then_fail` with `error`,
+                      // or success) is delivered by settle() once `settle_after` has passed
+    };
+    Kind kind = Kind::succeed;
+    PaymentError error;
+    int status = 500;
+    std::chrono::milliseconds delay{0}; // answer this late (a slow Stripe)
+    bool then_fail = true;
+    std::chrono::seconds settle_after{std::chrono::days{3}};
+
+    static ScriptedPay success() { return {}; }
+    static ScriptedPay declined(std::string decline_code, std::string code = "card_declined",
+                                std::string advice_code = "");
+    static ScriptedPay status_code(int status);
+    static ScriptedPay sepa(bool fails, std::string failure_code, std::chrono::seconds after);
+};
+
+struct RecordedRequest {
+    std::string method;
+    std::string path;
+    std::map<std::string, std::string> headers; // Idempotency-Key, Stripe-Account, Authorization, Stripe-Version
+    std::map<std::string, std::string> form;    // decoded body of POSTs
+    bool idempotent_replay = false;             // answered from the idempotency cache
+};
+
+struct WebhookTarget {
+    std::string url;    // e.g. http://127.0.0.1:PORT/webhooks/stripe/alpha
+    std::string secret; // whsec_… to sign with
+    std::function<Timestamp()> now; // the module's clock: event `created` and signature time
+    std::string api_version = "2020-08-27"; // or "2025-03-31.basil": the shape of the events sent
+};
+
+struct DeliveryOptions {
+    bool duplicate = false; // deliver every event twice
+    bool reverse = false;   // deliver a batch in reverse order
+};
+
+class FakeStripe {
+  public:
+    FakeStripe(std::string secret_key, WebhookTarget target);
+    ~FakeStripe();
+    FakeStripe(const FakeStripe&) = delete;
+    FakeStripe& operator=(const FakeStripe&) = delete;
+
+    std::string base_url() const; // http://127.0.0.1:PORT, for [stripe] api_base
+
+    void add_invoice(FakeInvoice invoice);
+    FakeInvoice invoice(const std::string& id) const;
+    void script_pay(const std::string& invoice_id, std::vector<ScriptedPay> script);
+
+    // Stripe's own attempt failed (the start of every case): bumps attempt_count and queues
+    // invoice.payment_failed and payment_intent.payment_failed with `error`.
+    void fail_invoice(const std::string& invoice_id, PaymentError error);
+    // The member added a card / made it the default: queues payment_method.attached and
+    // customer.updated (invoice_settings.default_payment_method changed).
+    void attach_payment_method(const std::string& customer, const std::string& payment_method,
+                               const std::string& brand = "mastercard");
+    // The member paid on the hosted page: invoice paid, queues invoice.paid + payment_intent.succeeded.
+    void pay_out_of_band(const std::string& invoice_id);
+
+    void set_delivery(DeliveryOptions options);
+    // Sends every queued webhook; returns how many were answered 2xx. Failed deliveries stay queued.
+    std::size_t deliver();
+    // SEPA debits whose settle time has passed (by the target's clock) produce their outcome events.
+    std::size_t settle();
+
+    std::vector<RecordedRequest> requests() const;
+    std::vector<RecordedRequest> requests_to(const std::string& path_prefix) const;
+    // Pay requests actually executed (not answered from the idempotency cache).
+    int pay_executions(const std::string& invoice_id) const;
+
+  private:
+    struct State;
+    std::unique_ptr<State> state_;
+};
+
+} // namespace dunning::fakes
