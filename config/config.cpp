@@ -144,13 +144,6 @@ Config read_all(const toml::table& table, const std::string& name, const std::st
 
 } // namespace
 
-void detail::read_retry(Reader& table, RetryConfig& out) {
-    table.allow_only({"mode"});
-    std::string mode = out.mode == RetryMode::plugin ? "plugin" : "stripe";
-    table.string("mode", mode, one_of({"stripe", "plugin"}));
-    out.mode = mode == "plugin" ? RetryMode::plugin : RetryMode::stripe;
-}
-
 const CreatorConfig* Config::find_creator(std::string_view id) const {
     for (const auto& creator : creators)
         if (creator.id == id) return &creator;

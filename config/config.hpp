@@ -2,6 +2,7 @@
 // The service's configuration: TOML on disk → validated values. Every problem is reported as
 // "file:line: key: problem" so an operator can go straight to it.
 #include "core/result.hpp"
+#include "core/retry_policy.hpp"
 
 #include <chrono>
 #include <cstddef>
@@ -46,8 +47,13 @@ struct HostConfig {
     std::string webhook_secret;
 };
 
+// [retry], and [creators.retry] over it key by key. `policy` shapes the charges this module
+// makes (mode = plugin); its defaults are RetryPolicy's. The card networks' caps (Visa: 15
+// retries in 30 days; Mastercard: 10 in 24 hours, 35 in 30 days) apply on top of
+// policy.card_schedule whatever it says: see dunning::earliest_allowed_by_network.
 struct RetryConfig {
     RetryMode mode = RetryMode::stripe;
+    dunning::RetryPolicy policy;
 };
 
 struct ProductMapping {

@@ -171,6 +171,10 @@ void Reader::problem_here(std::string_view text) {
     problems_.add(line(), path_, text);
 }
 
+void Reader::problem_at(const toml::node& node, std::string_view name, std::string_view text) {
+    problems_.add(line_of(node), key(name), text);
+}
+
 std::optional<std::string> Reader::expand(const toml::node& node, std::string_view name) {
     std::vector<std::string> found;
     auto value = expand_env(node.as_string()->get(), env_, found);
@@ -240,6 +244,16 @@ bool Reader::integer(std::string_view name, std::int64_t& out, std::int64_t min,
     } else {
         out = value->get();
     }
+    return true;
+}
+
+bool Reader::boolean(std::string_view name, bool& out) {
+    const toml::node* node = table_.get(name);
+    if (!node) return false;
+    if (const auto* value = node->as_boolean())
+        out = value->get();
+    else
+        problem(name, "must be true or false");
     return true;
 }
 

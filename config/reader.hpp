@@ -64,11 +64,15 @@ class Reader {
     std::uint32_t line() const { return line_of(table_); }
     const std::string& path() const { return path_; }
     bool contains(std::string_view name) const { return table_.contains(name); }
+    // The raw value under `name`, or nullptr when absent; for readers of structured values.
+    const toml::node* get(std::string_view name) const { return table_.get(name); }
 
     void allow_only(std::initializer_list<std::string_view> names);
     // Reports at the key's line when it is present, otherwise at the table's line.
     void problem(std::string_view name, std::string_view text);
     void problem_here(std::string_view text);
+    // Reports under `name` at `node`'s line, e.g. one element of the array `name`.
+    void problem_at(const toml::node& node, std::string_view name, std::string_view text);
 
     // Each reader leaves `out` as it was unless the key is present and valid.
     // Returns false when the key is absent.
@@ -76,6 +80,7 @@ class Reader {
     void required_string(std::string_view name, std::string& out, const Check& check = {});
     bool strings(std::string_view name, std::vector<std::string>& out, const Check& check = {});
     bool integer(std::string_view name, std::int64_t& out, std::int64_t min, std::int64_t max);
+    bool boolean(std::string_view name, bool& out);
 
     // A sub-table; absent or the wrong type (reported) → nothing.
     std::optional<Reader> table(std::string_view name);
@@ -91,7 +96,8 @@ class Reader {
     std::string path_;
 };
 
-// The sections that more than one file reads (config.cpp, creators.cpp).
+// The sections that more than one file reads (config.cpp, creators.cpp). read_retry (retry.cpp)
+// starts from `out`, so a [creators.retry] table overrides [retry] key by key.
 void read_retry(Reader& table, RetryConfig& out);
 void read_creators(Reader& root, const Problems& problems, Config& config);
 

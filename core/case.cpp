@@ -8,6 +8,7 @@ namespace dunning {
 const char* to_string(Resolution r) {
     switch (r) {
     case Resolution::none: return "none";
+    case Resolution::written_off: return "written_off";
     case Resolution::uncollectible: return "uncollectible";
     case Resolution::voided: return "voided";
     case Resolution::paid: return "paid";
@@ -15,9 +16,23 @@ const char* to_string(Resolution r) {
     return "none";
 }
 
+const char* to_string(ChargeAttempt::Outcome o) {
+    switch (o) {
+    case ChargeAttempt::Outcome::pending: return "pending";
+    case ChargeAttempt::Outcome::processing: return "processing";
+    case ChargeAttempt::Outcome::succeeded: return "succeeded";
+    case ChargeAttempt::Outcome::declined: return "declined";
+    case ChargeAttempt::Outcome::rejected: return "rejected";
+    case ChargeAttempt::Outcome::abandoned: return "abandoned";
+    }
+    return "pending";
+}
+
 const char* status_of(const CaseState& s) {
     if (!s.failed) return "none";
-    return s.resolution == Resolution::none ? "open" : to_string(s.resolution);
+    if (s.resolution != Resolution::none) return to_string(s.resolution);
+    if (s.escalated_at) return "escalated";
+    return s.paused ? "paused" : "open";
 }
 
 namespace {
@@ -61,20 +76,66 @@ void record_failure(CaseState& s, Timestamp at) {
     if (!s.opened_at || at < *s.opened_at) s.opened_at = at;
 }
 
+// The newest of our own charges still waiting for its outcome, if it started before `at`.
+ChargeAttempt* open_attempt(CaseState& s, Timestamp at) {
+    for (auto it = s.attempts.rbegin(); it != s.attempts.rend(); ++it) {
+        const bool waiting = it->outcome == ChargeAttempt::Outcome::pending ||
+                             it->outcome == ChargeAttempt::Outcome::processing;
+        if (waiting && it->at <= at) return &*it;
+    }
+    return nullptr;
+}
+
+void note_failure(CaseState& s, PaymentFailure f) {
+    if (s.last_failure && s.last_failure->at > f.at) return;
+    s.last_failure = std::move(f);
+}
+
 void merge_payment_failure(CaseState& s, const PaymentFacts& p, Timestamp at) {
     record_failure(s, at);
-    if (p.error.reason().empty()) return;
-    if (s.last_failure && s.last_failure->at > at) return;
-    s.last_failure = PaymentFailure{p.error, p.method, p.payment_method_id, p.card_brand, at};
+    s.payment_processing = false;
+    if (auto* a = open_attempt(s, at)) a->outcome = ChargeAttempt::Outcome::declined;
     if (s.invoice.payment_intent_id.empty()) s.invoice.payment_intent_id = p.payment_intent_id;
     if (s.invoice.charge_id.empty()) s.invoice.charge_id = p.charge_id;
+    if (p.error.reason().empty()) return;
+    note_failure(s, PaymentFailure{p.error, p.method, p.payment_method_id, p.card_brand, at});
+}
+
+void action_required(CaseState& s, Timestamp at) {
+    record_failure(s, at);
+    s.action_required = true;
+    PaymentFailure f;
+    f.error.code = "authentication_required";
+    f.method = PaymentMethodKind::card;
+    f.at = at;
+    if (!s.last_failure || s.last_failure->error.reason() != f.error.code) note_failure(s, f);
 }
 
 void resolve(CaseState& s, Resolution r, Timestamp at) {
+    if (r == Resolution::paid) {
+        s.payment_processing = false;
+        if (auto* a = open_attempt(s, at)) a->outcome = ChargeAttempt::Outcome::succeeded;
+    }
     if (r > s.resolution) {
         s.resolution = r;
         s.resolved_at = at;
     }
+}
+
+void processing(CaseState& s, Timestamp at) {
+    if (s.resolution != Resolution::none) return;
+    s.payment_processing = true;
+    if (auto* a = open_attempt(s, at)) a->outcome = ChargeAttempt::Outcome::processing;
+}
+
+// A method added after the failure is worth a charge of its own, unless it is the one that failed.
+void new_payment_method(CaseState& s, const PaymentMethodFacts& pm, Timestamp at) {
+    if (pm.payment_method_id.empty()) return;
+    if (s.last_failure && s.last_failure->payment_method_id == pm.payment_method_id) return;
+    if (s.opened_at && at < *s.opened_at) return;
+    if (s.new_payment_method_at && *s.new_payment_method_at > at) return;
+    s.new_payment_method = pm.payment_method_id;
+    s.new_payment_method_at = at;
 }
 
 } // namespace
@@ -83,18 +144,21 @@ CaseState apply(CaseState s, const Event& e) {
     if (const auto* inv = std::get_if<InvoiceFacts>(&e.facts)) merge_invoice(s, *inv, e.created);
     switch (e.kind) {
     case EventKind::invoice_payment_failed: record_failure(s, e.created); break;
-    case EventKind::invoice_payment_action_required:
-        record_failure(s, e.created);
-        s.action_required = true;
-        break;
+    case EventKind::invoice_payment_action_required: action_required(s, e.created); break;
     case EventKind::payment_failed:
         merge_payment_failure(s, std::get<PaymentFacts>(e.facts), e.created);
         break;
+    case EventKind::payment_processing: processing(s, e.created); break;
     case EventKind::invoice_paid:
     case EventKind::payment_succeeded: resolve(s, Resolution::paid, e.created); break;
     case EventKind::invoice_voided: resolve(s, Resolution::voided, e.created); break;
     case EventKind::invoice_marked_uncollectible:
         resolve(s, Resolution::uncollectible, e.created);
+        break;
+    case EventKind::payment_method_attached:
+    case EventKind::setup_intent_succeeded:
+    case EventKind::default_payment_method_changed:
+        new_payment_method(s, std::get<PaymentMethodFacts>(e.facts), e.created);
         break;
     default: break;
     }

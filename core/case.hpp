@@ -1,18 +1,21 @@
 #pragma once
 // A payment case: one failed invoice of one creator, from the first failure until it is paid,
-// voided or written off. The state is recomputed from facts so that duplicate and out-of-order
-// webhooks converge: each field is a maximum over what was seen (latest snapshot, highest
-// attempt count, strongest resolution).
+// voided, written off or handed over. Facts from Stripe are folded in by apply(): each field is
+// a maximum over what was seen (newest snapshot, highest attempt count, strongest resolution),
+// so duplicate and out-of-order webhooks converge. What the module has done about the case
+// (charges, emails, escalation) is recorded beside the facts by the engine (case_engine.hpp).
 #include "event.hpp"
+#include "retry_policy.hpp"
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace dunning {
 
-// Ordered by strength: a paid invoice stays paid whatever arrives after it, an uncollectible
-// one can still be paid, a voided one cannot be paid.
-enum class Resolution { none = 0, uncollectible = 1, voided = 2, paid = 3 };
+// Ordered by strength: a paid invoice stays paid whatever arrives after it; an uncollectible or
+// written-off one can still be paid; a voided one cannot be paid.
+enum class Resolution { none = 0, written_off = 1, uncollectible = 2, voided = 3, paid = 4 };
 
 const char* to_string(Resolution r);
 
@@ -21,29 +24,58 @@ struct PaymentFailure {
     PaymentMethodKind method = PaymentMethodKind::unknown;
     std::string payment_method_id;
     std::string card_brand;
-    Timestamp at{}; // when Stripe created the event that reported it
+    Timestamp at{}; // when Stripe created the event (or we got the answer) that reported it
 };
 
+// A charge the module itself made (plugin mode). Technical failures never become attempts.
+struct ChargeAttempt {
+    enum class Outcome { pending, processing, succeeded, declined, rejected, abandoned };
+    int number = 0; // 1, 2, …: part of the Idempotency-Key
+    Timestamp at{};
+    std::string payment_method_id; // explicit new method, or empty for the invoice's default
+    CardNetwork network = CardNetwork::unknown;
+    Outcome outcome = Outcome::pending;
+};
+const char* to_string(ChargeAttempt::Outcome o);
+
 struct CaseState {
+    // Facts from Stripe.
     std::string creator_id;
-    InvoiceFacts invoice;   // merged: newer non-empty values win
+    InvoiceFacts invoice;      // merged: newer non-empty values win
     Timestamp invoice_as_of{}; // created time of the newest invoice snapshot merged
-    bool failed = false;      // a payment for this invoice has failed: the case exists
-    std::optional<Timestamp> opened_at; // earliest failure seen
+    bool failed = false;       // a payment for this invoice has failed: the case exists
+    std::optional<Timestamp> opened_at;         // earliest failure seen
     std::optional<PaymentFailure> last_failure; // the newest failure with a reason
     bool action_required = false; // the bank asks the member to authenticate (SCA/3DS)
     Resolution resolution = Resolution::none;
     std::optional<Timestamp> resolved_at;
+    bool payment_processing = false; // a SEPA debit is on its way (payment_intent.processing)
+    std::string new_payment_method;  // a method the member added after the failure, not yet charged
+    std::optional<Timestamp> new_payment_method_at;
+
+    // What the module did (written by the engine only).
+    std::vector<ChargeAttempt> attempts;
+    int stage_sent = 0; // dunning stages sent: 0 none, 1 the first, …
+    std::optional<Timestamp> final_notice_at;
+    std::optional<Timestamp> failure_notified_at; // last_failure.at that the member was told about
+    bool paused = false;
+    std::optional<Timestamp> paused_at;
+    std::int64_t paused_seconds = 0; // total time spent paused: the ladder moves on by as much
+    std::optional<Timestamp> escalated_at;
+    bool opened_announced = false;
+    bool resolved_announced = false;
+    std::optional<Timestamp> next_wakeup; // when the scheduler must look at the case again
 
     bool is_open() const { return failed && resolution == Resolution::none; }
 };
 
-// Folds one event about this case's invoice into the state. Pure; applying the same event
-// twice, or two events in either order, gives the same state.
+// Folds one Stripe event about this case's invoice into the facts. Pure; applying the same
+// event twice, or two events in either order, gives the same facts.
 CaseState apply(CaseState state, const Event& event);
 
-// The status word the API shows: "open", "paid", "voided", "uncollectible"; "none" for an
-// invoice that is known (say, paid) but never failed, which is not a case.
+// The status word the API shows: "open", "paused", "escalated", "paid", "voided",
+// "uncollectible", "written_off"; "none" for an invoice that is known (say, paid) but never
+// failed, which is not a case.
 const char* status_of(const CaseState& state);
 
 } // namespace dunning

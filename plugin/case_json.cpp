@@ -94,7 +94,40 @@ PaymentFailure failure_from_json(const json& j) {
     return f;
 }
 
+json attempts_to_json(const std::vector<ChargeAttempt>& attempts) {
+    json out = json::array();
+    for (const auto& a : attempts)
+        out.push_back({{"number", a.number},
+                       {"at", to_unix(a.at)},
+                       {"payment_method_id", a.payment_method_id},
+                       {"network", static_cast<int>(a.network)},
+                       {"outcome", to_string(a.outcome)}});
+    return out;
+}
+
+ChargeAttempt::Outcome outcome_from(const std::string& s) {
+    using O = ChargeAttempt::Outcome;
+    for (auto o : {O::pending, O::processing, O::succeeded, O::declined, O::rejected, O::abandoned})
+        if (s == to_string(o)) return o;
+    return O::pending;
+}
+
+std::vector<ChargeAttempt> attempts_from_json(const json& j) {
+    std::vector<ChargeAttempt> out;
+    for (const auto& a : j) {
+        ChargeAttempt c;
+        a.at("number").get_to(c.number);
+        c.at = from_unix(a.at("at").get<std::int64_t>());
+        a.at("payment_method_id").get_to(c.payment_method_id);
+        c.network = static_cast<CardNetwork>(a.at("network").get<int>());
+        c.outcome = outcome_from(a.at("outcome").get<std::string>());
+        out.push_back(std::move(c));
+    }
+    return out;
+}
+
 Resolution resolution_from(const std::string& s) {
+    if (s == "written_off") return Resolution::written_off;
     if (s == "paid") return Resolution::paid;
     if (s == "voided") return Resolution::voided;
     if (s == "uncollectible") return Resolution::uncollectible;
@@ -131,7 +164,21 @@ json state_to_json(const CaseState& s) {
             {"last_failure", s.last_failure ? failure_to_json(*s.last_failure) : json(nullptr)},
             {"action_required", s.action_required},
             {"resolution", to_string(s.resolution)},
-            {"resolved_at", optional_time(s.resolved_at)}};
+            {"resolved_at", optional_time(s.resolved_at)},
+            {"payment_processing", s.payment_processing},
+            {"new_payment_method", s.new_payment_method},
+            {"new_payment_method_at", optional_time(s.new_payment_method_at)},
+            {"attempts", attempts_to_json(s.attempts)},
+            {"stage_sent", s.stage_sent},
+            {"final_notice_at", optional_time(s.final_notice_at)},
+            {"failure_notified_at", optional_time(s.failure_notified_at)},
+            {"paused", s.paused},
+            {"paused_at", optional_time(s.paused_at)},
+            {"paused_seconds", s.paused_seconds},
+            {"escalated_at", optional_time(s.escalated_at)},
+            {"opened_announced", s.opened_announced},
+            {"resolved_announced", s.resolved_announced},
+            {"next_wakeup", optional_time(s.next_wakeup)}};
 }
 
 CaseState state_from_json(const json& j) {
@@ -145,6 +192,21 @@ CaseState state_from_json(const json& j) {
     j.at("action_required").get_to(s.action_required);
     s.resolution = resolution_from(j.at("resolution").get<std::string>());
     s.resolved_at = read_time(j, "resolved_at");
+    // Fields below came with the case engine (schema 2); rows from before lack them.
+    s.payment_processing = j.value("payment_processing", false);
+    s.new_payment_method = j.value("new_payment_method", "");
+    s.new_payment_method_at = read_time(j, "new_payment_method_at");
+    if (j.contains("attempts")) s.attempts = attempts_from_json(j.at("attempts"));
+    s.stage_sent = j.value("stage_sent", 0);
+    s.final_notice_at = read_time(j, "final_notice_at");
+    s.failure_notified_at = read_time(j, "failure_notified_at");
+    s.paused = j.value("paused", false);
+    s.paused_at = read_time(j, "paused_at");
+    s.paused_seconds = j.value("paused_seconds", std::int64_t{0});
+    s.escalated_at = read_time(j, "escalated_at");
+    s.opened_announced = j.value("opened_announced", false);
+    s.resolved_announced = j.value("resolved_announced", false);
+    s.next_wakeup = read_time(j, "next_wakeup");
     return s;
 }
 

@@ -20,8 +20,9 @@ std::optional<CaseRecord> read_one(SQLite::Statement& st) {
 
 const char* status_clause(StatusFilter f) {
     switch (f) {
-    case StatusFilter::open: return " AND status = 'open'";
-    case StatusFilter::closed: return " AND status IN ('paid', 'voided', 'uncollectible')";
+    case StatusFilter::open: return " AND status IN ('open', 'paused', 'escalated')";
+    case StatusFilter::closed:
+        return " AND status IN ('paid', 'voided', 'uncollectible', 'written_off')";
     case StatusFilter::all: return " AND status <> 'none'";
     }
     return "";
@@ -64,17 +65,45 @@ std::optional<CaseRecord> get_case(SQLite::Database& db, const std::string& crea
     return read_one(st);
 }
 
+std::optional<CaseRecord> load_case(SQLite::Database& db, std::int64_t id) {
+    SQLite::Statement st(db, std::string(case_columns) + "WHERE id = ?");
+    st.bind(1, static_cast<std::int64_t>(id));
+    return read_one(st);
+}
+
+std::vector<std::int64_t> active_cases_of_customer(SQLite::Database& db, const std::string& creator,
+                                                   const std::string& customer_id) {
+    SQLite::Statement st(db, "SELECT id FROM cases WHERE creator_id = ? AND customer_id = ? "
+                             "AND status IN ('open', 'paused', 'escalated') ORDER BY id");
+    st.bind(1, creator);
+    st.bind(2, customer_id);
+    std::vector<std::int64_t> out;
+    while (st.executeStep()) out.push_back(st.getColumn(0).getInt64());
+    return out;
+}
+
+std::vector<std::int64_t> due_cases(SQLite::Database& db, std::int64_t now_unix, int limit) {
+    SQLite::Statement st(db, "SELECT id FROM cases WHERE next_wakeup_at <= ? "
+                             "ORDER BY next_wakeup_at LIMIT ?");
+    st.bind(1, now_unix);
+    st.bind(2, limit);
+    std::vector<std::int64_t> out;
+    while (st.executeStep()) out.push_back(st.getColumn(0).getInt64());
+    return out;
+}
+
 void save_case(SQLite::Database& db, CaseRecord& r, std::int64_t now_unix) {
     const CaseState& s = r.state;
     SQLite::Statement st(
         db, "INSERT INTO cases (creator_id, invoice_id, status, customer_id, payment_intent_id, "
-            "charge_id, amount_due, currency, opened_at, updated_at, state) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "charge_id, amount_due, currency, opened_at, updated_at, state, next_wakeup_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (creator_id, invoice_id) DO UPDATE SET status = excluded.status, "
             "customer_id = excluded.customer_id, payment_intent_id = excluded.payment_intent_id, "
             "charge_id = excluded.charge_id, amount_due = excluded.amount_due, "
             "currency = excluded.currency, opened_at = excluded.opened_at, "
-            "updated_at = excluded.updated_at, state = excluded.state RETURNING id");
+            "updated_at = excluded.updated_at, state = excluded.state, "
+            "next_wakeup_at = excluded.next_wakeup_at RETURNING id");
     st.bind(1, s.creator_id);
     st.bind(2, s.invoice.invoice_id);
     st.bind(3, status_of(s));
@@ -86,6 +115,7 @@ void save_case(SQLite::Database& db, CaseRecord& r, std::int64_t now_unix) {
     if (s.opened_at) st.bind(9, static_cast<std::int64_t>(to_unix(*s.opened_at)));
     st.bind(10, static_cast<std::int64_t>(now_unix));
     st.bind(11, state_to_json(s).dump());
+    if (s.next_wakeup) st.bind(12, static_cast<std::int64_t>(to_unix(*s.next_wakeup)));
     st.executeStep();
     r.id = st.getColumn(0).getInt64();
 }

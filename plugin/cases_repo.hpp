@@ -26,6 +26,13 @@ std::optional<CaseRecord> find_case_by_payment(SQLite::Database& db, const std::
 std::optional<CaseRecord> get_case(SQLite::Database& db, const std::string& creator,
                                    std::int64_t id);
 
+std::optional<CaseRecord> load_case(SQLite::Database& db, std::int64_t id);
+// Cases of a member that are still being worked on (open, paused, escalated).
+std::vector<std::int64_t> active_cases_of_customer(SQLite::Database& db, const std::string& creator,
+                                                   const std::string& customer_id);
+// Cases whose timer is due at `now`, oldest first, found by index.
+std::vector<std::int64_t> due_cases(SQLite::Database& db, std::int64_t now_unix, int limit);
+
 // Inserts or updates; sets record.id on insert.
 void save_case(SQLite::Database& db, CaseRecord& record, std::int64_t now_unix);
 void link_case_event(SQLite::Database& db, std::int64_t case_id, std::int64_t inbox_id);

@@ -33,7 +33,13 @@ Module::Module(config::Config config, ModuleOptions options) : config_(std::move
     }
     const auto store = store_options();
     reader_ = open_store(store);
-    worker_ = std::make_unique<InboxWorker>(store, metrics_, wall_clock_ms);
+    engine_ = std::make_unique<Engine>(config_, *clock_);
+    retry::StripeClientOptions stripe_options;
+    stripe_options.api_base = config_.stripe.api_base;
+    // Under a test clock nothing may wait in real time: Stripe's retries back off by the clock.
+    if (fake_clock_) stripe_options.sleep = [](std::chrono::milliseconds) {};
+    stripe_ = std::make_unique<StripeGateway>(config_, std::move(stripe_options));
+    worker_ = std::make_unique<InboxWorker>(store, metrics_, *engine_, *stripe_, wall_clock_ms);
     writer_ = std::make_unique<InboxWriter>(store, [this] { worker_->wake(); });
     worker_->start();
     install_routes();

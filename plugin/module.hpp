@@ -3,6 +3,8 @@
 // the HTTP server, and the clock everything else is given.
 #include "config/config.hpp"
 #include "core/time.hpp"
+#include "dispatcher.hpp"
+#include "engine.hpp"
 #include "inbox.hpp"
 #include "metrics.hpp"
 #include "worker.hpp"
@@ -46,6 +48,7 @@ class Module {
     FakeClock* test_clock() { return fake_clock_; } // null unless started with a test clock
     Metrics& metrics() { return metrics_; }
     InboxWriter& inbox() { return *writer_; }
+    const Engine& engine() const { return *engine_; }
     InboxWorker& worker() { return *worker_; }
     StoreOptions store_options() const;
 
@@ -64,6 +67,8 @@ class Module {
     Metrics metrics_;
     std::unique_ptr<SQLite::Database> reader_;
     std::mutex reader_mutex_;
+    std::unique_ptr<Engine> engine_;
+    std::unique_ptr<StripeGateway> stripe_;
     std::unique_ptr<InboxWorker> worker_;
     std::unique_ptr<InboxWriter> writer_;
     httplib::Server http_;

@@ -42,7 +42,7 @@ void remember_unlinked(SQLite::Database& db, const InboxRecord& row, const Payme
 
 // Payment events that arrived before their invoice tied them to this case are applied now,
 // so the result does not depend on the order Stripe delivered them in.
-void absorb_unlinked(SQLite::Database& db, CaseRecord& c) {
+void absorb_unlinked(SQLite::Database& db, const Engine& engine, CaseRecord& c) {
     const auto& inv = c.state.invoice;
     SQLite::Statement st(db, "SELECT u.inbox_id, i.body FROM unlinked_payments u JOIN inbox i "
                              "ON i.id = u.inbox_id WHERE u.creator_id = ? AND u.payment_key IN (?, ?)");
@@ -53,7 +53,7 @@ void absorb_unlinked(SQLite::Database& db, CaseRecord& c) {
     while (st.executeStep()) {
         auto parsed = webhook::parse_event(st.getColumn(1).getString());
         if (!parsed || !std::holds_alternative<Event>(parsed.value())) continue;
-        c.state = apply(std::move(c.state), std::get<Event>(parsed.value()));
+        engine.run_case(db, c, std::get<Event>(parsed.value()));
         absorbed.push_back(st.getColumn(0).getInt64());
     }
     for (auto inbox_id : absorbed) {
@@ -77,41 +77,54 @@ std::optional<CaseRecord> case_for_payment(SQLite::Database& db, const std::stri
     return find_case_by_payment(db, creator, p.payment_intent_id, p.charge_id);
 }
 
-Outcome apply_to_case(SQLite::Database& db, const InboxRecord& row, const Event& e,
-                      CaseRecord c, std::int64_t now_s) {
-    c.state = apply(std::move(c.state), e);
-    save_case(db, c, now_s);
+Outcome apply_to_case(SQLite::Database& db, const Engine& engine, const InboxRecord& row,
+                      const Event& e, CaseRecord c) {
+    engine.run_case(db, c, e);
     link_case_event(db, c.id, row.id);
-    absorb_unlinked(db, c);
-    save_case(db, c, now_s);
+    absorb_unlinked(db, engine, c);
     return {RowOutcome::done, {}};
 }
 
-Outcome route_event(SQLite::Database& db, const InboxRecord& row, const Event& e,
-                    std::int64_t now_s) {
+// A new payment method concerns every case of that member still being worked on.
+Outcome apply_to_customer(SQLite::Database& db, const Engine& engine, const InboxRecord& row,
+                          const Event& e, const std::string& customer) {
+    const auto ids = active_cases_of_customer(db, row.creator_id, customer);
+    for (const auto id : ids) {
+        if (auto c = load_case(db, id)) {
+            engine.run_case(db, *c, e);
+            link_case_event(db, c->id, row.id);
+        }
+    }
+    return {RowOutcome::done, ids.empty() ? "no open case for this customer" : ""};
+}
+
+Outcome route_event(SQLite::Database& db, const Engine& engine, const InboxRecord& row,
+                    const Event& e) {
     if (const auto* inv = std::get_if<InvoiceFacts>(&e.facts)) {
         auto c = find_case_by_invoice(db, row.creator_id, inv->invoice_id);
         if (!c) {
             c = CaseRecord{};
             c->state.creator_id = row.creator_id;
         }
-        return apply_to_case(db, row, e, std::move(*c), now_s);
+        return apply_to_case(db, engine, row, e, std::move(*c));
     }
     if (const auto* pay = std::get_if<PaymentFacts>(&e.facts)) {
         if (auto c = case_for_payment(db, row.creator_id, *pay))
-            return apply_to_case(db, row, e, std::move(*c), now_s);
+            return apply_to_case(db, engine, row, e, std::move(*c));
         remember_unlinked(db, row, *pay);
         return {RowOutcome::done, "payment not yet tied to an invoice"};
     }
+    if (const auto* pm = std::get_if<PaymentMethodFacts>(&e.facts))
+        return apply_to_customer(db, engine, row, e, pm->customer_id);
     return {RowOutcome::done, "no effect on cases yet"};
 }
 
-Outcome decide_row(SQLite::Database& db, const InboxRecord& row, std::int64_t now_ms) {
+Outcome decide_row(SQLite::Database& db, const Engine& engine, const InboxRecord& row) {
     auto parsed = webhook::parse_event(row.body);
     if (!parsed) return {RowOutcome::poison, parsed.error()};
     if (const auto* ignored = std::get_if<webhook::Ignored>(&parsed.value()))
         return {RowOutcome::ignored, ignored->reason};
-    return route_event(db, row, std::get<Event>(parsed.value()), now_ms / 1000);
+    return route_event(db, engine, row, std::get<Event>(parsed.value()));
 }
 
 } // namespace
@@ -138,12 +151,13 @@ std::vector<InboxRecord> pending_rows(SQLite::Database& db, int limit) {
     return out;
 }
 
-RowOutcome process_row(SQLite::Database& db, const InboxRecord& row, std::int64_t now_ms) {
+RowOutcome process_row(SQLite::Database& db, const Engine& engine, const InboxRecord& row,
+                       std::int64_t now_ms) {
     Outcome outcome;
     try {
         SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
         if (!still_pending(db, row.id)) return RowOutcome::skipped;
-        outcome = decide_row(db, row, now_ms);
+        outcome = decide_row(db, engine, row);
         mark_row(db, row.id, outcome, now_ms);
         tx.commit();
         return outcome.kind;

@@ -2,6 +2,8 @@
 // One inbox row → case changes, in one IMMEDIATE transaction: parse, load the case, apply the
 // event, save, mark the row. A row that cannot be processed is marked poison with its error and
 // never blocks the rows after it.
+#include "engine.hpp"
+
 #include <SQLiteCpp/Database.h>
 
 #include <cstdint>
@@ -24,6 +26,7 @@ std::vector<InboxRecord> pending_rows(SQLite::Database& db, int limit);
 
 // now_ms stamps processed_at. Never throws for a bad event; throws only when the store
 // itself fails (the row then stays pending and is tried again).
-RowOutcome process_row(SQLite::Database& db, const InboxRecord& row, std::int64_t now_ms);
+RowOutcome process_row(SQLite::Database& db, const Engine& engine, const InboxRecord& row,
+                       std::int64_t now_ms);
 
 } // namespace dunning::plugin

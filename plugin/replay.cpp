@@ -103,11 +103,13 @@ class Replayer {
     SQLite::Database& db_;
 };
 
-void process_all(SQLite::Database& db, ReplayReport& r, Progress& progress, std::int64_t total) {
+// Effects (charges, emails) are queued in the outbox for the service to carry out.
+void process_all(SQLite::Database& db, const Engine& engine, ReplayReport& r, Progress& progress,
+                 std::int64_t total) {
     std::int64_t seen = 0;
     for (auto rows = pending_rows(db, 512); !rows.empty(); rows = pending_rows(db, 512)) {
         for (const auto& row : rows) {
-            switch (process_row(db, row, wall_clock_ms())) {
+            switch (process_row(db, engine, row, wall_clock_ms())) {
             case RowOutcome::done: ++r.done; break;
             case RowOutcome::ignored: ++r.ignored; break;
             case RowOutcome::poison: ++r.poison; break;
@@ -144,7 +146,9 @@ ReplayReport replay(const config::Config& config, const ReplayOptions& o, std::o
     tx->commit();
     reading.finish();
     Progress processing(err, r.inserted, o.progress);
-    process_all(*db, r, processing, r.inserted);
+    const SystemClock clock;
+    const Engine engine(config, clock);
+    process_all(*db, engine, r, processing, r.inserted);
     processing.finish();
     return r;
 }

@@ -66,6 +66,30 @@ const std::vector<const char*> migrations = {
         PRIMARY KEY (creator_id, payment_key, inbox_id)
     ) WITHOUT ROWID;
     )sql",
+    // 2: the case engine: timers (a case's next wake-up, found by index) and the outbox of
+    // effects, written in the same transaction as the decision that made them.
+    R"sql(
+    ALTER TABLE cases ADD COLUMN next_wakeup_at INTEGER;  -- unix seconds, module clock
+    CREATE INDEX cases_due ON cases (next_wakeup_at) WHERE next_wakeup_at IS NOT NULL;
+    CREATE INDEX cases_by_customer ON cases (creator_id, customer_id);
+
+    CREATE TABLE outbox (
+        id               INTEGER PRIMARY KEY,
+        case_id          INTEGER NOT NULL REFERENCES cases (id),
+        kind             TEXT NOT NULL,     -- charge | email | end_of_schedule | notify_host
+        payload          TEXT NOT NULL,     -- the effect as JSON
+        idempotency_key  TEXT NOT NULL,
+        state            TEXT NOT NULL DEFAULT 'pending', -- pending | done | failed
+        tries            INTEGER NOT NULL DEFAULT 0,      -- technical failures so far
+        due_at           INTEGER NOT NULL,  -- unix seconds, module clock
+        created_at       INTEGER NOT NULL,
+        done_at          INTEGER,
+        result           TEXT,              -- what the other side answered
+        last_error       TEXT
+    );
+    CREATE INDEX outbox_due ON outbox (kind, due_at) WHERE state = 'pending';
+    CREATE INDEX outbox_by_case ON outbox (case_id, id);
+    )sql",
 };
 
 void set_pragmas(SQLite::Database& db, const StoreOptions& o) {

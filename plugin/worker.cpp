@@ -7,8 +7,10 @@
 
 namespace dunning::plugin {
 
-InboxWorker::InboxWorker(const StoreOptions& store, Metrics& metrics, MillisClock now_ms)
-    : db_(connect_store(store)), metrics_(metrics), now_ms_(std::move(now_ms)) {}
+InboxWorker::InboxWorker(const StoreOptions& store, Metrics& metrics, const Engine& engine,
+                         StripeGateway& stripe, MillisClock now_ms)
+    : db_(connect_store(store)), metrics_(metrics), engine_(engine), stripe_(stripe),
+      now_ms_(std::move(now_ms)) {}
 
 InboxWorker::~InboxWorker() {
     {
@@ -32,12 +34,23 @@ void InboxWorker::wake() {
 std::size_t InboxWorker::drain() {
     std::lock_guard lock(drain_mutex_);
     std::size_t total = 0;
+    // Bounded: each round does real work, but a bug must not spin here forever.
+    for (int round = 0; round < 1000; ++round) {
+        const auto n = drain_inbox() + run_due_timers(*db_, engine_) + dispatch_due(*db_, engine_, stripe_);
+        if (n == 0) break;
+        total += n;
+    }
+    return total;
+}
+
+std::size_t InboxWorker::drain_inbox() {
+    std::size_t total = 0;
     for (;;) {
         const auto rows = pending_rows(*db_, 256);
         if (rows.empty()) return total;
         for (const auto& row : rows) {
             const auto now = now_ms_();
-            const auto outcome = process_row(*db_, row, now);
+            const auto outcome = process_row(*db_, engine_, row, now);
             if (outcome == RowOutcome::skipped) continue;
             metrics_.event_processed(to_string(outcome), now - row.received_at_ms);
             if (outcome == RowOutcome::poison)

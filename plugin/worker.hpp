@@ -1,6 +1,9 @@
 #pragma once
-// The loop that turns stored events into case changes, oldest first. It wakes when the inbox
-// commits, and polls now and then for rows written by another process (`dunning replay`).
+// The loop that moves cases on: stored events (oldest first), due timers, due outbox rows. It
+// wakes when the inbox commits and otherwise looks once a second (timers, rows written by
+// another process such as `dunning replay`, retries of failed Stripe calls).
+#include "dispatcher.hpp"
+#include "engine.hpp"
 #include "metrics.hpp"
 #include "store.hpp"
 
@@ -14,21 +17,26 @@ namespace dunning::plugin {
 class InboxWorker {
   public:
     using MillisClock = std::function<std::int64_t()>;
-    InboxWorker(const StoreOptions& store, Metrics& metrics, MillisClock now_ms);
+    InboxWorker(const StoreOptions& store, Metrics& metrics, const Engine& engine,
+                StripeGateway& stripe, MillisClock now_ms);
     ~InboxWorker(); // stops the thread after the row in hand
     InboxWorker(const InboxWorker&) = delete;
     InboxWorker& operator=(const InboxWorker&) = delete;
 
     void start();
     void wake();
-    // Processes every pending row before returning; callable from any thread.
+    // Runs everything that is due (events, timers, outbox) until nothing is; callable from any
+    // thread. Returns the number of steps taken.
     std::size_t drain();
 
   private:
     void run();
+    std::size_t drain_inbox();
 
     std::unique_ptr<SQLite::Database> db_;
     Metrics& metrics_;
+    const Engine& engine_;
+    StripeGateway& stripe_;
     MillisClock now_ms_;
     std::mutex drain_mutex_; // one drain at a time: the thread, the test clock, shutdown
     std::mutex mutex_;

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -75,8 +76,12 @@ class StripeClient {
 
   private:
     struct Call;
+    struct Jitter; // seeded PRNG shared by copies, safe across threads
     ApiResult send(const Call& call);
+    std::chrono::milliseconds retry_delay(int tries_so_far,
+                                          std::optional<std::chrono::seconds> retry_after);
     StripeClientOptions options_;
+    std::shared_ptr<Jitter> jitter_;
 };
 
 // application/x-www-form-urlencoded, Stripe's way (nested keys as a[b]).

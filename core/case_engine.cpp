@@ -1,0 +1,250 @@
+#include "case_engine.hpp"
+
+#include <algorithm>
+
+namespace dunning {
+
+namespace {
+
+using Outcome = ChargeAttempt::Outcome;
+
+template <class... F> struct overloaded : F... {
+    using F::operator()...;
+};
+template <class... F> overloaded(F...) -> overloaded<F...>;
+
+bool waiting_for_charge(const CaseState& s) {
+    return s.payment_processing ||
+           std::any_of(s.attempts.begin(), s.attempts.end(), [](const ChargeAttempt& a) {
+               return a.outcome == Outcome::pending || a.outcome == Outcome::processing;
+           });
+}
+
+int retries_done(const CaseState& s) {
+    return static_cast<int>(std::count_if(s.attempts.begin(), s.attempts.end(), [](const auto& a) {
+        return a.outcome != Outcome::abandoned;
+    }));
+}
+
+std::vector<Timestamp> attempt_times(const CaseState& s, CardNetwork network) {
+    std::vector<Timestamp> out;
+    for (const auto& a : s.attempts)
+        if (a.network == network && a.outcome != Outcome::abandoned) out.push_back(a.at);
+    return out;
+}
+
+CardNetwork failing_network(const CaseState& s) {
+    return s.last_failure ? card_network_from(s.last_failure->card_brand) : CardNetwork::unknown;
+}
+
+bool is_sepa(const CaseState& s) {
+    return s.last_failure && s.last_failure->method == PaymentMethodKind::sepa_debit;
+}
+
+void resolve_now(CaseState& s, Resolution r, Timestamp now) {
+    if (r > s.resolution) {
+        s.resolution = r;
+        s.resolved_at = now;
+    }
+}
+
+void record_result(CaseState& s, const ChargeResult& r, Timestamp now) {
+    auto it = std::find_if(s.attempts.begin(), s.attempts.end(),
+                           [&](const ChargeAttempt& a) { return a.number == r.attempt; });
+    if (it == s.attempts.end()) return;
+    const bool waiting = it->outcome == Outcome::pending || it->outcome == Outcome::processing;
+    switch (r.kind) {
+    case ChargeResult::Kind::succeeded:
+        it->outcome = Outcome::succeeded;
+        s.payment_processing = false;
+        resolve_now(s, Resolution::paid, now);
+        break;
+    case ChargeResult::Kind::declined:
+        if (!waiting) break; // a webhook already told us
+        it->outcome = Outcome::declined;
+        if (!s.last_failure || s.last_failure->at <= r.failure.at) s.last_failure = r.failure;
+        break;
+    case ChargeResult::Kind::processing:
+        if (it->outcome == Outcome::pending) it->outcome = Outcome::processing;
+        s.payment_processing = it->outcome == Outcome::processing;
+        break;
+    case ChargeResult::Kind::rejected:
+        if (waiting) it->outcome = Outcome::rejected;
+        break;
+    case ChargeResult::Kind::abandoned:
+        if (waiting) it->outcome = Outcome::abandoned;
+        break;
+    }
+}
+
+void escalate(CaseState& s, Timestamp now, const CasePolicy& p, std::vector<Effect>& effects) {
+    s.escalated_at = now;
+    effects.push_back(NotifyHost{"case.escalated"});
+    if (p.module_charges && p.retry.end_action != EndAction::leave)
+        effects.push_back(
+            EndOfSchedule{p.retry.end_action, s.invoice.invoice_id, s.invoice.subscription_id});
+}
+
+void command(CaseState& s, const CreatorCommand& c, Timestamp now, const CasePolicy& p,
+             std::vector<Effect>& effects) {
+    const bool active = s.is_open() && !s.escalated_at;
+    switch (c.kind) {
+    case CreatorCommand::Kind::pause:
+        if (active && !s.paused) {
+            s.paused = true;
+            s.paused_at = now;
+        }
+        break;
+    case CreatorCommand::Kind::resume:
+        if (s.paused) {
+            s.paused_seconds += to_unix(now) - to_unix(s.paused_at.value_or(now));
+            s.paused = false;
+            s.paused_at.reset();
+        }
+        break;
+    case CreatorCommand::Kind::mark_paid: resolve_now(s, Resolution::paid, now); break;
+    case CreatorCommand::Kind::write_off:
+        if (s.is_open()) resolve_now(s, Resolution::written_off, now);
+        break;
+    case CreatorCommand::Kind::escalate:
+        if (active) escalate(s, now, p, effects);
+        break;
+    }
+}
+
+struct Planner {
+    CaseState& s;
+    Timestamp now;
+    const CasePolicy& p;
+    std::vector<Effect>& effects;
+    std::optional<Timestamp> wake{};
+
+    void wake_at(Timestamp t) {
+        if (!wake || t < *wake) wake = t;
+    }
+
+    // The member hears once per failure when only they can fix it.
+    void notify_failure() {
+        const auto cls = current_failure_class(s);
+        if (!cls || s.failure_notified_at == s.last_failure->at || !s.new_payment_method.empty())
+            return;
+        if (*cls == FailureClass::authentication_required)
+            effects.push_back(SendEmail{"action_required", 0});
+        else if (*cls == FailureClass::hard || *cls == FailureClass::sepa_stop)
+            effects.push_back(SendEmail{"update_payment_method", 0});
+        else
+            return;
+        s.failure_notified_at = s.last_failure->at;
+    }
+
+    void charge(const std::string& payment_method) {
+        const int n = static_cast<int>(s.attempts.size()) + 1;
+        s.attempts.push_back({n, now, payment_method, failing_network(s), Outcome::pending});
+        effects.push_back(ChargeInvoice{n, s.invoice.invoice_id, payment_method});
+        if (!payment_method.empty() && payment_method == s.new_payment_method)
+            s.new_payment_method.clear();
+    }
+
+    std::optional<Timestamp> next_retry() const {
+        const auto cls = current_failure_class(s).value_or(FailureClass::soft);
+        if (cls == FailureClass::hard || cls == FailureClass::authentication_required ||
+            cls == FailureClass::sepa_stop)
+            return std::nullopt;
+        if (is_sepa(s)) return next_sepa_retry(p.retry, retries_done(s), s.last_failure->at);
+        const auto network = failing_network(s);
+        return next_card_retry(p.retry, *s.opened_at, retries_done(s), network,
+                               attempt_times(s, network), now);
+    }
+
+    void plan_charge() {
+        if (!p.module_charges || waiting_for_charge(s)) return;
+        if (!s.new_payment_method.empty()) {
+            const auto due = *s.new_payment_method_at + p.retry.new_payment_method_delay;
+            if (due <= now) return charge(s.new_payment_method);
+            return wake_at(due);
+        }
+        const auto next = next_retry();
+        if (!next) return;
+        if (*next <= now) return charge("");
+        wake_at(*next);
+    }
+
+    Timestamp stage_due(std::size_t i) const {
+        return *s.opened_at + std::chrono::seconds(s.paused_seconds) + p.stages[i].after;
+    }
+
+    // Only the newest stage that is due goes out: after downtime, no flood of older ones.
+    void plan_stages() {
+        std::size_t due = static_cast<std::size_t>(s.stage_sent);
+        while (due < p.stages.size() && stage_due(due) <= now) ++due;
+        if (due > static_cast<std::size_t>(s.stage_sent)) {
+            s.stage_sent = static_cast<int>(due);
+            effects.push_back(SendEmail{p.stages[due - 1].name, s.stage_sent});
+            if (due == p.stages.size()) s.final_notice_at = now;
+        }
+        if (due < p.stages.size()) wake_at(stage_due(due));
+    }
+
+    void plan_escalation() {
+        if (!s.final_notice_at) return;
+        const auto due = *s.final_notice_at + p.final_notice_deadline;
+        if (due <= now) return escalate(s, now, p, effects);
+        wake_at(due);
+    }
+
+    void run() {
+        if (s.resolution != Resolution::none) return announce_resolution();
+        if (!s.opened_announced) {
+            s.opened_announced = true;
+            effects.push_back(NotifyHost{"case.opened"});
+        }
+        if (s.escalated_at || s.paused) return;
+        notify_failure();
+        plan_charge();
+        plan_stages();
+        plan_escalation();
+        if (s.escalated_at) wake.reset();
+    }
+
+    void announce_resolution() {
+        if (s.resolved_announced) return;
+        s.resolved_announced = true;
+        if (s.opened_announced) effects.push_back(NotifyHost{"case.resolved"});
+        if (s.resolution == Resolution::paid && s.stage_sent > 0)
+            effects.push_back(SendEmail{"payment_received", 0});
+    }
+};
+
+} // namespace
+
+const char* effect_kind(const Effect& e) {
+    return std::visit(overloaded{[](const ChargeInvoice&) { return "charge"; },
+                                 [](const SendEmail&) { return "email"; },
+                                 [](const EndOfSchedule&) { return "end_of_schedule"; },
+                                 [](const NotifyHost&) { return "notify_host"; }},
+                      e);
+}
+
+std::optional<FailureClass> current_failure_class(const CaseState& s) {
+    if (!s.last_failure) return std::nullopt;
+    return classify_failure(s.last_failure->error, s.last_failure->method);
+}
+
+Decision decide(CaseState s, const CaseInput& input, Timestamp now, const CasePolicy& p) {
+    std::vector<Effect> effects;
+    std::visit(overloaded{[&](const Event& e) { s = apply(std::move(s), e); },
+                          [](const Tick&) {},
+                          [&](const ChargeResult& r) { record_result(s, r, now); },
+                          [&](const CreatorCommand& c) { command(s, c, now, p, effects); }},
+               input);
+    if (s.failed) {
+        Planner planner{s, now, p, effects};
+        planner.run();
+        s.next_wakeup = planner.wake;
+    } else {
+        s.next_wakeup.reset();
+    }
+    return {std::move(s), std::move(effects)};
+}
+
+} // namespace dunning

@@ -1,0 +1,77 @@
+#pragma once
+// The case engine: decide(state, input, now, policy) → next state and effects (as data).
+// Every input first updates the facts, then plan() compares what should have happened by `now`
+// with what the state records as done, and emits only the difference. Running it twice at the
+// same time, or after a crash, emits nothing new.
+#include "case.hpp"
+#include "retry_policy.hpp"
+
+#include <chrono>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace dunning {
+
+// One rung of the dunning ladder: sent `after` the first failure (plus any time paused).
+struct DunningStage {
+    std::string name; // "reminder", "formal_reminder", "final_notice"
+    std::chrono::seconds after{};
+};
+
+struct CasePolicy {
+    bool module_charges = false; // retry mode "plugin"; "stripe" leaves charging to Stripe
+    RetryPolicy retry;
+    std::vector<DunningStage> stages = {
+        {"reminder", std::chrono::days{3}},
+        {"formal_reminder", std::chrono::days{10}},
+        {"final_notice", std::chrono::days{20}}};
+    std::chrono::seconds final_notice_deadline = std::chrono::days{14}; // then escalation
+};
+
+// Inputs besides Stripe events.
+struct Tick {}; // a timer fired, or the scheduler looks again
+struct ChargeResult {
+    enum class Kind { succeeded, declined, processing, rejected, abandoned };
+    int attempt = 0;
+    Kind kind = Kind::declined;
+    PaymentFailure failure; // for declined
+};
+struct CreatorCommand {
+    enum class Kind { pause, resume, mark_paid, write_off, escalate };
+    Kind kind = Kind::pause;
+};
+using CaseInput = std::variant<Event, Tick, ChargeResult, CreatorCommand>;
+
+// Effects, carried out by adapters through the outbox.
+struct ChargeInvoice {
+    int attempt = 0;
+    std::string invoice_id;
+    std::string payment_method_id; // empty: the invoice's default method
+};
+struct SendEmail {
+    std::string message; // a stage name, or "action_required", "update_payment_method", "payment_received"
+    int stage = 0;       // 1-based stage number for ladder emails, 0 otherwise
+};
+struct EndOfSchedule {
+    EndAction action = EndAction::leave;
+    std::string invoice_id;
+    std::string subscription_id;
+};
+struct NotifyHost {
+    std::string type; // case.opened, case.escalated, case.resolved
+};
+using Effect = std::variant<ChargeInvoice, SendEmail, EndOfSchedule, NotifyHost>;
+const char* effect_kind(const Effect& e); // "charge", "email", "end_of_schedule", "notify_host"
+
+struct Decision {
+    CaseState next;
+    std::vector<Effect> effects;
+};
+
+Decision decide(CaseState state, const CaseInput& input, Timestamp now, const CasePolicy& policy);
+
+// The failure class of the newest failure, if there is one.
+std::optional<FailureClass> current_failure_class(const CaseState& s);
+
+} // namespace dunning
