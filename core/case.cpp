@@ -95,6 +95,8 @@ void merge_payment_failure(CaseState& s, const PaymentFacts& p, Timestamp at) {
     record_failure(s, at);
     s.payment_processing = false;
     if (auto* a = open_attempt(s, at)) a->outcome = ChargeAttempt::Outcome::declined;
+    if (s.invoice.invoice_id.empty()) s.invoice.invoice_id = p.invoice_id;
+    if (s.invoice.customer_id.empty()) s.invoice.customer_id = p.customer_id;
     if (s.invoice.payment_intent_id.empty()) s.invoice.payment_intent_id = p.payment_intent_id;
     if (s.invoice.charge_id.empty()) s.invoice.charge_id = p.charge_id;
     if (p.error.reason().empty()) return;
