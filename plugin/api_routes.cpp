@@ -2,8 +2,10 @@
 #include "case_json.hpp"
 #include "cases_repo.hpp"
 #include "module.hpp"
+#include "outbox.hpp"
 
 #include <SQLiteCpp/Statement.h>
+#include <SQLiteCpp/Transaction.h>
 #include <nlohmann/json.hpp>
 #include <openssl/crypto.h>
 
@@ -61,6 +63,26 @@ json failure_view(const std::optional<PaymentFailure>& f) {
             {"at", iso8601(f->at)}};
 }
 
+json attempts_view(const std::vector<ChargeAttempt>& attempts) {
+    json out = json::array();
+    for (const auto& a : attempts)
+        out.push_back({{"number", a.number}, {"at", iso8601(a.at)},
+                       {"payment_method", id_or_null(a.payment_method_id)},
+                       {"outcome", to_string(a.outcome)}});
+    return out;
+}
+
+json actions_view(const std::vector<OutboxEntry>& actions) {
+    json out = json::array();
+    for (const auto& a : actions)
+        out.push_back({{"kind", a.kind}, {"detail", a.payload}, {"state", a.state},
+                       {"created", iso8601(from_unix(a.created_at))},
+                       {"done", a.done_at ? json(iso8601(from_unix(*a.done_at))) : json(nullptr)},
+                       {"result", id_or_null(a.result)}, {"tries", a.tries},
+                       {"last_error", id_or_null(a.last_error)}});
+    return out;
+}
+
 json case_view(const CaseRecord& r) {
     const CaseState& s = r.state;
     const InvoiceFacts& i = s.invoice;
@@ -86,7 +108,11 @@ json case_view(const CaseRecord& r) {
             {"failure", failure_view(s.last_failure)},
             {"action_required", s.action_required},
             {"opened_at", time_or_null(s.opened_at)},
-            {"resolved_at", time_or_null(s.resolved_at)}};
+            {"resolved_at", time_or_null(s.resolved_at)},
+            {"stage", s.stage_sent},
+            {"escalated_at", time_or_null(s.escalated_at)},
+            {"next_action_at", time_or_null(s.next_wakeup)},
+            {"attempts", attempts_view(s.attempts)}};
 }
 
 json events_view(const std::vector<CaseEventRef>& events) {
@@ -153,9 +179,40 @@ void get_case_route(Module& m, const httplib::Request& req, httplib::Response& r
         if (!c) return std::nullopt;
         json v = case_view(*c);
         v["events"] = events_view(case_events(db, c->id));
+        v["actions"] = actions_view(case_actions(db, c->id));
         return v;
     });
     if (!view) return send_error(res, 404, "no such case");
+    res.set_content(view->dump(), "application/json");
+}
+
+std::optional<CreatorCommand::Kind> command_named(const std::string& name) {
+    using K = CreatorCommand::Kind;
+    if (name == "pause") return K::pause;
+    if (name == "resume") return K::resume;
+    if (name == "mark-paid") return K::mark_paid;
+    if (name == "write-off") return K::write_off;
+    if (name == "escalate") return K::escalate;
+    return std::nullopt;
+}
+
+// The engine decides what a command means in the case's state (pausing a paid case does nothing).
+void command_route(Module& m, const httplib::Request& req, httplib::Response& res) {
+    const std::string creator = req.matches[1];
+    if (!authorize(m, req, res, creator)) return;
+    const auto id = parse_int(req.matches[2]);
+    const auto kind = command_named(req.matches[3]);
+    if (!id || !kind) return send_error(res, 404, "no such case or action");
+    auto view = m.with_reader([&](SQLite::Database& db) -> std::optional<json> {
+        SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+        auto c = get_case(db, creator, *id);
+        if (!c) return std::nullopt;
+        m.engine().run_case(db, *c, CreatorCommand{*kind});
+        tx.commit();
+        return case_view(*c);
+    });
+    if (!view) return send_error(res, 404, "no such case");
+    m.worker().wake();
     res.set_content(view->dump(), "application/json");
 }
 
@@ -178,6 +235,8 @@ void install_api_routes(httplib::Server& http, Module& m) {
              [&m](const httplib::Request& req, httplib::Response& res) { list_cases_route(m, req, res); });
     http.Get(R"(/v1/creators/([^/]+)/cases/([^/]+))",
              [&m](const httplib::Request& req, httplib::Response& res) { get_case_route(m, req, res); });
+    http.Post(R"(/v1/creators/([^/]+)/cases/([^/]+)/([a-z-]+))",
+              [&m](const httplib::Request& req, httplib::Response& res) { command_route(m, req, res); });
     http.Get("/healthz", [&m](const httplib::Request&, httplib::Response& res) {
         try {
             const int version = m.with_reader([](SQLite::Database& db) { return schema_version(db); });
