@@ -57,7 +57,7 @@ struct CaseState {
     std::vector<ChargeAttempt> attempts;
     int stage_sent = 0; // dunning stages sent: 0 none, 1 the first, …
     std::optional<Timestamp> final_notice_at;
-    std::optional<Timestamp> failure_notified_at; // last_failure.at that the member was told about
+    std::string failure_notified; // the failure the member was last told about (reason#attempts)
     bool paused = false;
     std::optional<Timestamp> paused_at;
     std::int64_t paused_seconds = 0; // total time spent paused: the ladder moves on by as much

@@ -123,18 +123,21 @@ struct Planner {
         if (!wake || t < *wake) wake = t;
     }
 
-    // The member hears once per failure when only they can fix it.
+    // The member hears once per failure when only they can fix it. One failure arrives as
+    // several events (charge, payment intent, invoice); a new reason or a new charge of ours
+    // that fails is a new failure.
     void notify_failure() {
         const auto cls = current_failure_class(s);
-        if (!cls || s.failure_notified_at == s.last_failure->at || !s.new_payment_method.empty())
-            return;
+        if (!cls || !s.new_payment_method.empty()) return;
+        const auto key = s.last_failure->error.reason() + "#" + std::to_string(s.attempts.size());
+        if (s.failure_notified == key) return;
         if (*cls == FailureClass::authentication_required)
             effects.push_back(SendEmail{"action_required", 0});
         else if (*cls == FailureClass::hard || *cls == FailureClass::sepa_stop)
             effects.push_back(SendEmail{"update_payment_method", 0});
         else
             return;
-        s.failure_notified_at = s.last_failure->at;
+        s.failure_notified = key;
     }
 
     void charge(const std::string& payment_method) {

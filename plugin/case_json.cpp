@@ -171,7 +171,7 @@ json state_to_json(const CaseState& s) {
             {"attempts", attempts_to_json(s.attempts)},
             {"stage_sent", s.stage_sent},
             {"final_notice_at", optional_time(s.final_notice_at)},
-            {"failure_notified_at", optional_time(s.failure_notified_at)},
+            {"failure_notified", s.failure_notified},
             {"paused", s.paused},
             {"paused_at", optional_time(s.paused_at)},
             {"paused_seconds", s.paused_seconds},
@@ -199,7 +199,7 @@ CaseState state_from_json(const json& j) {
     if (j.contains("attempts")) s.attempts = attempts_from_json(j.at("attempts"));
     s.stage_sent = j.value("stage_sent", 0);
     s.final_notice_at = read_time(j, "final_notice_at");
-    s.failure_notified_at = read_time(j, "failure_notified_at");
+    s.failure_notified = j.value("failure_notified", "");
     s.paused = j.value("paused", false);
     s.paused_at = read_time(j, "paused_at");
     s.paused_seconds = j.value("paused_seconds", std::int64_t{0});

@@ -30,10 +30,9 @@ Encoded encode(std::int64_t case_id, const CaseState& s, const Effect& effect) {
                                retry::charge_idempotency_key(c.invoice_id, c.attempt)};
             },
             [&](const SendEmail& e) {
-                const auto failure = s.last_failure ? to_unix(s.last_failure->at) : 0;
                 return Encoded{{{"message", e.message}, {"stage", e.stage}},
                                prefix + e.message + "-" +
-                                   std::to_string(e.stage ? e.stage : failure)};
+                                   (e.stage ? std::to_string(e.stage) : s.failure_notified)};
             },
             [&](const EndOfSchedule& e) {
                 return Encoded{{{"action", to_string(e.action)}, {"invoice_id", e.invoice_id},

@@ -37,10 +37,14 @@ struct FakeInvoice {
 
 // What the next POST /v1/invoices/{id}/pay does. Consumed one per executed request (an
 // idempotent replay consumes nothing). With no script left, a pay succeeds.
+// An invoice whose payment method is sepa_debit never answers a pay at once, as with Stripe:
+// `succeed` and `decline` act like sepa_pending (success, or failure with error.reason() as the
+// SEPA failure code) after `settle_after`.
 struct ScriptedPay {
     enum class Kind {
         succeed,
-        decline,      // 402 card_error with `error`; webhooks: invoice.payment_failed, payment_intent.payment_failed
+        decline,      // 402 card_error with `error`; webhooks: charge.failed,
+                      // payment_intent.payment_failed, invoice.payment_failed
         http_status,  // answer `status` (429, 500, 503) with Stripe-Should-Retry: true; nothing executed
         sepa_pending, // 200, invoice stays open, PI processing; the outcome (`then_fail` with `error`,
                       // or success) is delivered by settle() once `settle_after` has passed
@@ -90,27 +94,34 @@ class FakeStripe {
 
     void add_invoice(FakeInvoice invoice);
     FakeInvoice invoice(const std::string& id) const;
+    // Replaces the steps left for this invoice.
     void script_pay(const std::string& invoice_id, std::vector<ScriptedPay> script);
 
     // Stripe's own attempt failed (the start of every case): bumps attempt_count and queues
-    // invoice.payment_failed and payment_intent.payment_failed with `error`.
+    // charge.failed, payment_intent.payment_failed and invoice.payment_failed with `error`.
     void fail_invoice(const std::string& invoice_id, PaymentError error);
     // The member added a card / made it the default: queues payment_method.attached and
-    // customer.updated (invoice_settings.default_payment_method changed).
+    // customer.updated (invoice_settings.default_payment_method changed). A brand of
+    // "sepa_debit" attaches a SEPA Direct Debit method instead of a card.
     void attach_payment_method(const std::string& customer, const std::string& payment_method,
                                const std::string& brand = "mastercard");
-    // The member paid on the hosted page: invoice paid, queues invoice.paid + payment_intent.succeeded.
+    // The member paid on the hosted page: invoice paid, queues payment_intent.succeeded,
+    // invoice.paid and invoice.payment_succeeded.
     void pay_out_of_band(const std::string& invoice_id);
 
     void set_delivery(DeliveryOptions options);
     // Sends every queued webhook; returns how many were answered 2xx. Failed deliveries stay queued.
+    // With `duplicate` the whole batch is sent twice; an event counts once.
     std::size_t deliver();
+    // Types of the webhooks waiting for deliver(), oldest first.
+    std::vector<std::string> queued_types() const;
     // SEPA debits whose settle time has passed (by the target's clock) produce their outcome events.
     std::size_t settle();
 
     std::vector<RecordedRequest> requests() const;
     std::vector<RecordedRequest> requests_to(const std::string& path_prefix) const;
-    // Pay requests actually executed (not answered from the idempotency cache).
+    // Pay requests actually executed (not answered from the idempotency cache): charge attempts
+    // made, so scripted 429/5xx answers and refusals (already paid, unknown method) do not count.
     int pay_executions(const std::string& invoice_id) const;
 
   private:

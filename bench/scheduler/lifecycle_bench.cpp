@@ -1,0 +1,353 @@
+// Lifecycle benchmark: N cases (default 100,000) live through the engine at the same time, in
+// plugin mode, on a fake clock that jumps from one due moment to the next. Each case: first
+// failure (invoice.payment_failed + payment_intent.payment_failed) → a Tick at every wake-up →
+// each charge answered (declined until its scripted retry) → paid, or paid by invoice.paid after
+// the final notice, or escalated after the three emails. Every case is then checked.
+//   --mode memory: CaseStates in a std::vector, decide() only; --threads T (default 2), each
+//                  thread owning 1/T of the cases and its own event queue.
+//   --mode store:  through plugin::Engine::run_case on a real SQLite file, one IMMEDIATE
+//                  transaction per input as the service does (run_due_timers for ticks, the
+//                  dispatcher's settle step for charge results); one thread, like the worker.
+// Usage: lifecycle_bench [--mode memory|store] [--cases N] [--threads T] [--budget S]
+//                        [--synchronous normal|full] [--dir DIR] [--keep]
+#include "bench_support.hpp"
+#include "plugin/case_json.hpp"
+#include "plugin/cases_repo.hpp"
+#include "plugin/dispatcher.hpp"
+#include "plugin/engine.hpp"
+#include "plugin/outbox.hpp"
+#include "plugin/store.hpp"
+
+#include <CLI/CLI.hpp>
+#include <SQLiteCpp/Statement.h>
+#include <SQLiteCpp/Transaction.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <queue>
+#include <thread>
+#include <unordered_map>
+
+using namespace schedbench;
+namespace fs = std::filesystem;
+namespace plugin = dunning::plugin;
+
+namespace {
+
+const Timestamp base = from_unix(1'780'000'000);
+
+enum class Kind : std::uint8_t { start, wake, paid };
+struct Due {
+    std::int64_t at;
+    std::uint32_t index;
+    Kind kind;
+    bool operator>(const Due& o) const { return at > o.at; }
+};
+using DueQueue = std::priority_queue<Due, std::vector<Due>, std::greater<>>;
+
+// ---- memory: the pure engine ---------------------------------------------------------------
+
+class MemorySim {
+  public:
+    MemorySim(std::size_t first, std::size_t count, const CasePolicy& policy)
+        : first_(first), states_(count), tracks_(count), queued_(count, 0), policy_(policy) {
+        std::vector<Due> starts;
+        starts.reserve(count);
+        for (std::size_t k = 0; k < count; ++k) {
+            states_[k].creator_id = creator;
+            starts.push_back({to_unix(start_of(first + k, base)), static_cast<std::uint32_t>(k), Kind::start});
+        }
+        queue_ = DueQueue(std::greater<>(), std::move(starts));
+    }
+
+    void run() {
+        while (!queue_.empty()) {
+            const Due d = queue_.top();
+            queue_.pop();
+            const auto now = from_unix(d.at);
+            const std::size_t i = first_ + d.index;
+            switch (d.kind) {
+            case Kind::start:
+                feed(d.index, invoice_failed(i, now), now);
+                feed(d.index, payment_failed(i, now), now);
+                if (plan_for(i).fate == Fate::paid_after_final)
+                    queue_.push({to_unix(now + paid_delay), d.index, Kind::paid});
+                break;
+            case Kind::wake:
+                if (states_[d.index].next_wakeup == now) feed(d.index, Tick{}, now); // else stale
+                break;
+            case Kind::paid: feed(d.index, invoice_paid(i, now), now); break;
+            }
+        }
+        for (std::size_t k = 0; k < states_.size(); ++k)
+            check_case(first_ + k, states_[k], tracks_[k], policy_, totals_);
+    }
+
+    const Totals& totals() const { return totals_; }
+
+  private:
+    // One input from outside, then the charge answers it provokes, then the next wake-up.
+    void feed(std::uint32_t k, const CaseInput& input, Timestamp now) {
+        decide_one(k, input, now);
+        const auto& wake = states_[k].next_wakeup;
+        if (wake && to_unix(*wake) != queued_[k]) {
+            queued_[k] = to_unix(*wake);
+            queue_.push({queued_[k], k, Kind::wake});
+        }
+    }
+
+    void decide_one(std::uint32_t k, const CaseInput& input, Timestamp now) {
+        auto d = decide(std::move(states_[k]), input, now, policy_);
+        states_[k] = std::move(d.next);
+        ++totals_.inputs;
+        for (const auto& e : d.effects) count(tracks_[k], e);
+        // The dispatcher answers a charge before the case's next tick.
+        for (const auto& e : d.effects)
+            if (const auto* c = std::get_if<ChargeInvoice>(&e))
+                decide_one(k, charge_answer(first_ + k, c->attempt, now), now);
+    }
+
+    std::size_t first_;
+    std::vector<CaseState> states_;
+    std::vector<Track> tracks_;
+    std::vector<std::int64_t> queued_; // the wake-up last put in the queue, per case
+    const CasePolicy& policy_;
+    DueQueue queue_;
+    Totals totals_;
+};
+
+// ---- store: the service's path -------------------------------------------------------------
+
+class StoreSim {
+  public:
+    StoreSim(SQLite::Database& db, const plugin::Engine& engine, FakeClock& clock, std::size_t cases,
+             double budget_s)
+        : db_(db), engine_(engine), clock_(clock), budget_s_(budget_s) {
+        std::vector<Due> starts;
+        starts.reserve(cases);
+        for (std::size_t i = 0; i < cases; ++i)
+            starts.push_back({to_unix(start_of(i, base)), static_cast<std::uint32_t>(i), Kind::start});
+        events_ = DueQueue(std::greater<>(), std::move(starts));
+    }
+
+    // Returns false when the time budget ran out first.
+    bool run() {
+        Stopwatch wall;
+        for (;;) {
+            const auto next = next_moment();
+            if (!next) return true;
+            if (budget_s_ > 0 && wall.seconds() > budget_s_) return false;
+            clock_.set(*next);
+            ++steps_;
+            while (!events_.empty() && events_.top().at <= to_unix(*next)) {
+                const Due d = events_.top();
+                events_.pop();
+                deliver(d);
+            }
+            // The worker's drain loop: timers, then the charges they queued, until quiet.
+            for (;;) {
+                const auto ticks = plugin::run_due_timers(db_, engine_);
+                inputs_ += ticks;
+                if (ticks + dispatch_charges() == 0) break;
+            }
+        }
+    }
+
+    std::uint64_t inputs() const { return inputs_; }
+    std::uint64_t steps() const { return steps_; }
+
+  private:
+    std::optional<Timestamp> next_moment() {
+        SQLite::Statement st(db_, "SELECT min(next_wakeup_at) FROM cases WHERE next_wakeup_at IS NOT NULL");
+        st.executeStep();
+        std::optional<std::int64_t> t;
+        if (!st.getColumn(0).isNull()) t = st.getColumn(0).getInt64();
+        if (!events_.empty() && (!t || events_.top().at < *t)) t = events_.top().at;
+        if (!t) return std::nullopt;
+        return from_unix(*t);
+    }
+
+    // A webhook, as the inbox worker applies it (route_event in plugin/processor.cpp).
+    void apply_event(const Event& e) {
+        SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+        std::optional<plugin::CaseRecord> c;
+        if (const auto* inv = std::get_if<InvoiceFacts>(&e.facts)) {
+            c = plugin::find_case_by_invoice(db_, creator, inv->invoice_id);
+            if (!c) {
+                c = plugin::CaseRecord{};
+                c->state.creator_id = creator;
+            }
+        } else {
+            const auto& p = std::get<PaymentFacts>(e.facts);
+            c = plugin::find_case_by_payment(db_, creator, p.payment_intent_id, p.charge_id);
+        }
+        if (!c) throw std::logic_error("payment event for an unknown case: " + e.id);
+        engine_.run_case(db_, *c, e);
+        tx.commit();
+        ++inputs_;
+    }
+
+    void deliver(const Due& d) {
+        const auto now = from_unix(d.at);
+        if (d.kind == Kind::paid) return apply_event(invoice_paid(d.index, now));
+        apply_event(invoice_failed(d.index, now));
+        apply_event(payment_failed(d.index, now));
+        if (plan_for(d.index).fate == Fate::paid_after_final)
+            events_.push({to_unix(now + paid_delay), d.index, Kind::paid});
+    }
+
+    // What dispatch_due does for charges, with Stripe's answer scripted: read the case, "call
+    // Stripe", then finish the outbox row and feed the result to the case in one transaction.
+    std::size_t dispatch_charges() {
+        std::size_t n = 0;
+        const auto now = clock_.now();
+        for (const auto& row : plugin::due_outbox(db_, "charge", now, 100)) {
+            auto c = plugin::load_case(db_, row.case_id);
+            if (!c) throw std::logic_error("charge for a missing case");
+            const int attempt = row.payload.at("attempt").get<int>();
+            const auto i = index_of(row.payload.at("invoice_id").get<std::string>());
+            ChargeResult result = charge_answer(i, attempt, now);
+            if (!c->state.is_open()) result = ChargeResult{attempt, ChargeResult::Kind::abandoned};
+            SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+            plugin::finish_outbox(db_, row.id, "done", "simulated", now);
+            if (auto fresh = plugin::load_case(db_, row.case_id)) engine_.run_case(db_, *fresh, result);
+            tx.commit();
+            ++n;
+        }
+        inputs_ += n;
+        return n;
+    }
+
+    SQLite::Database& db_;
+    const plugin::Engine& engine_;
+    FakeClock& clock_;
+    double budget_s_;
+    DueQueue events_;
+    std::uint64_t inputs_ = 0, steps_ = 0;
+};
+
+// Reads every case and its outbox rows back and checks the finished ones.
+Totals check_store(SQLite::Database& db, const CasePolicy& policy, std::uint64_t inputs) {
+    std::unordered_map<std::int64_t, Track> tracks;
+    SQLite::Statement rows(db, "SELECT case_id, kind, payload FROM outbox");
+    while (rows.executeStep()) {
+        const auto payload = nlohmann::json::parse(rows.getColumn(2).getString());
+        auto& t = tracks[rows.getColumn(0).getInt64()];
+        const std::string kind = rows.getColumn(1).getString();
+        if (kind == "charge") {
+            ++t.n[c_charge];
+            t.max_attempt = std::max(t.max_attempt, payload.at("attempt").get<int>());
+        } else {
+            const std::string msg = payload.value(kind == "email" ? "message" : "type", "");
+            ++t.n[counter_of(kind, msg, payload.value("stage", 0))];
+        }
+    }
+    Totals totals;
+    totals.inputs = inputs;
+    std::uint64_t unfinished = 0;
+    SQLite::Statement cases(db, "SELECT id, state FROM cases");
+    while (cases.executeStep()) {
+        const auto s = plugin::state_from_json(nlohmann::json::parse(cases.getColumn(1).getString()));
+        if (s.next_wakeup || (s.is_open() && !s.escalated_at)) {
+            ++unfinished;
+            continue;
+        }
+        check_case(index_of(s.invoice.invoice_id), s, tracks[cases.getColumn(0).getInt64()], policy, totals);
+    }
+    if (unfinished) std::printf("  %llu cases still in progress (not checked)\n", static_cast<unsigned long long>(unfinished));
+    return totals;
+}
+
+void report(const char* mode, std::size_t cases, int threads, double secs, const Totals& t) {
+    std::printf("lifecycle_bench --mode %s: %zu cases, %d thread(s): %.2f s wall, %llu inputs, %.0f inputs/s, "
+                "%.0f cases/s, peak RSS %.1f MiB\n",
+                mode, cases, threads, secs, static_cast<unsigned long long>(t.inputs),
+                static_cast<double>(t.inputs) / secs, static_cast<double>(t.cases_checked) / secs,
+                peak_rss_mib());
+    print_totals(t);
+    std::printf("RESULT lifecycle_%s cases=%zu finished=%llu threads=%d wall_s=%.2f inputs=%llu inputs_per_s=%.0f "
+                "peak_rss_mib=%.1f violations=%llu\n",
+                mode, cases, static_cast<unsigned long long>(t.cases_checked), threads, secs,
+                static_cast<unsigned long long>(t.inputs), static_cast<double>(t.inputs) / secs,
+                peak_rss_mib(), static_cast<unsigned long long>(t.violations));
+}
+
+int run_memory(std::size_t cases, int threads, const CasePolicy& policy) {
+    Stopwatch wall;
+    std::vector<std::unique_ptr<MemorySim>> sims(static_cast<std::size_t>(threads));
+    std::vector<std::thread> pool;
+    for (int k = 0; k < threads; ++k) {
+        const std::size_t from = cases * static_cast<std::size_t>(k) / static_cast<std::size_t>(threads);
+        const std::size_t to = cases * static_cast<std::size_t>(k + 1) / static_cast<std::size_t>(threads);
+        pool.emplace_back([&, k, from, to] {
+            sims[static_cast<std::size_t>(k)] = std::make_unique<MemorySim>(from, to - from, policy);
+            sims[static_cast<std::size_t>(k)]->run();
+        });
+    }
+    for (auto& t : pool) t.join();
+    const double secs = wall.seconds();
+    Totals totals;
+    for (const auto& s : sims) totals.add(s->totals());
+    report("memory", cases, threads, secs, totals);
+    return totals.violations == 0 && totals.cases_checked == cases ? 0 : 1;
+}
+
+int run_store(std::size_t cases, double budget, const std::string& synchronous, std::string dir, bool keep) {
+    if (dir.empty()) {
+        std::string tmpl = (fs::temp_directory_path() / "lifebench-XXXXXX").string();
+        if (!mkdtemp(tmpl.data())) return 1;
+        dir = tmpl;
+    }
+    const plugin::StoreOptions store{(fs::path(dir) / "dunning.db").string(), synchronous};
+    const auto config = bench_config();
+    FakeClock clock(base);
+    plugin::Engine engine(config, clock);
+    auto db = plugin::open_store(store);
+    StoreSim sim(*db, engine, clock, cases, budget);
+    Stopwatch wall;
+    const bool finished = sim.run();
+    const double secs = wall.seconds();
+    if (!finished)
+        std::printf("  time budget of %.0f s ran out after %llu clock steps; simulated up to %s\n", budget,
+                    static_cast<unsigned long long>(sim.steps()), plugin::iso8601(clock.now()).c_str());
+    std::printf("  store: %s (synchronous=%s), %.0f MiB, %llu clock steps\n", store.path.c_str(),
+                synchronous.c_str(), static_cast<double>(fs::file_size(store.path)) / 1048576.0,
+                static_cast<unsigned long long>(sim.steps()));
+    auto totals = check_store(*db, engine.policy_for(creator), sim.inputs());
+    report("store", cases, 1, secs, totals);
+    db.reset();
+    if (!keep) fs::remove_all(dir);
+    return totals.violations == 0 && (!finished || totals.cases_checked == cases) ? 0 : 1;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"lifecycle benchmark"};
+    std::string mode = "memory", synchronous = "normal", dir;
+    std::size_t cases = 100'000;
+    int threads = 2;
+    double budget = 0;
+    bool keep = false;
+    app.add_option("--mode", mode, "memory or store")->check(CLI::IsMember({"memory", "store"}));
+    app.add_option("--cases", cases, "cases to simulate");
+    app.add_option("--threads", threads, "memory mode: threads, each owning 1/T of the cases")
+        ->check(CLI::Range(1, 64));
+    app.add_option("--budget", budget, "store mode: stop after this many seconds (0: run to the end)");
+    app.add_option("--synchronous", synchronous, "store mode: normal or full")
+        ->check(CLI::IsMember({"normal", "full"}));
+    app.add_option("--dir", dir, "store mode: directory for the database (default: a fresh temp dir)");
+    app.add_flag("--keep", keep, "store mode: keep the database");
+    CLI11_PARSE(app, argc, argv);
+    if (cases == 0 || cases > 99'999'999) return 2;
+    try {
+        if (mode == "memory") {
+            const auto policy = plugin::policy_from_config(bench_config().creators.front());
+            return run_memory(cases, threads, policy);
+        }
+        return run_store(cases, budget, synchronous, dir, keep);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "lifecycle_bench: %s\n", e.what());
+        return 1;
+    }
+}

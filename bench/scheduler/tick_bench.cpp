@@ -1,0 +1,211 @@
+// Scheduler tick benchmark: N open cases in a real SQLite store (default 1,000,000), then
+//   (a) run_due_timers with nothing due, many times: p50 / p99 / max;
+//   (b) 1,000 and then 10,000 cases made due by moving the fake clock: one drain each
+//       (run_due_timers until it returns 0), total and per case, to show due work is O(due).
+// Usage: scheduler_tick_bench [--cases N] [--idle-ticks K] [--due D] [--dir DIR] [--keep]
+#include "bench_support.hpp"
+#include "plugin/case_json.hpp"
+#include "plugin/dispatcher.hpp"
+#include "plugin/engine.hpp"
+#include "plugin/store.hpp"
+
+#include <CLI/CLI.hpp>
+#include <SQLiteCpp/Statement.h>
+#include <SQLiteCpp/Transaction.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <numeric>
+
+using namespace schedbench;
+namespace fs = std::filesystem;
+namespace plugin = dunning::plugin;
+
+namespace {
+
+const Timestamp t0 = from_unix(1'780'000'000); // 2026-05-28, the moment of the measurements
+constexpr std::int64_t spread_seconds = 30 * 24 * 3600;
+
+struct Layout {
+    std::size_t cases;
+    std::uint64_t stride; // i → slot (i * stride) % cases, a permutation: wake-ups not in id order
+
+    std::size_t slot(std::size_t i) const {
+        return static_cast<std::size_t>((static_cast<unsigned __int128>(i) * stride) % cases);
+    }
+    // The slot-th wake-up: spread over the next 30 days, one second apart at least for N ≤ 2.59M.
+    Timestamp wakeup_of_slot(std::size_t s) const {
+        return t0 + std::chrono::seconds(60 + static_cast<std::int64_t>(
+                                                  static_cast<unsigned __int128>(s) * spread_seconds / cases));
+    }
+    Timestamp wakeup(std::size_t i) const { return wakeup_of_slot(slot(i)); }
+};
+
+Layout layout_for(std::size_t n) {
+    std::uint64_t stride = 1'000'003;
+    while (std::gcd(stride, static_cast<std::uint64_t>(n)) != 1) stride += 2;
+    return {n, stride};
+}
+
+// An open case just after its first failure, made by the engine itself: its next wake-up is
+// the first retry, a day after the failure.
+CaseState open_case(std::size_t i, Timestamp failed_at, const CasePolicy& policy) {
+    CaseState s;
+    s.creator_id = creator;
+    s = decide(std::move(s), invoice_failed(i, failed_at), failed_at, policy).next;
+    return decide(std::move(s), payment_failed(i, failed_at), failed_at, policy).next;
+}
+
+void load_cases(SQLite::Database& db, const Layout& layout, const CasePolicy& policy) {
+    db.exec("PRAGMA cache_size = -65536"); // loading only; measurements use a fresh connection
+    SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+    SQLite::Statement st(db, "INSERT INTO cases (creator_id, invoice_id, status, customer_id, "
+                             "payment_intent_id, charge_id, amount_due, currency, opened_at, "
+                             "updated_at, state, next_wakeup_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
+    for (std::size_t i = 0; i < layout.cases; ++i) {
+        const auto wake = layout.wakeup(i);
+        const auto s = open_case(i, wake - std::chrono::days{1}, policy);
+        if (s.next_wakeup != wake) throw std::logic_error("engine did not plan the first retry");
+        st.bind(1, s.creator_id);
+        st.bind(2, s.invoice.invoice_id);
+        st.bind(3, status_of(s));
+        st.bind(4, s.invoice.customer_id);
+        st.bind(5, s.invoice.payment_intent_id);
+        st.bind(6, s.invoice.charge_id);
+        st.bind(7, static_cast<std::int64_t>(s.invoice.amount_due));
+        st.bind(8, s.invoice.currency);
+        st.bind(9, static_cast<std::int64_t>(to_unix(*s.opened_at)));
+        st.bind(10, static_cast<std::int64_t>(to_unix(*s.opened_at)));
+        st.bind(11, plugin::state_to_json(s).dump());
+        st.bind(12, static_cast<std::int64_t>(to_unix(wake)));
+        st.exec();
+        st.reset();
+    }
+    tx.commit();
+}
+
+const char* due_query = "SELECT id FROM cases WHERE next_wakeup_at <= ? ORDER BY next_wakeup_at LIMIT ?";
+
+void print_plan(SQLite::Database& db) {
+    SQLite::Statement st(db, std::string("EXPLAIN QUERY PLAN ") + due_query);
+    st.bind(1, static_cast<std::int64_t>(to_unix(t0)));
+    st.bind(2, 500);
+    std::printf("query plan of the due query (plugin/cases_repo.cpp due_cases):\n  %s\n", due_query);
+    while (st.executeStep()) std::printf("  -> %s\n", st.getColumn(3).getText());
+}
+
+double percentile(std::vector<double> v, double p) {
+    std::sort(v.begin(), v.end());
+    return v[std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size())))];
+}
+
+void idle_ticks(SQLite::Database& db, const plugin::Engine& engine, int ticks, const char* label) {
+    std::vector<double> us;
+    us.reserve(static_cast<std::size_t>(ticks));
+    for (int k = 0; k < ticks; ++k) {
+        Stopwatch sw;
+        const auto n = plugin::run_due_timers(db, engine);
+        us.push_back(sw.micros());
+        if (n != 0) throw std::logic_error("idle tick found due cases");
+    }
+    std::printf("idle tick (%s) %d ticks: first %.1f us, p50 %.1f us, p99 %.1f us, max %.1f us\n",
+                label, ticks, us.front(), percentile(us, 0.5), percentile(us, 0.99),
+                *std::max_element(us.begin(), us.end()));
+    std::printf("RESULT idle_tick_%s_us p50=%.1f p99=%.1f max=%.1f\n", label, percentile(us, 0.5),
+                percentile(us, 0.99), *std::max_element(us.begin(), us.end()));
+}
+
+std::int64_t count_where(SQLite::Database& db, const std::string& where, std::int64_t a = 0) {
+    SQLite::Statement st(db, "SELECT count(*) FROM " + where);
+    if (st.getBindParameterCount() > 0) st.bind(1, a);
+    st.executeStep();
+    return st.getColumn(0).getInt64();
+}
+
+// Moves the clock so that slots [from, to) are due, drains them and checks they moved on.
+void due_pass(SQLite::Database& db, const plugin::Engine& engine, FakeClock& clock,
+              const Layout& layout, std::size_t from, std::size_t to) {
+    const auto now = layout.wakeup_of_slot(to - 1);
+    clock.set(now);
+    const auto due = count_where(db, "cases WHERE next_wakeup_at <= ?", to_unix(now));
+    Stopwatch sw;
+    std::size_t done = 0, calls = 0;
+    for (;;) {
+        const auto n = plugin::run_due_timers(db, engine);
+        ++calls;
+        if (n == 0) break;
+        done += n;
+    }
+    const double ms = sw.seconds() * 1e3;
+    // Each ticked case made its first retry (a charge in the outbox) and now sleeps until the
+    // first reminder, three days after the failure.
+    const auto still_due = count_where(db, "cases WHERE next_wakeup_at <= ?", to_unix(now));
+    const auto moved = count_where(db, "cases WHERE next_wakeup_at = opened_at + 3 * 86400");
+    const auto charges = count_where(db, "outbox WHERE kind = 'charge'");
+    const double per_case = ms * 1e3 / static_cast<double>(std::max<std::size_t>(done, 1));
+    std::printf("due pass: %lld due → %zu ticked in %zu calls: %.1f ms total, %.1f us per case\n",
+                static_cast<long long>(due), done, calls, ms, per_case);
+    std::printf("  after: %lld still due; so far %lld cases moved on to their reminder wake-up, "
+                "%lld charges queued\n", static_cast<long long>(still_due),
+                static_cast<long long>(moved), static_cast<long long>(charges));
+    std::printf("RESULT due_tick_%zu total_ms=%.1f per_case_us=%.1f\n", to - from, ms, per_case);
+    if (static_cast<std::size_t>(due) != to - from || done != to - from || still_due != 0 ||
+        static_cast<std::size_t>(moved) != to || static_cast<std::size_t>(charges) != to)
+        throw std::logic_error("due pass did not process exactly the due cases");
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"scheduler tick benchmark"};
+    std::size_t cases = 1'000'000, due = 10'000;
+    int ticks = 1000;
+    std::string dir;
+    bool keep = false;
+    app.add_option("--cases", cases, "open cases in the store");
+    app.add_option("--idle-ticks", ticks, "idle ticks to time");
+    app.add_option("--due", due, "cases made due for the big due pass (a 1,000-case pass runs first)");
+    app.add_option("--dir", dir, "directory for the database (default: a fresh temp dir)");
+    app.add_flag("--keep", keep, "keep the database");
+    CLI11_PARSE(app, argc, argv);
+    if (cases < due + 1000 || cases > 2'500'000) {
+        std::fprintf(stderr, "--cases must be between --due + 1000 and 2,500,000\n");
+        return 2;
+    }
+    if (dir.empty()) {
+        std::string tmpl = (fs::temp_directory_path() / "schedbench-XXXXXX").string();
+        if (!mkdtemp(tmpl.data())) return 1;
+        dir = tmpl;
+    }
+    const plugin::StoreOptions store{(fs::path(dir) / "dunning.db").string(), "normal"};
+    const auto config = bench_config();
+    FakeClock clock(t0);
+    plugin::Engine engine(config, clock);
+    const auto layout = layout_for(cases);
+
+    try {
+        Stopwatch load;
+        {
+            auto db = plugin::open_store(store);
+            load_cases(*db, layout, engine.policy_for(creator));
+        }
+        const double bytes = static_cast<double>(fs::file_size(store.path));
+        std::printf("scheduler_tick_bench: %zu open cases loaded in %.1f s (one transaction), %s: %.0f MiB\n",
+                    cases, load.seconds(), store.path.c_str(), bytes / 1048576.0);
+
+        auto db = plugin::connect_store(store); // as the service's worker: default cache size
+        print_plan(*db);
+        idle_ticks(*db, engine, ticks, "cold");
+        idle_ticks(*db, engine, ticks, "warm");
+        due_pass(*db, engine, clock, layout, 0, 1000);
+        due_pass(*db, engine, clock, layout, 1000, 1000 + due);
+        idle_ticks(*db, engine, ticks, "after_due");
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "scheduler_tick_bench: %s\n", e.what());
+        return 1;
+    }
+    std::printf("peak RSS (VmHWM): %.1f MiB\n", peak_rss_mib());
+    std::printf("RESULT tick_peak_rss_mib=%.1f\n", peak_rss_mib());
+    if (!keep) fs::remove_all(dir);
+    return 0;
+}

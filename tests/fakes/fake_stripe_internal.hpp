@@ -1,0 +1,223 @@
+#pragma once
+// Internal to the fake Stripe: its state (one mutex), the JSON it renders in Stripe's wire
+// format for either API shape, and the event sequences each payment outcome produces.
+#include "fake_stripe.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <httplib.h>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+namespace dunning::fakes::detail {
+
+using nlohmann::json;
+
+// "2025-03-31.basil" and later: invoices lost subscription/charge/payment_intent, payment
+// intents lost invoice, line items name their product through pricing.price_details.
+bool is_basil_or_later(const std::string& api_version);
+
+std::string new_id(const std::string& prefix); // unique in the process: "pi_fake000042"
+
+json nullable(const std::string& s);              // null when empty, as Stripe sends "not set"
+json nullable(const std::optional<Timestamp>& t); // unix seconds or null
+std::string tail(const std::string& id);          // the part after the prefix: "in_1" → "1"
+std::string doc_url(std::string code);            // https://stripe.com/docs/error-codes/…
+const char* type_name(PaymentMethodKind kind);    // "card", "sepa_debit", …
+
+struct PaymentMethodRecord {
+    std::string id;
+    std::string customer;
+    std::string account;
+    PaymentMethodKind kind = PaymentMethodKind::card;
+    std::string brand = "visa"; // cards only
+    Timestamp created{};
+};
+
+struct CustomerRecord {
+    std::string id;
+    std::string account;
+    std::string email;
+    std::string name;
+    std::string default_payment_method;
+    Timestamp created{};
+};
+
+struct SubscriptionRecord {
+    std::string id;
+    std::string account;
+    std::string customer;
+    std::string product;
+    std::string latest_invoice;
+    std::string status = "active";
+    std::optional<Timestamp> canceled_at;
+    Timestamp created{};
+};
+
+// One PaymentIntent and its single charge.
+struct Attempt {
+    std::string payment_intent;
+    std::string charge;
+    std::string invoice;
+    std::string customer;
+    PaymentMethodRecord method;
+    std::int64_t amount = 0;
+    std::string currency;
+    std::string status; // succeeded | requires_payment_method | processing
+    PaymentError error; // set when the attempt failed
+    Timestamp created{};
+};
+
+struct InvoiceRecord {
+    FakeInvoice invoice;
+    std::string number;
+    Timestamp created{};
+    std::optional<Timestamp> paid_at;
+    std::optional<Timestamp> uncollectible_at;
+    std::optional<Attempt> last_attempt;
+    std::deque<ScriptedPay> script;
+    int pay_executions = 0;
+};
+
+// A SEPA debit submitted and waiting for the bank's answer.
+struct PendingDebit {
+    std::string invoice;
+    Attempt attempt;
+    Timestamp settles_at{};
+    bool fails = true;
+    PaymentError error;
+};
+
+// Which API request an event came from (null for Stripe's own actions).
+struct RequestRef {
+    std::string id;
+    std::string idempotency_key;
+};
+
+struct StoredEvent {
+    std::uint64_t seq = 0;
+    std::string id;
+    std::string type;
+    std::string account;
+    Timestamp created{};
+    std::string body;
+};
+
+struct SavedAnswer {
+    int status = 200;
+    std::string body;
+    std::string request_id;
+    std::string fingerprint; // the request's parameters; another set with the same key is refused
+};
+
+struct State {
+    State(std::string key, WebhookTarget t) : secret_key(std::move(key)), target(std::move(t)) {}
+
+    const std::string secret_key;
+    const WebhookTarget target;
+    const bool basil_events = is_basil_or_later(target.api_version);
+
+    mutable std::mutex mutex;
+    std::map<std::string, InvoiceRecord> invoices;
+    std::map<std::string, CustomerRecord> customers;
+    std::map<std::string, PaymentMethodRecord> payment_methods;
+    std::map<std::string, SubscriptionRecord> subscriptions;
+    std::vector<PendingDebit> debits;
+    std::map<std::pair<std::string, std::string>, SavedAnswer> idempotency; // (key, path)
+    std::vector<RecordedRequest> requests;
+    std::vector<StoredEvent> queue; // not yet delivered, oldest first
+    std::vector<StoredEvent> log;   // every event ever created, oldest first (GET /v1/events)
+    DeliveryOptions delivery;
+    std::uint64_t next_seq = 1;
+    int invoice_count = 0;
+    std::optional<Timestamp> last_created;
+
+    httplib::Server server;
+    std::thread thread;
+    int port = 0;
+
+    Timestamp now() const { return target.now ? target.now() : Timestamp{}; }
+    Timestamp next_event_time(); // now, but strictly after the previous event
+};
+
+// ---- JSON in Stripe's wire format (fake_stripe_objects.cpp) ----------------------------
+
+json invoice_json(const InvoiceRecord& record, bool basil, bool with_payments = false);
+json payment_intent_json(const Attempt& attempt, bool basil);
+json charge_json(const Attempt& attempt, bool basil);
+json payment_method_json(const PaymentMethodRecord& method);
+json customer_json(const CustomerRecord& customer);
+json subscription_json(const SubscriptionRecord& subscription);
+
+// {"error": {...}} with Stripe's fields; empty strings are left out.
+json error_json(const std::string& type, const std::string& message, const std::string& code = "",
+                const std::string& param = "");
+// The 402 answer to a declined pay request.
+json card_error_json(const Attempt& attempt, bool basil);
+// Stripe's wording for a decline or SEPA failure code, when the script gave none.
+std::string default_failure_message(const PaymentError& error, PaymentMethodKind kind);
+
+// ---- events (fake_stripe_events.cpp); call with the mutex held -------------------------
+
+void queue_event(State& state, const std::string& type, json object, const std::string& account,
+                 const RequestRef& request, json previous_attributes = nullptr);
+
+// A new attempt for the invoice, charged to `method`; not yet recorded on the invoice.
+Attempt new_attempt(State& state, const InvoiceRecord& record, const PaymentMethodRecord& method);
+// The payment method a pay request uses: the one named, else the invoice's default, else the
+// customer's. Null when the one named is unknown.
+const PaymentMethodRecord* method_for_pay(const State& state, const InvoiceRecord& record,
+                                          const std::string& named);
+
+// charge.failed, payment_intent.payment_failed, invoice.payment_failed.
+void record_failure(State& state, InvoiceRecord& record, Attempt attempt, PaymentError error,
+                    const RequestRef& request);
+// payment_intent.succeeded, invoice.paid, invoice.payment_succeeded.
+void record_success(State& state, InvoiceRecord& record, Attempt attempt,
+                    const RequestRef& request);
+// payment_intent.processing; the outcome follows from settle_debits().
+void record_processing(State& state, InvoiceRecord& record, Attempt attempt, bool fails,
+                       PaymentError error, std::chrono::seconds settle_after,
+                       const RequestRef& request);
+std::size_t settle_debits(State& state);
+
+// ---- HTTP API: routes, authentication, idempotency (fake_stripe_api.cpp) ----------------
+
+void install_routes(State& state);
+
+struct RequestContext {
+    std::string account; // Stripe-Account
+    bool basil = false;  // shape of the objects in the answer (Stripe-Version)
+    RequestRef request;
+    std::map<std::string, std::string> form;
+};
+
+struct ApiAnswer {
+    int status = 200;
+    std::string body;
+    bool save = true;                 // kept for a repeated Idempotency-Key
+    std::optional<bool> should_retry; // Stripe-Should-Retry
+    std::chrono::milliseconds delay{0};
+};
+
+ApiAnswer reply(int status, const json& body, bool save = true);
+
+// ---- endpoint handlers (fake_stripe_handlers.cpp); called with the mutex held -----------
+
+using Handler = ApiAnswer (*)(State&, const httplib::Request&, const RequestContext&);
+
+ApiAnswer pay(State&, const httplib::Request&, const RequestContext&);
+ApiAnswer get_invoice(State&, const httplib::Request&, const RequestContext&);
+ApiAnswer mark_uncollectible(State&, const httplib::Request&, const RequestContext&);
+ApiAnswer get_customer(State&, const httplib::Request&, const RequestContext&);
+ApiAnswer get_payment_method(State&, const httplib::Request&, const RequestContext&);
+ApiAnswer cancel_subscription(State&, const httplib::Request&, const RequestContext&);
+ApiAnswer list_events(State&, const httplib::Request&, const RequestContext&);
+
+} // namespace dunning::fakes::detail

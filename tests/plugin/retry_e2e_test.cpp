@@ -1,0 +1,225 @@
+// The retry scheduler end to end: the service on loopback with a test clock, a fake Stripe that
+// answers /pay as scripted and sends the resulting webhooks back, signed.
+#include "fakes/fake_stripe.hpp"
+#include "support/service.hpp"
+
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+using namespace dunning;
+using namespace dunning::testing;
+using namespace std::chrono_literals;
+using fakes::ScriptedPay;
+using nlohmann::json;
+
+namespace {
+
+const Timestamp start = from_unix(1'800'000'000); // Friday 2027-01-15 08:00 UTC
+
+int free_port() {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    socklen_t len = sizeof addr;
+    getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    close(fd);
+    return ntohs(addr.sin_port);
+}
+
+PaymentError decline(std::string code) {
+    PaymentError e;
+    e.code = "card_declined";
+    e.decline_code = std::move(code);
+    return e;
+}
+
+class Retry : public ::testing::Test {
+  protected:
+    TempDir dir;
+    int port = free_port();
+    Timestamp clock_now = start; // the service's test clock, as last reported
+    std::unique_ptr<fakes::FakeStripe> stripe;
+    std::unique_ptr<Service> service;
+    config::Config cfg;
+
+    void boot(config::RetryMode mode = config::RetryMode::plugin, std::string api = "2020-08-27") {
+        stripe = std::make_unique<fakes::FakeStripe>(
+            "sk_test_alpha",
+            fakes::WebhookTarget{"http://127.0.0.1:" + std::to_string(port) + "/webhooks/stripe/alpha",
+                                 alpha_secret, [this] { return now(); }, std::move(api)});
+        cfg = test_config(dir.path());
+        cfg.server.port = port;
+        cfg.server.listen = "127.0.0.1:" + std::to_string(port);
+        cfg.stripe.api_base = stripe->base_url();
+        cfg.creators[0].stripe_secret_key = "sk_test_alpha";
+        cfg.creators[0].retry.mode = mode;
+        start_service();
+    }
+    void start_service() { service = std::make_unique<Service>(cfg, plugin::ModuleOptions{true, clock_now}); }
+    void restart() {
+        service.reset();
+        start_service();
+    }
+    Timestamp now() const { return service ? service->module().clock().now() : clock_now; }
+
+    // Moves the service's clock; everything due runs before it answers. Webhooks the fake
+    // queued are delivered first, as Stripe would have sent them by then.
+    void advance(std::chrono::seconds by) {
+        stripe->deliver();
+        auto cli = service->client();
+        auto r = cli.Post("/v1/test-clock/advance", json{{"seconds", by.count()}}.dump(), "application/json");
+        ASSERT_TRUE(r);
+        ASSERT_EQ(r->status, 200) << r->body;
+        clock_now = from_unix(json::parse(r->body)["now"].get<std::int64_t>());
+        stripe->settle();
+        stripe->deliver();
+        cli.Post("/v1/test-clock/advance", R"({"seconds":0})", "application/json");
+    }
+    void advance_days(int days) {
+        for (int i = 0; i < days * 4; ++i) advance(6h);
+    }
+    json only_case() {
+        auto cli = service->client();
+        auto list = json::parse(get_with_token(cli, "/v1/creators/alpha/cases?status=all", alpha_token)->body);
+        EXPECT_EQ(list["data"].size(), 1u) << list.dump(2);
+        if (list["data"].empty()) return {};
+        auto r = get_with_token(cli, "/v1/creators/alpha/cases/" + std::to_string(list["data"][0]["id"].get<int>()), alpha_token);
+        return json::parse(r->body);
+    }
+    std::vector<fakes::RecordedRequest> pays() const { return stripe->requests_to("/v1/invoices/in_1/pay"); }
+    void open_case(PaymentError why, PaymentMethodKind method = PaymentMethodKind::card) {
+        fakes::FakeInvoice inv;
+        inv.id = "in_1";
+        inv.method = method;
+        if (method == PaymentMethodKind::sepa_debit) inv.default_payment_method = "pm_sepa";
+        stripe->add_invoice(inv);
+        stripe->fail_invoice("in_1", std::move(why));
+        advance(0s);
+        ASSERT_EQ(only_case()["status"], "open");
+    }
+};
+
+TEST_F(Retry, SoftDeclineIsRetriedOnScheduleAndRecovered) {
+    boot();
+    open_case(decline("insufficient_funds"));
+    stripe->script_pay("in_1", {ScriptedPay::declined("insufficient_funds"), ScriptedPay::success()});
+    advance(23h);
+    EXPECT_TRUE(pays().empty()) << "nothing before day 1";
+    advance(1h);
+    ASSERT_EQ(pays().size(), 1u);
+    EXPECT_EQ(pays()[0].headers.at("Idempotency-Key"), "dunning-pay-in_1-1");
+    EXPECT_EQ(pays()[0].form.at("off_session"), "true");
+    EXPECT_EQ(pays()[0].headers.at("Authorization"), "Bearer sk_test_alpha");
+    advance_days(1);
+    EXPECT_EQ(pays().size(), 1u) << "day 3 is the next slot";
+    advance_days(1);
+    ASSERT_EQ(pays().size(), 2u);
+    EXPECT_EQ(pays()[1].headers.at("Idempotency-Key"), "dunning-pay-in_1-2");
+    const auto c = only_case();
+    EXPECT_EQ(c["status"], "paid") << c.dump(2);
+    EXPECT_EQ(stripe->invoice("in_1").status, "paid");
+    advance_days(30);
+    EXPECT_EQ(pays().size(), 2u);
+}
+
+TEST_F(Retry, HardDeclineIsNeverRetried) {
+    boot();
+    open_case(decline("lost_card"));
+    advance_days(40);
+    EXPECT_TRUE(pays().empty());
+    const auto c = only_case();
+    EXPECT_EQ(c["status"], "escalated");
+    bool asked = false;
+    for (const auto& a : c["actions"]) asked |= a["detail"].value("message", "") == "update_payment_method";
+    EXPECT_TRUE(asked) << c["actions"].dump(2);
+    int asks = 0;
+    for (const auto& a : c["actions"]) asks += a["detail"].value("message", "") == "update_payment_method";
+    EXPECT_EQ(asks, 1) << "one failure, one email, however many events describe it";
+}
+
+TEST_F(Retry, SepaAccountClosedStopsRetries) {
+    boot();
+    PaymentError e;
+    e.code = "account_closed";
+    open_case(e, PaymentMethodKind::sepa_debit);
+    advance_days(40);
+    EXPECT_TRUE(pays().empty());
+    EXPECT_EQ(only_case()["failure"]["payment_method_type"], "sepa_debit");
+}
+
+TEST_F(Retry, ANewCardTriggersARetryWithThatCard) {
+    boot();
+    open_case(decline("expired_card"));
+    advance(2h);
+    stripe->attach_payment_method("cus_fake", "pm_new_card");
+    advance(4min);
+    EXPECT_TRUE(pays().empty());
+    advance(2min);
+    ASSERT_EQ(pays().size(), 1u) << only_case().dump(2);
+    EXPECT_EQ(pays()[0].form.at("payment_method"), "pm_new_card");
+    EXPECT_EQ(only_case()["status"], "paid");
+}
+
+TEST_F(Retry, ServerErrorsAndRateLimitsNeverChargeTwiceNorLoseTheAttempt) {
+    boot();
+    open_case(decline("insufficient_funds"));
+    stripe->script_pay("in_1", {ScriptedPay::status_code(500), ScriptedPay::status_code(500),
+                                ScriptedPay::status_code(429), ScriptedPay::status_code(503),
+                                ScriptedPay::success()});
+    advance(24h);
+    EXPECT_EQ(pays().size(), 3u) << "three tries in one go, then the outbox backs off";
+    EXPECT_NE(only_case()["status"], "paid");
+    advance(10min);
+    ASSERT_EQ(pays().size(), 5u);
+    for (const auto& p : pays()) EXPECT_EQ(p.headers.at("Idempotency-Key"), "dunning-pay-in_1-1");
+    EXPECT_EQ(stripe->pay_executions("in_1"), 1);
+    const auto c = only_case();
+    EXPECT_EQ(c["status"], "paid");
+    EXPECT_EQ(c["attempts"].size(), 1u);
+}
+
+TEST_F(Retry, TheScheduleSurvivesARestart) {
+    boot();
+    open_case(decline("insufficient_funds"));
+    advance(12h);
+    restart();
+    advance(12h);
+    EXPECT_EQ(pays().size(), 1u);
+    EXPECT_EQ(only_case()["status"], "paid");
+}
+
+TEST_F(Retry, StripeModeNeverCallsPay) {
+    boot(config::RetryMode::stripe);
+    open_case(decline("insufficient_funds"));
+    stripe->attach_payment_method("cus_fake", "pm_new_card");
+    advance_days(40);
+    EXPECT_TRUE(stripe->requests_to("/v1/invoices/in_1/pay").empty());
+    EXPECT_EQ(only_case()["status"], "escalated");
+}
+
+TEST_F(Retry, DuplicateAndReversedWebhooksMakeOneCaseAndOneCharge) {
+    boot();
+    stripe->set_delivery({true, true});
+    open_case(decline("insufficient_funds"));
+    advance(24h);
+    EXPECT_EQ(pays().size(), 1u);
+    EXPECT_EQ(only_case()["status"], "paid");
+}
+
+TEST_F(Retry, CurrentApiShapeIsRetriedToo) {
+    boot(config::RetryMode::plugin, "2025-03-31.basil");
+    open_case(decline("insufficient_funds"));
+    stripe->script_pay("in_1", {ScriptedPay::declined("do_not_honor"), ScriptedPay::declined("stolen_card")});
+    advance(24h + 1min); // the basil events open the case with invoice.payment_failed, 2 s after the charge
+    EXPECT_EQ(pays().size(), 1u);
+    advance_days(2);
+    EXPECT_EQ(pays().size(), 2u) << only_case().dump(2);
+    EXPECT_EQ(only_case()["failure"]["decline_code"], "stolen_card");
+    advance_days(20);
+    EXPECT_EQ(pays().size(), 2u) << "a hard decline ends the retries";
+}
+
+} // namespace
