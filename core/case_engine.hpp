@@ -15,8 +15,9 @@ namespace dunning {
 
 // One rung of the dunning ladder: sent `after` the first failure (plus any time paused).
 struct DunningStage {
-    std::string name; // "reminder", "formal_reminder", "final_notice"
+    std::string name; // the message sent: "reminder", "formal_reminder", "final_notice"
     std::chrono::seconds after{};
+    std::int64_t fee_minor = 0; // dunning fee added with this stage, in the invoice's minor units
 };
 
 struct CasePolicy {
