@@ -48,11 +48,19 @@ Result<HostPort, std::string> parse_listen(std::string_view text) {
     return HostPort{host, std::stoi(std::string(port))};
 }
 
-// Relative to the config file, so the service finds its files whatever directory it starts in.
-std::string resolve(const std::string& base_dir, const std::string& path) {
-    if (base_dir.empty() || path == ":memory:" || std::filesystem::path(path).is_absolute())
-        return path;
-    return (std::filesystem::path(base_dir) / path).string();
+// The host of "smtp[s]://[user[:password]@]host[:port][/…]", brackets kept for IPv6.
+std::string smtp_host(std::string_view url) {
+    const auto scheme = url.find("://");
+    if (scheme == std::string_view::npos) return {};
+    auto authority = url.substr(scheme + 3);
+    authority = authority.substr(0, authority.find_first_of("/?#"));
+    if (const auto at = authority.rfind('@'); at != std::string_view::npos)
+        authority = authority.substr(at + 1);
+    std::string host(authority.starts_with('[') ? authority.substr(0, authority.find(']') + 1)
+                                                : authority.substr(0, authority.find(':')));
+    for (char& c : host)
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    return host;
 }
 
 void read_server(Reader& root, ServerConfig& out) {
@@ -94,16 +102,52 @@ void read_stripe(Reader& root, StripeConfig& out) {
     out.webhook_tolerance = std::chrono::seconds(tolerance);
 }
 
-void read_mail(Reader& root, const Problems& problems, MailConfig& out) {
+void read_mail(Reader& root, const Problems& problems, const std::string& base_dir,
+               MailConfig& out) {
     auto mail = root.table("mail");
     if (!mail) return;
-    mail->allow_only({"transport", "outbox_dir", "smtp_url", "from"});
+    mail->allow_only({"transport", "outbox_dir", "smtp_url", "from", "smtp_username",
+                      "smtp_password", "smtp_allow_plaintext", "smtp_ca_file",
+                      "message_id_domain"});
     mail->string("transport", out.transport, detail::one_of({"outbox", "smtp"}));
     mail->string("outbox_dir", out.outbox_dir, detail::not_empty());
     mail->string("smtp_url", out.smtp_url, detail::starts_with({"smtp://", "smtps://"}));
-    mail->string("from", out.from);
+    mail->string("from", out.from, detail::mailbox());
+    mail->string("smtp_username", out.smtp_username);
+    mail->string("smtp_password", out.smtp_password);
+    mail->boolean("smtp_allow_plaintext", out.smtp_allow_plaintext);
+    std::string ca_file; // "" = the system's certificate authorities
+    if (mail->string("smtp_ca_file", ca_file) && !problems.has(mail->key("smtp_ca_file"))) {
+        ca_file = detail::resolve_path(base_dir, ca_file);
+        if (auto problem = ca_file.empty() ? std::nullopt : detail::path_problem(ca_file, false))
+            mail->problem("smtp_ca_file", *problem);
+        else
+            out.smtp_ca_file = ca_file;
+    }
+    mail->string("message_id_domain", out.message_id_domain, [](const std::string& value) {
+        return detail::is_domain(value)
+                   ? std::nullopt
+                   : std::optional<std::string>(R"(must be a domain name, e.g. "acme.example")");
+    });
     if (out.transport == "smtp" && out.smtp_url.empty() && !problems.has(mail->key("smtp_url")))
         mail->problem("smtp_url", R"(is required when transport = "smtp")");
+    // Without TLS, the password and the members' data would cross the network in clear text.
+    if (out.smtp_allow_plaintext && !out.smtp_url.empty() && !problems.has(mail->key("smtp_url"))) {
+        const auto host = smtp_host(out.smtp_url);
+        if (host != "127.0.0.1" && host != "localhost" && host != "[::1]")
+            mail->problem("smtp_allow_plaintext",
+                          "plaintext SMTP is only allowed to a server on this machine");
+    }
+}
+
+// The sender of every dunning email; without one, no creator's mail could go out.
+void require_sender(const toml::table& table, Problems& problems, Config& config) {
+    if (config.creators.empty() || !config.mail.from.empty()) return;
+    if (problems.has("mail") || problems.has("mail.from")) return;
+    const toml::node* mail = table.get("mail");
+    problems.add(mail ? detail::line_of(*mail) : 1, "mail.from",
+                 "is required: the sender of the dunning emails, e.g. "
+                 R"("Acme Courses <billing@acme.example>")");
 }
 
 void read_host(Reader& root, const Problems& problems, HostConfig& out) {
@@ -123,22 +167,31 @@ Config read_all(const toml::table& table, const std::string& name, const std::st
     Config config;
     config.path = name;
     Reader root(problems, env, table, "");
-    root.allow_only({"server", "storage", "stripe", "mail", "host", "retry", "creators"});
+    root.allow_only(
+        {"server", "storage", "stripe", "mail", "host", "retry", "dunning", "creators"});
     read_server(root, config.server);
     read_storage(root, config.storage);
     read_stripe(root, config.stripe);
-    read_mail(root, problems, config.mail);
+    read_mail(root, problems, base_dir, config.mail);
     read_host(root, problems, config.host);
     if (auto retry = root.table("retry")) detail::read_retry(*retry, config.retry);
-    // After [stripe] and [retry]: creators inherit [retry] and may rely on Connect secrets.
-    detail::read_creators(root, problems, config);
+    // The default too, so "base_rates.toml" is found next to the config file.
+    config.dunning.base_rates_file = detail::resolve_path(base_dir, config.dunning.base_rates_file);
+    if (auto dunning = root.table("dunning"))
+        detail::read_dunning(*dunning, problems, base_dir, config.dunning);
+    // After [stripe], [retry] and [dunning]: creators inherit [retry] and [dunning] and may rely
+    // on the platform's Connect secrets and key.
+    detail::read_creators(root, problems, base_dir, config);
+    require_sender(table, problems, config);
+    if (config.mail.message_id_domain.empty())
+        config.mail.message_id_domain = detail::mailbox_domain(config.mail.from);
     if (auto listen = parse_listen(config.server.listen); listen.ok()) {
         config.server.host = listen.value().host;
         config.server.port = listen.value().port;
     }
     // The defaults too, so "dunning.db" lands next to the config file.
-    config.storage.sqlite_path = resolve(base_dir, config.storage.sqlite_path);
-    config.mail.outbox_dir = resolve(base_dir, config.mail.outbox_dir);
+    config.storage.sqlite_path = detail::resolve_path(base_dir, config.storage.sqlite_path);
+    config.mail.outbox_dir = detail::resolve_path(base_dir, config.mail.outbox_dir);
     return config;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // The service's configuration: TOML on disk → validated values. Every problem is reported as
 // "file:line: key: problem" so an operator can go straight to it.
+#include "core/case_engine.hpp"
 #include "core/result.hpp"
 #include "core/retry_policy.hpp"
 
@@ -39,7 +40,12 @@ struct MailConfig {
     std::string transport = "outbox"; // "outbox" or "smtp"
     std::string outbox_dir = "outbox";
     std::string smtp_url;
-    std::string from;
+    std::string from; // "Name <address>" or "address"; required once there is a creator
+    std::string smtp_username;
+    std::string smtp_password;
+    bool smtp_allow_plaintext = false; // only to a server on loopback (checked at load)
+    std::string smtp_ca_file;          // resolved against the config directory; empty: system CAs
+    std::string message_id_domain;     // default: the domain of `from`'s address
 };
 
 struct HostConfig {
@@ -54,6 +60,17 @@ struct HostConfig {
 struct RetryConfig {
     RetryMode mode = RetryMode::stripe;
     dunning::RetryPolicy policy;
+};
+
+// [dunning], and [creators.dunning] over it key by key (a creator's `stages` replaces the list
+// as a whole). The stages and the deadline are CasePolicy's; the rest shapes the emails.
+struct DunningConfig {
+    std::vector<DunningStage> stages = CasePolicy{}.stages; // reminder 3, formal 10, final 20
+    std::chrono::seconds final_notice_deadline = std::chrono::days{14}; // then escalation
+    std::string template_dir;  // the creator's own templates, resolved; empty: the built-in ones
+    bool interest = false;     // statutory default interest (§ 288 BGB) in the breakdown
+    bool business_debtor = false; // debtor = "business": base rate + 9 points and the 40 EUR fee
+    std::string base_rates_file = "base_rates.toml"; // resolved against the config directory
 };
 
 struct ProductMapping {
@@ -71,6 +88,9 @@ struct CreatorConfig {
     std::string api_token; // Bearer token for /v1/creators/{id}/…
     std::vector<ProductMapping> products;
     RetryConfig retry; // [creators.retry] over [retry]
+    std::string reply_to;           // "Name <address>" or "address"; may be empty
+    std::string update_payment_url; // where members update their card; empty: the pay page
+    DunningConfig dunning;          // [creators.dunning] over [dunning]
 };
 
 struct Config {
@@ -81,6 +101,7 @@ struct Config {
     MailConfig mail;
     HostConfig host;
     RetryConfig retry;
+    DunningConfig dunning; // the global one; each creator's effective one is in CreatorConfig
     std::vector<CreatorConfig> creators;
 
     const CreatorConfig* find_creator(std::string_view id) const;

@@ -1,4 +1,5 @@
 // [[creators]]: each creator's own settings, product mappings and the checks across creators.
+// [creators.retry] and [creators.dunning] start from the global [retry] and [dunning].
 #include "config/reader.hpp"
 
 #include <map>
@@ -76,11 +77,33 @@ void check_reachable(Reader& creator, const Problems& problems, const CreatorCon
                          "with [stripe] connect_webhook_secrets");
 }
 
-CreatorConfig read_creator(Reader& creator, const Problems& problems, const Config& config) {
+// Mode "plugin" charges invoices through Stripe's API, on the creator's account.
+void check_charges(Reader& creator, const Problems& problems, const CreatorConfig& settings,
+                   const StripeConfig& stripe) {
+    if (settings.retry.mode != RetryMode::plugin || !settings.stripe_secret_key.empty()) return;
+    if (!settings.stripe_account.empty() && !stripe.platform_secret_key.empty()) return;
+    if (problems.has(creator.key("stripe_secret_key")) ||
+        problems.has(creator.key("stripe_account")) || problems.has("stripe.platform_secret_key"))
+        return;
+    const char* text = R"("plugin" charges through Stripe's API and needs stripe_secret_key, or )"
+                       "stripe_account with [stripe] platform_secret_key";
+    // At the creator's own mode = "plugin" when it has one, else at the creator.
+    const toml::node* retry = creator.get("retry");
+    const toml::node* mode = retry && retry->is_table() ? retry->as_table()->get("mode") : nullptr;
+    if (mode)
+        creator.problem_at(*mode, "retry.mode", text);
+    else
+        creator.problem("retry.mode", text);
+}
+
+CreatorConfig read_creator(Reader& creator, const Problems& problems, const std::string& base_dir,
+                           const Config& config) {
     CreatorConfig out;
     out.retry = config.retry;
+    out.dunning = config.dunning;
     creator.allow_only({"id", "name", "locale", "stripe_account", "webhook_secrets",
-                        "stripe_secret_key", "api_token", "products", "retry"});
+                        "stripe_secret_key", "api_token", "reply_to", "update_payment_url",
+                        "products", "retry", "dunning"});
     creator.required_string("id", out.id, check_creator_id);
     creator.required_string("name", out.name, not_empty());
     creator.string("locale", out.locale, one_of({"de", "en"}));
@@ -88,15 +111,22 @@ CreatorConfig read_creator(Reader& creator, const Problems& problems, const Conf
     creator.strings("webhook_secrets", out.webhook_secrets, starts_with({"whsec_"}));
     creator.string("stripe_secret_key", out.stripe_secret_key, starts_with({"sk_", "rk_"}, true));
     creator.required_string("api_token", out.api_token, check_api_token);
+    creator.string("reply_to", out.reply_to, mailbox(true));
+    creator.string("update_payment_url", out.update_payment_url, http_url(true));
     read_products(creator, problems, out.products);
     if (auto retry = creator.table("retry")) read_retry(*retry, out.retry);
+    if (auto dunning = creator.table("dunning"))
+        read_dunning(*dunning, problems, base_dir, out.dunning);
     check_reachable(creator, problems, out, config.stripe);
+    if (!problems.has(creator.key("retry.mode")) && !problems.has("retry.mode"))
+        check_charges(creator, problems, out, config.stripe);
     return out;
 }
 
 } // namespace
 
-void read_creators(Reader& root, const Problems& problems, Config& config) {
+void read_creators(Reader& root, const Problems& problems, const std::string& base_dir,
+                   Config& config) {
     auto creators = root.tables("creators");
     if (!creators) {
         if (!root.contains("creators"))
@@ -106,7 +136,7 @@ void read_creators(Reader& root, const Problems& problems, Config& config) {
     if (creators->empty()) root.problem("creators", "at least one [[creators]] table is required");
     Seen seen;
     for (auto& creator : *creators) {
-        config.creators.push_back(read_creator(creator, problems, config));
+        config.creators.push_back(read_creator(creator, problems, base_dir, config));
         const auto& added = config.creators.back();
         Seen::claim(seen.ids, added.id, creator, "id", "already used by ");
         Seen::claim(seen.tokens, added.api_token, creator, "api_token", "already used by ");

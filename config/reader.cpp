@@ -1,6 +1,7 @@
 #include "config/reader.hpp"
 
 #include <algorithm>
+#include <filesystem>
 #include <utility>
 
 namespace dunning::config::detail {
@@ -66,7 +67,78 @@ std::string header_name(std::string key) {
     return key;
 }
 
+bool has_control_character(std::string_view text) {
+    return std::any_of(text.begin(), text.end(),
+                       [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
+}
+
+std::string_view trimmed(std::string_view text) {
+    const auto first = text.find_first_not_of(' ');
+    if (first == std::string_view::npos) return {};
+    return text.substr(first, text.find_last_not_of(' ') - first + 1);
+}
+
+// The address of "address" or "Name <address>", when the text is one; CR, LF and other control
+// characters are refused anywhere, since the value ends up in a mail header.
+std::optional<std::string_view> address_of(std::string_view text) {
+    if (has_control_character(text)) return std::nullopt;
+    text = trimmed(text);
+    if (!text.empty() && text.back() == '>') {
+        const auto open = text.rfind('<');
+        if (open == std::string_view::npos) return std::nullopt;
+        text = text.substr(open + 1, text.size() - open - 2);
+    }
+    const auto at = text.rfind('@');
+    if (at == std::string_view::npos || at == 0) return std::nullopt;
+    const auto local = text.substr(0, at);
+    if (local.find_first_of(" <>()[]\\,;:\"@") != std::string_view::npos) return std::nullopt;
+    if (!is_domain(text.substr(at + 1))) return std::nullopt;
+    return text;
+}
+
 } // namespace
+
+bool is_domain(std::string_view text) {
+    if (text.empty() || text.size() > 253 || text.find('.') == std::string_view::npos) return false;
+    std::size_t start = 0;
+    while (start <= text.size()) {
+        auto end = text.find('.', start);
+        if (end == std::string_view::npos) end = text.size();
+        const auto label = text.substr(start, end - start);
+        if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-')
+            return false;
+        for (char c : label)
+            if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '-'))
+                return false;
+        start = end + 1;
+    }
+    return true;
+}
+
+std::string mailbox_domain(std::string_view mailbox) {
+    const auto address = address_of(mailbox);
+    if (!address) return {};
+    return std::string(address->substr(address->rfind('@') + 1));
+}
+
+std::string resolve_path(const std::string& base_dir, const std::string& path) {
+    if (base_dir.empty() || path.empty() || path == ":memory:" ||
+        std::filesystem::path(path).is_absolute())
+        return path;
+    return (std::filesystem::path(base_dir) / path).string();
+}
+
+std::optional<std::string> path_problem(const std::string& path, bool want_directory) {
+    std::error_code error;
+    const auto status = std::filesystem::status(path, error);
+    if (!std::filesystem::exists(status)) return path + " does not exist";
+    if (want_directory && !std::filesystem::is_directory(status))
+        return path + " is not a directory";
+    if (!want_directory && !std::filesystem::is_regular_file(status))
+        return path + " is not a file";
+    return std::nullopt;
+}
 
 Check one_of(std::vector<std::string> allowed) {
     return [allowed = std::move(allowed)](const std::string& value) -> std::optional<std::string> {
@@ -90,6 +162,34 @@ Check not_empty() {
     return [](const std::string& value) -> std::optional<std::string> {
         if (value.empty()) return "must not be empty";
         return std::nullopt;
+    };
+}
+
+Check mailbox(bool allow_empty) {
+    return [allow_empty](const std::string& value) -> std::optional<std::string> {
+        if ((allow_empty && value.empty()) || address_of(value)) return std::nullopt;
+        return std::string(allow_empty ? "must be empty, " : "must be ") +
+               R"(an email address or "Name <address>", e.g. "Acme Courses <billing@acme.example>")";
+    };
+}
+
+Check http_url(bool allow_empty) {
+    return [allow_empty](const std::string& value) -> std::optional<std::string> {
+        if (allow_empty && value.empty()) return std::nullopt;
+        std::string_view rest = value;
+        bool ok = false;
+        for (std::string_view scheme : {"https://", "http://"}) {
+            if (rest.starts_with(scheme)) {
+                rest.remove_prefix(scheme.size());
+                ok = !rest.empty() && rest.front() != '/' && rest.front() != '?' &&
+                     rest.front() != '#' && rest.find(' ') == std::string_view::npos &&
+                     !has_control_character(rest);
+                break;
+            }
+        }
+        if (ok) return std::nullopt;
+        return std::string(allow_empty ? "must be empty or " : "must be ") +
+               R"(an "https://" or "http://" URL, e.g. "https://courses.example.com/billing")";
     };
 }
 
@@ -267,12 +367,16 @@ std::optional<Reader> Reader::table(std::string_view name) {
     return Reader(problems_, env_, *node->as_table(), key(name));
 }
 
-std::optional<std::vector<Reader>> Reader::tables(std::string_view name) {
+std::optional<std::vector<Reader>> Reader::tables(std::string_view name,
+                                                  std::string_view type_problem) {
     const toml::node* node = table_.get(name);
     if (!node) return std::nullopt;
     const toml::array* array = node->as_array();
     if (!array) {
-        problem(name, "must be an array of tables ([[" + header_name(key(name)) + "]])");
+        if (!type_problem.empty())
+            problem(name, type_problem);
+        else
+            problem(name, "must be an array of tables ([[" + header_name(key(name)) + "]])");
         return std::nullopt;
     }
     std::vector<Reader> readers;

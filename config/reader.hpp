@@ -43,6 +43,21 @@ Check one_of(std::vector<std::string> allowed);
 // `prefixes` joined as `"a" or "b"`; with `allow_empty`, "" passes too.
 Check starts_with(std::vector<std::string> prefixes, bool allow_empty = false);
 Check not_empty();
+// An email address, or "Name <address>"; with `allow_empty`, "" passes too.
+Check mailbox(bool allow_empty = false);
+// An "https://" or "http://" URL with a host; with `allow_empty`, "" passes too.
+Check http_url(bool allow_empty = false);
+
+// Host names with at least one dot: "mail.example.com", not "localhost".
+bool is_domain(std::string_view text);
+// The domain of a mailbox's address ("Acme <billing@acme.example>" → "acme.example"), or ""
+// when it has none.
+std::string mailbox_domain(std::string_view mailbox);
+// Relative to the config file's directory, so the service finds its files whatever directory it
+// starts in; absolute paths, ":memory:" and an empty base_dir leave `path` as it is.
+std::string resolve_path(const std::string& base_dir, const std::string& path);
+// Why `path` is not a usable directory (want_directory) or regular file; nothing when it is.
+std::optional<std::string> path_problem(const std::string& path, bool want_directory);
 
 // "${NAME}" → env(NAME), "$${" → "${". Problems (unset or malformed names) go to `problems`.
 std::optional<std::string> expand_env(std::string_view text, const EnvLookup& env,
@@ -84,8 +99,10 @@ class Reader {
 
     // A sub-table; absent or the wrong type (reported) → nothing.
     std::optional<Reader> table(std::string_view name);
-    // An array of tables ([[name]]); absent or the wrong type (reported) → nothing.
-    std::optional<std::vector<Reader>> tables(std::string_view name);
+    // An array of tables ([[name]], or an array of inline tables); absent or the wrong type
+    // (reported, as `type_problem` when given) → nothing.
+    std::optional<std::vector<Reader>> tables(std::string_view name,
+                                              std::string_view type_problem = {});
 
   private:
     std::optional<std::string> expand(const toml::node& node, std::string_view name);
@@ -97,8 +114,12 @@ class Reader {
 };
 
 // The sections that more than one file reads (config.cpp, creators.cpp). read_retry (retry.cpp)
-// starts from `out`, so a [creators.retry] table overrides [retry] key by key.
+// and read_dunning (dunning.cpp) start from `out`, so a [creators.retry] or [creators.dunning]
+// table overrides the global one key by key. Paths are resolved against `base_dir`.
 void read_retry(Reader& table, RetryConfig& out);
-void read_creators(Reader& root, const Problems& problems, Config& config);
+void read_dunning(Reader& table, const Problems& problems, const std::string& base_dir,
+                  DunningConfig& out);
+void read_creators(Reader& root, const Problems& problems, const std::string& base_dir,
+                   Config& config);
 
 } // namespace dunning::config::detail

@@ -31,6 +31,11 @@ struct InterestBreakdown {
 
 // Interest on `principal_minor` for the days from `from` to `to` inclusive. `rates` sorted by
 // valid_from; a day before the first entry is an error the caller must avoid (empty result).
+// Each entry is in force until the next one; the last stays in force. A period ends where the
+// rate changes (an entry repeating the previous percent does not split). Days are counted
+// actual/365 in leap years too, as German courts and collection practice commonly do; each
+// period is rounded half up to minor units and the total is the sum of the rounded periods.
+// Empty for to < from, invalid dates or principal_minor <= 0.
 InterestBreakdown default_interest(std::int64_t principal_minor, Date from, Date to,
                                    const std::vector<BaseRate>& rates, bool business_debtor);
 

@@ -9,10 +9,14 @@
 namespace dunning {
 
 // `currency` is Stripe's lowercase ISO code; zero-decimal currencies (jpy, krw, …) have no
-// minor unit. Unknown locales format as English.
+// minor unit, three-decimal ones (bhd, jod, kwd, omr, tnd) count thousandths. Unknown locales
+// format as English; "de", "de-…" and "de_…" as German. Symbols for eur, usd, gbp and jpy, the
+// upper-case ISO code otherwise: "1.234,56 €", "49,00 CHF" / "€1,234.56", "CHF 49.00". Between
+// amount and symbol or code sits U+00A0 NO-BREAK SPACE; negatives lead with "-" ("-€49.00").
 std::string format_money(std::int64_t amount_minor, std::string_view currency,
                          std::string_view locale);
 
+// "3. März 2027" (de) / "3 March 2027" (en); an invalid date gives "".
 std::string format_date(std::chrono::year_month_day date, std::string_view locale);
 
 } // namespace dunning

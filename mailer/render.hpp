@@ -46,8 +46,19 @@ struct RenderedMessage {
 };
 
 // `template_dir`, when not empty, is searched first for "<locale>/<message>.subject.mustache",
-// ".text.mustache" and ".html.mustache"; missing files fall back to the built-in ones.
-// Fails with a message for an unknown message or locale, or a template that does not parse.
+// ".text.mustache" and ".html.mustache"; missing files fall back to the built-in ones
+// (mailer/templates/, compiled in). Locales: "de", "en".
+// Fails with a message for an unknown message or locale, a pay_url or update_payment_url that
+// is neither empty nor http(s), or a template that does not parse (the message names the file).
+//
+// Templates see every MessageData string under its field name, `fees` as a list of
+// {label, amount}, `payment_method_url` (update_payment_url, else pay_url), the flags
+// access_will_be_locked and handover_announced, and has_member_name, has_products,
+// has_invoice_date, has_fees, has_deadline, has_update_url, has_amount, has_consequences
+// (lock or handover announced). Values are one line each (control characters become spaces),
+// HTML-escaped in the HTML part whatever the tag ({{x}}, {{{x}}} and {{&x}} alike), left as
+// they are in subject and text, and never parsed as a template (partials render nothing).
+// The subject is one line: breaks become spaces, so no value can add a header.
 Result<RenderedMessage, std::string> render_message(const std::string& message,
                                                     const std::string& locale,
                                                     const MessageData& data,

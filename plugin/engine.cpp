@@ -8,6 +8,8 @@ CasePolicy policy_from_config(const config::CreatorConfig& creator) {
     CasePolicy p;
     p.module_charges = creator.retry.mode == config::RetryMode::plugin;
     p.retry = creator.retry.policy;
+    p.stages = creator.dunning.stages;
+    p.final_notice_deadline = creator.dunning.final_notice_deadline;
     return p;
 }
 

@@ -2,6 +2,7 @@
 #include "config/config.hpp"
 #include "log.hpp"
 #include "module.hpp"
+#include "preview.hpp"
 #include "replay.hpp"
 
 #include <CLI/CLI.hpp>
@@ -80,6 +81,18 @@ int replay(const std::string& path, const plugin::ReplayOptions& options) {
     }
 }
 
+int preview(const std::string& path, const plugin::PreviewOptions& options) {
+    auto c = load(path);
+    if (!c) return 2;
+    try {
+        plugin::preview(*c, options, std::cout);
+        return 0;
+    } catch (const std::exception& e) {
+        std::cerr << "dunning: " << e.what() << '\n';
+        return 1;
+    }
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -112,7 +125,19 @@ int main(int argc, char** argv) {
     bool no_progress = false;
     replay_cmd->add_flag("--no-progress", no_progress, "Do not draw the progress bar");
 
+    plugin::PreviewOptions preview_options;
+    auto* preview_cmd = app.add_subcommand("preview", "Show a dunning email as a member would receive it (sample data)");
+    preview_cmd->add_option("--config", config_path, "TOML configuration file")->required();
+    preview_cmd->add_option("--creator", preview_options.creator, "Creator id")->required();
+    preview_cmd->add_option("--stage", preview_options.stage,
+                            "Ladder stage 1..N, or a message: reminder, formal_reminder, final_notice, "
+                            "action_required, update_payment_method, payment_received, card_expiring")
+        ->required();
+    preview_cmd->add_option("--locale", preview_options.locale, "de or en (default: the creator's)");
+    preview_cmd->add_option("--html", preview_options.html_path, "Also write the HTML part to this file");
+
     CLI11_PARSE(app, argc, argv);
+    if (*preview_cmd) return preview(config_path, preview_options);
     if (*serve_cmd) return serve(config_path, test_clock, clock_start);
     if (*check_cmd) return check_config(config_path);
     replay_options.progress = !no_progress;

@@ -39,7 +39,8 @@ Module::Module(config::Config config, ModuleOptions options) : config_(std::move
     // Under a test clock nothing may wait in real time: Stripe's retries back off by the clock.
     if (fake_clock_) stripe_options.sleep = [](std::chrono::milliseconds) {};
     stripe_ = std::make_unique<StripeGateway>(config_, std::move(stripe_options));
-    worker_ = std::make_unique<InboxWorker>(store, metrics_, *engine_, *stripe_, wall_clock_ms);
+    mail_ = std::make_unique<MailDispatcher>(config_, make_transport(config_));
+    worker_ = std::make_unique<InboxWorker>(store, metrics_, *engine_, *stripe_, *mail_, wall_clock_ms);
     writer_ = std::make_unique<InboxWriter>(store, [this] { worker_->wake(); });
     worker_->start();
     install_routes();

@@ -69,6 +69,7 @@ class Module {
     std::mutex reader_mutex_;
     std::unique_ptr<Engine> engine_;
     std::unique_ptr<StripeGateway> stripe_;
+    std::unique_ptr<MailDispatcher> mail_;
     std::unique_ptr<InboxWorker> worker_;
     std::unique_ptr<InboxWriter> writer_;
     httplib::Server http_;

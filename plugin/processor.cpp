@@ -151,28 +151,49 @@ std::vector<InboxRecord> pending_rows(SQLite::Database& db, int limit) {
     return out;
 }
 
-RowOutcome process_row(SQLite::Database& db, const Engine& engine, const InboxRecord& row,
-                       std::int64_t now_ms) {
+namespace {
+
+bool store_in_trouble(const SQLite::Exception& e) {
+    const int code = e.getErrorCode();
+    return code == SQLITE_BUSY || code == SQLITE_FULL || code == SQLITE_IOERR || code == SQLITE_LOCKED;
+}
+
+// One row inside the batch's transaction; its own savepoint keeps a poison row's half-done
+// writes out while the rows around it commit.
+RowOutcome process_in_batch(SQLite::Database& db, const Engine& engine, const InboxRecord& row,
+                            std::int64_t now_ms) {
+    if (!still_pending(db, row.id)) return RowOutcome::skipped;
     Outcome outcome;
+    db.exec("SAVEPOINT inbox_row");
     try {
-        SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
-        if (!still_pending(db, row.id)) return RowOutcome::skipped;
         outcome = decide_row(db, engine, row);
-        mark_row(db, row.id, outcome, now_ms);
-        tx.commit();
-        return outcome.kind;
     } catch (const SQLite::Exception& e) {
-        if (e.getErrorCode() == SQLITE_BUSY || e.getErrorCode() == SQLITE_FULL ||
-            e.getErrorCode() == SQLITE_IOERR)
-            throw; // the store is in trouble, not the event: keep the row pending
+        if (store_in_trouble(e)) throw; // the store is in trouble, not the event
         outcome = {RowOutcome::poison, e.what()};
     } catch (const std::exception& e) {
         outcome = {RowOutcome::poison, e.what()};
     }
-    SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+    if (outcome.kind == RowOutcome::poison) db.exec("ROLLBACK TO inbox_row");
+    db.exec("RELEASE inbox_row");
     mark_row(db, row.id, outcome, now_ms);
-    tx.commit();
     return outcome.kind;
+}
+
+} // namespace
+
+std::vector<RowOutcome> process_rows(SQLite::Database& db, const Engine& engine,
+                                     const std::vector<InboxRecord>& rows, std::int64_t now_ms) {
+    std::vector<RowOutcome> out;
+    out.reserve(rows.size());
+    SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+    for (const auto& row : rows) out.push_back(process_in_batch(db, engine, row, now_ms));
+    tx.commit();
+    return out;
+}
+
+RowOutcome process_row(SQLite::Database& db, const Engine& engine, const InboxRecord& row,
+                       std::int64_t now_ms) {
+    return process_rows(db, engine, {row}, now_ms).front();
 }
 
 } // namespace dunning::plugin

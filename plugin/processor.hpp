@@ -24,6 +24,12 @@ const char* to_string(RowOutcome o);
 
 std::vector<InboxRecord> pending_rows(SQLite::Database& db, int limit);
 
+// Processes rows in one transaction (one commit for many events), each row under its own
+// savepoint. Never throws for a bad event; throws when the store itself fails (the rows then
+// stay pending and are tried again).
+std::vector<RowOutcome> process_rows(SQLite::Database& db, const Engine& engine,
+                                     const std::vector<InboxRecord>& rows, std::int64_t now_ms);
+
 // now_ms stamps processed_at. Never throws for a bad event; throws only when the store
 // itself fails (the row then stays pending and is tried again).
 RowOutcome process_row(SQLite::Database& db, const Engine& engine, const InboxRecord& row,

@@ -2,7 +2,11 @@
 
 #include <SQLiteCpp/Transaction.h>
 
+#include <sqlite3.h>
+
+#include <chrono>
 #include <filesystem>
+#include <thread>
 #include <stdexcept>
 #include <vector>
 
@@ -92,13 +96,22 @@ const std::vector<const char*> migrations = {
     )sql",
 };
 
+// SQLite's own busy timeout sleeps up to 100 ms at a time; the writers here are threads of one
+// process holding the lock for a millisecond or two, so short waits keep latency low. Gives up
+// after about ten seconds.
+int wait_for_lock(void*, int count) {
+    if (count >= 20000) return 0;
+    std::this_thread::sleep_for(std::chrono::microseconds(count < 10 ? 50 : 500));
+    return 1;
+}
+
 void set_pragmas(SQLite::Database& db, const StoreOptions& o) {
     if (o.synchronous != "full" && o.synchronous != "normal")
         throw std::runtime_error("storage.synchronous must be \"full\" or \"normal\"");
     db.exec("PRAGMA journal_mode = WAL");
     db.exec(o.synchronous == "full" ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
     db.exec("PRAGMA foreign_keys = ON");
-    db.setBusyTimeout(10000);
+    sqlite3_busy_handler(db.getHandle(), wait_for_lock, nullptr);
 }
 
 } // namespace

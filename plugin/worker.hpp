@@ -4,6 +4,7 @@
 // another process such as `dunning replay`, retries of failed Stripe calls).
 #include "dispatcher.hpp"
 #include "engine.hpp"
+#include "mail_dispatcher.hpp"
 #include "metrics.hpp"
 #include "store.hpp"
 
@@ -18,7 +19,7 @@ class InboxWorker {
   public:
     using MillisClock = std::function<std::int64_t()>;
     InboxWorker(const StoreOptions& store, Metrics& metrics, const Engine& engine,
-                StripeGateway& stripe, MillisClock now_ms);
+                StripeGateway& stripe, MailDispatcher& mail, MillisClock now_ms);
     ~InboxWorker(); // stops the thread after the row in hand
     InboxWorker(const InboxWorker&) = delete;
     InboxWorker& operator=(const InboxWorker&) = delete;
@@ -37,6 +38,7 @@ class InboxWorker {
     Metrics& metrics_;
     const Engine& engine_;
     StripeGateway& stripe_;
+    MailDispatcher& mail_;
     MillisClock now_ms_;
     std::mutex drain_mutex_; // one drain at a time: the thread, the test clock, shutdown
     std::mutex mutex_;

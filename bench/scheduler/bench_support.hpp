@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include <sys/resource.h>
+
 namespace schedbench {
 
 using namespace dunning;
@@ -31,6 +33,14 @@ inline double proc_status_mib(const char* field) {
     return 0;
 }
 inline double peak_rss_mib() { return proc_status_mib("VmHWM"); }
+
+// User + system CPU time of the whole process so far, all threads.
+inline double cpu_seconds() {
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    auto secs = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+    return secs(u.ru_utime) + secs(u.ru_stime);
+}
 
 struct Stopwatch {
     std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
@@ -54,7 +64,7 @@ inline std::string id(const char* prefix, std::size_t i) {
     return buf;
 }
 
-// "in_b00001234" → 1234; the benchmarks find their case index from Stripe ids.
+// "in_b00001234" or "pi_b00001234" → 1234: a case index from its Stripe ids.
 inline std::size_t index_of(const std::string& invoice_id) {
     return static_cast<std::size_t>(std::stoull(invoice_id.substr(4)));
 }
@@ -158,7 +168,8 @@ inline Timestamp start_of(std::size_t i, Timestamp base) {
 // What the answer to charge `attempt` of case i is.
 inline ChargeResult charge_answer(std::size_t i, int attempt, Timestamp now) {
     const auto plan = plan_for(i);
-    ChargeResult r{attempt};
+    ChargeResult r;
+    r.attempt = attempt;
     if (plan.fate == Fate::recovers && attempt >= plan.succeeds_on) {
         r.kind = ChargeResult::Kind::succeeded;
     } else {

@@ -121,8 +121,8 @@ class MemorySim {
 class StoreSim {
   public:
     StoreSim(SQLite::Database& db, const plugin::Engine& engine, FakeClock& clock, std::size_t cases,
-             double budget_s)
-        : db_(db), engine_(engine), clock_(clock), budget_s_(budget_s) {
+             double budget_s, bool by_invoice)
+        : db_(db), engine_(engine), clock_(clock), budget_s_(budget_s), by_invoice_(by_invoice) {
         std::vector<Due> starts;
         starts.reserve(cases);
         for (std::size_t i = 0; i < cases; ++i)
@@ -177,6 +177,9 @@ class StoreSim {
                 c = plugin::CaseRecord{};
                 c->state.creator_id = creator;
             }
+        } else if (by_invoice_) { // what an indexed lookup costs: see README, "find_case_by_payment"
+            const auto& p = std::get<PaymentFacts>(e.facts); // "pi_b00001234" → "in_b00001234"
+            c = plugin::find_case_by_invoice(db_, creator, id("in_b", index_of(p.payment_intent_id)));
         } else {
             const auto& p = std::get<PaymentFacts>(e.facts);
             c = plugin::find_case_by_payment(db_, creator, p.payment_intent_id, p.charge_id);
@@ -207,7 +210,11 @@ class StoreSim {
             const int attempt = row.payload.at("attempt").get<int>();
             const auto i = index_of(row.payload.at("invoice_id").get<std::string>());
             ChargeResult result = charge_answer(i, attempt, now);
-            if (!c->state.is_open()) result = ChargeResult{attempt, ChargeResult::Kind::abandoned};
+            if (!c->state.is_open()) {
+                result = ChargeResult{};
+                result.attempt = attempt;
+                result.kind = ChargeResult::Kind::abandoned;
+            }
             SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
             plugin::finish_outbox(db_, row.id, "done", "simulated", now);
             if (auto fresh = plugin::load_case(db_, row.case_id)) engine_.run_case(db_, *fresh, result);
@@ -222,6 +229,7 @@ class StoreSim {
     const plugin::Engine& engine_;
     FakeClock& clock_;
     double budget_s_;
+    bool by_invoice_;
     DueQueue events_;
     std::uint64_t inputs_ = 0, steps_ = 0;
 };
@@ -258,22 +266,23 @@ Totals check_store(SQLite::Database& db, const CasePolicy& policy, std::uint64_t
     return totals;
 }
 
-void report(const char* mode, std::size_t cases, int threads, double secs, const Totals& t) {
-    std::printf("lifecycle_bench --mode %s: %zu cases, %d thread(s): %.2f s wall, %llu inputs, %.0f inputs/s, "
-                "%.0f cases/s, peak RSS %.1f MiB\n",
-                mode, cases, threads, secs, static_cast<unsigned long long>(t.inputs),
+void report(const char* mode, std::size_t cases, int threads, double secs, double cpu, const Totals& t) {
+    std::printf("lifecycle_bench --mode %s: %zu cases, %d thread(s): %.2f s wall (%.2f s CPU), %llu inputs, "
+                "%.0f inputs/s, %.0f finished cases/s, peak RSS %.1f MiB\n",
+                mode, cases, threads, secs, cpu, static_cast<unsigned long long>(t.inputs),
                 static_cast<double>(t.inputs) / secs, static_cast<double>(t.cases_checked) / secs,
                 peak_rss_mib());
     print_totals(t);
-    std::printf("RESULT lifecycle_%s cases=%zu finished=%llu threads=%d wall_s=%.2f inputs=%llu inputs_per_s=%.0f "
-                "peak_rss_mib=%.1f violations=%llu\n",
-                mode, cases, static_cast<unsigned long long>(t.cases_checked), threads, secs,
+    std::printf("RESULT lifecycle_%s cases=%zu finished=%llu threads=%d wall_s=%.2f cpu_s=%.2f inputs=%llu "
+                "inputs_per_s=%.0f inputs_per_cpu_s=%.0f peak_rss_mib=%.1f violations=%llu\n",
+                mode, cases, static_cast<unsigned long long>(t.cases_checked), threads, secs, cpu,
                 static_cast<unsigned long long>(t.inputs), static_cast<double>(t.inputs) / secs,
-                peak_rss_mib(), static_cast<unsigned long long>(t.violations));
+                static_cast<double>(t.inputs) / cpu, peak_rss_mib(), static_cast<unsigned long long>(t.violations));
 }
 
 int run_memory(std::size_t cases, int threads, const CasePolicy& policy) {
     Stopwatch wall;
+    const double cpu0 = cpu_seconds();
     std::vector<std::unique_ptr<MemorySim>> sims(static_cast<std::size_t>(threads));
     std::vector<std::thread> pool;
     for (int k = 0; k < threads; ++k) {
@@ -288,11 +297,12 @@ int run_memory(std::size_t cases, int threads, const CasePolicy& policy) {
     const double secs = wall.seconds();
     Totals totals;
     for (const auto& s : sims) totals.add(s->totals());
-    report("memory", cases, threads, secs, totals);
+    report("memory", cases, threads, secs, cpu_seconds() - cpu0, totals);
     return totals.violations == 0 && totals.cases_checked == cases ? 0 : 1;
 }
 
-int run_store(std::size_t cases, double budget, const std::string& synchronous, std::string dir, bool keep) {
+int run_store(std::size_t cases, double budget, const std::string& synchronous, bool by_invoice, std::string dir,
+              bool keep) {
     if (dir.empty()) {
         std::string tmpl = (fs::temp_directory_path() / "lifebench-XXXXXX").string();
         if (!mkdtemp(tmpl.data())) return 1;
@@ -303,18 +313,20 @@ int run_store(std::size_t cases, double budget, const std::string& synchronous, 
     FakeClock clock(base);
     plugin::Engine engine(config, clock);
     auto db = plugin::open_store(store);
-    StoreSim sim(*db, engine, clock, cases, budget);
+    StoreSim sim(*db, engine, clock, cases, budget, by_invoice);
     Stopwatch wall;
+    const double cpu0 = cpu_seconds();
     const bool finished = sim.run();
-    const double secs = wall.seconds();
+    const double secs = wall.seconds(), cpu = cpu_seconds() - cpu0;
     if (!finished)
         std::printf("  time budget of %.0f s ran out after %llu clock steps; simulated up to %s\n", budget,
                     static_cast<unsigned long long>(sim.steps()), plugin::iso8601(clock.now()).c_str());
-    std::printf("  store: %s (synchronous=%s), %.0f MiB, %llu clock steps\n", store.path.c_str(),
-                synchronous.c_str(), static_cast<double>(fs::file_size(store.path)) / 1048576.0,
+    std::printf("  store: %s (synchronous=%s, payment events found %s), %.0f MiB, %llu clock steps\n",
+                store.path.c_str(), synchronous.c_str(),
+                by_invoice ? "by invoice id" : "by find_case_by_payment", static_cast<double>(fs::file_size(store.path)) / 1048576.0,
                 static_cast<unsigned long long>(sim.steps()));
     auto totals = check_store(*db, engine.policy_for(creator), sim.inputs());
-    report("store", cases, 1, secs, totals);
+    report("store", cases, 1, secs, cpu, totals);
     db.reset();
     if (!keep) fs::remove_all(dir);
     return totals.violations == 0 && (!finished || totals.cases_checked == cases) ? 0 : 1;
@@ -324,7 +336,7 @@ int run_store(std::size_t cases, double budget, const std::string& synchronous, 
 
 int main(int argc, char** argv) {
     CLI::App app{"lifecycle benchmark"};
-    std::string mode = "memory", synchronous = "normal", dir;
+    std::string mode = "memory", synchronous = "normal", lookup = "payment", dir;
     std::size_t cases = 100'000;
     int threads = 2;
     double budget = 0;
@@ -336,6 +348,10 @@ int main(int argc, char** argv) {
     app.add_option("--budget", budget, "store mode: stop after this many seconds (0: run to the end)");
     app.add_option("--synchronous", synchronous, "store mode: normal or full")
         ->check(CLI::IsMember({"normal", "full"}));
+    app.add_option("--payment-lookup", lookup,
+                   "store mode: how a payment_intent event finds its case: payment (the service's "
+                   "find_case_by_payment) or invoice (an indexed lookup, for comparison)")
+        ->check(CLI::IsMember({"payment", "invoice"}));
     app.add_option("--dir", dir, "store mode: directory for the database (default: a fresh temp dir)");
     app.add_flag("--keep", keep, "store mode: keep the database");
     CLI11_PARSE(app, argc, argv);
@@ -345,7 +361,7 @@ int main(int argc, char** argv) {
             const auto policy = plugin::policy_from_config(bench_config().creators.front());
             return run_memory(cases, threads, policy);
         }
-        return run_store(cases, budget, synchronous, dir, keep);
+        return run_store(cases, budget, synchronous, lookup == "invoice", dir, keep);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "lifecycle_bench: %s\n", e.what());
         return 1;

@@ -31,12 +31,12 @@ struct Layout {
     std::uint64_t stride; // i → slot (i * stride) % cases, a permutation: wake-ups not in id order
 
     std::size_t slot(std::size_t i) const {
-        return static_cast<std::size_t>((static_cast<unsigned __int128>(i) * stride) % cases);
+        return static_cast<std::size_t>((static_cast<std::uint64_t>(i) * stride) % cases);
     }
     // The slot-th wake-up: spread over the next 30 days, one second apart at least for N ≤ 2.59M.
     Timestamp wakeup_of_slot(std::size_t s) const {
         return t0 + std::chrono::seconds(60 + static_cast<std::int64_t>(
-                                                  static_cast<unsigned __int128>(s) * spread_seconds / cases));
+                                                  static_cast<std::int64_t>(s) * spread_seconds / cases));
     }
     Timestamp wakeup(std::size_t i) const { return wakeup_of_slot(slot(i)); }
 };
@@ -122,12 +122,14 @@ std::int64_t count_where(SQLite::Database& db, const std::string& where, std::in
     return st.getColumn(0).getInt64();
 }
 
-// Moves the clock so that slots [from, to) are due, drains them and checks they moved on.
+// Moves the clock so that slots [from, to) are due, drains them, and checks that exactly those
+// cases were ticked: each made its first retry (a charge in the outbox) and sleeps until later.
 void due_pass(SQLite::Database& db, const plugin::Engine& engine, FakeClock& clock,
               const Layout& layout, std::size_t from, std::size_t to) {
     const auto now = layout.wakeup_of_slot(to - 1);
     clock.set(now);
     const auto due = count_where(db, "cases WHERE next_wakeup_at <= ?", to_unix(now));
+    const auto charges_before = count_where(db, "outbox WHERE kind = 'charge'");
     Stopwatch sw;
     std::size_t done = 0, calls = 0;
     for (;;) {
@@ -137,21 +139,59 @@ void due_pass(SQLite::Database& db, const plugin::Engine& engine, FakeClock& clo
         done += n;
     }
     const double ms = sw.seconds() * 1e3;
-    // Each ticked case made its first retry (a charge in the outbox) and now sleeps until the
-    // first reminder, three days after the failure.
-    const auto still_due = count_where(db, "cases WHERE next_wakeup_at <= ?", to_unix(now));
-    const auto moved = count_where(db, "cases WHERE next_wakeup_at = opened_at + 3 * 86400");
-    const auto charges = count_where(db, "outbox WHERE kind = 'charge'");
     const double per_case = ms * 1e3 / static_cast<double>(std::max<std::size_t>(done, 1));
-    std::printf("due pass: %lld due → %zu ticked in %zu calls: %.1f ms total, %.1f us per case\n",
+
+    std::size_t moved = 0, expected = 0;
+    SQLite::Statement wake(db, "SELECT next_wakeup_at FROM cases WHERE id = ?");
+    for (std::size_t i = 0; i < layout.cases; ++i) {
+        const auto slot = layout.slot(i);
+        if (slot < from || slot >= to) continue;
+        ++expected;
+        wake.bind(1, static_cast<std::int64_t>(i + 1)); // rowids follow the insertion order
+        if (wake.executeStep() && wake.getColumn(0).getInt64() > to_unix(now)) ++moved;
+        wake.reset();
+    }
+    const auto still_due = count_where(db, "cases WHERE next_wakeup_at <= ?", to_unix(now));
+    const auto charges = count_where(db, "outbox WHERE kind = 'charge'") - charges_before;
+    std::printf("due pass: %lld due → %zu ticked in %zu run_due_timers calls: %.1f ms total, %.1f us per case\n",
                 static_cast<long long>(due), done, calls, ms, per_case);
-    std::printf("  after: %lld still due; so far %lld cases moved on to their reminder wake-up, "
-                "%lld charges queued\n", static_cast<long long>(still_due),
-                static_cast<long long>(moved), static_cast<long long>(charges));
+    std::printf("  after: %lld still due, %zu of the %zu made due moved to a later wake-up, %lld charges queued\n",
+                static_cast<long long>(still_due), moved, expected, static_cast<long long>(charges));
     std::printf("RESULT due_tick_%zu total_ms=%.1f per_case_us=%.1f\n", to - from, ms, per_case);
     if (static_cast<std::size_t>(due) != to - from || done != to - from || still_due != 0 ||
-        static_cast<std::size_t>(moved) != to || static_cast<std::size_t>(charges) != to)
+        moved != to - from || static_cast<std::size_t>(charges) != to - from)
         throw std::logic_error("due pass did not process exactly the due cases");
+}
+
+// Webhooks about a payment (payment_intent.*, charge.*) find their case by payment intent; those
+// about an invoice by invoice id. Both should be index lookups whatever the number of cases.
+void lookups(SQLite::Database& db, const Layout& layout) {
+    for (const char* q : {"SELECT id, state FROM cases WHERE creator_id = ? AND payment_intent_id = ?",
+                          "SELECT id, state FROM cases WHERE creator_id = ? AND invoice_id = ?"}) {
+        SQLite::Statement st(db, std::string("EXPLAIN QUERY PLAN ") + q);
+        st.bind(1, creator);
+        st.bind(2, "x");
+        std::printf("query plan: %s\n", q);
+        while (st.executeStep()) std::printf("  -> %s\n", st.getColumn(3).getText());
+    }
+    const int n = 20;
+    std::vector<double> by_payment, by_invoice;
+    for (int k = 0; k < n; ++k) {
+        const std::size_t i = static_cast<std::size_t>(mix(static_cast<std::uint64_t>(k)) % layout.cases);
+        Stopwatch a;
+        const auto p = plugin::find_case_by_payment(db, creator, id("pi_b", i), "");
+        by_payment.push_back(a.micros());
+        Stopwatch b;
+        const auto v = plugin::find_case_by_invoice(db, creator, id("in_b", i));
+        by_invoice.push_back(b.micros());
+        if (!p || !v || p->id != v->id) throw std::logic_error("lookup found the wrong case");
+    }
+    std::printf("case lookup, %d random cases: find_case_by_payment p50 %.1f us, max %.1f us; "
+                "find_case_by_invoice p50 %.1f us, max %.1f us\n", n, percentile(by_payment, 0.5),
+                *std::max_element(by_payment.begin(), by_payment.end()), percentile(by_invoice, 0.5),
+                *std::max_element(by_invoice.begin(), by_invoice.end()));
+    std::printf("RESULT lookup_us by_payment_p50=%.1f by_invoice_p50=%.1f\n", percentile(by_payment, 0.5),
+                percentile(by_invoice, 0.5));
 }
 
 } // namespace
@@ -168,8 +208,8 @@ int main(int argc, char** argv) {
     app.add_option("--dir", dir, "directory for the database (default: a fresh temp dir)");
     app.add_flag("--keep", keep, "keep the database");
     CLI11_PARSE(app, argc, argv);
-    if (cases < due + 1000 || cases > 2'500'000) {
-        std::fprintf(stderr, "--cases must be between --due + 1000 and 2,500,000\n");
+    if (cases < 15 * (due + 1000) || cases > 2'500'000) { // the due slots span under 2 days
+        std::fprintf(stderr, "--cases must be between 15 × (--due + 1000) and 2,500,000\n");
         return 2;
     }
     if (dir.empty()) {
@@ -200,11 +240,12 @@ int main(int argc, char** argv) {
         due_pass(*db, engine, clock, layout, 0, 1000);
         due_pass(*db, engine, clock, layout, 1000, 1000 + due);
         idle_ticks(*db, engine, ticks, "after_due");
+        lookups(*db, layout);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "scheduler_tick_bench: %s\n", e.what());
         return 1;
     }
-    std::printf("peak RSS (VmHWM): %.1f MiB\n", peak_rss_mib());
+    std::printf("peak RSS (VmHWM): %.1f MiB, CPU time %.1f s\n", peak_rss_mib(), cpu_seconds());
     std::printf("RESULT tick_peak_rss_mib=%.1f\n", peak_rss_mib());
     if (!keep) fs::remove_all(dir);
     return 0;

@@ -29,15 +29,23 @@ std::string joined(const Problems& problems) {
     return out;
 }
 
+// A creator needs [mail] from (the sender of its emails). Appended after the text under test
+// unless it has its own [mail] table, which then brings `from` itself.
+const std::string sender = "from = \"Acme <billing@acme.example>\"\n";
+std::string with_sender(const std::string& text) {
+    if (text.find("[mail]") != std::string::npos) return text;
+    return text + "\n[mail]\n" + sender;
+}
+
 Problems problems_of(const std::string& text, const EnvLookup& env = no_env) {
-    auto result = parse_config(text, "t.toml", "/etc/dunning", env);
+    auto result = parse_config(with_sender(text), "t.toml", "/etc/dunning", env);
     if (result.ok()) return {};
     return result.error();
 }
 
 Config parsed(const std::string& text, const EnvLookup& env = no_env,
               const std::string& base_dir = "/etc/dunning") {
-    auto result = parse_config(text, "t.toml", base_dir, env);
+    auto result = parse_config(with_sender(text), "t.toml", base_dir, env);
     EXPECT_TRUE(result.ok()) << (result.ok() ? "" : joined(result.error()));
     return result.ok() ? result.value() : Config{};
 }
@@ -254,15 +262,16 @@ TEST(Config, EachServerStorageAndStripeRule) {
 TEST(Config, EachMailHostAndRetryRule) {
     expect_each(
         {
-            {"[mail]\ntransport = \"sendmail\"\n",
+            {"[mail]\ntransport = \"sendmail\"\n" + sender,
              R"(t.toml:2: mail.transport: must be "outbox" or "smtp")"},
-            {"[mail]\ntransport = \"smtp\"\n",
+            {"[mail]\ntransport = \"smtp\"\n" + sender,
              R"(t.toml:1: mail.smtp_url: is required when transport = "smtp")"},
-            {"[mail]\ntransport = \"smtp\"\nsmtp_url = \"\"\n",
+            {"[mail]\ntransport = \"smtp\"\nsmtp_url = \"\"\n" + sender,
              R"(t.toml:3: mail.smtp_url: must start with "smtp://" or "smtps://")"},
-            {"[mail]\nsmtp_url = \"http://mail.example.com\"\n",
+            {"[mail]\nsmtp_url = \"http://mail.example.com\"\n" + sender,
              R"(t.toml:2: mail.smtp_url: must start with "smtp://" or "smtps://")"},
-            {"[mail]\noutbox_dir = \"\"\n", "t.toml:2: mail.outbox_dir: must not be empty"},
+            {"[mail]\noutbox_dir = \"\"\n" + sender,
+             "t.toml:2: mail.outbox_dir: must not be empty"},
             {"[mail]\nfrom = 1\n", "t.toml:2: mail.from: must be a string"},
             {"[host]\nwebhook_url = \"ftp://x\"\n",
              R"(t.toml:2: host.webhook_url: must be empty or start with "https://" or "http://")"},
@@ -357,7 +366,8 @@ TEST(Config, ReportsEveryProblemInLineOrder) {
     const std::string text = "[server]\n"
                              "threads = 0\n"
                              "[mail]\n"
-                             "transport = \"fax\"\n"
+                             "transport = \"fax\"\n" +
+                             sender +
                              "[storage]\n"
                              "synchronous = \"off\"\n" +
                              creator_with({{"id", R"(id = "UPPER")"}, {"api_token", ""}});
@@ -365,9 +375,9 @@ TEST(Config, ReportsEveryProblemInLineOrder) {
               (Problems{
                   "t.toml:2: server.threads: must be between 1 and 1024",
                   R"(t.toml:4: mail.transport: must be "outbox" or "smtp")",
-                  R"(t.toml:6: storage.synchronous: must be "full" or "normal")",
-                  "t.toml:7: creators[0].api_token: is required",
-                  R"(t.toml:8: creators[0].id: must be 1 to 64 characters of a-z, 0-9, "_" and )"
+                  R"(t.toml:7: storage.synchronous: must be "full" or "normal")",
+                  "t.toml:8: creators[0].api_token: is required",
+                  R"(t.toml:9: creators[0].id: must be 1 to 64 characters of a-z, 0-9, "_" and )"
                   R"("-", starting with a letter or digit)",
               }));
 }
@@ -389,7 +399,7 @@ TEST(Config, UnknownKeysAndTablesSuggestTheClosestKnownOne) {
              R"(t.toml:2: server.listn: unknown key, did you mean "listen"?)"},
             {"[server]\ncolour = 1\n", "t.toml:2: server.colour: unknown key"},
             {"[sever]\nthreads = 1\n", R"(t.toml:1: sever: unknown table, did you mean "server"?)"},
-            {"[dunning]\n", "t.toml:1: dunning: unknown table"},
+            {"[dunnig]\n", R"(t.toml:1: dunnig: unknown table, did you mean "dunning"?)"},
             {"[retry]\nmod = \"plugin\"\n",
              R"(t.toml:2: retry.mod: unknown key, did you mean "mode"?)"},
             {"[stripe]\nwebhook_tolerance = 5\n",
@@ -419,10 +429,12 @@ TEST(Config, DuplicateCreatorIdTokenAndAccount) {
 }
 
 TEST(Config, CreatorRetryOverridesTheGlobalOne) {
-    const std::string text = "[retry]\nmode = \"plugin\"\n\n" + creator_with() + "\n" +
+    // Mode "plugin" charges through the API: each creator has its own key.
+    const std::string key = "stripe_secret_key = \"sk_test_1\"\n";
+    const std::string text = "[retry]\nmode = \"plugin\"\n\n" + creator_with({}, key) + "\n" +
                              creator_with({{"id", R"(id = "beta")"},
                                            {"api_token", R"(api_token = "beta-token-0123456789")"}},
-                                          "[creators.retry]\nmode = \"stripe\"\n");
+                                          key + "[creators.retry]\nmode = \"stripe\"\n");
     const Config config = parsed(text);
     EXPECT_EQ(config.retry.mode, RetryMode::plugin);
     ASSERT_EQ(config.creators.size(), 2u);
@@ -435,7 +447,7 @@ TEST(Config, CreatorRetryOverridesTheGlobalOne) {
 TEST(Config, RelativePathsAreTakenFromTheConfigDirectory) {
     const std::string text = "[storage]\nsqlite_path = \"data/d.db\"\n"
                              "[mail]\noutbox_dir = \"/var/spool/dunning\"\n" +
-                             valid_creator;
+                             sender + valid_creator;
     const Config config = parsed(text);
     EXPECT_EQ(config.storage.sqlite_path, "/etc/dunning/data/d.db");
     EXPECT_EQ(config.mail.outbox_dir, "/var/spool/dunning");
@@ -449,7 +461,8 @@ TEST(Config, LoadConfigResolvesAgainstTheFilesDirectory) {
                      ("dunning-config-test-" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir);
     const auto path = (dir / "dunning.toml").string();
-    std::ofstream(path) << "[storage]\nsqlite_path = \"db/d.db\"\n" << valid_creator;
+    std::ofstream(path) << "[storage]\nsqlite_path = \"db/d.db\"\n[mail]\n"
+                        << sender << valid_creator;
     auto result = load_config(path, no_env);
     ASSERT_TRUE(result.ok()) << joined(result.error());
     EXPECT_EQ(result.value().storage.sqlite_path, (dir / "db/d.db").string());
@@ -464,15 +477,15 @@ TEST(Config, LoadConfigResolvesAgainstTheFilesDirectory) {
 TEST(Config, EnvironmentReferences) {
     const auto env = env_of({{"SMTP_PASS", "hunter2"}, {"WHO", "Acme"}});
     const Config config =
-        parsed("[mail]\nsmtp_url = \"smtp://billing:${SMTP_PASS}@mail.example.com\"\n\n" +
-                   creator_with({{"name", R"(name = "${WHO} costs $${PRICE}")"}}),
+        parsed("[mail]\nsmtp_url = \"smtp://billing:${SMTP_PASS}@mail.example.com\"\n" + sender +
+                   "\n" + creator_with({{"name", R"(name = "${WHO} costs $${PRICE}")"}}),
                env);
     EXPECT_EQ(config.mail.smtp_url, "smtp://billing:hunter2@mail.example.com");
     EXPECT_EQ(config.creators[0].name, "Acme costs ${PRICE}");
 
     expect_each(
         {
-            {"[mail]\nsmtp_url = \"smtp://user:${SMTP_PASS}@host\"\n",
+            {"[mail]\nsmtp_url = \"smtp://user:${SMTP_PASS}@host\"\n" + sender,
              "t.toml:2: mail.smtp_url: environment variable SMTP_PASS is not set"},
             {"[stripe]\nplatform_secret_key = \"${STRIPE_KEY\"\n",
              R"(t.toml:2: stripe.platform_secret_key: unterminated "${" )"
@@ -500,6 +513,7 @@ platform_secret_key = "${KEY}"
 connect_webhook_secrets = ["${WHSEC}", "inline-SECRET-5"]
 [mail]
 smtp_url = "http://user:${PASS}@host"
+from = "A <a@a.example>"
 [host]
 webhook_url = "https://h.example/x"
 webhook_secret = ""

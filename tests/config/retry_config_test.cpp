@@ -32,14 +32,19 @@ std::string joined(const Problems& problems) {
     return out;
 }
 
+// A creator needs [mail] from (the sender of its emails); appended after the text under test.
+std::string with_sender(const std::string& text) {
+    return text + "\n[mail]\nfrom = \"Acme <billing@acme.example>\"\n";
+}
+
 Problems problems_of(const std::string& text) {
-    auto result = parse_config(text, "t.toml", "/etc/dunning", no_env);
+    auto result = parse_config(with_sender(text), "t.toml", "/etc/dunning", no_env);
     if (result.ok()) return {};
     return result.error();
 }
 
 Config parsed(const std::string& text) {
-    auto result = parse_config(text, "t.toml", "/etc/dunning", no_env);
+    auto result = parse_config(with_sender(text), "t.toml", "/etc/dunning", no_env);
     EXPECT_TRUE(result.ok()) << (result.ok() ? "" : joined(result.error()));
     return result.ok() ? result.value() : Config{};
 }
@@ -52,7 +57,10 @@ std::string creator(const std::string& id, const std::string& extra = "") {
            "-token-0123456789\"\n" + extra;
 }
 
-const std::string valid_creator = "\n" + creator("acme");
+// Mode "plugin" charges through Stripe's API, so a creator under it needs a key.
+const std::string stripe_key = "stripe_secret_key = \"sk_test_0123\"\n";
+
+const std::string valid_creator = "\n" + creator("acme", stripe_key);
 
 // Every field, so a failing comparison shows what differs.
 std::string describe(const RetryConfig& retry) {
@@ -295,8 +303,8 @@ TEST(RetryConfig, ReportsEveryProblemInLineOrder) {
 
 TEST(RetryConfig, ABadValueKeepsTheInheritedOne) {
     // Reported, and the value in force stays the global one (no half-read schedule).
-    auto result = parse_config("[retry]\ncard_schedule_days = [2, 4]\n\n" +
-                                   creator("acme", "[creators.retry]\ncard_schedule_days = [1, 0]\n"),
+    auto result = parse_config(with_sender("[retry]\ncard_schedule_days = [2, 4]\n\n" +
+                                           creator("acme", "[creators.retry]\ncard_schedule_days = [1, 0]\n")),
                                "t.toml", "/etc/dunning", no_env);
     ASSERT_FALSE(result.ok());
     EXPECT_EQ(result.error(),
@@ -319,7 +327,7 @@ end_action = "mark_uncollectible"
 )";
 
 TEST(RetryConfig, CreatorOverridesKeyByKey) {
-    const Config base = parsed(global_retry + creator("acme"));
+    const Config base = parsed(global_retry + creator("acme", stripe_key));
     const RetryConfig global = base.retry;
     ASSERT_EQ(global.mode, RetryMode::plugin);
     ASSERT_EQ(global.policy.card_schedule, days({2, 4, 6}));
@@ -352,9 +360,9 @@ TEST(RetryConfig, CreatorOverridesKeyByKey) {
     for (const auto& [line, apply] : overrides) {
         SCOPED_TRACE(line);
         // The overriding creator comes first, so the second one shows nothing leaks over.
-        const Config config = parsed(global_retry +
-                                     creator("acme", "[creators.retry]\n" + line + "\n") + "\n" +
-                                     creator("beta"));
+        const Config config =
+            parsed(global_retry + creator("acme", stripe_key + "[creators.retry]\n" + line + "\n") +
+                   "\n" + creator("beta", stripe_key));
         RetryConfig expected = global;
         apply(expected);
         EXPECT_NE(describe(expected), describe(global));
@@ -377,8 +385,9 @@ TEST(RetryConfig, UnknownKeysSuggestTheClosestKnownOne) {
     EXPECT_EQ(problems_of(creator("acme", "[creators.retry]\nsepa_max_retires = 1\n")),
               Problems{R"(t.toml:7: creators[0].retry.sepa_max_retires: unknown key, did you )"
                        R"(mean "sepa_max_retries"?)"});
-    EXPECT_EQ(problems_of(creator("acme", "[creators.retry]\nmode = \"plugin\"\nend_acton = 1\n")),
-              Problems{R"(t.toml:8: creators[0].retry.end_acton: unknown key, did you mean )"
+    EXPECT_EQ(problems_of(creator("acme", stripe_key + "[creators.retry]\nmode = \"plugin\"\n"
+                                                       "end_acton = 1\n")),
+              Problems{R"(t.toml:9: creators[0].retry.end_acton: unknown key, did you mean )"
                        R"("end_action"?)"});
     EXPECT_EQ(problems_of(creator("acme", "[creators.retry]\nschedule = [1]\n")),
               Problems{"t.toml:7: creators[0].retry.schedule: unknown key"});
@@ -456,7 +465,15 @@ TEST(ExampleConfig, ItsCreatorRetryExampleLoads) {
     std::string text = read_example();
     const auto keys = uncomment_block(text, "# [creators.retry]");
     EXPECT_FALSE(keys.empty());
-    auto result = parse_config(text, example, "/etc/dunning", demo_env);
+    // Its mode = "plugin" charges through Stripe's API with the demo creator's own key.
+    const std::string key_line = "# stripe_secret_key = \"${DUNNING_DEMO_STRIPE_KEY}\"";
+    ASSERT_NE(text.find(key_line), std::string::npos);
+    text.replace(text.find(key_line), 2, "");
+    const EnvLookup env = [](const std::string& name) -> std::optional<std::string> {
+        if (name == "DUNNING_DEMO_STRIPE_KEY") return "sk_test_demo";
+        return demo_env(name);
+    };
+    auto result = parse_config(text, example, "/etc/dunning", env);
     ASSERT_TRUE(result.ok()) << joined(result.error());
     const Config& config = result.value();
     ASSERT_EQ(config.creators.size(), 1u);

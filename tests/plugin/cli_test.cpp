@@ -33,6 +33,7 @@ std::string write_config(const std::filesystem::path& dir, int port, const std::
     const auto path = dir / "dunning.toml";
     std::ofstream(path) << "[server]\nlisten = \"127.0.0.1:" << port << "\"\n"
                         << "[storage]\nsqlite_path = \"dunning.db\"\nsynchronous = \"" << synchronous << "\"\n"
+                        << "[mail]\nfrom = \"Alpha Academy <billing@alpha.example>\"\n"
                         << "[[creators]]\nid = \"alpha\"\nname = \"Alpha Academy\"\n"
                         << "webhook_secrets = [\"" << alpha_secret << "\"]\n"
                         << "api_token = \"" << alpha_token << "\"\n";

@@ -1,0 +1,200 @@
+#include "mail_dispatcher.hpp"
+
+#include "config/base_rates.hpp"
+#include "core/money.hpp"
+#include "log.hpp"
+
+#include <SQLiteCpp/Transaction.h>
+
+#include <cmath>
+#include <random>
+#include <sstream>
+
+namespace dunning::plugin {
+
+namespace {
+
+constexpr auto give_up_after = std::chrono::days{7}; // a mail server down for a week: tell the operator
+
+Date date_of(Timestamp t) { return Date(std::chrono::floor<std::chrono::days>(t)); }
+
+bool german(const config::CreatorConfig& c) { return c.locale == "de"; }
+
+std::string percent(double p, bool de) {
+    std::ostringstream o;
+    o.precision(2);
+    o << std::fixed << p;
+    auto s = o.str();
+    if (de) std::replace(s.begin(), s.end(), '.', ',');
+    return s + " %";
+}
+
+struct Totals {
+    std::vector<mailer::FeeLine> lines;
+    std::int64_t extra_minor = 0;
+};
+
+void add_stage_fees(Totals& t, const config::CreatorConfig& c, const CaseState& s, int stage) {
+    const auto& stages = c.dunning.stages;
+    for (int i = 0; i < stage && i < static_cast<int>(stages.size()); ++i) {
+        if (stages[i].fee_minor <= 0) continue;
+        t.lines.push_back({german(c) ? "Mahngebühr (Stufe " + std::to_string(i + 1) + ")"
+                                     : "Dunning fee (stage " + std::to_string(i + 1) + ")",
+                           format_money(stages[i].fee_minor, s.invoice.currency, c.locale)});
+        t.extra_minor += stages[i].fee_minor;
+    }
+}
+
+// Default (Verzug) starts the day after the first reminder went out; interest runs to today.
+void add_interest(Totals& t, const config::CreatorConfig& c, const CaseState& s, Timestamp now,
+                  const std::vector<BaseRate>& rates) {
+    if (!c.dunning.interest || !s.opened_at || c.dunning.stages.empty()) return;
+    const auto from = date_of(*s.opened_at + c.dunning.stages.front().after + std::chrono::days{1});
+    const auto to = date_of(now);
+    if (std::chrono::sys_days(to) < std::chrono::sys_days(from)) return;
+    const auto b = default_interest(s.invoice.amount_due, from, to, rates, c.dunning.business_debtor);
+    const bool de = german(c);
+    for (const auto& p : b.periods) {
+        t.lines.push_back({(de ? "Verzugszinsen " : "Default interest ") + percent(p.rate_percent, de) +
+                               (de ? " p. a. vom " : " p.a. from ") + format_date(p.from, c.locale) +
+                               (de ? " bis " : " to ") + format_date(p.to, c.locale),
+                           format_money(p.interest_minor, s.invoice.currency, c.locale)});
+    }
+    t.extra_minor += b.total_minor;
+    if (c.dunning.business_debtor && s.invoice.currency == "eur") {
+        t.lines.push_back({de ? "Verzugspauschale (§ 288 Abs. 5 BGB)" : "Late-payment flat fee (§ 288 (5) BGB)",
+                           format_money(b2b_flat_fee_eur_minor, "eur", c.locale)});
+        t.extra_minor += b2b_flat_fee_eur_minor;
+    }
+}
+
+std::string mailbox(const std::string& name, const std::string& address) {
+    return name.empty() ? address : name + " <" + address + ">";
+}
+
+std::string domain_of(const config::Config& c) {
+    if (!c.mail.message_id_domain.empty()) return c.mail.message_id_domain;
+    const auto addr = mailer::address_of(c.mail.from);
+    const auto at = addr.find('@');
+    return at == std::string::npos ? "dunning.invalid" : addr.substr(at + 1);
+}
+
+Timestamp backoff(Timestamp now, int tries) {
+    static thread_local std::mt19937 rng{std::random_device{}()};
+    const auto base = std::min<std::int64_t>(60LL << std::min(tries, 6), 3600);
+    return now + std::chrono::seconds(base + std::uniform_int_distribution<int>(0, 30)(rng));
+}
+
+// Why a queued email must not go out now; empty when it may.
+std::string hold_reason(const CaseState& s, const std::string& message) {
+    if (message == "payment_received") return s.resolution == Resolution::paid ? "" : "case is not paid";
+    if (s.resolution != Resolution::none) return std::string("case is ") + to_string(s.resolution);
+    if (s.paused) return "paused";
+    return "";
+}
+
+} // namespace
+
+std::unique_ptr<mailer::Transport> make_transport(const config::Config& c) {
+    if (c.mail.transport != "smtp") return mailer::make_outbox_transport(c.mail.outbox_dir);
+    mailer::SmtpOptions o;
+    o.url = c.mail.smtp_url;
+    o.username = c.mail.smtp_username;
+    o.password = c.mail.smtp_password;
+    o.allow_plaintext = c.mail.smtp_allow_plaintext;
+    o.ca_file = c.mail.smtp_ca_file;
+    return mailer::make_smtp_transport(std::move(o));
+}
+
+mailer::MessageData message_data(const config::Config& config, const config::CreatorConfig& c,
+                                 const CaseState& s, int stage, Timestamp now,
+                                 const std::vector<BaseRate>& rates) {
+    mailer::MessageData d;
+    d.creator_name = c.name;
+    d.creator_email = c.reply_to.empty() ? config.mail.from : c.reply_to;
+    d.member_name = s.invoice.customer_name;
+    d.invoice_number = s.invoice.number.empty() ? s.invoice.invoice_id : s.invoice.number;
+    if (s.opened_at) d.invoice_date = format_date(date_of(*s.opened_at), c.locale);
+    d.amount_due = format_money(s.invoice.amount_due, s.invoice.currency, c.locale);
+    d.pay_url = s.invoice.hosted_invoice_url;
+    d.update_payment_url = c.update_payment_url;
+    d.deadline = format_date(date_of(now + c.dunning.final_notice_deadline), c.locale);
+    Totals t;
+    add_stage_fees(t, c, s, stage);
+    add_interest(t, c, s, now, rates);
+    d.fees = std::move(t.lines);
+    d.total_due = format_money(s.invoice.amount_due + t.extra_minor, s.invoice.currency, c.locale);
+    return d;
+}
+
+MailDispatcher::MailDispatcher(const config::Config& config, std::unique_ptr<mailer::Transport> transport)
+    : config_(config), transport_(std::move(transport)) {
+    for (const auto& c : config.creators) {
+        if (!c.dunning.interest) continue;
+        auto rates = config::load_base_rates(c.dunning.base_rates_file);
+        if (!rates) throw std::runtime_error(rates.error());
+        base_rates_ = std::move(rates).value();
+        break;
+    }
+}
+
+MailDispatcher::Prepared MailDispatcher::prepare(const CaseRecord& c, const OutboxRow& row,
+                                                 Timestamp now) const {
+    Prepared p;
+    const auto message = row.payload.value("message", "");
+    const auto* creator = config_.find_creator(c.state.creator_id);
+    if (!creator) return {{}, "creator no longer configured"};
+    if (p.skip_reason = hold_reason(c.state, message); !p.skip_reason.empty()) return p;
+    if (c.state.invoice.customer_email.empty()) return {{}, "no email address for the member"};
+    const auto data = message_data(config_, *creator, c.state, row.payload.value("stage", 0), now, base_rates_);
+    auto rendered = mailer::render_message(message, creator->locale, data, creator->dunning.template_dir);
+    if (!rendered) return {{}, "template: " + rendered.error()};
+    auto& e = p.email;
+    e.from = config_.mail.from;
+    e.to = mailbox(c.state.invoice.customer_name, c.state.invoice.customer_email);
+    e.reply_to = creator->reply_to;
+    e.subject = std::move(rendered.value().subject);
+    e.text = std::move(rendered.value().text);
+    e.html = std::move(rendered.value().html);
+    e.message_id = "<" + row.idempotency_key + "@" + domain_of(config_) + ">";
+    e.date = now;
+    return p;
+}
+
+void MailDispatcher::send_row(SQLite::Database& db, const Engine& engine, const OutboxRow& row) {
+    const auto now = engine.clock().now();
+    const auto c = load_case(db, row.case_id);
+    auto p = c ? prepare(*c, row, now) : Prepared{{}, "case not found"};
+    std::optional<mailer::SendResult> sent;
+    if (p.skip_reason.empty()) sent = transport_->send(p.email, mailer::build_mime(p.email)); // outside any transaction
+    SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+    if (p.skip_reason == "paused") {
+        retry_outbox_later(db, row.id, row.tries, now + std::chrono::hours{1}, "held: case paused");
+    } else if (!sent) {
+        finish_outbox(db, row.id, "cancelled", p.skip_reason, now);
+    } else {
+        const auto log = "to " + mailer::address_of(p.email.to) + " " + p.email.message_id + ": " + sent->server_answer;
+        if (sent->kind == mailer::SendResult::Kind::sent) {
+            finish_outbox(db, row.id, "done", log, now);
+        } else if (sent->kind == mailer::SendResult::Kind::permanent ||
+                   now - from_unix(row.created_at) > give_up_after) {
+            log_error("email for case " + std::to_string(row.case_id) + " failed: " + log);
+            finish_outbox(db, row.id, "failed", log, now);
+        } else {
+            log_warn("email for case " + std::to_string(row.case_id) + " delayed: " + log);
+            retry_outbox_later(db, row.id, row.tries + 1, backoff(now, row.tries), log);
+        }
+    }
+    tx.commit();
+}
+
+std::size_t MailDispatcher::dispatch_due(SQLite::Database& db, const Engine& engine) {
+    std::size_t n = 0;
+    for (const auto& row : due_outbox(db, "email", engine.clock().now(), 100)) {
+        send_row(db, engine, row);
+        ++n;
+    }
+    return n;
+}
+
+} // namespace dunning::plugin
