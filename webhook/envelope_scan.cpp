@@ -159,8 +159,8 @@ bool Scanner::value(Token token, int depth, Member* into, Role role) {
               : token == Token::begin_array ? array(depth + 1)
                                             : token == Token::scalar || unexpected(token);
     if (ok && into)
-        *into = token == Token::begin_object  ? Member{Kind::object}
-                : token == Token::begin_array ? Member{Kind::array}
+        *into = token == Token::begin_object  ? Member{Kind::object, {}, false}
+                : token == Token::begin_array ? Member{Kind::array, {}, false}
                                               : token_;
     return ok;
 }
@@ -205,9 +205,12 @@ bool Scanner::unexpected(Token token) {
 Member* Scanner::slot(Role role, const Member& key) {
     if (role == Role::data) return equals(key, "object") ? &fields_.data_object : nullptr;
     if (role != Role::root) return nullptr;
-    for (auto [name, member] : {std::pair{"object", &fields_.object}, {"id", &fields_.id},
-                                {"type", &fields_.type}, {"account", &fields_.account},
-                                {"created", &fields_.created}, {"data", &fields_.data}})
+    for (auto [name, member] : {std::pair{"object", &fields_.object},
+                                {"id", &fields_.id},
+                                {"type", &fields_.type},
+                                {"account", &fields_.account},
+                                {"created", &fields_.created},
+                                {"data", &fields_.data}})
         if (equals(key, name)) return member;
     return nullptr;
 }
@@ -217,13 +220,28 @@ Scanner::Token Scanner::next() {
     if (p_ == end_) return Token::end;
     bool ok = true;
     switch (Byte start = p_; *p_) {
-    case '{': case '}': case '[': case ']': case ':': case ',': return Token(*p_++);
-    case '"': ok = string(); break;
-    case 't': ok = literal("true", Kind::boolean); break;
-    case 'f': ok = literal("false", Kind::boolean); break;
-    case 'n': ok = literal("null", Kind::null); break;
+    case '{':
+    case '}':
+    case '[':
+    case ']':
+    case ':':
+    case ',':
+        return Token(*p_++);
+    case '"':
+        ok = string();
+        break;
+    case 't':
+        ok = literal("true", Kind::boolean);
+        break;
+    case 'f':
+        ok = literal("false", Kind::boolean);
+        break;
+    case 'n':
+        ok = literal("null", Kind::null);
+        break;
     default:
-        ok = (*p_ == '-' || is_digit(*p_) || fail_at(p_)) && number() && (finite(text_from(start)) || fail_after(p_));
+        ok = (*p_ == '-' || is_digit(*p_) || fail_at(p_)) && number() &&
+             (finite(text_from(start)) || fail_after(p_));
         token_ = {Kind::number, text_from(start)};
     }
     return ok ? Token::scalar : Token::error;
@@ -259,8 +277,7 @@ bool Scanner::string() {
 
 bool Scanner::escape() {
     if (++p_ == end_) return fail_at(end_);
-    if (std::string_view("\"\\/bfnrt").find(char(*p_)) != std::string_view::npos)
-        return ++p_, true;
+    if (std::string_view("\"\\/bfnrt").find(char(*p_)) != std::string_view::npos) return ++p_, true;
     if (*p_++ != 'u') return fail_at(p_ - 1);
     unsigned code = 0;
     if (!hex4(code)) return false;
@@ -313,14 +330,15 @@ bool Scanner::number() {
 bool Scanner::digits() {
     if (p_ == end_) return fail_at(end_);
     if (!is_digit(*p_)) return fail_at(p_);
-    while (++p_ != end_ && is_digit(*p_)) {}
+    while (++p_ != end_ && is_digit(*p_)) {
+    }
     return true;
 }
 
 bool Scanner::literal(std::string_view word, Kind kind) {
     for (char c : word)
         if (!expect(c)) return false;
-    token_ = {kind};
+    token_ = {kind, {}, false};
     return true;
 }
 

@@ -51,8 +51,17 @@ class Scanner {
   private:
     using Byte = const unsigned char*;
     // A structural token is its own character; strings, numbers and literals are scalars.
-    enum class Token : char { end, error, scalar, colon = ':', comma = ',', begin_object = '{',
-                              end_object = '}', begin_array = '[', end_array = ']' };
+    enum class Token : char {
+        end,
+        error,
+        scalar,
+        colon = ':',
+        comma = ',',
+        begin_object = '{',
+        end_object = '}',
+        begin_array = '[',
+        end_array = ']'
+    };
 
     bool value(Token token, int depth, Member* into, Role role);
     bool object(int depth, Role role);
