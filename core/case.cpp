@@ -28,6 +28,12 @@ const char* to_string(ChargeAttempt::Outcome o) {
     return "pending";
 }
 
+Timestamp CaseState::schedule_anchor() const {
+    const Timestamp opened = opened_at.value_or(Timestamp{});
+    if (!first_seen_at) return opened;
+    return std::max(opened, *first_seen_at - std::chrono::hours{24});
+}
+
 const char* status_of(const CaseState& s) {
     if (!s.failed) return "none";
     if (s.resolution != Resolution::none) return to_string(s.resolution);

@@ -62,11 +62,16 @@ struct CaseState {
     std::optional<Timestamp> paused_at;
     std::int64_t paused_seconds = 0; // total time spent paused: the ladder moves on by as much
     std::optional<Timestamp> escalated_at;
+    std::optional<Timestamp> first_seen_at; // when the engine first saw the case open
     bool opened_announced = false;
     bool resolved_announced = false;
     std::optional<Timestamp> next_wakeup; // when the scheduler must look at the case again
 
     bool is_open() const { return failed && resolution == Resolution::none; }
+
+    // What the retry schedule and the ladder count from: the first failure, but never more than
+    // a day before the module learned of it, so late or replayed events cause no burst.
+    Timestamp schedule_anchor() const;
 };
 
 // Folds one Stripe event about this case's invoice into the facts. Pure; applying the same

@@ -155,7 +155,7 @@ struct Planner {
             return std::nullopt;
         if (is_sepa(s)) return next_sepa_retry(p.retry, retries_done(s), s.last_failure->at);
         const auto network = failing_network(s);
-        return next_card_retry(p.retry, *s.opened_at, retries_done(s), network,
+        return next_card_retry(p.retry, s.schedule_anchor(), retries_done(s), network,
                                attempt_times(s, network), now);
     }
 
@@ -173,7 +173,7 @@ struct Planner {
     }
 
     Timestamp stage_due(std::size_t i) const {
-        return *s.opened_at + std::chrono::seconds(s.paused_seconds) + p.stages[i].after;
+        return s.schedule_anchor() + std::chrono::seconds(s.paused_seconds) + p.stages[i].after;
     }
 
     // Only the newest stage that is due goes out: after downtime, no flood of older ones.
@@ -199,6 +199,7 @@ struct Planner {
         if (s.resolution != Resolution::none) return announce_resolution();
         if (!s.opened_announced) {
             s.opened_announced = true;
+            s.first_seen_at = now;
             effects.push_back(NotifyHost{"case.opened"});
         }
         if (s.escalated_at || s.paused) return;

@@ -176,6 +176,7 @@ json state_to_json(const CaseState& s) {
             {"paused_at", optional_time(s.paused_at)},
             {"paused_seconds", s.paused_seconds},
             {"escalated_at", optional_time(s.escalated_at)},
+            {"first_seen_at", optional_time(s.first_seen_at)},
             {"opened_announced", s.opened_announced},
             {"resolved_announced", s.resolved_announced},
             {"next_wakeup", optional_time(s.next_wakeup)}};
@@ -204,6 +205,7 @@ CaseState state_from_json(const json& j) {
     s.paused_at = read_time(j, "paused_at");
     s.paused_seconds = j.value("paused_seconds", std::int64_t{0});
     s.escalated_at = read_time(j, "escalated_at");
+    s.first_seen_at = read_time(j, "first_seen_at");
     s.opened_announced = j.value("opened_announced", false);
     s.resolved_announced = j.value("resolved_announced", false);
     s.next_wakeup = read_time(j, "next_wakeup");

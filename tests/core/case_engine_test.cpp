@@ -212,6 +212,13 @@ TEST(CaseEngine, AfterDowntimeOnlyTheNewestDueStageGoesOut) {
     EXPECT_EQ(emails[0].stage, 3);
 }
 
+TEST(CaseEngine, AReplayedOldFailureDoesNotJumpToTheFinalNotice) {
+    Case c{CasePolicy{}};
+    auto& d = c.on(failed_invoice(t0), t0 + 24h * 60);
+    EXPECT_TRUE(effects_of<SendEmail>(d).empty());
+    EXPECT_EQ(d.next.next_wakeup, t0 + 24h * 62) << "day 3, counted from a day before it was seen";
+}
+
 TEST(CaseEngine, PaymentResolvesThanksTheMemberAndStopsEverything) {
     Case c{plugin_mode()};
     c.on(failed_invoice(t0), t0);
