@@ -15,6 +15,9 @@ namespace dunning::plugin {
 namespace {
 
 constexpr auto give_up_after = std::chrono::days{7}; // a mail server down for a week: tell the operator
+// A 5xx is meant as final, but servers also use it for passing policy refusals; try it twice
+// more before calling the email failed.
+constexpr int permanent_tries = 3;
 
 Date date_of(Timestamp t) { return Date(std::chrono::floor<std::chrono::days>(t)); }
 
@@ -178,7 +181,7 @@ void MailDispatcher::send_row(SQLite::Database& db, const Engine& engine, const 
         const auto log = "to " + mailer::address_of(p.email.to) + " " + p.email.message_id + ": " + sent->server_answer;
         if (sent->kind == mailer::SendResult::Kind::sent) {
             finish_outbox(db, row.id, "done", log, now);
-        } else if (sent->kind == mailer::SendResult::Kind::permanent ||
+        } else if ((sent->kind == mailer::SendResult::Kind::permanent && row.tries + 1 >= permanent_tries) ||
                    now - from_unix(row.created_at) > give_up_after) {
             log_error("email for case " + std::to_string(row.case_id) + " failed: " + log);
             finish_outbox(db, row.id, "failed", log, now);

@@ -10,6 +10,7 @@ Behaviours:
   --port N              listen on this port (a restarted server in an outage test)
   --reject-prefix P     RCPT TO addresses starting with P get "550 5.1.1 mailbox unavailable"
   --tempfail-data N     the first N DATA transactions get "451 4.3.0 temporary failure"
+  --permfail-data N     then the next N get "554 5.7.1 message refused by policy"
   --auth USER:PASS      AUTH required (PLAIN/LOGIN, allowed without TLS on loopback)
   --starttls CERT KEY   offer STARTTLS with this certificate and require it
   --implicit-tls CERT KEY  TLS from the first byte (smtps)
@@ -29,10 +30,11 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 
 class StoringHandler:
-    def __init__(self, directory, reject_prefix, tempfail_data):
+    def __init__(self, directory, reject_prefix, tempfail_data, permfail_data=0):
         self.directory = directory
         self.reject_prefix = reject_prefix
         self.tempfail_left = tempfail_data
+        self.permfail_left = permfail_data
         self.stored = 0
         self.lock = threading.Lock()
 
@@ -47,6 +49,9 @@ class StoringHandler:
             if self.tempfail_left > 0:
                 self.tempfail_left -= 1
                 return "451 4.3.0 temporary failure, try again later"
+            if self.permfail_left > 0:
+                self.permfail_left -= 1
+                return "554 5.7.1 message refused by policy"
             self.stored += 1
             n = self.stored
         base = os.path.join(self.directory, "msg-%d" % n)
@@ -92,7 +97,7 @@ def server_context(cert, key):
 
 
 def build_controller(args):
-    handler = StoringHandler(args.dir, args.reject_prefix, args.tempfail_data)
+    handler = StoringHandler(args.dir, args.reject_prefix, args.tempfail_data, args.permfail_data)
     kwargs = {"server_hostname": "localhost", "ready_timeout": 10.0}
     if args.auth:
         user, _, password = args.auth.partition(":")
@@ -111,6 +116,7 @@ def parse_args():
     p.add_argument("--port", type=int, default=0, help="listen here (default: any free port)")
     p.add_argument("--reject-prefix", default="reject")
     p.add_argument("--tempfail-data", type=int, default=0)
+    p.add_argument("--permfail-data", type=int, default=0)
     p.add_argument("--auth")
     p.add_argument("--starttls", nargs=2, metavar=("CERT", "KEY"))
     p.add_argument("--implicit-tls", nargs=2, metavar=("CERT", "KEY"))

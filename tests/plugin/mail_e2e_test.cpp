@@ -143,6 +143,15 @@ TEST_F(Mail, ATemporaryRefusalIsRetried) {
     EXPECT_EQ(subjects().size(), 1u);
 }
 
+TEST_F(Mail, AFiveHundredAnswerIsRetriedTwiceBeforeTheEmailFails) {
+    smtp = std::make_unique<SmtpServer>(dir.path() / "smtp", std::vector<std::string>{"--permfail-data", "2"});
+    boot(smtp->port());
+    advance_days(3);
+    advance(1h);
+    advance(2h);
+    EXPECT_EQ(subjects().size(), 1u) << case_actions().dump(2);
+}
+
 TEST_F(Mail, ARefusedRecipientFailsWithoutBlockingOthers) {
     smtp = std::make_unique<SmtpServer>(dir.path() / "smtp");
     boot(smtp->port(), "reject-me@example.org");
@@ -158,6 +167,8 @@ TEST_F(Mail, ARefusedRecipientFailsWithoutBlockingOthers) {
     stripe->fail_invoice("in_2", e);
     advance(0s);
     advance_days(4);
+    advance(1h);
+    advance(2h);
     ASSERT_EQ(subjects().size(), 1u);
     EXPECT_NE(smtp->messages()[0].find("anna@example.org"), std::string::npos);
     bool failed = false;
