@@ -44,7 +44,7 @@ std::size_t InboxWorker::drain() {
     std::lock_guard lock(drain_mutex_);
     std::size_t total = 0;
     // Bounded: each round does real work, but a bug must not spin here forever.
-    for (int round = 0; round < 1000; ++round) {
+    for (int round = 0; round < 1000 && !stopping_; ++round) {
         const auto n = drain_inbox() + run_due_timers(*db_, engine_) +
                        dispatch_due(*db_, engine_, stripe_) + mail_.dispatch_due(*db_, engine_);
         if (n == 0) break;
@@ -56,7 +56,7 @@ std::size_t InboxWorker::drain() {
 // Small batches: one commit for many events, yet the inbox writer never waits long for the lock.
 std::size_t InboxWorker::drain_inbox() {
     std::size_t total = 0;
-    for (auto rows = pending_rows(*db_, 64); !rows.empty(); rows = pending_rows(*db_, 64)) {
+    for (auto rows = pending_rows(*db_, 64); !rows.empty() && !stopping_; rows = pending_rows(*db_, 64)) {
         const auto now = now_ms_();
         const auto outcomes = process_rows(*db_, engine_, rows, now);
         for (std::size_t i = 0; i < rows.size(); ++i) {
@@ -84,7 +84,7 @@ void InboxWorker::run() {
         } catch (const std::exception& e) {
             log_error(std::string("inbox worker: ") + e.what() + "; retrying");
             std::unique_lock lock(mutex_);
-            wake_.wait_for(lock, 1s, [&] { return stopping_; });
+            wake_.wait_for(lock, 1s, [&] { return stopping_.load(); });
         }
     }
 }

@@ -8,6 +8,7 @@
 #include "metrics.hpp"
 #include "store.hpp"
 
+#include <atomic>
 #include <condition_variable>
 #include <functional>
 #include <mutex>
@@ -44,7 +45,7 @@ class InboxWorker {
     std::mutex mutex_;
     std::condition_variable wake_;
     bool woken_ = false;
-    bool stopping_ = false;
+    std::atomic<bool> stopping_{false}; // also read by drain(), which stops between batches
     std::thread thread_;
 };
 
