@@ -44,13 +44,16 @@ std::optional<CaseRecord> find_case_by_payment(SQLite::Database& db, const std::
                                                const std::string& charge_id) {
     if (!payment_intent_id.empty()) {
         SQLite::Statement st(db, std::string(case_columns) +
-                                     "WHERE creator_id = ? AND payment_intent_id = ?");
+                                     // The literal lets SQLite use the partial index.
+                                     "WHERE creator_id = ? AND payment_intent_id = ? "
+                                     "AND payment_intent_id <> ''");
         st.bind(1, creator);
         st.bind(2, payment_intent_id);
         if (auto found = read_one(st)) return found;
     }
     if (charge_id.empty()) return std::nullopt;
-    SQLite::Statement st(db, std::string(case_columns) + "WHERE creator_id = ? AND charge_id = ?");
+    SQLite::Statement st(db, std::string(case_columns) +
+                                 "WHERE creator_id = ? AND charge_id = ? AND charge_id <> ''");
     st.bind(1, creator);
     st.bind(2, charge_id);
     return read_one(st);

@@ -202,4 +202,58 @@ std::size_t MailDispatcher::dispatch_due(SQLite::Database& db, const Engine& eng
     return n;
 }
 
+MailDispatcher::Prepared MailDispatcher::prepare_card_reminder(const CardReminder& r, Timestamp now) const {
+    const auto* creator = config_.find_creator(r.creator_id);
+    if (!creator) return {{}, "creator no longer configured"};
+    mailer::MessageData d;
+    d.creator_name = creator->name;
+    d.creator_email = creator->reply_to.empty() ? config_.mail.from : creator->reply_to;
+    d.member_name = r.name;
+    d.update_payment_url = creator->update_payment_url;
+    d.card_expiry = card_expiry_text(r.exp_month, r.exp_year);
+    auto rendered = mailer::render_message("card_expiring", creator->locale, d, creator->dunning.template_dir);
+    if (!rendered) return {{}, "template: " + rendered.error()};
+    Prepared p;
+    auto& e = p.email;
+    e.from = config_.mail.from;
+    e.to = mailbox(r.name, r.email);
+    e.reply_to = creator->reply_to;
+    e.subject = std::move(rendered.value().subject);
+    e.text = std::move(rendered.value().text);
+    e.html = std::move(rendered.value().html);
+    e.message_id = "<" + r.idempotency_key + "@" + domain_of(config_) + ">";
+    e.date = now;
+    return p;
+}
+
+void MailDispatcher::send_card_reminder(SQLite::Database& db, const CardReminder& r, Timestamp now) {
+    auto p = prepare_card_reminder(r, now);
+    std::optional<mailer::SendResult> sent;
+    if (p.skip_reason.empty()) sent = transport_->send(p.email, mailer::build_mime(p.email)); // outside any transaction
+    SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+    if (!sent) {
+        finish_card_reminder(db, r.id, "cancelled", p.skip_reason, now);
+    } else {
+        const auto log = "to " + r.email + " " + p.email.message_id + ": " + sent->server_answer;
+        if (sent->kind == mailer::SendResult::Kind::sent) {
+            finish_card_reminder(db, r.id, "done", log, now);
+        } else if (sent->kind == mailer::SendResult::Kind::permanent ||
+                   now - from_unix(r.created_at) > give_up_after) {
+            log_error("card reminder " + std::to_string(r.id) + " failed: " + log);
+            finish_card_reminder(db, r.id, "failed", log, now);
+        } else {
+            log_warn("card reminder " + std::to_string(r.id) + " delayed: " + log);
+            retry_card_reminder_later(db, r.id, r.tries + 1, backoff(now, r.tries), log);
+        }
+    }
+    tx.commit();
+}
+
+std::size_t MailDispatcher::dispatch_card_reminders(SQLite::Database& db, const Engine& engine) {
+    const auto now = engine.clock().now();
+    const auto due = due_card_reminders(db, now, 100);
+    for (const auto& r : due) send_card_reminder(db, r, now);
+    return due.size();
+}
+
 } // namespace dunning::plugin

@@ -4,6 +4,7 @@
 // paused. Each email has a Message-ID stable per case and message, so a crash between sending
 // and bookkeeping repeats the send with the same id (the .eml outbox writes it once; an SMTP
 // server may deliver it twice, which the member's mail client folds by Message-ID).
+#include "cards.hpp"
 #include "config/config.hpp"
 #include "core/interest.hpp"
 #include "engine.hpp"
@@ -25,6 +26,9 @@ class MailDispatcher {
     // Sends due email rows; returns how many rows it finished or rescheduled.
     std::size_t dispatch_due(SQLite::Database& db, const Engine& engine);
 
+    // Sends due card_expiring reminders (plugin/cards.hpp); returns how many rows it handled.
+    std::size_t dispatch_card_reminders(SQLite::Database& db, const Engine& engine);
+
     // The email a row would send (for `dunning preview` and the tests); nullopt when the case
     // has nothing to send to.
     struct Prepared {
@@ -35,6 +39,8 @@ class MailDispatcher {
 
   private:
     void send_row(SQLite::Database& db, const Engine& engine, const OutboxRow& row);
+    Prepared prepare_card_reminder(const CardReminder& r, Timestamp now) const;
+    void send_card_reminder(SQLite::Database& db, const CardReminder& r, Timestamp now);
 
     const config::Config& config_;
     std::unique_ptr<mailer::Transport> transport_;

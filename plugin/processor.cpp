@@ -1,5 +1,6 @@
 #include "processor.hpp"
 
+#include "cards.hpp"
 #include "cases_repo.hpp"
 #include "webhook/event_parser.hpp"
 
@@ -101,6 +102,7 @@ Outcome apply_to_customer(SQLite::Database& db, const Engine& engine, const Inbo
 Outcome route_event(SQLite::Database& db, const Engine& engine, const InboxRecord& row,
                     const Event& e) {
     if (const auto* inv = std::get_if<InvoiceFacts>(&e.facts)) {
+        remember_card_holder(db, row.creator_id, *inv);
         auto c = find_case_by_invoice(db, row.creator_id, inv->invoice_id);
         if (!c) {
             c = CaseRecord{};
@@ -109,13 +111,16 @@ Outcome route_event(SQLite::Database& db, const Engine& engine, const InboxRecor
         return apply_to_case(db, engine, row, e, std::move(*c));
     }
     if (const auto* pay = std::get_if<PaymentFacts>(&e.facts)) {
+        remember_card(db, row.creator_id, *pay);
         if (auto c = case_for_payment(db, row.creator_id, *pay))
             return apply_to_case(db, engine, row, e, std::move(*c));
         remember_unlinked(db, row, *pay);
         return {RowOutcome::done, "payment not yet tied to an invoice"};
     }
-    if (const auto* pm = std::get_if<PaymentMethodFacts>(&e.facts))
+    if (const auto* pm = std::get_if<PaymentMethodFacts>(&e.facts)) {
+        remember_card(db, row.creator_id, *pm);
         return apply_to_customer(db, engine, row, e, pm->customer_id);
+    }
     return {RowOutcome::done, "no effect on cases yet"};
 }
 

@@ -94,6 +94,42 @@ const std::vector<const char*> migrations = {
     CREATE INDEX outbox_due ON outbox (kind, due_at) WHERE state = 'pending';
     CREATE INDEX outbox_by_case ON outbox (case_id, id);
     )sql",
+    // 3: cards on file, for the reminder before a card expires, and the queue of those
+    // reminders (not cases, so not in the outbox, whose rows belong to a case).
+    R"sql(
+    CREATE TABLE cards (
+        creator_id         TEXT NOT NULL,
+        customer_id        TEXT NOT NULL DEFAULT '',
+        payment_method_id  TEXT NOT NULL,
+        exp_month          INTEGER NOT NULL,
+        exp_year           INTEGER NOT NULL,
+        email              TEXT NOT NULL DEFAULT '',  -- '' until an invoice or case names it
+        name               TEXT NOT NULL DEFAULT '',
+        reminded           INTEGER NOT NULL DEFAULT 0, -- 1: the reminder for this expiry is queued
+        PRIMARY KEY (creator_id, payment_method_id)
+    );
+    CREATE INDEX cards_expiring ON cards (exp_year, exp_month) WHERE reminded = 0;
+    CREATE INDEX cards_by_customer ON cards (creator_id, customer_id);
+
+    CREATE TABLE card_reminders (
+        id                 INTEGER PRIMARY KEY,
+        creator_id         TEXT NOT NULL,
+        payment_method_id  TEXT NOT NULL,
+        exp_month          INTEGER NOT NULL,
+        exp_year           INTEGER NOT NULL,
+        email              TEXT NOT NULL,
+        name               TEXT NOT NULL DEFAULT '',
+        idempotency_key    TEXT NOT NULL UNIQUE, -- also the Message-ID
+        state              TEXT NOT NULL DEFAULT 'pending', -- pending | done | failed | cancelled
+        tries              INTEGER NOT NULL DEFAULT 0,
+        due_at             INTEGER NOT NULL,  -- unix seconds, module clock
+        created_at         INTEGER NOT NULL,
+        done_at            INTEGER,
+        result             TEXT,
+        last_error         TEXT
+    );
+    CREATE INDEX card_reminders_due ON card_reminders (due_at) WHERE state = 'pending';
+    )sql",
 };
 
 // SQLite's own busy timeout sleeps up to 100 ms at a time; the writers here are threads of one

@@ -1,5 +1,6 @@
 #include "worker.hpp"
 
+#include "cards.hpp"
 #include "log.hpp"
 #include "processor.hpp"
 
@@ -46,7 +47,9 @@ std::size_t InboxWorker::drain() {
     // Bounded: each round does real work, but a bug must not spin here forever.
     for (int round = 0; round < 1000 && !stopping_; ++round) {
         const auto n = drain_inbox() + run_due_timers(*db_, engine_) +
-                       dispatch_due(*db_, engine_, stripe_) + mail_.dispatch_due(*db_, engine_);
+                       dispatch_due(*db_, engine_, stripe_) + mail_.dispatch_due(*db_, engine_) +
+                       queue_card_reminders(*db_, engine_.clock().now()) +
+                       mail_.dispatch_card_reminders(*db_, engine_);
         if (n == 0) break;
         total += n;
     }

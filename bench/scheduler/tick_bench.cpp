@@ -258,6 +258,7 @@ int main(int argc, char** argv) {
         lookups(*db, layout);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "scheduler_tick_bench: %s\n", e.what());
+        if (!keep) fs::remove_all(dir);
         return 1;
     }
     std::printf("peak RSS (VmHWM): %.1f MiB, CPU time %.1f s\n", peak_rss_mib(), cpu_seconds());

@@ -138,7 +138,8 @@ void FakeStripe::fail_invoice(const std::string& invoice_id, PaymentError error)
 
 void FakeStripe::attach_payment_method(const std::string& customer,
                                        const std::string& payment_method,
-                                       const std::string& brand) {
+                                       const std::string& brand, int exp_month,
+                                       int exp_year) {
     State& s = *state_;
     std::lock_guard lock(s.mutex);
     CustomerRecord& c = s.customers[customer];
@@ -147,7 +148,8 @@ void FakeStripe::attach_payment_method(const std::string& customer,
     PaymentMethodRecord method{
         payment_method,    customer,
         c.account,         sepa ? PaymentMethodKind::sepa_debit : PaymentMethodKind::card,
-        sepa ? "" : brand, s.now()};
+        sepa ? "" : brand, s.now(),           exp_month,
+        exp_year};
     s.payment_methods[payment_method] = method;
     queue_event(s, "payment_method.attached", payment_method_json(method), c.account, {});
     std::string old = c.default_payment_method;

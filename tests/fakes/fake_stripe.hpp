@@ -104,7 +104,8 @@ class FakeStripe {
     // customer.updated (invoice_settings.default_payment_method changed). A brand of
     // "sepa_debit" attaches a SEPA Direct Debit method instead of a card.
     void attach_payment_method(const std::string& customer, const std::string& payment_method,
-                               const std::string& brand = "mastercard");
+                               const std::string& brand = "mastercard", int exp_month = 12,
+                               int exp_year = 2030);
     // The member paid on the hosted page: invoice paid, queues payment_intent.succeeded,
     // invoice.paid and invoice.payment_succeeded.
     void pay_out_of_band(const std::string& invoice_id);

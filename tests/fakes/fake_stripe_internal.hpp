@@ -38,6 +38,8 @@ struct PaymentMethodRecord {
     PaymentMethodKind kind = PaymentMethodKind::card;
     std::string brand = "visa"; // cards only
     Timestamp created{};
+    int exp_month = 12;
+    int exp_year = 2030;
 };
 
 struct CustomerRecord {
