@@ -187,18 +187,23 @@ RowOutcome process_in_batch(SQLite::Database& db, const Engine& engine, const In
 } // namespace
 
 std::vector<RowOutcome> process_rows(SQLite::Database& db, const Engine& engine,
-                                     const std::vector<InboxRecord>& rows, std::int64_t now_ms) {
+                                     const std::vector<InboxRecord>& rows, std::int64_t now_ms,
+                                     std::chrono::microseconds budget) {
     std::vector<RowOutcome> out;
     out.reserve(rows.size());
+    const auto until = std::chrono::steady_clock::now() + budget;
     SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
-    for (const auto& row : rows) out.push_back(process_in_batch(db, engine, row, now_ms));
+    for (const auto& row : rows) {
+        out.push_back(process_in_batch(db, engine, row, now_ms));
+        if (std::chrono::steady_clock::now() > until) break;
+    }
     tx.commit();
     return out;
 }
 
 RowOutcome process_row(SQLite::Database& db, const Engine& engine, const InboxRecord& row,
                        std::int64_t now_ms) {
-    return process_rows(db, engine, {row}, now_ms).front();
+    return process_rows(db, engine, {row}, now_ms, std::chrono::seconds{1}).front();
 }
 
 } // namespace dunning::plugin

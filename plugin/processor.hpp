@@ -6,6 +6,7 @@
 
 #include <SQLiteCpp/Database.h>
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -25,10 +26,12 @@ const char* to_string(RowOutcome o);
 std::vector<InboxRecord> pending_rows(SQLite::Database& db, int limit);
 
 // Processes rows in one transaction (one commit for many events), each row under its own
-// savepoint. Never throws for a bad event; throws when the store itself fails (the rows then
-// stay pending and are tried again).
+// savepoint, and commits early once `budget` has passed: the webhook receiver waits for the same
+// write lock. Returns an outcome for each row it got to (a prefix of `rows`). Never throws for a
+// bad event; throws when the store itself fails (the rows then stay pending and are tried again).
 std::vector<RowOutcome> process_rows(SQLite::Database& db, const Engine& engine,
-                                     const std::vector<InboxRecord>& rows, std::int64_t now_ms);
+                                     const std::vector<InboxRecord>& rows, std::int64_t now_ms,
+                                     std::chrono::microseconds budget);
 
 // now_ms stamps processed_at. Never throws for a bad event; throws only when the store
 // itself fails (the row then stays pending and is tried again).

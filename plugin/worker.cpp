@@ -28,7 +28,7 @@ InboxWorker::~InboxWorker() {
 void InboxWorker::start() {
     thread_ = std::thread([this] {
         // Background work yields the CPU to the webhook receiver, whose answers Stripe times.
-        setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 5);
+        setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 10);
         run();
     });
 }
@@ -61,8 +61,8 @@ std::size_t InboxWorker::drain_inbox() {
     std::size_t total = 0;
     for (auto rows = pending_rows(*db_, 64); !rows.empty() && !stopping_; rows = pending_rows(*db_, 64)) {
         const auto now = now_ms_();
-        const auto outcomes = process_rows(*db_, engine_, rows, now);
-        for (std::size_t i = 0; i < rows.size(); ++i) {
+        const auto outcomes = process_rows(*db_, engine_, rows, now, std::chrono::milliseconds{2});
+        for (std::size_t i = 0; i < outcomes.size(); ++i) {
             if (outcomes[i] == RowOutcome::skipped) continue;
             metrics_.event_processed(to_string(outcomes[i]), now - rows[i].received_at_ms);
             if (outcomes[i] == RowOutcome::poison)
