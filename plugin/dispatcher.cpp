@@ -14,14 +14,6 @@ namespace {
 using retry::ApiResult;
 constexpr auto give_up_after = std::chrono::days{3}; // Stripe down that long: try the schedule's next slot
 
-// Technical failures wait 1, 2, 4 … minutes, at most an hour, with jitter so that a
-// recovering Stripe is not hit by every case at once.
-Timestamp backoff(Timestamp now, int tries) {
-    static thread_local std::mt19937 rng{std::random_device{}()};
-    const auto base = std::min<std::int64_t>(60LL << std::min(tries, 6), 3600);
-    return now + std::chrono::seconds(base + std::uniform_int_distribution<int>(0, 30)(rng));
-}
-
 ChargeResult charge_result(const OutboxRow& row, const CaseState& s, const ApiResult& r, Timestamp now) {
     ChargeResult out{row.payload.at("attempt").get<int>()};
     switch (r.kind) {
@@ -98,7 +90,7 @@ void dispatch_row(SQLite::Database& db, const Engine& engine, StripeGateway& str
     }
     log_warn("stripe " + row.kind + " for case " + std::to_string(row.case_id) + ": " + summary + ", will retry");
     SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
-    retry_outbox_later(db, row.id, row.tries + 1, backoff(now, row.tries), summary);
+    retry_outbox_later(db, row.id, row.tries + 1, retry_time(now, row.tries), summary);
     tx.commit();
 }
 

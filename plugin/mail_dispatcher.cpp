@@ -82,12 +82,6 @@ std::string domain_of(const config::Config& c) {
     return at == std::string::npos ? "dunning.invalid" : addr.substr(at + 1);
 }
 
-Timestamp backoff(Timestamp now, int tries) {
-    static thread_local std::mt19937 rng{std::random_device{}()};
-    const auto base = std::min<std::int64_t>(60LL << std::min(tries, 6), 3600);
-    return now + std::chrono::seconds(base + std::uniform_int_distribution<int>(0, 30)(rng));
-}
-
 // Why a queued email must not go out now; empty when it may.
 std::string hold_reason(const CaseState& s, const std::string& message) {
     if (message == "payment_received") return s.resolution == Resolution::paid ? "" : "case is not paid";
@@ -187,7 +181,7 @@ void MailDispatcher::send_row(SQLite::Database& db, const Engine& engine, const 
             finish_outbox(db, row.id, "failed", log, now);
         } else {
             log_warn("email for case " + std::to_string(row.case_id) + " delayed: " + log);
-            retry_outbox_later(db, row.id, row.tries + 1, backoff(now, row.tries), log);
+            retry_outbox_later(db, row.id, row.tries + 1, retry_time(now, row.tries), log);
         }
     }
     tx.commit();
@@ -243,7 +237,7 @@ void MailDispatcher::send_card_reminder(SQLite::Database& db, const CardReminder
             finish_card_reminder(db, r.id, "failed", log, now);
         } else {
             log_warn("card reminder " + std::to_string(r.id) + " delayed: " + log);
-            retry_card_reminder_later(db, r.id, r.tries + 1, backoff(now, r.tries), log);
+            retry_card_reminder_later(db, r.id, r.tries + 1, retry_time(now, r.tries), log);
         }
     }
     tx.commit();

@@ -4,6 +4,9 @@
 
 #include <SQLiteCpp/Statement.h>
 
+#include <algorithm>
+#include <random>
+
 namespace dunning::plugin {
 
 namespace {
@@ -91,6 +94,12 @@ void finish_outbox(SQLite::Database& db, std::int64_t id, const std::string& sta
     st.bind(3, static_cast<std::int64_t>(to_unix(now)));
     st.bind(4, id);
     st.exec();
+}
+
+Timestamp retry_time(Timestamp now, int tries) {
+    static thread_local std::mt19937 rng{std::random_device{}()};
+    const auto base = std::min<std::int64_t>(60LL << std::min(tries, 6), 3600);
+    return now + std::chrono::seconds(base + std::uniform_int_distribution<int>(0, 30)(rng));
 }
 
 void retry_outbox_later(SQLite::Database& db, std::int64_t id, int tries, Timestamp due,

@@ -31,6 +31,10 @@ std::vector<OutboxRow> due_outbox(SQLite::Database& db, const std::string& kind,
 
 void finish_outbox(SQLite::Database& db, std::int64_t id, const std::string& state,
                    const std::string& result, Timestamp now);
+// When to try a row again after its `tries`-th failure: 1, 2, 4 … minutes, at most an hour,
+// with jitter so that a recovering server is not hit by every row at once.
+Timestamp retry_time(Timestamp now, int tries);
+
 void retry_outbox_later(SQLite::Database& db, std::int64_t id, int tries, Timestamp due,
                         const std::string& error);
 

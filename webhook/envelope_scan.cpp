@@ -411,29 +411,6 @@ Result<Envelope, std::string> read_envelope(const scan::Fields& fields) {
     return envelope;
 }
 
-// The bracket count parse_envelope has always run before parsing (event_parser.cpp): on a
-// malformed body it, not the first syntax error, decides the message.
-bool nested_deeper_than(std::string_view body, int limit) {
-    int depth = 0;
-    bool in_string = false;
-    for (std::size_t i = 0; i < body.size(); ++i) {
-        char c = body[i];
-        if (in_string) {
-            if (c == '\\')
-                ++i;
-            else if (c == '"')
-                in_string = false;
-        } else if (c == '"') {
-            in_string = true;
-        } else if (c == '{' || c == '[') {
-            if (++depth > limit) return true;
-        } else if (c == '}' || c == ']') {
-            --depth;
-        }
-    }
-    return false;
-}
-
 // The checks parse_envelope made, in its order: depth, NUL bytes, emptiness, syntax.
 std::string malformed(std::string_view body, std::size_t position) {
     constexpr int limit = scan::Scanner::max_depth;
@@ -456,6 +433,29 @@ Result<Envelope, std::string> scan_envelope(std::string_view body) {
     } catch (const std::exception& e) { // bad_alloc; nothing else is expected to throw
         return failure(std::string("could not read event: ") + e.what());
     }
+}
+
+// Counts brackets in one pass over the bytes, before any parser builds (and every later walk
+// recurses through) a tree that deep. Brackets inside strings do not count.
+bool nested_deeper_than(std::string_view body, int limit) {
+    int depth = 0;
+    bool in_string = false;
+    for (std::size_t i = 0; i < body.size(); ++i) {
+        const char c = body[i];
+        if (in_string) {
+            if (c == '\\')
+                ++i;
+            else if (c == '"')
+                in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '{' || c == '[') {
+            if (++depth > limit) return true;
+        } else if (c == '}' || c == ']') {
+            --depth;
+        }
+    }
+    return false;
 }
 
 } // namespace dunning::webhook

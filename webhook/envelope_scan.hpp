@@ -17,6 +17,10 @@ Result<Envelope, std::string> scan_envelope(std::string_view body);
 // The nlohmann DOM implementation parse_envelope had before; kept for differential tests.
 Result<Envelope, std::string> parse_envelope_reference(std::string_view body);
 
+// Whether brackets outside strings nest deeper than `limit`; both parsers reject such bodies
+// before parsing.
+bool nested_deeper_than(std::string_view body, int limit);
+
 namespace scan {
 
 enum class Kind : unsigned char { absent, null, boolean, number, string, array, object };

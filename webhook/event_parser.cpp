@@ -22,30 +22,6 @@ Err<std::string> failure(std::string message) {
     return {std::move(message)};
 }
 
-// Rejects absurd nesting in one pass over the bytes, before the parser builds (and the
-// destructor, dump() and every later walk recurse through) a tree that deep. Brackets inside
-// strings do not count.
-bool nested_deeper_than(std::string_view body, int limit) {
-    int depth = 0;
-    bool in_string = false;
-    for (std::size_t i = 0; i < body.size(); ++i) {
-        char c = body[i];
-        if (in_string) {
-            if (c == '\\')
-                ++i;
-            else if (c == '"')
-                in_string = false;
-        } else if (c == '"') {
-            in_string = true;
-        } else if (c == '{' || c == '[') {
-            if (++depth > limit) return true;
-        } else if (c == '}' || c == ']') {
-            --depth;
-        }
-    }
-    return false;
-}
-
 // A second, exception-free pass that only learns where the body stops being JSON; runs on
 // the error path alone.
 struct SyntaxErrorFinder final : nlohmann::json_sax<json> {

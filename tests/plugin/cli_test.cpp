@@ -17,18 +17,6 @@ using nlohmann::json;
 
 namespace {
 
-int free_port() {
-    const int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-    socklen_t len = sizeof addr;
-    getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    close(fd);
-    return ntohs(addr.sin_port);
-}
-
 std::string write_config(const std::filesystem::path& dir, int port, const std::string& synchronous = "full") {
     const auto path = dir / "dunning.toml";
     std::ofstream(path) << "[server]\nlisten = \"127.0.0.1:" << port << "\"\n"

@@ -15,18 +15,6 @@ using nlohmann::json;
 
 namespace {
 
-int free_port() {
-    const int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-    socklen_t len = sizeof addr;
-    getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    close(fd);
-    return ntohs(addr.sin_port);
-}
-
 class Mail : public ::testing::Test {
   protected:
     TempDir dir;
@@ -120,15 +108,33 @@ TEST_F(Mail, NothingIsSentAfterThePaymentButTheThankYou) {
     EXPECT_EQ(text_of(smtp->messages()[1]).find("Letzte Mahnung"), std::string::npos);
 }
 
+// A socket bound but not listening: connections are refused, and no other test can be handed
+// the port until the SMTP server takes it over.
+struct ReservedPort {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    int port = 0;
+    ReservedPort() {
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+        socklen_t len = sizeof addr;
+        getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+        port = ntohs(addr.sin_port);
+    }
+    void release() { close(fd); }
+};
+
 TEST_F(Mail, AnSmtpOutageDelaysMailAndLosesNone) {
-    const int smtp_port = free_port(); // nothing listens here yet
-    boot(smtp_port);
+    ReservedPort down;
+    boot(down.port);
     advance_days(4);
     bool delayed = false;
     for (const auto& a : case_actions())
         if (a["kind"] == "email") delayed |= a["state"] == "pending" && a["tries"].get<int>() > 0;
     EXPECT_TRUE(delayed) << case_actions().dump(2);
-    smtp = std::make_unique<SmtpServer>(dir.path() / "smtp", std::vector<std::string>{"--port", std::to_string(smtp_port)});
+    down.release();
+    smtp = std::make_unique<SmtpServer>(dir.path() / "smtp", std::vector<std::string>{"--port", std::to_string(down.port)});
     advance(2h);
     ASSERT_EQ(subjects().size(), 1u);
     EXPECT_NE(subjects()[0].find("Zahlungserinnerung"), std::string::npos);

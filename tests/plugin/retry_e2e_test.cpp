@@ -17,18 +17,6 @@ namespace {
 
 const Timestamp start = from_unix(1'800'000'000); // Friday 2027-01-15 08:00 UTC
 
-int free_port() {
-    const int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-    socklen_t len = sizeof addr;
-    getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    close(fd);
-    return ntohs(addr.sin_port);
-}
-
 PaymentError decline(std::string code) {
     PaymentError e;
     e.code = "card_declined";

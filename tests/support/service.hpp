@@ -6,7 +6,10 @@
 #include "webhook/signature.hpp"
 
 #include <httplib.h>
+#include <netinet/in.h>
 #include <nlohmann/json.hpp>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -15,6 +18,19 @@
 #include <thread>
 
 namespace dunning::testing {
+
+// A port nothing listens on right now (the kernel's pick), for a service started later.
+inline int free_port() {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    socklen_t len = sizeof addr;
+    getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    close(fd);
+    return ntohs(addr.sin_port);
+}
 
 inline const std::string alpha_secret = "whsec_alpha_test_secret";
 inline const std::string beta_secret = "whsec_beta_test_secret";
