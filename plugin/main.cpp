@@ -97,7 +97,7 @@ int preview(const std::string& path, const plugin::PreviewOptions& options) {
 
 int main(int argc, char** argv) {
     CLI::App app{"dunning: recovers failed Stripe membership payments (webhooks, retries, dunning "
-                 "emails, course access)"};
+                 "emails)"};
     app.require_subcommand(1);
     std::string config_path;
 
