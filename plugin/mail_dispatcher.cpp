@@ -82,6 +82,16 @@ std::string domain_of(const config::Config& c) {
     return at == std::string::npos ? "dunning.invalid" : addr.substr(at + 1);
 }
 
+enum class Verdict { done, failed, retry };
+
+// What a send attempt means for its row: case emails and card reminders follow the same rules.
+Verdict after_send(const mailer::SendResult& sent, int tries, std::int64_t created_at, Timestamp now) {
+    if (sent.kind == mailer::SendResult::Kind::sent) return Verdict::done;
+    const bool final_answer = sent.kind == mailer::SendResult::Kind::permanent && tries + 1 >= permanent_tries;
+    if (final_answer || now - from_unix(created_at) > give_up_after) return Verdict::failed;
+    return Verdict::retry;
+}
+
 // Why a queued email must not go out now; empty when it may.
 std::string hold_reason(const CaseState& s, const std::string& message) {
     if (message == "payment_received") return s.resolution == Resolution::paid ? "" : "case is not paid";
@@ -173,10 +183,10 @@ void MailDispatcher::send_row(SQLite::Database& db, const Engine& engine, const 
         finish_outbox(db, row.id, "cancelled", p.skip_reason, now);
     } else {
         const auto log = "to " + mailer::address_of(p.email.to) + " " + p.email.message_id + ": " + sent->server_answer;
-        if (sent->kind == mailer::SendResult::Kind::sent) {
+        const auto verdict = after_send(*sent, row.tries, row.created_at, now);
+        if (verdict == Verdict::done) {
             finish_outbox(db, row.id, "done", log, now);
-        } else if ((sent->kind == mailer::SendResult::Kind::permanent && row.tries + 1 >= permanent_tries) ||
-                   now - from_unix(row.created_at) > give_up_after) {
+        } else if (verdict == Verdict::failed) {
             log_error("email for case " + std::to_string(row.case_id) + " failed: " + log);
             finish_outbox(db, row.id, "failed", log, now);
         } else {
@@ -229,10 +239,10 @@ void MailDispatcher::send_card_reminder(SQLite::Database& db, const CardReminder
         finish_card_reminder(db, r.id, "cancelled", p.skip_reason, now);
     } else {
         const auto log = "to " + r.email + " " + p.email.message_id + ": " + sent->server_answer;
-        if (sent->kind == mailer::SendResult::Kind::sent) {
+        const auto verdict = after_send(*sent, r.tries, r.created_at, now);
+        if (verdict == Verdict::done) {
             finish_card_reminder(db, r.id, "done", log, now);
-        } else if (sent->kind == mailer::SendResult::Kind::permanent ||
-                   now - from_unix(r.created_at) > give_up_after) {
+        } else if (verdict == Verdict::failed) {
             log_error("card reminder " + std::to_string(r.id) + " failed: " + log);
             finish_card_reminder(db, r.id, "failed", log, now);
         } else {
