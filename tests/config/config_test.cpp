@@ -1,4 +1,5 @@
 #include "config/config.hpp"
+#include "support.hpp"
 
 #include <cstdlib>
 #include <filesystem>
@@ -10,44 +11,15 @@
 namespace dunning::config {
 namespace {
 
-using Problems = std::vector<std::string>;
-
-EnvLookup env_of(std::map<std::string, std::string> vars) {
-    return [vars = std::move(vars)](const std::string& name) -> std::optional<std::string> {
-        auto it = vars.find(name);
-        if (it == vars.end()) return std::nullopt;
-        return it->second;
-    };
-}
-
-const EnvLookup no_env = env_of({});
-
-std::string joined(const Problems& problems) {
-    std::string out;
-    for (const auto& problem : problems)
-        out += problem + "\n";
-    return out;
-}
-
-// A creator needs [mail] from (the sender of its emails). Appended after the text under test
-// unless it has its own [mail] table, which then brings `from` itself.
-const std::string sender = "from = \"Acme <billing@acme.example>\"\n";
-std::string with_sender(const std::string& text) {
-    if (text.find("[mail]") != std::string::npos) return text;
-    return text + "\n[mail]\n" + sender;
-}
+using namespace testing;
 
 Problems problems_of(const std::string& text, const EnvLookup& env = no_env) {
-    auto result = parse_config(with_sender(text), "t.toml", "/etc/dunning", env);
-    if (result.ok()) return {};
-    return result.error();
+    return problems_in(text, "/etc/dunning", env);
 }
 
 Config parsed(const std::string& text, const EnvLookup& env = no_env,
               const std::string& base_dir = "/etc/dunning") {
-    auto result = parse_config(with_sender(text), "t.toml", base_dir, env);
-    EXPECT_TRUE(result.ok()) << (result.ok() ? "" : joined(result.error()));
-    return result.ok() ? result.value() : Config{};
+    return parsed_in(text, base_dir, env);
 }
 
 // "[[creators]]" on line 1, then id (2), name (3), webhook_secrets (4), api_token (5), then

@@ -2,6 +2,7 @@
 // mailer needs (sender, SMTP login, TLS), the creators' reply_to and update_payment_url, and the
 // key a creator needs when this module charges (retry mode "plugin").
 #include "config/config.hpp"
+#include "support.hpp"
 
 #include <filesystem>
 #include <fstream>
@@ -17,48 +18,19 @@ namespace dunning::config {
 namespace {
 
 using namespace std::chrono_literals;
-using Problems = std::vector<std::string>;
-
-EnvLookup env_of(std::map<std::string, std::string> vars) {
-    return [vars = std::move(vars)](const std::string& name) -> std::optional<std::string> {
-        auto it = vars.find(name);
-        if (it == vars.end()) return std::nullopt;
-        return it->second;
-    };
-}
-
-const EnvLookup no_env = env_of({});
+using namespace testing;
 
 // Relative paths resolve against this directory, which does not exist.
 const std::string base = "/nonexistent-dunning-config";
 
-std::string joined(const Problems& problems) {
-    std::string out;
-    for (const auto& problem : problems)
-        out += problem + "\n";
-    return out;
-}
-
-const std::string sender = "from = \"Acme <billing@acme.example>\"\n";
-
-// Appends [mail] with a sender unless the text has its own [mail] table.
-std::string with_sender(const std::string& text) {
-    if (text.find("[mail]") != std::string::npos) return text;
-    return text + "\n[mail]\n" + sender;
-}
-
 Problems problems_of(const std::string& text, const std::string& base_dir = base,
                      const EnvLookup& env = no_env) {
-    auto result = parse_config(with_sender(text), "t.toml", base_dir, env);
-    if (result.ok()) return {};
-    return result.error();
+    return problems_in(text, base_dir, env);
 }
 
 Config parsed(const std::string& text, const std::string& base_dir = base,
               const EnvLookup& env = no_env) {
-    auto result = parse_config(with_sender(text), "t.toml", base_dir, env);
-    EXPECT_TRUE(result.ok()) << (result.ok() ? "" : joined(result.error()));
-    return result.ok() ? result.value() : Config{};
+    return parsed_in(text, base_dir, env);
 }
 
 // "[[creators]]" on line 1, then id, name, webhook_secrets and api_token (lines 2-5), then
@@ -882,18 +854,6 @@ TEST(RetryConfig, PluginModeKeyProblemIsNotPiledOnABadKey) {
 
 // ---------------------------------------------------------------------------------------------
 // config/example.toml
-
-const std::string example = std::string(DUNNING_SOURCE_DIR) + "/config/example.toml";
-const EnvLookup demo_env = env_of({{"DUNNING_DEMO_WEBHOOK_SECRET", "whsec_demo"},
-                                   {"DUNNING_DEMO_API_TOKEN", "demo-token-0123456789"}});
-
-std::string read_example() {
-    std::ifstream file(example);
-    std::ostringstream text;
-    text << file.rdbuf();
-    EXPECT_TRUE(file.good() || file.eof()) << example;
-    return text.str();
-}
 
 // From the line that starts with `header` (itself uncommented) to the next line that does not
 // start with "#": uncomments "# key = …" and "# [table]" lines; returns the keys uncommented.

@@ -1,6 +1,7 @@
 // [retry] and [creators.retry]: the retry mode and policy keys, their defaults, their rules, and
 // how a creator's table overrides the global one key by key.
 #include "config/config.hpp"
+#include "support.hpp"
 
 #include <fstream>
 #include <gtest/gtest.h>
@@ -13,41 +14,11 @@ namespace dunning::config {
 namespace {
 
 using namespace std::chrono_literals;
-using Problems = std::vector<std::string>;
+using namespace testing;
 
-EnvLookup env_of(std::map<std::string, std::string> vars) {
-    return [vars = std::move(vars)](const std::string& name) -> std::optional<std::string> {
-        auto it = vars.find(name);
-        if (it == vars.end()) return std::nullopt;
-        return it->second;
-    };
-}
+Problems problems_of(const std::string& text) { return problems_in(text, "/etc/dunning", no_env); }
 
-const EnvLookup no_env = env_of({});
-
-std::string joined(const Problems& problems) {
-    std::string out;
-    for (const auto& problem : problems)
-        out += problem + "\n";
-    return out;
-}
-
-// A creator needs [mail] from (the sender of its emails); appended after the text under test.
-std::string with_sender(const std::string& text) {
-    return text + "\n[mail]\nfrom = \"Acme <billing@acme.example>\"\n";
-}
-
-Problems problems_of(const std::string& text) {
-    auto result = parse_config(with_sender(text), "t.toml", "/etc/dunning", no_env);
-    if (result.ok()) return {};
-    return result.error();
-}
-
-Config parsed(const std::string& text) {
-    auto result = parse_config(with_sender(text), "t.toml", "/etc/dunning", no_env);
-    EXPECT_TRUE(result.ok()) << (result.ok() ? "" : joined(result.error()));
-    return result.ok() ? result.value() : Config{};
-}
+Config parsed(const std::string& text) { return parsed_in(text, "/etc/dunning", no_env); }
 
 // "[[creators]]" on line 1, then id, name, webhook_secrets and api_token (lines 2-5), then
 // `extra` from line 6.
@@ -404,18 +375,6 @@ TEST(RetryConfig, UnknownKeysSuggestTheClosestKnownOne) {
 // config/example.toml documents every retry key as a commented "# key = default" line under
 // [retry], and a commented [creators.retry] example under the demo creator. Uncommenting them
 // must give a loadable file with exactly RetryPolicy's defaults.
-const std::string example = std::string(DUNNING_SOURCE_DIR) + "/config/example.toml";
-const EnvLookup demo_env = env_of({{"DUNNING_DEMO_WEBHOOK_SECRET", "whsec_demo"},
-                                   {"DUNNING_DEMO_API_TOKEN", "demo-token-0123456789"}});
-
-std::string read_example() {
-    std::ifstream file(example);
-    std::ostringstream text;
-    text << file.rdbuf();
-    EXPECT_TRUE(file.good() || file.eof()) << example;
-    return text.str();
-}
-
 // Uncomments the "# key = …" lines of the block that starts at the line `header` (itself
 // uncommented) and ends at the next blank line or table; returns the keys uncommented.
 std::set<std::string> uncomment_block(std::string& text, const std::string& header) {

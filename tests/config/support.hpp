@@ -1,0 +1,69 @@
+#pragma once
+// Shared by the configuration tests: environments, the sender every creator needs, parsing
+// inline TOML, and the example file.
+#include "config/config.hpp"
+
+#include <fstream>
+#include <gtest/gtest.h>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace dunning::config::testing {
+
+using Problems = std::vector<std::string>;
+
+inline EnvLookup env_of(std::map<std::string, std::string> vars) {
+    return [vars = std::move(vars)](const std::string& name) -> std::optional<std::string> {
+        auto it = vars.find(name);
+        if (it == vars.end()) return std::nullopt;
+        return it->second;
+    };
+}
+
+inline const EnvLookup no_env = env_of({});
+
+inline std::string joined(const Problems& problems) {
+    std::string out;
+    for (const auto& problem : problems) out += problem + "\n";
+    return out;
+}
+
+// A creator needs [mail] from (the sender of its emails). Appended after the text under test
+// unless it has its own [mail] table, which then brings `from` itself.
+inline const std::string sender = "from = \"Acme <billing@acme.example>\"\n";
+inline std::string with_sender(const std::string& text) {
+    if (text.find("[mail]") != std::string::npos) return text;
+    return text + "\n[mail]\n" + sender;
+}
+
+// The problems `text` (as "t.toml", with a sender) has; empty when it loads.
+inline Problems problems_in(const std::string& text, const std::string& base_dir,
+                            const EnvLookup& env) {
+    auto result = parse_config(with_sender(text), "t.toml", base_dir, env);
+    if (result.ok()) return {};
+    return result.error();
+}
+
+// The configuration `text` gives; a test failure when it does not load.
+inline Config parsed_in(const std::string& text, const std::string& base_dir,
+                        const EnvLookup& env) {
+    auto result = parse_config(with_sender(text), "t.toml", base_dir, env);
+    EXPECT_TRUE(result.ok()) << (result.ok() ? "" : joined(result.error()));
+    return result.ok() ? result.value() : Config{};
+}
+
+inline const std::string example = std::string(DUNNING_SOURCE_DIR) + "/config/example.toml";
+inline const EnvLookup demo_env = env_of({{"DUNNING_DEMO_WEBHOOK_SECRET", "whsec_demo"},
+                                          {"DUNNING_DEMO_API_TOKEN", "demo-token-0123456789"}});
+
+inline std::string read_example() {
+    std::ifstream file(example);
+    std::ostringstream text;
+    text << file.rdbuf();
+    EXPECT_TRUE(file.good() || file.eof()) << example;
+    return text.str();
+}
+
+} // namespace dunning::config::testing
