@@ -82,6 +82,21 @@ std::string domain_of(const config::Config& c) {
     return at == std::string::npos ? "dunning.invalid" : addr.substr(at + 1);
 }
 
+// An email from the creator, its Message-ID stable for `key` (an outbox row's idempotency key).
+mailer::Email compose(const config::Config& config, const config::CreatorConfig& creator, std::string to,
+                      mailer::RenderedMessage rendered, const std::string& key, Timestamp now) {
+    mailer::Email e;
+    e.from = config.mail.from;
+    e.to = std::move(to);
+    e.reply_to = creator.reply_to;
+    e.subject = std::move(rendered.subject);
+    e.text = std::move(rendered.text);
+    e.html = std::move(rendered.html);
+    e.message_id = "<" + key + "@" + domain_of(config) + ">";
+    e.date = now;
+    return e;
+}
+
 enum class Verdict { done, failed, retry };
 
 // What a send attempt means for its row: case emails and card reminders follow the same rules.
@@ -158,15 +173,8 @@ MailDispatcher::Prepared MailDispatcher::prepare(const CaseRecord& c, const Outb
     const auto data = message_data(config_, *creator, c.state, row.payload.value("stage", 0), now, base_rates_);
     auto rendered = mailer::render_message(message, creator->locale, data, creator->dunning.template_dir);
     if (!rendered) return {{}, "template: " + rendered.error()};
-    auto& e = p.email;
-    e.from = config_.mail.from;
-    e.to = mailbox(c.state.invoice.customer_name, c.state.invoice.customer_email);
-    e.reply_to = creator->reply_to;
-    e.subject = std::move(rendered.value().subject);
-    e.text = std::move(rendered.value().text);
-    e.html = std::move(rendered.value().html);
-    e.message_id = "<" + row.idempotency_key + "@" + domain_of(config_) + ">";
-    e.date = now;
+    p.email = compose(config_, *creator, mailbox(c.state.invoice.customer_name, c.state.invoice.customer_email),
+                      std::move(rendered).value(), row.idempotency_key, now);
     return p;
 }
 
@@ -218,15 +226,8 @@ MailDispatcher::Prepared MailDispatcher::prepare_card_reminder(const CardReminde
     auto rendered = mailer::render_message("card_expiring", creator->locale, d, creator->dunning.template_dir);
     if (!rendered) return {{}, "template: " + rendered.error()};
     Prepared p;
-    auto& e = p.email;
-    e.from = config_.mail.from;
-    e.to = mailbox(r.name, r.email);
-    e.reply_to = creator->reply_to;
-    e.subject = std::move(rendered.value().subject);
-    e.text = std::move(rendered.value().text);
-    e.html = std::move(rendered.value().html);
-    e.message_id = "<" + r.idempotency_key + "@" + domain_of(config_) + ">";
-    e.date = now;
+    p.email = compose(config_, *creator, mailbox(r.name, r.email), std::move(rendered).value(),
+                      r.idempotency_key, now);
     return p;
 }
 
