@@ -1,6 +1,7 @@
 #pragma once
 // The service's configuration: TOML on disk → validated values. Every problem is reported as
 // "file:line: key: problem" so an operator can go straight to it.
+#include "core/access.hpp"
 #include "core/case_engine.hpp"
 #include "core/result.hpp"
 #include "core/retry_policy.hpp"
@@ -73,6 +74,13 @@ struct DunningConfig {
     std::string base_rates_file = "base_rates.toml"; // resolved against the config directory
 };
 
+// [access], and [creators.access] over it key by key: which level each dunning stage applies,
+// what happens after the final notice's deadline, on a lost dispute and on a subscription that
+// ended for non-payment, and the minimum amount below which the deadline does not lock.
+struct AccessConfig {
+    dunning::AccessPolicy policy;
+};
+
 struct ProductMapping {
     std::string stripe_product;       // prod_…
     std::vector<std::string> courses; // the host platform's course ids
@@ -91,6 +99,7 @@ struct CreatorConfig {
     std::string reply_to;           // "Name <address>" or "address"; may be empty
     std::string update_payment_url; // where members update their card; empty: the pay page
     DunningConfig dunning;          // [creators.dunning] over [dunning]
+    AccessConfig access;            // [creators.access] over [access]
 };
 
 struct Config {
@@ -102,6 +111,7 @@ struct Config {
     HostConfig host;
     RetryConfig retry;
     DunningConfig dunning; // the global one; each creator's effective one is in CreatorConfig
+    AccessConfig access;   // likewise
     std::vector<CreatorConfig> creators;
 
     const CreatorConfig* find_creator(std::string_view id) const;

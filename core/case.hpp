@@ -38,6 +38,17 @@ struct ChargeAttempt {
 };
 const char* to_string(ChargeAttempt::Outcome o);
 
+// A dispute (chargeback) on the case's payment. A SEPA debit's dispute cannot be defended:
+// the money is gone when it is opened, so it counts as lost at once.
+struct DisputeRecord {
+    std::string dispute_id;
+    std::string status;  // Stripe's: warning_needs_response, needs_response, under_review, won, lost, …
+    Timestamp opened_at{};
+    std::optional<Timestamp> lost_at;   // lost (or a SEPA dispute opened)
+    std::optional<Timestamp> repaid_at; // paid again after it was lost (a newer payment, or "paid offline")
+    Timestamp as_of{};                  // created time of the newest dispute event merged
+};
+
 struct CaseState {
     // Facts from Stripe.
     std::string creator_id;
@@ -52,6 +63,8 @@ struct CaseState {
     bool payment_processing = false; // a SEPA debit is on its way (payment_intent.processing)
     std::string new_payment_method;  // a method the member added after the failure, not yet charged
     std::optional<Timestamp> new_payment_method_at;
+    PaymentMethodKind paid_with = PaymentMethodKind::unknown; // the method of the successful payment
+    std::optional<DisputeRecord> dispute;
 
     // What the module did (written by the engine only).
     std::vector<ChargeAttempt> attempts;

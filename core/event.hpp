@@ -71,6 +71,7 @@ struct DisputeFacts {
     std::string reason;
     std::int64_t amount = 0;
     std::string currency;
+    PaymentMethodKind method = PaymentMethodKind::unknown; // payment_method_details.type, when sent
 };
 
 struct SubscriptionFacts {

@@ -1,0 +1,154 @@
+#pragma once
+// Course access while a member owes money: one entitlement per (creator, member, product).
+// The level is recomputed from facts every time (the member's claims, their subscriptions,
+// the creator's overrides), never accumulated, so duplicate and out-of-order webhooks converge
+// on the same answer. Decisions only; the store and the notifications live in access/ and plugin/.
+#include "case.hpp"
+#include "case_engine.hpp"
+#include "time.hpp"
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace dunning {
+
+// Ordered by restriction. `grace`: full access, but a lock is announced (the final notice's
+// deadline runs). `limited`: what the member already completed stays (lessons done,
+// certificates), new content is blocked. `locked`: everything is blocked.
+enum class AccessLevel { granted = 0, grace = 1, limited = 2, locked = 3 };
+const char* to_string(AccessLevel level);
+std::optional<AccessLevel> access_level_from(std::string_view text);
+inline bool blocks_content(AccessLevel level) { return level >= AccessLevel::limited; }
+
+// The rules as data ([access] in the config, [creators.access] over it).
+struct AccessPolicy {
+    // Level while a claim's newest dunning email is the stage named here (a CasePolicy stage
+    // message); stages not listed keep full access.
+    std::map<std::string, AccessLevel, std::less<>> during_stage = {
+        {"reminder", AccessLevel::granted},
+        {"formal_reminder", AccessLevel::granted},
+        {"final_notice", AccessLevel::grace}};
+    AccessLevel after_final_deadline = AccessLevel::locked; // limited or locked
+    AccessLevel on_lost_dispute = AccessLevel::locked;      // limited or locked, at once
+    AccessLevel on_subscription_ended = AccessLevel::locked; // unpaid, or canceled for non-payment
+    // The final notice's deadline locks only claims whose open amount is above this (minor
+    // units of the claim's currency). Lost disputes and ended subscriptions lock whatever the amount.
+    std::int64_t min_amount_minor = 1000;
+};
+
+// One claim (a case) as the access rules see it. Built by claim_of() from the case.
+struct AccessClaim {
+    std::int64_t case_id = 0;
+    bool unpaid = false;   // the case is open, escalated, or uncollectible: money is still owed
+    bool paused = false;   // the creator paused dunning (or the member promised to pay)
+    std::string stage;     // newest dunning email sent ("" before the first)
+    std::optional<Timestamp> lock_at; // when the final notice's deadline ends (the announced lock)
+    std::int64_t amount_minor = 0;    // open amount
+    std::string currency;
+    std::optional<Timestamp> dispute_lost_at; // a dispute on its payment was lost (SEPA: at once)
+    std::optional<Timestamp> repaid_at;       // paid again after that dispute
+};
+
+// A subscription as the rules see it: Stripe's status as of `as_of` and the newest payment of
+// one of its invoices. A payment after the status snapshot wins over it (late webhooks).
+struct SubscriptionStanding {
+    std::string subscription_id;
+    std::string status;              // active, past_due, unpaid, canceled, …
+    std::string cancellation_reason; // payment_failed, payment_disputed, cancellation_requested
+    Timestamp as_of{};
+    std::optional<Timestamp> last_paid_at;
+};
+
+// A creator's override: it wins over every rule while it is in force, and each one is audited
+// (who, when, why) by the store.
+struct AccessOverride {
+    std::int64_t id = 0;
+    AccessLevel level = AccessLevel::granted; // "grant anyway" is the common one
+    Timestamp created{};
+    std::optional<Timestamp> until; // none: until revoked
+    std::optional<Timestamp> revoked_at;
+    bool in_force(Timestamp now) const {
+        return created <= now && !revoked_at && (!until || now < *until);
+    }
+};
+
+// Everything known about one entitlement.
+struct AccessFacts {
+    std::vector<AccessClaim> claims;
+    std::vector<SubscriptionStanding> subscriptions;
+    std::vector<AccessOverride> overrides;
+};
+
+// Reasons, as the API and the notifications spell them.
+namespace access_reason {
+inline constexpr const char* in_good_standing = "in_good_standing";     // no unpaid claim
+inline constexpr const char* payment_failed = "payment_failed";         // claim open, no email yet
+inline constexpr const char* dunning = "dunning";                       // a stage with full access
+inline constexpr const char* final_notice = "final_notice";             // lock announced (grace)
+inline constexpr const char* dunning_paused = "dunning_paused";
+inline constexpr const char* below_minimum_amount = "below_minimum_amount";
+inline constexpr const char* final_notice_deadline_passed = "final_notice_deadline_passed";
+inline constexpr const char* dispute_lost = "dispute_lost";
+inline constexpr const char* subscription_unpaid = "subscription_unpaid";
+inline constexpr const char* subscription_canceled = "subscription_canceled";
+inline constexpr const char* creator_override = "creator_override";
+} // namespace access_reason
+
+struct AccessVerdict {
+    AccessLevel level = AccessLevel::granted;
+    std::string reason = access_reason::in_good_standing;
+    std::int64_t case_id = 0;            // the claim behind the verdict, 0 if none
+    std::int64_t override_id = 0;        // the override behind the verdict, 0 if none
+    std::optional<Timestamp> lock_at;    // an announced lock still ahead (grace)
+    // When the verdict can change with time alone (an override expiring); the claims' own
+    // times are the case engine's wake-ups, which re-run the rules anyway.
+    std::optional<Timestamp> recheck_at;
+
+    bool operator==(const AccessVerdict&) const = default;
+};
+
+// The rules: an override in force wins (the newest one); otherwise the most restrictive of
+// what each claim and each subscription calls for.
+AccessVerdict evaluate_access(const AccessFacts& facts, Timestamp now, const AccessPolicy& policy);
+
+// A case seen as a claim; `policy` gives the final notice's deadline and the stage names.
+AccessClaim claim_of(std::int64_t case_id, const CaseState& c, const CasePolicy& policy);
+
+// One change of an entitlement's level, kept as history.
+struct AccessChange {
+    AccessLevel from = AccessLevel::granted;
+    AccessLevel to = AccessLevel::granted;
+    std::string reason;
+    std::int64_t case_id = 0;
+    std::int64_t override_id = 0;
+    Timestamp at{};
+};
+
+// The notification a change calls for: "access.locked" when content becomes blocked or more
+// blocked (to limited or locked), "access.restored" when it is no longer blocked; none for
+// changes between granted and grace, or for a change of reason alone.
+std::optional<std::string> notification_for(const AccessChange& change);
+
+struct EntitlementState {
+    AccessLevel level = AccessLevel::granted;
+    std::string reason = access_reason::in_good_standing;
+    std::int64_t case_id = 0;
+    std::int64_t override_id = 0;
+    std::optional<Timestamp> lock_at;
+    Timestamp since{}; // when the level last changed
+};
+
+struct AccessDecision {
+    EntitlementState next;
+    std::optional<AccessChange> change; // set when the level or the reason changed
+};
+
+// Compares the verdict with the current state: a change of level or reason is recorded.
+AccessDecision decide_access(const EntitlementState& current, const AccessVerdict& verdict,
+                             Timestamp now);
+
+} // namespace dunning
