@@ -168,7 +168,7 @@ Config read_all(const toml::table& table, const std::string& name, const std::st
     config.path = name;
     Reader root(problems, env, table, "");
     root.allow_only(
-        {"server", "storage", "stripe", "mail", "host", "retry", "dunning", "creators"});
+        {"server", "storage", "stripe", "mail", "host", "retry", "dunning", "access", "creators"});
     read_server(root, config.server);
     read_storage(root, config.storage);
     read_stripe(root, config.stripe);
@@ -179,8 +179,9 @@ Config read_all(const toml::table& table, const std::string& name, const std::st
     config.dunning.base_rates_file = detail::resolve_path(base_dir, config.dunning.base_rates_file);
     if (auto dunning = root.table("dunning"))
         detail::read_dunning(*dunning, problems, base_dir, config.dunning);
-    // After [stripe], [retry] and [dunning]: creators inherit [retry] and [dunning] and may rely
-    // on the platform's Connect secrets and key.
+    if (auto access = root.table("access")) detail::read_access(*access, problems, config.access);
+    // After [stripe], [retry], [dunning] and [access]: creators inherit [retry], [dunning] and
+    // [access] and may rely on the platform's Connect secrets and key.
     detail::read_creators(root, problems, base_dir, config);
     require_sender(table, problems, config);
     if (config.mail.message_id_domain.empty())

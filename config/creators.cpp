@@ -1,5 +1,6 @@
 // [[creators]]: each creator's own settings, product mappings and the checks across creators.
-// [creators.retry] and [creators.dunning] start from the global [retry] and [dunning].
+// [creators.retry], [creators.dunning] and [creators.access] start from the global [retry],
+// [dunning] and [access].
 #include "config/reader.hpp"
 
 #include <map>
@@ -101,9 +102,10 @@ CreatorConfig read_creator(Reader& creator, const Problems& problems, const std:
     CreatorConfig out;
     out.retry = config.retry;
     out.dunning = config.dunning;
+    out.access = config.access;
     creator.allow_only({"id", "name", "locale", "stripe_account", "webhook_secrets",
                         "stripe_secret_key", "api_token", "reply_to", "update_payment_url",
-                        "products", "retry", "dunning"});
+                        "products", "retry", "dunning", "access"});
     creator.required_string("id", out.id, check_creator_id);
     creator.required_string("name", out.name, not_empty());
     creator.string("locale", out.locale, one_of({"de", "en"}));
@@ -117,6 +119,7 @@ CreatorConfig read_creator(Reader& creator, const Problems& problems, const std:
     if (auto retry = creator.table("retry")) read_retry(*retry, out.retry);
     if (auto dunning = creator.table("dunning"))
         read_dunning(*dunning, problems, base_dir, out.dunning);
+    if (auto access = creator.table("access")) read_access(*access, problems, out.access);
     check_reachable(creator, problems, out, config.stripe);
     if (!problems.has(creator.key("retry.mode")) && !problems.has("retry.mode"))
         check_charges(creator, problems, out, config.stripe);

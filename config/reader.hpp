@@ -113,12 +113,14 @@ class Reader {
     std::string path_;
 };
 
-// The sections that more than one file reads (config.cpp, creators.cpp). read_retry (retry.cpp)
-// and read_dunning (dunning.cpp) start from `out`, so a [creators.retry] or [creators.dunning]
-// table overrides the global one key by key. Paths are resolved against `base_dir`.
+// The sections that more than one file reads (config.cpp, creators.cpp). read_retry (retry.cpp),
+// read_dunning (dunning.cpp) and read_access (access.cpp) start from `out`, so a
+// [creators.retry], [creators.dunning] or [creators.access] table overrides the global one key by
+// key. Paths are resolved against `base_dir`.
 void read_retry(Reader& table, RetryConfig& out);
 void read_dunning(Reader& table, const Problems& problems, const std::string& base_dir,
                   DunningConfig& out);
+void read_access(Reader& table, const Problems& problems, AccessConfig& out);
 void read_creators(Reader& root, const Problems& problems, const std::string& base_dir,
                    Config& config);
 
