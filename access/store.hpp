@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace dunning::access {
@@ -38,6 +39,10 @@ std::vector<EntitlementKey> due_rechecks(SQLite::Database& db, Timestamp now, in
 // Products the member has an entitlement row for.
 std::vector<std::string> entitlement_products(SQLite::Database& db, const std::string& creator,
                                               const std::string& customer);
+// All of the member's entitlement rows, by product (one statement: the access query's read).
+std::vector<std::pair<std::string, EntitlementState>> member_entitlements(SQLite::Database& db,
+                                                                          const std::string& creator,
+                                                                          const std::string& customer);
 
 struct HistoryEntry {
     std::int64_t id = 0; // increasing: the order changes were made in

@@ -146,6 +146,56 @@ void new_payment_method(CaseState& s, const PaymentMethodFacts& pm, Timestamp at
     s.new_payment_method_at = at;
 }
 
+bool is_sepa(const CaseState& s) {
+    return s.paid_with == PaymentMethodKind::sepa_debit ||
+           (s.last_failure && s.last_failure->method == PaymentMethodKind::sepa_debit);
+}
+
+// A payment after the loss settles it. An invoice paid again is found whichever arrives first
+// (the newest invoice snapshot is kept); a payment_intent.succeeded seen before the dispute
+// leaves no time behind, so it counts only when it arrives after the dispute.
+void note_repayment(CaseState& s, Timestamp paid_at) {
+    auto& d = s.dispute;
+    if (!d || !d->lost_at || paid_at <= *d->lost_at) return;
+    if (!d->repaid_at || *d->repaid_at < paid_at) d->repaid_at = paid_at;
+}
+
+// Evidence that the dispute was lost at `at`. Stripe's won and lost are final, so a won
+// snapshot at least as new outweighs it (the same rule whichever event arrived first).
+void lose(DisputeRecord& d, Timestamp at) {
+    if (d.status == "won" && d.as_of >= at) return;
+    if (!d.lost_at || at < *d.lost_at) d.lost_at = at;
+}
+
+// Derived parts of the dispute, recomputed after every event: a SEPA debit's dispute cannot
+// be defended, so it is lost when it opens, whichever event told us the payment was SEPA.
+void settle_dispute(CaseState& s) {
+    if (!s.dispute) return;
+    if (is_sepa(s)) lose(*s.dispute, s.dispute->opened_at);
+    if (s.invoice.status == "paid") note_repayment(s, s.invoice_as_of);
+}
+
+void merge_dispute(CaseState& s, const DisputeFacts& f, Timestamp at) {
+    if (!s.dispute) {
+        s.dispute.emplace();
+        s.dispute->opened_at = s.dispute->as_of = at;
+    }
+    auto& d = *s.dispute;
+    const bool newer = at >= d.as_of;
+    take(d.dispute_id, f.dispute_id, newer);
+    // On a tie a final status (won, lost) is not replaced by an earlier stage.
+    const bool final = d.status == "won" || d.status == "lost";
+    if (!f.status.empty() && (at > d.as_of || (newer && !final) || d.status.empty()))
+        d.status = f.status;
+    d.as_of = std::max(d.as_of, at);
+    d.opened_at = std::min(d.opened_at, at);
+    // The disputed payment is a successful one: its method is what was paid with.
+    if (s.paid_with == PaymentMethodKind::unknown) s.paid_with = f.method;
+    if (f.status == "won" && d.lost_at && at >= *d.lost_at) d.lost_at.reset();
+    if (f.status == "lost") lose(d, at);
+    if (f.method == PaymentMethodKind::sepa_debit) lose(d, d.opened_at);
+}
+
 } // namespace
 
 CaseState apply(CaseState s, const Event& e) {
@@ -157,8 +207,13 @@ CaseState apply(CaseState s, const Event& e) {
         merge_payment_failure(s, std::get<PaymentFacts>(e.facts), e.created);
         break;
     case EventKind::payment_processing: processing(s, e.created); break;
-    case EventKind::invoice_paid:
-    case EventKind::payment_succeeded: resolve(s, Resolution::paid, e.created); break;
+    case EventKind::invoice_paid: resolve(s, Resolution::paid, e.created); break;
+    case EventKind::payment_succeeded:
+        if (const auto* p = std::get_if<PaymentFacts>(&e.facts);
+            p && p->method != PaymentMethodKind::unknown)
+            s.paid_with = p->method;
+        resolve(s, Resolution::paid, e.created);
+        break;
     case EventKind::invoice_voided: resolve(s, Resolution::voided, e.created); break;
     case EventKind::invoice_marked_uncollectible:
         resolve(s, Resolution::uncollectible, e.created);
@@ -168,8 +223,15 @@ CaseState apply(CaseState s, const Event& e) {
     case EventKind::default_payment_method_changed:
         new_payment_method(s, std::get<PaymentMethodFacts>(e.facts), e.created);
         break;
+    case EventKind::dispute_created:
+    case EventKind::dispute_closed:
+        merge_dispute(s, std::get<DisputeFacts>(e.facts), e.created);
+        break;
     default: break;
     }
+    settle_dispute(s); // after the event: it may have told us the payment was SEPA
+    if (e.kind == EventKind::invoice_paid || e.kind == EventKind::payment_succeeded)
+        note_repayment(s, e.created);
     return s;
 }
 

@@ -85,6 +85,13 @@ void escalate(CaseState& s, Timestamp now, const CasePolicy& p, std::vector<Effe
             EndOfSchedule{p.retry.end_action, s.invoice.invoice_id, s.invoice.subscription_id});
 }
 
+// "Paid offline" after a lost chargeback: the money came back outside Stripe.
+void repaid_offline(CaseState& s, Timestamp now) {
+    auto& d = s.dispute;
+    if (!d || !d->lost_at || (d->repaid_at && *d->repaid_at >= *d->lost_at)) return;
+    d->repaid_at = std::max(now, *d->lost_at);
+}
+
 void command(CaseState& s, const CreatorCommand& c, Timestamp now, const CasePolicy& p,
              std::vector<Effect>& effects) {
     const bool active = s.is_open() && !s.escalated_at;
@@ -102,7 +109,10 @@ void command(CaseState& s, const CreatorCommand& c, Timestamp now, const CasePol
             s.paused_at.reset();
         }
         break;
-    case CreatorCommand::Kind::mark_paid: resolve_now(s, Resolution::paid, now); break;
+    case CreatorCommand::Kind::mark_paid:
+        resolve_now(s, Resolution::paid, now);
+        repaid_offline(s, now);
+        break;
     case CreatorCommand::Kind::write_off:
         if (s.is_open()) resolve_now(s, Resolution::written_off, now);
         break;
@@ -197,9 +207,11 @@ struct Planner {
 
     void run() {
         if (s.resolution != Resolution::none) return announce_resolution();
-        if (!s.opened_announced) {
+        if (!s.first_seen_at) s.first_seen_at = now;
+        // The host hears of the case once an invoice event has said what it is about (amount,
+        // products); a charge.failed alone, which often comes first, does not.
+        if (!s.opened_announced && s.invoice_as_of != Timestamp{}) {
             s.opened_announced = true;
-            s.first_seen_at = now;
             effects.push_back(NotifyHost{"case.opened"});
         }
         if (s.escalated_at || s.paused) return;

@@ -1,4 +1,5 @@
 // The creator API (Bearer token per creator), /healthz, /metrics and the test clock.
+#include "access/store.hpp"
 #include "case_json.hpp"
 #include "cases_repo.hpp"
 #include "module.hpp"
@@ -19,32 +20,6 @@ using nlohmann::json;
 
 bool same_secret(const std::string& a, const std::string& b) {
     return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
-}
-
-// The creator a request may act for, or an error answer already written (401/403).
-bool authorize(Module& m, const httplib::Request& req, httplib::Response& res,
-               const std::string& creator_id) {
-    const auto header = req.get_header_value("Authorization");
-    const std::string prefix = "Bearer ";
-    if (!header.starts_with(prefix)) {
-        res.set_header("WWW-Authenticate", "Bearer");
-        send_error(res, 401, "missing Authorization: Bearer <api_token>");
-        return false;
-    }
-    const std::string token = header.substr(prefix.size());
-    const config::CreatorConfig* holder = nullptr;
-    for (const auto& c : m.config().creators)
-        if (same_secret(c.api_token, token)) holder = &c;
-    if (!holder) {
-        res.set_header("WWW-Authenticate", "Bearer error=\"invalid_token\"");
-        send_error(res, 401, "invalid api token");
-        return false;
-    }
-    if (holder->id != creator_id) {
-        send_error(res, 403, "this token does not grant access to creator " + creator_id);
-        return false;
-    }
-    return true;
 }
 
 json time_or_null(const std::optional<Timestamp>& t) { return t ? json(iso8601(*t)) : json(nullptr); }
@@ -230,6 +205,31 @@ InboxGauges inbox_gauges(SQLite::Database& db) {
 
 } // namespace
 
+bool authorize(Module& m, const httplib::Request& req, httplib::Response& res,
+               const std::string& creator_id) {
+    const auto header = req.get_header_value("Authorization");
+    const std::string prefix = "Bearer ";
+    if (!header.starts_with(prefix)) {
+        res.set_header("WWW-Authenticate", "Bearer");
+        send_error(res, 401, "missing Authorization: Bearer <api_token>");
+        return false;
+    }
+    const std::string token = header.substr(prefix.size());
+    const config::CreatorConfig* holder = nullptr;
+    for (const auto& c : m.config().creators)
+        if (same_secret(c.api_token, token)) holder = &c;
+    if (!holder) {
+        res.set_header("WWW-Authenticate", "Bearer error=\"invalid_token\"");
+        send_error(res, 401, "invalid api token");
+        return false;
+    }
+    if (holder->id != creator_id) {
+        send_error(res, 403, "this token does not grant access to creator " + creator_id);
+        return false;
+    }
+    return true;
+}
+
 void install_api_routes(httplib::Server& http, Module& m) {
     http.Get(R"(/v1/creators/([^/]+)/cases)",
              [&m](const httplib::Request& req, httplib::Response& res) { list_cases_route(m, req, res); });
@@ -248,7 +248,16 @@ void install_api_routes(httplib::Server& http, Module& m) {
     http.Get("/metrics", [&m](const httplib::Request&, httplib::Response& res) {
         const auto g = m.with_reader([](SQLite::Database& db) { return inbox_gauges(db); });
         const auto age = g.pending ? wall_clock_ms() - g.oldest_received_ms : 0;
-        res.set_content(m.metrics().render(g.pending, age, g.poison), "text/plain; version=0.0.4");
+        const auto host = m.with_reader([](SQLite::Database& db) { return access::notification_counts(db); });
+        const auto host_age = host.oldest_pending ? to_unix(m.clock().now()) - to_unix(*host.oldest_pending) : 0;
+        res.set_content(m.metrics().render(g.pending, age, g.poison) +
+                            "# HELP dunning_host_notifications_pending Notifications waiting for the host platform.\n"
+                            "# TYPE dunning_host_notifications_pending gauge\n"
+                            "dunning_host_notifications_pending " + std::to_string(host.pending) + "\n"
+                            "# HELP dunning_host_notification_oldest_age_seconds Age of the oldest undelivered one.\n"
+                            "# TYPE dunning_host_notification_oldest_age_seconds gauge\n"
+                            "dunning_host_notification_oldest_age_seconds " + std::to_string(host_age) + "\n",
+                        "text/plain; version=0.0.4");
     });
 }
 

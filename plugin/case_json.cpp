@@ -126,6 +126,29 @@ std::vector<ChargeAttempt> attempts_from_json(const json& j) {
     return out;
 }
 
+json dispute_to_json(const std::optional<DisputeRecord>& d) {
+    if (!d) return nullptr;
+    return {{"dispute_id", d->dispute_id},
+            {"status", d->status},
+            {"opened_at", to_unix(d->opened_at)},
+            {"lost_at", optional_time(d->lost_at)},
+            {"repaid_at", optional_time(d->repaid_at)},
+            {"as_of", to_unix(d->as_of)}};
+}
+
+std::optional<DisputeRecord> dispute_from_json(const json& j) {
+    if (!j.contains("dispute") || j.at("dispute").is_null()) return std::nullopt;
+    const json& d = j.at("dispute");
+    DisputeRecord r;
+    r.dispute_id = d.value("dispute_id", "");
+    r.status = d.value("status", "");
+    r.opened_at = from_unix(d.value("opened_at", std::int64_t{0}));
+    r.lost_at = read_time(d, "lost_at");
+    r.repaid_at = read_time(d, "repaid_at");
+    r.as_of = from_unix(d.value("as_of", std::int64_t{0}));
+    return r;
+}
+
 Resolution resolution_from(const std::string& s) {
     if (s == "written_off") return Resolution::written_off;
     if (s == "paid") return Resolution::paid;
@@ -168,6 +191,8 @@ json state_to_json(const CaseState& s) {
             {"payment_processing", s.payment_processing},
             {"new_payment_method", s.new_payment_method},
             {"new_payment_method_at", optional_time(s.new_payment_method_at)},
+            {"paid_with", to_string(s.paid_with)},
+            {"dispute", dispute_to_json(s.dispute)},
             {"attempts", attempts_to_json(s.attempts)},
             {"stage_sent", s.stage_sent},
             {"final_notice_at", optional_time(s.final_notice_at)},
@@ -209,6 +234,9 @@ CaseState state_from_json(const json& j) {
     s.opened_announced = j.value("opened_announced", false);
     s.resolved_announced = j.value("resolved_announced", false);
     s.next_wakeup = read_time(j, "next_wakeup");
+    // Fields below came with the access controller; rows from before lack them.
+    s.paid_with = method_from(j.value("paid_with", ""));
+    s.dispute = dispute_from_json(j);
     return s;
 }
 

@@ -74,6 +74,17 @@ std::optional<CaseRecord> load_case(SQLite::Database& db, std::int64_t id) {
     return read_one(st);
 }
 
+std::vector<CaseRecord> cases_of_customer(SQLite::Database& db, const std::string& creator,
+                                          const std::string& customer_id) {
+    SQLite::Statement st(db, std::string(case_columns) +
+                                 "WHERE creator_id = ? AND customer_id = ? ORDER BY id");
+    st.bind(1, creator);
+    st.bind(2, customer_id);
+    std::vector<CaseRecord> out;
+    while (auto r = read_one(st)) out.push_back(std::move(*r));
+    return out;
+}
+
 std::vector<std::int64_t> active_cases_of_customer(SQLite::Database& db, const std::string& creator,
                                                    const std::string& customer_id) {
     SQLite::Statement st(db, "SELECT id FROM cases WHERE creator_id = ? AND customer_id = ? "

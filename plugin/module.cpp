@@ -40,7 +40,12 @@ Module::Module(config::Config config, ModuleOptions options) : config_(std::move
     if (fake_clock_) stripe_options.sleep = [](std::chrono::milliseconds) {};
     stripe_ = std::make_unique<StripeGateway>(config_, std::move(stripe_options));
     mail_ = std::make_unique<MailDispatcher>(config_, make_transport(config_));
-    worker_ = std::make_unique<InboxWorker>(store, metrics_, *engine_, *stripe_, *mail_, wall_clock_ms);
+    host_ = std::make_unique<HostDispatcher>(config_.host);
+    feed_ = std::make_unique<AccessFeed>([this](const std::string& creator, const std::string& product) {
+        return engine_->courses_for(creator).courses_of(product);
+    });
+    worker_ = std::make_unique<InboxWorker>(store, metrics_, *engine_, *stripe_, *mail_, *host_, *feed_,
+                                            wall_clock_ms);
     writer_ = std::make_unique<InboxWriter>(store, [this] { worker_->wake(); });
     worker_->start();
     install_routes();
@@ -76,6 +81,7 @@ void Module::install_routes() {
     });
     install_webhook_routes(http_, *this);
     install_api_routes(http_, *this);
+    install_access_routes(http_, *this);
     if (fake_clock_) install_test_clock_routes(http_, *this);
 }
 
@@ -103,5 +109,20 @@ bool Module::wait_until_listening(std::chrono::milliseconds timeout) {
 }
 
 void Module::stop() { http_.stop(); }
+
+void Module::on_access_change(AccessListener listener) {
+    feed_->add(std::move(listener));
+    worker_->wake();
+}
+
+std::optional<access::AccessAnswer> Module::access(const std::string& creator, const std::string& member,
+                                                   const std::string& course_or_product) {
+    if (!config_.find_creator(creator)) return std::nullopt;
+    const auto& courses = engine_->courses_for(creator);
+    if (courses.products_for(course_or_product).empty()) return std::nullopt;
+    return with_reader([&](SQLite::Database& db) {
+        return access::query_access(db, creator, courses, member, course_or_product);
+    });
+}
 
 } // namespace dunning::plugin

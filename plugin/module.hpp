@@ -1,7 +1,15 @@
 #pragma once
 // The Module: what a host runs (or links in). It owns the store, the inbox writer and worker,
 // the HTTP server, and the clock everything else is given.
+//
+// A host that links the module in uses, besides serve():
+//   on_access_change(listener)  — told of every access change, in order, at least once
+//   access(creator, member, course_or_product) — the same answer as GET /v1/creators/{c}/access
+// See examples/embed_host.cpp.
+#include "access/query.hpp"
+#include "access_feed.hpp"
 #include "config/config.hpp"
+#include "host_dispatcher.hpp"
 #include "core/time.hpp"
 #include "dispatcher.hpp"
 #include "engine.hpp"
@@ -52,6 +60,14 @@ class Module {
     InboxWorker& worker() { return *worker_; }
     StoreOptions store_options() const;
 
+    // Registers a listener for access changes (from the worker thread, in order, at least once;
+    // changes made before registration and not yet handed over are handed over first).
+    void on_access_change(AccessListener listener);
+    // May this member use this course (a course id or a Stripe product id)? Without HTTP.
+    // std::nullopt when the creator is unknown or the id is neither a course nor a product.
+    std::optional<access::AccessAnswer> access(const std::string& creator, const std::string& member,
+                                               const std::string& course_or_product);
+
     // Runs f with the shared read connection (API queries), one caller at a time.
     template <class F> auto with_reader(F&& f) {
         std::lock_guard lock(reader_mutex_);
@@ -70,6 +86,8 @@ class Module {
     std::unique_ptr<Engine> engine_;
     std::unique_ptr<StripeGateway> stripe_;
     std::unique_ptr<MailDispatcher> mail_;
+    std::unique_ptr<HostDispatcher> host_;
+    std::unique_ptr<AccessFeed> feed_;
     std::unique_ptr<InboxWorker> worker_;
     std::unique_ptr<InboxWriter> writer_;
     httplib::Server http_;
@@ -79,9 +97,14 @@ class Module {
 // Route installers, one file each.
 void install_webhook_routes(httplib::Server& http, Module& m);
 void install_api_routes(httplib::Server& http, Module& m);
+void install_access_routes(httplib::Server& http, Module& m);
 void install_test_clock_routes(httplib::Server& http, Module& m);
 
 // {"error": message} with the status; every error answer goes through here.
 void send_error(httplib::Response& res, int status, const std::string& message);
+// For /v1/creators/{id}/…: true when the Bearer token is that creator's; else the 401/403 is
+// written.
+bool authorize(Module& m, const httplib::Request& req, httplib::Response& res,
+               const std::string& creator_id);
 
 } // namespace dunning::plugin

@@ -42,9 +42,7 @@ Encoded encode(std::int64_t case_id, const CaseState& s, const Effect& effect) {
                                 {"subscription_id", e.subscription_id}},
                                "dunning-end-" + e.invoice_id};
             },
-            [&](const NotifyHost& n) {
-                return Encoded{{{"type", n.type}}, prefix + n.type};
-            }},
+            [&](const NotifyHost& n) { return Encoded{{{"type", n.type}}, prefix + n.type}; }},
         effect);
 }
 
@@ -56,6 +54,7 @@ void queue_effects(SQLite::Database& db, std::int64_t case_id, const CaseState& 
     SQLite::Statement st(db, "INSERT INTO outbox (case_id, kind, payload, idempotency_key, "
                              "due_at, created_at) VALUES (?, ?, ?, ?, ?, ?)");
     for (const auto& effect : effects) {
+        if (std::holds_alternative<NotifyHost>(effect)) continue; // the host queue's (Engine::run_case)
         const auto e = encode(case_id, state, effect);
         st.bind(1, case_id);
         st.bind(2, effect_kind(effect));

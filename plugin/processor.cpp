@@ -1,6 +1,7 @@
 #include "processor.hpp"
 
 #include "cards.hpp"
+#include "access/store.hpp"
 #include "cases_repo.hpp"
 #include "webhook/event_parser.hpp"
 
@@ -99,10 +100,40 @@ Outcome apply_to_customer(SQLite::Database& db, const Engine& engine, const Inbo
     return {RowOutcome::done, ids.empty() ? "no open case for this customer" : ""};
 }
 
+// Stripe's word on a subscription (unpaid, canceled for non-payment, active again) bears on
+// the access to every product it includes.
+Outcome apply_subscription(SQLite::Database& db, const Engine& engine, const InboxRecord& row,
+                           const Event& e, const SubscriptionFacts& sub) {
+    auto products = access::save_subscription(db, row.creator_id, sub, e.created);
+    if (sub.customer_id.empty() || products.empty())
+        return {RowOutcome::done, "subscription without a customer or products"};
+    engine.refresh_access(db, row.creator_id, sub.customer_id, std::move(products));
+    return {RowOutcome::done, {}};
+}
+
+// A dispute concerns the case of the payment it reverses (a paid invoice's case included).
+Outcome apply_dispute(SQLite::Database& db, const Engine& engine, const InboxRecord& row,
+                      const Event& e, const DisputeFacts& d) {
+    auto c = find_case_by_payment(db, row.creator_id, d.payment_intent_id, d.charge_id);
+    if (!c) return {RowOutcome::done, "dispute on a payment of no known invoice"};
+    return apply_to_case(db, engine, row, e, std::move(*c));
+}
+
+// A paid invoice of a subscription outdates whatever Stripe said about it before.
+void note_paid_subscription(SQLite::Database& db, const Engine& engine, const std::string& creator,
+                            const Event& e, const InvoiceFacts& inv) {
+    if (e.kind != EventKind::invoice_paid || inv.subscription_id.empty()) return;
+    access::note_subscription_paid(db, creator, inv.subscription_id, inv.customer_id, e.created);
+    auto products = access::subscription_products(db, creator, inv.subscription_id);
+    if (!products.empty() && !inv.customer_id.empty())
+        engine.refresh_access(db, creator, inv.customer_id, std::move(products));
+}
+
 Outcome route_event(SQLite::Database& db, const Engine& engine, const InboxRecord& row,
                     const Event& e) {
     if (const auto* inv = std::get_if<InvoiceFacts>(&e.facts)) {
         remember_card_holder(db, row.creator_id, *inv);
+        note_paid_subscription(db, engine, row.creator_id, e, *inv);
         auto c = find_case_by_invoice(db, row.creator_id, inv->invoice_id);
         if (!c) {
             c = CaseRecord{};
@@ -121,7 +152,10 @@ Outcome route_event(SQLite::Database& db, const Engine& engine, const InboxRecor
         remember_card(db, row.creator_id, *pm);
         return apply_to_customer(db, engine, row, e, pm->customer_id);
     }
-    return {RowOutcome::done, "no effect on cases yet"};
+    if (const auto* sub = std::get_if<SubscriptionFacts>(&e.facts))
+        return apply_subscription(db, engine, row, e, *sub);
+    if (const auto* d = std::get_if<DisputeFacts>(&e.facts)) return apply_dispute(db, engine, row, e, *d);
+    return {RowOutcome::done, "no effect on cases or access"};
 }
 
 Outcome decide_row(SQLite::Database& db, const Engine& engine, const InboxRecord& row) {

@@ -1,5 +1,7 @@
 #include "store.hpp"
 
+#include "access/store.hpp"
+
 #include <SQLiteCpp/Transaction.h>
 
 #include <sqlite3.h>
@@ -130,6 +132,9 @@ const std::vector<const char*> migrations = {
     );
     CREATE INDEX card_reminders_due ON card_reminders (due_at) WHERE state = 'pending';
     )sql",
+    // 4: access control: entitlements and their history, overrides, subscriptions, the queue
+    // of notifications to the host platform (access/store.cpp has the text).
+    access::schema_sql,
 };
 
 // SQLite's own busy timeout sleeps up to 100 ms at a time; the writers here are threads of one

@@ -1,9 +1,11 @@
 #include "worker.hpp"
 
+#include "access/store.hpp"
 #include "cards.hpp"
 #include "log.hpp"
 #include "processor.hpp"
 
+#include <SQLiteCpp/Transaction.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -12,9 +14,10 @@
 namespace dunning::plugin {
 
 InboxWorker::InboxWorker(const StoreOptions& store, Metrics& metrics, const Engine& engine,
-                         StripeGateway& stripe, MailDispatcher& mail, MillisClock now_ms)
+                         StripeGateway& stripe, MailDispatcher& mail, HostDispatcher& host,
+                         AccessFeed& feed, MillisClock now_ms)
     : db_(connect_store(store)), metrics_(metrics), engine_(engine), stripe_(stripe), mail_(mail),
-      now_ms_(std::move(now_ms)) {}
+      host_(host), feed_(feed), now_ms_(std::move(now_ms)) {}
 
 InboxWorker::~InboxWorker() {
     {
@@ -46,7 +49,9 @@ std::size_t InboxWorker::drain() {
     std::size_t total = 0;
     // Bounded: each round does real work, but a bug must not spin here forever.
     for (int round = 0; round < 1000 && !stopping_; ++round) {
-        const auto n = drain_inbox() + run_due_timers(*db_, engine_) +
+        // The host hears of access changes before slower work (Stripe, SMTP) is done.
+        const auto n = drain_inbox() + run_due_timers(*db_, engine_) + run_access_rechecks() +
+                       host_.dispatch_due(*db_, engine_.clock()) + feed_.deliver(*db_) +
                        dispatch_due(*db_, engine_, stripe_) + mail_.dispatch_due(*db_, engine_) +
                        queue_card_reminders(*db_, engine_.clock().now()) +
                        mail_.dispatch_card_reminders(*db_, engine_);
@@ -71,6 +76,14 @@ std::size_t InboxWorker::drain_inbox() {
         }
     }
     return total;
+}
+
+std::size_t InboxWorker::run_access_rechecks() {
+    if (access::due_rechecks(*db_, engine_.clock().now(), 1).empty()) return 0; // no write lock for nothing
+    SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
+    const auto n = engine_.run_due_rechecks(*db_);
+    tx.commit();
+    return n;
 }
 
 void InboxWorker::run() {

@@ -1,8 +1,11 @@
 #pragma once
-// The loop that moves cases on: stored events (oldest first), due timers, due outbox rows. It
+// The loop that moves cases on: stored events (oldest first), due timers, host notifications,
+// access listeners, due outbox rows. It
 // wakes when the inbox commits and otherwise looks once a second (timers, rows written by
 // another process such as `dunning replay`, retries of failed Stripe calls).
+#include "access_feed.hpp"
 #include "dispatcher.hpp"
+#include "host_dispatcher.hpp"
 #include "engine.hpp"
 #include "mail_dispatcher.hpp"
 #include "metrics.hpp"
@@ -20,7 +23,8 @@ class InboxWorker {
   public:
     using MillisClock = std::function<std::int64_t()>;
     InboxWorker(const StoreOptions& store, Metrics& metrics, const Engine& engine,
-                StripeGateway& stripe, MailDispatcher& mail, MillisClock now_ms);
+                StripeGateway& stripe, MailDispatcher& mail, HostDispatcher& host,
+                AccessFeed& feed, MillisClock now_ms);
     ~InboxWorker(); // stops the thread after the row in hand
     InboxWorker(const InboxWorker&) = delete;
     InboxWorker& operator=(const InboxWorker&) = delete;
@@ -34,12 +38,15 @@ class InboxWorker {
   private:
     void run();
     std::size_t drain_inbox();
+    std::size_t run_access_rechecks();
 
     std::unique_ptr<SQLite::Database> db_;
     Metrics& metrics_;
     const Engine& engine_;
     StripeGateway& stripe_;
     MailDispatcher& mail_;
+    HostDispatcher& host_;
+    AccessFeed& feed_;
     MillisClock now_ms_;
     std::mutex drain_mutex_; // one drain at a time: the thread, the test clock, shutdown
     std::mutex mutex_;

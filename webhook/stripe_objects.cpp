@@ -224,6 +224,11 @@ Read<DisputeFacts> read_dispute(const JsonReader& in) {
     f.reason = in.string("reason");
     f.amount = in.integer("amount");
     f.currency = in.string("currency");
+    // A SEPA debit's dispute cannot be defended: the method decides whether it is lost at once.
+    f.method = payment_method_kind(in.object("payment_method_details").string("type"));
+    if (f.method == PaymentMethodKind::unknown)
+        f.method = payment_method_kind(
+            in.expanded("charge").object("payment_method_details").string("type"));
     // Old dispute events name only the charge; either identifies the dispute for us.
     bool identified = !f.dispute_id.empty() || !f.charge_id.empty();
     if (auto e = problem(in, "dispute", identified, "dispute without an id or a charge"))

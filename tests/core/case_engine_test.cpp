@@ -25,6 +25,16 @@ Event failed_invoice(Timestamp at, std::string decline = "insufficient_funds",
     return Event{"evt_f", "payment_intent.payment_failed", "", at, EventKind::payment_failed, p};
 }
 
+Event invoice_failed_event(Timestamp at) {
+    InvoiceFacts f;
+    f.invoice_id = "in_1";
+    f.customer_id = "cus_1";
+    f.status = "open";
+    f.amount_due = 4900;
+    f.currency = "eur";
+    return Event{"evt_if", "invoice.payment_failed", "", at, EventKind::invoice_payment_failed, f};
+}
+
 Event invoice_paid(Timestamp at) {
     InvoiceFacts f;
     f.invoice_id = "in_1";
@@ -82,10 +92,12 @@ TEST(CaseEngine, FirstFailureOpensTheCaseAndWakesForTheFirstRetry) {
     Case c{plugin_mode()};
     auto& d = c.on(failed_invoice(t0), t0);
     EXPECT_STREQ(status_of(d.next), "open");
-    ASSERT_EQ(effects_of<NotifyHost>(d).size(), 1u);
-    EXPECT_EQ(effects_of<NotifyHost>(d)[0].type, "case.opened");
+    EXPECT_TRUE(effects_of<NotifyHost>(d).empty()) << "not before an invoice event says what it is about";
     EXPECT_EQ(c.charges(), 0);
     EXPECT_EQ(d.next.next_wakeup, t0 + 24h);
+    auto& with_invoice = c.on(invoice_failed_event(t0), t0 + 1s);
+    ASSERT_EQ(effects_of<NotifyHost>(with_invoice).size(), 1u);
+    EXPECT_EQ(effects_of<NotifyHost>(with_invoice)[0].type, "case.opened");
 }
 
 TEST(CaseEngine, SoftDeclineIsRetriedOnTheScheduleUntilItIsExhausted) {
@@ -222,6 +234,7 @@ TEST(CaseEngine, AReplayedOldFailureDoesNotJumpToTheFinalNotice) {
 TEST(CaseEngine, PaymentResolvesThanksTheMemberAndStopsEverything) {
     Case c{plugin_mode()};
     c.on(failed_invoice(t0), t0);
+    c.on(invoice_failed_event(t0), t0); // case.opened
     c.tick(t0 + 24h * 3); // charge 1 (day 1 overdue) and the reminder
     ASSERT_EQ(c.state.stage_sent, 1);
     auto& d = c.on(invoice_paid(t0 + 24h * 3 + 1h), t0 + 24h * 3 + 1h);

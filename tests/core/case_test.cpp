@@ -1,6 +1,7 @@
 // Given a case, when an event arrives, then its state: the fold must not depend on delivery
 // order or repetition.
 #include "core/case.hpp"
+#include "core/case_engine.hpp"
 
 #include <gtest/gtest.h>
 
@@ -138,6 +139,163 @@ TEST(Case, VoidedInvoiceIsNotMadePaidByAnUncollectibleMark) {
                          invoice_event(EventKind::invoice_voided, 300, 1, "void"),
                          invoice_event(EventKind::invoice_marked_uncollectible, 200, 1, "uncollectible")});
     EXPECT_STREQ(status_of(s), "voided");
+}
+
+// ---- disputes ----------------------------------------------------------------------------
+
+Event dispute(EventKind kind, std::int64_t created, std::string status,
+              PaymentMethodKind method = PaymentMethodKind::unknown) {
+    DisputeFacts d;
+    d.dispute_id = "dp_1";
+    d.charge_id = "ch_1";
+    d.status = std::move(status);
+    d.method = method;
+    return Event{"evt_d" + std::to_string(created), "charge.dispute.x", "", from_unix(created),
+                 kind, d};
+}
+
+Event succeeded_with(std::int64_t created, PaymentMethodKind method) {
+    auto e = payment_succeeded(created);
+    std::get<PaymentFacts>(e.facts).method = method;
+    return e;
+}
+
+// Every order of the events, each also delivered twice, gives the same dispute record.
+void expect_in_every_order(std::vector<Event> events, const DisputeRecord& expected) {
+    auto by_id = [](const Event& a, const Event& b) { return a.id < b.id; };
+    std::sort(events.begin(), events.end(), by_id);
+    do {
+        auto twice = events;
+        twice.insert(twice.end(), events.begin(), events.end());
+        for (const auto& s : {fold(events), fold(twice)}) {
+            ASSERT_TRUE(s.dispute);
+            EXPECT_EQ(s.dispute->status, expected.status);
+            EXPECT_EQ(s.dispute->opened_at, expected.opened_at);
+            EXPECT_EQ(s.dispute->lost_at, expected.lost_at);
+            EXPECT_EQ(s.dispute->repaid_at, expected.repaid_at);
+            EXPECT_EQ(s.dispute->as_of, expected.as_of);
+        }
+    } while (std::next_permutation(events.begin(), events.end(), by_id));
+}
+
+DisputeRecord record(std::string status, std::int64_t opened, std::int64_t as_of,
+                     std::optional<std::int64_t> lost = {},
+                     std::optional<std::int64_t> repaid = {}) {
+    DisputeRecord d;
+    d.status = std::move(status);
+    d.opened_at = from_unix(opened);
+    d.as_of = from_unix(as_of);
+    if (lost) d.lost_at = from_unix(*lost);
+    if (repaid) d.repaid_at = from_unix(*repaid);
+    return d;
+}
+
+TEST(CaseDispute, LeavesTheDunningAlone) {
+    const auto s = fold({invoice_event(EventKind::invoice_payment_failed, 100),
+                         invoice_event(EventKind::invoice_paid, 200, 2, "paid"),
+                         dispute(EventKind::dispute_closed, 400, "lost")});
+    EXPECT_STREQ(status_of(s), "paid");
+    EXPECT_TRUE(s.failed);
+    EXPECT_EQ(s.resolved_at, from_unix(200));
+    ASSERT_TRUE(s.dispute);
+    EXPECT_EQ(s.dispute->dispute_id, "dp_1");
+    EXPECT_EQ(s.dispute->lost_at, from_unix(400));
+
+    const auto never_failed = fold({dispute(EventKind::dispute_created, 300, "needs_response")});
+    EXPECT_STREQ(status_of(never_failed), "none");
+    EXPECT_FALSE(never_failed.failed);
+}
+
+TEST(CaseDispute, CardDisputeIsLostOnlyWhenStripeSaysSo) {
+    expect_in_every_order({dispute(EventKind::dispute_created, 300, "needs_response",
+                                   PaymentMethodKind::card)},
+                          record("needs_response", 300, 300));
+    expect_in_every_order({dispute(EventKind::dispute_created, 300, "needs_response",
+                                   PaymentMethodKind::card),
+                           dispute(EventKind::dispute_closed, 900, "lost")},
+                          record("lost", 300, 900, 900));
+}
+
+TEST(CaseDispute, SepaDisputeIsLostWhenItOpens) {
+    // Known from the dispute itself.
+    expect_in_every_order({dispute(EventKind::dispute_created, 300, "needs_response",
+                                   PaymentMethodKind::sepa_debit)},
+                          record("needs_response", 300, 300, 300));
+    // Known from the payment, whichever arrives first.
+    expect_in_every_order({succeeded_with(200, PaymentMethodKind::sepa_debit),
+                           dispute(EventKind::dispute_created, 300, "needs_response")},
+                          record("needs_response", 300, 300, 300));
+    // Known from the failure that opened the case.
+    auto sepa_failure = payment_failed(100, "");
+    auto& p = std::get<PaymentFacts>(sepa_failure.facts);
+    p.method = PaymentMethodKind::sepa_debit;
+    p.error = PaymentError{};
+    p.error.code = "insufficient_funds";
+    expect_in_every_order({sepa_failure, dispute(EventKind::dispute_created, 300, "needs_response"),
+                           dispute(EventKind::dispute_closed, 500, "lost")},
+                          record("lost", 300, 500, 300));
+}
+
+TEST(CaseDispute, PaidWithIsTheSucceededPaymentsMethod) {
+    EXPECT_EQ(fold({succeeded_with(200, PaymentMethodKind::card)}).paid_with,
+              PaymentMethodKind::card);
+    EXPECT_EQ(fold({succeeded_with(200, PaymentMethodKind::sepa_debit), payment_succeeded(300)})
+                  .paid_with,
+              PaymentMethodKind::sepa_debit)
+        << "an event without the method keeps the known one";
+}
+
+TEST(CaseDispute, WonAfterLostUndoesTheLoss) {
+    expect_in_every_order({dispute(EventKind::dispute_created, 300, "lost"),
+                           dispute(EventKind::dispute_closed, 600, "won")},
+                          record("won", 300, 600));
+    // A SEPA dispute the creator won after all (say, the payer withdrew it).
+    expect_in_every_order({dispute(EventKind::dispute_created, 300, "needs_response",
+                                   PaymentMethodKind::sepa_debit),
+                           dispute(EventKind::dispute_closed, 600, "won")},
+                          record("won", 300, 600));
+    // Only the closing event seen: a won SEPA dispute was never lost.
+    expect_in_every_order({succeeded_with(200, PaymentMethodKind::sepa_debit),
+                           dispute(EventKind::dispute_closed, 600, "won")},
+                          record("won", 600, 600));
+    // An older "won" does not undo a newer loss.
+    expect_in_every_order({dispute(EventKind::dispute_created, 300, "won"),
+                           dispute(EventKind::dispute_closed, 600, "lost")},
+                          record("lost", 300, 600, 600));
+}
+
+TEST(CaseDispute, APaymentAfterTheLossIsARepayment) {
+    // The original payment (before the dispute) is no repayment; the later one is.
+    const auto s = fold({invoice_event(EventKind::invoice_paid, 200, 1, "paid"),
+                         dispute(EventKind::dispute_closed, 400, "lost"), payment_succeeded(700)});
+    ASSERT_TRUE(s.dispute);
+    EXPECT_EQ(s.dispute->repaid_at, from_unix(700));
+    // The invoice's newest snapshot is kept, so its repayment counts in any order.
+    expect_in_every_order({invoice_event(EventKind::invoice_paid, 200, 1, "paid"),
+                           dispute(EventKind::dispute_closed, 400, "lost"),
+                           invoice_event(EventKind::invoice_paid, 700, 1, "paid"),
+                           invoice_event(EventKind::invoice_paid, 800, 1, "paid")},
+                          record("lost", 400, 400, 400, 800));
+}
+
+TEST(CaseDispute, PaidOfflineAfterALostChargeback) {
+    const CasePolicy policy;
+    auto s = fold({invoice_event(EventKind::invoice_paid, 200, 1, "paid"),
+                   dispute(EventKind::dispute_closed, 400, "lost")});
+    const auto marked = decide(s, CreatorCommand{CreatorCommand::Kind::mark_paid}, from_unix(900),
+                               policy);
+    ASSERT_TRUE(marked.next.dispute);
+    EXPECT_EQ(marked.next.dispute->repaid_at, from_unix(900));
+    EXPECT_TRUE(marked.effects.empty());
+    // Marking again changes nothing: it is already repaid.
+    const auto again = decide(marked.next, CreatorCommand{CreatorCommand::Kind::mark_paid},
+                              from_unix(1000), policy);
+    EXPECT_EQ(again.next.dispute->repaid_at, from_unix(900));
+    // Without a lost dispute there is nothing to repay.
+    const auto plain = decide(fold({invoice_event(EventKind::invoice_payment_failed, 100)}),
+                              CreatorCommand{CreatorCommand::Kind::mark_paid}, from_unix(900),
+                              policy);
+    EXPECT_FALSE(plain.next.dispute);
 }
 
 } // namespace

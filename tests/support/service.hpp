@@ -82,6 +82,7 @@ inline config::Config test_config(const std::filesystem::path& dir) {
     c.server.threads = 8;
     c.storage.sqlite_path = (dir / "dunning.db").string();
     c.storage.synchronous = "normal";
+    c.mail.outbox_dir = (dir / "outbox").string(); // emails stay in the test's directory
     c.stripe.connect_webhook_secrets = {platform_secret};
     config::CreatorConfig alpha;
     alpha.id = "alpha";

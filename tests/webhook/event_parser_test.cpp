@@ -543,6 +543,19 @@ TEST(Expanded, DisputeChargeAndIntent) {
     EXPECT_EQ(facts_of<DisputeFacts>(event_of(body)).payment_intent_id, "pi_direct");
 }
 
+TEST(Expanded, DisputePaymentMethodType) {
+    json body = legacy_json("charge.dispute.created");
+    auto method = [&] { return facts_of<DisputeFacts>(event_of(body)).method; };
+    EXPECT_EQ(method(), PaymentMethodKind::unknown); // this old payload does not say
+    auto& dispute = body["data"]["object"];
+    dispute["charge"] = expanded("ch_d", {{"payment_method_details", {{"type", "sepa_debit"}}}});
+    EXPECT_EQ(method(), PaymentMethodKind::sepa_debit) << "from the expanded charge";
+    dispute["payment_method_details"] = {{"type", "card"}};
+    EXPECT_EQ(method(), PaymentMethodKind::card) << "the dispute's own details first";
+    dispute["payment_method_details"] = {{"type", "klarna"}};
+    EXPECT_EQ(method(), PaymentMethodKind::other);
+}
+
 TEST(Expanded, SubscriptionProductsAndCancellation) {
     json body = current_json("customer.subscription.updated");
     auto& sub = body["data"]["object"];

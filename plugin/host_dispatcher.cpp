@@ -1,0 +1,81 @@
+#include "host_dispatcher.hpp"
+
+#include "access/store.hpp"
+#include "log.hpp"
+#include "outbox.hpp"
+#include "webhook/signature.hpp"
+
+#include <SQLiteCpp/Transaction.h>
+
+namespace dunning::plugin {
+
+namespace {
+
+// "https://host:port/path?query" → origin and path (validated by the config: http(s) only).
+std::pair<std::string, std::string> split_url(const std::string& url) {
+    const auto scheme_end = url.find("://");
+    const auto path_start = url.find('/', scheme_end == std::string::npos ? 0 : scheme_end + 3);
+    if (path_start == std::string::npos) return {url, "/"};
+    return {url.substr(0, path_start), url.substr(path_start)};
+}
+
+} // namespace
+
+HostDispatcher::HostDispatcher(const config::HostConfig& host)
+    : url_(host.webhook_url), secret_(host.webhook_secret) {
+    if (url_.empty()) return;
+    std::tie(origin_, path_) = split_url(url_);
+    client_ = std::make_unique<httplib::Client>(origin_);
+    client_->set_connection_timeout(5, 0);
+    client_->set_read_timeout(10, 0);
+    client_->set_write_timeout(10, 0);
+    client_->set_keep_alive(true);
+    client_->set_follow_location(false);
+    if (url_.starts_with("https://")) client_->enable_server_certificate_verification(true);
+}
+
+HostDispatcher::~HostDispatcher() = default;
+
+bool HostDispatcher::post(const std::string& body, Timestamp now, std::string& result) {
+    httplib::Headers headers{{"Dunning-Signature", webhook::sign_payload(body, secret_, now)},
+                             {"User-Agent", std::string("dunning/") + DUNNING_VERSION}};
+    const auto res = client_->Post(path_, headers, body, "application/json");
+    if (!res) {
+        result = "no answer: " + httplib::to_string(res.error());
+        return false;
+    }
+    result = "HTTP " + std::to_string(res->status);
+    return res->status >= 200 && res->status < 300;
+}
+
+std::size_t HostDispatcher::dispatch_due(SQLite::Database& db, const Clock& clock) {
+    if (!enabled()) return 0;
+    const auto now = clock.now();
+    if (pause_until_ && now < *pause_until_) return 0;
+    pause_until_.reset();
+    std::size_t n = 0;
+    for (const auto& note : access::due_notifications(db, now, 100)) {
+        std::string result;
+        const bool ok = post(note.body, now, result);
+        SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+        if (ok) {
+            access::notification_delivered(db, note.row, result, now);
+            failures_in_a_row_ = 0;
+        } else {
+            access::notification_retry(db, note.row, note.tries + 1, retry_time(now, note.tries), result);
+        }
+        tx.commit();
+        ++n;
+        if (ok) continue;
+        log_warn("host notification " + note.id + " (" + note.type + ") to " + url_ + ": " + result +
+                 "; will retry");
+        if (result.starts_with("no answer")) {
+            // The host is unreachable: wait before calling it again for anyone.
+            pause_until_ = retry_time(now, failures_in_a_row_++);
+            break;
+        }
+    }
+    return n;
+}
+
+} // namespace dunning::plugin
