@@ -56,6 +56,14 @@ AccessVerdict verdict(AccessLevel level, const char* reason, std::int64_t case_i
     return v;
 }
 
+} // namespace
+
+bool deadline_locks(const AccessClaim& claim, const AccessPolicy& policy) {
+    return claim.amount_minor > policy.min_amount_minor;
+}
+
+namespace {
+
 bool dispute_unsettled(const AccessClaim& c) {
     return c.dispute_lost_at && !(c.repaid_at && *c.repaid_at >= *c.dispute_lost_at);
 }
@@ -68,7 +76,8 @@ std::optional<AccessVerdict> claim_verdict(const AccessClaim& c, Timestamp now,
     if (dispute_unsettled(c)) return verdict(p.on_lost_dispute, dispute_lost, c.case_id);
     if (!c.unpaid) return std::nullopt;
     if (c.paused) return verdict(AccessLevel::granted, dunning_paused, c.case_id);
-    const bool above_minimum = c.amount_minor > p.min_amount_minor;
+    // Below the minimum amount dunning restricts nothing: no lock, none announced.
+    const bool above_minimum = deadline_locks(c, p);
     if (c.lock_at && now >= *c.lock_at)
         return above_minimum
                    ? verdict(p.after_final_deadline, final_notice_deadline_passed, c.case_id)
@@ -76,9 +85,10 @@ std::optional<AccessVerdict> claim_verdict(const AccessClaim& c, Timestamp now,
     if (c.stage.empty()) return verdict(AccessLevel::granted, payment_failed, c.case_id);
     const auto it = p.during_stage.find(c.stage);
     const auto level = it == p.during_stage.end() ? AccessLevel::granted : it->second;
+    if (level != AccessLevel::granted && !above_minimum)
+        return verdict(AccessLevel::granted, below_minimum_amount, c.case_id);
     auto v = verdict(level, level == AccessLevel::grace ? final_notice : dunning, c.case_id);
-    // A lock that will not come (below the minimum) is not announced.
-    if (level == AccessLevel::grace && above_minimum) v.lock_at = c.lock_at;
+    if (level == AccessLevel::grace) v.lock_at = c.lock_at;
     return v;
 }
 

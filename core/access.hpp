@@ -115,6 +115,10 @@ struct AccessVerdict {
 // what each claim and each subscription calls for.
 AccessVerdict evaluate_access(const AccessFacts& facts, Timestamp now, const AccessPolicy& policy);
 
+// Whether the final notice's deadline locks this claim (its open amount is above the minimum);
+// the final notice announces the lock exactly then.
+bool deadline_locks(const AccessClaim& claim, const AccessPolicy& policy);
+
 // A case seen as a claim; `policy` gives the final notice's deadline and the stage names.
 AccessClaim claim_of(std::int64_t case_id, const CaseState& c, const CasePolicy& policy);
 

@@ -64,7 +64,9 @@ void Engine::refresh_access(SQLite::Database& db, const std::string& creator,
         if (verdict.recheck_at && *verdict.recheck_at <= now) verdict.recheck_at.reset();
 
         const auto stored = access::load_entitlement(db, key);
-        const auto decision = decide_access(stored.value_or(EntitlementState{}), verdict, now);
+        auto decision = decide_access(stored.value_or(EntitlementState{}), verdict, now);
+        // A restore names the case that had restricted access (the one just paid).
+        if (decision.change && !decision.change->case_id && stored) decision.change->case_id = stored->case_id;
         if (!decision.change && (!stored || stored->lock_at == decision.next.lock_at)) {
             // Nothing new to record; keep the recheck time current for a stored row.
             if (stored) access::save_entitlement(db, key, decision.next, verdict.recheck_at, now);

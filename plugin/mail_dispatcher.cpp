@@ -141,8 +141,8 @@ mailer::MessageData message_data(const config::Config& config, const config::Cre
     d.pay_url = s.invoice.hosted_invoice_url;
     d.update_payment_url = c.update_payment_url;
     d.deadline = format_date(date_of(now + c.dunning.final_notice_deadline), c.locale);
-    // Only announce a lock when there is a course platform to carry it out.
-    d.access_will_be_locked = !config.host.webhook_url.empty();
+    // The notice announces the lock exactly when the access rules will carry it out.
+    d.access_will_be_locked = deadline_locks(claim_of(0, s, {}), c.access.policy);
     Totals t;
     add_stage_fees(t, c, s, stage);
     add_interest(t, c, s, now, rates);

@@ -109,6 +109,8 @@ struct Row {
     AccessPolicy policy = {};
 };
 
+void PrintTo(const Row& row, std::ostream* os) { *os << row.name; }
+
 class AccessRules : public ::testing::TestWithParam<Row> {};
 
 TEST_P(AccessRules, GiveTheExpectedLevelAndReason) {
@@ -139,9 +141,9 @@ INSTANTIATE_TEST_SUITE_P(
             1},
         Row{"final_notice_announces_the_lock", facts({Claim().final_notice()}), before_deadline,
             L::grace, r::final_notice, 1, 0, t0 + 14 * day},
-        Row{"final_notice_below_minimum_announces_nothing",
-            facts({Claim().final_notice().amount(1000)}), before_deadline, L::grace,
-            r::final_notice, 1},
+        Row{"final_notice_below_minimum_restricts_nothing",
+            facts({Claim().final_notice().amount(1000)}), before_deadline, L::granted,
+            r::below_minimum_amount, 1},
         Row{"locked_at_the_deadline", facts({Claim().final_notice()}), t0 + 14 * day, L::locked,
             r::final_notice_deadline_passed, 1},
         Row{"locked_after_the_deadline", facts({Claim().final_notice()}), after_deadline, L::locked,
