@@ -97,11 +97,11 @@ int preview(const std::string& path, const plugin::PreviewOptions& options) {
 
 int main(int argc, char** argv) {
     CLI::App app{"dunning: recovers failed Stripe membership payments (webhooks, retries, dunning "
-                 "emails)"};
+                 "emails, course access)"};
     app.require_subcommand(1);
     std::string config_path;
 
-    auto* serve_cmd = app.add_subcommand("serve", "Run the service: webhook receiver, worker, creator API");
+    auto* serve_cmd = app.add_subcommand("serve", "Run the service: webhook receiver, worker, creator and access API, notifications to the platform");
     serve_cmd->add_option("--config", config_path, "TOML configuration file")->required();
     bool test_clock = false;
     long long clock_start = 0;
