@@ -41,7 +41,8 @@ AccessAnswer answer_from(AccessAnswer a, const std::string& product, const Entit
     a.reason = s.reason;
     a.product = product;
     a.case_id = s.case_id;
-    a.since = s.since;
+    // A member at their first level (granted, say) has no known start: no "since".
+    if (s.since != Timestamp{}) a.since = s.since;
     a.lock_at = s.lock_at;
     return a;
 }

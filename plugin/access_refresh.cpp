@@ -27,7 +27,7 @@ nlohmann::json access_data(const access::EntitlementKey& key, const access::Cour
               {"reason", change.reason},
               {"case", change.case_id ? nlohmann::json(change.case_id) : nlohmann::json(nullptr)},
               {"override", change.override_id ? nlohmann::json(change.override_id) : nlohmann::json(nullptr)},
-              {"since", iso8601(next.since)},
+              {"since", next.since == Timestamp{} ? nlohmann::json(nullptr) : nlohmann::json(iso8601(next.since))},
               {"lock_at", opt_time(next.lock_at)}}}};
 }
 

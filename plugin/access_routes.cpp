@@ -149,7 +149,7 @@ void create_override(Module& m, const httplib::Request& req, httplib::Response& 
     const std::string creator = req.matches[1];
     if (!authorize(m, req, res, creator)) return;
     const auto body = json::parse(req.body, nullptr, false);
-    if (!body.is_object()) return send_error(res, 400, "body must be a JSON object");
+    if (!body.is_object()) return send_error(res, 400, "body must be a JSON object (UTF-8)");
     access::OverrideRecord o;
     o.creator = creator;
     if (!body.contains("member") || !body["member"].is_string() || !valid_id(body["member"]))
@@ -192,7 +192,7 @@ void revoke(Module& m, const httplib::Request& req, httplib::Response& res) {
     const std::string creator = req.matches[1];
     if (!authorize(m, req, res, creator)) return;
     const auto body = json::parse(req.body.empty() ? "{}" : req.body, nullptr, false);
-    if (!body.is_object()) return send_error(res, 400, "body must be a JSON object");
+    if (!body.is_object()) return send_error(res, 400, "body must be a JSON object (UTF-8)");
     const auto note = read_note(body);
     if (!note) return send_error(res, 400, "note is required: say why (1 to 1000 characters)");
     std::int64_t id = 0;
