@@ -64,6 +64,12 @@ std::vector<std::string> CourseMap::products_for(const std::string& course_or_pr
     return {};
 }
 
+std::vector<std::string> CourseMap::products() const {
+    std::vector<std::string> out;
+    for (const auto& [product, courses] : by_product_) out.push_back(product);
+    return out;
+}
+
 std::vector<std::string> CourseMap::courses_of(const std::string& product) const {
     if (const auto p = by_product_.find(product); p != by_product_.end()) return p->second;
     return {};

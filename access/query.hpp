@@ -18,6 +18,7 @@ class CourseMap {
     std::vector<std::string> products_for(const std::string& course_or_product) const;
     std::vector<std::string> courses_of(const std::string& product) const; // may be empty
     bool is_course(const std::string& id) const { return by_course_.contains(id); }
+    std::vector<std::string> products() const; // every mapped product
 
   private:
     std::map<std::string, std::vector<std::string>, std::less<>> by_product_;

@@ -159,6 +159,11 @@ AccessVerdict evaluate_access(const AccessFacts& facts, Timestamp now, const Acc
         if (best) out = std::move(*best);
     }
     out.recheck_at = next_override_change(facts.overrides, now);
+    // An announced lock is due by time alone: the case may not wake for it (escalated early,
+    // marked uncollectible), so the entitlement keeps its own appointment.
+    for (const auto& c : facts.claims)
+        if (c.unpaid && c.lock_at && *c.lock_at > now && (!out.recheck_at || *c.lock_at < *out.recheck_at))
+            out.recheck_at = c.lock_at;
     return out;
 }
 

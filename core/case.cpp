@@ -35,6 +35,10 @@ Timestamp CaseState::schedule_anchor() const {
 }
 
 const char* status_of(const CaseState& s) {
+    // A lost dispute takes the money back: the claim is open again, paid on time or not.
+    if (s.dispute && s.dispute->lost_at &&
+        !(s.dispute->repaid_at && *s.dispute->repaid_at >= *s.dispute->lost_at))
+        return "disputed";
     if (!s.failed) return "none";
     if (s.resolution != Resolution::none) return to_string(s.resolution);
     if (s.escalated_at) return "escalated";
@@ -146,9 +150,12 @@ void new_payment_method(CaseState& s, const PaymentMethodFacts& pm, Timestamp at
     s.new_payment_method_at = at;
 }
 
+// The disputed payment is the successful one: its method decides. Only when no event named it
+// does the method that failed before count (a member who moved from SEPA to a card has
+// paid_with = card, so a card dispute is not taken for a SEPA chargeback).
 bool is_sepa(const CaseState& s) {
-    return s.paid_with == PaymentMethodKind::sepa_debit ||
-           (s.last_failure && s.last_failure->method == PaymentMethodKind::sepa_debit);
+    if (s.paid_with != PaymentMethodKind::unknown) return s.paid_with == PaymentMethodKind::sepa_debit;
+    return s.last_failure && s.last_failure->method == PaymentMethodKind::sepa_debit;
 }
 
 // A payment after the loss settles it. An invoice paid again is found whichever arrives first

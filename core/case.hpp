@@ -92,8 +92,9 @@ struct CaseState {
 CaseState apply(CaseState state, const Event& event);
 
 // The status word the API shows: "open", "paused", "escalated", "paid", "voided",
-// "uncollectible", "written_off"; "none" for an invoice that is known (say, paid) but never
-// failed, which is not a case.
+// "uncollectible", "written_off", "disputed" (a lost dispute took the payment back and it was
+// not paid again); "none" for an invoice that is known (say, paid) but never failed, which is
+// not a case.
 const char* status_of(const CaseState& state);
 
 } // namespace dunning

@@ -42,8 +42,14 @@ std::vector<std::string> Engine::case_products(SQLite::Database& db, const CaseS
 void Engine::refresh_access(SQLite::Database& db, const std::string& creator,
                             const std::string& customer, std::vector<std::string> products) const {
     if (customer.empty()) return;
-    if (products.empty()) products = access::entitlement_products(db, creator, customer);
     const auto& rules = rules_for(creator);
+    if (products.empty()) {
+        // Everything of the member's: the products on record and every product the creator maps
+        // (a member-wide override must hold for a product the member has no record of yet).
+        products = access::entitlement_products(db, creator, customer);
+        for (auto& p : rules.courses.products())
+            if (!contains(products, p)) products.push_back(std::move(p));
+    }
     const auto now = clock_.now();
 
     // The member's cases, each with the products it concerns, read once for all products.

@@ -130,10 +130,18 @@ void list_overrides(Module& m, const httplib::Request& req, httplib::Response& r
     res.set_content(json{{"object", "list"}, {"member", member}, {"data", data}}.dump(), "application/json");
 }
 
+// At most `max` bytes, cut before a character, not inside one.
+std::string utf8_prefix(const std::string& s, std::size_t max) {
+    if (s.size() <= max) return s;
+    std::size_t n = max;
+    while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+    return s.substr(0, n);
+}
+
 std::string actor_of(const std::string& creator, const json& body) {
     std::string actor = "api:" + creator;
     if (body.contains("actor") && body["actor"].is_string() && !body["actor"].get<std::string>().empty())
-        actor += " (" + body["actor"].get<std::string>() + ")";
+        actor += " (" + utf8_prefix(body["actor"].get<std::string>(), 200) + ")";
     return actor;
 }
 

@@ -20,7 +20,7 @@ std::optional<CaseRecord> read_one(SQLite::Statement& st) {
 
 const char* status_clause(StatusFilter f) {
     switch (f) {
-    case StatusFilter::open: return " AND status IN ('open', 'paused', 'escalated')";
+    case StatusFilter::open: return " AND status IN ('open', 'paused', 'escalated', 'disputed')";
     case StatusFilter::closed:
         return " AND status IN ('paid', 'voided', 'uncollectible', 'written_off')";
     case StatusFilter::all: return " AND status <> 'none'";
@@ -76,8 +76,10 @@ std::optional<CaseRecord> load_case(SQLite::Database& db, std::int64_t id) {
 
 std::vector<CaseRecord> cases_of_customer(SQLite::Database& db, const std::string& creator,
                                           const std::string& customer_id) {
+    // Only cases that may restrict access: a member's paid history is left unread.
     SQLite::Statement st(db, std::string(case_columns) +
-                                 "WHERE creator_id = ? AND customer_id = ? ORDER BY id");
+                                 "WHERE creator_id = ? AND customer_id = ? AND status IN "
+                                 "('open', 'paused', 'escalated', 'uncollectible', 'disputed') ORDER BY id");
     st.bind(1, creator);
     st.bind(2, customer_id);
     std::vector<CaseRecord> out;

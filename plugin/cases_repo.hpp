@@ -30,7 +30,8 @@ std::optional<CaseRecord> load_case(SQLite::Database& db, std::int64_t id);
 // Cases of a member that are still being worked on (open, paused, escalated).
 std::vector<std::int64_t> active_cases_of_customer(SQLite::Database& db, const std::string& creator,
                                                    const std::string& customer_id);
-// Every case of a member, whatever its status (paid invoices included: their disputes count).
+// The cases of a member that can restrict access: open, paused, escalated, uncollectible, or
+// disputed (a paid invoice whose dispute was lost).
 std::vector<CaseRecord> cases_of_customer(SQLite::Database& db, const std::string& creator,
                                           const std::string& customer_id);
 // Cases whose timer is due at `now`, oldest first, found by index.

@@ -21,9 +21,11 @@ std::pair<std::string, std::string> split_url(const std::string& url) {
 
 } // namespace
 
-HostDispatcher::HostDispatcher(const config::HostConfig& host)
-    : url_(host.webhook_url), secret_(host.webhook_secret) {
+HostDispatcher::HostDispatcher(const config::HostConfig& host, const StoreOptions& store,
+                               const Clock& clock)
+    : url_(host.webhook_url), secret_(host.webhook_secret), clock_(clock) {
     if (url_.empty()) return;
+    db_ = connect_store(store);
     std::tie(origin_, path_) = split_url(url_);
     client_ = std::make_unique<httplib::Client>(origin_);
     client_->set_connection_timeout(5, 0);
@@ -34,7 +36,58 @@ HostDispatcher::HostDispatcher(const config::HostConfig& host)
     if (url_.starts_with("https://")) client_->enable_server_certificate_verification(true);
 }
 
-HostDispatcher::~HostDispatcher() = default;
+HostDispatcher::~HostDispatcher() {
+    {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+    }
+    wake_.notify_one();
+    if (thread_.joinable()) thread_.join();
+}
+
+void HostDispatcher::start() {
+    if (enabled()) thread_ = std::thread([this] { run(); });
+}
+
+void HostDispatcher::wake() {
+    if (!enabled()) return;
+    {
+        std::lock_guard lock(mutex_);
+        woken_ = true;
+    }
+    wake_.notify_one();
+}
+
+std::size_t HostDispatcher::drain() {
+    if (!enabled()) return 0;
+    std::lock_guard lock(drain_mutex_);
+    std::size_t total = 0;
+    for (int round = 0; round < 1000 && !stopping_; ++round) {
+        const auto n = dispatch_due();
+        if (n == 0) break;
+        total += n;
+    }
+    return total;
+}
+
+void HostDispatcher::run() {
+    using namespace std::chrono_literals;
+    for (;;) {
+        {
+            std::unique_lock lock(mutex_);
+            wake_.wait_for(lock, 1s, [&] { return stopping_ || woken_; });
+            if (stopping_) return;
+            woken_ = false;
+        }
+        try {
+            drain();
+        } catch (const std::exception& e) {
+            log_error(std::string("host notifications: ") + e.what() + "; retrying");
+            std::unique_lock lock(mutex_);
+            wake_.wait_for(lock, 1s, [&] { return stopping_.load(); });
+        }
+    }
+}
 
 bool HostDispatcher::post(const std::string& body, Timestamp now, std::string& result) {
     httplib::Headers headers{{"Dunning-Signature", webhook::sign_payload(body, secret_, now)},
@@ -48,13 +101,14 @@ bool HostDispatcher::post(const std::string& body, Timestamp now, std::string& r
     return res->status >= 200 && res->status < 300;
 }
 
-std::size_t HostDispatcher::dispatch_due(SQLite::Database& db, const Clock& clock) {
-    if (!enabled()) return 0;
-    const auto now = clock.now();
+std::size_t HostDispatcher::dispatch_due() {
+    auto& db = *db_;
+    const auto now = clock_.now();
     if (pause_until_ && now < *pause_until_) return 0;
     pause_until_.reset();
     std::size_t n = 0;
     for (const auto& note : access::due_notifications(db, now, 100)) {
+        if (stopping_) break;
         std::string result;
         const bool ok = post(note.body, now, result);
         SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
@@ -67,8 +121,7 @@ std::size_t HostDispatcher::dispatch_due(SQLite::Database& db, const Clock& cloc
         tx.commit();
         ++n;
         if (ok) continue;
-        log_warn("host notification " + note.id + " (" + note.type + ") to " + url_ + ": " + result +
-                 "; will retry");
+        log_warn("host notification " + note.id + " (" + note.type + "): " + result + "; will retry");
         if (result.starts_with("no answer")) {
             // The host is unreachable: wait before calling it again for anyone.
             pause_until_ = retry_time(now, failures_in_a_row_++);

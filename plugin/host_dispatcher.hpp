@@ -5,33 +5,55 @@
 // delivers; anything else is retried with backoff, forever, one member at a time in order.
 #include "config/config.hpp"
 #include "core/time.hpp"
+#include "store.hpp"
 
 #include <SQLiteCpp/Database.h>
 #include <httplib.h>
 
+#include <atomic>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
+#include <thread>
 #include <optional>
 
 namespace dunning::plugin {
 
+// Runs on a thread of its own with its own store connection, so a slow or hanging platform
+// never holds up webhooks, timers, charges or emails.
 class HostDispatcher {
   public:
-    explicit HostDispatcher(const config::HostConfig& host);
-    ~HostDispatcher();
+    HostDispatcher(const config::HostConfig& host, const StoreOptions& store, const Clock& clock);
+    ~HostDispatcher(); // stops the thread after the request in hand
+    HostDispatcher(const HostDispatcher&) = delete;
+    HostDispatcher& operator=(const HostDispatcher&) = delete;
 
     bool enabled() const { return !url_.empty(); }
-    // Sends what is due; returns how many notifications were delivered or rescheduled.
-    std::size_t dispatch_due(SQLite::Database& db, const Clock& clock);
+    void start();
+    void wake(); // new notifications may be queued
+    // Delivers everything due now, from the calling thread (the test clock, shutdown); returns
+    // how many notifications were delivered or rescheduled.
+    std::size_t drain();
 
   private:
+    void run();
+    std::size_t dispatch_due();
     bool post(const std::string& body, Timestamp now, std::string& result);
 
     std::string url_, origin_, path_, secret_;
+    const Clock& clock_;
+    std::unique_ptr<SQLite::Database> db_;
     std::unique_ptr<httplib::Client> client_; // kept alive between notifications
-    // Set after a delivery failed without an answer (the host is down): no calls until then,
-    // so a dead host does not cost a connect timeout per member.
+    // Set after a delivery failed without an answer (the platform is down): no calls until then,
+    // so a dead platform does not cost a connect timeout per member.
     std::optional<Timestamp> pause_until_;
     int failures_in_a_row_ = 0;
+    std::mutex drain_mutex_; // one sender at a time keeps each member's order
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    bool woken_ = false;
+    std::atomic<bool> stopping_{false};
+    std::thread thread_;
 };
 
 } // namespace dunning::plugin

@@ -140,7 +140,10 @@ mailer::MessageData message_data(const config::Config& config, const config::Cre
     d.amount_due = format_money(s.invoice.amount_due, s.invoice.currency, c.locale);
     d.pay_url = s.invoice.hosted_invoice_url;
     d.update_payment_url = c.update_payment_url;
-    d.deadline = format_date(date_of(now + c.dunning.final_notice_deadline), c.locale);
+    // The deadline the case engine escalates and the access rules lock at, counted from when the
+    // final notice was decided, so the letter and the lock name the same day.
+    d.deadline = format_date(date_of(s.final_notice_at.value_or(now) + c.dunning.final_notice_deadline),
+                             c.locale);
     // The notice announces the lock exactly when the access rules will carry it out.
     d.access_will_be_locked = deadline_locks(claim_of(0, s, {}), c.access.policy);
     Totals t;

@@ -40,7 +40,7 @@ Module::Module(config::Config config, ModuleOptions options) : config_(std::move
     if (fake_clock_) stripe_options.sleep = [](std::chrono::milliseconds) {};
     stripe_ = std::make_unique<StripeGateway>(config_, std::move(stripe_options));
     mail_ = std::make_unique<MailDispatcher>(config_, make_transport(config_));
-    host_ = std::make_unique<HostDispatcher>(config_.host);
+    host_ = std::make_unique<HostDispatcher>(config_.host, store, *clock_);
     feed_ = std::make_unique<AccessFeed>([this](const std::string& creator, const std::string& product) {
         return engine_->courses_for(creator).courses_of(product);
     });
@@ -48,6 +48,7 @@ Module::Module(config::Config config, ModuleOptions options) : config_(std::move
                                             wall_clock_ms);
     writer_ = std::make_unique<InboxWriter>(store, [this] { worker_->wake(); });
     worker_->start();
+    host_->start();
     install_routes();
 }
 

@@ -33,11 +33,14 @@ bool still_pending(SQLite::Database& db, std::int64_t id) {
     return st.executeStep();
 }
 
-void remember_unlinked(SQLite::Database& db, const InboxRecord& row, const PaymentFacts& p) {
+// Payment and dispute events that name no known invoice wait here, keyed by their payment
+// intent (or, without one, their charge).
+void remember_unlinked(SQLite::Database& db, const InboxRecord& row, const std::string& payment_intent,
+                       const std::string& charge) {
     SQLite::Statement st(db, "INSERT OR IGNORE INTO unlinked_payments (creator_id, payment_key, "
                              "inbox_id) VALUES (?, ?, ?)");
     st.bind(1, row.creator_id);
-    st.bind(2, p.payment_intent_id.empty() ? p.charge_id : p.payment_intent_id);
+    st.bind(2, payment_intent.empty() ? charge : payment_intent);
     st.bind(3, static_cast<std::int64_t>(row.id));
     st.exec();
 }
@@ -115,8 +118,9 @@ Outcome apply_subscription(SQLite::Database& db, const Engine& engine, const Inb
 Outcome apply_dispute(SQLite::Database& db, const Engine& engine, const InboxRecord& row,
                       const Event& e, const DisputeFacts& d) {
     auto c = find_case_by_payment(db, row.creator_id, d.payment_intent_id, d.charge_id);
-    if (!c) return {RowOutcome::done, "dispute on a payment of no known invoice"};
-    return apply_to_case(db, engine, row, e, std::move(*c));
+    if (c) return apply_to_case(db, engine, row, e, std::move(*c));
+    remember_unlinked(db, row, d.payment_intent_id, d.charge_id);
+    return {RowOutcome::done, "dispute not yet tied to an invoice"};
 }
 
 // A paid invoice of a subscription outdates whatever Stripe said about it before.
@@ -145,7 +149,7 @@ Outcome route_event(SQLite::Database& db, const Engine& engine, const InboxRecor
         remember_card(db, row.creator_id, *pay);
         if (auto c = case_for_payment(db, row.creator_id, *pay))
             return apply_to_case(db, engine, row, e, std::move(*c));
-        remember_unlinked(db, row, *pay);
+        remember_unlinked(db, row, pay->payment_intent_id, pay->charge_id);
         return {RowOutcome::done, "payment not yet tied to an invoice"};
     }
     if (const auto* pm = std::get_if<PaymentMethodFacts>(&e.facts)) {

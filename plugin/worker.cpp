@@ -45,18 +45,24 @@ void InboxWorker::wake() {
 }
 
 std::size_t InboxWorker::drain() {
+    const auto n = drain_own();
+    host_.drain(); // callers of drain() (test clock, shutdown) want the platform told as well
+    return n;
+}
+
+std::size_t InboxWorker::drain_own() {
     std::lock_guard lock(drain_mutex_);
     std::size_t total = 0;
     // Bounded: each round does real work, but a bug must not spin here forever.
     for (int round = 0; round < 1000 && !stopping_; ++round) {
-        // The host hears of access changes before slower work (Stripe, SMTP) is done.
         const auto n = drain_inbox() + run_due_timers(*db_, engine_) + run_access_rechecks() +
-                       host_.dispatch_due(*db_, engine_.clock()) + feed_.deliver(*db_) +
+                       feed_.deliver(*db_) +
                        dispatch_due(*db_, engine_, stripe_) + mail_.dispatch_due(*db_, engine_) +
                        queue_card_reminders(*db_, engine_.clock().now()) +
                        mail_.dispatch_card_reminders(*db_, engine_);
         if (n == 0) break;
         total += n;
+        host_.wake(); // the platform's thread sends what this round queued
     }
     return total;
 }
@@ -96,7 +102,7 @@ void InboxWorker::run() {
             woken_ = false;
         }
         try {
-            drain();
+            drain_own();
         } catch (const std::exception& e) {
             log_error(std::string("inbox worker: ") + e.what() + "; retrying");
             std::unique_lock lock(mutex_);

@@ -1,6 +1,6 @@
 #pragma once
-// The loop that moves cases on: stored events (oldest first), due timers, host notifications,
-// access listeners, due outbox rows. It
+// The loop that moves cases on: stored events (oldest first), due timers, access rechecks and
+// listeners, due outbox rows; it wakes the host dispatcher's thread for what it queued. It
 // wakes when the inbox commits and otherwise looks once a second (timers, rows written by
 // another process such as `dunning replay`, retries of failed Stripe calls).
 #include "access_feed.hpp"
@@ -31,12 +31,13 @@ class InboxWorker {
 
     void start();
     void wake();
-    // Runs everything that is due (events, timers, outbox) until nothing is; callable from any
-    // thread. Returns the number of steps taken.
+    // Runs everything that is due (events, timers, outbox) until nothing is, then has the
+    // platform told; callable from any thread. Returns the number of steps taken.
     std::size_t drain();
 
   private:
     void run();
+    std::size_t drain_own(); // drain() without waiting for the platform's deliveries
     std::size_t drain_inbox();
     std::size_t run_access_rechecks();
 

@@ -289,8 +289,11 @@ TEST(AccessRecheck, WhenAnOverrideEndsOrStarts) {
     const auto ahead = evaluate_access(given, t0 + 1h, p);
     EXPECT_EQ(ahead.reason, access_reason::dispute_lost) << "not in force yet";
     EXPECT_EQ(ahead.recheck_at, t0 + 2h);
-    EXPECT_EQ(evaluate_access(facts({Claim().final_notice()}), t0, p).recheck_at, std::nullopt)
-        << "the claim's own times are the case engine's";
+    EXPECT_EQ(evaluate_access(facts({Claim().final_notice()}), t0, p).recheck_at, t0 + 14 * day)
+        << "the announced lock keeps its own appointment (an escalated case no longer wakes)";
+    EXPECT_EQ(evaluate_access(facts({Claim().final_notice()}), t0 + 15 * day, p).recheck_at,
+              std::nullopt)
+        << "nothing ahead once the lock is due";
 }
 
 TEST(AccessLevelText, RoundTrips) {

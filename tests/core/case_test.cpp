@@ -194,7 +194,8 @@ TEST(CaseDispute, LeavesTheDunningAlone) {
     const auto s = fold({invoice_event(EventKind::invoice_payment_failed, 100),
                          invoice_event(EventKind::invoice_paid, 200, 2, "paid"),
                          dispute(EventKind::dispute_closed, 400, "lost")});
-    EXPECT_STREQ(status_of(s), "paid");
+    EXPECT_STREQ(status_of(s), "disputed") << "the lost dispute took the payment back";
+    EXPECT_EQ(s.resolution, Resolution::paid);
     EXPECT_TRUE(s.failed);
     EXPECT_EQ(s.resolved_at, from_unix(200));
     ASSERT_TRUE(s.dispute);

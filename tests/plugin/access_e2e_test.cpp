@@ -872,3 +872,114 @@ TEST_F(AccessE2E, EmbeddingInterfaceSeesEveryChangeInOrder) {
 }
 
 } // namespace
+
+// ---- regressions found in review
+
+namespace {
+
+json dispute_event(const json& charge, const json& payment_intent, const std::string& status,
+                   Timestamp at, const std::string& method = "card") {
+    json d = fixture("charge.dispute.created");
+    d["created"] = to_unix(at);
+    auto& dispute = d["data"]["object"];
+    dispute["id"] = "dp_" + std::to_string(to_unix(at));
+    dispute["charge"] = charge;
+    dispute["payment_intent"] = payment_intent;
+    dispute["amount"] = 4900;
+    dispute["currency"] = "eur";
+    dispute["reason"] = "fraudulent";
+    dispute["status"] = status;
+    dispute["created"] = to_unix(at);
+    dispute["payment_method_details"] = {{"type", method}};
+    return d;
+}
+
+} // namespace
+
+TEST_F(AccessE2E, EscalatedBeforeTheDeadlineStillLocksAtTheAnnouncedTime) {
+    // Given a member in grace after the final notice, whose creator escalates the case at once
+    add_invoice("in_1");
+    fail("in_1");
+    advance_to(start + std::chrono::days{20} + 6h);
+    const auto grace = access();
+    ASSERT_EQ(grace["level"], "grace") << grace.dump(2);
+    const auto id = std::to_string(grace["case"].get<std::int64_t>());
+    ASSERT_EQ(post("/v1/creators/alpha/cases/" + id + "/escalate", json::object())->status, 200);
+    advance(0s);
+    EXPECT_EQ(access()["level"], "grace") << "the announced day has not come";
+
+    // When the announced lock day passes (the escalated case itself no longer wakes)
+    advance_to(start + std::chrono::days{36});
+
+    // Then the member is locked and the platform hears it
+    EXPECT_EQ(access()["level"], "locked") << access().dump(2);
+    EXPECT_TRUE(last_of_type("access.locked"));
+}
+
+TEST_F(AccessE2E, LostDisputeOnAnInvoicePaidOnTimeOpensAVisibleCaseThatCanBeMarkedPaid) {
+    // Given an invoice paid on time by card
+    add_invoice("in_9");
+    stripe->pay_out_of_band("in_9");
+    advance(0s);
+    const auto pi = stripe->invoice("in_9").payment_intent;
+
+    // When its payment is charged back and the dispute lost
+    advance(std::chrono::days{1});
+    post_event(dispute_event(nullptr, pi, "lost", now()));
+    advance(0s);
+
+    // Then the member is locked and the case is there for the creator, as "disputed"
+    const auto a = access();
+    ASSERT_EQ(a["level"], "locked") << a.dump(2);
+    EXPECT_EQ(a["reason"], "dispute_lost");
+    const auto id = std::to_string(a["case"].get<std::int64_t>());
+    const auto c = get("/v1/creators/alpha/cases/" + id);
+    EXPECT_EQ(c["status"], "disputed") << c.dump(2);
+    EXPECT_EQ(get("/v1/creators/alpha/cases?status=open")["data"].size(), 1u);
+
+    // And money received outside Stripe restores access
+    ASSERT_EQ(post("/v1/creators/alpha/cases/" + id + "/mark-paid", json::object())->status, 200);
+    advance(0s);
+    EXPECT_EQ(access()["level"], "granted") << access().dump(2);
+    EXPECT_EQ(types().back(), "access.restored") << ::testing::PrintToString(types());
+}
+
+TEST_F(AccessE2E, ADisputeDeliveredBeforeItsInvoiceIsAppliedWhenTheInvoiceArrives) {
+    add_invoice("in_9");
+    stripe->pay_out_of_band("in_9"); // queued, not yet delivered
+    const auto pi = stripe->invoice("in_9").payment_intent;
+    post_event(dispute_event(nullptr, pi, "lost", now() + 24h)); // the dispute first
+    advance(25h); // then the invoice.paid and payment events
+    EXPECT_EQ(access()["level"], "locked") << access().dump(2);
+    EXPECT_EQ(access()["reason"], "dispute_lost");
+}
+
+TEST_F(AccessE2E, ACardDisputeAfterASepaFailureIsNotTakenForALostChargeback) {
+    // Given a SEPA debit that failed, then paid by card
+    add_invoice("in_1", "cus_fake", "sub_fake", PaymentMethodKind::sepa_debit);
+    PaymentError e;
+    e.code = "insufficient_funds";
+    fail("in_1", e);
+    const auto c = case_of("in_1");
+    stripe->pay_out_of_band("in_1");
+    advance(0s);
+    ASSERT_EQ(access()["level"], "granted");
+
+    // When a card dispute opens and waits for the creator's evidence
+    post_event(dispute_event(c["charge"], stripe->invoice("in_1").payment_intent, "needs_response",
+                             now(), "card"));
+    advance(0s);
+
+    // Then nothing is locked yet: a card dispute can still be won
+    EXPECT_EQ(access()["level"], "granted") << access().dump(2);
+}
+
+TEST_F(AccessE2E, AMemberWideOverrideHoldsForProductsWithoutARecord) {
+    const auto r = post("/v1/creators/alpha/access/overrides",
+                        {{"member", "cus_new"}, {"level", "locked"}, {"note", "shared their login"}});
+    ASSERT_EQ(r->status, 201) << r->body;
+    advance(0s);
+    const auto a = access("cus_new");
+    EXPECT_EQ(a["level"], "locked") << a.dump(2);
+    EXPECT_EQ(a["reason"], "creator_override");
+}
