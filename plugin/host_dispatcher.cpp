@@ -32,6 +32,7 @@ HostDispatcher::HostDispatcher(const config::HostConfig& host, const StoreOption
     client_->set_read_timeout(10, 0);
     client_->set_write_timeout(10, 0);
     client_->set_keep_alive(true);
+    client_->set_tcp_nodelay(true); // headers and body go out in two writes: no Nagle wait between
     client_->set_follow_location(false);
     if (url_.starts_with("https://")) client_->enable_server_certificate_verification(true);
 }
@@ -101,34 +102,43 @@ bool HostDispatcher::post(const std::string& body, Timestamp now, std::string& r
     return res->status >= 200 && res->status < 300;
 }
 
+// One round: the next notification of each member that has one due, sent one after another,
+// their outcomes written in one transaction afterwards (a crash in between sends them again:
+// at least once, and the platform dedupes on the id).
 std::size_t HostDispatcher::dispatch_due() {
     auto& db = *db_;
     const auto now = clock_.now();
     if (pause_until_ && now < *pause_until_) return 0;
     pause_until_.reset();
-    std::size_t n = 0;
-    for (const auto& note : access::due_notifications(db, now, 100)) {
-        if (stopping_) break;
+    struct Outcome {
+        const access::HostNotification* note;
+        bool ok;
         std::string result;
-        const bool ok = post(note.body, now, result);
-        SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
-        if (ok) {
-            access::notification_delivered(db, note.row, result, now);
-            failures_in_a_row_ = 0;
-        } else {
-            access::notification_retry(db, note.row, note.tries + 1, retry_time(now, note.tries), result);
-        }
-        tx.commit();
-        ++n;
-        if (ok) continue;
-        log_warn("host notification " + note.id + " (" + note.type + "): " + result + "; will retry");
-        if (result.starts_with("no answer")) {
-            // The host is unreachable: wait before calling it again for anyone.
+    };
+    const auto due = access::due_notifications(db, now, 100);
+    std::vector<Outcome> outcomes;
+    for (const auto& note : due) {
+        if (stopping_) break;
+        Outcome o{&note, false, {}};
+        o.ok = post(note.body, now, o.result);
+        const bool unreachable = !o.ok && o.result.starts_with("no answer");
+        if (o.ok) failures_in_a_row_ = 0;
+        else log_warn("host notification " + note.id + " (" + note.type + "): " + o.result + "; will retry");
+        outcomes.push_back(std::move(o));
+        if (unreachable) {
+            // The platform is unreachable: wait before calling it again for anyone.
             pause_until_ = retry_time(now, failures_in_a_row_++);
             break;
         }
     }
-    return n;
+    if (outcomes.empty()) return 0;
+    SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+    for (const auto& o : outcomes) {
+        if (o.ok) access::notification_delivered(db, o.note->row, o.result, now);
+        else access::notification_retry(db, o.note->row, o.note->tries + 1, retry_time(now, o.note->tries), o.result);
+    }
+    tx.commit();
+    return outcomes.size();
 }
 
 } // namespace dunning::plugin
