@@ -42,6 +42,7 @@ void InboxWorker::wake() {
         woken_ = true;
     }
     wake_.notify_one();
+    host_.wake(); // a creator's command may have queued a notification itself
 }
 
 std::size_t InboxWorker::drain() {
@@ -55,9 +56,10 @@ std::size_t InboxWorker::drain_own() {
     std::size_t total = 0;
     // Bounded: each round does real work, but a bug must not spin here forever.
     for (int round = 0; round < 1000 && !stopping_; ++round) {
-        const auto n = drain_inbox() + run_due_timers(*db_, engine_) + run_access_rechecks() +
-                       feed_.deliver(*db_) +
-                       dispatch_due(*db_, engine_, stripe_) + mail_.dispatch_due(*db_, engine_) +
+        auto n = drain_inbox() + run_due_timers(*db_, engine_) + run_access_rechecks() +
+                 feed_.deliver(*db_);
+        if (n > 0) host_.wake(); // the platform hears of it before the slower Stripe and mail work
+        n += dispatch_due(*db_, engine_, stripe_) + mail_.dispatch_due(*db_, engine_) +
                        queue_card_reminders(*db_, engine_.clock().now()) +
                        mail_.dispatch_card_reminders(*db_, engine_);
         if (n == 0) break;
