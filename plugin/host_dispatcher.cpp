@@ -37,57 +37,26 @@ HostDispatcher::HostDispatcher(const config::HostConfig& host, const StoreOption
     if (url_.starts_with("https://")) client_->enable_server_certificate_verification(true);
 }
 
-HostDispatcher::~HostDispatcher() {
-    {
-        std::lock_guard lock(mutex_);
-        stopping_ = true;
-    }
-    wake_.notify_one();
-    if (thread_.joinable()) thread_.join();
-}
+HostDispatcher::~HostDispatcher() { loop_.stop(); }
 
 void HostDispatcher::start() {
-    if (enabled()) thread_ = std::thread([this] { run(); });
+    if (enabled()) loop_.start("host notifications", [this] { drain(); });
 }
 
 void HostDispatcher::wake() {
-    if (!enabled()) return;
-    {
-        std::lock_guard lock(mutex_);
-        woken_ = true;
-    }
-    wake_.notify_one();
+    if (enabled()) loop_.wake();
 }
 
 std::size_t HostDispatcher::drain() {
     if (!enabled()) return 0;
     std::lock_guard lock(drain_mutex_);
     std::size_t total = 0;
-    for (int round = 0; round < 1000 && !stopping_; ++round) {
+    for (int round = 0; round < 1000 && !loop_.stopping(); ++round) {
         const auto n = dispatch_due();
         if (n == 0) break;
         total += n;
     }
     return total;
-}
-
-void HostDispatcher::run() {
-    using namespace std::chrono_literals;
-    for (;;) {
-        {
-            std::unique_lock lock(mutex_);
-            wake_.wait_for(lock, 1s, [&] { return stopping_ || woken_; });
-            if (stopping_) return;
-            woken_ = false;
-        }
-        try {
-            drain();
-        } catch (const std::exception& e) {
-            log_error(std::string("host notifications: ") + e.what() + "; retrying");
-            std::unique_lock lock(mutex_);
-            wake_.wait_for(lock, 1s, [&] { return stopping_.load(); });
-        }
-    }
 }
 
 bool HostDispatcher::post(const std::string& body, Timestamp now, std::string& result) {
@@ -118,7 +87,7 @@ std::size_t HostDispatcher::dispatch_due() {
     const auto due = access::due_notifications(db, now, 100);
     std::vector<Outcome> outcomes;
     for (const auto& note : due) {
-        if (stopping_) break;
+        if (loop_.stopping()) break;
         Outcome o{&note, false, {}};
         o.ok = post(note.body, now, o.result);
         const bool unreachable = !o.ok && o.result.starts_with("no answer");

@@ -3,6 +3,7 @@
 // POST [host] webhook_url with the JSON body and `Dunning-Signature: t=…,v1=…` (Stripe's
 // scheme: hex HMAC-SHA256 of "<t>.<body>" keyed with [host] webhook_secret). A 2xx answer
 // delivers; anything else is retried with backoff, forever, one member at a time in order.
+#include "background_loop.hpp"
 #include "config/config.hpp"
 #include "core/time.hpp"
 #include "store.hpp"
@@ -10,11 +11,8 @@
 #include <SQLiteCpp/Database.h>
 #include <httplib.h>
 
-#include <atomic>
-#include <condition_variable>
 #include <memory>
 #include <mutex>
-#include <thread>
 #include <optional>
 
 namespace dunning::plugin {
@@ -36,7 +34,6 @@ class HostDispatcher {
     std::size_t drain();
 
   private:
-    void run();
     std::size_t dispatch_due();
     bool post(const std::string& body, Timestamp now, std::string& result);
 
@@ -49,11 +46,7 @@ class HostDispatcher {
     std::optional<Timestamp> pause_until_;
     int failures_in_a_row_ = 0;
     std::mutex drain_mutex_; // one sender at a time keeps each member's order
-    std::mutex mutex_;
-    std::condition_variable wake_;
-    bool woken_ = false;
-    std::atomic<bool> stopping_{false};
-    std::thread thread_;
+    BackgroundLoop loop_;    // last: stopped before the members it uses go
 };
 
 } // namespace dunning::plugin

@@ -19,29 +19,17 @@ InboxWorker::InboxWorker(const StoreOptions& store, Metrics& metrics, const Engi
     : db_(connect_store(store)), metrics_(metrics), engine_(engine), stripe_(stripe), mail_(mail),
       host_(host), feed_(feed), now_ms_(std::move(now_ms)) {}
 
-InboxWorker::~InboxWorker() {
-    {
-        std::lock_guard lock(mutex_);
-        stopping_ = true;
-    }
-    wake_.notify_one();
-    if (thread_.joinable()) thread_.join();
-}
+InboxWorker::~InboxWorker() { loop_.stop(); } // after the round in hand
 
 void InboxWorker::start() {
-    thread_ = std::thread([this] {
+    loop_.start("inbox worker", [this] { drain_own(); }, [] {
         // Background work yields the CPU to the webhook receiver, whose answers Stripe times.
         setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 10);
-        run();
     });
 }
 
 void InboxWorker::wake() {
-    {
-        std::lock_guard lock(mutex_);
-        woken_ = true;
-    }
-    wake_.notify_one();
+    loop_.wake();
     host_.wake(); // a creator's command may have queued a notification itself
 }
 
@@ -55,7 +43,7 @@ std::size_t InboxWorker::drain_own() {
     std::lock_guard lock(drain_mutex_);
     std::size_t total = 0;
     // Bounded: each round does real work, but a bug must not spin here forever.
-    for (int round = 0; round < 1000 && !stopping_; ++round) {
+    for (int round = 0; round < 1000 && !loop_.stopping(); ++round) {
         auto n = drain_inbox() + run_due_timers(*db_, engine_) + run_access_rechecks() +
                  feed_.deliver(*db_);
         if (n > 0) host_.wake(); // the platform hears of it before the slower Stripe and mail work
@@ -72,7 +60,7 @@ std::size_t InboxWorker::drain_own() {
 // Small batches: one commit for many events, yet the inbox writer never waits long for the lock.
 std::size_t InboxWorker::drain_inbox() {
     std::size_t total = 0;
-    for (auto rows = pending_rows(*db_, 64); !rows.empty() && !stopping_; rows = pending_rows(*db_, 64)) {
+    for (auto rows = pending_rows(*db_, 64); !rows.empty() && !loop_.stopping(); rows = pending_rows(*db_, 64)) {
         const auto now = now_ms_();
         const auto outcomes = process_rows(*db_, engine_, rows, now, std::chrono::milliseconds{2});
         for (std::size_t i = 0; i < outcomes.size(); ++i) {
@@ -92,25 +80,6 @@ std::size_t InboxWorker::run_access_rechecks() {
     const auto n = engine_.run_due_rechecks(*db_);
     tx.commit();
     return n;
-}
-
-void InboxWorker::run() {
-    using namespace std::chrono_literals;
-    for (;;) {
-        {
-            std::unique_lock lock(mutex_);
-            wake_.wait_for(lock, 1s, [&] { return stopping_ || woken_; });
-            if (stopping_) return;
-            woken_ = false;
-        }
-        try {
-            drain_own();
-        } catch (const std::exception& e) {
-            log_error(std::string("inbox worker: ") + e.what() + "; retrying");
-            std::unique_lock lock(mutex_);
-            wake_.wait_for(lock, 1s, [&] { return stopping_.load(); });
-        }
-    }
 }
 
 } // namespace dunning::plugin

@@ -4,6 +4,7 @@
 // wakes when the inbox commits and otherwise looks once a second (timers, rows written by
 // another process such as `dunning replay`, retries of failed Stripe calls).
 #include "access_feed.hpp"
+#include "background_loop.hpp"
 #include "dispatcher.hpp"
 #include "host_dispatcher.hpp"
 #include "engine.hpp"
@@ -36,7 +37,6 @@ class InboxWorker {
     std::size_t drain();
 
   private:
-    void run();
     std::size_t drain_own(); // drain() without waiting for the platform's deliveries
     std::size_t drain_inbox();
     std::size_t run_access_rechecks();
@@ -50,11 +50,7 @@ class InboxWorker {
     AccessFeed& feed_;
     MillisClock now_ms_;
     std::mutex drain_mutex_; // one drain at a time: the thread, the test clock, shutdown
-    std::mutex mutex_;
-    std::condition_variable wake_;
-    bool woken_ = false;
-    std::atomic<bool> stopping_{false}; // also read by drain(), which stops between batches
-    std::thread thread_;
+    BackgroundLoop loop_;    // last: stopped before the members it uses go
 };
 
 } // namespace dunning::plugin
