@@ -54,10 +54,8 @@ void Engine::refresh_access(SQLite::Database& db, const std::string& creator,
 
     // The member's cases, each with the products it concerns, read once for all products.
     std::vector<std::pair<AccessClaim, std::vector<std::string>>> claims;
-    for (const auto& c : cases_of_customer(db, creator, customer)) {
-        if (!c.state.failed && !c.state.dispute) continue; // paid on time: no claim
+    for (const auto& c : cases_of_customer(db, creator, customer)) // only those that can restrict
         claims.emplace_back(claim_of(c.id, c.state, rules.cases), case_products(db, c.state));
-    }
 
     for (const auto& product : products) {
         const access::EntitlementKey key{creator, customer, product};
