@@ -1,9 +1,12 @@
-#include "query.hpp"
+#include "access/query.hpp"
 
 #include <algorithm>
 #include <ctime>
 
 namespace dunning::access {
+
+
+using store::member_entitlements;
 
 namespace {
 
@@ -18,16 +21,6 @@ const char* level_name(AccessLevel level) {
     case AccessLevel::locked: return "locked";
     }
     return "locked";
-}
-
-// "2026-03-03T10:00:00Z", as plugin/case_json.cpp writes times (access/ may not include plugin/).
-std::string iso8601(Timestamp t) {
-    const auto secs = static_cast<std::time_t>(to_unix(t));
-    std::tm tm{};
-    gmtime_r(&secs, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
 }
 
 json time_or_null(const std::optional<Timestamp>& t) { return t ? json(iso8601(*t)) : json(nullptr); }

@@ -2,7 +2,7 @@
 // Answers "may this member use this course?" from the entitlement rows. A course maps to the
 // Stripe products that unlock it ([[creators.products]]); with no row for any of them the
 // module knows of no unpaid claim and the answer is `granted`.
-#include "store.hpp"
+#include "store/access_store.hpp"
 
 #include <map>
 #include <set>

@@ -1,4 +1,4 @@
-#include "access.hpp"
+#include "core/access.hpp"
 
 #include <algorithm>
 

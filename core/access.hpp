@@ -3,9 +3,9 @@
 // The level is recomputed from facts every time (the member's claims, their subscriptions,
 // the creator's overrides), never accumulated, so duplicate and out-of-order webhooks converge
 // on the same answer. Decisions only; the store and the notifications live in access/ and plugin/.
-#include "case.hpp"
-#include "case_engine.hpp"
-#include "time.hpp"
+#include "core/case.hpp"
+#include "core/case_engine.hpp"
+#include "core/time.hpp"
 
 #include <cstdint>
 #include <map>

@@ -1,4 +1,4 @@
-#include "calendar.hpp"
+#include "core/calendar.hpp"
 
 #include <array>
 

@@ -1,4 +1,4 @@
-#include "case.hpp"
+#include "core/case.hpp"
 
 #include <algorithm>
 #include <type_traits>

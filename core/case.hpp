@@ -4,8 +4,8 @@
 // a maximum over what was seen (newest snapshot, highest attempt count, strongest resolution),
 // so duplicate and out-of-order webhooks converge. What the module has done about the case
 // (charges, emails, escalation) is recorded beside the facts by the engine (case_engine.hpp).
-#include "event.hpp"
-#include "retry_policy.hpp"
+#include "core/event.hpp"
+#include "core/retry_policy.hpp"
 
 #include <optional>
 #include <string>

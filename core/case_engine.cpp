@@ -1,4 +1,4 @@
-#include "case_engine.hpp"
+#include "core/case_engine.hpp"
 
 #include <algorithm>
 

@@ -3,8 +3,8 @@
 // Every input first updates the facts, then plan() compares what should have happened by `now`
 // with what the state records as done, and emits only the difference. Running it twice at the
 // same time, or after a crash, emits nothing new.
-#include "case.hpp"
-#include "retry_policy.hpp"
+#include "core/case.hpp"
+#include "core/retry_policy.hpp"
 
 #include <chrono>
 #include <string>

@@ -1,4 +1,4 @@
-#include "event.hpp"
+#include "core/event.hpp"
 
 namespace dunning {
 
@@ -21,6 +21,16 @@ const char* to_string(EventKind kind) {
     case EventKind::default_payment_method_changed: return "default_payment_method_changed";
     case EventKind::mandate_updated: return "mandate_updated";
     case EventKind::account_deauthorized: return "account_deauthorized";
+    }
+    return "unknown";
+}
+
+const char* to_string(PaymentMethodKind k) {
+    switch (k) {
+    case PaymentMethodKind::card: return "card";
+    case PaymentMethodKind::sepa_debit: return "sepa_debit";
+    case PaymentMethodKind::other: return "other";
+    case PaymentMethodKind::unknown: return "unknown";
     }
     return "unknown";
 }

@@ -1,7 +1,7 @@
 #pragma once
 // Stripe events as the core sees them: only the facts decisions need, already read from
 // whichever API version sent them. webhook/ produces these; the core never sees JSON.
-#include "time.hpp"
+#include "core/time.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -12,6 +12,7 @@
 namespace dunning {
 
 enum class PaymentMethodKind { unknown, card, sepa_debit, other };
+const char* to_string(PaymentMethodKind k);
 
 // Why a payment failed. For cards `code` is e.g. "card_declined" and `decline_code` the
 // issuer's reason ("insufficient_funds"); some declines arrive as `code` alone

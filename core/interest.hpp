@@ -3,7 +3,7 @@
 // (Basiszinssatz, set each 1 January and 1 July) plus 5 points for a consumer, plus 9 points
 // for a business; simple interest, actual/365, split at each change of the base rate. All
 // amounts are in minor units and rounded half up per period.
-#include "calendar.hpp"
+#include "core/calendar.hpp"
 
 #include <cstdint>
 #include <string>

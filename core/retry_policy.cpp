@@ -1,6 +1,6 @@
-#include "retry_policy.hpp"
+#include "core/retry_policy.hpp"
 
-#include "calendar.hpp"
+#include "core/calendar.hpp"
 
 #include <algorithm>
 #include <array>

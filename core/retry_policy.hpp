@@ -1,7 +1,7 @@
 #pragma once
 // When to charge a failed invoice again, and when never to. Pure: every answer is a function
 // of the failure, the attempts already made, the policy and the time.
-#include "event.hpp"
+#include "core/event.hpp"
 
 #include <chrono>
 #include <optional>

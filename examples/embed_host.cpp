@@ -63,7 +63,7 @@ int main(int argc, char** argv) {
 
     // Called from the module's worker thread, in order, at least once per change: dedupe on
     // e.sequence if the platform must apply each change exactly once.
-    module.on_access_change([&](const dunning::plugin::AccessEvent& e) {
+    module.on_access_change([&](const dunning::jobs::AccessEvent& e) {
         std::lock_guard lock(out);
         std::cout << "change #" << e.sequence << " " << e.creator << " " << e.member << " "
                   << e.product << " [" << join(e.courses) << "]: " << dunning::to_string(e.from)

@@ -2,7 +2,7 @@
 // Where finished emails go: a folder of .eml files (the default, no mail server needed) or an
 // SMTP server through libcurl (STARTTLS required on smtp:// unless explicitly allowed, implicit
 // TLS on smtps://, AUTH, certificate verification).
-#include "mime.hpp"
+#include "mailer/mime.hpp"
 
 #include <chrono>
 #include <memory>

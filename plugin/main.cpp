@@ -1,9 +1,9 @@
 // The `dunning` command line: serve, check-config, replay.
 #include "config/config.hpp"
-#include "log.hpp"
-#include "module.hpp"
-#include "preview.hpp"
-#include "replay.hpp"
+#include "telemetry/log.hpp"
+#include "plugin/module.hpp"
+#include "plugin/preview.hpp"
+#include "plugin/replay.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -49,11 +49,11 @@ int serve(const std::string& path, bool test_clock, long long clock_start) {
         std::cerr << "dunning: " << e.what() << '\n';
         return 1;
     }
-    if (test_clock) plugin::log_warn("test clock enabled: POST /v1/test-clock/advance moves time");
+    if (test_clock) telemetry::log_warn("test clock enabled: POST /v1/test-clock/advance moves time");
     std::thread waiter([&] {
         int sig = 0;
         sigwait(&signals, &sig);
-        plugin::log_info("stopping");
+        telemetry::log_info("stopping");
         module->stop();
     });
     const bool ok = module->serve();

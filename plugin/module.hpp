@@ -1,5 +1,5 @@
 #pragma once
-// The Module: what a host runs (or links in). It owns the store, the inbox writer and worker,
+// The Module: what a host runs (or links in). It owns the store, the inbox writer, the background work,
 // the HTTP server, and the clock everything else is given.
 //
 // A host that links the module in uses, besides serve():
@@ -7,15 +7,17 @@
 //   access(creator, member, course_or_product) — the same answer as GET /v1/creators/{c}/access
 // See examples/embed_host.cpp.
 #include "access/query.hpp"
-#include "access_feed.hpp"
+#include "jobs/access_feed.hpp"
 #include "config/config.hpp"
-#include "host_dispatcher.hpp"
+#include "jobs/platform_notifier.hpp"
 #include "core/time.hpp"
-#include "dispatcher.hpp"
-#include "engine.hpp"
-#include "inbox.hpp"
-#include "metrics.hpp"
-#include "worker.hpp"
+#include "jobs/stripe_jobs.hpp"
+#include "jobs/engine.hpp"
+#include "store/inbox.hpp"
+#include "telemetry/metrics.hpp"
+#include "jobs/work_loop.hpp"
+#include "http/services.hpp"
+#include "store/database.hpp"
 
 #include <httplib.h>
 
@@ -54,57 +56,40 @@ class Module {
     const config::Config& config() const { return config_; }
     const Clock& clock() const { return *clock_; }
     FakeClock* test_clock() { return fake_clock_; } // null unless started with a test clock
-    Metrics& metrics() { return metrics_; }
-    InboxWriter& inbox() { return *writer_; }
-    const Engine& engine() const { return *engine_; }
-    InboxWorker& worker() { return *worker_; }
-    StoreOptions store_options() const;
+    telemetry::Metrics& metrics() { return metrics_; }
+    store::InboxWriter& inbox() { return *writer_; }
+    const jobs::Engine& engine() const { return *engine_; }
+    jobs::WorkLoop& work() { return *work_; }
+    store::StoreOptions store_options() const;
 
     // Registers a listener for access changes (from the worker thread, in order, at least once;
     // changes made before registration and not yet handed over are handed over first).
-    void on_access_change(AccessListener listener);
+    void on_access_change(jobs::AccessListener listener);
     // May this member use this course (a course id or a Stripe product id)? Without HTTP.
     // std::nullopt when the creator is unknown or the id is neither a course nor a product.
     std::optional<access::AccessAnswer> access(const std::string& creator, const std::string& member,
                                                const std::string& course_or_product);
 
-    // Runs f with the shared read connection (API queries), one caller at a time.
-    template <class F> auto with_reader(F&& f) {
-        std::lock_guard lock(reader_mutex_);
-        return f(*reader_);
-    }
+    // The connection the HTTP API uses (reads and creator commands), one caller at a time.
+    store::SharedConnection& api_db() { return *api_db_; }
 
   private:
-    void install_routes();
 
     config::Config config_;
     std::unique_ptr<Clock> clock_;
     FakeClock* fake_clock_ = nullptr;
-    Metrics metrics_;
-    std::unique_ptr<SQLite::Database> reader_;
-    std::mutex reader_mutex_;
-    std::unique_ptr<Engine> engine_;
-    std::unique_ptr<StripeGateway> stripe_;
-    std::unique_ptr<MailDispatcher> mail_;
-    std::unique_ptr<HostDispatcher> host_;
-    std::unique_ptr<AccessFeed> feed_;
-    std::unique_ptr<InboxWorker> worker_;
-    std::unique_ptr<InboxWriter> writer_;
+    telemetry::Metrics metrics_;
+    std::unique_ptr<store::SharedConnection> api_db_;
+    std::unique_ptr<jobs::Engine> engine_;
+    std::unique_ptr<jobs::StripeGateway> stripe_;
+    std::unique_ptr<jobs::MailDispatcher> mail_;
+    std::unique_ptr<jobs::PlatformNotifier> notifier_;
+    std::unique_ptr<jobs::AccessFeed> feed_;
+    std::unique_ptr<jobs::WorkLoop> work_;
+    std::unique_ptr<store::InboxWriter> writer_;
+    std::unique_ptr<http::Services> services_;
     httplib::Server http_;
     std::atomic<int> port_{0};
 };
-
-// Route installers, one file each.
-void install_webhook_routes(httplib::Server& http, Module& m);
-void install_api_routes(httplib::Server& http, Module& m);
-void install_access_routes(httplib::Server& http, Module& m);
-void install_test_clock_routes(httplib::Server& http, Module& m);
-
-// {"error": message} with the status; every error answer goes through here.
-void send_error(httplib::Response& res, int status, const std::string& message);
-// For /v1/creators/{id}/…: true when the Bearer token is that creator's; else the 401/403 is
-// written.
-bool authorize(Module& m, const httplib::Request& req, httplib::Response& res,
-               const std::string& creator_id);
 
 } // namespace dunning::plugin

@@ -1,7 +1,7 @@
-#include "preview.hpp"
+#include "plugin/preview.hpp"
 
 #include "config/base_rates.hpp"
-#include "mail_dispatcher.hpp"
+#include "jobs/mail_jobs.hpp"
 #include "mailer/mime.hpp"
 #include "mailer/render.hpp"
 
@@ -11,6 +11,8 @@
 #include <stdexcept>
 
 namespace dunning::plugin {
+
+using jobs::message_data;
 
 namespace {
 

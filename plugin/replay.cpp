@@ -1,8 +1,8 @@
-#include "replay.hpp"
+#include "plugin/replay.hpp"
 
-#include "inbox.hpp"
-#include "module.hpp"
-#include "processor.hpp"
+#include "store/inbox.hpp"
+#include "plugin/module.hpp"
+#include "jobs/inbox_processor.hpp"
 #include "webhook/event_parser.hpp"
 
 #include <SQLiteCpp/Transaction.h>
@@ -14,6 +14,15 @@
 #include <stdexcept>
 
 namespace dunning::plugin {
+
+using jobs::Engine;
+using jobs::RowOutcome;
+using jobs::pending_rows;
+using jobs::process_row;
+using store::AppendOutcome;
+using store::InboxRow;
+using store::insert_inbox_row;
+using store::open_store;
 
 namespace {
 

@@ -8,9 +8,6 @@
 #include <regex>
 #include <thread>
 
-#ifndef DUNNING_VERSION
-#define DUNNING_VERSION "0.0.0"
-#endif
 
 namespace dunning::retry {
 

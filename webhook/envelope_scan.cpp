@@ -1,9 +1,9 @@
 // One validating pass over a Stripe event body (see envelope_scan.hpp), built like nlohmann's
 // parser so that it fails where nlohmann fails: a lexer reads each token whole, and an error is
 // the byte where a token went wrong, or the end of a token that stands where it may not.
-#include "envelope_scan.hpp"
+#include "webhook/envelope_scan.hpp"
 
-#include "json_reader.hpp" // plausible_unix_time
+#include "webhook/json_reader.hpp" // plausible_unix_time
 
 #include <algorithm>
 #include <array>

@@ -3,7 +3,7 @@
 // what nlohmann::json::parse accepts (RFC 8259 JSON, a leading UTF-8 BOM; depth ≤ 128 and no
 // NUL byte, as parse_envelope always required) and picks out the envelope on the way, with no
 // tree and no allocation but the strings it returns. Internal to webhook/ and its tests.
-#include "event_parser.hpp"
+#include "webhook/event_parser.hpp"
 
 #include <cstddef>
 #include <string>

@@ -1,10 +1,10 @@
 // Stripe event JSON → core events: the envelope first, then one small handler per event type,
 // found through one table. The object readers live in stripe_objects.cpp.
-#include "event_parser.hpp"
+#include "webhook/event_parser.hpp"
 
-#include "envelope_scan.hpp"
-#include "json_reader.hpp"
-#include "stripe_objects.hpp"
+#include "webhook/envelope_scan.hpp"
+#include "webhook/json_reader.hpp"
+#include "webhook/stripe_objects.hpp"
 
 #include <exception>
 #include <nlohmann/json.hpp>

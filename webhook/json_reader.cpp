@@ -1,4 +1,4 @@
-#include "json_reader.hpp"
+#include "webhook/json_reader.hpp"
 
 #include <limits>
 

@@ -1,4 +1,4 @@
-#include "stripe_objects.hpp"
+#include "webhook/stripe_objects.hpp"
 
 #include <algorithm>
 #include <optional>

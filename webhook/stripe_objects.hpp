@@ -6,7 +6,7 @@
 // message when the object lacks its id. Internal to webhook/.
 #include "core/event.hpp"
 #include "core/result.hpp"
-#include "json_reader.hpp"
+#include "webhook/json_reader.hpp"
 
 #include <optional>
 #include <string>

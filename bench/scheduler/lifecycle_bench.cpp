@@ -5,18 +5,18 @@
 // the final notice, or escalated after the three emails. Every case is then checked.
 //   --mode memory: CaseStates in a std::vector, decide() only; --threads T (default 2), each
 //                  thread owning 1/T of the cases and its own event queue.
-//   --mode store:  through plugin::Engine::run_case on a real SQLite file, one IMMEDIATE
+//   --mode store:  through jobs::Engine::run_case on a real SQLite file, one IMMEDIATE
 //                  transaction per input as the service does (run_due_timers for ticks, the
 //                  dispatcher's settle step for charge results); one thread, like the worker.
 // Usage: lifecycle_bench [--mode memory|store] [--cases N] [--threads T] [--budget S]
 //                        [--synchronous normal|full] [--dir DIR] [--keep]
-#include "bench_support.hpp"
-#include "plugin/case_json.hpp"
-#include "plugin/cases_repo.hpp"
-#include "plugin/dispatcher.hpp"
-#include "plugin/engine.hpp"
-#include "plugin/outbox.hpp"
-#include "plugin/store.hpp"
+#include "bench/scheduler/bench_support.hpp"
+#include "store/case_json.hpp"
+#include "store/cases.hpp"
+#include "jobs/stripe_jobs.hpp"
+#include "jobs/engine.hpp"
+#include "store/job_queue.hpp"
+#include "store/database.hpp"
 
 #include <CLI/CLI.hpp>
 #include <SQLiteCpp/Statement.h>
@@ -120,7 +120,7 @@ class MemorySim {
 
 class StoreSim {
   public:
-    StoreSim(SQLite::Database& db, const plugin::Engine& engine, FakeClock& clock, std::size_t cases,
+    StoreSim(SQLite::Database& db, const jobs::Engine& engine, FakeClock& clock, std::size_t cases,
              double budget_s, bool by_invoice)
         : db_(db), engine_(engine), clock_(clock), budget_s_(budget_s), by_invoice_(by_invoice) {
         std::vector<Due> starts;
@@ -146,7 +146,7 @@ class StoreSim {
             }
             // The worker's drain loop: timers, then the charges they queued, until quiet.
             for (;;) {
-                const auto ticks = plugin::run_due_timers(db_, engine_);
+                const auto ticks = jobs::run_due_timers(db_, engine_);
                 inputs_ += ticks;
                 if (ticks + dispatch_charges() == 0) break;
             }
@@ -170,19 +170,19 @@ class StoreSim {
     // A webhook, as the inbox worker applies it (route_event in plugin/processor.cpp).
     void apply_event(const Event& e) {
         SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
-        std::optional<plugin::CaseRecord> c;
+        std::optional<store::CaseRecord> c;
         if (const auto* inv = std::get_if<InvoiceFacts>(&e.facts)) {
-            c = plugin::find_case_by_invoice(db_, creator, inv->invoice_id);
+            c = store::find_case_by_invoice(db_, creator, inv->invoice_id);
             if (!c) {
-                c = plugin::CaseRecord{};
+                c = store::CaseRecord{};
                 c->state.creator_id = creator;
             }
         } else if (by_invoice_) { // what an indexed lookup costs: see README, "find_case_by_payment"
             const auto& p = std::get<PaymentFacts>(e.facts); // "pi_b00001234" → "in_b00001234"
-            c = plugin::find_case_by_invoice(db_, creator, id("in_b", index_of(p.payment_intent_id)));
+            c = store::find_case_by_invoice(db_, creator, id("in_b", index_of(p.payment_intent_id)));
         } else {
             const auto& p = std::get<PaymentFacts>(e.facts);
-            c = plugin::find_case_by_payment(db_, creator, p.payment_intent_id, p.charge_id);
+            c = store::find_case_by_payment(db_, creator, p.payment_intent_id, p.charge_id);
         }
         if (!c) throw std::logic_error("payment event for an unknown case: " + e.id);
         engine_.run_case(db_, *c, e);
@@ -204,8 +204,8 @@ class StoreSim {
     std::size_t dispatch_charges() {
         std::size_t n = 0;
         const auto now = clock_.now();
-        for (const auto& row : plugin::due_outbox(db_, "charge", now, 100)) {
-            auto c = plugin::load_case(db_, row.case_id);
+        for (const auto& row : store::due_outbox(db_, "charge", now, 100)) {
+            auto c = store::load_case(db_, row.case_id);
             if (!c) throw std::logic_error("charge for a missing case");
             const int attempt = row.payload.at("attempt").get<int>();
             const auto i = index_of(row.payload.at("invoice_id").get<std::string>());
@@ -216,8 +216,8 @@ class StoreSim {
                 result.kind = ChargeResult::Kind::abandoned;
             }
             SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
-            plugin::finish_outbox(db_, row.id, "done", "simulated", now);
-            if (auto fresh = plugin::load_case(db_, row.case_id)) engine_.run_case(db_, *fresh, result);
+            store::finish_outbox(db_, row.id, "done", "simulated", now);
+            if (auto fresh = store::load_case(db_, row.case_id)) engine_.run_case(db_, *fresh, result);
             tx.commit();
             ++n;
         }
@@ -226,7 +226,7 @@ class StoreSim {
     }
 
     SQLite::Database& db_;
-    const plugin::Engine& engine_;
+    const jobs::Engine& engine_;
     FakeClock& clock_;
     double budget_s_;
     bool by_invoice_;
@@ -255,7 +255,7 @@ Totals check_store(SQLite::Database& db, const CasePolicy& policy, std::uint64_t
     std::uint64_t unfinished = 0;
     SQLite::Statement cases(db, "SELECT id, state FROM cases");
     while (cases.executeStep()) {
-        const auto s = plugin::state_from_json(nlohmann::json::parse(cases.getColumn(1).getString()));
+        const auto s = store::state_from_json(nlohmann::json::parse(cases.getColumn(1).getString()));
         if (s.next_wakeup || (s.is_open() && !s.escalated_at)) {
             ++unfinished;
             continue;
@@ -308,11 +308,11 @@ int run_store(std::size_t cases, double budget, const std::string& synchronous, 
         if (!mkdtemp(tmpl.data())) return 1;
         dir = tmpl;
     }
-    const plugin::StoreOptions store{(fs::path(dir) / "dunning.db").string(), synchronous};
+    const store::StoreOptions store{(fs::path(dir) / "dunning.db").string(), synchronous};
     const auto config = bench_config();
     FakeClock clock(base);
-    plugin::Engine engine(config, clock);
-    auto db = plugin::open_store(store);
+    jobs::Engine engine(config, clock);
+    auto db = store::open_store(store);
     StoreSim sim(*db, engine, clock, cases, budget, by_invoice);
     Stopwatch wall;
     const double cpu0 = cpu_seconds();
@@ -358,7 +358,7 @@ int main(int argc, char** argv) {
     if (cases == 0 || cases > 99'999'999) return 2;
     try {
         if (mode == "memory") {
-            const auto policy = plugin::policy_from_config(bench_config().creators.front());
+            const auto policy = jobs::policy_from_config(bench_config().creators.front());
             return run_memory(cases, threads, policy);
         }
         return run_store(cases, budget, synchronous, lookup == "invoice", dir, keep);

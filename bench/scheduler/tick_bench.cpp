@@ -3,11 +3,11 @@
 //   (b) 1,000 and then 10,000 cases made due by moving the fake clock: one drain each
 //       (run_due_timers until it returns 0), total and per case, to show due work is O(due).
 // Usage: scheduler_tick_bench [--cases N] [--idle-ticks K] [--due D] [--dir DIR] [--keep]
-#include "bench_support.hpp"
-#include "plugin/case_json.hpp"
-#include "plugin/dispatcher.hpp"
-#include "plugin/engine.hpp"
-#include "plugin/store.hpp"
+#include "bench/scheduler/bench_support.hpp"
+#include "store/case_json.hpp"
+#include "jobs/stripe_jobs.hpp"
+#include "jobs/engine.hpp"
+#include "store/database.hpp"
 
 #include <CLI/CLI.hpp>
 #include <SQLiteCpp/Statement.h>
@@ -78,7 +78,7 @@ void load_cases(SQLite::Database& db, const Layout& layout, const CasePolicy& po
         st.bind(8, s.invoice.currency);
         st.bind(9, static_cast<std::int64_t>(to_unix(*s.opened_at)));
         st.bind(10, static_cast<std::int64_t>(to_unix(*s.opened_at)));
-        st.bind(11, plugin::state_to_json(s).dump());
+        st.bind(11, store::state_to_json(s).dump());
         st.bind(12, static_cast<std::int64_t>(to_unix(wake)));
         st.exec();
         st.reset();
@@ -109,14 +109,14 @@ double thread_cpu_us() {
 
 // Wall time per tick, and this thread's CPU time per tick: on a busy machine a wall-time
 // outlier with no CPU-time outlier is the thread waiting for a core, not the tick working.
-void idle_ticks(SQLite::Database& db, const plugin::Engine& engine, int ticks, const char* label) {
+void idle_ticks(SQLite::Database& db, const jobs::Engine& engine, int ticks, const char* label) {
     std::vector<double> us, cpu;
     us.reserve(static_cast<std::size_t>(ticks));
     cpu.reserve(static_cast<std::size_t>(ticks));
     for (int k = 0; k < ticks; ++k) {
         const double c0 = thread_cpu_us();
         Stopwatch sw;
-        const auto n = plugin::run_due_timers(db, engine);
+        const auto n = jobs::run_due_timers(db, engine);
         us.push_back(sw.micros());
         cpu.push_back(thread_cpu_us() - c0);
         if (n != 0) throw std::logic_error("idle tick found due cases");
@@ -139,7 +139,7 @@ std::int64_t count_where(SQLite::Database& db, const std::string& where, std::in
 
 // Moves the clock so that slots [from, to) are due, drains them, and checks that exactly those
 // cases were ticked: each made its first retry (a charge in the outbox) and sleeps until later.
-void due_pass(SQLite::Database& db, const plugin::Engine& engine, FakeClock& clock,
+void due_pass(SQLite::Database& db, const jobs::Engine& engine, FakeClock& clock,
               const Layout& layout, std::size_t from, std::size_t to) {
     const auto now = layout.wakeup_of_slot(to - 1);
     clock.set(now);
@@ -148,7 +148,7 @@ void due_pass(SQLite::Database& db, const plugin::Engine& engine, FakeClock& clo
     Stopwatch sw;
     std::size_t done = 0, calls = 0;
     for (;;) {
-        const auto n = plugin::run_due_timers(db, engine);
+        const auto n = jobs::run_due_timers(db, engine);
         ++calls;
         if (n == 0) break;
         done += n;
@@ -194,10 +194,10 @@ void lookups(SQLite::Database& db, const Layout& layout) {
     for (int k = 0; k < n; ++k) {
         const std::size_t i = static_cast<std::size_t>(mix(static_cast<std::uint64_t>(k)) % layout.cases);
         Stopwatch a;
-        const auto p = plugin::find_case_by_payment(db, creator, id("pi_b", i), "");
+        const auto p = store::find_case_by_payment(db, creator, id("pi_b", i), "");
         by_payment.push_back(a.micros());
         Stopwatch b;
-        const auto v = plugin::find_case_by_invoice(db, creator, id("in_b", i));
+        const auto v = store::find_case_by_invoice(db, creator, id("in_b", i));
         by_invoice.push_back(b.micros());
         if (!p || !v || p->id != v->id) throw std::logic_error("lookup found the wrong case");
     }
@@ -232,23 +232,23 @@ int main(int argc, char** argv) {
         if (!mkdtemp(tmpl.data())) return 1;
         dir = tmpl;
     }
-    const plugin::StoreOptions store{(fs::path(dir) / "dunning.db").string(), "normal"};
+    const store::StoreOptions store{(fs::path(dir) / "dunning.db").string(), "normal"};
     const auto config = bench_config();
     FakeClock clock(t0);
-    plugin::Engine engine(config, clock);
+    jobs::Engine engine(config, clock);
     const auto layout = layout_for(cases);
 
     try {
         Stopwatch load;
         {
-            auto db = plugin::open_store(store);
+            auto db = store::open_store(store);
             load_cases(*db, layout, engine.policy_for(creator));
         }
         const double bytes = static_cast<double>(fs::file_size(store.path));
         std::printf("scheduler_tick_bench: %zu open cases loaded in %.1f s (one transaction), %s: %.0f MiB\n",
                     cases, load.seconds(), store.path.c_str(), bytes / 1048576.0);
 
-        auto db = plugin::connect_store(store); // as the service's worker: default cache size
+        auto db = store::connect_store(store); // as the service's worker: default cache size
         print_plan(*db);
         idle_ticks(*db, engine, ticks, "cold");
         idle_ticks(*db, engine, ticks, "warm");

@@ -1,6 +1,6 @@
 // The access query: courses to products, the least restricted product wins, the JSON answer.
 #include "access/query.hpp"
-#include "plugin/store.hpp"
+#include "store/database.hpp"
 #include "support/service.hpp"
 
 #include <gtest/gtest.h>
@@ -12,6 +12,7 @@ namespace dunning::access {
 namespace {
 
 using nlohmann::json;
+using namespace dunning::store;
 using testing::TempDir;
 
 Timestamp at(std::int64_t s) { return from_unix(1'760'000'000 + s); }
@@ -42,7 +43,7 @@ class AccessQuery : public ::testing::Test {
   protected:
     TempDir dir;
     std::unique_ptr<SQLite::Database> db =
-        plugin::open_store({(dir.path() / "dunning.sqlite").string(), "normal"});
+        store::open_store({(dir.path() / "dunning.sqlite").string(), "normal"});
     CourseMap map = course_map();
 
     void set(const std::string& product, AccessLevel level, const std::string& reason, std::int64_t case_id,

@@ -1,6 +1,6 @@
 // The access store against a real SQLite file, created through the store's migrations.
-#include "access/store.hpp"
-#include "plugin/store.hpp"
+#include "store/access_store.hpp"
+#include "store/database.hpp"
 #include "support/service.hpp"
 
 #include <SQLiteCpp/Statement.h>
@@ -10,7 +10,7 @@
 #include <regex>
 #include <set>
 
-namespace dunning::access {
+namespace dunning::store {
 namespace {
 
 using nlohmann::json;
@@ -22,7 +22,7 @@ class AccessStore : public ::testing::Test {
   protected:
     TempDir dir;
     std::unique_ptr<SQLite::Database> db =
-        plugin::open_store({(dir.path() / "dunning.sqlite").string(), "normal"});
+        store::open_store({(dir.path() / "dunning.sqlite").string(), "normal"});
 
     EntitlementKey key(const std::string& product = "prod_a", const std::string& customer = "cus_1") {
         return {"alpha", customer, product};
@@ -30,8 +30,8 @@ class AccessStore : public ::testing::Test {
 };
 
 TEST_F(AccessStore, MigrationBringsTheSchemaToTheLatestVersion) {
-    EXPECT_EQ(plugin::schema_version(*db), plugin::latest_schema_version());
-    EXPECT_GE(plugin::latest_schema_version(), 4);
+    EXPECT_EQ(store::schema_version(*db), store::latest_schema_version());
+    EXPECT_GE(store::latest_schema_version(), 4);
     EXPECT_EQ(listener_cursor(*db), 0);
 }
 
@@ -418,11 +418,11 @@ TEST_F(AccessStore, NotificationBacklogDrainsInOrderPerMember) {
 // pending in the outbox: the upgrade cancels it (nothing ever sent those).
 TEST(AccessMigration, UpgradeFromSchema3CancelsPendingHostNotificationsInTheOutbox) {
     TempDir dir;
-    const plugin::StoreOptions options{(dir.path() / "old.sqlite").string(), "normal"};
+    const store::StoreOptions options{(dir.path() / "old.sqlite").string(), "normal"};
     {
         // Schema 3 exactly: the latest schema less what migration 4 added.
-        auto db = plugin::open_store(options);
-        ASSERT_EQ(plugin::latest_schema_version(), 4) << "rebuild this test's schema-3 store";
+        auto db = store::open_store(options);
+        ASSERT_EQ(store::latest_schema_version(), 4) << "rebuild this test's schema-3 store";
         for (const char* table : {"entitlements", "access_history", "access_overrides", "subscriptions",
                                   "host_notifications", "access_listener_cursor"})
             db->exec(std::string("DROP TABLE ") + table);
@@ -435,8 +435,8 @@ TEST(AccessMigration, UpgradeFromSchema3CancelsPendingHostNotificationsInTheOutb
                  "(3, 1, 'notify_host', '{\"type\":\"case.resolved\"}', 'case-1-case.resolved', 0, 0)");
         db->exec("UPDATE outbox SET state = 'done', result = 'old' WHERE id = 3");
     }
-    auto db = plugin::open_store(options);
-    EXPECT_EQ(plugin::schema_version(*db), 4);
+    auto db = store::open_store(options);
+    EXPECT_EQ(store::schema_version(*db), 4);
     SQLite::Statement st(*db, "SELECT id, state, coalesce(result, '') FROM outbox ORDER BY id");
     std::vector<std::tuple<int, std::string, std::string>> rows;
     while (st.executeStep())
@@ -451,4 +451,4 @@ TEST(AccessMigration, UpgradeFromSchema3CancelsPendingHostNotificationsInTheOutb
 }
 
 } // namespace
-} // namespace dunning::access
+} // namespace dunning::store

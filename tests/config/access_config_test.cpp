@@ -2,7 +2,7 @@
 // final notice's deadline, on a lost dispute and on a subscription ended for non-payment, and the
 // minimum amount. Only the AccessPolicy struct is used here, none of core/access.cpp.
 #include "config/config.hpp"
-#include "support.hpp"
+#include "tests/config/support.hpp"
 
 #include <functional>
 #include <gtest/gtest.h>

@@ -1,5 +1,5 @@
 #include "config/config.hpp"
-#include "support.hpp"
+#include "tests/config/support.hpp"
 
 #include <cstdlib>
 #include <filesystem>

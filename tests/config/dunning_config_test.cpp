@@ -2,7 +2,7 @@
 // mailer needs (sender, SMTP login, TLS), the creators' reply_to and update_payment_url, and the
 // key a creator needs when this module charges (retry mode "plugin").
 #include "config/config.hpp"
-#include "support.hpp"
+#include "tests/config/support.hpp"
 
 #include <filesystem>
 #include <fstream>

@@ -1,7 +1,7 @@
 // [retry] and [creators.retry]: the retry mode and policy keys, their defaults, their rules, and
 // how a creator's table overrides the global one key by key.
 #include "config/config.hpp"
-#include "support.hpp"
+#include "tests/config/support.hpp"
 
 #include <fstream>
 #include <gtest/gtest.h>

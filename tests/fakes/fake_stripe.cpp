@@ -1,9 +1,9 @@
 // The fake Stripe's public face: the server's life, the test's levers (invoices, scripts,
 // Stripe-side events) and webhook delivery. JSON lives in fake_stripe_objects.cpp, outcomes in
 // fake_stripe_events.cpp, the HTTP API in fake_stripe_api.cpp.
-#include "fake_stripe.hpp"
+#include "tests/fakes/fake_stripe.hpp"
 
-#include "fake_stripe_internal.hpp"
+#include "tests/fakes/fake_stripe_internal.hpp"
 #include "webhook/signature.hpp"
 
 #include <algorithm>

@@ -1,6 +1,6 @@
 // The fake's HTTP API: authentication, Stripe's idempotency layer, and one small handler per
 // endpoint the module calls. Every request is recorded, replays included.
-#include "fake_stripe_internal.hpp"
+#include "tests/fakes/fake_stripe_internal.hpp"
 
 #include <algorithm>
 #include <cctype>

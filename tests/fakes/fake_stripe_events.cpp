@@ -1,6 +1,6 @@
 // What each payment outcome does to the fake's state, and the webhooks it queues, in the order
 // Stripe sends them (the charge first, then the payment intent, then the invoice).
-#include "fake_stripe_internal.hpp"
+#include "tests/fakes/fake_stripe_internal.hpp"
 
 #include <algorithm>
 

@@ -1,6 +1,6 @@
 // One small handler per endpoint of the fake's API. They run with the state's mutex held;
 // authentication and idempotency happen before, in fake_stripe_api.cpp.
-#include "fake_stripe_internal.hpp"
+#include "tests/fakes/fake_stripe_internal.hpp"
 
 #include <algorithm>
 #include <cstdlib>

@@ -1,7 +1,7 @@
 #pragma once
 // Internal to the fake Stripe: its state (one mutex), the JSON it renders in Stripe's wire
 // format for either API shape, and the event sequences each payment outcome produces.
-#include "fake_stripe.hpp"
+#include "tests/fakes/fake_stripe.hpp"
 
 #include <chrono>
 #include <cstdint>

@@ -1,7 +1,7 @@
 // Invoices in either API shape: before 2025-03-31 with subscription, charge and payment_intent
 // at the top level and a price on each line; since then with parent.subscription_details,
 // pricing.price_details on each line and, when asked for, the payments list.
-#include "fake_stripe_internal.hpp"
+#include "tests/fakes/fake_stripe_internal.hpp"
 
 namespace dunning::fakes::detail {
 

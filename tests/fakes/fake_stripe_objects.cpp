@@ -1,7 +1,7 @@
 // Stripe objects as the fake renders them: the fields of the real wire format that matter to a
 // dunning module, in the 2020-08-27 shape or the 2025-03-31.basil one. Invoices live in
 // fake_stripe_invoice_json.cpp.
-#include "fake_stripe_internal.hpp"
+#include "tests/fakes/fake_stripe_internal.hpp"
 
 #include <atomic>
 #include <cstdio>

@@ -4,7 +4,7 @@
 // a host asks it: the access API with the creator's token, or, linked in, Module::access() and
 // Module::on_access_change().
 #include "fakes/fake_stripe.hpp"
-#include "plugin/case_json.hpp"
+#include "store/case_json.hpp"
 #include "support/host_receiver.hpp"
 #include "support/service.hpp"
 
@@ -369,7 +369,7 @@ TEST_F(AccessE2E, HostDownForADayLosesNothingAndKeepsOrder) {
     struct Row {
         std::string id, member, type, state;
     };
-    const auto rows = service->module().with_reader([](SQLite::Database& db) {
+    const auto rows = service->module().api_db().use([](SQLite::Database& db) {
         std::vector<Row> out;
         SQLite::Statement st(db, "SELECT notification_id, customer_id, type, state FROM host_notifications ORDER BY id");
         while (st.executeStep())
@@ -822,8 +822,8 @@ TEST_F(AccessE2E, OneMembersRetriesDoNotHoldUpAnother) {
 
 TEST_F(AccessE2E, EmbeddingInterfaceSeesEveryChangeInOrder) {
     std::mutex m;
-    std::vector<plugin::AccessEvent> seen;
-    service->module().on_access_change([&](const plugin::AccessEvent& e) {
+    std::vector<jobs::AccessEvent> seen;
+    service->module().on_access_change([&](const jobs::AccessEvent& e) {
         std::lock_guard l(m);
         seen.push_back(e);
     });

@@ -119,7 +119,7 @@ class Service {
         cli.set_read_timeout(10, 0);
         return cli;
     }
-    void drain() { module_->worker().drain(); }
+    void drain() { module_->work().drain(); }
 
   private:
     std::unique_ptr<plugin::Module> module_;

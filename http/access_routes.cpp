@@ -1,0 +1,243 @@
+// The access API: what a member may use (one course, all of a member's, or many at once), the
+// history of changes, and the creator's overrides (granted or withdrawn with a note; audited).
+#include "store/case_json.hpp"
+#include "http/services.hpp"
+
+#include <SQLiteCpp/Transaction.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+
+namespace dunning::http {
+
+
+namespace {
+
+using nlohmann::json;
+
+constexpr std::size_t max_bulk_items = 1000;
+
+// Stripe ids and the host's course ids: printable, no spaces, at most 255 bytes.
+bool valid_id(const std::string& s) {
+    return !s.empty() && s.size() <= 255 &&
+           std::all_of(s.begin(), s.end(), [](unsigned char c) { return c > 0x20 && c < 0x7f; });
+}
+
+json time_or_null(const std::optional<Timestamp>& t) { return t ? json(iso8601(*t)) : json(nullptr); }
+
+// An answer, or an error for this one item (unknown course) in the same shape as send_error's.
+json answer_for(SQLite::Database& db, const std::string& creator, const access::CourseMap& courses,
+                const std::string& member, const std::string& course) {
+    if (!valid_id(member)) return {{"member", member}, {"course", course}, {"error", "member must be a Stripe customer id"}};
+    if (!valid_id(course)) return {{"member", member}, {"course", course}, {"error", "course must be a course id or a Stripe product id"}};
+    if (courses.products_for(course).empty())
+        return {{"member", member}, {"course", course},
+                {"error", "unknown course: no [[creators.products]] entry maps a product to " + course}};
+    return access::to_json(access::query_access(db, creator, courses, member, course), courses);
+}
+
+void get_access(Services& m, const httplib::Request& req, httplib::Response& res) {
+    const std::string creator = req.matches[1];
+    if (!authorize(m, req, res, creator)) return;
+    const auto member = req.get_param_value("member");
+    if (!valid_id(member)) return send_error(res, 400, "member must be a Stripe customer id (?member=cus_…)");
+    const auto& courses = m.engine.courses_for(creator);
+    if (!req.has_param("course")) {
+        const auto list = m.db.use([&](SQLite::Database& db) {
+            json data = json::array();
+            for (const auto& a : access::member_access(db, creator, courses, member))
+                data.push_back(access::to_json(a, courses));
+            return data;
+        });
+        return res.set_content(json{{"object", "list"}, {"member", member}, {"data", list}}.dump(),
+                               "application/json");
+    }
+    const auto course = req.get_param_value("course");
+    const auto answer = m.db.use(
+        [&](SQLite::Database& db) { return answer_for(db, creator, courses, member, course); });
+    if (answer.contains("error")) return send_error(res, valid_id(course) ? 404 : 400, answer["error"]);
+    res.set_content(answer.dump(), "application/json");
+}
+
+void bulk_access(Services& m, const httplib::Request& req, httplib::Response& res) {
+    const std::string creator = req.matches[1];
+    if (!authorize(m, req, res, creator)) return;
+    const auto body = json::parse(req.body, nullptr, false);
+    if (!body.is_object() || !body.contains("items") || !body["items"].is_array())
+        return send_error(res, 400, R"(body must be {"items": [{"member": "cus_…", "course": "…"}, …]})");
+    const auto& items = body["items"];
+    if (items.empty() || items.size() > max_bulk_items)
+        return send_error(res, 400, "items must hold 1 to " + std::to_string(max_bulk_items) + " queries");
+    for (const auto& item : items)
+        if (!item.is_object() || !item.contains("member") || !item["member"].is_string() ||
+            !item.contains("course") || !item["course"].is_string())
+            return send_error(res, 400, "every item needs \"member\" and \"course\" as strings");
+    const auto& courses = m.engine.courses_for(creator);
+    const auto data = m.db.use([&](SQLite::Database& db) {
+        json out = json::array();
+        for (const auto& item : items)
+            out.push_back(answer_for(db, creator, courses, item["member"], item["course"]));
+        return out;
+    });
+    res.set_content(json{{"object", "list"}, {"data", data}}.dump(), "application/json");
+}
+
+void get_history(Services& m, const httplib::Request& req, httplib::Response& res) {
+    const std::string creator = req.matches[1];
+    if (!authorize(m, req, res, creator)) return;
+    const auto member = req.get_param_value("member");
+    if (!valid_id(member)) return send_error(res, 400, "member must be a Stripe customer id (?member=cus_…)");
+    const auto& courses = m.engine.courses_for(creator);
+    const auto rows = m.db.use([&](SQLite::Database& db) {
+        return store::member_history(db, creator, member, req.get_param_value("product"));
+    });
+    json data = json::array();
+    for (const auto& h : rows)
+        data.push_back({{"sequence", h.id}, {"product", h.key.product},
+                        {"courses", courses.courses_of(h.key.product)},
+                        {"from", to_string(h.change.from)}, {"to", to_string(h.change.to)},
+                        {"reason", h.change.reason},
+                        {"case", h.change.case_id ? json(h.change.case_id) : json(nullptr)},
+                        {"override", h.change.override_id ? json(h.change.override_id) : json(nullptr)},
+                        {"at", iso8601(h.change.at)}});
+    res.set_content(json{{"object", "list"}, {"member", member}, {"data", data}}.dump(), "application/json");
+}
+
+json override_view(const store::OverrideRecord& o, Timestamp now) {
+    return {{"id", o.id},
+            {"object", "access_override"},
+            {"member", o.customer},
+            {"product", o.product.empty() ? json(nullptr) : json(o.product)},
+            {"level", to_string(o.level)},
+            {"until", time_or_null(o.until)},
+            {"note", o.note},
+            {"actor", o.actor},
+            {"created", iso8601(o.created)},
+            {"in_force", o.as_rule().in_force(now)},
+            {"revoked_at", time_or_null(o.revoked_at)},
+            {"revoked_by", o.revoked_by.empty() ? json(nullptr) : json(o.revoked_by)},
+            {"revoke_note", o.revoke_note.empty() ? json(nullptr) : json(o.revoke_note)}};
+}
+
+void list_overrides(Services& m, const httplib::Request& req, httplib::Response& res) {
+    const std::string creator = req.matches[1];
+    if (!authorize(m, req, res, creator)) return;
+    const auto member = req.get_param_value("member");
+    if (!valid_id(member)) return send_error(res, 400, "member must be a Stripe customer id (?member=cus_…)");
+    const auto rows = m.db.use(
+        [&](SQLite::Database& db) { return store::member_overrides(db, creator, member); });
+    json data = json::array();
+    for (const auto& o : rows) data.push_back(override_view(o, m.clock.now()));
+    res.set_content(json{{"object", "list"}, {"member", member}, {"data", data}}.dump(), "application/json");
+}
+
+// At most `max` bytes, cut before a character, not inside one.
+std::string utf8_prefix(const std::string& s, std::size_t max) {
+    if (s.size() <= max) return s;
+    std::size_t n = max;
+    while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+    return s.substr(0, n);
+}
+
+std::string actor_of(const std::string& creator, const json& body) {
+    std::string actor = "api:" + creator;
+    if (body.contains("actor") && body["actor"].is_string() && !body["actor"].get<std::string>().empty())
+        actor += " (" + utf8_prefix(body["actor"].get<std::string>(), 200) + ")";
+    return actor;
+}
+
+// A note says why; the audit is worthless without it.
+std::optional<std::string> read_note(const json& body) {
+    if (!body.contains("note") || !body["note"].is_string()) return std::nullopt;
+    const auto note = body["note"].get<std::string>();
+    if (note.empty() || note.size() > 1000) return std::nullopt;
+    return note;
+}
+
+void create_override(Services& m, const httplib::Request& req, httplib::Response& res) {
+    const std::string creator = req.matches[1];
+    if (!authorize(m, req, res, creator)) return;
+    const auto body = json::parse(req.body, nullptr, false);
+    if (!body.is_object()) return send_error(res, 400, "body must be a JSON object (UTF-8)");
+    store::OverrideRecord o;
+    o.creator = creator;
+    if (!body.contains("member") || !body["member"].is_string() || !valid_id(body["member"]))
+        return send_error(res, 400, "member must be a Stripe customer id");
+    o.customer = body["member"];
+    if (body.contains("product") && !body["product"].is_null()) {
+        if (!body["product"].is_string() || !valid_id(body["product"]))
+            return send_error(res, 400, "product must be a Stripe product id, or left out for all products");
+        o.product = body["product"];
+    }
+    const auto level = body.contains("level") ? body["level"] : json("granted");
+    const auto parsed = level.is_string() ? access_level_from(level.get<std::string>()) : std::nullopt;
+    if (!parsed) return send_error(res, 400, R"(level must be "granted", "grace", "limited" or "locked")");
+    o.level = *parsed;
+    const auto now = m.clock.now();
+    if (body.contains("until") && !body["until"].is_null()) {
+        if (!body["until"].is_number_integer() || from_unix(body["until"].get<std::int64_t>()) <= now)
+            return send_error(res, 400, "until must be a future time in unix seconds, or left out (until revoked)");
+        o.until = from_unix(body["until"].get<std::int64_t>());
+    }
+    const auto note = read_note(body);
+    if (!note) return send_error(res, 400, "note is required: say why (1 to 1000 characters)");
+    o.note = *note;
+    o.actor = actor_of(creator, body);
+    o.created = now;
+    const auto view = m.db.use([&](SQLite::Database& db) {
+        SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+        o.id = store::add_override(db, o);
+        m.engine.refresh_access(db, creator, o.customer,
+                                  o.product.empty() ? std::vector<std::string>{} : std::vector{o.product});
+        tx.commit();
+        return override_view(o, now);
+    });
+    m.work.wake();
+    res.status = 201;
+    res.set_content(view.dump(), "application/json");
+}
+
+void revoke(Services& m, const httplib::Request& req, httplib::Response& res) {
+    const std::string creator = req.matches[1];
+    if (!authorize(m, req, res, creator)) return;
+    const auto body = json::parse(req.body.empty() ? "{}" : req.body, nullptr, false);
+    if (!body.is_object()) return send_error(res, 400, "body must be a JSON object (UTF-8)");
+    const auto note = read_note(body);
+    if (!note) return send_error(res, 400, "note is required: say why (1 to 1000 characters)");
+    std::int64_t id = 0;
+    try {
+        id = std::stoll(req.matches[2]);
+    } catch (const std::exception&) {
+        return send_error(res, 404, "no such override");
+    }
+    const auto now = m.clock.now();
+    const auto view = m.db.use([&](SQLite::Database& db) -> std::optional<json> {
+        SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+        if (!store::revoke_override(db, creator, id, actor_of(creator, body), *note, now))
+            return std::nullopt;
+        const auto o = store::get_override(db, creator, id);
+        m.engine.refresh_access(db, creator, o->customer,
+                                  o->product.empty() ? std::vector<std::string>{} : std::vector{o->product});
+        tx.commit();
+        return override_view(*o, now);
+    });
+    if (!view) return send_error(res, 404, "no such override in force");
+    m.work.wake();
+    res.set_content(view->dump(), "application/json");
+}
+
+} // namespace
+
+void install_access_routes(httplib::Server& http, Services& m) {
+    using Req = const httplib::Request&;
+    using Res = httplib::Response&;
+    http.Get(R"(/v1/creators/([^/]+)/access)", [&m](Req req, Res res) { get_access(m, req, res); });
+    http.Post(R"(/v1/creators/([^/]+)/access/query)", [&m](Req req, Res res) { bulk_access(m, req, res); });
+    http.Get(R"(/v1/creators/([^/]+)/access/history)", [&m](Req req, Res res) { get_history(m, req, res); });
+    http.Get(R"(/v1/creators/([^/]+)/access/overrides)", [&m](Req req, Res res) { list_overrides(m, req, res); });
+    http.Post(R"(/v1/creators/([^/]+)/access/overrides)", [&m](Req req, Res res) { create_override(m, req, res); });
+    http.Post(R"(/v1/creators/([^/]+)/access/overrides/([0-9]+)/revoke)",
+              [&m](Req req, Res res) { revoke(m, req, res); });
+}
+
+} // namespace dunning::http

@@ -1,0 +1,297 @@
+// The creator API (Bearer token per creator), /healthz, /metrics and the test clock.
+#include "store/access_store.hpp"
+#include "store/case_json.hpp"
+#include "store/cases.hpp"
+#include "http/services.hpp"
+#include "store/job_queue.hpp"
+
+#include <SQLiteCpp/Statement.h>
+#include <SQLiteCpp/Transaction.h>
+#include <nlohmann/json.hpp>
+#include <openssl/crypto.h>
+
+#include <charconv>
+
+namespace dunning::http {
+
+using store::CaseEventRef;
+using store::CaseRecord;
+using store::OutboxEntry;
+using store::StatusFilter;
+using store::case_actions;
+using store::case_events;
+using store::get_case;
+using store::list_cases;
+using store::schema_version;
+
+using store::CaseQuery;
+
+namespace {
+
+using nlohmann::json;
+
+bool same_secret(const std::string& a, const std::string& b) {
+    return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+json time_or_null(const std::optional<Timestamp>& t) { return t ? json(iso8601(*t)) : json(nullptr); }
+json id_or_null(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
+
+json failure_view(const std::optional<PaymentFailure>& f) {
+    if (!f) return nullptr;
+    return {{"code", id_or_null(f->error.code)},
+            {"decline_code", id_or_null(f->error.decline_code)},
+            {"advice_code", id_or_null(f->error.advice_code)},
+            {"network_advice_code", id_or_null(f->error.network_advice_code)},
+            {"message", id_or_null(f->error.message)},
+            {"payment_method_type", to_string(f->method)},
+            {"payment_method", id_or_null(f->payment_method_id)},
+            {"card_brand", id_or_null(f->card_brand)},
+            {"at", iso8601(f->at)}};
+}
+
+json attempts_view(const std::vector<ChargeAttempt>& attempts) {
+    json out = json::array();
+    for (const auto& a : attempts)
+        out.push_back({{"number", a.number}, {"at", iso8601(a.at)},
+                       {"payment_method", id_or_null(a.payment_method_id)},
+                       {"outcome", to_string(a.outcome)}});
+    return out;
+}
+
+json actions_view(const std::vector<OutboxEntry>& actions) {
+    json out = json::array();
+    for (const auto& a : actions)
+        out.push_back({{"kind", a.kind}, {"detail", a.payload}, {"state", a.state},
+                       {"created", iso8601(from_unix(a.created_at))},
+                       {"done", a.done_at ? json(iso8601(from_unix(*a.done_at))) : json(nullptr)},
+                       {"result", id_or_null(a.result)}, {"tries", a.tries},
+                       {"last_error", id_or_null(a.last_error)}});
+    return out;
+}
+
+json case_view(const CaseRecord& r) {
+    const CaseState& s = r.state;
+    const InvoiceFacts& i = s.invoice;
+    return {{"id", r.id},
+            {"object", "case"},
+            {"creator", s.creator_id},
+            {"status", status_of(s)},
+            {"invoice",
+             {{"id", i.invoice_id}, {"number", id_or_null(i.number)}, {"status", id_or_null(i.status)},
+              {"amount_due", i.amount_due}, {"amount_remaining", i.amount_remaining},
+              {"currency", i.currency}, {"attempt_count", i.attempt_count},
+              {"next_payment_attempt", time_or_null(i.next_payment_attempt)},
+              {"due_date", time_or_null(i.due_date)},
+              {"hosted_invoice_url", id_or_null(i.hosted_invoice_url)},
+              {"billing_reason", id_or_null(i.billing_reason)}}},
+            {"customer",
+             {{"id", id_or_null(i.customer_id)}, {"email", id_or_null(i.customer_email)},
+              {"name", id_or_null(i.customer_name)}}},
+            {"subscription", id_or_null(i.subscription_id)},
+            {"products", i.products},
+            {"payment_intent", id_or_null(i.payment_intent_id)},
+            {"charge", id_or_null(i.charge_id)},
+            {"failure", failure_view(s.last_failure)},
+            {"action_required", s.action_required},
+            {"opened_at", time_or_null(s.opened_at)},
+            {"resolved_at", time_or_null(s.resolved_at)},
+            {"stage", s.stage_sent},
+            {"escalated_at", time_or_null(s.escalated_at)},
+            {"next_action_at", time_or_null(s.next_wakeup)},
+            {"attempts", attempts_view(s.attempts)}};
+}
+
+json events_view(const std::vector<CaseEventRef>& events) {
+    json out = json::array();
+    for (const auto& e : events)
+        out.push_back({{"id", e.event_id}, {"type", e.type}, {"created", iso8601(from_unix(e.created))},
+                       {"received_at_ms", e.received_at_ms}});
+    return out;
+}
+
+std::optional<long long> parse_int(const std::string& s) {
+    long long v = 0;
+    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc{} || end != s.data() + s.size()) return std::nullopt;
+    return v;
+}
+
+// Reads ?status=&limit=&starting_after=; writes a 400 and returns nullopt on bad values.
+std::optional<CaseQuery> read_query(const httplib::Request& req, httplib::Response& res,
+                                    const std::string& creator) {
+    CaseQuery q{creator};
+    const auto status = req.has_param("status") ? req.get_param_value("status") : "open";
+    if (status == "open") q.status = StatusFilter::open;
+    else if (status == "closed") q.status = StatusFilter::closed;
+    else if (status == "all") q.status = StatusFilter::all;
+    else return send_error(res, 400, "status must be open, closed or all"), std::nullopt;
+    if (req.has_param("limit")) {
+        const auto limit = parse_int(req.get_param_value("limit"));
+        if (!limit || *limit < 1 || *limit > 1000)
+            return send_error(res, 400, "limit must be an integer from 1 to 1000"), std::nullopt;
+        q.limit = static_cast<int>(*limit);
+    }
+    if (req.has_param("starting_after")) {
+        const auto after = parse_int(req.get_param_value("starting_after"));
+        if (!after || *after < 0)
+            return send_error(res, 400, "starting_after must be a case id"), std::nullopt;
+        q.starting_after = *after;
+    }
+    return q;
+}
+
+void list_cases_route(Services& m, const httplib::Request& req, httplib::Response& res) {
+    const std::string creator = req.matches[1];
+    if (!authorize(m, req, res, creator)) return;
+    auto q = read_query(req, res, creator);
+    if (!q) return;
+    ++q->limit; // one more tells whether there is a next page
+    auto cases = m.db.use([&](SQLite::Database& db) { return list_cases(db, *q); });
+    const bool has_more = static_cast<int>(cases.size()) == q->limit;
+    if (has_more) cases.pop_back();
+    json data = json::array();
+    for (const auto& c : cases) data.push_back(case_view(c));
+    res.set_content(json{{"object", "list"}, {"data", data}, {"has_more", has_more}}.dump(),
+                    "application/json");
+}
+
+void get_case_route(Services& m, const httplib::Request& req, httplib::Response& res) {
+    const std::string creator = req.matches[1];
+    if (!authorize(m, req, res, creator)) return;
+    const auto id = parse_int(req.matches[2]);
+    if (!id) return send_error(res, 404, "no such case");
+    auto view = m.db.use([&](SQLite::Database& db) -> std::optional<json> {
+        auto c = get_case(db, creator, *id);
+        if (!c) return std::nullopt;
+        json v = case_view(*c);
+        v["events"] = events_view(case_events(db, c->id));
+        v["actions"] = actions_view(case_actions(db, c->id));
+        return v;
+    });
+    if (!view) return send_error(res, 404, "no such case");
+    res.set_content(view->dump(), "application/json");
+}
+
+std::optional<CreatorCommand::Kind> command_named(const std::string& name) {
+    using K = CreatorCommand::Kind;
+    if (name == "pause") return K::pause;
+    if (name == "resume") return K::resume;
+    if (name == "mark-paid") return K::mark_paid;
+    if (name == "write-off") return K::write_off;
+    if (name == "escalate") return K::escalate;
+    return std::nullopt;
+}
+
+// The engine decides what a command means in the case's state (pausing a paid case does nothing).
+void command_route(Services& m, const httplib::Request& req, httplib::Response& res) {
+    const std::string creator = req.matches[1];
+    if (!authorize(m, req, res, creator)) return;
+    const auto id = parse_int(req.matches[2]);
+    const auto kind = command_named(req.matches[3]);
+    if (!id || !kind) return send_error(res, 404, "no such case or action");
+    auto view = m.db.use([&](SQLite::Database& db) -> std::optional<json> {
+        SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+        auto c = get_case(db, creator, *id);
+        if (!c) return std::nullopt;
+        m.engine.run_case(db, *c, CreatorCommand{*kind});
+        tx.commit();
+        return case_view(*c);
+    });
+    if (!view) return send_error(res, 404, "no such case");
+    m.work.wake();
+    res.set_content(view->dump(), "application/json");
+}
+
+struct InboxGauges {
+    long long pending = 0, oldest_received_ms = 0, poison = 0;
+};
+
+InboxGauges inbox_gauges(SQLite::Database& db) {
+    SQLite::Statement st(db, "SELECT (SELECT count(*) FROM inbox WHERE state = 'pending'), "
+                             "(SELECT min(received_at) FROM inbox WHERE state = 'pending'), "
+                             "(SELECT count(*) FROM inbox WHERE state = 'poison')");
+    st.executeStep();
+    return {st.getColumn(0).getInt64(), st.getColumn(1).getInt64(), st.getColumn(2).getInt64()};
+}
+
+} // namespace
+
+bool authorize(Services& m, const httplib::Request& req, httplib::Response& res,
+               const std::string& creator_id) {
+    const auto header = req.get_header_value("Authorization");
+    const std::string prefix = "Bearer ";
+    if (!header.starts_with(prefix)) {
+        res.set_header("WWW-Authenticate", "Bearer");
+        send_error(res, 401, "missing Authorization: Bearer <api_token>");
+        return false;
+    }
+    const std::string token = header.substr(prefix.size());
+    const config::CreatorConfig* holder = nullptr;
+    for (const auto& c : m.config.creators)
+        if (same_secret(c.api_token, token)) holder = &c;
+    if (!holder) {
+        res.set_header("WWW-Authenticate", "Bearer error=\"invalid_token\"");
+        send_error(res, 401, "invalid api token");
+        return false;
+    }
+    if (holder->id != creator_id) {
+        send_error(res, 403, "this token does not grant access to creator " + creator_id);
+        return false;
+    }
+    return true;
+}
+
+void install_api_routes(httplib::Server& http, Services& m) {
+    http.Get(R"(/v1/creators/([^/]+)/cases)",
+             [&m](const httplib::Request& req, httplib::Response& res) { list_cases_route(m, req, res); });
+    http.Get(R"(/v1/creators/([^/]+)/cases/([^/]+))",
+             [&m](const httplib::Request& req, httplib::Response& res) { get_case_route(m, req, res); });
+    http.Post(R"(/v1/creators/([^/]+)/cases/([^/]+)/([a-z-]+))",
+              [&m](const httplib::Request& req, httplib::Response& res) { command_route(m, req, res); });
+    http.Get("/healthz", [&m](const httplib::Request&, httplib::Response& res) {
+        try {
+            const int version = m.db.use([](SQLite::Database& db) { return schema_version(db); });
+            res.set_content(json{{"status", "ok"}, {"schema_version", version}}.dump(), "application/json");
+        } catch (const std::exception& e) {
+            send_error(res, 503, std::string("store unavailable: ") + e.what());
+        }
+    });
+    http.Get("/metrics", [&m](const httplib::Request&, httplib::Response& res) {
+        const auto g = m.db.use([](SQLite::Database& db) { return inbox_gauges(db); });
+        const auto age = g.pending ? m.wall_ms() - g.oldest_received_ms : 0;
+        const auto host = m.db.use([](SQLite::Database& db) { return store::notification_counts(db); });
+        const auto host_age = host.oldest_pending ? to_unix(m.clock.now()) - to_unix(*host.oldest_pending) : 0;
+        res.set_content(m.metrics.render(g.pending, age, g.poison) +
+                            "# HELP dunning_host_notifications_pending Notifications waiting for the host platform.\n"
+                            "# TYPE dunning_host_notifications_pending gauge\n"
+                            "dunning_host_notifications_pending " + std::to_string(host.pending) + "\n"
+                            "# HELP dunning_host_notification_oldest_age_seconds Age of the oldest undelivered one.\n"
+                            "# TYPE dunning_host_notification_oldest_age_seconds gauge\n"
+                            "dunning_host_notification_oldest_age_seconds " + std::to_string(host_age) + "\n",
+                        "text/plain; version=0.0.4");
+    });
+}
+
+void install_test_clock_routes(httplib::Server& http, Services& m) {
+    auto now_json = [&m] {
+        const auto now = m.clock.now();
+        return json{{"now", to_unix(now)}, {"iso", iso8601(now)}}.dump();
+    };
+    http.Get("/v1/test-clock", [now_json](const httplib::Request&, httplib::Response& res) {
+        res.set_content(now_json(), "application/json");
+    });
+    http.Post("/v1/test-clock/advance", [&m, now_json](const httplib::Request& req, httplib::Response& res) {
+        const auto body = json::parse(req.body, nullptr, false);
+        if (!body.is_object() || !body.contains("seconds") || !body["seconds"].is_number_integer())
+            return send_error(res, 400, R"(body must be {"seconds": N} with N a whole number)");
+        const auto seconds = body["seconds"].get<long long>();
+        if (seconds < 0 || seconds > 10LL * 366 * 86400)
+            return send_error(res, 400, "seconds must be between 0 and ten years");
+        m.test_clock->advance(std::chrono::seconds(seconds));
+        m.work.drain(); // everything that became due runs before we answer
+        res.set_content(now_json(), "application/json");
+    });
+}
+
+} // namespace dunning::http

@@ -1,0 +1,48 @@
+#pragma once
+// What the routes are given by the composition root (plugin/module.cpp): the configuration, the
+// clocks, the inbox, the shared API connection and the background work to wake. The routes
+// know nothing of how these are wired or which threads run them.
+#include "config/config.hpp"
+#include "core/time.hpp"
+#include "jobs/engine.hpp"
+#include "jobs/work_loop.hpp"
+#include "store/database.hpp"
+#include "store/inbox.hpp"
+#include "telemetry/metrics.hpp"
+
+#include <httplib.h>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+namespace dunning::http {
+
+struct Services {
+    const config::Config& config;
+    const Clock& clock;                     // business time: cases, dunning, access
+    FakeClock* test_clock;                  // null unless serving with --test-clock
+    std::function<std::int64_t()> wall_ms;  // real time in milliseconds: latency, ages
+    telemetry::Metrics& metrics;
+    store::InboxWriter& inbox;
+    store::SharedConnection& db;            // reads and creator commands, one at a time
+    const jobs::Engine& engine;
+    jobs::WorkLoop& work;
+};
+
+// Error handling, limits and every route; the test clock's routes only when `s.test_clock`.
+void install_routes(httplib::Server& server, Services& s);
+
+void install_webhook_routes(httplib::Server& http, Services& m);
+void install_api_routes(httplib::Server& http, Services& m);
+void install_access_routes(httplib::Server& http, Services& m);
+void install_test_clock_routes(httplib::Server& http, Services& m);
+
+// {"error": message} with the status; every error answer goes through here.
+void send_error(httplib::Response& res, int status, const std::string& message);
+// For /v1/creators/{id}/…: true when the Bearer token is that creator's; else the 401/403 is
+// written.
+bool authorize(Services& m, const httplib::Request& req, httplib::Response& res,
+               const std::string& creator_id);
+
+} // namespace dunning::http

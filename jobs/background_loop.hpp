@@ -1,0 +1,41 @@
+#pragma once
+// A thread that runs `work` when woken, and once a second anyway; an exception from `work` is
+// logged and the loop goes on after a second. Shared by the inbox worker and the host
+// dispatcher.
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+
+namespace dunning::jobs {
+
+class BackgroundLoop {
+  public:
+    BackgroundLoop() = default;
+    ~BackgroundLoop() { stop(); }
+    BackgroundLoop(const BackgroundLoop&) = delete;
+    BackgroundLoop& operator=(const BackgroundLoop&) = delete;
+
+    // `on_start` runs first on the new thread (e.g. to lower its priority); `name` prefixes the
+    // log line of a failed round.
+    void start(std::string name, std::function<void()> work, std::function<void()> on_start = {});
+    void wake();
+    // Stops after the round in hand and joins; safe to call twice.
+    void stop();
+    bool stopping() const { return stopping_; }
+
+  private:
+    void run();
+
+    std::string name_;
+    std::function<void()> work_;
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    bool woken_ = false;
+    std::atomic<bool> stopping_{false};
+    std::thread thread_;
+};
+
+} // namespace dunning::jobs

@@ -1,0 +1,87 @@
+#include "jobs/engine.hpp"
+
+#include "store/case_json.hpp"
+#include "store/job_queue.hpp"
+
+namespace dunning::jobs {
+
+using store::CaseRecord;
+using store::queue_effects;
+using store::save_case;
+
+CasePolicy policy_from_config(const config::CreatorConfig& creator) {
+    CasePolicy p;
+    p.module_charges = creator.retry.mode == config::RetryMode::plugin;
+    p.retry = creator.retry.policy;
+    p.stages = creator.dunning.stages;
+    p.final_notice_deadline = creator.dunning.final_notice_deadline;
+    return p;
+}
+
+Engine::Engine(const config::Config& config, const Clock& clock)
+    : clock_(clock), notifies_host_(!config.host.webhook_url.empty()) {
+    for (const auto& c : config.creators) {
+        CreatorRules r{policy_from_config(c), c.access.policy, {}};
+        for (const auto& m : c.products) r.courses.add(m.stripe_product, m.courses);
+        rules_.emplace(c.id, std::move(r));
+    }
+}
+
+const Engine::CreatorRules& Engine::rules_for(const std::string& creator) const {
+    const auto it = rules_.find(creator);
+    return it == rules_.end() ? fallback_ : it->second;
+}
+
+const CasePolicy& Engine::policy_for(const std::string& creator) const {
+    return rules_for(creator).cases;
+}
+
+const AccessPolicy& Engine::access_policy_for(const std::string& creator) const {
+    return rules_for(creator).access;
+}
+
+const access::CourseMap& Engine::courses_for(const std::string& creator) const {
+    return rules_for(creator).courses;
+}
+
+void Engine::run_case(SQLite::Database& db, CaseRecord& c, const CaseInput& input) const {
+    const auto now = clock_.now();
+    auto decision = decide(std::move(c.state), input, now, policy_for(c.state.creator_id));
+    c.state = std::move(decision.next);
+    save_case(db, c, to_unix(now));
+    queue_effects(db, c.id, c.state, decision.effects, now);
+    for (const auto& effect : decision.effects)
+        if (const auto* n = std::get_if<NotifyHost>(&effect)) notify_case(db, c, *n);
+    // An invoice paid without ever failing concerns no entitlement; one that failed, or whose
+    // payment was disputed, does.
+    if ((c.state.failed || c.state.dispute) && !c.state.invoice.customer_id.empty()) {
+        auto products = case_products(db, c.state);
+        if (!products.empty())
+            refresh_access(db, c.state.creator_id, c.state.invoice.customer_id, std::move(products));
+    }
+}
+
+void Engine::notify_case(SQLite::Database& db, const CaseRecord& c, const NotifyHost& n) const {
+    if (!notifies_host_) return;
+    const CaseState& s = c.state;
+    const auto& i = s.invoice;
+    nlohmann::json products = i.products;
+    nlohmann::json data = {
+        {"case",
+         {{"id", c.id},
+          {"status", status_of(s)},
+          {"invoice", i.invoice_id},
+          {"invoice_number", i.number.empty() ? nlohmann::json(nullptr) : nlohmann::json(i.number)},
+          {"subscription",
+           i.subscription_id.empty() ? nlohmann::json(nullptr) : nlohmann::json(i.subscription_id)},
+          {"amount_due", i.amount_due},
+          {"amount_remaining", i.amount_remaining},
+          {"currency", i.currency},
+          {"stage", s.stage_sent},
+          {"products", products},
+          {"opened_at", s.opened_at ? nlohmann::json(iso8601(*s.opened_at)) : nlohmann::json(nullptr)},
+          {"resolution", to_string(s.resolution)}}}};
+    store::queue_notification(db, s.creator_id, i.customer_id, n.type, data, clock_.now());
+}
+
+} // namespace dunning::jobs

@@ -1,0 +1,256 @@
+#include "jobs/inbox_processor.hpp"
+
+#include "store/cards.hpp"
+#include "store/access_store.hpp"
+#include "store/cases.hpp"
+#include "webhook/event_parser.hpp"
+
+#include <SQLiteCpp/Statement.h>
+#include <SQLiteCpp/Transaction.h>
+#include <sqlite3.h>
+
+namespace dunning::jobs {
+
+using store::CaseRecord;
+using store::active_cases_of_customer;
+using store::find_case_by_invoice;
+using store::find_case_by_payment;
+using store::link_case_event;
+using store::load_case;
+using store::remember_card;
+using store::remember_card_holder;
+
+namespace {
+
+struct Outcome {
+    RowOutcome kind;
+    std::string note;
+};
+
+void mark_row(SQLite::Database& db, std::int64_t id, const Outcome& o, std::int64_t now_ms) {
+    SQLite::Statement st(db, "UPDATE inbox SET state = ?, note = ?, processed_at = ? WHERE id = ?");
+    st.bind(1, to_string(o.kind));
+    if (!o.note.empty()) st.bind(2, o.note);
+    st.bind(3, static_cast<std::int64_t>(now_ms));
+    st.bind(4, static_cast<std::int64_t>(id));
+    st.exec();
+}
+
+bool still_pending(SQLite::Database& db, std::int64_t id) {
+    SQLite::Statement st(db, "SELECT 1 FROM inbox WHERE id = ? AND state = 'pending'");
+    st.bind(1, static_cast<std::int64_t>(id));
+    return st.executeStep();
+}
+
+// Payment and dispute events that name no known invoice wait here, keyed by their payment
+// intent (or, without one, their charge).
+void remember_unlinked(SQLite::Database& db, const InboxRecord& row, const std::string& payment_intent,
+                       const std::string& charge) {
+    SQLite::Statement st(db, "INSERT OR IGNORE INTO unlinked_payments (creator_id, payment_key, "
+                             "inbox_id) VALUES (?, ?, ?)");
+    st.bind(1, row.creator_id);
+    st.bind(2, payment_intent.empty() ? charge : payment_intent);
+    st.bind(3, static_cast<std::int64_t>(row.id));
+    st.exec();
+}
+
+// Payment events that arrived before their invoice tied them to this case are applied now,
+// so the result does not depend on the order Stripe delivered them in.
+void absorb_unlinked(SQLite::Database& db, const Engine& engine, CaseRecord& c) {
+    const auto& inv = c.state.invoice;
+    SQLite::Statement st(db, "SELECT u.inbox_id, i.body FROM unlinked_payments u JOIN inbox i "
+                             "ON i.id = u.inbox_id WHERE u.creator_id = ? AND u.payment_key IN (?, ?)");
+    st.bind(1, c.state.creator_id);
+    st.bind(2, inv.payment_intent_id);
+    st.bind(3, inv.charge_id);
+    std::vector<std::int64_t> absorbed;
+    while (st.executeStep()) {
+        auto parsed = webhook::parse_event(st.getColumn(1).getString());
+        if (!parsed || !std::holds_alternative<Event>(parsed.value())) continue;
+        engine.run_case(db, c, std::get<Event>(parsed.value()));
+        absorbed.push_back(st.getColumn(0).getInt64());
+    }
+    for (auto inbox_id : absorbed) {
+        link_case_event(db, c.id, inbox_id);
+        SQLite::Statement del(db, "DELETE FROM unlinked_payments WHERE inbox_id = ?");
+        del.bind(1, static_cast<std::int64_t>(inbox_id));
+        del.exec();
+    }
+}
+
+std::optional<CaseRecord> case_for_payment(SQLite::Database& db, const std::string& creator,
+                                           const PaymentFacts& p) {
+    if (!p.invoice_id.empty()) {
+        if (auto c = find_case_by_invoice(db, creator, p.invoice_id)) return c;
+        CaseRecord fresh;
+        fresh.state.creator_id = creator;
+        fresh.state.invoice.invoice_id = p.invoice_id;
+        fresh.state.invoice.customer_id = p.customer_id;
+        return fresh;
+    }
+    return find_case_by_payment(db, creator, p.payment_intent_id, p.charge_id);
+}
+
+Outcome apply_to_case(SQLite::Database& db, const Engine& engine, const InboxRecord& row,
+                      const Event& e, CaseRecord c) {
+    engine.run_case(db, c, e);
+    link_case_event(db, c.id, row.id);
+    absorb_unlinked(db, engine, c);
+    return {RowOutcome::done, {}};
+}
+
+// A new payment method concerns every case of that member still being worked on.
+Outcome apply_to_customer(SQLite::Database& db, const Engine& engine, const InboxRecord& row,
+                          const Event& e, const std::string& customer) {
+    const auto ids = active_cases_of_customer(db, row.creator_id, customer);
+    for (const auto id : ids) {
+        if (auto c = load_case(db, id)) {
+            engine.run_case(db, *c, e);
+            link_case_event(db, c->id, row.id);
+        }
+    }
+    return {RowOutcome::done, ids.empty() ? "no open case for this customer" : ""};
+}
+
+// Stripe's word on a subscription (unpaid, canceled for non-payment, active again) bears on
+// the access to every product it includes.
+Outcome apply_subscription(SQLite::Database& db, const Engine& engine, const InboxRecord& row,
+                           const Event& e, const SubscriptionFacts& sub) {
+    auto products = store::save_subscription(db, row.creator_id, sub, e.created);
+    if (sub.customer_id.empty() || products.empty())
+        return {RowOutcome::done, "subscription without a customer or products"};
+    engine.refresh_access(db, row.creator_id, sub.customer_id, std::move(products));
+    return {RowOutcome::done, {}};
+}
+
+// A dispute concerns the case of the payment it reverses (a paid invoice's case included).
+Outcome apply_dispute(SQLite::Database& db, const Engine& engine, const InboxRecord& row,
+                      const Event& e, const DisputeFacts& d) {
+    auto c = find_case_by_payment(db, row.creator_id, d.payment_intent_id, d.charge_id);
+    if (c) return apply_to_case(db, engine, row, e, std::move(*c));
+    remember_unlinked(db, row, d.payment_intent_id, d.charge_id);
+    return {RowOutcome::done, "dispute not yet tied to an invoice"};
+}
+
+// A paid invoice of a subscription outdates whatever Stripe said about it before.
+void note_paid_subscription(SQLite::Database& db, const Engine& engine, const std::string& creator,
+                            const Event& e, const InvoiceFacts& inv) {
+    if (e.kind != EventKind::invoice_paid || inv.subscription_id.empty()) return;
+    store::note_subscription_paid(db, creator, inv.subscription_id, inv.customer_id, e.created);
+    auto products = store::subscription_products(db, creator, inv.subscription_id);
+    if (!products.empty() && !inv.customer_id.empty())
+        engine.refresh_access(db, creator, inv.customer_id, std::move(products));
+}
+
+Outcome route_event(SQLite::Database& db, const Engine& engine, const InboxRecord& row,
+                    const Event& e) {
+    if (const auto* inv = std::get_if<InvoiceFacts>(&e.facts)) {
+        remember_card_holder(db, row.creator_id, *inv);
+        note_paid_subscription(db, engine, row.creator_id, e, *inv);
+        auto c = find_case_by_invoice(db, row.creator_id, inv->invoice_id);
+        if (!c) {
+            c = CaseRecord{};
+            c->state.creator_id = row.creator_id;
+        }
+        return apply_to_case(db, engine, row, e, std::move(*c));
+    }
+    if (const auto* pay = std::get_if<PaymentFacts>(&e.facts)) {
+        remember_card(db, row.creator_id, *pay);
+        if (auto c = case_for_payment(db, row.creator_id, *pay))
+            return apply_to_case(db, engine, row, e, std::move(*c));
+        remember_unlinked(db, row, pay->payment_intent_id, pay->charge_id);
+        return {RowOutcome::done, "payment not yet tied to an invoice"};
+    }
+    if (const auto* pm = std::get_if<PaymentMethodFacts>(&e.facts)) {
+        remember_card(db, row.creator_id, *pm);
+        return apply_to_customer(db, engine, row, e, pm->customer_id);
+    }
+    if (const auto* sub = std::get_if<SubscriptionFacts>(&e.facts))
+        return apply_subscription(db, engine, row, e, *sub);
+    if (const auto* d = std::get_if<DisputeFacts>(&e.facts)) return apply_dispute(db, engine, row, e, *d);
+    return {RowOutcome::done, "no effect on cases or access"};
+}
+
+Outcome decide_row(SQLite::Database& db, const Engine& engine, const InboxRecord& row) {
+    auto parsed = webhook::parse_event(row.body);
+    if (!parsed) return {RowOutcome::poison, parsed.error()};
+    if (const auto* ignored = std::get_if<webhook::Ignored>(&parsed.value()))
+        return {RowOutcome::ignored, ignored->reason};
+    return route_event(db, engine, row, std::get<Event>(parsed.value()));
+}
+
+} // namespace
+
+const char* to_string(RowOutcome o) {
+    switch (o) {
+    case RowOutcome::done: return "done";
+    case RowOutcome::ignored: return "ignored";
+    case RowOutcome::poison: return "poison";
+    case RowOutcome::skipped: return "skipped";
+    }
+    return "poison";
+}
+
+std::vector<InboxRecord> pending_rows(SQLite::Database& db, int limit) {
+    SQLite::Statement st(db, "SELECT id, creator_id, body, received_at FROM inbox "
+                             "WHERE state = 'pending' ORDER BY id LIMIT ?");
+    st.bind(1, limit);
+    std::vector<InboxRecord> out;
+    while (st.executeStep()) {
+        out.push_back({st.getColumn(0).getInt64(), st.getColumn(1).getString(),
+                       st.getColumn(2).getString(), st.getColumn(3).getInt64()});
+    }
+    return out;
+}
+
+namespace {
+
+bool store_in_trouble(const SQLite::Exception& e) {
+    const int code = e.getErrorCode();
+    return code == SQLITE_BUSY || code == SQLITE_FULL || code == SQLITE_IOERR || code == SQLITE_LOCKED;
+}
+
+// One row inside the batch's transaction; its own savepoint keeps a poison row's half-done
+// writes out while the rows around it commit.
+RowOutcome process_in_batch(SQLite::Database& db, const Engine& engine, const InboxRecord& row,
+                            std::int64_t now_ms) {
+    if (!still_pending(db, row.id)) return RowOutcome::skipped;
+    Outcome outcome;
+    db.exec("SAVEPOINT inbox_row");
+    try {
+        outcome = decide_row(db, engine, row);
+    } catch (const SQLite::Exception& e) {
+        if (store_in_trouble(e)) throw; // the store is in trouble, not the event
+        outcome = {RowOutcome::poison, e.what()};
+    } catch (const std::exception& e) {
+        outcome = {RowOutcome::poison, e.what()};
+    }
+    if (outcome.kind == RowOutcome::poison) db.exec("ROLLBACK TO inbox_row");
+    db.exec("RELEASE inbox_row");
+    mark_row(db, row.id, outcome, now_ms);
+    return outcome.kind;
+}
+
+} // namespace
+
+std::vector<RowOutcome> process_rows(SQLite::Database& db, const Engine& engine,
+                                     const std::vector<InboxRecord>& rows, std::int64_t now_ms,
+                                     std::chrono::microseconds budget) {
+    std::vector<RowOutcome> out;
+    out.reserve(rows.size());
+    const auto until = std::chrono::steady_clock::now() + budget;
+    SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+    for (const auto& row : rows) {
+        out.push_back(process_in_batch(db, engine, row, now_ms));
+        if (std::chrono::steady_clock::now() > until) break;
+    }
+    tx.commit();
+    return out;
+}
+
+RowOutcome process_row(SQLite::Database& db, const Engine& engine, const InboxRecord& row,
+                       std::int64_t now_ms) {
+    return process_rows(db, engine, {row}, now_ms, std::chrono::seconds{1}).front();
+}
+
+} // namespace dunning::jobs

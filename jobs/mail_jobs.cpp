@@ -1,0 +1,282 @@
+#include "jobs/mail_jobs.hpp"
+
+#include "config/base_rates.hpp"
+#include "core/money.hpp"
+#include "telemetry/log.hpp"
+
+#include <SQLiteCpp/Transaction.h>
+
+#include <cmath>
+#include <random>
+#include <sstream>
+
+namespace dunning::jobs {
+
+using store::CardReminder;
+using store::CaseRecord;
+using store::OutboxRow;
+using store::card_expiry_text;
+using store::due_card_reminders;
+using store::due_outbox;
+using store::finish_card_reminder;
+using store::finish_outbox;
+using store::load_case;
+using store::retry_card_reminder_later;
+using store::retry_outbox_later;
+using store::retry_time;
+using telemetry::log_error;
+using telemetry::log_warn;
+
+namespace {
+
+constexpr auto give_up_after = std::chrono::days{7}; // a mail server down for a week: tell the operator
+// A 5xx is meant as final, but servers also use it for passing policy refusals; try it twice
+// more before calling the email failed.
+constexpr int permanent_tries = 3;
+
+Date date_of(Timestamp t) { return Date(std::chrono::floor<std::chrono::days>(t)); }
+
+bool german(const config::CreatorConfig& c) { return c.locale == "de"; }
+
+std::string percent(double p, bool de) {
+    std::ostringstream o;
+    o.precision(2);
+    o << std::fixed << p;
+    auto s = o.str();
+    if (de) std::replace(s.begin(), s.end(), '.', ',');
+    return s + " %";
+}
+
+struct Totals {
+    std::vector<mailer::FeeLine> lines;
+    std::int64_t extra_minor = 0;
+};
+
+void add_stage_fees(Totals& t, const config::CreatorConfig& c, const CaseState& s, int stage) {
+    const auto& stages = c.dunning.stages;
+    for (int i = 0; i < stage && i < static_cast<int>(stages.size()); ++i) {
+        if (stages[i].fee_minor <= 0) continue;
+        t.lines.push_back({german(c) ? "Mahngebühr (Stufe " + std::to_string(i + 1) + ")"
+                                     : "Dunning fee (stage " + std::to_string(i + 1) + ")",
+                           format_money(stages[i].fee_minor, s.invoice.currency, c.locale)});
+        t.extra_minor += stages[i].fee_minor;
+    }
+}
+
+// Default (Verzug) starts the day after the first reminder went out; interest runs to today.
+void add_interest(Totals& t, const config::CreatorConfig& c, const CaseState& s, Timestamp now,
+                  const std::vector<BaseRate>& rates) {
+    if (!c.dunning.interest || !s.opened_at || c.dunning.stages.empty()) return;
+    const auto from = date_of(s.schedule_anchor() + c.dunning.stages.front().after + std::chrono::days{1});
+    const auto to = date_of(now);
+    if (std::chrono::sys_days(to) < std::chrono::sys_days(from)) return;
+    const auto b = default_interest(s.invoice.amount_due, from, to, rates, c.dunning.business_debtor);
+    const bool de = german(c);
+    for (const auto& p : b.periods) {
+        t.lines.push_back({(de ? "Verzugszinsen " : "Default interest ") + percent(p.rate_percent, de) +
+                               (de ? " p. a. vom " : " p.a. from ") + format_date(p.from, c.locale) +
+                               (de ? " bis " : " to ") + format_date(p.to, c.locale),
+                           format_money(p.interest_minor, s.invoice.currency, c.locale)});
+    }
+    t.extra_minor += b.total_minor;
+    if (c.dunning.business_debtor && s.invoice.currency == "eur") {
+        t.lines.push_back({de ? "Verzugspauschale (§ 288 Abs. 5 BGB)" : "Late-payment flat fee (§ 288 (5) BGB)",
+                           format_money(b2b_flat_fee_eur_minor, "eur", c.locale)});
+        t.extra_minor += b2b_flat_fee_eur_minor;
+    }
+}
+
+std::string mailbox(const std::string& name, const std::string& address) {
+    return name.empty() ? address : name + " <" + address + ">";
+}
+
+std::string domain_of(const config::Config& c) {
+    if (!c.mail.message_id_domain.empty()) return c.mail.message_id_domain;
+    const auto addr = mailer::address_of(c.mail.from);
+    const auto at = addr.find('@');
+    return at == std::string::npos ? "dunning.invalid" : addr.substr(at + 1);
+}
+
+// An email from the creator, its Message-ID stable for `key` (an outbox row's idempotency key).
+mailer::Email compose(const config::Config& config, const config::CreatorConfig& creator, std::string to,
+                      mailer::RenderedMessage rendered, const std::string& key, Timestamp now) {
+    mailer::Email e;
+    e.from = config.mail.from;
+    e.to = std::move(to);
+    e.reply_to = creator.reply_to;
+    e.subject = std::move(rendered.subject);
+    e.text = std::move(rendered.text);
+    e.html = std::move(rendered.html);
+    e.message_id = "<" + key + "@" + domain_of(config) + ">";
+    e.date = now;
+    return e;
+}
+
+enum class Verdict { done, failed, retry };
+
+// What a send attempt means for its row: case emails and card reminders follow the same rules.
+Verdict after_send(const mailer::SendResult& sent, int tries, std::int64_t created_at, Timestamp now) {
+    if (sent.kind == mailer::SendResult::Kind::sent) return Verdict::done;
+    const bool final_answer = sent.kind == mailer::SendResult::Kind::permanent && tries + 1 >= permanent_tries;
+    if (final_answer || now - from_unix(created_at) > give_up_after) return Verdict::failed;
+    return Verdict::retry;
+}
+
+// Why a queued email must not go out now; empty when it may.
+std::string hold_reason(const CaseState& s, const std::string& message) {
+    if (message == "payment_received") return s.resolution == Resolution::paid ? "" : "case is not paid";
+    if (s.resolution != Resolution::none) return std::string("case is ") + to_string(s.resolution);
+    if (s.paused) return "paused";
+    return "";
+}
+
+} // namespace
+
+std::unique_ptr<mailer::Transport> make_transport(const config::Config& c) {
+    if (c.mail.transport != "smtp") return mailer::make_outbox_transport(c.mail.outbox_dir);
+    mailer::SmtpOptions o;
+    o.url = c.mail.smtp_url;
+    o.username = c.mail.smtp_username;
+    o.password = c.mail.smtp_password;
+    o.allow_plaintext = c.mail.smtp_allow_plaintext;
+    o.ca_file = c.mail.smtp_ca_file;
+    return mailer::make_smtp_transport(std::move(o));
+}
+
+mailer::MessageData message_data(const config::Config& config, const config::CreatorConfig& c,
+                                 const CaseState& s, int stage, Timestamp now,
+                                 const std::vector<BaseRate>& rates) {
+    mailer::MessageData d;
+    d.creator_name = c.name;
+    d.creator_email = c.reply_to.empty() ? config.mail.from : c.reply_to;
+    d.member_name = s.invoice.customer_name;
+    d.invoice_number = s.invoice.number.empty() ? s.invoice.invoice_id : s.invoice.number;
+    if (s.opened_at) d.invoice_date = format_date(date_of(*s.opened_at), c.locale);
+    d.amount_due = format_money(s.invoice.amount_due, s.invoice.currency, c.locale);
+    d.pay_url = s.invoice.hosted_invoice_url;
+    d.update_payment_url = c.update_payment_url;
+    // The deadline the case engine escalates and the access rules lock at, counted from when the
+    // final notice was decided, so the letter and the lock name the same day.
+    d.deadline = format_date(date_of(s.final_notice_at.value_or(now) + c.dunning.final_notice_deadline),
+                             c.locale);
+    // The notice announces the lock exactly when the access rules will carry it out.
+    d.access_will_be_locked = deadline_locks(claim_of(0, s, {}), c.access.policy);
+    Totals t;
+    add_stage_fees(t, c, s, stage);
+    add_interest(t, c, s, now, rates);
+    d.fees = std::move(t.lines);
+    d.total_due = format_money(s.invoice.amount_due + t.extra_minor, s.invoice.currency, c.locale);
+    return d;
+}
+
+MailDispatcher::MailDispatcher(const config::Config& config, std::unique_ptr<mailer::Transport> transport)
+    : config_(config), transport_(std::move(transport)) {
+    for (const auto& c : config.creators) {
+        if (!c.dunning.interest) continue;
+        auto rates = config::load_base_rates(c.dunning.base_rates_file);
+        if (!rates) throw std::runtime_error(rates.error());
+        base_rates_ = std::move(rates).value();
+        break;
+    }
+}
+
+MailDispatcher::Prepared MailDispatcher::prepare(const CaseRecord& c, const OutboxRow& row,
+                                                 Timestamp now) const {
+    Prepared p;
+    const auto message = row.payload.value("message", "");
+    const auto* creator = config_.find_creator(c.state.creator_id);
+    if (!creator) return {{}, "creator no longer configured"};
+    if (p.skip_reason = hold_reason(c.state, message); !p.skip_reason.empty()) return p;
+    if (c.state.invoice.customer_email.empty()) return {{}, "no email address for the member"};
+    const auto data = message_data(config_, *creator, c.state, row.payload.value("stage", 0), now, base_rates_);
+    auto rendered = mailer::render_message(message, creator->locale, data, creator->dunning.template_dir);
+    if (!rendered) return {{}, "template: " + rendered.error()};
+    p.email = compose(config_, *creator, mailbox(c.state.invoice.customer_name, c.state.invoice.customer_email),
+                      std::move(rendered).value(), row.idempotency_key, now);
+    return p;
+}
+
+void MailDispatcher::send_row(SQLite::Database& db, const Engine& engine, const OutboxRow& row) {
+    const auto now = engine.clock().now();
+    const auto c = load_case(db, row.case_id);
+    auto p = c ? prepare(*c, row, now) : Prepared{{}, "case not found"};
+    std::optional<mailer::SendResult> sent;
+    if (p.skip_reason.empty()) sent = transport_->send(p.email, mailer::build_mime(p.email)); // outside any transaction
+    SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+    if (p.skip_reason == "paused") {
+        retry_outbox_later(db, row.id, row.tries, now + std::chrono::hours{1}, "held: case paused");
+    } else if (!sent) {
+        finish_outbox(db, row.id, "cancelled", p.skip_reason, now);
+    } else {
+        const auto log = "to " + mailer::address_of(p.email.to) + " " + p.email.message_id + ": " + sent->server_answer;
+        const auto verdict = after_send(*sent, row.tries, row.created_at, now);
+        if (verdict == Verdict::done) {
+            finish_outbox(db, row.id, "done", log, now);
+        } else if (verdict == Verdict::failed) {
+            log_error("email for case " + std::to_string(row.case_id) + " failed: " + log);
+            finish_outbox(db, row.id, "failed", log, now);
+        } else {
+            log_warn("email for case " + std::to_string(row.case_id) + " delayed: " + log);
+            retry_outbox_later(db, row.id, row.tries + 1, retry_time(now, row.tries), log);
+        }
+    }
+    tx.commit();
+}
+
+std::size_t MailDispatcher::dispatch_due(SQLite::Database& db, const Engine& engine) {
+    std::size_t n = 0;
+    for (const auto& row : due_outbox(db, "email", engine.clock().now(), 100)) {
+        send_row(db, engine, row);
+        ++n;
+    }
+    return n;
+}
+
+MailDispatcher::Prepared MailDispatcher::prepare_card_reminder(const CardReminder& r, Timestamp now) const {
+    const auto* creator = config_.find_creator(r.creator_id);
+    if (!creator) return {{}, "creator no longer configured"};
+    mailer::MessageData d;
+    d.creator_name = creator->name;
+    d.creator_email = creator->reply_to.empty() ? config_.mail.from : creator->reply_to;
+    d.member_name = r.name;
+    d.update_payment_url = creator->update_payment_url;
+    d.card_expiry = card_expiry_text(r.exp_month, r.exp_year);
+    auto rendered = mailer::render_message("card_expiring", creator->locale, d, creator->dunning.template_dir);
+    if (!rendered) return {{}, "template: " + rendered.error()};
+    Prepared p;
+    p.email = compose(config_, *creator, mailbox(r.name, r.email), std::move(rendered).value(),
+                      r.idempotency_key, now);
+    return p;
+}
+
+void MailDispatcher::send_card_reminder(SQLite::Database& db, const CardReminder& r, Timestamp now) {
+    auto p = prepare_card_reminder(r, now);
+    std::optional<mailer::SendResult> sent;
+    if (p.skip_reason.empty()) sent = transport_->send(p.email, mailer::build_mime(p.email)); // outside any transaction
+    SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+    if (!sent) {
+        finish_card_reminder(db, r.id, "cancelled", p.skip_reason, now);
+    } else {
+        const auto log = "to " + r.email + " " + p.email.message_id + ": " + sent->server_answer;
+        const auto verdict = after_send(*sent, r.tries, r.created_at, now);
+        if (verdict == Verdict::done) {
+            finish_card_reminder(db, r.id, "done", log, now);
+        } else if (verdict == Verdict::failed) {
+            log_error("card reminder " + std::to_string(r.id) + " failed: " + log);
+            finish_card_reminder(db, r.id, "failed", log, now);
+        } else {
+            log_warn("card reminder " + std::to_string(r.id) + " delayed: " + log);
+            retry_card_reminder_later(db, r.id, r.tries + 1, retry_time(now, r.tries), log);
+        }
+    }
+    tx.commit();
+}
+
+std::size_t MailDispatcher::dispatch_card_reminders(SQLite::Database& db, const Engine& engine) {
+    const auto now = engine.clock().now();
+    const auto due = due_card_reminders(db, now, 100);
+    for (const auto& r : due) send_card_reminder(db, r, now);
+    return due.size();
+}
+
+} // namespace dunning::jobs

@@ -1,0 +1,58 @@
+#pragma once
+// Sends the dunning emails the engine queued. At send time the case is looked at again:
+// nothing goes out for a case that is paid, voided or written off, and nothing while it is
+// paused. Each email has a Message-ID stable per case and message, so a crash between sending
+// and bookkeeping repeats the send with the same id (the .eml outbox writes it once; an SMTP
+// server may deliver it twice, which the member's mail client folds by Message-ID).
+#include "store/cards.hpp"
+#include "config/config.hpp"
+#include "core/interest.hpp"
+#include "jobs/engine.hpp"
+#include "mailer/render.hpp"
+#include "mailer/transport.hpp"
+#include "store/job_queue.hpp"
+
+#include <SQLiteCpp/Database.h>
+
+#include <memory>
+
+namespace dunning::jobs {
+
+class MailDispatcher {
+  public:
+    // Throws std::runtime_error when the base-rate table of a creator with interest on is unreadable.
+    MailDispatcher(const config::Config& config, std::unique_ptr<mailer::Transport> transport);
+
+    // Sends due email rows; returns how many rows it finished or rescheduled.
+    std::size_t dispatch_due(SQLite::Database& db, const Engine& engine);
+
+    // Sends due card_expiring reminders (plugin/cards.hpp); returns how many rows it handled.
+    std::size_t dispatch_card_reminders(SQLite::Database& db, const Engine& engine);
+
+    // The email a row would send (for `dunning preview` and the tests); nullopt when the case
+    // has nothing to send to.
+    struct Prepared {
+        mailer::Email email;
+        std::string skip_reason; // non-empty: do not send, and why
+    };
+    Prepared prepare(const store::CaseRecord& c, const store::OutboxRow& row, Timestamp now) const;
+
+  private:
+    void send_row(SQLite::Database& db, const Engine& engine, const store::OutboxRow& row);
+    Prepared prepare_card_reminder(const store::CardReminder& r, Timestamp now) const;
+    void send_card_reminder(SQLite::Database& db, const store::CardReminder& r, Timestamp now);
+
+    const config::Config& config_;
+    std::unique_ptr<mailer::Transport> transport_;
+    std::vector<BaseRate> base_rates_;
+};
+
+// Builds the transport [mail] asks for.
+std::unique_ptr<mailer::Transport> make_transport(const config::Config& config);
+
+// The data a message shows, formatted for the creator's locale (also used by `dunning preview`).
+mailer::MessageData message_data(const config::Config& config, const config::CreatorConfig& creator,
+                                 const CaseState& s, int stage, Timestamp now,
+                                 const std::vector<BaseRate>& base_rates);
+
+} // namespace dunning::jobs

@@ -1,0 +1,31 @@
+#pragma once
+// Carries out due outbox rows that talk to Stripe (charges, end-of-schedule actions) and feeds
+// each charge's outcome back into its case. A crash between the call and the bookkeeping
+// repeats the call with the same Idempotency-Key, so Stripe answers without charging again.
+#include "config/config.hpp"
+#include "jobs/engine.hpp"
+#include "retry/stripe_client.hpp"
+
+#include <SQLiteCpp/Database.h>
+
+namespace dunning::jobs {
+
+class StripeGateway {
+  public:
+    StripeGateway(const config::Config& config, retry::StripeClientOptions options);
+    // The creator's own key, or the platform's key acting for the connected account.
+    std::optional<retry::StripeAuth> auth_for(const std::string& creator) const;
+    retry::StripeClient& client() { return client_; }
+
+  private:
+    const config::Config& config_;
+    retry::StripeClient client_;
+};
+
+// Returns how many rows it finished or rescheduled.
+std::size_t dispatch_due(SQLite::Database& db, const Engine& engine, StripeGateway& stripe);
+
+// Cases whose timer is due get a Tick; returns how many.
+std::size_t run_due_timers(SQLite::Database& db, const Engine& engine, int limit = 500);
+
+} // namespace dunning::jobs

@@ -1,0 +1,91 @@
+#include "jobs/work_loop.hpp"
+
+#include "store/access_store.hpp"
+#include "store/cards.hpp"
+#include "telemetry/log.hpp"
+#include "jobs/inbox_processor.hpp"
+
+#include <SQLiteCpp/Transaction.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <chrono>
+
+namespace dunning::jobs {
+
+using store::StoreOptions;
+using store::connect_store;
+using store::queue_card_reminders;
+using telemetry::Metrics;
+using telemetry::log_warn;
+
+WorkLoop::WorkLoop(const StoreOptions& store, Metrics& metrics, const Engine& engine,
+                         StripeGateway& stripe, MailDispatcher& mail, PlatformNotifier& host,
+                         AccessFeed& feed, MillisClock now_ms)
+    : db_(connect_store(store)), metrics_(metrics), engine_(engine), stripe_(stripe), mail_(mail),
+      host_(host), feed_(feed), now_ms_(std::move(now_ms)) {}
+
+WorkLoop::~WorkLoop() { loop_.stop(); } // after the round in hand
+
+void WorkLoop::start() {
+    loop_.start("work loop", [this] { drain_own(); }, [] {
+        // Background work yields the CPU to the webhook receiver, whose answers Stripe times.
+        setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 10);
+    });
+}
+
+void WorkLoop::wake() {
+    loop_.wake();
+    host_.wake(); // a creator's command may have queued a notification itself
+}
+
+std::size_t WorkLoop::drain() {
+    const auto n = drain_own();
+    host_.drain(); // callers of drain() (test clock, shutdown) want the platform told as well
+    return n;
+}
+
+std::size_t WorkLoop::drain_own() {
+    std::lock_guard lock(drain_mutex_);
+    std::size_t total = 0;
+    // Bounded: each round does real work, but a bug must not spin here forever.
+    for (int round = 0; round < 1000 && !loop_.stopping(); ++round) {
+        auto n = drain_inbox() + run_due_timers(*db_, engine_) + run_access_rechecks() +
+                 feed_.deliver(*db_);
+        if (n > 0) host_.wake(); // the platform hears of it before the slower Stripe and mail work
+        n += dispatch_due(*db_, engine_, stripe_) + mail_.dispatch_due(*db_, engine_) +
+                       queue_card_reminders(*db_, engine_.clock().now()) +
+                       mail_.dispatch_card_reminders(*db_, engine_);
+        if (n == 0) break;
+        total += n;
+        host_.wake(); // the platform's thread sends what this round queued
+    }
+    return total;
+}
+
+// Small batches: one commit for many events, yet the inbox writer never waits long for the lock.
+std::size_t WorkLoop::drain_inbox() {
+    std::size_t total = 0;
+    for (auto rows = pending_rows(*db_, 64); !rows.empty() && !loop_.stopping(); rows = pending_rows(*db_, 64)) {
+        const auto now = now_ms_();
+        const auto outcomes = process_rows(*db_, engine_, rows, now, std::chrono::milliseconds{2});
+        for (std::size_t i = 0; i < outcomes.size(); ++i) {
+            if (outcomes[i] == RowOutcome::skipped) continue;
+            metrics_.event_processed(to_string(outcomes[i]), now - rows[i].received_at_ms);
+            if (outcomes[i] == RowOutcome::poison)
+                log_warn("event in inbox row " + std::to_string(rows[i].id) + " is poison; see its note");
+            ++total;
+        }
+    }
+    return total;
+}
+
+std::size_t WorkLoop::run_access_rechecks() {
+    if (store::due_rechecks(*db_, engine_.clock().now(), 1).empty()) return 0; // no write lock for nothing
+    SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
+    const auto n = engine_.run_due_rechecks(*db_);
+    tx.commit();
+    return n;
+}
+
+} // namespace dunning::jobs

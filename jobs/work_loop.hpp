@@ -1,0 +1,56 @@
+#pragma once
+// The loop that moves cases on: stored events (oldest first), due timers, access rechecks and
+// listeners, due outbox rows; it wakes the host dispatcher's thread for what it queued. It
+// wakes when the inbox commits and otherwise looks once a second (timers, rows written by
+// another process such as `dunning replay`, retries of failed Stripe calls).
+#include "jobs/access_feed.hpp"
+#include "jobs/background_loop.hpp"
+#include "jobs/stripe_jobs.hpp"
+#include "jobs/platform_notifier.hpp"
+#include "jobs/engine.hpp"
+#include "jobs/mail_jobs.hpp"
+#include "telemetry/metrics.hpp"
+#include "store/database.hpp"
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+namespace dunning::jobs {
+
+class WorkLoop {
+  public:
+    using MillisClock = std::function<std::int64_t()>;
+    WorkLoop(const store::StoreOptions& store, telemetry::Metrics& metrics, const Engine& engine,
+                StripeGateway& stripe, MailDispatcher& mail, PlatformNotifier& host,
+                AccessFeed& feed, MillisClock now_ms);
+    ~WorkLoop(); // stops the thread after the row in hand
+    WorkLoop(const WorkLoop&) = delete;
+    WorkLoop& operator=(const WorkLoop&) = delete;
+
+    void start();
+    void wake();
+    // Runs everything that is due (events, timers, outbox) until nothing is, then has the
+    // platform told; callable from any thread. Returns the number of steps taken.
+    std::size_t drain();
+
+  private:
+    std::size_t drain_own(); // drain() without waiting for the platform's deliveries
+    std::size_t drain_inbox();
+    std::size_t run_access_rechecks();
+
+    std::unique_ptr<SQLite::Database> db_;
+    telemetry::Metrics& metrics_;
+    const Engine& engine_;
+    StripeGateway& stripe_;
+    MailDispatcher& mail_;
+    PlatformNotifier& host_;
+    AccessFeed& feed_;
+    MillisClock now_ms_;
+    std::mutex drain_mutex_; // one drain at a time: the thread, the test clock, shutdown
+    BackgroundLoop loop_;    // last: stopped before the members it uses go
+};
+
+} // namespace dunning::jobs

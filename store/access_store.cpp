@@ -1,0 +1,611 @@
+#include "store/access_store.hpp"
+
+#include <SQLiteCpp/Statement.h>
+
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <array>
+#include <stdexcept>
+
+namespace dunning::store {
+
+// Migration 4 of plugin/store.cpp. Append only: once released, a change is a new migration.
+const char* const access_schema_sql = R"sql(
+    -- One row per (creator, member, product): the level now, and why.
+    CREATE TABLE entitlements (
+        creator_id   TEXT NOT NULL,
+        customer_id  TEXT NOT NULL,
+        product_id   TEXT NOT NULL,
+        level        TEXT NOT NULL,              -- granted | grace | limited | locked
+        reason       TEXT NOT NULL,
+        case_id      INTEGER NOT NULL DEFAULT 0, -- the claim behind the level, 0 if none
+        override_id  INTEGER NOT NULL DEFAULT 0, -- the override behind it, 0 if none
+        lock_at      INTEGER,                    -- an announced lock (grace), unix seconds
+        since        INTEGER NOT NULL,           -- when the level last changed
+        recheck_at   INTEGER,                    -- when time alone can change it
+        updated_at   INTEGER NOT NULL,
+        PRIMARY KEY (creator_id, customer_id, product_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX entitlements_recheck ON entitlements (recheck_at) WHERE recheck_at IS NOT NULL;
+
+    CREATE TABLE access_history (
+        id           INTEGER PRIMARY KEY,
+        creator_id   TEXT NOT NULL,
+        customer_id  TEXT NOT NULL,
+        product_id   TEXT NOT NULL,
+        from_level   TEXT NOT NULL,
+        to_level     TEXT NOT NULL,
+        reason       TEXT NOT NULL,
+        case_id      INTEGER NOT NULL DEFAULT 0,
+        override_id  INTEGER NOT NULL DEFAULT 0,
+        at           INTEGER NOT NULL
+    );
+    CREATE INDEX access_history_by_member ON access_history (creator_id, customer_id, id);
+
+    -- Audited: revoked, never deleted.
+    CREATE TABLE access_overrides (
+        id           INTEGER PRIMARY KEY,
+        creator_id   TEXT NOT NULL,
+        customer_id  TEXT NOT NULL,
+        product_id   TEXT NOT NULL DEFAULT '',   -- '' = every product of the member
+        level        TEXT NOT NULL,
+        until        INTEGER,                    -- none: until revoked
+        note         TEXT NOT NULL DEFAULT '',
+        actor        TEXT NOT NULL DEFAULT '',
+        created_at   INTEGER NOT NULL,
+        revoked_at   INTEGER,
+        revoked_by   TEXT NOT NULL DEFAULT '',
+        revoke_note  TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX access_overrides_by_member ON access_overrides (creator_id, customer_id);
+
+    -- Subscriptions as Stripe last described them (newest snapshot by as_of).
+    CREATE TABLE subscriptions (
+        creator_id           TEXT NOT NULL,
+        subscription_id      TEXT NOT NULL,
+        customer_id          TEXT NOT NULL DEFAULT '',
+        status               TEXT NOT NULL DEFAULT '', -- '' unknown: never described
+        cancellation_reason  TEXT NOT NULL DEFAULT '',
+        products             TEXT NOT NULL DEFAULT '[]', -- JSON array of product ids
+        as_of                INTEGER NOT NULL DEFAULT 0, -- the snapshot's event created time
+        last_paid_at         INTEGER,
+        PRIMARY KEY (creator_id, subscription_id)
+    );
+    CREATE INDEX subscriptions_by_customer ON subscriptions (creator_id, customer_id);
+
+    -- Signed webhooks to the host platform, delivered in order per member: only a member's
+    -- oldest pending row is ever sent. Its later rows wait with due_at NULL and become due when
+    -- the one before them is delivered, so the scan for due rows never walks over waiting ones.
+    CREATE TABLE host_notifications (
+        id               INTEGER PRIMARY KEY,
+        notification_id  TEXT NOT NULL UNIQUE,     -- dn_…, the host dedupes on it
+        creator_id       TEXT NOT NULL,
+        customer_id      TEXT NOT NULL,
+        type             TEXT NOT NULL,
+        body             TEXT NOT NULL,            -- the JSON POSTed, fixed when queued
+        state            TEXT NOT NULL DEFAULT 'pending', -- pending | done
+        tries            INTEGER NOT NULL DEFAULT 0,
+        due_at           INTEGER,                  -- unix seconds, module clock; NULL: waiting
+        created_at       INTEGER NOT NULL,
+        done_at          INTEGER,
+        result           TEXT,
+        last_error       TEXT
+    );
+    CREATE INDEX host_notifications_member_pending ON host_notifications (creator_id, customer_id, id)
+        WHERE state = 'pending';
+    CREATE INDEX host_notifications_due ON host_notifications (due_at, id) WHERE state = 'pending';
+    CREATE INDEX host_notifications_oldest ON host_notifications (created_at) WHERE state = 'pending';
+
+    CREATE TABLE access_listener_cursor (
+        id          INTEGER PRIMARY KEY CHECK (id = 1),
+        history_id  INTEGER NOT NULL
+    );
+    INSERT INTO access_listener_cursor (id, history_id) VALUES (1, 0);
+
+    -- Older versions queued host notifications in the outbox with nothing to send them.
+    UPDATE outbox SET state = 'cancelled', result = 'superseded by host_notifications'
+        WHERE kind = 'notify_host' AND state = 'pending';
+)sql";
+
+namespace {
+
+using nlohmann::json;
+
+// Local on purpose: the store must not depend on core/access.cpp's definitions.
+constexpr std::array<std::pair<AccessLevel, const char*>, 4> level_names = {{
+    {AccessLevel::granted, "granted"},
+    {AccessLevel::grace, "grace"},
+    {AccessLevel::limited, "limited"},
+    {AccessLevel::locked, "locked"},
+}};
+
+const char* level_text(AccessLevel level) {
+    for (const auto& [l, name] : level_names)
+        if (l == level) return name;
+    throw std::invalid_argument("unknown access level");
+}
+
+AccessLevel level_of(const std::string& text) {
+    for (const auto& [l, name] : level_names)
+        if (text == name) return l;
+    throw std::runtime_error("access store: unknown access level '" + text + "'");
+}
+
+std::int64_t unix_of(Timestamp t) { return static_cast<std::int64_t>(to_unix(t)); }
+
+void bind_time(SQLite::Statement& st, int index, const std::optional<Timestamp>& t) {
+    if (t) st.bind(index, unix_of(*t));
+    else st.bind(index); // NULL
+}
+
+std::optional<Timestamp> time_of(const SQLite::Column& c) {
+    if (c.isNull()) return std::nullopt;
+    return from_unix(c.getInt64());
+}
+
+std::vector<std::string> parse_products(const std::string& text) {
+    std::vector<std::string> out;
+    const auto j = json::parse(text, nullptr, false);
+    if (!j.is_array()) return out;
+    for (const auto& p : j)
+        if (p.is_string()) out.push_back(p.get<std::string>());
+    return out;
+}
+
+std::string products_text(const std::vector<std::string>& products) { return json(products).dump(); }
+
+std::string random_notification_id() {
+    std::array<unsigned char, 12> bytes{};
+    if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1)
+        throw std::runtime_error("RAND_bytes failed");
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string id = "dn_";
+    for (unsigned char b : bytes) {
+        id += hex[b >> 4];
+        id += hex[b & 0x0f];
+    }
+    return id;
+}
+
+HistoryEntry history_row(SQLite::Statement& st) {
+    HistoryEntry h;
+    h.id = st.getColumn(0).getInt64();
+    h.key = {st.getColumn(1).getString(), st.getColumn(2).getString(), st.getColumn(3).getString()};
+    h.change.from = level_of(st.getColumn(4).getString());
+    h.change.to = level_of(st.getColumn(5).getString());
+    h.change.reason = st.getColumn(6).getString();
+    h.change.case_id = st.getColumn(7).getInt64();
+    h.change.override_id = st.getColumn(8).getInt64();
+    h.change.at = from_unix(st.getColumn(9).getInt64());
+    return h;
+}
+
+constexpr const char* history_columns =
+    "id, creator_id, customer_id, product_id, from_level, to_level, reason, case_id, override_id, at";
+
+constexpr const char* override_columns =
+    "id, creator_id, customer_id, product_id, level, until, note, actor, created_at, revoked_at, "
+    "revoked_by, revoke_note";
+
+OverrideRecord override_row(SQLite::Statement& st) {
+    OverrideRecord r;
+    r.id = st.getColumn(0).getInt64();
+    r.creator = st.getColumn(1).getString();
+    r.customer = st.getColumn(2).getString();
+    r.product = st.getColumn(3).getString();
+    r.level = level_of(st.getColumn(4).getString());
+    r.until = time_of(st.getColumn(5));
+    r.note = st.getColumn(6).getString();
+    r.actor = st.getColumn(7).getString();
+    r.created = from_unix(st.getColumn(8).getInt64());
+    r.revoked_at = time_of(st.getColumn(9));
+    r.revoked_by = st.getColumn(10).getString();
+    r.revoke_note = st.getColumn(11).getString();
+    return r;
+}
+
+} // namespace
+
+// ---- entitlements and their history
+
+namespace {
+
+// Columns `first`..`first + 5`: level, reason, case_id, override_id, lock_at, since.
+EntitlementState entitlement_row(SQLite::Statement& st, int first) {
+    EntitlementState s;
+    s.level = level_of(st.getColumn(first).getString());
+    s.reason = st.getColumn(first + 1).getString();
+    s.case_id = st.getColumn(first + 2).getInt64();
+    s.override_id = st.getColumn(first + 3).getInt64();
+    s.lock_at = time_of(st.getColumn(first + 4));
+    s.since = from_unix(st.getColumn(first + 5).getInt64());
+    return s;
+}
+
+} // namespace
+
+std::optional<EntitlementState> load_entitlement(SQLite::Database& db, const EntitlementKey& key) {
+    SQLite::Statement st(db, "SELECT level, reason, case_id, override_id, lock_at, since "
+                             "FROM entitlements WHERE creator_id = ? AND customer_id = ? AND product_id = ?");
+    st.bind(1, key.creator);
+    st.bind(2, key.customer);
+    st.bind(3, key.product);
+    if (!st.executeStep()) return std::nullopt;
+    return entitlement_row(st, 0);
+}
+
+std::vector<std::pair<std::string, EntitlementState>> member_entitlements(SQLite::Database& db,
+                                                                          const std::string& creator,
+                                                                          const std::string& customer) {
+    SQLite::Statement st(db, "SELECT product_id, level, reason, case_id, override_id, lock_at, since "
+                             "FROM entitlements WHERE creator_id = ? AND customer_id = ? ORDER BY product_id");
+    st.bind(1, creator);
+    st.bind(2, customer);
+    std::vector<std::pair<std::string, EntitlementState>> out;
+    while (st.executeStep()) out.emplace_back(st.getColumn(0).getString(), entitlement_row(st, 1));
+    return out;
+}
+
+void save_entitlement(SQLite::Database& db, const EntitlementKey& key, const EntitlementState& state,
+                      std::optional<Timestamp> recheck_at, Timestamp now) {
+    SQLite::Statement st(db, "INSERT OR REPLACE INTO entitlements (creator_id, customer_id, product_id, "
+                             "level, reason, case_id, override_id, lock_at, since, recheck_at, updated_at) "
+                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    st.bind(1, key.creator);
+    st.bind(2, key.customer);
+    st.bind(3, key.product);
+    st.bind(4, level_text(state.level));
+    st.bind(5, state.reason);
+    st.bind(6, state.case_id);
+    st.bind(7, state.override_id);
+    bind_time(st, 8, state.lock_at);
+    st.bind(9, unix_of(state.since));
+    bind_time(st, 10, recheck_at);
+    st.bind(11, unix_of(now));
+    st.exec();
+}
+
+std::vector<EntitlementKey> due_rechecks(SQLite::Database& db, Timestamp now, int limit) {
+    SQLite::Statement st(db, "SELECT creator_id, customer_id, product_id FROM entitlements "
+                             "WHERE recheck_at IS NOT NULL AND recheck_at <= ? "
+                             "ORDER BY recheck_at LIMIT ?");
+    st.bind(1, unix_of(now));
+    st.bind(2, limit);
+    std::vector<EntitlementKey> out;
+    while (st.executeStep())
+        out.push_back({st.getColumn(0).getString(), st.getColumn(1).getString(), st.getColumn(2).getString()});
+    return out;
+}
+
+std::vector<std::string> entitlement_products(SQLite::Database& db, const std::string& creator,
+                                              const std::string& customer) {
+    SQLite::Statement st(db, "SELECT product_id FROM entitlements WHERE creator_id = ? AND customer_id = ? "
+                             "ORDER BY product_id");
+    st.bind(1, creator);
+    st.bind(2, customer);
+    std::vector<std::string> out;
+    while (st.executeStep()) out.push_back(st.getColumn(0).getString());
+    return out;
+}
+
+void append_history(SQLite::Database& db, const EntitlementKey& key, const AccessChange& change) {
+    SQLite::Statement st(db, "INSERT INTO access_history (creator_id, customer_id, product_id, from_level, "
+                             "to_level, reason, case_id, override_id, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    st.bind(1, key.creator);
+    st.bind(2, key.customer);
+    st.bind(3, key.product);
+    st.bind(4, level_text(change.from));
+    st.bind(5, level_text(change.to));
+    st.bind(6, change.reason);
+    st.bind(7, change.case_id);
+    st.bind(8, change.override_id);
+    st.bind(9, unix_of(change.at));
+    st.exec();
+}
+
+std::vector<HistoryEntry> member_history(SQLite::Database& db, const std::string& creator,
+                                         const std::string& customer, const std::string& product,
+                                         int limit) {
+    SQLite::Statement st(db, std::string("SELECT ") + history_columns +
+                                 " FROM access_history WHERE creator_id = ?1 AND customer_id = ?2 "
+                                 "AND (?3 = '' OR product_id = ?3) ORDER BY id LIMIT ?4");
+    st.bind(1, creator);
+    st.bind(2, customer);
+    st.bind(3, product);
+    st.bind(4, limit);
+    std::vector<HistoryEntry> out;
+    while (st.executeStep()) out.push_back(history_row(st));
+    return out;
+}
+
+std::vector<HistoryEntry> history_after(SQLite::Database& db, std::int64_t after_id, int limit) {
+    SQLite::Statement st(db, std::string("SELECT ") + history_columns +
+                                 " FROM access_history WHERE id > ? ORDER BY id LIMIT ?");
+    st.bind(1, after_id);
+    st.bind(2, limit);
+    std::vector<HistoryEntry> out;
+    while (st.executeStep()) out.push_back(history_row(st));
+    return out;
+}
+
+// ---- subscriptions
+
+std::vector<std::string> save_subscription(SQLite::Database& db, const std::string& creator,
+                                           const SubscriptionFacts& facts, Timestamp as_of) {
+    SQLite::Statement get(db, "SELECT customer_id, products, as_of FROM subscriptions "
+                              "WHERE creator_id = ? AND subscription_id = ?");
+    get.bind(1, creator);
+    get.bind(2, facts.subscription_id);
+    if (!get.executeStep()) {
+        SQLite::Statement ins(db, "INSERT INTO subscriptions (creator_id, subscription_id, customer_id, "
+                                  "status, cancellation_reason, products, as_of) VALUES (?, ?, ?, ?, ?, ?, ?)");
+        ins.bind(1, creator);
+        ins.bind(2, facts.subscription_id);
+        ins.bind(3, facts.customer_id);
+        ins.bind(4, facts.status);
+        ins.bind(5, facts.cancellation_reason);
+        ins.bind(6, products_text(facts.products));
+        ins.bind(7, unix_of(as_of));
+        ins.exec();
+        return facts.products;
+    }
+    std::string customer = get.getColumn(0).getString();
+    auto products = parse_products(get.getColumn(1).getString());
+    const std::int64_t stored_as_of = get.getColumn(2).getInt64();
+    get.reset();
+
+    // Same second: the later arrival wins (Stripe gives no finer order).
+    const bool newer = unix_of(as_of) >= stored_as_of;
+    if (!facts.products.empty() && (newer || products.empty())) products = facts.products;
+    if (newer && !facts.customer_id.empty()) customer = facts.customer_id;
+    else if (customer.empty()) customer = facts.customer_id;
+
+    if (newer) {
+        SQLite::Statement up(db, "UPDATE subscriptions SET customer_id = ?, status = ?, cancellation_reason = ?, "
+                                 "products = ?, as_of = ? WHERE creator_id = ? AND subscription_id = ?");
+        up.bind(1, customer);
+        up.bind(2, facts.status);
+        up.bind(3, facts.cancellation_reason);
+        up.bind(4, products_text(products));
+        up.bind(5, unix_of(as_of));
+        up.bind(6, creator);
+        up.bind(7, facts.subscription_id);
+        up.exec();
+    } else {
+        SQLite::Statement up(db, "UPDATE subscriptions SET customer_id = ?, products = ? "
+                                 "WHERE creator_id = ? AND subscription_id = ?");
+        up.bind(1, customer);
+        up.bind(2, products_text(products));
+        up.bind(3, creator);
+        up.bind(4, facts.subscription_id);
+        up.exec();
+    }
+    return products;
+}
+
+void note_subscription_paid(SQLite::Database& db, const std::string& creator,
+                            const std::string& subscription_id, const std::string& customer,
+                            Timestamp at) {
+    SQLite::Statement st(db, "INSERT INTO subscriptions (creator_id, subscription_id, customer_id, last_paid_at) "
+                             "VALUES (?, ?, ?, ?) ON CONFLICT (creator_id, subscription_id) DO UPDATE SET "
+                             "last_paid_at = max(coalesce(last_paid_at, excluded.last_paid_at), excluded.last_paid_at), "
+                             "customer_id = CASE WHEN customer_id = '' THEN excluded.customer_id ELSE customer_id END");
+    st.bind(1, creator);
+    st.bind(2, subscription_id);
+    st.bind(3, customer);
+    st.bind(4, unix_of(at));
+    st.exec();
+}
+
+std::vector<std::string> subscription_products(SQLite::Database& db, const std::string& creator,
+                                               const std::string& subscription_id) {
+    SQLite::Statement st(db, "SELECT products FROM subscriptions WHERE creator_id = ? AND subscription_id = ?");
+    st.bind(1, creator);
+    st.bind(2, subscription_id);
+    if (!st.executeStep()) return {};
+    return parse_products(st.getColumn(0).getString());
+}
+
+std::vector<SubscriptionStanding> subscriptions_for(SQLite::Database& db, const std::string& creator,
+                                                    const std::string& customer,
+                                                    const std::string& product) {
+    // A member has few subscriptions: filter the products in C++ rather than with json_each.
+    SQLite::Statement st(db, "SELECT subscription_id, status, cancellation_reason, as_of, last_paid_at, products "
+                             "FROM subscriptions WHERE creator_id = ? AND customer_id = ? "
+                             "ORDER BY subscription_id");
+    st.bind(1, creator);
+    st.bind(2, customer);
+    std::vector<SubscriptionStanding> out;
+    while (st.executeStep()) {
+        const auto products = parse_products(st.getColumn(5).getString());
+        if (std::find(products.begin(), products.end(), product) == products.end()) continue;
+        SubscriptionStanding s;
+        s.subscription_id = st.getColumn(0).getString();
+        s.status = st.getColumn(1).getString();
+        s.cancellation_reason = st.getColumn(2).getString();
+        s.as_of = from_unix(st.getColumn(3).getInt64());
+        s.last_paid_at = time_of(st.getColumn(4));
+        out.push_back(std::move(s));
+    }
+    return out;
+}
+
+// ---- overrides
+
+std::int64_t add_override(SQLite::Database& db, const OverrideRecord& r) {
+    SQLite::Statement st(db, "INSERT INTO access_overrides (creator_id, customer_id, product_id, level, until, "
+                             "note, actor, created_at, revoked_at, revoked_by, revoke_note) "
+                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    st.bind(1, r.creator);
+    st.bind(2, r.customer);
+    st.bind(3, r.product);
+    st.bind(4, level_text(r.level));
+    bind_time(st, 5, r.until);
+    st.bind(6, r.note);
+    st.bind(7, r.actor);
+    st.bind(8, unix_of(r.created));
+    bind_time(st, 9, r.revoked_at);
+    st.bind(10, r.revoked_by);
+    st.bind(11, r.revoke_note);
+    st.exec();
+    return db.getLastInsertRowid();
+}
+
+bool revoke_override(SQLite::Database& db, const std::string& creator, std::int64_t id,
+                     const std::string& actor, const std::string& note, Timestamp now) {
+    SQLite::Statement st(db, "UPDATE access_overrides SET revoked_at = ?, revoked_by = ?, revoke_note = ? "
+                             "WHERE id = ? AND creator_id = ? AND revoked_at IS NULL");
+    st.bind(1, unix_of(now));
+    st.bind(2, actor);
+    st.bind(3, note);
+    st.bind(4, id);
+    st.bind(5, creator);
+    return st.exec() == 1;
+}
+
+std::optional<OverrideRecord> get_override(SQLite::Database& db, const std::string& creator,
+                                           std::int64_t id) {
+    SQLite::Statement st(db, std::string("SELECT ") + override_columns +
+                                 " FROM access_overrides WHERE id = ? AND creator_id = ?");
+    st.bind(1, id);
+    st.bind(2, creator);
+    if (!st.executeStep()) return std::nullopt;
+    return override_row(st);
+}
+
+std::vector<OverrideRecord> member_overrides(SQLite::Database& db, const std::string& creator,
+                                             const std::string& customer) {
+    SQLite::Statement st(db, std::string("SELECT ") + override_columns +
+                                 " FROM access_overrides WHERE creator_id = ? AND customer_id = ? ORDER BY id");
+    st.bind(1, creator);
+    st.bind(2, customer);
+    std::vector<OverrideRecord> out;
+    while (st.executeStep()) out.push_back(override_row(st));
+    return out;
+}
+
+std::vector<AccessOverride> overrides_for(SQLite::Database& db, const EntitlementKey& key) {
+    SQLite::Statement st(db, "SELECT id, level, created_at, until, revoked_at FROM access_overrides "
+                             "WHERE creator_id = ? AND customer_id = ? AND product_id IN (?, '') ORDER BY id");
+    st.bind(1, key.creator);
+    st.bind(2, key.customer);
+    st.bind(3, key.product);
+    std::vector<AccessOverride> out;
+    while (st.executeStep()) {
+        AccessOverride o;
+        o.id = st.getColumn(0).getInt64();
+        o.level = level_of(st.getColumn(1).getString());
+        o.created = from_unix(st.getColumn(2).getInt64());
+        o.until = time_of(st.getColumn(3));
+        o.revoked_at = time_of(st.getColumn(4));
+        out.push_back(o);
+    }
+    return out;
+}
+
+// ---- notifications to the host platform
+
+std::string queue_notification(SQLite::Database& db, const std::string& creator,
+                               const std::string& customer, const std::string& type,
+                               const nlohmann::json& data, Timestamp now) {
+    const std::string id = random_notification_id();
+    const json body = {{"id", id},           {"object", "event"}, {"type", type},
+                       {"created", unix_of(now)}, {"creator", creator}, {"member", customer},
+                       {"data", data}};
+    // Due at once, unless an earlier one of the member's is still pending: then it waits for it.
+    SQLite::Statement st(db, "INSERT INTO host_notifications (notification_id, creator_id, customer_id, type, "
+                             "body, due_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5, "
+                             "CASE WHEN EXISTS (SELECT 1 FROM host_notifications WHERE state = 'pending' "
+                             "AND creator_id = ?2 AND customer_id = ?3) THEN NULL ELSE ?6 END, ?6)");
+    st.bind(1, id);
+    st.bind(2, creator);
+    st.bind(3, customer);
+    st.bind(4, type);
+    st.bind(5, body.dump());
+    st.bind(6, unix_of(now));
+    st.exec();
+    return id;
+}
+
+std::vector<HostNotification> due_notifications(SQLite::Database& db, Timestamp now, int limit) {
+    // Only a member's oldest pending row has a due_at (see the schema), so the walk along
+    // host_notifications_due meets nothing but candidates. NOT EXISTS keeps the order even if a
+    // row were made due out of turn; it costs one probe of host_notifications_member_pending.
+    SQLite::Statement st(db, "SELECT n.id, n.notification_id, n.creator_id, n.customer_id, n.type, n.body, "
+                             "n.tries, n.created_at FROM host_notifications n "
+                             "WHERE n.state = 'pending' AND n.due_at <= ? AND NOT EXISTS ("
+                             "SELECT 1 FROM host_notifications p WHERE p.state = 'pending' "
+                             "AND p.creator_id = n.creator_id AND p.customer_id = n.customer_id AND p.id < n.id) "
+                             "ORDER BY n.due_at, n.id LIMIT ?");
+    st.bind(1, unix_of(now));
+    st.bind(2, limit);
+    std::vector<HostNotification> out;
+    while (st.executeStep()) {
+        HostNotification n;
+        n.row = st.getColumn(0).getInt64();
+        n.id = st.getColumn(1).getString();
+        n.creator = st.getColumn(2).getString();
+        n.customer = st.getColumn(3).getString();
+        n.type = st.getColumn(4).getString();
+        n.body = st.getColumn(5).getString();
+        n.tries = st.getColumn(6).getInt();
+        n.created = from_unix(st.getColumn(7).getInt64());
+        out.push_back(std::move(n));
+    }
+    return out;
+}
+
+void notification_delivered(SQLite::Database& db, std::int64_t row, const std::string& result,
+                            Timestamp now) {
+    SQLite::Statement st(db, "UPDATE host_notifications SET state = 'done', result = ?, done_at = ? "
+                             "WHERE id = ?");
+    st.bind(1, result);
+    st.bind(2, unix_of(now));
+    st.bind(3, row);
+    st.exec();
+    // The member's next one (now the oldest pending) becomes due.
+    SQLite::Statement next(db, "UPDATE host_notifications SET due_at = ?1 WHERE due_at IS NULL AND id = ("
+                               "SELECT p.id FROM host_notifications p WHERE p.state = 'pending' "
+                               "AND p.creator_id = (SELECT creator_id FROM host_notifications WHERE id = ?2) "
+                               "AND p.customer_id = (SELECT customer_id FROM host_notifications WHERE id = ?2) "
+                               "ORDER BY p.id LIMIT 1)");
+    next.bind(1, unix_of(now));
+    next.bind(2, row);
+    next.exec();
+}
+
+void notification_retry(SQLite::Database& db, std::int64_t row, int tries, Timestamp due,
+                        const std::string& error) {
+    SQLite::Statement st(db, "UPDATE host_notifications SET tries = ?, due_at = ?, last_error = ? WHERE id = ?");
+    st.bind(1, tries);
+    st.bind(2, unix_of(due));
+    st.bind(3, error);
+    st.bind(4, row);
+    st.exec();
+}
+
+NotificationCounts notification_counts(SQLite::Database& db) {
+    // Two statements: a lone min() is one step down host_notifications_oldest.
+    NotificationCounts c;
+    c.pending = db.execAndGet("SELECT count(*) FROM host_notifications WHERE state = 'pending'").getInt64();
+    SQLite::Statement st(db, "SELECT min(created_at) FROM host_notifications WHERE state = 'pending'");
+    if (st.executeStep()) c.oldest_pending = time_of(st.getColumn(0));
+    return c;
+}
+
+// ---- listener cursor
+
+std::int64_t listener_cursor(SQLite::Database& db) {
+    SQLite::Statement st(db, "SELECT history_id FROM access_listener_cursor WHERE id = 1");
+    return st.executeStep() ? st.getColumn(0).getInt64() : 0;
+}
+
+void set_listener_cursor(SQLite::Database& db, std::int64_t history_id) {
+    SQLite::Statement st(db, "INSERT INTO access_listener_cursor (id, history_id) VALUES (1, ?) "
+                             "ON CONFLICT (id) DO UPDATE SET history_id = excluded.history_id");
+    st.bind(1, history_id);
+    st.exec();
+}
+
+} // namespace dunning::store

@@ -1,0 +1,145 @@
+#pragma once
+// The access store: entitlements (one row per creator, member and product) with their history,
+// the creators' overrides (audited: who, when, why; revoked, never deleted), the members'
+// subscriptions as Stripe last described them, and the queue of notifications to the host
+// platform. SQL only: what the rows mean is decided in core/access.hpp. Every function works
+// in the caller's transaction. The tables are created by the store's migrations (plugin/store.cpp).
+#include "core/access.hpp"
+#include "core/event.hpp"
+
+#include <SQLiteCpp/Database.h>
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace dunning::store {
+
+// The schema these functions expect, as one migration step (applied by plugin/store.cpp).
+extern const char* const access_schema_sql;
+
+struct EntitlementKey {
+    std::string creator;
+    std::string customer; // the member: a Stripe customer id
+    std::string product;  // a Stripe product id
+    bool operator==(const EntitlementKey&) const = default;
+};
+
+// ---- entitlements and their history
+
+std::optional<EntitlementState> load_entitlement(SQLite::Database& db, const EntitlementKey& key);
+// Inserts or replaces the row; `recheck_at` is when the rules must run again by time alone.
+void save_entitlement(SQLite::Database& db, const EntitlementKey& key, const EntitlementState& state,
+                      std::optional<Timestamp> recheck_at, Timestamp now);
+// Entitlements whose recheck time has come, oldest first (by index).
+std::vector<EntitlementKey> due_rechecks(SQLite::Database& db, Timestamp now, int limit);
+// Products the member has an entitlement row for.
+std::vector<std::string> entitlement_products(SQLite::Database& db, const std::string& creator,
+                                              const std::string& customer);
+// All of the member's entitlement rows, by product (one statement: the access query's read).
+std::vector<std::pair<std::string, EntitlementState>> member_entitlements(SQLite::Database& db,
+                                                                          const std::string& creator,
+                                                                          const std::string& customer);
+
+struct HistoryEntry {
+    std::int64_t id = 0; // increasing: the order changes were made in
+    EntitlementKey key;
+    AccessChange change;
+};
+void append_history(SQLite::Database& db, const EntitlementKey& key, const AccessChange& change);
+// A member's changes, oldest first; `product` empty: all products.
+std::vector<HistoryEntry> member_history(SQLite::Database& db, const std::string& creator,
+                                         const std::string& customer,
+                                         const std::string& product = "", int limit = 1000);
+// All changes with an id above `after_id`, oldest first (feeds in-process listeners).
+std::vector<HistoryEntry> history_after(SQLite::Database& db, std::int64_t after_id, int limit);
+
+// ---- subscriptions
+
+// Keeps the newest snapshot by `as_of` (Stripe's event created time); products are replaced
+// only when the snapshot names some. Returns the products now on record for it.
+std::vector<std::string> save_subscription(SQLite::Database& db, const std::string& creator,
+                                           const SubscriptionFacts& facts, Timestamp as_of);
+// An invoice of this subscription was paid at `at`: last_paid_at = max(last_paid_at, at).
+// Creates the row (status unknown) when the subscription was never described.
+void note_subscription_paid(SQLite::Database& db, const std::string& creator,
+                            const std::string& subscription_id, const std::string& customer,
+                            Timestamp at);
+std::vector<std::string> subscription_products(SQLite::Database& db, const std::string& creator,
+                                               const std::string& subscription_id);
+// The member's subscriptions that include `product`.
+std::vector<SubscriptionStanding> subscriptions_for(SQLite::Database& db, const std::string& creator,
+                                                    const std::string& customer,
+                                                    const std::string& product);
+
+// ---- overrides
+
+struct OverrideRecord {
+    std::int64_t id = 0;
+    std::string creator;
+    std::string customer;
+    std::string product; // "" = every product of the member
+    AccessLevel level = AccessLevel::granted;
+    std::optional<Timestamp> until;
+    std::string note;     // why, in the creator's words (required by the API)
+    std::string actor;    // who: "api:<creator>" for the creator's API token, or the embedding host's name
+    Timestamp created{};
+    std::optional<Timestamp> revoked_at;
+    std::string revoked_by;
+    std::string revoke_note;
+
+    AccessOverride as_rule() const { return {id, level, created, until, revoked_at}; }
+};
+std::int64_t add_override(SQLite::Database& db, const OverrideRecord& record); // returns its id
+// Marks it revoked (kept for the audit); false when there is no such override of this creator
+// or it was already revoked.
+bool revoke_override(SQLite::Database& db, const std::string& creator, std::int64_t id,
+                     const std::string& actor, const std::string& note, Timestamp now);
+std::optional<OverrideRecord> get_override(SQLite::Database& db, const std::string& creator,
+                                           std::int64_t id);
+// All of a member's overrides, revoked ones included, oldest first.
+std::vector<OverrideRecord> member_overrides(SQLite::Database& db, const std::string& creator,
+                                             const std::string& customer);
+// The overrides that bear on one product (its own and the member-wide ones), as rules.
+std::vector<AccessOverride> overrides_for(SQLite::Database& db, const EntitlementKey& key);
+
+// ---- notifications to the host platform
+
+struct HostNotification {
+    std::int64_t row = 0;
+    std::string id;   // unique, random ("dn_" + 24 hex): the host dedupes on it
+    std::string creator;
+    std::string customer;
+    std::string type; // access.locked, access.restored, case.opened, case.escalated, case.resolved
+    std::string body; // the JSON document POSTed, fixed when queued
+    int tries = 0;
+    Timestamp created{};
+};
+// Queues {"id", "object": "event", "type", "created", "creator", "member", "data": data};
+// returns the id.
+std::string queue_notification(SQLite::Database& db, const std::string& creator,
+                               const std::string& customer, const std::string& type,
+                               const nlohmann::json& data, Timestamp now);
+// The next notification of each member that is due, members with the oldest first, at most
+// `limit`. A member's later notifications wait until their earlier ones are delivered: order
+// per member is kept even while one of them is being retried.
+std::vector<HostNotification> due_notifications(SQLite::Database& db, Timestamp now, int limit);
+void notification_delivered(SQLite::Database& db, std::int64_t row, const std::string& result,
+                            Timestamp now);
+void notification_retry(SQLite::Database& db, std::int64_t row, int tries, Timestamp due,
+                        const std::string& error);
+struct NotificationCounts {
+    std::int64_t pending = 0;
+    std::optional<Timestamp> oldest_pending;
+};
+NotificationCounts notification_counts(SQLite::Database& db);
+
+// ---- listener cursor (the history rows in-process listeners have seen)
+
+std::int64_t listener_cursor(SQLite::Database& db);
+void set_listener_cursor(SQLite::Database& db, std::int64_t history_id);
+
+} // namespace dunning::store

@@ -1,0 +1,209 @@
+#include "store/cards.hpp"
+
+#include "store/cases.hpp"
+
+#include <SQLiteCpp/Statement.h>
+#include <SQLiteCpp/Transaction.h>
+#include <chrono>
+#include <cstdio>
+
+namespace dunning::store {
+
+namespace {
+
+using namespace std::chrono;
+
+constexpr auto reminder_lead = days{30};
+
+struct Holder {
+    std::string email, name;
+};
+
+// The newest case of the member knows their address, when there is one.
+Holder holder_from_cases(SQLite::Database& db, const std::string& creator,
+                         const std::string& customer) {
+    if (customer.empty()) return {};
+    SQLite::Statement st(db, "SELECT id FROM cases WHERE creator_id = ? AND customer_id = ? "
+                             "ORDER BY id DESC LIMIT 1");
+    st.bind(1, creator);
+    st.bind(2, customer);
+    if (!st.executeStep()) return {};
+    const auto c = load_case(db, st.getColumn(0).getInt64());
+    if (!c) return {};
+    return {c->state.invoice.customer_email, c->state.invoice.customer_name};
+}
+
+// The first moment the card no longer works: the start of the month after its expiry month.
+sys_days end_of_validity(int month, int year) {
+    return sys_days(year_month{std::chrono::year{year},
+                               std::chrono::month{static_cast<unsigned>(month)}} /
+                    last) +
+           days{1};
+}
+
+bool reminder_due(int month, int year, Timestamp now) {
+    if (month < 1 || month > 12) return false;
+    const auto end = end_of_validity(month, year);
+    return now >= end - days{1} - reminder_lead && now < end;
+}
+
+struct Candidate {
+    std::string creator_id, payment_method_id, email, name;
+    int exp_month = 0, exp_year = 0;
+};
+
+// Cards not yet reminded whose expiry month lies between this month and the month the lead
+// time reaches into; found by the partial index.
+std::vector<Candidate> candidates(SQLite::Database& db, Timestamp now) {
+    const year_month_day from{floor<days>(now)};
+    const year_month_day to{floor<days>(now) + reminder_lead + days{1}};
+    SQLite::Statement st(
+        db, "SELECT creator_id, payment_method_id, email, name, exp_month, exp_year "
+            "FROM cards WHERE reminded = 0 AND (exp_year, exp_month) BETWEEN (?, ?) AND (?, ?) "
+            "AND email <> ''");
+    st.bind(1, static_cast<int>(from.year()));
+    st.bind(2, static_cast<int>(static_cast<unsigned>(from.month())));
+    st.bind(3, static_cast<int>(to.year()));
+    st.bind(4, static_cast<int>(static_cast<unsigned>(to.month())));
+    std::vector<Candidate> out;
+    while (st.executeStep()) {
+        out.push_back({st.getColumn(0).getString(), st.getColumn(1).getString(),
+                       st.getColumn(2).getString(), st.getColumn(3).getString(),
+                       st.getColumn(4).getInt(), st.getColumn(5).getInt()});
+    }
+    return out;
+}
+
+// Marks the card and queues its email in one transaction; false when another drain was first.
+bool queue_one(SQLite::Database& db, const Candidate& c, Timestamp now) {
+    SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+    SQLite::Statement mark(
+        db, "UPDATE cards SET reminded = 1 WHERE creator_id = ? AND payment_method_id = ? "
+            "AND reminded = 0 AND exp_month = ? AND exp_year = ?");
+    mark.bind(1, c.creator_id);
+    mark.bind(2, c.payment_method_id);
+    mark.bind(3, c.exp_month);
+    mark.bind(4, c.exp_year);
+    if (mark.exec() == 0) return false;
+    SQLite::Statement q(
+        db, "INSERT OR IGNORE INTO card_reminders (creator_id, payment_method_id, exp_month, "
+            "exp_year, email, name, idempotency_key, due_at, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    q.bind(1, c.creator_id);
+    q.bind(2, c.payment_method_id);
+    q.bind(3, c.exp_month);
+    q.bind(4, c.exp_year);
+    q.bind(5, c.email);
+    q.bind(6, c.name);
+    char key[32];
+    std::snprintf(key, sizeof key, "-%04d-%02d", c.exp_year, c.exp_month);
+    q.bind(7, "card-" + c.creator_id + "-" + c.payment_method_id + key);
+    q.bind(8, static_cast<std::int64_t>(to_unix(now)));
+    q.bind(9, static_cast<std::int64_t>(to_unix(now)));
+    q.exec();
+    tx.commit();
+    return true;
+}
+
+} // namespace
+
+void remember_card(SQLite::Database& db, const std::string& creator, const PaymentMethodFacts& pm) {
+    if (pm.method != PaymentMethodKind::card || pm.card_exp_year <= 0 ||
+        pm.payment_method_id.empty())
+        return;
+    const auto holder = holder_from_cases(db, creator, pm.customer_id);
+    // A new expiry on the same card (card updater) earns a new reminder.
+    SQLite::Statement st(db, R"sql(
+        INSERT INTO cards (creator_id, customer_id, payment_method_id, exp_month, exp_year, email, name)
+        VALUES (?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (creator_id, payment_method_id) DO UPDATE SET
+            reminded = CASE WHEN exp_month = excluded.exp_month AND exp_year = excluded.exp_year
+                            THEN reminded ELSE 0 END,
+            exp_month = excluded.exp_month, exp_year = excluded.exp_year,
+            customer_id = CASE WHEN excluded.customer_id <> '' THEN excluded.customer_id ELSE customer_id END,
+            email = CASE WHEN excluded.email <> '' THEN excluded.email ELSE email END,
+            name = CASE WHEN excluded.name <> '' THEN excluded.name ELSE name END)sql");
+    st.bind(1, creator);
+    st.bind(2, pm.customer_id);
+    st.bind(3, pm.payment_method_id);
+    st.bind(4, pm.card_exp_month);
+    st.bind(5, pm.card_exp_year);
+    st.bind(6, holder.email);
+    st.bind(7, holder.name);
+    st.exec();
+}
+
+void remember_card(SQLite::Database& db, const std::string& creator, const PaymentFacts& p) {
+    remember_card(db, creator,
+                  PaymentMethodFacts{p.customer_id, p.payment_method_id, p.method, p.card_exp_month,
+                                     p.card_exp_year});
+}
+
+void remember_card_holder(SQLite::Database& db, const std::string& creator,
+                          const InvoiceFacts& inv) {
+    if (inv.customer_id.empty() || inv.customer_email.empty()) return;
+    SQLite::Statement st(
+        db, "UPDATE cards SET email = ?, name = CASE WHEN ? <> '' THEN ? ELSE name END "
+            "WHERE creator_id = ? AND customer_id = ?");
+    st.bind(1, inv.customer_email);
+    st.bind(2, inv.customer_name);
+    st.bind(3, inv.customer_name);
+    st.bind(4, creator);
+    st.bind(5, inv.customer_id);
+    st.exec();
+}
+
+std::size_t queue_card_reminders(SQLite::Database& db, Timestamp now) {
+    std::size_t n = 0;
+    for (const auto& c : candidates(db, now))
+        if (reminder_due(c.exp_month, c.exp_year, now) && queue_one(db, c, now)) ++n;
+    return n;
+}
+
+std::vector<CardReminder> due_card_reminders(SQLite::Database& db, Timestamp now, int limit) {
+    SQLite::Statement st(db,
+                         "SELECT id, creator_id, payment_method_id, email, name, idempotency_key, "
+                         "exp_month, exp_year, tries, created_at FROM card_reminders "
+                         "WHERE state = 'pending' AND due_at <= ? ORDER BY due_at, id LIMIT ?");
+    st.bind(1, static_cast<std::int64_t>(to_unix(now)));
+    st.bind(2, limit);
+    std::vector<CardReminder> out;
+    while (st.executeStep()) {
+        out.push_back({st.getColumn(0).getInt64(), st.getColumn(1).getString(),
+                       st.getColumn(2).getString(), st.getColumn(3).getString(),
+                       st.getColumn(4).getString(), st.getColumn(5).getString(),
+                       st.getColumn(6).getInt(), st.getColumn(7).getInt(), st.getColumn(8).getInt(),
+                       st.getColumn(9).getInt64()});
+    }
+    return out;
+}
+
+void finish_card_reminder(SQLite::Database& db, std::int64_t id, const std::string& state,
+                          const std::string& result, Timestamp now) {
+    SQLite::Statement st(
+        db, "UPDATE card_reminders SET state = ?, result = ?, done_at = ? WHERE id = ?");
+    st.bind(1, state);
+    st.bind(2, result);
+    st.bind(3, static_cast<std::int64_t>(to_unix(now)));
+    st.bind(4, id);
+    st.exec();
+}
+
+void retry_card_reminder_later(SQLite::Database& db, std::int64_t id, int tries, Timestamp due,
+                               const std::string& error) {
+    SQLite::Statement st(
+        db, "UPDATE card_reminders SET tries = ?, due_at = ?, last_error = ? WHERE id = ?");
+    st.bind(1, tries);
+    st.bind(2, static_cast<std::int64_t>(to_unix(due)));
+    st.bind(3, error);
+    st.bind(4, id);
+    st.exec();
+}
+
+std::string card_expiry_text(int month, int year) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%02d/%04d", month, year);
+    return buf;
+}
+
+} // namespace dunning::store

@@ -1,0 +1,44 @@
+#pragma once
+// Cards on file and the "your card expires soon" reminder. Every payment-method event with a
+// card expiry upserts its card; invoice events fill in the member's email and name. The sweep
+// queues one reminder per card and expiry: it marks the card reminded and writes the
+// card_reminders row in one transaction, so a crash can neither lose nor double it.
+//
+// The rule: a card valid through MM/YYYY stops working after the last day of that month. Its
+// reminder is due from 30 days before that last day (00:00 UTC, module clock) until the day
+// ends; a card that is already past its expiry, or has no known email, gets none.
+#include "core/event.hpp"
+#include "core/time.hpp"
+
+#include <SQLiteCpp/Database.h>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace dunning::store {
+
+void remember_card(SQLite::Database& db, const std::string& creator, const PaymentMethodFacts& pm);
+// A charge names its card too: members who never changed their card are known from payments.
+void remember_card(SQLite::Database& db, const std::string& creator, const PaymentFacts& p);
+void remember_card_holder(SQLite::Database& db, const std::string& creator,
+                          const InvoiceFacts& inv);
+
+// Queues the reminders that are due now; returns how many it queued.
+std::size_t queue_card_reminders(SQLite::Database& db, Timestamp now);
+
+struct CardReminder {
+    std::int64_t id = 0;
+    std::string creator_id, payment_method_id, email, name, idempotency_key;
+    int exp_month = 0, exp_year = 0, tries = 0;
+    std::int64_t created_at = 0;
+};
+std::vector<CardReminder> due_card_reminders(SQLite::Database& db, Timestamp now, int limit);
+void finish_card_reminder(SQLite::Database& db, std::int64_t id, const std::string& state,
+                          const std::string& result, Timestamp now);
+void retry_card_reminder_later(SQLite::Database& db, std::int64_t id, int tries, Timestamp due,
+                               const std::string& error);
+
+// "03/2027"
+std::string card_expiry_text(int month, int year);
+
+} // namespace dunning::store

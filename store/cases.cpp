@@ -1,0 +1,170 @@
+#include "store/cases.hpp"
+
+#include "store/case_json.hpp"
+
+#include <SQLiteCpp/Statement.h>
+
+namespace dunning::store {
+
+namespace {
+
+const char* case_columns = "SELECT id, state FROM cases ";
+
+std::optional<CaseRecord> read_one(SQLite::Statement& st) {
+    if (!st.executeStep()) return std::nullopt;
+    CaseRecord r;
+    r.id = st.getColumn(0).getInt64();
+    r.state = state_from_json(nlohmann::json::parse(st.getColumn(1).getString()));
+    return r;
+}
+
+const char* status_clause(StatusFilter f) {
+    switch (f) {
+    case StatusFilter::open: return " AND status IN ('open', 'paused', 'escalated', 'disputed')";
+    case StatusFilter::closed:
+        return " AND status IN ('paid', 'voided', 'uncollectible', 'written_off')";
+    case StatusFilter::all: return " AND status <> 'none'";
+    }
+    return "";
+}
+
+} // namespace
+
+std::optional<CaseRecord> find_case_by_invoice(SQLite::Database& db, const std::string& creator,
+                                               const std::string& invoice_id) {
+    SQLite::Statement st(db, std::string(case_columns) +
+                                 "WHERE creator_id = ? AND invoice_id = ?");
+    st.bind(1, creator);
+    st.bind(2, invoice_id);
+    return read_one(st);
+}
+
+std::optional<CaseRecord> find_case_by_payment(SQLite::Database& db, const std::string& creator,
+                                               const std::string& payment_intent_id,
+                                               const std::string& charge_id) {
+    if (!payment_intent_id.empty()) {
+        SQLite::Statement st(db, std::string(case_columns) +
+                                     // The literal lets SQLite use the partial index.
+                                     "WHERE creator_id = ? AND payment_intent_id = ? "
+                                     "AND payment_intent_id <> ''");
+        st.bind(1, creator);
+        st.bind(2, payment_intent_id);
+        if (auto found = read_one(st)) return found;
+    }
+    if (charge_id.empty()) return std::nullopt;
+    SQLite::Statement st(db, std::string(case_columns) +
+                                 "WHERE creator_id = ? AND charge_id = ? AND charge_id <> ''");
+    st.bind(1, creator);
+    st.bind(2, charge_id);
+    return read_one(st);
+}
+
+std::optional<CaseRecord> get_case(SQLite::Database& db, const std::string& creator,
+                                   std::int64_t id) {
+    SQLite::Statement st(db, std::string(case_columns) +
+                                 "WHERE creator_id = ? AND id = ? AND status <> 'none'");
+    st.bind(1, creator);
+    st.bind(2, static_cast<std::int64_t>(id));
+    return read_one(st);
+}
+
+std::optional<CaseRecord> load_case(SQLite::Database& db, std::int64_t id) {
+    SQLite::Statement st(db, std::string(case_columns) + "WHERE id = ?");
+    st.bind(1, static_cast<std::int64_t>(id));
+    return read_one(st);
+}
+
+std::vector<CaseRecord> cases_of_customer(SQLite::Database& db, const std::string& creator,
+                                          const std::string& customer_id) {
+    // Only cases that may restrict access: a member's paid history is left unread.
+    SQLite::Statement st(db, std::string(case_columns) +
+                                 "WHERE creator_id = ? AND customer_id = ? AND status IN "
+                                 "('open', 'paused', 'escalated', 'uncollectible', 'disputed') ORDER BY id");
+    st.bind(1, creator);
+    st.bind(2, customer_id);
+    std::vector<CaseRecord> out;
+    while (auto r = read_one(st)) out.push_back(std::move(*r));
+    return out;
+}
+
+std::vector<std::int64_t> active_cases_of_customer(SQLite::Database& db, const std::string& creator,
+                                                   const std::string& customer_id) {
+    SQLite::Statement st(db, "SELECT id FROM cases WHERE creator_id = ? AND customer_id = ? "
+                             "AND status IN ('open', 'paused', 'escalated') ORDER BY id");
+    st.bind(1, creator);
+    st.bind(2, customer_id);
+    std::vector<std::int64_t> out;
+    while (st.executeStep()) out.push_back(st.getColumn(0).getInt64());
+    return out;
+}
+
+std::vector<std::int64_t> due_cases(SQLite::Database& db, std::int64_t now_unix, int limit) {
+    SQLite::Statement st(db, "SELECT id FROM cases WHERE next_wakeup_at <= ? "
+                             "ORDER BY next_wakeup_at LIMIT ?");
+    st.bind(1, now_unix);
+    st.bind(2, limit);
+    std::vector<std::int64_t> out;
+    while (st.executeStep()) out.push_back(st.getColumn(0).getInt64());
+    return out;
+}
+
+void save_case(SQLite::Database& db, CaseRecord& r, std::int64_t now_unix) {
+    const CaseState& s = r.state;
+    SQLite::Statement st(
+        db, "INSERT INTO cases (creator_id, invoice_id, status, customer_id, payment_intent_id, "
+            "charge_id, amount_due, currency, opened_at, updated_at, state, next_wakeup_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (creator_id, invoice_id) DO UPDATE SET status = excluded.status, "
+            "customer_id = excluded.customer_id, payment_intent_id = excluded.payment_intent_id, "
+            "charge_id = excluded.charge_id, amount_due = excluded.amount_due, "
+            "currency = excluded.currency, opened_at = excluded.opened_at, "
+            "updated_at = excluded.updated_at, state = excluded.state, "
+            "next_wakeup_at = excluded.next_wakeup_at RETURNING id");
+    st.bind(1, s.creator_id);
+    st.bind(2, s.invoice.invoice_id);
+    st.bind(3, status_of(s));
+    st.bind(4, s.invoice.customer_id);
+    st.bind(5, s.invoice.payment_intent_id);
+    st.bind(6, s.invoice.charge_id);
+    st.bind(7, static_cast<std::int64_t>(s.invoice.amount_due));
+    st.bind(8, s.invoice.currency);
+    if (s.opened_at) st.bind(9, static_cast<std::int64_t>(to_unix(*s.opened_at)));
+    st.bind(10, static_cast<std::int64_t>(now_unix));
+    st.bind(11, state_to_json(s).dump());
+    if (s.next_wakeup) st.bind(12, static_cast<std::int64_t>(to_unix(*s.next_wakeup)));
+    st.executeStep();
+    r.id = st.getColumn(0).getInt64();
+}
+
+void link_case_event(SQLite::Database& db, std::int64_t case_id, std::int64_t inbox_id) {
+    SQLite::Statement st(db, "INSERT OR IGNORE INTO case_events (case_id, inbox_id) VALUES (?, ?)");
+    st.bind(1, static_cast<std::int64_t>(case_id));
+    st.bind(2, static_cast<std::int64_t>(inbox_id));
+    st.exec();
+}
+
+std::vector<CaseRecord> list_cases(SQLite::Database& db, const CaseQuery& q) {
+    SQLite::Statement st(db, std::string(case_columns) + "WHERE creator_id = ? AND id > ?" +
+                                 status_clause(q.status) + " ORDER BY id LIMIT ?");
+    st.bind(1, q.creator);
+    st.bind(2, static_cast<std::int64_t>(q.starting_after));
+    st.bind(3, q.limit);
+    std::vector<CaseRecord> out;
+    while (auto r = read_one(st)) out.push_back(std::move(*r));
+    return out;
+}
+
+std::vector<CaseEventRef> case_events(SQLite::Database& db, std::int64_t case_id) {
+    SQLite::Statement st(db, "SELECT i.event_id, i.type, i.created, i.received_at FROM case_events c "
+                             "JOIN inbox i ON i.id = c.inbox_id WHERE c.case_id = ? "
+                             "ORDER BY i.created, i.id");
+    st.bind(1, static_cast<std::int64_t>(case_id));
+    std::vector<CaseEventRef> out;
+    while (st.executeStep()) {
+        out.push_back({st.getColumn(0).getString(), st.getColumn(1).getString(),
+                       st.getColumn(2).getInt64(), st.getColumn(3).getInt64()});
+    }
+    return out;
+}
+
+} // namespace dunning::store

@@ -1,0 +1,62 @@
+#pragma once
+// Cases in the store: one row per (creator, invoice), the CaseState kept as JSON beside the
+// columns the queries filter on.
+#include "core/case.hpp"
+
+#include <SQLiteCpp/Database.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace dunning::store {
+
+struct CaseRecord {
+    std::int64_t id = 0; // 0 until saved
+    CaseState state;
+};
+
+std::optional<CaseRecord> find_case_by_invoice(SQLite::Database& db, const std::string& creator,
+                                               const std::string& invoice_id);
+// By payment intent first, then by charge; empty ids are skipped.
+std::optional<CaseRecord> find_case_by_payment(SQLite::Database& db, const std::string& creator,
+                                               const std::string& payment_intent_id,
+                                               const std::string& charge_id);
+std::optional<CaseRecord> get_case(SQLite::Database& db, const std::string& creator,
+                                   std::int64_t id);
+
+std::optional<CaseRecord> load_case(SQLite::Database& db, std::int64_t id);
+// Cases of a member that are still being worked on (open, paused, escalated).
+std::vector<std::int64_t> active_cases_of_customer(SQLite::Database& db, const std::string& creator,
+                                                   const std::string& customer_id);
+// The cases of a member that can restrict access: open, paused, escalated, uncollectible, or
+// disputed (a paid invoice whose dispute was lost).
+std::vector<CaseRecord> cases_of_customer(SQLite::Database& db, const std::string& creator,
+                                          const std::string& customer_id);
+// Cases whose timer is due at `now`, oldest first, found by index.
+std::vector<std::int64_t> due_cases(SQLite::Database& db, std::int64_t now_unix, int limit);
+
+// Inserts or updates; sets record.id on insert.
+void save_case(SQLite::Database& db, CaseRecord& record, std::int64_t now_unix);
+void link_case_event(SQLite::Database& db, std::int64_t case_id, std::int64_t inbox_id);
+
+enum class StatusFilter { open, closed, all };
+
+struct CaseQuery {
+    std::string creator;
+    StatusFilter status = StatusFilter::open;
+    int limit = 100;
+    std::int64_t starting_after = 0; // a case id: return cases with larger ids
+};
+std::vector<CaseRecord> list_cases(SQLite::Database& db, const CaseQuery& q);
+
+struct CaseEventRef {
+    std::string event_id;
+    std::string type;
+    std::int64_t created = 0;        // Stripe's, unix seconds
+    std::int64_t received_at_ms = 0; // ours
+};
+std::vector<CaseEventRef> case_events(SQLite::Database& db, std::int64_t case_id);
+
+} // namespace dunning::store

@@ -1,0 +1,43 @@
+#pragma once
+// The SQLite file: opening it with the durability we promise, and the versioned schema.
+// Each thread that writes or reads opens its own connection (SQLite connections are not
+// shared across threads here); WAL lets readers go on while one writer commits.
+#include <SQLiteCpp/Database.h>
+
+#include <memory>
+#include <mutex>
+#include <string>
+
+namespace dunning::store {
+
+struct StoreOptions {
+    std::string path;
+    std::string synchronous = "full"; // "full": an fsync per commit; "normal": crash-safe, not power-safe
+};
+
+// Opens (creating if needed) and applies pending migrations. Throws std::runtime_error with a
+// clear message when the file cannot be opened or is newer than this binary.
+std::unique_ptr<SQLite::Database> open_store(const StoreOptions& options);
+
+// Opens another connection to a store that open_store already prepared.
+std::unique_ptr<SQLite::Database> connect_store(const StoreOptions& options);
+
+int schema_version(SQLite::Database& db);
+
+// One connection used by many threads in turn (the HTTP API's reads and creator commands): each
+// use() holds it for the whole call, so a transaction begun inside is the caller's alone.
+class SharedConnection {
+  public:
+    explicit SharedConnection(std::unique_ptr<SQLite::Database> db) : db_(std::move(db)) {}
+    template <class F> auto use(F&& f) {
+        std::lock_guard lock(mutex_);
+        return f(*db_);
+    }
+
+  private:
+    std::unique_ptr<SQLite::Database> db_;
+    std::mutex mutex_;
+};
+int latest_schema_version();
+
+} // namespace dunning::store
