@@ -1,8 +1,8 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """A real SMTP server on loopback for the mailer's integration tests (aiosmtpd).
 
-Run with Debian's /usr/bin/python3 (python3-aiosmtpd). Prints the chosen port on stdout line 1,
-then serves until stdin closes or SIGTERM arrives. Each accepted message is stored as
+Needs aiosmtpd (Debian: python3-aiosmtpd); the tests run it under the interpreter CMake found.
+Prints the chosen port on stdout line 1, then serves until stdin closes or SIGTERM arrives. Each accepted message is stored as
 <dir>/msg-<n>.eml (the bytes as received, dot-unstuffed) with <dir>/msg-<n>.envelope beside it
 (MAIL FROM on line 1, one RCPT per following line).
 

@@ -152,7 +152,7 @@ class SmtpServer {
   private:
     static std::vector<std::string> command(const fs::path& store,
                                             const std::vector<std::string>& flags) {
-        std::vector<std::string> args = {DUNNING_SYSTEM_PYTHON, DUNNING_SMTP_SERVER_SCRIPT,
+        std::vector<std::string> args = {DUNNING_PYTHON, DUNNING_SMTP_SERVER_SCRIPT,
                                          store.string()};
         args.insert(args.end(), flags.begin(), flags.end());
         return args;
@@ -178,7 +178,7 @@ print(json.dumps({
 
 nlohmann::json decode_with_python(const fs::path& eml) {
     int code = -1;
-    const std::string out = run({DUNNING_SYSTEM_PYTHON, "-c", decode_script, eml.string()}, &code);
+    const std::string out = run({DUNNING_PYTHON, "-c", decode_script, eml.string()}, &code);
     EXPECT_EQ(code, 0) << out;
     return nlohmann::json::parse(out);
 }

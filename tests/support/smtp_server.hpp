@@ -1,6 +1,6 @@
 #pragma once
-// Test support: a real SMTP server on loopback (tests/mailer/smtp_server.py, Debian's
-// python3-aiosmtpd) as a child process, and what it received.
+// Test support: a real SMTP server on loopback (tests/mailer/smtp_server.py with aiosmtpd, under
+// the interpreter CMake found) as a child process, and what it received.
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -24,8 +24,7 @@ class SmtpServer {
     SmtpServer(const std::filesystem::path& dir, std::vector<std::string> extra = {}) : dir_(dir) {
         int in[2], out[2];
         if (pipe(in) != 0 || pipe(out) != 0) throw std::runtime_error("pipe");
-        std::vector<std::string> args = {"/usr/bin/python3", DUNNING_SOURCE_DIR "/tests/mailer/smtp_server.py",
-                                         dir.string()};
+        std::vector<std::string> args = {DUNNING_PYTHON, DUNNING_SMTP_SERVER_SCRIPT, dir.string()};
         args.insert(args.end(), extra.begin(), extra.end());
         std::vector<char*> argv;
         for (auto& a : args) argv.push_back(a.data());
