@@ -49,7 +49,6 @@ std::optional<Timestamp> parse_iso(const json& j) {
 class AccessE2E : public ::testing::Test {
   protected:
     TempDir dir;
-    int port = free_port();
     Timestamp clock_now = start; // the service's test clock, as last reported
     HostReceiver host;           // declared before the service: outlives it
     std::unique_ptr<fakes::FakeStripe> stripe;
@@ -61,17 +60,19 @@ class AccessE2E : public ::testing::Test {
     void boot() {
         stripe = std::make_unique<fakes::FakeStripe>(
             "sk_test_alpha",
-            fakes::WebhookTarget{"http://127.0.0.1:" + std::to_string(port) + "/webhooks/stripe/alpha",
-                                 alpha_secret, [this] { return now(); }});
+            fakes::WebhookTarget{"", alpha_secret, [this] { return now(); }});
         cfg = test_config(dir.path());
-        cfg.server.port = port;
-        cfg.server.listen = "127.0.0.1:" + std::to_string(port);
         cfg.stripe.api_base = stripe->base_url();
         cfg.creators[0].stripe_secret_key = "sk_test_alpha";
         cfg.creators[0].products = {{"prod_fake", {"course-101", "course-102"}}};
         cfg.host.webhook_url = host.url();
         cfg.host.webhook_secret = host_secret;
+        start_service();
+    }
+    // On a port of the kernel's choice, new at every start: the fake Stripe is told where it is.
+    void start_service() {
         service = std::make_unique<Service>(cfg, plugin::ModuleOptions{true, clock_now});
+        stripe->set_webhook_url(service->url("/webhooks/stripe/alpha"));
     }
     Timestamp now() const { return service ? service->module().clock().now() : clock_now; }
 
@@ -786,7 +787,7 @@ TEST_F(AccessE2E, PendingNotificationsSurviveARestart) {
 
     service.reset(); // the module stops (a deploy), the host comes back meanwhile
     host.start();
-    service = std::make_unique<Service>(cfg, plugin::ModuleOptions{true, clock_now});
+    start_service();
     for (int i = 0; i < 24; ++i) advance(5min);
 
     EXPECT_EQ(types(), (std::vector<std::string>{"case.opened", "case.escalated", "access.locked"}));
