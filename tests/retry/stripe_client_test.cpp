@@ -322,12 +322,12 @@ TEST_F(StripeClientTest, SlowServerBeyondReadTimeoutIsTechnical) {
     auto o = options();
     o.read_timeout = 1s;
     o.max_tries = 1;
-    const auto start = std::chrono::steady_clock::now();
     const ApiResult result = StripeClient(o).get_invoice(auth_, "in_1");
-    EXPECT_LT(std::chrono::steady_clock::now() - start, 2200ms);
+    // The 200 that arrives after 2.5 s was not waited for: the call gave up without an answer.
     EXPECT_EQ(result.kind, ApiResult::Kind::technical);
     EXPECT_EQ(result.http_status, 0);
     EXPECT_EQ(result.tries, 1);
+    EXPECT_EQ(fake_.seen().size(), 1u);
 }
 
 TEST_F(StripeClientTest, BackoffGrowsWithFullJitterWithinTheCap) {
