@@ -24,7 +24,8 @@ const args = Object.fromEntries(process.argv.slice(2).reduce((acc, a, i, all) =>
 const out = args.out;
 const count = Number(args.count || 300000);
 const secret = args.secret || 'whsec_bench_secret_0123456789';
-const fixture = args.fixture || '/work/shared/fixtures/stripe/api-2020-08-27/invoice.payment_failed.json';
+const fixture = args.fixture ||
+  join(here, '../../tests/fixtures/stripe/api-2020-08-27/invoice.payment_failed.json');
 // 8 chars of [0-9a-z] identifying this batch, so ids never repeat across batches.
 const tag = (args.tag || randomBytes(6).readUIntBE(0, 6).toString(36)).toLowerCase().padStart(8, '0').slice(-8);
 if (!out || !(count > 0)) {

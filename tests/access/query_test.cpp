@@ -5,9 +5,6 @@
 
 #include <gtest/gtest.h>
 
-#include <chrono>
-#include <cstdio>
-
 namespace dunning::access {
 namespace {
 
@@ -166,22 +163,6 @@ TEST_F(AccessQuery, MemberAccessOneAnswerPerProduct) {
             EXPECT_EQ(a.since, at(2));
         }
     }
-}
-
-// Prints the figure (no assertion on time): a warm query over two products.
-TEST_F(AccessQuery, WarmQueryTime) {
-    for (int i = 0; i < 2000; ++i)
-        set(i % 2 ? "prod_monthly" : "prod_lifetime", AccessLevel::locked, access_reason::dispute_lost, i, at(i),
-            std::nullopt, "cus_" + std::to_string(i));
-    const int n = 5000;
-    const auto start = std::chrono::steady_clock::now();
-    int locked = 0;
-    for (int i = 0; i < n; ++i)
-        locked += query_access(*db, "alpha", map, "cus_" + std::to_string(i % 2000), "course_python").level ==
-                  AccessLevel::locked;
-    const auto us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count();
-    EXPECT_EQ(locked, n);
-    std::printf("[ figure ] query_access (2 products, warm): %.1f us per call\n", us / n);
 }
 
 } // namespace

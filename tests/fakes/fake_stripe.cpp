@@ -173,18 +173,24 @@ void FakeStripe::set_delivery(DeliveryOptions options) {
     state_->delivery = options;
 }
 
+void FakeStripe::set_webhook_url(std::string url) {
+    std::lock_guard lock(state_->mutex);
+    state_->webhook_url = std::move(url);
+}
+
 std::size_t FakeStripe::deliver() {
     State& s = *state_;
     std::vector<StoredEvent> batch;
     DeliveryOptions options;
+    std::string url;
     {
         std::lock_guard lock(s.mutex);
         batch = s.queue;
         options = s.delivery;
+        url = s.webhook_url;
     }
     if (options.reverse) std::reverse(batch.begin(), batch.end());
     // Sent without the lock: the service may call the API while it handles a webhook.
-    const std::string& url = s.target.url;
     auto path_at = url.find('/', url.find("://") == std::string::npos ? 0 : url.find("://") + 3);
     std::string origin = url.substr(0, path_at);
     std::string path = path_at == std::string::npos ? "/" : url.substr(path_at);

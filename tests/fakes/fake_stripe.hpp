@@ -72,7 +72,7 @@ struct RecordedRequest {
 };
 
 struct WebhookTarget {
-    std::string url;    // e.g. http://127.0.0.1:PORT/webhooks/stripe/alpha
+    std::string url;    // e.g. http://127.0.0.1:PORT/webhooks/stripe/alpha; "" until set_webhook_url
     std::string secret; // whsec_… to sign with
     std::function<Timestamp()> now; // the module's clock: event `created` and signature time
     std::string api_version = "2020-08-27"; // or "2025-03-31.basil": the shape of the events sent
@@ -91,6 +91,9 @@ class FakeStripe {
     FakeStripe& operator=(const FakeStripe&) = delete;
 
     std::string base_url() const; // http://127.0.0.1:PORT, for [stripe] api_base
+    // Where deliver() sends the webhooks from now on: the service is configured with base_url()
+    // before it starts, and is told its own port only once it listens (port 0).
+    void set_webhook_url(std::string url);
 
     void add_invoice(FakeInvoice invoice);
     FakeInvoice invoice(const std::string& id) const;

@@ -119,13 +119,15 @@ struct SavedAnswer {
 };
 
 struct State {
-    State(std::string key, WebhookTarget t) : secret_key(std::move(key)), target(std::move(t)) {}
+    State(std::string key, WebhookTarget t)
+        : secret_key(std::move(key)), target(std::move(t)), webhook_url(target.url) {}
 
     const std::string secret_key;
     const WebhookTarget target;
     const bool basil_events = is_basil_or_later(target.api_version);
 
     mutable std::mutex mutex;
+    std::string webhook_url; // target.url, until set_webhook_url
     std::map<std::string, InvoiceRecord> invoices;
     std::map<std::string, CustomerRecord> customers;
     std::map<std::string, PaymentMethodRecord> payment_methods;

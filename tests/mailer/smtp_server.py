@@ -1,13 +1,16 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """A real SMTP server on loopback for the mailer's integration tests (aiosmtpd).
 
-Run with Debian's /usr/bin/python3 (python3-aiosmtpd). Prints the chosen port on stdout line 1,
-then serves until stdin closes or SIGTERM arrives. Each accepted message is stored as
-<dir>/msg-<n>.eml (the bytes as received, dot-unstuffed) with <dir>/msg-<n>.envelope beside it
-(MAIL FROM on line 1, one RCPT per following line).
+Needs aiosmtpd (Debian: python3-aiosmtpd); the tests run it under the interpreter CMake found.
+Binds port 0 on 127.0.0.1 and prints the port the kernel chose on stdout line 1, then serves
+until stdin closes or SIGTERM arrives. Each accepted message is stored as <dir>/msg-<n>.eml (the
+bytes as received, dot-unstuffed) with <dir>/msg-<n>.envelope beside it (MAIL FROM on line 1, one
+RCPT per following line).
 
 Behaviours:
-  --port N              listen on this port (a restarted server in an outage test)
+  --down                hold the port but refuse connections (an SMTP outage) until the line
+                        "up" arrives on stdin; then serve and answer "up" on stdout. The port
+                        stays this process's throughout, so no other program can take it.
   --reject-prefix P     RCPT TO addresses starting with P get "550 5.1.1 mailbox unavailable"
   --tempfail-data N     the first N DATA transactions get "451 4.3.0 temporary failure"
   --permfail-data N     then the next N get "554 5.7.1 message refused by policy"
@@ -20,6 +23,7 @@ import argparse
 import logging
 import os
 import signal
+import socket
 import ssl
 import sys
 import threading
@@ -79,15 +83,15 @@ def make_authenticator(user, password):
 
 
 class LoopbackController(Controller):
-    """Binds port 0 and learns the port the kernel chose: no race for a "free" port."""
+    """Serves on a socket bound beforehand to port 0 (the kernel's pick): the port is known, and
+    held, before the server listens, so there is no race for a "free" port."""
+
+    def __init__(self, handler, sock, **kwargs):
+        self.sock = sock
+        super().__init__(handler, hostname="127.0.0.1", port=sock.getsockname()[1], **kwargs)
 
     def _create_server(self):
-        async def create():
-            srv = await self.loop.create_server(
-                self._factory_invoker, host=self.hostname, port=self.port, ssl=self.ssl_context)
-            self.port = srv.sockets[0].getsockname()[1]
-            return srv
-        return create()
+        return self.loop.create_server(self._factory_invoker, sock=self.sock, ssl=self.ssl_context)
 
 
 def server_context(cert, key):
@@ -107,13 +111,15 @@ def build_controller(args):
         kwargs.update(tls_context=server_context(*args.starttls), require_starttls=True)
     if args.implicit_tls:
         kwargs.update(ssl_context=server_context(*args.implicit_tls))
-    return LoopbackController(handler, hostname="127.0.0.1", port=args.port, **kwargs)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))  # bound, not listening: connections are refused until start()
+    return LoopbackController(handler, sock, **kwargs)
 
 
 def parse_args():
     p = argparse.ArgumentParser()
     p.add_argument("dir")
-    p.add_argument("--port", type=int, default=0, help="listen here (default: any free port)")
+    p.add_argument("--down", action="store_true", help="refuse connections until 'up' on stdin")
     p.add_argument("--reject-prefix", default="reject")
     p.add_argument("--tempfail-data", type=int, default=0)
     p.add_argument("--permfail-data", type=int, default=0)
@@ -135,15 +141,40 @@ def main():
     quiet_unless_asked()
     os.makedirs(args.dir, exist_ok=True)
     controller = build_controller(args)
-    controller.start()
-    sys.stdout.write("%d\n" % controller.port)
-    sys.stdout.flush()
+    serving = threading.Lock()
+    started = []
+
+    def start():
+        with serving:
+            if not started:
+                controller.start()
+                started.append(True)
+
+    if not args.down:
+        start()
+    say(str(controller.port))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    # The parent holds our stdin: when it goes away (even killed), we go too.
-    threading.Thread(target=lambda: (sys.stdin.read(), stop.set()), daemon=True).start()
+
+    # The parent holds our stdin: commands come from it, and when it goes away (even killed),
+    # we go too.
+    def read_commands():
+        for line in sys.stdin:
+            if line.strip() == "up":
+                start()
+                say("up")
+        stop.set()
+
+    threading.Thread(target=read_commands, daemon=True).start()
     stop.wait()
-    controller.stop()
+    with serving:
+        if started:
+            controller.stop()
+
+
+def say(line):
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
 
 
 if __name__ == "__main__":

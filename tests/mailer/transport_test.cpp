@@ -1,6 +1,7 @@
 // Integration: the .eml outbox on a real directory, and SMTP through libcurl against a real
 // aiosmtpd server on loopback (tests/mailer/smtp_server.py), checked with Python's own parser.
 #include "mailer/transport.hpp"
+#include "support/ports.hpp"
 
 #include <algorithm>
 #include <arpa/inet.h>
@@ -152,7 +153,7 @@ class SmtpServer {
   private:
     static std::vector<std::string> command(const fs::path& store,
                                             const std::vector<std::string>& flags) {
-        std::vector<std::string> args = {DUNNING_SYSTEM_PYTHON, DUNNING_SMTP_SERVER_SCRIPT,
+        std::vector<std::string> args = {DUNNING_PYTHON, DUNNING_SMTP_SERVER_SCRIPT,
                                          store.string()};
         args.insert(args.end(), flags.begin(), flags.end());
         return args;
@@ -178,7 +179,7 @@ print(json.dumps({
 
 nlohmann::json decode_with_python(const fs::path& eml) {
     int code = -1;
-    const std::string out = run({DUNNING_SYSTEM_PYTHON, "-c", decode_script, eml.string()}, &code);
+    const std::string out = run({DUNNING_PYTHON, "-c", decode_script, eml.string()}, &code);
     EXPECT_EQ(code, 0) << out;
     return nlohmann::json::parse(out);
 }
@@ -454,22 +455,10 @@ TEST_F(Smtp, ConcurrentSendsAllArrive) {
     EXPECT_EQ(received(store()).size(), results.size());
 }
 
-// A loopback port that was free a moment ago: nothing listens there.
-int unused_port() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-    socklen_t len = sizeof addr;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    ::close(fd);
-    return ntohs(addr.sin_port);
-}
-
 TEST_F(Smtp, ServerDownIsTemporary) {
+    const dunning::testing::ClosedPort closed; // refuses connections
     SmtpOptions o;
-    o.url = "smtp://127.0.0.1:" + std::to_string(unused_port());
+    o.url = "smtp://127.0.0.1:" + std::to_string(closed.port());
     o.allow_plaintext = true;
     o.timeout = 5s;
     const SendResult r = send(*make_smtp_transport(o), dunning_email());
@@ -497,8 +486,9 @@ TEST_F(Smtp, SilentServerTimesOut) {
 }
 
 TEST_F(Smtp, UnusableAddressesArePermanentWithoutConnecting) {
+    const dunning::testing::ClosedPort closed; // refuses connections
     SmtpOptions o;
-    o.url = "smtp://127.0.0.1:" + std::to_string(unused_port());
+    o.url = "smtp://127.0.0.1:" + std::to_string(closed.port());
     auto smtp = make_smtp_transport(o);
     EXPECT_EQ(send(*smtp, dunning_email("Mia <mia@example.org>\r\nBcc: x@evil.example")).kind,
               Kind::permanent);
@@ -506,8 +496,9 @@ TEST_F(Smtp, UnusableAddressesArePermanentWithoutConnecting) {
 }
 
 TEST_F(Smtp, OtherSchemesAreRefused) {
+    const dunning::testing::ClosedPort closed; // refuses connections
     SmtpOptions o;
-    o.url = "http://127.0.0.1:" + std::to_string(unused_port());
+    o.url = "http://127.0.0.1:" + std::to_string(closed.port());
     const SendResult r = send(*make_smtp_transport(o), dunning_email());
     EXPECT_EQ(r.kind, Kind::temporary);
     EXPECT_EQ(r.server_answer.rfind("bad SMTP URL", 0), 0u) << r.server_answer;

@@ -6,9 +6,7 @@
 
 #include <fstream>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <sstream>
-#include <sys/socket.h>
 
 using namespace dunning;
 using namespace dunning::testing;
@@ -20,7 +18,6 @@ namespace {
 class CardExpiry : public ::testing::Test {
   protected:
     TempDir dir;
-    int port = free_port();
     Timestamp start = from_unix(1'800'000'000); // 2027-01-15 08:00 UTC
     std::unique_ptr<fakes::FakeStripe> stripe;
     std::unique_ptr<Service> service;
@@ -30,16 +27,14 @@ class CardExpiry : public ::testing::Test {
 
     void boot(Timestamp at) {
         service = std::make_unique<Service>(cfg, plugin::ModuleOptions{true, at});
+        stripe->set_webhook_url(service->url("/webhooks/stripe/alpha"));
     }
     void SetUp() override {
         stripe = std::make_unique<fakes::FakeStripe>(
             "sk_test_alpha",
             fakes::WebhookTarget{
-                "http://127.0.0.1:" + std::to_string(port) + "/webhooks/stripe/alpha", alpha_secret,
-                [this] { return service ? service->module().clock().now() : start; }});
+                "", alpha_secret, [this] { return service ? service->module().clock().now() : start; }});
         cfg = test_config(dir.path());
-        cfg.server.port = port;
-        cfg.server.listen = "127.0.0.1:" + std::to_string(port);
         cfg.stripe.api_base = stripe->base_url();
         cfg.mail.transport = "outbox";
         cfg.mail.outbox_dir = outbox().string();

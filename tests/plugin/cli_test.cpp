@@ -4,8 +4,6 @@
 
 #include <SQLiteCpp/Database.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 
 #include <atomic>
 #include <mutex>
@@ -81,8 +79,9 @@ TEST(Cli, ReplayFeedsExportedEventsThroughTheSameProcessing) {
 }
 
 bool wait_healthy(int port) {
+    if (port <= 0) return false;
     httplib::Client cli("127.0.0.1", port);
-    for (int i = 0; i < 500; ++i) {
+    for (int i = 0; i < 3000; ++i) {
         if (auto r = cli.Get("/healthz"); r && r->status == 200) return true;
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
@@ -93,10 +92,10 @@ bool wait_healthy(int port) {
 // restart every event that was answered 200 is stored and is processed.
 TEST(Crash, NoAcknowledgedEventIsLostOnKill9) {
     TempDir dir;
-    const int port = free_port();
-    const auto config = write_config(dir.path(), port);
+    const auto config = write_config(dir.path(), 0);
     const auto log = (dir.path() / "service.log").string();
     auto service = std::make_unique<ChildProcess>(std::vector<std::string>{binary, "serve", "--config", config}, log);
+    const int port = listening_port(log);
     ASSERT_TRUE(wait_healthy(port)) << read_file(log);
 
     std::mutex mutex;
@@ -125,8 +124,9 @@ TEST(Crash, NoAcknowledgedEventIsLostOnKill9) {
     for (auto& c : clients) c.join();
     ASSERT_GT(acknowledged.size(), 100u);
 
+    const auto logged = file_size(log);
     service = std::make_unique<ChildProcess>(std::vector<std::string>{binary, "serve", "--config", config}, log);
-    ASSERT_TRUE(wait_healthy(port)) << read_file(log);
+    ASSERT_TRUE(wait_healthy(listening_port(log, logged))) << read_file(log);
     SQLite::Database db((dir.path() / "dunning.db").string());
     std::set<std::string> stored;
     SQLite::Statement st(db, "SELECT event_id FROM inbox");

@@ -5,8 +5,6 @@
 #include "support/smtp_server.hpp"
 
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 
 using namespace dunning;
 using namespace dunning::testing;
@@ -18,7 +16,6 @@ namespace {
 class Mail : public ::testing::Test {
   protected:
     TempDir dir;
-    int port = free_port();
     Timestamp clock_now = from_unix(1'800'000'000);
     std::unique_ptr<SmtpServer> smtp;
     std::unique_ptr<fakes::FakeStripe> stripe;
@@ -28,10 +25,9 @@ class Mail : public ::testing::Test {
     void boot(int smtp_port, const std::string& email = "juergen@example.org") {
         stripe = std::make_unique<fakes::FakeStripe>(
             "sk_test_alpha",
-            fakes::WebhookTarget{"http://127.0.0.1:" + std::to_string(port) + "/webhooks/stripe/alpha",
-                                 alpha_secret, [this] { return service ? service->module().clock().now() : clock_now; }});
+            fakes::WebhookTarget{"", alpha_secret,
+                                 [this] { return service ? service->module().clock().now() : clock_now; }});
         cfg = test_config(dir.path());
-        cfg.server.port = port;
         cfg.stripe.api_base = stripe->base_url();
         cfg.mail.transport = "smtp";
         cfg.mail.smtp_url = "smtp://127.0.0.1:" + std::to_string(smtp_port);
@@ -40,6 +36,7 @@ class Mail : public ::testing::Test {
         cfg.creators[0].locale = "de";
         cfg.creators[0].reply_to = "support@alpha.example";
         service = std::make_unique<Service>(cfg, plugin::ModuleOptions{true, clock_now});
+        stripe->set_webhook_url(service->url("/webhooks/stripe/alpha"));
         fakes::FakeInvoice inv;
         inv.id = "in_1";
         inv.customer_name = "Jürgen Müßig";
@@ -108,33 +105,17 @@ TEST_F(Mail, NothingIsSentAfterThePaymentButTheThankYou) {
     EXPECT_EQ(text_of(smtp->messages()[1]).find("Letzte Mahnung"), std::string::npos);
 }
 
-// A socket bound but not listening: connections are refused, and no other test can be handed
-// the port until the SMTP server takes it over.
-struct ReservedPort {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    int port = 0;
-    ReservedPort() {
-        sockaddr_in addr{};
-        addr.sin_family = AF_INET;
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-        socklen_t len = sizeof addr;
-        getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-        port = ntohs(addr.sin_port);
-    }
-    void release() { close(fd); }
-};
-
 TEST_F(Mail, AnSmtpOutageDelaysMailAndLosesNone) {
-    ReservedPort down;
-    boot(down.port);
+    // The server holds its port but refuses connections until it is brought up.
+    smtp = std::make_unique<SmtpServer>(dir.path() / "smtp", std::vector<std::string>{"--down"});
+    boot(smtp->port());
     advance_days(4);
     bool delayed = false;
     for (const auto& a : case_actions())
         if (a["kind"] == "email") delayed |= a["state"] == "pending" && a["tries"].get<int>() > 0;
     EXPECT_TRUE(delayed) << case_actions().dump(2);
-    down.release();
-    smtp = std::make_unique<SmtpServer>(dir.path() / "smtp", std::vector<std::string>{"--port", std::to_string(down.port)});
+    ASSERT_TRUE(smtp->messages().empty());
+    smtp->bring_up();
     advance(2h);
     ASSERT_EQ(subjects().size(), 1u);
     EXPECT_NE(subjects()[0].find("Zahlungserinnerung"), std::string::npos);

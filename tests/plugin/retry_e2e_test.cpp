@@ -4,8 +4,6 @@
 #include "support/service.hpp"
 
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 
 using namespace dunning;
 using namespace dunning::testing;
@@ -27,7 +25,6 @@ PaymentError decline(std::string code) {
 class Retry : public ::testing::Test {
   protected:
     TempDir dir;
-    int port = free_port();
     Timestamp clock_now = start; // the service's test clock, as last reported
     std::unique_ptr<fakes::FakeStripe> stripe;
     std::unique_ptr<Service> service;
@@ -36,17 +33,18 @@ class Retry : public ::testing::Test {
     void boot(config::RetryMode mode = config::RetryMode::plugin, std::string api = "2020-08-27") {
         stripe = std::make_unique<fakes::FakeStripe>(
             "sk_test_alpha",
-            fakes::WebhookTarget{"http://127.0.0.1:" + std::to_string(port) + "/webhooks/stripe/alpha",
-                                 alpha_secret, [this] { return now(); }, std::move(api)});
+            fakes::WebhookTarget{"", alpha_secret, [this] { return now(); }, std::move(api)});
         cfg = test_config(dir.path());
-        cfg.server.port = port;
-        cfg.server.listen = "127.0.0.1:" + std::to_string(port);
         cfg.stripe.api_base = stripe->base_url();
         cfg.creators[0].stripe_secret_key = "sk_test_alpha";
         cfg.creators[0].retry.mode = mode;
         start_service();
     }
-    void start_service() { service = std::make_unique<Service>(cfg, plugin::ModuleOptions{true, clock_now}); }
+    // On a port of the kernel's choice, new at every start: the fake Stripe is told where it is.
+    void start_service() {
+        service = std::make_unique<Service>(cfg, plugin::ModuleOptions{true, clock_now});
+        stripe->set_webhook_url(service->url("/webhooks/stripe/alpha"));
+    }
     void restart() {
         service.reset();
         start_service();

@@ -2,7 +2,9 @@
 // Test support: the host platform's end of the access notifications. A real HTTP server on a
 // loopback port, in a thread of its own, that records every request (headers and body) in the
 // order it arrived. It can answer 503 instead of 200, or be stopped (connections are refused,
-// as with a host that is down) and started again on the same port.
+// as with a host that is down) and started again on the same port. The port is the kernel's
+// pick and stays held while the receiver is stopped, so no other test can be given it.
+#include "support/ports.hpp"
 #include "support/service.hpp"
 #include "webhook/signature.hpp"
 
@@ -40,7 +42,7 @@ class HostReceiver {
   public:
     inline static const std::string path = "/hooks/dunning";
 
-    explicit HostReceiver(int port = free_port()) : port_(port) { start(); }
+    HostReceiver() { start(); }
     ~HostReceiver() { stop(); }
     HostReceiver(const HostReceiver&) = delete;
     HostReceiver& operator=(const HostReceiver&) = delete;
@@ -48,7 +50,7 @@ class HostReceiver {
     int port() const { return port_; }
     std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + path; }
 
-    // Listens on the port (again). Throws if the port cannot be had back.
+    // Listens: on a port of the kernel's choice the first time, then on the same port again.
     void start() {
         std::lock_guard lock(lifecycle_);
         if (server_) return;
@@ -76,13 +78,14 @@ class HostReceiver {
         server->Post(R"(.*)", handler);
         server->Put(R"(.*)", handler);
         server->Get(R"(.*)", handler);
-        bool bound = false;
-        // SO_REUSEADDR is set by httplib; a few tries cover a socket still being torn down.
-        for (int i = 0; i < 200 && !bound; ++i) {
-            bound = server->bind_to_port("127.0.0.1", port_);
-            if (!bound) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        // httplib sets SO_REUSEPORT, so the server binds the port while `held_` still holds it.
+        if (port_ == 0) {
+            port_ = server->bind_to_any_port("127.0.0.1");
+            if (port_ <= 0) throw std::runtime_error("host receiver: cannot bind a loopback port");
+        } else if (!server->bind_to_port("127.0.0.1", port_)) {
+            throw std::runtime_error("host receiver: cannot bind 127.0.0.1:" + std::to_string(port_));
         }
-        if (!bound) throw std::runtime_error("host receiver: cannot bind 127.0.0.1:" + std::to_string(port_));
+        held_.reset();
         auto* s = server.get();
         thread_ = std::thread([s] { s->listen_after_bind(); });
         // Bounded: stop() needs the server to be running, and bind already queues connections.
@@ -95,6 +98,7 @@ class HostReceiver {
     void stop() {
         std::lock_guard lock(lifecycle_);
         if (!server_) return;
+        held_ = std::make_unique<ClosedPort>(port_, true);
         server_->stop();
         if (thread_.joinable()) thread_.join();
         server_.reset();
@@ -135,7 +139,8 @@ class HostReceiver {
     }
 
   private:
-    int port_;
+    int port_ = 0;
+    std::unique_ptr<ClosedPort> held_; // the port while stopped
     std::atomic<int> status_{200};
     mutable std::mutex mutex_;
     std::vector<HostRequest> requests_;

@@ -7,9 +7,14 @@
 #include <unistd.h>
 
 #include <array>
+#include <chrono>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 extern char** environ;
@@ -31,6 +36,31 @@ inline CommandResult run_command(const std::string& command) {
     const int status = pclose(pipe);
     r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     return r;
+}
+
+// The port a `dunning serve` child bound (`listen = "127.0.0.1:0"`: the kernel's pick), read
+// from its log line "listening on http://HOST:PORT": the first such line after `from` bytes of
+// the log. 0 if none appears within a generous bound (the service did not start).
+inline int listening_port(const std::string& log_path, std::size_t from = 0) {
+    static const std::string marker = "listening on http://";
+    for (int i = 0; i < 3000; ++i) {
+        std::ifstream in(log_path, std::ios::binary);
+        std::string log((std::istreambuf_iterator<char>(in)), {});
+        const auto at = log.size() > from ? log.find(marker, from) : std::string::npos;
+        const auto end = at == std::string::npos ? at : log.find('\n', at);
+        if (end != std::string::npos) {
+            const auto colon = log.rfind(':', end);
+            return std::stoi(log.substr(colon + 1, end - colon - 1));
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return 0;
+}
+
+inline std::size_t file_size(const std::string& path) {
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(path, ec);
+    return ec ? 0 : static_cast<std::size_t>(size);
 }
 
 // A child process killed (SIGKILL) when the handle goes, unless it was waited for.

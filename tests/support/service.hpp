@@ -6,10 +6,7 @@
 #include "webhook/signature.hpp"
 
 #include <httplib.h>
-#include <netinet/in.h>
 #include <nlohmann/json.hpp>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -18,19 +15,6 @@
 #include <thread>
 
 namespace dunning::testing {
-
-// A port nothing listens on right now (the kernel's pick), for a service started later.
-inline int free_port() {
-    const int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-    socklen_t len = sizeof addr;
-    getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    close(fd);
-    return ntohs(addr.sin_port);
-}
 
 inline const std::string alpha_secret = "whsec_alpha_test_secret";
 inline const std::string beta_secret = "whsec_beta_test_secret";
@@ -100,7 +84,8 @@ inline config::Config test_config(const std::filesystem::path& dir) {
     return c;
 }
 
-// The Module serving on a free loopback port from a thread of its own.
+// The Module serving from a thread of its own on the loopback port the kernel gave it
+// (`listen = "127.0.0.1:0"`).
 class Service {
   public:
     explicit Service(config::Config c, plugin::ModuleOptions o = {})
@@ -114,6 +99,10 @@ class Service {
         thread_.join();
     }
     plugin::Module& module() { return *module_; }
+    int port() const { return module_->port(); }
+    std::string url(const std::string& path) const {
+        return "http://127.0.0.1:" + std::to_string(port()) + path;
+    }
     httplib::Client client() const {
         httplib::Client cli("127.0.0.1", module_->port());
         cli.set_read_timeout(10, 0);

@@ -1,7 +1,8 @@
 #pragma once
-// Test support: a real SMTP server on loopback (tests/mailer/smtp_server.py, Debian's
-// python3-aiosmtpd) as a child process, and what it received.
+// Test support: a real SMTP server on loopback (tests/mailer/smtp_server.py with aiosmtpd, under
+// the interpreter CMake found) as a child process, and what it received.
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -23,9 +24,8 @@ class SmtpServer {
   public:
     SmtpServer(const std::filesystem::path& dir, std::vector<std::string> extra = {}) : dir_(dir) {
         int in[2], out[2];
-        if (pipe(in) != 0 || pipe(out) != 0) throw std::runtime_error("pipe");
-        std::vector<std::string> args = {"/usr/bin/python3", DUNNING_SOURCE_DIR "/tests/mailer/smtp_server.py",
-                                         dir.string()};
+        if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
+        std::vector<std::string> args = {DUNNING_PYTHON, DUNNING_SMTP_SERVER_SCRIPT, dir.string()};
         args.insert(args.end(), extra.begin(), extra.end());
         std::vector<char*> argv;
         for (auto& a : args) argv.push_back(a.data());
@@ -42,22 +42,27 @@ class SmtpServer {
         close(in[0]);
         close(out[1]);
         stdin_ = in[1];
-        std::string line;
-        char c;
-        while (read(out[0], &c, 1) == 1 && c != '\n') line += c;
-        close(out[0]);
+        stdout_ = out[0];
+        const std::string line = read_line();
         if (line.empty()) throw std::runtime_error("smtp_server.py did not start (is python3-aiosmtpd installed?)");
-        port_ = std::stoi(line);
+        port_ = std::stoi(line); // the port the kernel gave it
     }
     ~SmtpServer() { stop(); }
     void stop() {
         if (pid_ <= 0) return;
         close(stdin_);
+        close(stdout_);
         kill(pid_, SIGTERM);
         waitpid(pid_, nullptr, 0);
         pid_ = -1;
     }
     int port() const { return port_; }
+
+    // A server started with "--down" refuses connections on its port until this returns.
+    void bring_up() {
+        if (write(stdin_, "up\n", 3) != 3 || read_line() != "up")
+            throw std::runtime_error("smtp_server.py did not come up");
+    }
 
     // Received messages, oldest first, as raw bytes.
     std::vector<std::string> messages() const {
@@ -79,9 +84,19 @@ class SmtpServer {
     }
 
   private:
+    // One line of the server's stdout; "" if none comes within a generous bound (no hang).
+    std::string read_line() {
+        std::string line;
+        char c = 0;
+        pollfd p{stdout_, POLLIN, 0};
+        while (poll(&p, 1, 30'000) > 0 && read(stdout_, &c, 1) == 1 && c != '\n') line += c;
+        return line;
+    }
+
     std::filesystem::path dir_;
     pid_t pid_ = -1;
     int stdin_ = -1;
+    int stdout_ = -1;
     int port_ = 0;
 };
 

@@ -1,10 +1,9 @@
 // parse_envelope (the single-pass scanner) against parse_envelope_reference (the nlohmann DOM code
 // it replaced): every fixture and thousands of generated variants must get the same envelope or
-// the same error. Ends with a micro-benchmark that prints, and asserts nothing.
+// the same error. How much faster the scanner is, bench/webhook measures.
 #include "webhook/envelope_scan.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -448,28 +447,6 @@ TEST(Scanner, UnescapesAndKeepsTheLastDuplicate) {
     EXPECT_EQ(envelope.value().type, "a/b");
     EXPECT_EQ(envelope.value().account, "acct_\xC3\xA9");
     EXPECT_EQ(to_unix(envelope.value().created), 1700000000);
-}
-
-template <class Parse> double microseconds_per_parse(Parse parse, const std::string& body) {
-    using Clock = std::chrono::steady_clock;
-    std::size_t sink = 0, runs = 0;
-    auto start = Clock::now();
-    while (Clock::now() - start < std::chrono::milliseconds(500))
-        for (int i = 0; i < 100; ++i, ++runs)
-            sink += parse(body).value().id.size();
-    std::chrono::duration<double, std::micro> elapsed = Clock::now() - start;
-    EXPECT_GT(sink, 0u);
-    return elapsed.count() / double(runs);
-}
-
-TEST(Benchmark, InvoicePaymentFailed) {
-    std::string body = read_file(legacy_dir / "invoice.payment_failed.json");
-    microseconds_per_parse(parse_envelope, body); // warm up
-    double reference = microseconds_per_parse(parse_envelope_reference, body);
-    double scanner = microseconds_per_parse(parse_envelope, body);
-    std::printf("[benchmark] invoice.payment_failed.json (%zu bytes): nlohmann reference %.2f µs, "
-                "scanner %.2f µs per parse_envelope (%.1f× faster)\n",
-                body.size(), reference, scanner, reference / scanner);
 }
 
 } // namespace

@@ -116,17 +116,14 @@ const Expected legacy_expectations[] = {
     {"setup_intent.succeeded", EventKind::setup_intent_succeeded},
 };
 
+// Every fixture file has an expectation, and every expectation a file.
 TEST(LegacyFixtures, EveryFileIsExpected) {
-    std::size_t files = 0;
-    for (const auto& entry : fs::directory_iterator(legacy_dir)) {
-        if (entry.path().extension() != ".json") continue;
-        ++files;
-        auto stem = entry.path().stem().string();
-        bool known = std::any_of(std::begin(legacy_expectations), std::end(legacy_expectations),
-                                 [&](const Expected& e) { return stem == e.file; });
-        EXPECT_TRUE(known) << stem << " has no expectation";
-    }
-    EXPECT_EQ(files, std::size(legacy_expectations));
+    std::set<std::string> files;
+    for (const auto& entry : fs::directory_iterator(legacy_dir))
+        if (entry.path().extension() == ".json") files.insert(entry.path().stem().string());
+    std::set<std::string> expected;
+    for (const Expected& e : legacy_expectations) expected.insert(e.file);
+    EXPECT_EQ(files, expected);
 }
 
 TEST(LegacyFixtures, EnvelopeAndKind) {
@@ -436,13 +433,16 @@ TEST(CurrentFixtures, CustomerNewDefaultPaymentMethod) {
 
 TEST(CurrentFixtures, IdsAreDistinct) {
     std::set<std::string> ids;
+    std::size_t files = 0;
     for (const auto& entry : fs::directory_iterator(current_dir)) {
         if (entry.path().extension() != ".json") continue;
+        ++files;
         auto envelope = parse_envelope(read_file(entry.path()));
         ASSERT_TRUE(envelope.ok()) << entry.path() << ": " << envelope.error();
         EXPECT_TRUE(ids.insert(envelope.value().id).second) << envelope.value().id;
     }
-    EXPECT_EQ(ids.size(), 6u);
+    EXPECT_GT(files, 1u) << "no fixtures in " << current_dir;
+    EXPECT_EQ(ids.size(), files);
 }
 
 // ---- ids as strings or expanded objects, and the less common shapes ---------------------
