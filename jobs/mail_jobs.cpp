@@ -143,9 +143,29 @@ std::unique_ptr<mailer::Transport> make_transport(const config::Config& c) {
     return mailer::make_smtp_transport(std::move(o));
 }
 
+BaseRateTables::BaseRateTables(const config::Config& config) {
+    std::map<std::string, std::vector<BaseRate>> by_file; // creators often share one file
+    for (const auto& c : config.creators) {
+        if (!c.dunning.interest) continue;
+        const auto& file = c.dunning.base_rates_file;
+        if (!by_file.contains(file)) {
+            auto rates = config::load_base_rates(file);
+            if (!rates) throw std::runtime_error(rates.error());
+            by_file.emplace(file, std::move(rates).value());
+        }
+        tables_[c.id] = by_file.at(file);
+    }
+}
+
+const std::vector<BaseRate>& BaseRateTables::of(const std::string& creator_id) const {
+    static const std::vector<BaseRate> none;
+    const auto found = tables_.find(creator_id);
+    return found == tables_.end() ? none : found->second;
+}
+
 mailer::MessageData message_data(const config::Config& config, const config::CreatorConfig& c,
                                  const CaseState& s, int stage, Timestamp now,
-                                 const std::vector<BaseRate>& rates) {
+                                 const BaseRateTables& rates) {
     mailer::MessageData d;
     d.creator_name = c.name;
     d.creator_email = c.reply_to.empty() ? config.mail.from : c.reply_to;
@@ -163,22 +183,14 @@ mailer::MessageData message_data(const config::Config& config, const config::Cre
     d.access_will_be_locked = deadline_locks(claim_of(0, s, {}), c.access.policy);
     Totals t;
     add_stage_fees(t, c, s, stage);
-    add_interest(t, c, s, now, rates);
+    add_interest(t, c, s, now, rates.of(c.id));
     d.fees = std::move(t.lines);
     d.total_due = format_money(s.invoice.amount_due + t.extra_minor, s.invoice.currency, c.locale);
     return d;
 }
 
 MailDispatcher::MailDispatcher(const config::Config& config, std::unique_ptr<mailer::Transport> transport)
-    : config_(config), transport_(std::move(transport)) {
-    for (const auto& c : config.creators) {
-        if (!c.dunning.interest) continue;
-        auto rates = config::load_base_rates(c.dunning.base_rates_file);
-        if (!rates) throw std::runtime_error(rates.error());
-        base_rates_ = std::move(rates).value();
-        break;
-    }
-}
+    : config_(config), transport_(std::move(transport)), base_rates_(config) {}
 
 MailDispatcher::Prepared MailDispatcher::prepare(const CaseRecord& c, const OutboxRow& row,
                                                  Timestamp now) const {

@@ -14,9 +14,24 @@
 
 #include <SQLiteCpp/Database.h>
 
+#include <map>
 #include <memory>
 
 namespace dunning::jobs {
+
+// The base-rate table of every creator with interest on, keyed by creator id, read once: each
+// creator's [creators.dunning] base_rates_file is its own. The service and `dunning preview`
+// both look rates up here.
+class BaseRateTables {
+  public:
+    // Throws std::runtime_error when the table of a creator with interest on is unreadable.
+    explicit BaseRateTables(const config::Config& config);
+    // The creator's table; empty when its interest is off.
+    const std::vector<BaseRate>& of(const std::string& creator_id) const;
+
+  private:
+    std::map<std::string, std::vector<BaseRate>> tables_;
+};
 
 class MailDispatcher {
   public:
@@ -44,15 +59,16 @@ class MailDispatcher {
 
     const config::Config& config_;
     std::unique_ptr<mailer::Transport> transport_;
-    std::vector<BaseRate> base_rates_;
+    BaseRateTables base_rates_;
 };
 
 // Builds the transport [mail] asks for.
 std::unique_ptr<mailer::Transport> make_transport(const config::Config& config);
 
-// The data a message shows, formatted for the creator's locale (also used by `dunning preview`).
+// The data a message shows, formatted for the creator's locale, interest at the creator's own
+// base rates (also used by `dunning preview`).
 mailer::MessageData message_data(const config::Config& config, const config::CreatorConfig& creator,
                                  const CaseState& s, int stage, Timestamp now,
-                                 const std::vector<BaseRate>& base_rates);
+                                 const BaseRateTables& base_rates);
 
 } // namespace dunning::jobs

@@ -13,6 +13,7 @@
 namespace dunning::plugin {
 
 using jobs::message_data;
+using jobs::BaseRateTables;
 
 namespace {
 
@@ -56,12 +57,7 @@ void preview(const config::Config& config, const PreviewOptions& o, std::ostream
     config::CreatorConfig creator = *found;
     if (!o.locale.empty()) creator.locale = o.locale;
     const auto [message, stage] = message_for(creator, o.stage);
-    std::vector<BaseRate> rates;
-    if (creator.dunning.interest) {
-        auto loaded = config::load_base_rates(creator.dunning.base_rates_file);
-        if (!loaded) throw std::runtime_error(loaded.error());
-        rates = std::move(loaded).value();
-    }
+    const BaseRateTables rates(config);
     const auto now = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
     const auto data = message_data(config, creator, sample_case(now), stage, now, rates);
     auto r = mailer::render_message(message, creator.locale, data, creator.dunning.template_dir);

@@ -198,10 +198,12 @@ std::size_t FakeStripe::deliver() {
     client.set_connection_timeout(2);
     client.set_read_timeout(10);
     std::set<std::uint64_t> delivered;
+    // Stripe signs with real time, also for events of its own test clocks.
+    const auto signed_at = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
     for (int pass = 0; pass < (options.duplicate ? 2 : 1); ++pass) {
         for (const StoredEvent& event : batch) {
             httplib::Headers headers = {
-                {"Stripe-Signature", webhook::sign_payload(event.body, s.target.secret, s.now())},
+                {"Stripe-Signature", webhook::sign_payload(event.body, s.target.secret, signed_at)},
                 {"User-Agent", "Stripe/1.0 (+https://stripe.com/docs/webhooks)"}};
             auto res =
                 client.Post(path.c_str(), headers, event.body, "application/json; charset=utf-8");
@@ -224,6 +226,15 @@ std::vector<std::string> FakeStripe::queued_types() const {
     for (const StoredEvent& e : state_->queue)
         types.push_back(e.type);
     return types;
+}
+
+std::vector<std::string> FakeStripe::take_queued() {
+    std::lock_guard lock(state_->mutex);
+    std::vector<std::string> bodies;
+    for (const StoredEvent& e : state_->queue)
+        bodies.push_back(e.body);
+    state_->queue.clear();
+    return bodies;
 }
 
 std::vector<RecordedRequest> FakeStripe::requests() const {

@@ -74,7 +74,8 @@ struct RecordedRequest {
 struct WebhookTarget {
     std::string url;    // e.g. http://127.0.0.1:PORT/webhooks/stripe/alpha; "" until set_webhook_url
     std::string secret; // whsec_… to sign with
-    std::function<Timestamp()> now; // the module's clock: event `created` and signature time
+    std::function<Timestamp()> now; // the module's clock: event `created` and the objects' times
+                                    // (signatures carry real time, as Stripe's do under a test clock)
     std::string api_version = "2020-08-27"; // or "2025-03-31.basil": the shape of the events sent
 };
 
@@ -119,6 +120,9 @@ class FakeStripe {
     std::size_t deliver();
     // Types of the webhooks waiting for deliver(), oldest first.
     std::vector<std::string> queued_types() const;
+    // Removes the webhooks waiting for deliver() and returns their bodies, oldest first, for a
+    // test that sends them itself.
+    std::vector<std::string> take_queued();
     // SEPA debits whose settle time has passed (by the target's clock) produce their outcome events.
     std::size_t settle();
 

@@ -14,7 +14,7 @@ using namespace std::chrono_literals;
 class FakeStripeContract : public ::testing::TestWithParam<std::string> {
   protected:
     FakeClock clock{start_time};
-    Receiver receiver{clock};
+    Receiver receiver;
     FakeStripe stripe{secret_key, target_for(receiver, clock, GetParam())};
     Api api{stripe};
     bool basil() const { return GetParam() != "2020-08-27"; }

@@ -14,7 +14,7 @@ using namespace std::chrono_literals;
 class FakeStripeTest : public ::testing::Test {
   protected:
     FakeClock clock{start_time};
-    Receiver receiver{clock};
+    Receiver receiver;
     FakeStripe stripe{secret_key, target_for(receiver, clock)};
     Api api{stripe};
 
@@ -318,7 +318,7 @@ TEST(FakeStripeDelivery, UnreachableServiceKeepsEventsQueued) {
     FakeClock clock{start_time};
     std::string url;
     {
-        Receiver gone{clock};
+        Receiver gone;
         url = gone.url();
     }
     FakeStripe stripe{secret_key, WebhookTarget{url, webhook_secret, [&] { return clock.now(); }}};
@@ -330,7 +330,7 @@ TEST(FakeStripeDelivery, UnreachableServiceKeepsEventsQueued) {
 
 TEST(FakeStripeShapes, BasilEventsCarryParentNotTopLevelSubscription) {
     FakeClock clock{start_time};
-    Receiver receiver{clock};
+    Receiver receiver;
     FakeStripe stripe{secret_key, target_for(receiver, clock, "2025-03-31.basil")};
     stripe.add_invoice(sample_invoice());
     stripe.fail_invoice("in_1", {"card_declined", "insufficient_funds", "", "", ""});
@@ -355,7 +355,7 @@ TEST(FakeStripeShapes, BasilEventsCarryParentNotTopLevelSubscription) {
 
 TEST(FakeStripeShapes, ConnectInvoicesNeedStripeAccountAndTheirEventsCarryIt) {
     FakeClock clock{start_time};
-    Receiver receiver{clock};
+    Receiver receiver;
     FakeStripe stripe{secret_key, target_for(receiver, clock)};
     FakeInvoice invoice = sample_invoice();
     invoice.account = "acct_creator";

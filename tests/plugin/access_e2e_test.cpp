@@ -147,10 +147,11 @@ class AccessE2E : public ::testing::Test {
         return {};
     }
 
-    // A webhook of our own making (shapes the fake does not produce), signed at the service's time.
+    // A webhook of our own making (shapes the fake does not produce), signed with real time as
+    // Stripe signs.
     void post_event(const json& event) {
         auto cli = service->client();
-        auto r = post_signed(cli, "/webhooks/stripe/alpha", event.dump(), alpha_secret, now());
+        auto r = post_signed(cli, "/webhooks/stripe/alpha", event.dump(), alpha_secret);
         ASSERT_TRUE(r);
         ASSERT_EQ(r->status, 200) << r->body;
     }
@@ -758,6 +759,40 @@ TEST_F(AccessE2E, PaymentRestoresAccessWithoutAnyClockStep) {
               (std::set<std::string>{"access.restored", "case.resolved"}));
     EXPECT_EQ(clock_of_service(), to_unix(clock_now)) << "the clock did not move";
     EXPECT_EQ(access()["level"], "granted");
+}
+
+// Stripe signs with real time, also for its test clocks: a payment 45 simulated days after the
+// failure still gets in and gives the member access back.
+TEST_F(AccessE2E, AWebhookSignedWithRealTimeGetsInAfterTheTestClockMovedOn) {
+    // Given a service whose test clock starts at the real time, and a failure at day 0
+    service.reset();
+    clock_now = plugin::SystemClock().now();
+    boot();
+    const auto day_0 = now();
+    add_invoice("in_1");
+    fail("in_1");
+    ASSERT_EQ(case_of("in_1")["status"], "open");
+
+    // When 45 days pass on the test clock and then the member pays
+    advance_to(day_0 + std::chrono::days{45}, 24h);
+    ASSERT_EQ(access()["level"], "locked");
+    stripe->pay_out_of_band("in_1");
+    const auto events = stripe->take_queued();
+    ASSERT_TRUE(std::any_of(events.begin(), events.end(),
+                            [](const std::string& e) { return json::parse(e)["type"] == "invoice.paid"; }));
+    for (const auto& body : events) {
+        auto cli = service->client();
+        const auto r = post_signed(cli, "/webhooks/stripe/alpha", body, alpha_secret, plugin::SystemClock().now());
+        ASSERT_TRUE(r);
+        EXPECT_EQ(r->status, 200) << json::parse(body)["type"] << ": " << r->body;
+    }
+    advance(0s);
+
+    // Then the payment is taken and the member has access again
+    EXPECT_EQ(case_of("in_1")["status"], "paid");
+    EXPECT_EQ(access()["level"], "granted");
+    const auto all = types();
+    EXPECT_NE(std::find(all.begin(), all.end(), "access.restored"), all.end()) << ::testing::PrintToString(all);
 }
 
 // Stripe delivers twice and out of order: one lock, one unlock, one of each case.* event.

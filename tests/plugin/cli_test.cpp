@@ -78,6 +78,30 @@ TEST(Cli, ReplayFeedsExportedEventsThroughTheSameProcessing) {
     EXPECT_NE(r.output.find(events.string() + ":2: event has no account; pass --creator"), std::string::npos) << r.output;
 }
 
+// The preview reads each creator's interest from the same per-creator tables the service uses.
+TEST(Cli, PreviewShowsEachCreatorsOwnBaseRate) {
+    TempDir dir;
+    std::ofstream(dir.path() / "zero.toml") << "[[base_rate]]\nvalid_from = 2020-01-01\npercent = 0.0\n";
+    std::ofstream(dir.path() / "twenty.toml") << "[[base_rate]]\nvalid_from = 2020-01-01\npercent = 20.0\n";
+    const auto path = dir.path() / "dunning.toml";
+    std::ofstream(path) << "[mail]\nfrom = \"Billing <billing@example.org>\"\n";
+    for (const std::string id : {"alpha", "beta"})
+        std::ofstream(path, std::ios::app)
+            << "[[creators]]\nid = \"" << id << "\"\nname = \"" << id << "\"\nlocale = \"en\"\n"
+            << "webhook_secrets = [\"" << alpha_secret << "\"]\napi_token = \"" << id << "-token-0123456789\"\n"
+            << "[creators.dunning]\ninterest = true\nbase_rates_file = \""
+            << (id == "alpha" ? "zero" : "twenty") << ".toml\"\n";
+    const auto preview = [&](const std::string& creator) {
+        return run_command(binary + " preview --config " + path.string() + " --creator " + creator + " --stage 2");
+    };
+    const auto alpha = preview("alpha");
+    ASSERT_EQ(alpha.exit_code, 0) << alpha.output;
+    EXPECT_NE(alpha.output.find("Default interest 5.00 % p.a."), std::string::npos) << alpha.output;
+    const auto beta = preview("beta");
+    ASSERT_EQ(beta.exit_code, 0) << beta.output;
+    EXPECT_NE(beta.output.find("Default interest 25.00 % p.a."), std::string::npos) << beta.output;
+}
+
 bool wait_healthy(int port) {
     if (port <= 0) return false;
     httplib::Client cli("127.0.0.1", port);

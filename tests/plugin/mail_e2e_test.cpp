@@ -6,6 +6,10 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <functional>
+#include <map>
+
 using namespace dunning;
 using namespace dunning::testing;
 using namespace std::chrono_literals;
@@ -19,10 +23,12 @@ class Mail : public ::testing::Test {
     Timestamp clock_now = from_unix(1'800'000'000);
     std::unique_ptr<SmtpServer> smtp;
     std::unique_ptr<fakes::FakeStripe> stripe;
+    std::unique_ptr<fakes::FakeStripe> beta_stripe; // beta's own account, when a test has one
     std::unique_ptr<Service> service;
     config::Config cfg;
 
-    void boot(int smtp_port, const std::string& email = "juergen@example.org") {
+    void boot(int smtp_port, const std::string& email = "juergen@example.org",
+              const std::function<void(config::Config&)>& adjust = {}) {
         stripe = std::make_unique<fakes::FakeStripe>(
             "sk_test_alpha",
             fakes::WebhookTarget{"", alpha_secret,
@@ -35,6 +41,7 @@ class Mail : public ::testing::Test {
         cfg.mail.from = "Alpha Academy <billing@alpha.example>";
         cfg.creators[0].locale = "de";
         cfg.creators[0].reply_to = "support@alpha.example";
+        if (adjust) adjust(cfg);
         service = std::make_unique<Service>(cfg, plugin::ModuleOptions{true, clock_now});
         stripe->set_webhook_url(service->url("/webhooks/stripe/alpha"));
         fakes::FakeInvoice inv;
@@ -50,10 +57,12 @@ class Mail : public ::testing::Test {
     }
     void advance(std::chrono::seconds by) {
         stripe->deliver();
+        if (beta_stripe) beta_stripe->deliver();
         auto cli = service->client();
         auto r = cli.Post("/v1/test-clock/advance", json{{"seconds", by.count()}}.dump(), "application/json");
         ASSERT_EQ(r->status, 200) << r->body;
         stripe->deliver();
+        if (beta_stripe) beta_stripe->deliver();
         cli.Post("/v1/test-clock/advance", R"({"seconds":0})", "application/json");
     }
     void advance_days(int days) {
@@ -103,6 +112,45 @@ TEST_F(Mail, NothingIsSentAfterThePaymentButTheThankYou) {
     const auto got = subjects();
     ASSERT_EQ(got.size(), 2u) << ::testing::PrintToString(got);
     EXPECT_EQ(text_of(smtp->messages()[1]).find("Letzte Mahnung"), std::string::npos);
+}
+
+// Two creators with interest on, each with its own base-rate table: the emails sent show each
+// creator's own rate (a consumer pays the base rate + 5 points).
+TEST_F(Mail, EachCreatorChargesInterestAtItsOwnBaseRate) {
+    smtp = std::make_unique<SmtpServer>(dir.path() / "smtp");
+    const auto zero = dir.path() / "zero.toml";
+    const auto twenty = dir.path() / "twenty.toml";
+    std::ofstream(zero) << "[[base_rate]]\nvalid_from = 2020-01-01\npercent = 0.0\n";
+    std::ofstream(twenty) << "[[base_rate]]\nvalid_from = 2020-01-01\npercent = 20.0\n";
+    boot(smtp->port(), "juergen@example.org", [&](config::Config& c) {
+        for (auto& creator : c.creators) {
+            creator.locale = "en";
+            creator.dunning.interest = true;
+        }
+        c.creators[0].dunning.base_rates_file = zero.string();
+        c.creators[1].dunning.base_rates_file = twenty.string();
+    });
+    beta_stripe = std::make_unique<fakes::FakeStripe>(
+        "sk_test_beta",
+        fakes::WebhookTarget{"", beta_secret,
+                             [this] { return service->module().clock().now(); }});
+    beta_stripe->set_webhook_url(service->url("/webhooks/stripe/beta"));
+    fakes::FakeInvoice inv;
+    inv.id = "in_beta";
+    inv.customer = "cus_beta";
+    inv.customer_email = "bea@example.org";
+    beta_stripe->add_invoice(inv);
+    beta_stripe->fail_invoice("in_beta", {"card_declined", "insufficient_funds", "", "", ""});
+    advance(0s);
+    advance_days(11); // the formal reminder (day 10) states interest from the day after the reminder
+
+    std::map<std::string, std::string> formal; // recipient → text of the formal reminder
+    for (const auto& m : smtp->messages())
+        if (text_of(m).find("Default interest") != std::string::npos)
+            formal[m.find("bea@example.org") != std::string::npos ? "beta" : "alpha"] = text_of(m);
+    ASSERT_EQ(formal.size(), 2u) << ::testing::PrintToString(subjects());
+    EXPECT_NE(formal["alpha"].find("Default interest 5.00 % p.a."), std::string::npos) << formal["alpha"];
+    EXPECT_NE(formal["beta"].find("Default interest 25.00 % p.a."), std::string::npos) << formal["beta"];
 }
 
 TEST_F(Mail, AnSmtpOutageDelaysMailAndLosesNone) {

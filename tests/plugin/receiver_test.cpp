@@ -274,19 +274,44 @@ TEST_F(Receiver, TestClockRoutesAreAbsentWithoutTheFlag) {
     EXPECT_EQ(cli.Post("/v1/test-clock/advance", R"({"seconds":60})", "application/json")->status, 404);
 }
 
-TEST(TestClock, AdvancesAndVerifiesSignaturesAgainstItsOwnTime) {
+TEST(TestClock, Advances) {
     TempDir dir;
-    const auto start = from_unix(1700000000);
-    Service service(test_config(dir.path()), plugin::ModuleOptions{true, start});
+    Service service(test_config(dir.path()), plugin::ModuleOptions{true, from_unix(1700000000)});
     auto cli = service.client();
     EXPECT_EQ(json::parse(cli.Get("/v1/test-clock")->body)["now"], 1700000000);
     auto r = cli.Post("/v1/test-clock/advance", R"({"seconds":86400})", "application/json");
     ASSERT_EQ(r->status, 200) << r->body;
     EXPECT_EQ(json::parse(r->body)["now"], 1700086400);
     EXPECT_EQ(cli.Post("/v1/test-clock/advance", R"({"seconds":"x"})", "application/json")->status, 400);
+}
+
+// Stripe signs with real time, also for its own test clocks: a signature's age is measured on
+// the system clock, wherever the test clock stands.
+TEST(TestClock, SignaturesAreTimedByTheRealClock) {
+    TempDir dir;
+    const auto real_now = plugin::SystemClock().now();
+    Service service(test_config(dir.path()), plugin::ModuleOptions{true, real_now});
+    auto cli = service.client();
+    ASSERT_EQ(cli.Post("/v1/test-clock/advance", R"({"seconds":3888000})", "application/json")->status, 200);
     const auto body = fixture("invoice.payment_failed").dump();
-    EXPECT_EQ(post_signed(cli, "/webhooks/stripe/alpha", body, alpha_secret, from_unix(1700086400))->status, 200);
-    EXPECT_EQ(post_signed(cli, "/webhooks/stripe/alpha", body, alpha_secret, start)->status, 400);
+
+    const auto fresh = post_signed(cli, "/webhooks/stripe/alpha", body, alpha_secret, plugin::SystemClock().now());
+    ASSERT_TRUE(fresh);
+    EXPECT_EQ(fresh->status, 200) << "45 simulated days later: " << fresh->body;
+
+    const auto old = plugin::SystemClock().now() - std::chrono::seconds(301);
+    const auto stale = post_signed(cli, "/webhooks/stripe/alpha", fixture("invoice.payment_failed").dump(),
+                                   alpha_secret, old);
+    ASSERT_TRUE(stale);
+    EXPECT_EQ(stale->status, 400);
+    EXPECT_NE(stale->body.find("signature timestamp outside the tolerance"), std::string::npos) << stale->body;
+
+    // Nor does a signature made at the test clock's time of a clock set in the past pass.
+    TempDir past_dir;
+    Service past(test_config(past_dir.path()), plugin::ModuleOptions{true, from_unix(1700000000)});
+    auto past_cli = past.client();
+    EXPECT_EQ(post_signed(past_cli, "/webhooks/stripe/alpha", body, alpha_secret, from_unix(1700000000))->status, 400);
+    EXPECT_EQ(post_signed(past_cli, "/webhooks/stripe/alpha", body, alpha_secret, plugin::SystemClock().now())->status, 200);
 }
 
 } // namespace
