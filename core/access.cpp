@@ -184,9 +184,25 @@ AccessDecision decide_access(const EntitlementState& current, const AccessVerdic
     d.next.lock_at = verdict.lock_at;
     d.next.since = verdict.level != current.level ? now : current.since;
     if (verdict.level != current.level || verdict.reason != current.reason)
-        d.change = AccessChange{current.level,   verdict.level,       verdict.reason,
-                                verdict.case_id, verdict.override_id, now};
+        d.change = AccessChange{current.level,
+                                verdict.level,
+                                verdict.reason,
+                                verdict.case_id ? verdict.case_id : current.case_id,
+                                verdict.override_id,
+                                now};
     return d;
+}
+
+EntitlementUpdate next_entitlement(const std::optional<EntitlementState>& stored,
+                                   const AccessVerdict& verdict, Timestamp now) {
+    auto decision = decide_access(stored.value_or(EntitlementState{}), verdict, now);
+    EntitlementUpdate u;
+    u.next = std::move(decision.next);
+    u.change = std::move(decision.change);
+    if (verdict.recheck_at && *verdict.recheck_at > now) u.recheck_at = verdict.recheck_at;
+    u.save = stored || u.change;
+    if (u.change) u.notification = notification_for(*u.change);
+    return u;
 }
 
 } // namespace dunning

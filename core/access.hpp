@@ -130,6 +130,8 @@ struct AccessChange {
     std::int64_t case_id = 0;
     std::int64_t override_id = 0;
     Timestamp at{};
+
+    bool operator==(const AccessChange&) const = default;
 };
 
 // The notification a change calls for: "access.locked" when content becomes blocked or more
@@ -144,6 +146,8 @@ struct EntitlementState {
     std::int64_t override_id = 0;
     std::optional<Timestamp> lock_at;
     Timestamp since{}; // when the level last changed
+
+    bool operator==(const EntitlementState&) const = default;
 };
 
 struct AccessDecision {
@@ -151,8 +155,25 @@ struct AccessDecision {
     std::optional<AccessChange> change; // set when the level or the reason changed
 };
 
-// Compares the verdict with the current state: a change of level or reason is recorded.
+// Compares the verdict with the current state: a change of level or reason is recorded. A
+// change whose verdict names no case names the current one: a restore names the case that had
+// restricted access (the one just paid).
 AccessDecision decide_access(const EntitlementState& current, const AccessVerdict& verdict,
                              Timestamp now);
+
+// What a refresh does with one entitlement.
+struct EntitlementUpdate {
+    EntitlementState next;
+    std::optional<Timestamp> recheck_at; // the verdict's, when still ahead
+    // Write `next`: a stored entitlement always (its recheck time stays current), a new one only
+    // when it starts with a change (a member in good standing needs no row).
+    bool save = false;
+    std::optional<AccessChange> change;      // for the history
+    std::optional<std::string> notification; // for the host: notification_for(*change)
+};
+
+// The update for the stored entitlement (none: no row yet) given a fresh verdict.
+EntitlementUpdate next_entitlement(const std::optional<EntitlementState>& stored,
+                                   const AccessVerdict& verdict, Timestamp now);
 
 } // namespace dunning

@@ -66,25 +66,15 @@ void Engine::refresh_access(SQLite::Database& db, const std::string& creator,
             if (contains(of, product)) facts.claims.push_back(claim);
         facts.subscriptions = store::subscriptions_for(db, creator, customer, product);
         facts.overrides = store::overrides_for(db, key);
-        auto verdict = evaluate_access(facts, now, rules.access);
-        if (verdict.recheck_at && *verdict.recheck_at <= now) verdict.recheck_at.reset();
-
-        const auto stored = store::load_entitlement(db, key);
-        auto decision = decide_access(stored.value_or(EntitlementState{}), verdict, now);
-        // A restore names the case that had restricted access (the one just paid).
-        if (decision.change && !decision.change->case_id && stored) decision.change->case_id = stored->case_id;
-        if (!decision.change && (!stored || stored->lock_at == decision.next.lock_at)) {
-            // Nothing new to record; keep the recheck time current for a stored row.
-            if (stored) store::save_entitlement(db, key, decision.next, verdict.recheck_at, now);
-            continue;
-        }
-        store::save_entitlement(db, key, decision.next, verdict.recheck_at, now);
-        if (!decision.change) continue;
-        store::append_history(db, key, *decision.change);
-        if (!notifies_host_) continue;
-        if (const auto type = notification_for(*decision.change))
-            store::queue_notification(db, creator, customer, *type,
-                                       access_data(key, rules.courses, decision.next, *decision.change),
+        const auto verdict = evaluate_access(facts, now, rules.access);
+        const auto update = next_entitlement(store::load_entitlement(db, key), verdict, now);
+        if (!update.save) continue;
+        store::save_entitlement(db, key, update.next, update.recheck_at, now);
+        if (!update.change) continue;
+        store::append_history(db, key, *update.change);
+        if (notifies_host_ && update.notification)
+            store::queue_notification(db, creator, customer, *update.notification,
+                                       access_data(key, rules.courses, update.next, *update.change),
                                        now);
     }
 }

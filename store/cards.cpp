@@ -1,19 +1,15 @@
 #include "store/cards.hpp"
 
 #include "store/cases.hpp"
+#include "core/card_expiry.hpp"
 
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
-#include <chrono>
 #include <cstdio>
 
 namespace dunning::store {
 
 namespace {
-
-using namespace std::chrono;
-
-constexpr auto reminder_lead = days{30};
 
 struct Holder {
     std::string email, name;
@@ -33,38 +29,21 @@ Holder holder_from_cases(SQLite::Database& db, const std::string& creator,
     return {c->state.invoice.customer_email, c->state.invoice.customer_name};
 }
 
-// The first moment the card no longer works: the start of the month after its expiry month.
-sys_days end_of_validity(int month, int year) {
-    return sys_days(year_month{std::chrono::year{year},
-                               std::chrono::month{static_cast<unsigned>(month)}} /
-                    last) +
-           days{1};
-}
-
-bool reminder_due(int month, int year, Timestamp now) {
-    if (month < 1 || month > 12) return false;
-    const auto end = end_of_validity(month, year);
-    return now >= end - days{1} - reminder_lead && now < end;
-}
-
 struct Candidate {
     std::string creator_id, payment_method_id, email, name;
     int exp_month = 0, exp_year = 0;
 };
 
-// Cards not yet reminded whose expiry month lies between this month and the month the lead
-// time reaches into; found by the partial index.
-std::vector<Candidate> candidates(SQLite::Database& db, Timestamp now) {
-    const year_month_day from{floor<days>(now)};
-    const year_month_day to{floor<days>(now) + reminder_lead + days{1}};
+// Cards not yet reminded whose expiry month lies in the window; found by the partial index.
+std::vector<Candidate> candidates(SQLite::Database& db, const CardExpiryWindow& window) {
     SQLite::Statement st(
         db, "SELECT creator_id, payment_method_id, email, name, exp_month, exp_year "
             "FROM cards WHERE reminded = 0 AND (exp_year, exp_month) BETWEEN (?, ?) AND (?, ?) "
             "AND email <> ''");
-    st.bind(1, static_cast<int>(from.year()));
-    st.bind(2, static_cast<int>(static_cast<unsigned>(from.month())));
-    st.bind(3, static_cast<int>(to.year()));
-    st.bind(4, static_cast<int>(static_cast<unsigned>(to.month())));
+    st.bind(1, window.from.year);
+    st.bind(2, window.from.month);
+    st.bind(3, window.to.year);
+    st.bind(4, window.to.month);
     std::vector<Candidate> out;
     while (st.executeStep()) {
         out.push_back({st.getColumn(0).getString(), st.getColumn(1).getString(),
@@ -155,8 +134,9 @@ void remember_card_holder(SQLite::Database& db, const std::string& creator,
 
 std::size_t queue_card_reminders(SQLite::Database& db, Timestamp now) {
     std::size_t n = 0;
-    for (const auto& c : candidates(db, now))
-        if (reminder_due(c.exp_month, c.exp_year, now) && queue_one(db, c, now)) ++n;
+    for (const auto& c : candidates(db, card_reminder_window(now)))
+        if (card_reminder_due({c.exp_month, c.exp_year}, c.email, now) && queue_one(db, c, now))
+            ++n;
     return n;
 }
 

@@ -2,11 +2,8 @@
 // Cards on file and the "your card expires soon" reminder. Every payment-method event with a
 // card expiry upserts its card; invoice events fill in the member's email and name. The sweep
 // queues one reminder per card and expiry: it marks the card reminded and writes the
-// card_reminders row in one transaction, so a crash can neither lose nor double it.
-//
-// The rule: a card valid through MM/YYYY stops working after the last day of that month. Its
-// reminder is due from 30 days before that last day (00:00 UTC, module clock) until the day
-// ends; a card that is already past its expiry, or has no known email, gets none.
+// card_reminders row in one transaction, so a crash can neither lose nor double it. When a
+// reminder is due is core/card_expiry.hpp's rule.
 #include "core/event.hpp"
 #include "core/time.hpp"
 

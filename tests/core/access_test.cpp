@@ -546,4 +546,134 @@ TEST(Notification, ForEachChangeOfLevel) {
     }
 }
 
+// ---- next_entitlement: what a refresh stores, records and tells the host -----------------
+
+EntitlementState state(AccessLevel level, const char* reason, std::int64_t case_id,
+                       Timestamp since, std::optional<Timestamp> lock_at = {}) {
+    EntitlementState s;
+    s.level = level;
+    s.reason = reason;
+    s.case_id = case_id;
+    s.since = since;
+    s.lock_at = lock_at;
+    return s;
+}
+
+AccessVerdict with_lock(AccessVerdict v, Timestamp lock_at) {
+    v.lock_at = lock_at;
+    return v;
+}
+
+AccessVerdict with_override(AccessVerdict v, std::int64_t id) {
+    v.override_id = id;
+    return v;
+}
+
+AccessVerdict with_recheck(AccessVerdict v, Timestamp at) {
+    v.recheck_at = at;
+    return v;
+}
+
+const Timestamp now_ = t0 + 20 * day;
+
+AccessChange change(AccessLevel from, AccessLevel to, const char* reason, std::int64_t case_id,
+                    std::int64_t override_id = 0) {
+    return {from, to, reason, case_id, override_id, now_};
+}
+
+struct Refresh {
+    const char* name;
+    std::optional<EntitlementState> stored;
+    AccessVerdict verdict;
+    bool save;
+    std::optional<AccessChange> change;
+    std::optional<std::string> notification;
+    Timestamp since{}; // of the next state
+    std::optional<Timestamp> recheck_at = {};
+};
+
+void PrintTo(const Refresh& row, std::ostream* os) { *os << row.name; }
+
+class NextEntitlement : public ::testing::TestWithParam<Refresh> {};
+
+TEST_P(NextEntitlement, StoresRecordsAndNotifies) {
+    const auto& row = GetParam();
+    const auto u = next_entitlement(row.stored, row.verdict, now_);
+    EXPECT_EQ(u.save, row.save);
+    EXPECT_EQ(u.change, row.change);
+    EXPECT_EQ(u.notification, row.notification);
+    EXPECT_EQ(u.recheck_at, row.recheck_at);
+    // The next state is the verdict's, only `since` carries over.
+    EXPECT_EQ(u.next, (EntitlementState{row.verdict.level, row.verdict.reason, row.verdict.case_id,
+                                        row.verdict.override_id, row.verdict.lock_at, row.since}));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    NoRowYet, NextEntitlement,
+    ::testing::Values(
+        Refresh{"good_standing_needs_no_row", std::nullopt, AccessVerdict{}, false, std::nullopt,
+                std::nullopt},
+        Refresh{"a_reason_alone_starts_a_row_with_no_since", std::nullopt,
+                verdict(L::granted, r::payment_failed, 1), true,
+                change(L::granted, L::granted, r::payment_failed, 1), std::nullopt},
+        Refresh{"grace_is_announced_without_a_notification", std::nullopt,
+                with_lock(verdict(L::grace, r::final_notice, 1), t0 + 34 * day), true,
+                change(L::granted, L::grace, r::final_notice, 1), std::nullopt, now_},
+        Refresh{"locked_at_once_is_notified", std::nullopt, verdict(L::locked, r::dispute_lost, 5),
+                true, change(L::granted, L::locked, r::dispute_lost, 5), "access.locked", now_},
+        Refresh{"an_override_names_no_case", std::nullopt,
+                with_override(verdict(L::limited, r::creator_override), 7), true,
+                change(L::granted, L::limited, r::creator_override, 0, 7), "access.locked", now_}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+INSTANTIATE_TEST_SUITE_P(
+    StoredRow, NextEntitlement,
+    ::testing::Values(
+        Refresh{"the_same_verdict_still_rewrites_the_row",
+                state(L::locked, r::dispute_lost, 5, t0), verdict(L::locked, r::dispute_lost, 5),
+                true, std::nullopt, std::nullopt, t0},
+        Refresh{"a_moved_lock_is_stored_without_a_change",
+                state(L::grace, r::final_notice, 1, t0, t0 + 14 * day),
+                with_lock(verdict(L::grace, r::final_notice, 1), t0 + 34 * day), true,
+                std::nullopt, std::nullopt, t0},
+        Refresh{"paid_restores_and_names_the_case_that_restricted",
+                state(L::locked, r::final_notice_deadline_passed, 3, t0), AccessVerdict{}, true,
+                change(L::locked, L::granted, r::in_good_standing, 3), "access.restored", now_},
+        Refresh{"limited_to_grace_is_a_restore", state(L::limited, r::dunning, 3, t0),
+                with_lock(verdict(L::grace, r::final_notice, 3), t0 + 34 * day), true,
+                change(L::limited, L::grace, r::final_notice, 3), "access.restored", now_},
+        Refresh{"an_override_restores_and_names_the_stored_case",
+                state(L::locked, r::dispute_lost, 3, t0),
+                with_override(verdict(L::granted, r::creator_override), 7), true,
+                change(L::locked, L::granted, r::creator_override, 3, 7), "access.restored", now_},
+        Refresh{"a_change_naming_its_own_case_keeps_it",
+                state(L::locked, r::final_notice_deadline_passed, 3, t0),
+                verdict(L::locked, r::dispute_lost, 4), true,
+                change(L::locked, L::locked, r::dispute_lost, 4), std::nullopt, t0},
+        Refresh{"locked_to_limited_is_told_as_locked_with_the_previous_level",
+                state(L::locked, r::dispute_lost, 3, t0), verdict(L::limited, r::dispute_lost, 3),
+                true, change(L::locked, L::limited, r::dispute_lost, 3), "access.locked", now_},
+        Refresh{"grace_ending_in_a_lock", state(L::grace, r::final_notice, 2, t0, t0 + 14 * day),
+                verdict(L::locked, r::final_notice_deadline_passed, 2), true,
+                change(L::grace, L::locked, r::final_notice_deadline_passed, 2), "access.locked",
+                now_},
+        Refresh{"back_in_good_standing_from_a_reason_alone_keeps_no_since",
+                state(L::granted, r::payment_failed, 1, Timestamp{}), AccessVerdict{}, true,
+                change(L::granted, L::granted, r::in_good_standing, 1), std::nullopt}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+INSTANTIATE_TEST_SUITE_P(
+    Recheck, NextEntitlement,
+    ::testing::Values(
+        Refresh{"ahead_is_kept", state(L::locked, r::dispute_lost, 5, t0),
+                with_recheck(verdict(L::locked, r::dispute_lost, 5), now_ + day), true,
+                std::nullopt, std::nullopt, t0, now_ + day},
+        Refresh{"due_now_is_dropped", state(L::locked, r::dispute_lost, 5, t0),
+                with_recheck(verdict(L::locked, r::dispute_lost, 5), now_), true, std::nullopt,
+                std::nullopt, t0},
+        Refresh{"past_is_dropped", state(L::locked, r::dispute_lost, 5, t0),
+                with_recheck(verdict(L::locked, r::dispute_lost, 5), now_ - 1s), true,
+                std::nullopt, std::nullopt, t0}),
+    [](const auto& info) { return std::string(info.param.name); });
+
 } // namespace
