@@ -25,6 +25,7 @@ struct PaymentFailure {
     std::string payment_method_id;
     std::string card_brand;
     Timestamp at{}; // when Stripe created the event (or we got the answer) that reported it
+    bool operator==(const PaymentFailure&) const = default;
 };
 
 // A charge the module itself made (plugin mode). Technical failures never become attempts.
@@ -35,6 +36,7 @@ struct ChargeAttempt {
     std::string payment_method_id; // explicit new method, or empty for the invoice's default
     CardNetwork network = CardNetwork::unknown;
     Outcome outcome = Outcome::pending;
+    bool operator==(const ChargeAttempt&) const = default;
 };
 const char* to_string(ChargeAttempt::Outcome o);
 
@@ -47,8 +49,11 @@ struct DisputeRecord {
     std::optional<Timestamp> lost_at;   // lost (or a SEPA dispute opened)
     std::optional<Timestamp> repaid_at; // paid again after it was lost (a newer payment, or "paid offline")
     Timestamp as_of{};                  // created time of the newest dispute event merged
+    bool operator==(const DisputeRecord&) const = default;
 };
 
+// Stored as JSON (plugin/case_json.cpp); that file stops compiling when a field is added here
+// until the field is written and read there too.
 struct CaseState {
     // Facts from Stripe.
     std::string creator_id;
@@ -81,6 +86,7 @@ struct CaseState {
     std::optional<Timestamp> next_wakeup; // when the scheduler must look at the case again
 
     bool is_open() const { return failed && resolution == Resolution::none; }
+    bool operator==(const CaseState&) const = default;
 
     // What the retry schedule and the ladder count from: the first failure, but never more than
     // a day before the module learned of it, so late or replayed events cause no burst.

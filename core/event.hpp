@@ -25,6 +25,7 @@ struct PaymentError {
     std::string message;
     // The most specific reason: decline_code when present, else code.
     const std::string& reason() const { return decline_code.empty() ? code : decline_code; }
+    bool operator==(const PaymentError&) const = default;
 };
 
 struct InvoiceFacts {
@@ -46,6 +47,7 @@ struct InvoiceFacts {
     std::optional<Timestamp> due_date;
     std::string hosted_invoice_url;
     std::vector<std::string> products; // Stripe product ids of the line items, deduplicated
+    bool operator==(const InvoiceFacts&) const = default;
 };
 
 struct PaymentFacts {

@@ -1,6 +1,8 @@
 #include "store/case_json.hpp"
 
+#include <array>
 #include <ctime>
+#include <string>
 
 namespace dunning::store {
 
@@ -17,11 +19,36 @@ std::optional<Timestamp> read_time(const json& j, const char* key) {
     return from_unix(j.at(key).get<std::int64_t>());
 }
 
-PaymentMethodKind method_from(const std::string& s) {
-    if (s == "card") return PaymentMethodKind::card;
-    if (s == "sepa_debit") return PaymentMethodKind::sepa_debit;
-    if (s == "other") return PaymentMethodKind::other;
-    return PaymentMethodKind::unknown;
+constexpr std::array all_methods{PaymentMethodKind::unknown, PaymentMethodKind::card,
+                                 PaymentMethodKind::sepa_debit, PaymentMethodKind::other};
+constexpr std::array all_resolutions{Resolution::none, Resolution::written_off,
+                                     Resolution::uncollectible, Resolution::voided, Resolution::paid};
+constexpr std::array all_outcomes{
+    ChargeAttempt::Outcome::pending,  ChargeAttempt::Outcome::processing,
+    ChargeAttempt::Outcome::succeeded, ChargeAttempt::Outcome::declined,
+    ChargeAttempt::Outcome::rejected, ChargeAttempt::Outcome::abandoned};
+constexpr std::array all_networks{CardNetwork::unknown, CardNetwork::visa,
+                                  CardNetwork::mastercard, CardNetwork::other};
+// Networks were stored as numbers before they were stored by name: these are those numbers'
+// meanings, fixed whatever the enum's order becomes.
+constexpr std::array numbered_networks{CardNetwork::unknown, CardNetwork::visa,
+                                       CardNetwork::mastercard, CardNetwork::other};
+
+// An unknown name is an error: a default would quietly turn, say, a paid case into an open one.
+template <class E, std::size_t N>
+E enum_named(const json& v, const std::string& field, const std::array<E, N>& all) {
+    const auto name = v.get<std::string>();
+    for (E e : all)
+        if (name == to_string(e)) return e;
+    throw CaseStateError(field + ": unknown value \"" + name + "\"");
+}
+
+CardNetwork network_from(const json& v, const std::string& field) {
+    if (!v.is_number_integer()) return enum_named(v, field, all_networks);
+    const auto n = v.get<std::int64_t>();
+    if (n < 0 || n >= static_cast<std::int64_t>(numbered_networks.size()))
+        throw CaseStateError(field + ": unknown value " + v.dump());
+    return numbered_networks[static_cast<std::size_t>(n)];
 }
 
 json invoice_to_json(const InvoiceFacts& i) {
@@ -87,7 +114,7 @@ PaymentFailure failure_from_json(const json& j) {
     j.at("advice_code").get_to(f.error.advice_code);
     j.at("network_advice_code").get_to(f.error.network_advice_code);
     j.at("message").get_to(f.error.message);
-    f.method = method_from(j.at("method").get<std::string>());
+    f.method = enum_named(j.at("method"), "last_failure.method", all_methods);
     j.at("payment_method_id").get_to(f.payment_method_id);
     j.at("card_brand").get_to(f.card_brand);
     f.at = from_unix(j.at("at").get<std::int64_t>());
@@ -100,27 +127,21 @@ json attempts_to_json(const std::vector<ChargeAttempt>& attempts) {
         out.push_back({{"number", a.number},
                        {"at", to_unix(a.at)},
                        {"payment_method_id", a.payment_method_id},
-                       {"network", static_cast<int>(a.network)},
+                       {"network", to_string(a.network)},
                        {"outcome", to_string(a.outcome)}});
     return out;
-}
-
-ChargeAttempt::Outcome outcome_from(const std::string& s) {
-    using O = ChargeAttempt::Outcome;
-    for (auto o : {O::pending, O::processing, O::succeeded, O::declined, O::rejected, O::abandoned})
-        if (s == to_string(o)) return o;
-    return O::pending;
 }
 
 std::vector<ChargeAttempt> attempts_from_json(const json& j) {
     std::vector<ChargeAttempt> out;
     for (const auto& a : j) {
+        const std::string field = "attempts[" + std::to_string(out.size()) + "].";
         ChargeAttempt c;
         a.at("number").get_to(c.number);
         c.at = from_unix(a.at("at").get<std::int64_t>());
         a.at("payment_method_id").get_to(c.payment_method_id);
-        c.network = static_cast<CardNetwork>(a.at("network").get<int>());
-        c.outcome = outcome_from(a.at("outcome").get<std::string>());
+        c.network = network_from(a.at("network"), field + "network");
+        c.outcome = enum_named(a.at("outcome"), field + "outcome", all_outcomes);
         out.push_back(std::move(c));
     }
     return out;
@@ -149,12 +170,34 @@ std::optional<DisputeRecord> dispute_from_json(const json& j) {
     return r;
 }
 
-Resolution resolution_from(const std::string& s) {
-    if (s == "written_off") return Resolution::written_off;
-    if (s == "paid") return Resolution::paid;
-    if (s == "voided") return Resolution::voided;
-    if (s == "uncollectible") return Resolution::uncollectible;
-    return Resolution::none;
+// Every field of CaseState and of the structs in it is written and read in this file. These
+// decompositions stop the build when one of them gains or loses a field: write and read the
+// new field below, add it to tests/plugin/case_fields.hpp and give it a value in the sample
+// of tests/plugin/case_json_test.cpp, then add its name here. (sizeof(CaseState) would miss a
+// bool that fits into padding, and a test listing the JSON keys is kept by hand like the
+// serialiser, so it misses the same field.)
+[[maybe_unused]] void every_field_is_stored(const CaseState& s, const InvoiceFacts& i,
+                                            const PaymentFailure& f, const ChargeAttempt& a,
+                                            const DisputeRecord& d) {
+    [[maybe_unused]] const auto& [creator_id, invoice, invoice_as_of, failed, opened_at,
+                                  last_failure, action_required, resolution, resolved_at,
+                                  payment_processing, new_payment_method, new_payment_method_at,
+                                  paid_with, dispute, attempts, stage_sent, final_notice_at,
+                                  failure_notified, paused, paused_at, paused_seconds,
+                                  escalated_at, first_seen_at, opened_announced,
+                                  resolved_announced, next_wakeup] = s;
+    [[maybe_unused]] const auto& [invoice_id, number, customer_id, customer_email, customer_name,
+                                  subscription_id, payment_intent_id, charge_id, status,
+                                  billing_reason, currency, amount_due, amount_remaining,
+                                  attempt_count, next_payment_attempt, due_date,
+                                  hosted_invoice_url, products] = i;
+    [[maybe_unused]] const auto& [error, method, payment_method_id, card_brand, at] = f;
+    [[maybe_unused]] const auto& [code, decline_code, advice_code, network_advice_code,
+                                  message] = f.error;
+    [[maybe_unused]] const auto& [attempt_number, attempt_at, attempt_method, network,
+                                  outcome] = a;
+    [[maybe_unused]] const auto& [dispute_id, dispute_status, dispute_opened_at, lost_at,
+                                  repaid_at, as_of] = d;
 }
 
 } // namespace
@@ -197,7 +240,7 @@ CaseState state_from_json(const json& j) {
     s.opened_at = read_time(j, "opened_at");
     if (!j.at("last_failure").is_null()) s.last_failure = failure_from_json(j.at("last_failure"));
     j.at("action_required").get_to(s.action_required);
-    s.resolution = resolution_from(j.at("resolution").get<std::string>());
+    s.resolution = enum_named(j.at("resolution"), "resolution", all_resolutions);
     s.resolved_at = read_time(j, "resolved_at");
     // Fields below came with the case engine (schema 2); rows from before lack them.
     s.payment_processing = j.value("payment_processing", false);
@@ -216,7 +259,7 @@ CaseState state_from_json(const json& j) {
     s.resolved_announced = j.value("resolved_announced", false);
     s.next_wakeup = read_time(j, "next_wakeup");
     // Fields below came with the access controller; rows from before lack them.
-    s.paid_with = method_from(j.value("paid_with", ""));
+    if (j.contains("paid_with")) s.paid_with = enum_named(j.at("paid_with"), "paid_with", all_methods);
     s.dispute = dispute_from_json(j);
     return s;
 }

@@ -4,10 +4,21 @@
 
 #include <nlohmann/json.hpp>
 
+#include <stdexcept>
+
 namespace dunning::store {
 
+// A stored value this binary does not know (an enum name); the message names the field and
+// the value. Reading never falls back to a default: that would quietly change the case.
+struct CaseStateError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+// Enums are written by name ("card", "declined", "visa", …).
 nlohmann::json state_to_json(const CaseState& s);
-CaseState state_from_json(const nlohmann::json& j); // throws nlohmann::json::exception
+// Throws nlohmann::json::exception for a missing key or a value of the wrong type, and
+// CaseStateError for an unknown enum value.
+CaseState state_from_json(const nlohmann::json& j);
 
 
 } // namespace dunning::store

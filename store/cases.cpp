@@ -4,6 +4,9 @@
 
 #include <SQLiteCpp/Statement.h>
 
+#include <stdexcept>
+#include <string>
+
 namespace dunning::store {
 
 namespace {
@@ -14,7 +17,11 @@ std::optional<CaseRecord> read_one(SQLite::Statement& st) {
     if (!st.executeStep()) return std::nullopt;
     CaseRecord r;
     r.id = st.getColumn(0).getInt64();
-    r.state = state_from_json(nlohmann::json::parse(st.getColumn(1).getString()));
+    try {
+        r.state = state_from_json(nlohmann::json::parse(st.getColumn(1).getString()));
+    } catch (const std::exception& e) {
+        throw std::runtime_error("case " + std::to_string(r.id) + ": unreadable state: " + e.what());
+    }
     return r;
 }
 

@@ -1,0 +1,214 @@
+// The stored case state: every field survives a write and a read, enums are stored by name,
+// numbers from before still read, and a value this binary does not know is an error naming the
+// field, never a default.
+#include "case_fields.hpp"
+#include "store/case_json.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace dunning;
+using namespace dunning::testing;
+using dunning::store::CaseStateError;
+using dunning::store::state_from_json;
+using dunning::store::state_to_json;
+using nlohmann::json;
+
+namespace {
+
+Timestamp t(int n) { return from_unix(1'800'000'000 + n * 1000); }
+
+// Every field set, every optional present, every vector non-empty, every enum past its first
+// value, and no two timestamps, strings or numbers alike, so a value written under another
+// field's key comes back in the wrong place.
+CaseState full_sample() {
+    CaseState s;
+    s.creator_id = "creator_sample";
+    s.invoice = {.invoice_id = "in_sample",
+                 .number = "N-0042",
+                 .customer_id = "cus_sample",
+                 .customer_email = "zoe@example.org",
+                 .customer_name = "Zoë Ünal",
+                 .subscription_id = "sub_sample",
+                 .payment_intent_id = "pi_sample",
+                 .charge_id = "ch_sample",
+                 .status = "uncollectible",
+                 .billing_reason = "subscription_cycle",
+                 .currency = "eur",
+                 .amount_due = 4900,
+                 .amount_remaining = 4100,
+                 .attempt_count = 3,
+                 .next_payment_attempt = t(1),
+                 .due_date = t(2),
+                 .hosted_invoice_url = "https://invoice.example/in_sample",
+                 .products = {"prod_a", "prod_b"}};
+    s.invoice_as_of = t(3);
+    s.failed = true;
+    s.opened_at = t(4);
+    s.last_failure = PaymentFailure{{.code = "account_closed",
+                                     .decline_code = "generic_decline",
+                                     .advice_code = "do_not_try_again",
+                                     .network_advice_code = "03",
+                                     .message = "The account is closed."},
+                                    PaymentMethodKind::sepa_debit,
+                                    "pm_failed",
+                                    "girocard",
+                                    t(5)};
+    s.action_required = true;
+    s.resolution = Resolution::uncollectible;
+    s.resolved_at = t(6);
+    s.payment_processing = true;
+    s.new_payment_method = "pm_new";
+    s.new_payment_method_at = t(7);
+    s.paid_with = PaymentMethodKind::other;
+    s.dispute = DisputeRecord{"dp_sample", "lost", t(8), t(9), t(10), t(11)};
+    s.attempts = {{1, t(12), "pm_first", CardNetwork::mastercard, ChargeAttempt::Outcome::rejected},
+                  {2, t(13), "pm_second", CardNetwork::visa, ChargeAttempt::Outcome::abandoned}};
+    s.stage_sent = 2;
+    s.final_notice_at = t(14);
+    s.failure_notified = "generic_decline#2";
+    s.paused = true;
+    s.paused_at = t(15);
+    s.paused_seconds = 86'401;
+    s.escalated_at = t(16);
+    s.first_seen_at = t(17);
+    s.opened_announced = true;
+    s.resolved_announced = true;
+    s.next_wakeup = t(18);
+    return s;
+}
+
+// As the store does it: to text and back.
+CaseState round_trip(const CaseState& s) { return state_from_json(json::parse(state_to_json(s).dump())); }
+
+TEST(CaseJson, TheSampleSetsEveryField) {
+    const auto s = full_sample();
+    expect_no_field_at_default<CaseFields>(s);
+    expect_no_field_at_default<InvoiceFields>(s.invoice, "invoice.");
+    expect_no_field_at_default<FailureFields>(*s.last_failure, "last_failure.");
+    expect_no_field_at_default<ErrorFields>(s.last_failure->error, "last_failure.error.");
+    expect_no_field_at_default<DisputeFields>(*s.dispute, "dispute.");
+    for (const auto& a : s.attempts) expect_no_field_at_default<AttemptFields>(a, "attempts[].");
+}
+
+TEST(CaseJson, EveryFieldSurvivesAWriteAndARead) {
+    const auto s = full_sample();
+    expect_states_equal(round_trip(s), s);
+}
+
+TEST(CaseJson, AnEmptyStateSurvivesAWriteAndARead) {
+    expect_states_equal(round_trip(CaseState{}), CaseState{});
+}
+
+// The sample sets every flag, so a flag written under another flag's key would pass there.
+TEST(CaseJson, EachFlagIsStoredUnderItsOwnKey) {
+    CaseState defaults;
+    const auto flags = CaseFields::tie(defaults);
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+        auto check = [&]<std::size_t N>(std::integral_constant<std::size_t, N>) {
+            if constexpr (std::is_same_v<std::tuple_element_t<N, decltype(flags)>, bool&>) {
+                CaseState s;
+                std::get<N>(CaseFields::tie(s)) = true;
+                SCOPED_TRACE(CaseFields::names[N]);
+                expect_states_equal(round_trip(s), s);
+            }
+        };
+        (check(std::integral_constant<std::size_t, I>{}), ...);
+    }(std::make_index_sequence<CaseFields::names.size()>{});
+}
+
+TEST(CaseJson, EnumsAreWrittenByName) {
+    const auto j = state_to_json(full_sample());
+    EXPECT_EQ(j["resolution"], "uncollectible");
+    EXPECT_EQ(j["paid_with"], "other");
+    EXPECT_EQ(j["last_failure"]["method"], "sepa_debit");
+    EXPECT_EQ(j["attempts"][0]["network"], "mastercard");
+    EXPECT_EQ(j["attempts"][0]["outcome"], "rejected");
+    EXPECT_EQ(j["attempts"][1]["network"], "visa");
+    EXPECT_EQ(j["attempts"][1]["outcome"], "abandoned");
+}
+
+TEST(CaseJson, EveryEnumValueReadsBackByName) {
+    auto s = full_sample();
+    for (auto r : {Resolution::none, Resolution::written_off, Resolution::uncollectible,
+                   Resolution::voided, Resolution::paid}) {
+        s.resolution = r;
+        EXPECT_EQ(round_trip(s).resolution, r) << to_string(r);
+    }
+    for (auto m : {PaymentMethodKind::unknown, PaymentMethodKind::card,
+                   PaymentMethodKind::sepa_debit, PaymentMethodKind::other}) {
+        s.paid_with = m;
+        s.last_failure->method = m;
+        EXPECT_EQ(round_trip(s).paid_with, m) << to_string(m);
+        EXPECT_EQ(round_trip(s).last_failure->method, m) << to_string(m);
+    }
+    for (auto n : {CardNetwork::unknown, CardNetwork::visa, CardNetwork::mastercard,
+                   CardNetwork::other}) {
+        s.attempts[0].network = n;
+        EXPECT_EQ(round_trip(s).attempts[0].network, n) << to_string(n);
+    }
+    using O = ChargeAttempt::Outcome;
+    for (auto o : {O::pending, O::processing, O::succeeded, O::declined, O::rejected, O::abandoned}) {
+        s.attempts[0].outcome = o;
+        EXPECT_EQ(round_trip(s).attempts[0].outcome, o) << to_string(o);
+    }
+}
+
+// The numbers the previous version wrote: the enum's order at the time.
+TEST(CaseJson, NetworksStoredAsNumbersStillRead) {
+    auto j = state_to_json(full_sample());
+    const std::pair<int, CardNetwork> numbered[] = {{0, CardNetwork::unknown},
+                                                    {1, CardNetwork::visa},
+                                                    {2, CardNetwork::mastercard},
+                                                    {3, CardNetwork::other}};
+    for (const auto& [number, network] : numbered) {
+        j["attempts"][1]["network"] = number;
+        EXPECT_EQ(state_from_json(j).attempts[1].network, network) << number;
+    }
+}
+
+struct BadValue {
+    json::json_pointer where;
+    json value;
+    std::string message;
+};
+
+TEST(CaseJson, AnUnknownValueIsAnErrorNamingTheFieldAndTheValue) {
+    const BadValue bad[] = {
+        {json::json_pointer("/resolution"), "settled", R"(resolution: unknown value "settled")"},
+        {json::json_pointer("/paid_with"), "ideal", R"(paid_with: unknown value "ideal")"},
+        {json::json_pointer("/last_failure/method"), "Card", R"(last_failure.method: unknown value "Card")"},
+        {json::json_pointer("/attempts/1/outcome"), "bounced", R"(attempts[1].outcome: unknown value "bounced")"},
+        {json::json_pointer("/attempts/0/network"), "amex", R"(attempts[0].network: unknown value "amex")"},
+        {json::json_pointer("/attempts/0/network"), 4, "attempts[0].network: unknown value 4"},
+        {json::json_pointer("/attempts/1/network"), -1, "attempts[1].network: unknown value -1"},
+        {json::json_pointer("/resolution"), "", R"(resolution: unknown value "")"},
+    };
+    for (const auto& b : bad) {
+        auto j = state_to_json(full_sample());
+        j[b.where] = b.value;
+        try {
+            state_from_json(j);
+            ADD_FAILURE() << b.where.to_string() << " = " << b.value.dump() << " was read";
+        } catch (const CaseStateError& e) {
+            EXPECT_EQ(std::string(e.what()), b.message);
+        }
+    }
+}
+
+TEST(CaseJson, AnEnumOfTheWrongTypeIsAnError) {
+    auto j = state_to_json(full_sample());
+    j["resolution"] = 4;
+    EXPECT_THROW(state_from_json(j), json::type_error);
+}
+
+// Rows written before the access controller have neither key.
+TEST(CaseJson, StatesFromBeforeDisputesReadWithoutThem) {
+    auto j = state_to_json(full_sample());
+    j.erase("paid_with");
+    j.erase("dispute");
+    const auto s = state_from_json(j);
+    EXPECT_EQ(s.paid_with, PaymentMethodKind::unknown);
+    EXPECT_FALSE(s.dispute);
+}
+
+} // namespace
