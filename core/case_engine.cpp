@@ -79,7 +79,7 @@ void record_result(CaseState& s, const ChargeResult& r, Timestamp now) {
 
 void escalate(CaseState& s, Timestamp now, const CasePolicy& p, std::vector<Effect>& effects) {
     s.escalated_at = now;
-    effects.push_back(NotifyHost{"case.escalated"});
+    effects.emplace_back(std::in_place_type<NotifyHost>, NotifyHost{"case.escalated"});
     if (p.module_charges && p.retry.end_action != EndAction::leave)
         effects.push_back(
             EndOfSchedule{p.retry.end_action, s.invoice.invoice_id, s.invoice.subscription_id});

@@ -36,7 +36,7 @@ struct ChargeResult {
     enum class Kind { succeeded, declined, processing, rejected, abandoned };
     int attempt = 0;
     Kind kind = Kind::declined;
-    PaymentFailure failure; // for declined
+    PaymentFailure failure{}; // for declined
 };
 struct CreatorCommand {
     enum class Kind { pause, resume, mark_paid, write_off, escalate };

@@ -157,8 +157,10 @@ TEST(Crash, NoAcknowledgedEventIsLostOnKill9) {
     while (st.executeStep()) stored.insert(st.getColumn(0).getString());
     for (const auto& id : acknowledged) ASSERT_TRUE(stored.count(id)) << id << " was acknowledged but lost";
 
-    // The restarted worker finishes what the killed one left.
-    for (int i = 0; i < 1000 && db.execAndGet("SELECT count(*) FROM inbox WHERE state = 'pending'").getInt() > 0; ++i)
+    // The restarted worker finishes what the killed one left. Up to two minutes: under
+    // ThreadSanitizer rows take so long that the worker's 2 ms batches hold few rows each, and
+    // every batch is a commit with an fsync.
+    for (int i = 0; i < 12000 && db.execAndGet("SELECT count(*) FROM inbox WHERE state = 'pending'").getInt() > 0; ++i)
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     EXPECT_EQ(db.execAndGet("SELECT count(*) FROM inbox WHERE state = 'pending'").getInt(), 0);
     EXPECT_EQ(db.execAndGet("SELECT count(*) FROM cases WHERE status = 'open'").getInt64(),

@@ -98,8 +98,11 @@ TEST_F(Mail, AFullRunDeliversEachStageOnceInOrderAndReadable) {
         EXPECT_NE(m.find("Reply-To: support@alpha.example"), std::string::npos);
     }
     EXPECT_NE(messages[0].find("Message-ID: <case-1-reminder-1@alpha.example>"), std::string::npos) << messages[0].substr(0, 600);
-    for (const auto& a : case_actions())
-        if (a["kind"] == "email") EXPECT_EQ(a["state"], "done") << a.dump();
+    for (const auto& a : case_actions()) {
+        if (a["kind"] == "email") {
+            EXPECT_EQ(a["state"], "done") << a.dump();
+        }
+    }
 }
 
 TEST_F(Mail, NothingIsSentAfterThePaymentButTheThankYou) {

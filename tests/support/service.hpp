@@ -8,6 +8,7 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -48,9 +49,10 @@ inline std::string read_file(const std::filesystem::path& p) {
 
 inline std::filesystem::path fixtures_dir() { return DUNNING_FIXTURES_DIR; }
 
-// A fixture as JSON with a fresh event id (Stripe's fixtures all share one).
+// A fixture as JSON with a fresh event id (Stripe's fixtures all share one). Thread-safe: the
+// load tests build events on several client threads.
 inline nlohmann::json fixture(const std::string& name, const std::string& api = "api-2020-08-27") {
-    static int counter = 0;
+    static std::atomic<int> counter{0};
     auto j = nlohmann::json::parse(read_file(fixtures_dir() / api / (name + ".json")));
     j["id"] = "evt_test_" + std::to_string(++counter) + "_" + std::to_string(std::random_device{}());
     return j;
