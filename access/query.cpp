@@ -68,7 +68,7 @@ std::vector<std::string> CourseMap::courses_of(const std::string& product) const
     return {};
 }
 
-AccessAnswer query_access(SQLite::Database& db, const std::string& creator, const CourseMap& map,
+AccessAnswer query_access(store::Connection& db, const std::string& creator, const CourseMap& map,
                           const std::string& member, const std::string& course_or_product) {
     AccessAnswer base;
     base.member = member;
@@ -87,7 +87,7 @@ AccessAnswer query_access(SQLite::Database& db, const std::string& creator, cons
     return best ? *best : base;
 }
 
-std::vector<AccessAnswer> member_access(SQLite::Database& db, const std::string& creator,
+std::vector<AccessAnswer> member_access(store::Connection& db, const std::string& creator,
                                         const CourseMap& /*map*/, const std::string& member) {
     std::vector<AccessAnswer> out;
     for (const auto& [product, state] : member_entitlements(db, creator, member)) {

@@ -3,6 +3,7 @@
 // Stripe products that unlock it ([[creators.products]]); with no row for any of them the
 // module knows of no unpaid claim and the answer is `granted`.
 #include "store/access_store.hpp"
+#include "store/database.hpp"
 
 #include <map>
 #include <set>
@@ -39,11 +40,11 @@ struct AccessAnswer {
 
 // A course reachable through several products is open as far as the least restricted of the
 // member's products allows (the member may hold one of them in good standing).
-AccessAnswer query_access(SQLite::Database& db, const std::string& creator, const CourseMap& map,
+AccessAnswer query_access(store::Connection& db, const std::string& creator, const CourseMap& map,
                           const std::string& member, const std::string& course_or_product);
 
 // Every product the member has a row for, with its courses; one answer per product.
-std::vector<AccessAnswer> member_access(SQLite::Database& db, const std::string& creator,
+std::vector<AccessAnswer> member_access(store::Connection& db, const std::string& creator,
                                         const CourseMap& map, const std::string& member);
 
 nlohmann::json to_json(const AccessAnswer& answer, const CourseMap& map);

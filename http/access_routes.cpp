@@ -3,7 +3,6 @@
 #include "store/case_json.hpp"
 #include "http/services.hpp"
 
-#include <SQLiteCpp/Transaction.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -26,7 +25,7 @@ bool valid_id(const std::string& s) {
 json time_or_null(const std::optional<Timestamp>& t) { return t ? json(iso8601(*t)) : json(nullptr); }
 
 // An answer, or an error for this one item (unknown course) in the same shape as send_error's.
-json answer_for(SQLite::Database& db, const std::string& creator, const access::CourseMap& courses,
+json answer_for(store::Connection& db, const std::string& creator, const access::CourseMap& courses,
                 const std::string& member, const std::string& course) {
     if (!valid_id(member)) return {{"member", member}, {"course", course}, {"error", "member must be a Stripe customer id"}};
     if (!valid_id(course)) return {{"member", member}, {"course", course}, {"error", "course must be a course id or a Stripe product id"}};
@@ -43,7 +42,7 @@ void get_access(Services& m, const httplib::Request& req, httplib::Response& res
     if (!valid_id(member)) return send_error(res, 400, "member must be a Stripe customer id (?member=cus_…)");
     const auto& courses = m.engine.courses_for(creator);
     if (!req.has_param("course")) {
-        const auto list = m.db.use([&](SQLite::Database& db) {
+        const auto list = m.db.use([&](store::Connection& db) {
             json data = json::array();
             for (const auto& a : access::member_access(db, creator, courses, member))
                 data.push_back(access::to_json(a, courses));
@@ -54,7 +53,7 @@ void get_access(Services& m, const httplib::Request& req, httplib::Response& res
     }
     const auto course = req.get_param_value("course");
     const auto answer = m.db.use(
-        [&](SQLite::Database& db) { return answer_for(db, creator, courses, member, course); });
+        [&](store::Connection& db) { return answer_for(db, creator, courses, member, course); });
     if (answer.contains("error")) return send_error(res, valid_id(course) ? 404 : 400, answer["error"]);
     res.set_content(answer.dump(), "application/json");
 }
@@ -73,7 +72,7 @@ void bulk_access(Services& m, const httplib::Request& req, httplib::Response& re
             !item.contains("course") || !item["course"].is_string())
             return send_error(res, 400, "every item needs \"member\" and \"course\" as strings");
     const auto& courses = m.engine.courses_for(creator);
-    const auto data = m.db.use([&](SQLite::Database& db) {
+    const auto data = m.db.use([&](store::Connection& db) {
         json out = json::array();
         for (const auto& item : items)
             out.push_back(answer_for(db, creator, courses, item["member"], item["course"]));
@@ -88,7 +87,7 @@ void get_history(Services& m, const httplib::Request& req, httplib::Response& re
     const auto member = req.get_param_value("member");
     if (!valid_id(member)) return send_error(res, 400, "member must be a Stripe customer id (?member=cus_…)");
     const auto& courses = m.engine.courses_for(creator);
-    const auto rows = m.db.use([&](SQLite::Database& db) {
+    const auto rows = m.db.use([&](store::Connection& db) {
         return store::member_history(db, creator, member, req.get_param_value("product"));
     });
     json data = json::array();
@@ -125,7 +124,7 @@ void list_overrides(Services& m, const httplib::Request& req, httplib::Response&
     const auto member = req.get_param_value("member");
     if (!valid_id(member)) return send_error(res, 400, "member must be a Stripe customer id (?member=cus_…)");
     const auto rows = m.db.use(
-        [&](SQLite::Database& db) { return store::member_overrides(db, creator, member); });
+        [&](store::Connection& db) { return store::member_overrides(db, creator, member); });
     json data = json::array();
     for (const auto& o : rows) data.push_back(override_view(o, m.clock.now()));
     res.set_content(json{{"object", "list"}, {"member", member}, {"data", data}}.dump(), "application/json");
@@ -184,8 +183,8 @@ void create_override(Services& m, const httplib::Request& req, httplib::Response
     o.note = *note;
     o.actor = actor_of(creator, body);
     o.created = now;
-    const auto view = m.db.use([&](SQLite::Database& db) {
-        SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+    const auto view = m.db.use([&](store::Connection& db) {
+        store::Transaction tx(db);
         o.id = store::add_override(db, o);
         m.engine.refresh_access(db, creator, o.customer,
                                   o.product.empty() ? std::vector<std::string>{} : std::vector{o.product});
@@ -211,8 +210,8 @@ void revoke(Services& m, const httplib::Request& req, httplib::Response& res) {
         return send_error(res, 404, "no such override");
     }
     const auto now = m.clock.now();
-    const auto view = m.db.use([&](SQLite::Database& db) -> std::optional<json> {
-        SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+    const auto view = m.db.use([&](store::Connection& db) -> std::optional<json> {
+        store::Transaction tx(db);
         if (!store::revoke_override(db, creator, id, actor_of(creator, body), *note, now))
             return std::nullopt;
         const auto o = store::get_override(db, creator, id);

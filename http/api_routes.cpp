@@ -5,8 +5,6 @@
 #include "http/services.hpp"
 #include "store/job_queue.hpp"
 
-#include <SQLiteCpp/Statement.h>
-#include <SQLiteCpp/Transaction.h>
 #include <nlohmann/json.hpp>
 #include <openssl/crypto.h>
 
@@ -147,7 +145,7 @@ void list_cases_route(Services& m, const httplib::Request& req, httplib::Respons
     auto q = read_query(req, res, creator);
     if (!q) return;
     ++q->limit; // one more tells whether there is a next page
-    auto cases = m.db.use([&](SQLite::Database& db) { return list_cases(db, *q); });
+    auto cases = m.db.use([&](store::Connection& db) { return list_cases(db, *q); });
     const bool has_more = static_cast<int>(cases.size()) == q->limit;
     if (has_more) cases.pop_back();
     json data = json::array();
@@ -161,7 +159,7 @@ void get_case_route(Services& m, const httplib::Request& req, httplib::Response&
     if (!authorize(m, req, res, creator)) return;
     const auto id = parse_int(req.matches[2]);
     if (!id) return send_error(res, 404, "no such case");
-    auto view = m.db.use([&](SQLite::Database& db) -> std::optional<json> {
+    auto view = m.db.use([&](store::Connection& db) -> std::optional<json> {
         auto c = get_case(db, creator, *id);
         if (!c) return std::nullopt;
         json v = case_view(*c);
@@ -190,8 +188,8 @@ void command_route(Services& m, const httplib::Request& req, httplib::Response& 
     const auto id = parse_int(req.matches[2]);
     const auto kind = command_named(req.matches[3]);
     if (!id || !kind) return send_error(res, 404, "no such case or action");
-    auto view = m.db.use([&](SQLite::Database& db) -> std::optional<json> {
-        SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+    auto view = m.db.use([&](store::Connection& db) -> std::optional<json> {
+        store::Transaction tx(db);
         auto c = get_case(db, creator, *id);
         if (!c) return std::nullopt;
         m.engine.run_case(db, *c, CreatorCommand{*kind});
@@ -201,18 +199,6 @@ void command_route(Services& m, const httplib::Request& req, httplib::Response& 
     if (!view) return send_error(res, 404, "no such case");
     m.work.wake();
     res.set_content(view->dump(), "application/json");
-}
-
-struct InboxGauges {
-    long long pending = 0, oldest_received_ms = 0, poison = 0;
-};
-
-InboxGauges inbox_gauges(SQLite::Database& db) {
-    SQLite::Statement st(db, "SELECT (SELECT count(*) FROM inbox WHERE state = 'pending'), "
-                             "(SELECT min(received_at) FROM inbox WHERE state = 'pending'), "
-                             "(SELECT count(*) FROM inbox WHERE state = 'poison')");
-    st.executeStep();
-    return {st.getColumn(0).getInt64(), st.getColumn(1).getInt64(), st.getColumn(2).getInt64()};
 }
 
 } // namespace
@@ -251,16 +237,16 @@ void install_api_routes(httplib::Server& http, Services& m) {
               [&m](const httplib::Request& req, httplib::Response& res) { command_route(m, req, res); });
     http.Get("/healthz", [&m](const httplib::Request&, httplib::Response& res) {
         try {
-            const int version = m.db.use([](SQLite::Database& db) { return schema_version(db); });
+            const int version = m.db.use([](store::Connection& db) { return schema_version(db); });
             res.set_content(json{{"status", "ok"}, {"schema_version", version}}.dump(), "application/json");
         } catch (const std::exception& e) {
             send_error(res, 503, std::string("store unavailable: ") + e.what());
         }
     });
     http.Get("/metrics", [&m](const httplib::Request&, httplib::Response& res) {
-        const auto g = m.db.use([](SQLite::Database& db) { return inbox_gauges(db); });
+        const auto g = m.db.use([](store::Connection& db) { return store::inbox_gauges(db); });
         const auto age = g.pending ? m.wall_ms() - g.oldest_received_ms : 0;
-        const auto host = m.db.use([](SQLite::Database& db) { return store::notification_counts(db); });
+        const auto host = m.db.use([](store::Connection& db) { return store::notification_counts(db); });
         const auto host_age = host.oldest_pending ? to_unix(m.clock.now()) - to_unix(*host.oldest_pending) : 0;
         res.set_content(m.metrics.render(g.pending, age, g.poison) +
                             "# HELP dunning_host_notifications_pending Notifications waiting for the host platform.\n"

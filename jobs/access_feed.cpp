@@ -3,7 +3,6 @@
 #include "store/access_store.hpp"
 #include "telemetry/log.hpp"
 
-#include <SQLiteCpp/Transaction.h>
 
 namespace dunning::jobs {
 
@@ -14,7 +13,7 @@ void AccessFeed::add(AccessListener listener) {
     listeners_.push_back(std::move(listener));
 }
 
-std::size_t AccessFeed::deliver(SQLite::Database& db) {
+std::size_t AccessFeed::deliver(store::Connection& db) {
     std::vector<AccessListener> listeners;
     {
         std::lock_guard lock(mutex_);
@@ -39,7 +38,7 @@ std::size_t AccessFeed::deliver(SQLite::Database& db) {
         log_error(std::string("access listener failed: ") + ex.what() + "; will hand the change over again");
     }
     if (done == 0) return 0;
-    SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+    store::Transaction tx(db);
     store::set_listener_cursor(db, done);
     tx.commit();
     return count;

@@ -4,8 +4,7 @@
 // At least once: the position is stored after the listeners return, so after a crash the last
 // changes may be handed over again (dedupe on `sequence`).
 #include "core/access.hpp"
-
-#include <SQLiteCpp/Database.h>
+#include "store/database.hpp"
 
 #include <functional>
 #include <mutex>
@@ -38,7 +37,7 @@ class AccessFeed {
     void add(AccessListener listener);
     // Hands new history rows to the listeners; returns how many rows. A listener that throws is
     // logged and the rows are handed over again on the next call.
-    std::size_t deliver(SQLite::Database& db);
+    std::size_t deliver(store::Connection& db);
 
   private:
     CoursesOf courses_of_;

@@ -35,13 +35,13 @@ nlohmann::json access_data(const store::EntitlementKey& key, const access::Cours
 
 } // namespace
 
-std::vector<std::string> Engine::case_products(SQLite::Database& db, const CaseState& s) const {
+std::vector<std::string> Engine::case_products(store::Connection& db, const CaseState& s) const {
     if (!s.invoice.products.empty()) return s.invoice.products;
     if (s.invoice.subscription_id.empty()) return {};
     return store::subscription_products(db, s.creator_id, s.invoice.subscription_id);
 }
 
-void Engine::refresh_access(SQLite::Database& db, const std::string& creator,
+void Engine::refresh_access(store::Connection& db, const std::string& creator,
                             const std::string& customer, std::vector<std::string> products) const {
     if (customer.empty()) return;
     const auto& rules = rules_for(creator);
@@ -79,7 +79,7 @@ void Engine::refresh_access(SQLite::Database& db, const std::string& creator,
     }
 }
 
-std::size_t Engine::run_due_rechecks(SQLite::Database& db, int limit) const {
+std::size_t Engine::run_due_rechecks(store::Connection& db, int limit) const {
     const auto keys = store::due_rechecks(db, clock_.now(), limit);
     for (const auto& k : keys) refresh_access(db, k.creator, k.customer, {k.product});
     return keys.size();

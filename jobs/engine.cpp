@@ -44,7 +44,7 @@ const access::CourseMap& Engine::courses_for(const std::string& creator) const {
     return rules_for(creator).courses;
 }
 
-void Engine::run_case(SQLite::Database& db, CaseRecord& c, const CaseInput& input) const {
+void Engine::run_case(store::Connection& db, CaseRecord& c, const CaseInput& input) const {
     const auto now = clock_.now();
     auto decision = decide(std::move(c.state), input, now, policy_for(c.state.creator_id));
     c.state = std::move(decision.next);
@@ -61,7 +61,7 @@ void Engine::run_case(SQLite::Database& db, CaseRecord& c, const CaseInput& inpu
     }
 }
 
-void Engine::notify_case(SQLite::Database& db, const CaseRecord& c, const NotifyHost& n) const {
+void Engine::notify_case(store::Connection& db, const CaseRecord& c, const NotifyHost& n) const {
     if (!notifies_host_) return;
     const CaseState& s = c.state;
     const auto& i = s.invoice;

@@ -9,7 +9,6 @@
 #include "core/access.hpp"
 #include "core/case_engine.hpp"
 
-#include <SQLiteCpp/Database.h>
 
 #include <map>
 #include <string>
@@ -27,17 +26,17 @@ class Engine {
     // Host notifications are queued only when [host] webhook_url is set.
     bool notifies_host() const { return notifies_host_; }
 
-    void run_case(SQLite::Database& db, store::CaseRecord& c, const CaseInput& input) const;
+    void run_case(store::Connection& db, store::CaseRecord& c, const CaseInput& input) const;
 
     // Re-runs the access rules for these products of a member (all of the member's known
     // products when `products` is empty), saves what changed, records it in the history and
     // queues the host notifications it calls for.
-    void refresh_access(SQLite::Database& db, const std::string& creator,
+    void refresh_access(store::Connection& db, const std::string& creator,
                         const std::string& customer, std::vector<std::string> products) const;
     // The products a case's invoice is for: its line items, else its subscription's.
-    std::vector<std::string> case_products(SQLite::Database& db, const CaseState& s) const;
+    std::vector<std::string> case_products(store::Connection& db, const CaseState& s) const;
     // Entitlements whose rules change with time alone (an override expiring); returns how many.
-    std::size_t run_due_rechecks(SQLite::Database& db, int limit = 500) const;
+    std::size_t run_due_rechecks(store::Connection& db, int limit = 500) const;
 
   private:
     struct CreatorRules {
@@ -46,7 +45,7 @@ class Engine {
         access::CourseMap courses;
     };
     const CreatorRules& rules_for(const std::string& creator) const;
-    void notify_case(SQLite::Database& db, const store::CaseRecord& c, const NotifyHost& n) const;
+    void notify_case(store::Connection& db, const store::CaseRecord& c, const NotifyHost& n) const;
 
     const Clock& clock_;
     std::map<std::string, CreatorRules, std::less<>> rules_;

@@ -5,13 +5,12 @@
 #include "store/cases.hpp"
 #include "webhook/event_parser.hpp"
 
-#include <SQLiteCpp/Statement.h>
-#include <SQLiteCpp/Transaction.h>
-#include <sqlite3.h>
+#include "store/inbox.hpp"
 
 namespace dunning::jobs {
 
 using store::CaseRecord;
+using store::Connection;
 using store::active_cases_of_customer;
 using store::find_case_by_invoice;
 using store::find_case_by_payment;
@@ -27,58 +26,24 @@ struct Outcome {
     std::string note;
 };
 
-void mark_row(SQLite::Database& db, std::int64_t id, const Outcome& o, std::int64_t now_ms) {
-    SQLite::Statement st(db, "UPDATE inbox SET state = ?, note = ?, processed_at = ? WHERE id = ?");
-    st.bind(1, to_string(o.kind));
-    if (!o.note.empty()) st.bind(2, o.note);
-    st.bind(3, static_cast<std::int64_t>(now_ms));
-    st.bind(4, static_cast<std::int64_t>(id));
-    st.exec();
-}
-
-bool still_pending(SQLite::Database& db, std::int64_t id) {
-    SQLite::Statement st(db, "SELECT 1 FROM inbox WHERE id = ? AND state = 'pending'");
-    st.bind(1, static_cast<std::int64_t>(id));
-    return st.executeStep();
-}
-
-// Payment and dispute events that name no known invoice wait here, keyed by their payment
-// intent (or, without one, their charge).
-void remember_unlinked(SQLite::Database& db, const InboxRecord& row, const std::string& payment_intent,
+void remember_unlinked(Connection& db, const InboxRecord& row, const std::string& payment_intent,
                        const std::string& charge) {
-    SQLite::Statement st(db, "INSERT OR IGNORE INTO unlinked_payments (creator_id, payment_key, "
-                             "inbox_id) VALUES (?, ?, ?)");
-    st.bind(1, row.creator_id);
-    st.bind(2, payment_intent.empty() ? charge : payment_intent);
-    st.bind(3, static_cast<std::int64_t>(row.id));
-    st.exec();
+    store::remember_unlinked(db, row.creator_id, payment_intent.empty() ? charge : payment_intent, row.id);
 }
 
 // Payment events that arrived before their invoice tied them to this case are applied now,
 // so the result does not depend on the order Stripe delivered them in.
-void absorb_unlinked(SQLite::Database& db, const Engine& engine, CaseRecord& c) {
+void absorb_unlinked(Connection& db, const Engine& engine, CaseRecord& c) {
     const auto& inv = c.state.invoice;
-    SQLite::Statement st(db, "SELECT u.inbox_id, i.body FROM unlinked_payments u JOIN inbox i "
-                             "ON i.id = u.inbox_id WHERE u.creator_id = ? AND u.payment_key IN (?, ?)");
-    st.bind(1, c.state.creator_id);
-    st.bind(2, inv.payment_intent_id);
-    st.bind(3, inv.charge_id);
-    std::vector<std::int64_t> absorbed;
-    while (st.executeStep()) {
-        auto parsed = webhook::parse_event(st.getColumn(1).getString());
+    for (const auto& waiting : store::take_unlinked(db, c.state.creator_id, inv.payment_intent_id, inv.charge_id)) {
+        auto parsed = webhook::parse_event(waiting.body);
         if (!parsed || !std::holds_alternative<Event>(parsed.value())) continue;
         engine.run_case(db, c, std::get<Event>(parsed.value()));
-        absorbed.push_back(st.getColumn(0).getInt64());
-    }
-    for (auto inbox_id : absorbed) {
-        link_case_event(db, c.id, inbox_id);
-        SQLite::Statement del(db, "DELETE FROM unlinked_payments WHERE inbox_id = ?");
-        del.bind(1, static_cast<std::int64_t>(inbox_id));
-        del.exec();
+        link_case_event(db, c.id, waiting.inbox_id);
     }
 }
 
-std::optional<CaseRecord> case_for_payment(SQLite::Database& db, const std::string& creator,
+std::optional<CaseRecord> case_for_payment(Connection& db, const std::string& creator,
                                            const PaymentFacts& p) {
     if (!p.invoice_id.empty()) {
         if (auto c = find_case_by_invoice(db, creator, p.invoice_id)) return c;
@@ -91,7 +56,7 @@ std::optional<CaseRecord> case_for_payment(SQLite::Database& db, const std::stri
     return find_case_by_payment(db, creator, p.payment_intent_id, p.charge_id);
 }
 
-Outcome apply_to_case(SQLite::Database& db, const Engine& engine, const InboxRecord& row,
+Outcome apply_to_case(Connection& db, const Engine& engine, const InboxRecord& row,
                       const Event& e, CaseRecord c) {
     engine.run_case(db, c, e);
     link_case_event(db, c.id, row.id);
@@ -100,7 +65,7 @@ Outcome apply_to_case(SQLite::Database& db, const Engine& engine, const InboxRec
 }
 
 // A new payment method concerns every case of that member still being worked on.
-Outcome apply_to_customer(SQLite::Database& db, const Engine& engine, const InboxRecord& row,
+Outcome apply_to_customer(Connection& db, const Engine& engine, const InboxRecord& row,
                           const Event& e, const std::string& customer) {
     const auto ids = active_cases_of_customer(db, row.creator_id, customer);
     for (const auto id : ids) {
@@ -114,7 +79,7 @@ Outcome apply_to_customer(SQLite::Database& db, const Engine& engine, const Inbo
 
 // Stripe's word on a subscription (unpaid, canceled for non-payment, active again) bears on
 // the access to every product it includes.
-Outcome apply_subscription(SQLite::Database& db, const Engine& engine, const InboxRecord& row,
+Outcome apply_subscription(Connection& db, const Engine& engine, const InboxRecord& row,
                            const Event& e, const SubscriptionFacts& sub) {
     auto products = store::save_subscription(db, row.creator_id, sub, e.created);
     if (sub.customer_id.empty() || products.empty())
@@ -124,7 +89,7 @@ Outcome apply_subscription(SQLite::Database& db, const Engine& engine, const Inb
 }
 
 // A dispute concerns the case of the payment it reverses (a paid invoice's case included).
-Outcome apply_dispute(SQLite::Database& db, const Engine& engine, const InboxRecord& row,
+Outcome apply_dispute(Connection& db, const Engine& engine, const InboxRecord& row,
                       const Event& e, const DisputeFacts& d) {
     auto c = find_case_by_payment(db, row.creator_id, d.payment_intent_id, d.charge_id);
     if (c) return apply_to_case(db, engine, row, e, std::move(*c));
@@ -133,7 +98,7 @@ Outcome apply_dispute(SQLite::Database& db, const Engine& engine, const InboxRec
 }
 
 // A paid invoice of a subscription outdates whatever Stripe said about it before.
-void note_paid_subscription(SQLite::Database& db, const Engine& engine, const std::string& creator,
+void note_paid_subscription(Connection& db, const Engine& engine, const std::string& creator,
                             const Event& e, const InvoiceFacts& inv) {
     if (e.kind != EventKind::invoice_paid || inv.subscription_id.empty()) return;
     store::note_subscription_paid(db, creator, inv.subscription_id, inv.customer_id, e.created);
@@ -142,7 +107,7 @@ void note_paid_subscription(SQLite::Database& db, const Engine& engine, const st
         engine.refresh_access(db, creator, inv.customer_id, std::move(products));
 }
 
-Outcome route_event(SQLite::Database& db, const Engine& engine, const InboxRecord& row,
+Outcome route_event(Connection& db, const Engine& engine, const InboxRecord& row,
                     const Event& e) {
     if (const auto* inv = std::get_if<InvoiceFacts>(&e.facts)) {
         remember_card_holder(db, row.creator_id, *inv);
@@ -171,7 +136,7 @@ Outcome route_event(SQLite::Database& db, const Engine& engine, const InboxRecor
     return {RowOutcome::done, "no effect on cases or access"};
 }
 
-Outcome decide_row(SQLite::Database& db, const Engine& engine, const InboxRecord& row) {
+Outcome decide_row(Connection& db, const Engine& engine, const InboxRecord& row) {
     auto parsed = webhook::parse_event(row.body);
     if (!parsed) return {RowOutcome::poison, parsed.error()};
     if (const auto* ignored = std::get_if<webhook::Ignored>(&parsed.value()))
@@ -191,55 +156,39 @@ const char* to_string(RowOutcome o) {
     return "poison";
 }
 
-std::vector<InboxRecord> pending_rows(SQLite::Database& db, int limit) {
-    SQLite::Statement st(db, "SELECT id, creator_id, body, received_at FROM inbox "
-                             "WHERE state = 'pending' ORDER BY id LIMIT ?");
-    st.bind(1, limit);
-    std::vector<InboxRecord> out;
-    while (st.executeStep()) {
-        out.push_back({st.getColumn(0).getInt64(), st.getColumn(1).getString(),
-                       st.getColumn(2).getString(), st.getColumn(3).getInt64()});
-    }
-    return out;
-}
+std::vector<InboxRecord> pending_rows(Connection& db, int limit) { return store::pending_inbox_rows(db, limit); }
 
 namespace {
 
-bool store_in_trouble(const SQLite::Exception& e) {
-    const int code = e.getErrorCode();
-    return code == SQLITE_BUSY || code == SQLITE_FULL || code == SQLITE_IOERR || code == SQLITE_LOCKED;
-}
-
 // One row inside the batch's transaction; its own savepoint keeps a poison row's half-done
 // writes out while the rows around it commit.
-RowOutcome process_in_batch(SQLite::Database& db, const Engine& engine, const InboxRecord& row,
+RowOutcome process_in_batch(Connection& db, const Engine& engine, const InboxRecord& row,
                             std::int64_t now_ms) {
-    if (!still_pending(db, row.id)) return RowOutcome::skipped;
+    if (!store::inbox_row_pending(db, row.id)) return RowOutcome::skipped;
     Outcome outcome;
-    db.exec("SAVEPOINT inbox_row");
-    try {
-        outcome = decide_row(db, engine, row);
-    } catch (const SQLite::Exception& e) {
-        if (store_in_trouble(e)) throw; // the store is in trouble, not the event
-        outcome = {RowOutcome::poison, e.what()};
-    } catch (const std::exception& e) {
-        outcome = {RowOutcome::poison, e.what()};
+    {
+        store::Savepoint unit(db);
+        try {
+            outcome = decide_row(db, engine, row);
+        } catch (const std::exception& e) {
+            if (store::store_in_trouble(e)) throw; // the store is in trouble, not the event
+            outcome = {RowOutcome::poison, e.what()};
+        }
+        if (outcome.kind == RowOutcome::poison) unit.rollback();
     }
-    if (outcome.kind == RowOutcome::poison) db.exec("ROLLBACK TO inbox_row");
-    db.exec("RELEASE inbox_row");
-    mark_row(db, row.id, outcome, now_ms);
+    store::mark_inbox_row(db, row.id, to_string(outcome.kind), outcome.note, now_ms);
     return outcome.kind;
 }
 
 } // namespace
 
-std::vector<RowOutcome> process_rows(SQLite::Database& db, const Engine& engine,
+std::vector<RowOutcome> process_rows(Connection& db, const Engine& engine,
                                      const std::vector<InboxRecord>& rows, std::int64_t now_ms,
                                      std::chrono::microseconds budget) {
     std::vector<RowOutcome> out;
     out.reserve(rows.size());
     const auto until = std::chrono::steady_clock::now() + budget;
-    SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+    store::Transaction tx(db);
     for (const auto& row : rows) {
         out.push_back(process_in_batch(db, engine, row, now_ms));
         if (std::chrono::steady_clock::now() > until) break;
@@ -248,7 +197,7 @@ std::vector<RowOutcome> process_rows(SQLite::Database& db, const Engine& engine,
     return out;
 }
 
-RowOutcome process_row(SQLite::Database& db, const Engine& engine, const InboxRecord& row,
+RowOutcome process_row(Connection& db, const Engine& engine, const InboxRecord& row,
                        std::int64_t now_ms) {
     return process_rows(db, engine, {row}, now_ms, std::chrono::seconds{1}).front();
 }

@@ -4,7 +4,7 @@
 // never blocks the rows after it.
 #include "jobs/engine.hpp"
 
-#include <SQLiteCpp/Database.h>
+#include "store/inbox.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -13,29 +13,24 @@
 
 namespace dunning::jobs {
 
-struct InboxRecord {
-    std::int64_t id = 0;
-    std::string creator_id;
-    std::string body;
-    std::int64_t received_at_ms = 0;
-};
+using store::InboxRecord;
 
 enum class RowOutcome { done, ignored, poison, skipped /* no longer pending */ };
 const char* to_string(RowOutcome o);
 
-std::vector<InboxRecord> pending_rows(SQLite::Database& db, int limit);
+std::vector<InboxRecord> pending_rows(store::Connection& db, int limit);
 
 // Processes rows in one transaction (one commit for many events), each row under its own
 // savepoint, and commits early once `budget` has passed: the webhook receiver waits for the same
 // write lock. Returns an outcome for each row it got to (a prefix of `rows`). Never throws for a
 // bad event; throws when the store itself fails (the rows then stay pending and are tried again).
-std::vector<RowOutcome> process_rows(SQLite::Database& db, const Engine& engine,
+std::vector<RowOutcome> process_rows(store::Connection& db, const Engine& engine,
                                      const std::vector<InboxRecord>& rows, std::int64_t now_ms,
                                      std::chrono::microseconds budget);
 
 // now_ms stamps processed_at. Never throws for a bad event; throws only when the store
 // itself fails (the row then stays pending and is tried again).
-RowOutcome process_row(SQLite::Database& db, const Engine& engine, const InboxRecord& row,
+RowOutcome process_row(store::Connection& db, const Engine& engine, const InboxRecord& row,
                        std::int64_t now_ms);
 
 } // namespace dunning::jobs

@@ -1,5 +1,6 @@
 #include "plugin/module.hpp"
 
+#include "store/database.hpp"
 #include "telemetry/log.hpp"
 
 #include <nlohmann/json.hpp>
@@ -99,7 +100,7 @@ std::optional<access::AccessAnswer> Module::access(const std::string& creator, c
     if (!config_.find_creator(creator)) return std::nullopt;
     const auto& courses = engine_->courses_for(creator);
     if (courses.products_for(course_or_product).empty()) return std::nullopt;
-    return api_db_->use([&](SQLite::Database& db) {
+    return api_db_->use([&](store::Connection& db) {
         return access::query_access(db, creator, courses, member, course_or_product);
     });
 }

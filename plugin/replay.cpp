@@ -5,7 +5,6 @@
 #include "jobs/inbox_processor.hpp"
 #include "webhook/event_parser.hpp"
 
-#include <SQLiteCpp/Transaction.h>
 #include <nlohmann/json.hpp>
 #include <unistd.h>
 
@@ -81,7 +80,7 @@ std::vector<std::string> events_in(const std::string& line) {
 
 class Replayer {
   public:
-    Replayer(const config::Config& c, const ReplayOptions& o, std::ostream& err, SQLite::Database& db)
+    Replayer(const config::Config& c, const ReplayOptions& o, std::ostream& err, store::Connection& db)
         : config_(c), options_(o), err_(err), db_(db) {}
 
     void add(const std::string& body, std::int64_t line_no, ReplayReport& r) {
@@ -109,11 +108,11 @@ class Replayer {
     const config::Config& config_;
     const ReplayOptions& options_;
     std::ostream& err_;
-    SQLite::Database& db_;
+    store::Connection& db_;
 };
 
 // Effects (charges, emails) are queued in the outbox for the service to carry out.
-void process_all(SQLite::Database& db, const Engine& engine, ReplayReport& r, Progress& progress,
+void process_all(store::Connection& db, const Engine& engine, ReplayReport& r, Progress& progress,
                  std::int64_t total) {
     std::int64_t seen = 0;
     for (auto rows = pending_rows(db, 512); !rows.empty(); rows = pending_rows(db, 512)) {
@@ -141,7 +140,7 @@ ReplayReport replay(const config::Config& config, const ReplayOptions& o, std::o
     Progress reading(err, count_lines(o.events_path), o.progress);
     Replayer replayer(config, o, err, *db);
     // Commits every thousand lines so a running service's receiver is never held up long.
-    auto tx = std::make_unique<SQLite::Transaction>(*db, SQLite::TransactionBehavior::IMMEDIATE);
+    auto tx = std::make_unique<store::Transaction>(*db);
     for (std::string line; std::getline(in, line);) {
         ++r.lines;
         if (line.find_first_not_of(" \t\r") != std::string::npos)
@@ -149,7 +148,7 @@ ReplayReport replay(const config::Config& config, const ReplayOptions& o, std::o
         reading.update("reading", r.lines);
         if (r.lines % 1000 == 0) {
             tx->commit();
-            tx = std::make_unique<SQLite::Transaction>(*db, SQLite::TransactionBehavior::IMMEDIATE);
+            tx = std::make_unique<store::Transaction>(*db);
         }
     }
     tx->commit();

@@ -3,12 +3,47 @@
 // Each thread that writes or reads opens its own connection (SQLite connections are not
 // shared across threads here); WAL lets readers go on while one writer commits.
 #include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Transaction.h>
 
+#include <exception>
 #include <memory>
 #include <mutex>
 #include <string>
 
 namespace dunning::store {
+
+// What the other rooms see of the database: a connection to pass along and a write transaction.
+// They never write SQL (scripts/include-graph.txt keeps SQLite's headers inside store/).
+using Connection = SQLite::Database;
+
+// BEGIN IMMEDIATE: takes the write lock at once, so two writers never deadlock upgrading a read.
+// Rolled back unless commit() is called.
+class Transaction {
+  public:
+    explicit Transaction(Connection& db) : tx_(db, SQLite::TransactionBehavior::IMMEDIATE) {}
+    void commit() { tx_.commit(); }
+
+  private:
+    SQLite::Transaction tx_;
+};
+
+// Inside a transaction: keeps one unit's writes apart, so a failed unit can be undone while the
+// units around it commit.
+class Savepoint {
+  public:
+    explicit Savepoint(Connection& db);
+    ~Savepoint(); // releases; after rollback() the unit's writes are gone
+    Savepoint(const Savepoint&) = delete;
+    Savepoint& operator=(const Savepoint&) = delete;
+    void rollback();
+
+  private:
+    Connection& db_;
+};
+
+// True when an exception is the store's own trouble (busy, locked, disk full, I/O error) rather
+// than something wrong with the data being written: the work is then left to be tried again.
+bool store_in_trouble(const std::exception& e);
 
 struct StoreOptions {
     std::string path;

@@ -32,9 +32,73 @@ AppendOutcome run_insert(SQLite::Database& db, SQLite::Statement& st, const Inbo
 
 } // namespace
 
-AppendOutcome insert_inbox_row(SQLite::Database& db, const InboxRow& row) {
+AppendOutcome insert_inbox_row(Connection& db, const InboxRow& row) {
     SQLite::Statement st(db, insert_sql);
     return run_insert(db, st, row);
+}
+
+std::vector<InboxRecord> pending_inbox_rows(Connection& db, int limit) {
+    SQLite::Statement st(db, "SELECT id, creator_id, body, received_at FROM inbox "
+                             "WHERE state = 'pending' ORDER BY id LIMIT ?");
+    st.bind(1, limit);
+    std::vector<InboxRecord> out;
+    while (st.executeStep()) {
+        out.push_back({st.getColumn(0).getInt64(), st.getColumn(1).getString(),
+                       st.getColumn(2).getString(), st.getColumn(3).getInt64()});
+    }
+    return out;
+}
+
+bool inbox_row_pending(Connection& db, std::int64_t id) {
+    SQLite::Statement st(db, "SELECT 1 FROM inbox WHERE id = ? AND state = 'pending'");
+    st.bind(1, static_cast<std::int64_t>(id));
+    return st.executeStep();
+}
+
+void mark_inbox_row(Connection& db, std::int64_t id, const std::string& state, const std::string& note,
+                    std::int64_t processed_at_ms) {
+    SQLite::Statement st(db, "UPDATE inbox SET state = ?, note = ?, processed_at = ? WHERE id = ?");
+    st.bind(1, state);
+    if (!note.empty()) st.bind(2, note);
+    st.bind(3, static_cast<std::int64_t>(processed_at_ms));
+    st.bind(4, static_cast<std::int64_t>(id));
+    st.exec();
+}
+
+InboxGauges inbox_gauges(Connection& db) {
+    SQLite::Statement st(db, "SELECT (SELECT count(*) FROM inbox WHERE state = 'pending'), "
+                             "(SELECT min(received_at) FROM inbox WHERE state = 'pending'), "
+                             "(SELECT count(*) FROM inbox WHERE state = 'poison')");
+    st.executeStep();
+    return {st.getColumn(0).getInt64(), st.getColumn(1).getInt64(), st.getColumn(2).getInt64()};
+}
+
+void remember_unlinked(Connection& db, const std::string& creator, const std::string& payment_key,
+                       std::int64_t inbox_id) {
+    SQLite::Statement st(db, "INSERT OR IGNORE INTO unlinked_payments (creator_id, payment_key, "
+                             "inbox_id) VALUES (?, ?, ?)");
+    st.bind(1, creator);
+    st.bind(2, payment_key);
+    st.bind(3, static_cast<std::int64_t>(inbox_id));
+    st.exec();
+}
+
+std::vector<UnlinkedEvent> take_unlinked(Connection& db, const std::string& creator,
+                                         const std::string& payment_intent, const std::string& charge) {
+    SQLite::Statement st(db, "SELECT u.inbox_id, i.body FROM unlinked_payments u JOIN inbox i "
+                             "ON i.id = u.inbox_id WHERE u.creator_id = ? AND u.payment_key IN (?, ?)");
+    st.bind(1, creator);
+    st.bind(2, payment_intent);
+    st.bind(3, charge);
+    std::vector<UnlinkedEvent> out;
+    while (st.executeStep()) out.push_back({st.getColumn(0).getInt64(), st.getColumn(1).getString()});
+    SQLite::Statement del(db, "DELETE FROM unlinked_payments WHERE inbox_id = ?");
+    for (const auto& e : out) {
+        del.bind(1, static_cast<std::int64_t>(e.inbox_id));
+        del.exec();
+        del.reset();
+    }
+    return out;
 }
 
 InboxWriter::InboxWriter(const StoreOptions& store, std::function<void()> on_commit)

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace dunning::store {
 
@@ -29,7 +30,37 @@ struct InboxRow {
 enum class AppendOutcome { inserted, duplicate };
 
 // Inserts one row in the caller's transaction (or autocommit).
-AppendOutcome insert_inbox_row(SQLite::Database& db, const InboxRow& row);
+AppendOutcome insert_inbox_row(Connection& db, const InboxRow& row);
+
+// A row waiting to be processed, oldest first.
+struct InboxRecord {
+    std::int64_t id = 0;
+    std::string creator_id;
+    std::string body;
+    std::int64_t received_at_ms = 0;
+};
+std::vector<InboxRecord> pending_inbox_rows(Connection& db, int limit);
+bool inbox_row_pending(Connection& db, std::int64_t id);
+// state: done | ignored | poison; note may be empty.
+void mark_inbox_row(Connection& db, std::int64_t id, const std::string& state, const std::string& note,
+                    std::int64_t processed_at_ms);
+
+struct InboxGauges {
+    long long pending = 0, oldest_received_ms = 0, poison = 0;
+};
+InboxGauges inbox_gauges(Connection& db);
+
+// Payment and dispute events that name no invoice we know yet wait, keyed by their payment
+// intent (or, without one, their charge), until an invoice ties them to a case.
+void remember_unlinked(Connection& db, const std::string& creator, const std::string& payment_key,
+                       std::int64_t inbox_id);
+struct UnlinkedEvent {
+    std::int64_t inbox_id = 0;
+    std::string body;
+};
+// Takes (returns and forgets) the waiting events of any of the keys.
+std::vector<UnlinkedEvent> take_unlinked(Connection& db, const std::string& creator,
+                                         const std::string& payment_intent, const std::string& charge);
 
 class InboxWriter {
   public:
