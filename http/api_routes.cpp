@@ -4,6 +4,7 @@
 #include "store/cases.hpp"
 #include "http/services.hpp"
 #include "store/job_queue.hpp"
+#include "store/notifications.hpp"
 
 #include <nlohmann/json.hpp>
 #include <openssl/crypto.h>
@@ -14,7 +15,7 @@ namespace dunning::http {
 
 using store::CaseEventRef;
 using store::CaseRecord;
-using store::OutboxEntry;
+using store::JobRecord;
 using store::StatusFilter;
 using store::case_actions;
 using store::case_events;
@@ -57,7 +58,7 @@ json attempts_view(const std::vector<ChargeAttempt>& attempts) {
     return out;
 }
 
-json actions_view(const std::vector<OutboxEntry>& actions) {
+json actions_view(const std::vector<JobRecord>& actions) {
     json out = json::array();
     for (const auto& a : actions)
         out.push_back({{"kind", a.kind}, {"detail", a.payload}, {"state", a.state},

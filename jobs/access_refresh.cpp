@@ -1,6 +1,7 @@
 // The access side of the Engine: gathers an entitlement's facts from the store (the member's
 // cases, subscriptions and overrides), lets core/access.hpp decide, and stores the outcome.
 #include "store/case_json.hpp"
+#include "store/notifications.hpp"
 #include "jobs/engine.hpp"
 
 #include <algorithm>

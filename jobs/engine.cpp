@@ -1,13 +1,52 @@
 #include "jobs/engine.hpp"
 
+#include "retry/stripe_client.hpp"
 #include "store/case_json.hpp"
 #include "store/job_queue.hpp"
+#include "store/notifications.hpp"
 
 namespace dunning::jobs {
 
 using store::CaseRecord;
-using store::queue_effects;
 using store::save_case;
+
+namespace {
+
+template <class... F> struct overloaded : F... {
+    using F::operator()...;
+};
+template <class... F> overloaded(F...) -> overloaded<F...>;
+
+// The job an effect becomes, with the key the other side dedupes on; none for NotifyHost (a
+// host notification of its own, Engine::notify_case).
+std::optional<store::NewJob> job_for(std::int64_t case_id, const CaseState& s, const Effect& effect) {
+    const std::string prefix = "case-" + std::to_string(case_id) + "-";
+    return std::visit(
+        overloaded{
+            [&](const ChargeInvoice& c) -> std::optional<store::NewJob> {
+                return store::NewJob{
+                    .payload = store::ChargeJob{c.attempt, c.invoice_id, c.payment_method_id},
+                    .idempotency_key = retry::charge_idempotency_key(c.invoice_id, c.attempt),
+                    .case_id = case_id};
+            },
+            [&](const SendEmail& e) -> std::optional<store::NewJob> {
+                return store::NewJob{
+                    .payload = store::EmailJob{e.message, e.stage},
+                    .idempotency_key = prefix + e.message + "-" +
+                                       (e.stage ? std::to_string(e.stage) : s.failure_notified),
+                    .case_id = case_id};
+            },
+            [&](const EndOfSchedule& e) -> std::optional<store::NewJob> {
+                return store::NewJob{
+                    .payload = store::EndOfScheduleJob{e.action, e.invoice_id, e.subscription_id},
+                    .idempotency_key = "dunning-end-" + e.invoice_id,
+                    .case_id = case_id};
+            },
+            [](const NotifyHost&) -> std::optional<store::NewJob> { return std::nullopt; }},
+        effect);
+}
+
+} // namespace
 
 CasePolicy policy_from_config(const config::CreatorConfig& creator) {
     CasePolicy p;
@@ -49,7 +88,8 @@ void Engine::run_case(store::Connection& db, CaseRecord& c, const CaseInput& inp
     auto decision = decide(std::move(c.state), input, now, policy_for(c.state.creator_id));
     c.state = std::move(decision.next);
     save_case(db, c, to_unix(now));
-    queue_effects(db, c.id, c.state, decision.effects, now);
+    for (const auto& effect : decision.effects)
+        if (auto job = job_for(c.id, c.state, effect)) store::enqueue(db, *job, now);
     for (const auto& effect : decision.effects)
         if (const auto* n = std::get_if<NotifyHost>(&effect)) notify_case(db, c, *n);
     // An invoice paid without ever failing concerns no entitlement; one that failed, or whose

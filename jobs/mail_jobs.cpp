@@ -7,32 +7,26 @@
 #include <SQLiteCpp/Transaction.h>
 
 #include <cmath>
-#include <random>
 #include <sstream>
 
 namespace dunning::jobs {
 
-using store::CardReminder;
+using store::CardReminderJob;
 using store::CaseRecord;
-using store::OutboxRow;
+using store::EmailJob;
+using store::Job;
 using store::card_expiry_text;
-using store::due_card_reminders;
-using store::due_outbox;
-using store::finish_card_reminder;
-using store::finish_outbox;
 using store::load_case;
-using store::retry_card_reminder_later;
-using store::retry_outbox_later;
-using store::retry_time;
 using telemetry::log_error;
 using telemetry::log_warn;
 
 namespace {
 
-constexpr auto give_up_after = std::chrono::days{7}; // a mail server down for a week: tell the operator
+// A mail server down for a week: tell the operator.
+const store::BackoffPolicy mail_backoff{.give_up_after = std::chrono::days{7}};
 // A 5xx is meant as final, but servers also use it for passing policy refusals; try it twice
 // more before calling the email failed.
-constexpr int permanent_tries = 3;
+const store::BackoffPolicy refused_mail_backoff{.max_attempts = 3, .give_up_after = std::chrono::days{7}};
 
 Date date_of(Timestamp t) { return Date(std::chrono::floor<std::chrono::days>(t)); }
 
@@ -97,7 +91,7 @@ std::string domain_of(const config::Config& c) {
     return at == std::string::npos ? "dunning.invalid" : addr.substr(at + 1);
 }
 
-// An email from the creator, its Message-ID stable for `key` (an outbox row's idempotency key).
+// An email from the creator, its Message-ID stable for `key` (its job's idempotency key).
 mailer::Email compose(const config::Config& config, const config::CreatorConfig& creator, std::string to,
                       mailer::RenderedMessage rendered, const std::string& key, Timestamp now) {
     mailer::Email e;
@@ -112,14 +106,16 @@ mailer::Email compose(const config::Config& config, const config::CreatorConfig&
     return e;
 }
 
-enum class Verdict { done, failed, retry };
-
-// What a send attempt means for its row: case emails and card reminders follow the same rules.
-Verdict after_send(const mailer::SendResult& sent, int tries, std::int64_t created_at, Timestamp now) {
-    if (sent.kind == mailer::SendResult::Kind::sent) return Verdict::done;
-    const bool final_answer = sent.kind == mailer::SendResult::Kind::permanent && tries + 1 >= permanent_tries;
-    if (final_answer || now - from_unix(created_at) > give_up_after) return Verdict::failed;
-    return Verdict::retry;
+// The bookkeeping after a send, the same for case emails and card reminders: done, retried
+// after the backoff, or failed for good. In the caller's transaction.
+void record_send(SQLite::Database& db, const Job& job, const mailer::SendResult& sent,
+                 const std::string& log, const std::string& what, Timestamp now) {
+    if (sent.kind == mailer::SendResult::Kind::sent) return store::finish_job(db, job, "done", log, now);
+    const auto& policy = sent.kind == mailer::SendResult::Kind::permanent ? refused_mail_backoff : mail_backoff;
+    if (store::fail_job(db, job, policy, log, now) == store::Retry::gave_up)
+        log_error(what + " failed: " + log);
+    else
+        log_warn(what + " delayed: " + log);
 }
 
 // Why a queued email must not go out now; empty when it may.
@@ -192,59 +188,49 @@ mailer::MessageData message_data(const config::Config& config, const config::Cre
 MailDispatcher::MailDispatcher(const config::Config& config, std::unique_ptr<mailer::Transport> transport)
     : config_(config), transport_(std::move(transport)), base_rates_(config) {}
 
-MailDispatcher::Prepared MailDispatcher::prepare(const CaseRecord& c, const OutboxRow& row,
-                                                 Timestamp now) const {
+MailDispatcher::Prepared MailDispatcher::prepare(const CaseRecord& c, const EmailJob& job,
+                                                 const std::string& key, Timestamp now) const {
     Prepared p;
-    const auto message = row.payload.value("message", "");
     const auto* creator = config_.find_creator(c.state.creator_id);
     if (!creator) return {{}, "creator no longer configured"};
-    if (p.skip_reason = hold_reason(c.state, message); !p.skip_reason.empty()) return p;
+    if (p.skip_reason = hold_reason(c.state, job.message); !p.skip_reason.empty()) return p;
     if (c.state.invoice.customer_email.empty()) return {{}, "no email address for the member"};
-    const auto data = message_data(config_, *creator, c.state, row.payload.value("stage", 0), now, base_rates_);
-    auto rendered = mailer::render_message(message, creator->locale, data, creator->dunning.template_dir);
+    const auto data = message_data(config_, *creator, c.state, job.stage, now, base_rates_);
+    auto rendered = mailer::render_message(job.message, creator->locale, data, creator->dunning.template_dir);
     if (!rendered) return {{}, "template: " + rendered.error()};
     p.email = compose(config_, *creator, mailbox(c.state.invoice.customer_name, c.state.invoice.customer_email),
-                      std::move(rendered).value(), row.idempotency_key, now);
+                      std::move(rendered).value(), key, now);
     return p;
 }
 
-void MailDispatcher::send_row(SQLite::Database& db, const Engine& engine, const OutboxRow& row) {
-    const auto now = engine.clock().now();
-    const auto c = load_case(db, row.case_id);
-    auto p = c ? prepare(*c, row, now) : Prepared{{}, "case not found"};
+void MailDispatcher::send_case_email(SQLite::Database& db, const Job& job, Timestamp now) {
+    const auto c = job.case_id ? load_case(db, *job.case_id) : std::nullopt;
+    auto p = c ? prepare(*c, std::get<EmailJob>(job.payload), job.idempotency_key, now)
+               : Prepared{{}, "case not found"};
     std::optional<mailer::SendResult> sent;
     if (p.skip_reason.empty()) sent = transport_->send(p.email, mailer::build_mime(p.email)); // outside any transaction
     SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
     if (p.skip_reason == "paused") {
-        retry_outbox_later(db, row.id, row.tries, now + std::chrono::hours{1}, "held: case paused");
+        store::postpone_job(db, job, now + std::chrono::hours{1}, "held: case paused");
     } else if (!sent) {
-        finish_outbox(db, row.id, "cancelled", p.skip_reason, now);
+        store::finish_job(db, job, "cancelled", p.skip_reason, now);
     } else {
-        const auto log = "to " + mailer::address_of(p.email.to) + " " + p.email.message_id + ": " + sent->server_answer;
-        const auto verdict = after_send(*sent, row.tries, row.created_at, now);
-        if (verdict == Verdict::done) {
-            finish_outbox(db, row.id, "done", log, now);
-        } else if (verdict == Verdict::failed) {
-            log_error("email for case " + std::to_string(row.case_id) + " failed: " + log);
-            finish_outbox(db, row.id, "failed", log, now);
-        } else {
-            log_warn("email for case " + std::to_string(row.case_id) + " delayed: " + log);
-            retry_outbox_later(db, row.id, row.tries + 1, retry_time(now, row.tries), log);
-        }
+        record_send(db, job, *sent,
+                    "to " + mailer::address_of(p.email.to) + " " + p.email.message_id + ": " + sent->server_answer,
+                    "email for case " + std::to_string(job.case_id.value_or(0)), now);
     }
     tx.commit();
 }
 
-std::size_t MailDispatcher::dispatch_due(SQLite::Database& db, const Engine& engine) {
-    std::size_t n = 0;
-    for (const auto& row : due_outbox(db, "email", engine.clock().now(), 100)) {
-        send_row(db, engine, row);
-        ++n;
-    }
-    return n;
+std::size_t MailDispatcher::dispatch_due(SQLite::Database& db, const Engine& engine,
+                                         const store::JobQueue& queue) {
+    const auto due = queue.claim(db, store::JobKind::email, engine.clock().now(), 100);
+    for (const auto& job : due) send_case_email(db, job, engine.clock().now());
+    return due.size();
 }
 
-MailDispatcher::Prepared MailDispatcher::prepare_card_reminder(const CardReminder& r, Timestamp now) const {
+MailDispatcher::Prepared MailDispatcher::prepare_card_reminder(const CardReminderJob& r, const std::string& key,
+                                                               Timestamp now) const {
     const auto* creator = config_.find_creator(r.creator_id);
     if (!creator) return {{}, "creator no longer configured"};
     mailer::MessageData d;
@@ -256,38 +242,29 @@ MailDispatcher::Prepared MailDispatcher::prepare_card_reminder(const CardReminde
     auto rendered = mailer::render_message("card_expiring", creator->locale, d, creator->dunning.template_dir);
     if (!rendered) return {{}, "template: " + rendered.error()};
     Prepared p;
-    p.email = compose(config_, *creator, mailbox(r.name, r.email), std::move(rendered).value(),
-                      r.idempotency_key, now);
+    p.email = compose(config_, *creator, mailbox(r.name, r.email), std::move(rendered).value(), key, now);
     return p;
 }
 
-void MailDispatcher::send_card_reminder(SQLite::Database& db, const CardReminder& r, Timestamp now) {
-    auto p = prepare_card_reminder(r, now);
+void MailDispatcher::send_card_reminder(SQLite::Database& db, const Job& job, Timestamp now) {
+    const auto& r = std::get<CardReminderJob>(job.payload);
+    auto p = prepare_card_reminder(r, job.idempotency_key, now);
     std::optional<mailer::SendResult> sent;
     if (p.skip_reason.empty()) sent = transport_->send(p.email, mailer::build_mime(p.email)); // outside any transaction
     SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
-    if (!sent) {
-        finish_card_reminder(db, r.id, "cancelled", p.skip_reason, now);
-    } else {
-        const auto log = "to " + r.email + " " + p.email.message_id + ": " + sent->server_answer;
-        const auto verdict = after_send(*sent, r.tries, r.created_at, now);
-        if (verdict == Verdict::done) {
-            finish_card_reminder(db, r.id, "done", log, now);
-        } else if (verdict == Verdict::failed) {
-            log_error("card reminder " + std::to_string(r.id) + " failed: " + log);
-            finish_card_reminder(db, r.id, "failed", log, now);
-        } else {
-            log_warn("card reminder " + std::to_string(r.id) + " delayed: " + log);
-            retry_card_reminder_later(db, r.id, r.tries + 1, retry_time(now, r.tries), log);
-        }
-    }
+    if (!sent)
+        store::finish_job(db, job, "cancelled", p.skip_reason, now);
+    else
+        record_send(db, job, *sent, "to " + r.email + " " + p.email.message_id + ": " + sent->server_answer,
+                    "card reminder " + std::to_string(job.id), now);
     tx.commit();
 }
 
-std::size_t MailDispatcher::dispatch_card_reminders(SQLite::Database& db, const Engine& engine) {
+std::size_t MailDispatcher::dispatch_card_reminders(SQLite::Database& db, const Engine& engine,
+                                                    const store::JobQueue& queue) {
     const auto now = engine.clock().now();
-    const auto due = due_card_reminders(db, now, 100);
-    for (const auto& r : due) send_card_reminder(db, r, now);
+    const auto due = queue.claim(db, store::JobKind::card_reminder, now, 100);
+    for (const auto& job : due) send_card_reminder(db, job, now);
     return due.size();
 }
 

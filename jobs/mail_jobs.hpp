@@ -38,24 +38,26 @@ class MailDispatcher {
     // Throws std::runtime_error when the base-rate table of a creator with interest on is unreadable.
     MailDispatcher(const config::Config& config, std::unique_ptr<mailer::Transport> transport);
 
-    // Sends due email rows; returns how many rows it finished or rescheduled.
-    std::size_t dispatch_due(SQLite::Database& db, const Engine& engine);
+    // Claims and sends due email jobs; returns how many it finished or rescheduled.
+    std::size_t dispatch_due(SQLite::Database& db, const Engine& engine, const store::JobQueue& queue);
 
-    // Sends due card_expiring reminders (plugin/cards.hpp); returns how many rows it handled.
-    std::size_t dispatch_card_reminders(SQLite::Database& db, const Engine& engine);
+    // Claims and sends due card reminders (store/cards.hpp); returns how many it handled.
+    std::size_t dispatch_card_reminders(SQLite::Database& db, const Engine& engine,
+                                        const store::JobQueue& queue);
 
-    // The email a row would send (for `dunning preview` and the tests); nullopt when the case
-    // has nothing to send to.
+    // The email a job would send, its Message-ID made of `key`; a skip reason when the case has
+    // nothing to send now.
     struct Prepared {
         mailer::Email email;
         std::string skip_reason; // non-empty: do not send, and why
     };
-    Prepared prepare(const store::CaseRecord& c, const store::OutboxRow& row, Timestamp now) const;
+    Prepared prepare(const store::CaseRecord& c, const store::EmailJob& job, const std::string& key,
+                     Timestamp now) const;
 
   private:
-    void send_row(SQLite::Database& db, const Engine& engine, const store::OutboxRow& row);
-    Prepared prepare_card_reminder(const store::CardReminder& r, Timestamp now) const;
-    void send_card_reminder(SQLite::Database& db, const store::CardReminder& r, Timestamp now);
+    void send_case_email(SQLite::Database& db, const store::Job& job, Timestamp now);
+    Prepared prepare_card_reminder(const store::CardReminderJob& r, const std::string& key, Timestamp now) const;
+    void send_card_reminder(SQLite::Database& db, const store::Job& job, Timestamp now);
 
     const config::Config& config_;
     std::unique_ptr<mailer::Transport> transport_;

@@ -1,8 +1,6 @@
 #include "jobs/platform_notifier.hpp"
 
-#include "store/access_store.hpp"
 #include "telemetry/log.hpp"
-#include "store/job_queue.hpp"
 #include "webhook/signature.hpp"
 
 #include <SQLiteCpp/Transaction.h>
@@ -10,11 +8,14 @@
 namespace dunning::jobs {
 
 using store::StoreOptions;
+using store::PlatformNotificationJob;
 using store::connect_store;
-using store::retry_time;
 using telemetry::log_warn;
 
 namespace {
+
+// Retried forever: the platform may be down for days, and it dedupes on the id.
+const store::BackoffPolicy platform_backoff{};
 
 // "https://host:port/path?query" → origin and path (validated by the config: http(s) only).
 std::pair<std::string, std::string> split_url(const std::string& url) {
@@ -77,42 +78,39 @@ bool PlatformNotifier::post(const std::string& body, Timestamp now, std::string&
 }
 
 // One round: the next notification of each member that has one due, sent one after another,
-// their outcomes written in one transaction afterwards (a crash in between sends them again:
-// at least once, and the platform dedupes on the id).
+// each marked delivered (or to be retried) as soon as the platform answered it, so a crash
+// sends again at most the one in flight (at least once; the platform dedupes on the id).
 std::size_t PlatformNotifier::dispatch_due() {
     auto& db = *db_;
     const auto now = clock_.now();
     if (pause_until_ && now < *pause_until_) return 0;
     pause_until_.reset();
-    struct Outcome {
-        const store::HostNotification* note;
-        bool ok;
+    auto due = queue_.claim(db, store::JobKind::platform_notification, now, 100);
+    std::size_t sent = 0;
+    for (; sent < due.size() && !loop_.stopping(); ++sent) {
+        const auto& job = due[sent];
+        const auto& note = std::get<PlatformNotificationJob>(job.payload);
         std::string result;
-    };
-    const auto due = store::due_notifications(db, now, 100);
-    std::vector<Outcome> outcomes;
-    for (const auto& note : due) {
-        if (loop_.stopping()) break;
-        Outcome o{&note, false, {}};
-        o.ok = post(note.body, now, o.result);
-        const bool unreachable = !o.ok && o.result.starts_with("no answer");
-        if (o.ok) failures_in_a_row_ = 0;
-        else log_warn("host notification " + note.id + " (" + note.type + "): " + o.result + "; will retry");
-        outcomes.push_back(std::move(o));
+        const bool ok = post(encode_payload(job.payload).dump(), now, result);
+        const bool unreachable = !ok && result.starts_with("no answer");
+        SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+        if (ok) store::finish_job(db, job, "done", result, now);
+        else store::fail_job(db, job, platform_backoff, result, now);
+        tx.commit();
+        if (ok) {
+            failures_in_a_row_ = 0;
+            continue;
+        }
+        log_warn("host notification " + note.id + " (" + note.type + "): " + result + "; will retry");
         if (unreachable) {
             // The platform is unreachable: wait before calling it again for anyone.
-            pause_until_ = retry_time(now, failures_in_a_row_++);
+            pause_until_ = platform_backoff.next_try(now, ++failures_in_a_row_);
+            ++sent;
             break;
         }
     }
-    if (outcomes.empty()) return 0;
-    SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
-    for (const auto& o : outcomes) {
-        if (o.ok) store::notification_delivered(db, o.note->row, o.result, now);
-        else store::notification_retry(db, o.note->row, o.note->tries + 1, retry_time(now, o.note->tries), o.result);
-    }
-    tx.commit();
-    return outcomes.size();
+    queue_.release(db, {due.begin() + static_cast<std::ptrdiff_t>(sent), due.end()});
+    return sent;
 }
 
 } // namespace dunning::jobs

@@ -7,6 +7,7 @@
 #include "config/config.hpp"
 #include "core/time.hpp"
 #include "store/database.hpp"
+#include "store/job_queue.hpp"
 
 #include <SQLiteCpp/Database.h>
 #include <httplib.h>
@@ -41,6 +42,7 @@ class PlatformNotifier {
     const Clock& clock_;
     std::unique_ptr<SQLite::Database> db_;
     std::unique_ptr<httplib::Client> client_; // kept alive between notifications
+    store::JobQueue queue_;
     // Set after a delivery failed without an answer (the platform is down): no calls until then,
     // so a dead platform does not cost a connect timeout per member.
     std::optional<Timestamp> pause_until_;

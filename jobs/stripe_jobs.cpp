@@ -5,28 +5,26 @@
 
 #include <SQLiteCpp/Transaction.h>
 
-#include <random>
 
 namespace dunning::jobs {
 
 using store::CaseRecord;
-using store::OutboxRow;
+using store::ChargeJob;
+using store::EndOfScheduleJob;
+using store::Job;
 using store::due_cases;
-using store::due_outbox;
-using store::finish_outbox;
 using store::load_case;
-using store::retry_outbox_later;
-using store::retry_time;
 using telemetry::log_error;
 using telemetry::log_warn;
 
 namespace {
 
 using retry::ApiResult;
-constexpr auto give_up_after = std::chrono::days{3}; // Stripe down that long: try the schedule's next slot
+// Stripe down that long: try the schedule's next slot.
+const store::BackoffPolicy stripe_backoff{.give_up_after = std::chrono::days{3}};
 
-ChargeResult charge_result(const OutboxRow& row, const CaseState& s, const ApiResult& r, Timestamp now) {
-    ChargeResult out{row.payload.at("attempt").get<int>()};
+ChargeResult charge_result(const ChargeJob& job, const CaseState& s, const ApiResult& r, Timestamp now) {
+    ChargeResult out{job.attempt};
     switch (r.kind) {
     case ApiResult::Kind::ok: {
         const auto body = nlohmann::json::parse(r.body, nullptr, false);
@@ -39,7 +37,7 @@ ChargeResult charge_result(const OutboxRow& row, const CaseState& s, const ApiRe
         out.failure.error = r.error;
         out.failure.method = s.last_failure ? s.last_failure->method : PaymentMethodKind::card;
         out.failure.card_brand = s.last_failure ? s.last_failure->card_brand : "";
-        out.failure.payment_method_id = row.payload.value("payment_method_id", "");
+        out.failure.payment_method_id = job.payment_method_id;
         out.failure.at = now;
         break;
     default: out.kind = ChargeResult::Kind::rejected; break;
@@ -47,24 +45,24 @@ ChargeResult charge_result(const OutboxRow& row, const CaseState& s, const ApiRe
     return out;
 }
 
-ApiResult call_stripe(StripeGateway& stripe, const retry::StripeAuth& auth, const OutboxRow& row) {
-    const auto& p = row.payload;
-    if (row.kind == "charge") {
-        const auto pm = p.value("payment_method_id", "");
-        return stripe.client().pay_invoice(auth, p.at("invoice_id"),
+ApiResult call_stripe(StripeGateway& stripe, const retry::StripeAuth& auth, const Job& job) {
+    if (const auto* c = std::get_if<ChargeJob>(&job.payload)) {
+        const auto& pm = c->payment_method_id;
+        return stripe.client().pay_invoice(auth, c->invoice_id,
                                            pm.empty() ? std::nullopt : std::optional(pm),
-                                           row.idempotency_key);
+                                           job.idempotency_key);
     }
-    if (p.at("action") == "cancel_subscription")
-        return stripe.client().cancel_subscription(auth, p.at("subscription_id"), row.idempotency_key);
-    return stripe.client().mark_uncollectible(auth, p.at("invoice_id"), row.idempotency_key);
+    const auto& e = std::get<EndOfScheduleJob>(job.payload);
+    if (e.action == EndAction::cancel_subscription)
+        return stripe.client().cancel_subscription(auth, e.subscription_id, job.idempotency_key);
+    return stripe.client().mark_uncollectible(auth, e.invoice_id, job.idempotency_key);
 }
 
-void settle(SQLite::Database& db, const Engine& engine, const OutboxRow& row, CaseRecord& c,
+void settle(SQLite::Database& db, const Engine& engine, const Job& job, CaseRecord& c,
             const std::string& state, const std::string& result,
             const std::optional<ChargeResult>& outcome) {
     SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
-    finish_outbox(db, row.id, state, result, engine.clock().now());
+    store::finish_job(db, job, state, result, engine.clock().now());
     if (outcome) {
         auto fresh = load_case(db, c.id); // the worker may have moved it on meanwhile
         if (fresh) engine.run_case(db, *fresh, *outcome);
@@ -72,36 +70,38 @@ void settle(SQLite::Database& db, const Engine& engine, const OutboxRow& row, Ca
     tx.commit();
 }
 
-void dispatch_row(SQLite::Database& db, const Engine& engine, StripeGateway& stripe, const OutboxRow& row) {
-    auto c = load_case(db, row.case_id);
+void dispatch_job(SQLite::Database& db, const Engine& engine, StripeGateway& stripe, const Job& job) {
+    auto c = job.case_id ? load_case(db, *job.case_id) : std::nullopt;
     const auto now = engine.clock().now();
-    const bool is_charge = row.kind == "charge";
-    ChargeResult abandoned{is_charge ? row.payload.at("attempt").get<int>() : 0, ChargeResult::Kind::abandoned};
+    const auto* charge = std::get_if<ChargeJob>(&job.payload);
+    const std::string kind = store::kind_name(store::kind_of(job.payload));
+    ChargeResult abandoned{charge ? charge->attempt : 0, ChargeResult::Kind::abandoned};
+    const auto if_charge = charge ? std::optional(abandoned) : std::nullopt;
     if (!c) return;
-    if (is_charge && !c->state.is_open())
-        return settle(db, engine, row, *c, "cancelled", "case no longer open", abandoned);
+    if (charge && !c->state.is_open())
+        return settle(db, engine, job, *c, "cancelled", "case no longer open", abandoned);
     const auto auth = stripe.auth_for(c->state.creator_id);
-    if (!auth)
-        return settle(db, engine, row, *c, "failed", "no Stripe API key for this creator",
-                      is_charge ? std::optional(abandoned) : std::nullopt);
-    const auto r = call_stripe(stripe, *auth, row);
+    if (!auth) return settle(db, engine, job, *c, "failed", "no Stripe API key for this creator", if_charge);
+    const auto r = call_stripe(stripe, *auth, job);
     const std::string summary = std::string(retry::to_string(r.kind)) + " " + std::to_string(r.http_status) +
                                 (r.request_id.empty() ? "" : " " + r.request_id);
     if (r.kind != ApiResult::Kind::technical) {
         std::optional<ChargeResult> outcome;
-        if (is_charge) outcome = charge_result(row, c->state, r, now);
-        return settle(db, engine, row, *c, r.ok() || r.kind == ApiResult::Kind::card_error ? "done" : "failed",
+        if (charge) outcome = charge_result(*charge, c->state, r, now);
+        return settle(db, engine, job, *c, r.ok() || r.kind == ApiResult::Kind::card_error ? "done" : "failed",
                       summary + (r.error.reason().empty() ? "" : " " + r.error.reason()), outcome);
     }
-    if (now - from_unix(row.created_at) > give_up_after) {
-        log_error("stripe " + row.kind + " for case " + std::to_string(row.case_id) + ": " + summary +
-                  "; giving up after " + std::to_string(row.tries + 1) + " tries");
-        return settle(db, engine, row, *c, "failed", summary,
-                      is_charge ? std::optional(abandoned) : std::nullopt);
-    }
-    log_warn("stripe " + row.kind + " for case " + std::to_string(row.case_id) + ": " + summary + ", will retry");
+    const auto what = "stripe " + kind + " for case " + std::to_string(c->id) + ": " + summary;
     SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
-    retry_outbox_later(db, row.id, row.tries + 1, retry_time(now, row.tries), summary);
+    if (store::fail_job(db, job, stripe_backoff, summary, now) == store::Retry::gave_up) {
+        log_error(what + "; giving up after " + std::to_string(job.tries + 1) + " tries");
+        if (if_charge) {
+            auto fresh = load_case(db, c->id);
+            if (fresh) engine.run_case(db, *fresh, *if_charge);
+        }
+    } else {
+        log_warn(what + ", will retry");
+    }
     tx.commit();
 }
 
@@ -119,11 +119,12 @@ std::optional<retry::StripeAuth> StripeGateway::auth_for(const std::string& crea
     return std::nullopt;
 }
 
-std::size_t dispatch_due(SQLite::Database& db, const Engine& engine, StripeGateway& stripe) {
+std::size_t dispatch_due(SQLite::Database& db, const Engine& engine, StripeGateway& stripe,
+                         const store::JobQueue& queue) {
     std::size_t n = 0;
-    for (const char* kind : {"charge", "end_of_schedule"}) {
-        for (const auto& row : due_outbox(db, kind, engine.clock().now(), 100)) {
-            dispatch_row(db, engine, stripe, row);
+    for (const auto kind : {store::JobKind::charge, store::JobKind::end_of_schedule}) {
+        for (const auto& job : queue.claim(db, kind, engine.clock().now(), 100)) {
+            dispatch_job(db, engine, stripe, job);
             ++n;
         }
     }

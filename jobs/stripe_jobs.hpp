@@ -1,10 +1,11 @@
 #pragma once
-// Carries out due outbox rows that talk to Stripe (charges, end-of-schedule actions) and feeds
+// Carries out due jobs that talk to Stripe (charges, end-of-schedule actions) and feeds
 // each charge's outcome back into its case. A crash between the call and the bookkeeping
 // repeats the call with the same Idempotency-Key, so Stripe answers without charging again.
 #include "config/config.hpp"
 #include "jobs/engine.hpp"
 #include "retry/stripe_client.hpp"
+#include "store/job_queue.hpp"
 
 #include <SQLiteCpp/Database.h>
 
@@ -22,8 +23,10 @@ class StripeGateway {
     retry::StripeClient client_;
 };
 
-// Returns how many rows it finished or rescheduled.
-std::size_t dispatch_due(SQLite::Database& db, const Engine& engine, StripeGateway& stripe);
+// Claims due charge and end_of_schedule jobs and carries them out; returns how many it
+// finished or rescheduled.
+std::size_t dispatch_due(SQLite::Database& db, const Engine& engine, StripeGateway& stripe,
+                         const store::JobQueue& queue);
 
 // Cases whose timer is due get a Tick; returns how many.
 std::size_t run_due_timers(SQLite::Database& db, const Engine& engine, int limit = 500);

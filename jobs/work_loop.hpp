@@ -1,6 +1,6 @@
 #pragma once
 // The loop that moves cases on: stored events (oldest first), due timers, access rechecks and
-// listeners, due outbox rows; it wakes the host dispatcher's thread for what it queued. It
+// listeners, due jobs (charges, emails, card reminders); it wakes the host dispatcher's thread for what it queued. It
 // wakes when the inbox commits and otherwise looks once a second (timers, rows written by
 // another process such as `dunning replay`, retries of failed Stripe calls).
 #include "jobs/access_feed.hpp"
@@ -11,6 +11,7 @@
 #include "jobs/mail_jobs.hpp"
 #include "telemetry/metrics.hpp"
 #include "store/database.hpp"
+#include "store/job_queue.hpp"
 
 #include <atomic>
 #include <condition_variable>
@@ -32,7 +33,7 @@ class WorkLoop {
 
     void start();
     void wake();
-    // Runs everything that is due (events, timers, outbox) until nothing is, then has the
+    // Runs everything that is due (events, timers, jobs) until nothing is, then has the
     // platform told; callable from any thread. Returns the number of steps taken.
     std::size_t drain();
 
@@ -49,6 +50,7 @@ class WorkLoop {
     PlatformNotifier& host_;
     AccessFeed& feed_;
     MillisClock now_ms_;
+    store::JobQueue queue_; // this run's claims on the jobs
     std::mutex drain_mutex_; // one drain at a time: the thread, the test clock, shutdown
     BackgroundLoop loop_;    // last: stopped before the members it uses go
 };

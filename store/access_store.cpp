@@ -2,111 +2,11 @@
 
 #include <SQLiteCpp/Statement.h>
 
-#include <openssl/rand.h>
-
 #include <algorithm>
 #include <array>
 #include <stdexcept>
 
 namespace dunning::store {
-
-// Migration 4 of plugin/store.cpp. Append only: once released, a change is a new migration.
-const char* const access_schema_sql = R"sql(
-    -- One row per (creator, member, product): the level now, and why.
-    CREATE TABLE entitlements (
-        creator_id   TEXT NOT NULL,
-        customer_id  TEXT NOT NULL,
-        product_id   TEXT NOT NULL,
-        level        TEXT NOT NULL,              -- granted | grace | limited | locked
-        reason       TEXT NOT NULL,
-        case_id      INTEGER NOT NULL DEFAULT 0, -- the claim behind the level, 0 if none
-        override_id  INTEGER NOT NULL DEFAULT 0, -- the override behind it, 0 if none
-        lock_at      INTEGER,                    -- an announced lock (grace), unix seconds
-        since        INTEGER NOT NULL,           -- when the level last changed
-        recheck_at   INTEGER,                    -- when time alone can change it
-        updated_at   INTEGER NOT NULL,
-        PRIMARY KEY (creator_id, customer_id, product_id)
-    ) WITHOUT ROWID;
-    CREATE INDEX entitlements_recheck ON entitlements (recheck_at) WHERE recheck_at IS NOT NULL;
-
-    CREATE TABLE access_history (
-        id           INTEGER PRIMARY KEY,
-        creator_id   TEXT NOT NULL,
-        customer_id  TEXT NOT NULL,
-        product_id   TEXT NOT NULL,
-        from_level   TEXT NOT NULL,
-        to_level     TEXT NOT NULL,
-        reason       TEXT NOT NULL,
-        case_id      INTEGER NOT NULL DEFAULT 0,
-        override_id  INTEGER NOT NULL DEFAULT 0,
-        at           INTEGER NOT NULL
-    );
-    CREATE INDEX access_history_by_member ON access_history (creator_id, customer_id, id);
-
-    -- Audited: revoked, never deleted.
-    CREATE TABLE access_overrides (
-        id           INTEGER PRIMARY KEY,
-        creator_id   TEXT NOT NULL,
-        customer_id  TEXT NOT NULL,
-        product_id   TEXT NOT NULL DEFAULT '',   -- '' = every product of the member
-        level        TEXT NOT NULL,
-        until        INTEGER,                    -- none: until revoked
-        note         TEXT NOT NULL DEFAULT '',
-        actor        TEXT NOT NULL DEFAULT '',
-        created_at   INTEGER NOT NULL,
-        revoked_at   INTEGER,
-        revoked_by   TEXT NOT NULL DEFAULT '',
-        revoke_note  TEXT NOT NULL DEFAULT ''
-    );
-    CREATE INDEX access_overrides_by_member ON access_overrides (creator_id, customer_id);
-
-    -- Subscriptions as Stripe last described them (newest snapshot by as_of).
-    CREATE TABLE subscriptions (
-        creator_id           TEXT NOT NULL,
-        subscription_id      TEXT NOT NULL,
-        customer_id          TEXT NOT NULL DEFAULT '',
-        status               TEXT NOT NULL DEFAULT '', -- '' unknown: never described
-        cancellation_reason  TEXT NOT NULL DEFAULT '',
-        products             TEXT NOT NULL DEFAULT '[]', -- JSON array of product ids
-        as_of                INTEGER NOT NULL DEFAULT 0, -- the snapshot's event created time
-        last_paid_at         INTEGER,
-        PRIMARY KEY (creator_id, subscription_id)
-    );
-    CREATE INDEX subscriptions_by_customer ON subscriptions (creator_id, customer_id);
-
-    -- Signed webhooks to the host platform, delivered in order per member: only a member's
-    -- oldest pending row is ever sent. Its later rows wait with due_at NULL and become due when
-    -- the one before them is delivered, so the scan for due rows never walks over waiting ones.
-    CREATE TABLE host_notifications (
-        id               INTEGER PRIMARY KEY,
-        notification_id  TEXT NOT NULL UNIQUE,     -- dn_…, the host dedupes on it
-        creator_id       TEXT NOT NULL,
-        customer_id      TEXT NOT NULL,
-        type             TEXT NOT NULL,
-        body             TEXT NOT NULL,            -- the JSON POSTed, fixed when queued
-        state            TEXT NOT NULL DEFAULT 'pending', -- pending | done
-        tries            INTEGER NOT NULL DEFAULT 0,
-        due_at           INTEGER,                  -- unix seconds, module clock; NULL: waiting
-        created_at       INTEGER NOT NULL,
-        done_at          INTEGER,
-        result           TEXT,
-        last_error       TEXT
-    );
-    CREATE INDEX host_notifications_member_pending ON host_notifications (creator_id, customer_id, id)
-        WHERE state = 'pending';
-    CREATE INDEX host_notifications_due ON host_notifications (due_at, id) WHERE state = 'pending';
-    CREATE INDEX host_notifications_oldest ON host_notifications (created_at) WHERE state = 'pending';
-
-    CREATE TABLE access_listener_cursor (
-        id          INTEGER PRIMARY KEY CHECK (id = 1),
-        history_id  INTEGER NOT NULL
-    );
-    INSERT INTO access_listener_cursor (id, history_id) VALUES (1, 0);
-
-    -- Older versions queued host notifications in the outbox with nothing to send them.
-    UPDATE outbox SET state = 'cancelled', result = 'superseded by host_notifications'
-        WHERE kind = 'notify_host' AND state = 'pending';
-)sql";
 
 namespace {
 
@@ -154,19 +54,6 @@ std::vector<std::string> parse_products(const std::string& text) {
 }
 
 std::string products_text(const std::vector<std::string>& products) { return json(products).dump(); }
-
-std::string random_notification_id() {
-    std::array<unsigned char, 12> bytes{};
-    if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1)
-        throw std::runtime_error("RAND_bytes failed");
-    static constexpr char hex[] = "0123456789abcdef";
-    std::string id = "dn_";
-    for (unsigned char b : bytes) {
-        id += hex[b >> 4];
-        id += hex[b & 0x0f];
-    }
-    return id;
-}
 
 HistoryEntry history_row(SQLite::Statement& st) {
     HistoryEntry h;
@@ -502,96 +389,6 @@ std::vector<AccessOverride> overrides_for(SQLite::Database& db, const Entitlemen
         out.push_back(o);
     }
     return out;
-}
-
-// ---- notifications to the host platform
-
-std::string queue_notification(SQLite::Database& db, const std::string& creator,
-                               const std::string& customer, const std::string& type,
-                               const nlohmann::json& data, Timestamp now) {
-    const std::string id = random_notification_id();
-    const json body = {{"id", id},           {"object", "event"}, {"type", type},
-                       {"created", unix_of(now)}, {"creator", creator}, {"member", customer},
-                       {"data", data}};
-    // Due at once, unless an earlier one of the member's is still pending: then it waits for it.
-    SQLite::Statement st(db, "INSERT INTO host_notifications (notification_id, creator_id, customer_id, type, "
-                             "body, due_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5, "
-                             "CASE WHEN EXISTS (SELECT 1 FROM host_notifications WHERE state = 'pending' "
-                             "AND creator_id = ?2 AND customer_id = ?3) THEN NULL ELSE ?6 END, ?6)");
-    st.bind(1, id);
-    st.bind(2, creator);
-    st.bind(3, customer);
-    st.bind(4, type);
-    st.bind(5, body.dump());
-    st.bind(6, unix_of(now));
-    st.exec();
-    return id;
-}
-
-std::vector<HostNotification> due_notifications(SQLite::Database& db, Timestamp now, int limit) {
-    // Only a member's oldest pending row has a due_at (see the schema), so the walk along
-    // host_notifications_due meets nothing but candidates. NOT EXISTS keeps the order even if a
-    // row were made due out of turn; it costs one probe of host_notifications_member_pending.
-    SQLite::Statement st(db, "SELECT n.id, n.notification_id, n.creator_id, n.customer_id, n.type, n.body, "
-                             "n.tries, n.created_at FROM host_notifications n "
-                             "WHERE n.state = 'pending' AND n.due_at <= ? AND NOT EXISTS ("
-                             "SELECT 1 FROM host_notifications p WHERE p.state = 'pending' "
-                             "AND p.creator_id = n.creator_id AND p.customer_id = n.customer_id AND p.id < n.id) "
-                             "ORDER BY n.due_at, n.id LIMIT ?");
-    st.bind(1, unix_of(now));
-    st.bind(2, limit);
-    std::vector<HostNotification> out;
-    while (st.executeStep()) {
-        HostNotification n;
-        n.row = st.getColumn(0).getInt64();
-        n.id = st.getColumn(1).getString();
-        n.creator = st.getColumn(2).getString();
-        n.customer = st.getColumn(3).getString();
-        n.type = st.getColumn(4).getString();
-        n.body = st.getColumn(5).getString();
-        n.tries = st.getColumn(6).getInt();
-        n.created = from_unix(st.getColumn(7).getInt64());
-        out.push_back(std::move(n));
-    }
-    return out;
-}
-
-void notification_delivered(SQLite::Database& db, std::int64_t row, const std::string& result,
-                            Timestamp now) {
-    SQLite::Statement st(db, "UPDATE host_notifications SET state = 'done', result = ?, done_at = ? "
-                             "WHERE id = ?");
-    st.bind(1, result);
-    st.bind(2, unix_of(now));
-    st.bind(3, row);
-    st.exec();
-    // The member's next one (now the oldest pending) becomes due.
-    SQLite::Statement next(db, "UPDATE host_notifications SET due_at = ?1 WHERE due_at IS NULL AND id = ("
-                               "SELECT p.id FROM host_notifications p WHERE p.state = 'pending' "
-                               "AND p.creator_id = (SELECT creator_id FROM host_notifications WHERE id = ?2) "
-                               "AND p.customer_id = (SELECT customer_id FROM host_notifications WHERE id = ?2) "
-                               "ORDER BY p.id LIMIT 1)");
-    next.bind(1, unix_of(now));
-    next.bind(2, row);
-    next.exec();
-}
-
-void notification_retry(SQLite::Database& db, std::int64_t row, int tries, Timestamp due,
-                        const std::string& error) {
-    SQLite::Statement st(db, "UPDATE host_notifications SET tries = ?, due_at = ?, last_error = ? WHERE id = ?");
-    st.bind(1, tries);
-    st.bind(2, unix_of(due));
-    st.bind(3, error);
-    st.bind(4, row);
-    st.exec();
-}
-
-NotificationCounts notification_counts(SQLite::Database& db) {
-    // Two statements: a lone min() is one step down host_notifications_oldest.
-    NotificationCounts c;
-    c.pending = db.execAndGet("SELECT count(*) FROM host_notifications WHERE state = 'pending'").getInt64();
-    SQLite::Statement st(db, "SELECT min(created_at) FROM host_notifications WHERE state = 'pending'");
-    if (st.executeStep()) c.oldest_pending = time_of(st.getColumn(0));
-    return c;
 }
 
 // ---- listener cursor

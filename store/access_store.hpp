@@ -1,9 +1,10 @@
 #pragma once
 // The access store: entitlements (one row per creator, member and product) with their history,
 // the creators' overrides (audited: who, when, why; revoked, never deleted), the members'
-// subscriptions as Stripe last described them, and the queue of notifications to the host
-// platform. SQL only: what the rows mean is decided in core/access.hpp. Every function works
-// in the caller's transaction. The tables are created by the store's migrations (plugin/store.cpp).
+// subscriptions as Stripe last described them. SQL only: what the rows mean is decided in
+// core/access.hpp. Every function works in the caller's transaction. The tables are created by
+// the store's migrations (store/migrations.cpp); notifications to the host platform are queued
+// by store/notifications.hpp.
 #include "core/access.hpp"
 #include "core/event.hpp"
 
@@ -17,9 +18,6 @@
 #include <vector>
 
 namespace dunning::store {
-
-// The schema these functions expect, as one migration step (applied by plugin/store.cpp).
-extern const char* const access_schema_sql;
 
 struct EntitlementKey {
     std::string creator;
@@ -105,37 +103,6 @@ std::vector<OverrideRecord> member_overrides(SQLite::Database& db, const std::st
                                              const std::string& customer);
 // The overrides that bear on one product (its own and the member-wide ones), as rules.
 std::vector<AccessOverride> overrides_for(SQLite::Database& db, const EntitlementKey& key);
-
-// ---- notifications to the host platform
-
-struct HostNotification {
-    std::int64_t row = 0;
-    std::string id;   // unique, random ("dn_" + 24 hex): the host dedupes on it
-    std::string creator;
-    std::string customer;
-    std::string type; // access.locked, access.restored, case.opened, case.escalated, case.resolved
-    std::string body; // the JSON document POSTed, fixed when queued
-    int tries = 0;
-    Timestamp created{};
-};
-// Queues {"id", "object": "event", "type", "created", "creator", "member", "data": data};
-// returns the id.
-std::string queue_notification(SQLite::Database& db, const std::string& creator,
-                               const std::string& customer, const std::string& type,
-                               const nlohmann::json& data, Timestamp now);
-// The next notification of each member that is due, members with the oldest first, at most
-// `limit`. A member's later notifications wait until their earlier ones are delivered: order
-// per member is kept even while one of them is being retried.
-std::vector<HostNotification> due_notifications(SQLite::Database& db, Timestamp now, int limit);
-void notification_delivered(SQLite::Database& db, std::int64_t row, const std::string& result,
-                            Timestamp now);
-void notification_retry(SQLite::Database& db, std::int64_t row, int tries, Timestamp due,
-                        const std::string& error);
-struct NotificationCounts {
-    std::int64_t pending = 0;
-    std::optional<Timestamp> oldest_pending;
-};
-NotificationCounts notification_counts(SQLite::Database& db);
 
 // ---- listener cursor (the history rows in-process listeners have seen)
 

@@ -1,6 +1,7 @@
 #include "store/cards.hpp"
 
 #include "store/cases.hpp"
+#include "store/job_queue.hpp"
 #include "core/card_expiry.hpp"
 
 #include <SQLiteCpp/Statement.h>
@@ -64,22 +65,14 @@ bool queue_one(SQLite::Database& db, const Candidate& c, Timestamp now) {
     mark.bind(3, c.exp_month);
     mark.bind(4, c.exp_year);
     if (mark.exec() == 0) return false;
-    SQLite::Statement q(
-        db, "INSERT OR IGNORE INTO card_reminders (creator_id, payment_method_id, exp_month, "
-            "exp_year, email, name, idempotency_key, due_at, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
-    q.bind(1, c.creator_id);
-    q.bind(2, c.payment_method_id);
-    q.bind(3, c.exp_month);
-    q.bind(4, c.exp_year);
-    q.bind(5, c.email);
-    q.bind(6, c.name);
     char key[32];
     std::snprintf(key, sizeof key, "-%04d-%02d", c.exp_year, c.exp_month);
-    q.bind(7, "card-" + c.creator_id + "-" + c.payment_method_id + key);
-    q.bind(8, static_cast<std::int64_t>(to_unix(now)));
-    q.bind(9, static_cast<std::int64_t>(to_unix(now)));
-    q.exec();
+    enqueue(db,
+            {.payload = CardReminderJob{c.creator_id, c.payment_method_id, c.email, c.name,
+                                        c.exp_month, c.exp_year},
+             .idempotency_key = "card-" + c.creator_id + "-" + c.payment_method_id + key,
+             .once = true},
+            now);
     tx.commit();
     return true;
 }
@@ -138,46 +131,6 @@ std::size_t queue_card_reminders(SQLite::Database& db, Timestamp now) {
         if (card_reminder_due({c.exp_month, c.exp_year}, c.email, now) && queue_one(db, c, now))
             ++n;
     return n;
-}
-
-std::vector<CardReminder> due_card_reminders(SQLite::Database& db, Timestamp now, int limit) {
-    SQLite::Statement st(db,
-                         "SELECT id, creator_id, payment_method_id, email, name, idempotency_key, "
-                         "exp_month, exp_year, tries, created_at FROM card_reminders "
-                         "WHERE state = 'pending' AND due_at <= ? ORDER BY due_at, id LIMIT ?");
-    st.bind(1, static_cast<std::int64_t>(to_unix(now)));
-    st.bind(2, limit);
-    std::vector<CardReminder> out;
-    while (st.executeStep()) {
-        out.push_back({st.getColumn(0).getInt64(), st.getColumn(1).getString(),
-                       st.getColumn(2).getString(), st.getColumn(3).getString(),
-                       st.getColumn(4).getString(), st.getColumn(5).getString(),
-                       st.getColumn(6).getInt(), st.getColumn(7).getInt(), st.getColumn(8).getInt(),
-                       st.getColumn(9).getInt64()});
-    }
-    return out;
-}
-
-void finish_card_reminder(SQLite::Database& db, std::int64_t id, const std::string& state,
-                          const std::string& result, Timestamp now) {
-    SQLite::Statement st(
-        db, "UPDATE card_reminders SET state = ?, result = ?, done_at = ? WHERE id = ?");
-    st.bind(1, state);
-    st.bind(2, result);
-    st.bind(3, static_cast<std::int64_t>(to_unix(now)));
-    st.bind(4, id);
-    st.exec();
-}
-
-void retry_card_reminder_later(SQLite::Database& db, std::int64_t id, int tries, Timestamp due,
-                               const std::string& error) {
-    SQLite::Statement st(
-        db, "UPDATE card_reminders SET tries = ?, due_at = ?, last_error = ? WHERE id = ?");
-    st.bind(1, tries);
-    st.bind(2, static_cast<std::int64_t>(to_unix(due)));
-    st.bind(3, error);
-    st.bind(4, id);
-    st.exec();
 }
 
 std::string card_expiry_text(int month, int year) {

@@ -1,8 +1,8 @@
 #pragma once
 // Cards on file and the "your card expires soon" reminder. Every payment-method event with a
 // card expiry upserts its card; invoice events fill in the member's email and name. The sweep
-// queues one reminder per card and expiry: it marks the card reminded and writes the
-// card_reminders row in one transaction, so a crash can neither lose nor double it. When a
+// queues one reminder per card and expiry: it marks the card reminded and queues the
+// card_reminder job in one transaction, so a crash can neither lose nor double it. When a
 // reminder is due is core/card_expiry.hpp's rule.
 #include "core/event.hpp"
 #include "core/time.hpp"
@@ -20,20 +20,8 @@ void remember_card(SQLite::Database& db, const std::string& creator, const Payme
 void remember_card_holder(SQLite::Database& db, const std::string& creator,
                           const InvoiceFacts& inv);
 
-// Queues the reminders that are due now; returns how many it queued.
+// Queues the reminders that are due now (card_reminder jobs); returns how many it queued.
 std::size_t queue_card_reminders(SQLite::Database& db, Timestamp now);
-
-struct CardReminder {
-    std::int64_t id = 0;
-    std::string creator_id, payment_method_id, email, name, idempotency_key;
-    int exp_month = 0, exp_year = 0, tries = 0;
-    std::int64_t created_at = 0;
-};
-std::vector<CardReminder> due_card_reminders(SQLite::Database& db, Timestamp now, int limit);
-void finish_card_reminder(SQLite::Database& db, std::int64_t id, const std::string& state,
-                          const std::string& result, Timestamp now);
-void retry_card_reminder_later(SQLite::Database& db, std::int64_t id, int tries, Timestamp due,
-                               const std::string& error);
 
 // "03/2027"
 std::string card_expiry_text(int month, int year);

@@ -74,5 +74,8 @@ class SharedConnection {
     std::mutex mutex_;
 };
 int latest_schema_version();
+// Applies the migrations that bring `db` up to `to_version`, in the caller's transaction
+// (open_store's; tests build stores of earlier versions with it).
+void migrate(SQLite::Database& db, int to_version);
 
 } // namespace dunning::store

@@ -1,131 +1,212 @@
 #include "store/job_queue.hpp"
 
-#include "retry/stripe_client.hpp"
-
 #include <SQLiteCpp/Statement.h>
+#include <SQLiteCpp/Transaction.h>
 
 #include <algorithm>
+#include <cmath>
 #include <random>
 
 namespace dunning::store {
-
 
 namespace {
 
 using nlohmann::json;
 
-template <class... F> struct overloaded : F... {
-    using F::operator()...;
-};
-template <class... F> overloaded(F...) -> overloaded<F...>;
+std::int64_t unix_of(Timestamp t) { return static_cast<std::int64_t>(to_unix(t)); }
 
-struct Encoded {
-    json payload;
-    std::string key;
-};
+std::mt19937_64& rng() {
+    static thread_local std::mt19937_64 r{std::random_device{}()};
+    return r;
+}
 
-Encoded encode(std::int64_t case_id, const CaseState& s, const Effect& effect) {
-    const std::string prefix = "case-" + std::to_string(case_id) + "-";
-    return std::visit(
-        overloaded{
-            [&](const ChargeInvoice& c) {
-                return Encoded{{{"attempt", c.attempt}, {"invoice_id", c.invoice_id},
-                                {"payment_method_id", c.payment_method_id}},
-                               retry::charge_idempotency_key(c.invoice_id, c.attempt)};
-            },
-            [&](const SendEmail& e) {
-                return Encoded{{{"message", e.message}, {"stage", e.stage}},
-                               prefix + e.message + "-" +
-                                   (e.stage ? std::to_string(e.stage) : s.failure_notified)};
-            },
-            [&](const EndOfSchedule& e) {
-                return Encoded{{{"action", to_string(e.action)}, {"invoice_id", e.invoice_id},
-                                {"subscription_id", e.subscription_id}},
-                               "dunning-end-" + e.invoice_id};
-            },
-            [&](const NotifyHost& n) { return Encoded{{{"type", n.type}}, prefix + n.type}; }},
-        effect);
+std::string new_run_id() {
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string id;
+    for (int i = 0; i < 16; ++i) id += hex[std::uniform_int_distribution<int>(0, 15)(rng())];
+    return id;
+}
+
+std::optional<std::int64_t> optional_int(const SQLite::Column& c) {
+    if (c.isNull()) return std::nullopt;
+    return c.getInt64();
+}
+
+// Due jobs of one kind not in this run's hands; a keyed job only when it is its key's oldest.
+std::vector<Job> due_jobs(SQLite::Database& db, JobKind kind, Timestamp now, int limit,
+                          const std::string& run, std::vector<std::int64_t>& unreadable) {
+    SQLite::Statement st(
+        db, "SELECT id, case_id, order_key, payload, idempotency_key, tries, created_at FROM jobs j "
+            "WHERE state = 'pending' AND kind = ?1 AND due_at <= ?2 "
+            "AND (claimed_by IS NULL OR claimed_by <> ?3) AND (order_key IS NULL OR NOT EXISTS ("
+            "SELECT 1 FROM jobs p WHERE p.state = 'pending' AND p.order_key = j.order_key "
+            "AND p.id < j.id)) ORDER BY due_at, id LIMIT ?4");
+    st.bind(1, kind_name(kind));
+    st.bind(2, unix_of(now));
+    st.bind(3, run);
+    st.bind(4, limit);
+    std::vector<Job> out;
+    while (st.executeStep()) {
+        Job j;
+        j.id = st.getColumn(0).getInt64();
+        try {
+            j.payload = decode_payload(kind_name(kind), json::parse(st.getColumn(3).getString()));
+        } catch (const std::exception&) {
+            unreadable.push_back(j.id);
+            continue;
+        }
+        j.case_id = optional_int(st.getColumn(1));
+        if (!st.getColumn(2).isNull()) j.order_key = st.getColumn(2).getString();
+        j.idempotency_key = st.getColumn(4).getString();
+        j.tries = st.getColumn(5).getInt();
+        j.created = from_unix(st.getColumn(6).getInt64());
+        out.push_back(std::move(j));
+    }
+    return out;
 }
 
 } // namespace
 
-void queue_effects(SQLite::Database& db, std::int64_t case_id, const CaseState& state,
-                   const std::vector<Effect>& effects, Timestamp now) {
-    if (effects.empty()) return;
-    SQLite::Statement st(db, "INSERT INTO outbox (case_id, kind, payload, idempotency_key, "
-                             "due_at, created_at) VALUES (?, ?, ?, ?, ?, ?)");
-    for (const auto& effect : effects) {
-        if (std::holds_alternative<NotifyHost>(effect)) continue; // the host queue's (Engine::run_case)
-        const auto e = encode(case_id, state, effect);
-        st.bind(1, case_id);
-        st.bind(2, effect_kind(effect));
-        st.bind(3, e.payload.dump());
-        st.bind(4, e.key);
-        st.bind(5, static_cast<std::int64_t>(to_unix(now)));
-        st.bind(6, static_cast<std::int64_t>(to_unix(now)));
+std::chrono::seconds BackoffPolicy::delay(int failures) const {
+    const double seconds = static_cast<double>(base.count()) * std::pow(factor, std::max(failures - 1, 0));
+    return std::chrono::seconds(static_cast<std::int64_t>(std::min(seconds, static_cast<double>(cap.count()))));
+}
+
+Timestamp BackoffPolicy::next_try(Timestamp now, int failures) const {
+    const auto spread = jitter.count() > 0
+                            ? std::uniform_int_distribution<std::int64_t>(0, jitter.count())(rng())
+                            : 0;
+    return now + delay(failures) + std::chrono::seconds(spread);
+}
+
+bool BackoffPolicy::gives_up(int failures, Timestamp created, Timestamp now) const {
+    return (max_attempts > 0 && failures >= max_attempts) ||
+           (give_up_after.count() > 0 && now - created > give_up_after);
+}
+
+std::int64_t enqueue(SQLite::Database& db, const NewJob& job, Timestamp now) {
+    // A keyed job behind a pending one of its key waits with due_at NULL (see the schema).
+    SQLite::Statement st(
+        db, "INSERT INTO jobs (kind, case_id, order_key, payload, idempotency_key, due_at, created_at) "
+            "SELECT ?1, ?2, ?3, ?4, ?5, CASE WHEN ?3 IS NOT NULL AND EXISTS (SELECT 1 FROM jobs "
+            "WHERE state = 'pending' AND order_key = ?3) THEN NULL ELSE ?6 END, ?7 "
+            "WHERE NOT ?8 OR NOT EXISTS (SELECT 1 FROM jobs WHERE kind = ?1 AND idempotency_key = ?5)");
+    st.bind(1, kind_name(kind_of(job.payload)));
+    if (job.case_id) st.bind(2, *job.case_id);
+    if (job.order_key) st.bind(3, *job.order_key);
+    st.bind(4, encode_payload(job.payload).dump());
+    st.bind(5, job.idempotency_key);
+    st.bind(6, unix_of(job.due.value_or(now)));
+    st.bind(7, unix_of(now));
+    st.bind(8, job.once ? 1 : 0);
+    return st.exec() == 1 ? db.getLastInsertRowid() : 0;
+}
+
+JobQueue::JobQueue() : run_(new_run_id()) {}
+
+std::vector<Job> JobQueue::claim(SQLite::Database& db, JobKind kind, Timestamp now, int limit) const {
+    std::vector<std::int64_t> unreadable;
+    if (due_jobs(db, kind, now, limit, run_, unreadable).empty() && unreadable.empty()) return {};
+    SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+    unreadable.clear();
+    auto jobs = due_jobs(db, kind, now, limit, run_, unreadable);
+    SQLite::Statement mark(db, "UPDATE jobs SET claimed_by = ? WHERE id = ?");
+    for (const auto& j : jobs) {
+        mark.bind(1, run_);
+        mark.bind(2, j.id);
+        mark.exec();
+        mark.reset();
+    }
+    for (const auto id : unreadable) {
+        Job j;
+        j.id = id;
+        finish_job(db, j, "failed", "unreadable payload", now);
+    }
+    tx.commit();
+    return jobs;
+}
+
+void JobQueue::release(SQLite::Database& db, const std::vector<Job>& jobs) const {
+    SQLite::Statement st(db, "UPDATE jobs SET claimed_by = NULL WHERE id = ? AND claimed_by = ?");
+    for (const auto& j : jobs) {
+        st.bind(1, j.id);
+        st.bind(2, run_);
         st.exec();
         st.reset();
     }
 }
 
-std::vector<OutboxRow> due_outbox(SQLite::Database& db, const std::string& kind, Timestamp now,
-                                  int limit) {
-    SQLite::Statement st(db, "SELECT id, case_id, kind, payload, idempotency_key, tries, created_at FROM outbox "
-                             "WHERE state = 'pending' AND kind = ? AND due_at <= ? "
-                             "ORDER BY due_at, id LIMIT ?");
-    st.bind(1, kind);
-    st.bind(2, static_cast<std::int64_t>(to_unix(now)));
-    st.bind(3, limit);
-    std::vector<OutboxRow> out;
-    while (st.executeStep()) {
-        out.push_back({st.getColumn(0).getInt64(), st.getColumn(1).getInt64(),
-                       st.getColumn(2).getString(), json::parse(st.getColumn(3).getString()),
-                       st.getColumn(4).getString(), st.getColumn(5).getInt(),
-                       st.getColumn(6).getInt64()});
-    }
-    return out;
-}
-
-void finish_outbox(SQLite::Database& db, std::int64_t id, const std::string& state,
-                   const std::string& result, Timestamp now) {
-    SQLite::Statement st(db, "UPDATE outbox SET state = ?, result = ?, done_at = ? WHERE id = ?");
+void finish_job(SQLite::Database& db, const Job& job, const std::string& state,
+                const std::string& result, Timestamp now) {
+    SQLite::Statement st(db, "UPDATE jobs SET state = ?, result = ?, done_at = ?, claimed_by = NULL "
+                             "WHERE id = ? RETURNING order_key");
     st.bind(1, state);
     st.bind(2, result);
-    st.bind(3, static_cast<std::int64_t>(to_unix(now)));
-    st.bind(4, id);
-    st.exec();
+    st.bind(3, unix_of(now));
+    st.bind(4, job.id);
+    if (!st.executeStep() || st.getColumn(0).isNull()) return;
+    const auto key = st.getColumn(0).getString();
+    st.reset();
+    // The key's next job (now its oldest pending) becomes due.
+    SQLite::Statement next(db, "UPDATE jobs SET due_at = ?1 WHERE due_at IS NULL AND id = ("
+                               "SELECT id FROM jobs WHERE state = 'pending' AND order_key = ?2 "
+                               "ORDER BY id LIMIT 1)");
+    next.bind(1, unix_of(now));
+    next.bind(2, key);
+    next.exec();
 }
 
-Timestamp retry_time(Timestamp now, int tries) {
-    static thread_local std::mt19937 rng{std::random_device{}()};
-    const auto base = std::min<std::int64_t>(60LL << std::min(tries, 6), 3600);
-    return now + std::chrono::seconds(base + std::uniform_int_distribution<int>(0, 30)(rng));
-}
-
-void retry_outbox_later(SQLite::Database& db, std::int64_t id, int tries, Timestamp due,
-                        const std::string& error) {
-    SQLite::Statement st(db, "UPDATE outbox SET tries = ?, due_at = ?, last_error = ? WHERE id = ?");
-    st.bind(1, tries);
-    st.bind(2, static_cast<std::int64_t>(to_unix(due)));
+Retry fail_job(SQLite::Database& db, const Job& job, const BackoffPolicy& policy,
+               const std::string& error, Timestamp now) {
+    const int failures = job.tries + 1;
+    if (policy.gives_up(failures, job.created, now)) {
+        finish_job(db, job, "failed", error, now);
+        return Retry::gave_up;
+    }
+    SQLite::Statement st(db, "UPDATE jobs SET tries = ?, due_at = ?, last_error = ?, claimed_by = NULL "
+                             "WHERE id = ?");
+    st.bind(1, failures);
+    st.bind(2, unix_of(policy.next_try(now, failures)));
     st.bind(3, error);
-    st.bind(4, id);
+    st.bind(4, job.id);
+    st.exec();
+    return Retry::scheduled;
+}
+
+void postpone_job(SQLite::Database& db, const Job& job, Timestamp due, const std::string& note) {
+    SQLite::Statement st(db, "UPDATE jobs SET due_at = ?, last_error = ?, claimed_by = NULL WHERE id = ?");
+    st.bind(1, unix_of(due));
+    st.bind(2, note);
+    st.bind(3, job.id);
     st.exec();
 }
 
-std::vector<OutboxEntry> case_actions(SQLite::Database& db, std::int64_t case_id) {
+std::vector<JobRecord> case_actions(SQLite::Database& db, std::int64_t case_id) {
     SQLite::Statement st(db, "SELECT kind, state, coalesce(result, ''), coalesce(last_error, ''), "
-                             "payload, tries, created_at, done_at FROM outbox WHERE case_id = ? ORDER BY id");
+                             "payload, tries, created_at, done_at FROM jobs WHERE case_id = ? ORDER BY id");
     st.bind(1, case_id);
-    std::vector<OutboxEntry> out;
+    std::vector<JobRecord> out;
     while (st.executeStep()) {
-        OutboxEntry e{st.getColumn(0).getString(), st.getColumn(1).getString(),
-                      st.getColumn(2).getString(), st.getColumn(3).getString(),
-                      json::parse(st.getColumn(4).getString()), st.getColumn(5).getInt(),
-                      st.getColumn(6).getInt64(), std::nullopt};
-        if (!st.getColumn(7).isNull()) e.done_at = st.getColumn(7).getInt64();
+        JobRecord e{st.getColumn(0).getString(), st.getColumn(1).getString(),
+                    st.getColumn(2).getString(), st.getColumn(3).getString(),
+                    json::parse(st.getColumn(4).getString()), st.getColumn(5).getInt(),
+                    st.getColumn(6).getInt64(), optional_int(st.getColumn(7))};
         out.push_back(std::move(e));
     }
     return out;
+}
+
+PendingJobs pending_jobs(SQLite::Database& db, JobKind kind) {
+    // Two statements: a lone min() is one step down jobs_oldest.
+    PendingJobs p;
+    SQLite::Statement count(db, "SELECT count(*) FROM jobs WHERE state = 'pending' AND kind = ?");
+    count.bind(1, kind_name(kind));
+    if (count.executeStep()) p.count = count.getColumn(0).getInt64();
+    SQLite::Statement oldest(db, "SELECT min(created_at) FROM jobs WHERE state = 'pending' AND kind = ?");
+    oldest.bind(1, kind_name(kind));
+    if (oldest.executeStep() && !oldest.getColumn(0).isNull())
+        p.oldest = from_unix(oldest.getColumn(0).getInt64());
+    return p;
 }
 
 } // namespace dunning::store

@@ -1,50 +1,103 @@
 #pragma once
-// The outbox: effects decided for a case, stored in the same transaction as the decision, and
-// carried out later by dispatchers with their idempotency keys.
-#include "core/case_engine.hpp"
+// The one durable job queue: effects decided for a case (charges, emails, end-of-schedule
+// actions), card reminders and notifications to the host platform, each a row of `jobs`
+// written in the caller's transaction and carried out later by a dispatcher.
+//
+// - A job with an order key is not claimed while an earlier job with the same key is still
+//   pending (waiting, due or in flight): a member's notifications reach the platform in order.
+// - A claim marks the job as taken by one JobQueue (one run of the service); a job claimed by
+//   a run that ended without finishing it is claimable again by the next.
+// - A failure is retried after the BackoffPolicy's delay until the policy gives up; the job then
+//   stays in the table, state 'failed', with its last answer.
+#include "core/time.hpp"
+#include "store/job_payload.hpp"
 
 #include <SQLiteCpp/Database.h>
-#include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace dunning::store {
 
-struct OutboxRow {
-    std::int64_t id = 0;
-    std::int64_t case_id = 0;
-    std::string kind;
-    nlohmann::json payload;
-    std::string idempotency_key;
-    int tries = 0;
-    std::int64_t created_at = 0;
+// The delay before the n-th retry: base · factor^(n-1), at most cap, plus up to `jitter` so that
+// a recovering server is not hit by every job at once. Gives up after max_attempts failures or
+// once the job is older than give_up_after (zero: no such limit).
+struct BackoffPolicy {
+    std::chrono::seconds base{60};
+    double factor = 2;
+    std::chrono::seconds cap{3600};
+    std::chrono::seconds jitter{30};
+    int max_attempts = 0;
+    std::chrono::seconds give_up_after{0};
+
+    std::chrono::seconds delay(int failures) const; // without the jitter
+    Timestamp next_try(Timestamp now, int failures) const;
+    bool gives_up(int failures, Timestamp created, Timestamp now) const;
 };
 
-void queue_effects(SQLite::Database& db, std::int64_t case_id, const CaseState& state,
-                   const std::vector<Effect>& effects, Timestamp now);
+struct NewJob {
+    JobPayload payload;
+    std::string idempotency_key; // what the other side dedupes on (Idempotency-Key, Message-ID, id)
+    std::optional<std::int64_t> case_id{};
+    std::optional<std::string> order_key{};
+    std::optional<Timestamp> due{}; // none: now
+    bool once = false; // skip it when a job of its kind with this idempotency key exists
+};
 
-// Pending rows of the given kind that are due, oldest first.
-std::vector<OutboxRow> due_outbox(SQLite::Database& db, const std::string& kind, Timestamp now,
-                                  int limit);
+struct Job {
+    std::int64_t id = 0;
+    JobPayload payload;
+    std::string idempotency_key;
+    std::optional<std::int64_t> case_id;
+    std::optional<std::string> order_key;
+    int tries = 0; // failures so far
+    Timestamp created{};
+};
 
-void finish_outbox(SQLite::Database& db, std::int64_t id, const std::string& state,
-                   const std::string& result, Timestamp now);
-// When to try a row again after its `tries`-th failure: 1, 2, 4 … minutes, at most an hour,
-// with jitter so that a recovering server is not hit by every row at once.
-Timestamp retry_time(Timestamp now, int tries);
+// Returns the new job's id, 0 when `once` skipped it.
+std::int64_t enqueue(SQLite::Database& db, const NewJob& job, Timestamp now);
 
-void retry_outbox_later(SQLite::Database& db, std::int64_t id, int tries, Timestamp due,
-                        const std::string& error);
+class JobQueue {
+  public:
+    JobQueue(); // a run of its own
+    explicit JobQueue(std::string run) : run_(std::move(run)) {}
 
-struct OutboxEntry {
+    // Claims due jobs of one kind, earliest due first, at most `limit`; one transaction.
+    std::vector<Job> claim(SQLite::Database& db, JobKind kind, Timestamp now, int limit) const;
+    // Gives claimed jobs back untouched (a dispatcher stopping before it got to them).
+    void release(SQLite::Database& db, const std::vector<Job>& jobs) const;
+
+  private:
+    std::string run_;
+};
+
+// These work in the caller's transaction. `state`: done | failed | cancelled.
+void finish_job(SQLite::Database& db, const Job& job, const std::string& state,
+                const std::string& result, Timestamp now);
+enum class Retry { scheduled, gave_up };
+// A failed try: scheduled again after the policy's delay, or given up ('failed', `error` as result).
+Retry fail_job(SQLite::Database& db, const Job& job, const BackoffPolicy& policy,
+               const std::string& error, Timestamp now);
+// Not tried now, for a reason that is no failure: due again at `due`, no try counted.
+void postpone_job(SQLite::Database& db, const Job& job, Timestamp due, const std::string& note);
+
+// What happened to a case's jobs, oldest first (the case API's actions).
+struct JobRecord {
     std::string kind, state, result, last_error;
     nlohmann::json payload;
     int tries = 0;
     std::int64_t created_at = 0;
     std::optional<std::int64_t> done_at;
 };
-std::vector<OutboxEntry> case_actions(SQLite::Database& db, std::int64_t case_id);
+std::vector<JobRecord> case_actions(SQLite::Database& db, std::int64_t case_id);
+
+struct PendingJobs {
+    std::int64_t count = 0;
+    std::optional<Timestamp> oldest;
+};
+PendingJobs pending_jobs(SQLite::Database& db, JobKind kind);
 
 } // namespace dunning::store

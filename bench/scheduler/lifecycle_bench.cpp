@@ -200,15 +200,16 @@ class StoreSim {
     }
 
     // What dispatch_due does for charges, with Stripe's answer scripted: read the case, "call
-    // Stripe", then finish the outbox row and feed the result to the case in one transaction.
+    // Stripe", then finish the job and feed the result to the case in one transaction.
     std::size_t dispatch_charges() {
         std::size_t n = 0;
         const auto now = clock_.now();
-        for (const auto& row : store::due_outbox(db_, "charge", now, 100)) {
-            auto c = store::load_case(db_, row.case_id);
+        for (const auto& job : queue_.claim(db_, store::JobKind::charge, now, 100)) {
+            auto c = store::load_case(db_, job.case_id.value_or(0));
             if (!c) throw std::logic_error("charge for a missing case");
-            const int attempt = row.payload.at("attempt").get<int>();
-            const auto i = index_of(row.payload.at("invoice_id").get<std::string>());
+            const auto& charge = std::get<store::ChargeJob>(job.payload);
+            const int attempt = charge.attempt;
+            const auto i = index_of(charge.invoice_id);
             ChargeResult result = charge_answer(i, attempt, now);
             if (!c->state.is_open()) {
                 result = ChargeResult{};
@@ -216,8 +217,8 @@ class StoreSim {
                 result.kind = ChargeResult::Kind::abandoned;
             }
             SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
-            store::finish_outbox(db_, row.id, "done", "simulated", now);
-            if (auto fresh = store::load_case(db_, row.case_id)) engine_.run_case(db_, *fresh, result);
+            store::finish_job(db_, job, "done", "simulated", now);
+            if (auto fresh = store::load_case(db_, c->id)) engine_.run_case(db_, *fresh, result);
             tx.commit();
             ++n;
         }
@@ -231,13 +232,14 @@ class StoreSim {
     double budget_s_;
     bool by_invoice_;
     DueQueue events_;
+    store::JobQueue queue_;
     std::uint64_t inputs_ = 0, steps_ = 0;
 };
 
-// Reads every case and its outbox rows back and checks the finished ones.
+// Reads every case and its jobs back and checks the finished ones.
 Totals check_store(SQLite::Database& db, const CasePolicy& policy, std::uint64_t inputs) {
     std::unordered_map<std::int64_t, Track> tracks;
-    SQLite::Statement rows(db, "SELECT case_id, kind, payload FROM outbox");
+    SQLite::Statement rows(db, "SELECT case_id, kind, payload FROM jobs WHERE case_id IS NOT NULL");
     while (rows.executeStep()) {
         const auto payload = nlohmann::json::parse(rows.getColumn(2).getString());
         auto& t = tracks[rows.getColumn(0).getInt64()];

@@ -138,13 +138,13 @@ std::int64_t count_where(SQLite::Database& db, const std::string& where, std::in
 }
 
 // Moves the clock so that slots [from, to) are due, drains them, and checks that exactly those
-// cases were ticked: each made its first retry (a charge in the outbox) and sleeps until later.
+// cases were ticked: each made its first retry (a charge job) and sleeps until later.
 void due_pass(SQLite::Database& db, const jobs::Engine& engine, FakeClock& clock,
               const Layout& layout, std::size_t from, std::size_t to) {
     const auto now = layout.wakeup_of_slot(to - 1);
     clock.set(now);
     const auto due = count_where(db, "cases WHERE next_wakeup_at <= ?", to_unix(now));
-    const auto charges_before = count_where(db, "outbox WHERE kind = 'charge'");
+    const auto charges_before = count_where(db, "jobs WHERE kind = 'charge'");
     Stopwatch sw;
     std::size_t done = 0, calls = 0;
     for (;;) {
@@ -167,7 +167,7 @@ void due_pass(SQLite::Database& db, const jobs::Engine& engine, FakeClock& clock
         wake.reset();
     }
     const auto still_due = count_where(db, "cases WHERE next_wakeup_at <= ?", to_unix(now));
-    const auto charges = count_where(db, "outbox WHERE kind = 'charge'") - charges_before;
+    const auto charges = count_where(db, "jobs WHERE kind = 'charge'") - charges_before;
     std::printf("due pass: %lld due → %zu ticked in %zu run_due_timers calls: %.1f ms total, %.1f us per case\n",
                 static_cast<long long>(due), done, calls, ms, per_case);
     std::printf("  after: %lld still due, %zu of the %zu made due moved to a later wake-up, %lld charges queued\n",

@@ -373,7 +373,9 @@ TEST_F(AccessE2E, HostDownForADayLosesNothingAndKeepsOrder) {
     };
     const auto rows = service->module().api_db().use([](SQLite::Database& db) {
         std::vector<Row> out;
-        SQLite::Statement st(db, "SELECT notification_id, customer_id, type, state FROM host_notifications ORDER BY id");
+        SQLite::Statement st(db, "SELECT idempotency_key, json_extract(payload, '$.member'), "
+                                 "json_extract(payload, '$.type'), state FROM jobs "
+                                 "WHERE kind = 'platform_notification' ORDER BY id");
         while (st.executeStep())
             out.push_back({st.getColumn(0).getString(), st.getColumn(1).getString(),
                            st.getColumn(2).getString(), st.getColumn(3).getString()});

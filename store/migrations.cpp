@@ -1,0 +1,283 @@
+// Every room's schema, as one list of migrations (applied by store/database.cpp).
+#include "store/migrations.hpp"
+
+namespace dunning::store {
+
+namespace {
+
+// Migration 5.
+const char* const jobs_table_sql = R"sql(
+    -- Jobs to carry out: charges, emails and end-of-schedule actions of a case, card
+    -- reminders, notifications to the host platform. Jobs with the same order_key run one at a
+    -- time, oldest first: only a key's oldest pending job has a due_at, its later ones wait with
+    -- due_at NULL and become due when the one before them finishes, so the scan for due jobs
+    -- never walks over waiting ones.
+    CREATE TABLE jobs (
+        id               INTEGER PRIMARY KEY,
+        kind             TEXT NOT NULL,  -- charge | email | end_of_schedule | card_reminder | platform_notification
+        case_id          INTEGER REFERENCES cases (id), -- NULL: no case's
+        order_key        TEXT,           -- NULL: no order to keep
+        payload          TEXT NOT NULL,  -- the job as JSON (store/job_payload.hpp)
+        idempotency_key  TEXT NOT NULL,  -- Idempotency-Key, Message-ID or notification id
+        state            TEXT NOT NULL DEFAULT 'pending', -- pending | done | failed | cancelled
+        claimed_by       TEXT,           -- the run carrying it out; another run may take it over
+        tries            INTEGER NOT NULL DEFAULT 0,      -- failures so far
+        due_at           INTEGER,        -- unix seconds, module clock; NULL: waiting for its key
+        created_at       INTEGER NOT NULL,
+        done_at          INTEGER,
+        result           TEXT,           -- what the other side answered
+        last_error       TEXT
+    );
+    CREATE INDEX jobs_due ON jobs (kind, due_at, id) WHERE state = 'pending';
+    CREATE INDEX jobs_by_case ON jobs (case_id, id) WHERE case_id IS NOT NULL;
+    CREATE INDEX jobs_by_order_key ON jobs (order_key, id) WHERE state = 'pending' AND order_key IS NOT NULL;
+    CREATE INDEX jobs_by_idempotency_key ON jobs (kind, idempotency_key);
+    CREATE INDEX jobs_oldest ON jobs (kind, created_at) WHERE state = 'pending';
+
+    INSERT INTO jobs (kind, case_id, payload, idempotency_key, state, tries, due_at, created_at,
+                      done_at, result, last_error)
+        SELECT kind, case_id, payload, idempotency_key, state, tries, due_at, created_at, done_at,
+               result, last_error
+        FROM outbox ORDER BY id;
+    INSERT INTO jobs (kind, payload, idempotency_key, state, tries, due_at, created_at, done_at,
+                      result, last_error)
+        SELECT 'card_reminder',
+               json_object('creator_id', creator_id, 'payment_method_id', payment_method_id,
+                           'email', email, 'name', name, 'exp_month', exp_month, 'exp_year', exp_year),
+               idempotency_key, state, tries, due_at, created_at, done_at, result, last_error
+        FROM card_reminders ORDER BY id;
+    INSERT INTO jobs (kind, order_key, payload, idempotency_key, state, tries, due_at, created_at,
+                      done_at, result, last_error)
+        SELECT 'platform_notification', creator_id || '/' || customer_id, body, notification_id,
+               state, tries, due_at, created_at, done_at, result, last_error
+        FROM host_notifications ORDER BY id;
+
+    DROP TABLE outbox;
+    DROP TABLE card_reminders;
+    DROP TABLE host_notifications;
+)sql";
+
+const std::vector<const char*> all = {
+    // 1: inbox, cases and the links between them.
+    R"sql(
+    CREATE TABLE inbox (
+        id            INTEGER PRIMARY KEY,
+        creator_id    TEXT NOT NULL,
+        event_id      TEXT NOT NULL,
+        type          TEXT NOT NULL,
+        account       TEXT NOT NULL DEFAULT '',
+        created       INTEGER NOT NULL DEFAULT 0,  -- Stripe's created, unix seconds
+        received_at   INTEGER NOT NULL,            -- unix milliseconds
+        source        TEXT NOT NULL,               -- connect | direct | replay
+        body          TEXT NOT NULL,
+        state         TEXT NOT NULL DEFAULT 'pending', -- pending | done | ignored | poison
+        note          TEXT,                        -- why ignored, or the poison error
+        processed_at  INTEGER,                     -- unix milliseconds
+        UNIQUE (creator_id, event_id)
+    );
+    CREATE INDEX inbox_pending ON inbox (id) WHERE state = 'pending';
+    CREATE INDEX inbox_poison ON inbox (id) WHERE state = 'poison';
+
+    CREATE TABLE cases (
+        id                 INTEGER PRIMARY KEY,
+        creator_id         TEXT NOT NULL,
+        invoice_id         TEXT NOT NULL,
+        status             TEXT NOT NULL,  -- none | open | paid | voided | uncollectible
+        customer_id        TEXT NOT NULL DEFAULT '',
+        payment_intent_id  TEXT NOT NULL DEFAULT '',
+        charge_id          TEXT NOT NULL DEFAULT '',
+        amount_due         INTEGER NOT NULL DEFAULT 0,
+        currency           TEXT NOT NULL DEFAULT '',
+        opened_at          INTEGER,        -- unix seconds
+        updated_at         INTEGER NOT NULL,
+        state              TEXT NOT NULL,  -- the whole CaseState as JSON
+        UNIQUE (creator_id, invoice_id)
+    );
+    CREATE INDEX cases_by_status ON cases (creator_id, status, id);
+    CREATE INDEX cases_by_payment_intent ON cases (creator_id, payment_intent_id)
+        WHERE payment_intent_id <> '';
+    CREATE INDEX cases_by_charge ON cases (creator_id, charge_id) WHERE charge_id <> '';
+
+    CREATE TABLE case_events (
+        case_id   INTEGER NOT NULL REFERENCES cases (id),
+        inbox_id  INTEGER NOT NULL REFERENCES inbox (id),
+        PRIMARY KEY (case_id, inbox_id)
+    ) WITHOUT ROWID;
+
+    -- Payment events that arrived before any event tied their payment to an invoice.
+    CREATE TABLE unlinked_payments (
+        creator_id  TEXT NOT NULL,
+        payment_key TEXT NOT NULL,   -- pi_… or, without one, ch_…
+        inbox_id    INTEGER NOT NULL REFERENCES inbox (id),
+        PRIMARY KEY (creator_id, payment_key, inbox_id)
+    ) WITHOUT ROWID;
+    )sql",
+    // 2: the case engine: timers (a case's next wake-up, found by index) and the outbox of
+    // effects, written in the same transaction as the decision that made them.
+    R"sql(
+    ALTER TABLE cases ADD COLUMN next_wakeup_at INTEGER;  -- unix seconds, module clock
+    CREATE INDEX cases_due ON cases (next_wakeup_at) WHERE next_wakeup_at IS NOT NULL;
+    CREATE INDEX cases_by_customer ON cases (creator_id, customer_id);
+
+    CREATE TABLE outbox (
+        id               INTEGER PRIMARY KEY,
+        case_id          INTEGER NOT NULL REFERENCES cases (id),
+        kind             TEXT NOT NULL,     -- charge | email | end_of_schedule | notify_host
+        payload          TEXT NOT NULL,     -- the effect as JSON
+        idempotency_key  TEXT NOT NULL,
+        state            TEXT NOT NULL DEFAULT 'pending', -- pending | done | failed
+        tries            INTEGER NOT NULL DEFAULT 0,      -- technical failures so far
+        due_at           INTEGER NOT NULL,  -- unix seconds, module clock
+        created_at       INTEGER NOT NULL,
+        done_at          INTEGER,
+        result           TEXT,              -- what the other side answered
+        last_error       TEXT
+    );
+    CREATE INDEX outbox_due ON outbox (kind, due_at) WHERE state = 'pending';
+    CREATE INDEX outbox_by_case ON outbox (case_id, id);
+    )sql",
+    // 3: cards on file, for the reminder before a card expires, and the queue of those
+    // reminders (not cases, so not in the outbox, whose rows belong to a case).
+    R"sql(
+    CREATE TABLE cards (
+        creator_id         TEXT NOT NULL,
+        customer_id        TEXT NOT NULL DEFAULT '',
+        payment_method_id  TEXT NOT NULL,
+        exp_month          INTEGER NOT NULL,
+        exp_year           INTEGER NOT NULL,
+        email              TEXT NOT NULL DEFAULT '',  -- '' until an invoice or case names it
+        name               TEXT NOT NULL DEFAULT '',
+        reminded           INTEGER NOT NULL DEFAULT 0, -- 1: the reminder for this expiry is queued
+        PRIMARY KEY (creator_id, payment_method_id)
+    );
+    CREATE INDEX cards_expiring ON cards (exp_year, exp_month) WHERE reminded = 0;
+    CREATE INDEX cards_by_customer ON cards (creator_id, customer_id);
+
+    CREATE TABLE card_reminders (
+        id                 INTEGER PRIMARY KEY,
+        creator_id         TEXT NOT NULL,
+        payment_method_id  TEXT NOT NULL,
+        exp_month          INTEGER NOT NULL,
+        exp_year           INTEGER NOT NULL,
+        email              TEXT NOT NULL,
+        name               TEXT NOT NULL DEFAULT '',
+        idempotency_key    TEXT NOT NULL UNIQUE, -- also the Message-ID
+        state              TEXT NOT NULL DEFAULT 'pending', -- pending | done | failed | cancelled
+        tries              INTEGER NOT NULL DEFAULT 0,
+        due_at             INTEGER NOT NULL,  -- unix seconds, module clock
+        created_at         INTEGER NOT NULL,
+        done_at            INTEGER,
+        result             TEXT,
+        last_error         TEXT
+    );
+    CREATE INDEX card_reminders_due ON card_reminders (due_at) WHERE state = 'pending';
+    )sql",
+    // 4: access control: entitlements and their history, overrides, subscriptions, the queue
+    // of notifications to the host platform.
+    R"sql(
+    -- One row per (creator, member, product): the level now, and why.
+    CREATE TABLE entitlements (
+        creator_id   TEXT NOT NULL,
+        customer_id  TEXT NOT NULL,
+        product_id   TEXT NOT NULL,
+        level        TEXT NOT NULL,              -- granted | grace | limited | locked
+        reason       TEXT NOT NULL,
+        case_id      INTEGER NOT NULL DEFAULT 0, -- the claim behind the level, 0 if none
+        override_id  INTEGER NOT NULL DEFAULT 0, -- the override behind it, 0 if none
+        lock_at      INTEGER,                    -- an announced lock (grace), unix seconds
+        since        INTEGER NOT NULL,           -- when the level last changed
+        recheck_at   INTEGER,                    -- when time alone can change it
+        updated_at   INTEGER NOT NULL,
+        PRIMARY KEY (creator_id, customer_id, product_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX entitlements_recheck ON entitlements (recheck_at) WHERE recheck_at IS NOT NULL;
+
+    CREATE TABLE access_history (
+        id           INTEGER PRIMARY KEY,
+        creator_id   TEXT NOT NULL,
+        customer_id  TEXT NOT NULL,
+        product_id   TEXT NOT NULL,
+        from_level   TEXT NOT NULL,
+        to_level     TEXT NOT NULL,
+        reason       TEXT NOT NULL,
+        case_id      INTEGER NOT NULL DEFAULT 0,
+        override_id  INTEGER NOT NULL DEFAULT 0,
+        at           INTEGER NOT NULL
+    );
+    CREATE INDEX access_history_by_member ON access_history (creator_id, customer_id, id);
+
+    -- Audited: revoked, never deleted.
+    CREATE TABLE access_overrides (
+        id           INTEGER PRIMARY KEY,
+        creator_id   TEXT NOT NULL,
+        customer_id  TEXT NOT NULL,
+        product_id   TEXT NOT NULL DEFAULT '',   -- '' = every product of the member
+        level        TEXT NOT NULL,
+        until        INTEGER,                    -- none: until revoked
+        note         TEXT NOT NULL DEFAULT '',
+        actor        TEXT NOT NULL DEFAULT '',
+        created_at   INTEGER NOT NULL,
+        revoked_at   INTEGER,
+        revoked_by   TEXT NOT NULL DEFAULT '',
+        revoke_note  TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX access_overrides_by_member ON access_overrides (creator_id, customer_id);
+
+    -- Subscriptions as Stripe last described them (newest snapshot by as_of).
+    CREATE TABLE subscriptions (
+        creator_id           TEXT NOT NULL,
+        subscription_id      TEXT NOT NULL,
+        customer_id          TEXT NOT NULL DEFAULT '',
+        status               TEXT NOT NULL DEFAULT '', -- '' unknown: never described
+        cancellation_reason  TEXT NOT NULL DEFAULT '',
+        products             TEXT NOT NULL DEFAULT '[]', -- JSON array of product ids
+        as_of                INTEGER NOT NULL DEFAULT 0, -- the snapshot's event created time
+        last_paid_at         INTEGER,
+        PRIMARY KEY (creator_id, subscription_id)
+    );
+    CREATE INDEX subscriptions_by_customer ON subscriptions (creator_id, customer_id);
+
+    -- Signed webhooks to the host platform, delivered in order per member: only a member's
+    -- oldest pending row is ever sent. Its later rows wait with due_at NULL and become due when
+    -- the one before them is delivered, so the scan for due rows never walks over waiting ones.
+    CREATE TABLE host_notifications (
+        id               INTEGER PRIMARY KEY,
+        notification_id  TEXT NOT NULL UNIQUE,     -- dn_…, the host dedupes on it
+        creator_id       TEXT NOT NULL,
+        customer_id      TEXT NOT NULL,
+        type             TEXT NOT NULL,
+        body             TEXT NOT NULL,            -- the JSON POSTed, fixed when queued
+        state            TEXT NOT NULL DEFAULT 'pending', -- pending | done
+        tries            INTEGER NOT NULL DEFAULT 0,
+        due_at           INTEGER,                  -- unix seconds, module clock; NULL: waiting
+        created_at       INTEGER NOT NULL,
+        done_at          INTEGER,
+        result           TEXT,
+        last_error       TEXT
+    );
+    CREATE INDEX host_notifications_member_pending ON host_notifications (creator_id, customer_id, id)
+        WHERE state = 'pending';
+    CREATE INDEX host_notifications_due ON host_notifications (due_at, id) WHERE state = 'pending';
+    CREATE INDEX host_notifications_oldest ON host_notifications (created_at) WHERE state = 'pending';
+
+    CREATE TABLE access_listener_cursor (
+        id          INTEGER PRIMARY KEY CHECK (id = 1),
+        history_id  INTEGER NOT NULL
+    );
+    INSERT INTO access_listener_cursor (id, history_id) VALUES (1, 0);
+
+    -- Older versions queued host notifications in the outbox with nothing to send them.
+    UPDATE outbox SET state = 'cancelled', result = 'superseded by host_notifications'
+        WHERE kind = 'notify_host' AND state = 'pending';
+)sql",
+    // 5: one queue for all jobs (see job_queue.hpp): the rows of the outbox, of card_reminders
+    // and of host_notifications, done or not, are copied over (a case's jobs stay its history
+    // in the API) and the three tables dropped.
+    jobs_table_sql,
+};
+
+} // namespace
+
+const std::vector<const char*>& migrations() { return all; }
+
+} // namespace dunning::store

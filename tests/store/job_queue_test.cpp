@@ -1,0 +1,202 @@
+// The job queue against a real SQLite file: order per key, backoff under a fake clock, giving
+// up, and claims that a restart takes over.
+#include "store/database.hpp"
+#include "store/job_queue.hpp"
+#include "support/service.hpp"
+
+#include <SQLiteCpp/Statement.h>
+#include <gtest/gtest.h>
+
+namespace dunning::store {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::TempDir;
+
+Timestamp at(std::int64_t s) { return from_unix(1'760'000'000 + s); }
+
+EmailJob email(const std::string& message) { return {message, 0}; }
+
+class Queue : public ::testing::Test {
+  protected:
+    TempDir dir;
+    StoreOptions options{(dir.path() / "dunning.sqlite").string(), "normal"};
+    std::unique_ptr<SQLite::Database> db = open_store(options);
+    FakeClock clock{at(0)};
+    JobQueue queue;
+
+    std::int64_t add(const std::string& message, std::optional<std::string> key = std::nullopt) {
+        return enqueue(*db, {.payload = email(message), .idempotency_key = message, .order_key = key},
+                       clock.now());
+    }
+    std::vector<std::string> claim(const JobQueue& q, int limit = 100) {
+        std::vector<std::string> out;
+        for (const auto& j : q.claim(*db, JobKind::email, clock.now(), limit))
+            out.push_back(std::get<EmailJob>(j.payload).message);
+        return out;
+    }
+    Job claim_one() {
+        auto jobs = queue.claim(*db, JobKind::email, clock.now(), 1);
+        if (jobs.empty()) throw std::runtime_error("nothing due");
+        return jobs.front();
+    }
+    std::string column(std::int64_t id, const std::string& name) {
+        SQLite::Statement st(*db, "SELECT coalesce(" + name + ", '') FROM jobs WHERE id = ?");
+        st.bind(1, id);
+        if (!st.executeStep()) return "(none)";
+        return st.getColumn(0).getString();
+    }
+    Timestamp due_at(std::int64_t id) { return from_unix(std::stoll(column(id, "due_at"))); }
+};
+
+TEST_F(Queue, JobsOfOneKeyRunOneAtATimeOldestFirst) {
+    add("a1", "alpha/cus_a");
+    add("a2", "alpha/cus_a");
+    add("b1", "alpha/cus_b");
+    add("free");
+    clock.advance(1s);
+    // a2 waits while a1 is pending, and also while a1 is in flight.
+    EXPECT_EQ(claim(queue), (std::vector<std::string>{"a1", "b1", "free"}));
+    EXPECT_TRUE(claim(queue).empty());
+    EXPECT_TRUE(claim(JobQueue{}).size() == 3u) << "another run takes the three over, still not a2";
+
+    // a1 fails and is retried later: a2 still waits; the others finish.
+    auto fresh = JobQueue{};
+    auto jobs = fresh.claim(*db, JobKind::email, clock.now(), 100);
+    ASSERT_EQ(jobs.size(), 3u);
+    const BackoffPolicy policy{.jitter = 0s};
+    EXPECT_EQ(fail_job(*db, jobs[0], policy, "HTTP 503", clock.now()), Retry::scheduled);
+    finish_job(*db, jobs[1], "done", "ok", clock.now());
+    finish_job(*db, jobs[2], "done", "ok", clock.now());
+    add("a3", "alpha/cus_a"); // queued during the retry: behind both
+    clock.advance(59s);
+    EXPECT_TRUE(claim(fresh).empty());
+    clock.advance(1s);
+    jobs = fresh.claim(*db, JobKind::email, clock.now(), 100);
+    ASSERT_EQ(jobs.size(), 1u);
+    EXPECT_EQ(std::get<EmailJob>(jobs[0].payload).message, "a1");
+    EXPECT_EQ(jobs[0].tries, 1);
+    finish_job(*db, jobs[0], "done", "ok", clock.now());
+    EXPECT_EQ(claim(fresh), (std::vector<std::string>{"a2"}));
+}
+
+TEST_F(Queue, BackoffTimesComeFromThePolicy) {
+    const BackoffPolicy policy{.base = 60s, .factor = 2, .cap = 600s, .jitter = 0s};
+    EXPECT_EQ(policy.delay(1), 60s);
+    EXPECT_EQ(policy.delay(2), 120s);
+    EXPECT_EQ(policy.delay(4), 480s);
+    EXPECT_EQ(policy.delay(5), 600s);
+    EXPECT_EQ(policy.delay(40), 600s);
+
+    const auto id = add("m");
+    for (const auto expected : {60s, 120s, 240s, 480s, 600s, 600s}) {
+        const auto job = claim_one();
+        EXPECT_EQ(fail_job(*db, job, policy, "451 try later", clock.now()), Retry::scheduled);
+        EXPECT_EQ(due_at(id), clock.now() + expected);
+        clock.advance(expected - 1s);
+        EXPECT_TRUE(claim(queue).empty()) << "claimable one second early";
+        clock.advance(1s);
+    }
+    EXPECT_EQ(column(id, "tries"), "6");
+    EXPECT_EQ(column(id, "last_error"), "451 try later");
+    EXPECT_EQ(column(id, "state"), "pending");
+}
+
+TEST_F(Queue, JitterAddsAtMostItsSpread) {
+    const BackoffPolicy policy{.base = 60s, .jitter = 30s};
+    for (int i = 0; i < 200; ++i) {
+        const auto next = policy.next_try(clock.now(), 1);
+        EXPECT_GE(next, clock.now() + 60s);
+        EXPECT_LE(next, clock.now() + 90s);
+    }
+}
+
+TEST_F(Queue, GivesUpAfterMaxAttemptsAndKeepsTheJob) {
+    const BackoffPolicy policy{.jitter = 0s, .max_attempts = 3};
+    const auto id = add("m");
+    EXPECT_EQ(fail_job(*db, claim_one(), policy, "550 no", clock.now()), Retry::scheduled);
+    clock.advance(1h);
+    EXPECT_EQ(fail_job(*db, claim_one(), policy, "550 no", clock.now()), Retry::scheduled);
+    clock.advance(1h);
+    EXPECT_EQ(fail_job(*db, claim_one(), policy, "550 still no", clock.now()), Retry::gave_up);
+    clock.advance(24h);
+    EXPECT_TRUE(claim(JobQueue{}).empty());
+    EXPECT_EQ(column(id, "state"), "failed");
+    EXPECT_EQ(column(id, "result"), "550 still no");
+    EXPECT_EQ(column(id, "done_at"), std::to_string(to_unix(clock.now() - 24h)));
+}
+
+TEST_F(Queue, GivesUpOnceTheJobIsTooOld) {
+    const BackoffPolicy policy{.jitter = 0s, .give_up_after = 24h};
+    const auto id = add("m");
+    clock.advance(24h);
+    EXPECT_EQ(fail_job(*db, claim_one(), policy, "timeout", clock.now()), Retry::scheduled);
+    clock.advance(1h);
+    EXPECT_EQ(fail_job(*db, claim_one(), policy, "timeout", clock.now()), Retry::gave_up);
+    EXPECT_EQ(column(id, "state"), "failed");
+}
+
+TEST_F(Queue, AJobGivenUpLetsTheNextOfItsKeyRun) {
+    add("a1", "k");
+    add("a2", "k");
+    EXPECT_EQ(fail_job(*db, claim_one(), BackoffPolicy{.max_attempts = 1}, "no", clock.now()), Retry::gave_up);
+    EXPECT_EQ(claim(queue), (std::vector<std::string>{"a2"}));
+}
+
+TEST_F(Queue, ClaimedButUnfinishedJobsAreClaimableAfterARestart) {
+    add("one");
+    add("two");
+    add("three");
+    auto jobs = queue.claim(*db, JobKind::email, clock.now(), 100);
+    ASSERT_EQ(jobs.size(), 3u);
+    finish_job(*db, jobs[0], "done", "ok", clock.now());
+    EXPECT_TRUE(claim(queue).empty()) << "in this run's hands";
+
+    // The process ends here, "two" and "three" unfinished; the next run opens the store again.
+    db.reset();
+    db = open_store(options);
+    JobQueue next_run;
+    EXPECT_EQ(claim(next_run), (std::vector<std::string>{"two", "three"}));
+}
+
+TEST_F(Queue, ReleasedJobsAreClaimableAgainAtOnce) {
+    add("one");
+    add("two");
+    auto jobs = queue.claim(*db, JobKind::email, clock.now(), 100);
+    queue.release(*db, {jobs[1]});
+    EXPECT_EQ(claim(queue), (std::vector<std::string>{"two"}));
+}
+
+TEST_F(Queue, PostponedJobsCountNoTry) {
+    const auto id = add("m");
+    postpone_job(*db, claim_one(), clock.now() + 1h, "held: case paused");
+    EXPECT_TRUE(claim(queue).empty());
+    clock.advance(1h);
+    EXPECT_EQ(claim_one().tries, 0);
+    EXPECT_EQ(column(id, "last_error"), "held: case paused");
+}
+
+TEST_F(Queue, OnceSkipsAJobWhoseKeyIsQueuedAlready) {
+    const NewJob reminder{.payload = CardReminderJob{"alpha", "pm_1", "a@example.org", "", 3, 2027},
+                          .idempotency_key = "card-alpha-pm_1-2027-03",
+                          .once = true};
+    EXPECT_GT(enqueue(*db, reminder, clock.now()), 0);
+    EXPECT_EQ(enqueue(*db, reminder, clock.now()), 0);
+    auto jobs = queue.claim(*db, JobKind::card_reminder, clock.now(), 10);
+    ASSERT_EQ(jobs.size(), 1u);
+    EXPECT_EQ(jobs[0].payload, reminder.payload);
+    EXPECT_EQ(jobs[0].idempotency_key, "card-alpha-pm_1-2027-03");
+    EXPECT_TRUE(queue.claim(*db, JobKind::email, clock.now(), 10).empty()) << "claims are per kind";
+}
+
+TEST_F(Queue, AnUnreadableJobIsSetAsideNotClaimed) {
+    const auto id = add("m");
+    db->exec("UPDATE jobs SET payload = '{\"stage\": 1}' WHERE id = " + std::to_string(id));
+    add("n");
+    EXPECT_EQ(claim(queue), (std::vector<std::string>{"n"}));
+    EXPECT_EQ(column(id, "state"), "failed");
+    EXPECT_EQ(column(id, "result"), "unreadable payload");
+}
+
+} // namespace
+} // namespace dunning::store

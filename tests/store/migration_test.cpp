@@ -1,0 +1,138 @@
+// Stores of earlier versions keep their queued work: the rows of the outbox, card_reminders
+// and host_notifications come up as jobs of the one queue.
+#include "store/database.hpp"
+#include "store/job_queue.hpp"
+#include "store/notifications.hpp"
+#include "support/service.hpp"
+
+#include <SQLiteCpp/Statement.h>
+#include <gtest/gtest.h>
+
+namespace dunning::store {
+namespace {
+
+using nlohmann::json;
+using testing::TempDir;
+using testing::read_file;
+
+const auto fixture = std::filesystem::path(DUNNING_SOURCE_DIR) / "tests/fixtures/case_state/store_v4.sql";
+
+bool has_table(SQLite::Database& db, const std::string& name) {
+    SQLite::Statement st(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?");
+    st.bind(1, name);
+    return st.executeStep();
+}
+
+class Version4Store : public ::testing::Test {
+  protected:
+    TempDir dir;
+    StoreOptions options{(dir.path() / "dunning.db").string(), "normal"};
+
+    void SetUp() override {
+        SQLite::Database old(options.path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+        old.exec(read_file(fixture));
+        ASSERT_EQ(schema_version(old), 4);
+        // Work still to do in each of the three queues of version 4.
+        old.exec(R"sql(
+            INSERT INTO outbox (id, case_id, kind, payload, idempotency_key, tries, due_at, created_at, last_error)
+            VALUES (4, 1, 'charge', '{"attempt":3,"invoice_id":"in_1","payment_method_id":"pm_new_card"}',
+                    'dunning-pay-in_1-3', 2, 1800290000, 1800288000, 'technical 503');
+            INSERT INTO card_reminders (creator_id, payment_method_id, exp_month, exp_year, email, name,
+                                        idempotency_key, due_at, created_at)
+            VALUES ('alpha', 'pm_card_visa', 12, 2030, 'juergen@example.org', 'Jürgen Müßig',
+                    'card-alpha-pm_card_visa-2030-12', 1800288000, 1800288000);
+            INSERT INTO host_notifications (notification_id, creator_id, customer_id, type, body, state,
+                                            due_at, created_at, done_at, result)
+            VALUES ('dn_000000000000000000000001', 'alpha', 'cus_fake', 'case.opened',
+                    '{"created":1800000000,"creator":"alpha","data":{},"id":"dn_000000000000000000000001","member":"cus_fake","object":"event","type":"case.opened"}',
+                    'done', 1800000000, 1800000000, 1800000001, 'HTTP 200'),
+                   ('dn_000000000000000000000002', 'alpha', 'cus_fake', 'access.locked',
+                    '{"created":1800288000,"creator":"alpha","data":{"level":"locked"},"id":"dn_000000000000000000000002","member":"cus_fake","object":"event","type":"access.locked"}',
+                    'pending', 1800288000, 1800288000, NULL, NULL),
+                   ('dn_000000000000000000000003', 'alpha', 'cus_fake', 'access.restored',
+                    '{"created":1800288001,"creator":"alpha","data":{"level":"granted"},"id":"dn_000000000000000000000003","member":"cus_fake","object":"event","type":"access.restored"}',
+                    'pending', NULL, 1800288001, NULL, NULL);
+        )sql");
+    }
+};
+
+TEST_F(Version4Store, ComesUpWithItsPendingWorkAsJobs) {
+    auto db = open_store(options);
+    EXPECT_EQ(schema_version(*db), latest_schema_version());
+    for (const char* table : {"outbox", "card_reminders", "host_notifications"})
+        EXPECT_FALSE(has_table(*db, table)) << table;
+
+    const auto now = from_unix(1800300000);
+    JobQueue queue;
+    auto charges = queue.claim(*db, JobKind::charge, now, 10);
+    ASSERT_EQ(charges.size(), 1u);
+    EXPECT_EQ(charges[0].payload, JobPayload(ChargeJob{3, "in_1", "pm_new_card"}));
+    EXPECT_EQ(charges[0].idempotency_key, "dunning-pay-in_1-3");
+    EXPECT_EQ(charges[0].case_id, 1);
+    EXPECT_EQ(charges[0].tries, 2);
+    EXPECT_EQ(charges[0].created, from_unix(1800288000));
+
+    auto reminders = queue.claim(*db, JobKind::card_reminder, now, 10);
+    ASSERT_EQ(reminders.size(), 1u);
+    EXPECT_EQ(reminders[0].payload, JobPayload(CardReminderJob{"alpha", "pm_card_visa", "juergen@example.org",
+                                                               "Jürgen Müßig", 12, 2030}));
+    EXPECT_EQ(reminders[0].idempotency_key, "card-alpha-pm_card_visa-2030-12");
+
+    // The member's order holds across the upgrade: the second waits for the first.
+    EXPECT_EQ(notification_counts(*db).pending, 2);
+    auto notes = queue.claim(*db, JobKind::platform_notification, now, 10);
+    ASSERT_EQ(notes.size(), 1u);
+    const auto& locked = std::get<PlatformNotificationJob>(notes[0].payload);
+    EXPECT_EQ(locked.id, "dn_000000000000000000000002");
+    EXPECT_EQ(locked.data, (json{{"level", "locked"}}));
+    EXPECT_EQ(encode_payload(notes[0].payload).dump(),
+              R"({"created":1800288000,"creator":"alpha","data":{"level":"locked"},"id":"dn_000000000000000000000002","member":"cus_fake","object":"event","type":"access.locked"})");
+    finish_job(*db, notes[0], "done", "HTTP 200", now);
+    notes = queue.claim(*db, JobKind::platform_notification, now, 10);
+    ASSERT_EQ(notes.size(), 1u);
+    EXPECT_EQ(std::get<PlatformNotificationJob>(notes[0].payload).type, "access.restored");
+
+    // The case's history of actions is all there, in its order.
+    const auto actions = case_actions(*db, 1);
+    ASSERT_EQ(actions.size(), 4u);
+    EXPECT_EQ(actions[0].kind, "charge");
+    EXPECT_EQ(actions[0].state, "done");
+    EXPECT_EQ(actions[0].result, "card_error 402 req_fake7b8600000006 insufficient_funds");
+    EXPECT_EQ(actions[2].kind, "email");
+    EXPECT_EQ(actions[3].state, "pending");
+    EXPECT_EQ(actions[3].last_error, "technical 503");
+}
+
+// A store made by a version without the access tables (schema 3) with a notify_host effect
+// pending in the outbox: the upgrade cancels it (nothing ever sent those) and keeps the rest.
+TEST(Version3Store, UpgradeCancelsPendingHostNotificationsOfTheOutbox) {
+    TempDir dir;
+    const StoreOptions options{(dir.path() / "old.sqlite").string(), "normal"};
+    {
+        SQLite::Database db(options.path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+        migrate(db, 3);
+        db.exec("INSERT INTO cases (id, creator_id, invoice_id, status, updated_at, state) "
+                "VALUES (1, 'alpha', 'in_1', 'open', 0, '{}')");
+        db.exec("INSERT INTO outbox (id, case_id, kind, payload, idempotency_key, due_at, created_at) VALUES "
+                "(1, 1, 'notify_host', '{\"type\":\"case.opened\"}', 'case-1-case.opened', 0, 0), "
+                "(2, 1, 'email', '{\"message\":\"reminder\",\"stage\":1}', 'case-1-reminder-1', 0, 0), "
+                "(3, 1, 'notify_host', '{\"type\":\"case.resolved\"}', 'case-1-case.resolved', 0, 0)");
+        db.exec("UPDATE outbox SET state = 'done', result = 'old' WHERE id = 3");
+    }
+    auto db = open_store(options);
+    EXPECT_EQ(schema_version(*db), latest_schema_version());
+    const auto actions = case_actions(*db, 1);
+    ASSERT_EQ(actions.size(), 3u);
+    EXPECT_EQ(actions[0].state, "cancelled");
+    EXPECT_EQ(actions[0].result, "superseded by host_notifications");
+    EXPECT_EQ(actions[1].state, "pending");
+    EXPECT_EQ(actions[2].state, "done");
+    EXPECT_EQ(actions[2].result, "old");
+    auto emails = JobQueue{}.claim(*db, JobKind::email, from_unix(0), 10);
+    ASSERT_EQ(emails.size(), 1u);
+    EXPECT_EQ(emails[0].payload, JobPayload(EmailJob{"reminder", 1}));
+    EXPECT_EQ(notification_counts(*db).pending, 0);
+}
+
+} // namespace
+} // namespace dunning::store
