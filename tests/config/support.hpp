@@ -2,6 +2,7 @@
 // Shared by the configuration tests: environments, the sender every creator needs, parsing
 // inline TOML, and the example file.
 #include "config/config.hpp"
+#include "tests/support/files.hpp"
 
 #include <fstream>
 #include <gtest/gtest.h>
@@ -58,12 +59,6 @@ inline const std::string example = std::string(DUNNING_SOURCE_DIR) + "/config/ex
 inline const EnvLookup demo_env = env_of({{"DUNNING_DEMO_WEBHOOK_SECRET", "whsec_demo"},
                                           {"DUNNING_DEMO_API_TOKEN", "demo-token-0123456789"}});
 
-inline std::string read_example() {
-    std::ifstream file(example);
-    std::ostringstream text;
-    text << file.rdbuf();
-    EXPECT_TRUE(file.good() || file.eof()) << example;
-    return text.str();
-}
+inline std::string read_example() { return dunning::testing::read_file(example); }
 
 } // namespace dunning::config::testing

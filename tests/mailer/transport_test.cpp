@@ -1,6 +1,7 @@
 // Integration: the .eml outbox on a real directory, and SMTP through libcurl against a real
 // aiosmtpd server on loopback (tests/mailer/smtp_server.py), checked with Python's own parser.
 #include "mailer/transport.hpp"
+#include "tests/support/files.hpp"
 #include "support/ports.hpp"
 
 #include <algorithm>
@@ -29,6 +30,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using Kind = SendResult::Kind;
+using dunning::testing::read_file;
 using namespace std::chrono_literals;
 
 class TempDir {
@@ -46,13 +48,6 @@ class TempDir {
     static std::string random_suffix() { return std::to_string(std::random_device{}()); }
     fs::path path_;
 };
-
-std::string read_file(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
 
 // A child process with our pipes on its stdin and stdout; stderr is shared with the test.
 // Closing its stdin tells the SMTP server to stop; it is killed if it lingers.

@@ -68,11 +68,7 @@ class CardExpiry : public ::testing::Test {
         std::vector<std::string> out;
         if (!std::filesystem::exists(outbox())) return out;
         for (const auto& f : std::filesystem::directory_iterator(outbox())) {
-            if (f.path().extension() != ".eml") continue;
-            std::ifstream in(f.path());
-            std::ostringstream s;
-            s << in.rdbuf();
-            out.push_back(s.str());
+            if (f.path().extension() == ".eml") out.push_back(read_file(f.path()));
         }
         return out;
     }
