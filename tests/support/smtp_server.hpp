@@ -59,6 +59,9 @@ class SmtpServer {
         pid_ = -1;
     }
     int port() const { return port_; }
+    std::string url(const std::string& scheme = "smtp") const {
+        return scheme + "://127.0.0.1:" + std::to_string(port_);
+    }
 
     // A server started with "--down" refuses connections on its port until this returns.
     void bring_up() {
