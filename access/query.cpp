@@ -1,4 +1,5 @@
 #include "access/query.hpp"
+#include "store/json_time.hpp"
 
 #include <algorithm>
 #include <ctime>
@@ -7,23 +8,11 @@ namespace dunning::access {
 
 
 using store::member_entitlements;
+using store::time_or_null;
 
 namespace {
 
 using nlohmann::json;
-
-// Local on purpose (see store.cpp): no dependency on core/access.cpp's definitions.
-const char* level_name(AccessLevel level) {
-    switch (level) {
-    case AccessLevel::granted: return "granted";
-    case AccessLevel::grace: return "grace";
-    case AccessLevel::limited: return "limited";
-    case AccessLevel::locked: return "locked";
-    }
-    return "locked";
-}
-
-json time_or_null(const std::optional<Timestamp>& t) { return t ? json(iso8601(*t)) : json(nullptr); }
 
 void add_unique(std::vector<std::string>& to, const std::string& value) {
     if (std::find(to.begin(), to.end(), value) == to.end()) to.push_back(value);
@@ -107,7 +96,7 @@ nlohmann::json to_json(const AccessAnswer& a, const CourseMap& map) {
     return {{"object", "access"},
             {"member", a.member},
             {"course", a.course},
-            {"level", level_name(a.level)},
+            {"level", to_string(a.level)},
             {"reason", a.reason},
             {"blocked", blocks_content(a.level)},
             {"product", a.product.empty() ? json(nullptr) : json(a.product)},

@@ -23,29 +23,6 @@ namespace {
 
 constexpr double max_min_amount = 100000; // major units
 
-// The level names as the config spells them (on purpose not core's to_string: the config's
-// spelling is a contract of its own).
-struct LevelName {
-    AccessLevel level;
-    std::string_view name;
-};
-constexpr std::array<LevelName, 4> level_names = {{{AccessLevel::granted, "granted"},
-                                                   {AccessLevel::grace, "grace"},
-                                                   {AccessLevel::limited, "limited"},
-                                                   {AccessLevel::locked, "locked"}}};
-
-std::string_view name_of(AccessLevel level) {
-    for (const auto& entry : level_names)
-        if (entry.level == level) return entry.name;
-    return "granted";
-}
-
-std::optional<AccessLevel> level_named(std::string_view name) {
-    for (const auto& entry : level_names)
-        if (entry.name == name) return entry.level;
-    return std::nullopt;
-}
-
 // One level key: `allowed` are the levels it may take; `refused` says why a known level outside
 // them does not fit (after the list of allowed ones), empty when the list says it all.
 struct LevelKey {
@@ -85,11 +62,11 @@ const std::array<EventKey, 3> event_keys = {{
 Check level_check(const LevelKey& key) {
     std::vector<std::string> names;
     for (AccessLevel level : key.allowed)
-        names.emplace_back(name_of(level));
+        names.emplace_back(to_string(level));
     return [refused = key.refused, list = one_of(std::move(names))](
                const std::string& value) -> std::optional<std::string> {
         auto problem = list(value);
-        if (problem && !refused.empty() && level_named(value))
+        if (problem && !refused.empty() && access_level_from(value))
             *problem += ": " + std::string(refused);
         return problem;
     };
@@ -97,9 +74,9 @@ Check level_check(const LevelKey& key) {
 
 // Left as it is unless the key is present and valid.
 void read_level(Reader& table, const LevelKey& key, AccessLevel& out) {
-    std::string name(name_of(out));
+    std::string name(to_string(out));
     table.string(key.name, name, level_check(key));
-    out = level_named(name).value_or(out);
+    out = access_level_from(name).value_or(out);
 }
 
 // min_amount → minor units, or the problem with it.
@@ -121,7 +98,7 @@ AccessLevel stage_level(const AccessPolicy& policy, std::string_view stage) {
 }
 
 std::string quoted(AccessLevel level) {
-    return "\"" + std::string(name_of(level)) + "\"";
+    return "\"" + std::string(to_string(level)) + "\"";
 }
 
 // Access only tightens from one email to the next. Checked on the merged levels and reported

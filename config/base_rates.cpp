@@ -3,14 +3,9 @@
 #include "config/reader.hpp"
 
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
 #include <cstdio>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <optional>
-#include <sstream>
 
 namespace dunning::config {
 namespace {
@@ -122,19 +117,9 @@ Result<std::vector<BaseRate>, std::string> parse_base_rates(std::string_view tom
 }
 
 Result<std::vector<BaseRate>, std::string> load_base_rates(const std::string& path) {
-    std::error_code ignored;
-    if (std::filesystem::is_directory(path, ignored))
-        return err(path + ": cannot read the file: " + std::strerror(EISDIR));
-    errno = 0;
-    std::ifstream file(path, std::ios::binary);
-    std::ostringstream text;
-    if (file) text << file.rdbuf();
-    if (!file || file.bad()) {
-        const int error = errno;
-        return err(path +
-                   ": cannot read the file: " + (error ? std::strerror(error) : "unknown error"));
-    }
-    return parse_base_rates(text.str(), path);
+    auto text = detail::read_text_file(path);
+    if (!text.ok()) return err(text.error());
+    return parse_base_rates(text.value(), path);
 }
 
 } // namespace dunning::config

@@ -235,22 +235,31 @@ Result<Config, std::vector<std::string>> parse_config(std::string_view toml_text
     return config;
 }
 
-Result<Config, std::vector<std::string>> load_config(const std::string& path,
-                                                     const EnvLookup& env) {
+namespace detail {
+
+Result<std::string, std::string> read_text_file(const std::string& path) {
     std::error_code ignored;
     if (std::filesystem::is_directory(path, ignored))
-        return err(
-            std::vector<std::string>{path + ": cannot read the file: " + std::strerror(EISDIR)});
+        return err(path + ": cannot read the file: " + std::strerror(EISDIR));
     errno = 0;
     std::ifstream file(path, std::ios::binary);
     std::ostringstream text;
     if (file) text << file.rdbuf();
     if (!file || file.bad()) {
         const int error = errno;
-        return err(std::vector<std::string>{
-            path + ": cannot read the file: " + (error ? std::strerror(error) : "unknown error")});
+        return err(path +
+                   ": cannot read the file: " + (error ? std::strerror(error) : "unknown error"));
     }
-    return parse_config(text.str(), path, std::filesystem::path(path).parent_path().string(), env);
+    return text.str();
+}
+
+} // namespace detail
+
+Result<Config, std::vector<std::string>> load_config(const std::string& path,
+                                                     const EnvLookup& env) {
+    auto text = detail::read_text_file(path);
+    if (!text.ok()) return err(std::vector<std::string>{text.error()});
+    return parse_config(text.value(), path, std::filesystem::path(path).parent_path().string(), env);
 }
 
 } // namespace dunning::config

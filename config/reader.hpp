@@ -59,6 +59,9 @@ std::string resolve_path(const std::string& base_dir, const std::string& path);
 // Why `path` is not a usable directory (want_directory) or regular file; nothing when it is.
 std::optional<std::string> path_problem(const std::string& path, bool want_directory);
 
+// The whole file, or "PATH: cannot read the file: REASON" (config.cpp).
+Result<std::string, std::string> read_text_file(const std::string& path);
+
 // "${NAME}" → env(NAME), "$${" → "${". Problems (unset or malformed names) go to `problems`.
 std::optional<std::string> expand_env(std::string_view text, const EnvLookup& env,
                                       std::vector<std::string>& problems);

@@ -5,19 +5,14 @@
 namespace dunning {
 
 const char* to_string(AccessLevel level) {
-    switch (level) {
-    case AccessLevel::granted: return "granted";
-    case AccessLevel::grace: return "grace";
-    case AccessLevel::limited: return "limited";
-    case AccessLevel::locked: return "locked";
-    }
-    return "granted";
+    for (const auto& entry : access_level_names)
+        if (entry.level == level) return entry.name;
+    return "locked";
 }
 
 std::optional<AccessLevel> access_level_from(std::string_view text) {
-    for (auto level :
-         {AccessLevel::granted, AccessLevel::grace, AccessLevel::limited, AccessLevel::locked})
-        if (text == to_string(level)) return level;
+    for (const auto& entry : access_level_names)
+        if (text == entry.name) return entry.level;
     return std::nullopt;
 }
 

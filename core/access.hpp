@@ -7,6 +7,7 @@
 #include "core/case_engine.hpp"
 #include "core/time.hpp"
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -20,6 +21,19 @@ namespace dunning {
 // deadline runs). `limited`: what the member already completed stays (lessons done,
 // certificates), new content is blocked. `locked`: everything is blocked.
 enum class AccessLevel { granted = 0, grace = 1, limited = 2, locked = 3 };
+
+// The one spelling of each level: config keys, the store's columns, API and webhook answers.
+struct AccessLevelName {
+    AccessLevel level;
+    const char* name;
+};
+inline constexpr std::array<AccessLevelName, 4> access_level_names = {{
+    {AccessLevel::granted, "granted"},
+    {AccessLevel::grace, "grace"},
+    {AccessLevel::limited, "limited"},
+    {AccessLevel::locked, "locked"},
+}};
+// A value outside the enum (a cast gone wrong) reads "locked": no answer opens content by mistake.
 const char* to_string(AccessLevel level);
 std::optional<AccessLevel> access_level_from(std::string_view text);
 inline bool blocks_content(AccessLevel level) { return level >= AccessLevel::limited; }

@@ -1,4 +1,5 @@
 #include "core/case_engine.hpp"
+#include "core/overloaded.hpp"
 
 #include <algorithm>
 
@@ -7,11 +8,6 @@ namespace dunning {
 namespace {
 
 using Outcome = ChargeAttempt::Outcome;
-
-template <class... F> struct overloaded : F... {
-    using F::operator()...;
-};
-template <class... F> overloaded(F...) -> overloaded<F...>;
 
 bool waiting_for_charge(const CaseState& s) {
     return s.payment_processing ||

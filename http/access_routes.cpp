@@ -1,6 +1,7 @@
 // The access API: what a member may use (one course, all of a member's, or many at once), the
 // history of changes, and the creator's overrides (granted or withdrawn with a note; audited).
 #include "store/case_json.hpp"
+#include "store/json_time.hpp"
 #include "http/services.hpp"
 
 #include <nlohmann/json.hpp>
@@ -9,6 +10,7 @@
 
 namespace dunning::http {
 
+using store::time_or_null;
 
 namespace {
 
@@ -21,8 +23,6 @@ bool valid_id(const std::string& s) {
     return !s.empty() && s.size() <= 255 &&
            std::all_of(s.begin(), s.end(), [](unsigned char c) { return c > 0x20 && c < 0x7f; });
 }
-
-json time_or_null(const std::optional<Timestamp>& t) { return t ? json(iso8601(*t)) : json(nullptr); }
 
 // An answer, or an error for this one item (unknown course) in the same shape as send_error's.
 json answer_for(store::Connection& db, const std::string& creator, const access::CourseMap& courses,

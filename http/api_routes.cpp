@@ -2,6 +2,7 @@
 #include "store/access_store.hpp"
 #include "store/case_json.hpp"
 #include "store/cases.hpp"
+#include "store/json_time.hpp"
 #include "http/services.hpp"
 #include "store/job_queue.hpp"
 #include "store/notifications.hpp"
@@ -22,6 +23,7 @@ using store::case_events;
 using store::get_case;
 using store::list_cases;
 using store::schema_version;
+using store::time_or_null;
 
 using store::CaseQuery;
 
@@ -33,7 +35,6 @@ bool same_secret(const std::string& a, const std::string& b) {
     return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
-json time_or_null(const std::optional<Timestamp>& t) { return t ? json(iso8601(*t)) : json(nullptr); }
 json id_or_null(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
 
 json failure_view(const std::optional<PaymentFailure>& f) {

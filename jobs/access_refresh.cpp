@@ -1,6 +1,7 @@
 // The access side of the Engine: gathers an entitlement's facts from the store (the member's
 // cases, subscriptions and overrides), lets core/access.hpp decide, and stores the outcome.
 #include "store/case_json.hpp"
+#include "store/json_time.hpp"
 #include "store/notifications.hpp"
 #include "jobs/engine.hpp"
 
@@ -18,9 +19,6 @@ bool contains(const std::vector<std::string>& v, const std::string& x) {
 
 nlohmann::json access_data(const store::EntitlementKey& key, const access::CourseMap& courses,
                            const EntitlementState& next, const AccessChange& change) {
-    auto opt_time = [](const std::optional<Timestamp>& t) {
-        return t ? nlohmann::json(iso8601(*t)) : nlohmann::json(nullptr);
-    };
     return {{"access",
              {{"member", key.customer},
               {"product", key.product},
@@ -31,7 +29,7 @@ nlohmann::json access_data(const store::EntitlementKey& key, const access::Cours
               {"case", change.case_id ? nlohmann::json(change.case_id) : nlohmann::json(nullptr)},
               {"override", change.override_id ? nlohmann::json(change.override_id) : nlohmann::json(nullptr)},
               {"since", next.since == Timestamp{} ? nlohmann::json(nullptr) : nlohmann::json(iso8601(next.since))},
-              {"lock_at", opt_time(next.lock_at)}}}};
+              {"lock_at", store::time_or_null(next.lock_at)}}}};
 }
 
 } // namespace

@@ -24,6 +24,8 @@
 #include "config/config.hpp"
 #include "plugin/module.hpp"
 #include "webhook/signature.hpp"
+#include "tests/support/files.hpp"
+#include "tests/support/process.hpp"
 
 #include <CLI/CLI.hpp>
 #include <httplib.h>
@@ -63,6 +65,7 @@ extern char** environ;
 namespace {
 
 using namespace dunning;
+using dunning::testing::read_file;
 using nlohmann::json;
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
@@ -128,14 +131,6 @@ int free_port() {
     return ntohs(addr.sin_port);
 }
 
-std::string read_text(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    if (!in) fail("cannot read " + p.string());
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
 // One "Key: value kB" field of /proc/<pid>/status, in MiB.
 double proc_status_mib(pid_t pid, const char* field) {
     std::ifstream in("/proc/" + std::to_string(pid) + "/status");
@@ -159,7 +154,7 @@ double system_busy_s() { // all CPUs, user+nice+system+irq+softirq+steal
     return (v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / hz;
 }
 double process_cpu_s(pid_t pid) { // utime + stime, all threads
-    const auto s = read_text("/proc/" + std::to_string(pid) + "/stat");
+    const auto s = read_file("/proc/" + std::to_string(pid) + "/stat");
     std::istringstream in(s.substr(s.rfind(')') + 2));
     std::string f;
     double ut = 0, st = 0;
@@ -266,39 +261,7 @@ std::string fmt_stats(const Stats& s) {
 
 // ---- child processes ------------------------------------------------------------------------
 
-class Child {
-  public:
-    Child(const std::vector<std::string>& args, const std::string& log_path) {
-        std::vector<char*> argv;
-        for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-        argv.push_back(nullptr);
-        posix_spawn_file_actions_t actions;
-        posix_spawn_file_actions_init(&actions);
-        posix_spawn_file_actions_addopen(&actions, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-        posix_spawn_file_actions_adddup2(&actions, 1, 2);
-        const int rc = posix_spawnp(&pid_, argv[0], &actions, nullptr, argv.data(), environ);
-        posix_spawn_file_actions_destroy(&actions);
-        if (rc != 0) fail("cannot start " + args[0]);
-    }
-    ~Child() {
-        if (pid_ > 0) {
-            ::kill(pid_, SIGKILL);
-            waitpid(pid_, nullptr, 0);
-        }
-    }
-    pid_t pid() const { return pid_; }
-    bool alive() { return pid_ > 0 && waitpid(pid_, nullptr, WNOHANG) == 0; }
-    int stop(int sig = SIGTERM) { // the exit status, or -signal
-        ::kill(pid_, sig);
-        int status = 0;
-        waitpid(pid_, &status, 0);
-        pid_ = -1;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
-    }
-
-  private:
-    pid_t pid_ = -1;
-};
+using Child = dunning::testing::ChildProcess;
 
 // perf record on the server for one phase (--perf-dir).
 class PerfRecord {
@@ -418,8 +381,8 @@ class HostReceiver {
 class EventFactory {
   public:
     EventFactory(const fs::path& fixtures, std::int64_t failed_at)
-        : failed_(json::parse(read_text(fixtures / "api-2020-08-27" / "invoice.payment_failed.json"))),
-          paid_(json::parse(read_text(fixtures / "api-2020-08-27" / "invoice.paid.json"))),
+        : failed_(json::parse(read_file(fixtures / "api-2020-08-27" / "invoice.payment_failed.json"))),
+          paid_(json::parse(read_file(fixtures / "api-2020-08-27" / "invoice.paid.json"))),
           failed_at_(failed_at) {}
 
     std::string body(std::size_t i, bool paid, std::int64_t at) const {
@@ -849,7 +812,7 @@ std::unique_ptr<Child> start_server(const Options& o, const fs::path& dir, const
     auto c = client(port, 2);
     if (!wait_for([&] {
             if (!server->alive())
-                fail("the server exited at start-up; " + (dir / log).string() + ":\n" + read_text(dir / log));
+                fail("the server exited at start-up; " + (dir / log).string() + ":\n" + read_file(dir / log));
             const auto r = c.Get("/healthz");
             return r && r->status == 200;
         }, 30, 0.05))

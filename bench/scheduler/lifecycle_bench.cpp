@@ -30,7 +30,6 @@
 
 using namespace schedbench;
 namespace fs = std::filesystem;
-namespace plugin = dunning::plugin;
 
 namespace {
 
@@ -322,7 +321,7 @@ int run_store(std::size_t cases, double budget, const std::string& synchronous, 
     const double secs = wall.seconds(), cpu = cpu_seconds() - cpu0;
     if (!finished)
         std::printf("  time budget of %.0f s ran out after %llu clock steps; simulated up to %s\n", budget,
-                    static_cast<unsigned long long>(sim.steps()), plugin::iso8601(clock.now()).c_str());
+                    static_cast<unsigned long long>(sim.steps()), dunning::iso8601(clock.now()).c_str());
     std::printf("  store: %s (synchronous=%s, payment events found %s), %.0f MiB, %llu clock steps\n",
                 store.path.c_str(), synchronous.c_str(),
                 by_invoice ? "by invoice id" : "by find_case_by_payment", static_cast<double>(fs::file_size(store.path)) / 1048576.0,

@@ -21,7 +21,6 @@
 
 using namespace schedbench;
 namespace fs = std::filesystem;
-namespace plugin = dunning::plugin;
 
 namespace {
 

@@ -2,6 +2,7 @@
 // DOM code it replaced (parse_envelope_reference), on real Stripe event bodies.
 // Usage: envelope_bench [--fixture FILE]... [--seconds S]
 // Default: every *.json in tests/fixtures/stripe/api-2020-08-27. Prints one RESULT line per body.
+#include "tests/support/files.hpp"
 #include "webhook/envelope_scan.hpp"
 
 #include <CLI/CLI.hpp>
@@ -18,16 +19,9 @@
 
 namespace fs = std::filesystem;
 using namespace dunning::webhook;
+using dunning::testing::read_file;
 
 namespace {
-
-std::string read_text(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw std::runtime_error("cannot open " + path.string());
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
 
 // Mean µs per call over `seconds` of calls, in rounds of 100 (the clock read between rounds).
 template <class Parse> double microseconds_per_parse(Parse parse, const std::string& body, double seconds) {
@@ -64,7 +58,7 @@ int main(int argc, char** argv) {
         std::sort(files.begin(), files.end());
     }
     for (const auto& file : files) {
-        const std::string body = read_text(file);
+        const std::string body = read_file(file);
         if (!same_envelope(body)) {
             std::fprintf(stderr, "%s: the two parsers disagree or fail\n", file.c_str());
             return 1;

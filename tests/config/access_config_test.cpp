@@ -25,14 +25,6 @@ Config parsed(const std::string& text) {
     return parsed_in(text, base, no_env);
 }
 
-// "[[creators]]" on line 1, then id, name, webhook_secrets and api_token (lines 2-5), then
-// `extra` from line 6.
-std::string creator(const std::string& id, const std::string& extra = "") {
-    return "[[creators]]\nid = \"" + id + "\"\nname = \"" + id + " Courses\"\n" +
-           "webhook_secrets = [\"whsec_" + id + "\"]\napi_token = \"" + id +
-           "-token-0123456789\"\n" + extra;
-}
-
 const std::string valid_creator = "\n" + creator("acme");
 
 // The config's own spelling, independent of core's to_string.
@@ -431,30 +423,6 @@ TEST(AccessConfig, AGlobalProblemIsReportedOnceNotPerCreator) {
 
 // ---------------------------------------------------------------------------------------------
 // config/example.toml
-
-// From the line that starts with `header` (itself uncommented) to the next line that does not
-// start with "#": uncomments "# key = …" and "# [table]" lines; returns the keys uncommented.
-std::set<std::string> uncomment_from(std::string& text, const std::string& header) {
-    static const std::regex key_line(R"(^# ([a-z_]+) = .*)");
-    std::istringstream in(text);
-    std::string out, line;
-    std::set<std::string> keys;
-    bool inside = false;
-    while (std::getline(in, line)) {
-        if (line.rfind(header, 0) == 0) {
-            inside = true;
-            if (line.rfind("# ", 0) == 0) line = line.substr(2);
-        } else if (inside && line.rfind("#", 0) != 0) {
-            inside = false;
-        } else if (std::smatch match; inside && std::regex_match(line, match, key_line)) {
-            keys.insert(match[1]);
-            line = line.substr(2);
-        }
-        out += line + "\n";
-    }
-    text = out;
-    return keys;
-}
 
 TEST(ExampleConfig, LoadsWithTheAccessDefaults) {
     auto result = load_config(example, demo_env);

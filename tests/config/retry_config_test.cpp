@@ -20,14 +20,6 @@ Problems problems_of(const std::string& text) { return problems_in(text, "/etc/d
 
 Config parsed(const std::string& text) { return parsed_in(text, "/etc/dunning", no_env); }
 
-// "[[creators]]" on line 1, then id, name, webhook_secrets and api_token (lines 2-5), then
-// `extra` from line 6.
-std::string creator(const std::string& id, const std::string& extra = "") {
-    return "[[creators]]\nid = \"" + id + "\"\nname = \"" + id + " Courses\"\n" +
-           "webhook_secrets = [\"whsec_" + id + "\"]\napi_token = \"" + id +
-           "-token-0123456789\"\n" + extra;
-}
-
 // Mode "plugin" charges through Stripe's API, so a creator under it needs a key.
 const std::string stripe_key = "stripe_secret_key = \"sk_test_0123\"\n";
 

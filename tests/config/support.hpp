@@ -1,11 +1,14 @@
 #pragma once
-// Shared by the configuration tests: environments, the sender every creator needs, parsing
-// inline TOML, and the example file.
+// Shared by the configuration tests: environments, the sender every creator needs, a creator,
+// parsing inline TOML, and the example file.
 #include "config/config.hpp"
+#include "tests/support/files.hpp"
 
 #include <fstream>
 #include <gtest/gtest.h>
 #include <map>
+#include <regex>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -38,6 +41,14 @@ inline std::string with_sender(const std::string& text) {
     return text + "\n[mail]\n" + sender;
 }
 
+// "[[creators]]" on line 1, then id, name, webhook_secrets and api_token (lines 2-5), then
+// `extra` from line 6.
+inline std::string creator(const std::string& id, const std::string& extra = "") {
+    return "[[creators]]\nid = \"" + id + "\"\nname = \"" + id + " Courses\"\n" +
+           "webhook_secrets = [\"whsec_" + id + "\"]\napi_token = \"" + id +
+           "-token-0123456789\"\n" + extra;
+}
+
 // The problems `text` (as "t.toml", with a sender) has; empty when it loads.
 inline Problems problems_in(const std::string& text, const std::string& base_dir,
                             const EnvLookup& env) {
@@ -58,12 +69,32 @@ inline const std::string example = std::string(DUNNING_SOURCE_DIR) + "/config/ex
 inline const EnvLookup demo_env = env_of({{"DUNNING_DEMO_WEBHOOK_SECRET", "whsec_demo"},
                                           {"DUNNING_DEMO_API_TOKEN", "demo-token-0123456789"}});
 
-inline std::string read_example() {
-    std::ifstream file(example);
-    std::ostringstream text;
-    text << file.rdbuf();
-    EXPECT_TRUE(file.good() || file.eof()) << example;
-    return text.str();
+inline std::string read_example() { return dunning::testing::read_file(example); }
+
+// From the line that starts with `header` (itself uncommented) to the next line that does not
+// start with "#": uncomments "# key = …" and "# [table]" lines; returns the keys uncommented.
+inline std::set<std::string> uncomment_from(std::string& text, const std::string& header) {
+    static const std::regex key_line(R"(^# ([a-z_]+) = .*)");
+    std::istringstream in(text);
+    std::string out, line;
+    std::set<std::string> keys;
+    bool inside = false;
+    while (std::getline(in, line)) {
+        if (line.rfind(header, 0) == 0) {
+            inside = true;
+            if (line.rfind("# ", 0) == 0) line = line.substr(2);
+        } else if (inside && line.rfind("#", 0) != 0) {
+            inside = false;
+        } else if (std::smatch match; inside && std::regex_match(line, match, key_line)) {
+            keys.insert(match[1]);
+            line = line.substr(2);
+        } else if (inside && line.rfind("# [", 0) == 0) {
+            line = line.substr(2);
+        }
+        out += line + "\n";
+    }
+    text = out;
+    return keys;
 }
 
 } // namespace dunning::config::testing

@@ -305,6 +305,26 @@ TEST(AccessLevelText, RoundTrips) {
     EXPECT_FALSE(blocks_content(L::grace));
 }
 
+TEST(AccessLevelText, OneNamePerLevelInOrderOfRestriction) {
+    const std::vector<std::pair<L, std::string>> expected = {
+        {L::granted, "granted"}, {L::grace, "grace"}, {L::limited, "limited"}, {L::locked, "locked"}};
+    ASSERT_EQ(access_level_names.size(), expected.size());
+    for (std::size_t i = 0; i < expected.size(); ++i) {
+        EXPECT_EQ(access_level_names[i].level, expected[i].first) << i;
+        EXPECT_EQ(access_level_names[i].name, expected[i].second) << i;
+        EXPECT_STREQ(to_string(expected[i].first), expected[i].second.c_str());
+    }
+}
+
+TEST(AccessLevelText, AValueOutsideTheEnumReadsLocked) {
+    // Never "granted": an answer built from a corrupt level must not open content.
+    for (int raw : {-1, 4, 99}) {
+        const auto impossible = static_cast<L>(raw);
+        EXPECT_STREQ(to_string(impossible), "locked") << raw;
+        EXPECT_EQ(access_level_from(to_string(impossible)), L::locked) << raw;
+    }
+}
+
 // ---- claim_of: a case seen as a claim ---------------------------------------------------
 
 CaseState failed_case() {

@@ -1,4 +1,5 @@
 #include "mailer/render.hpp"
+#include "tests/support/files.hpp"
 
 #include <filesystem>
 #include <fstream>
@@ -327,9 +328,7 @@ TEST(Render, BuiltInTemplatesExistAndNeverUnescapeData) {
         for (const auto& message : message_names()) {
             for (const auto& part : {"subject", "text", "html"}) {
                 const auto path = root / locale / (message + "." + part + ".mustache");
-                std::ifstream file(path);
-                ASSERT_TRUE(file) << path;
-                const std::string text((std::istreambuf_iterator<char>(file)), {});
+                const std::string text = dunning::testing::read_file(path);
                 EXPECT_EQ(text.find("{{{"), std::string::npos) << path;
                 EXPECT_EQ(text.find("{{&"), std::string::npos) << path;
                 EXPECT_EQ(text.find("{{>"), std::string::npos) << path;

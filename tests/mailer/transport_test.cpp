@@ -1,7 +1,9 @@
 // Integration: the .eml outbox on a real directory, and SMTP through libcurl against a real
 // aiosmtpd server on loopback (tests/mailer/smtp_server.py), checked with Python's own parser.
 #include "mailer/transport.hpp"
+#include "tests/support/files.hpp"
 #include "support/ports.hpp"
+#include "support/smtp_server.hpp"
 
 #include <algorithm>
 #include <arpa/inet.h>
@@ -11,7 +13,6 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <nlohmann/json.hpp>
-#include <poll.h>
 #include <random>
 #include <signal.h>
 #include <spawn.h>
@@ -29,6 +30,8 @@ namespace {
 
 namespace fs = std::filesystem;
 using Kind = SendResult::Kind;
+using dunning::testing::SmtpServer;
+using dunning::testing::read_file;
 using namespace std::chrono_literals;
 
 class TempDir {
@@ -47,15 +50,8 @@ class TempDir {
     fs::path path_;
 };
 
-std::string read_file(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-// A child process with our pipes on its stdin and stdout; stderr is shared with the test.
-// Closing its stdin tells the SMTP server to stop; it is killed if it lingers.
+// A child process (openssl, Python) with our pipes on its stdin and stdout; stderr is shared
+// with the test. It is killed if it lingers once its stdin is closed.
 class Child {
   public:
     explicit Child(const std::vector<std::string>& args) {
@@ -87,18 +83,6 @@ class Child {
             wait();
         }
         ::close(out_);
-    }
-
-    // One line of stdout, or "" when none came in time.
-    std::string read_line(std::chrono::milliseconds timeout) {
-        std::string line;
-        char c = 0;
-        pollfd p{out_, POLLIN, 0};
-        while (::poll(&p, 1, static_cast<int>(timeout.count())) > 0 && ::read(out_, &c, 1) == 1) {
-            if (c == '\n') return line;
-            line += c;
-        }
-        return {};
     }
 
     std::string read_all() {
@@ -135,32 +119,6 @@ std::string run(const std::vector<std::string>& args, int* exit_code = nullptr) 
     if (exit_code) *exit_code = code;
     return out;
 }
-
-// The aiosmtpd server from smtp_server.py, storing what it accepts under `store`.
-class SmtpServer {
-  public:
-    SmtpServer(const fs::path& store, const std::vector<std::string>& flags)
-        : child_(command(store, flags)) {
-        const std::string line = child_.read_line(20s);
-        if (line.empty()) throw std::runtime_error("smtp_server.py did not report its port");
-        port_ = std::stoi(line);
-    }
-    int port() const { return port_; }
-    std::string url(const std::string& scheme = "smtp") const {
-        return scheme + "://127.0.0.1:" + std::to_string(port_);
-    }
-
-  private:
-    static std::vector<std::string> command(const fs::path& store,
-                                            const std::vector<std::string>& flags) {
-        std::vector<std::string> args = {DUNNING_PYTHON, DUNNING_SMTP_SERVER_SCRIPT,
-                                         store.string()};
-        args.insert(args.end(), flags.begin(), flags.end());
-        return args;
-    }
-    Child child_;
-    int port_ = 0;
-};
 
 // Python's email package reads the message independently of our encoder.
 constexpr const char* decode_script = R"PY(

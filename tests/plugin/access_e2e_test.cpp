@@ -7,6 +7,7 @@
 #include "store/case_json.hpp"
 #include "support/host_receiver.hpp"
 #include "support/service.hpp"
+#include "support/test_clock.hpp"
 
 #include <gtest/gtest.h>
 
@@ -79,16 +80,7 @@ class AccessE2E : public ::testing::Test {
     // Moves the service's clock; everything due runs before it answers. Webhooks the fake
     // queued are delivered first, as Stripe would have sent them by then.
     void advance(std::chrono::seconds by) {
-        stripe->deliver();
-        auto cli = service->client();
-        auto r = cli.Post("/v1/test-clock/advance", json{{"seconds", by.count()}}.dump(), "application/json");
-        ASSERT_TRUE(r) << "advance did not answer: " << httplib::to_string(r.error());
-        ASSERT_EQ(r->status, 200) << r->body;
-        clock_now = from_unix(json::parse(r->body)["now"].get<std::int64_t>());
-        stripe->settle();
-        stripe->deliver();
-        auto again = cli.Post("/v1/test-clock/advance", R"({"seconds":0})", "application/json");
-        ASSERT_TRUE(again) << "advance did not answer: " << httplib::to_string(again.error());
+        advance_test_clock(*service, by, {stripe.get()}, &clock_now);
     }
     // In steps, as time passes for a running service (each step runs what became due).
     void advance_to(Timestamp t, std::chrono::seconds step = 6h) {

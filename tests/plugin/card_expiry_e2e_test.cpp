@@ -3,6 +3,7 @@
 // last valid day begin, a card far from expiry gets none, and a restart keeps "reminded".
 #include "fakes/fake_stripe.hpp"
 #include "support/service.hpp"
+#include "support/test_clock.hpp"
 
 #include <fstream>
 #include <gtest/gtest.h>
@@ -55,24 +56,12 @@ class CardExpiry : public ::testing::Test {
         stripe->add_invoice(inv);
         stripe->pay_out_of_band(inv.id);
     }
-    void advance(std::chrono::seconds by) {
-        stripe->deliver();
-        auto cli = service->client();
-        auto r = cli.Post("/v1/test-clock/advance", json{{"seconds", by.count()}}.dump(),
-                          "application/json");
-        ASSERT_EQ(r->status, 200) << r->body;
-        stripe->deliver();
-        cli.Post("/v1/test-clock/advance", R"({"seconds":0})", "application/json");
-    }
+    void advance(std::chrono::seconds by) { advance_test_clock(*service, by, {stripe.get()}); }
     std::vector<std::string> emails() const {
         std::vector<std::string> out;
         if (!std::filesystem::exists(outbox())) return out;
         for (const auto& f : std::filesystem::directory_iterator(outbox())) {
-            if (f.path().extension() != ".eml") continue;
-            std::ifstream in(f.path());
-            std::ostringstream s;
-            s << in.rdbuf();
-            out.push_back(s.str());
+            if (f.path().extension() == ".eml") out.push_back(read_file(f.path()));
         }
         return out;
     }

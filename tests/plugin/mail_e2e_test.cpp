@@ -2,6 +2,7 @@
 // emails arrive once each, in order, readable, with umlauts intact, and stop at payment.
 #include "fakes/fake_stripe.hpp"
 #include "support/service.hpp"
+#include "support/test_clock.hpp"
 #include "support/smtp_server.hpp"
 
 #include <gtest/gtest.h>
@@ -56,14 +57,7 @@ class Mail : public ::testing::Test {
         advance(0s);
     }
     void advance(std::chrono::seconds by) {
-        stripe->deliver();
-        if (beta_stripe) beta_stripe->deliver();
-        auto cli = service->client();
-        auto r = cli.Post("/v1/test-clock/advance", json{{"seconds", by.count()}}.dump(), "application/json");
-        ASSERT_EQ(r->status, 200) << r->body;
-        stripe->deliver();
-        if (beta_stripe) beta_stripe->deliver();
-        cli.Post("/v1/test-clock/advance", R"({"seconds":0})", "application/json");
+        advance_test_clock(*service, by, {stripe.get(), beta_stripe.get()});
     }
     void advance_days(int days) {
         for (int i = 0; i < days * 2; ++i) advance(12h);

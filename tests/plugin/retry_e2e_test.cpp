@@ -2,6 +2,7 @@
 // answers /pay as scripted and sends the resulting webhooks back, signed.
 #include "fakes/fake_stripe.hpp"
 #include "support/service.hpp"
+#include "support/test_clock.hpp"
 
 #include <gtest/gtest.h>
 
@@ -54,15 +55,7 @@ class Retry : public ::testing::Test {
     // Moves the service's clock; everything due runs before it answers. Webhooks the fake
     // queued are delivered first, as Stripe would have sent them by then.
     void advance(std::chrono::seconds by) {
-        stripe->deliver();
-        auto cli = service->client();
-        auto r = cli.Post("/v1/test-clock/advance", json{{"seconds", by.count()}}.dump(), "application/json");
-        ASSERT_TRUE(r);
-        ASSERT_EQ(r->status, 200) << r->body;
-        clock_now = from_unix(json::parse(r->body)["now"].get<std::int64_t>());
-        stripe->settle();
-        stripe->deliver();
-        cli.Post("/v1/test-clock/advance", R"({"seconds":0})", "application/json");
+        advance_test_clock(*service, by, {stripe.get()}, &clock_now);
     }
     void advance_days(int days) {
         for (int i = 0; i < days * 4; ++i) advance(6h);

@@ -63,7 +63,8 @@ inline std::size_t file_size(const std::string& path) {
     return ec ? 0 : static_cast<std::size_t>(size);
 }
 
-// A child process killed (SIGKILL) when the handle goes, unless it was waited for.
+// A child process killed (SIGKILL) when the handle goes, unless it was waited for. args[0] is
+// looked up on PATH unless it names a path; stdout and stderr go to the end of `log_path`.
 class ChildProcess {
   public:
     ChildProcess(const std::vector<std::string>& args, const std::string& log_path) {
@@ -74,10 +75,12 @@ class ChildProcess {
         posix_spawn_file_actions_init(&actions);
         posix_spawn_file_actions_addopen(&actions, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
         posix_spawn_file_actions_adddup2(&actions, 1, 2);
-        if (posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ) != 0)
-            throw std::runtime_error("cannot start " + args[0]);
+        const int rc = posix_spawnp(&pid_, argv[0], &actions, nullptr, argv.data(), environ);
         posix_spawn_file_actions_destroy(&actions);
+        if (rc != 0) throw std::runtime_error("cannot start " + args[0]);
     }
+    ChildProcess(const ChildProcess&) = delete;
+    ChildProcess& operator=(const ChildProcess&) = delete;
     ~ChildProcess() {
         if (pid_ > 0) kill_hard();
     }
@@ -86,12 +89,18 @@ class ChildProcess {
         waitpid(pid_, nullptr, 0);
         pid_ = -1;
     }
-    int terminate() { // SIGTERM, then the exit code
-        ::kill(pid_, SIGTERM);
+    pid_t pid() const { return pid_; }
+    bool alive() { return pid_ > 0 && waitpid(pid_, nullptr, WNOHANG) == 0; }
+    int stop(int sig = SIGTERM) { // sends `sig` and waits: the exit code, or -signal
+        ::kill(pid_, sig);
         int status = 0;
         waitpid(pid_, &status, 0);
         pid_ = -1;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+    }
+    int terminate() { // SIGTERM, then the exit code; -1 if it did not exit by itself
+        const int code = stop(SIGTERM);
+        return code < 0 ? -1 : code;
     }
 
   private:

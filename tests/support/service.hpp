@@ -2,6 +2,7 @@
 // Test support: a temporary directory, Stripe fixtures with fresh ids, signed deliveries, and a
 // running Module on a loopback port with a real SQLite file.
 #include "config/config.hpp"
+#include "tests/support/files.hpp"
 #include "plugin/module.hpp"
 #include "webhook/signature.hpp"
 
@@ -39,13 +40,6 @@ class TempDir {
   private:
     std::filesystem::path path_;
 };
-
-inline std::string read_file(const std::filesystem::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
 
 inline std::filesystem::path fixtures_dir() { return DUNNING_FIXTURES_DIR; }
 

@@ -1,6 +1,8 @@
 #pragma once
 // Test support: a real SMTP server on loopback (tests/mailer/smtp_server.py with aiosmtpd, under
 // the interpreter CMake found) as a child process, and what it received.
+#include "tests/support/files.hpp"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -57,6 +59,9 @@ class SmtpServer {
         pid_ = -1;
     }
     int port() const { return port_; }
+    std::string url(const std::string& scheme = "smtp") const {
+        return scheme + "://127.0.0.1:" + std::to_string(port_);
+    }
 
     // A server started with "--down" refuses connections on its port until this returns.
     void bring_up() {
@@ -74,12 +79,7 @@ class SmtpServer {
             return std::stoi(a.stem().string().substr(4)) < std::stoi(b.stem().string().substr(4));
         });
         std::vector<std::string> out;
-        for (const auto& f : files) {
-            std::ifstream in(f, std::ios::binary);
-            std::ostringstream s;
-            s << in.rdbuf();
-            out.push_back(s.str());
-        }
+        for (const auto& f : files) out.push_back(read_file(f));
         return out;
     }
 

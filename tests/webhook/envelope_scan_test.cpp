@@ -1,6 +1,7 @@
 // parse_envelope (the single-pass scanner) against parse_envelope_reference (the nlohmann DOM code
 // it replaced): every fixture and thousands of generated variants must get the same envelope or
 // the same error. How much faster the scanner is, bench/webhook measures.
+#include "tests/support/files.hpp"
 #include "webhook/envelope_scan.hpp"
 
 #include <algorithm>
@@ -21,6 +22,7 @@
 namespace dunning::webhook {
 namespace {
 
+using dunning::testing::read_file;
 using nlohmann::json;
 namespace fs = std::filesystem;
 using Bodies = std::vector<std::string>;
@@ -29,14 +31,6 @@ using Members = std::vector<std::pair<std::string, std::string>>; // raw key, ra
 
 const fs::path legacy_dir = fs::path(DUNNING_FIXTURES_DIR) / "api-2020-08-27";
 const fs::path current_dir = fs::path(DUNNING_SOURCE_DIR) / "tests/fixtures/stripe/api-2025-03-31";
-
-std::string read_file(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    EXPECT_TRUE(in) << "cannot open " << path;
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
 
 Bodies fixtures() {
     Bodies bodies;

@@ -1,5 +1,6 @@
 // Stripe event JSON → core events: real API 2020-08-27 payloads from the Stripe CLI, hand-written
 // 2025-03-31 ("basil") payloads, expanded ids, and hostile input.
+#include "tests/support/files.hpp"
 #include "webhook/event_parser.hpp"
 
 #include <algorithm>
@@ -15,20 +16,13 @@
 namespace dunning::webhook {
 namespace {
 
+using dunning::testing::read_file;
 using nlohmann::json;
 namespace fs = std::filesystem;
 using Strings = std::vector<std::string>;
 
 const fs::path legacy_dir = fs::path(DUNNING_FIXTURES_DIR) / "api-2020-08-27";
 const fs::path current_dir = fs::path(DUNNING_SOURCE_DIR) / "tests/fixtures/stripe/api-2025-03-31";
-
-std::string read_file(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    EXPECT_TRUE(in) << "cannot open " << path;
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
 
 std::string legacy(const std::string& name) {
     return read_file(legacy_dir / (name + ".json"));
