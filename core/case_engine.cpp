@@ -26,11 +26,15 @@ int retries_done(const CaseState& s) {
     }));
 }
 
-std::vector<Timestamp> attempt_times(const CaseState& s, CardNetwork network) {
-    std::vector<Timestamp> out;
-    for (const auto& a : s.attempts)
-        if (a.network == network && a.outcome != Outcome::abandoned) out.push_back(a.at);
-    return out;
+RetryHistory retry_history(const CaseState& s, CardNetwork network) {
+    RetryHistory h;
+    for (const auto& a : s.attempts) {
+        if (a.outcome == Outcome::abandoned) continue;
+        ++h.retries_done;
+        if (!h.last_retry || a.at > *h.last_retry) h.last_retry = a.at;
+        if (a.network == network) h.network_retries.push_back(a.at);
+    }
+    return h;
 }
 
 CardNetwork failing_network(const CaseState& s) {
@@ -163,10 +167,15 @@ struct Planner {
         if (cls == FailureClass::hard || cls == FailureClass::authentication_required ||
             cls == FailureClass::sepa_stop)
             return std::nullopt;
-        if (is_sepa(s)) return next_sepa_retry(p.retry, retries_done(s), s.last_failure->at);
+        if (is_sepa(s)) return next_sepa_retry(p.retry, retries_done(s), s.last_failure->at, now);
         const auto network = failing_network(s);
-        return next_card_retry(p.retry, s.schedule_anchor(), retries_done(s), network,
-                               attempt_times(s, network), now);
+        return next_card_retry(p.retry, s.schedule_anchor(), retry_history(s, network), network, now);
+    }
+
+    // A charge of the module is on its way or still planned.
+    bool charges_ahead() const {
+        if (!p.module_charges) return false;
+        return waiting_for_charge(s) || !s.new_payment_method.empty() || next_retry().has_value();
     }
 
     void plan_charge() {
@@ -198,11 +207,13 @@ struct Planner {
         if (due < p.stages.size()) wake_at(stage_due(due));
     }
 
+    // Escalation (and the end action) also waits for the retry schedule: after downtime the
+    // retries run later than planned, and they are not cut short. Each retry wakes the case.
     void plan_escalation() {
         if (!s.final_notice_at) return;
         const auto due = *s.final_notice_at + p.final_notice_deadline;
-        if (due <= now) return escalate(s, now, p, effects);
-        wake_at(due);
+        if (due > now) return wake_at(due);
+        if (!charges_ahead()) escalate(s, now, p, effects);
     }
 
     void run() {
