@@ -96,6 +96,14 @@ void repaid_offline(CaseState& s, Timestamp now) {
     d->repaid_at = std::max(now, *d->lost_at);
 }
 
+// Failure emails count once they went out; the confirmation and the stage shown count them.
+void record_sent(CaseState& s, const EmailSent& e) {
+    if (e.stage > 0)
+        s.stage_sent = std::max(s.stage_sent, e.stage);
+    else if (e.message == "action_required" || e.message == "update_payment_method")
+        s.failure_email_sent = true;
+}
+
 void command(CaseState& s, const CreatorCommand& c, Timestamp now, const CasePolicy& p,
              std::vector<Effect>& effects) {
     const bool active = s.is_open() && !s.escalated_at;
@@ -197,11 +205,11 @@ struct Planner {
 
     // Only the newest stage that is due goes out: after downtime, no flood of older ones.
     void plan_stages() {
-        std::size_t due = static_cast<std::size_t>(s.stage_sent);
+        std::size_t due = static_cast<std::size_t>(s.stage_queued);
         while (due < p.stages.size() && stage_due(due) <= now) ++due;
-        if (due > static_cast<std::size_t>(s.stage_sent)) {
-            s.stage_sent = static_cast<int>(due);
-            effects.push_back(SendEmail{p.stages[due - 1].name, s.stage_sent});
+        if (due > static_cast<std::size_t>(s.stage_queued)) {
+            s.stage_queued = static_cast<int>(due);
+            effects.push_back(SendEmail{p.stages[due - 1].name, s.stage_queued});
             if (due == p.stages.size()) s.final_notice_at = now;
         }
         if (due < p.stages.size()) wake_at(stage_due(due));
@@ -234,11 +242,17 @@ struct Planner {
     }
 
     void announce_resolution() {
-        if (s.resolved_announced) return;
-        s.resolved_announced = true;
-        if (s.opened_announced) effects.push_back(NotifyHost{"case.resolved"});
-        if (s.resolution == Resolution::paid && s.stage_sent > 0)
+        if (!s.resolved_announced) {
+            s.resolved_announced = true;
+            if (s.opened_announced) effects.push_back(NotifyHost{"case.resolved"});
+        }
+        // Thanks only a member who was told of the failure: an email queued but cancelled
+        // because the payment came first does not count. A failure email that was already on
+        // its way when the payment arrived is thanked for once it is reported sent.
+        if (s.resolution == Resolution::paid && s.member_dunned() && !s.confirmation_queued) {
+            s.confirmation_queued = true;
             effects.push_back(SendEmail{"payment_received", 0});
+        }
     }
 };
 
@@ -262,7 +276,8 @@ Decision decide(CaseState s, const CaseInput& input, Timestamp now, const CasePo
     std::visit(overloaded{[&](const Event& e) { s = apply(std::move(s), e); },
                           [](const Tick&) {},
                           [&](const ChargeResult& r) { record_result(s, r, now); },
-                          [&](const CreatorCommand& c) { command(s, c, now, p, effects); }},
+                          [&](const CreatorCommand& c) { command(s, c, now, p, effects); },
+                          [&](const EmailSent& e) { record_sent(s, e); }},
                input);
     if (s.failed) {
         Planner planner{s, now, p, effects};

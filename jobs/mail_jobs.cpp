@@ -130,6 +130,12 @@ std::string hold_reason(const CaseState& s, const std::string& message) {
     return "";
 }
 
+// The case counts an email once it went out: its stage, and the confirmation a payment earns.
+void report_sent(SQLite::Database& db, const Engine& engine, const OutboxRow& row) {
+    auto fresh = load_case(db, row.case_id); // the worker may have moved it on meanwhile
+    if (fresh) engine.run_case(db, *fresh, EmailSent{row.payload.value("message", ""), row.payload.value("stage", 0)});
+}
+
 } // namespace
 
 std::unique_ptr<mailer::Transport> make_transport(const config::Config& c) {
@@ -224,6 +230,7 @@ void MailDispatcher::send_row(SQLite::Database& db, const Engine& engine, const 
         const auto verdict = after_send(*sent, row.tries, row.created_at, now);
         if (verdict == Verdict::done) {
             finish_outbox(db, row.id, "done", log, now);
+            report_sent(db, engine, row);
         } else if (verdict == Verdict::failed) {
             log_error("email for case " + std::to_string(row.case_id) + " failed: " + log);
             finish_outbox(db, row.id, "failed", log, now);
