@@ -24,8 +24,8 @@ AccessClaim claim_of(std::int64_t case_id, const CaseState& c, const CasePolicy&
         c.failed && (c.resolution == Resolution::none || c.resolution == Resolution::uncollectible);
     claim.paused = c.paused;
     // A ladder shortened in the config since: the case has still been through its last stage.
-    if (c.stage_sent > 0 && !policy.stages.empty()) {
-        const auto i = std::min(static_cast<std::size_t>(c.stage_sent), policy.stages.size());
+    if (c.stage_queued > 0 && !policy.stages.empty()) {
+        const auto i = std::min(static_cast<std::size_t>(c.stage_queued), policy.stages.size());
         claim.stage = policy.stages[i - 1].name;
     }
     // Pausing is only possible before escalation, so the deadline needs no pause added.

@@ -73,7 +73,10 @@ struct CaseState {
 
     // What the module did (written by the engine only).
     std::vector<ChargeAttempt> attempts;
-    int stage_sent = 0; // dunning stages sent: 0 none, 1 the first, …
+    int stage_queued = 0; // dunning stages decided and queued: 0 none, 1 the first, …
+    int stage_sent = 0;   // … the newest of them that went out to the member
+    bool failure_email_sent = false;  // "action required" or "update your payment method" went out
+    bool confirmation_queued = false; // "payment received" was queued
     std::optional<Timestamp> final_notice_at;
     std::string failure_notified; // the failure the member was last told about (reason#attempts)
     bool paused = false;
@@ -86,6 +89,8 @@ struct CaseState {
     std::optional<Timestamp> next_wakeup; // when the scheduler must look at the case again
 
     bool is_open() const { return failed && resolution == Resolution::none; }
+    // The member received an email about the failure (a ladder stage or a failure email).
+    bool member_dunned() const { return stage_sent > 0 || failure_email_sent; }
     bool operator==(const CaseState&) const = default;
 
     // What the retry schedule and the ladder count from: the first failure, but never more than

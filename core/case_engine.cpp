@@ -22,11 +22,15 @@ int retries_done(const CaseState& s) {
     }));
 }
 
-std::vector<Timestamp> attempt_times(const CaseState& s, CardNetwork network) {
-    std::vector<Timestamp> out;
-    for (const auto& a : s.attempts)
-        if (a.network == network && a.outcome != Outcome::abandoned) out.push_back(a.at);
-    return out;
+RetryHistory retry_history(const CaseState& s, CardNetwork network) {
+    RetryHistory h;
+    for (const auto& a : s.attempts) {
+        if (a.outcome == Outcome::abandoned) continue;
+        ++h.retries_done;
+        if (!h.last_retry || a.at > *h.last_retry) h.last_retry = a.at;
+        if (a.network == network) h.network_retries.push_back(a.at);
+    }
+    return h;
 }
 
 CardNetwork failing_network(const CaseState& s) {
@@ -86,6 +90,14 @@ void repaid_offline(CaseState& s, Timestamp now) {
     auto& d = s.dispute;
     if (!d || !d->lost_at || (d->repaid_at && *d->repaid_at >= *d->lost_at)) return;
     d->repaid_at = std::max(now, *d->lost_at);
+}
+
+// Failure emails count once they went out; the confirmation and the stage shown count them.
+void record_sent(CaseState& s, const EmailSent& e) {
+    if (e.stage > 0)
+        s.stage_sent = std::max(s.stage_sent, e.stage);
+    else if (e.message == "action_required" || e.message == "update_payment_method")
+        s.failure_email_sent = true;
 }
 
 void command(CaseState& s, const CreatorCommand& c, Timestamp now, const CasePolicy& p,
@@ -159,10 +171,15 @@ struct Planner {
         if (cls == FailureClass::hard || cls == FailureClass::authentication_required ||
             cls == FailureClass::sepa_stop)
             return std::nullopt;
-        if (is_sepa(s)) return next_sepa_retry(p.retry, retries_done(s), s.last_failure->at);
+        if (is_sepa(s)) return next_sepa_retry(p.retry, retries_done(s), s.last_failure->at, now);
         const auto network = failing_network(s);
-        return next_card_retry(p.retry, s.schedule_anchor(), retries_done(s), network,
-                               attempt_times(s, network), now);
+        return next_card_retry(p.retry, s.schedule_anchor(), retry_history(s, network), network, now);
+    }
+
+    // A charge of the module is on its way or still planned.
+    bool charges_ahead() const {
+        if (!p.module_charges) return false;
+        return waiting_for_charge(s) || !s.new_payment_method.empty() || next_retry().has_value();
     }
 
     void plan_charge() {
@@ -184,21 +201,23 @@ struct Planner {
 
     // Only the newest stage that is due goes out: after downtime, no flood of older ones.
     void plan_stages() {
-        std::size_t due = static_cast<std::size_t>(s.stage_sent);
+        std::size_t due = static_cast<std::size_t>(s.stage_queued);
         while (due < p.stages.size() && stage_due(due) <= now) ++due;
-        if (due > static_cast<std::size_t>(s.stage_sent)) {
-            s.stage_sent = static_cast<int>(due);
-            effects.push_back(SendEmail{p.stages[due - 1].name, s.stage_sent});
+        if (due > static_cast<std::size_t>(s.stage_queued)) {
+            s.stage_queued = static_cast<int>(due);
+            effects.push_back(SendEmail{p.stages[due - 1].name, s.stage_queued});
             if (due == p.stages.size()) s.final_notice_at = now;
         }
         if (due < p.stages.size()) wake_at(stage_due(due));
     }
 
+    // Escalation (and the end action) also waits for the retry schedule: after downtime the
+    // retries run later than planned, and they are not cut short. Each retry wakes the case.
     void plan_escalation() {
         if (!s.final_notice_at) return;
         const auto due = *s.final_notice_at + p.final_notice_deadline;
-        if (due <= now) return escalate(s, now, p, effects);
-        wake_at(due);
+        if (due > now) return wake_at(due);
+        if (!charges_ahead()) escalate(s, now, p, effects);
     }
 
     void run() {
@@ -219,11 +238,17 @@ struct Planner {
     }
 
     void announce_resolution() {
-        if (s.resolved_announced) return;
-        s.resolved_announced = true;
-        if (s.opened_announced) effects.push_back(NotifyHost{"case.resolved"});
-        if (s.resolution == Resolution::paid && s.stage_sent > 0)
+        if (!s.resolved_announced) {
+            s.resolved_announced = true;
+            if (s.opened_announced) effects.push_back(NotifyHost{"case.resolved"});
+        }
+        // Thanks only a member who was told of the failure: an email queued but cancelled
+        // because the payment came first does not count. A failure email that was already on
+        // its way when the payment arrived is thanked for once it is reported sent.
+        if (s.resolution == Resolution::paid && s.member_dunned() && !s.confirmation_queued) {
+            s.confirmation_queued = true;
             effects.push_back(SendEmail{"payment_received", 0});
+        }
     }
 };
 
@@ -247,7 +272,8 @@ Decision decide(CaseState s, const CaseInput& input, Timestamp now, const CasePo
     std::visit(overloaded{[&](const Event& e) { s = apply(std::move(s), e); },
                           [](const Tick&) {},
                           [&](const ChargeResult& r) { record_result(s, r, now); },
-                          [&](const CreatorCommand& c) { command(s, c, now, p, effects); }},
+                          [&](const CreatorCommand& c) { command(s, c, now, p, effects); },
+                          [&](const EmailSent& e) { record_sent(s, e); }},
                input);
     if (s.failed) {
         Planner planner{s, now, p, effects};

@@ -42,7 +42,13 @@ struct CreatorCommand {
     enum class Kind { pause, resume, mark_paid, write_off, escalate };
     Kind kind = Kind::pause;
 };
-using CaseInput = std::variant<Event, Tick, ChargeResult, CreatorCommand>;
+// A failure email of the case (a ladder stage, "action_required", "update_payment_method")
+// went out to the member: reported by the mail dispatcher once the transport accepted it.
+struct EmailSent {
+    std::string message;
+    int stage = 0; // as in SendEmail
+};
+using CaseInput = std::variant<Event, Tick, ChargeResult, CreatorCommand, EmailSent>;
 
 // Effects, carried out by adapters through the outbox.
 struct ChargeInvoice {

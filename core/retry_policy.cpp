@@ -182,16 +182,38 @@ Timestamp earliest_allowed_by_network(CardNetwork network, const std::vector<Tim
 }
 
 std::optional<Timestamp> next_card_retry(const RetryPolicy& policy, Timestamp first_failure,
-                                         int retries_done, CardNetwork network,
-                                         const std::vector<Timestamp>& previous, Timestamp now) {
-    const auto index = static_cast<std::size_t>(std::max(retries_done, 0));
-    if (index >= policy.card_schedule.size()) return std::nullopt;
-    const Timestamp planned = std::max(first_failure + policy.card_schedule[index], now);
-    return earliest_allowed_by_network(network, previous, planned);
+                                         const RetryHistory& history, CardNetwork network,
+                                         Timestamp now) {
+    const auto& schedule = policy.card_schedule;
+    const auto index = static_cast<std::size_t>(std::max(history.retries_done, 0));
+    if (index >= schedule.size()) return std::nullopt;
+    Timestamp planned = first_failure + schedule[index];
+    if (index > 0 && history.last_retry)
+        planned = std::max(planned, *history.last_retry + (schedule[index] - schedule[index - 1]));
+    return earliest_allowed_by_network(network, history.network_retries, std::max(planned, now));
 }
 
+namespace {
+
+// The first submission hour on a business day at or after `not_before`.
+Timestamp first_submission_at_or_after(const RetryPolicy& policy, Timestamp not_before) {
+    sys_days day = floor<days>(not_before);
+    if (day + policy.sepa_retry_hour_utc < not_before) day += days{1};
+    return sys_days{next_target2_business_day(Date{day})} + policy.sepa_retry_hour_utc;
+}
+
+// A missed SEPA slot goes out now if a submission could be made now, else at the next one.
+Timestamp sepa_catch_up(const RetryPolicy& policy, Timestamp now) {
+    const sys_days today = floor<days>(now);
+    if (is_target2_business_day(Date{today}) && today + policy.sepa_retry_hour_utc <= now)
+        return now;
+    return first_submission_at_or_after(policy, now);
+}
+
+} // namespace
+
 std::optional<Timestamp> next_sepa_retry(const RetryPolicy& policy, int retries_done,
-                                         Timestamp last_failure) {
+                                         Timestamp last_failure, Timestamp now) {
     if (retries_done >= policy.sepa_max_retries) return std::nullopt;
     const Timestamp not_before = last_failure + policy.sepa_min_gap;
     sys_days earliest = floor<days>(not_before);
@@ -200,7 +222,8 @@ std::optional<Timestamp> next_sepa_retry(const RetryPolicy& policy, int retries_
     const Date day = policy.sepa_prefer_paydays
                          ? sepa_retry_day(Date{earliest}, policy.sepa_max_payday_wait)
                          : next_target2_business_day(Date{earliest});
-    return sys_days{day} + policy.sepa_retry_hour_utc;
+    const Timestamp planned = sys_days{day} + policy.sepa_retry_hour_utc;
+    return planned >= now ? planned : sepa_catch_up(policy, now);
 }
 
 } // namespace dunning

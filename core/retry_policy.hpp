@@ -61,19 +61,31 @@ struct RetryPolicy {
 Timestamp earliest_allowed_by_network(CardNetwork network, const std::vector<Timestamp>& previous,
                                       Timestamp at);
 
-// The next card retry after `retries_done` retries since `first_failure`, or nullopt when the
-// schedule is exhausted: first_failure + card_schedule[retries_done], moved to `now` if that is
-// past, then later if the network caps require. A negative count is treated as 0.
+// What a retry plan needs to know of the retries already made on this case.
+struct RetryHistory {
+    int retries_done = 0;                // retries counted against the schedule
+    std::optional<Timestamp> last_retry; // when the newest of them was made, on any card
+    std::vector<Timestamp> network_retries; // times of those on the failing card's network
+};
+
+// The next card retry, or nullopt when the schedule is exhausted. Slot n (n = retries_done, a
+// negative count is treated as 0) is first_failure + card_schedule[n], but never closer to the
+// previous retry than the schedule's own gap between slots n-1 and n. A slot already past is
+// taken at `now`: after downtime, a pause or a replay the missed slots collapse into this one
+// catch-up, and the rest of the schedule keeps its spacing from there. Then later if the
+// network caps require.
 std::optional<Timestamp> next_card_retry(const RetryPolicy& policy, Timestamp first_failure,
-                                         int retries_done, CardNetwork network,
-                                         const std::vector<Timestamp>& previous, Timestamp now);
+                                         const RetryHistory& history, CardNetwork network,
+                                         Timestamp now);
 
 // The next SEPA debit retry after a failure reported at `last_failure`, or nullopt when
 // `retries_done` reached sepa_max_retries. At sepa_retry_hour_utc on the day given by
 // sepa_retry_day(earliest, sepa_max_payday_wait) (or the first business day on/after earliest
 // when sepa_prefer_paydays is false), where earliest is the first date whose submission hour
-// is at least sepa_min_gap after last_failure.
+// is at least sepa_min_gap after last_failure. A slot already past (downtime, a pause, an old
+// failure replayed) is caught up once: at `now` when now is a business day at or after the
+// submission hour, else at the next such hour.
 std::optional<Timestamp> next_sepa_retry(const RetryPolicy& policy, int retries_done,
-                                         Timestamp last_failure);
+                                         Timestamp last_failure, Timestamp now);
 
 } // namespace dunning

@@ -108,14 +108,19 @@ mailer::Email compose(const config::Config& config, const config::CreatorConfig&
 
 // The bookkeeping after a send, the same for case emails and card reminders: done, retried
 // after the backoff, or failed for good. In the caller's transaction.
-void record_send(SQLite::Database& db, const Job& job, const mailer::SendResult& sent,
+// Records what the mail server answered; true when the email went out.
+bool record_send(SQLite::Database& db, const Job& job, const mailer::SendResult& sent,
                  const std::string& log, const std::string& what, Timestamp now) {
-    if (sent.kind == mailer::SendResult::Kind::sent) return store::finish_job(db, job, "done", log, now);
+    if (sent.kind == mailer::SendResult::Kind::sent) {
+        store::finish_job(db, job, "done", log, now);
+        return true;
+    }
     const auto& policy = sent.kind == mailer::SendResult::Kind::permanent ? refused_mail_backoff : mail_backoff;
     if (store::fail_job(db, job, policy, log, now) == store::Retry::gave_up)
         log_error(what + " failed: " + log);
     else
         log_warn(what + " delayed: " + log);
+    return false;
 }
 
 // Why a queued email must not go out now; empty when it may.
@@ -124,6 +129,13 @@ std::string hold_reason(const CaseState& s, const std::string& message) {
     if (s.resolution != Resolution::none) return std::string("case is ") + to_string(s.resolution);
     if (s.paused) return "paused";
     return "";
+}
+
+// The case counts an email once it went out: its stage, and the confirmation a payment earns.
+void report_sent(SQLite::Database& db, const Engine& engine, const Job& job) {
+    auto fresh = job.case_id ? load_case(db, *job.case_id) : std::nullopt; // the worker may have moved it on
+    const auto& email = std::get<EmailJob>(job.payload);
+    if (fresh) engine.run_case(db, *fresh, EmailSent{email.message, email.stage});
 }
 
 } // namespace
@@ -203,7 +215,7 @@ MailDispatcher::Prepared MailDispatcher::prepare(const CaseRecord& c, const Emai
     return p;
 }
 
-void MailDispatcher::send_case_email(SQLite::Database& db, const Job& job, Timestamp now) {
+void MailDispatcher::send_case_email(SQLite::Database& db, const Engine& engine, const Job& job, Timestamp now) {
     const auto c = job.case_id ? load_case(db, *job.case_id) : std::nullopt;
     auto p = c ? prepare(*c, std::get<EmailJob>(job.payload), job.idempotency_key, now)
                : Prepared{{}, "case not found"};
@@ -215,9 +227,10 @@ void MailDispatcher::send_case_email(SQLite::Database& db, const Job& job, Times
     } else if (!sent) {
         store::finish_job(db, job, "cancelled", p.skip_reason, now);
     } else {
-        record_send(db, job, *sent,
-                    "to " + mailer::address_of(p.email.to) + " " + p.email.message_id + ": " + sent->server_answer,
-                    "email for case " + std::to_string(job.case_id.value_or(0)), now);
+        const bool done = record_send(
+            db, job, *sent, "to " + mailer::address_of(p.email.to) + " " + p.email.message_id + ": " + sent->server_answer,
+            "email for case " + std::to_string(job.case_id.value_or(0)), now);
+        if (done) report_sent(db, engine, job);
     }
     tx.commit();
 }
@@ -225,7 +238,7 @@ void MailDispatcher::send_case_email(SQLite::Database& db, const Job& job, Times
 std::size_t MailDispatcher::dispatch_due(SQLite::Database& db, const Engine& engine,
                                          const store::JobQueue& queue) {
     const auto due = queue.claim(db, store::JobKind::email, engine.clock().now(), 100);
-    for (const auto& job : due) send_case_email(db, job, engine.clock().now());
+    for (const auto& job : due) send_case_email(db, engine, job, engine.clock().now());
     return due.size();
 }
 

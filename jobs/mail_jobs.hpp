@@ -55,7 +55,7 @@ class MailDispatcher {
                      Timestamp now) const;
 
   private:
-    void send_case_email(SQLite::Database& db, const store::Job& job, Timestamp now);
+    void send_case_email(SQLite::Database& db, const Engine& engine, const store::Job& job, Timestamp now);
     Prepared prepare_card_reminder(const store::CardReminderJob& r, const std::string& key, Timestamp now) const;
     void send_card_reminder(SQLite::Database& db, const store::Job& job, Timestamp now);
 

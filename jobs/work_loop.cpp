@@ -53,9 +53,11 @@ std::size_t WorkLoop::drain_own() {
         auto n = drain_inbox() + run_due_timers(*db_, engine_) + run_access_rechecks() +
                  feed_.deliver(*db_);
         if (n > 0) host_.wake(); // the platform hears of it before the slower Stripe and mail work
-        n += dispatch_due(*db_, engine_, stripe_, queue_) + mail_.dispatch_due(*db_, engine_, queue_) +
-                       queue_card_reminders(*db_, engine_.clock().now()) +
-                       mail_.dispatch_card_reminders(*db_, engine_, queue_);
+        // Charges are answered before emails are looked at: a retry that succeeds in this
+        // round cancels the reminder queued with it.
+        n += dispatch_due(*db_, engine_, stripe_, queue_);
+        n += mail_.dispatch_due(*db_, engine_, queue_) + queue_card_reminders(*db_, engine_.clock().now()) +
+             mail_.dispatch_card_reminders(*db_, engine_, queue_);
         if (n == 0) break;
         total += n;
         host_.wake(); // the platform's thread sends what this round queued

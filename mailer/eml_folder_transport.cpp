@@ -1,11 +1,13 @@
 #include "mailer/mime_encoding.hpp"
 #include "mailer/transport.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <csignal>
 #include <cstring>
 #include <fcntl.h>
 #include <filesystem>
@@ -141,9 +143,40 @@ std::optional<std::string> write_atomically(const fs::path& path, const std::str
     return std::nullopt;
 }
 
+// The writer of write_atomically's temp file ".<name>.eml.tmp-<pid>-<n>", or nullopt when the
+// name is not one.
+std::optional<pid_t> temp_file_writer(const std::string& name) {
+    constexpr std::string_view tag = ".eml.tmp-";
+    const auto mark = name.rfind(tag);
+    if (!name.starts_with('.') || mark == std::string::npos) return std::nullopt;
+    const std::string_view rest = std::string_view(name).substr(mark + tag.size());
+    const auto dash = rest.find('-');
+    const auto number = [](std::string_view t) {
+        return !t.empty() && std::all_of(t.begin(), t.end(), [](char c) { return c >= '0' && c <= '9'; });
+    };
+    if (dash == std::string_view::npos || dash > 9 || !number(rest.substr(0, dash)) ||
+        !number(rest.substr(dash + 1)))
+        return std::nullopt;
+    return static_cast<pid_t>(std::stol(std::string(rest.substr(0, dash))));
+}
+
+// Half-written emails of a process killed while writing (kill -9, power cut): a mail pipeline
+// that takes every file in the folder must never see them. Those of a process still running
+// (another writer on the same folder) are left alone; our own pid's are from an earlier life
+// of this pid, since this process has not written yet.
+void remove_stale_temp_files(const fs::path& dir) {
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+        const auto writer = temp_file_writer(entry.path().filename().string());
+        if (!writer) continue;
+        const bool alive = *writer != ::getpid() && (::kill(*writer, 0) == 0 || errno == EPERM);
+        if (!alive) fs::remove(entry.path(), ec);
+    }
+}
+
 class OutboxTransport final : public Transport {
   public:
-    explicit OutboxTransport(fs::path dir) : dir_(std::move(dir)) {}
+    explicit OutboxTransport(fs::path dir) : dir_(std::move(dir)) { remove_stale_temp_files(dir_); }
 
     SendResult send(const Email& email, const std::string& mime) override {
         const std::lock_guard lock(mutex_);

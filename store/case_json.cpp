@@ -182,7 +182,8 @@ std::optional<DisputeRecord> dispute_from_json(const json& j) {
     [[maybe_unused]] const auto& [creator_id, invoice, invoice_as_of, failed, opened_at,
                                   last_failure, action_required, resolution, resolved_at,
                                   payment_processing, new_payment_method, new_payment_method_at,
-                                  paid_with, dispute, attempts, stage_sent, final_notice_at,
+                                  paid_with, dispute, attempts, stage_queued, stage_sent,
+                                  failure_email_sent, confirmation_queued, final_notice_at,
                                   failure_notified, paused, paused_at, paused_seconds,
                                   escalated_at, first_seen_at, opened_announced,
                                   resolved_announced, next_wakeup] = s;
@@ -218,7 +219,10 @@ json state_to_json(const CaseState& s) {
             {"paid_with", to_string(s.paid_with)},
             {"dispute", dispute_to_json(s.dispute)},
             {"attempts", attempts_to_json(s.attempts)},
+            {"stage_queued", s.stage_queued},
             {"stage_sent", s.stage_sent},
+            {"failure_email_sent", s.failure_email_sent},
+            {"confirmation_queued", s.confirmation_queued},
             {"final_notice_at", optional_time(s.final_notice_at)},
             {"failure_notified", s.failure_notified},
             {"paused", s.paused},
@@ -248,6 +252,10 @@ CaseState state_from_json(const json& j) {
     s.new_payment_method_at = read_time(j, "new_payment_method_at");
     if (j.contains("attempts")) s.attempts = attempts_from_json(j.at("attempts"));
     s.stage_sent = j.value("stage_sent", 0);
+    // Before emails were counted when they went out, "stage_sent" meant queued, and the
+    // confirmation, if any, was queued with the resolution.
+    s.stage_queued = j.value("stage_queued", s.stage_sent);
+    s.failure_email_sent = j.value("failure_email_sent", false);
     s.final_notice_at = read_time(j, "final_notice_at");
     s.failure_notified = j.value("failure_notified", "");
     s.paused = j.value("paused", false);
@@ -257,6 +265,7 @@ CaseState state_from_json(const json& j) {
     s.first_seen_at = read_time(j, "first_seen_at");
     s.opened_announced = j.value("opened_announced", false);
     s.resolved_announced = j.value("resolved_announced", false);
+    s.confirmation_queued = j.value("confirmation_queued", s.resolved_announced);
     s.next_wakeup = read_time(j, "next_wakeup");
     // Fields below came with the access controller; rows from before lack them.
     if (j.contains("paid_with")) s.paid_with = enum_named(j.at("paid_with"), "paid_with", all_methods);

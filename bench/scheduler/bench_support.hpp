@@ -251,10 +251,16 @@ struct Totals {
     }
 };
 
-// The stages a case that is paid at retry k has been sent by then.
+// The stages a case that is paid at retry k has been sent before then (a stage due with the
+// successful retry is cancelled: the charge is answered first).
 inline int stages_by(const CasePolicy& p, std::chrono::seconds when) {
     return static_cast<int>(std::count_if(p.stages.begin(), p.stages.end(),
-                                          [&](const DunningStage& s) { return s.after <= when; }));
+                                          [&](const DunningStage& s) { return s.after < when; }));
+}
+
+// A failure email goes out when the mail dispatcher finds its case still open, not paused.
+inline bool goes_out(const CaseState& s, const SendEmail& e) {
+    return e.message != "payment_received" && s.is_open() && !s.paused;
 }
 
 // Every finished case: charged no more than the schedule allows (and exactly as scripted),

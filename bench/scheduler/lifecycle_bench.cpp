@@ -100,10 +100,13 @@ class MemorySim {
         states_[k] = std::move(d.next);
         ++totals_.inputs;
         for (const auto& e : d.effects) count(tracks_[k], e);
-        // The dispatcher answers a charge before the case's next tick.
-        for (const auto& e : d.effects)
+        // The dispatchers answer a charge, and report an email sent, before the next tick.
+        for (const auto& e : d.effects) {
             if (const auto* c = std::get_if<ChargeInvoice>(&e))
                 decide_one(k, charge_answer(first_ + k, c->attempt, now), now);
+            else if (const auto* m = std::get_if<SendEmail>(&e); m && goes_out(states_[k], *m))
+                decide_one(k, EmailSent{m->message, m->stage}, now);
+        }
     }
 
     std::size_t first_;
@@ -143,11 +146,12 @@ class StoreSim {
                 events_.pop();
                 deliver(d);
             }
-            // The worker's drain loop: timers, then the charges they queued, until quiet.
+            // The worker's drain loop: timers, then the charges and emails they queued, until quiet.
             for (;;) {
                 const auto ticks = jobs::run_due_timers(db_, engine_);
                 inputs_ += ticks;
-                if (ticks + dispatch_charges() == 0) break;
+                const auto charged = dispatch_charges(); // before the emails, as Stripe answers first
+                if (ticks + charged + dispatch_emails() == 0) break;
             }
         }
     }
@@ -218,6 +222,27 @@ class StoreSim {
             SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
             store::finish_job(db_, job, "done", "simulated", now);
             if (auto fresh = store::load_case(db_, c->id)) engine_.run_case(db_, *fresh, result);
+            tx.commit();
+            ++n;
+        }
+        inputs_ += n;
+        return n;
+    }
+
+    // What the mail dispatcher does, with every send accepted: a failure email of a case still
+    // open goes out and the case hears of it; one of a closed case is cancelled.
+    std::size_t dispatch_emails() {
+        std::size_t n = 0;
+        const auto now = clock_.now();
+        for (const auto& row : store::due_outbox(db_, "email", now, 100)) {
+            SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+            auto c = store::load_case(db_, row.case_id);
+            if (!c) throw std::logic_error("email for a missing case");
+            const SendEmail email{row.payload.value("message", ""), row.payload.value("stage", 0)};
+            const bool sent = email.message == "payment_received" || goes_out(c->state, email);
+            store::finish_outbox(db_, row.id, sent ? "done" : "cancelled", "simulated", now);
+            if (sent && email.message != "payment_received")
+                engine_.run_case(db_, *c, EmailSent{email.message, email.stage});
             tx.commit();
             ++n;
         }

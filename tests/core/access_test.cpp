@@ -339,7 +339,7 @@ CaseState failed_case() {
 
 TEST(ClaimOf, OpenCaseAtTheFinalNotice) {
     auto c = failed_case();
-    c.stage_sent = 3;
+    c.stage_queued = 3;
     c.final_notice_at = t0 + 20 * day;
     c.invoice.amount_remaining = 2500; // partly paid
     const auto claim = claim_of(42, c, CasePolicy{});
@@ -356,11 +356,11 @@ TEST(ClaimOf, OpenCaseAtTheFinalNotice) {
 TEST(ClaimOf, StageByNumber) {
     auto c = failed_case();
     EXPECT_EQ(claim_of(1, c, CasePolicy{}).stage, "");
-    c.stage_sent = 1;
+    c.stage_queued = 1;
     EXPECT_EQ(claim_of(1, c, CasePolicy{}).stage, "reminder");
-    c.stage_sent = 2;
+    c.stage_queued = 2;
     EXPECT_EQ(claim_of(1, c, CasePolicy{}).stage, "formal_reminder");
-    c.stage_sent = 5;
+    c.stage_queued = 5;
     EXPECT_EQ(claim_of(1, c, CasePolicy{}).stage, "final_notice") << "ladder shortened since";
     CasePolicy none;
     none.stages.clear();

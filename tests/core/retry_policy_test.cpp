@@ -210,34 +210,41 @@ TEST(CardNetworkFrom, ReadsStripeBrandsInAnyCase) {
 
 // --- Card schedule -----------------------------------------------------------------------
 
+// `count` retries made, at `times` (the newest is the last one made), all on the failing network.
+RetryHistory made(int count, std::vector<Timestamp> times = {}) {
+    RetryHistory h{count, std::nullopt, times};
+    if (!times.empty()) h.last_retry = *std::max_element(times.begin(), times.end());
+    return h;
+}
+
 TEST(NextCardRetry, WalksTheDefaultScheduleThenStops) {
     const RetryPolicy policy;
     const char* expected[] = {"2027-03-02T09:00:00Z", "2027-03-04T09:00:00Z",
                               "2027-03-06T09:00:00Z", "2027-03-08T09:00:00Z",
                               "2027-03-11T09:00:00Z", "2027-03-15T09:00:00Z"};
     for (int done = 0; done < 6; ++done)
-        EXPECT_EQ(iso(next_card_retry(policy, t0, done, CardNetwork::visa, {}, t0)), expected[done])
+        EXPECT_EQ(iso(next_card_retry(policy, t0, made(done), CardNetwork::visa, t0)), expected[done])
             << done;
-    EXPECT_EQ(iso(next_card_retry(policy, t0, 6, CardNetwork::visa, {}, t0)), "none");
-    EXPECT_EQ(iso(next_card_retry(policy, t0, 7, CardNetwork::visa, {}, t0)), "none");
+    EXPECT_EQ(iso(next_card_retry(policy, t0, made(6), CardNetwork::visa, t0)), "none");
+    EXPECT_EQ(iso(next_card_retry(policy, t0, made(7), CardNetwork::visa, t0)), "none");
 }
 
 TEST(NextCardRetry, FollowsAConfiguredScheduleAndTreatsNegativeCountAsZero) {
     RetryPolicy policy;
     policy.card_schedule = {hours{12}, days{2}};
-    EXPECT_EQ(iso(next_card_retry(policy, t0, -1, CardNetwork::other, {}, t0)),
+    EXPECT_EQ(iso(next_card_retry(policy, t0, made(-1), CardNetwork::other, t0)),
               "2027-03-01T21:00:00Z");
-    EXPECT_EQ(iso(next_card_retry(policy, t0, 1, CardNetwork::other, {}, t0)),
+    EXPECT_EQ(iso(next_card_retry(policy, t0, made(1), CardNetwork::other, t0)),
               "2027-03-03T09:00:00Z");
-    EXPECT_EQ(iso(next_card_retry(policy, t0, 2, CardNetwork::other, {}, t0)), "none");
+    EXPECT_EQ(iso(next_card_retry(policy, t0, made(2), CardNetwork::other, t0)), "none");
     policy.card_schedule.clear();
-    EXPECT_EQ(iso(next_card_retry(policy, t0, 0, CardNetwork::other, {}, t0)), "none");
+    EXPECT_EQ(iso(next_card_retry(policy, t0, made(0), CardNetwork::other, t0)), "none");
 }
 
 TEST(NextCardRetry, IsNeverBeforeNow) {
     const RetryPolicy policy; // retry 1 is planned at t0 + 3 days
     const Timestamp late = utc(2027, 3, 5, 14, 30);
-    EXPECT_EQ(iso(next_card_retry(policy, t0, 1, CardNetwork::visa, {}, late)),
+    EXPECT_EQ(iso(next_card_retry(policy, t0, made(1), CardNetwork::visa, late)),
               "2027-03-05T14:30:00Z");
 }
 
@@ -256,10 +263,10 @@ TEST(NextCardRetry, PushesTheSixteenthVisaRetryIn30Days) {
         policy.card_schedule.push_back(days{d});
     const auto previous = retries(15, t0 + days{1}, days{1}); // days 1 … 15
     // Planned for day 16; the retry of day 1 leaves the 30-day window on day 31.
-    EXPECT_EQ(iso(next_card_retry(policy, t0, 15, CardNetwork::visa, previous, t0 + days{15})),
+    EXPECT_EQ(iso(next_card_retry(policy, t0, made(15, previous), CardNetwork::visa, t0 + days{15})),
               "2027-04-01T09:00:00Z");
     const std::vector<Timestamp> fourteen(previous.begin() + 1, previous.end());
-    EXPECT_EQ(iso(next_card_retry(policy, t0, 15, CardNetwork::visa, fourteen, t0 + days{15})),
+    EXPECT_EQ(iso(next_card_retry(policy, t0, made(15, fourteen), CardNetwork::visa, t0 + days{15})),
               "2027-03-17T09:00:00Z");
 }
 
@@ -328,23 +335,23 @@ TEST(NextSepaRetry, SubmitsOnABusinessDayAtTheConfiguredHour) {
         RetryPolicy policy;
         policy.sepa_prefer_paydays = row.prefer_paydays;
         policy.sepa_max_payday_wait = days{row.max_wait_days};
-        EXPECT_EQ(iso(next_sepa_retry(policy, 0, row.last_failure)), row.expected) << row.name;
+        EXPECT_EQ(iso(next_sepa_retry(policy, 0, row.last_failure, row.last_failure)), row.expected) << row.name;
     }
 }
 
 TEST(NextSepaRetry, UsesTheConfiguredHour) {
     RetryPolicy policy;
     policy.sepa_retry_hour_utc = hours{9};
-    EXPECT_EQ(iso(next_sepa_retry(policy, 1, utc(2027, 3, 7, 10))), "2027-03-16T09:00:00Z");
+    EXPECT_EQ(iso(next_sepa_retry(policy, 1, utc(2027, 3, 7, 10), utc(2027, 3, 7, 10))), "2027-03-16T09:00:00Z");
 }
 
 TEST(NextSepaRetry, StopsAtTheRetryLimit) {
     RetryPolicy policy; // at most 2 retries
-    EXPECT_NE(iso(next_sepa_retry(policy, 1, t0)), "none");
-    EXPECT_EQ(iso(next_sepa_retry(policy, 2, t0)), "none");
-    EXPECT_EQ(iso(next_sepa_retry(policy, 3, t0)), "none");
+    EXPECT_NE(iso(next_sepa_retry(policy, 1, t0, t0)), "none");
+    EXPECT_EQ(iso(next_sepa_retry(policy, 2, t0, t0)), "none");
+    EXPECT_EQ(iso(next_sepa_retry(policy, 3, t0, t0)), "none");
     policy.sepa_max_retries = 0;
-    EXPECT_EQ(iso(next_sepa_retry(policy, 0, t0)), "none");
+    EXPECT_EQ(iso(next_sepa_retry(policy, 0, t0, t0)), "none");
 }
 
 } // namespace

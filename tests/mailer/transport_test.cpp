@@ -228,6 +228,32 @@ TEST(OutboxTransport, MessageIdCannotEscapeTheFolder) {
     EXPECT_EQ(all_files(tmp.path()).size(), 1u);
 }
 
+// Temp files of write_atomically whose writer is gone (a child that exited) or that carry this
+// process's pid (an earlier process with the same pid) are removed at start; those of a writer
+// still running (the parent) and every other file stay.
+TEST(OutboxTransport, AStartRemovesTheTempFilesOfWritersThatAreGone) {
+    TempDir tmp;
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) ::_exit(0);
+    ASSERT_EQ(::waitpid(child, nullptr, 0), child);
+    const auto temp = [](const char* name, pid_t pid, int n) {
+        return "." + std::string(name) + ".eml.tmp-" + std::to_string(pid) + "-" + std::to_string(n);
+    };
+    const std::vector<std::string> gone = {temp("a", child, 0), temp("b", ::getpid(), 7)};
+    const std::vector<std::string> kept = {temp("c", ::getppid(), 1), "20270115T080000Z-d.eml",
+                                           ".e.eml.tmp-", ".f.eml.tmp-12-x", ".profile"};
+    for (const auto& name : gone) std::ofstream(tmp.path() / name) << "half";
+    for (const auto& name : kept) std::ofstream(tmp.path() / name) << "x";
+    auto outbox = make_outbox_transport(tmp.path().string());
+    std::vector<fs::path> expected;
+    for (const auto& name : kept) expected.push_back(tmp.path() / name);
+    auto got = all_files(tmp.path());
+    std::sort(got.begin(), got.end());
+    std::sort(expected.begin(), expected.end());
+    EXPECT_EQ(got, expected);
+}
+
 TEST(OutboxTransport, IoErrorIsTemporary) {
     TempDir tmp;
     std::ofstream(tmp.path() / "plain-file") << "x";

@@ -26,15 +26,16 @@ struct CaseFields {
         "opened_at",          "last_failure",     "action_required", "resolution",
         "resolved_at",        "payment_processing", "new_payment_method",
         "new_payment_method_at", "paid_with",     "dispute",        "attempts",
-        "stage_sent",         "final_notice_at",  "failure_notified", "paused",
+        "stage_queued",       "stage_sent",       "failure_email_sent", "confirmation_queued",
+        "final_notice_at",    "failure_notified", "paused",
         "paused_at",          "paused_seconds",   "escalated_at",   "first_seen_at",
         "opened_announced",   "resolved_announced", "next_wakeup"};
     template <either_const<CaseState> S>
     static auto tie(S& s) {
         auto& [a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15, a16, a17, a18,
-               a19, a20, a21, a22, a23, a24, a25, a26] = s;
+               a19, a20, a21, a22, a23, a24, a25, a26, a27, a28, a29] = s;
         return std::tie(a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15, a16,
-                        a17, a18, a19, a20, a21, a22, a23, a24, a25, a26);
+                        a17, a18, a19, a20, a21, a22, a23, a24, a25, a26, a27, a28, a29);
     }
 };
 

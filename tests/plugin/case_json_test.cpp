@@ -63,7 +63,10 @@ CaseState full_sample() {
     s.dispute = DisputeRecord{"dp_sample", "lost", t(8), t(9), t(10), t(11)};
     s.attempts = {{1, t(12), "pm_first", CardNetwork::mastercard, ChargeAttempt::Outcome::rejected},
                   {2, t(13), "pm_second", CardNetwork::visa, ChargeAttempt::Outcome::abandoned}};
+    s.stage_queued = 3;
     s.stage_sent = 2;
+    s.failure_email_sent = true;
+    s.confirmation_queued = true;
     s.final_notice_at = t(14);
     s.failure_notified = "generic_decline#2";
     s.paused = true;
@@ -199,6 +202,22 @@ TEST(CaseJson, AnEnumOfTheWrongTypeIsAnError) {
     auto j = state_to_json(full_sample());
     j["resolution"] = 4;
     EXPECT_THROW(state_from_json(j), json::type_error);
+}
+
+// Before emails were counted when they went out, "stage_sent" held the stages queued, and a
+// resolved case had queued its confirmation with the resolution.
+TEST(CaseJson, StatesFromBeforeSentEmailsWereCountedRead) {
+    auto j = state_to_json(full_sample());
+    for (const char* key : {"stage_queued", "failure_email_sent", "confirmation_queued"}) j.erase(key);
+    j["stage_sent"] = 2;
+    j["resolved_announced"] = true;
+    auto s = state_from_json(j);
+    EXPECT_EQ(s.stage_queued, 2);
+    EXPECT_EQ(s.stage_sent, 2);
+    EXPECT_FALSE(s.failure_email_sent);
+    EXPECT_TRUE(s.confirmation_queued);
+    j["resolved_announced"] = false;
+    EXPECT_FALSE(state_from_json(j).confirmation_queued);
 }
 
 // Rows written before the access controller have neither key.

@@ -55,6 +55,7 @@ CaseState expected_paused_case() {
     s.new_payment_method_at = from_unix(1800288001);
     s.attempts = {{1, from_unix(1800086400), "", CardNetwork::visa, ChargeAttempt::Outcome::declined},
                   {2, from_unix(1800259200), "", CardNetwork::visa, ChargeAttempt::Outcome::declined}};
+    s.stage_queued = 1; // the previous version counted queued stages only
     s.stage_sent = 1;
     s.paused = true;
     s.paused_at = from_unix(1800280800);
