@@ -5,7 +5,7 @@
 // A host that links the module in uses, besides serve():
 //   on_access_change(listener)  — told of every access change, in order, at least once
 //   access(creator, member, course_or_product) — the same answer as GET /v1/creators/{c}/access
-// See examples/embed_host.cpp.
+// See examples/embed_host/embed_host.cpp.
 #include "access/query.hpp"
 #include "jobs/access_feed.hpp"
 #include "config/config.hpp"
