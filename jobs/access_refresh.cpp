@@ -28,7 +28,7 @@ nlohmann::json access_data(const store::EntitlementKey& key, const access::Cours
               {"reason", change.reason},
               {"case", change.case_id ? nlohmann::json(change.case_id) : nlohmann::json(nullptr)},
               {"override", change.override_id ? nlohmann::json(change.override_id) : nlohmann::json(nullptr)},
-              {"since", next.since == Timestamp{} ? nlohmann::json(nullptr) : nlohmann::json(iso8601(next.since))},
+              {"since", store::time_or_null(next.since == Timestamp{} ? std::nullopt : std::optional{next.since})},
               {"lock_at", store::time_or_null(next.lock_at)}}}};
 }
 

@@ -3,6 +3,7 @@
 #include "retry/stripe_client.hpp"
 #include "store/case_json.hpp"
 #include "store/job_queue.hpp"
+#include "store/json_time.hpp"
 #include "store/notifications.hpp"
 
 namespace dunning::jobs {
@@ -119,7 +120,7 @@ void Engine::notify_case(store::Connection& db, const CaseRecord& c, const Notif
           {"currency", i.currency},
           {"stage", s.stage_sent},
           {"products", products},
-          {"opened_at", s.opened_at ? nlohmann::json(iso8601(*s.opened_at)) : nlohmann::json(nullptr)},
+          {"opened_at", store::time_or_null(s.opened_at)},
           {"resolution", to_string(s.resolution)}}}};
     store::queue_notification(db, s.creator_id, i.customer_id, n.type, data, clock_.now());
 }

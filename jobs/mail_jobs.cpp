@@ -4,7 +4,6 @@
 #include "core/money.hpp"
 #include "telemetry/log.hpp"
 
-#include <SQLiteCpp/Transaction.h>
 
 #include <cmath>
 #include <sstream>
@@ -109,7 +108,7 @@ mailer::Email compose(const config::Config& config, const config::CreatorConfig&
 // The bookkeeping after a send, the same for case emails and card reminders: done, retried
 // after the backoff, or failed for good. In the caller's transaction.
 // Records what the mail server answered; true when the email went out.
-bool record_send(SQLite::Database& db, const Job& job, const mailer::SendResult& sent,
+bool record_send(store::Connection& db, const Job& job, const mailer::SendResult& sent,
                  const std::string& log, const std::string& what, Timestamp now) {
     if (sent.kind == mailer::SendResult::Kind::sent) {
         store::finish_job(db, job, "done", log, now);
@@ -132,7 +131,7 @@ std::string hold_reason(const CaseState& s, const std::string& message) {
 }
 
 // The case counts an email once it went out: its stage, and the confirmation a payment earns.
-void report_sent(SQLite::Database& db, const Engine& engine, const Job& job) {
+void report_sent(store::Connection& db, const Engine& engine, const Job& job) {
     auto fresh = job.case_id ? load_case(db, *job.case_id) : std::nullopt; // the worker may have moved it on
     const auto& email = std::get<EmailJob>(job.payload);
     if (fresh) engine.run_case(db, *fresh, EmailSent{email.message, email.stage});
@@ -215,13 +214,13 @@ MailDispatcher::Prepared MailDispatcher::prepare(const CaseRecord& c, const Emai
     return p;
 }
 
-void MailDispatcher::send_case_email(SQLite::Database& db, const Engine& engine, const Job& job, Timestamp now) {
+void MailDispatcher::send_case_email(store::Connection& db, const Engine& engine, const Job& job, Timestamp now) {
     const auto c = job.case_id ? load_case(db, *job.case_id) : std::nullopt;
     auto p = c ? prepare(*c, std::get<EmailJob>(job.payload), job.idempotency_key, now)
                : Prepared{{}, "case not found"};
     std::optional<mailer::SendResult> sent;
     if (p.skip_reason.empty()) sent = transport_->send(p.email, mailer::build_mime(p.email)); // outside any transaction
-    SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+    store::Transaction tx(db);
     if (p.skip_reason == "paused") {
         store::postpone_job(db, job, now + std::chrono::hours{1}, "held: case paused");
     } else if (!sent) {
@@ -235,7 +234,7 @@ void MailDispatcher::send_case_email(SQLite::Database& db, const Engine& engine,
     tx.commit();
 }
 
-std::size_t MailDispatcher::dispatch_due(SQLite::Database& db, const Engine& engine,
+std::size_t MailDispatcher::dispatch_due(store::Connection& db, const Engine& engine,
                                          const store::JobQueue& queue) {
     const auto due = queue.claim(db, store::JobKind::email, engine.clock().now(), 100);
     for (const auto& job : due) send_case_email(db, engine, job, engine.clock().now());
@@ -259,12 +258,12 @@ MailDispatcher::Prepared MailDispatcher::prepare_card_reminder(const CardReminde
     return p;
 }
 
-void MailDispatcher::send_card_reminder(SQLite::Database& db, const Job& job, Timestamp now) {
+void MailDispatcher::send_card_reminder(store::Connection& db, const Job& job, Timestamp now) {
     const auto& r = std::get<CardReminderJob>(job.payload);
     auto p = prepare_card_reminder(r, job.idempotency_key, now);
     std::optional<mailer::SendResult> sent;
     if (p.skip_reason.empty()) sent = transport_->send(p.email, mailer::build_mime(p.email)); // outside any transaction
-    SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+    store::Transaction tx(db);
     if (!sent)
         store::finish_job(db, job, "cancelled", p.skip_reason, now);
     else
@@ -273,7 +272,7 @@ void MailDispatcher::send_card_reminder(SQLite::Database& db, const Job& job, Ti
     tx.commit();
 }
 
-std::size_t MailDispatcher::dispatch_card_reminders(SQLite::Database& db, const Engine& engine,
+std::size_t MailDispatcher::dispatch_card_reminders(store::Connection& db, const Engine& engine,
                                                     const store::JobQueue& queue) {
     const auto now = engine.clock().now();
     const auto due = queue.claim(db, store::JobKind::card_reminder, now, 100);

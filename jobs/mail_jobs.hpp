@@ -10,9 +10,9 @@
 #include "jobs/engine.hpp"
 #include "mailer/render.hpp"
 #include "mailer/transport.hpp"
+#include "store/database.hpp"
 #include "store/job_queue.hpp"
 
-#include <SQLiteCpp/Database.h>
 
 #include <map>
 #include <memory>
@@ -39,10 +39,10 @@ class MailDispatcher {
     MailDispatcher(const config::Config& config, std::unique_ptr<mailer::Transport> transport);
 
     // Claims and sends due email jobs; returns how many it finished or rescheduled.
-    std::size_t dispatch_due(SQLite::Database& db, const Engine& engine, const store::JobQueue& queue);
+    std::size_t dispatch_due(store::Connection& db, const Engine& engine, const store::JobQueue& queue);
 
     // Claims and sends due card reminders (store/cards.hpp); returns how many it handled.
-    std::size_t dispatch_card_reminders(SQLite::Database& db, const Engine& engine,
+    std::size_t dispatch_card_reminders(store::Connection& db, const Engine& engine,
                                         const store::JobQueue& queue);
 
     // The email a job would send, its Message-ID made of `key`; a skip reason when the case has
@@ -55,9 +55,9 @@ class MailDispatcher {
                      Timestamp now) const;
 
   private:
-    void send_case_email(SQLite::Database& db, const Engine& engine, const store::Job& job, Timestamp now);
+    void send_case_email(store::Connection& db, const Engine& engine, const store::Job& job, Timestamp now);
     Prepared prepare_card_reminder(const store::CardReminderJob& r, const std::string& key, Timestamp now) const;
-    void send_card_reminder(SQLite::Database& db, const store::Job& job, Timestamp now);
+    void send_card_reminder(store::Connection& db, const store::Job& job, Timestamp now);
 
     const config::Config& config_;
     std::unique_ptr<mailer::Transport> transport_;

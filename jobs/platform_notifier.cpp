@@ -3,7 +3,6 @@
 #include "telemetry/log.hpp"
 #include "webhook/signature.hpp"
 
-#include <SQLiteCpp/Transaction.h>
 
 namespace dunning::jobs {
 
@@ -93,7 +92,7 @@ std::size_t PlatformNotifier::dispatch_due() {
         std::string result;
         const bool ok = post(encode_payload(job.payload).dump(), now, result);
         const bool unreachable = !ok && result.starts_with("no answer");
-        SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+        store::Transaction tx(db);
         if (ok) store::finish_job(db, job, "done", result, now);
         else store::fail_job(db, job, platform_backoff, result, now);
         tx.commit();

@@ -9,7 +9,6 @@
 #include "store/database.hpp"
 #include "store/job_queue.hpp"
 
-#include <SQLiteCpp/Database.h>
 #include <httplib.h>
 
 #include <memory>
@@ -40,7 +39,7 @@ class PlatformNotifier {
 
     std::string url_, origin_, path_, secret_;
     const Clock& clock_;
-    std::unique_ptr<SQLite::Database> db_;
+    std::unique_ptr<store::Connection> db_;
     std::unique_ptr<httplib::Client> client_; // kept alive between notifications
     store::JobQueue queue_;
     // Set after a delivery failed without an answer (the platform is down): no calls until then,

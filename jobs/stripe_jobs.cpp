@@ -3,7 +3,6 @@
 #include "telemetry/log.hpp"
 #include "store/job_queue.hpp"
 
-#include <SQLiteCpp/Transaction.h>
 
 
 namespace dunning::jobs {
@@ -58,10 +57,10 @@ ApiResult call_stripe(StripeGateway& stripe, const retry::StripeAuth& auth, cons
     return stripe.client().mark_uncollectible(auth, e.invoice_id, job.idempotency_key);
 }
 
-void settle(SQLite::Database& db, const Engine& engine, const Job& job, CaseRecord& c,
+void settle(store::Connection& db, const Engine& engine, const Job& job, CaseRecord& c,
             const std::string& state, const std::string& result,
             const std::optional<ChargeResult>& outcome) {
-    SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+    store::Transaction tx(db);
     store::finish_job(db, job, state, result, engine.clock().now());
     if (outcome) {
         auto fresh = load_case(db, c.id); // the worker may have moved it on meanwhile
@@ -70,7 +69,7 @@ void settle(SQLite::Database& db, const Engine& engine, const Job& job, CaseReco
     tx.commit();
 }
 
-void dispatch_job(SQLite::Database& db, const Engine& engine, StripeGateway& stripe, const Job& job) {
+void dispatch_job(store::Connection& db, const Engine& engine, StripeGateway& stripe, const Job& job) {
     auto c = job.case_id ? load_case(db, *job.case_id) : std::nullopt;
     const auto now = engine.clock().now();
     const auto* charge = std::get_if<ChargeJob>(&job.payload);
@@ -92,7 +91,7 @@ void dispatch_job(SQLite::Database& db, const Engine& engine, StripeGateway& str
                       summary + (r.error.reason().empty() ? "" : " " + r.error.reason()), outcome);
     }
     const auto what = "stripe " + kind + " for case " + std::to_string(c->id) + ": " + summary;
-    SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+    store::Transaction tx(db);
     if (store::fail_job(db, job, stripe_backoff, summary, now) == store::Retry::gave_up) {
         log_error(what + "; giving up after " + std::to_string(job.tries + 1) + " tries");
         if (if_charge) {
@@ -119,7 +118,7 @@ std::optional<retry::StripeAuth> StripeGateway::auth_for(const std::string& crea
     return std::nullopt;
 }
 
-std::size_t dispatch_due(SQLite::Database& db, const Engine& engine, StripeGateway& stripe,
+std::size_t dispatch_due(store::Connection& db, const Engine& engine, StripeGateway& stripe,
                          const store::JobQueue& queue) {
     std::size_t n = 0;
     for (const auto kind : {store::JobKind::charge, store::JobKind::end_of_schedule}) {
@@ -131,14 +130,14 @@ std::size_t dispatch_due(SQLite::Database& db, const Engine& engine, StripeGatew
     return n;
 }
 
-std::size_t run_due_timers(SQLite::Database& db, const Engine& engine, int limit) {
+std::size_t run_due_timers(store::Connection& db, const Engine& engine, int limit) {
     const auto now = engine.clock().now();
     const auto ids = due_cases(db, to_unix(now), limit);
     std::size_t n = 0;
     // Many due cases share a commit: with synchronous = full each commit is a disk sync.
     constexpr std::size_t per_commit = 64;
     for (std::size_t i = 0; i < ids.size(); i += per_commit) {
-        SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+        store::Transaction tx(db);
         for (std::size_t j = i; j < std::min(ids.size(), i + per_commit); ++j) {
             auto c = load_case(db, ids[j]);
             if (c && c->state.next_wakeup && *c->state.next_wakeup <= now) {

@@ -5,9 +5,9 @@
 #include "config/config.hpp"
 #include "jobs/engine.hpp"
 #include "retry/stripe_client.hpp"
+#include "store/database.hpp"
 #include "store/job_queue.hpp"
 
-#include <SQLiteCpp/Database.h>
 
 namespace dunning::jobs {
 
@@ -25,10 +25,10 @@ class StripeGateway {
 
 // Claims due charge and end_of_schedule jobs and carries them out; returns how many it
 // finished or rescheduled.
-std::size_t dispatch_due(SQLite::Database& db, const Engine& engine, StripeGateway& stripe,
+std::size_t dispatch_due(store::Connection& db, const Engine& engine, StripeGateway& stripe,
                          const store::JobQueue& queue);
 
 // Cases whose timer is due get a Tick; returns how many.
-std::size_t run_due_timers(SQLite::Database& db, const Engine& engine, int limit = 500);
+std::size_t run_due_timers(store::Connection& db, const Engine& engine, int limit = 500);
 
 } // namespace dunning::jobs

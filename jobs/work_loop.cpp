@@ -5,7 +5,6 @@
 #include "telemetry/log.hpp"
 #include "jobs/inbox_processor.hpp"
 
-#include <SQLiteCpp/Transaction.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -84,7 +83,7 @@ std::size_t WorkLoop::drain_inbox() {
 
 std::size_t WorkLoop::run_access_rechecks() {
     if (store::due_rechecks(*db_, engine_.clock().now(), 1).empty()) return 0; // no write lock for nothing
-    SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
+    store::Transaction tx(*db_);
     const auto n = engine_.run_due_rechecks(*db_);
     tx.commit();
     return n;

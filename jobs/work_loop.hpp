@@ -42,7 +42,7 @@ class WorkLoop {
     std::size_t drain_inbox();
     std::size_t run_access_rechecks();
 
-    std::unique_ptr<SQLite::Database> db_;
+    std::unique_ptr<store::Connection> db_;
     telemetry::Metrics& metrics_;
     const Engine& engine_;
     StripeGateway& stripe_;

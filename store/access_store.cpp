@@ -12,22 +12,15 @@ namespace {
 
 using nlohmann::json;
 
-// Local on purpose: the store must not depend on core/access.cpp's definitions.
-constexpr std::array<std::pair<AccessLevel, const char*>, 4> level_names = {{
-    {AccessLevel::granted, "granted"},
-    {AccessLevel::grace, "grace"},
-    {AccessLevel::limited, "limited"},
-    {AccessLevel::locked, "locked"},
-}};
-
+// The spelling is core's table (a header constant, so nothing of core/access.cpp is linked).
 const char* level_text(AccessLevel level) {
-    for (const auto& [l, name] : level_names)
+    for (const auto& [l, name] : access_level_names)
         if (l == level) return name;
     throw std::invalid_argument("unknown access level");
 }
 
 AccessLevel level_of(const std::string& text) {
-    for (const auto& [l, name] : level_names)
+    for (const auto& [l, name] : access_level_names)
         if (text == name) return l;
     throw std::runtime_error("access store: unknown access level '" + text + "'");
 }
