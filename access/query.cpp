@@ -6,7 +6,6 @@
 
 namespace dunning::access {
 
-
 using store::member_entitlements;
 using store::time_or_null;
 
@@ -48,7 +47,8 @@ std::vector<std::string> CourseMap::products_for(const std::string& course_or_pr
 
 std::vector<std::string> CourseMap::products() const {
     std::vector<std::string> out;
-    for (const auto& [product, courses] : by_product_) out.push_back(product);
+    for (const auto& [product, courses] : by_product_)
+        out.push_back(product);
     return out;
 }
 
@@ -69,9 +69,11 @@ AccessAnswer query_access(store::Connection& db, const std::string& creator, con
     const auto rows = member_entitlements(db, creator, member);
     std::optional<AccessAnswer> best;
     for (const auto& product : base.products) { // config order breaks ties
-        const auto row = std::find_if(rows.begin(), rows.end(), [&](const auto& r) { return r.first == product; });
+        const auto row = std::find_if(rows.begin(), rows.end(),
+                                      [&](const auto& r) { return r.first == product; });
         if (row == rows.end()) continue;
-        if (!best || row->second.level < best->level) best = answer_from(base, product, row->second);
+        if (!best || row->second.level < best->level)
+            best = answer_from(base, product, row->second);
     }
     return best ? *best : base;
 }
@@ -91,8 +93,10 @@ std::vector<AccessAnswer> member_access(store::Connection& db, const std::string
 
 nlohmann::json to_json(const AccessAnswer& a, const CourseMap& map) {
     std::vector<std::string> courses;
-    if (map.is_course(a.course)) courses = {a.course};
-    else courses = map.courses_of(a.product.empty() ? a.course : a.product);
+    if (map.is_course(a.course))
+        courses = {a.course};
+    else
+        courses = map.courses_of(a.product.empty() ? a.course : a.product);
     return {{"object", "access"},
             {"member", a.member},
             {"course", a.course},

@@ -32,10 +32,10 @@ struct AccessAnswer {
     std::vector<std::string> products; // the products considered
     AccessLevel level = AccessLevel::granted;
     std::string reason = access_reason::in_good_standing;
-    std::string product;               // the product the answer comes from; "" when none has a row
+    std::string product; // the product the answer comes from; "" when none has a row
     std::int64_t case_id = 0;
-    std::optional<Timestamp> since;    // when the level was reached; none without a row
-    std::optional<Timestamp> lock_at;  // an announced lock (grace)
+    std::optional<Timestamp> since;   // when the level was reached; none without a row
+    std::optional<Timestamp> lock_at; // an announced lock (grace)
 };
 
 // A course reachable through several products is open as far as the least restricted of the

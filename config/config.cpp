@@ -259,7 +259,8 @@ Result<Config, std::vector<std::string>> load_config(const std::string& path,
                                                      const EnvLookup& env) {
     auto text = detail::read_text_file(path);
     if (!text.ok()) return err(std::vector<std::string>{text.error()});
-    return parse_config(text.value(), path, std::filesystem::path(path).parent_path().string(), env);
+    return parse_config(text.value(), path, std::filesystem::path(path).parent_path().string(),
+                        env);
 }
 
 } // namespace dunning::config

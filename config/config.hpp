@@ -21,20 +21,20 @@ struct ServerConfig {
     std::string listen = "127.0.0.1:8080"; // host:port; port 0 picks a free one
     std::string host = "127.0.0.1";        // derived from listen; IPv6 without the brackets
     int port = 8080;                       // derived from listen
-    int threads = 64;                      // HTTP worker threads; one per open keep-alive connection
+    int threads = 64; // HTTP worker threads; one per open keep-alive connection
     std::size_t max_body_bytes = 1024 * 1024;
 };
 
 struct StorageConfig {
     std::string sqlite_path = "dunning.db"; // relative paths are relative to the config file
-    std::string synchronous = "full";       // "full": survives power loss; "normal": survives a crash
+    std::string synchronous = "full"; // "full": survives power loss; "normal": survives a crash
 };
 
 struct StripeConfig {
     std::string api_base = "https://api.stripe.com";
-    std::string platform_secret_key;                  // sk_… of the Connect platform, may be empty
+    std::string platform_secret_key; // sk_… of the Connect platform, may be empty
     std::vector<std::string> connect_webhook_secrets; // whsec_… for POST /webhooks/stripe
-    std::chrono::seconds webhook_tolerance{300}; // 0 turns the age check off (old events)
+    std::chrono::seconds webhook_tolerance{300};      // 0 turns the age check off (old events)
 };
 
 struct MailConfig {
@@ -68,8 +68,8 @@ struct RetryConfig {
 struct DunningConfig {
     std::vector<DunningStage> stages = CasePolicy{}.stages; // reminder 3, formal 10, final 20
     std::chrono::seconds final_notice_deadline = std::chrono::days{14}; // then escalation
-    std::string template_dir;  // the creator's own templates, resolved; empty: the built-in ones
-    bool interest = false;     // statutory default interest (§ 288 BGB) in the breakdown
+    std::string template_dir;     // the creator's own templates, resolved; empty: the built-in ones
+    bool interest = false;        // statutory default interest (§ 288 BGB) in the breakdown
     bool business_debtor = false; // debtor = "business": base rate + 9 points and the 40 EUR fee
     std::string base_rates_file = "base_rates.toml"; // resolved against the config directory
 };
@@ -89,13 +89,13 @@ struct ProductMapping {
 struct CreatorConfig {
     std::string id; // [a-z0-9_-], used in URLs
     std::string name;
-    std::string locale = "de"; // "de" or "en"
-    std::string stripe_account; // acct_… when connected through the platform
+    std::string locale = "de";                // "de" or "en"
+    std::string stripe_account;               // acct_… when connected through the platform
     std::vector<std::string> webhook_secrets; // whsec_… for POST /webhooks/stripe/{id}
     std::string stripe_secret_key;
     std::string api_token; // Bearer token for /v1/creators/{id}/…
     std::vector<ProductMapping> products;
-    RetryConfig retry; // [creators.retry] over [retry]
+    RetryConfig retry;              // [creators.retry] over [retry]
     std::string reply_to;           // "Name <address>" or "address"; may be empty
     std::string update_payment_url; // where members update their card; empty: the pay page
     DunningConfig dunning;          // [creators.dunning] over [dunning]

@@ -83,9 +83,12 @@ void read_int(Reader& table, std::string_view name, std::int64_t min, std::int64
 
 const char* end_action_name(EndAction action) {
     switch (action) {
-    case EndAction::cancel_subscription: return "cancel_subscription";
-    case EndAction::mark_uncollectible: return "mark_uncollectible";
-    case EndAction::leave: break;
+    case EndAction::cancel_subscription:
+        return "cancel_subscription";
+    case EndAction::mark_uncollectible:
+        return "mark_uncollectible";
+    case EndAction::leave:
+        break;
     }
     return "leave";
 }
@@ -111,9 +114,8 @@ void read_retry(Reader& table, RetryConfig& out) {
              [&](std::int64_t v) { policy.sepa_max_payday_wait = std::chrono::days(v); });
     read_int(table, "sepa_retry_hour_utc", 0, 23,
              [&](std::int64_t v) { policy.sepa_retry_hour_utc = std::chrono::hours(v); });
-    read_int(table, "new_payment_method_delay_minutes", 0, 1440, [&](std::int64_t v) {
-        policy.new_payment_method_delay = std::chrono::minutes(v);
-    });
+    read_int(table, "new_payment_method_delay_minutes", 0, 1440,
+             [&](std::int64_t v) { policy.new_payment_method_delay = std::chrono::minutes(v); });
 
     std::string end_action = end_action_name(policy.end_action);
     table.string("end_action", end_action,

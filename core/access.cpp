@@ -157,7 +157,8 @@ AccessVerdict evaluate_access(const AccessFacts& facts, Timestamp now, const Acc
     // An announced lock is due by time alone: the case may not wake for it (escalated early,
     // marked uncollectible), so the entitlement keeps its own appointment.
     for (const auto& c : facts.claims)
-        if (c.unpaid && c.lock_at && *c.lock_at > now && (!out.recheck_at || *c.lock_at < *out.recheck_at))
+        if (c.unpaid && c.lock_at && *c.lock_at > now &&
+            (!out.recheck_at || *c.lock_at < *out.recheck_at))
             out.recheck_at = c.lock_at;
     return out;
 }
@@ -179,12 +180,10 @@ AccessDecision decide_access(const EntitlementState& current, const AccessVerdic
     d.next.lock_at = verdict.lock_at;
     d.next.since = verdict.level != current.level ? now : current.since;
     if (verdict.level != current.level || verdict.reason != current.reason)
-        d.change = AccessChange{current.level,
-                                verdict.level,
-                                verdict.reason,
-                                verdict.case_id ? verdict.case_id : current.case_id,
-                                verdict.override_id,
-                                now};
+        d.change =
+            AccessChange{current.level,       verdict.level,
+                         verdict.reason,      verdict.case_id ? verdict.case_id : current.case_id,
+                         verdict.override_id, now};
     return d;
 }
 

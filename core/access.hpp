@@ -36,7 +36,9 @@ inline constexpr std::array<AccessLevelName, 4> access_level_names = {{
 // A value outside the enum (a cast gone wrong) reads "locked": no answer opens content by mistake.
 const char* to_string(AccessLevel level);
 std::optional<AccessLevel> access_level_from(std::string_view text);
-inline bool blocks_content(AccessLevel level) { return level >= AccessLevel::limited; }
+inline bool blocks_content(AccessLevel level) {
+    return level >= AccessLevel::limited;
+}
 
 // The rules as data ([access] in the config, [creators.access] over it).
 struct AccessPolicy {
@@ -46,20 +48,21 @@ struct AccessPolicy {
         {"reminder", AccessLevel::granted},
         {"formal_reminder", AccessLevel::granted},
         {"final_notice", AccessLevel::grace}};
-    AccessLevel after_final_deadline = AccessLevel::locked; // limited or locked
-    AccessLevel on_lost_dispute = AccessLevel::locked;      // limited or locked, at once
+    AccessLevel after_final_deadline = AccessLevel::locked;  // limited or locked
+    AccessLevel on_lost_dispute = AccessLevel::locked;       // limited or locked, at once
     AccessLevel on_subscription_ended = AccessLevel::locked; // unpaid, or canceled for non-payment
     // The final notice's deadline locks only claims whose open amount is above this (minor
-    // units of the claim's currency). Lost disputes and ended subscriptions lock whatever the amount.
+    // units of the claim's currency). Lost disputes and ended subscriptions lock whatever the
+    // amount.
     std::int64_t min_amount_minor = 1000;
 };
 
 // One claim (a case) as the access rules see it. Built by claim_of() from the case.
 struct AccessClaim {
     std::int64_t case_id = 0;
-    bool unpaid = false;   // the case is open, escalated, or uncollectible: money is still owed
-    bool paused = false;   // the creator paused dunning (or the member promised to pay)
-    std::string stage;     // newest dunning email sent ("" before the first)
+    bool unpaid = false; // the case is open, escalated, or uncollectible: money is still owed
+    bool paused = false; // the creator paused dunning (or the member promised to pay)
+    std::string stage;   // newest dunning email sent ("" before the first)
     std::optional<Timestamp> lock_at; // when the final notice's deadline ends (the announced lock)
     std::int64_t amount_minor = 0;    // open amount
     std::string currency;
@@ -99,10 +102,10 @@ struct AccessFacts {
 
 // Reasons, as the API and the notifications spell them.
 namespace access_reason {
-inline constexpr const char* in_good_standing = "in_good_standing";     // no unpaid claim
-inline constexpr const char* payment_failed = "payment_failed";         // claim open, no email yet
-inline constexpr const char* dunning = "dunning";                       // a stage with full access
-inline constexpr const char* final_notice = "final_notice";             // lock announced (grace)
+inline constexpr const char* in_good_standing = "in_good_standing"; // no unpaid claim
+inline constexpr const char* payment_failed = "payment_failed";     // claim open, no email yet
+inline constexpr const char* dunning = "dunning";                   // a stage with full access
+inline constexpr const char* final_notice = "final_notice";         // lock announced (grace)
 inline constexpr const char* dunning_paused = "dunning_paused";
 inline constexpr const char* below_minimum_amount = "below_minimum_amount";
 inline constexpr const char* final_notice_deadline_passed = "final_notice_deadline_passed";
@@ -115,9 +118,9 @@ inline constexpr const char* creator_override = "creator_override";
 struct AccessVerdict {
     AccessLevel level = AccessLevel::granted;
     std::string reason = access_reason::in_good_standing;
-    std::int64_t case_id = 0;            // the claim behind the verdict, 0 if none
-    std::int64_t override_id = 0;        // the override behind the verdict, 0 if none
-    std::optional<Timestamp> lock_at;    // an announced lock still ahead (grace)
+    std::int64_t case_id = 0;         // the claim behind the verdict, 0 if none
+    std::int64_t override_id = 0;     // the override behind the verdict, 0 if none
+    std::optional<Timestamp> lock_at; // an announced lock still ahead (grace)
     // When the verdict can change with time alone (an override expiring); the claims' own
     // times are the case engine's wake-ups, which re-run the rules anyway.
     std::optional<Timestamp> recheck_at;

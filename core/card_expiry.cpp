@@ -14,8 +14,7 @@ CardExpiry expiry_of(sys_days day) {
 } // namespace
 
 std::optional<Timestamp> end_of_validity(CardExpiry card) {
-    if (card.month < 1 || card.month > 12 || card.year < 1 || card.year > 9999)
-        return std::nullopt;
+    if (card.month < 1 || card.month > 12 || card.year < 1 || card.year > 9999) return std::nullopt;
     const year_month ym{year{card.year}, month{static_cast<unsigned>(card.month)}};
     return Timestamp{sys_days{ym / last} + days{1}};
 }

@@ -7,23 +7,34 @@ namespace dunning {
 
 const char* to_string(Resolution r) {
     switch (r) {
-    case Resolution::none: return "none";
-    case Resolution::written_off: return "written_off";
-    case Resolution::uncollectible: return "uncollectible";
-    case Resolution::voided: return "voided";
-    case Resolution::paid: return "paid";
+    case Resolution::none:
+        return "none";
+    case Resolution::written_off:
+        return "written_off";
+    case Resolution::uncollectible:
+        return "uncollectible";
+    case Resolution::voided:
+        return "voided";
+    case Resolution::paid:
+        return "paid";
     }
     return "none";
 }
 
 const char* to_string(ChargeAttempt::Outcome o) {
     switch (o) {
-    case ChargeAttempt::Outcome::pending: return "pending";
-    case ChargeAttempt::Outcome::processing: return "processing";
-    case ChargeAttempt::Outcome::succeeded: return "succeeded";
-    case ChargeAttempt::Outcome::declined: return "declined";
-    case ChargeAttempt::Outcome::rejected: return "rejected";
-    case ChargeAttempt::Outcome::abandoned: return "abandoned";
+    case ChargeAttempt::Outcome::pending:
+        return "pending";
+    case ChargeAttempt::Outcome::processing:
+        return "processing";
+    case ChargeAttempt::Outcome::succeeded:
+        return "succeeded";
+    case ChargeAttempt::Outcome::declined:
+        return "declined";
+    case ChargeAttempt::Outcome::rejected:
+        return "rejected";
+    case ChargeAttempt::Outcome::abandoned:
+        return "abandoned";
     }
     return "pending";
 }
@@ -154,7 +165,8 @@ void new_payment_method(CaseState& s, const PaymentMethodFacts& pm, Timestamp at
 // does the method that failed before count (a member who moved from SEPA to a card has
 // paid_with = card, so a card dispute is not taken for a SEPA chargeback).
 bool is_sepa(const CaseState& s) {
-    if (s.paid_with != PaymentMethodKind::unknown) return s.paid_with == PaymentMethodKind::sepa_debit;
+    if (s.paid_with != PaymentMethodKind::unknown)
+        return s.paid_with == PaymentMethodKind::sepa_debit;
     return s.last_failure && s.last_failure->method == PaymentMethodKind::sepa_debit;
 }
 
@@ -208,20 +220,30 @@ void merge_dispute(CaseState& s, const DisputeFacts& f, Timestamp at) {
 CaseState apply(CaseState s, const Event& e) {
     if (const auto* inv = std::get_if<InvoiceFacts>(&e.facts)) merge_invoice(s, *inv, e.created);
     switch (e.kind) {
-    case EventKind::invoice_payment_failed: record_failure(s, e.created); break;
-    case EventKind::invoice_payment_action_required: action_required(s, e.created); break;
+    case EventKind::invoice_payment_failed:
+        record_failure(s, e.created);
+        break;
+    case EventKind::invoice_payment_action_required:
+        action_required(s, e.created);
+        break;
     case EventKind::payment_failed:
         merge_payment_failure(s, std::get<PaymentFacts>(e.facts), e.created);
         break;
-    case EventKind::payment_processing: processing(s, e.created); break;
-    case EventKind::invoice_paid: resolve(s, Resolution::paid, e.created); break;
+    case EventKind::payment_processing:
+        processing(s, e.created);
+        break;
+    case EventKind::invoice_paid:
+        resolve(s, Resolution::paid, e.created);
+        break;
     case EventKind::payment_succeeded:
         if (const auto* p = std::get_if<PaymentFacts>(&e.facts);
             p && p->method != PaymentMethodKind::unknown)
             s.paid_with = p->method;
         resolve(s, Resolution::paid, e.created);
         break;
-    case EventKind::invoice_voided: resolve(s, Resolution::voided, e.created); break;
+    case EventKind::invoice_voided:
+        resolve(s, Resolution::voided, e.created);
+        break;
     case EventKind::invoice_marked_uncollectible:
         resolve(s, Resolution::uncollectible, e.created);
         break;
@@ -234,7 +256,8 @@ CaseState apply(CaseState s, const Event& e) {
     case EventKind::dispute_closed:
         merge_dispute(s, std::get<DisputeFacts>(e.facts), e.created);
         break;
-    default: break;
+    default:
+        break;
     }
     settle_dispute(s); // after the event: it may have told us the payment was SEPA
     if (e.kind == EventKind::invoice_paid || e.kind == EventKind::payment_succeeded)

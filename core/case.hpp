@@ -44,11 +44,13 @@ const char* to_string(ChargeAttempt::Outcome o);
 // the money is gone when it is opened, so it counts as lost at once.
 struct DisputeRecord {
     std::string dispute_id;
-    std::string status;  // Stripe's: warning_needs_response, needs_response, under_review, won, lost, …
+    std::string
+        status; // Stripe's: warning_needs_response, needs_response, under_review, won, lost, …
     Timestamp opened_at{};
-    std::optional<Timestamp> lost_at;   // lost (or a SEPA dispute opened)
-    std::optional<Timestamp> repaid_at; // paid again after it was lost (a newer payment, or "paid offline")
-    Timestamp as_of{};                  // created time of the newest dispute event merged
+    std::optional<Timestamp> lost_at; // lost (or a SEPA dispute opened)
+    std::optional<Timestamp>
+        repaid_at;     // paid again after it was lost (a newer payment, or "paid offline")
+    Timestamp as_of{}; // created time of the newest dispute event merged
     bool operator==(const DisputeRecord&) const = default;
 };
 
@@ -57,10 +59,10 @@ struct DisputeRecord {
 struct CaseState {
     // Facts from Stripe.
     std::string creator_id;
-    InvoiceFacts invoice;      // merged: newer non-empty values win
-    Timestamp invoice_as_of{}; // created time of the newest invoice snapshot merged
-    bool failed = false;       // a payment for this invoice has failed: the case exists
-    std::optional<Timestamp> opened_at;         // earliest failure seen
+    InvoiceFacts invoice;               // merged: newer non-empty values win
+    Timestamp invoice_as_of{};          // created time of the newest invoice snapshot merged
+    bool failed = false;                // a payment for this invoice has failed: the case exists
+    std::optional<Timestamp> opened_at; // earliest failure seen
     std::optional<PaymentFailure> last_failure; // the newest failure with a reason
     bool action_required = false; // the bank asks the member to authenticate (SCA/3DS)
     Resolution resolution = Resolution::none;
@@ -68,13 +70,14 @@ struct CaseState {
     bool payment_processing = false; // a SEPA debit is on its way (payment_intent.processing)
     std::string new_payment_method;  // a method the member added after the failure, not yet charged
     std::optional<Timestamp> new_payment_method_at;
-    PaymentMethodKind paid_with = PaymentMethodKind::unknown; // the method of the successful payment
+    PaymentMethodKind paid_with =
+        PaymentMethodKind::unknown; // the method of the successful payment
     std::optional<DisputeRecord> dispute;
 
     // What the module did (written by the engine only).
     std::vector<ChargeAttempt> attempts;
-    int stage_queued = 0; // dunning stages decided and queued: 0 none, 1 the first, …
-    int stage_sent = 0;   // … the newest of them that went out to the member
+    int stage_queued = 0;             // dunning stages decided and queued: 0 none, 1 the first, …
+    int stage_sent = 0;               // … the newest of them that went out to the member
     bool failure_email_sent = false;  // "action required" or "update your payment method" went out
     bool confirmation_queued = false; // "payment received" was queued
     std::optional<Timestamp> final_notice_at;

@@ -173,7 +173,8 @@ struct Planner {
             return std::nullopt;
         if (is_sepa(s)) return next_sepa_retry(p.retry, retries_done(s), s.last_failure->at, now);
         const auto network = failing_network(s);
-        return next_card_retry(p.retry, s.schedule_anchor(), retry_history(s, network), network, now);
+        return next_card_retry(p.retry, s.schedule_anchor(), retry_history(s, network), network,
+                               now);
     }
 
     // A charge of the module is on its way or still planned.
@@ -202,7 +203,8 @@ struct Planner {
     // Only the newest stage that is due goes out: after downtime, no flood of older ones.
     void plan_stages() {
         std::size_t due = static_cast<std::size_t>(s.stage_queued);
-        while (due < p.stages.size() && stage_due(due) <= now) ++due;
+        while (due < p.stages.size() && stage_due(due) <= now)
+            ++due;
         if (due > static_cast<std::size_t>(s.stage_queued)) {
             s.stage_queued = static_cast<int>(due);
             effects.push_back(SendEmail{p.stages[due - 1].name, s.stage_queued});
@@ -269,8 +271,7 @@ std::optional<FailureClass> current_failure_class(const CaseState& s) {
 
 Decision decide(CaseState s, const CaseInput& input, Timestamp now, const CasePolicy& p) {
     std::vector<Effect> effects;
-    std::visit(overloaded{[&](const Event& e) { s = apply(std::move(s), e); },
-                          [](const Tick&) {},
+    std::visit(overloaded{[&](const Event& e) { s = apply(std::move(s), e); }, [](const Tick&) {},
                           [&](const ChargeResult& r) { record_result(s, r, now); },
                           [&](const CreatorCommand& c) { command(s, c, now, p, effects); },
                           [&](const EmailSent& e) { record_sent(s, e); }},

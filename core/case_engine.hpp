@@ -23,10 +23,9 @@ struct DunningStage {
 struct CasePolicy {
     bool module_charges = false; // retry mode "plugin"; "stripe" leaves charging to Stripe
     RetryPolicy retry;
-    std::vector<DunningStage> stages = {
-        {"reminder", std::chrono::days{3}},
-        {"formal_reminder", std::chrono::days{10}},
-        {"final_notice", std::chrono::days{20}}};
+    std::vector<DunningStage> stages = {{"reminder", std::chrono::days{3}},
+                                        {"formal_reminder", std::chrono::days{10}},
+                                        {"final_notice", std::chrono::days{20}}};
     std::chrono::seconds final_notice_deadline = std::chrono::days{14}; // then escalation
 };
 
@@ -57,8 +56,9 @@ struct ChargeInvoice {
     std::string payment_method_id; // empty: the invoice's default method
 };
 struct SendEmail {
-    std::string message; // a stage name, or "action_required", "update_payment_method", "payment_received"
-    int stage = 0;       // 1-based stage number for ladder emails, 0 otherwise
+    std::string
+        message; // a stage name, or "action_required", "update_payment_method", "payment_received"
+    int stage = 0; // 1-based stage number for ladder emails, 0 otherwise
 };
 struct EndOfSchedule {
     EndAction action = EndAction::leave;

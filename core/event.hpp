@@ -39,8 +39,8 @@ struct InvoiceFacts {
     std::string charge_id;         // pre-2025 only
     std::string status;            // draft, open, paid, void, uncollectible
     std::string billing_reason;
-    std::string currency;          // lowercase ISO code as Stripe sends it
-    std::int64_t amount_due = 0;   // minor units
+    std::string currency;        // lowercase ISO code as Stripe sends it
+    std::int64_t amount_due = 0; // minor units
     std::int64_t amount_remaining = 0;
     int attempt_count = 0;
     std::optional<Timestamp> next_payment_attempt; // Stripe's Smart Retries plan, if any
@@ -80,8 +80,8 @@ struct DisputeFacts {
 struct SubscriptionFacts {
     std::string subscription_id;
     std::string customer_id;
-    std::string status;            // active, past_due, unpaid, canceled, …
-    std::string previous_status;   // from previous_attributes, when it changed
+    std::string status;              // active, past_due, unpaid, canceled, …
+    std::string previous_status;     // from previous_attributes, when it changed
     std::string cancellation_reason; // cancellation_details.reason: payment_failed, …
     std::vector<std::string> products;
 };
@@ -121,7 +121,8 @@ enum class EventKind {
     subscription_deleted,
     payment_method_attached,
     setup_intent_succeeded,
-    default_payment_method_changed, // customer.updated that changed invoice_settings.default_payment_method
+    default_payment_method_changed, // customer.updated that changed
+                                    // invoice_settings.default_payment_method
     mandate_updated,
     account_deauthorized,
 };

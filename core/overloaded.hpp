@@ -3,9 +3,7 @@
 //   std::visit(overloaded{[](const A&) { … }, [](const B&) { … }}, v);
 namespace dunning {
 
-template <class... F> struct overloaded : F... {
-    using F::operator()...;
-};
+template <class... F> struct overloaded : F... { using F::operator()...; };
 template <class... F> overloaded(F...) -> overloaded<F...>;
 
 } // namespace dunning

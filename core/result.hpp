@@ -5,10 +5,10 @@
 
 namespace dunning {
 
-template <class E> struct Err {
-    E error;
-};
-template <class E> Err<std::decay_t<E>> err(E&& e) { return {std::forward<E>(e)}; }
+template <class E> struct Err { E error; };
+template <class E> Err<std::decay_t<E>> err(E&& e) {
+    return {std::forward<E>(e)};
+}
 
 template <class T, class E> class Result {
   public:

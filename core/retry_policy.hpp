@@ -63,8 +63,8 @@ Timestamp earliest_allowed_by_network(CardNetwork network, const std::vector<Tim
 
 // What a retry plan needs to know of the retries already made on this case.
 struct RetryHistory {
-    int retries_done = 0;                // retries counted against the schedule
-    std::optional<Timestamp> last_retry; // when the newest of them was made, on any card
+    int retries_done = 0;                   // retries counted against the schedule
+    std::optional<Timestamp> last_retry;    // when the newest of them was made, on any card
     std::vector<Timestamp> network_retries; // times of those on the failing card's network
 };
 

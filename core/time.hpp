@@ -9,8 +9,12 @@ namespace dunning {
 
 using Timestamp = std::chrono::sys_seconds;
 
-inline Timestamp from_unix(std::int64_t seconds) { return Timestamp{std::chrono::seconds{seconds}}; }
-inline std::int64_t to_unix(Timestamp t) { return t.time_since_epoch().count(); }
+inline Timestamp from_unix(std::int64_t seconds) {
+    return Timestamp{std::chrono::seconds{seconds}};
+}
+inline std::int64_t to_unix(Timestamp t) {
+    return t.time_since_epoch().count();
+}
 
 // "2026-03-03T10:00:00Z": how every answer, email and log shows an instant.
 std::string iso8601(Timestamp t);

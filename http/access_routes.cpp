@@ -1,8 +1,8 @@
 // The access API: what a member may use (one course, all of a member's, or many at once), the
 // history of changes, and the creator's overrides (granted or withdrawn with a note; audited).
+#include "http/services.hpp"
 #include "store/case_json.hpp"
 #include "store/json_time.hpp"
-#include "http/services.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -27,11 +27,19 @@ bool valid_id(const std::string& s) {
 // An answer, or an error for this one item (unknown course) in the same shape as send_error's.
 json answer_for(store::Connection& db, const std::string& creator, const access::CourseMap& courses,
                 const std::string& member, const std::string& course) {
-    if (!valid_id(member)) return {{"member", member}, {"course", course}, {"error", "member must be a Stripe customer id"}};
-    if (!valid_id(course)) return {{"member", member}, {"course", course}, {"error", "course must be a course id or a Stripe product id"}};
+    if (!valid_id(member))
+        return {{"member", member},
+                {"course", course},
+                {"error", "member must be a Stripe customer id"}};
+    if (!valid_id(course))
+        return {{"member", member},
+                {"course", course},
+                {"error", "course must be a course id or a Stripe product id"}};
     if (courses.products_for(course).empty())
-        return {{"member", member}, {"course", course},
-                {"error", "unknown course: no [[creators.products]] entry maps a product to " + course}};
+        return {{"member", member},
+                {"course", course},
+                {"error",
+                 "unknown course: no [[creators.products]] entry maps a product to " + course}};
     return access::to_json(access::query_access(db, creator, courses, member, course), courses);
 }
 
@@ -39,7 +47,8 @@ void get_access(Services& m, const httplib::Request& req, httplib::Response& res
     const std::string creator = req.matches[1];
     if (!authorize(m, req, res, creator)) return;
     const auto member = req.get_param_value("member");
-    if (!valid_id(member)) return send_error(res, 400, "member must be a Stripe customer id (?member=cus_…)");
+    if (!valid_id(member))
+        return send_error(res, 400, "member must be a Stripe customer id (?member=cus_…)");
     const auto& courses = m.engine.courses_for(creator);
     if (!req.has_param("course")) {
         const auto list = m.db.use([&](store::Connection& db) {
@@ -54,7 +63,8 @@ void get_access(Services& m, const httplib::Request& req, httplib::Response& res
     const auto course = req.get_param_value("course");
     const auto answer = m.db.use(
         [&](store::Connection& db) { return answer_for(db, creator, courses, member, course); });
-    if (answer.contains("error")) return send_error(res, valid_id(course) ? 404 : 400, answer["error"]);
+    if (answer.contains("error"))
+        return send_error(res, valid_id(course) ? 404 : 400, answer["error"]);
     res.set_content(answer.dump(), "application/json");
 }
 
@@ -63,10 +73,12 @@ void bulk_access(Services& m, const httplib::Request& req, httplib::Response& re
     if (!authorize(m, req, res, creator)) return;
     const auto body = json::parse(req.body, nullptr, false);
     if (!body.is_object() || !body.contains("items") || !body["items"].is_array())
-        return send_error(res, 400, R"(body must be {"items": [{"member": "cus_…", "course": "…"}, …]})");
+        return send_error(res, 400,
+                          R"(body must be {"items": [{"member": "cus_…", "course": "…"}, …]})");
     const auto& items = body["items"];
     if (items.empty() || items.size() > max_bulk_items)
-        return send_error(res, 400, "items must hold 1 to " + std::to_string(max_bulk_items) + " queries");
+        return send_error(res, 400,
+                          "items must hold 1 to " + std::to_string(max_bulk_items) + " queries");
     for (const auto& item : items)
         if (!item.is_object() || !item.contains("member") || !item["member"].is_string() ||
             !item.contains("course") || !item["course"].is_string())
@@ -85,21 +97,26 @@ void get_history(Services& m, const httplib::Request& req, httplib::Response& re
     const std::string creator = req.matches[1];
     if (!authorize(m, req, res, creator)) return;
     const auto member = req.get_param_value("member");
-    if (!valid_id(member)) return send_error(res, 400, "member must be a Stripe customer id (?member=cus_…)");
+    if (!valid_id(member))
+        return send_error(res, 400, "member must be a Stripe customer id (?member=cus_…)");
     const auto& courses = m.engine.courses_for(creator);
     const auto rows = m.db.use([&](store::Connection& db) {
         return store::member_history(db, creator, member, req.get_param_value("product"));
     });
     json data = json::array();
     for (const auto& h : rows)
-        data.push_back({{"sequence", h.id}, {"product", h.key.product},
-                        {"courses", courses.courses_of(h.key.product)},
-                        {"from", to_string(h.change.from)}, {"to", to_string(h.change.to)},
-                        {"reason", h.change.reason},
-                        {"case", h.change.case_id ? json(h.change.case_id) : json(nullptr)},
-                        {"override", h.change.override_id ? json(h.change.override_id) : json(nullptr)},
-                        {"at", iso8601(h.change.at)}});
-    res.set_content(json{{"object", "list"}, {"member", member}, {"data", data}}.dump(), "application/json");
+        data.push_back(
+            {{"sequence", h.id},
+             {"product", h.key.product},
+             {"courses", courses.courses_of(h.key.product)},
+             {"from", to_string(h.change.from)},
+             {"to", to_string(h.change.to)},
+             {"reason", h.change.reason},
+             {"case", h.change.case_id ? json(h.change.case_id) : json(nullptr)},
+             {"override", h.change.override_id ? json(h.change.override_id) : json(nullptr)},
+             {"at", iso8601(h.change.at)}});
+    res.set_content(json{{"object", "list"}, {"member", member}, {"data", data}}.dump(),
+                    "application/json");
 }
 
 json override_view(const store::OverrideRecord& o, Timestamp now) {
@@ -122,25 +139,30 @@ void list_overrides(Services& m, const httplib::Request& req, httplib::Response&
     const std::string creator = req.matches[1];
     if (!authorize(m, req, res, creator)) return;
     const auto member = req.get_param_value("member");
-    if (!valid_id(member)) return send_error(res, 400, "member must be a Stripe customer id (?member=cus_…)");
+    if (!valid_id(member))
+        return send_error(res, 400, "member must be a Stripe customer id (?member=cus_…)");
     const auto rows = m.db.use(
         [&](store::Connection& db) { return store::member_overrides(db, creator, member); });
     json data = json::array();
-    for (const auto& o : rows) data.push_back(override_view(o, m.clock.now()));
-    res.set_content(json{{"object", "list"}, {"member", member}, {"data", data}}.dump(), "application/json");
+    for (const auto& o : rows)
+        data.push_back(override_view(o, m.clock.now()));
+    res.set_content(json{{"object", "list"}, {"member", member}, {"data", data}}.dump(),
+                    "application/json");
 }
 
 // At most `max` bytes, cut before a character, not inside one.
 std::string utf8_prefix(const std::string& s, std::size_t max) {
     if (s.size() <= max) return s;
     std::size_t n = max;
-    while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+    while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80)
+        --n;
     return s.substr(0, n);
 }
 
 std::string actor_of(const std::string& creator, const json& body) {
     std::string actor = "api:" + creator;
-    if (body.contains("actor") && body["actor"].is_string() && !body["actor"].get<std::string>().empty())
+    if (body.contains("actor") && body["actor"].is_string() &&
+        !body["actor"].get<std::string>().empty())
         actor += " (" + utf8_prefix(body["actor"].get<std::string>(), 200) + ")";
     return actor;
 }
@@ -165,17 +187,23 @@ void create_override(Services& m, const httplib::Request& req, httplib::Response
     o.customer = body["member"];
     if (body.contains("product") && !body["product"].is_null()) {
         if (!body["product"].is_string() || !valid_id(body["product"]))
-            return send_error(res, 400, "product must be a Stripe product id, or left out for all products");
+            return send_error(res, 400,
+                              "product must be a Stripe product id, or left out for all products");
         o.product = body["product"];
     }
     const auto level = body.contains("level") ? body["level"] : json("granted");
-    const auto parsed = level.is_string() ? access_level_from(level.get<std::string>()) : std::nullopt;
-    if (!parsed) return send_error(res, 400, R"(level must be "granted", "grace", "limited" or "locked")");
+    const auto parsed =
+        level.is_string() ? access_level_from(level.get<std::string>()) : std::nullopt;
+    if (!parsed)
+        return send_error(res, 400, R"(level must be "granted", "grace", "limited" or "locked")");
     o.level = *parsed;
     const auto now = m.clock.now();
     if (body.contains("until") && !body["until"].is_null()) {
-        if (!body["until"].is_number_integer() || from_unix(body["until"].get<std::int64_t>()) <= now)
-            return send_error(res, 400, "until must be a future time in unix seconds, or left out (until revoked)");
+        if (!body["until"].is_number_integer() ||
+            from_unix(body["until"].get<std::int64_t>()) <= now)
+            return send_error(
+                res, 400,
+                "until must be a future time in unix seconds, or left out (until revoked)");
         o.until = from_unix(body["until"].get<std::int64_t>());
     }
     const auto note = read_note(body);
@@ -187,7 +215,8 @@ void create_override(Services& m, const httplib::Request& req, httplib::Response
         store::Transaction tx(db);
         o.id = store::add_override(db, o);
         m.engine.refresh_access(db, creator, o.customer,
-                                  o.product.empty() ? std::vector<std::string>{} : std::vector{o.product});
+                                o.product.empty() ? std::vector<std::string>{}
+                                                  : std::vector{o.product});
         tx.commit();
         return override_view(o, now);
     });
@@ -216,7 +245,8 @@ void revoke(Services& m, const httplib::Request& req, httplib::Response& res) {
             return std::nullopt;
         const auto o = store::get_override(db, creator, id);
         m.engine.refresh_access(db, creator, o->customer,
-                                  o->product.empty() ? std::vector<std::string>{} : std::vector{o->product});
+                                o->product.empty() ? std::vector<std::string>{}
+                                                   : std::vector{o->product});
         tx.commit();
         return override_view(*o, now);
     });
@@ -231,10 +261,14 @@ void install_access_routes(httplib::Server& http, Services& m) {
     using Req = const httplib::Request&;
     using Res = httplib::Response&;
     http.Get(R"(/v1/creators/([^/]+)/access)", [&m](Req req, Res res) { get_access(m, req, res); });
-    http.Post(R"(/v1/creators/([^/]+)/access/query)", [&m](Req req, Res res) { bulk_access(m, req, res); });
-    http.Get(R"(/v1/creators/([^/]+)/access/history)", [&m](Req req, Res res) { get_history(m, req, res); });
-    http.Get(R"(/v1/creators/([^/]+)/access/overrides)", [&m](Req req, Res res) { list_overrides(m, req, res); });
-    http.Post(R"(/v1/creators/([^/]+)/access/overrides)", [&m](Req req, Res res) { create_override(m, req, res); });
+    http.Post(R"(/v1/creators/([^/]+)/access/query)",
+              [&m](Req req, Res res) { bulk_access(m, req, res); });
+    http.Get(R"(/v1/creators/([^/]+)/access/history)",
+             [&m](Req req, Res res) { get_history(m, req, res); });
+    http.Get(R"(/v1/creators/([^/]+)/access/overrides)",
+             [&m](Req req, Res res) { list_overrides(m, req, res); });
+    http.Post(R"(/v1/creators/([^/]+)/access/overrides)",
+              [&m](Req req, Res res) { create_override(m, req, res); });
     http.Post(R"(/v1/creators/([^/]+)/access/overrides/([0-9]+)/revoke)",
               [&m](Req req, Res res) { revoke(m, req, res); });
 }

@@ -1,10 +1,10 @@
 // The creator API (Bearer token per creator), /healthz, /metrics and the test clock.
+#include "http/services.hpp"
 #include "store/access_store.hpp"
 #include "store/case_json.hpp"
 #include "store/cases.hpp"
-#include "store/json_time.hpp"
-#include "http/services.hpp"
 #include "store/job_queue.hpp"
+#include "store/json_time.hpp"
 #include "store/notifications.hpp"
 
 #include <nlohmann/json.hpp>
@@ -14,15 +14,15 @@
 
 namespace dunning::http {
 
-using store::CaseEventRef;
-using store::CaseRecord;
-using store::JobRecord;
-using store::StatusFilter;
 using store::case_actions;
 using store::case_events;
+using store::CaseEventRef;
+using store::CaseRecord;
 using store::get_case;
+using store::JobRecord;
 using store::list_cases;
 using store::schema_version;
+using store::StatusFilter;
 using store::time_or_null;
 
 using store::CaseQuery;
@@ -35,7 +35,9 @@ bool same_secret(const std::string& a, const std::string& b) {
     return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
-json id_or_null(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
+json id_or_null(const std::string& s) {
+    return s.empty() ? json(nullptr) : json(s);
+}
 
 json failure_view(const std::optional<PaymentFailure>& f) {
     if (!f) return nullptr;
@@ -53,7 +55,8 @@ json failure_view(const std::optional<PaymentFailure>& f) {
 json attempts_view(const std::vector<ChargeAttempt>& attempts) {
     json out = json::array();
     for (const auto& a : attempts)
-        out.push_back({{"number", a.number}, {"at", iso8601(a.at)},
+        out.push_back({{"number", a.number},
+                       {"at", iso8601(a.at)},
                        {"payment_method", id_or_null(a.payment_method_id)},
                        {"outcome", to_string(a.outcome)}});
     return out;
@@ -62,10 +65,13 @@ json attempts_view(const std::vector<ChargeAttempt>& attempts) {
 json actions_view(const std::vector<JobRecord>& actions) {
     json out = json::array();
     for (const auto& a : actions)
-        out.push_back({{"kind", a.kind}, {"detail", a.payload}, {"state", a.state},
+        out.push_back({{"kind", a.kind},
+                       {"detail", a.payload},
+                       {"state", a.state},
                        {"created", iso8601(from_unix(a.created_at))},
                        {"done", a.done_at ? json(iso8601(from_unix(*a.done_at))) : json(nullptr)},
-                       {"result", id_or_null(a.result)}, {"tries", a.tries},
+                       {"result", id_or_null(a.result)},
+                       {"tries", a.tries},
                        {"last_error", id_or_null(a.last_error)}});
     return out;
 }
@@ -78,15 +84,20 @@ json case_view(const CaseRecord& r) {
             {"creator", s.creator_id},
             {"status", status_of(s)},
             {"invoice",
-             {{"id", i.invoice_id}, {"number", id_or_null(i.number)}, {"status", id_or_null(i.status)},
-              {"amount_due", i.amount_due}, {"amount_remaining", i.amount_remaining},
-              {"currency", i.currency}, {"attempt_count", i.attempt_count},
+             {{"id", i.invoice_id},
+              {"number", id_or_null(i.number)},
+              {"status", id_or_null(i.status)},
+              {"amount_due", i.amount_due},
+              {"amount_remaining", i.amount_remaining},
+              {"currency", i.currency},
+              {"attempt_count", i.attempt_count},
               {"next_payment_attempt", time_or_null(i.next_payment_attempt)},
               {"due_date", time_or_null(i.due_date)},
               {"hosted_invoice_url", id_or_null(i.hosted_invoice_url)},
               {"billing_reason", id_or_null(i.billing_reason)}}},
             {"customer",
-             {{"id", id_or_null(i.customer_id)}, {"email", id_or_null(i.customer_email)},
+             {{"id", id_or_null(i.customer_id)},
+              {"email", id_or_null(i.customer_email)},
               {"name", id_or_null(i.customer_name)}}},
             {"subscription", id_or_null(i.subscription_id)},
             {"products", i.products},
@@ -105,7 +116,9 @@ json case_view(const CaseRecord& r) {
 json events_view(const std::vector<CaseEventRef>& events) {
     json out = json::array();
     for (const auto& e : events)
-        out.push_back({{"id", e.event_id}, {"type", e.type}, {"created", iso8601(from_unix(e.created))},
+        out.push_back({{"id", e.event_id},
+                       {"type", e.type},
+                       {"created", iso8601(from_unix(e.created))},
                        {"received_at_ms", e.received_at_ms}});
     return out;
 }
@@ -122,10 +135,14 @@ std::optional<CaseQuery> read_query(const httplib::Request& req, httplib::Respon
                                     const std::string& creator) {
     CaseQuery q{creator};
     const auto status = req.has_param("status") ? req.get_param_value("status") : "open";
-    if (status == "open") q.status = StatusFilter::open;
-    else if (status == "closed") q.status = StatusFilter::closed;
-    else if (status == "all") q.status = StatusFilter::all;
-    else return send_error(res, 400, "status must be open, closed or all"), std::nullopt;
+    if (status == "open")
+        q.status = StatusFilter::open;
+    else if (status == "closed")
+        q.status = StatusFilter::closed;
+    else if (status == "all")
+        q.status = StatusFilter::all;
+    else
+        return send_error(res, 400, "status must be open, closed or all"), std::nullopt;
     if (req.has_param("limit")) {
         const auto limit = parse_int(req.get_param_value("limit"));
         if (!limit || *limit < 1 || *limit > 1000)
@@ -151,7 +168,8 @@ void list_cases_route(Services& m, const httplib::Request& req, httplib::Respons
     const bool has_more = static_cast<int>(cases.size()) == q->limit;
     if (has_more) cases.pop_back();
     json data = json::array();
-    for (const auto& c : cases) data.push_back(case_view(c));
+    for (const auto& c : cases)
+        data.push_back(case_view(c));
     res.set_content(json{{"object", "list"}, {"data", data}, {"has_more", has_more}}.dump(),
                     "application/json");
 }
@@ -232,15 +250,20 @@ bool authorize(Services& m, const httplib::Request& req, httplib::Response& res,
 
 void install_api_routes(httplib::Server& http, Services& m) {
     http.Get(R"(/v1/creators/([^/]+)/cases)",
-             [&m](const httplib::Request& req, httplib::Response& res) { list_cases_route(m, req, res); });
-    http.Get(R"(/v1/creators/([^/]+)/cases/([^/]+))",
-             [&m](const httplib::Request& req, httplib::Response& res) { get_case_route(m, req, res); });
-    http.Post(R"(/v1/creators/([^/]+)/cases/([^/]+)/([a-z-]+))",
-              [&m](const httplib::Request& req, httplib::Response& res) { command_route(m, req, res); });
+             [&m](const httplib::Request& req, httplib::Response& res) {
+                 list_cases_route(m, req, res);
+             });
+    http.Get(
+        R"(/v1/creators/([^/]+)/cases/([^/]+))",
+        [&m](const httplib::Request& req, httplib::Response& res) { get_case_route(m, req, res); });
+    http.Post(
+        R"(/v1/creators/([^/]+)/cases/([^/]+)/([a-z-]+))",
+        [&m](const httplib::Request& req, httplib::Response& res) { command_route(m, req, res); });
     http.Get("/healthz", [&m](const httplib::Request&, httplib::Response& res) {
         try {
             const int version = m.db.use([](store::Connection& db) { return schema_version(db); });
-            res.set_content(json{{"status", "ok"}, {"schema_version", version}}.dump(), "application/json");
+            res.set_content(json{{"status", "ok"}, {"schema_version", version}}.dump(),
+                            "application/json");
         } catch (const std::exception& e) {
             send_error(res, 503, std::string("store unavailable: ") + e.what());
         }
@@ -248,15 +271,22 @@ void install_api_routes(httplib::Server& http, Services& m) {
     http.Get("/metrics", [&m](const httplib::Request&, httplib::Response& res) {
         const auto g = m.db.use([](store::Connection& db) { return store::inbox_gauges(db); });
         const auto age = g.pending ? m.wall_ms() - g.oldest_received_ms : 0;
-        const auto host = m.db.use([](store::Connection& db) { return store::notification_counts(db); });
-        const auto host_age = host.oldest_pending ? to_unix(m.clock.now()) - to_unix(*host.oldest_pending) : 0;
+        const auto host =
+            m.db.use([](store::Connection& db) { return store::notification_counts(db); });
+        const auto host_age =
+            host.oldest_pending ? to_unix(m.clock.now()) - to_unix(*host.oldest_pending) : 0;
         res.set_content(m.metrics.render(g.pending, age, g.poison) +
-                            "# HELP dunning_host_notifications_pending Notifications waiting for the host platform.\n"
+                            "# HELP dunning_host_notifications_pending Notifications waiting for "
+                            "the host platform.\n"
                             "# TYPE dunning_host_notifications_pending gauge\n"
-                            "dunning_host_notifications_pending " + std::to_string(host.pending) + "\n"
-                            "# HELP dunning_host_notification_oldest_age_seconds Age of the oldest undelivered one.\n"
+                            "dunning_host_notifications_pending " +
+                            std::to_string(host.pending) +
+                            "\n"
+                            "# HELP dunning_host_notification_oldest_age_seconds Age of the oldest "
+                            "undelivered one.\n"
                             "# TYPE dunning_host_notification_oldest_age_seconds gauge\n"
-                            "dunning_host_notification_oldest_age_seconds " + std::to_string(host_age) + "\n",
+                            "dunning_host_notification_oldest_age_seconds " +
+                            std::to_string(host_age) + "\n",
                         "text/plain; version=0.0.4");
     });
 }
@@ -269,7 +299,8 @@ void install_test_clock_routes(httplib::Server& http, Services& m) {
     http.Get("/v1/test-clock", [now_json](const httplib::Request&, httplib::Response& res) {
         res.set_content(now_json(), "application/json");
     });
-    http.Post("/v1/test-clock/advance", [&m, now_json](const httplib::Request& req, httplib::Response& res) {
+    http.Post("/v1/test-clock/advance", [&m, now_json](const httplib::Request& req,
+                                                       httplib::Response& res) {
         const auto body = json::parse(req.body, nullptr, false);
         if (!body.is_object() || !body.contains("seconds") || !body["seconds"].is_number_integer())
             return send_error(res, 400, R"(body must be {"seconds": N} with N a whole number)");

@@ -19,8 +19,9 @@ void install_routes(httplib::Server& server, Services& s) {
         if (!res.body.empty()) return;
         if (res.status == 413) {
             if (req.path.starts_with("/webhooks/")) s.metrics.event_rejected("body_too_large");
-            send_error(res, 413, "body larger than " +
-                                     std::to_string(s.config.server.max_body_bytes) + " bytes");
+            send_error(res, 413,
+                       "body larger than " + std::to_string(s.config.server.max_body_bytes) +
+                           " bytes");
         } else if (res.status == 404) {
             send_error(res, 404, "no such endpoint: " + req.method + " " + req.path);
         } else {

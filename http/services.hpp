@@ -20,12 +20,12 @@ namespace dunning::http {
 
 struct Services {
     const config::Config& config;
-    const Clock& clock;                     // business time: cases, dunning, access
-    FakeClock* test_clock;                  // null unless serving with --test-clock
-    std::function<std::int64_t()> wall_ms;  // real time in milliseconds: latency, ages
+    const Clock& clock;                    // business time: cases, dunning, access
+    FakeClock* test_clock;                 // null unless serving with --test-clock
+    std::function<std::int64_t()> wall_ms; // real time in milliseconds: latency, ages
     telemetry::Metrics& metrics;
     store::InboxWriter& inbox;
-    store::SharedConnection& db;            // reads and creator commands, one at a time
+    store::SharedConnection& db; // reads and creator commands, one at a time
     const jobs::Engine& engine;
     jobs::WorkLoop& work;
 };

@@ -1,7 +1,7 @@
 // POST /webhooks/stripe (Connect platform) and POST /webhooks/stripe/{creator} (a creator's own
 // endpoint): verify, store, then answer. Nothing is acted on here; the worker does that.
-#include "telemetry/log.hpp"
 #include "http/services.hpp"
+#include "telemetry/log.hpp"
 #include "webhook/event_parser.hpp"
 #include "webhook/signature.hpp"
 
@@ -20,12 +20,14 @@ using config::CreatorConfig;
 
 std::string describe(webhook::SignatureError e) {
     switch (e) {
-    case webhook::SignatureError::not_signed: return "missing Stripe-Signature header";
+    case webhook::SignatureError::not_signed:
+        return "missing Stripe-Signature header";
     case webhook::SignatureError::invalid_header:
         return "malformed Stripe-Signature header (needs t=<unix> and v1=<hex>)";
     case webhook::SignatureError::no_valid_signature:
         return "no signature matches this endpoint's webhook secrets";
-    case webhook::SignatureError::too_old: return "signature timestamp outside the tolerance";
+    case webhook::SignatureError::too_old:
+        return "signature timestamp outside the tolerance";
     }
     return "invalid signature";
 }
@@ -40,15 +42,17 @@ class Receiver {
         // Stripe signs with real time, also for its own test clocks: a signature's age is a
         // matter of the transport, so it is checked against the system clock even when the
         // module runs on a test clock.
-        const auto verified =
-            webhook::verify_signature(req_.body, req_.get_header_value("Stripe-Signature"),
-                                      secrets, from_unix(m_.wall_ms() / 1000),
-                                      m_.config.stripe.webhook_tolerance);
-        if (!verified) return reject(400, webhook::to_string(verified.error()), describe(verified.error()));
+        const auto verified = webhook::verify_signature(
+            req_.body, req_.get_header_value("Stripe-Signature"), secrets,
+            from_unix(m_.wall_ms() / 1000), m_.config.stripe.webhook_tolerance);
+        if (!verified)
+            return reject(400, webhook::to_string(verified.error()), describe(verified.error()));
         auto envelope = webhook::parse_envelope(req_.body);
         if (!envelope) return reject(400, "malformed_event", envelope.error());
-        if (!creator) creator = route_connect(envelope.value());
-        else if (!account_matches(*creator, envelope.value())) return;
+        if (!creator)
+            creator = route_connect(envelope.value());
+        else if (!account_matches(*creator, envelope.value()))
+            return;
         if (creator) store(*creator, std::move(envelope).value());
     }
 
@@ -61,7 +65,8 @@ class Receiver {
   private:
     const CreatorConfig* route_connect(const webhook::Envelope& e) {
         if (e.account.empty()) {
-            reject(400, "no_account", "event has no account; the Connect endpoint takes events of connected accounts");
+            reject(400, "no_account",
+                   "event has no account; the Connect endpoint takes events of connected accounts");
             return nullptr;
         }
         const auto* c = m_.config.find_creator_by_account(e.account);
@@ -73,13 +78,14 @@ class Receiver {
     bool account_matches(const CreatorConfig& c, const webhook::Envelope& e) {
         if (e.account.empty() || c.stripe_account.empty() || e.account == c.stripe_account)
             return true;
-        reject(400, "account_mismatch", "event belongs to another Stripe account than creator " + c.id);
+        reject(400, "account_mismatch",
+               "event belongs to another Stripe account than creator " + c.id);
         return false;
     }
 
     void store(const CreatorConfig& c, webhook::Envelope e) {
-        InboxRow row{c.id, std::move(e.id), std::move(e.type), std::move(e.account), endpoint_,
-                     req_.body, to_unix(e.created), m_.wall_ms()};
+        InboxRow row{c.id,      std::move(e.id), std::move(e.type),  std::move(e.account),
+                     endpoint_, req_.body,       to_unix(e.created), m_.wall_ms()};
         try {
             const bool duplicate = m_.inbox.append(std::move(row)) == AppendOutcome::duplicate;
             m_.metrics.event_accepted(duplicate);
@@ -106,18 +112,20 @@ void install_webhook_routes(httplib::Server& http, Services& m) {
         Receiver r(m, req, res, "connect");
         const auto& secrets = m.config.stripe.connect_webhook_secrets;
         if (secrets.empty())
-            return r.reject(404, "connect_not_configured", "no Connect webhook secret is configured");
+            return r.reject(404, "connect_not_configured",
+                            "no Connect webhook secret is configured");
         r.handle(nullptr, secrets);
     });
-    http.Post(R"(/webhooks/stripe/([^/]+))", [&m](const httplib::Request& req, httplib::Response& res) {
-        m.metrics.event_received("direct");
-        Receiver r(m, req, res, "direct");
-        const auto* creator = m.config.find_creator(req.matches[1].str());
-        if (!creator) return r.reject(404, "unknown_creator", "unknown creator");
-        if (creator->webhook_secrets.empty())
-            return r.reject(404, "unknown_creator", "creator has no webhook secret of its own");
-        r.handle(creator, creator->webhook_secrets);
-    });
+    http.Post(
+        R"(/webhooks/stripe/([^/]+))", [&m](const httplib::Request& req, httplib::Response& res) {
+            m.metrics.event_received("direct");
+            Receiver r(m, req, res, "direct");
+            const auto* creator = m.config.find_creator(req.matches[1].str());
+            if (!creator) return r.reject(404, "unknown_creator", "unknown creator");
+            if (creator->webhook_secrets.empty())
+                return r.reject(404, "unknown_creator", "creator has no webhook secret of its own");
+            r.handle(creator, creator->webhook_secrets);
+        });
 }
 
 } // namespace dunning::http

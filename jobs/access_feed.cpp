@@ -3,7 +3,6 @@
 #include "store/access_store.hpp"
 #include "telemetry/log.hpp"
 
-
 namespace dunning::jobs {
 
 using telemetry::log_error;
@@ -26,16 +25,24 @@ std::size_t AccessFeed::deliver(store::Connection& db) {
     std::size_t count = 0;
     try {
         for (const auto& row : rows) {
-            const AccessEvent e{row.id,          row.key.creator,  row.key.customer,
-                                row.key.product, courses_of_(row.key.creator, row.key.product),
-                                row.change.from, row.change.to,    row.change.reason,
-                                row.change.case_id, row.change.at};
-            for (const auto& listener : listeners) listener(e);
+            const AccessEvent e{row.id,
+                                row.key.creator,
+                                row.key.customer,
+                                row.key.product,
+                                courses_of_(row.key.creator, row.key.product),
+                                row.change.from,
+                                row.change.to,
+                                row.change.reason,
+                                row.change.case_id,
+                                row.change.at};
+            for (const auto& listener : listeners)
+                listener(e);
             done = row.id;
             ++count;
         }
     } catch (const std::exception& ex) {
-        log_error(std::string("access listener failed: ") + ex.what() + "; will hand the change over again");
+        log_error(std::string("access listener failed: ") + ex.what() +
+                  "; will hand the change over again");
     }
     if (done == 0) return 0;
     store::Transaction tx(db);

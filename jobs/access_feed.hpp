@@ -16,8 +16,8 @@ namespace dunning::jobs {
 struct AccessEvent {
     std::int64_t sequence = 0; // increasing, unique per store
     std::string creator;
-    std::string member;  // Stripe customer id
-    std::string product; // Stripe product id
+    std::string member;               // Stripe customer id
+    std::string product;              // Stripe product id
     std::vector<std::string> courses; // the host's course ids of that product
     AccessLevel from = AccessLevel::granted;
     AccessLevel to = AccessLevel::granted;

@@ -1,9 +1,9 @@
 // The access side of the Engine: gathers an entitlement's facts from the store (the member's
 // cases, subscriptions and overrides), lets core/access.hpp decide, and stores the outcome.
+#include "jobs/engine.hpp"
 #include "store/case_json.hpp"
 #include "store/json_time.hpp"
 #include "store/notifications.hpp"
-#include "jobs/engine.hpp"
 
 #include <algorithm>
 
@@ -27,8 +27,10 @@ nlohmann::json access_data(const store::EntitlementKey& key, const access::Cours
               {"previous_level", to_string(change.from)},
               {"reason", change.reason},
               {"case", change.case_id ? nlohmann::json(change.case_id) : nlohmann::json(nullptr)},
-              {"override", change.override_id ? nlohmann::json(change.override_id) : nlohmann::json(nullptr)},
-              {"since", store::time_or_null(next.since == Timestamp{} ? std::nullopt : std::optional{next.since})},
+              {"override",
+               change.override_id ? nlohmann::json(change.override_id) : nlohmann::json(nullptr)},
+              {"since", store::time_or_null(next.since == Timestamp{} ? std::nullopt
+                                                                      : std::optional{next.since})},
               {"lock_at", store::time_or_null(next.lock_at)}}}};
 }
 
@@ -73,14 +75,15 @@ void Engine::refresh_access(store::Connection& db, const std::string& creator,
         store::append_history(db, key, *update.change);
         if (notifies_host_ && update.notification)
             store::queue_notification(db, creator, customer, *update.notification,
-                                       access_data(key, rules.courses, update.next, *update.change),
-                                       now);
+                                      access_data(key, rules.courses, update.next, *update.change),
+                                      now);
     }
 }
 
 std::size_t Engine::run_due_rechecks(store::Connection& db, int limit) const {
     const auto keys = store::due_rechecks(db, clock_.now(), limit);
-    for (const auto& k : keys) refresh_access(db, k.creator, k.customer, {k.product});
+    for (const auto& k : keys)
+        refresh_access(db, k.creator, k.customer, {k.product});
     return keys.size();
 }
 

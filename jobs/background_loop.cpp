@@ -8,7 +8,8 @@ namespace dunning::jobs {
 
 using telemetry::log_error;
 
-void BackgroundLoop::start(std::string name, std::function<void()> work, std::function<void()> on_start) {
+void BackgroundLoop::start(std::string name, std::function<void()> work,
+                           std::function<void()> on_start) {
     name_ = std::move(name);
     work_ = std::move(work);
     thread_ = std::thread([this, on_start = std::move(on_start)] {

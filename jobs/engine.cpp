@@ -13,14 +13,13 @@ using store::save_case;
 
 namespace {
 
-template <class... F> struct overloaded : F... {
-    using F::operator()...;
-};
+template <class... F> struct overloaded : F... { using F::operator()...; };
 template <class... F> overloaded(F...) -> overloaded<F...>;
 
 // The job an effect becomes, with the key the other side dedupes on; none for NotifyHost (a
 // host notification of its own, Engine::notify_case).
-std::optional<store::NewJob> job_for(std::int64_t case_id, const CaseState& s, const Effect& effect) {
+std::optional<store::NewJob> job_for(std::int64_t case_id, const CaseState& s,
+                                     const Effect& effect) {
     const std::string prefix = "case-" + std::to_string(case_id) + "-";
     return std::visit(
         overloaded{
@@ -31,11 +30,11 @@ std::optional<store::NewJob> job_for(std::int64_t case_id, const CaseState& s, c
                     .case_id = case_id};
             },
             [&](const SendEmail& e) -> std::optional<store::NewJob> {
-                return store::NewJob{
-                    .payload = store::EmailJob{e.message, e.stage},
-                    .idempotency_key = prefix + e.message + "-" +
-                                       (e.stage ? std::to_string(e.stage) : s.failure_notified),
-                    .case_id = case_id};
+                return store::NewJob{.payload = store::EmailJob{e.message, e.stage},
+                                     .idempotency_key =
+                                         prefix + e.message + "-" +
+                                         (e.stage ? std::to_string(e.stage) : s.failure_notified),
+                                     .case_id = case_id};
             },
             [&](const EndOfSchedule& e) -> std::optional<store::NewJob> {
                 return store::NewJob{
@@ -62,7 +61,8 @@ Engine::Engine(const config::Config& config, const Clock& clock)
     : clock_(clock), notifies_host_(!config.host.webhook_url.empty()) {
     for (const auto& c : config.creators) {
         CreatorRules r{policy_from_config(c), c.access.policy, {}};
-        for (const auto& m : c.products) r.courses.add(m.stripe_product, m.courses);
+        for (const auto& m : c.products)
+            r.courses.add(m.stripe_product, m.courses);
         rules_.emplace(c.id, std::move(r));
     }
 }
@@ -98,7 +98,8 @@ void Engine::run_case(store::Connection& db, CaseRecord& c, const CaseInput& inp
     if ((c.state.failed || c.state.dispute) && !c.state.invoice.customer_id.empty()) {
         auto products = case_products(db, c.state);
         if (!products.empty())
-            refresh_access(db, c.state.creator_id, c.state.invoice.customer_id, std::move(products));
+            refresh_access(db, c.state.creator_id, c.state.invoice.customer_id,
+                           std::move(products));
     }
 }
 

@@ -3,12 +3,11 @@
 // load, decide, save the new state with its next wake-up, queue the effects, and re-run the
 // access rules for the member's products — all in the caller's transaction.
 #include "access/query.hpp"
-#include "store/access_store.hpp"
-#include "store/cases.hpp"
 #include "config/config.hpp"
 #include "core/access.hpp"
 #include "core/case_engine.hpp"
-
+#include "store/access_store.hpp"
+#include "store/cases.hpp"
 
 #include <map>
 #include <string>

@@ -1,7 +1,7 @@
 #include "jobs/inbox_processor.hpp"
 
-#include "store/cards.hpp"
 #include "store/access_store.hpp"
+#include "store/cards.hpp"
 #include "store/cases.hpp"
 #include "webhook/event_parser.hpp"
 
@@ -9,9 +9,9 @@
 
 namespace dunning::jobs {
 
+using store::active_cases_of_customer;
 using store::CaseRecord;
 using store::Connection;
-using store::active_cases_of_customer;
 using store::find_case_by_invoice;
 using store::find_case_by_payment;
 using store::link_case_event;
@@ -28,14 +28,16 @@ struct Outcome {
 
 void remember_unlinked(Connection& db, const InboxRecord& row, const std::string& payment_intent,
                        const std::string& charge) {
-    store::remember_unlinked(db, row.creator_id, payment_intent.empty() ? charge : payment_intent, row.id);
+    store::remember_unlinked(db, row.creator_id, payment_intent.empty() ? charge : payment_intent,
+                             row.id);
 }
 
 // Payment events that arrived before their invoice tied them to this case are applied now,
 // so the result does not depend on the order Stripe delivered them in.
 void absorb_unlinked(Connection& db, const Engine& engine, CaseRecord& c) {
     const auto& inv = c.state.invoice;
-    for (const auto& waiting : store::take_unlinked(db, c.state.creator_id, inv.payment_intent_id, inv.charge_id)) {
+    for (const auto& waiting :
+         store::take_unlinked(db, c.state.creator_id, inv.payment_intent_id, inv.charge_id)) {
         auto parsed = webhook::parse_event(waiting.body);
         if (!parsed || !std::holds_alternative<Event>(parsed.value())) continue;
         engine.run_case(db, c, std::get<Event>(parsed.value()));
@@ -56,8 +58,8 @@ std::optional<CaseRecord> case_for_payment(Connection& db, const std::string& cr
     return find_case_by_payment(db, creator, p.payment_intent_id, p.charge_id);
 }
 
-Outcome apply_to_case(Connection& db, const Engine& engine, const InboxRecord& row,
-                      const Event& e, CaseRecord c) {
+Outcome apply_to_case(Connection& db, const Engine& engine, const InboxRecord& row, const Event& e,
+                      CaseRecord c) {
     engine.run_case(db, c, e);
     link_case_event(db, c.id, row.id);
     absorb_unlinked(db, engine, c);
@@ -89,8 +91,8 @@ Outcome apply_subscription(Connection& db, const Engine& engine, const InboxReco
 }
 
 // A dispute concerns the case of the payment it reverses (a paid invoice's case included).
-Outcome apply_dispute(Connection& db, const Engine& engine, const InboxRecord& row,
-                      const Event& e, const DisputeFacts& d) {
+Outcome apply_dispute(Connection& db, const Engine& engine, const InboxRecord& row, const Event& e,
+                      const DisputeFacts& d) {
     auto c = find_case_by_payment(db, row.creator_id, d.payment_intent_id, d.charge_id);
     if (c) return apply_to_case(db, engine, row, e, std::move(*c));
     remember_unlinked(db, row, d.payment_intent_id, d.charge_id);
@@ -107,8 +109,7 @@ void note_paid_subscription(Connection& db, const Engine& engine, const std::str
         engine.refresh_access(db, creator, inv.customer_id, std::move(products));
 }
 
-Outcome route_event(Connection& db, const Engine& engine, const InboxRecord& row,
-                    const Event& e) {
+Outcome route_event(Connection& db, const Engine& engine, const InboxRecord& row, const Event& e) {
     if (const auto* inv = std::get_if<InvoiceFacts>(&e.facts)) {
         remember_card_holder(db, row.creator_id, *inv);
         note_paid_subscription(db, engine, row.creator_id, e, *inv);
@@ -132,7 +133,8 @@ Outcome route_event(Connection& db, const Engine& engine, const InboxRecord& row
     }
     if (const auto* sub = std::get_if<SubscriptionFacts>(&e.facts))
         return apply_subscription(db, engine, row, e, *sub);
-    if (const auto* d = std::get_if<DisputeFacts>(&e.facts)) return apply_dispute(db, engine, row, e, *d);
+    if (const auto* d = std::get_if<DisputeFacts>(&e.facts))
+        return apply_dispute(db, engine, row, e, *d);
     return {RowOutcome::done, "no effect on cases or access"};
 }
 
@@ -148,15 +150,21 @@ Outcome decide_row(Connection& db, const Engine& engine, const InboxRecord& row)
 
 const char* to_string(RowOutcome o) {
     switch (o) {
-    case RowOutcome::done: return "done";
-    case RowOutcome::ignored: return "ignored";
-    case RowOutcome::poison: return "poison";
-    case RowOutcome::skipped: return "skipped";
+    case RowOutcome::done:
+        return "done";
+    case RowOutcome::ignored:
+        return "ignored";
+    case RowOutcome::poison:
+        return "poison";
+    case RowOutcome::skipped:
+        return "skipped";
     }
     return "poison";
 }
 
-std::vector<InboxRecord> pending_rows(Connection& db, int limit) { return store::pending_inbox_rows(db, limit); }
+std::vector<InboxRecord> pending_rows(Connection& db, int limit) {
+    return store::pending_inbox_rows(db, limit);
+}
 
 namespace {
 

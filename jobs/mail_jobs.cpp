@@ -4,17 +4,16 @@
 #include "core/money.hpp"
 #include "telemetry/log.hpp"
 
-
 #include <cmath>
 #include <sstream>
 
 namespace dunning::jobs {
 
+using store::card_expiry_text;
 using store::CardReminderJob;
 using store::CaseRecord;
 using store::EmailJob;
 using store::Job;
-using store::card_expiry_text;
 using store::load_case;
 using telemetry::log_error;
 using telemetry::log_warn;
@@ -25,11 +24,16 @@ namespace {
 const store::BackoffPolicy mail_backoff{.give_up_after = std::chrono::days{7}};
 // A 5xx is meant as final, but servers also use it for passing policy refusals; try it twice
 // more before calling the email failed.
-const store::BackoffPolicy refused_mail_backoff{.max_attempts = 3, .give_up_after = std::chrono::days{7}};
+const store::BackoffPolicy refused_mail_backoff{.max_attempts = 3,
+                                                .give_up_after = std::chrono::days{7}};
 
-Date date_of(Timestamp t) { return Date(std::chrono::floor<std::chrono::days>(t)); }
+Date date_of(Timestamp t) {
+    return Date(std::chrono::floor<std::chrono::days>(t));
+}
 
-bool german(const config::CreatorConfig& c) { return c.locale == "de"; }
+bool german(const config::CreatorConfig& c) {
+    return c.locale == "de";
+}
 
 std::string percent(double p, bool de) {
     std::ostringstream o;
@@ -60,21 +64,25 @@ void add_stage_fees(Totals& t, const config::CreatorConfig& c, const CaseState& 
 void add_interest(Totals& t, const config::CreatorConfig& c, const CaseState& s, Timestamp now,
                   const std::vector<BaseRate>& rates) {
     if (!c.dunning.interest || !s.opened_at || c.dunning.stages.empty()) return;
-    const auto from = date_of(s.schedule_anchor() + c.dunning.stages.front().after + std::chrono::days{1});
+    const auto from =
+        date_of(s.schedule_anchor() + c.dunning.stages.front().after + std::chrono::days{1});
     const auto to = date_of(now);
     if (std::chrono::sys_days(to) < std::chrono::sys_days(from)) return;
-    const auto b = default_interest(s.invoice.amount_due, from, to, rates, c.dunning.business_debtor);
+    const auto b =
+        default_interest(s.invoice.amount_due, from, to, rates, c.dunning.business_debtor);
     const bool de = german(c);
     for (const auto& p : b.periods) {
-        t.lines.push_back({(de ? "Verzugszinsen " : "Default interest ") + percent(p.rate_percent, de) +
-                               (de ? " p. a. vom " : " p.a. from ") + format_date(p.from, c.locale) +
-                               (de ? " bis " : " to ") + format_date(p.to, c.locale),
+        t.lines.push_back({(de ? "Verzugszinsen " : "Default interest ") +
+                               percent(p.rate_percent, de) + (de ? " p. a. vom " : " p.a. from ") +
+                               format_date(p.from, c.locale) + (de ? " bis " : " to ") +
+                               format_date(p.to, c.locale),
                            format_money(p.interest_minor, s.invoice.currency, c.locale)});
     }
     t.extra_minor += b.total_minor;
     if (c.dunning.business_debtor && s.invoice.currency == "eur") {
-        t.lines.push_back({de ? "Verzugspauschale (§ 288 Abs. 5 BGB)" : "Late-payment flat fee (§ 288 (5) BGB)",
-                           format_money(b2b_flat_fee_eur_minor, "eur", c.locale)});
+        t.lines.push_back(
+            {de ? "Verzugspauschale (§ 288 Abs. 5 BGB)" : "Late-payment flat fee (§ 288 (5) BGB)",
+             format_money(b2b_flat_fee_eur_minor, "eur", c.locale)});
         t.extra_minor += b2b_flat_fee_eur_minor;
     }
 }
@@ -91,8 +99,9 @@ std::string domain_of(const config::Config& c) {
 }
 
 // An email from the creator, its Message-ID stable for `key` (its job's idempotency key).
-mailer::Email compose(const config::Config& config, const config::CreatorConfig& creator, std::string to,
-                      mailer::RenderedMessage rendered, const std::string& key, Timestamp now) {
+mailer::Email compose(const config::Config& config, const config::CreatorConfig& creator,
+                      std::string to, mailer::RenderedMessage rendered, const std::string& key,
+                      Timestamp now) {
     mailer::Email e;
     e.from = config.mail.from;
     e.to = std::move(to);
@@ -114,7 +123,8 @@ bool record_send(store::Connection& db, const Job& job, const mailer::SendResult
         store::finish_job(db, job, "done", log, now);
         return true;
     }
-    const auto& policy = sent.kind == mailer::SendResult::Kind::permanent ? refused_mail_backoff : mail_backoff;
+    const auto& policy =
+        sent.kind == mailer::SendResult::Kind::permanent ? refused_mail_backoff : mail_backoff;
     if (store::fail_job(db, job, policy, log, now) == store::Retry::gave_up)
         log_error(what + " failed: " + log);
     else
@@ -124,7 +134,8 @@ bool record_send(store::Connection& db, const Job& job, const mailer::SendResult
 
 // Why a queued email must not go out now; empty when it may.
 std::string hold_reason(const CaseState& s, const std::string& message) {
-    if (message == "payment_received") return s.resolution == Resolution::paid ? "" : "case is not paid";
+    if (message == "payment_received")
+        return s.resolution == Resolution::paid ? "" : "case is not paid";
     if (s.resolution != Resolution::none) return std::string("case is ") + to_string(s.resolution);
     if (s.paused) return "paused";
     return "";
@@ -132,7 +143,8 @@ std::string hold_reason(const CaseState& s, const std::string& message) {
 
 // The case counts an email once it went out: its stage, and the confirmation a payment earns.
 void report_sent(store::Connection& db, const Engine& engine, const Job& job) {
-    auto fresh = job.case_id ? load_case(db, *job.case_id) : std::nullopt; // the worker may have moved it on
+    auto fresh =
+        job.case_id ? load_case(db, *job.case_id) : std::nullopt; // the worker may have moved it on
     const auto& email = std::get<EmailJob>(job.payload);
     if (fresh) engine.run_case(db, *fresh, EmailSent{email.message, email.stage});
 }
@@ -184,8 +196,8 @@ mailer::MessageData message_data(const config::Config& config, const config::Cre
     d.update_payment_url = c.update_payment_url;
     // The deadline the case engine escalates and the access rules lock at, counted from when the
     // final notice was decided, so the letter and the lock name the same day.
-    d.deadline = format_date(date_of(s.final_notice_at.value_or(now) + c.dunning.final_notice_deadline),
-                             c.locale);
+    d.deadline = format_date(
+        date_of(s.final_notice_at.value_or(now) + c.dunning.final_notice_deadline), c.locale);
     // The notice announces the lock exactly when the access rules will carry it out.
     d.access_will_be_locked = deadline_locks(claim_of(0, s, {}), c.access.policy);
     Totals t;
@@ -196,7 +208,8 @@ mailer::MessageData message_data(const config::Config& config, const config::Cre
     return d;
 }
 
-MailDispatcher::MailDispatcher(const config::Config& config, std::unique_ptr<mailer::Transport> transport)
+MailDispatcher::MailDispatcher(const config::Config& config,
+                               std::unique_ptr<mailer::Transport> transport)
     : config_(config), transport_(std::move(transport)), base_rates_(config) {}
 
 MailDispatcher::Prepared MailDispatcher::prepare(const CaseRecord& c, const EmailJob& job,
@@ -207,28 +220,34 @@ MailDispatcher::Prepared MailDispatcher::prepare(const CaseRecord& c, const Emai
     if (p.skip_reason = hold_reason(c.state, job.message); !p.skip_reason.empty()) return p;
     if (c.state.invoice.customer_email.empty()) return {{}, "no email address for the member"};
     const auto data = message_data(config_, *creator, c.state, job.stage, now, base_rates_);
-    auto rendered = mailer::render_message(job.message, creator->locale, data, creator->dunning.template_dir);
+    auto rendered =
+        mailer::render_message(job.message, creator->locale, data, creator->dunning.template_dir);
     if (!rendered) return {{}, "template: " + rendered.error()};
-    p.email = compose(config_, *creator, mailbox(c.state.invoice.customer_name, c.state.invoice.customer_email),
+    p.email = compose(config_, *creator,
+                      mailbox(c.state.invoice.customer_name, c.state.invoice.customer_email),
                       std::move(rendered).value(), key, now);
     return p;
 }
 
-void MailDispatcher::send_case_email(store::Connection& db, const Engine& engine, const Job& job, Timestamp now) {
+void MailDispatcher::send_case_email(store::Connection& db, const Engine& engine, const Job& job,
+                                     Timestamp now) {
     const auto c = job.case_id ? load_case(db, *job.case_id) : std::nullopt;
     auto p = c ? prepare(*c, std::get<EmailJob>(job.payload), job.idempotency_key, now)
                : Prepared{{}, "case not found"};
     std::optional<mailer::SendResult> sent;
-    if (p.skip_reason.empty()) sent = transport_->send(p.email, mailer::build_mime(p.email)); // outside any transaction
+    if (p.skip_reason.empty())
+        sent = transport_->send(p.email, mailer::build_mime(p.email)); // outside any transaction
     store::Transaction tx(db);
     if (p.skip_reason == "paused") {
         store::postpone_job(db, job, now + std::chrono::hours{1}, "held: case paused");
     } else if (!sent) {
         store::finish_job(db, job, "cancelled", p.skip_reason, now);
     } else {
-        const bool done = record_send(
-            db, job, *sent, "to " + mailer::address_of(p.email.to) + " " + p.email.message_id + ": " + sent->server_answer,
-            "email for case " + std::to_string(job.case_id.value_or(0)), now);
+        const bool done =
+            record_send(db, job, *sent,
+                        "to " + mailer::address_of(p.email.to) + " " + p.email.message_id + ": " +
+                            sent->server_answer,
+                        "email for case " + std::to_string(job.case_id.value_or(0)), now);
         if (done) report_sent(db, engine, job);
     }
     tx.commit();
@@ -237,11 +256,13 @@ void MailDispatcher::send_case_email(store::Connection& db, const Engine& engine
 std::size_t MailDispatcher::dispatch_due(store::Connection& db, const Engine& engine,
                                          const store::JobQueue& queue) {
     const auto due = queue.claim(db, store::JobKind::email, engine.clock().now(), 100);
-    for (const auto& job : due) send_case_email(db, engine, job, engine.clock().now());
+    for (const auto& job : due)
+        send_case_email(db, engine, job, engine.clock().now());
     return due.size();
 }
 
-MailDispatcher::Prepared MailDispatcher::prepare_card_reminder(const CardReminderJob& r, const std::string& key,
+MailDispatcher::Prepared MailDispatcher::prepare_card_reminder(const CardReminderJob& r,
+                                                               const std::string& key,
                                                                Timestamp now) const {
     const auto* creator = config_.find_creator(r.creator_id);
     if (!creator) return {{}, "creator no longer configured"};
@@ -251,10 +272,12 @@ MailDispatcher::Prepared MailDispatcher::prepare_card_reminder(const CardReminde
     d.member_name = r.name;
     d.update_payment_url = creator->update_payment_url;
     d.card_expiry = card_expiry_text(r.exp_month, r.exp_year);
-    auto rendered = mailer::render_message("card_expiring", creator->locale, d, creator->dunning.template_dir);
+    auto rendered =
+        mailer::render_message("card_expiring", creator->locale, d, creator->dunning.template_dir);
     if (!rendered) return {{}, "template: " + rendered.error()};
     Prepared p;
-    p.email = compose(config_, *creator, mailbox(r.name, r.email), std::move(rendered).value(), key, now);
+    p.email =
+        compose(config_, *creator, mailbox(r.name, r.email), std::move(rendered).value(), key, now);
     return p;
 }
 
@@ -262,12 +285,14 @@ void MailDispatcher::send_card_reminder(store::Connection& db, const Job& job, T
     const auto& r = std::get<CardReminderJob>(job.payload);
     auto p = prepare_card_reminder(r, job.idempotency_key, now);
     std::optional<mailer::SendResult> sent;
-    if (p.skip_reason.empty()) sent = transport_->send(p.email, mailer::build_mime(p.email)); // outside any transaction
+    if (p.skip_reason.empty())
+        sent = transport_->send(p.email, mailer::build_mime(p.email)); // outside any transaction
     store::Transaction tx(db);
     if (!sent)
         store::finish_job(db, job, "cancelled", p.skip_reason, now);
     else
-        record_send(db, job, *sent, "to " + r.email + " " + p.email.message_id + ": " + sent->server_answer,
+        record_send(db, job, *sent,
+                    "to " + r.email + " " + p.email.message_id + ": " + sent->server_answer,
                     "card reminder " + std::to_string(job.id), now);
     tx.commit();
 }
@@ -276,7 +301,8 @@ std::size_t MailDispatcher::dispatch_card_reminders(store::Connection& db, const
                                                     const store::JobQueue& queue) {
     const auto now = engine.clock().now();
     const auto due = queue.claim(db, store::JobKind::card_reminder, now, 100);
-    for (const auto& job : due) send_card_reminder(db, job, now);
+    for (const auto& job : due)
+        send_card_reminder(db, job, now);
     return due.size();
 }
 

@@ -4,15 +4,14 @@
 // paused. Each email has a Message-ID stable per case and message, so a crash between sending
 // and bookkeeping repeats the send with the same id (the .eml outbox writes it once; an SMTP
 // server may deliver it twice, which the member's mail client folds by Message-ID).
-#include "store/cards.hpp"
 #include "config/config.hpp"
 #include "core/interest.hpp"
 #include "jobs/engine.hpp"
 #include "mailer/render.hpp"
 #include "mailer/transport.hpp"
+#include "store/cards.hpp"
 #include "store/database.hpp"
 #include "store/job_queue.hpp"
-
 
 #include <map>
 #include <memory>
@@ -35,11 +34,13 @@ class BaseRateTables {
 
 class MailDispatcher {
   public:
-    // Throws std::runtime_error when the base-rate table of a creator with interest on is unreadable.
+    // Throws std::runtime_error when the base-rate table of a creator with interest on is
+    // unreadable.
     MailDispatcher(const config::Config& config, std::unique_ptr<mailer::Transport> transport);
 
     // Claims and sends due email jobs; returns how many it finished or rescheduled.
-    std::size_t dispatch_due(store::Connection& db, const Engine& engine, const store::JobQueue& queue);
+    std::size_t dispatch_due(store::Connection& db, const Engine& engine,
+                             const store::JobQueue& queue);
 
     // Claims and sends due card reminders (store/cards.hpp); returns how many it handled.
     std::size_t dispatch_card_reminders(store::Connection& db, const Engine& engine,
@@ -55,8 +56,10 @@ class MailDispatcher {
                      Timestamp now) const;
 
   private:
-    void send_case_email(store::Connection& db, const Engine& engine, const store::Job& job, Timestamp now);
-    Prepared prepare_card_reminder(const store::CardReminderJob& r, const std::string& key, Timestamp now) const;
+    void send_case_email(store::Connection& db, const Engine& engine, const store::Job& job,
+                         Timestamp now);
+    Prepared prepare_card_reminder(const store::CardReminderJob& r, const std::string& key,
+                                   Timestamp now) const;
     void send_card_reminder(store::Connection& db, const store::Job& job, Timestamp now);
 
     const config::Config& config_;

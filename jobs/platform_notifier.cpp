@@ -3,12 +3,11 @@
 #include "telemetry/log.hpp"
 #include "webhook/signature.hpp"
 
-
 namespace dunning::jobs {
 
-using store::StoreOptions;
-using store::PlatformNotificationJob;
 using store::connect_store;
+using store::PlatformNotificationJob;
+using store::StoreOptions;
 using telemetry::log_warn;
 
 namespace {
@@ -27,7 +26,7 @@ std::pair<std::string, std::string> split_url(const std::string& url) {
 } // namespace
 
 PlatformNotifier::PlatformNotifier(const config::HostConfig& host, const StoreOptions& store,
-                               const Clock& clock)
+                                   const Clock& clock)
     : url_(host.webhook_url), secret_(host.webhook_secret), clock_(clock) {
     if (url_.empty()) return;
     db_ = connect_store(store);
@@ -42,7 +41,9 @@ PlatformNotifier::PlatformNotifier(const config::HostConfig& host, const StoreOp
     if (url_.starts_with("https://")) client_->enable_server_certificate_verification(true);
 }
 
-PlatformNotifier::~PlatformNotifier() { loop_.stop(); }
+PlatformNotifier::~PlatformNotifier() {
+    loop_.stop();
+}
 
 void PlatformNotifier::start() {
     if (enabled()) loop_.start("host notifications", [this] { drain(); });
@@ -93,14 +94,17 @@ std::size_t PlatformNotifier::dispatch_due() {
         const bool ok = post(encode_payload(job.payload).dump(), now, result);
         const bool unreachable = !ok && result.starts_with("no answer");
         store::Transaction tx(db);
-        if (ok) store::finish_job(db, job, "done", result, now);
-        else store::fail_job(db, job, platform_backoff, result, now);
+        if (ok)
+            store::finish_job(db, job, "done", result, now);
+        else
+            store::fail_job(db, job, platform_backoff, result, now);
         tx.commit();
         if (ok) {
             failures_in_a_row_ = 0;
             continue;
         }
-        log_warn("host notification " + note.id + " (" + note.type + "): " + result + "; will retry");
+        log_warn("host notification " + note.id + " (" + note.type + "): " + result +
+                 "; will retry");
         if (unreachable) {
             // The platform is unreachable: wait before calling it again for anyone.
             pause_until_ = platform_backoff.next_try(now, ++failures_in_a_row_);

@@ -3,9 +3,9 @@
 // POST [host] webhook_url with the JSON body and `Dunning-Signature: t=…,v1=…` (Stripe's
 // scheme: hex HMAC-SHA256 of "<t>.<body>" keyed with [host] webhook_secret). A 2xx answer
 // delivers; anything else is retried with backoff, forever, one member at a time in order.
-#include "jobs/background_loop.hpp"
 #include "config/config.hpp"
 #include "core/time.hpp"
+#include "jobs/background_loop.hpp"
 #include "store/database.hpp"
 #include "store/job_queue.hpp"
 
@@ -21,7 +21,8 @@ namespace dunning::jobs {
 // never holds up webhooks, timers, charges or emails.
 class PlatformNotifier {
   public:
-    PlatformNotifier(const config::HostConfig& host, const store::StoreOptions& store, const Clock& clock);
+    PlatformNotifier(const config::HostConfig& host, const store::StoreOptions& store,
+                     const Clock& clock);
     ~PlatformNotifier(); // stops the thread after the request in hand
     PlatformNotifier(const PlatformNotifier&) = delete;
     PlatformNotifier& operator=(const PlatformNotifier&) = delete;

@@ -1,17 +1,15 @@
 #include "jobs/stripe_jobs.hpp"
 
-#include "telemetry/log.hpp"
 #include "store/job_queue.hpp"
-
-
+#include "telemetry/log.hpp"
 
 namespace dunning::jobs {
 
 using store::CaseRecord;
 using store::ChargeJob;
+using store::due_cases;
 using store::EndOfScheduleJob;
 using store::Job;
-using store::due_cases;
 using store::load_case;
 using telemetry::log_error;
 using telemetry::log_warn;
@@ -22,7 +20,8 @@ using retry::ApiResult;
 // Stripe down that long: try the schedule's next slot.
 const store::BackoffPolicy stripe_backoff{.give_up_after = std::chrono::days{3}};
 
-ChargeResult charge_result(const ChargeJob& job, const CaseState& s, const ApiResult& r, Timestamp now) {
+ChargeResult charge_result(const ChargeJob& job, const CaseState& s, const ApiResult& r,
+                           Timestamp now) {
     ChargeResult out{job.attempt};
     switch (r.kind) {
     case ApiResult::Kind::ok: {
@@ -39,7 +38,9 @@ ChargeResult charge_result(const ChargeJob& job, const CaseState& s, const ApiRe
         out.failure.payment_method_id = job.payment_method_id;
         out.failure.at = now;
         break;
-    default: out.kind = ChargeResult::Kind::rejected; break;
+    default:
+        out.kind = ChargeResult::Kind::rejected;
+        break;
     }
     return out;
 }
@@ -69,7 +70,8 @@ void settle(store::Connection& db, const Engine& engine, const Job& job, CaseRec
     tx.commit();
 }
 
-void dispatch_job(store::Connection& db, const Engine& engine, StripeGateway& stripe, const Job& job) {
+void dispatch_job(store::Connection& db, const Engine& engine, StripeGateway& stripe,
+                  const Job& job) {
     auto c = job.case_id ? load_case(db, *job.case_id) : std::nullopt;
     const auto now = engine.clock().now();
     const auto* charge = std::get_if<ChargeJob>(&job.payload);
@@ -80,14 +82,18 @@ void dispatch_job(store::Connection& db, const Engine& engine, StripeGateway& st
     if (charge && !c->state.is_open())
         return settle(db, engine, job, *c, "cancelled", "case no longer open", abandoned);
     const auto auth = stripe.auth_for(c->state.creator_id);
-    if (!auth) return settle(db, engine, job, *c, "failed", "no Stripe API key for this creator", if_charge);
+    if (!auth)
+        return settle(db, engine, job, *c, "failed", "no Stripe API key for this creator",
+                      if_charge);
     const auto r = call_stripe(stripe, *auth, job);
-    const std::string summary = std::string(retry::to_string(r.kind)) + " " + std::to_string(r.http_status) +
+    const std::string summary = std::string(retry::to_string(r.kind)) + " " +
+                                std::to_string(r.http_status) +
                                 (r.request_id.empty() ? "" : " " + r.request_id);
     if (r.kind != ApiResult::Kind::technical) {
         std::optional<ChargeResult> outcome;
         if (charge) outcome = charge_result(*charge, c->state, r, now);
-        return settle(db, engine, job, *c, r.ok() || r.kind == ApiResult::Kind::card_error ? "done" : "failed",
+        return settle(db, engine, job, *c,
+                      r.ok() || r.kind == ApiResult::Kind::card_error ? "done" : "failed",
                       summary + (r.error.reason().empty() ? "" : " " + r.error.reason()), outcome);
     }
     const auto what = "stripe " + kind + " for case " + std::to_string(c->id) + ": " + summary;

@@ -8,7 +8,6 @@
 #include "store/database.hpp"
 #include "store/job_queue.hpp"
 
-
 namespace dunning::jobs {
 
 class StripeGateway {

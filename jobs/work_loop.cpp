@@ -1,9 +1,9 @@
 #include "jobs/work_loop.hpp"
 
+#include "jobs/inbox_processor.hpp"
 #include "store/access_store.hpp"
 #include "store/cards.hpp"
 #include "telemetry/log.hpp"
-#include "jobs/inbox_processor.hpp"
 
 #include <sys/resource.h>
 #include <unistd.h>
@@ -12,25 +12,29 @@
 
 namespace dunning::jobs {
 
-using store::StoreOptions;
 using store::connect_store;
 using store::queue_card_reminders;
-using telemetry::Metrics;
+using store::StoreOptions;
 using telemetry::log_warn;
+using telemetry::Metrics;
 
 WorkLoop::WorkLoop(const StoreOptions& store, Metrics& metrics, const Engine& engine,
-                         StripeGateway& stripe, MailDispatcher& mail, PlatformNotifier& host,
-                         AccessFeed& feed, MillisClock now_ms)
+                   StripeGateway& stripe, MailDispatcher& mail, PlatformNotifier& host,
+                   AccessFeed& feed, MillisClock now_ms)
     : db_(connect_store(store)), metrics_(metrics), engine_(engine), stripe_(stripe), mail_(mail),
       host_(host), feed_(feed), now_ms_(std::move(now_ms)) {}
 
-WorkLoop::~WorkLoop() { loop_.stop(); } // after the round in hand
+WorkLoop::~WorkLoop() {
+    loop_.stop();
+} // after the round in hand
 
 void WorkLoop::start() {
-    loop_.start("work loop", [this] { drain_own(); }, [] {
-        // Background work yields the CPU to the webhook receiver, whose answers Stripe times.
-        setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 10);
-    });
+    loop_.start(
+        "work loop", [this] { drain_own(); },
+        [] {
+            // Background work yields the CPU to the webhook receiver, whose answers Stripe times.
+            setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 10);
+        });
 }
 
 void WorkLoop::wake() {
@@ -55,7 +59,8 @@ std::size_t WorkLoop::drain_own() {
         // Charges are answered before emails are looked at: a retry that succeeds in this
         // round cancels the reminder queued with it.
         n += dispatch_due(*db_, engine_, stripe_, queue_);
-        n += mail_.dispatch_due(*db_, engine_, queue_) + queue_card_reminders(*db_, engine_.clock().now()) +
+        n += mail_.dispatch_due(*db_, engine_, queue_) +
+             queue_card_reminders(*db_, engine_.clock().now()) +
              mail_.dispatch_card_reminders(*db_, engine_, queue_);
         if (n == 0) break;
         total += n;
@@ -67,14 +72,16 @@ std::size_t WorkLoop::drain_own() {
 // Small batches: one commit for many events, yet the inbox writer never waits long for the lock.
 std::size_t WorkLoop::drain_inbox() {
     std::size_t total = 0;
-    for (auto rows = pending_rows(*db_, 64); !rows.empty() && !loop_.stopping(); rows = pending_rows(*db_, 64)) {
+    for (auto rows = pending_rows(*db_, 64); !rows.empty() && !loop_.stopping();
+         rows = pending_rows(*db_, 64)) {
         const auto now = now_ms_();
         const auto outcomes = process_rows(*db_, engine_, rows, now, std::chrono::milliseconds{2});
         for (std::size_t i = 0; i < outcomes.size(); ++i) {
             if (outcomes[i] == RowOutcome::skipped) continue;
             metrics_.event_processed(to_string(outcomes[i]), now - rows[i].received_at_ms);
             if (outcomes[i] == RowOutcome::poison)
-                log_warn("event in inbox row " + std::to_string(rows[i].id) + " is poison; see its note");
+                log_warn("event in inbox row " + std::to_string(rows[i].id) +
+                         " is poison; see its note");
             ++total;
         }
     }
@@ -82,7 +89,8 @@ std::size_t WorkLoop::drain_inbox() {
 }
 
 std::size_t WorkLoop::run_access_rechecks() {
-    if (store::due_rechecks(*db_, engine_.clock().now(), 1).empty()) return 0; // no write lock for nothing
+    if (store::due_rechecks(*db_, engine_.clock().now(), 1).empty())
+        return 0; // no write lock for nothing
     store::Transaction tx(*db_);
     const auto n = engine_.run_due_rechecks(*db_);
     tx.commit();

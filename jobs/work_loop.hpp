@@ -1,17 +1,17 @@
 #pragma once
 // The loop that moves cases on: stored events (oldest first), due timers, access rechecks and
-// listeners, due jobs (charges, emails, card reminders); it wakes the host dispatcher's thread for what it queued. It
-// wakes when the inbox commits and otherwise looks once a second (timers, rows written by
-// another process such as `dunning replay`, retries of failed Stripe calls).
+// listeners, due jobs (charges, emails, card reminders); it wakes the host dispatcher's thread for
+// what it queued. It wakes when the inbox commits and otherwise looks once a second (timers, rows
+// written by another process such as `dunning replay`, retries of failed Stripe calls).
 #include "jobs/access_feed.hpp"
 #include "jobs/background_loop.hpp"
-#include "jobs/stripe_jobs.hpp"
-#include "jobs/platform_notifier.hpp"
 #include "jobs/engine.hpp"
 #include "jobs/mail_jobs.hpp"
-#include "telemetry/metrics.hpp"
+#include "jobs/platform_notifier.hpp"
+#include "jobs/stripe_jobs.hpp"
 #include "store/database.hpp"
 #include "store/job_queue.hpp"
+#include "telemetry/metrics.hpp"
 
 #include <atomic>
 #include <condition_variable>
@@ -25,8 +25,8 @@ class WorkLoop {
   public:
     using MillisClock = std::function<std::int64_t()>;
     WorkLoop(const store::StoreOptions& store, telemetry::Metrics& metrics, const Engine& engine,
-                StripeGateway& stripe, MailDispatcher& mail, PlatformNotifier& host,
-                AccessFeed& feed, MillisClock now_ms);
+             StripeGateway& stripe, MailDispatcher& mail, PlatformNotifier& host, AccessFeed& feed,
+             MillisClock now_ms);
     ~WorkLoop(); // stops the thread after the row in hand
     WorkLoop(const WorkLoop&) = delete;
     WorkLoop& operator=(const WorkLoop&) = delete;
@@ -50,7 +50,7 @@ class WorkLoop {
     PlatformNotifier& host_;
     AccessFeed& feed_;
     MillisClock now_ms_;
-    store::JobQueue queue_; // this run's claims on the jobs
+    store::JobQueue queue_;  // this run's claims on the jobs
     std::mutex drain_mutex_; // one drain at a time: the thread, the test clock, shutdown
     BackgroundLoop loop_;    // last: stopped before the members it uses go
 };

@@ -6,8 +6,8 @@
 #include <cctype>
 #include <cerrno>
 #include <chrono>
-#include <cstdio>
 #include <csignal>
+#include <cstdio>
 #include <cstring>
 #include <fcntl.h>
 #include <filesystem>
@@ -152,7 +152,8 @@ std::optional<pid_t> temp_file_writer(const std::string& name) {
     const std::string_view rest = std::string_view(name).substr(mark + tag.size());
     const auto dash = rest.find('-');
     const auto number = [](std::string_view t) {
-        return !t.empty() && std::all_of(t.begin(), t.end(), [](char c) { return c >= '0' && c <= '9'; });
+        return !t.empty() &&
+               std::all_of(t.begin(), t.end(), [](char c) { return c >= '0' && c <= '9'; });
     };
     if (dash == std::string_view::npos || dash > 9 || !number(rest.substr(0, dash)) ||
         !number(rest.substr(dash + 1)))

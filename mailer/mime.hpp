@@ -8,12 +8,12 @@
 namespace dunning::mailer {
 
 struct Email {
-    std::string from;     // "Demo Academy <billing@example.com>"
-    std::string to;       // "Mia Member <mia@example.org>" or a bare address
-    std::string reply_to; // may be empty
-    std::string subject;  // UTF-8
-    std::string text;     // UTF-8, LF or CRLF line ends
-    std::string html;     // UTF-8
+    std::string from;       // "Demo Academy <billing@example.com>"
+    std::string to;         // "Mia Member <mia@example.org>" or a bare address
+    std::string reply_to;   // may be empty
+    std::string subject;    // UTF-8
+    std::string text;       // UTF-8, LF or CRLF line ends
+    std::string html;       // UTF-8
     std::string message_id; // "<case-12-reminder@dunning.example.com>", stable per case and stage
     Timestamp date{};
 };

@@ -23,18 +23,18 @@ struct FeeLine {
 // Everything a template may show, already formatted for the locale.
 struct MessageData {
     std::string creator_name;
-    std::string creator_email;   // Reply-To, shown as contact
-    std::string member_name;     // may be empty: templates greet neutrally then
+    std::string creator_email; // Reply-To, shown as contact
+    std::string member_name;   // may be empty: templates greet neutrally then
     std::string invoice_number;
-    std::string invoice_date;    // "3. März 2027"
-    std::string amount_due;      // "49,00 €"
-    std::string total_due;       // amount + fees + interest
-    std::string product_names;   // "Yoga Basics, Pilates Plus" (course names), may be empty
-    std::string pay_url;         // hosted_invoice_url
-    std::string update_payment_url; // billing portal or configured URL, may be empty
-    std::string deadline;        // final notice: pay by this date
-    std::string card_expiry;     // card_expiring: "03/2027"
-    std::vector<FeeLine> fees;   // fees and interest, empty when off
+    std::string invoice_date;          // "3. März 2027"
+    std::string amount_due;            // "49,00 €"
+    std::string total_due;             // amount + fees + interest
+    std::string product_names;         // "Yoga Basics, Pilates Plus" (course names), may be empty
+    std::string pay_url;               // hosted_invoice_url
+    std::string update_payment_url;    // billing portal or configured URL, may be empty
+    std::string deadline;              // final notice: pay by this date
+    std::string card_expiry;           // card_expiring: "03/2027"
+    std::vector<FeeLine> fees;         // fees and interest, empty when off
     bool access_will_be_locked = true; // final notice mentions the lock when the rules lock
     bool handover_announced = true;    // final notice mentions the handover
 };

@@ -33,8 +33,8 @@ class Transport {
 std::unique_ptr<Transport> make_outbox_transport(const std::string& dir);
 
 struct SmtpOptions {
-    std::string url;              // smtp://host:587 or smtps://host:465; user:password@ allowed
-    std::string username;         // overrides the URL's
+    std::string url;      // smtp://host:587 or smtps://host:465; user:password@ allowed
+    std::string username; // overrides the URL's
     std::string password;
     bool allow_plaintext = false; // smtp:// without STARTTLS (only for a server on loopback)
     std::string ca_file;          // extra CA bundle; system store otherwise

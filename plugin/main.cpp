@@ -1,9 +1,9 @@
 // The `dunning` command line: serve, check-config, replay.
 #include "config/config.hpp"
-#include "telemetry/log.hpp"
 #include "plugin/module.hpp"
 #include "plugin/preview.hpp"
 #include "plugin/replay.hpp"
+#include "telemetry/log.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -18,7 +18,8 @@ using namespace dunning;
 std::optional<config::Config> load(const std::string& path) {
     auto loaded = config::load_config(path);
     if (loaded) return std::move(loaded).value();
-    for (const auto& problem : loaded.error()) std::cerr << problem << '\n';
+    for (const auto& problem : loaded.error())
+        std::cerr << problem << '\n';
     std::cerr << "dunning: " << loaded.error().size() << " problem(s) in " << path << '\n';
     return std::nullopt;
 }
@@ -26,8 +27,8 @@ std::optional<config::Config> load(const std::string& path) {
 int check_config(const std::string& path) {
     const auto c = load(path);
     if (!c) return 2;
-    std::cout << path << ": OK — " << c->creators.size() << " creator(s), listen " << c->server.listen
-              << ", database " << c->storage.sqlite_path << '\n';
+    std::cout << path << ": OK — " << c->creators.size() << " creator(s), listen "
+              << c->server.listen << ", database " << c->storage.sqlite_path << '\n';
     return 0;
 }
 
@@ -49,7 +50,8 @@ int serve(const std::string& path, bool test_clock, long long clock_start) {
         std::cerr << "dunning: " << e.what() << '\n';
         return 1;
     }
-    if (test_clock) telemetry::log_warn("test clock enabled: POST /v1/test-clock/advance moves time");
+    if (test_clock)
+        telemetry::log_warn("test clock enabled: POST /v1/test-clock/advance moves time");
     std::thread waiter([&] {
         int sig = 0;
         sigwait(&signals, &sig);
@@ -71,9 +73,10 @@ int replay(const std::string& path, const plugin::ReplayOptions& options) {
     if (!c) return 2;
     try {
         const auto r = plugin::replay(*c, options, std::cerr);
-        std::cout << "replayed " << r.events << " event(s) from " << r.lines << " line(s): " << r.inserted
-                  << " new, " << r.duplicates << " already stored, " << r.rejected << " rejected; "
-                  << r.done << " processed, " << r.ignored << " ignored, " << r.poison << " poison\n";
+        std::cout << "replayed " << r.events << " event(s) from " << r.lines
+                  << " line(s): " << r.inserted << " new, " << r.duplicates << " already stored, "
+                  << r.rejected << " rejected; " << r.done << " processed, " << r.ignored
+                  << " ignored, " << r.poison << " poison\n";
         return r.rejected > 0 || r.poison > 0 ? 1 : 0;
     } catch (const std::exception& e) {
         std::cerr << "dunning: " << e.what() << '\n';
@@ -101,12 +104,15 @@ int main(int argc, char** argv) {
     app.require_subcommand(1);
     std::string config_path;
 
-    auto* serve_cmd = app.add_subcommand("serve", "Run the service: webhook receiver, worker, creator and access API, notifications to the platform");
+    auto* serve_cmd =
+        app.add_subcommand("serve", "Run the service: webhook receiver, worker, creator and access "
+                                    "API, notifications to the platform");
     serve_cmd->add_option("--config", config_path, "TOML configuration file")->required();
     bool test_clock = false;
     long long clock_start = 0;
-    serve_cmd->add_flag("--test-clock", test_clock,
-                        "Use a clock moved by POST /v1/test-clock/advance (tests only, never production)");
+    serve_cmd->add_flag(
+        "--test-clock", test_clock,
+        "Use a clock moved by POST /v1/test-clock/advance (tests only, never production)");
     serve_cmd->add_option("--test-clock-start", clock_start,
                           "Unix time the test clock starts at (default: now)");
 
@@ -115,26 +121,33 @@ int main(int argc, char** argv) {
 
     plugin::ReplayOptions replay_options;
     auto* replay_cmd = app.add_subcommand(
-        "replay", "Feed exported Stripe events (JSON lines) through the same processing as webhooks");
+        "replay",
+        "Feed exported Stripe events (JSON lines) through the same processing as webhooks");
     replay_cmd->add_option("--config", config_path, "TOML configuration file")->required();
-    replay_cmd->add_option("events", replay_options.events_path,
-                           "File with one event per line, e.g. from `stripe events list`")
-        ->required()->check(CLI::ExistingFile);
+    replay_cmd
+        ->add_option("events", replay_options.events_path,
+                     "File with one event per line, e.g. from `stripe events list`")
+        ->required()
+        ->check(CLI::ExistingFile);
     replay_cmd->add_option("--creator", replay_options.creator,
                            "Creator id for events that carry no Connect account");
     bool no_progress = false;
     replay_cmd->add_flag("--no-progress", no_progress, "Do not draw the progress bar");
 
     plugin::PreviewOptions preview_options;
-    auto* preview_cmd = app.add_subcommand("preview", "Show a dunning email as a member would receive it (sample data)");
+    auto* preview_cmd = app.add_subcommand(
+        "preview", "Show a dunning email as a member would receive it (sample data)");
     preview_cmd->add_option("--config", config_path, "TOML configuration file")->required();
     preview_cmd->add_option("--creator", preview_options.creator, "Creator id")->required();
-    preview_cmd->add_option("--stage", preview_options.stage,
-                            "Ladder stage 1..N, or a message: reminder, formal_reminder, final_notice, "
-                            "action_required, update_payment_method, payment_received, card_expiring")
+    preview_cmd
+        ->add_option("--stage", preview_options.stage,
+                     "Ladder stage 1..N, or a message: reminder, formal_reminder, final_notice, "
+                     "action_required, update_payment_method, payment_received, card_expiring")
         ->required();
-    preview_cmd->add_option("--locale", preview_options.locale, "de or en (default: the creator's)");
-    preview_cmd->add_option("--html", preview_options.html_path, "Also write the HTML part to this file");
+    preview_cmd->add_option("--locale", preview_options.locale,
+                            "de or en (default: the creator's)");
+    preview_cmd->add_option("--html", preview_options.html_path,
+                            "Also write the HTML part to this file");
 
     CLI11_PARSE(app, argc, argv);
     if (*preview_cmd) return preview(config_path, preview_options);

@@ -42,16 +42,17 @@ Module::Module(config::Config config, ModuleOptions options) : config_(std::move
     stripe_ = std::make_unique<jobs::StripeGateway>(config_, std::move(stripe_options));
     mail_ = std::make_unique<jobs::MailDispatcher>(config_, make_transport(config_));
     notifier_ = std::make_unique<jobs::PlatformNotifier>(config_.host, store, *clock_);
-    feed_ = std::make_unique<jobs::AccessFeed>([this](const std::string& creator, const std::string& product) {
-        return engine_->courses_for(creator).courses_of(product);
-    });
-    work_ = std::make_unique<jobs::WorkLoop>(store, metrics_, *engine_, *stripe_, *mail_, *notifier_, *feed_,
-                                            wall_clock_ms);
+    feed_ = std::make_unique<jobs::AccessFeed>(
+        [this](const std::string& creator, const std::string& product) {
+            return engine_->courses_for(creator).courses_of(product);
+        });
+    work_ = std::make_unique<jobs::WorkLoop>(store, metrics_, *engine_, *stripe_, *mail_,
+                                             *notifier_, *feed_, wall_clock_ms);
     writer_ = std::make_unique<store::InboxWriter>(store, [this] { work_->wake(); });
     work_->start();
     notifier_->start();
-    services_.reset(new http::Services{config_, *clock_, fake_clock_, wall_clock_ms, metrics_, *writer_,
-                                       *api_db_, *engine_, *work_});
+    services_.reset(new http::Services{config_, *clock_, fake_clock_, wall_clock_ms, metrics_,
+                                       *writer_, *api_db_, *engine_, *work_});
     http::install_routes(http_, *services_);
 }
 
@@ -88,14 +89,17 @@ bool Module::wait_until_listening(std::chrono::milliseconds timeout) {
     return true;
 }
 
-void Module::stop() { http_.stop(); }
+void Module::stop() {
+    http_.stop();
+}
 
 void Module::on_access_change(AccessListener listener) {
     feed_->add(std::move(listener));
     work_->wake();
 }
 
-std::optional<access::AccessAnswer> Module::access(const std::string& creator, const std::string& member,
+std::optional<access::AccessAnswer> Module::access(const std::string& creator,
+                                                   const std::string& member,
                                                    const std::string& course_or_product) {
     if (!config_.find_creator(creator)) return std::nullopt;
     const auto& courses = engine_->courses_for(creator);

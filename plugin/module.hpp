@@ -1,23 +1,23 @@
 #pragma once
-// The Module: what a host runs (or links in). It owns the store, the inbox writer, the background work,
-// the HTTP server, and the clock everything else is given.
+// The Module: what a host runs (or links in). It owns the store, the inbox writer, the background
+// work, the HTTP server, and the clock everything else is given.
 //
 // A host that links the module in uses, besides serve():
 //   on_access_change(listener)  — told of every access change, in order, at least once
 //   access(creator, member, course_or_product) — the same answer as GET /v1/creators/{c}/access
 // See examples/embed_host/embed_host.cpp.
 #include "access/query.hpp"
-#include "jobs/access_feed.hpp"
 #include "config/config.hpp"
-#include "jobs/platform_notifier.hpp"
 #include "core/time.hpp"
-#include "jobs/stripe_jobs.hpp"
+#include "http/services.hpp"
+#include "jobs/access_feed.hpp"
 #include "jobs/engine.hpp"
+#include "jobs/platform_notifier.hpp"
+#include "jobs/stripe_jobs.hpp"
+#include "jobs/work_loop.hpp"
+#include "store/database.hpp"
 #include "store/inbox.hpp"
 #include "telemetry/metrics.hpp"
-#include "jobs/work_loop.hpp"
-#include "http/services.hpp"
-#include "store/database.hpp"
 
 #include <httplib.h>
 
@@ -67,14 +67,14 @@ class Module {
     void on_access_change(jobs::AccessListener listener);
     // May this member use this course (a course id or a Stripe product id)? Without HTTP.
     // std::nullopt when the creator is unknown or the id is neither a course nor a product.
-    std::optional<access::AccessAnswer> access(const std::string& creator, const std::string& member,
+    std::optional<access::AccessAnswer> access(const std::string& creator,
+                                               const std::string& member,
                                                const std::string& course_or_product);
 
     // The connection the HTTP API uses (reads and creator commands), one caller at a time.
     store::SharedConnection& api_db() { return *api_db_; }
 
   private:
-
     config::Config config_;
     std::unique_ptr<Clock> clock_;
     FakeClock* fake_clock_ = nullptr;

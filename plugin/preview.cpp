@@ -12,8 +12,8 @@
 
 namespace dunning::plugin {
 
-using jobs::message_data;
 using jobs::BaseRateTables;
+using jobs::message_data;
 
 namespace {
 
@@ -41,10 +41,12 @@ std::pair<std::string, int> message_for(const config::CreatorConfig& c, const st
     }
     if (!stage.empty() && std::all_of(stage.begin(), stage.end(), ::isdigit)) {
         const auto n = std::stoul(stage);
-        if (n >= 1 && n <= c.dunning.stages.size()) return {c.dunning.stages[n - 1].name, static_cast<int>(n)};
+        if (n >= 1 && n <= c.dunning.stages.size())
+            return {c.dunning.stages[n - 1].name, static_cast<int>(n)};
     }
     std::string known;
-    for (const auto& n : names) known += " " + n;
+    for (const auto& n : names)
+        known += " " + n;
     throw std::runtime_error("unknown stage \"" + stage + "\": give 1.." +
                              std::to_string(c.dunning.stages.size()) + " or one of:" + known);
 }
@@ -58,7 +60,8 @@ void preview(const config::Config& config, const PreviewOptions& o, std::ostream
     if (!o.locale.empty()) creator.locale = o.locale;
     const auto [message, stage] = message_for(creator, o.stage);
     const BaseRateTables rates(config);
-    const auto now = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+    const auto now =
+        std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
     const auto data = message_data(config, creator, sample_case(now), stage, now, rates);
     auto r = mailer::render_message(message, creator.locale, data, creator.dunning.template_dir);
     if (!r) throw std::runtime_error(r.error());

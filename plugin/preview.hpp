@@ -10,8 +10,8 @@ namespace dunning::plugin {
 
 struct PreviewOptions {
     std::string creator;
-    std::string stage;  // 1-based ladder stage ("1", "2", "3") or a message name
-    std::string locale; // empty: the creator's
+    std::string stage;     // 1-based ladder stage ("1", "2", "3") or a message name
+    std::string locale;    // empty: the creator's
     std::string html_path; // write the HTML part there, when set
 };
 

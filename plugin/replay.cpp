@@ -1,8 +1,8 @@
 #include "plugin/replay.hpp"
 
-#include "store/inbox.hpp"
-#include "plugin/module.hpp"
 #include "jobs/inbox_processor.hpp"
+#include "plugin/module.hpp"
+#include "store/inbox.hpp"
 #include "webhook/event_parser.hpp"
 
 #include <nlohmann/json.hpp>
@@ -15,9 +15,9 @@
 namespace dunning::plugin {
 
 using jobs::Engine;
-using jobs::RowOutcome;
 using jobs::pending_rows;
 using jobs::process_row;
+using jobs::RowOutcome;
 using store::AppendOutcome;
 using store::InboxRow;
 using store::insert_inbox_row;
@@ -40,7 +40,8 @@ class Progress {
         const int step = tty_ ? percent : percent / 10 * 10;
         if (step == last_percent_) return;
         last_percent_ = step;
-        const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+        const double secs =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
         const int filled = percent / 5;
         out_ << (tty_ ? "\r" : "") << phase << " [" << std::string(filled, '#')
              << std::string(20 - filled, '.') << "] " << done << '/' << total_ << " (" << percent
@@ -63,16 +64,19 @@ class Progress {
 std::int64_t count_lines(const std::string& path) {
     std::ifstream in(path);
     std::int64_t n = 0;
-    for (std::string line; std::getline(in, line);) ++n;
+    for (std::string line; std::getline(in, line);)
+        ++n;
     return n;
 }
 
 // The events a line holds: one event, or the data of a `stripe events list` page.
 std::vector<std::string> events_in(const std::string& line) {
     const auto j = json::parse(line, nullptr, false);
-    if (j.is_object() && j.value("object", "") == "list" && j.contains("data") && j["data"].is_array()) {
+    if (j.is_object() && j.value("object", "") == "list" && j.contains("data") &&
+        j["data"].is_array()) {
         std::vector<std::string> out;
-        for (const auto& e : j["data"]) out.push_back(e.dump());
+        for (const auto& e : j["data"])
+            out.push_back(e.dump());
         return out;
     }
     return {line};
@@ -80,7 +84,8 @@ std::vector<std::string> events_in(const std::string& line) {
 
 class Replayer {
   public:
-    Replayer(const config::Config& c, const ReplayOptions& o, std::ostream& err, store::Connection& db)
+    Replayer(const config::Config& c, const ReplayOptions& o, std::ostream& err,
+             store::Connection& db)
         : config_(c), options_(o), err_(err), db_(db) {}
 
     void add(const std::string& body, std::int64_t line_no, ReplayReport& r) {
@@ -91,11 +96,19 @@ class Replayer {
                                   ? config_.find_creator(options_.creator)
                                   : config_.find_creator_by_account(env.value().account);
         if (!creator)
-            return reject(line_no, env.value().account.empty()
-                                       ? "event has no account; pass --creator"
-                                       : "no creator is connected with account " + env.value().account, r);
-        InboxRow row{creator->id, env.value().id, env.value().type, env.value().account, "replay",
-                     body, to_unix(env.value().created), wall_clock_ms()};
+            return reject(line_no,
+                          env.value().account.empty()
+                              ? "event has no account; pass --creator"
+                              : "no creator is connected with account " + env.value().account,
+                          r);
+        InboxRow row{creator->id,
+                     env.value().id,
+                     env.value().type,
+                     env.value().account,
+                     "replay",
+                     body,
+                     to_unix(env.value().created),
+                     wall_clock_ms()};
         ++(insert_inbox_row(db_, row) == AppendOutcome::inserted ? r.inserted : r.duplicates);
     }
 
@@ -118,10 +131,17 @@ void process_all(store::Connection& db, const Engine& engine, ReplayReport& r, P
     for (auto rows = pending_rows(db, 512); !rows.empty(); rows = pending_rows(db, 512)) {
         for (const auto& row : rows) {
             switch (process_row(db, engine, row, wall_clock_ms())) {
-            case RowOutcome::done: ++r.done; break;
-            case RowOutcome::ignored: ++r.ignored; break;
-            case RowOutcome::poison: ++r.poison; break;
-            case RowOutcome::skipped: break;
+            case RowOutcome::done:
+                ++r.done;
+                break;
+            case RowOutcome::ignored:
+                ++r.ignored;
+                break;
+            case RowOutcome::poison:
+                ++r.poison;
+                break;
+            case RowOutcome::skipped:
+                break;
             }
             progress.update("processing", std::min(++seen, total));
         }
@@ -144,7 +164,8 @@ ReplayReport replay(const config::Config& config, const ReplayOptions& o, std::o
     for (std::string line; std::getline(in, line);) {
         ++r.lines;
         if (line.find_first_not_of(" \t\r") != std::string::npos)
-            for (const auto& body : events_in(line)) replayer.add(body, r.lines, r);
+            for (const auto& body : events_in(line))
+                replayer.add(body, r.lines, r);
         reading.update("reading", r.lines);
         if (r.lines % 1000 == 0) {
             tx->commit();

@@ -27,9 +27,9 @@ struct ApiResult {
         technical,     // network errors, 429, 5xx after the retries allowed here
     };
     Kind kind = Kind::technical;
-    int http_status = 0; // 0 when no HTTP answer arrived
-    std::string body;    // the raw JSON answer
-    PaymentError error;  // from the error object of a 4xx
+    int http_status = 0;    // 0 when no HTTP answer arrived
+    std::string body;       // the raw JSON answer
+    PaymentError error;     // from the error object of a 4xx
     std::string error_type; // card_error, invalid_request_error, …
     std::string request_id; // Request-Id header, for support
     int tries = 0;          // HTTP requests made
@@ -40,7 +40,7 @@ const char* to_string(ApiResult::Kind k);
 struct StripeClientOptions {
     std::string api_base = "https://api.stripe.com";
     std::string api_version = "2025-03-31.basil"; // sent as Stripe-Version
-    int max_tries = 3;                              // per call, for technical failures
+    int max_tries = 3;                            // per call, for technical failures
     std::chrono::milliseconds base_backoff{500};
     std::chrono::milliseconds max_backoff{8000};
     std::chrono::seconds connect_timeout{10};

@@ -8,7 +8,6 @@
 #include <regex>
 #include <thread>
 
-
 namespace dunning::retry {
 
 struct StripeClient::Jitter {

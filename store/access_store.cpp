@@ -25,11 +25,15 @@ AccessLevel level_of(const std::string& text) {
     throw std::runtime_error("access store: unknown access level '" + text + "'");
 }
 
-std::int64_t unix_of(Timestamp t) { return static_cast<std::int64_t>(to_unix(t)); }
+std::int64_t unix_of(Timestamp t) {
+    return static_cast<std::int64_t>(to_unix(t));
+}
 
 void bind_time(SQLite::Statement& st, int index, const std::optional<Timestamp>& t) {
-    if (t) st.bind(index, unix_of(*t));
-    else st.bind(index); // NULL
+    if (t)
+        st.bind(index, unix_of(*t));
+    else
+        st.bind(index); // NULL
 }
 
 std::optional<Timestamp> time_of(const SQLite::Column& c) {
@@ -46,7 +50,9 @@ std::vector<std::string> parse_products(const std::string& text) {
     return out;
 }
 
-std::string products_text(const std::vector<std::string>& products) { return json(products).dump(); }
+std::string products_text(const std::vector<std::string>& products) {
+    return json(products).dump();
+}
 
 HistoryEntry history_row(SQLite::Statement& st) {
     HistoryEntry h;
@@ -61,8 +67,8 @@ HistoryEntry history_row(SQLite::Statement& st) {
     return h;
 }
 
-constexpr const char* history_columns =
-    "id, creator_id, customer_id, product_id, from_level, to_level, reason, case_id, override_id, at";
+constexpr const char* history_columns = "id, creator_id, customer_id, product_id, from_level, "
+                                        "to_level, reason, case_id, override_id, at";
 
 constexpr const char* override_columns =
     "id, creator_id, customer_id, product_id, level, until, note, actor, created_at, revoked_at, "
@@ -106,8 +112,9 @@ EntitlementState entitlement_row(SQLite::Statement& st, int first) {
 } // namespace
 
 std::optional<EntitlementState> load_entitlement(SQLite::Database& db, const EntitlementKey& key) {
-    SQLite::Statement st(db, "SELECT level, reason, case_id, override_id, lock_at, since "
-                             "FROM entitlements WHERE creator_id = ? AND customer_id = ? AND product_id = ?");
+    SQLite::Statement st(
+        db, "SELECT level, reason, case_id, override_id, lock_at, since "
+            "FROM entitlements WHERE creator_id = ? AND customer_id = ? AND product_id = ?");
     st.bind(1, key.creator);
     st.bind(2, key.customer);
     st.bind(3, key.product);
@@ -115,23 +122,26 @@ std::optional<EntitlementState> load_entitlement(SQLite::Database& db, const Ent
     return entitlement_row(st, 0);
 }
 
-std::vector<std::pair<std::string, EntitlementState>> member_entitlements(SQLite::Database& db,
-                                                                          const std::string& creator,
-                                                                          const std::string& customer) {
-    SQLite::Statement st(db, "SELECT product_id, level, reason, case_id, override_id, lock_at, since "
-                             "FROM entitlements WHERE creator_id = ? AND customer_id = ? ORDER BY product_id");
+std::vector<std::pair<std::string, EntitlementState>>
+member_entitlements(SQLite::Database& db, const std::string& creator, const std::string& customer) {
+    SQLite::Statement st(
+        db, "SELECT product_id, level, reason, case_id, override_id, lock_at, since "
+            "FROM entitlements WHERE creator_id = ? AND customer_id = ? ORDER BY product_id");
     st.bind(1, creator);
     st.bind(2, customer);
     std::vector<std::pair<std::string, EntitlementState>> out;
-    while (st.executeStep()) out.emplace_back(st.getColumn(0).getString(), entitlement_row(st, 1));
+    while (st.executeStep())
+        out.emplace_back(st.getColumn(0).getString(), entitlement_row(st, 1));
     return out;
 }
 
-void save_entitlement(SQLite::Database& db, const EntitlementKey& key, const EntitlementState& state,
-                      std::optional<Timestamp> recheck_at, Timestamp now) {
-    SQLite::Statement st(db, "INSERT OR REPLACE INTO entitlements (creator_id, customer_id, product_id, "
-                             "level, reason, case_id, override_id, lock_at, since, recheck_at, updated_at) "
-                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+void save_entitlement(SQLite::Database& db, const EntitlementKey& key,
+                      const EntitlementState& state, std::optional<Timestamp> recheck_at,
+                      Timestamp now) {
+    SQLite::Statement st(
+        db, "INSERT OR REPLACE INTO entitlements (creator_id, customer_id, product_id, "
+            "level, reason, case_id, override_id, lock_at, since, recheck_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     st.bind(1, key.creator);
     st.bind(2, key.customer);
     st.bind(3, key.product);
@@ -154,24 +164,28 @@ std::vector<EntitlementKey> due_rechecks(SQLite::Database& db, Timestamp now, in
     st.bind(2, limit);
     std::vector<EntitlementKey> out;
     while (st.executeStep())
-        out.push_back({st.getColumn(0).getString(), st.getColumn(1).getString(), st.getColumn(2).getString()});
+        out.push_back({st.getColumn(0).getString(), st.getColumn(1).getString(),
+                       st.getColumn(2).getString()});
     return out;
 }
 
 std::vector<std::string> entitlement_products(SQLite::Database& db, const std::string& creator,
                                               const std::string& customer) {
-    SQLite::Statement st(db, "SELECT product_id FROM entitlements WHERE creator_id = ? AND customer_id = ? "
-                             "ORDER BY product_id");
+    SQLite::Statement st(
+        db, "SELECT product_id FROM entitlements WHERE creator_id = ? AND customer_id = ? "
+            "ORDER BY product_id");
     st.bind(1, creator);
     st.bind(2, customer);
     std::vector<std::string> out;
-    while (st.executeStep()) out.push_back(st.getColumn(0).getString());
+    while (st.executeStep())
+        out.push_back(st.getColumn(0).getString());
     return out;
 }
 
 void append_history(SQLite::Database& db, const EntitlementKey& key, const AccessChange& change) {
-    SQLite::Statement st(db, "INSERT INTO access_history (creator_id, customer_id, product_id, from_level, "
-                             "to_level, reason, case_id, override_id, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    SQLite::Statement st(
+        db, "INSERT INTO access_history (creator_id, customer_id, product_id, from_level, "
+            "to_level, reason, case_id, override_id, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
     st.bind(1, key.creator);
     st.bind(2, key.customer);
     st.bind(3, key.product);
@@ -195,7 +209,8 @@ std::vector<HistoryEntry> member_history(SQLite::Database& db, const std::string
     st.bind(3, product);
     st.bind(4, limit);
     std::vector<HistoryEntry> out;
-    while (st.executeStep()) out.push_back(history_row(st));
+    while (st.executeStep())
+        out.push_back(history_row(st));
     return out;
 }
 
@@ -205,7 +220,8 @@ std::vector<HistoryEntry> history_after(SQLite::Database& db, std::int64_t after
     st.bind(1, after_id);
     st.bind(2, limit);
     std::vector<HistoryEntry> out;
-    while (st.executeStep()) out.push_back(history_row(st));
+    while (st.executeStep())
+        out.push_back(history_row(st));
     return out;
 }
 
@@ -218,8 +234,9 @@ std::vector<std::string> save_subscription(SQLite::Database& db, const std::stri
     get.bind(1, creator);
     get.bind(2, facts.subscription_id);
     if (!get.executeStep()) {
-        SQLite::Statement ins(db, "INSERT INTO subscriptions (creator_id, subscription_id, customer_id, "
-                                  "status, cancellation_reason, products, as_of) VALUES (?, ?, ?, ?, ?, ?, ?)");
+        SQLite::Statement ins(
+            db, "INSERT INTO subscriptions (creator_id, subscription_id, customer_id, "
+                "status, cancellation_reason, products, as_of) VALUES (?, ?, ?, ?, ?, ?, ?)");
         ins.bind(1, creator);
         ins.bind(2, facts.subscription_id);
         ins.bind(3, facts.customer_id);
@@ -238,12 +255,15 @@ std::vector<std::string> save_subscription(SQLite::Database& db, const std::stri
     // Same second: the later arrival wins (Stripe gives no finer order).
     const bool newer = unix_of(as_of) >= stored_as_of;
     if (!facts.products.empty() && (newer || products.empty())) products = facts.products;
-    if (newer && !facts.customer_id.empty()) customer = facts.customer_id;
-    else if (customer.empty()) customer = facts.customer_id;
+    if (newer && !facts.customer_id.empty())
+        customer = facts.customer_id;
+    else if (customer.empty())
+        customer = facts.customer_id;
 
     if (newer) {
-        SQLite::Statement up(db, "UPDATE subscriptions SET customer_id = ?, status = ?, cancellation_reason = ?, "
-                                 "products = ?, as_of = ? WHERE creator_id = ? AND subscription_id = ?");
+        SQLite::Statement up(
+            db, "UPDATE subscriptions SET customer_id = ?, status = ?, cancellation_reason = ?, "
+                "products = ?, as_of = ? WHERE creator_id = ? AND subscription_id = ?");
         up.bind(1, customer);
         up.bind(2, facts.status);
         up.bind(3, facts.cancellation_reason);
@@ -267,10 +287,12 @@ std::vector<std::string> save_subscription(SQLite::Database& db, const std::stri
 void note_subscription_paid(SQLite::Database& db, const std::string& creator,
                             const std::string& subscription_id, const std::string& customer,
                             Timestamp at) {
-    SQLite::Statement st(db, "INSERT INTO subscriptions (creator_id, subscription_id, customer_id, last_paid_at) "
-                             "VALUES (?, ?, ?, ?) ON CONFLICT (creator_id, subscription_id) DO UPDATE SET "
-                             "last_paid_at = max(coalesce(last_paid_at, excluded.last_paid_at), excluded.last_paid_at), "
-                             "customer_id = CASE WHEN customer_id = '' THEN excluded.customer_id ELSE customer_id END");
+    SQLite::Statement st(
+        db,
+        "INSERT INTO subscriptions (creator_id, subscription_id, customer_id, last_paid_at) "
+        "VALUES (?, ?, ?, ?) ON CONFLICT (creator_id, subscription_id) DO UPDATE SET "
+        "last_paid_at = max(coalesce(last_paid_at, excluded.last_paid_at), excluded.last_paid_at), "
+        "customer_id = CASE WHEN customer_id = '' THEN excluded.customer_id ELSE customer_id END");
     st.bind(1, creator);
     st.bind(2, subscription_id);
     st.bind(3, customer);
@@ -280,20 +302,23 @@ void note_subscription_paid(SQLite::Database& db, const std::string& creator,
 
 std::vector<std::string> subscription_products(SQLite::Database& db, const std::string& creator,
                                                const std::string& subscription_id) {
-    SQLite::Statement st(db, "SELECT products FROM subscriptions WHERE creator_id = ? AND subscription_id = ?");
+    SQLite::Statement st(
+        db, "SELECT products FROM subscriptions WHERE creator_id = ? AND subscription_id = ?");
     st.bind(1, creator);
     st.bind(2, subscription_id);
     if (!st.executeStep()) return {};
     return parse_products(st.getColumn(0).getString());
 }
 
-std::vector<SubscriptionStanding> subscriptions_for(SQLite::Database& db, const std::string& creator,
+std::vector<SubscriptionStanding> subscriptions_for(SQLite::Database& db,
+                                                    const std::string& creator,
                                                     const std::string& customer,
                                                     const std::string& product) {
     // A member has few subscriptions: filter the products in C++ rather than with json_each.
-    SQLite::Statement st(db, "SELECT subscription_id, status, cancellation_reason, as_of, last_paid_at, products "
-                             "FROM subscriptions WHERE creator_id = ? AND customer_id = ? "
-                             "ORDER BY subscription_id");
+    SQLite::Statement st(
+        db, "SELECT subscription_id, status, cancellation_reason, as_of, last_paid_at, products "
+            "FROM subscriptions WHERE creator_id = ? AND customer_id = ? "
+            "ORDER BY subscription_id");
     st.bind(1, creator);
     st.bind(2, customer);
     std::vector<SubscriptionStanding> out;
@@ -314,9 +339,10 @@ std::vector<SubscriptionStanding> subscriptions_for(SQLite::Database& db, const 
 // ---- overrides
 
 std::int64_t add_override(SQLite::Database& db, const OverrideRecord& r) {
-    SQLite::Statement st(db, "INSERT INTO access_overrides (creator_id, customer_id, product_id, level, until, "
-                             "note, actor, created_at, revoked_at, revoked_by, revoke_note) "
-                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    SQLite::Statement st(
+        db, "INSERT INTO access_overrides (creator_id, customer_id, product_id, level, until, "
+            "note, actor, created_at, revoked_at, revoked_by, revoke_note) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     st.bind(1, r.creator);
     st.bind(2, r.customer);
     st.bind(3, r.product);
@@ -334,8 +360,9 @@ std::int64_t add_override(SQLite::Database& db, const OverrideRecord& r) {
 
 bool revoke_override(SQLite::Database& db, const std::string& creator, std::int64_t id,
                      const std::string& actor, const std::string& note, Timestamp now) {
-    SQLite::Statement st(db, "UPDATE access_overrides SET revoked_at = ?, revoked_by = ?, revoke_note = ? "
-                             "WHERE id = ? AND creator_id = ? AND revoked_at IS NULL");
+    SQLite::Statement st(
+        db, "UPDATE access_overrides SET revoked_at = ?, revoked_by = ?, revoke_note = ? "
+            "WHERE id = ? AND creator_id = ? AND revoked_at IS NULL");
     st.bind(1, unix_of(now));
     st.bind(2, actor);
     st.bind(3, note);
@@ -356,18 +383,21 @@ std::optional<OverrideRecord> get_override(SQLite::Database& db, const std::stri
 
 std::vector<OverrideRecord> member_overrides(SQLite::Database& db, const std::string& creator,
                                              const std::string& customer) {
-    SQLite::Statement st(db, std::string("SELECT ") + override_columns +
-                                 " FROM access_overrides WHERE creator_id = ? AND customer_id = ? ORDER BY id");
+    SQLite::Statement st(
+        db, std::string("SELECT ") + override_columns +
+                " FROM access_overrides WHERE creator_id = ? AND customer_id = ? ORDER BY id");
     st.bind(1, creator);
     st.bind(2, customer);
     std::vector<OverrideRecord> out;
-    while (st.executeStep()) out.push_back(override_row(st));
+    while (st.executeStep())
+        out.push_back(override_row(st));
     return out;
 }
 
 std::vector<AccessOverride> overrides_for(SQLite::Database& db, const EntitlementKey& key) {
-    SQLite::Statement st(db, "SELECT id, level, created_at, until, revoked_at FROM access_overrides "
-                             "WHERE creator_id = ? AND customer_id = ? AND product_id IN (?, '') ORDER BY id");
+    SQLite::Statement st(
+        db, "SELECT id, level, created_at, until, revoked_at FROM access_overrides "
+            "WHERE creator_id = ? AND customer_id = ? AND product_id IN (?, '') ORDER BY id");
     st.bind(1, key.creator);
     st.bind(2, key.customer);
     st.bind(3, key.product);

@@ -30,17 +30,17 @@ struct EntitlementKey {
 
 std::optional<EntitlementState> load_entitlement(SQLite::Database& db, const EntitlementKey& key);
 // Inserts or replaces the row; `recheck_at` is when the rules must run again by time alone.
-void save_entitlement(SQLite::Database& db, const EntitlementKey& key, const EntitlementState& state,
-                      std::optional<Timestamp> recheck_at, Timestamp now);
+void save_entitlement(SQLite::Database& db, const EntitlementKey& key,
+                      const EntitlementState& state, std::optional<Timestamp> recheck_at,
+                      Timestamp now);
 // Entitlements whose recheck time has come, oldest first (by index).
 std::vector<EntitlementKey> due_rechecks(SQLite::Database& db, Timestamp now, int limit);
 // Products the member has an entitlement row for.
 std::vector<std::string> entitlement_products(SQLite::Database& db, const std::string& creator,
                                               const std::string& customer);
 // All of the member's entitlement rows, by product (one statement: the access query's read).
-std::vector<std::pair<std::string, EntitlementState>> member_entitlements(SQLite::Database& db,
-                                                                          const std::string& creator,
-                                                                          const std::string& customer);
+std::vector<std::pair<std::string, EntitlementState>>
+member_entitlements(SQLite::Database& db, const std::string& creator, const std::string& customer);
 
 struct HistoryEntry {
     std::int64_t id = 0; // increasing: the order changes were made in
@@ -69,7 +69,8 @@ void note_subscription_paid(SQLite::Database& db, const std::string& creator,
 std::vector<std::string> subscription_products(SQLite::Database& db, const std::string& creator,
                                                const std::string& subscription_id);
 // The member's subscriptions that include `product`.
-std::vector<SubscriptionStanding> subscriptions_for(SQLite::Database& db, const std::string& creator,
+std::vector<SubscriptionStanding> subscriptions_for(SQLite::Database& db,
+                                                    const std::string& creator,
                                                     const std::string& customer,
                                                     const std::string& product);
 
@@ -82,8 +83,9 @@ struct OverrideRecord {
     std::string product; // "" = every product of the member
     AccessLevel level = AccessLevel::granted;
     std::optional<Timestamp> until;
-    std::string note;     // why, in the creator's words (required by the API)
-    std::string actor;    // who: "api:<creator>" for the creator's API token, or the embedding host's name
+    std::string note; // why, in the creator's words (required by the API)
+    std::string
+        actor; // who: "api:<creator>" for the creator's API token, or the embedding host's name
     Timestamp created{};
     std::optional<Timestamp> revoked_at;
     std::string revoked_by;

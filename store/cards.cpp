@@ -1,8 +1,8 @@
 #include "store/cards.hpp"
 
+#include "core/card_expiry.hpp"
 #include "store/cases.hpp"
 #include "store/job_queue.hpp"
-#include "core/card_expiry.hpp"
 
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>

@@ -22,13 +22,14 @@ std::optional<Timestamp> read_time(const json& j, const char* key) {
 constexpr std::array all_methods{PaymentMethodKind::unknown, PaymentMethodKind::card,
                                  PaymentMethodKind::sepa_debit, PaymentMethodKind::other};
 constexpr std::array all_resolutions{Resolution::none, Resolution::written_off,
-                                     Resolution::uncollectible, Resolution::voided, Resolution::paid};
+                                     Resolution::uncollectible, Resolution::voided,
+                                     Resolution::paid};
 constexpr std::array all_outcomes{
-    ChargeAttempt::Outcome::pending,  ChargeAttempt::Outcome::processing,
+    ChargeAttempt::Outcome::pending,   ChargeAttempt::Outcome::processing,
     ChargeAttempt::Outcome::succeeded, ChargeAttempt::Outcome::declined,
-    ChargeAttempt::Outcome::rejected, ChargeAttempt::Outcome::abandoned};
-constexpr std::array all_networks{CardNetwork::unknown, CardNetwork::visa,
-                                  CardNetwork::mastercard, CardNetwork::other};
+    ChargeAttempt::Outcome::rejected,  ChargeAttempt::Outcome::abandoned};
+constexpr std::array all_networks{CardNetwork::unknown, CardNetwork::visa, CardNetwork::mastercard,
+                                  CardNetwork::other};
 // Networks were stored as numbers before they were stored by name: these are those numbers'
 // meanings, fixed whatever the enum's order becomes.
 constexpr std::array numbered_networks{CardNetwork::unknown, CardNetwork::visa,
@@ -184,21 +185,20 @@ std::optional<DisputeRecord> dispute_from_json(const json& j) {
                                   payment_processing, new_payment_method, new_payment_method_at,
                                   paid_with, dispute, attempts, stage_queued, stage_sent,
                                   failure_email_sent, confirmation_queued, final_notice_at,
-                                  failure_notified, paused, paused_at, paused_seconds,
-                                  escalated_at, first_seen_at, opened_announced,
-                                  resolved_announced, next_wakeup] = s;
+                                  failure_notified, paused, paused_at, paused_seconds, escalated_at,
+                                  first_seen_at, opened_announced, resolved_announced,
+                                  next_wakeup] = s;
     [[maybe_unused]] const auto& [invoice_id, number, customer_id, customer_email, customer_name,
                                   subscription_id, payment_intent_id, charge_id, status,
                                   billing_reason, currency, amount_due, amount_remaining,
-                                  attempt_count, next_payment_attempt, due_date,
-                                  hosted_invoice_url, products] = i;
+                                  attempt_count, next_payment_attempt, due_date, hosted_invoice_url,
+                                  products] = i;
     [[maybe_unused]] const auto& [error, method, payment_method_id, card_brand, at] = f;
-    [[maybe_unused]] const auto& [code, decline_code, advice_code, network_advice_code,
-                                  message] = f.error;
-    [[maybe_unused]] const auto& [attempt_number, attempt_at, attempt_method, network,
-                                  outcome] = a;
-    [[maybe_unused]] const auto& [dispute_id, dispute_status, dispute_opened_at, lost_at,
-                                  repaid_at, as_of] = d;
+    [[maybe_unused]] const auto& [code, decline_code, advice_code, network_advice_code, message] =
+        f.error;
+    [[maybe_unused]] const auto& [attempt_number, attempt_at, attempt_method, network, outcome] = a;
+    [[maybe_unused]] const auto& [dispute_id, dispute_status, dispute_opened_at, lost_at, repaid_at,
+                                  as_of] = d;
 }
 
 } // namespace
@@ -268,7 +268,8 @@ CaseState state_from_json(const json& j) {
     s.confirmation_queued = j.value("confirmation_queued", s.resolved_announced);
     s.next_wakeup = read_time(j, "next_wakeup");
     // Fields below came with the access controller; rows from before lack them.
-    if (j.contains("paid_with")) s.paid_with = enum_named(j.at("paid_with"), "paid_with", all_methods);
+    if (j.contains("paid_with"))
+        s.paid_with = enum_named(j.at("paid_with"), "paid_with", all_methods);
     s.dispute = dispute_from_json(j);
     return s;
 }

@@ -20,5 +20,4 @@ nlohmann::json state_to_json(const CaseState& s);
 // CaseStateError for an unknown enum value.
 CaseState state_from_json(const nlohmann::json& j);
 
-
 } // namespace dunning::store

@@ -20,17 +20,20 @@ std::optional<CaseRecord> read_one(SQLite::Statement& st) {
     try {
         r.state = state_from_json(nlohmann::json::parse(st.getColumn(1).getString()));
     } catch (const std::exception& e) {
-        throw std::runtime_error("case " + std::to_string(r.id) + ": unreadable state: " + e.what());
+        throw std::runtime_error("case " + std::to_string(r.id) +
+                                 ": unreadable state: " + e.what());
     }
     return r;
 }
 
 const char* status_clause(StatusFilter f) {
     switch (f) {
-    case StatusFilter::open: return " AND status IN ('open', 'paused', 'escalated', 'disputed')";
+    case StatusFilter::open:
+        return " AND status IN ('open', 'paused', 'escalated', 'disputed')";
     case StatusFilter::closed:
         return " AND status IN ('paid', 'voided', 'uncollectible', 'written_off')";
-    case StatusFilter::all: return " AND status <> 'none'";
+    case StatusFilter::all:
+        return " AND status <> 'none'";
     }
     return "";
 }
@@ -39,8 +42,7 @@ const char* status_clause(StatusFilter f) {
 
 std::optional<CaseRecord> find_case_by_invoice(SQLite::Database& db, const std::string& creator,
                                                const std::string& invoice_id) {
-    SQLite::Statement st(db, std::string(case_columns) +
-                                 "WHERE creator_id = ? AND invoice_id = ?");
+    SQLite::Statement st(db, std::string(case_columns) + "WHERE creator_id = ? AND invoice_id = ?");
     st.bind(1, creator);
     st.bind(2, invoice_id);
     return read_one(st);
@@ -84,13 +86,15 @@ std::optional<CaseRecord> load_case(SQLite::Database& db, std::int64_t id) {
 std::vector<CaseRecord> cases_of_customer(SQLite::Database& db, const std::string& creator,
                                           const std::string& customer_id) {
     // Only cases that may restrict access: a member's paid history is left unread.
-    SQLite::Statement st(db, std::string(case_columns) +
-                                 "WHERE creator_id = ? AND customer_id = ? AND status IN "
-                                 "('open', 'paused', 'escalated', 'uncollectible', 'disputed') ORDER BY id");
+    SQLite::Statement st(
+        db, std::string(case_columns) +
+                "WHERE creator_id = ? AND customer_id = ? AND status IN "
+                "('open', 'paused', 'escalated', 'uncollectible', 'disputed') ORDER BY id");
     st.bind(1, creator);
     st.bind(2, customer_id);
     std::vector<CaseRecord> out;
-    while (auto r = read_one(st)) out.push_back(std::move(*r));
+    while (auto r = read_one(st))
+        out.push_back(std::move(*r));
     return out;
 }
 
@@ -101,7 +105,8 @@ std::vector<std::int64_t> active_cases_of_customer(SQLite::Database& db, const s
     st.bind(1, creator);
     st.bind(2, customer_id);
     std::vector<std::int64_t> out;
-    while (st.executeStep()) out.push_back(st.getColumn(0).getInt64());
+    while (st.executeStep())
+        out.push_back(st.getColumn(0).getInt64());
     return out;
 }
 
@@ -111,7 +116,8 @@ std::vector<std::int64_t> due_cases(SQLite::Database& db, std::int64_t now_unix,
     st.bind(1, now_unix);
     st.bind(2, limit);
     std::vector<std::int64_t> out;
-    while (st.executeStep()) out.push_back(st.getColumn(0).getInt64());
+    while (st.executeStep())
+        out.push_back(st.getColumn(0).getInt64());
     return out;
 }
 
@@ -157,14 +163,16 @@ std::vector<CaseRecord> list_cases(SQLite::Database& db, const CaseQuery& q) {
     st.bind(2, static_cast<std::int64_t>(q.starting_after));
     st.bind(3, q.limit);
     std::vector<CaseRecord> out;
-    while (auto r = read_one(st)) out.push_back(std::move(*r));
+    while (auto r = read_one(st))
+        out.push_back(std::move(*r));
     return out;
 }
 
 std::vector<CaseEventRef> case_events(SQLite::Database& db, std::int64_t case_id) {
-    SQLite::Statement st(db, "SELECT i.event_id, i.type, i.created, i.received_at FROM case_events c "
-                             "JOIN inbox i ON i.id = c.inbox_id WHERE c.case_id = ? "
-                             "ORDER BY i.created, i.id");
+    SQLite::Statement st(db,
+                         "SELECT i.event_id, i.type, i.created, i.received_at FROM case_events c "
+                         "JOIN inbox i ON i.id = c.inbox_id WHERE c.case_id = ? "
+                         "ORDER BY i.created, i.id");
     st.bind(1, static_cast<std::int64_t>(case_id));
     std::vector<CaseEventRef> out;
     while (st.executeStep()) {

@@ -4,7 +4,9 @@
 
 namespace dunning::store {
 
-Savepoint::Savepoint(Connection& db) : db_(db) { db_.exec("SAVEPOINT unit"); }
+Savepoint::Savepoint(Connection& db) : db_(db) {
+    db_.exec("SAVEPOINT unit");
+}
 
 Savepoint::~Savepoint() {
     try {
@@ -14,13 +16,16 @@ Savepoint::~Savepoint() {
     }
 }
 
-void Savepoint::rollback() { db_.exec("ROLLBACK TO unit"); }
+void Savepoint::rollback() {
+    db_.exec("ROLLBACK TO unit");
+}
 
 bool store_in_trouble(const std::exception& e) {
     const auto* sql = dynamic_cast<const SQLite::Exception*>(&e);
     if (!sql) return false;
     const int code = sql->getErrorCode();
-    return code == SQLITE_BUSY || code == SQLITE_FULL || code == SQLITE_IOERR || code == SQLITE_LOCKED;
+    return code == SQLITE_BUSY || code == SQLITE_FULL || code == SQLITE_IOERR ||
+           code == SQLITE_LOCKED;
 }
 
 } // namespace dunning::store

@@ -8,8 +8,8 @@
 
 #include <chrono>
 #include <filesystem>
-#include <thread>
 #include <stdexcept>
+#include <thread>
 
 namespace dunning::store {
 
@@ -35,10 +35,13 @@ void set_pragmas(SQLite::Database& db, const StoreOptions& o) {
 
 } // namespace
 
-int latest_schema_version() { return static_cast<int>(migrations().size()); }
+int latest_schema_version() {
+    return static_cast<int>(migrations().size());
+}
 
 void migrate(SQLite::Database& db, int to_version) {
-    for (int v = schema_version(db); v < to_version; ++v) db.exec(migrations().at(static_cast<std::size_t>(v)));
+    for (int v = schema_version(db); v < to_version; ++v)
+        db.exec(migrations().at(static_cast<std::size_t>(v)));
     db.exec("PRAGMA user_version = " + std::to_string(to_version));
 }
 
@@ -47,7 +50,8 @@ int schema_version(SQLite::Database& db) {
 }
 
 std::unique_ptr<SQLite::Database> connect_store(const StoreOptions& o) {
-    auto db = std::make_unique<SQLite::Database>(o.path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    auto db =
+        std::make_unique<SQLite::Database>(o.path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
     set_pragmas(*db, o);
     return db;
 }

@@ -47,7 +47,8 @@ bool store_in_trouble(const std::exception& e);
 
 struct StoreOptions {
     std::string path;
-    std::string synchronous = "full"; // "full": an fsync per commit; "normal": crash-safe, not power-safe
+    std::string synchronous =
+        "full"; // "full": an fsync per commit; "normal": crash-safe, not power-safe
 };
 
 // Opens (creating if needed) and applies pending migrations. Throws std::runtime_error with a

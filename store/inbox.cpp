@@ -55,8 +55,8 @@ bool inbox_row_pending(Connection& db, std::int64_t id) {
     return st.executeStep();
 }
 
-void mark_inbox_row(Connection& db, std::int64_t id, const std::string& state, const std::string& note,
-                    std::int64_t processed_at_ms) {
+void mark_inbox_row(Connection& db, std::int64_t id, const std::string& state,
+                    const std::string& note, std::int64_t processed_at_ms) {
     SQLite::Statement st(db, "UPDATE inbox SET state = ?, note = ?, processed_at = ? WHERE id = ?");
     st.bind(1, state);
     if (!note.empty()) st.bind(2, note);
@@ -84,14 +84,17 @@ void remember_unlinked(Connection& db, const std::string& creator, const std::st
 }
 
 std::vector<UnlinkedEvent> take_unlinked(Connection& db, const std::string& creator,
-                                         const std::string& payment_intent, const std::string& charge) {
-    SQLite::Statement st(db, "SELECT u.inbox_id, i.body FROM unlinked_payments u JOIN inbox i "
-                             "ON i.id = u.inbox_id WHERE u.creator_id = ? AND u.payment_key IN (?, ?)");
+                                         const std::string& payment_intent,
+                                         const std::string& charge) {
+    SQLite::Statement st(db,
+                         "SELECT u.inbox_id, i.body FROM unlinked_payments u JOIN inbox i "
+                         "ON i.id = u.inbox_id WHERE u.creator_id = ? AND u.payment_key IN (?, ?)");
     st.bind(1, creator);
     st.bind(2, payment_intent);
     st.bind(3, charge);
     std::vector<UnlinkedEvent> out;
-    while (st.executeStep()) out.push_back({st.getColumn(0).getInt64(), st.getColumn(1).getString()});
+    while (st.executeStep())
+        out.push_back({st.getColumn(0).getInt64(), st.getColumn(1).getString()});
     SQLite::Statement del(db, "DELETE FROM unlinked_payments WHERE inbox_id = ?");
     for (const auto& e : out) {
         del.bind(1, static_cast<std::int64_t>(e.inbox_id));
@@ -149,15 +152,18 @@ void InboxWriter::commit_batch(std::deque<Pending>& batch) {
     try {
         SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
         SQLite::Statement st(*db_, insert_sql);
-        for (auto& p : batch) outcomes.push_back(run_insert(*db_, st, p.row));
+        for (auto& p : batch)
+            outcomes.push_back(run_insert(*db_, st, p.row));
         tx.commit();
     } catch (const std::exception& e) {
         const auto error = std::make_exception_ptr(
             std::runtime_error(std::string("storage unavailable: ") + e.what()));
-        for (auto& p : batch) p.done.set_exception(error);
+        for (auto& p : batch)
+            p.done.set_exception(error);
         return;
     }
-    for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done.set_value(outcomes[i]);
+    for (std::size_t i = 0; i < batch.size(); ++i)
+        batch[i].done.set_value(outcomes[i]);
 }
 
 } // namespace dunning::store

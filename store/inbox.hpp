@@ -21,8 +21,8 @@ struct InboxRow {
     std::string event_id;
     std::string type;
     std::string account;
-    std::string source; // connect | direct | replay
-    std::string body;   // the raw bytes Stripe signed
+    std::string source;              // connect | direct | replay
+    std::string body;                // the raw bytes Stripe signed
     std::int64_t created = 0;        // Stripe's created, unix seconds
     std::int64_t received_at_ms = 0; // our clock
 };
@@ -42,8 +42,8 @@ struct InboxRecord {
 std::vector<InboxRecord> pending_inbox_rows(Connection& db, int limit);
 bool inbox_row_pending(Connection& db, std::int64_t id);
 // state: done | ignored | poison; note may be empty.
-void mark_inbox_row(Connection& db, std::int64_t id, const std::string& state, const std::string& note,
-                    std::int64_t processed_at_ms);
+void mark_inbox_row(Connection& db, std::int64_t id, const std::string& state,
+                    const std::string& note, std::int64_t processed_at_ms);
 
 struct InboxGauges {
     long long pending = 0, oldest_received_ms = 0, poison = 0;
@@ -60,7 +60,8 @@ struct UnlinkedEvent {
 };
 // Takes (returns and forgets) the waiting events of any of the keys.
 std::vector<UnlinkedEvent> take_unlinked(Connection& db, const std::string& creator,
-                                         const std::string& payment_intent, const std::string& charge);
+                                         const std::string& payment_intent,
+                                         const std::string& charge);
 
 class InboxWriter {
   public:

@@ -19,11 +19,16 @@ EndAction end_action_of(const std::string& text) {
 }
 
 json encode(const ChargeJob& j) {
-    return {{"attempt", j.attempt}, {"invoice_id", j.invoice_id}, {"payment_method_id", j.payment_method_id}};
+    return {{"attempt", j.attempt},
+            {"invoice_id", j.invoice_id},
+            {"payment_method_id", j.payment_method_id}};
 }
-json encode(const EmailJob& j) { return {{"message", j.message}, {"stage", j.stage}}; }
+json encode(const EmailJob& j) {
+    return {{"message", j.message}, {"stage", j.stage}};
+}
 json encode(const EndOfScheduleJob& j) {
-    return {{"action", to_string(j.action)}, {"invoice_id", j.invoice_id},
+    return {{"action", to_string(j.action)},
+            {"invoice_id", j.invoice_id},
             {"subscription_id", j.subscription_id}};
 }
 json encode(const CardReminderJob& j) {
@@ -42,30 +47,34 @@ JobPayload decode(JobKind kind, const json& j) {
     case JobKind::charge:
         return ChargeJob{j.at("attempt").get<int>(), j.at("invoice_id").get<std::string>(),
                          j.value("payment_method_id", "")};
-    case JobKind::email: return EmailJob{j.at("message").get<std::string>(), j.value("stage", 0)};
+    case JobKind::email:
+        return EmailJob{j.at("message").get<std::string>(), j.value("stage", 0)};
     case JobKind::end_of_schedule:
         return EndOfScheduleJob{end_action_of(j.at("action").get<std::string>()),
                                 j.value("invoice_id", ""), j.value("subscription_id", "")};
     case JobKind::card_reminder:
-        return CardReminderJob{j.at("creator_id").get<std::string>(),
-                               j.at("payment_method_id").get<std::string>(),
-                               j.at("email").get<std::string>(), j.value("name", ""),
-                               j.at("exp_month").get<int>(), j.at("exp_year").get<int>()};
+        return CardReminderJob{
+            j.at("creator_id").get<std::string>(), j.at("payment_method_id").get<std::string>(),
+            j.at("email").get<std::string>(),      j.value("name", ""),
+            j.at("exp_month").get<int>(),          j.at("exp_year").get<int>()};
     case JobKind::platform_notification:
-        return PlatformNotificationJob{j.at("id").get<std::string>(), j.at("type").get<std::string>(),
-                                       j.at("creator").get<std::string>(),
-                                       j.at("member").get<std::string>(),
-                                       j.at("created").get<std::int64_t>(),
-                                       j.value("data", json::object())};
+        return PlatformNotificationJob{
+            j.at("id").get<std::string>(),       j.at("type").get<std::string>(),
+            j.at("creator").get<std::string>(),  j.at("member").get<std::string>(),
+            j.at("created").get<std::int64_t>(), j.value("data", json::object())};
     }
     throw std::logic_error("unhandled job kind");
 }
 
 } // namespace
 
-JobKind kind_of(const JobPayload& payload) { return static_cast<JobKind>(payload.index()); }
+JobKind kind_of(const JobPayload& payload) {
+    return static_cast<JobKind>(payload.index());
+}
 
-const char* kind_name(JobKind kind) { return kind_names.at(static_cast<std::size_t>(kind)); }
+const char* kind_name(JobKind kind) {
+    return kind_names.at(static_cast<std::size_t>(kind));
+}
 
 json encode_payload(const JobPayload& payload) {
     return std::visit([](const auto& job) { return encode(job); }, payload);

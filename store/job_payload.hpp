@@ -20,7 +20,8 @@ struct ChargeJob {
 };
 // A dunning email of a case.
 struct EmailJob {
-    std::string message; // a stage name, or "action_required", "update_payment_method", "payment_received"
+    std::string
+        message; // a stage name, or "action_required", "update_payment_method", "payment_received"
     int stage = 0;
     bool operator==(const EmailJob&) const = default;
 };

@@ -13,7 +13,9 @@ namespace {
 
 using nlohmann::json;
 
-std::int64_t unix_of(Timestamp t) { return static_cast<std::int64_t>(to_unix(t)); }
+std::int64_t unix_of(Timestamp t) {
+    return static_cast<std::int64_t>(to_unix(t));
+}
 
 std::mt19937_64& rng() {
     static thread_local std::mt19937_64 r{std::random_device{}()};
@@ -23,7 +25,8 @@ std::mt19937_64& rng() {
 std::string new_run_id() {
     static constexpr char hex[] = "0123456789abcdef";
     std::string id;
-    for (int i = 0; i < 16; ++i) id += hex[std::uniform_int_distribution<int>(0, 15)(rng())];
+    for (int i = 0; i < 16; ++i)
+        id += hex[std::uniform_int_distribution<int>(0, 15)(rng())];
     return id;
 }
 
@@ -36,11 +39,12 @@ std::optional<std::int64_t> optional_int(const SQLite::Column& c) {
 std::vector<Job> due_jobs(SQLite::Database& db, JobKind kind, Timestamp now, int limit,
                           const std::string& run, std::vector<std::int64_t>& unreadable) {
     SQLite::Statement st(
-        db, "SELECT id, case_id, order_key, payload, idempotency_key, tries, created_at FROM jobs j "
-            "WHERE state = 'pending' AND kind = ?1 AND due_at <= ?2 "
-            "AND (claimed_by IS NULL OR claimed_by <> ?3) AND (order_key IS NULL OR NOT EXISTS ("
-            "SELECT 1 FROM jobs p WHERE p.state = 'pending' AND p.order_key = j.order_key "
-            "AND p.id < j.id)) ORDER BY due_at, id LIMIT ?4");
+        db,
+        "SELECT id, case_id, order_key, payload, idempotency_key, tries, created_at FROM jobs j "
+        "WHERE state = 'pending' AND kind = ?1 AND due_at <= ?2 "
+        "AND (claimed_by IS NULL OR claimed_by <> ?3) AND (order_key IS NULL OR NOT EXISTS ("
+        "SELECT 1 FROM jobs p WHERE p.state = 'pending' AND p.order_key = j.order_key "
+        "AND p.id < j.id)) ORDER BY due_at, id LIMIT ?4");
     st.bind(1, kind_name(kind));
     st.bind(2, unix_of(now));
     st.bind(3, run);
@@ -68,8 +72,10 @@ std::vector<Job> due_jobs(SQLite::Database& db, JobKind kind, Timestamp now, int
 } // namespace
 
 std::chrono::seconds BackoffPolicy::delay(int failures) const {
-    const double seconds = static_cast<double>(base.count()) * std::pow(factor, std::max(failures - 1, 0));
-    return std::chrono::seconds(static_cast<std::int64_t>(std::min(seconds, static_cast<double>(cap.count()))));
+    const double seconds =
+        static_cast<double>(base.count()) * std::pow(factor, std::max(failures - 1, 0));
+    return std::chrono::seconds(
+        static_cast<std::int64_t>(std::min(seconds, static_cast<double>(cap.count()))));
 }
 
 Timestamp BackoffPolicy::next_try(Timestamp now, int failures) const {
@@ -87,10 +93,11 @@ bool BackoffPolicy::gives_up(int failures, Timestamp created, Timestamp now) con
 std::int64_t enqueue(SQLite::Database& db, const NewJob& job, Timestamp now) {
     // A keyed job behind a pending one of its key waits with due_at NULL (see the schema).
     SQLite::Statement st(
-        db, "INSERT INTO jobs (kind, case_id, order_key, payload, idempotency_key, due_at, created_at) "
-            "SELECT ?1, ?2, ?3, ?4, ?5, CASE WHEN ?3 IS NOT NULL AND EXISTS (SELECT 1 FROM jobs "
-            "WHERE state = 'pending' AND order_key = ?3) THEN NULL ELSE ?6 END, ?7 "
-            "WHERE NOT ?8 OR NOT EXISTS (SELECT 1 FROM jobs WHERE kind = ?1 AND idempotency_key = ?5)");
+        db,
+        "INSERT INTO jobs (kind, case_id, order_key, payload, idempotency_key, due_at, created_at) "
+        "SELECT ?1, ?2, ?3, ?4, ?5, CASE WHEN ?3 IS NOT NULL AND EXISTS (SELECT 1 FROM jobs "
+        "WHERE state = 'pending' AND order_key = ?3) THEN NULL ELSE ?6 END, ?7 "
+        "WHERE NOT ?8 OR NOT EXISTS (SELECT 1 FROM jobs WHERE kind = ?1 AND idempotency_key = ?5)");
     st.bind(1, kind_name(kind_of(job.payload)));
     if (job.case_id) st.bind(2, *job.case_id);
     if (job.order_key) st.bind(3, *job.order_key);
@@ -104,7 +111,8 @@ std::int64_t enqueue(SQLite::Database& db, const NewJob& job, Timestamp now) {
 
 JobQueue::JobQueue() : run_(new_run_id()) {}
 
-std::vector<Job> JobQueue::claim(SQLite::Database& db, JobKind kind, Timestamp now, int limit) const {
+std::vector<Job> JobQueue::claim(SQLite::Database& db, JobKind kind, Timestamp now,
+                                 int limit) const {
     std::vector<std::int64_t> unreadable;
     if (due_jobs(db, kind, now, limit, run_, unreadable).empty() && unreadable.empty()) return {};
     SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
@@ -138,8 +146,9 @@ void JobQueue::release(SQLite::Database& db, const std::vector<Job>& jobs) const
 
 void finish_job(SQLite::Database& db, const Job& job, const std::string& state,
                 const std::string& result, Timestamp now) {
-    SQLite::Statement st(db, "UPDATE jobs SET state = ?, result = ?, done_at = ?, claimed_by = NULL "
-                             "WHERE id = ? RETURNING order_key");
+    SQLite::Statement st(db,
+                         "UPDATE jobs SET state = ?, result = ?, done_at = ?, claimed_by = NULL "
+                         "WHERE id = ? RETURNING order_key");
     st.bind(1, state);
     st.bind(2, result);
     st.bind(3, unix_of(now));
@@ -163,8 +172,9 @@ Retry fail_job(SQLite::Database& db, const Job& job, const BackoffPolicy& policy
         finish_job(db, job, "failed", error, now);
         return Retry::gave_up;
     }
-    SQLite::Statement st(db, "UPDATE jobs SET tries = ?, due_at = ?, last_error = ?, claimed_by = NULL "
-                             "WHERE id = ?");
+    SQLite::Statement st(db,
+                         "UPDATE jobs SET tries = ?, due_at = ?, last_error = ?, claimed_by = NULL "
+                         "WHERE id = ?");
     st.bind(1, failures);
     st.bind(2, unix_of(policy.next_try(now, failures)));
     st.bind(3, error);
@@ -174,7 +184,8 @@ Retry fail_job(SQLite::Database& db, const Job& job, const BackoffPolicy& policy
 }
 
 void postpone_job(SQLite::Database& db, const Job& job, Timestamp due, const std::string& note) {
-    SQLite::Statement st(db, "UPDATE jobs SET due_at = ?, last_error = ?, claimed_by = NULL WHERE id = ?");
+    SQLite::Statement st(
+        db, "UPDATE jobs SET due_at = ?, last_error = ?, claimed_by = NULL WHERE id = ?");
     st.bind(1, unix_of(due));
     st.bind(2, note);
     st.bind(3, job.id);
@@ -182,15 +193,20 @@ void postpone_job(SQLite::Database& db, const Job& job, Timestamp due, const std
 }
 
 std::vector<JobRecord> case_actions(SQLite::Database& db, std::int64_t case_id) {
-    SQLite::Statement st(db, "SELECT kind, state, coalesce(result, ''), coalesce(last_error, ''), "
-                             "payload, tries, created_at, done_at FROM jobs WHERE case_id = ? ORDER BY id");
+    SQLite::Statement st(
+        db, "SELECT kind, state, coalesce(result, ''), coalesce(last_error, ''), "
+            "payload, tries, created_at, done_at FROM jobs WHERE case_id = ? ORDER BY id");
     st.bind(1, case_id);
     std::vector<JobRecord> out;
     while (st.executeStep()) {
-        JobRecord e{st.getColumn(0).getString(), st.getColumn(1).getString(),
-                    st.getColumn(2).getString(), st.getColumn(3).getString(),
-                    json::parse(st.getColumn(4).getString()), st.getColumn(5).getInt(),
-                    st.getColumn(6).getInt64(), optional_int(st.getColumn(7))};
+        JobRecord e{st.getColumn(0).getString(),
+                    st.getColumn(1).getString(),
+                    st.getColumn(2).getString(),
+                    st.getColumn(3).getString(),
+                    json::parse(st.getColumn(4).getString()),
+                    st.getColumn(5).getInt(),
+                    st.getColumn(6).getInt64(),
+                    optional_int(st.getColumn(7))};
         out.push_back(std::move(e));
     }
     return out;
@@ -202,7 +218,8 @@ PendingJobs pending_jobs(SQLite::Database& db, JobKind kind) {
     SQLite::Statement count(db, "SELECT count(*) FROM jobs WHERE state = 'pending' AND kind = ?");
     count.bind(1, kind_name(kind));
     if (count.executeStep()) p.count = count.getColumn(0).getInt64();
-    SQLite::Statement oldest(db, "SELECT min(created_at) FROM jobs WHERE state = 'pending' AND kind = ?");
+    SQLite::Statement oldest(
+        db, "SELECT min(created_at) FROM jobs WHERE state = 'pending' AND kind = ?");
     oldest.bind(1, kind_name(kind));
     if (oldest.executeStep() && !oldest.getColumn(0).isNull())
         p.oldest = from_unix(oldest.getColumn(0).getInt64());

@@ -78,7 +78,8 @@ class JobQueue {
 void finish_job(SQLite::Database& db, const Job& job, const std::string& state,
                 const std::string& result, Timestamp now);
 enum class Retry { scheduled, gave_up };
-// A failed try: scheduled again after the policy's delay, or given up ('failed', `error` as result).
+// A failed try: scheduled again after the policy's delay, or given up ('failed', `error` as
+// result).
 Retry fail_job(SQLite::Database& db, const Job& job, const BackoffPolicy& policy,
                const std::string& error, Timestamp now);
 // Not tried now, for a reason that is no failure: due again at `due`, no try counted.

@@ -278,6 +278,8 @@ const std::vector<const char*> all = {
 
 } // namespace
 
-const std::vector<const char*>& migrations() { return all; }
+const std::vector<const char*>& migrations() {
+    return all;
+}
 
 } // namespace dunning::store

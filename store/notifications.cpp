@@ -27,10 +27,15 @@ std::string random_notification_id() {
 std::string queue_notification(SQLite::Database& db, const std::string& creator,
                                const std::string& customer, const std::string& type,
                                const nlohmann::json& data, Timestamp now) {
-    PlatformNotificationJob n{random_notification_id(), type, creator, customer,
-                              static_cast<std::int64_t>(to_unix(now)), data};
+    PlatformNotificationJob n{random_notification_id(),
+                              type,
+                              creator,
+                              customer,
+                              static_cast<std::int64_t>(to_unix(now)),
+                              data};
     const auto id = n.id;
-    enqueue(db, {.payload = std::move(n), .idempotency_key = id, .order_key = creator + "/" + customer},
+    enqueue(db,
+            {.payload = std::move(n), .idempotency_key = id, .order_key = creator + "/" + customer},
             now);
     return id;
 }

@@ -28,8 +28,14 @@ void write(const char* level, const std::string& message) {
 void log_info(const std::string& m) {
     if (!quiet) write("info", m);
 }
-void log_warn(const std::string& m) { write("warn", m); }
-void log_error(const std::string& m) { write("error", m); }
-void set_quiet(bool q) { quiet = q; }
+void log_warn(const std::string& m) {
+    write("warn", m);
+}
+void log_error(const std::string& m) {
+    write("error", m);
+}
+void set_quiet(bool q) {
+    quiet = q;
+}
 
 } // namespace dunning::telemetry

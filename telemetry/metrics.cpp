@@ -36,7 +36,8 @@ void family(std::ostringstream& o, const char* name, const char* type, const cha
 
 void labelled(std::ostringstream& o, const char* name, const char* label,
               const std::map<std::string, std::uint64_t>& values) {
-    for (const auto& [key, n] : values) o << name << '{' << label << "=\"" << key << "\"} " << n << '\n';
+    for (const auto& [key, n] : values)
+        o << name << '{' << label << "=\"" << key << "\"} " << n << '\n';
 }
 
 } // namespace
@@ -47,7 +48,8 @@ std::string Metrics::render(std::int64_t pending, std::int64_t oldest_age_ms,
     std::ostringstream o;
     family(o, "dunning_webhook_events_received_total", "counter", "Webhook deliveries received.");
     labelled(o, "dunning_webhook_events_received_total", "endpoint", received_);
-    family(o, "dunning_webhook_events_accepted_total", "counter", "Deliveries stored (new events).");
+    family(o, "dunning_webhook_events_accepted_total", "counter",
+           "Deliveries stored (new events).");
     o << "dunning_webhook_events_accepted_total " << accepted_ << '\n';
     family(o, "dunning_webhook_events_duplicate_total", "counter",
            "Deliveries of events already stored, acknowledged without change.");

@@ -21,8 +21,8 @@ class Metrics {
                        std::int64_t inbox_poison) const;
 
   private:
-    static constexpr std::array<double, 12> lag_buckets_ms = {1,   5,    10,   25,    50,    100,
-                                                              250, 1000, 5000, 30000, 60000, 300000};
+    static constexpr std::array<double, 12> lag_buckets_ms = {
+        1, 5, 10, 25, 50, 100, 250, 1000, 5000, 30000, 60000, 300000};
     mutable std::mutex mutex_;
     std::map<std::string, std::uint64_t> received_;
     std::uint64_t accepted_ = 0;

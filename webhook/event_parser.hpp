@@ -12,7 +12,7 @@ namespace dunning::webhook {
 
 // What the receiver needs before it stores an event: enough to route and deduplicate.
 struct Envelope {
-    std::string id;      // evt_…
+    std::string id; // evt_…
     std::string type;
     std::string account; // empty unless sent by a Connect platform for a connected account
     Timestamp created{};
@@ -24,7 +24,8 @@ Result<Envelope, std::string> parse_envelope(std::string_view body);
 
 // Outcome of reading a stored event in full.
 struct Ignored {
-    std::string reason; // "unhandled event type customer.created", "customer.updated without a new default payment method"
+    std::string reason; // "unhandled event type customer.created", "customer.updated without a new
+                        // default payment method"
 };
 using Parsed = std::variant<Event, Ignored>;
 

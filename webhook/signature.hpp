@@ -26,11 +26,10 @@ inline constexpr std::chrono::seconds default_tolerance{300};
 // Returns the index of the secret that matched. Several secrets are active while one is
 // being rolled; a timestamp in the future is accepted, exactly as Stripe's libraries do.
 // A tolerance of zero or less disables the age check (again as Stripe's libraries do).
-Result<std::size_t, SignatureError> verify_signature(std::string_view body,
-                                                     std::string_view header,
-                                                     const std::vector<std::string>& secrets,
-                                                     Timestamp now,
-                                                     std::chrono::seconds tolerance = default_tolerance);
+Result<std::size_t, SignatureError>
+verify_signature(std::string_view body, std::string_view header,
+                 const std::vector<std::string>& secrets, Timestamp now,
+                 std::chrono::seconds tolerance = default_tolerance);
 
 // Builds a header the way Stripe does ("t=<unix>,v1=<hex>"), for tests, fakes and benchmarks.
 std::string sign_payload(std::string_view body, std::string_view secret, Timestamp at);

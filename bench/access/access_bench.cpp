@@ -15,7 +15,8 @@
 //               RATE:COUNT. The clock is not moved. A restore that does not arrive within
 //               --wait is counted at the time waited (censored, "≥").
 //   query       GET /v1/creators/{c}/access?member=…&course=… from keep-alive threads, members
-//               granted (paid in the sequential run), locked (never paid) and unknown, a third each.
+//               granted (paid in the sequential run), locked (never paid) and unknown, a third
+//               each.
 //   in-process  the server stopped, plugin::Module on the same database in this process:
 //               module.access(creator, member, course) in a loop.
 //
@@ -23,9 +24,9 @@
 // results table that bench/access/run puts into results.md.
 #include "config/config.hpp"
 #include "plugin/module.hpp"
-#include "webhook/signature.hpp"
 #include "tests/support/files.hpp"
 #include "tests/support/process.hpp"
+#include "webhook/signature.hpp"
 
 #include <CLI/CLI.hpp>
 #include <httplib.h>
@@ -47,6 +48,7 @@
 #include <condition_variable>
 #include <cstdarg>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -55,7 +57,6 @@
 #include <set>
 #include <sstream>
 #include <stdexcept>
-#include <cstring>
 #include <string>
 #include <thread>
 #include <vector>
@@ -81,7 +82,8 @@ constexpr std::int64_t day = 86400;
 // ---- small helpers ------------------------------------------------------------------------
 
 std::int64_t now_ns() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
+        .count();
 }
 
 void say(const char* fmt, ...) {
@@ -96,7 +98,9 @@ void say(const char* fmt, ...) {
     std::fprintf(stderr, "[%s] %s\n", ts, buf);
 }
 
-[[noreturn]] void fail(const std::string& why) { throw std::runtime_error(why); }
+[[noreturn]] void fail(const std::string& why) {
+    throw std::runtime_error(why);
+}
 
 std::string member_id(std::size_t i) {
     char b[32];
@@ -150,7 +154,8 @@ double system_busy_s() { // all CPUs, user+nice+system+irq+softirq+steal
     std::string cpu;
     double v[8] = {};
     in >> cpu;
-    for (double& x : v) in >> x;
+    for (double& x : v)
+        in >> x;
     return (v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / hz;
 }
 double process_cpu_s(pid_t pid) { // utime + stime, all threads
@@ -175,8 +180,8 @@ struct CpuWindow {
     pid_t server;
     double t0, busy0, srv0, self0;
     explicit CpuWindow(pid_t pid)
-        : server(pid), t0(now_ns() / 1e9), busy0(system_busy_s()), srv0(pid > 0 ? process_cpu_s(pid) : 0),
-          self0(self_cpu_s()) {}
+        : server(pid), t0(now_ns() / 1e9), busy0(system_busy_s()),
+          srv0(pid > 0 ? process_cpu_s(pid) : 0), self0(self_cpu_s()) {}
     // Cores used on average since construction: "server/driver/other".
     std::string cores() const {
         const double wall = now_ns() / 1e9 - t0;
@@ -219,7 +224,8 @@ Stats stats_of(std::vector<Sample> v) {
     s.p50 = q(0.50), s.p90 = q(0.90), s.p99 = q(0.99), s.p999 = q(0.999);
     s.max = Quantile{double(v.back().ns) / 1e6, v.back().censored};
     // A censored sample may sort below an uncensored one; the max is then "≥" anyway.
-    for (const auto& x : v) s.max.censored |= x.censored;
+    for (const auto& x : v)
+        s.max.censored |= x.censored;
     double sum = 0;
     std::size_t m = 0;
     for (const auto& x : v) {
@@ -236,7 +242,8 @@ Stats stats_of(std::vector<Sample> v) {
 Stats stats_ms(const std::vector<std::int64_t>& ns) {
     std::vector<Sample> v;
     v.reserve(ns.size());
-    for (auto x : ns) v.push_back({x, false});
+    for (auto x : ns)
+        v.push_back({x, false});
     return stats_of(std::move(v));
 }
 std::string q_str(const Quantile& q) { // for RESULT lines: "12.34" or ">=15000.00"
@@ -246,16 +253,21 @@ std::string q_str(const Quantile& q) { // for RESULT lines: "12.34" or ">=15000.
 }
 std::string q_md(const Quantile& q) { // for results.md: "12.3 ms" or "≥ 15.0 s"
     char b[48];
-    if (q.ms >= 10000) std::snprintf(b, sizeof b, "%s%.1f s", q.censored ? "≥ " : "", q.ms / 1000);
-    else if (q.ms >= 10) std::snprintf(b, sizeof b, "%s%.1f ms", q.censored ? "≥ " : "", q.ms);
-    else std::snprintf(b, sizeof b, "%s%.2f ms", q.censored ? "≥ " : "", q.ms);
+    if (q.ms >= 10000)
+        std::snprintf(b, sizeof b, "%s%.1f s", q.censored ? "≥ " : "", q.ms / 1000);
+    else if (q.ms >= 10)
+        std::snprintf(b, sizeof b, "%s%.1f ms", q.censored ? "≥ " : "", q.ms);
+    else
+        std::snprintf(b, sizeof b, "%s%.2f ms", q.censored ? "≥ " : "", q.ms);
     return b;
 }
 std::string fmt_stats(const Stats& s) {
     char b[300];
-    std::snprintf(b, sizeof b, "n=%zu censored=%zu p50_ms=%s p90_ms=%s p99_ms=%s p999_ms=%s max_ms=%s mean_ms=%.2f",
-                  s.n, s.censored, q_str(s.p50).c_str(), q_str(s.p90).c_str(), q_str(s.p99).c_str(),
-                  q_str(s.p999).c_str(), q_str(s.max).c_str(), s.mean);
+    std::snprintf(
+        b, sizeof b,
+        "n=%zu censored=%zu p50_ms=%s p90_ms=%s p99_ms=%s p999_ms=%s max_ms=%s mean_ms=%.2f", s.n,
+        s.censored, q_str(s.p50).c_str(), q_str(s.p90).c_str(), q_str(s.p99).c_str(),
+        q_str(s.p999).c_str(), q_str(s.max).c_str(), s.mean);
     return b;
 }
 
@@ -269,8 +281,8 @@ class PerfRecord {
     PerfRecord(const std::string& dir, const std::string& phase, pid_t pid) {
         if (dir.empty()) return;
         child_ = std::make_unique<Child>(
-            std::vector<std::string>{"perf", "record", "-F", "499", "-g", "-p", std::to_string(pid), "-o",
-                                     dir + "/perf-" + phase + ".data"},
+            std::vector<std::string>{"perf", "record", "-F", "499", "-g", "-p", std::to_string(pid),
+                                     "-o", dir + "/perf-" + phase + ".data"},
             dir + "/perf-" + phase + ".log");
         std::this_thread::sleep_for(std::chrono::milliseconds(300)); // let it attach
     }
@@ -288,9 +300,12 @@ class HostReceiver {
   public:
     HostReceiver(std::size_t members, bool nodelay)
         : restored_at_(members), locked_(members), restored_(members) {
-        for (auto& a : restored_at_) a.store(0);
-        for (auto& a : locked_) a.store(0);
-        for (auto& a : restored_) a.store(0);
+        for (auto& a : restored_at_)
+            a.store(0);
+        for (auto& a : locked_)
+            a.store(0);
+        for (auto& a : restored_)
+            a.store(0);
         // The dispatcher sends one notification at a time over one keep-alive connection.
         http_.new_task_queue = [] { return new httplib::ThreadPool(4); };
         http_.set_keep_alive_max_count(1000000);
@@ -304,7 +319,8 @@ class HostReceiver {
         port_ = http_.bind_to_any_port("127.0.0.1");
         if (port_ <= 0) fail("host receiver: cannot bind");
         thread_ = std::thread([this] { http_.listen_after_bind(); });
-        while (!http_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        while (!http_.is_running())
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
     ~HostReceiver() {
         http_.stop();
@@ -330,7 +346,8 @@ class HostReceiver {
     std::string summary() {
         std::lock_guard lock(mutex_);
         std::string s;
-        for (const auto& [k, v] : by_type_) s += (s.empty() ? "" : ",") + k + ":" + std::to_string(v);
+        for (const auto& [k, v] : by_type_)
+            s += (s.empty() ? "" : ",") + k + ":" + std::to_string(v);
         return s;
     }
 
@@ -338,7 +355,8 @@ class HostReceiver {
     void on_notification(const httplib::Request& req, std::int64_t t) {
         ++total_;
         const auto sig = req.get_header_value("Dunning-Signature");
-        if (!webhook::verify_signature(req.body, sig, {host_secret}, Timestamp{}, std::chrono::seconds{0}))
+        if (!webhook::verify_signature(req.body, sig, {host_secret}, Timestamp{},
+                                       std::chrono::seconds{0}))
             ++bad_sig_;
         const auto j = json::parse(req.body, nullptr, false);
         if (!j.is_object()) return;
@@ -367,7 +385,8 @@ class HostReceiver {
     int port_ = 0;
     std::vector<std::atomic<std::int64_t>> restored_at_; // steady ns of the first access.restored
     std::vector<std::atomic<std::uint8_t>> locked_, restored_;
-    std::atomic<std::uint64_t> total_{0}, bad_sig_{0}, dup_{0}, locked_members_{0}, restored_members_{0};
+    std::atomic<std::uint64_t> total_{0}, bad_sig_{0}, dup_{0}, locked_members_{0},
+        restored_members_{0};
     std::mutex mutex_;
     std::condition_variable cv_;
     std::map<std::string, std::uint64_t> by_type_;
@@ -381,7 +400,8 @@ class HostReceiver {
 class EventFactory {
   public:
     EventFactory(const fs::path& fixtures, std::int64_t failed_at)
-        : failed_(json::parse(read_file(fixtures / "api-2020-08-27" / "invoice.payment_failed.json"))),
+        : failed_(
+              json::parse(read_file(fixtures / "api-2020-08-27" / "invoice.payment_failed.json"))),
           paid_(json::parse(read_file(fixtures / "api-2020-08-27" / "invoice.paid.json"))),
           failed_at_(failed_at) {}
 
@@ -389,7 +409,8 @@ class EventFactory {
         json e = paid ? paid_ : failed_;
         const auto inv_id = suffixed("in_bench", i);
         const auto sub_id = suffixed("sub_bench", i);
-        const std::int64_t created = failed_at_ - 3600; // finalized an hour before the first attempt
+        const std::int64_t created =
+            failed_at_ - 3600; // finalized an hour before the first attempt
         e["id"] = suffixed(paid ? "evt_bench_paid_" : "evt_bench_fail_", i);
         e["created"] = at;
         e["request"] = {{"id", nullptr}, {"idempotency_key", nullptr}}; // automatic collection
@@ -416,8 +437,10 @@ class EventFactory {
         o["period_end"] = created;
         o["number"] = suffixed("BENCH-", i);
         o["description"] = nullptr;
-        o["hosted_invoice_url"] = "https://invoice.stripe.com/i/acct_bench/" + suffixed("test_bench", i);
-        o["invoice_pdf"] = "https://pay.stripe.com/invoice/acct_bench/" + suffixed("test_bench", i) + "/pdf";
+        o["hosted_invoice_url"] =
+            "https://invoice.stripe.com/i/acct_bench/" + suffixed("test_bench", i);
+        o["invoice_pdf"] =
+            "https://pay.stripe.com/invoice/acct_bench/" + suffixed("test_bench", i) + "/pdf";
         o["next_payment_attempt"] = paid ? json(nullptr) : json(failed_at_ + 3 * day);
         o["status_transitions"]["finalized_at"] = created;
         o["status_transitions"]["paid_at"] = paid ? json(at) : json(nullptr);
@@ -438,7 +461,8 @@ class EventFactory {
         price["unit_amount"] = 4900;
         price["unit_amount_decimal"] = "4900";
         price["type"] = "recurring";
-        price["recurring"] = {{"interval", "month"}, {"interval_count", 1}, {"usage_type", "licensed"}};
+        price["recurring"] = {
+            {"interval", "month"}, {"interval_count", 1}, {"usage_type", "licensed"}};
         o["lines"]["url"] = "/v1/invoices/" + inv_id + "/lines";
         return e.dump(2); // Stripe pretty-prints its deliveries
     }
@@ -464,8 +488,9 @@ httplib::Client client(int port, int read_timeout_s = 30) {
 }
 
 bool post_webhook(httplib::Client& c, const Signed& e) {
-    const auto r = c.Post("/webhooks/stripe/" + creator, httplib::Headers{{"Stripe-Signature", e.signature}},
-                          e.body, "application/json");
+    const auto r =
+        c.Post("/webhooks/stripe/" + creator, httplib::Headers{{"Stripe-Signature", e.signature}},
+               e.body, "application/json");
     return r && r->status == 200;
 }
 
@@ -475,12 +500,13 @@ struct Options {
     std::string dunning;
     std::string fixtures = ACCESS_BENCH_FIXTURES_DIR;
     std::string dir;
-    std::string synchronous = "full"; // of the measured server
+    std::string synchronous = "full";                            // of the measured server
     std::vector<std::string> open_loops{"50:3000", "200:10000"}; // RATE:COUNT, run in this order
-    std::size_t seq_cases = 500;      // sequential restores
-    std::size_t extra_locked = 1000;  // never paid: locked members for the query mix
+    std::size_t seq_cases = 500;                                 // sequential restores
+    std::size_t extra_locked = 1000; // never paid: locked members for the query mix
     int connections = 8;
-    double wait_s = 30;               // for access.restored: per payment (sequential), after the last send (open loop)
+    double wait_s =
+        30; // for access.restored: per payment (sequential), after the last send (open loop)
     int setup_connections = 4;
     double query_seconds = 10;
     int query_threads = 4;
@@ -494,11 +520,12 @@ struct Options {
     bool fresh_outbox = false; // the measured server mails into an empty directory, not setup's
 };
 
-std::string config_toml(const std::string& synchronous, const fs::path& dir, const std::string& outbox, int port,
-                        int host_port) {
+std::string config_toml(const std::string& synchronous, const fs::path& dir,
+                        const std::string& outbox, int port, int host_port) {
     std::ostringstream t;
     t << "# written by bench/access/access_bench\n"
-      << "[server]\nlisten = \"127.0.0.1:" << port << "\"\n\n"
+      << "[server]\nlisten = \"127.0.0.1:" << port
+      << "\"\n\n"
       // The payments are signed before the runs, which can outlast the 300 s tolerance.
       << "[stripe]\nwebhook_tolerance_seconds = 0\n\n"
       << "[storage]\nsqlite_path = \"" << (dir / "dunning.db").string() << "\"\nsynchronous = \""
@@ -509,7 +536,8 @@ std::string config_toml(const std::string& synchronous, const fs::path& dir, con
       << "webhook_secret = \"" << host_secret << "\"\n\n"
       << "[[creators]]\nid = \"" << creator << "\"\nname = \"Bench Academy\"\nlocale = \"de\"\n"
       << "webhook_secrets = [\"" << stripe_secret << "\"]\napi_token = \"" << api_token << "\"\n\n"
-      << "[[creators.products]]\nstripe_product = \"" << product << "\"\ncourses = [\"" << course << "\"]\n";
+      << "[[creators.products]]\nstripe_product = \"" << product << "\"\ncourses = [\"" << course
+      << "\"]\n";
     return t.str();
 }
 
@@ -536,9 +564,11 @@ std::int64_t clock_now(httplib::Client& c) {
 
 void advance(httplib::Client& c, std::int64_t seconds) {
     const auto t = now_ns();
-    const auto r = c.Post("/v1/test-clock/advance", json{{"seconds", seconds}}.dump(), "application/json");
+    const auto r =
+        c.Post("/v1/test-clock/advance", json{{"seconds", seconds}}.dump(), "application/json");
     if (!r || r->status != 200)
-        fail("POST /v1/test-clock/advance failed: " + (r ? r->body : httplib::to_string(r.error())));
+        fail("POST /v1/test-clock/advance failed: " +
+             (r ? r->body : httplib::to_string(r.error())));
     say("  test clock +%.2f days: %.1f s", double(seconds) / day, double(now_ns() - t) / 1e9);
 }
 
@@ -561,13 +591,15 @@ std::size_t post_all(int port, const std::vector<Signed>& events, int threads) {
             for (std::size_t i; (i = next++) < events.size();)
                 if (!post_webhook(c, events[i])) ++failed;
         });
-    for (auto& t : ts) t.join();
+    for (auto& t : ts)
+        t.join();
     return failed;
 }
 
 struct RestoreResult {
     Stats latency, ack;
-    std::vector<std::pair<std::int64_t, Sample>> series; // (t0 − start of the run, latency) per payment
+    std::vector<std::pair<std::int64_t, Sample>>
+        series; // (t0 − start of the run, latency) per payment
     std::size_t sent = 0, acked = 0, arrived = 0, late_sends = 0;
     double wall_s = 0, achieved_rate = 0, wait_s = 0;
     std::string cpu;
@@ -575,7 +607,8 @@ struct RestoreResult {
 
 // One payment at a time: send, wait for the member's access.restored (at most `wait_s`), next.
 RestoreResult restore_sequential(int port, HostReceiver& host, const std::vector<Signed>& paid,
-                                 std::size_t first, std::size_t count, double wait_s, pid_t server) {
+                                 std::size_t first, std::size_t count, double wait_s,
+                                 pid_t server) {
     RestoreResult r;
     r.wait_s = wait_s;
     CpuWindow cpu(server);
@@ -591,7 +624,8 @@ RestoreResult restore_sequential(int port, HostReceiver& host, const std::vector
         ack.push_back(now_ns() - t0);
         ++r.sent;
         if (ok) ++r.acked;
-        if (ok && host.wait_restored(i, std::chrono::milliseconds(static_cast<std::int64_t>(wait_s * 1000)))) {
+        if (ok && host.wait_restored(
+                      i, std::chrono::milliseconds(static_cast<std::int64_t>(wait_s * 1000)))) {
             lat.push_back({host.restored_at(i) - t0, false});
             r.series.push_back({t0 - start, lat.back()});
             ++r.arrived;
@@ -601,7 +635,8 @@ RestoreResult restore_sequential(int port, HostReceiver& host, const std::vector
         lat.push_back({now_ns() - t0, true});
         r.series.push_back({t0 - start, lat.back()});
         if (++misses_in_a_row == 5) {
-            say("  5 payments in a row without access.restored within %.0f s: stopping this run", wait_s);
+            say("  5 payments in a row without access.restored within %.0f s: stopping this run",
+                wait_s);
             break;
         }
     }
@@ -641,17 +676,20 @@ RestoreResult restore_open_loop(int port, HostReceiver& host, const std::vector<
                 acks[t].push_back(now_ns() - sent);
             }
         });
-    for (auto& t : ts) t.join();
+    for (auto& t : ts)
+        t.join();
     const auto sent_all = now_ns();
     r.sent = count;
     r.acked = acked;
     r.late_sends = late;
     r.achieved_rate = double(count) / (double(sent_all - start) / 1e9);
-    const bool all = wait_for([&] {
-        for (std::size_t k = 0; k < count; ++k)
-            if (host.restored_at(first + k) == 0) return false;
-        return true;
-    }, wait_s, 0.02);
+    const bool all = wait_for(
+        [&] {
+            for (std::size_t k = 0; k < count; ++k)
+                if (host.restored_at(first + k) == 0) return false;
+            return true;
+        },
+        wait_s, 0.02);
     const auto end = now_ns();
     r.wall_s = double(end - start) / 1e9;
     r.cpu = cpu.cores();
@@ -669,7 +707,8 @@ RestoreResult restore_open_loop(int port, HostReceiver& host, const std::vector<
     }
     r.latency = stats_of(std::move(lat));
     std::vector<std::int64_t> all_acks;
-    for (auto& a : acks) all_acks.insert(all_acks.end(), a.begin(), a.end());
+    for (auto& a : acks)
+        all_acks.insert(all_acks.end(), a.begin(), a.end());
     r.ack = stats_ms(all_acks);
     return r;
 }
@@ -689,8 +728,10 @@ struct MemberMix {
         case paid:
             if (paid_count == 0) return {unknown_member(x % 1000000), unknown};
             return {member_id(paid_first + x % paid_count), kind};
-        case locked: return {member_id(locked_first + x % locked_count), kind};
-        default: return {unknown_member(x % 1000000), kind};
+        case locked:
+            return {member_id(locked_first + x % locked_count), kind};
+        default:
+            return {unknown_member(x % 1000000), kind};
         }
     }
 };
@@ -728,7 +769,8 @@ QueryResult query_http(int port, const MemberMix& mix, int threads, double secon
             mine.reserve(1 << 20);
             while (now_ns() < until) {
                 const auto [m, kind] = mix.pick(rng);
-                const auto path = "/v1/creators/" + creator + "/access?member=" + m + "&course=" + course;
+                const auto path =
+                    "/v1/creators/" + creator + "/access?member=" + m + "&course=" + course;
                 const auto t0 = now_ns();
                 const auto r = c.Get(path, auth);
                 mine.push_back(now_ns() - t0);
@@ -740,11 +782,13 @@ QueryResult query_http(int port, const MemberMix& mix, int threads, double secon
                 if (locked != (kind == MemberMix::locked)) ++wrong;
             }
         });
-    for (auto& t : ts) t.join();
+    for (auto& t : ts)
+        t.join();
     const double wall = double(now_ns() - start) / 1e9;
     q.cpu = cpu.cores();
     std::vector<std::int64_t> all;
-    for (auto& v : lat) all.insert(all.end(), v.begin(), v.end());
+    for (auto& v : lat)
+        all.insert(all.end(), v.begin(), v.end());
     q.requests = all.size();
     q.rps = double(all.size()) / wall;
     q.errors = errors;
@@ -759,8 +803,8 @@ struct InprocResult {
     double open_ms = 0;
 };
 
-InprocResult query_inprocess(const std::string& config_path, std::int64_t clock_at, const MemberMix& mix,
-                             std::size_t calls) {
+InprocResult query_inprocess(const std::string& config_path, std::int64_t clock_at,
+                             const MemberMix& mix, std::size_t calls) {
     InprocResult r;
     auto loaded = config::load_config(config_path);
     if (!loaded) fail("config: " + loaded.error().front());
@@ -776,8 +820,10 @@ InprocResult query_inprocess(const std::string& config_path, std::int64_t clock_
     constexpr std::size_t pool = 1 << 16;
     std::vector<std::pair<std::string, MemberMix::Kind>> members;
     members.reserve(pool);
-    for (std::size_t i = 0; i < pool; ++i) members.push_back(mix.pick(rng));
-    for (std::size_t i = 0; i < 20000; ++i) (void)module.access(creator, members[i % pool].first, course);
+    for (std::size_t i = 0; i < pool; ++i)
+        members.push_back(mix.pick(rng));
+    for (std::size_t i = 0; i < 20000; ++i)
+        (void)module.access(creator, members[i % pool].first, course);
     std::vector<std::int64_t> lat(calls);
     const auto start = now_ns();
     for (std::size_t i = 0; i < calls; ++i) {
@@ -803,19 +849,23 @@ InprocResult query_inprocess(const std::string& config_path, std::int64_t clock_
 // ---- the whole run ----------------------------------------------------------------------------
 
 // `dunning serve --test-clock` on `config`, answering /healthz.
-std::unique_ptr<Child> start_server(const Options& o, const fs::path& dir, const std::string& config,
-                                    std::int64_t clock_start, const char* log, int port) {
+std::unique_ptr<Child> start_server(const Options& o, const fs::path& dir,
+                                    const std::string& config, std::int64_t clock_start,
+                                    const char* log, int port) {
     auto server = std::make_unique<Child>(
-        std::vector<std::string>{o.dunning, "serve", "--config", config, "--test-clock", "--test-clock-start",
-                                 std::to_string(clock_start)},
+        std::vector<std::string>{o.dunning, "serve", "--config", config, "--test-clock",
+                                 "--test-clock-start", std::to_string(clock_start)},
         (dir / log).string());
     auto c = client(port, 2);
-    if (!wait_for([&] {
-            if (!server->alive())
-                fail("the server exited at start-up; " + (dir / log).string() + ":\n" + read_file(dir / log));
-            const auto r = c.Get("/healthz");
-            return r && r->status == 200;
-        }, 30, 0.05))
+    if (!wait_for(
+            [&] {
+                if (!server->alive())
+                    fail("the server exited at start-up; " + (dir / log).string() + ":\n" +
+                         read_file(dir / log));
+                const auto r = c.Get("/healthz");
+                return r && r->status == 200;
+            },
+            30, 0.05))
         fail("the server did not answer /healthz within 30 s");
     return server;
 }
@@ -829,7 +879,8 @@ void wait_quiet(HostReceiver& host, double quiet_s) {
 }
 
 int run(const Options& o) {
-    const auto dir = o.dir.empty() ? fs::temp_directory_path() / ("dunning-bench-access-" + std::to_string(getpid()))
+    const auto dir = o.dir.empty() ? fs::temp_directory_path() /
+                                         ("dunning-bench-access-" + std::to_string(getpid()))
                                    : fs::path(o.dir);
     fs::create_directories(dir / "outbox");
     if (!o.perf_dir.empty()) fs::create_directories(o.perf_dir);
@@ -857,7 +908,8 @@ int run(const Options& o) {
         const auto colon = spec.find(':');
         const double rate = colon == std::string::npos ? 0 : std::atof(spec.c_str());
         const long count = colon == std::string::npos ? 0 : std::atol(spec.c_str() + colon + 1);
-        if (rate <= 0 || count <= 0) fail("--open-loop wants RATE:COUNT, e.g. 200:10000; got " + spec);
+        if (rate <= 0 || count <= 0)
+            fail("--open-loop wants RATE:COUNT, e.g. 200:10000; got " + spec);
         loops.push_back({rate, static_cast<std::size_t>(count), paying, {}});
         paying += static_cast<std::size_t>(count);
     }
@@ -869,15 +921,17 @@ int run(const Options& o) {
     const int port = free_port();
     const auto setup_config = (dir / "dunning-setup.toml").string();
     const auto config_path = (dir / "dunning.toml").string();
-    std::ofstream(setup_config) << config_toml(o.setup_synchronous, dir, "outbox", port, host.port());
-    std::ofstream(config_path) << config_toml(o.synchronous, dir, o.fresh_outbox ? "outbox-measured" : "outbox",
-                                              port, host.port());
+    std::ofstream(setup_config) << config_toml(o.setup_synchronous, dir, "outbox", port,
+                                               host.port());
+    std::ofstream(config_path) << config_toml(
+        o.synchronous, dir, o.fresh_outbox ? "outbox-measured" : "outbox", port, host.port());
     say("dir %s, server port %d, host receiver port %d", dir.c_str(), port, host.port());
     auto api = client(port, 900);
 
     // -- setup (not measured): its own server process, then stopped ------------------------------
     const auto t_setup = now_ns();
-    say("setup: %zu failed invoices (%zu sequential + %zu open-loop + %zu never paid); setup server: "
+    say("setup: %zu failed invoices (%zu sequential + %zu open-loop + %zu never paid); setup "
+        "server: "
         "synchronous=%s",
         members, o.seq_cases, paying - o.seq_cases, o.extra_locked, o.setup_synchronous.c_str());
     auto server = start_server(o, dir, setup_config, t_start, "server-setup.log", port);
@@ -888,23 +942,28 @@ int run(const Options& o) {
         std::vector<Signed> failed(members);
         for (std::size_t i = 0; i < members; ++i) {
             failed[i].body = events.body(i, false, t_start);
-            failed[i].signature = webhook::sign_payload(failed[i].body, stripe_secret, plugin::SystemClock().now());
+            failed[i].signature =
+                webhook::sign_payload(failed[i].body, stripe_secret, plugin::SystemClock().now());
         }
         say("  invoice.payment_failed body: %zu bytes", failed[0].body.size());
         const auto t = now_ns();
         if (const auto n = post_all(port, failed, o.setup_connections); n > 0)
-            fail(std::to_string(n) + " invoice.payment_failed deliveries were not acknowledged with 200");
+            fail(std::to_string(n) +
+                 " invoice.payment_failed deliveries were not acknowledged with 200");
         say("  posted in %.1f s", double(now_ns() - t) / 1e9);
     }
     double poison = 0;
-    if (!wait_for([&] {
-            auto m = scrape_metrics(api);
-            poison = m["dunning_inbox_poison"];
-            return m["dunning_webhook_events_accepted_total"] >= double(members) &&
-                   m.contains("dunning_inbox_pending") && m["dunning_inbox_pending"] == 0;
-        }, 600, 0.2))
+    if (!wait_for(
+            [&] {
+                auto m = scrape_metrics(api);
+                poison = m["dunning_inbox_poison"];
+                return m["dunning_webhook_events_accepted_total"] >= double(members) &&
+                       m.contains("dunning_inbox_pending") && m["dunning_inbox_pending"] == 0;
+            },
+            600, 0.2))
         fail("the failed invoices were not processed within 600 s");
-    if (poison > 0) fail(std::to_string(poison) + " events are poison; see the inbox table in " + dir.string());
+    if (poison > 0)
+        fail(std::to_string(poison) + " events are poison; see the inbox table in " + dir.string());
     say("  processed %.1f s after the start of setup", double(now_ns() - t_setup) / 1e9);
     {
         PerfRecord perf(o.perf_dir, "setup-advance", setup_pid);
@@ -915,33 +974,39 @@ int run(const Options& o) {
     if (!wait_for([&] { return host.locked_members() >= members; }, 600, 0.1))
         fail("only " + std::to_string(host.locked_members()) + " of " + std::to_string(members) +
              " members were reported locked to the host within 600 s (" + host.summary() + ")");
-    wait_quiet(host, 1.5); // every notification of the setup is in (case.opened, case.escalated, access.locked)
+    wait_quiet(
+        host,
+        1.5); // every notification of the setup is in (case.opened, case.escalated, access.locked)
     const auto setup_notes = host.summary();
     const double setup_rss = proc_status_mib(setup_pid, "VmHWM");
     const auto setup_cores = setup_cpu.cores();
     server->stop(SIGTERM);
     const double setup_s = double(now_ns() - t_setup) / 1e9;
-    say("setup done in %.1f s (server/driver/other cores %s); host received %s", setup_s, setup_cores.c_str(),
-        setup_notes.c_str());
+    say("setup done in %.1f s (server/driver/other cores %s); host received %s", setup_s,
+        setup_cores.c_str(), setup_notes.c_str());
 
     // -- the measured server: same database, the clock where setup left it ----------------------
     say("measured server: synchronous=%s, %s", o.synchronous.c_str(),
         o.fresh_outbox ? "empty mail outbox" : "mail outbox holding setup's emails");
     server = start_server(o, dir, config_path, t_paid, "server.log", port);
     const pid_t pid = server->pid();
-    if (clock_now(api) != t_paid) fail("the measured server's test clock does not start where setup ended");
+    if (clock_now(api) != t_paid)
+        fail("the measured server's test clock does not start where setup ended");
     std::vector<Signed> paid(paying);
     for (std::size_t i = 0; i < paid.size(); ++i) {
         paid[i].body = events.body(i, true, t_paid);
-        paid[i].signature = webhook::sign_payload(paid[i].body, stripe_secret, plugin::SystemClock().now());
+        paid[i].signature =
+            webhook::sign_payload(paid[i].body, stripe_secret, plugin::SystemClock().now());
     }
     const MemberMix mix{seq_first, o.seq_cases, locked_first, o.extra_locked};
-    {   // warm-up: the server's first requests, its SQLite connections' page caches
+    { // warm-up: the server's first requests, its SQLite connections' page caches
         auto c = client(port);
         std::mt19937_64 rng(3);
         const auto auth = httplib::Headers{{"Authorization", "Bearer " + api_token}};
         for (int i = 0; i < 500; ++i)
-            c.Get("/v1/creators/" + creator + "/access?member=" + mix.pick(rng).first + "&course=" + course, auth);
+            c.Get("/v1/creators/" + creator + "/access?member=" + mix.pick(rng).first +
+                      "&course=" + course,
+                  auth);
     }
 
     RestoreResult seq;
@@ -949,8 +1014,8 @@ int run(const Options& o) {
         say("restore, sequential: %zu payments one at a time", o.seq_cases);
         PerfRecord perf(o.perf_dir, "sequential", pid);
         seq = restore_sequential(port, host, paid, seq_first, o.seq_cases, o.wait_s, pid);
-        say("  %zu of %zu restored; latency %s; %.1f s; CPU server/driver/other %s", seq.arrived, seq.sent,
-            fmt_stats(seq.latency).c_str(), seq.wall_s, seq.cpu.c_str());
+        say("  %zu of %zu restored; latency %s; %.1f s; CPU server/driver/other %s", seq.arrived,
+            seq.sent, fmt_stats(seq.latency).c_str(), seq.wall_s, seq.cpu.c_str());
         wait_quiet(host, 1.0);
     }
 
@@ -960,18 +1025,23 @@ int run(const Options& o) {
         say("queries over HTTP: %d threads for %.0f s", o.query_threads, o.query_seconds);
         PerfRecord perf(o.perf_dir, "query", pid);
         q = query_http(port, mix, o.query_threads, o.query_seconds, pid);
-        say("  %.0f req/s; latency %s; errors %zu, wrong answers %zu; CPU server/driver/other %s", q.rps,
-            fmt_stats(q.latency).c_str(), q.errors, q.wrong, q.cpu.c_str());
+        say("  %.0f req/s; latency %s; errors %zu, wrong answers %zu; CPU server/driver/other %s",
+            q.rps, fmt_stats(q.latency).c_str(), q.errors, q.wrong, q.cpu.c_str());
     }
 
     for (auto& loop : loops) {
-        say("restore, open loop: %zu payments at %.0f/s over %d connections, then up to %.0f s for the rest",
+        say("restore, open loop: %zu payments at %.0f/s over %d connections, then up to %.0f s for "
+            "the rest",
             loop.count, loop.rate, o.connections, o.wait_s);
-        PerfRecord perf(o.perf_dir, "open-loop-" + std::to_string(static_cast<int>(loop.rate)), pid);
+        PerfRecord perf(o.perf_dir, "open-loop-" + std::to_string(static_cast<int>(loop.rate)),
+                        pid);
         auto& r = loop.result;
-        r = restore_open_loop(port, host, paid, loop.first, loop.count, loop.rate, o.connections, o.wait_s, pid);
-        say("  %zu of %zu restored; latency %s; sent at %.1f/s, %zu late; CPU server/driver/other %s", r.arrived,
-            r.sent, fmt_stats(r.latency).c_str(), r.achieved_rate, r.late_sends, r.cpu.c_str());
+        r = restore_open_loop(port, host, paid, loop.first, loop.count, loop.rate, o.connections,
+                              o.wait_s, pid);
+        say("  %zu of %zu restored; latency %s; sent at %.1f/s, %zu late; CPU server/driver/other "
+            "%s",
+            r.arrived, r.sent, fmt_stats(r.latency).c_str(), r.achieved_rate, r.late_sends,
+            r.cpu.c_str());
         wait_quiet(host, 1.0); // the next rate starts without this one's backlog
     }
     paid.clear();
@@ -988,28 +1058,35 @@ int run(const Options& o) {
     if (o.inproc_calls > 0) {
         say("in-process: plugin::Module on the same database, %zu access() calls", o.inproc_calls);
         in = query_inprocess(config_path, t_paid, mix, o.inproc_calls);
-        say("  %.0f calls/s, mean %.2f us, p50 %.2f us, p99 %.2f us, max %.0f us; wrong %zu, none %zu",
+        say("  %.0f calls/s, mean %.2f us, p50 %.2f us, p99 %.2f us, max %.0f us; wrong %zu, none "
+            "%zu",
             in.calls_per_s, in.mean_us, in.p50_us, in.p99_us, in.max_us, in.wrong, in.missing);
     }
 
     // -- results --------------------------------------------------------------------------------
     auto result_line = [](const char* name, const RestoreResult& r) {
-        std::printf("RESULT %s %s sent=%zu acked=%zu arrived=%zu ack_p50_ms=%.2f ack_p99_ms=%.2f wall_s=%.1f "
+        std::printf("RESULT %s %s sent=%zu acked=%zu arrived=%zu ack_p50_ms=%.2f ack_p99_ms=%.2f "
+                    "wall_s=%.1f "
                     "rate=%.1f late=%zu cpu=%s\n",
-                    name, fmt_stats(r.latency).c_str(), r.sent, r.acked, r.arrived, r.ack.p50.ms, r.ack.p99.ms,
-                    r.wall_s, r.achieved_rate, r.late_sends, r.cpu.c_str());
+                    name, fmt_stats(r.latency).c_str(), r.sent, r.acked, r.arrived, r.ack.p50.ms,
+                    r.ack.p99.ms, r.wall_s, r.achieved_rate, r.late_sends, r.cpu.c_str());
     };
     result_line("restore_sequential", seq);
     for (const auto& loop : loops)
-        result_line(("restore_open_loop_" + std::to_string(static_cast<int>(loop.rate))).c_str(), loop.result);
-    std::printf("RESULT query_http threads=%d rps=%.0f %s errors=%zu wrong=%zu cpu=%s\n", o.query_threads, q.rps,
-                fmt_stats(q.latency).c_str(), q.errors, q.wrong, q.cpu.c_str());
-    std::printf("RESULT query_inprocess calls=%zu calls_per_s=%.0f mean_us=%.2f p50_us=%.2f p99_us=%.2f "
-                "max_us=%.0f wrong=%zu none=%zu\n",
-                in.calls, in.calls_per_s, in.mean_us, in.p50_us, in.p99_us, in.max_us, in.wrong, in.missing);
+        result_line(("restore_open_loop_" + std::to_string(static_cast<int>(loop.rate))).c_str(),
+                    loop.result);
+    std::printf("RESULT query_http threads=%d rps=%.0f %s errors=%zu wrong=%zu cpu=%s\n",
+                o.query_threads, q.rps, fmt_stats(q.latency).c_str(), q.errors, q.wrong,
+                q.cpu.c_str());
+    std::printf(
+        "RESULT query_inprocess calls=%zu calls_per_s=%.0f mean_us=%.2f p50_us=%.2f p99_us=%.2f "
+        "max_us=%.0f wrong=%zu none=%zu\n",
+        in.calls, in.calls_per_s, in.mean_us, in.p50_us, in.p99_us, in.max_us, in.wrong,
+        in.missing);
     std::printf("RESULT server peak_rss_mib=%.1f rss_mib=%.1f setup_s=%.1f setup_peak_rss_mib=%.1f "
                 "notifications=%llu bad_signatures=%llu duplicate_ids=%llu\n",
-                rss_peak, rss_now, setup_s, setup_rss, static_cast<unsigned long long>(host.total()),
+                rss_peak, rss_now, setup_s, setup_rss,
+                static_cast<unsigned long long>(host.total()),
                 static_cast<unsigned long long>(host.bad_signatures()),
                 static_cast<unsigned long long>(host.duplicates()));
     std::printf("RESULT host_notifications %s\n", host.summary().c_str());
@@ -1020,33 +1097,41 @@ int run(const Options& o) {
             std::ofstream csv(fs::path(o.dump_dir) / ("restore-" + name + ".csv"));
             csv << "sent_s,latency_ms,arrived\n";
             for (const auto& [at, x] : r.series)
-                csv << double(at) / 1e9 << ',' << double(x.ns) / 1e6 << ',' << (x.censored ? 0 : 1) << '\n';
+                csv << double(at) / 1e9 << ',' << double(x.ns) / 1e6 << ',' << (x.censored ? 0 : 1)
+                    << '\n';
         };
         dump("sequential", seq);
-        for (const auto& loop : loops) dump("open-loop-" + std::to_string(static_cast<int>(loop.rate)), loop.result);
+        for (const auto& loop : loops)
+            dump("open-loop-" + std::to_string(static_cast<int>(loop.rate)), loop.result);
     }
 
     if (!o.markdown.empty()) {
         std::ofstream md(o.markdown);
         char b[700];
-        auto row = [&](const std::string& what, const std::string& figure, const std::string& note) {
+        auto row = [&](const std::string& what, const std::string& figure,
+                       const std::string& note) {
             md << "| " << what << " | " << figure << " | " << note << " |\n";
         };
         auto lat = [&](const RestoreResult& r) {
             return "p50 **" + q_md(r.latency.p50) + "**, p90 " + q_md(r.latency.p90) + ", p99 **" +
-                   q_md(r.latency.p99) + "**, max " + q_md(r.latency.max) + "; **" + std::to_string(r.arrived) +
-                   " of " + std::to_string(r.sent) + "** arrived";
+                   q_md(r.latency.p99) + "**, max " + q_md(r.latency.max) + "; **" +
+                   std::to_string(r.arrived) + " of " + std::to_string(r.sent) + "** arrived";
         };
         auto verdict = [&](const RestoreResult& r) {
             const bool met = r.sent > 0 && !r.latency.p99.censored && r.latency.p99.ms < 100.0;
             char b[300];
-            std::snprintf(b, sizeof b, "target p99 < 100 ms: **%s**; webhook answered in p50 %.1f / p99 %.1f ms; "
-                          "CPU server/driver/other %s", met ? "met" : "missed", r.ack.p50.ms, r.ack.p99.ms, r.cpu.c_str());
+            std::snprintf(
+                b, sizeof b,
+                "target p99 < 100 ms: **%s**; webhook answered in p50 %.1f / p99 %.1f ms; "
+                "CPU server/driver/other %s",
+                met ? "met" : "missed", r.ack.p50.ms, r.ack.p99.ms, r.cpu.c_str());
             return std::string(b);
         };
         md << "| measurement | figure | notes |\n|---|---|---|\n";
         if (o.seq_cases > 0) {
-            std::snprintf(b, sizeof b, "invoice.paid → access.restored at the host, **sequential** (%zu payments, one at a time)",
+            std::snprintf(b, sizeof b,
+                          "invoice.paid → access.restored at the host, **sequential** (%zu "
+                          "payments, one at a time)",
                           o.seq_cases);
             const std::string what = b;
             std::string note = verdict(seq);
@@ -1059,39 +1144,51 @@ int run(const Options& o) {
         }
         for (const auto& loop : loops) {
             const auto& r = loop.result;
-            std::snprintf(b, sizeof b, "same, **open loop at %.0f/s**, %d connections (%zu payments)", loop.rate,
+            std::snprintf(b, sizeof b,
+                          "same, **open loop at %.0f/s**, %d connections (%zu payments)", loop.rate,
                           o.connections, loop.count);
             const std::string what = b;
-            std::snprintf(b, sizeof b, "; sent at %.1f/s (%zu sends > 5 ms late); waited up to %.0f s after the last send",
-                          r.achieved_rate, r.late_sends, r.wait_s);
+            std::snprintf(
+                b, sizeof b,
+                "; sent at %.1f/s (%zu sends > 5 ms late); waited up to %.0f s after the last send",
+                r.achieved_rate, r.late_sends, r.wait_s);
             const std::string tail = b;
             row(what, lat(r), verdict(r) + tail);
         }
         if (o.query_seconds > 0) {
-            std::snprintf(b, sizeof b, "**%.0f req/s**, p50 %s, p99 %s, max %s", q.rps, q_md(q.latency.p50).c_str(),
-                          q_md(q.latency.p99).c_str(), q_md(q.latency.max).c_str());
+            std::snprintf(b, sizeof b, "**%.0f req/s**, p50 %s, p99 %s, max %s", q.rps,
+                          q_md(q.latency.p50).c_str(), q_md(q.latency.p99).c_str(),
+                          q_md(q.latency.max).c_str());
             std::string fig = b;
-            std::snprintf(b, sizeof b, "%zu requests in %.0f s, %zu errors, %zu wrong answers; CPU server/driver/other %s",
-                          q.requests, o.query_seconds, q.errors, q.wrong, q.cpu.c_str());
-            row("GET /v1/creators/{c}/access?member=…&course=…, " + std::to_string(o.query_threads) +
-                    " keep-alive threads", fig, b);
+            std::snprintf(
+                b, sizeof b,
+                "%zu requests in %.0f s, %zu errors, %zu wrong answers; CPU server/driver/other %s",
+                q.requests, o.query_seconds, q.errors, q.wrong, q.cpu.c_str());
+            row("GET /v1/creators/{c}/access?member=…&course=…, " +
+                    std::to_string(o.query_threads) + " keep-alive threads",
+                fig, b);
         }
         if (o.inproc_calls > 0) {
-            std::snprintf(b, sizeof b, "**%.0f calls/s**, mean %.2f µs, p50 %.2f µs, p99 %.2f µs", in.calls_per_s,
-                          in.mean_us, in.p50_us, in.p99_us);
+            std::snprintf(b, sizeof b, "**%.0f calls/s**, mean %.2f µs, p50 %.2f µs, p99 %.2f µs",
+                          in.calls_per_s, in.mean_us, in.p50_us, in.p99_us);
             std::string fig = b;
-            std::snprintf(b, sizeof b, "%zu calls, one thread, %zu wrong answers, %zu without an answer", in.calls,
-                          in.wrong, in.missing);
+            std::snprintf(b, sizeof b,
+                          "%zu calls, one thread, %zu wrong answers, %zu without an answer",
+                          in.calls, in.wrong, in.missing);
             row("plugin::Module::access(creator, member, course), in-process", fig, b);
         }
-        std::snprintf(b, sizeof b, "peak (VmHWM) **%.1f MiB**, at the end %.1f MiB", rss_peak, rss_now);
+        std::snprintf(b, sizeof b, "peak (VmHWM) **%.1f MiB**, at the end %.1f MiB", rss_peak,
+                      rss_now);
         row("measured server RSS", b,
             std::string("over the restores and the HTTP queries; its mail outbox directory: ") +
                 (o.fresh_outbox ? "empty at the start (--fresh-outbox)"
-                                : "the one setup wrote its final notices into (" + std::to_string(members) + " files)"));
-        std::snprintf(b, sizeof b, "%.1f s for %zu members, setup server peak RSS %.1f MiB", setup_s, members, setup_rss);
+                                : "the one setup wrote its final notices into (" +
+                                      std::to_string(members) + " files)"));
+        std::snprintf(b, sizeof b, "%.1f s for %zu members, setup server peak RSS %.1f MiB",
+                      setup_s, members, setup_rss);
         std::string fig = b;
-        std::snprintf(b, sizeof b, "not a target; setup server synchronous=%s; the host received %s",
+        std::snprintf(b, sizeof b,
+                      "not a target; setup server synchronous=%s; the host received %s",
                       o.setup_synchronous.c_str(), setup_notes.c_str());
         row("setup: failures → +20 d → +14 d 1 h → all locked", fig, b);
         std::snprintf(b, sizeof b, "%llu in all, %llu bad signatures, %llu repeated ids",
@@ -1107,38 +1204,50 @@ int run(const Options& o) {
 
 int main(int argc, char** argv) {
     Options o;
-    CLI::App app{"Access benchmark: payment → access restored and host notified; access query throughput"};
+    CLI::App app{
+        "Access benchmark: payment → access restored and host notified; access query throughput"};
     app.add_option("--dunning", o.dunning, "The dunning binary")->required();
     app.add_option("--fixtures", o.fixtures, "Stripe fixtures directory (api-2020-08-27/ inside)");
     app.add_option("--dir", o.dir, "Working directory (default: a fresh one under $TMPDIR)");
     app.add_option("--synchronous", o.synchronous, "[storage] synchronous of the measured server")
         ->check(CLI::IsMember({"full", "normal"}));
-    app.add_option("--open-loop", o.open_loops,
-                   "RATE:COUNT: an open-loop run of COUNT payments at RATE per second; repeat for several, "
-                   "run in the order given (default 50:3000 200:10000)");
+    app.add_option(
+        "--open-loop", o.open_loops,
+        "RATE:COUNT: an open-loop run of COUNT payments at RATE per second; repeat for several, "
+        "run in the order given (default 50:3000 200:10000)");
     app.add_option("--sequential-cases", o.seq_cases, "Payments in the sequential run");
-    app.add_option("--extra-locked", o.extra_locked, "Members left locked (never paid), for the query mix")
+    app.add_option("--extra-locked", o.extra_locked,
+                   "Members left locked (never paid), for the query mix")
         ->check(CLI::PositiveNumber);
-    app.add_option("--connections", o.connections, "Open-loop sender connections")->check(CLI::Range(1, 64));
-    app.add_option("--wait", o.wait_s, "Seconds to wait for access.restored: per payment (sequential), "
-                                       "after the last send (open loop)");
+    app.add_option("--connections", o.connections, "Open-loop sender connections")
+        ->check(CLI::Range(1, 64));
+    app.add_option("--wait", o.wait_s,
+                   "Seconds to wait for access.restored: per payment (sequential), "
+                   "after the last send (open loop)");
     app.add_option("--query-seconds", o.query_seconds, "Duration of the HTTP query run (0: skip)");
-    app.add_option("--query-threads", o.query_threads, "HTTP query threads")->check(CLI::Range(1, 64));
+    app.add_option("--query-threads", o.query_threads, "HTTP query threads")
+        ->check(CLI::Range(1, 64));
     app.add_option("--inproc-calls", o.inproc_calls, "In-process access() calls (0: skip)");
-    app.add_option("--setup-synchronous", o.setup_synchronous, "[storage] synchronous of the setup server")
+    app.add_option("--setup-synchronous", o.setup_synchronous,
+                   "[storage] synchronous of the setup server")
         ->check(CLI::IsMember({"full", "normal"}));
-    app.add_option("--receiver-nodelay", o.receiver_nodelay,
-                   "TCP_NODELAY on the host receiver's sockets (true, as web servers do; false to see Nagle)");
-    app.add_flag("--fresh-outbox", o.fresh_outbox,
-                 "The measured server writes mail into an empty outbox directory instead of the one "
-                 "holding setup's final notices (the file outbox scans its directory on every send)");
-    app.add_option("--perf-dir", o.perf_dir, "Record the server with perf per phase into this directory");
-    app.add_option("--dump", o.dump_dir, "Write each payment's send time and latency to DIR/restore-*.csv");
+    app.add_option(
+        "--receiver-nodelay", o.receiver_nodelay,
+        "TCP_NODELAY on the host receiver's sockets (true, as web servers do; false to see Nagle)");
+    app.add_flag(
+        "--fresh-outbox", o.fresh_outbox,
+        "The measured server writes mail into an empty outbox directory instead of the one "
+        "holding setup's final notices (the file outbox scans its directory on every send)");
+    app.add_option("--perf-dir", o.perf_dir,
+                   "Record the server with perf per phase into this directory");
+    app.add_option("--dump", o.dump_dir,
+                   "Write each payment's send time and latency to DIR/restore-*.csv");
     app.add_option("--markdown", o.markdown, "Write the results table (Markdown) to this file");
     app.add_flag("--keep", o.keep, "Keep the working directory");
     CLI11_PARSE(app, argc, argv);
     if (o.seq_cases == 0 && o.open_loops.empty()) {
-        std::fprintf(stderr, "access_bench: nothing to pay (no --open-loop and --sequential-cases 0)\n");
+        std::fprintf(stderr,
+                     "access_bench: nothing to pay (no --open-loop and --sequential-cases 0)\n");
         return 2;
     }
     try {

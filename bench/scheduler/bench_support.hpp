@@ -32,13 +32,17 @@ inline double proc_status_mib(const char* field) {
         if (line.rfind(key, 0) == 0) return std::stod(line.substr(key.size())) / 1024.0;
     return 0;
 }
-inline double peak_rss_mib() { return proc_status_mib("VmHWM"); }
+inline double peak_rss_mib() {
+    return proc_status_mib("VmHWM");
+}
 
 // User + system CPU time of the whole process so far, all threads.
 inline double cpu_seconds() {
     rusage u{};
     getrusage(RUSAGE_SELF, &u);
-    auto secs = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+    auto secs = [](const timeval& t) {
+        return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+    };
     return secs(u.ru_utime) + secs(u.ru_stime);
 }
 
@@ -93,7 +97,8 @@ inline InvoiceFacts invoice_facts(std::size_t i, bool paid) {
 
 inline Event invoice_event(std::size_t i, Timestamp at, EventKind kind, const char* type) {
     const bool paid = kind == EventKind::invoice_paid;
-    return Event{id(paid ? "evt_paid_" : "evt_fail_", i), type, "", at, kind, invoice_facts(i, paid)};
+    return Event{
+        id(paid ? "evt_paid_" : "evt_fail_", i), type, "", at, kind, invoice_facts(i, paid)};
 }
 inline Event invoice_failed(std::size_t i, Timestamp at) {
     return invoice_event(i, at, EventKind::invoice_payment_failed, "invoice.payment_failed");
@@ -121,8 +126,12 @@ inline Event payment_failed(std::size_t i, Timestamp at) {
     p.amount = 2900;
     p.currency = "eur";
     p.error = insufficient_funds();
-    return Event{id("evt_pi_fail_", i), "payment_intent.payment_failed", "", at,
-                 EventKind::payment_failed, p};
+    return Event{id("evt_pi_fail_", i),
+                 "payment_intent.payment_failed",
+                 "",
+                 at,
+                 EventKind::payment_failed,
+                 p};
 }
 
 inline PaymentFailure decline(std::size_t i, Timestamp at) {
@@ -157,7 +166,8 @@ inline Plan plan_for(std::size_t i) {
     if (r < 6) return {Fate::recovers, r + 1};
     return {r == 6 ? Fate::paid_after_final : Fate::never, 0};
 }
-inline constexpr auto paid_delay = std::chrono::days{25}; // after the failure: final notice is day 20, escalation day 34
+inline constexpr auto paid_delay =
+    std::chrono::days{25}; // after the failure: final notice is day 20, escalation day 34
 inline constexpr std::int64_t start_window_minutes = 30 * 24 * 60;
 
 // First failures spread over 30 days, on whole minutes.
@@ -194,10 +204,16 @@ enum Counter : int {
     c_end_of_schedule,
     c_count
 };
-inline constexpr std::array<const char*, c_count> counter_names = {
-    "charge",           "email reminder", "email formal_reminder", "email final_notice",
-    "email payment_received", "email other", "notify case.opened", "notify case.resolved",
-    "notify case.escalated", "end_of_schedule"};
+inline constexpr std::array<const char*, c_count> counter_names = {"charge",
+                                                                   "email reminder",
+                                                                   "email formal_reminder",
+                                                                   "email final_notice",
+                                                                   "email payment_received",
+                                                                   "email other",
+                                                                   "notify case.opened",
+                                                                   "notify case.resolved",
+                                                                   "notify case.escalated",
+                                                                   "end_of_schedule"};
 
 // Effects of one case, as counted from decide() results or from the outbox.
 struct Track {
@@ -241,8 +257,10 @@ struct Totals {
     std::vector<std::string> examples; // the first few violations, for the log
 
     void add(const Totals& o) {
-        for (int k = 0; k < c_count; ++k) effects[k] += o.effects[k];
-        for (int k = 0; k < 3; ++k) fates[k] += o.fates[k];
+        for (int k = 0; k < c_count; ++k)
+            effects[k] += o.effects[k];
+        for (int k = 0; k < 3; ++k)
+            fates[k] += o.fates[k];
         inputs += o.inputs;
         cases_checked += o.cases_checked;
         violations += o.violations;
@@ -274,7 +292,8 @@ inline void check_case(std::size_t i, const CaseState& s, const Track& t, const 
     auto expect = [&](bool ok, const char* what) {
         if (!ok) bad.push_back(what);
     };
-    expect(t.n[c_charge] <= max_charges && t.max_attempt <= max_charges, "more charges than the schedule allows");
+    expect(t.n[c_charge] <= max_charges && t.max_attempt <= max_charges,
+           "more charges than the schedule allows");
     expect(t.n[c_reminder] <= 1 && t.n[c_formal_reminder] <= 1 && t.n[c_final_notice] <= 1,
            "a stage email went out twice");
     expect(t.n[c_opened] == 1, "case.opened not exactly once");
@@ -284,14 +303,17 @@ inline void check_case(std::size_t i, const CaseState& s, const Track& t, const 
     switch (plan.fate) {
     case Fate::recovers: {
         const int stages = stages_by(p, p.retry.card_schedule[plan.succeeds_on - 1]);
-        expect(paid && t.n[c_charge] == plan.succeeds_on, "recovering case: wrong charges or not paid");
+        expect(paid && t.n[c_charge] == plan.succeeds_on,
+               "recovering case: wrong charges or not paid");
         expect(s.stage_sent == stages, "recovering case: wrong number of stages sent");
         expect(t.n[c_payment_received] == (stages > 0 ? 1 : 0), "payment_received email wrong");
-        expect(t.n[c_resolved] == 1 && t.n[c_escalated] == 0, "recovering case: wrong host notices");
+        expect(t.n[c_resolved] == 1 && t.n[c_escalated] == 0,
+               "recovering case: wrong host notices");
         break;
     }
     case Fate::paid_after_final:
-        expect(paid && t.n[c_charge] == max_charges && s.stage_sent == 3, "paid-after-final case wrong");
+        expect(paid && t.n[c_charge] == max_charges && s.stage_sent == 3,
+               "paid-after-final case wrong");
         expect(t.n[c_payment_received] == 1 && t.n[c_resolved] == 1 && t.n[c_escalated] == 0,
                "paid-after-final case: wrong notices");
         break;
@@ -304,22 +326,28 @@ inline void check_case(std::size_t i, const CaseState& s, const Track& t, const 
     }
     ++totals.cases_checked;
     ++totals.fates[static_cast<int>(plan.fate)];
-    for (int k = 0; k < c_count; ++k) totals.effects[k] += t.n[k];
+    for (int k = 0; k < c_count; ++k)
+        totals.effects[k] += t.n[k];
     if (bad.empty()) return;
     ++totals.violations;
-    if (totals.examples.size() < 10) totals.examples.push_back("case " + std::to_string(i) + ": " + bad.front());
+    if (totals.examples.size() < 10)
+        totals.examples.push_back("case " + std::to_string(i) + ": " + bad.front());
 }
 
 inline void print_totals(const Totals& t) {
-    std::printf("  fates: %llu recover after 1..6 retries, %llu paid after final notice, %llu never pay\n",
-                static_cast<unsigned long long>(t.fates[0]), static_cast<unsigned long long>(t.fates[1]),
-                static_cast<unsigned long long>(t.fates[2]));
+    std::printf(
+        "  fates: %llu recover after 1..6 retries, %llu paid after final notice, %llu never pay\n",
+        static_cast<unsigned long long>(t.fates[0]), static_cast<unsigned long long>(t.fates[1]),
+        static_cast<unsigned long long>(t.fates[2]));
     std::printf("  effects by kind:\n");
     for (int k = 0; k < c_count; ++k)
-        std::printf("    %-24s %10llu\n", counter_names[k], static_cast<unsigned long long>(t.effects[k]));
+        std::printf("    %-24s %10llu\n", counter_names[k],
+                    static_cast<unsigned long long>(t.effects[k]));
     std::printf("  invariants: %llu cases checked, %llu violations\n",
-                static_cast<unsigned long long>(t.cases_checked), static_cast<unsigned long long>(t.violations));
-    for (const auto& e : t.examples) std::printf("    %s\n", e.c_str());
+                static_cast<unsigned long long>(t.cases_checked),
+                static_cast<unsigned long long>(t.violations));
+    for (const auto& e : t.examples)
+        std::printf("    %s\n", e.c_str());
 }
 
 } // namespace schedbench

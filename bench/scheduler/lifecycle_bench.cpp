@@ -11,12 +11,12 @@
 // Usage: lifecycle_bench [--mode memory|store] [--cases N] [--threads T] [--budget S]
 //                        [--synchronous normal|full] [--dir DIR] [--keep]
 #include "bench/scheduler/bench_support.hpp"
+#include "jobs/engine.hpp"
+#include "jobs/stripe_jobs.hpp"
 #include "store/case_json.hpp"
 #include "store/cases.hpp"
-#include "jobs/stripe_jobs.hpp"
-#include "jobs/engine.hpp"
-#include "store/job_queue.hpp"
 #include "store/database.hpp"
+#include "store/job_queue.hpp"
 
 #include <CLI/CLI.hpp>
 #include <SQLiteCpp/Statement.h>
@@ -54,7 +54,8 @@ class MemorySim {
         starts.reserve(count);
         for (std::size_t k = 0; k < count; ++k) {
             states_[k].creator_id = creator;
-            starts.push_back({to_unix(start_of(first + k, base)), static_cast<std::uint32_t>(k), Kind::start});
+            starts.push_back(
+                {to_unix(start_of(first + k, base)), static_cast<std::uint32_t>(k), Kind::start});
         }
         queue_ = DueQueue(std::greater<>(), std::move(starts));
     }
@@ -75,7 +76,9 @@ class MemorySim {
             case Kind::wake:
                 if (states_[d.index].next_wakeup == now) feed(d.index, Tick{}, now); // else stale
                 break;
-            case Kind::paid: feed(d.index, invoice_paid(i, now), now); break;
+            case Kind::paid:
+                feed(d.index, invoice_paid(i, now), now);
+                break;
             }
         }
         for (std::size_t k = 0; k < states_.size(); ++k)
@@ -99,7 +102,8 @@ class MemorySim {
         auto d = decide(std::move(states_[k]), input, now, policy_);
         states_[k] = std::move(d.next);
         ++totals_.inputs;
-        for (const auto& e : d.effects) count(tracks_[k], e);
+        for (const auto& e : d.effects)
+            count(tracks_[k], e);
         // The dispatchers answer a charge, and report an email sent, before the next tick.
         for (const auto& e : d.effects) {
             if (const auto* c = std::get_if<ChargeInvoice>(&e))
@@ -128,7 +132,8 @@ class StoreSim {
         std::vector<Due> starts;
         starts.reserve(cases);
         for (std::size_t i = 0; i < cases; ++i)
-            starts.push_back({to_unix(start_of(i, base)), static_cast<std::uint32_t>(i), Kind::start});
+            starts.push_back(
+                {to_unix(start_of(i, base)), static_cast<std::uint32_t>(i), Kind::start});
         events_ = DueQueue(std::greater<>(), std::move(starts));
     }
 
@@ -146,11 +151,13 @@ class StoreSim {
                 events_.pop();
                 deliver(d);
             }
-            // The worker's drain loop: timers, then the charges and emails they queued, until quiet.
+            // The worker's drain loop: timers, then the charges and emails they queued, until
+            // quiet.
             for (;;) {
                 const auto ticks = jobs::run_due_timers(db_, engine_);
                 inputs_ += ticks;
-                const auto charged = dispatch_charges(); // before the emails, as Stripe answers first
+                const auto charged =
+                    dispatch_charges(); // before the emails, as Stripe answers first
                 if (ticks + charged + dispatch_emails() == 0) break;
             }
         }
@@ -161,7 +168,8 @@ class StoreSim {
 
   private:
     std::optional<Timestamp> next_moment() {
-        SQLite::Statement st(db_, "SELECT min(next_wakeup_at) FROM cases WHERE next_wakeup_at IS NOT NULL");
+        SQLite::Statement st(
+            db_, "SELECT min(next_wakeup_at) FROM cases WHERE next_wakeup_at IS NOT NULL");
         st.executeStep();
         std::optional<std::int64_t> t;
         if (!st.getColumn(0).isNull()) t = st.getColumn(0).getInt64();
@@ -180,9 +188,11 @@ class StoreSim {
                 c = store::CaseRecord{};
                 c->state.creator_id = creator;
             }
-        } else if (by_invoice_) { // what an indexed lookup costs: see README, "find_case_by_payment"
+        } else if (by_invoice_) { // what an indexed lookup costs: see README,
+                                  // "find_case_by_payment"
             const auto& p = std::get<PaymentFacts>(e.facts); // "pi_b00001234" → "in_b00001234"
-            c = store::find_case_by_invoice(db_, creator, id("in_b", index_of(p.payment_intent_id)));
+            c = store::find_case_by_invoice(db_, creator,
+                                            id("in_b", index_of(p.payment_intent_id)));
         } else {
             const auto& p = std::get<PaymentFacts>(e.facts);
             c = store::find_case_by_payment(db_, creator, p.payment_intent_id, p.charge_id);
@@ -281,29 +291,37 @@ Totals check_store(SQLite::Database& db, const CasePolicy& policy, std::uint64_t
     std::uint64_t unfinished = 0;
     SQLite::Statement cases(db, "SELECT id, state FROM cases");
     while (cases.executeStep()) {
-        const auto s = store::state_from_json(nlohmann::json::parse(cases.getColumn(1).getString()));
+        const auto s =
+            store::state_from_json(nlohmann::json::parse(cases.getColumn(1).getString()));
         if (s.next_wakeup || (s.is_open() && !s.escalated_at)) {
             ++unfinished;
             continue;
         }
-        check_case(index_of(s.invoice.invoice_id), s, tracks[cases.getColumn(0).getInt64()], policy, totals);
+        check_case(index_of(s.invoice.invoice_id), s, tracks[cases.getColumn(0).getInt64()], policy,
+                   totals);
     }
-    if (unfinished) std::printf("  %llu cases still in progress (not checked)\n", static_cast<unsigned long long>(unfinished));
+    if (unfinished)
+        std::printf("  %llu cases still in progress (not checked)\n",
+                    static_cast<unsigned long long>(unfinished));
     return totals;
 }
 
-void report(const char* mode, std::size_t cases, int threads, double secs, double cpu, const Totals& t) {
-    std::printf("lifecycle_bench --mode %s: %zu cases, %d thread(s): %.2f s wall (%.2f s CPU), %llu inputs, "
+void report(const char* mode, std::size_t cases, int threads, double secs, double cpu,
+            const Totals& t) {
+    std::printf("lifecycle_bench --mode %s: %zu cases, %d thread(s): %.2f s wall (%.2f s CPU), "
+                "%llu inputs, "
                 "%.0f inputs/s, %.0f finished cases/s, peak RSS %.1f MiB\n",
                 mode, cases, threads, secs, cpu, static_cast<unsigned long long>(t.inputs),
                 static_cast<double>(t.inputs) / secs, static_cast<double>(t.cases_checked) / secs,
                 peak_rss_mib());
     print_totals(t);
-    std::printf("RESULT lifecycle_%s cases=%zu finished=%llu threads=%d wall_s=%.2f cpu_s=%.2f inputs=%llu "
-                "inputs_per_s=%.0f inputs_per_cpu_s=%.0f peak_rss_mib=%.1f violations=%llu\n",
-                mode, cases, static_cast<unsigned long long>(t.cases_checked), threads, secs, cpu,
-                static_cast<unsigned long long>(t.inputs), static_cast<double>(t.inputs) / secs,
-                static_cast<double>(t.inputs) / cpu, peak_rss_mib(), static_cast<unsigned long long>(t.violations));
+    std::printf(
+        "RESULT lifecycle_%s cases=%zu finished=%llu threads=%d wall_s=%.2f cpu_s=%.2f inputs=%llu "
+        "inputs_per_s=%.0f inputs_per_cpu_s=%.0f peak_rss_mib=%.1f violations=%llu\n",
+        mode, cases, static_cast<unsigned long long>(t.cases_checked), threads, secs, cpu,
+        static_cast<unsigned long long>(t.inputs), static_cast<double>(t.inputs) / secs,
+        static_cast<double>(t.inputs) / cpu, peak_rss_mib(),
+        static_cast<unsigned long long>(t.violations));
 }
 
 int run_memory(std::size_t cases, int threads, const CasePolicy& policy) {
@@ -312,23 +330,28 @@ int run_memory(std::size_t cases, int threads, const CasePolicy& policy) {
     std::vector<std::unique_ptr<MemorySim>> sims(static_cast<std::size_t>(threads));
     std::vector<std::thread> pool;
     for (int k = 0; k < threads; ++k) {
-        const std::size_t from = cases * static_cast<std::size_t>(k) / static_cast<std::size_t>(threads);
-        const std::size_t to = cases * static_cast<std::size_t>(k + 1) / static_cast<std::size_t>(threads);
+        const std::size_t from =
+            cases * static_cast<std::size_t>(k) / static_cast<std::size_t>(threads);
+        const std::size_t to =
+            cases * static_cast<std::size_t>(k + 1) / static_cast<std::size_t>(threads);
         pool.emplace_back([&, k, from, to] {
-            sims[static_cast<std::size_t>(k)] = std::make_unique<MemorySim>(from, to - from, policy);
+            sims[static_cast<std::size_t>(k)] =
+                std::make_unique<MemorySim>(from, to - from, policy);
             sims[static_cast<std::size_t>(k)]->run();
         });
     }
-    for (auto& t : pool) t.join();
+    for (auto& t : pool)
+        t.join();
     const double secs = wall.seconds();
     Totals totals;
-    for (const auto& s : sims) totals.add(s->totals());
+    for (const auto& s : sims)
+        totals.add(s->totals());
     report("memory", cases, threads, secs, cpu_seconds() - cpu0, totals);
     return totals.violations == 0 && totals.cases_checked == cases ? 0 : 1;
 }
 
-int run_store(std::size_t cases, double budget, const std::string& synchronous, bool by_invoice, std::string dir,
-              bool keep) {
+int run_store(std::size_t cases, double budget, const std::string& synchronous, bool by_invoice,
+              std::string dir, bool keep) {
     if (dir.empty()) {
         std::string tmpl = (fs::temp_directory_path() / "lifebench-XXXXXX").string();
         if (!mkdtemp(tmpl.data())) return 1;
@@ -345,12 +368,15 @@ int run_store(std::size_t cases, double budget, const std::string& synchronous, 
     const bool finished = sim.run();
     const double secs = wall.seconds(), cpu = cpu_seconds() - cpu0;
     if (!finished)
-        std::printf("  time budget of %.0f s ran out after %llu clock steps; simulated up to %s\n", budget,
-                    static_cast<unsigned long long>(sim.steps()), dunning::iso8601(clock.now()).c_str());
-    std::printf("  store: %s (synchronous=%s, payment events found %s), %.0f MiB, %llu clock steps\n",
-                store.path.c_str(), synchronous.c_str(),
-                by_invoice ? "by invoice id" : "by find_case_by_payment", static_cast<double>(fs::file_size(store.path)) / 1048576.0,
-                static_cast<unsigned long long>(sim.steps()));
+        std::printf("  time budget of %.0f s ran out after %llu clock steps; simulated up to %s\n",
+                    budget, static_cast<unsigned long long>(sim.steps()),
+                    dunning::iso8601(clock.now()).c_str());
+    std::printf(
+        "  store: %s (synchronous=%s, payment events found %s), %.0f MiB, %llu clock steps\n",
+        store.path.c_str(), synchronous.c_str(),
+        by_invoice ? "by invoice id" : "by find_case_by_payment",
+        static_cast<double>(fs::file_size(store.path)) / 1048576.0,
+        static_cast<unsigned long long>(sim.steps()));
     auto totals = check_store(*db, engine.policy_for(creator), sim.inputs());
     report("store", cases, 1, secs, cpu, totals);
     db.reset();
@@ -371,14 +397,16 @@ int main(int argc, char** argv) {
     app.add_option("--cases", cases, "cases to simulate");
     app.add_option("--threads", threads, "memory mode: threads, each owning 1/T of the cases")
         ->check(CLI::Range(1, 64));
-    app.add_option("--budget", budget, "store mode: stop after this many seconds (0: run to the end)");
+    app.add_option("--budget", budget,
+                   "store mode: stop after this many seconds (0: run to the end)");
     app.add_option("--synchronous", synchronous, "store mode: normal or full")
         ->check(CLI::IsMember({"normal", "full"}));
     app.add_option("--payment-lookup", lookup,
                    "store mode: how a payment_intent event finds its case: payment (the service's "
                    "find_case_by_payment) or invoice (an indexed lookup, for comparison)")
         ->check(CLI::IsMember({"payment", "invoice"}));
-    app.add_option("--dir", dir, "store mode: directory for the database (default: a fresh temp dir)");
+    app.add_option("--dir", dir,
+                   "store mode: directory for the database (default: a fresh temp dir)");
     app.add_flag("--keep", keep, "store mode: keep the database");
     CLI11_PARSE(app, argc, argv);
     if (cases == 0 || cases > 99'999'999) return 2;

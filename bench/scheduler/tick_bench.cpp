@@ -4,9 +4,9 @@
 //       (run_due_timers until it returns 0), total and per case, to show due work is O(due).
 // Usage: scheduler_tick_bench [--cases N] [--idle-ticks K] [--due D] [--dir DIR] [--keep]
 #include "bench/scheduler/bench_support.hpp"
-#include "store/case_json.hpp"
-#include "jobs/stripe_jobs.hpp"
 #include "jobs/engine.hpp"
+#include "jobs/stripe_jobs.hpp"
+#include "store/case_json.hpp"
 #include "store/database.hpp"
 
 #include <CLI/CLI.hpp>
@@ -36,15 +36,17 @@ struct Layout {
     }
     // The slot-th wake-up: spread over the next 30 days, one second apart at least for N ≤ 2.59M.
     Timestamp wakeup_of_slot(std::size_t s) const {
-        return t0 + std::chrono::seconds(60 + static_cast<std::int64_t>(
-                                                  static_cast<std::int64_t>(s) * spread_seconds / cases));
+        return t0 +
+               std::chrono::seconds(60 + static_cast<std::int64_t>(static_cast<std::int64_t>(s) *
+                                                                   spread_seconds / cases));
     }
     Timestamp wakeup(std::size_t i) const { return wakeup_of_slot(slot(i)); }
 };
 
 Layout layout_for(std::size_t n) {
     std::uint64_t stride = 1'000'003;
-    while (std::gcd(stride, static_cast<std::uint64_t>(n)) != 1) stride += 2;
+    while (std::gcd(stride, static_cast<std::uint64_t>(n)) != 1)
+        stride += 2;
     return {n, stride};
 }
 
@@ -85,14 +87,17 @@ void load_cases(SQLite::Database& db, const Layout& layout, const CasePolicy& po
     tx.commit();
 }
 
-const char* due_query = "SELECT id FROM cases WHERE next_wakeup_at <= ? ORDER BY next_wakeup_at LIMIT ?";
+const char* due_query =
+    "SELECT id FROM cases WHERE next_wakeup_at <= ? ORDER BY next_wakeup_at LIMIT ?";
 
 void print_plan(SQLite::Database& db) {
     SQLite::Statement st(db, std::string("EXPLAIN QUERY PLAN ") + due_query);
     st.bind(1, static_cast<std::int64_t>(to_unix(t0)));
     st.bind(2, 500);
-    std::printf("query plan of the due query (plugin/cases_repo.cpp due_cases):\n  %s\n", due_query);
-    while (st.executeStep()) std::printf("  -> %s\n", st.getColumn(3).getText());
+    std::printf("query plan of the due query (plugin/cases_repo.cpp due_cases):\n  %s\n",
+                due_query);
+    while (st.executeStep())
+        std::printf("  -> %s\n", st.getColumn(3).getText());
 }
 
 double percentile(std::vector<double> v, double p) {
@@ -120,13 +125,17 @@ void idle_ticks(SQLite::Database& db, const jobs::Engine& engine, int ticks, con
         cpu.push_back(thread_cpu_us() - c0);
         if (n != 0) throw std::logic_error("idle tick found due cases");
     }
-    const auto max_of = [](const std::vector<double>& v) { return *std::max_element(v.begin(), v.end()); };
-    std::printf("idle tick (%s) %d ticks: first %.1f us, p50 %.1f us, p99 %.1f us, max %.1f us wall; "
-                "CPU p99 %.1f us, max %.1f us\n",
-                label, ticks, us.front(), percentile(us, 0.5), percentile(us, 0.99), max_of(us),
-                percentile(cpu, 0.99), max_of(cpu));
-    std::printf("RESULT idle_tick_%s_us p50=%.1f p99=%.1f max=%.1f cpu_p99=%.1f cpu_max=%.1f\n", label,
-                percentile(us, 0.5), percentile(us, 0.99), max_of(us), percentile(cpu, 0.99), max_of(cpu));
+    const auto max_of = [](const std::vector<double>& v) {
+        return *std::max_element(v.begin(), v.end());
+    };
+    std::printf(
+        "idle tick (%s) %d ticks: first %.1f us, p50 %.1f us, p99 %.1f us, max %.1f us wall; "
+        "CPU p99 %.1f us, max %.1f us\n",
+        label, ticks, us.front(), percentile(us, 0.5), percentile(us, 0.99), max_of(us),
+        percentile(cpu, 0.99), max_of(cpu));
+    std::printf("RESULT idle_tick_%s_us p50=%.1f p99=%.1f max=%.1f cpu_p99=%.1f cpu_max=%.1f\n",
+                label, percentile(us, 0.5), percentile(us, 0.99), max_of(us), percentile(cpu, 0.99),
+                max_of(cpu));
 }
 
 std::int64_t count_where(SQLite::Database& db, const std::string& where, std::int64_t a = 0) {
@@ -167,10 +176,13 @@ void due_pass(SQLite::Database& db, const jobs::Engine& engine, FakeClock& clock
     }
     const auto still_due = count_where(db, "cases WHERE next_wakeup_at <= ?", to_unix(now));
     const auto charges = count_where(db, "jobs WHERE kind = 'charge'") - charges_before;
-    std::printf("due pass: %lld due → %zu ticked in %zu run_due_timers calls: %.1f ms total, %.1f us per case\n",
+    std::printf("due pass: %lld due → %zu ticked in %zu run_due_timers calls: %.1f ms total, %.1f "
+                "us per case\n",
                 static_cast<long long>(due), done, calls, ms, per_case);
-    std::printf("  after: %lld still due, %zu of the %zu made due moved to a later wake-up, %lld charges queued\n",
-                static_cast<long long>(still_due), moved, expected, static_cast<long long>(charges));
+    std::printf("  after: %lld still due, %zu of the %zu made due moved to a later wake-up, %lld "
+                "charges queued\n",
+                static_cast<long long>(still_due), moved, expected,
+                static_cast<long long>(charges));
     std::printf("RESULT due_tick_%zu total_ms=%.1f per_case_us=%.1f\n", to - from, ms, per_case);
     if (static_cast<std::size_t>(due) != to - from || done != to - from || still_due != 0 ||
         moved != to - from || static_cast<std::size_t>(charges) != to - from)
@@ -180,18 +192,21 @@ void due_pass(SQLite::Database& db, const jobs::Engine& engine, FakeClock& clock
 // Webhooks about a payment (payment_intent.*, charge.*) find their case by payment intent; those
 // about an invoice by invoice id. Both should be index lookups whatever the number of cases.
 void lookups(SQLite::Database& db, const Layout& layout) {
-    for (const char* q : {"SELECT id, state FROM cases WHERE creator_id = ? AND payment_intent_id = ?",
-                          "SELECT id, state FROM cases WHERE creator_id = ? AND invoice_id = ?"}) {
+    for (const char* q :
+         {"SELECT id, state FROM cases WHERE creator_id = ? AND payment_intent_id = ?",
+          "SELECT id, state FROM cases WHERE creator_id = ? AND invoice_id = ?"}) {
         SQLite::Statement st(db, std::string("EXPLAIN QUERY PLAN ") + q);
         st.bind(1, creator);
         st.bind(2, "x");
         std::printf("query plan: %s\n", q);
-        while (st.executeStep()) std::printf("  -> %s\n", st.getColumn(3).getText());
+        while (st.executeStep())
+            std::printf("  -> %s\n", st.getColumn(3).getText());
     }
     const int n = 20;
     std::vector<double> by_payment, by_invoice;
     for (int k = 0; k < n; ++k) {
-        const std::size_t i = static_cast<std::size_t>(mix(static_cast<std::uint64_t>(k)) % layout.cases);
+        const std::size_t i =
+            static_cast<std::size_t>(mix(static_cast<std::uint64_t>(k)) % layout.cases);
         Stopwatch a;
         const auto p = store::find_case_by_payment(db, creator, id("pi_b", i), "");
         by_payment.push_back(a.micros());
@@ -200,12 +215,13 @@ void lookups(SQLite::Database& db, const Layout& layout) {
         by_invoice.push_back(b.micros());
         if (!p || !v || p->id != v->id) throw std::logic_error("lookup found the wrong case");
     }
-    std::printf("case lookup, %d random cases: find_case_by_payment p50 %.1f us, max %.1f us; "
-                "find_case_by_invoice p50 %.1f us, max %.1f us\n", n, percentile(by_payment, 0.5),
-                *std::max_element(by_payment.begin(), by_payment.end()), percentile(by_invoice, 0.5),
-                *std::max_element(by_invoice.begin(), by_invoice.end()));
-    std::printf("RESULT lookup_us by_payment_p50=%.1f by_invoice_p50=%.1f\n", percentile(by_payment, 0.5),
-                percentile(by_invoice, 0.5));
+    std::printf(
+        "case lookup, %d random cases: find_case_by_payment p50 %.1f us, max %.1f us; "
+        "find_case_by_invoice p50 %.1f us, max %.1f us\n",
+        n, percentile(by_payment, 0.5), *std::max_element(by_payment.begin(), by_payment.end()),
+        percentile(by_invoice, 0.5), *std::max_element(by_invoice.begin(), by_invoice.end()));
+    std::printf("RESULT lookup_us by_payment_p50=%.1f by_invoice_p50=%.1f\n",
+                percentile(by_payment, 0.5), percentile(by_invoice, 0.5));
 }
 
 } // namespace
@@ -218,7 +234,8 @@ int main(int argc, char** argv) {
     bool keep = false;
     app.add_option("--cases", cases, "open cases in the store");
     app.add_option("--idle-ticks", ticks, "idle ticks to time");
-    app.add_option("--due", due, "cases made due for the big due pass (a 1,000-case pass runs first)");
+    app.add_option("--due", due,
+                   "cases made due for the big due pass (a 1,000-case pass runs first)");
     app.add_option("--dir", dir, "directory for the database (default: a fresh temp dir)");
     app.add_flag("--keep", keep, "keep the database");
     CLI11_PARSE(app, argc, argv);
@@ -244,7 +261,8 @@ int main(int argc, char** argv) {
             load_cases(*db, layout, engine.policy_for(creator));
         }
         const double bytes = static_cast<double>(fs::file_size(store.path));
-        std::printf("scheduler_tick_bench: %zu open cases loaded in %.1f s (one transaction), %s: %.0f MiB\n",
+        std::printf("scheduler_tick_bench: %zu open cases loaded in %.1f s (one transaction), %s: "
+                    "%.0f MiB\n",
                     cases, load.seconds(), store.path.c_str(), bytes / 1048576.0);
 
         auto db = store::connect_store(store); // as the service's worker: default cache size

@@ -24,13 +24,15 @@ using dunning::testing::read_file;
 namespace {
 
 // Mean µs per call over `seconds` of calls, in rounds of 100 (the clock read between rounds).
-template <class Parse> double microseconds_per_parse(Parse parse, const std::string& body, double seconds) {
+template <class Parse>
+double microseconds_per_parse(Parse parse, const std::string& body, double seconds) {
     using Clock = std::chrono::steady_clock;
     const auto budget = std::chrono::duration<double>(seconds);
     std::size_t sink = 0, runs = 0;
     const auto start = Clock::now();
     while (Clock::now() - start < budget)
-        for (int i = 0; i < 100; ++i, ++runs) sink += parse(body).value().id.size();
+        for (int i = 0; i < 100; ++i, ++runs)
+            sink += parse(body).value().id.size();
     const std::chrono::duration<double, std::micro> elapsed = Clock::now() - start;
     if (sink == 0) throw std::runtime_error("no envelope parsed");
     return elapsed.count() / double(runs);
@@ -53,7 +55,8 @@ int main(int argc, char** argv) {
     app.add_option("--seconds", seconds, "time per parser and body")->check(CLI::PositiveNumber);
     CLI11_PARSE(app, argc, argv);
     if (files.empty()) {
-        for (const auto& entry : fs::directory_iterator(fs::path(ENVELOPE_BENCH_FIXTURES_DIR) / "api-2020-08-27"))
+        for (const auto& entry :
+             fs::directory_iterator(fs::path(ENVELOPE_BENCH_FIXTURES_DIR) / "api-2020-08-27"))
             if (entry.path().extension() == ".json") files.push_back(entry.path().string());
         std::sort(files.begin(), files.end());
     }
@@ -67,7 +70,8 @@ int main(int argc, char** argv) {
         const double reference = microseconds_per_parse(parse_envelope_reference, body, seconds);
         const double scanner = microseconds_per_parse(parse_envelope, body, seconds);
         std::printf("RESULT file=%s bytes=%zu reference_us=%.3f scanner_us=%.3f speedup=%.2f\n",
-                    fs::path(file).filename().c_str(), body.size(), reference, scanner, reference / scanner);
+                    fs::path(file).filename().c_str(), body.size(), reference, scanner,
+                    reference / scanner);
     }
     return 0;
 }

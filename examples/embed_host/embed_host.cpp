@@ -20,7 +20,8 @@ namespace {
 
 std::string join(const std::vector<std::string>& v) {
     std::string out;
-    for (const auto& s : v) out += (out.empty() ? "" : ",") + s;
+    for (const auto& s : v)
+        out += (out.empty() ? "" : ",") + s;
     return out;
 }
 
@@ -41,7 +42,8 @@ int main(int argc, char** argv) {
 
     auto loaded = dunning::config::load_config(config_path);
     if (!loaded) {
-        for (const auto& problem : loaded.error()) std::cerr << problem << '\n';
+        for (const auto& problem : loaded.error())
+            std::cerr << problem << '\n';
         return 2;
     }
     auto config = std::move(loaded).value();
@@ -57,8 +59,10 @@ int main(int argc, char** argv) {
     std::mutex out;
     auto show = [&] {
         if (member.empty() || course.empty()) return;
-        if (const auto a = module.access(creator, member, course)) print_answer(*a);
-        else std::cout << "access " << member << " " << course << ": unknown course" << std::endl;
+        if (const auto a = module.access(creator, member, course))
+            print_answer(*a);
+        else
+            std::cout << "access " << member << " " << course << ": unknown course" << std::endl;
     };
 
     // Called from the module's worker thread, in order, at least once per change: dedupe on

@@ -12,7 +12,9 @@ using nlohmann::json;
 using namespace dunning::store;
 using testing::TempDir;
 
-Timestamp at(std::int64_t s) { return from_unix(1'760'000'000 + s); }
+Timestamp at(std::int64_t s) {
+    return from_unix(1'760'000'000 + s);
+}
 
 CourseMap course_map() {
     CourseMap m;
@@ -24,13 +26,17 @@ CourseMap course_map() {
 
 TEST(CourseMap, ProductsFor) {
     const auto m = course_map();
-    EXPECT_EQ(m.products_for("course_python"), (std::vector<std::string>{"prod_monthly", "prod_lifetime"}));
+    EXPECT_EQ(m.products_for("course_python"),
+              (std::vector<std::string>{"prod_monthly", "prod_lifetime"}));
     EXPECT_EQ(m.products_for("course_sql"), std::vector<std::string>{"prod_monthly"});
     EXPECT_EQ(m.products_for("prod_lifetime"), std::vector<std::string>{"prod_lifetime"});
-    EXPECT_EQ(m.products_for("legacy_product"), std::vector<std::string>{"legacy_product"}); // mapped
-    EXPECT_EQ(m.products_for("prod_unmapped"), std::vector<std::string>{"prod_unmapped"});   // looks like one
+    EXPECT_EQ(m.products_for("legacy_product"),
+              std::vector<std::string>{"legacy_product"}); // mapped
+    EXPECT_EQ(m.products_for("prod_unmapped"),
+              std::vector<std::string>{"prod_unmapped"}); // looks like one
     EXPECT_TRUE(m.products_for("course_unknown").empty());
-    EXPECT_EQ(m.courses_of("prod_monthly"), (std::vector<std::string>{"course_python", "course_sql"}));
+    EXPECT_EQ(m.courses_of("prod_monthly"),
+              (std::vector<std::string>{"course_python", "course_sql"}));
     EXPECT_TRUE(m.courses_of("prod_unmapped").empty());
     EXPECT_TRUE(m.is_course("course_sql"));
     EXPECT_FALSE(m.is_course("prod_monthly"));
@@ -43,8 +49,8 @@ class AccessQuery : public ::testing::Test {
         store::open_store({(dir.path() / "dunning.sqlite").string(), "normal"});
     CourseMap map = course_map();
 
-    void set(const std::string& product, AccessLevel level, const std::string& reason, std::int64_t case_id,
-             Timestamp since, std::optional<Timestamp> lock_at = std::nullopt,
+    void set(const std::string& product, AccessLevel level, const std::string& reason,
+             std::int64_t case_id, Timestamp since, std::optional<Timestamp> lock_at = std::nullopt,
              const std::string& member = "cus_1") {
         EntitlementState s;
         s.level = level;
@@ -78,7 +84,8 @@ TEST_F(AccessQuery, NoRowIsGranted) {
 }
 
 TEST_F(AccessQuery, CourseIsOpenAsFarAsTheLeastRestrictedProductAllows) {
-    set("prod_monthly", AccessLevel::locked, access_reason::final_notice_deadline_passed, 7, at(100));
+    set("prod_monthly", AccessLevel::locked, access_reason::final_notice_deadline_passed, 7,
+        at(100));
     auto a = query_access(*db, "alpha", map, "cus_1", "course_python");
     EXPECT_EQ(a.level, AccessLevel::locked);
     EXPECT_EQ(a.product, "prod_monthly");

@@ -11,7 +11,9 @@ namespace {
 
 using testing::TempDir;
 
-Timestamp at(std::int64_t s) { return from_unix(1'760'000'000 + s); }
+Timestamp at(std::int64_t s) {
+    return from_unix(1'760'000'000 + s);
+}
 
 class AccessStore : public ::testing::Test {
   protected:
@@ -19,7 +21,8 @@ class AccessStore : public ::testing::Test {
     std::unique_ptr<SQLite::Database> db =
         store::open_store({(dir.path() / "dunning.sqlite").string(), "normal"});
 
-    EntitlementKey key(const std::string& product = "prod_a", const std::string& customer = "cus_1") {
+    EntitlementKey key(const std::string& product = "prod_a",
+                       const std::string& customer = "cus_1") {
         return {"alpha", customer, product};
     }
 };
@@ -69,7 +72,8 @@ TEST_F(AccessStore, EntitlementSaveLoadReplace) {
     EXPECT_FALSE(load_entitlement(*db, key("prod_b")));
     EXPECT_FALSE(load_entitlement(*db, {"beta", "cus_1", "prod_a"}));
     save_entitlement(*db, key("prod_b"), s, std::nullopt, at(1));
-    EXPECT_EQ(entitlement_products(*db, "alpha", "cus_1"), (std::vector<std::string>{"prod_a", "prod_b"}));
+    EXPECT_EQ(entitlement_products(*db, "alpha", "cus_1"),
+              (std::vector<std::string>{"prod_a", "prod_b"}));
     EXPECT_TRUE(entitlement_products(*db, "alpha", "cus_2").empty());
 
     const auto rows = member_entitlements(*db, "alpha", "cus_1");
@@ -103,15 +107,22 @@ TEST_F(AccessStore, DueRechecksOldestFirstAndOnlyWhenDue) {
 }
 
 TEST_F(AccessStore, HistoryIsOldestFirstPerMemberAndProduct) {
-    append_history(*db, key("prod_a"), {AccessLevel::granted, AccessLevel::grace, "final_notice", 1, 0, at(1)});
-    append_history(*db, key("prod_b"), {AccessLevel::granted, AccessLevel::locked, "dispute_lost", 2, 0, at(2)});
-    append_history(*db, key("prod_a", "cus_2"), {AccessLevel::granted, AccessLevel::limited, "x", 3, 0, at(3)});
-    append_history(*db, key("prod_a"), {AccessLevel::grace, AccessLevel::locked, "final_notice_deadline_passed", 1, 0, at(4)});
-    append_history(*db, key("prod_a"), {AccessLevel::locked, AccessLevel::granted, "creator_override", 1, 9, at(5)});
+    append_history(*db, key("prod_a"),
+                   {AccessLevel::granted, AccessLevel::grace, "final_notice", 1, 0, at(1)});
+    append_history(*db, key("prod_b"),
+                   {AccessLevel::granted, AccessLevel::locked, "dispute_lost", 2, 0, at(2)});
+    append_history(*db, key("prod_a", "cus_2"),
+                   {AccessLevel::granted, AccessLevel::limited, "x", 3, 0, at(3)});
+    append_history(
+        *db, key("prod_a"),
+        {AccessLevel::grace, AccessLevel::locked, "final_notice_deadline_passed", 1, 0, at(4)});
+    append_history(*db, key("prod_a"),
+                   {AccessLevel::locked, AccessLevel::granted, "creator_override", 1, 9, at(5)});
 
     auto all = member_history(*db, "alpha", "cus_1");
     ASSERT_EQ(all.size(), 4u);
-    EXPECT_TRUE(std::is_sorted(all.begin(), all.end(), [](auto& a, auto& b) { return a.id < b.id; }));
+    EXPECT_TRUE(
+        std::is_sorted(all.begin(), all.end(), [](auto& a, auto& b) { return a.id < b.id; }));
     EXPECT_EQ(all[0].change.to, AccessLevel::grace);
     EXPECT_EQ(all[1].key.product, "prod_b");
     EXPECT_EQ(all[3].change.from, AccessLevel::locked);
@@ -151,7 +162,8 @@ TEST_F(AccessStore, SubscriptionNewestSnapshotWins) {
     EXPECT_EQ(save_subscription(*db, "alpha", sub("active", {"prod_a"}), at(10)),
               std::vector<std::string>{"prod_a"});
     // Newer, names no products: keeps the products on record.
-    EXPECT_EQ(save_subscription(*db, "alpha", sub("past_due"), at(20)), std::vector<std::string>{"prod_a"});
+    EXPECT_EQ(save_subscription(*db, "alpha", sub("past_due"), at(20)),
+              std::vector<std::string>{"prod_a"});
     auto s = subscriptions_for(*db, "alpha", "cus_1", "prod_a");
     ASSERT_EQ(s.size(), 1u);
     EXPECT_EQ(s[0].subscription_id, "sub_1");
@@ -160,14 +172,16 @@ TEST_F(AccessStore, SubscriptionNewestSnapshotWins) {
     EXPECT_FALSE(s[0].last_paid_at);
 
     // Newer, with products: replaces them.
-    EXPECT_EQ(save_subscription(*db, "alpha", sub("canceled", {"prod_b", "prod_c"}, "payment_failed"), at(30)),
+    EXPECT_EQ(save_subscription(*db, "alpha",
+                                sub("canceled", {"prod_b", "prod_c"}, "payment_failed"), at(30)),
               (std::vector<std::string>{"prod_b", "prod_c"}));
     EXPECT_TRUE(subscriptions_for(*db, "alpha", "cus_1", "prod_a").empty());
     s = subscriptions_for(*db, "alpha", "cus_1", "prod_c");
     ASSERT_EQ(s.size(), 1u);
     EXPECT_EQ(s[0].status, "canceled");
     EXPECT_EQ(s[0].cancellation_reason, "payment_failed");
-    EXPECT_EQ(subscription_products(*db, "alpha", "sub_1"), (std::vector<std::string>{"prod_b", "prod_c"}));
+    EXPECT_EQ(subscription_products(*db, "alpha", "sub_1"),
+              (std::vector<std::string>{"prod_b", "prod_c"}));
     EXPECT_TRUE(subscription_products(*db, "alpha", "sub_2").empty());
     EXPECT_TRUE(subscription_products(*db, "beta", "sub_1").empty());
 }
@@ -214,8 +228,9 @@ TEST_F(AccessStore, PaymentNotedBeforeAnySnapshot) {
     EXPECT_EQ(s[0].last_paid_at, at(200));
 }
 
-OverrideRecord override_of(const std::string& creator, const std::string& product, AccessLevel level,
-                           Timestamp created, std::optional<Timestamp> until = std::nullopt) {
+OverrideRecord override_of(const std::string& creator, const std::string& product,
+                           AccessLevel level, Timestamp created,
+                           std::optional<Timestamp> until = std::nullopt) {
     OverrideRecord r;
     r.creator = creator;
     r.customer = "cus_1";
@@ -229,7 +244,8 @@ OverrideRecord override_of(const std::string& creator, const std::string& produc
 }
 
 TEST_F(AccessStore, OverridesAddGetRevoke) {
-    const auto id = add_override(*db, override_of("alpha", "prod_a", AccessLevel::granted, at(10), at(1000)));
+    const auto id =
+        add_override(*db, override_of("alpha", "prod_a", AccessLevel::granted, at(10), at(1000)));
     EXPECT_GT(id, 0);
     auto got = get_override(*db, "alpha", id);
     ASSERT_TRUE(got);
@@ -258,7 +274,8 @@ TEST_F(AccessStore, OverridesAddGetRevoke) {
 }
 
 TEST_F(AccessStore, OverridesForIncludeMemberWideOnes) {
-    const auto own = add_override(*db, override_of("alpha", "prod_a", AccessLevel::granted, at(10)));
+    const auto own =
+        add_override(*db, override_of("alpha", "prod_a", AccessLevel::granted, at(10)));
     const auto wide = add_override(*db, override_of("alpha", "", AccessLevel::limited, at(20)));
     add_override(*db, override_of("alpha", "prod_b", AccessLevel::granted, at(30)));
     add_override(*db, override_of("beta", "", AccessLevel::granted, at(40)));

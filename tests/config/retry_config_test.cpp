@@ -16,9 +16,13 @@ namespace {
 using namespace std::chrono_literals;
 using namespace testing;
 
-Problems problems_of(const std::string& text) { return problems_in(text, "/etc/dunning", no_env); }
+Problems problems_of(const std::string& text) {
+    return problems_in(text, "/etc/dunning", no_env);
+}
 
-Config parsed(const std::string& text) { return parsed_in(text, "/etc/dunning", no_env); }
+Config parsed(const std::string& text) {
+    return parsed_in(text, "/etc/dunning", no_env);
+}
 
 // Mode "plugin" charges through Stripe's API, so a creator under it needs a key.
 const std::string stripe_key = "stripe_secret_key = \"sk_test_0123\"\n";
@@ -32,8 +36,8 @@ std::string describe(const RetryConfig& retry) {
     out << "mode=" << (retry.mode == RetryMode::plugin ? "plugin" : "stripe") << " card=[";
     for (std::size_t i = 0; i < p.card_schedule.size(); ++i)
         out << (i ? "," : "") << p.card_schedule[i].count() << "s";
-    out << "] sepa_max_retries=" << p.sepa_max_retries
-        << " sepa_min_gap=" << p.sepa_min_gap.count() << "d"
+    out << "] sepa_max_retries=" << p.sepa_max_retries << " sepa_min_gap=" << p.sepa_min_gap.count()
+        << "d"
         << " sepa_prefer_paydays=" << p.sepa_prefer_paydays
         << " sepa_max_payday_wait=" << p.sepa_max_payday_wait.count() << "d"
         << " sepa_retry_hour_utc=" << p.sepa_retry_hour_utc.count() << "h"
@@ -150,8 +154,7 @@ struct Rule {
 
 const std::string schedule_type =
     "must be an array of numbers: days after the first failure, e.g. [1, 3, 5, 7, 10, 14]";
-const std::string end_actions =
-    R"(must be "leave", "cancel_subscription" or "mark_uncollectible")";
+const std::string end_actions = R"(must be "leave", "cancel_subscription" or "mark_uncollectible")";
 
 std::vector<Rule> rules() {
     std::string thirty_one = "[1";
@@ -170,8 +173,7 @@ std::vector<Rule> rules() {
         {"card_schedule_days = [-1]\n", 2, "card_schedule_days", "entries must be greater than 0"},
         {"card_schedule_days = [-0.5]\n", 2, "card_schedule_days",
          "entries must be greater than 0"},
-        {"card_schedule_days = [nan]\n", 2, "card_schedule_days",
-         "entries must be greater than 0"},
+        {"card_schedule_days = [nan]\n", 2, "card_schedule_days", "entries must be greater than 0"},
         {"card_schedule_days = [1e-9]\n", 2, "card_schedule_days",
          "entries must be greater than 0"}, // less than half a second
         {"card_schedule_days = [1, 61]\n", 2, "card_schedule_days",
@@ -266,9 +268,10 @@ TEST(RetryConfig, ReportsEveryProblemInLineOrder) {
 
 TEST(RetryConfig, ABadValueKeepsTheInheritedOne) {
     // Reported, and the value in force stays the global one (no half-read schedule).
-    auto result = parse_config(with_sender("[retry]\ncard_schedule_days = [2, 4]\n\n" +
-                                           creator("acme", "[creators.retry]\ncard_schedule_days = [1, 0]\n")),
-                               "t.toml", "/etc/dunning", no_env);
+    auto result = parse_config(
+        with_sender("[retry]\ncard_schedule_days = [2, 4]\n\n" +
+                    creator("acme", "[creators.retry]\ncard_schedule_days = [1, 0]\n")),
+        "t.toml", "/etc/dunning", no_env);
     ASSERT_FALSE(result.ok());
     EXPECT_EQ(result.error(),
               Problems{"t.toml:10: creators[0].retry.card_schedule_days: entries must be greater "
@@ -305,14 +308,12 @@ TEST(RetryConfig, CreatorOverridesKeyByKey) {
 
     const std::vector<std::pair<std::string, std::function<void(RetryConfig&)>>> overrides = {
         {"mode = \"stripe\"", [](RetryConfig& r) { r.mode = RetryMode::stripe; }},
-        {"card_schedule_days = [1.5]",
-         [](RetryConfig& r) { r.policy.card_schedule = {36h}; }},
+        {"card_schedule_days = [1.5]", [](RetryConfig& r) { r.policy.card_schedule = {36h}; }},
         {"card_schedule_days = []", [](RetryConfig& r) { r.policy.card_schedule = {}; }},
         {"sepa_max_retries = 3", [](RetryConfig& r) { r.policy.sepa_max_retries = 3; }},
         {"sepa_min_gap_days = 2",
          [](RetryConfig& r) { r.policy.sepa_min_gap = std::chrono::days(2); }},
-        {"sepa_prefer_paydays = true",
-         [](RetryConfig& r) { r.policy.sepa_prefer_paydays = true; }},
+        {"sepa_prefer_paydays = true", [](RetryConfig& r) { r.policy.sepa_prefer_paydays = true; }},
         {"sepa_max_payday_wait_days = 12",
          [](RetryConfig& r) { r.policy.sepa_max_payday_wait = std::chrono::days(12); }},
         {"sepa_retry_hour_utc = 0", [](RetryConfig& r) { r.policy.sepa_retry_hour_utc = 0h; }},
@@ -392,9 +393,14 @@ std::set<std::string> uncomment_block(std::string& text, const std::string& head
 }
 
 const std::set<std::string> policy_keys = {
-    "card_schedule_days",        "sepa_max_retries",    "sepa_min_gap_days",
-    "sepa_prefer_paydays",       "sepa_max_payday_wait_days", "sepa_retry_hour_utc",
-    "new_payment_method_delay_minutes", "end_action",
+    "card_schedule_days",
+    "sepa_max_retries",
+    "sepa_min_gap_days",
+    "sepa_prefer_paydays",
+    "sepa_max_payday_wait_days",
+    "sepa_retry_hour_utc",
+    "new_payment_method_delay_minutes",
+    "end_action",
 };
 
 TEST(ExampleConfig, ItsRetryKeysAreEveryKeyWithItsDefault) {

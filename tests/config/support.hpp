@@ -29,7 +29,8 @@ inline const EnvLookup no_env = env_of({});
 
 inline std::string joined(const Problems& problems) {
     std::string out;
-    for (const auto& problem : problems) out += problem + "\n";
+    for (const auto& problem : problems)
+        out += problem + "\n";
     return out;
 }
 
@@ -69,7 +70,9 @@ inline const std::string example = std::string(DUNNING_SOURCE_DIR) + "/config/ex
 inline const EnvLookup demo_env = env_of({{"DUNNING_DEMO_WEBHOOK_SECRET", "whsec_demo"},
                                           {"DUNNING_DEMO_API_TOKEN", "demo-token-0123456789"}});
 
-inline std::string read_example() { return dunning::testing::read_file(example); }
+inline std::string read_example() {
+    return dunning::testing::read_file(example);
+}
 
 // From the line that starts with `header` (itself uncommented) to the next line that does not
 // start with "#": uncomments "# key = …" and "# [table]" lines; returns the keys uncommented.

@@ -109,7 +109,9 @@ struct Row {
     AccessPolicy policy = {};
 };
 
-void PrintTo(const Row& row, std::ostream* os) { *os << row.name; }
+void PrintTo(const Row& row, std::ostream* os) {
+    *os << row.name;
+}
 
 class AccessRules : public ::testing::TestWithParam<Row> {};
 
@@ -306,8 +308,10 @@ TEST(AccessLevelText, RoundTrips) {
 }
 
 TEST(AccessLevelText, OneNamePerLevelInOrderOfRestriction) {
-    const std::vector<std::pair<L, std::string>> expected = {
-        {L::granted, "granted"}, {L::grace, "grace"}, {L::limited, "limited"}, {L::locked, "locked"}};
+    const std::vector<std::pair<L, std::string>> expected = {{L::granted, "granted"},
+                                                             {L::grace, "grace"},
+                                                             {L::limited, "limited"},
+                                                             {L::locked, "locked"}};
     ASSERT_EQ(access_level_names.size(), expected.size());
     for (std::size_t i = 0; i < expected.size(); ++i) {
         EXPECT_EQ(access_level_names[i].level, expected[i].first) << i;
@@ -568,8 +572,8 @@ TEST(Notification, ForEachChangeOfLevel) {
 
 // ---- next_entitlement: what a refresh stores, records and tells the host -----------------
 
-EntitlementState state(AccessLevel level, const char* reason, std::int64_t case_id,
-                       Timestamp since, std::optional<Timestamp> lock_at = {}) {
+EntitlementState state(AccessLevel level, const char* reason, std::int64_t case_id, Timestamp since,
+                       std::optional<Timestamp> lock_at = {}) {
     EntitlementState s;
     s.level = level;
     s.reason = reason;
@@ -612,7 +616,9 @@ struct Refresh {
     std::optional<Timestamp> recheck_at = {};
 };
 
-void PrintTo(const Refresh& row, std::ostream* os) { *os << row.name; }
+void PrintTo(const Refresh& row, std::ostream* os) {
+    *os << row.name;
+}
 
 class NextEntitlement : public ::testing::TestWithParam<Refresh> {};
 
@@ -649,13 +655,12 @@ INSTANTIATE_TEST_SUITE_P(
 INSTANTIATE_TEST_SUITE_P(
     StoredRow, NextEntitlement,
     ::testing::Values(
-        Refresh{"the_same_verdict_still_rewrites_the_row",
-                state(L::locked, r::dispute_lost, 5, t0), verdict(L::locked, r::dispute_lost, 5),
-                true, std::nullopt, std::nullopt, t0},
+        Refresh{"the_same_verdict_still_rewrites_the_row", state(L::locked, r::dispute_lost, 5, t0),
+                verdict(L::locked, r::dispute_lost, 5), true, std::nullopt, std::nullopt, t0},
         Refresh{"a_moved_lock_is_stored_without_a_change",
                 state(L::grace, r::final_notice, 1, t0, t0 + 14 * day),
-                with_lock(verdict(L::grace, r::final_notice, 1), t0 + 34 * day), true,
-                std::nullopt, std::nullopt, t0},
+                with_lock(verdict(L::grace, r::final_notice, 1), t0 + 34 * day), true, std::nullopt,
+                std::nullopt, t0},
         Refresh{"paid_restores_and_names_the_case_that_restricted",
                 state(L::locked, r::final_notice_deadline_passed, 3, t0), AccessVerdict{}, true,
                 change(L::locked, L::granted, r::in_good_standing, 3), "access.restored", now_},
@@ -684,16 +689,15 @@ INSTANTIATE_TEST_SUITE_P(
 
 INSTANTIATE_TEST_SUITE_P(
     Recheck, NextEntitlement,
-    ::testing::Values(
-        Refresh{"ahead_is_kept", state(L::locked, r::dispute_lost, 5, t0),
-                with_recheck(verdict(L::locked, r::dispute_lost, 5), now_ + day), true,
-                std::nullopt, std::nullopt, t0, now_ + day},
-        Refresh{"due_now_is_dropped", state(L::locked, r::dispute_lost, 5, t0),
-                with_recheck(verdict(L::locked, r::dispute_lost, 5), now_), true, std::nullopt,
-                std::nullopt, t0},
-        Refresh{"past_is_dropped", state(L::locked, r::dispute_lost, 5, t0),
-                with_recheck(verdict(L::locked, r::dispute_lost, 5), now_ - 1s), true,
-                std::nullopt, std::nullopt, t0}),
+    ::testing::Values(Refresh{"ahead_is_kept", state(L::locked, r::dispute_lost, 5, t0),
+                              with_recheck(verdict(L::locked, r::dispute_lost, 5), now_ + day),
+                              true, std::nullopt, std::nullopt, t0, now_ + day},
+                      Refresh{"due_now_is_dropped", state(L::locked, r::dispute_lost, 5, t0),
+                              with_recheck(verdict(L::locked, r::dispute_lost, 5), now_), true,
+                              std::nullopt, std::nullopt, t0},
+                      Refresh{"past_is_dropped", state(L::locked, r::dispute_lost, 5, t0),
+                              with_recheck(verdict(L::locked, r::dispute_lost, 5), now_ - 1s), true,
+                              std::nullopt, std::nullopt, t0}),
     [](const auto& info) { return std::string(info.param.name); });
 
 } // namespace

@@ -66,13 +66,17 @@ INSTANTIATE_TEST_SUITE_P(
         Validity{"january", {1, 2027}, "2027-02-01T00:00:00", "2027-01-01T00:00:00"},
         Validity{"march_31_days", {3, 2027}, "2027-04-01T00:00:00", "2027-03-01T00:00:00"},
         Validity{"april_30_days", {4, 2027}, "2027-05-01T00:00:00", "2027-03-31T00:00:00"},
-        Validity{"december_ends_in_january", {12, 2027}, "2028-01-01T00:00:00",
-                 "2027-12-01T00:00:00"},
+        Validity{
+            "december_ends_in_january", {12, 2027}, "2028-01-01T00:00:00", "2027-12-01T00:00:00"},
         Validity{"february_common_year", {2, 2027}, "2027-03-01T00:00:00", "2027-01-29T00:00:00"},
         Validity{"february_leap_year", {2, 2028}, "2028-03-01T00:00:00", "2028-01-30T00:00:00"},
-        Validity{"february_2100_is_no_leap_year", {2, 2100}, "2100-03-01T00:00:00",
+        Validity{"february_2100_is_no_leap_year",
+                 {2, 2100},
+                 "2100-03-01T00:00:00",
                  "2100-01-29T00:00:00"},
-        Validity{"february_2000_was_a_leap_year", {2, 2000}, "2000-03-01T00:00:00",
+        Validity{"february_2000_was_a_leap_year",
+                 {2, 2000},
+                 "2000-03-01T00:00:00",
                  "2000-01-30T00:00:00"}),
     [](const auto& info) { return std::string(info.param.name); });
 
@@ -130,7 +134,11 @@ INSTANTIATE_TEST_SUITE_P(
         Due{"common_february_from_january_29", {2, 2027}, "2027-01-29T00:00:00", true},
         Due{"common_february_not_on_january_28", {2, 2027}, "2027-01-28T23:59:59", false},
         Due{"common_february_over_on_march_1", {2, 2027}, "2027-03-01T00:00:00", false},
-        Due{"no_known_email", {3, 2027}, "2027-03-15T12:00:00", false, default_card_reminder_lead,
+        Due{"no_known_email",
+            {3, 2027},
+            "2027-03-15T12:00:00",
+            false,
+            default_card_reminder_lead,
             ""}),
     [](const auto& info) { return std::string(info.param.name); });
 
@@ -143,11 +151,13 @@ INSTANTIATE_TEST_SUITE_P(
         Due{"one_day_lead_not_earlier", {3, 2027}, "2027-03-29T23:59:59", false, days{1}},
         Due{"sixty_days_lead", {3, 2027}, "2027-01-30T00:00:00", true, days{60}},
         Due{"sixty_days_lead_not_earlier", {3, 2027}, "2027-01-29T23:59:59", false, days{60}},
-        Due{"sixty_days_lead_still_ends_with_the_card", {3, 2027}, "2027-04-01T00:00:00", false,
+        Due{"sixty_days_lead_still_ends_with_the_card",
+            {3, 2027},
+            "2027-04-01T00:00:00",
+            false,
             days{60}},
         Due{"lead_across_the_year", {1, 2028}, "2027-12-02T00:00:00", true, days{60}},
-        Due{"lead_across_the_year_not_earlier", {1, 2028}, "2027-12-01T23:59:59", false,
-            days{60}}),
+        Due{"lead_across_the_year_not_earlier", {1, 2028}, "2027-12-01T23:59:59", false, days{60}}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(CardReminderDue, ThirtyDaysIsTheDefaultLead) {
@@ -173,24 +183,23 @@ TEST_P(CardReminderWindow, FromThisMonthToTheLastMonthWhoseReminderHasBegun) {
 
 INSTANTIATE_TEST_SUITE_P(
     Edges, CardReminderWindow,
-    testing::Values(
-        Window{"2027-01-15T08:00:00", {1, 2027}, {1, 2027}},
-        Window{"2027-03-01T00:00:00", {3, 2027}, {3, 2027}},
-        Window{"2027-03-30T23:59:59", {3, 2027}, {3, 2027}},
-        Window{"2027-03-31T00:00:00", {3, 2027}, {4, 2027}},
-        Window{"2027-03-31T23:59:59", {3, 2027}, {4, 2027}},
-        Window{"2027-04-01T00:00:00", {4, 2027}, {4, 2027}},
-        Window{"2027-12-31T23:59:59", {12, 2027}, {12, 2027}},
-        Window{"2028-01-01T00:00:00", {1, 2028}, {1, 2028}},
-        Window{"2027-12-01T23:59:59", {12, 2027}, {12, 2027}, days{60}},
-        Window{"2027-12-02T00:00:00", {12, 2027}, {1, 2028}, days{60}},
-        Window{"2028-01-29T23:59:59", {1, 2028}, {1, 2028}},
-        Window{"2028-01-30T00:00:00", {1, 2028}, {2, 2028}},
-        Window{"2027-01-28T23:59:59", {1, 2027}, {1, 2027}},
-        Window{"2027-01-29T00:00:00", {1, 2027}, {2, 2027}},
-        Window{"2027-03-15T00:00:00", {3, 2027}, {2, 2027}, days{0}},
-        Window{"2027-03-31T00:00:00", {3, 2027}, {3, 2027}, days{0}},
-        Window{"2027-03-15T00:00:00", {3, 2027}, {4, 2027}, days{60}}),
+    testing::Values(Window{"2027-01-15T08:00:00", {1, 2027}, {1, 2027}},
+                    Window{"2027-03-01T00:00:00", {3, 2027}, {3, 2027}},
+                    Window{"2027-03-30T23:59:59", {3, 2027}, {3, 2027}},
+                    Window{"2027-03-31T00:00:00", {3, 2027}, {4, 2027}},
+                    Window{"2027-03-31T23:59:59", {3, 2027}, {4, 2027}},
+                    Window{"2027-04-01T00:00:00", {4, 2027}, {4, 2027}},
+                    Window{"2027-12-31T23:59:59", {12, 2027}, {12, 2027}},
+                    Window{"2028-01-01T00:00:00", {1, 2028}, {1, 2028}},
+                    Window{"2027-12-01T23:59:59", {12, 2027}, {12, 2027}, days{60}},
+                    Window{"2027-12-02T00:00:00", {12, 2027}, {1, 2028}, days{60}},
+                    Window{"2028-01-29T23:59:59", {1, 2028}, {1, 2028}},
+                    Window{"2028-01-30T00:00:00", {1, 2028}, {2, 2028}},
+                    Window{"2027-01-28T23:59:59", {1, 2027}, {1, 2027}},
+                    Window{"2027-01-29T00:00:00", {1, 2027}, {2, 2027}},
+                    Window{"2027-03-15T00:00:00", {3, 2027}, {2, 2027}, days{0}},
+                    Window{"2027-03-31T00:00:00", {3, 2027}, {3, 2027}, days{0}},
+                    Window{"2027-03-15T00:00:00", {3, 2027}, {4, 2027}, days{60}}),
     [](const auto& info) {
         return "at_" + name_of(info.param.now) + "_lead_" + std::to_string(info.param.lead.count());
     });

@@ -12,12 +12,15 @@ namespace {
 
 using namespace dunning::testing;
 
-Date day_of(Timestamp t) { return Date{std::chrono::floor<std::chrono::days>(t)}; }
+Date day_of(Timestamp t) {
+    return Date{std::chrono::floor<std::chrono::days>(t)};
+}
 
 // Follows the case's wake-ups from `from`, declining every charge as soon as it is made, until
 // nothing is planned. Returns when each charge was made. A wake-up inside [down_from, down_to)
 // happens at down_to instead: the service was not running.
-std::vector<Timestamp> follow(Case& c, Timestamp from, Timestamp down_from = {}, Timestamp down_to = {}) {
+std::vector<Timestamp> follow(Case& c, Timestamp from, Timestamp down_from = {},
+                              Timestamp down_to = {}) {
     std::vector<Timestamp> charged;
     Timestamp now = from;
     for (int guard = 0; guard < 200; ++guard) {
@@ -57,7 +60,8 @@ TEST(CatchUp, ThirteenDaysDownAfterTheFirstRetryChargesOnceThenKeepsTheGaps) {
     c.decline_last(back);
     EXPECT_EQ(c.charges(), 0) << "its decline does not set off the next slot";
     const auto rest = follow(c, back);
-    const std::vector<Timestamp> expected = {back + 24h * 2, back + 24h * 4, back + 24h * 7, back + 24h * 11};
+    const std::vector<Timestamp> expected = {back + 24h * 2, back + 24h * 4, back + 24h * 7,
+                                             back + 24h * 11};
     EXPECT_EQ(rest, expected) << "days 5, 7, 10, 14 of the schedule, spaced as planned";
     EXPECT_EQ(c.state.attempts.size(), 6u);
 }
@@ -72,11 +76,13 @@ TEST(CatchUp, NoOutageBringsRetriesCloserThanTheSchedule) {
             c.on(failed_invoice(t0), t0);
             const auto down_to = down_from + 24h * days;
             const auto charged = follow(c, t0, down_from, down_to);
-            SCOPED_TRACE(std::to_string((down_from - t0) / 1h) + "h + " + std::to_string(days) + " days");
+            SCOPED_TRACE(std::to_string((down_from - t0) / 1h) + "h + " + std::to_string(days) +
+                         " days");
             ASSERT_EQ(charged.size(), schedule.size());
             EXPECT_GE(charged[0], t0 + schedule[0]);
             for (std::size_t i = 1; i < charged.size(); ++i)
-                EXPECT_GE(charged[i] - charged[i - 1], schedule[i] - schedule[i - 1]) << "retry " << i + 1;
+                EXPECT_GE(charged[i] - charged[i - 1], schedule[i] - schedule[i - 1])
+                    << "retry " << i + 1;
         }
     }
 }
@@ -130,10 +136,12 @@ TEST(CatchUp, SepaAfterAnOutageChargesOnceAndSpacesTheNextFromItsFailure) {
     p.invoice_id = "in_1";
     p.method = PaymentMethodKind::sepa_debit;
     p.error.code = "insufficient_funds";
-    c.on(Event{"evt_s", "payment_intent.processing", "", back, EventKind::payment_processing, p}, back);
+    c.on(Event{"evt_s", "payment_intent.processing", "", back, EventKind::payment_processing, p},
+         back);
     EXPECT_EQ(c.charges(), 0);
     const Timestamp failed = back + 24h * 3;
-    c.on(Event{"evt_f2", "payment_intent.payment_failed", "", failed, EventKind::payment_failed, p}, failed);
+    c.on(Event{"evt_f2", "payment_intent.payment_failed", "", failed, EventKind::payment_failed, p},
+         failed);
     EXPECT_EQ(c.charges(), 0);
     ASSERT_TRUE(c.state.next_wakeup);
     EXPECT_EQ(*c.state.next_wakeup, next_sepa_retry(c.policy.retry, 1, failed, failed));
@@ -158,8 +166,8 @@ TEST(CatchUp, EscalationAndTheEndActionWaitForTheRetriesAnOutagePushedBack) {
         }
         if (!effects_of<EndOfSchedule>(c.last).empty()) escalated = now;
     }
-    const std::vector<Timestamp> expected = {t0 + 24h, t0 + 24h * 8, t0 + 24h * 10, t0 + 24h * 12,
-                                             t0 + 24h * 15, t0 + 24h * 19};
+    const std::vector<Timestamp> expected = {t0 + 24h,      t0 + 24h * 8,  t0 + 24h * 10,
+                                             t0 + 24h * 12, t0 + 24h * 15, t0 + 24h * 19};
     EXPECT_EQ(charged, expected);
     EXPECT_EQ(c.state.final_notice_at, t0 + 24h * 8);
     EXPECT_EQ(escalated, t0 + 24h * 19) << "not on day 13, before the last two retries";

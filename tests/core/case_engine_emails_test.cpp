@@ -13,7 +13,8 @@ using namespace dunning::testing;
 
 std::vector<std::string> messages(const Decision& d) {
     std::vector<std::string> out;
-    for (const auto& e : effects_of<SendEmail>(d)) out.push_back(e.message);
+    for (const auto& e : effects_of<SendEmail>(d))
+        out.push_back(e.message);
     return out;
 }
 

@@ -48,7 +48,8 @@ inline Event new_card(Timestamp at, std::string pm = "pm_new") {
     f.customer_id = "cus_1";
     f.payment_method_id = std::move(pm);
     f.method = PaymentMethodKind::card;
-    return Event{"evt_pm", "payment_method.attached", "", at, EventKind::payment_method_attached, f};
+    return Event{"evt_pm", "payment_method.attached",          "",
+                 at,       EventKind::payment_method_attached, f};
 }
 
 inline CasePolicy plugin_mode(EndAction end = EndAction::leave) {

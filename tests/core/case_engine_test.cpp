@@ -1,7 +1,7 @@
 // Given a case, when an input arrives at a time, then the next state and the effects.
+#include "case_engine_support.hpp"
 #include "core/calendar.hpp"
 #include "core/case_engine.hpp"
-#include "case_engine_support.hpp"
 
 #include <gtest/gtest.h>
 
@@ -16,7 +16,8 @@ TEST(CaseEngine, FirstFailureOpensTheCaseAndWakesForTheFirstRetry) {
     Case c{plugin_mode()};
     auto& d = c.on(failed_invoice(t0), t0);
     EXPECT_STREQ(status_of(d.next), "open");
-    EXPECT_TRUE(effects_of<NotifyHost>(d).empty()) << "not before an invoice event says what it is about";
+    EXPECT_TRUE(effects_of<NotifyHost>(d).empty())
+        << "not before an invoice event says what it is about";
     EXPECT_EQ(c.charges(), 0);
     EXPECT_EQ(d.next.next_wakeup, t0 + 24h);
     auto& with_invoice = c.on(invoice_failed_event(t0), t0 + 1s);
@@ -37,7 +38,7 @@ TEST(CaseEngine, SoftDeclineIsRetriedOnTheScheduleUntilItIsExhausted) {
             c.decline_last(now + 5s);
         }
     }
-    const std::vector<Timestamp> expected = {t0 + 24h * 1, t0 + 24h * 3, t0 + 24h * 5,
+    const std::vector<Timestamp> expected = {t0 + 24h * 1, t0 + 24h * 3,  t0 + 24h * 5,
                                              t0 + 24h * 7, t0 + 24h * 10, t0 + 24h * 14};
     EXPECT_EQ(charged, expected);
     EXPECT_EQ(c.state.attempts.size(), 6u);
@@ -82,17 +83,22 @@ TEST_P(NeverRetried, AsksTheMemberInsteadOfCharging) {
     for (auto at = t0; at < t0 + 24h * 40; at += 12h) {
         c.tick(at);
         EXPECT_EQ(c.charges(), 0) << "charged at +" << (at - t0).count() << "s";
-        for (const auto& e : effects_of<SendEmail>(c.last)) EXPECT_NE(e.message, GetParam().email);
+        for (const auto& e : effects_of<SendEmail>(c.last))
+            EXPECT_NE(e.message, GetParam().email);
     }
 }
 
 INSTANTIATE_TEST_SUITE_P(
     Table, NeverRetried,
-    ::testing::Values(NoRetryRow{"stolen_card", "stolen_card", PaymentMethodKind::card, "update_payment_method"},
-                      NoRetryRow{"expired_card", "expired_card", PaymentMethodKind::card, "update_payment_method"},
-                      NoRetryRow{"sca", "authentication_required", PaymentMethodKind::card, "action_required"},
-                      NoRetryRow{"sepa_account_closed", "account_closed", PaymentMethodKind::sepa_debit, "update_payment_method"},
-                      NoRetryRow{"sepa_revoked", "authorization_revoked", PaymentMethodKind::sepa_debit, "update_payment_method"}),
+    ::testing::Values(
+        NoRetryRow{"stolen_card", "stolen_card", PaymentMethodKind::card, "update_payment_method"},
+        NoRetryRow{"expired_card", "expired_card", PaymentMethodKind::card,
+                   "update_payment_method"},
+        NoRetryRow{"sca", "authentication_required", PaymentMethodKind::card, "action_required"},
+        NoRetryRow{"sepa_account_closed", "account_closed", PaymentMethodKind::sepa_debit,
+                   "update_payment_method"},
+        NoRetryRow{"sepa_revoked", "authorization_revoked", PaymentMethodKind::sepa_debit,
+                   "update_payment_method"}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(CaseEngine, ANewCardIsChargedSoonEvenAfterAHardDecline) {
@@ -125,8 +131,10 @@ TEST(CaseEngine, LadderSendsEachStageOnceThenEscalatesWithTheEndAction) {
     bool escalated = false, ended = false;
     for (auto at = t0; at <= t0 + 24h * 50; at += 1h) {
         c.tick(at);
-        for (const auto& e : effects_of<SendEmail>(c.last)) sent.emplace_back((at - t0) / 24h, e.message);
-        for (const auto& n : effects_of<NotifyHost>(c.last)) escalated |= n.type == "case.escalated";
+        for (const auto& e : effects_of<SendEmail>(c.last))
+            sent.emplace_back((at - t0) / 24h, e.message);
+        for (const auto& n : effects_of<NotifyHost>(c.last))
+            escalated |= n.type == "case.escalated";
         ended |= !effects_of<EndOfSchedule>(c.last).empty();
     }
     const std::vector<std::pair<std::int64_t, std::string>> expected = {
@@ -159,7 +167,7 @@ TEST(CaseEngine, PaymentResolvesThanksTheMemberAndStopsEverything) {
     Case c{plugin_mode()};
     c.on(failed_invoice(t0), t0);
     c.on(invoice_failed_event(t0), t0); // case.opened
-    c.tick(t0 + 24h * 3); // charge 1 (day 1 overdue) and the reminder
+    c.tick(t0 + 24h * 3);               // charge 1 (day 1 overdue) and the reminder
     ASSERT_EQ(c.state.stage_queued, 1);
     c.on(EmailSent{"reminder", 1}, t0 + 24h * 3 + 1min);
     ASSERT_EQ(c.state.stage_sent, 1);
@@ -228,8 +236,11 @@ TEST(CaseEngine, SepaRetriesAtMostTwiceOnBusinessDays) {
         p.invoice_id = "in_1";
         p.method = PaymentMethodKind::sepa_debit;
         p.error.code = "insufficient_funds";
-        c.on(Event{"evt_s", "payment_intent.processing", "", at, EventKind::payment_processing, p}, at);
-        c.on(Event{"evt_f", "payment_intent.payment_failed", "", at + 24h * 3, EventKind::payment_failed, p}, at + 24h * 3);
+        c.on(Event{"evt_s", "payment_intent.processing", "", at, EventKind::payment_processing, p},
+             at);
+        c.on(Event{"evt_f", "payment_intent.payment_failed", "", at + 24h * 3,
+                   EventKind::payment_failed, p},
+             at + 24h * 3);
     }
     EXPECT_EQ(charges, 2);
 }

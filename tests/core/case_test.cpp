@@ -11,7 +11,8 @@ using namespace dunning;
 
 namespace {
 
-Event invoice_event(EventKind kind, std::int64_t created, int attempt = 1, std::string status = "open") {
+Event invoice_event(EventKind kind, std::int64_t created, int attempt = 1,
+                    std::string status = "open") {
     InvoiceFacts f;
     f.invoice_id = "in_1";
     f.customer_id = "cus_1";
@@ -30,21 +31,30 @@ Event payment_failed(std::int64_t created, std::string decline) {
     p.card_brand = "visa";
     p.error.code = "card_declined";
     p.error.decline_code = std::move(decline);
-    return Event{"evt_p" + std::to_string(created), "payment_intent.payment_failed", "",
-                 from_unix(created), EventKind::payment_failed, p};
+    return Event{"evt_p" + std::to_string(created),
+                 "payment_intent.payment_failed",
+                 "",
+                 from_unix(created),
+                 EventKind::payment_failed,
+                 p};
 }
 
 Event payment_succeeded(std::int64_t created) {
     PaymentFacts p;
     p.payment_intent_id = "pi_1";
-    return Event{"evt_s" + std::to_string(created), "payment_intent.succeeded", "",
-                 from_unix(created), EventKind::payment_succeeded, p};
+    return Event{"evt_s" + std::to_string(created),
+                 "payment_intent.succeeded",
+                 "",
+                 from_unix(created),
+                 EventKind::payment_succeeded,
+                 p};
 }
 
 CaseState fold(const std::vector<Event>& events) {
     CaseState s;
     s.creator_id = "c";
-    for (const auto& e : events) s = apply(s, e);
+    for (const auto& e : events)
+        s = apply(s, e);
     return s;
 }
 
@@ -58,7 +68,8 @@ class CaseTransitions : public ::testing::TestWithParam<Row> {};
 
 TEST_P(CaseTransitions, ReachTheExpectedStatusInEveryOrder) {
     auto events = GetParam().given_and_when;
-    std::sort(events.begin(), events.end(), [](const Event& a, const Event& b) { return a.id < b.id; });
+    std::sort(events.begin(), events.end(),
+              [](const Event& a, const Event& b) { return a.id < b.id; });
     do {
         EXPECT_STREQ(status_of(fold(events)), GetParam().then_status);
         auto twice = events;
@@ -72,9 +83,13 @@ INSTANTIATE_TEST_SUITE_P(
     Table, CaseTransitions,
     ::testing::Values(
         Row{"failure_opens", {invoice_event(EventKind::invoice_payment_failed, 100)}, "open"},
-        Row{"action_required_opens", {invoice_event(EventKind::invoice_payment_action_required, 100)}, "open"},
+        Row{"action_required_opens",
+            {invoice_event(EventKind::invoice_payment_action_required, 100)},
+            "open"},
         Row{"payment_intent_failure_opens", {payment_failed(100, "insufficient_funds")}, "open"},
-        Row{"paid_alone_is_no_case", {invoice_event(EventKind::invoice_paid, 100, 1, "paid")}, "none"},
+        Row{"paid_alone_is_no_case",
+            {invoice_event(EventKind::invoice_paid, 100, 1, "paid")},
+            "none"},
         Row{"failed_then_paid",
             {invoice_event(EventKind::invoice_payment_failed, 100),
              invoice_event(EventKind::invoice_paid, 200, 2, "paid")},
@@ -104,8 +119,10 @@ INSTANTIATE_TEST_SUITE_P(
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(Case, KeepsTheNewestFailureReasonWhateverTheOrder) {
-    const auto a = fold({payment_failed(100, "insufficient_funds"), payment_failed(200, "do_not_honor")});
-    const auto b = fold({payment_failed(200, "do_not_honor"), payment_failed(100, "insufficient_funds")});
+    const auto a =
+        fold({payment_failed(100, "insufficient_funds"), payment_failed(200, "do_not_honor")});
+    const auto b =
+        fold({payment_failed(200, "do_not_honor"), payment_failed(100, "insufficient_funds")});
     ASSERT_TRUE(a.last_failure && b.last_failure);
     EXPECT_EQ(a.last_failure->error.decline_code, "do_not_honor");
     EXPECT_EQ(b.last_failure->error.decline_code, "do_not_honor");
@@ -135,9 +152,10 @@ TEST(Case, LateFailureDoesNotReopenAPaidInvoice) {
 }
 
 TEST(Case, VoidedInvoiceIsNotMadePaidByAnUncollectibleMark) {
-    const auto s = fold({invoice_event(EventKind::invoice_payment_failed, 100),
-                         invoice_event(EventKind::invoice_voided, 300, 1, "void"),
-                         invoice_event(EventKind::invoice_marked_uncollectible, 200, 1, "uncollectible")});
+    const auto s =
+        fold({invoice_event(EventKind::invoice_payment_failed, 100),
+              invoice_event(EventKind::invoice_voided, 300, 1, "void"),
+              invoice_event(EventKind::invoice_marked_uncollectible, 200, 1, "uncollectible")});
     EXPECT_STREQ(status_of(s), "voided");
 }
 
@@ -150,8 +168,8 @@ Event dispute(EventKind kind, std::int64_t created, std::string status,
     d.charge_id = "ch_1";
     d.status = std::move(status);
     d.method = method;
-    return Event{"evt_d" + std::to_string(created), "charge.dispute.x", "", from_unix(created),
-                 kind, d};
+    return Event{
+        "evt_d" + std::to_string(created), "charge.dispute.x", "", from_unix(created), kind, d};
 }
 
 Event succeeded_with(std::int64_t created, PaymentMethodKind method) {
@@ -208,20 +226,20 @@ TEST(CaseDispute, LeavesTheDunningAlone) {
 }
 
 TEST(CaseDispute, CardDisputeIsLostOnlyWhenStripeSaysSo) {
-    expect_in_every_order({dispute(EventKind::dispute_created, 300, "needs_response",
-                                   PaymentMethodKind::card)},
-                          record("needs_response", 300, 300));
-    expect_in_every_order({dispute(EventKind::dispute_created, 300, "needs_response",
-                                   PaymentMethodKind::card),
-                           dispute(EventKind::dispute_closed, 900, "lost")},
-                          record("lost", 300, 900, 900));
+    expect_in_every_order(
+        {dispute(EventKind::dispute_created, 300, "needs_response", PaymentMethodKind::card)},
+        record("needs_response", 300, 300));
+    expect_in_every_order(
+        {dispute(EventKind::dispute_created, 300, "needs_response", PaymentMethodKind::card),
+         dispute(EventKind::dispute_closed, 900, "lost")},
+        record("lost", 300, 900, 900));
 }
 
 TEST(CaseDispute, SepaDisputeIsLostWhenItOpens) {
     // Known from the dispute itself.
-    expect_in_every_order({dispute(EventKind::dispute_created, 300, "needs_response",
-                                   PaymentMethodKind::sepa_debit)},
-                          record("needs_response", 300, 300, 300));
+    expect_in_every_order(
+        {dispute(EventKind::dispute_created, 300, "needs_response", PaymentMethodKind::sepa_debit)},
+        record("needs_response", 300, 300, 300));
     // Known from the payment, whichever arrives first.
     expect_in_every_order({succeeded_with(200, PaymentMethodKind::sepa_debit),
                            dispute(EventKind::dispute_created, 300, "needs_response")},
@@ -251,10 +269,10 @@ TEST(CaseDispute, WonAfterLostUndoesTheLoss) {
                            dispute(EventKind::dispute_closed, 600, "won")},
                           record("won", 300, 600));
     // A SEPA dispute the creator won after all (say, the payer withdrew it).
-    expect_in_every_order({dispute(EventKind::dispute_created, 300, "needs_response",
-                                   PaymentMethodKind::sepa_debit),
-                           dispute(EventKind::dispute_closed, 600, "won")},
-                          record("won", 300, 600));
+    expect_in_every_order(
+        {dispute(EventKind::dispute_created, 300, "needs_response", PaymentMethodKind::sepa_debit),
+         dispute(EventKind::dispute_closed, 600, "won")},
+        record("won", 300, 600));
     // Only the closing event seen: a won SEPA dispute was never lost.
     expect_in_every_order({succeeded_with(200, PaymentMethodKind::sepa_debit),
                            dispute(EventKind::dispute_closed, 600, "won")},
@@ -283,8 +301,8 @@ TEST(CaseDispute, PaidOfflineAfterALostChargeback) {
     const CasePolicy policy;
     auto s = fold({invoice_event(EventKind::invoice_paid, 200, 1, "paid"),
                    dispute(EventKind::dispute_closed, 400, "lost")});
-    const auto marked = decide(s, CreatorCommand{CreatorCommand::Kind::mark_paid}, from_unix(900),
-                               policy);
+    const auto marked =
+        decide(s, CreatorCommand{CreatorCommand::Kind::mark_paid}, from_unix(900), policy);
     ASSERT_TRUE(marked.next.dispute);
     EXPECT_EQ(marked.next.dispute->repaid_at, from_unix(900));
     EXPECT_TRUE(marked.effects.empty());
@@ -293,9 +311,9 @@ TEST(CaseDispute, PaidOfflineAfterALostChargeback) {
                               from_unix(1000), policy);
     EXPECT_EQ(again.next.dispute->repaid_at, from_unix(900));
     // Without a lost dispute there is nothing to repay.
-    const auto plain = decide(fold({invoice_event(EventKind::invoice_payment_failed, 100)}),
-                              CreatorCommand{CreatorCommand::Kind::mark_paid}, from_unix(900),
-                              policy);
+    const auto plain =
+        decide(fold({invoice_event(EventKind::invoice_payment_failed, 100)}),
+               CreatorCommand{CreatorCommand::Kind::mark_paid}, from_unix(900), policy);
     EXPECT_FALSE(plain.next.dispute);
 }
 

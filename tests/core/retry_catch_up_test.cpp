@@ -14,7 +14,9 @@ using namespace std::chrono;
 
 const Timestamp t0 = sys_days{2027y / March / 1} + hours{9}; // Monday
 
-std::string at(std::optional<Timestamp> t) { return t ? iso8601(*t) : "none"; }
+std::string at(std::optional<Timestamp> t) {
+    return t ? iso8601(*t) : "none";
+}
 
 RetryHistory made(int count, std::vector<Timestamp> times) {
     RetryHistory h{count, std::nullopt, times};
@@ -45,12 +47,13 @@ TEST(CardCatchUp, MissedSlotsCollapseIntoOneRetryAndTheRestKeepTheirGaps) {
     const Timestamp back = t0 + days{14};
     const auto done = play(policy, CardNetwork::visa, t0 + days{2}, back);
     const std::vector<std::string> expected = {
-        "2027-03-02T09:00:00Z",                         // day 1, before the outage
-        "2027-03-15T09:00:00Z",                         // the one catch-up, for days 3 … 14
-        "2027-03-17T09:00:00Z", "2027-03-19T09:00:00Z", // + 2, + 2
+        "2027-03-02T09:00:00Z",                          // day 1, before the outage
+        "2027-03-15T09:00:00Z",                          // the one catch-up, for days 3 … 14
+        "2027-03-17T09:00:00Z", "2027-03-19T09:00:00Z",  // + 2, + 2
         "2027-03-22T09:00:00Z", "2027-03-26T09:00:00Z"}; // + 3, + 4
     std::vector<std::string> got;
-    for (auto t : done) got.push_back(iso8601(t));
+    for (auto t : done)
+        got.push_back(iso8601(t));
     EXPECT_EQ(got, expected);
 }
 
@@ -58,7 +61,8 @@ TEST(CardCatchUp, TheCatchUpIsNowAndTheNextOneIsAFullGapLater) {
     const RetryPolicy policy;
     const Timestamp day1 = t0 + days{1};
     const Timestamp now = t0 + days{14} + minutes{7};
-    EXPECT_EQ(at(next_card_retry(policy, t0, made(1, {day1}), CardNetwork::other, now)), iso8601(now));
+    EXPECT_EQ(at(next_card_retry(policy, t0, made(1, {day1}), CardNetwork::other, now)),
+              iso8601(now));
     EXPECT_EQ(at(next_card_retry(policy, t0, made(2, {day1, now}), CardNetwork::other, now)),
               iso8601(now + days{2}));
 }
@@ -67,7 +71,8 @@ TEST(CardCatchUp, AnOnTimeScheduleIsUnchanged) {
     const RetryPolicy policy;
     const auto done = play(policy, CardNetwork::visa, t0, t0); // no outage
     ASSERT_EQ(done.size(), policy.card_schedule.size());
-    for (std::size_t i = 0; i < done.size(); ++i) EXPECT_EQ(done[i], t0 + policy.card_schedule[i]) << i;
+    for (std::size_t i = 0; i < done.size(); ++i)
+        EXPECT_EQ(done[i], t0 + policy.card_schedule[i]) << i;
 }
 
 TEST(CardCatchUp, OutagesOfAnyLengthNeverBringRetriesCloser) {
@@ -87,20 +92,23 @@ TEST(CardCatchUp, OutagesOfAnyLengthNeverBringRetriesCloser) {
 TEST(CardCatchUp, TheNetworkCapsStillHold) {
     RetryPolicy policy;
     policy.card_schedule.clear();
-    for (int h = 1; h <= 12; ++h) policy.card_schedule.push_back(hours{h});
+    for (int h = 1; h <= 12; ++h)
+        policy.card_schedule.push_back(hours{h});
     std::vector<Timestamp> ten;
-    for (int h = 1; h <= 10; ++h) ten.push_back(t0 + hours{h});
+    for (int h = 1; h <= 10; ++h)
+        ten.push_back(t0 + hours{h});
     // Slot 11 was at hour 11; the module is back at hour 20: Mastercard's 24-hour window
     // still holds ten retries until hour 25.
-    EXPECT_EQ(at(next_card_retry(policy, t0, made(10, ten), CardNetwork::mastercard, t0 + hours{20})),
-              iso8601(t0 + hours{25}));
+    EXPECT_EQ(
+        at(next_card_retry(policy, t0, made(10, ten), CardNetwork::mastercard, t0 + hours{20})),
+        iso8601(t0 + hours{25}));
     EXPECT_EQ(at(next_card_retry(policy, t0, made(10, ten), CardNetwork::visa, t0 + hours{20})),
               iso8601(t0 + hours{20}));
 }
 
 TEST(SepaCatchUp, AMissedSlotGoesOutAtOnceOnABusinessDayAfterTheHour) {
-    const RetryPolicy policy; // 06:00 UTC
-    const Timestamp failure = t0;     // next slot: Thu 4 March 06:00
+    const RetryPolicy policy;                                      // 06:00 UTC
+    const Timestamp failure = t0;                                  // next slot: Thu 4 March 06:00
     const Timestamp now = sys_days{2027y / March / 10} + hours{8}; // Wednesday
     EXPECT_EQ(at(next_sepa_retry(policy, 0, failure, now)), iso8601(now));
 }
@@ -114,7 +122,8 @@ TEST(SepaCatchUp, AMissedSlotWaitsForTheNextSubmissionHourOtherwise) {
     } rows[] = {
         {sys_days{2027y / March / 10} + hours{5}, "2027-03-10T06:00:00Z"},  // before the hour
         {sys_days{2027y / March / 13} + hours{10}, "2027-03-15T06:00:00Z"}, // Saturday
-        {sys_days{2027y / March / 26} + hours{12}, "2027-03-30T06:00:00Z"}, // Good Friday, then Easter
+        {sys_days{2027y / March / 26} + hours{12},
+         "2027-03-30T06:00:00Z"}, // Good Friday, then Easter
     };
     for (const auto& row : rows) {
         const auto next = next_sepa_retry(policy, 0, failure, row.now);

@@ -223,7 +223,8 @@ TEST(NextCardRetry, WalksTheDefaultScheduleThenStops) {
                               "2027-03-06T09:00:00Z", "2027-03-08T09:00:00Z",
                               "2027-03-11T09:00:00Z", "2027-03-15T09:00:00Z"};
     for (int done = 0; done < 6; ++done)
-        EXPECT_EQ(iso(next_card_retry(policy, t0, made(done), CardNetwork::visa, t0)), expected[done])
+        EXPECT_EQ(iso(next_card_retry(policy, t0, made(done), CardNetwork::visa, t0)),
+                  expected[done])
             << done;
     EXPECT_EQ(iso(next_card_retry(policy, t0, made(6), CardNetwork::visa, t0)), "none");
     EXPECT_EQ(iso(next_card_retry(policy, t0, made(7), CardNetwork::visa, t0)), "none");
@@ -263,11 +264,13 @@ TEST(NextCardRetry, PushesTheSixteenthVisaRetryIn30Days) {
         policy.card_schedule.push_back(days{d});
     const auto previous = retries(15, t0 + days{1}, days{1}); // days 1 … 15
     // Planned for day 16; the retry of day 1 leaves the 30-day window on day 31.
-    EXPECT_EQ(iso(next_card_retry(policy, t0, made(15, previous), CardNetwork::visa, t0 + days{15})),
-              "2027-04-01T09:00:00Z");
+    EXPECT_EQ(
+        iso(next_card_retry(policy, t0, made(15, previous), CardNetwork::visa, t0 + days{15})),
+        "2027-04-01T09:00:00Z");
     const std::vector<Timestamp> fourteen(previous.begin() + 1, previous.end());
-    EXPECT_EQ(iso(next_card_retry(policy, t0, made(15, fourteen), CardNetwork::visa, t0 + days{15})),
-              "2027-03-17T09:00:00Z");
+    EXPECT_EQ(
+        iso(next_card_retry(policy, t0, made(15, fourteen), CardNetwork::visa, t0 + days{15})),
+        "2027-03-17T09:00:00Z");
 }
 
 TEST(EarliestAllowedByNetwork, VisaWindowEndsExactlyThirtyDaysAfterTheOldestRetry) {
@@ -335,14 +338,16 @@ TEST(NextSepaRetry, SubmitsOnABusinessDayAtTheConfiguredHour) {
         RetryPolicy policy;
         policy.sepa_prefer_paydays = row.prefer_paydays;
         policy.sepa_max_payday_wait = days{row.max_wait_days};
-        EXPECT_EQ(iso(next_sepa_retry(policy, 0, row.last_failure, row.last_failure)), row.expected) << row.name;
+        EXPECT_EQ(iso(next_sepa_retry(policy, 0, row.last_failure, row.last_failure)), row.expected)
+            << row.name;
     }
 }
 
 TEST(NextSepaRetry, UsesTheConfiguredHour) {
     RetryPolicy policy;
     policy.sepa_retry_hour_utc = hours{9};
-    EXPECT_EQ(iso(next_sepa_retry(policy, 1, utc(2027, 3, 7, 10), utc(2027, 3, 7, 10))), "2027-03-16T09:00:00Z");
+    EXPECT_EQ(iso(next_sepa_retry(policy, 1, utc(2027, 3, 7, 10), utc(2027, 3, 7, 10))),
+              "2027-03-16T09:00:00Z");
 }
 
 TEST(NextSepaRetry, StopsAtTheRetryLimit) {

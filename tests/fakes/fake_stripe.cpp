@@ -137,9 +137,8 @@ void FakeStripe::fail_invoice(const std::string& invoice_id, PaymentError error)
 }
 
 void FakeStripe::attach_payment_method(const std::string& customer,
-                                       const std::string& payment_method,
-                                       const std::string& brand, int exp_month,
-                                       int exp_year) {
+                                       const std::string& payment_method, const std::string& brand,
+                                       int exp_month, int exp_year) {
     State& s = *state_;
     std::lock_guard lock(s.mutex);
     CustomerRecord& c = s.customers[customer];
@@ -148,8 +147,8 @@ void FakeStripe::attach_payment_method(const std::string& customer,
     PaymentMethodRecord method{
         payment_method,    customer,
         c.account,         sepa ? PaymentMethodKind::sepa_debit : PaymentMethodKind::card,
-        sepa ? "" : brand, s.now(),           exp_month,
-        exp_year};
+        sepa ? "" : brand, s.now(),
+        exp_month,         exp_year};
     s.payment_methods[payment_method] = method;
     queue_event(s, "payment_method.attached", payment_method_json(method), c.account, {});
     std::string old = c.default_payment_method;
@@ -199,7 +198,8 @@ std::size_t FakeStripe::deliver() {
     client.set_read_timeout(10);
     std::set<std::uint64_t> delivered;
     // Stripe signs with real time, also for events of its own test clocks.
-    const auto signed_at = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+    const auto signed_at =
+        std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
     for (int pass = 0; pass < (options.duplicate ? 2 : 1); ++pass) {
         for (const StoredEvent& event : batch) {
             httplib::Headers headers = {

@@ -17,7 +17,7 @@
 namespace dunning::fakes {
 
 struct FakeInvoice {
-    std::string id;                // in_…
+    std::string id; // in_…
     std::string customer = "cus_fake";
     std::string customer_email = "member@example.org";
     std::string customer_name = "Mia Member";
@@ -28,11 +28,11 @@ struct FakeInvoice {
     std::string default_payment_method = "pm_card_visa";
     PaymentMethodKind method = PaymentMethodKind::card;
     std::string card_brand = "visa";
-    std::string account;           // acct_… for Connect; events then carry "account"
+    std::string account; // acct_… for Connect; events then carry "account"
     // Managed by the fake:
-    std::string status = "open";   // open | paid | void | uncollectible
+    std::string status = "open"; // open | paid | void | uncollectible
     int attempt_count = 0;
-    std::string payment_intent;    // pi_… of the latest attempt
+    std::string payment_intent; // pi_… of the latest attempt
 };
 
 // What the next POST /v1/invoices/{id}/pay does. Consumed one per executed request (an
@@ -45,9 +45,11 @@ struct ScriptedPay {
         succeed,
         decline,      // 402 card_error with `error`; webhooks: charge.failed,
                       // payment_intent.payment_failed, invoice.payment_failed
-        http_status,  // answer `status` (429, 500, 503) with Stripe-Should-Retry: true; nothing executed
-        sepa_pending, // 200, invoice stays open, PI processing; the outcome (`then_fail` with `error`,
-                      // or success) is delivered by settle() once `settle_after` has passed
+        http_status,  // answer `status` (429, 500, 503) with Stripe-Should-Retry: true; nothing
+                      // executed
+        sepa_pending, // 200, invoice stays open, PI processing; the outcome (`then_fail` with
+                      // `error`, or success) is delivered by settle() once `settle_after` has
+                      // passed
     };
     Kind kind = Kind::succeed;
     PaymentError error;
@@ -66,16 +68,18 @@ struct ScriptedPay {
 struct RecordedRequest {
     std::string method;
     std::string path;
-    std::map<std::string, std::string> headers; // Idempotency-Key, Stripe-Account, Authorization, Stripe-Version
-    std::map<std::string, std::string> form;    // decoded body of POSTs
-    bool idempotent_replay = false;             // answered from the idempotency cache
+    std::map<std::string, std::string>
+        headers; // Idempotency-Key, Stripe-Account, Authorization, Stripe-Version
+    std::map<std::string, std::string> form; // decoded body of POSTs
+    bool idempotent_replay = false;          // answered from the idempotency cache
 };
 
 struct WebhookTarget {
-    std::string url;    // e.g. http://127.0.0.1:PORT/webhooks/stripe/alpha; "" until set_webhook_url
+    std::string url; // e.g. http://127.0.0.1:PORT/webhooks/stripe/alpha; "" until set_webhook_url
     std::string secret; // whsec_… to sign with
-    std::function<Timestamp()> now; // the module's clock: event `created` and the objects' times
-                                    // (signatures carry real time, as Stripe's do under a test clock)
+    std::function<Timestamp()>
+        now; // the module's clock: event `created` and the objects' times
+             // (signatures carry real time, as Stripe's do under a test clock)
     std::string api_version = "2020-08-27"; // or "2025-03-31.basil": the shape of the events sent
 };
 
@@ -115,15 +119,16 @@ class FakeStripe {
     void pay_out_of_band(const std::string& invoice_id);
 
     void set_delivery(DeliveryOptions options);
-    // Sends every queued webhook; returns how many were answered 2xx. Failed deliveries stay queued.
-    // With `duplicate` the whole batch is sent twice; an event counts once.
+    // Sends every queued webhook; returns how many were answered 2xx. Failed deliveries stay
+    // queued. With `duplicate` the whole batch is sent twice; an event counts once.
     std::size_t deliver();
     // Types of the webhooks waiting for deliver(), oldest first.
     std::vector<std::string> queued_types() const;
     // Removes the webhooks waiting for deliver() and returns their bodies, oldest first, for a
     // test that sends them itself.
     std::vector<std::string> take_queued();
-    // SEPA debits whose settle time has passed (by the target's clock) produce their outcome events.
+    // SEPA debits whose settle time has passed (by the target's clock) produce their outcome
+    // events.
     std::size_t settle();
 
     std::vector<RecordedRequest> requests() const;

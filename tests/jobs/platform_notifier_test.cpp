@@ -24,17 +24,20 @@ using testing::TempDir;
 // leave behind).
 class Platform {
   public:
-    Platform(std::string db_path, std::string refused) : db_path_(std::move(db_path)), refused_(std::move(refused)) {
+    Platform(std::string db_path, std::string refused)
+        : db_path_(std::move(db_path)), refused_(std::move(refused)) {
         server_.Post("/hooks", [this](const httplib::Request& req, httplib::Response& res) {
             const auto member = json::parse(req.body).value("member", "");
             std::lock_guard lock(mutex_);
             members_.push_back(member);
-            if (member == refused_ && states_during_refusal_.empty()) states_during_refusal_ = states();
+            if (member == refused_ && states_during_refusal_.empty())
+                states_during_refusal_ = states();
             res.status = member == refused_ ? 500 : 200;
         });
         port_ = server_.bind_to_any_port("127.0.0.1");
         thread_ = std::thread([this] { server_.listen_after_bind(); });
-        for (int i = 0; i < 5000 && !server_.is_running(); ++i) std::this_thread::sleep_for(1ms);
+        for (int i = 0; i < 5000 && !server_.is_running(); ++i)
+            std::this_thread::sleep_for(1ms);
     }
     ~Platform() {
         server_.stop();
@@ -53,7 +56,8 @@ class Platform {
   private:
     std::map<std::string, std::string> states() const {
         SQLite::Database db(db_path_, SQLite::OPEN_READONLY);
-        SQLite::Statement st(db, "SELECT json_extract(payload, '$.member'), state FROM jobs WHERE kind = 'platform_notification'");
+        SQLite::Statement st(db, "SELECT json_extract(payload, '$.member'), state FROM jobs WHERE "
+                                 "kind = 'platform_notification'");
         std::map<std::string, std::string> out;
         while (st.executeStep())
             out[st.getColumn(0).getString()] = st.getColumn(1).getString();
@@ -75,17 +79,22 @@ TEST(PlatformNotifier, EachNotificationIsMarkedDeliveredAsSoonAsThePlatformAnswe
     auto db = store::open_store(options);
     FakeClock clock{from_unix(1'800'000'000)};
     for (const char* member : {"cus_1", "cus_2", "cus_3", "cus_4", "cus_5"})
-        store::queue_notification(*db, "alpha", member, "access.locked", json::object(), clock.now());
+        store::queue_notification(*db, "alpha", member, "access.locked", json::object(),
+                                  clock.now());
 
     Platform platform(options.path, "cus_3");
     PlatformNotifier notifier({platform.url(), "whsec_test"}, options, clock);
     EXPECT_EQ(notifier.drain(), 5u);
 
     // While the platform had the third in hand, the first two were already delivered.
-    const std::map<std::string, std::string> at_the_third = {
-        {"cus_1", "done"}, {"cus_2", "done"}, {"cus_3", "pending"}, {"cus_4", "pending"}, {"cus_5", "pending"}};
+    const std::map<std::string, std::string> at_the_third = {{"cus_1", "done"},
+                                                             {"cus_2", "done"},
+                                                             {"cus_3", "pending"},
+                                                             {"cus_4", "pending"},
+                                                             {"cus_5", "pending"}};
     EXPECT_EQ(platform.states_during_refusal(), at_the_third);
-    EXPECT_EQ(platform.members(), (std::vector<std::string>{"cus_1", "cus_2", "cus_3", "cus_4", "cus_5"}));
+    EXPECT_EQ(platform.members(),
+              (std::vector<std::string>{"cus_1", "cus_2", "cus_3", "cus_4", "cus_5"}));
     EXPECT_EQ(store::notification_counts(*db).pending, 1);
 
     // Only the refused one is sent again, once its backoff is over.

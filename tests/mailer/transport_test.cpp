@@ -1,9 +1,9 @@
 // Integration: the .eml outbox on a real directory, and SMTP through libcurl against a real
 // aiosmtpd server on loopback (tests/mailer/smtp_server.py), checked with Python's own parser.
 #include "mailer/transport.hpp"
-#include "tests/support/files.hpp"
 #include "support/ports.hpp"
 #include "support/smtp_server.hpp"
+#include "tests/support/files.hpp"
 
 #include <algorithm>
 #include <arpa/inet.h>
@@ -30,8 +30,8 @@ namespace {
 
 namespace fs = std::filesystem;
 using Kind = SendResult::Kind;
-using dunning::testing::SmtpServer;
 using dunning::testing::read_file;
+using dunning::testing::SmtpServer;
 using namespace std::chrono_literals;
 
 class TempDir {
@@ -238,16 +238,20 @@ TEST(OutboxTransport, AStartRemovesTheTempFilesOfWritersThatAreGone) {
     if (child == 0) ::_exit(0);
     ASSERT_EQ(::waitpid(child, nullptr, 0), child);
     const auto temp = [](const char* name, pid_t pid, int n) {
-        return "." + std::string(name) + ".eml.tmp-" + std::to_string(pid) + "-" + std::to_string(n);
+        return "." + std::string(name) + ".eml.tmp-" + std::to_string(pid) + "-" +
+               std::to_string(n);
     };
     const std::vector<std::string> gone = {temp("a", child, 0), temp("b", ::getpid(), 7)};
     const std::vector<std::string> kept = {temp("c", ::getppid(), 1), "20270115T080000Z-d.eml",
                                            ".e.eml.tmp-", ".f.eml.tmp-12-x", ".profile"};
-    for (const auto& name : gone) std::ofstream(tmp.path() / name) << "half";
-    for (const auto& name : kept) std::ofstream(tmp.path() / name) << "x";
+    for (const auto& name : gone)
+        std::ofstream(tmp.path() / name) << "half";
+    for (const auto& name : kept)
+        std::ofstream(tmp.path() / name) << "x";
     auto outbox = make_outbox_transport(tmp.path().string());
     std::vector<fs::path> expected;
-    for (const auto& name : kept) expected.push_back(tmp.path() / name);
+    for (const auto& name : kept)
+        expected.push_back(tmp.path() / name);
     auto got = all_files(tmp.path());
     std::sort(got.begin(), got.end());
     std::sort(expected.begin(), expected.end());

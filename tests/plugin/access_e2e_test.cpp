@@ -60,8 +60,7 @@ class AccessE2E : public ::testing::Test {
 
     void boot() {
         stripe = std::make_unique<fakes::FakeStripe>(
-            "sk_test_alpha",
-            fakes::WebhookTarget{"", alpha_secret, [this] { return now(); }});
+            "sk_test_alpha", fakes::WebhookTarget{"", alpha_secret, [this] { return now(); }});
         cfg = test_config(dir.path());
         cfg.stripe.api_base = stripe->base_url();
         cfg.creators[0].stripe_secret_key = "sk_test_alpha";
@@ -105,7 +104,8 @@ class AccessE2E : public ::testing::Test {
         inv.subscription = subscription;
         inv.customer_email = customer + "@example.org";
         inv.method = method;
-        if (method == PaymentMethodKind::sepa_debit) inv.default_payment_method = "pm_sepa_" + customer;
+        if (method == PaymentMethodKind::sepa_debit)
+            inv.default_payment_method = "pm_sepa_" + customer;
         stripe->add_invoice(inv);
     }
     // Stripe's own attempt failed: the case opens.
@@ -122,10 +122,11 @@ class AccessE2E : public ::testing::Test {
         EXPECT_EQ(r->status, expect) << path << ": " << r->body;
         return json::parse(r->body, nullptr, false);
     }
-    httplib::Result post(const std::string& path, const json& body, const std::string& token = alpha_token) {
+    httplib::Result post(const std::string& path, const json& body,
+                         const std::string& token = alpha_token) {
         auto cli = service->client();
-        return cli.Post(path.c_str(), httplib::Headers{{"Authorization", "Bearer " + token}}, body.dump(),
-                        "application/json");
+        return cli.Post(path.c_str(), httplib::Headers{{"Authorization", "Bearer " + token}},
+                        body.dump(), "application/json");
     }
     json access(const std::string& member = "cus_fake", const std::string& course = "course-101") {
         return get("/v1/creators/alpha/access?member=" + member + "&course=" + course);
@@ -134,7 +135,8 @@ class AccessE2E : public ::testing::Test {
         const auto list = get("/v1/creators/alpha/cases?status=all");
         for (const auto& c : list["data"])
             if (c["invoice"]["id"] == invoice)
-                return get("/v1/creators/alpha/cases/" + std::to_string(c["id"].get<std::int64_t>()));
+                return get("/v1/creators/alpha/cases/" +
+                           std::to_string(c["id"].get<std::int64_t>()));
         ADD_FAILURE() << "no case for " << invoice << ": " << list.dump(2);
         return {};
     }
@@ -157,7 +159,8 @@ class AccessE2E : public ::testing::Test {
     }
     std::vector<std::string> types() const {
         std::vector<std::string> out;
-        for (const auto& n : host.notifications()) out.push_back(n["type"]);
+        for (const auto& n : host.notifications())
+            out.push_back(n["type"]);
         return out;
     }
     std::optional<HostRequest> last_of_type(const std::string& type) const {
@@ -169,8 +172,10 @@ class AccessE2E : public ::testing::Test {
 
     // Fails in_1 and runs the dunning ladder until the final notice's deadline has passed.
     // Returns the announced (and reached) lock time.
-    Timestamp reach_lock(const std::string& invoice = "in_1", const std::string& customer = "cus_fake") {
-        if (!stripe->invoice(invoice).id.empty() && stripe->invoice(invoice).attempt_count == 0) fail(invoice);
+    Timestamp reach_lock(const std::string& invoice = "in_1",
+                         const std::string& customer = "cus_fake") {
+        if (!stripe->invoice(invoice).id.empty() && stripe->invoice(invoice).attempt_count == 0)
+            fail(invoice);
         advance_to(start + std::chrono::days{20} + 6h);
         const auto grace = access(customer);
         EXPECT_EQ(grace["level"], "grace") << grace.dump(2);
@@ -219,7 +224,8 @@ TEST_F(AccessE2E, MemberStaysGrantedThroughRemindersThenLockedWithSignedNotifica
     ASSERT_TRUE(lock_at) << a.dump(2);
     EXPECT_GE(*lock_at, start + std::chrono::days{34});
     EXPECT_LE(*lock_at, start + std::chrono::days{34} + 7h);
-    EXPECT_EQ(types(), std::vector<std::string>{"case.opened"}) << "grace still has full access: no access.*";
+    EXPECT_EQ(types(), std::vector<std::string>{"case.opened"})
+        << "grace still has full access: no access.*";
 
     // Then up to the deadline nothing is locked…
     advance_to(*lock_at - 1min);
@@ -234,7 +240,8 @@ TEST_F(AccessE2E, MemberStaysGrantedThroughRemindersThenLockedWithSignedNotifica
     EXPECT_EQ(access("cus_fake", "course-102")["level"], "locked") << "both courses of the product";
 
     const auto got = host.accepted();
-    ASSERT_EQ(types(), (std::vector<std::string>{"case.opened", "case.escalated", "access.locked"}));
+    ASSERT_EQ(types(),
+              (std::vector<std::string>{"case.opened", "case.escalated", "access.locked"}));
     std::set<std::string> ids;
     for (const auto& r : got) {
         EXPECT_EQ(r.method, "POST");
@@ -287,8 +294,10 @@ TEST_F(AccessE2E, MemberStaysGrantedThroughRemindersThenLockedWithSignedNotifica
     // The history has every change, oldest first
     const auto history = get("/v1/creators/alpha/access/history?member=cus_fake");
     std::vector<std::string> levels;
-    for (const auto& h : history["data"]) levels.push_back(h["to"]);
-    EXPECT_EQ(levels, (std::vector<std::string>{"granted", "granted", "grace", "locked"})) << history.dump(2);
+    for (const auto& h : history["data"])
+        levels.push_back(h["to"]);
+    EXPECT_EQ(levels, (std::vector<std::string>{"granted", "granted", "grace", "locked"}))
+        << history.dump(2);
 }
 
 // ---- 2
@@ -344,17 +353,20 @@ TEST_F(AccessE2E, HostDownForADayLosesNothingAndKeepsOrder) {
     // When the host goes down before the lock, and stays down for a whole day after it
     host.stop();
     const auto requests_before = host.count();
-    advance_to(start + std::chrono::days{35}, 1h); // the lock happens in here; the service does not hang
+    advance_to(start + std::chrono::days{35},
+               1h); // the lock happens in here; the service does not hang
     EXPECT_EQ(access("cus_fake")["level"], "locked") << "access does not wait for the host";
     EXPECT_EQ(access("cus_other")["level"], "locked");
-    for (int i = 0; i < 24; ++i) advance(1h);
+    for (int i = 0; i < 24; ++i)
+        advance(1h);
     EXPECT_EQ(host.count(), requests_before);
 
     // …and comes back, after which both members pay
     host.start();
     stripe->pay_out_of_band("in_1");
     stripe->pay_out_of_band("in_2");
-    for (int i = 0; i < 24; ++i) advance(5min);
+    for (int i = 0; i < 24; ++i)
+        advance(5min);
     EXPECT_EQ(access("cus_fake")["level"], "granted");
     EXPECT_EQ(access("cus_other")["level"], "granted");
 
@@ -390,8 +402,9 @@ TEST_F(AccessE2E, HostDownForADayLosesNothingAndKeepsOrder) {
         EXPECT_EQ(first_seen, created_ids) << ::testing::PrintToString(created_types);
         // What was created: the case, its escalation and lock, the payment and the unlock
         std::multiset<std::string> kinds(created_types.begin(), created_types.end());
-        EXPECT_EQ(kinds, (std::multiset<std::string>{"case.opened", "case.escalated", "access.locked",
-                                                     "case.resolved", "access.restored"}))
+        EXPECT_EQ(kinds,
+                  (std::multiset<std::string>{"case.opened", "case.escalated", "access.locked",
+                                              "case.resolved", "access.restored"}))
             << ::testing::PrintToString(created_types);
         ASSERT_EQ(created_types.size(), 5u);
         EXPECT_EQ(created_types[0], "case.opened");
@@ -399,7 +412,8 @@ TEST_F(AccessE2E, HostDownForADayLosesNothingAndKeepsOrder) {
                       std::find(created_types.begin(), created_types.end(), "access.restored"),
                   true);
     }
-    for (const auto& r : host.accepted()) EXPECT_TRUE(signature_valid(r, host_secret)) << r.body;
+    for (const auto& r : host.accepted())
+        EXPECT_TRUE(signature_valid(r, host_secret)) << r.body;
 }
 
 // ---- 4
@@ -468,7 +482,8 @@ TEST_F(AccessE2E, QueryApi) {
 
     // Over 1000 items → 400; bulk needs the token too
     json many = json::array();
-    for (int i = 0; i < 1001; ++i) many.push_back({{"member", "cus_" + std::to_string(i)}, {"course", "course-101"}});
+    for (int i = 0; i < 1001; ++i)
+        many.push_back({{"member", "cus_" + std::to_string(i)}, {"course", "course-101"}});
     r = post(base + "/query", {{"items", many}});
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 400) << r->body.substr(0, 200);
@@ -476,7 +491,9 @@ TEST_F(AccessE2E, QueryApi) {
     r = post(base + "/query", {{"items", many}});
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 200);
-    r = post(base + "/query", {{"items", json::array({{{"member", "cus_fake"}, {"course", "course-101"}}})}}, beta_token);
+    r = post(base + "/query",
+             {{"items", json::array({{{"member", "cus_fake"}, {"course", "course-101"}}})}},
+             beta_token);
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 403);
 }
@@ -497,7 +514,9 @@ TEST_F(AccessE2E, OverrideGrantsAnywayAndIsAudited) {
     EXPECT_EQ(access()["level"], "locked");
 
     // When the creator grants access anyway, saying why
-    r = post(overrides, {{"member", "cus_fake"}, {"level", "granted"}, {"note", "paid in cash at the workshop"}});
+    r = post(
+        overrides,
+        {{"member", "cus_fake"}, {"level", "granted"}, {"note", "paid in cash at the workshop"}});
     ASSERT_TRUE(r);
     ASSERT_EQ(r->status, 201) << r->body;
     const auto created = json::parse(r->body);
@@ -508,7 +527,8 @@ TEST_F(AccessE2E, OverrideGrantsAnywayAndIsAudited) {
     EXPECT_EQ(a["level"], "granted") << a.dump(2);
     EXPECT_EQ(a["reason"], "creator_override") << a.dump(2);
     ASSERT_EQ(types().back(), "access.restored") << ::testing::PrintToString(types());
-    EXPECT_EQ(last_of_type("access.restored")->json()["data"]["access"]["reason"], "creator_override");
+    EXPECT_EQ(last_of_type("access.restored")->json()["data"]["access"]["reason"],
+              "creator_override");
     auto list = get(overrides + "?member=cus_fake");
     ASSERT_EQ(list["data"].size(), 1u) << list.dump(2);
     EXPECT_EQ(list["data"][0]["id"], created["id"]);
@@ -517,7 +537,8 @@ TEST_F(AccessE2E, OverrideGrantsAnywayAndIsAudited) {
     EXPECT_EQ(list["data"][0]["in_force"], true);
 
     // Revoking needs a note too
-    const auto revoke = overrides + "/" + std::to_string(created["id"].get<std::int64_t>()) + "/revoke";
+    const auto revoke =
+        overrides + "/" + std::to_string(created["id"].get<std::int64_t>()) + "/revoke";
     r = post(revoke, json::object());
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 400) << r->body;
@@ -562,14 +583,16 @@ TEST_F(AccessE2E, OverrideGrantsAnywayAndIsAudited) {
     EXPECT_EQ(types().back(), "access.locked");
 
     // An override in the past is refused
-    r = post(overrides, {{"member", "cus_fake"}, {"until", to_unix(now() - 1h)}, {"note", "too late"}});
+    r = post(overrides,
+             {{"member", "cus_fake"}, {"until", to_unix(now() - 1h)}, {"note", "too late"}});
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 400) << r->body;
 
     // The history shows each override's part
     const auto history = get("/v1/creators/alpha/access/history?member=cus_fake");
     int by_override = 0;
-    for (const auto& h : history["data"]) by_override += !h["override"].is_null();
+    for (const auto& h : history["data"])
+        by_override += !h["override"].is_null();
     EXPECT_EQ(by_override, 2) << history.dump(2);
 }
 
@@ -701,10 +724,12 @@ TEST_F(AccessE2E, HostAnswering503IsRetriedWithBackoff) {
     const auto all = host.requests();
     ASSERT_EQ(host.accepted().size(), 1u);
     std::set<std::string> ids;
-    for (const auto& r : all) ids.insert(r.json()["id"]);
+    for (const auto& r : all)
+        ids.insert(r.json()["id"]);
     EXPECT_EQ(ids.size(), 1u) << "a retry is the same notification";
     EXPECT_EQ(all.front().body, all.back().body) << "the body is fixed when queued";
-    for (const auto& r : all) EXPECT_TRUE(signature_valid(r, host_secret));
+    for (const auto& r : all)
+        EXPECT_TRUE(signature_valid(r, host_secret));
     advance(2h);
     EXPECT_EQ(host.accepted().size(), 1u);
 }
@@ -729,7 +754,8 @@ TEST_F(AccessE2E, HostRestartBetweenNotificationsCostsNoRetry) {
     EXPECT_EQ(access()["level"], "granted");
     const auto all = types();
     ASSERT_EQ(all.size(), 5u) << ::testing::PrintToString(all);
-    EXPECT_EQ((std::set<std::string>{all[3], all[4]}), (std::set<std::string>{"access.restored", "case.resolved"}));
+    EXPECT_EQ((std::set<std::string>{all[3], all[4]}),
+              (std::set<std::string>{"access.restored", "case.resolved"}));
 }
 
 // Without anyone moving the clock: the worker picks the payment up by itself and the host is
@@ -772,11 +798,13 @@ TEST_F(AccessE2E, AWebhookSignedWithRealTimeGetsInAfterTheTestClockMovedOn) {
     ASSERT_EQ(access()["level"], "locked");
     stripe->pay_out_of_band("in_1");
     const auto events = stripe->take_queued();
-    ASSERT_TRUE(std::any_of(events.begin(), events.end(),
-                            [](const std::string& e) { return json::parse(e)["type"] == "invoice.paid"; }));
+    ASSERT_TRUE(std::any_of(events.begin(), events.end(), [](const std::string& e) {
+        return json::parse(e)["type"] == "invoice.paid";
+    }));
     for (const auto& body : events) {
         auto cli = service->client();
-        const auto r = post_signed(cli, "/webhooks/stripe/alpha", body, alpha_secret, plugin::SystemClock().now());
+        const auto r = post_signed(cli, "/webhooks/stripe/alpha", body, alpha_secret,
+                                   plugin::SystemClock().now());
         ASSERT_TRUE(r);
         EXPECT_EQ(r->status, 200) << json::parse(body)["type"] << ": " << r->body;
     }
@@ -786,7 +814,8 @@ TEST_F(AccessE2E, AWebhookSignedWithRealTimeGetsInAfterTheTestClockMovedOn) {
     EXPECT_EQ(case_of("in_1")["status"], "paid");
     EXPECT_EQ(access()["level"], "granted");
     const auto all = types();
-    EXPECT_NE(std::find(all.begin(), all.end(), "access.restored"), all.end()) << ::testing::PrintToString(all);
+    EXPECT_NE(std::find(all.begin(), all.end(), "access.restored"), all.end())
+        << ::testing::PrintToString(all);
 }
 
 // Stripe delivers twice and out of order: one lock, one unlock, one of each case.* event.
@@ -799,7 +828,8 @@ TEST_F(AccessE2E, DuplicateAndReversedWebhooksNotifyOnce) {
     advance(1h);
     EXPECT_EQ(access()["level"], "granted");
     std::multiset<std::string> got;
-    for (const auto& t : types()) got.insert(t);
+    for (const auto& t : types())
+        got.insert(t);
     EXPECT_EQ(got, (std::multiset<std::string>{"case.opened", "case.escalated", "access.locked",
                                                "case.resolved", "access.restored"}))
         << ::testing::PrintToString(types());
@@ -817,9 +847,11 @@ TEST_F(AccessE2E, PendingNotificationsSurviveARestart) {
     service.reset(); // the module stops (a deploy), the host comes back meanwhile
     host.start();
     start_service();
-    for (int i = 0; i < 24; ++i) advance(5min);
+    for (int i = 0; i < 24; ++i)
+        advance(5min);
 
-    EXPECT_EQ(types(), (std::vector<std::string>{"case.opened", "case.escalated", "access.locked"}));
+    EXPECT_EQ(types(),
+              (std::vector<std::string>{"case.opened", "case.escalated", "access.locked"}));
     EXPECT_EQ(access()["level"], "locked");
 }
 
@@ -843,7 +875,8 @@ TEST_F(AccessE2E, OneMembersRetriesDoNotHoldUpAnother) {
     EXPECT_EQ(types_for("cus_other"), (std::vector<std::string>{"case.opened", "case.resolved"}));
     EXPECT_TRUE(types_for("cus_fake").empty());
     host.refuse_member("");
-    for (int i = 0; i < 6; ++i) advance(1min);
+    for (int i = 0; i < 6; ++i)
+        advance(1min);
     EXPECT_EQ(types_for("cus_fake"), (std::vector<std::string>{"case.opened", "case.resolved"}));
     EXPECT_EQ(types_for("cus_other"), (std::vector<std::string>{"case.opened", "case.resolved"}));
 }
@@ -897,7 +930,8 @@ TEST_F(AccessE2E, EmbeddingInterfaceSeesEveryChangeInOrder) {
     EXPECT_EQ(levels, (std::vector<std::string>{"granted", "grace", "locked", "granted"}));
     EXPECT_EQ(seen.back().reason, "in_good_standing");
     bool deadline = false;
-    for (const auto& e : seen) deadline |= e.to == AccessLevel::locked && e.reason == "final_notice_deadline_passed";
+    for (const auto& e : seen)
+        deadline |= e.to == AccessLevel::locked && e.reason == "final_notice_deadline_passed";
     EXPECT_TRUE(deadline);
 }
 
@@ -1005,8 +1039,9 @@ TEST_F(AccessE2E, ACardDisputeAfterASepaFailureIsNotTakenForALostChargeback) {
 }
 
 TEST_F(AccessE2E, AMemberWideOverrideHoldsForProductsWithoutARecord) {
-    const auto r = post("/v1/creators/alpha/access/overrides",
-                        {{"member", "cus_new"}, {"level", "locked"}, {"note", "shared their login"}});
+    const auto r =
+        post("/v1/creators/alpha/access/overrides",
+             {{"member", "cus_new"}, {"level", "locked"}, {"note", "shared their login"}});
     ASSERT_EQ(r->status, 201) << r->body;
     advance(0s);
     const auto a = access("cus_new");

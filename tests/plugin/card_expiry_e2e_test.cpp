@@ -33,8 +33,9 @@ class CardExpiry : public ::testing::Test {
     void SetUp() override {
         stripe = std::make_unique<fakes::FakeStripe>(
             "sk_test_alpha",
-            fakes::WebhookTarget{
-                "", alpha_secret, [this] { return service ? service->module().clock().now() : start; }});
+            fakes::WebhookTarget{"", alpha_secret, [this] {
+                                     return service ? service->module().clock().now() : start;
+                                 }});
         cfg = test_config(dir.path());
         cfg.stripe.api_base = stripe->base_url();
         cfg.mail.transport = "outbox";

@@ -21,53 +21,81 @@ template <class S, class T>
 concept either_const = std::same_as<std::remove_const_t<S>, T>;
 
 struct CaseFields {
-    static constexpr std::array names{
-        "creator_id",         "invoice",          "invoice_as_of",  "failed",
-        "opened_at",          "last_failure",     "action_required", "resolution",
-        "resolved_at",        "payment_processing", "new_payment_method",
-        "new_payment_method_at", "paid_with",     "dispute",        "attempts",
-        "stage_queued",       "stage_sent",       "failure_email_sent", "confirmation_queued",
-        "final_notice_at",    "failure_notified", "paused",
-        "paused_at",          "paused_seconds",   "escalated_at",   "first_seen_at",
-        "opened_announced",   "resolved_announced", "next_wakeup"};
-    template <either_const<CaseState> S>
-    static auto tie(S& s) {
-        auto& [a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15, a16, a17, a18,
-               a19, a20, a21, a22, a23, a24, a25, a26, a27, a28, a29] = s;
-        return std::tie(a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15, a16,
-                        a17, a18, a19, a20, a21, a22, a23, a24, a25, a26, a27, a28, a29);
+    static constexpr std::array names{"creator_id",
+                                      "invoice",
+                                      "invoice_as_of",
+                                      "failed",
+                                      "opened_at",
+                                      "last_failure",
+                                      "action_required",
+                                      "resolution",
+                                      "resolved_at",
+                                      "payment_processing",
+                                      "new_payment_method",
+                                      "new_payment_method_at",
+                                      "paid_with",
+                                      "dispute",
+                                      "attempts",
+                                      "stage_queued",
+                                      "stage_sent",
+                                      "failure_email_sent",
+                                      "confirmation_queued",
+                                      "final_notice_at",
+                                      "failure_notified",
+                                      "paused",
+                                      "paused_at",
+                                      "paused_seconds",
+                                      "escalated_at",
+                                      "first_seen_at",
+                                      "opened_announced",
+                                      "resolved_announced",
+                                      "next_wakeup"};
+    template <either_const<CaseState> S> static auto tie(S& s) {
+        auto& [a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15, a16, a17, a18, a19,
+               a20, a21, a22, a23, a24, a25, a26, a27, a28, a29] = s;
+        return std::tie(a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15, a16, a17,
+                        a18, a19, a20, a21, a22, a23, a24, a25, a26, a27, a28, a29);
     }
 };
 
 struct InvoiceFields {
-    static constexpr std::array names{
-        "invoice_id",     "number",         "customer_id",     "customer_email",
-        "customer_name",  "subscription_id", "payment_intent_id", "charge_id",
-        "status",         "billing_reason", "currency",        "amount_due",
-        "amount_remaining", "attempt_count", "next_payment_attempt", "due_date",
-        "hosted_invoice_url", "products"};
-    template <either_const<InvoiceFacts> S>
-    static auto tie(S& s) {
+    static constexpr std::array names{"invoice_id",
+                                      "number",
+                                      "customer_id",
+                                      "customer_email",
+                                      "customer_name",
+                                      "subscription_id",
+                                      "payment_intent_id",
+                                      "charge_id",
+                                      "status",
+                                      "billing_reason",
+                                      "currency",
+                                      "amount_due",
+                                      "amount_remaining",
+                                      "attempt_count",
+                                      "next_payment_attempt",
+                                      "due_date",
+                                      "hosted_invoice_url",
+                                      "products"};
+    template <either_const<InvoiceFacts> S> static auto tie(S& s) {
         auto& [a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15, a16, a17, a18] = s;
-        return std::tie(a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15, a16,
-                        a17, a18);
+        return std::tie(a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15, a16, a17,
+                        a18);
     }
 };
 
 struct FailureFields {
     static constexpr std::array names{"error", "method", "payment_method_id", "card_brand", "at"};
-    template <either_const<PaymentFailure> S>
-    static auto tie(S& s) {
+    template <either_const<PaymentFailure> S> static auto tie(S& s) {
         auto& [a1, a2, a3, a4, a5] = s;
         return std::tie(a1, a2, a3, a4, a5);
     }
 };
 
 struct ErrorFields {
-    static constexpr std::array names{"code", "decline_code", "advice_code",
-                                      "network_advice_code", "message"};
-    template <either_const<PaymentError> S>
-    static auto tie(S& s) {
+    static constexpr std::array names{"code", "decline_code", "advice_code", "network_advice_code",
+                                      "message"};
+    template <either_const<PaymentError> S> static auto tie(S& s) {
         auto& [a1, a2, a3, a4, a5] = s;
         return std::tie(a1, a2, a3, a4, a5);
     }
@@ -75,18 +103,16 @@ struct ErrorFields {
 
 struct AttemptFields {
     static constexpr std::array names{"number", "at", "payment_method_id", "network", "outcome"};
-    template <either_const<ChargeAttempt> S>
-    static auto tie(S& s) {
+    template <either_const<ChargeAttempt> S> static auto tie(S& s) {
         auto& [a1, a2, a3, a4, a5] = s;
         return std::tie(a1, a2, a3, a4, a5);
     }
 };
 
 struct DisputeFields {
-    static constexpr std::array names{"dispute_id", "status", "opened_at",
+    static constexpr std::array names{"dispute_id", "status",    "opened_at",
                                       "lost_at",    "repaid_at", "as_of"};
-    template <either_const<DisputeRecord> S>
-    static auto tie(S& s) {
+    template <either_const<DisputeRecord> S> static auto tie(S& s) {
         auto& [a1, a2, a3, a4, a5, a6] = s;
         return std::tie(a1, a2, a3, a4, a5, a6);
     }
@@ -99,7 +125,8 @@ void for_each_field(const T& a, const T& b, Check check) {
     static_assert(std::tuple_size_v<decltype(x)> == Fields::names.size());
     [&]<std::size_t... I>(std::index_sequence<I...>) {
         (check(Fields::names[I], std::get<I>(x) == std::get<I>(y)), ...);
-    }(std::make_index_sequence<Fields::names.size()>{});
+    }
+    (std::make_index_sequence<Fields::names.size()>{});
 }
 
 // Names the fields that differ, so a failure says which one was lost.

@@ -15,7 +15,9 @@ using nlohmann::json;
 
 namespace {
 
-Timestamp t(int n) { return from_unix(1'800'000'000 + n * 1000); }
+Timestamp t(int n) {
+    return from_unix(1'800'000'000 + n * 1000);
+}
 
 // Every field set, every optional present, every vector non-empty, every enum past its first
 // value, and no two timestamps, strings or numbers alike, so a value written under another
@@ -81,7 +83,9 @@ CaseState full_sample() {
 }
 
 // As the store does it: to text and back.
-CaseState round_trip(const CaseState& s) { return state_from_json(json::parse(state_to_json(s).dump())); }
+CaseState round_trip(const CaseState& s) {
+    return state_from_json(json::parse(state_to_json(s).dump()));
+}
 
 TEST(CaseJson, TheSampleSetsEveryField) {
     const auto s = full_sample();
@@ -90,7 +94,8 @@ TEST(CaseJson, TheSampleSetsEveryField) {
     expect_no_field_at_default<FailureFields>(*s.last_failure, "last_failure.");
     expect_no_field_at_default<ErrorFields>(s.last_failure->error, "last_failure.error.");
     expect_no_field_at_default<DisputeFields>(*s.dispute, "dispute.");
-    for (const auto& a : s.attempts) expect_no_field_at_default<AttemptFields>(a, "attempts[].");
+    for (const auto& a : s.attempts)
+        expect_no_field_at_default<AttemptFields>(a, "attempts[].");
 }
 
 TEST(CaseJson, EveryFieldSurvivesAWriteAndARead) {
@@ -116,7 +121,8 @@ TEST(CaseJson, EachFlagIsStoredUnderItsOwnKey) {
             }
         };
         (check(std::integral_constant<std::size_t, I>{}), ...);
-    }(std::make_index_sequence<CaseFields::names.size()>{});
+    }
+    (std::make_index_sequence<CaseFields::names.size()>{});
 }
 
 TEST(CaseJson, EnumsAreWrittenByName) {
@@ -144,13 +150,14 @@ TEST(CaseJson, EveryEnumValueReadsBackByName) {
         EXPECT_EQ(round_trip(s).paid_with, m) << to_string(m);
         EXPECT_EQ(round_trip(s).last_failure->method, m) << to_string(m);
     }
-    for (auto n : {CardNetwork::unknown, CardNetwork::visa, CardNetwork::mastercard,
-                   CardNetwork::other}) {
+    for (auto n :
+         {CardNetwork::unknown, CardNetwork::visa, CardNetwork::mastercard, CardNetwork::other}) {
         s.attempts[0].network = n;
         EXPECT_EQ(round_trip(s).attempts[0].network, n) << to_string(n);
     }
     using O = ChargeAttempt::Outcome;
-    for (auto o : {O::pending, O::processing, O::succeeded, O::declined, O::rejected, O::abandoned}) {
+    for (auto o :
+         {O::pending, O::processing, O::succeeded, O::declined, O::rejected, O::abandoned}) {
         s.attempts[0].outcome = o;
         EXPECT_EQ(round_trip(s).attempts[0].outcome, o) << to_string(o);
     }
@@ -179,9 +186,12 @@ TEST(CaseJson, AnUnknownValueIsAnErrorNamingTheFieldAndTheValue) {
     const BadValue bad[] = {
         {json::json_pointer("/resolution"), "settled", R"(resolution: unknown value "settled")"},
         {json::json_pointer("/paid_with"), "ideal", R"(paid_with: unknown value "ideal")"},
-        {json::json_pointer("/last_failure/method"), "Card", R"(last_failure.method: unknown value "Card")"},
-        {json::json_pointer("/attempts/1/outcome"), "bounced", R"(attempts[1].outcome: unknown value "bounced")"},
-        {json::json_pointer("/attempts/0/network"), "amex", R"(attempts[0].network: unknown value "amex")"},
+        {json::json_pointer("/last_failure/method"), "Card",
+         R"(last_failure.method: unknown value "Card")"},
+        {json::json_pointer("/attempts/1/outcome"), "bounced",
+         R"(attempts[1].outcome: unknown value "bounced")"},
+        {json::json_pointer("/attempts/0/network"), "amex",
+         R"(attempts[0].network: unknown value "amex")"},
         {json::json_pointer("/attempts/0/network"), 4, "attempts[0].network: unknown value 4"},
         {json::json_pointer("/attempts/1/network"), -1, "attempts[1].network: unknown value -1"},
         {json::json_pointer("/resolution"), "", R"(resolution: unknown value "")"},
@@ -208,7 +218,8 @@ TEST(CaseJson, AnEnumOfTheWrongTypeIsAnError) {
 // resolved case had queued its confirmation with the resolution.
 TEST(CaseJson, StatesFromBeforeSentEmailsWereCountedRead) {
     auto j = state_to_json(full_sample());
-    for (const char* key : {"stage_queued", "failure_email_sent", "confirmation_queued"}) j.erase(key);
+    for (const char* key : {"stage_queued", "failure_email_sent", "confirmation_queued"})
+        j.erase(key);
     j["stage_sent"] = 2;
     j["resolved_announced"] = true;
     auto s = state_from_json(j);

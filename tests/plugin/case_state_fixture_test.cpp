@@ -16,7 +16,8 @@ using nlohmann::json;
 
 namespace {
 
-const std::filesystem::path fixtures = std::filesystem::path(DUNNING_SOURCE_DIR) / "tests/fixtures/case_state";
+const std::filesystem::path fixtures =
+    std::filesystem::path(DUNNING_SOURCE_DIR) / "tests/fixtures/case_state";
 
 CaseState expected_paused_case() {
     CaseState s;
@@ -53,8 +54,9 @@ CaseState expected_paused_case() {
                                     from_unix(1800259201)};
     s.new_payment_method = "pm_new_card";
     s.new_payment_method_at = from_unix(1800288001);
-    s.attempts = {{1, from_unix(1800086400), "", CardNetwork::visa, ChargeAttempt::Outcome::declined},
-                  {2, from_unix(1800259200), "", CardNetwork::visa, ChargeAttempt::Outcome::declined}};
+    s.attempts = {
+        {1, from_unix(1800086400), "", CardNetwork::visa, ChargeAttempt::Outcome::declined},
+        {2, from_unix(1800259200), "", CardNetwork::visa, ChargeAttempt::Outcome::declined}};
     s.stage_queued = 1; // the previous version counted queued stages only
     s.stage_sent = 1;
     s.paused = true;
@@ -113,7 +115,8 @@ TEST_F(PreviousStore, AnUnknownValueMakesTheCaseUnreadableSayingWhy) {
         store::load_case(*db, 1);
         ADD_FAILURE() << "the case was read";
     } catch (const std::runtime_error& e) {
-        EXPECT_STREQ(e.what(), R"(case 1: unreadable state: attempts[1].outcome: unknown value "bounced")");
+        EXPECT_STREQ(e.what(),
+                     R"(case 1: unreadable state: attempts[1].outcome: unknown value "bounced")");
     }
 }
 

@@ -10,8 +10,8 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
-#include <functional>
 #include <fcntl.h>
+#include <functional>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -66,7 +66,8 @@ class CatchUpE2E : public ::testing::Test {
     void advance(std::chrono::seconds by) {
         stripe->deliver();
         auto cli = service->client();
-        auto r = cli.Post("/v1/test-clock/advance", json{{"seconds", by.count()}}.dump(), "application/json");
+        auto r = cli.Post("/v1/test-clock/advance", json{{"seconds", by.count()}}.dump(),
+                          "application/json");
         ASSERT_TRUE(r);
         ASSERT_EQ(r->status, 200) << r->body;
         clock_now = from_unix(json::parse(r->body)["now"].get<std::int64_t>());
@@ -80,11 +81,14 @@ class CatchUpE2E : public ::testing::Test {
         for (int i = 0; i < days * 4; ++i) {
             const auto before = pays().size();
             advance(6h);
-            for (auto n = before; n < pays().size(); ++n) seen.push_back(now());
+            for (auto n = before; n < pays().size(); ++n)
+                seen.push_back(now());
         }
         return seen;
     }
-    std::vector<fakes::RecordedRequest> pays() const { return stripe->requests_to("/v1/invoices/in_1/pay"); }
+    std::vector<fakes::RecordedRequest> pays() const {
+        return stripe->requests_to("/v1/invoices/in_1/pay");
+    }
 
     void open_case(PaymentError why, PaymentMethodKind method = PaymentMethodKind::card) {
         fakes::FakeInvoice inv;
@@ -141,7 +145,8 @@ TEST_F(CatchUpE2E, CardThirteenDaysDownAfterTheFirstRetryChargesOnceThenKeepsThe
     advance(0s);
     EXPECT_EQ(pays().size(), 2u);
     const auto later = charges_while_advancing(14);
-    const std::vector<Timestamp> expected = {back + 48h, back + 96h, back + 24h * 7, back + 24h * 11};
+    const std::vector<Timestamp> expected = {back + 48h, back + 96h, back + 24h * 7,
+                                             back + 24h * 11};
     EXPECT_EQ(later, expected) << "the gaps of days 3-5, 5-7, 7-10 and 10-14";
     ASSERT_EQ(pays().size(), 6u);
     EXPECT_EQ(pays()[5].headers.at("Idempotency-Key"), "dunning-pay-in_1-6");
@@ -170,13 +175,15 @@ TEST_F(CatchUpE2E, SepaThirteenDaysLaterChargesOnceThenOnBusinessDaysAfterTheGap
 TEST_F(CatchUpE2E, ARetryThatSucceedsBeforeTheFirstReminderThanksNobodyAndReportsStageZero) {
     boot();
     open_case(card_decline("insufficient_funds"));
-    stripe->script_pay("in_1", {ScriptedPay::declined("insufficient_funds"), ScriptedPay::success()});
+    stripe->script_pay("in_1",
+                       {ScriptedPay::declined("insufficient_funds"), ScriptedPay::success()});
     charges_while_advancing(3); // day 1 declined; day 3 paid in the round the reminder is due
     ASSERT_EQ(pays().size(), 2u);
     charges_while_advancing(10);
     EXPECT_EQ(the_case()["status"], "paid");
     EXPECT_TRUE(emails("reminder").empty());
-    EXPECT_TRUE(emails("payment_received").empty()) << "no \"Zahlung erhalten\" for an unseen reminder";
+    EXPECT_TRUE(emails("payment_received").empty())
+        << "no \"Zahlung erhalten\" for an unseen reminder";
     EXPECT_EQ(the_case()["stage"], 0);
     const auto resolved = resolved_case();
     ASSERT_TRUE(resolved);
@@ -186,8 +193,9 @@ TEST_F(CatchUpE2E, ARetryThatSucceedsBeforeTheFirstReminderThanksNobodyAndReport
 TEST_F(CatchUpE2E, ACaseThatGotAReminderAndThenPaysGetsTheConfirmation) {
     boot();
     open_case(card_decline("insufficient_funds"));
-    stripe->script_pay("in_1", {ScriptedPay::declined("insufficient_funds"),
-                                ScriptedPay::declined("insufficient_funds"), ScriptedPay::success()});
+    stripe->script_pay("in_1",
+                       {ScriptedPay::declined("insufficient_funds"),
+                        ScriptedPay::declined("insufficient_funds"), ScriptedPay::success()});
     charges_while_advancing(6); // days 1 and 3 declined, the reminder sent on day 3; paid on day 5
     ASSERT_EQ(pays().size(), 3u);
     EXPECT_EQ(the_case()["status"], "paid");
@@ -210,7 +218,8 @@ TEST_F(CatchUpE2E, NoHalfWrittenEmailIsLeftInTheOutboxAfterAStart) {
     const pid_t child = ::fork();
     ASSERT_GE(child, 0);
     if (child == 0) {
-        const std::string name = outbox.string() + "/.20270115T080000Z-case-1-reminder-1@alpha.example.eml.tmp-" +
+        const std::string name = outbox.string() +
+                                 "/.20270115T080000Z-case-1-reminder-1@alpha.example.eml.tmp-" +
                                  std::to_string(::getpid()) + "-0";
         const int fd = ::open(name.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0640);
         const char half[] = "From: Alpha Academy <billing@alpha.example>\r\nTo: member@exa";
@@ -229,7 +238,8 @@ TEST_F(CatchUpE2E, NoHalfWrittenEmailIsLeftInTheOutboxAfterAStart) {
     stripe->script_pay("in_1", declines(6));
     advance(3 * 24h);
     ASSERT_EQ(emails("reminder").size(), 1u) << "the outbox still writes";
-    for (const auto& e : fs::directory_iterator(outbox)) EXPECT_EQ(e.path().extension(), ".eml") << e.path();
+    for (const auto& e : fs::directory_iterator(outbox))
+        EXPECT_EQ(e.path().extension(), ".eml") << e.path();
 }
 
 } // namespace

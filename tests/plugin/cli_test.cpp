@@ -15,10 +15,12 @@ using nlohmann::json;
 
 namespace {
 
-std::string write_config(const std::filesystem::path& dir, int port, const std::string& synchronous = "full") {
+std::string write_config(const std::filesystem::path& dir, int port,
+                         const std::string& synchronous = "full") {
     const auto path = dir / "dunning.toml";
     std::ofstream(path) << "[server]\nlisten = \"127.0.0.1:" << port << "\"\n"
-                        << "[storage]\nsqlite_path = \"dunning.db\"\nsynchronous = \"" << synchronous << "\"\n"
+                        << "[storage]\nsqlite_path = \"dunning.db\"\nsynchronous = \""
+                        << synchronous << "\"\n"
                         << "[mail]\nfrom = \"Alpha Academy <billing@alpha.example>\"\n"
                         << "[[creators]]\nid = \"alpha\"\nname = \"Alpha Academy\"\n"
                         << "webhook_secrets = [\"" << alpha_secret << "\"]\n"
@@ -39,16 +41,19 @@ TEST(Cli, CheckConfigPointsAtTheLine) {
     TempDir dir;
     const auto path = dir.path() / "bad.toml";
     std::ofstream(path) << "[server]\nlisten = \"127.0.0.1:8080\"\n\n[[creators]]\nid = \"alpha\"\n"
-                        << "name = \"A\"\nwebhook_secrets = [\"not-a-secret\"]\napi_token = \"" << alpha_token << "\"\n";
+                        << "name = \"A\"\nwebhook_secrets = [\"not-a-secret\"]\napi_token = \""
+                        << alpha_token << "\"\n";
     const auto r = run_command(binary + " check-config --config " + path.string());
     EXPECT_EQ(r.exit_code, 2) << r.output;
-    EXPECT_NE(r.output.find(path.string() + ":7: creators[0].webhook_secrets"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find(path.string() + ":7: creators[0].webhook_secrets"), std::string::npos)
+        << r.output;
 }
 
 TEST(Cli, HelpDescribesEveryCommand) {
     const auto r = run_command(binary + " --help");
     EXPECT_EQ(r.exit_code, 0);
-    for (const char* word : {"serve", "check-config", "replay"}) EXPECT_NE(r.output.find(word), std::string::npos);
+    for (const char* word : {"serve", "check-config", "replay"})
+        EXPECT_NE(r.output.find(word), std::string::npos);
     EXPECT_NE(run_command(binary + " serve --help").output.find("--test-clock"), std::string::npos);
     EXPECT_NE(run_command(binary + " nonsense").exit_code, 0);
 }
@@ -60,13 +65,22 @@ TEST(Cli, ReplayFeedsExportedEventsThroughTheSameProcessing) {
     {
         std::ofstream out(events);
         out << fixture("invoice.payment_failed").dump() << '\n';
-        out << json{{"object", "list"}, {"data", json::array({fixture("payment_intent.payment_failed"), fixture("customer.updated")})}}.dump() << '\n';
+        out << json{{"object", "list"},
+                    {"data", json::array({fixture("payment_intent.payment_failed"),
+                                          fixture("customer.updated")})}}
+                   .dump()
+            << '\n';
         out << "\n";
     }
-    auto r = run_command(binary + " replay --config " + config + " --creator alpha " + events.string());
+    auto r =
+        run_command(binary + " replay --config " + config + " --creator alpha " + events.string());
     EXPECT_EQ(r.exit_code, 0) << r.output;
-    EXPECT_NE(r.output.find("replayed 3 event(s) from 3 line(s): 3 new, 0 already stored, 0 rejected; 2 processed, 1 ignored, 0 poison"), std::string::npos) << r.output;
-    r = run_command(binary + " replay --config " + config + " --creator alpha --no-progress " + events.string());
+    EXPECT_NE(r.output.find("replayed 3 event(s) from 3 line(s): 3 new, 0 already stored, 0 "
+                            "rejected; 2 processed, 1 ignored, 0 poison"),
+              std::string::npos)
+        << r.output;
+    r = run_command(binary + " replay --config " + config + " --creator alpha --no-progress " +
+                    events.string());
     EXPECT_NE(r.output.find("0 new, 3 already stored"), std::string::npos) << r.output;
     SQLite::Database db((dir.path() / "dunning.db").string());
     EXPECT_EQ(db.execAndGet("SELECT count(*) FROM cases WHERE status = 'open'").getInt(), 1);
@@ -75,24 +89,30 @@ TEST(Cli, ReplayFeedsExportedEventsThroughTheSameProcessing) {
     r = run_command(binary + " replay --config " + config + " --no-progress " + events.string());
     EXPECT_EQ(r.exit_code, 1) << r.output;
     EXPECT_NE(r.output.find(events.string() + ":1: "), std::string::npos) << r.output;
-    EXPECT_NE(r.output.find(events.string() + ":2: event has no account; pass --creator"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find(events.string() + ":2: event has no account; pass --creator"),
+              std::string::npos)
+        << r.output;
 }
 
 // The preview reads each creator's interest from the same per-creator tables the service uses.
 TEST(Cli, PreviewShowsEachCreatorsOwnBaseRate) {
     TempDir dir;
-    std::ofstream(dir.path() / "zero.toml") << "[[base_rate]]\nvalid_from = 2020-01-01\npercent = 0.0\n";
-    std::ofstream(dir.path() / "twenty.toml") << "[[base_rate]]\nvalid_from = 2020-01-01\npercent = 20.0\n";
+    std::ofstream(dir.path() / "zero.toml")
+        << "[[base_rate]]\nvalid_from = 2020-01-01\npercent = 0.0\n";
+    std::ofstream(dir.path() / "twenty.toml")
+        << "[[base_rate]]\nvalid_from = 2020-01-01\npercent = 20.0\n";
     const auto path = dir.path() / "dunning.toml";
     std::ofstream(path) << "[mail]\nfrom = \"Billing <billing@example.org>\"\n";
     for (const std::string id : {"alpha", "beta"})
         std::ofstream(path, std::ios::app)
             << "[[creators]]\nid = \"" << id << "\"\nname = \"" << id << "\"\nlocale = \"en\"\n"
-            << "webhook_secrets = [\"" << alpha_secret << "\"]\napi_token = \"" << id << "-token-0123456789\"\n"
+            << "webhook_secrets = [\"" << alpha_secret << "\"]\napi_token = \"" << id
+            << "-token-0123456789\"\n"
             << "[creators.dunning]\ninterest = true\nbase_rates_file = \""
             << (id == "alpha" ? "zero" : "twenty") << ".toml\"\n";
     const auto preview = [&](const std::string& creator) {
-        return run_command(binary + " preview --config " + path.string() + " --creator " + creator + " --stage 2");
+        return run_command(binary + " preview --config " + path.string() + " --creator " + creator +
+                           " --stage 2");
     };
     const auto alpha = preview("alpha");
     ASSERT_EQ(alpha.exit_code, 0) << alpha.output;
@@ -118,7 +138,8 @@ TEST(Crash, NoAcknowledgedEventIsLostOnKill9) {
     TempDir dir;
     const auto config = write_config(dir.path(), 0);
     const auto log = (dir.path() / "service.log").string();
-    auto service = std::make_unique<ChildProcess>(std::vector<std::string>{binary, "serve", "--config", config}, log);
+    auto service = std::make_unique<ChildProcess>(
+        std::vector<std::string>{binary, "serve", "--config", config}, log);
     const int port = listening_port(log);
     ASSERT_TRUE(wait_healthy(port)) << read_file(log);
 
@@ -132,7 +153,8 @@ TEST(Crash, NoAcknowledgedEventIsLostOnKill9) {
             httplib::Client cli("127.0.0.1", port);
             for (int i = 0; i < 5000 && !stop; ++i) {
                 auto e = fixture("invoice.payment_failed");
-                e["data"]["object"]["id"] = "in_crash_" + std::to_string(t) + "_" + std::to_string(i);
+                e["data"]["object"]["id"] =
+                    "in_crash_" + std::to_string(t) + "_" + std::to_string(i);
                 auto r = post_signed(cli, "/webhooks/stripe/alpha", e.dump(), alpha_secret);
                 ++sent;
                 if (r && r->status == 200) {
@@ -142,25 +164,33 @@ TEST(Crash, NoAcknowledgedEventIsLostOnKill9) {
             }
         });
     }
-    while (sent < 200) std::this_thread::yield();
+    while (sent < 200)
+        std::this_thread::yield();
     service->kill_hard();
     stop = true;
-    for (auto& c : clients) c.join();
+    for (auto& c : clients)
+        c.join();
     ASSERT_GT(acknowledged.size(), 100u);
 
     const auto logged = file_size(log);
-    service = std::make_unique<ChildProcess>(std::vector<std::string>{binary, "serve", "--config", config}, log);
+    service = std::make_unique<ChildProcess>(
+        std::vector<std::string>{binary, "serve", "--config", config}, log);
     ASSERT_TRUE(wait_healthy(listening_port(log, logged))) << read_file(log);
     SQLite::Database db((dir.path() / "dunning.db").string());
     std::set<std::string> stored;
     SQLite::Statement st(db, "SELECT event_id FROM inbox");
-    while (st.executeStep()) stored.insert(st.getColumn(0).getString());
-    for (const auto& id : acknowledged) ASSERT_TRUE(stored.count(id)) << id << " was acknowledged but lost";
+    while (st.executeStep())
+        stored.insert(st.getColumn(0).getString());
+    for (const auto& id : acknowledged)
+        ASSERT_TRUE(stored.count(id)) << id << " was acknowledged but lost";
 
     // The restarted worker finishes what the killed one left. Up to two minutes: under
     // ThreadSanitizer rows take so long that the worker's 2 ms batches hold few rows each, and
     // every batch is a commit with an fsync.
-    for (int i = 0; i < 12000 && db.execAndGet("SELECT count(*) FROM inbox WHERE state = 'pending'").getInt() > 0; ++i)
+    for (int i = 0;
+         i < 12000 &&
+         db.execAndGet("SELECT count(*) FROM inbox WHERE state = 'pending'").getInt() > 0;
+         ++i)
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     EXPECT_EQ(db.execAndGet("SELECT count(*) FROM inbox WHERE state = 'pending'").getInt(), 0);
     EXPECT_EQ(db.execAndGet("SELECT count(*) FROM cases WHERE status = 'open'").getInt64(),

@@ -2,8 +2,8 @@
 // emails arrive once each, in order, readable, with umlauts intact, and stop at payment.
 #include "fakes/fake_stripe.hpp"
 #include "support/service.hpp"
-#include "support/test_clock.hpp"
 #include "support/smtp_server.hpp"
+#include "support/test_clock.hpp"
 
 #include <gtest/gtest.h>
 
@@ -32,8 +32,9 @@ class Mail : public ::testing::Test {
               const std::function<void(config::Config&)>& adjust = {}) {
         stripe = std::make_unique<fakes::FakeStripe>(
             "sk_test_alpha",
-            fakes::WebhookTarget{"", alpha_secret,
-                                 [this] { return service ? service->module().clock().now() : clock_now; }});
+            fakes::WebhookTarget{"", alpha_secret, [this] {
+                                     return service ? service->module().clock().now() : clock_now;
+                                 }});
         cfg = test_config(dir.path());
         cfg.stripe.api_base = stripe->base_url();
         cfg.mail.transport = "smtp";
@@ -60,11 +61,13 @@ class Mail : public ::testing::Test {
         advance_test_clock(*service, by, {stripe.get(), beta_stripe.get()});
     }
     void advance_days(int days) {
-        for (int i = 0; i < days * 2; ++i) advance(12h);
+        for (int i = 0; i < days * 2; ++i)
+            advance(12h);
     }
     std::vector<std::string> subjects() const {
         std::vector<std::string> out;
-        for (const auto& m : smtp->messages()) out.push_back(subject_of(m));
+        for (const auto& m : smtp->messages())
+            out.push_back(subject_of(m));
         return out;
     }
     json case_actions() {
@@ -91,7 +94,8 @@ TEST_F(Mail, AFullRunDeliversEachStageOnceInOrderAndReadable) {
         EXPECT_NE(text.find("https://invoice.stripe.com/"), std::string::npos) << text;
         EXPECT_NE(m.find("Reply-To: support@alpha.example"), std::string::npos);
     }
-    EXPECT_NE(messages[0].find("Message-ID: <case-1-reminder-1@alpha.example>"), std::string::npos) << messages[0].substr(0, 600);
+    EXPECT_NE(messages[0].find("Message-ID: <case-1-reminder-1@alpha.example>"), std::string::npos)
+        << messages[0].substr(0, 600);
     for (const auto& a : case_actions()) {
         if (a["kind"] == "email") {
             EXPECT_EQ(a["state"], "done") << a.dump();
@@ -129,8 +133,7 @@ TEST_F(Mail, EachCreatorChargesInterestAtItsOwnBaseRate) {
     });
     beta_stripe = std::make_unique<fakes::FakeStripe>(
         "sk_test_beta",
-        fakes::WebhookTarget{"", beta_secret,
-                             [this] { return service->module().clock().now(); }});
+        fakes::WebhookTarget{"", beta_secret, [this] { return service->module().clock().now(); }});
     beta_stripe->set_webhook_url(service->url("/webhooks/stripe/beta"));
     fakes::FakeInvoice inv;
     inv.id = "in_beta";
@@ -139,15 +142,18 @@ TEST_F(Mail, EachCreatorChargesInterestAtItsOwnBaseRate) {
     beta_stripe->add_invoice(inv);
     beta_stripe->fail_invoice("in_beta", {"card_declined", "insufficient_funds", "", "", ""});
     advance(0s);
-    advance_days(11); // the formal reminder (day 10) states interest from the day after the reminder
+    advance_days(
+        11); // the formal reminder (day 10) states interest from the day after the reminder
 
     std::map<std::string, std::string> formal; // recipient → text of the formal reminder
     for (const auto& m : smtp->messages())
         if (text_of(m).find("Default interest") != std::string::npos)
             formal[m.find("bea@example.org") != std::string::npos ? "beta" : "alpha"] = text_of(m);
     ASSERT_EQ(formal.size(), 2u) << ::testing::PrintToString(subjects());
-    EXPECT_NE(formal["alpha"].find("Default interest 5.00 % p.a."), std::string::npos) << formal["alpha"];
-    EXPECT_NE(formal["beta"].find("Default interest 25.00 % p.a."), std::string::npos) << formal["beta"];
+    EXPECT_NE(formal["alpha"].find("Default interest 5.00 % p.a."), std::string::npos)
+        << formal["alpha"];
+    EXPECT_NE(formal["beta"].find("Default interest 25.00 % p.a."), std::string::npos)
+        << formal["beta"];
 }
 
 TEST_F(Mail, AnSmtpOutageDelaysMailAndLosesNone) {
@@ -167,7 +173,8 @@ TEST_F(Mail, AnSmtpOutageDelaysMailAndLosesNone) {
 }
 
 TEST_F(Mail, ATemporaryRefusalIsRetried) {
-    smtp = std::make_unique<SmtpServer>(dir.path() / "smtp", std::vector<std::string>{"--tempfail-data", "2"});
+    smtp = std::make_unique<SmtpServer>(dir.path() / "smtp",
+                                        std::vector<std::string>{"--tempfail-data", "2"});
     boot(smtp->port());
     advance_days(3);
     advance(1h);
@@ -176,7 +183,8 @@ TEST_F(Mail, ATemporaryRefusalIsRetried) {
 }
 
 TEST_F(Mail, AFiveHundredAnswerIsRetriedTwiceBeforeTheEmailFails) {
-    smtp = std::make_unique<SmtpServer>(dir.path() / "smtp", std::vector<std::string>{"--permfail-data", "2"});
+    smtp = std::make_unique<SmtpServer>(dir.path() / "smtp",
+                                        std::vector<std::string>{"--permfail-data", "2"});
     boot(smtp->port());
     advance_days(3);
     advance(1h);
@@ -205,7 +213,9 @@ TEST_F(Mail, ARefusedRecipientFailsWithoutBlockingOthers) {
     EXPECT_NE(smtp->messages()[0].find("anna@example.org"), std::string::npos);
     bool failed = false;
     for (const auto& a : case_actions())
-        if (a["kind"] == "email") failed |= a["state"] == "failed" && a["result"].get<std::string>().find("550") != std::string::npos;
+        if (a["kind"] == "email")
+            failed |= a["state"] == "failed" &&
+                      a["result"].get<std::string>().find("550") != std::string::npos;
     EXPECT_TRUE(failed) << case_actions().dump(2);
 }
 

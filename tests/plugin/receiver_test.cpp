@@ -45,7 +45,8 @@ class Receiver : public ::testing::Test {
 
 TEST_F(Receiver, AcceptsEveryStripeFixtureAndProcessesNoneAsPoison) {
     std::set<std::string> sent; // event ids, one per fixture file
-    for (const auto& entry : std::filesystem::directory_iterator(fixtures_dir() / "api-2020-08-27")) {
+    for (const auto& entry :
+         std::filesystem::directory_iterator(fixtures_dir() / "api-2020-08-27")) {
         if (entry.path().extension() != ".json") continue;
         const auto event = fixture(entry.path().stem().string());
         auto r = send(event);
@@ -58,7 +59,8 @@ TEST_F(Receiver, AcceptsEveryStripeFixtureAndProcessesNoneAsPoison) {
     std::set<std::string> stored;
     SQLite::Database db(cfg.storage.sqlite_path);
     SQLite::Statement rows(db, "SELECT event_id FROM inbox");
-    while (rows.executeStep()) stored.insert(rows.getColumn(0).getString());
+    while (rows.executeStep())
+        stored.insert(rows.getColumn(0).getString());
     EXPECT_EQ(stored, sent);
     EXPECT_EQ(inbox_count("state = 'pending'"), 0);
     EXPECT_EQ(inbox_count("state = 'poison'"), 0);
@@ -78,7 +80,8 @@ TEST_F(Receiver, FailedInvoiceOpensACaseWithEverythingDunningNeeds) {
     EXPECT_EQ(c["customer"]["id"], "cus_00000000000000");
     EXPECT_EQ(c["products"], json::array({"prod_00000000000000"}));
     EXPECT_EQ(c["payment_intent"], "pi_000000000000000000000000");
-    EXPECT_TRUE(c["invoice"]["hosted_invoice_url"].get<std::string>().starts_with("https://invoice.stripe.com/"));
+    EXPECT_TRUE(c["invoice"]["hosted_invoice_url"].get<std::string>().starts_with(
+        "https://invoice.stripe.com/"));
     EXPECT_EQ(c["failure"]["code"], "card_declined");
     EXPECT_EQ(c["failure"]["decline_code"], "generic_decline");
     EXPECT_EQ(c["failure"]["payment_method_type"], "card");
@@ -106,7 +109,8 @@ TEST_F(Receiver, PaidClosesTheCaseAndALateFailureDoesNotReopenIt) {
     EXPECT_TRUE(cases("open").empty());
     ASSERT_EQ(cases("closed").size(), 1u);
     EXPECT_EQ(cases("closed")[0]["status"], "paid");
-    ASSERT_EQ(send(fixture("invoice.payment_failed"))->status, 200); // a redelivery of an older attempt
+    ASSERT_EQ(send(fixture("invoice.payment_failed"))->status,
+              200); // a redelivery of an older attempt
     EXPECT_TRUE(cases("open").empty());
 }
 
@@ -156,7 +160,8 @@ TEST_F(Receiver, DuplicateDeliveryIsAcknowledgedAndChangesNothing) {
 TEST_F(Receiver, AnEventSignedForOneCreatorNeverActsOnAnother) {
     auto r = send(fixture("invoice.payment_failed"), "beta", alpha_secret);
     EXPECT_EQ(r->status, 400);
-    EXPECT_EQ(json::parse(r->body)["error"], "no signature matches this endpoint's webhook secrets");
+    EXPECT_EQ(json::parse(r->body)["error"],
+              "no signature matches this endpoint's webhook secrets");
     EXPECT_EQ(inbox_count(), 0);
     EXPECT_TRUE(cases("all", "beta", beta_token).empty());
 }
@@ -167,11 +172,15 @@ TEST_F(Receiver, CreatorApiRefusesOtherCreatorsTokens) {
     auto cli = service->client();
     EXPECT_EQ(get_with_token(cli, "/v1/creators/alpha/cases", beta_token)->status, 403);
     EXPECT_EQ(get_with_token(cli, "/v1/creators/beta/cases", alpha_token)->status, 403);
-    EXPECT_EQ(get_with_token(cli, "/v1/creators/alpha/cases", "nonsense-token-000000")->status, 401);
+    EXPECT_EQ(get_with_token(cli, "/v1/creators/alpha/cases", "nonsense-token-000000")->status,
+              401);
     EXPECT_EQ(cli.Get("/v1/creators/alpha/cases")->status, 401);
     const auto id = cases()[0]["id"].get<std::int64_t>();
-    EXPECT_EQ(get_with_token(cli, "/v1/creators/beta/cases/" + std::to_string(id), beta_token)->status, 404);
-    EXPECT_EQ(get_with_token(cli, "/v1/creators/alpha/cases?status=bogus", alpha_token)->status, 400);
+    EXPECT_EQ(
+        get_with_token(cli, "/v1/creators/beta/cases/" + std::to_string(id), beta_token)->status,
+        404);
+    EXPECT_EQ(get_with_token(cli, "/v1/creators/alpha/cases?status=bogus", alpha_token)->status,
+              400);
 }
 
 TEST_F(Receiver, BodyOverTheLimitIs413) {
@@ -197,8 +206,12 @@ TEST_F(Receiver, RefusesBadDeliveriesWithAClearError) {
         {"wrong secret", post_signed(cli, "/webhooks/stripe/alpha", body, "whsec_wrong"), 400},
         {"too old", post_signed(cli, "/webhooks/stripe/alpha", body, alpha_secret, old), 400},
         {"unknown creator", post_signed(cli, "/webhooks/stripe/nobody", body, alpha_secret), 404},
-        {"malformed json", post_signed(cli, "/webhooks/stripe/alpha", "{\"id\":", alpha_secret), 400},
-        {"not an event", post_signed(cli, "/webhooks/stripe/alpha", R"({"object":"invoice","id":"in_1"})", alpha_secret), 400},
+        {"malformed json", post_signed(cli, "/webhooks/stripe/alpha", "{\"id\":", alpha_secret),
+         400},
+        {"not an event",
+         post_signed(cli, "/webhooks/stripe/alpha", R"({"object":"invoice","id":"in_1"})",
+                     alpha_secret),
+         400},
         {"array", post_signed(cli, "/webhooks/stripe/alpha", "[]", alpha_secret), 400},
     };
     for (auto& row : rows) {
@@ -212,8 +225,14 @@ TEST_F(Receiver, RefusesBadDeliveriesWithAClearError) {
 
 TEST_F(Receiver, RotatedSecretsBothWork) {
     auto cli = service->client();
-    EXPECT_EQ(post_signed(cli, "/webhooks/stripe/alpha", fixture("charge.failed").dump(), "whsec_alpha_old_secret")->status, 200);
-    EXPECT_EQ(post_signed(cli, "/webhooks/stripe/alpha", fixture("charge.failed").dump(), alpha_secret)->status, 200);
+    EXPECT_EQ(post_signed(cli, "/webhooks/stripe/alpha", fixture("charge.failed").dump(),
+                          "whsec_alpha_old_secret")
+                  ->status,
+              200);
+    EXPECT_EQ(
+        post_signed(cli, "/webhooks/stripe/alpha", fixture("charge.failed").dump(), alpha_secret)
+            ->status,
+        200);
 }
 
 TEST_F(Receiver, ConnectEventsAreRoutedByAccount) {
@@ -260,10 +279,13 @@ TEST_F(Receiver, MetricsCountWhatHappened) {
     auto cli = service->client();
     auto r = cli.Get("/metrics");
     ASSERT_EQ(r->status, 200);
-    EXPECT_NE(r->body.find("dunning_webhook_events_accepted_total 1"), std::string::npos) << r->body;
-    EXPECT_NE(r->body.find("dunning_webhook_events_rejected_total{reason=\"no_valid_signature\"} 1"),
+    EXPECT_NE(r->body.find("dunning_webhook_events_accepted_total 1"), std::string::npos)
+        << r->body;
+    EXPECT_NE(
+        r->body.find("dunning_webhook_events_rejected_total{reason=\"no_valid_signature\"} 1"),
+        std::string::npos);
+    EXPECT_NE(r->body.find("dunning_events_processed_total{outcome=\"done\"} 1"),
               std::string::npos);
-    EXPECT_NE(r->body.find("dunning_events_processed_total{outcome=\"done\"} 1"), std::string::npos);
     EXPECT_NE(r->body.find("dunning_inbox_pending 0"), std::string::npos);
     EXPECT_EQ(cli.Get("/healthz")->status, 200);
 }
@@ -271,7 +293,8 @@ TEST_F(Receiver, MetricsCountWhatHappened) {
 TEST_F(Receiver, TestClockRoutesAreAbsentWithoutTheFlag) {
     auto cli = service->client();
     EXPECT_EQ(cli.Get("/v1/test-clock")->status, 404);
-    EXPECT_EQ(cli.Post("/v1/test-clock/advance", R"({"seconds":60})", "application/json")->status, 404);
+    EXPECT_EQ(cli.Post("/v1/test-clock/advance", R"({"seconds":60})", "application/json")->status,
+              404);
 }
 
 TEST(TestClock, Advances) {
@@ -282,7 +305,8 @@ TEST(TestClock, Advances) {
     auto r = cli.Post("/v1/test-clock/advance", R"({"seconds":86400})", "application/json");
     ASSERT_EQ(r->status, 200) << r->body;
     EXPECT_EQ(json::parse(r->body)["now"], 1700086400);
-    EXPECT_EQ(cli.Post("/v1/test-clock/advance", R"({"seconds":"x"})", "application/json")->status, 400);
+    EXPECT_EQ(cli.Post("/v1/test-clock/advance", R"({"seconds":"x"})", "application/json")->status,
+              400);
 }
 
 // Stripe signs with real time, also for its own test clocks: a signature's age is measured on
@@ -292,26 +316,36 @@ TEST(TestClock, SignaturesAreTimedByTheRealClock) {
     const auto real_now = plugin::SystemClock().now();
     Service service(test_config(dir.path()), plugin::ModuleOptions{true, real_now});
     auto cli = service.client();
-    ASSERT_EQ(cli.Post("/v1/test-clock/advance", R"({"seconds":3888000})", "application/json")->status, 200);
+    ASSERT_EQ(
+        cli.Post("/v1/test-clock/advance", R"({"seconds":3888000})", "application/json")->status,
+        200);
     const auto body = fixture("invoice.payment_failed").dump();
 
-    const auto fresh = post_signed(cli, "/webhooks/stripe/alpha", body, alpha_secret, plugin::SystemClock().now());
+    const auto fresh =
+        post_signed(cli, "/webhooks/stripe/alpha", body, alpha_secret, plugin::SystemClock().now());
     ASSERT_TRUE(fresh);
     EXPECT_EQ(fresh->status, 200) << "45 simulated days later: " << fresh->body;
 
     const auto old = plugin::SystemClock().now() - std::chrono::seconds(301);
-    const auto stale = post_signed(cli, "/webhooks/stripe/alpha", fixture("invoice.payment_failed").dump(),
-                                   alpha_secret, old);
+    const auto stale = post_signed(cli, "/webhooks/stripe/alpha",
+                                   fixture("invoice.payment_failed").dump(), alpha_secret, old);
     ASSERT_TRUE(stale);
     EXPECT_EQ(stale->status, 400);
-    EXPECT_NE(stale->body.find("signature timestamp outside the tolerance"), std::string::npos) << stale->body;
+    EXPECT_NE(stale->body.find("signature timestamp outside the tolerance"), std::string::npos)
+        << stale->body;
 
     // Nor does a signature made at the test clock's time of a clock set in the past pass.
     TempDir past_dir;
     Service past(test_config(past_dir.path()), plugin::ModuleOptions{true, from_unix(1700000000)});
     auto past_cli = past.client();
-    EXPECT_EQ(post_signed(past_cli, "/webhooks/stripe/alpha", body, alpha_secret, from_unix(1700000000))->status, 400);
-    EXPECT_EQ(post_signed(past_cli, "/webhooks/stripe/alpha", body, alpha_secret, plugin::SystemClock().now())->status, 200);
+    EXPECT_EQ(
+        post_signed(past_cli, "/webhooks/stripe/alpha", body, alpha_secret, from_unix(1700000000))
+            ->status,
+        400);
+    EXPECT_EQ(post_signed(past_cli, "/webhooks/stripe/alpha", body, alpha_secret,
+                          plugin::SystemClock().now())
+                  ->status,
+              200);
 }
 
 } // namespace

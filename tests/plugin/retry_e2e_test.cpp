@@ -58,17 +58,23 @@ class Retry : public ::testing::Test {
         advance_test_clock(*service, by, {stripe.get()}, &clock_now);
     }
     void advance_days(int days) {
-        for (int i = 0; i < days * 4; ++i) advance(6h);
+        for (int i = 0; i < days * 4; ++i)
+            advance(6h);
     }
     json only_case() {
         auto cli = service->client();
-        auto list = json::parse(get_with_token(cli, "/v1/creators/alpha/cases?status=all", alpha_token)->body);
+        auto list = json::parse(
+            get_with_token(cli, "/v1/creators/alpha/cases?status=all", alpha_token)->body);
         EXPECT_EQ(list["data"].size(), 1u) << list.dump(2);
         if (list["data"].empty()) return {};
-        auto r = get_with_token(cli, "/v1/creators/alpha/cases/" + std::to_string(list["data"][0]["id"].get<int>()), alpha_token);
+        auto r = get_with_token(
+            cli, "/v1/creators/alpha/cases/" + std::to_string(list["data"][0]["id"].get<int>()),
+            alpha_token);
         return json::parse(r->body);
     }
-    std::vector<fakes::RecordedRequest> pays() const { return stripe->requests_to("/v1/invoices/in_1/pay"); }
+    std::vector<fakes::RecordedRequest> pays() const {
+        return stripe->requests_to("/v1/invoices/in_1/pay");
+    }
     void open_case(PaymentError why, PaymentMethodKind method = PaymentMethodKind::card) {
         fakes::FakeInvoice inv;
         inv.id = "in_1";
@@ -84,7 +90,8 @@ class Retry : public ::testing::Test {
 TEST_F(Retry, SoftDeclineIsRetriedOnScheduleAndRecovered) {
     boot();
     open_case(decline("insufficient_funds"));
-    stripe->script_pay("in_1", {ScriptedPay::declined("insufficient_funds"), ScriptedPay::success()});
+    stripe->script_pay("in_1",
+                       {ScriptedPay::declined("insufficient_funds"), ScriptedPay::success()});
     advance(23h);
     EXPECT_TRUE(pays().empty()) << "nothing before day 1";
     advance(1h);
@@ -112,10 +119,12 @@ TEST_F(Retry, HardDeclineIsNeverRetried) {
     const auto c = only_case();
     EXPECT_EQ(c["status"], "escalated");
     bool asked = false;
-    for (const auto& a : c["actions"]) asked |= a["detail"].value("message", "") == "update_payment_method";
+    for (const auto& a : c["actions"])
+        asked |= a["detail"].value("message", "") == "update_payment_method";
     EXPECT_TRUE(asked) << c["actions"].dump(2);
     int asks = 0;
-    for (const auto& a : c["actions"]) asks += a["detail"].value("message", "") == "update_payment_method";
+    for (const auto& a : c["actions"])
+        asks += a["detail"].value("message", "") == "update_payment_method";
     EXPECT_EQ(asks, 1) << "one failure, one email, however many events describe it";
 }
 
@@ -153,7 +162,8 @@ TEST_F(Retry, ServerErrorsAndRateLimitsNeverChargeTwiceNorLoseTheAttempt) {
     EXPECT_NE(only_case()["status"], "paid");
     advance(10min);
     ASSERT_EQ(pays().size(), 5u);
-    for (const auto& p : pays()) EXPECT_EQ(p.headers.at("Idempotency-Key"), "dunning-pay-in_1-1");
+    for (const auto& p : pays())
+        EXPECT_EQ(p.headers.at("Idempotency-Key"), "dunning-pay-in_1-1");
     EXPECT_EQ(stripe->pay_executions("in_1"), 1);
     const auto c = only_case();
     EXPECT_EQ(c["status"], "paid");
@@ -191,8 +201,11 @@ TEST_F(Retry, DuplicateAndReversedWebhooksMakeOneCaseAndOneCharge) {
 TEST_F(Retry, CurrentApiShapeIsRetriedToo) {
     boot(config::RetryMode::plugin, "2025-03-31.basil");
     open_case(decline("insufficient_funds"));
-    stripe->script_pay("in_1", {ScriptedPay::declined("do_not_honor"), ScriptedPay::declined("stolen_card")});
-    advance(24h + 1min); // the basil events open the case with invoice.payment_failed, 2 s after the charge
+    stripe->script_pay(
+        "in_1", {ScriptedPay::declined("do_not_honor"), ScriptedPay::declined("stolen_card")});
+    advance(
+        24h +
+        1min); // the basil events open the case with invoice.payment_failed, 2 s after the charge
     EXPECT_EQ(pays().size(), 1u);
     advance_days(2);
     EXPECT_EQ(pays().size(), 2u) << only_case().dump(2);

@@ -17,8 +17,8 @@ const std::vector<JobPayload> examples = {
     EndOfScheduleJob{EndAction::cancel_subscription, "in_1", "sub_1"},
     EndOfScheduleJob{EndAction::mark_uncollectible, "in_1", ""},
     CardReminderJob{"alpha", "pm_card", "juergen@example.org", "Jürgen Müßig", 3, 2027},
-    PlatformNotificationJob{"dn_0123456789abcdef01234567", "access.locked", "alpha", "cus_1", 1760000000,
-                            json{{"course", "c1"}, {"level", "locked"}}},
+    PlatformNotificationJob{"dn_0123456789abcdef01234567", "access.locked", "alpha", "cus_1",
+                            1760000000, json{{"course", "c1"}, {"level", "locked"}}},
 };
 
 TEST(JobPayload, EveryKindRoundTripsThroughItsStoredText) {
@@ -32,13 +32,16 @@ TEST(JobPayload, EveryKindRoundTripsThroughItsStoredText) {
 TEST(JobPayload, StoredTextIsReadable) {
     EXPECT_EQ(encode_payload(ChargeJob{2, "in_1", "pm_card"}).dump(),
               R"({"attempt":2,"invoice_id":"in_1","payment_method_id":"pm_card"})");
-    EXPECT_EQ(encode_payload(EmailJob{"reminder", 1}).dump(), R"({"message":"reminder","stage":1})");
-    EXPECT_EQ(encode_payload(EndOfScheduleJob{EndAction::cancel_subscription, "in_1", "sub_1"}).dump(),
-              R"({"action":"cancel_subscription","invoice_id":"in_1","subscription_id":"sub_1"})");
+    EXPECT_EQ(encode_payload(EmailJob{"reminder", 1}).dump(),
+              R"({"message":"reminder","stage":1})");
+    EXPECT_EQ(
+        encode_payload(EndOfScheduleJob{EndAction::cancel_subscription, "in_1", "sub_1"}).dump(),
+        R"({"action":"cancel_subscription","invoice_id":"in_1","subscription_id":"sub_1"})");
     // A platform notification is stored as the very body the platform receives.
-    EXPECT_EQ(encode_payload(examples.back()).dump(),
-              R"({"created":1760000000,"creator":"alpha","data":{"course":"c1","level":"locked"},)"
-              R"("id":"dn_0123456789abcdef01234567","member":"cus_1","object":"event","type":"access.locked"})");
+    EXPECT_EQ(
+        encode_payload(examples.back()).dump(),
+        R"({"created":1760000000,"creator":"alpha","data":{"course":"c1","level":"locked"},)"
+        R"("id":"dn_0123456789abcdef01234567","member":"cus_1","object":"event","type":"access.locked"})");
 }
 
 TEST(JobPayload, KindsAreNamedAsBefore) {
@@ -61,7 +64,8 @@ TEST(JobPayload, RowsOfOlderVersionsAndBadRowsDecodeOrSayWhy) {
         EXPECT_NE(std::string(e.what()).find("message"), std::string::npos) << e.what();
     }
     EXPECT_THROW(decode_payload("notify_host", json{{"type", "case.opened"}}), std::runtime_error);
-    EXPECT_THROW(decode_payload("end_of_schedule", json{{"action", "explode"}}), std::runtime_error);
+    EXPECT_THROW(decode_payload("end_of_schedule", json{{"action", "explode"}}),
+                 std::runtime_error);
 }
 
 } // namespace

@@ -13,9 +13,13 @@ namespace {
 using namespace std::chrono_literals;
 using testing::TempDir;
 
-Timestamp at(std::int64_t s) { return from_unix(1'760'000'000 + s); }
+Timestamp at(std::int64_t s) {
+    return from_unix(1'760'000'000 + s);
+}
 
-EmailJob email(const std::string& message) { return {message, 0}; }
+EmailJob email(const std::string& message) {
+    return {message, 0};
+}
 
 class Queue : public ::testing::Test {
   protected:
@@ -26,7 +30,8 @@ class Queue : public ::testing::Test {
     JobQueue queue;
 
     std::int64_t add(const std::string& message, std::optional<std::string> key = std::nullopt) {
-        return enqueue(*db, {.payload = email(message), .idempotency_key = message, .order_key = key},
+        return enqueue(*db,
+                       {.payload = email(message), .idempotency_key = message, .order_key = key},
                        clock.now());
     }
     std::vector<std::string> claim(const JobQueue& q, int limit = 100) {
@@ -139,7 +144,8 @@ TEST_F(Queue, GivesUpOnceTheJobIsTooOld) {
 TEST_F(Queue, AJobGivenUpLetsTheNextOfItsKeyRun) {
     add("a1", "k");
     add("a2", "k");
-    EXPECT_EQ(fail_job(*db, claim_one(), BackoffPolicy{.max_attempts = 1}, "no", clock.now()), Retry::gave_up);
+    EXPECT_EQ(fail_job(*db, claim_one(), BackoffPolicy{.max_attempts = 1}, "no", clock.now()),
+              Retry::gave_up);
     EXPECT_EQ(claim(queue), (std::vector<std::string>{"a2"}));
 }
 

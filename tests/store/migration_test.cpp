@@ -12,10 +12,11 @@ namespace dunning::store {
 namespace {
 
 using nlohmann::json;
-using testing::TempDir;
 using testing::read_file;
+using testing::TempDir;
 
-const auto fixture = std::filesystem::path(DUNNING_SOURCE_DIR) / "tests/fixtures/case_state/store_v4.sql";
+const auto fixture =
+    std::filesystem::path(DUNNING_SOURCE_DIR) / "tests/fixtures/case_state/store_v4.sql";
 
 bool has_table(SQLite::Database& db, const std::string& name) {
     SQLite::Statement st(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?");
@@ -74,8 +75,9 @@ TEST_F(Version4Store, ComesUpWithItsPendingWorkAsJobs) {
 
     auto reminders = queue.claim(*db, JobKind::card_reminder, now, 10);
     ASSERT_EQ(reminders.size(), 1u);
-    EXPECT_EQ(reminders[0].payload, JobPayload(CardReminderJob{"alpha", "pm_card_visa", "juergen@example.org",
-                                                               "Jürgen Müßig", 12, 2030}));
+    EXPECT_EQ(reminders[0].payload,
+              JobPayload(CardReminderJob{"alpha", "pm_card_visa", "juergen@example.org",
+                                         "Jürgen Müßig", 12, 2030}));
     EXPECT_EQ(reminders[0].idempotency_key, "card-alpha-pm_card_visa-2030-12");
 
     // The member's order holds across the upgrade: the second waits for the first.
@@ -85,8 +87,9 @@ TEST_F(Version4Store, ComesUpWithItsPendingWorkAsJobs) {
     const auto& locked = std::get<PlatformNotificationJob>(notes[0].payload);
     EXPECT_EQ(locked.id, "dn_000000000000000000000002");
     EXPECT_EQ(locked.data, (json{{"level", "locked"}}));
-    EXPECT_EQ(encode_payload(notes[0].payload).dump(),
-              R"({"created":1800288000,"creator":"alpha","data":{"level":"locked"},"id":"dn_000000000000000000000002","member":"cus_fake","object":"event","type":"access.locked"})");
+    EXPECT_EQ(
+        encode_payload(notes[0].payload).dump(),
+        R"({"created":1800288000,"creator":"alpha","data":{"level":"locked"},"id":"dn_000000000000000000000002","member":"cus_fake","object":"event","type":"access.locked"})");
     finish_job(*db, notes[0], "done", "HTTP 200", now);
     notes = queue.claim(*db, JobKind::platform_notification, now, 10);
     ASSERT_EQ(notes.size(), 1u);
@@ -113,10 +116,12 @@ TEST(Version3Store, UpgradeCancelsPendingHostNotificationsOfTheOutbox) {
         migrate(db, 3);
         db.exec("INSERT INTO cases (id, creator_id, invoice_id, status, updated_at, state) "
                 "VALUES (1, 'alpha', 'in_1', 'open', 0, '{}')");
-        db.exec("INSERT INTO outbox (id, case_id, kind, payload, idempotency_key, due_at, created_at) VALUES "
-                "(1, 1, 'notify_host', '{\"type\":\"case.opened\"}', 'case-1-case.opened', 0, 0), "
-                "(2, 1, 'email', '{\"message\":\"reminder\",\"stage\":1}', 'case-1-reminder-1', 0, 0), "
-                "(3, 1, 'notify_host', '{\"type\":\"case.resolved\"}', 'case-1-case.resolved', 0, 0)");
+        db.exec(
+            "INSERT INTO outbox (id, case_id, kind, payload, idempotency_key, due_at, created_at) "
+            "VALUES "
+            "(1, 1, 'notify_host', '{\"type\":\"case.opened\"}', 'case-1-case.opened', 0, 0), "
+            "(2, 1, 'email', '{\"message\":\"reminder\",\"stage\":1}', 'case-1-reminder-1', 0, 0), "
+            "(3, 1, 'notify_host', '{\"type\":\"case.resolved\"}', 'case-1-case.resolved', 0, 0)");
         db.exec("UPDATE outbox SET state = 'done', result = 'old' WHERE id = 3");
     }
     auto db = open_store(options);

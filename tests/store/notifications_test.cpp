@@ -17,14 +17,19 @@ using namespace std::chrono_literals;
 using nlohmann::json;
 using testing::TempDir;
 
-Timestamp at(std::int64_t s) { return from_unix(1'760'000'000 + s); }
+Timestamp at(std::int64_t s) {
+    return from_unix(1'760'000'000 + s);
+}
 
-const PlatformNotificationJob& note(const Job& j) { return std::get<PlatformNotificationJob>(j.payload); }
+const PlatformNotificationJob& note(const Job& j) {
+    return std::get<PlatformNotificationJob>(j.payload);
+}
 
 class Notifications : public ::testing::Test {
   protected:
     TempDir dir;
-    std::unique_ptr<SQLite::Database> db = open_store({(dir.path() / "dunning.sqlite").string(), "normal"});
+    std::unique_ptr<SQLite::Database> db =
+        open_store({(dir.path() / "dunning.sqlite").string(), "normal"});
 
     // What a dispatcher would be handed now (a run of its own each time: nothing held back).
     std::vector<Job> due(Timestamp now, int limit) {
@@ -33,7 +38,8 @@ class Notifications : public ::testing::Test {
     // Failed at `now`, due again at `again`.
     void retry(const Job& j, Timestamp now, Timestamp again, const std::string& error) {
         const BackoffPolicy policy{.base = std::chrono::seconds(to_unix(again) - to_unix(now)),
-                                   .cap = 100000s, .jitter = 0s};
+                                   .cap = 100000s,
+                                   .jitter = 0s};
         ASSERT_EQ(fail_job(*db, j, policy, error, now), Retry::scheduled);
     }
 };
@@ -60,7 +66,8 @@ TEST_F(Notifications, BodyAndIds) {
 
     std::set<std::string> ids{id};
     for (int i = 0; i < 200; ++i) {
-        const auto next = queue_notification(*db, "alpha", "cus_" + std::to_string(i), "case.opened", json::object(), at(6));
+        const auto next = queue_notification(*db, "alpha", "cus_" + std::to_string(i),
+                                             "case.opened", json::object(), at(6));
         EXPECT_TRUE(std::regex_match(next, std::regex("dn_[0-9a-f]{24}"))) << next;
         ids.insert(next);
     }
@@ -71,7 +78,8 @@ TEST_F(Notifications, KeepOrderPerMember) {
     queue_notification(*db, "alpha", "cus_a", "access.locked", json::object(), at(0));
     queue_notification(*db, "alpha", "cus_a", "access.restored", json::object(), at(1));
     queue_notification(*db, "alpha", "cus_b", "case.opened", json::object(), at(2));
-    queue_notification(*db, "beta", "cus_a", "case.opened", json::object(), at(3)); // another creator's member
+    queue_notification(*db, "beta", "cus_a", "case.opened", json::object(),
+                       at(3)); // another creator's member
 
     auto d = due(at(10), 10);
     ASSERT_EQ(d.size(), 3u);
@@ -121,7 +129,8 @@ TEST_F(Notifications, KeepOrderPerMember) {
     EXPECT_EQ(st.getColumn(2).getInt64(), to_unix(at(100)));
 
     // Nothing pending for A any more: the next one is due at once.
-    const auto id = queue_notification(*db, "alpha", "cus_a", "case.opened", json::object(), at(200));
+    const auto id =
+        queue_notification(*db, "alpha", "cus_a", "case.opened", json::object(), at(200));
     d = due(at(200), 10);
     ASSERT_EQ(d.size(), 1u);
     EXPECT_EQ(note(d[0]).id, id);
@@ -133,11 +142,12 @@ TEST_F(Notifications, KeepOrderPerMember) {
 TEST_F(Notifications, BacklogDrainsInOrderPerMember) {
     for (int round = 0; round < 5; ++round)
         for (int m = 0; m < 20; ++m)
-            queue_notification(*db, "alpha", "cus_" + std::to_string(m), "n" + std::to_string(round),
-                               json::object(), at(round));
+            queue_notification(*db, "alpha", "cus_" + std::to_string(m),
+                               "n" + std::to_string(round), json::object(), at(round));
     auto d = due(at(10), 100);
     ASSERT_EQ(d.size(), 20u);
-    for (const auto& n : d) retry(n, at(10), at(1000), "no answer");
+    for (const auto& n : d)
+        retry(n, at(10), at(1000), "no answer");
     EXPECT_TRUE(due(at(999), 100).empty());
 
     std::map<std::string, std::vector<std::string>> seen;

@@ -60,7 +60,8 @@ class HostReceiver {
             {
                 std::lock_guard l(mutex_);
                 if (!refused_member_.empty() &&
-                    nlohmann::json::parse(req.body, nullptr, false).value("member", "") == refused_member_)
+                    nlohmann::json::parse(req.body, nullptr, false).value("member", "") ==
+                        refused_member_)
                     status = 503;
             }
             {
@@ -83,7 +84,8 @@ class HostReceiver {
             port_ = server->bind_to_any_port("127.0.0.1");
             if (port_ <= 0) throw std::runtime_error("host receiver: cannot bind a loopback port");
         } else if (!server->bind_to_port("127.0.0.1", port_)) {
-            throw std::runtime_error("host receiver: cannot bind 127.0.0.1:" + std::to_string(port_));
+            throw std::runtime_error("host receiver: cannot bind 127.0.0.1:" +
+                                     std::to_string(port_));
         }
         held_.reset();
         auto* s = server.get();
@@ -130,7 +132,8 @@ class HostReceiver {
     // The bodies of the delivered notifications, in arrival order (duplicates included).
     std::vector<nlohmann::json> notifications() const {
         std::vector<nlohmann::json> out;
-        for (const auto& r : accepted()) out.push_back(r.json());
+        for (const auto& r : accepted())
+            out.push_back(r.json());
         return out;
     }
     std::size_t count() const {

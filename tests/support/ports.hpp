@@ -18,7 +18,8 @@ namespace dunning::testing {
 // the same port while this holds it (and this can hold the port of a server about to stop).
 class ClosedPort {
   public:
-    explicit ClosedPort(int port = 0, bool shared = false) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+    explicit ClosedPort(int port = 0, bool shared = false)
+        : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
         if (fd_ < 0) throw std::runtime_error("socket failed");
         const int yes = 1;
         if (shared) ::setsockopt(fd_, SOL_SOCKET, SO_REUSEPORT, &yes, sizeof yes);

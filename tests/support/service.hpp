@@ -2,8 +2,8 @@
 // Test support: a temporary directory, Stripe fixtures with fresh ids, signed deliveries, and a
 // running Module on a loopback port with a real SQLite file.
 #include "config/config.hpp"
-#include "tests/support/files.hpp"
 #include "plugin/module.hpp"
+#include "tests/support/files.hpp"
 #include "webhook/signature.hpp"
 
 #include <httplib.h>
@@ -41,14 +41,17 @@ class TempDir {
     std::filesystem::path path_;
 };
 
-inline std::filesystem::path fixtures_dir() { return DUNNING_FIXTURES_DIR; }
+inline std::filesystem::path fixtures_dir() {
+    return DUNNING_FIXTURES_DIR;
+}
 
 // A fixture as JSON with a fresh event id (Stripe's fixtures all share one). Thread-safe: the
 // load tests build events on several client threads.
 inline nlohmann::json fixture(const std::string& name, const std::string& api = "api-2020-08-27") {
     static std::atomic<int> counter{0};
     auto j = nlohmann::json::parse(read_file(fixtures_dir() / api / (name + ".json")));
-    j["id"] = "evt_test_" + std::to_string(++counter) + "_" + std::to_string(std::random_device{}());
+    j["id"] =
+        "evt_test_" + std::to_string(++counter) + "_" + std::to_string(std::random_device{}());
     return j;
 }
 
@@ -88,7 +91,8 @@ class Service {
         : module_(std::make_unique<plugin::Module>(std::move(c), o)),
           thread_([this] { module_->serve(); }) {
         module_->wait_until_listening(std::chrono::seconds(5));
-        while (module_->port() == 0) std::this_thread::yield();
+        while (module_->port() == 0)
+            std::this_thread::yield();
     }
     ~Service() {
         module_->stop();

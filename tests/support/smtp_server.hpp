@@ -26,11 +26,13 @@ class SmtpServer {
   public:
     SmtpServer(const std::filesystem::path& dir, std::vector<std::string> extra = {}) : dir_(dir) {
         int in[2], out[2];
-        if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
+        if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0)
+            throw std::runtime_error("pipe");
         std::vector<std::string> args = {DUNNING_PYTHON, DUNNING_SMTP_SERVER_SCRIPT, dir.string()};
         args.insert(args.end(), extra.begin(), extra.end());
         std::vector<char*> argv;
-        for (auto& a : args) argv.push_back(a.data());
+        for (auto& a : args)
+            argv.push_back(a.data());
         argv.push_back(nullptr);
         posix_spawn_file_actions_t fa;
         posix_spawn_file_actions_init(&fa);
@@ -46,7 +48,9 @@ class SmtpServer {
         stdin_ = in[1];
         stdout_ = out[0];
         const std::string line = read_line();
-        if (line.empty()) throw std::runtime_error("smtp_server.py did not start (is python3-aiosmtpd installed?)");
+        if (line.empty())
+            throw std::runtime_error(
+                "smtp_server.py did not start (is python3-aiosmtpd installed?)");
         port_ = std::stoi(line); // the port the kernel gave it
     }
     ~SmtpServer() { stop(); }
@@ -79,7 +83,8 @@ class SmtpServer {
             return std::stoi(a.stem().string().substr(4)) < std::stoi(b.stem().string().substr(4));
         });
         std::vector<std::string> out;
-        for (const auto& f : files) out.push_back(read_file(f));
+        for (const auto& f : files)
+            out.push_back(read_file(f));
         return out;
     }
 
@@ -89,7 +94,8 @@ class SmtpServer {
         std::string line;
         char c = 0;
         pollfd p{stdout_, POLLIN, 0};
-        while (poll(&p, 1, 30'000) > 0 && read(stdout_, &c, 1) == 1 && c != '\n') line += c;
+        while (poll(&p, 1, 30'000) > 0 && read(stdout_, &c, 1) == 1 && c != '\n')
+            line += c;
         return line;
     }
 
@@ -122,7 +128,8 @@ inline std::string decode_qp(const std::string& in) {
 }
 
 inline std::string decode_base64(const std::string& in) {
-    static const std::string chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    static const std::string chars =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     std::string out;
     int val = 0, bits = -8;
     for (char c : in) {
@@ -145,7 +152,10 @@ inline std::string subject_of(const std::string& mime) {
     std::string raw;
     for (auto i = start + 11; i < mime.size(); ++i) {
         if (mime.compare(i, 2, "\r\n") == 0) {
-            if (i + 2 < mime.size() && (mime[i + 2] == ' ' || mime[i + 2] == '\t')) { i += 2; continue; }
+            if (i + 2 < mime.size() && (mime[i + 2] == ' ' || mime[i + 2] == '\t')) {
+                i += 2;
+                continue;
+            }
             break;
         }
         raw += mime[i];
@@ -153,15 +163,24 @@ inline std::string subject_of(const std::string& mime) {
     std::string out;
     for (std::size_t pos = 0; pos < raw.size();) {
         const auto w = raw.find("=?", pos);
-        if (w == std::string::npos) { out += raw.substr(pos); break; }
+        if (w == std::string::npos) {
+            out += raw.substr(pos);
+            break;
+        }
         out += raw.substr(pos, w - pos);
-        const auto q1 = raw.find('?', w + 2), q2 = raw.find('?', q1 + 1), end = raw.find("?=", q2 + 1);
+        const auto q1 = raw.find('?', w + 2), q2 = raw.find('?', q1 + 1),
+                   end = raw.find("?=", q2 + 1);
         const char enc = static_cast<char>(std::toupper(raw[q1 + 1]));
         auto text = raw.substr(q2 + 1, end - q2 - 1);
-        if (enc == 'B') out += decode_base64(text);
-        else { std::replace(text.begin(), text.end(), '_', ' '); out += decode_qp(text); }
+        if (enc == 'B')
+            out += decode_base64(text);
+        else {
+            std::replace(text.begin(), text.end(), '_', ' ');
+            out += decode_qp(text);
+        }
         pos = end + 2;
-        while (pos < raw.size() && raw[pos] == ' ' && raw.compare(pos + 1, 2, "=?") == 0) ++pos;
+        while (pos < raw.size() && raw[pos] == ' ' && raw.compare(pos + 1, 2, "=?") == 0)
+            ++pos;
     }
     return out;
 }

@@ -116,7 +116,8 @@ TEST(LegacyFixtures, EveryFileIsExpected) {
     for (const auto& entry : fs::directory_iterator(legacy_dir))
         if (entry.path().extension() == ".json") files.insert(entry.path().stem().string());
     std::set<std::string> expected;
-    for (const Expected& e : legacy_expectations) expected.insert(e.file);
+    for (const Expected& e : legacy_expectations)
+        expected.insert(e.file);
     EXPECT_EQ(files, expected);
 }
 
