@@ -49,7 +49,7 @@ struct EmailSent {
 };
 using CaseInput = std::variant<Event, Tick, ChargeResult, CreatorCommand, EmailSent>;
 
-// Effects, carried out by adapters through the outbox.
+// Effects, queued as jobs and carried out by the adapters.
 struct ChargeInvoice {
     int attempt = 0;
     std::string invoice_id;

@@ -1,7 +1,7 @@
 #pragma once
 // A thread that runs `work` when woken, and once a second anyway; an exception from `work` is
-// logged and the loop goes on after a second. Shared by the inbox worker and the host
-// dispatcher.
+// logged and the loop goes on after a second. Shared by the work loop and the platform
+// notifier.
 #include <atomic>
 #include <condition_variable>
 #include <functional>

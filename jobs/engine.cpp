@@ -1,5 +1,6 @@
 #include "jobs/engine.hpp"
 
+#include "core/overloaded.hpp"
 #include "retry/stripe_client.hpp"
 #include "store/case_json.hpp"
 #include "store/job_queue.hpp"
@@ -12,9 +13,6 @@ using store::CaseRecord;
 using store::save_case;
 
 namespace {
-
-template <class... F> struct overloaded : F... { using F::operator()...; };
-template <class... F> overloaded(F...) -> overloaded<F...>;
 
 // The job an effect becomes, with the key the other side dedupes on; none for NotifyHost (a
 // host notification of its own, Engine::notify_case).

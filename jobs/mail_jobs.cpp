@@ -2,6 +2,7 @@
 
 #include "config/base_rates.hpp"
 #include "core/money.hpp"
+#include "jobs/claimed_jobs.hpp"
 #include "telemetry/log.hpp"
 
 #include <cmath>
@@ -255,10 +256,9 @@ void MailDispatcher::send_case_email(store::Connection& db, const Engine& engine
 
 std::size_t MailDispatcher::dispatch_due(store::Connection& db, const Engine& engine,
                                          const store::JobQueue& queue) {
-    const auto due = queue.claim(db, store::JobKind::email, engine.clock().now(), 100);
-    for (const auto& job : due)
-        send_case_email(db, engine, job, engine.clock().now());
-    return due.size();
+    const auto now = engine.clock().now();
+    return carry_out(db, queue, queue.claim(db, store::JobKind::email, now, 100), mail_backoff, now,
+                     [&](const Job& job) { send_case_email(db, engine, job, now); });
 }
 
 MailDispatcher::Prepared MailDispatcher::prepare_card_reminder(const CardReminderJob& r,
@@ -300,10 +300,8 @@ void MailDispatcher::send_card_reminder(store::Connection& db, const Job& job, T
 std::size_t MailDispatcher::dispatch_card_reminders(store::Connection& db, const Engine& engine,
                                                     const store::JobQueue& queue) {
     const auto now = engine.clock().now();
-    const auto due = queue.claim(db, store::JobKind::card_reminder, now, 100);
-    for (const auto& job : due)
-        send_card_reminder(db, job, now);
-    return due.size();
+    return carry_out(db, queue, queue.claim(db, store::JobKind::card_reminder, now, 100),
+                     mail_backoff, now, [&](const Job& job) { send_card_reminder(db, job, now); });
 }
 
 } // namespace dunning::jobs

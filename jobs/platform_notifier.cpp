@@ -87,6 +87,22 @@ std::size_t PlatformNotifier::dispatch_due() {
     pause_until_.reset();
     auto due = queue_.claim(db, store::JobKind::platform_notification, now, 100);
     std::size_t sent = 0;
+    // What this round did not get to goes back at once, also when the store throws.
+    struct GiveBack {
+        const store::JobQueue& queue;
+        store::Connection& db;
+        const std::vector<store::Job>& due;
+        const std::size_t& sent;
+        ~GiveBack() {
+            try {
+                queue.release(db, {due.begin() + static_cast<std::ptrdiff_t>(sent), due.end()});
+            } catch (const std::exception& e) {
+                log_warn(std::string("could not give notifications back (the next start takes "
+                                     "them up): ") +
+                         e.what());
+            }
+        }
+    } give_back{queue_, db, due, sent};
     for (; sent < due.size() && !loop_.stopping(); ++sent) {
         const auto& job = due[sent];
         const auto& note = std::get<PlatformNotificationJob>(job.payload);
@@ -112,7 +128,6 @@ std::size_t PlatformNotifier::dispatch_due() {
             break;
         }
     }
-    queue_.release(db, {due.begin() + static_cast<std::ptrdiff_t>(sent), due.end()});
     return sent;
 }
 

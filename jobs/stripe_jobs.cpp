@@ -1,5 +1,6 @@
 #include "jobs/stripe_jobs.hpp"
 
+#include "jobs/claimed_jobs.hpp"
 #include "store/job_queue.hpp"
 #include "telemetry/log.hpp"
 
@@ -78,7 +79,12 @@ void dispatch_job(store::Connection& db, const Engine& engine, StripeGateway& st
     const std::string kind = store::kind_name(store::kind_of(job.payload));
     ChargeResult abandoned{charge ? charge->attempt : 0, ChargeResult::Kind::abandoned};
     const auto if_charge = charge ? std::optional(abandoned) : std::nullopt;
-    if (!c) return;
+    if (!c) {
+        store::Transaction tx(db);
+        store::finish_job(db, job, "failed", "case not found", now);
+        tx.commit();
+        return;
+    }
     if (charge && !c->state.is_open())
         return settle(db, engine, job, *c, "cancelled", "case no longer open", abandoned);
     const auto auth = stripe.auth_for(c->state.creator_id);
@@ -128,10 +134,9 @@ std::size_t dispatch_due(store::Connection& db, const Engine& engine, StripeGate
                          const store::JobQueue& queue) {
     std::size_t n = 0;
     for (const auto kind : {store::JobKind::charge, store::JobKind::end_of_schedule}) {
-        for (const auto& job : queue.claim(db, kind, engine.clock().now(), 100)) {
-            dispatch_job(db, engine, stripe, job);
-            ++n;
-        }
+        const auto now = engine.clock().now();
+        n += carry_out(db, queue, queue.claim(db, kind, now, 100), stripe_backoff, now,
+                       [&](const Job& job) { dispatch_job(db, engine, stripe, job); });
     }
     return n;
 }

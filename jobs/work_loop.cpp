@@ -8,7 +8,9 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 
 namespace dunning::jobs {
 
@@ -33,7 +35,10 @@ void WorkLoop::start() {
         "work loop", [this] { drain_own(); },
         [] {
             // Background work yields the CPU to the webhook receiver, whose answers Stripe times.
-            setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 10);
+            if (setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 10) != 0)
+                telemetry::log_warn(std::string("background work keeps the receiver's priority: "
+                                                "setpriority: ") +
+                                    std::strerror(errno));
         });
 }
 

@@ -1,8 +1,8 @@
 #pragma once
 // The loop that moves cases on: stored events (oldest first), due timers, access rechecks and
-// listeners, due jobs (charges, emails, card reminders); it wakes the host dispatcher's thread for
-// what it queued. It wakes when the inbox commits and otherwise looks once a second (timers, rows
-// written by another process such as `dunning replay`, retries of failed Stripe calls).
+// listeners, due jobs (charges, emails, card reminders); it wakes the platform notifier's thread
+// for what it queued. It wakes when the inbox commits and otherwise looks once a second (timers,
+// rows written by another process such as `dunning replay`, retries of failed Stripe calls).
 #include "jobs/access_feed.hpp"
 #include "jobs/background_loop.hpp"
 #include "jobs/engine.hpp"

@@ -124,7 +124,7 @@ class Replayer {
     store::Connection& db_;
 };
 
-// Effects (charges, emails) are queued in the outbox for the service to carry out.
+// Effects (charges, emails) are queued as jobs for the service to carry out.
 void process_all(store::Connection& db, const Engine& engine, ReplayReport& r, Progress& progress,
                  std::int64_t total) {
     std::int64_t seen = 0;

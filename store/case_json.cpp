@@ -173,8 +173,8 @@ std::optional<DisputeRecord> dispute_from_json(const json& j) {
 
 // Every field of CaseState and of the structs in it is written and read in this file. These
 // decompositions stop the build when one of them gains or loses a field: write and read the
-// new field below, add it to tests/plugin/case_fields.hpp and give it a value in the sample
-// of tests/plugin/case_json_test.cpp, then add its name here. (sizeof(CaseState) would miss a
+// new field below, add it to tests/store/case_fields.hpp and give it a value in the sample
+// of tests/store/case_json_test.cpp, then add its name here. (sizeof(CaseState) would miss a
 // bool that fits into padding, and a test listing the JSON keys is kept by hand like the
 // serialiser, so it misses the same field.)
 [[maybe_unused]] void every_field_is_stored(const CaseState& s, const InvoiceFacts& i,

@@ -85,9 +85,15 @@ Timestamp BackoffPolicy::next_try(Timestamp now, int failures) const {
     return now + delay(failures) + std::chrono::seconds(spread);
 }
 
-bool BackoffPolicy::gives_up(int failures, Timestamp created, Timestamp now) const {
-    return (max_attempts > 0 && failures >= max_attempts) ||
-           (give_up_after.count() > 0 && now - created > give_up_after);
+bool BackoffPolicy::gives_up(int failures) const {
+    if (max_attempts > 0 && failures >= max_attempts) return true;
+    if (give_up_after.count() <= 0) return false;
+    std::chrono::seconds retrying{0}; // the waits between the tries so far, as scheduled
+    for (int n = 1; n < failures; ++n) {
+        retrying += delay(n);
+        if (retrying >= give_up_after) return true;
+    }
+    return false;
 }
 
 std::int64_t enqueue(SQLite::Database& db, const NewJob& job, Timestamp now) {
@@ -168,7 +174,7 @@ void finish_job(SQLite::Database& db, const Job& job, const std::string& state,
 Retry fail_job(SQLite::Database& db, const Job& job, const BackoffPolicy& policy,
                const std::string& error, Timestamp now) {
     const int failures = job.tries + 1;
-    if (policy.gives_up(failures, job.created, now)) {
+    if (policy.gives_up(failures)) {
         finish_job(db, job, "failed", error, now);
         return Retry::gave_up;
     }

@@ -24,7 +24,9 @@ namespace dunning::store {
 
 // The delay before the n-th retry: base · factor^(n-1), at most cap, plus up to `jitter` so that
 // a recovering server is not hit by every job at once. Gives up after max_attempts failures or
-// once the job is older than give_up_after (zero: no such limit).
+// once the retries have spanned give_up_after (zero: no such limit), counted in the waits the
+// policy scheduled: time the service was down or the job was postponed does not count, so
+// after downtime a job gets its full share of retries.
 struct BackoffPolicy {
     std::chrono::seconds base{60};
     double factor = 2;
@@ -35,7 +37,7 @@ struct BackoffPolicy {
 
     std::chrono::seconds delay(int failures) const; // without the jitter
     Timestamp next_try(Timestamp now, int failures) const;
-    bool gives_up(int failures, Timestamp created, Timestamp now) const;
+    bool gives_up(int failures) const; // after the failure numbered `failures`
 };
 
 struct NewJob {

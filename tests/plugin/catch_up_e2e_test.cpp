@@ -6,6 +6,7 @@
 #include "fakes/fake_stripe.hpp"
 #include "support/host_receiver.hpp"
 #include "support/service.hpp"
+#include "support/test_clock.hpp"
 
 #include <gtest/gtest.h>
 
@@ -64,16 +65,7 @@ class CatchUpE2E : public ::testing::Test {
     Timestamp now() const { return service ? service->module().clock().now() : clock_now; }
 
     void advance(std::chrono::seconds by) {
-        stripe->deliver();
-        auto cli = service->client();
-        auto r = cli.Post("/v1/test-clock/advance", json{{"seconds", by.count()}}.dump(),
-                          "application/json");
-        ASSERT_TRUE(r);
-        ASSERT_EQ(r->status, 200) << r->body;
-        clock_now = from_unix(json::parse(r->body)["now"].get<std::int64_t>());
-        stripe->settle();
-        stripe->deliver();
-        cli.Post("/v1/test-clock/advance", R"({"seconds":0})", "application/json");
+        advance_test_clock(*service, by, {stripe.get()}, &clock_now);
     }
     // Advances in 6-hour steps for `days`; returns when each new charge was seen.
     std::vector<Timestamp> charges_while_advancing(int days) {

@@ -131,14 +131,24 @@ TEST_F(Queue, GivesUpAfterMaxAttemptsAndKeepsTheJob) {
     EXPECT_EQ(column(id, "done_at"), std::to_string(to_unix(clock.now() - 24h)));
 }
 
-TEST_F(Queue, GivesUpOnceTheJobIsTooOld) {
-    const BackoffPolicy policy{.jitter = 0s, .give_up_after = 24h};
+TEST_F(Queue, GivesUpOnceItsRetriesSpannedTheLimit) {
+    // Waits of 1 h, 2 h, 4 h: the fourth failure comes after 7 h of retrying.
+    const BackoffPolicy policy{.base = 1h, .cap = 24h, .jitter = 0s, .give_up_after = 7h};
     const auto id = add("m");
-    clock.advance(24h);
-    EXPECT_EQ(fail_job(*db, claim_one(), policy, "timeout", clock.now()), Retry::scheduled);
-    clock.advance(1h);
+    for (int failure = 1; failure <= 3; ++failure) {
+        EXPECT_EQ(fail_job(*db, claim_one(), policy, "timeout", clock.now()), Retry::scheduled);
+        clock.advance(policy.delay(failure));
+    }
     EXPECT_EQ(fail_job(*db, claim_one(), policy, "timeout", clock.now()), Retry::gave_up);
     EXPECT_EQ(column(id, "state"), "failed");
+}
+
+TEST_F(Queue, DowntimeDoesNotCountAsRetrying) {
+    const BackoffPolicy policy{.jitter = 0s, .give_up_after = 24h};
+    const auto id = add("m");
+    clock.advance(10 * 24h); // the service was down (or the job postponed) for ten days
+    EXPECT_EQ(fail_job(*db, claim_one(), policy, "timeout", clock.now()), Retry::scheduled);
+    EXPECT_EQ(column(id, "state"), "pending");
 }
 
 TEST_F(Queue, AJobGivenUpLetsTheNextOfItsKeyRun) {

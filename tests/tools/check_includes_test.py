@@ -44,6 +44,8 @@ expect("core includes SQLite", {**clean, "core/bad.hpp": "#pragma once\n\n#inclu
        "core/bad.hpp:3")
 expect("core includes another room", {**clean, "core/bad.cpp": '#include "store/db.hpp"\n'}, 1,
        "core/bad.cpp:1")
+expect("core climbs into another room", {**clean, "core/sneaky.cpp": '#include "../store/db.cpp"\n'}, 1,
+       "core/sneaky.cpp:1")
 expect("http includes SQLite", {**clean, "http/routes.cpp": "#include <SQLiteCpp/Statement.h>\n"}, 1,
        "http/routes.cpp:1")
 expect("core links SQLite", {**clean, "core/CMakeLists.txt":

@@ -1,7 +1,7 @@
 #pragma once
 // The fields of CaseState and of the structs in it, in declaration order, as tuples of
 // references with their names, so tests can check each field by name. Like the guard in
-// plugin/case_json.cpp, each decomposition stops compiling when its struct gains or loses a
+// store/case_json.cpp, each decomposition stops compiling when its struct gains or loses a
 // field: the sample in case_json_test.cpp then cannot leave a new field at its default.
 #include "core/case.hpp"
 

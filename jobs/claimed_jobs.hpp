@@ -1,0 +1,53 @@
+#pragma once
+// Carrying out a claimed batch so that no job stays in this run's hands when its work throws.
+// A claim keeps a job from being claimed again by the same run; left claimed, it would wait for
+// the next restart.
+#include "store/database.hpp"
+#include "store/job_queue.hpp"
+#include "telemetry/log.hpp"
+
+#include <cstddef>
+#include <exception>
+#include <string>
+#include <vector>
+
+namespace dunning::jobs {
+
+// Runs `work` on each job in turn. When the store is in trouble (busy, full, I/O error), the job
+// in hand and the rest of the batch are given back and the exception goes on: the loop tries
+// again later. Any other error (a case that cannot be read, a payload that does not fit) is
+// that job's failed try, retried after `policy`'s delay, and the batch goes on.
+template <class Work>
+std::size_t carry_out(store::Connection& db, const store::JobQueue& queue,
+                      const std::vector<store::Job>& jobs, const store::BackoffPolicy& policy,
+                      Timestamp now, Work&& work) {
+    std::size_t i = 0;
+    try {
+        for (; i < jobs.size(); ++i) {
+            try {
+                work(jobs[i]);
+            } catch (const std::exception& e) {
+                if (store::store_in_trouble(e)) throw;
+                const auto what = std::string(store::kind_name(store::kind_of(jobs[i].payload))) +
+                                  " job " + std::to_string(jobs[i].id) + ": " + e.what();
+                store::Transaction tx(db);
+                const auto retry = store::fail_job(db, jobs[i], policy, e.what(), now);
+                tx.commit();
+                telemetry::log_error(
+                    what + (retry == store::Retry::gave_up ? "; given up" : "; will retry"));
+            }
+        }
+    } catch (...) {
+        try {
+            queue.release(db, {jobs.begin() + static_cast<std::ptrdiff_t>(i), jobs.end()});
+        } catch (const std::exception& e) {
+            telemetry::log_error(std::string("could not give claimed jobs back (the next start "
+                                             "takes them up): ") +
+                                 e.what());
+        }
+        throw;
+    }
+    return jobs.size();
+}
+
+} // namespace dunning::jobs

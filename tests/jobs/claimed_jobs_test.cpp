@@ -1,0 +1,82 @@
+// A claimed batch whose work throws leaves no job in this run's hands: an error of the job is
+// its failed try, trouble of the store gives the batch back.
+#include "jobs/claimed_jobs.hpp"
+#include "support/service.hpp"
+
+#include <SQLiteCpp/Exception.h>
+#include <SQLiteCpp/Statement.h>
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+namespace dunning::jobs {
+namespace {
+
+using namespace std::chrono_literals;
+using store::EmailJob;
+using store::Job;
+using store::JobKind;
+
+class ClaimedJobs : public ::testing::Test {
+  protected:
+    testing::TempDir dir;
+    store::StoreOptions options{(dir.path() / "dunning.sqlite").string(), "normal"};
+    std::unique_ptr<store::Connection> db = store::open_store(options);
+    Timestamp now = from_unix(1'760'000'000);
+    store::JobQueue queue;
+    const store::BackoffPolicy policy{.jitter = 0s};
+
+    void add(const std::string& message) {
+        store::enqueue(*db, {.payload = EmailJob{message, 0}, .idempotency_key = message}, now);
+    }
+    std::vector<std::string> claim_all() {
+        std::vector<std::string> out;
+        for (const auto& j : queue.claim(*db, JobKind::email, now, 100))
+            out.push_back(std::get<EmailJob>(j.payload).message);
+        return out;
+    }
+    std::string state_of(const std::string& message) {
+        SQLite::Statement st(*db,
+                             "SELECT state || ' ' || tries FROM jobs WHERE idempotency_key = ?");
+        st.bind(1, message);
+        return st.executeStep() ? st.getColumn(0).getString() : "(none)";
+    }
+    static const std::string& message_of(const Job& job) {
+        return std::get<EmailJob>(job.payload).message;
+    }
+};
+
+TEST_F(ClaimedJobs, AJobThatThrowsIsAFailedTryAndTheBatchGoesOn) {
+    add("bad");
+    add("good");
+    std::vector<std::string> done;
+    const auto jobs = queue.claim(*db, JobKind::email, now, 100);
+    carry_out(*db, queue, jobs, policy, now, [&](const Job& job) {
+        if (message_of(job) == "bad") throw std::runtime_error("unreadable state");
+        store::finish_job(*db, job, "done", "ok", now);
+        done.push_back(message_of(job));
+    });
+    EXPECT_EQ(done, std::vector<std::string>{"good"});
+    EXPECT_EQ(state_of("bad"), "pending 1");
+    now += policy.delay(1);
+    EXPECT_EQ(claim_all(), std::vector<std::string>{"bad"}) << "retried after the backoff";
+}
+
+TEST_F(ClaimedJobs, TroubleOfTheStoreGivesTheRestOfTheBatchBack) {
+    add("one");
+    add("two");
+    add("three");
+    const auto jobs = queue.claim(*db, JobKind::email, now, 100);
+    EXPECT_THROW(carry_out(*db, queue, jobs, policy, now,
+                           [&](const Job& job) {
+                               if (message_of(job) == "two")
+                                   throw SQLite::Exception("database is locked", SQLITE_BUSY);
+                               store::finish_job(*db, job, "done", "ok", now);
+                           }),
+                 SQLite::Exception);
+    EXPECT_EQ(state_of("two"), "pending 0") << "no try counted against the job";
+    EXPECT_EQ(claim_all(), (std::vector<std::string>{"two", "three"}))
+        << "claimable again by the same run, without a restart";
+}
+
+} // namespace
+} // namespace dunning::jobs
