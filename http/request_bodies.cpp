@@ -46,6 +46,9 @@ std::optional<std::string> read_note(const json& body) {
     return *note;
 }
 
+// 9999-12-31T23:59:59Z: later instants have no four-digit year, so no answer could show them.
+constexpr std::int64_t latest_time = 253402300799;
+
 constexpr const char* note_required = "note is required: say why (1 to 1000 characters)";
 
 } // namespace
@@ -91,7 +94,8 @@ Result<OverrideRequest, std::string> read_override(std::string_view body, Timest
     if (!parsed) return failure(R"(level must be "granted", "grace", "limited" or "locked")");
     o.level = *parsed;
     if (const json* until = member(root, "until"); until && !until->is_null()) {
-        if (!until->is_number_integer() || from_unix(until->get<std::int64_t>()) <= now)
+        if (!until->is_number_integer() || until->get<std::int64_t>() > latest_time ||
+            from_unix(until->get<std::int64_t>()) <= now)
             return failure(
                 "until must be a future time in unix seconds, or left out (until revoked)");
         o.until = from_unix(until->get<std::int64_t>());

@@ -55,6 +55,20 @@ TEST(OverrideBody, DefaultsAndRefusals) {
               "note is required: say why (1 to 1000 characters)");
 }
 
+// An until past year 9999 was taken and answered as "570969660-05-31T16:00:00Z" (the first
+// input below, found by fuzz/api_bodies.cpp), or as "1900-01-00T00:00:00Z" when even gmtime
+// gives up.
+TEST(OverrideBody, UntilBeyondYear9999IsRefused) {
+    for (const char* until :
+         {"18018000000000000", "9223372036854775807", "253402300800", "18446744073709551615"})
+        EXPECT_FALSE(read_override(
+            std::string(R"({"member":"cus_1","note":"why","until":)") + until + "}", now))
+            << until;
+    const auto last = read_override(R"({"member":"cus_1","note":"why","until":253402300799})", now);
+    ASSERT_TRUE(last.ok());
+    EXPECT_EQ(iso8601(*last.value().until), "9999-12-31T23:59:59Z");
+}
+
 TEST(OverrideBody, ActorIsCutBeforeACharacter) {
     std::string actor(199, 'a');
     actor += "ü"; // bytes 199 and 200: cut before it
