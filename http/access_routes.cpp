@@ -1,5 +1,6 @@
 // The access API: what a member may use (one course, all of a member's, or many at once), the
 // history of changes, and the creator's overrides (granted or withdrawn with a note; audited).
+#include "http/request_bodies.hpp"
 #include "http/services.hpp"
 #include "store/case_json.hpp"
 #include "store/json_time.hpp"
@@ -15,14 +16,6 @@ using store::time_or_null;
 namespace {
 
 using nlohmann::json;
-
-constexpr std::size_t max_bulk_items = 1000;
-
-// Stripe ids and the host's course ids: printable, no spaces, at most 255 bytes.
-bool valid_id(const std::string& s) {
-    return !s.empty() && s.size() <= 255 &&
-           std::all_of(s.begin(), s.end(), [](unsigned char c) { return c > 0x20 && c < 0x7f; });
-}
 
 // An answer, or an error for this one item (unknown course) in the same shape as send_error's.
 json answer_for(store::Connection& db, const std::string& creator, const access::CourseMap& courses,
@@ -71,23 +64,13 @@ void get_access(Services& m, const httplib::Request& req, httplib::Response& res
 void bulk_access(Services& m, const httplib::Request& req, httplib::Response& res) {
     const std::string creator = req.matches[1];
     if (!authorize(m, req, res, creator)) return;
-    const auto body = json::parse(req.body, nullptr, false);
-    if (!body.is_object() || !body.contains("items") || !body["items"].is_array())
-        return send_error(res, 400,
-                          R"(body must be {"items": [{"member": "cus_…", "course": "…"}, …]})");
-    const auto& items = body["items"];
-    if (items.empty() || items.size() > max_bulk_items)
-        return send_error(res, 400,
-                          "items must hold 1 to " + std::to_string(max_bulk_items) + " queries");
-    for (const auto& item : items)
-        if (!item.is_object() || !item.contains("member") || !item["member"].is_string() ||
-            !item.contains("course") || !item["course"].is_string())
-            return send_error(res, 400, "every item needs \"member\" and \"course\" as strings");
+    const auto items = read_access_query(req.body);
+    if (!items) return send_error(res, 400, items.error());
     const auto& courses = m.engine.courses_for(creator);
     const auto data = m.db.use([&](store::Connection& db) {
         json out = json::array();
-        for (const auto& item : items)
-            out.push_back(answer_for(db, creator, courses, item["member"], item["course"]));
+        for (const auto& item : items.value())
+            out.push_back(answer_for(db, creator, courses, item.member, item.course));
         return out;
     });
     res.set_content(json{{"object", "list"}, {"data", data}}.dump(), "application/json");
@@ -150,66 +133,25 @@ void list_overrides(Services& m, const httplib::Request& req, httplib::Response&
                     "application/json");
 }
 
-// At most `max` bytes, cut before a character, not inside one.
-std::string utf8_prefix(const std::string& s, std::size_t max) {
-    if (s.size() <= max) return s;
-    std::size_t n = max;
-    while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80)
-        --n;
-    return s.substr(0, n);
-}
-
-std::string actor_of(const std::string& creator, const json& body) {
-    std::string actor = "api:" + creator;
-    if (body.contains("actor") && body["actor"].is_string() &&
-        !body["actor"].get<std::string>().empty())
-        actor += " (" + utf8_prefix(body["actor"].get<std::string>(), 200) + ")";
-    return actor;
-}
-
-// A note says why; the audit is worthless without it.
-std::optional<std::string> read_note(const json& body) {
-    if (!body.contains("note") || !body["note"].is_string()) return std::nullopt;
-    const auto note = body["note"].get<std::string>();
-    if (note.empty() || note.size() > 1000) return std::nullopt;
-    return note;
+std::string actor_of(const std::string& creator, const std::string& detail) {
+    return "api:" + creator + (detail.empty() ? "" : " (" + detail + ")");
 }
 
 void create_override(Services& m, const httplib::Request& req, httplib::Response& res) {
     const std::string creator = req.matches[1];
     if (!authorize(m, req, res, creator)) return;
-    const auto body = json::parse(req.body, nullptr, false);
-    if (!body.is_object()) return send_error(res, 400, "body must be a JSON object (UTF-8)");
+    const auto now = m.clock.now();
+    auto request = read_override(req.body, now);
+    if (!request) return send_error(res, 400, request.error());
+    auto& r = request.value();
     store::OverrideRecord o;
     o.creator = creator;
-    if (!body.contains("member") || !body["member"].is_string() || !valid_id(body["member"]))
-        return send_error(res, 400, "member must be a Stripe customer id");
-    o.customer = body["member"];
-    if (body.contains("product") && !body["product"].is_null()) {
-        if (!body["product"].is_string() || !valid_id(body["product"]))
-            return send_error(res, 400,
-                              "product must be a Stripe product id, or left out for all products");
-        o.product = body["product"];
-    }
-    const auto level = body.contains("level") ? body["level"] : json("granted");
-    const auto parsed =
-        level.is_string() ? access_level_from(level.get<std::string>()) : std::nullopt;
-    if (!parsed)
-        return send_error(res, 400, R"(level must be "granted", "grace", "limited" or "locked")");
-    o.level = *parsed;
-    const auto now = m.clock.now();
-    if (body.contains("until") && !body["until"].is_null()) {
-        if (!body["until"].is_number_integer() ||
-            from_unix(body["until"].get<std::int64_t>()) <= now)
-            return send_error(
-                res, 400,
-                "until must be a future time in unix seconds, or left out (until revoked)");
-        o.until = from_unix(body["until"].get<std::int64_t>());
-    }
-    const auto note = read_note(body);
-    if (!note) return send_error(res, 400, "note is required: say why (1 to 1000 characters)");
-    o.note = *note;
-    o.actor = actor_of(creator, body);
+    o.customer = std::move(r.member);
+    o.product = std::move(r.product);
+    o.level = r.level;
+    o.until = r.until;
+    o.note = std::move(r.note);
+    o.actor = actor_of(creator, r.actor);
     o.created = now;
     const auto view = m.db.use([&](store::Connection& db) {
         store::Transaction tx(db);
@@ -228,10 +170,8 @@ void create_override(Services& m, const httplib::Request& req, httplib::Response
 void revoke(Services& m, const httplib::Request& req, httplib::Response& res) {
     const std::string creator = req.matches[1];
     if (!authorize(m, req, res, creator)) return;
-    const auto body = json::parse(req.body.empty() ? "{}" : req.body, nullptr, false);
-    if (!body.is_object()) return send_error(res, 400, "body must be a JSON object (UTF-8)");
-    const auto note = read_note(body);
-    if (!note) return send_error(res, 400, "note is required: say why (1 to 1000 characters)");
+    const auto request = read_revoke(req.body);
+    if (!request) return send_error(res, 400, request.error());
     std::int64_t id = 0;
     try {
         id = std::stoll(req.matches[2]);
@@ -241,7 +181,8 @@ void revoke(Services& m, const httplib::Request& req, httplib::Response& res) {
     const auto now = m.clock.now();
     const auto view = m.db.use([&](store::Connection& db) -> std::optional<json> {
         store::Transaction tx(db);
-        if (!store::revoke_override(db, creator, id, actor_of(creator, body), *note, now))
+        if (!store::revoke_override(db, creator, id, actor_of(creator, request.value().actor),
+                                    request.value().note, now))
             return std::nullopt;
         const auto o = store::get_override(db, creator, id);
         m.engine.refresh_access(db, creator, o->customer,

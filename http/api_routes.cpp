@@ -1,4 +1,5 @@
 // The creator API (Bearer token per creator), /healthz, /metrics and the test clock.
+#include "http/request_bodies.hpp"
 #include "http/services.hpp"
 #include "store/access_store.hpp"
 #include "store/case_json.hpp"
@@ -299,18 +300,14 @@ void install_test_clock_routes(httplib::Server& http, Services& m) {
     http.Get("/v1/test-clock", [now_json](const httplib::Request&, httplib::Response& res) {
         res.set_content(now_json(), "application/json");
     });
-    http.Post("/v1/test-clock/advance", [&m, now_json](const httplib::Request& req,
-                                                       httplib::Response& res) {
-        const auto body = json::parse(req.body, nullptr, false);
-        if (!body.is_object() || !body.contains("seconds") || !body["seconds"].is_number_integer())
-            return send_error(res, 400, R"(body must be {"seconds": N} with N a whole number)");
-        const auto seconds = body["seconds"].get<long long>();
-        if (seconds < 0 || seconds > 10LL * 366 * 86400)
-            return send_error(res, 400, "seconds must be between 0 and ten years");
-        m.test_clock->advance(std::chrono::seconds(seconds));
-        m.work.drain(); // everything that became due runs before we answer
-        res.set_content(now_json(), "application/json");
-    });
+    http.Post("/v1/test-clock/advance",
+              [&m, now_json](const httplib::Request& req, httplib::Response& res) {
+                  const auto seconds = read_clock_advance(req.body);
+                  if (!seconds) return send_error(res, 400, seconds.error());
+                  m.test_clock->advance(seconds.value());
+                  m.work.drain(); // everything that became due runs before we answer
+                  res.set_content(now_json(), "application/json");
+              });
 }
 
 } // namespace dunning::http
