@@ -66,7 +66,8 @@ std::string smtp_host(std::string_view url) {
 void read_server(Reader& root, ServerConfig& out) {
     auto server = root.table("server");
     if (!server) return;
-    server->allow_only({"listen", "threads", "max_body_bytes"});
+    server->allow_only({"listen", "threads", "max_body_bytes", "request_deadline_seconds",
+                        "max_connections", "max_connections_per_client"});
     server->string("listen", out.listen, [](const std::string& value) {
         auto parsed = parse_listen(value);
         return parsed.ok() ? std::nullopt : std::optional<std::string>(parsed.error());
@@ -77,6 +78,15 @@ void read_server(Reader& root, ServerConfig& out) {
     auto max_body = static_cast<std::int64_t>(out.max_body_bytes);
     server->integer("max_body_bytes", max_body, 1024, 64 * 1024 * 1024);
     out.max_body_bytes = static_cast<std::size_t>(max_body);
+    std::int64_t deadline = out.request_deadline_seconds;
+    server->integer("request_deadline_seconds", deadline, 1, 3600);
+    out.request_deadline_seconds = static_cast<int>(deadline);
+    std::int64_t total = out.max_connections;
+    server->integer("max_connections", total, 16, 1'000'000);
+    out.max_connections = static_cast<int>(total);
+    std::int64_t per_client = out.max_connections_per_client;
+    server->integer("max_connections_per_client", per_client, 0, 1'000'000);
+    out.max_connections_per_client = static_cast<int>(per_client);
 }
 
 void read_storage(Reader& root, StorageConfig& out) {

@@ -21,8 +21,12 @@ struct ServerConfig {
     std::string listen = "127.0.0.1:8080"; // host:port; port 0 picks a free one
     std::string host = "127.0.0.1";        // derived from listen; IPv6 without the brackets
     int port = 8080;                       // derived from listen
-    int threads = 64; // HTTP worker threads; one per open keep-alive connection
+    int threads = 64;                      // HTTP worker threads: requests served at once
     std::size_t max_body_bytes = 1024 * 1024;
+    // Slow and idle clients wait in the connection gate, not in a worker (http/connection_gate):
+    int request_deadline_seconds = 10;    // accept (or the last answer) → the whole request
+    int max_connections = 4096;           // open connections, all clients together
+    int max_connections_per_client = 256; // per client address; 0: no cap (behind a proxy)
 };
 
 struct StorageConfig {

@@ -10,8 +10,6 @@ void send_error(httplib::Response& res, int status, const std::string& message) 
 }
 
 void install_routes(httplib::Server& server, Services& s) {
-    const int threads = s.config.server.threads;
-    server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
     server.set_tcp_nodelay(true);
     server.set_keep_alive_max_count(100000);
     server.set_payload_max_length(s.config.server.max_body_bytes);

@@ -24,7 +24,8 @@ std::int64_t wall_clock_ms() {
         .count();
 }
 
-Module::Module(config::Config config, ModuleOptions options) : config_(std::move(config)) {
+Module::Module(config::Config config, ModuleOptions options)
+    : config_(std::move(config)), http_(http::gate_limits(config_.server)) {
     if (options.test_clock) {
         auto fake = std::make_unique<FakeClock>(options.test_clock_start);
         fake_clock_ = fake.get();

@@ -9,6 +9,7 @@
 #include "access/query.hpp"
 #include "config/config.hpp"
 #include "core/time.hpp"
+#include "http/gated_server.hpp"
 #include "http/services.hpp"
 #include "jobs/access_feed.hpp"
 #include "jobs/engine.hpp"
@@ -88,7 +89,7 @@ class Module {
     std::unique_ptr<jobs::WorkLoop> work_;
     std::unique_ptr<store::InboxWriter> writer_;
     std::unique_ptr<http::Services> services_;
-    httplib::Server http_;
+    http::GatedServer http_;
     std::atomic<int> port_{0};
 };
 

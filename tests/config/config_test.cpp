@@ -115,6 +115,9 @@ TEST(Config, MinimalConfigGetsTheDefaults) {
     EXPECT_EQ(config.server.host, "127.0.0.1");
     EXPECT_EQ(config.server.port, 8080);
     EXPECT_EQ(config.server.threads, 64);
+    EXPECT_EQ(config.server.request_deadline_seconds, 10);
+    EXPECT_EQ(config.server.max_connections, 4096);
+    EXPECT_EQ(config.server.max_connections_per_client, 256);
     EXPECT_EQ(config.server.max_body_bytes, 1024u * 1024u);
     EXPECT_EQ(config.storage.sqlite_path, "/etc/dunning/dunning.db");
     EXPECT_EQ(config.storage.synchronous, "full");
@@ -209,6 +212,12 @@ TEST(Config, EachServerStorageAndStripeRule) {
              "t.toml:2: server.max_body_bytes: must be between 1024 and 67108864"},
             {"[server]\nmax_body_bytes = 67108865\n",
              "t.toml:2: server.max_body_bytes: must be between 1024 and 67108864"},
+            {"[server]\nrequest_deadline_seconds = 0\n",
+             "t.toml:2: server.request_deadline_seconds: must be between 1 and 3600"},
+            {"[server]\nmax_connections = 15\n",
+             "t.toml:2: server.max_connections: must be between 16 and 1000000"},
+            {"[server]\nmax_connections_per_client = -1\n",
+             "t.toml:2: server.max_connections_per_client: must be between 0 and 1000000"},
             {"server = 1\n", "t.toml:1: server: must be a table ([server])"},
             {"[storage]\nsqlite_path = \"\"\n", "t.toml:2: storage.sqlite_path: must not be empty"},
             {"[storage]\nsynchronous = \"off\"\n",
