@@ -2,6 +2,7 @@
 // Carrying out a claimed batch so that no job stays in this run's hands when its work throws.
 // A claim keeps a job from being claimed again by the same run; left claimed, it would wait for
 // the next restart.
+#include "jobs/settle_batch.hpp"
 #include "store/database.hpp"
 #include "store/job_queue.hpp"
 #include "telemetry/log.hpp"
@@ -13,14 +14,15 @@
 
 namespace dunning::jobs {
 
-// Runs `work` on each job in turn. When the store is in trouble (busy, full, I/O error), the job
-// in hand and the rest of the batch are given back and the exception goes on: the loop tries
-// again later. Any other error (a case that cannot be read, a payload that does not fit) is
-// that job's failed try, retried after `policy`'s delay, and the batch goes on.
+// Runs `work` on each job in turn, then commits what `settle` (if given) still holds. When the
+// store is in trouble (busy, full, I/O error), every job of the batch not finished yet is given
+// back and the exception goes on: the loop tries again later. Any other error (a case that
+// cannot be read, a payload that does not fit) is that job's failed try, retried after
+// `policy`'s delay, and the batch goes on.
 template <class Work>
 std::size_t carry_out(store::Connection& db, const store::JobQueue& queue,
                       const std::vector<store::Job>& jobs, const store::BackoffPolicy& policy,
-                      Timestamp now, Work&& work) {
+                      Timestamp now, SettleBatch* settle, Work&& work) {
     std::size_t i = 0;
     try {
         for (; i < jobs.size(); ++i) {
@@ -37,9 +39,10 @@ std::size_t carry_out(store::Connection& db, const store::JobQueue& queue,
                     what + (retry == store::Retry::gave_up ? "; given up" : "; will retry"));
             }
         }
+        if (settle) settle->flush();
     } catch (...) {
         try {
-            queue.release(db, {jobs.begin() + static_cast<std::ptrdiff_t>(i), jobs.end()});
+            queue.release(db, jobs); // finished jobs are no longer claimed: untouched
         } catch (const std::exception& e) {
             telemetry::log_error(std::string("could not give claimed jobs back (the next start "
                                              "takes them up): ") +

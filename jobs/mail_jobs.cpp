@@ -231,34 +231,37 @@ MailDispatcher::Prepared MailDispatcher::prepare(const CaseRecord& c, const Emai
 }
 
 void MailDispatcher::send_case_email(store::Connection& db, const Engine& engine, const Job& job,
-                                     Timestamp now) {
+                                     Timestamp now, SettleBatch& batch) {
+    batch.before(job.case_id);
     const auto c = job.case_id ? load_case(db, *job.case_id) : std::nullopt;
     auto p = c ? prepare(*c, std::get<EmailJob>(job.payload), job.idempotency_key, now)
                : Prepared{{}, "case not found"};
     std::optional<mailer::SendResult> sent;
     if (p.skip_reason.empty())
         sent = transport_->send(p.email, mailer::build_mime(p.email)); // outside any transaction
-    store::Transaction tx(db);
-    if (p.skip_reason == "paused") {
-        store::postpone_job(db, job, now + std::chrono::hours{1}, "held: case paused");
-    } else if (!sent) {
-        store::finish_job(db, job, "cancelled", p.skip_reason, now);
-    } else {
-        const bool done =
-            record_send(db, job, *sent,
-                        "to " + mailer::address_of(p.email.to) + " " + p.email.message_id + ": " +
-                            sent->server_answer,
-                        "email for case " + std::to_string(job.case_id.value_or(0)), now);
-        if (done) report_sent(db, engine, job);
-    }
-    tx.commit();
+    const auto what = "email for case " + std::to_string(job.case_id.value_or(0));
+    std::string log;
+    if (sent)
+        log = "to " + mailer::address_of(p.email.to) + " " + p.email.message_id + ": " +
+              sent->server_answer;
+    batch.add(job, mail_backoff, now, what,
+              [&engine, job, now, sent, log, what, skip = p.skip_reason](store::Connection& db) {
+                  if (skip == "paused")
+                      store::postpone_job(db, job, now + std::chrono::hours{1},
+                                          "held: case paused");
+                  else if (!sent)
+                      store::finish_job(db, job, "cancelled", skip, now);
+                  else if (record_send(db, job, *sent, log, what, now))
+                      report_sent(db, engine, job);
+              });
 }
 
 std::size_t MailDispatcher::dispatch_due(store::Connection& db, const Engine& engine,
                                          const store::JobQueue& queue) {
     const auto now = engine.clock().now();
+    SettleBatch batch(db);
     return carry_out(db, queue, queue.claim(db, store::JobKind::email, now, 100), mail_backoff, now,
-                     [&](const Job& job) { send_case_email(db, engine, job, now); });
+                     &batch, [&](const Job& job) { send_case_email(db, engine, job, now, batch); });
 }
 
 MailDispatcher::Prepared MailDispatcher::prepare_card_reminder(const CardReminderJob& r,
@@ -301,7 +304,8 @@ std::size_t MailDispatcher::dispatch_card_reminders(store::Connection& db, const
                                                     const store::JobQueue& queue) {
     const auto now = engine.clock().now();
     return carry_out(db, queue, queue.claim(db, store::JobKind::card_reminder, now, 100),
-                     mail_backoff, now, [&](const Job& job) { send_card_reminder(db, job, now); });
+                     mail_backoff, now, nullptr,
+                     [&](const Job& job) { send_card_reminder(db, job, now); });
 }
 
 } // namespace dunning::jobs

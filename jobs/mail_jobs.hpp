@@ -7,6 +7,7 @@
 #include "config/config.hpp"
 #include "core/interest.hpp"
 #include "jobs/engine.hpp"
+#include "jobs/settle_batch.hpp"
 #include "mailer/render.hpp"
 #include "mailer/transport.hpp"
 #include "store/cards.hpp"
@@ -57,7 +58,7 @@ class MailDispatcher {
 
   private:
     void send_case_email(store::Connection& db, const Engine& engine, const store::Job& job,
-                         Timestamp now);
+                         Timestamp now, SettleBatch& batch);
     Prepared prepare_card_reminder(const store::CardReminderJob& r, const std::string& key,
                                    Timestamp now) const;
     void send_card_reminder(store::Connection& db, const store::Job& job, Timestamp now);

@@ -1,6 +1,7 @@
 #include "jobs/stripe_jobs.hpp"
 
 #include "jobs/claimed_jobs.hpp"
+#include "jobs/settle_batch.hpp"
 #include "store/job_queue.hpp"
 #include "telemetry/log.hpp"
 
@@ -59,20 +60,39 @@ ApiResult call_stripe(StripeGateway& stripe, const retry::StripeAuth& auth, cons
     return stripe.client().mark_uncollectible(auth, e.invoice_id, job.idempotency_key);
 }
 
-void settle(store::Connection& db, const Engine& engine, const Job& job, CaseRecord& c,
+void settle(SettleBatch& batch, const Engine& engine, const Job& job, const CaseRecord& c,
             const std::string& state, const std::string& result,
             const std::optional<ChargeResult>& outcome) {
-    store::Transaction tx(db);
-    store::finish_job(db, job, state, result, engine.clock().now());
-    if (outcome) {
-        auto fresh = load_case(db, c.id); // the worker may have moved it on meanwhile
-        if (fresh) engine.run_case(db, *fresh, *outcome);
-    }
-    tx.commit();
+    batch.add(job, stripe_backoff, engine.clock().now(), "charge job " + std::to_string(job.id),
+              [&engine, job, id = c.id, state, result, outcome](store::Connection& db) {
+                  store::finish_job(db, job, state, result, engine.clock().now());
+                  if (!outcome) return;
+                  auto fresh = load_case(db, id); // the worker may have moved it on meanwhile
+                  if (fresh) engine.run_case(db, *fresh, *outcome);
+              });
+}
+
+// A technical failure: tried again after the backoff, or given up (the case then hears the
+// charge was abandoned).
+void settle_failure(SettleBatch& batch, const Engine& engine, const Job& job, std::int64_t case_id,
+                    const std::string& what, const std::string& summary,
+                    const std::optional<ChargeResult>& if_charge) {
+    batch.add(job, stripe_backoff, engine.clock().now(), what,
+              [&engine, job, case_id, what, summary, if_charge](store::Connection& db) {
+                  const auto now = engine.clock().now();
+                  if (store::fail_job(db, job, stripe_backoff, summary, now) ==
+                      store::Retry::scheduled)
+                      return log_warn(what + ", will retry");
+                  log_error(what + "; giving up after " + std::to_string(job.tries + 1) + " tries");
+                  if (!if_charge) return;
+                  auto fresh = load_case(db, case_id);
+                  if (fresh) engine.run_case(db, *fresh, *if_charge);
+              });
 }
 
 void dispatch_job(store::Connection& db, const Engine& engine, StripeGateway& stripe,
-                  const Job& job) {
+                  const Job& job, SettleBatch& batch) {
+    batch.before(job.case_id);
     auto c = job.case_id ? load_case(db, *job.case_id) : std::nullopt;
     const auto now = engine.clock().now();
     const auto* charge = std::get_if<ChargeJob>(&job.payload);
@@ -86,10 +106,10 @@ void dispatch_job(store::Connection& db, const Engine& engine, StripeGateway& st
         return;
     }
     if (charge && !c->state.is_open())
-        return settle(db, engine, job, *c, "cancelled", "case no longer open", abandoned);
+        return settle(batch, engine, job, *c, "cancelled", "case no longer open", abandoned);
     const auto auth = stripe.auth_for(c->state.creator_id);
     if (!auth)
-        return settle(db, engine, job, *c, "failed", "no Stripe API key for this creator",
+        return settle(batch, engine, job, *c, "failed", "no Stripe API key for this creator",
                       if_charge);
     const auto r = call_stripe(stripe, *auth, job);
     const std::string summary = std::string(retry::to_string(r.kind)) + " " +
@@ -98,22 +118,12 @@ void dispatch_job(store::Connection& db, const Engine& engine, StripeGateway& st
     if (r.kind != ApiResult::Kind::technical) {
         std::optional<ChargeResult> outcome;
         if (charge) outcome = charge_result(*charge, c->state, r, now);
-        return settle(db, engine, job, *c,
+        return settle(batch, engine, job, *c,
                       r.ok() || r.kind == ApiResult::Kind::card_error ? "done" : "failed",
                       summary + (r.error.reason().empty() ? "" : " " + r.error.reason()), outcome);
     }
     const auto what = "stripe " + kind + " for case " + std::to_string(c->id) + ": " + summary;
-    store::Transaction tx(db);
-    if (store::fail_job(db, job, stripe_backoff, summary, now) == store::Retry::gave_up) {
-        log_error(what + "; giving up after " + std::to_string(job.tries + 1) + " tries");
-        if (if_charge) {
-            auto fresh = load_case(db, c->id);
-            if (fresh) engine.run_case(db, *fresh, *if_charge);
-        }
-    } else {
-        log_warn(what + ", will retry");
-    }
-    tx.commit();
+    settle_failure(batch, engine, job, c->id, what, summary, if_charge);
 }
 
 } // namespace
@@ -135,8 +145,9 @@ std::size_t dispatch_due(store::Connection& db, const Engine& engine, StripeGate
     std::size_t n = 0;
     for (const auto kind : {store::JobKind::charge, store::JobKind::end_of_schedule}) {
         const auto now = engine.clock().now();
-        n += carry_out(db, queue, queue.claim(db, kind, now, 100), stripe_backoff, now,
-                       [&](const Job& job) { dispatch_job(db, engine, stripe, job); });
+        SettleBatch batch(db);
+        n += carry_out(db, queue, queue.claim(db, kind, now, 100), stripe_backoff, now, &batch,
+                       [&](const Job& job) { dispatch_job(db, engine, stripe, job, batch); });
     }
     return n;
 }

@@ -1,6 +1,6 @@
 #include "store/access_store.hpp"
 
-#include <SQLiteCpp/Statement.h>
+#include "store/statement.hpp"
 
 #include <algorithm>
 #include <array>
@@ -26,7 +26,7 @@ std::int64_t unix_of(Timestamp t) {
     return static_cast<std::int64_t>(to_unix(t));
 }
 
-void bind_time(SQLite::Statement& st, int index, const std::optional<Timestamp>& t) {
+void bind_time(CachedStatement& st, int index, const std::optional<Timestamp>& t) {
     if (t)
         st.bind(index, unix_of(*t));
     else
@@ -51,7 +51,7 @@ std::string products_text(const std::vector<std::string>& products) {
     return json(products).dump();
 }
 
-HistoryEntry history_row(SQLite::Statement& st) {
+HistoryEntry history_row(CachedStatement& st) {
     HistoryEntry h;
     h.id = st.getColumn(0).getInt64();
     h.key = {st.getColumn(1).getString(), st.getColumn(2).getString(), st.getColumn(3).getString()};
@@ -71,7 +71,7 @@ constexpr const char* override_columns =
     "id, creator_id, customer_id, product_id, level, until, note, actor, created_at, revoked_at, "
     "revoked_by, revoke_note";
 
-OverrideRecord override_row(SQLite::Statement& st) {
+OverrideRecord override_row(CachedStatement& st) {
     OverrideRecord r;
     r.id = st.getColumn(0).getInt64();
     r.creator = st.getColumn(1).getString();
@@ -95,7 +95,7 @@ OverrideRecord override_row(SQLite::Statement& st) {
 namespace {
 
 // Columns `first`..`first + 5`: level, reason, case_id, override_id, lock_at, since.
-EntitlementState entitlement_row(SQLite::Statement& st, int first) {
+EntitlementState entitlement_row(CachedStatement& st, int first) {
     EntitlementState s;
     s.level = level_of(st.getColumn(first).getString());
     s.reason = st.getColumn(first + 1).getString();
@@ -108,8 +108,8 @@ EntitlementState entitlement_row(SQLite::Statement& st, int first) {
 
 } // namespace
 
-std::optional<EntitlementState> load_entitlement(SQLite::Database& db, const EntitlementKey& key) {
-    SQLite::Statement st(
+std::optional<EntitlementState> load_entitlement(Connection& db, const EntitlementKey& key) {
+    CachedStatement st(
         db, "SELECT level, reason, case_id, override_id, lock_at, since "
             "FROM entitlements WHERE creator_id = ? AND customer_id = ? AND product_id = ?");
     st.bind(1, key.creator);
@@ -120,8 +120,8 @@ std::optional<EntitlementState> load_entitlement(SQLite::Database& db, const Ent
 }
 
 std::vector<std::pair<std::string, EntitlementState>>
-member_entitlements(SQLite::Database& db, const std::string& creator, const std::string& customer) {
-    SQLite::Statement st(
+member_entitlements(Connection& db, const std::string& creator, const std::string& customer) {
+    CachedStatement st(
         db, "SELECT product_id, level, reason, case_id, override_id, lock_at, since "
             "FROM entitlements WHERE creator_id = ? AND customer_id = ? ORDER BY product_id");
     st.bind(1, creator);
@@ -132,10 +132,9 @@ member_entitlements(SQLite::Database& db, const std::string& creator, const std:
     return out;
 }
 
-void save_entitlement(SQLite::Database& db, const EntitlementKey& key,
-                      const EntitlementState& state, std::optional<Timestamp> recheck_at,
-                      Timestamp now) {
-    SQLite::Statement st(
+void save_entitlement(Connection& db, const EntitlementKey& key, const EntitlementState& state,
+                      std::optional<Timestamp> recheck_at, Timestamp now) {
+    CachedStatement st(
         db, "INSERT OR REPLACE INTO entitlements (creator_id, customer_id, product_id, "
             "level, reason, case_id, override_id, lock_at, since, recheck_at, updated_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
@@ -153,10 +152,10 @@ void save_entitlement(SQLite::Database& db, const EntitlementKey& key,
     st.exec();
 }
 
-std::vector<EntitlementKey> due_rechecks(SQLite::Database& db, Timestamp now, int limit) {
-    SQLite::Statement st(db, "SELECT creator_id, customer_id, product_id FROM entitlements "
-                             "WHERE recheck_at IS NOT NULL AND recheck_at <= ? "
-                             "ORDER BY recheck_at LIMIT ?");
+std::vector<EntitlementKey> due_rechecks(Connection& db, Timestamp now, int limit) {
+    CachedStatement st(db, "SELECT creator_id, customer_id, product_id FROM entitlements "
+                           "WHERE recheck_at IS NOT NULL AND recheck_at <= ? "
+                           "ORDER BY recheck_at LIMIT ?");
     st.bind(1, unix_of(now));
     st.bind(2, limit);
     std::vector<EntitlementKey> out;
@@ -166,9 +165,9 @@ std::vector<EntitlementKey> due_rechecks(SQLite::Database& db, Timestamp now, in
     return out;
 }
 
-std::vector<std::string> entitlement_products(SQLite::Database& db, const std::string& creator,
+std::vector<std::string> entitlement_products(Connection& db, const std::string& creator,
                                               const std::string& customer) {
-    SQLite::Statement st(
+    CachedStatement st(
         db, "SELECT product_id FROM entitlements WHERE creator_id = ? AND customer_id = ? "
             "ORDER BY product_id");
     st.bind(1, creator);
@@ -179,8 +178,8 @@ std::vector<std::string> entitlement_products(SQLite::Database& db, const std::s
     return out;
 }
 
-void append_history(SQLite::Database& db, const EntitlementKey& key, const AccessChange& change) {
-    SQLite::Statement st(
+void append_history(Connection& db, const EntitlementKey& key, const AccessChange& change) {
+    CachedStatement st(
         db, "INSERT INTO access_history (creator_id, customer_id, product_id, from_level, "
             "to_level, reason, case_id, override_id, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
     st.bind(1, key.creator);
@@ -195,12 +194,12 @@ void append_history(SQLite::Database& db, const EntitlementKey& key, const Acces
     st.exec();
 }
 
-std::vector<HistoryEntry> member_history(SQLite::Database& db, const std::string& creator,
+std::vector<HistoryEntry> member_history(Connection& db, const std::string& creator,
                                          const std::string& customer, const std::string& product,
                                          int limit) {
-    SQLite::Statement st(db, std::string("SELECT ") + history_columns +
-                                 " FROM access_history WHERE creator_id = ?1 AND customer_id = ?2 "
-                                 "AND (?3 = '' OR product_id = ?3) ORDER BY id LIMIT ?4");
+    CachedStatement st(db, std::string("SELECT ") + history_columns +
+                               " FROM access_history WHERE creator_id = ?1 AND customer_id = ?2 "
+                               "AND (?3 = '' OR product_id = ?3) ORDER BY id LIMIT ?4");
     st.bind(1, creator);
     st.bind(2, customer);
     st.bind(3, product);
@@ -211,9 +210,9 @@ std::vector<HistoryEntry> member_history(SQLite::Database& db, const std::string
     return out;
 }
 
-std::vector<HistoryEntry> history_after(SQLite::Database& db, std::int64_t after_id, int limit) {
-    SQLite::Statement st(db, std::string("SELECT ") + history_columns +
-                                 " FROM access_history WHERE id > ? ORDER BY id LIMIT ?");
+std::vector<HistoryEntry> history_after(Connection& db, std::int64_t after_id, int limit) {
+    CachedStatement st(db, std::string("SELECT ") + history_columns +
+                               " FROM access_history WHERE id > ? ORDER BY id LIMIT ?");
     st.bind(1, after_id);
     st.bind(2, limit);
     std::vector<HistoryEntry> out;
@@ -224,14 +223,14 @@ std::vector<HistoryEntry> history_after(SQLite::Database& db, std::int64_t after
 
 // ---- subscriptions
 
-std::vector<std::string> save_subscription(SQLite::Database& db, const std::string& creator,
+std::vector<std::string> save_subscription(Connection& db, const std::string& creator,
                                            const SubscriptionFacts& facts, Timestamp as_of) {
-    SQLite::Statement get(db, "SELECT customer_id, products, as_of FROM subscriptions "
-                              "WHERE creator_id = ? AND subscription_id = ?");
+    CachedStatement get(db, "SELECT customer_id, products, as_of FROM subscriptions "
+                            "WHERE creator_id = ? AND subscription_id = ?");
     get.bind(1, creator);
     get.bind(2, facts.subscription_id);
     if (!get.executeStep()) {
-        SQLite::Statement ins(
+        CachedStatement ins(
             db, "INSERT INTO subscriptions (creator_id, subscription_id, customer_id, "
                 "status, cancellation_reason, products, as_of) VALUES (?, ?, ?, ?, ?, ?, ?)");
         ins.bind(1, creator);
@@ -258,7 +257,7 @@ std::vector<std::string> save_subscription(SQLite::Database& db, const std::stri
         customer = facts.customer_id;
 
     if (newer) {
-        SQLite::Statement up(
+        CachedStatement up(
             db, "UPDATE subscriptions SET customer_id = ?, status = ?, cancellation_reason = ?, "
                 "products = ?, as_of = ? WHERE creator_id = ? AND subscription_id = ?");
         up.bind(1, customer);
@@ -270,8 +269,8 @@ std::vector<std::string> save_subscription(SQLite::Database& db, const std::stri
         up.bind(7, facts.subscription_id);
         up.exec();
     } else {
-        SQLite::Statement up(db, "UPDATE subscriptions SET customer_id = ?, products = ? "
-                                 "WHERE creator_id = ? AND subscription_id = ?");
+        CachedStatement up(db, "UPDATE subscriptions SET customer_id = ?, products = ? "
+                               "WHERE creator_id = ? AND subscription_id = ?");
         up.bind(1, customer);
         up.bind(2, products_text(products));
         up.bind(3, creator);
@@ -281,10 +280,10 @@ std::vector<std::string> save_subscription(SQLite::Database& db, const std::stri
     return products;
 }
 
-void note_subscription_paid(SQLite::Database& db, const std::string& creator,
+void note_subscription_paid(Connection& db, const std::string& creator,
                             const std::string& subscription_id, const std::string& customer,
                             Timestamp at) {
-    SQLite::Statement st(
+    CachedStatement st(
         db,
         "INSERT INTO subscriptions (creator_id, subscription_id, customer_id, last_paid_at) "
         "VALUES (?, ?, ?, ?) ON CONFLICT (creator_id, subscription_id) DO UPDATE SET "
@@ -297,9 +296,9 @@ void note_subscription_paid(SQLite::Database& db, const std::string& creator,
     st.exec();
 }
 
-std::vector<std::string> subscription_products(SQLite::Database& db, const std::string& creator,
+std::vector<std::string> subscription_products(Connection& db, const std::string& creator,
                                                const std::string& subscription_id) {
-    SQLite::Statement st(
+    CachedStatement st(
         db, "SELECT products FROM subscriptions WHERE creator_id = ? AND subscription_id = ?");
     st.bind(1, creator);
     st.bind(2, subscription_id);
@@ -307,12 +306,11 @@ std::vector<std::string> subscription_products(SQLite::Database& db, const std::
     return parse_products(st.getColumn(0).getString());
 }
 
-std::vector<SubscriptionStanding> subscriptions_for(SQLite::Database& db,
-                                                    const std::string& creator,
+std::vector<SubscriptionStanding> subscriptions_for(Connection& db, const std::string& creator,
                                                     const std::string& customer,
                                                     const std::string& product) {
     // A member has few subscriptions: filter the products in C++ rather than with json_each.
-    SQLite::Statement st(
+    CachedStatement st(
         db, "SELECT subscription_id, status, cancellation_reason, as_of, last_paid_at, products "
             "FROM subscriptions WHERE creator_id = ? AND customer_id = ? "
             "ORDER BY subscription_id");
@@ -335,8 +333,8 @@ std::vector<SubscriptionStanding> subscriptions_for(SQLite::Database& db,
 
 // ---- overrides
 
-std::int64_t add_override(SQLite::Database& db, const OverrideRecord& r) {
-    SQLite::Statement st(
+std::int64_t add_override(Connection& db, const OverrideRecord& r) {
+    CachedStatement st(
         db, "INSERT INTO access_overrides (creator_id, customer_id, product_id, level, until, "
             "note, actor, created_at, revoked_at, revoked_by, revoke_note) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
@@ -355,9 +353,9 @@ std::int64_t add_override(SQLite::Database& db, const OverrideRecord& r) {
     return db.getLastInsertRowid();
 }
 
-bool revoke_override(SQLite::Database& db, const std::string& creator, std::int64_t id,
+bool revoke_override(Connection& db, const std::string& creator, std::int64_t id,
                      const std::string& actor, const std::string& note, Timestamp now) {
-    SQLite::Statement st(
+    CachedStatement st(
         db, "UPDATE access_overrides SET revoked_at = ?, revoked_by = ?, revoke_note = ? "
             "WHERE id = ? AND creator_id = ? AND revoked_at IS NULL");
     st.bind(1, unix_of(now));
@@ -368,19 +366,19 @@ bool revoke_override(SQLite::Database& db, const std::string& creator, std::int6
     return st.exec() == 1;
 }
 
-std::optional<OverrideRecord> get_override(SQLite::Database& db, const std::string& creator,
+std::optional<OverrideRecord> get_override(Connection& db, const std::string& creator,
                                            std::int64_t id) {
-    SQLite::Statement st(db, std::string("SELECT ") + override_columns +
-                                 " FROM access_overrides WHERE id = ? AND creator_id = ?");
+    CachedStatement st(db, std::string("SELECT ") + override_columns +
+                               " FROM access_overrides WHERE id = ? AND creator_id = ?");
     st.bind(1, id);
     st.bind(2, creator);
     if (!st.executeStep()) return std::nullopt;
     return override_row(st);
 }
 
-std::vector<OverrideRecord> member_overrides(SQLite::Database& db, const std::string& creator,
+std::vector<OverrideRecord> member_overrides(Connection& db, const std::string& creator,
                                              const std::string& customer) {
-    SQLite::Statement st(
+    CachedStatement st(
         db, std::string("SELECT ") + override_columns +
                 " FROM access_overrides WHERE creator_id = ? AND customer_id = ? ORDER BY id");
     st.bind(1, creator);
@@ -391,8 +389,8 @@ std::vector<OverrideRecord> member_overrides(SQLite::Database& db, const std::st
     return out;
 }
 
-std::vector<AccessOverride> overrides_for(SQLite::Database& db, const EntitlementKey& key) {
-    SQLite::Statement st(
+std::vector<AccessOverride> overrides_for(Connection& db, const EntitlementKey& key) {
+    CachedStatement st(
         db, "SELECT id, level, created_at, until, revoked_at FROM access_overrides "
             "WHERE creator_id = ? AND customer_id = ? AND product_id IN (?, '') ORDER BY id");
     st.bind(1, key.creator);
@@ -413,14 +411,14 @@ std::vector<AccessOverride> overrides_for(SQLite::Database& db, const Entitlemen
 
 // ---- listener cursor
 
-std::int64_t listener_cursor(SQLite::Database& db) {
-    SQLite::Statement st(db, "SELECT history_id FROM access_listener_cursor WHERE id = 1");
+std::int64_t listener_cursor(Connection& db) {
+    CachedStatement st(db, "SELECT history_id FROM access_listener_cursor WHERE id = 1");
     return st.executeStep() ? st.getColumn(0).getInt64() : 0;
 }
 
-void set_listener_cursor(SQLite::Database& db, std::int64_t history_id) {
-    SQLite::Statement st(db, "INSERT INTO access_listener_cursor (id, history_id) VALUES (1, ?) "
-                             "ON CONFLICT (id) DO UPDATE SET history_id = excluded.history_id");
+void set_listener_cursor(Connection& db, std::int64_t history_id) {
+    CachedStatement st(db, "INSERT INTO access_listener_cursor (id, history_id) VALUES (1, ?) "
+                           "ON CONFLICT (id) DO UPDATE SET history_id = excluded.history_id");
     st.bind(1, history_id);
     st.exec();
 }

@@ -8,7 +8,7 @@
 #include "core/access.hpp"
 #include "core/event.hpp"
 
-#include <SQLiteCpp/Database.h>
+#include "store/database.hpp"
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
@@ -28,49 +28,47 @@ struct EntitlementKey {
 
 // ---- entitlements and their history
 
-std::optional<EntitlementState> load_entitlement(SQLite::Database& db, const EntitlementKey& key);
+std::optional<EntitlementState> load_entitlement(Connection& db, const EntitlementKey& key);
 // Inserts or replaces the row; `recheck_at` is when the rules must run again by time alone.
-void save_entitlement(SQLite::Database& db, const EntitlementKey& key,
-                      const EntitlementState& state, std::optional<Timestamp> recheck_at,
-                      Timestamp now);
+void save_entitlement(Connection& db, const EntitlementKey& key, const EntitlementState& state,
+                      std::optional<Timestamp> recheck_at, Timestamp now);
 // Entitlements whose recheck time has come, oldest first (by index).
-std::vector<EntitlementKey> due_rechecks(SQLite::Database& db, Timestamp now, int limit);
+std::vector<EntitlementKey> due_rechecks(Connection& db, Timestamp now, int limit);
 // Products the member has an entitlement row for.
-std::vector<std::string> entitlement_products(SQLite::Database& db, const std::string& creator,
+std::vector<std::string> entitlement_products(Connection& db, const std::string& creator,
                                               const std::string& customer);
 // All of the member's entitlement rows, by product (one statement: the access query's read).
 std::vector<std::pair<std::string, EntitlementState>>
-member_entitlements(SQLite::Database& db, const std::string& creator, const std::string& customer);
+member_entitlements(Connection& db, const std::string& creator, const std::string& customer);
 
 struct HistoryEntry {
     std::int64_t id = 0; // increasing: the order changes were made in
     EntitlementKey key;
     AccessChange change;
 };
-void append_history(SQLite::Database& db, const EntitlementKey& key, const AccessChange& change);
+void append_history(Connection& db, const EntitlementKey& key, const AccessChange& change);
 // A member's changes, oldest first; `product` empty: all products.
-std::vector<HistoryEntry> member_history(SQLite::Database& db, const std::string& creator,
+std::vector<HistoryEntry> member_history(Connection& db, const std::string& creator,
                                          const std::string& customer,
                                          const std::string& product = "", int limit = 1000);
 // All changes with an id above `after_id`, oldest first (feeds in-process listeners).
-std::vector<HistoryEntry> history_after(SQLite::Database& db, std::int64_t after_id, int limit);
+std::vector<HistoryEntry> history_after(Connection& db, std::int64_t after_id, int limit);
 
 // ---- subscriptions
 
 // Keeps the newest snapshot by `as_of` (Stripe's event created time); products are replaced
 // only when the snapshot names some. Returns the products now on record for it.
-std::vector<std::string> save_subscription(SQLite::Database& db, const std::string& creator,
+std::vector<std::string> save_subscription(Connection& db, const std::string& creator,
                                            const SubscriptionFacts& facts, Timestamp as_of);
 // An invoice of this subscription was paid at `at`: last_paid_at = max(last_paid_at, at).
 // Creates the row (status unknown) when the subscription was never described.
-void note_subscription_paid(SQLite::Database& db, const std::string& creator,
+void note_subscription_paid(Connection& db, const std::string& creator,
                             const std::string& subscription_id, const std::string& customer,
                             Timestamp at);
-std::vector<std::string> subscription_products(SQLite::Database& db, const std::string& creator,
+std::vector<std::string> subscription_products(Connection& db, const std::string& creator,
                                                const std::string& subscription_id);
 // The member's subscriptions that include `product`.
-std::vector<SubscriptionStanding> subscriptions_for(SQLite::Database& db,
-                                                    const std::string& creator,
+std::vector<SubscriptionStanding> subscriptions_for(Connection& db, const std::string& creator,
                                                     const std::string& customer,
                                                     const std::string& product);
 
@@ -93,22 +91,22 @@ struct OverrideRecord {
 
     AccessOverride as_rule() const { return {id, level, created, until, revoked_at}; }
 };
-std::int64_t add_override(SQLite::Database& db, const OverrideRecord& record); // returns its id
+std::int64_t add_override(Connection& db, const OverrideRecord& record); // returns its id
 // Marks it revoked (kept for the audit); false when there is no such override of this creator
 // or it was already revoked.
-bool revoke_override(SQLite::Database& db, const std::string& creator, std::int64_t id,
+bool revoke_override(Connection& db, const std::string& creator, std::int64_t id,
                      const std::string& actor, const std::string& note, Timestamp now);
-std::optional<OverrideRecord> get_override(SQLite::Database& db, const std::string& creator,
+std::optional<OverrideRecord> get_override(Connection& db, const std::string& creator,
                                            std::int64_t id);
 // All of a member's overrides, revoked ones included, oldest first.
-std::vector<OverrideRecord> member_overrides(SQLite::Database& db, const std::string& creator,
+std::vector<OverrideRecord> member_overrides(Connection& db, const std::string& creator,
                                              const std::string& customer);
 // The overrides that bear on one product (its own and the member-wide ones), as rules.
-std::vector<AccessOverride> overrides_for(SQLite::Database& db, const EntitlementKey& key);
+std::vector<AccessOverride> overrides_for(Connection& db, const EntitlementKey& key);
 
 // ---- listener cursor (the history rows in-process listeners have seen)
 
-std::int64_t listener_cursor(SQLite::Database& db);
-void set_listener_cursor(SQLite::Database& db, std::int64_t history_id);
+std::int64_t listener_cursor(Connection& db);
+void set_listener_cursor(Connection& db, std::int64_t history_id);
 
 } // namespace dunning::store

@@ -4,7 +4,7 @@
 #include "store/cases.hpp"
 #include "store/job_queue.hpp"
 
-#include <SQLiteCpp/Statement.h>
+#include "store/statement.hpp"
 #include <SQLiteCpp/Transaction.h>
 #include <cstdio>
 
@@ -17,11 +17,10 @@ struct Holder {
 };
 
 // The newest case of the member knows their address, when there is one.
-Holder holder_from_cases(SQLite::Database& db, const std::string& creator,
-                         const std::string& customer) {
+Holder holder_from_cases(Connection& db, const std::string& creator, const std::string& customer) {
     if (customer.empty()) return {};
-    SQLite::Statement st(db, "SELECT id FROM cases WHERE creator_id = ? AND customer_id = ? "
-                             "ORDER BY id DESC LIMIT 1");
+    CachedStatement st(db, "SELECT id FROM cases WHERE creator_id = ? AND customer_id = ? "
+                           "ORDER BY id DESC LIMIT 1");
     st.bind(1, creator);
     st.bind(2, customer);
     if (!st.executeStep()) return {};
@@ -36,8 +35,8 @@ struct Candidate {
 };
 
 // Cards not yet reminded whose expiry month lies in the window; found by the partial index.
-std::vector<Candidate> candidates(SQLite::Database& db, const CardExpiryWindow& window) {
-    SQLite::Statement st(
+std::vector<Candidate> candidates(Connection& db, const CardExpiryWindow& window) {
+    CachedStatement st(
         db, "SELECT creator_id, payment_method_id, email, name, exp_month, exp_year "
             "FROM cards WHERE reminded = 0 AND (exp_year, exp_month) BETWEEN (?, ?) AND (?, ?) "
             "AND email <> ''");
@@ -55,9 +54,9 @@ std::vector<Candidate> candidates(SQLite::Database& db, const CardExpiryWindow& 
 }
 
 // Marks the card and queues its email in one transaction; false when another drain was first.
-bool queue_one(SQLite::Database& db, const Candidate& c, Timestamp now) {
+bool queue_one(Connection& db, const Candidate& c, Timestamp now) {
     SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
-    SQLite::Statement mark(
+    CachedStatement mark(
         db, "UPDATE cards SET reminded = 1 WHERE creator_id = ? AND payment_method_id = ? "
             "AND reminded = 0 AND exp_month = ? AND exp_year = ?");
     mark.bind(1, c.creator_id);
@@ -79,13 +78,13 @@ bool queue_one(SQLite::Database& db, const Candidate& c, Timestamp now) {
 
 } // namespace
 
-void remember_card(SQLite::Database& db, const std::string& creator, const PaymentMethodFacts& pm) {
+void remember_card(Connection& db, const std::string& creator, const PaymentMethodFacts& pm) {
     if (pm.method != PaymentMethodKind::card || pm.card_exp_year <= 0 ||
         pm.payment_method_id.empty())
         return;
     const auto holder = holder_from_cases(db, creator, pm.customer_id);
     // A new expiry on the same card (card updater) earns a new reminder.
-    SQLite::Statement st(db, R"sql(
+    CachedStatement st(db, R"sql(
         INSERT INTO cards (creator_id, customer_id, payment_method_id, exp_month, exp_year, email, name)
         VALUES (?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (creator_id, payment_method_id) DO UPDATE SET
@@ -105,18 +104,17 @@ void remember_card(SQLite::Database& db, const std::string& creator, const Payme
     st.exec();
 }
 
-void remember_card(SQLite::Database& db, const std::string& creator, const PaymentFacts& p) {
+void remember_card(Connection& db, const std::string& creator, const PaymentFacts& p) {
     remember_card(db, creator,
                   PaymentMethodFacts{p.customer_id, p.payment_method_id, p.method, p.card_exp_month,
                                      p.card_exp_year});
 }
 
-void remember_card_holder(SQLite::Database& db, const std::string& creator,
-                          const InvoiceFacts& inv) {
+void remember_card_holder(Connection& db, const std::string& creator, const InvoiceFacts& inv) {
     if (inv.customer_id.empty() || inv.customer_email.empty()) return;
-    SQLite::Statement st(
-        db, "UPDATE cards SET email = ?, name = CASE WHEN ? <> '' THEN ? ELSE name END "
-            "WHERE creator_id = ? AND customer_id = ?");
+    CachedStatement st(db,
+                       "UPDATE cards SET email = ?, name = CASE WHEN ? <> '' THEN ? ELSE name END "
+                       "WHERE creator_id = ? AND customer_id = ?");
     st.bind(1, inv.customer_email);
     st.bind(2, inv.customer_name);
     st.bind(3, inv.customer_name);
@@ -125,7 +123,7 @@ void remember_card_holder(SQLite::Database& db, const std::string& creator,
     st.exec();
 }
 
-std::size_t queue_card_reminders(SQLite::Database& db, Timestamp now) {
+std::size_t queue_card_reminders(Connection& db, Timestamp now) {
     std::size_t n = 0;
     for (const auto& c : candidates(db, card_reminder_window(now)))
         if (card_reminder_due({c.exp_month, c.exp_year}, c.email, now) && queue_one(db, c, now))

@@ -7,21 +7,20 @@
 #include "core/event.hpp"
 #include "core/time.hpp"
 
-#include <SQLiteCpp/Database.h>
+#include "store/database.hpp"
 #include <cstdint>
 #include <string>
 #include <vector>
 
 namespace dunning::store {
 
-void remember_card(SQLite::Database& db, const std::string& creator, const PaymentMethodFacts& pm);
+void remember_card(Connection& db, const std::string& creator, const PaymentMethodFacts& pm);
 // A charge names its card too: members who never changed their card are known from payments.
-void remember_card(SQLite::Database& db, const std::string& creator, const PaymentFacts& p);
-void remember_card_holder(SQLite::Database& db, const std::string& creator,
-                          const InvoiceFacts& inv);
+void remember_card(Connection& db, const std::string& creator, const PaymentFacts& p);
+void remember_card_holder(Connection& db, const std::string& creator, const InvoiceFacts& inv);
 
 // Queues the reminders that are due now (card_reminder jobs); returns how many it queued.
-std::size_t queue_card_reminders(SQLite::Database& db, Timestamp now);
+std::size_t queue_card_reminders(Connection& db, Timestamp now);
 
 // "03/2027"
 std::string card_expiry_text(int month, int year);

@@ -2,7 +2,7 @@
 
 #include "store/case_json.hpp"
 
-#include <SQLiteCpp/Statement.h>
+#include "store/statement.hpp"
 
 #include <stdexcept>
 #include <string>
@@ -13,7 +13,7 @@ namespace {
 
 const char* case_columns = "SELECT id, state FROM cases ";
 
-std::optional<CaseRecord> read_one(SQLite::Statement& st) {
+std::optional<CaseRecord> read_one(CachedStatement& st) {
     if (!st.executeStep()) return std::nullopt;
     CaseRecord r;
     r.id = st.getColumn(0).getInt64();
@@ -40,53 +40,52 @@ const char* status_clause(StatusFilter f) {
 
 } // namespace
 
-std::optional<CaseRecord> find_case_by_invoice(SQLite::Database& db, const std::string& creator,
+std::optional<CaseRecord> find_case_by_invoice(Connection& db, const std::string& creator,
                                                const std::string& invoice_id) {
-    SQLite::Statement st(db, std::string(case_columns) + "WHERE creator_id = ? AND invoice_id = ?");
+    CachedStatement st(db, std::string(case_columns) + "WHERE creator_id = ? AND invoice_id = ?");
     st.bind(1, creator);
     st.bind(2, invoice_id);
     return read_one(st);
 }
 
-std::optional<CaseRecord> find_case_by_payment(SQLite::Database& db, const std::string& creator,
+std::optional<CaseRecord> find_case_by_payment(Connection& db, const std::string& creator,
                                                const std::string& payment_intent_id,
                                                const std::string& charge_id) {
     if (!payment_intent_id.empty()) {
-        SQLite::Statement st(db, std::string(case_columns) +
-                                     // The literal lets SQLite use the partial index.
-                                     "WHERE creator_id = ? AND payment_intent_id = ? "
-                                     "AND payment_intent_id <> ''");
+        CachedStatement st(db, std::string(case_columns) +
+                                   // The literal lets SQLite use the partial index.
+                                   "WHERE creator_id = ? AND payment_intent_id = ? "
+                                   "AND payment_intent_id <> ''");
         st.bind(1, creator);
         st.bind(2, payment_intent_id);
         if (auto found = read_one(st)) return found;
     }
     if (charge_id.empty()) return std::nullopt;
-    SQLite::Statement st(db, std::string(case_columns) +
-                                 "WHERE creator_id = ? AND charge_id = ? AND charge_id <> ''");
+    CachedStatement st(db, std::string(case_columns) +
+                               "WHERE creator_id = ? AND charge_id = ? AND charge_id <> ''");
     st.bind(1, creator);
     st.bind(2, charge_id);
     return read_one(st);
 }
 
-std::optional<CaseRecord> get_case(SQLite::Database& db, const std::string& creator,
-                                   std::int64_t id) {
-    SQLite::Statement st(db, std::string(case_columns) +
-                                 "WHERE creator_id = ? AND id = ? AND status <> 'none'");
+std::optional<CaseRecord> get_case(Connection& db, const std::string& creator, std::int64_t id) {
+    CachedStatement st(db, std::string(case_columns) +
+                               "WHERE creator_id = ? AND id = ? AND status <> 'none'");
     st.bind(1, creator);
     st.bind(2, static_cast<std::int64_t>(id));
     return read_one(st);
 }
 
-std::optional<CaseRecord> load_case(SQLite::Database& db, std::int64_t id) {
-    SQLite::Statement st(db, std::string(case_columns) + "WHERE id = ?");
+std::optional<CaseRecord> load_case(Connection& db, std::int64_t id) {
+    CachedStatement st(db, std::string(case_columns) + "WHERE id = ?");
     st.bind(1, static_cast<std::int64_t>(id));
     return read_one(st);
 }
 
-std::vector<CaseRecord> cases_of_customer(SQLite::Database& db, const std::string& creator,
+std::vector<CaseRecord> cases_of_customer(Connection& db, const std::string& creator,
                                           const std::string& customer_id) {
     // Only cases that may restrict access: a member's paid history is left unread.
-    SQLite::Statement st(
+    CachedStatement st(
         db, std::string(case_columns) +
                 "WHERE creator_id = ? AND customer_id = ? AND status IN "
                 "('open', 'paused', 'escalated', 'uncollectible', 'disputed') ORDER BY id");
@@ -98,10 +97,10 @@ std::vector<CaseRecord> cases_of_customer(SQLite::Database& db, const std::strin
     return out;
 }
 
-std::vector<std::int64_t> active_cases_of_customer(SQLite::Database& db, const std::string& creator,
+std::vector<std::int64_t> active_cases_of_customer(Connection& db, const std::string& creator,
                                                    const std::string& customer_id) {
-    SQLite::Statement st(db, "SELECT id FROM cases WHERE creator_id = ? AND customer_id = ? "
-                             "AND status IN ('open', 'paused', 'escalated') ORDER BY id");
+    CachedStatement st(db, "SELECT id FROM cases WHERE creator_id = ? AND customer_id = ? "
+                           "AND status IN ('open', 'paused', 'escalated') ORDER BY id");
     st.bind(1, creator);
     st.bind(2, customer_id);
     std::vector<std::int64_t> out;
@@ -110,9 +109,9 @@ std::vector<std::int64_t> active_cases_of_customer(SQLite::Database& db, const s
     return out;
 }
 
-std::vector<std::int64_t> due_cases(SQLite::Database& db, std::int64_t now_unix, int limit) {
-    SQLite::Statement st(db, "SELECT id FROM cases WHERE next_wakeup_at <= ? "
-                             "ORDER BY next_wakeup_at LIMIT ?");
+std::vector<std::int64_t> due_cases(Connection& db, std::int64_t now_unix, int limit) {
+    CachedStatement st(db, "SELECT id FROM cases WHERE next_wakeup_at <= ? "
+                           "ORDER BY next_wakeup_at LIMIT ?");
     st.bind(1, now_unix);
     st.bind(2, limit);
     std::vector<std::int64_t> out;
@@ -121,9 +120,9 @@ std::vector<std::int64_t> due_cases(SQLite::Database& db, std::int64_t now_unix,
     return out;
 }
 
-void save_case(SQLite::Database& db, CaseRecord& r, std::int64_t now_unix) {
+void save_case(Connection& db, CaseRecord& r, std::int64_t now_unix) {
     const CaseState& s = r.state;
-    SQLite::Statement st(
+    CachedStatement st(
         db, "INSERT INTO cases (creator_id, invoice_id, status, customer_id, payment_intent_id, "
             "charge_id, amount_due, currency, opened_at, updated_at, state, next_wakeup_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
@@ -149,16 +148,16 @@ void save_case(SQLite::Database& db, CaseRecord& r, std::int64_t now_unix) {
     r.id = st.getColumn(0).getInt64();
 }
 
-void link_case_event(SQLite::Database& db, std::int64_t case_id, std::int64_t inbox_id) {
-    SQLite::Statement st(db, "INSERT OR IGNORE INTO case_events (case_id, inbox_id) VALUES (?, ?)");
+void link_case_event(Connection& db, std::int64_t case_id, std::int64_t inbox_id) {
+    CachedStatement st(db, "INSERT OR IGNORE INTO case_events (case_id, inbox_id) VALUES (?, ?)");
     st.bind(1, static_cast<std::int64_t>(case_id));
     st.bind(2, static_cast<std::int64_t>(inbox_id));
     st.exec();
 }
 
-std::vector<CaseRecord> list_cases(SQLite::Database& db, const CaseQuery& q) {
-    SQLite::Statement st(db, std::string(case_columns) + "WHERE creator_id = ? AND id > ?" +
-                                 status_clause(q.status) + " ORDER BY id LIMIT ?");
+std::vector<CaseRecord> list_cases(Connection& db, const CaseQuery& q) {
+    CachedStatement st(db, std::string(case_columns) + "WHERE creator_id = ? AND id > ?" +
+                               status_clause(q.status) + " ORDER BY id LIMIT ?");
     st.bind(1, q.creator);
     st.bind(2, static_cast<std::int64_t>(q.starting_after));
     st.bind(3, q.limit);
@@ -168,11 +167,10 @@ std::vector<CaseRecord> list_cases(SQLite::Database& db, const CaseQuery& q) {
     return out;
 }
 
-std::vector<CaseEventRef> case_events(SQLite::Database& db, std::int64_t case_id) {
-    SQLite::Statement st(db,
-                         "SELECT i.event_id, i.type, i.created, i.received_at FROM case_events c "
-                         "JOIN inbox i ON i.id = c.inbox_id WHERE c.case_id = ? "
-                         "ORDER BY i.created, i.id");
+std::vector<CaseEventRef> case_events(Connection& db, std::int64_t case_id) {
+    CachedStatement st(db, "SELECT i.event_id, i.type, i.created, i.received_at FROM case_events c "
+                           "JOIN inbox i ON i.id = c.inbox_id WHERE c.case_id = ? "
+                           "ORDER BY i.created, i.id");
     st.bind(1, static_cast<std::int64_t>(case_id));
     std::vector<CaseEventRef> out;
     while (st.executeStep()) {

@@ -3,7 +3,7 @@
 // columns the queries filter on.
 #include "core/case.hpp"
 
-#include <SQLiteCpp/Database.h>
+#include "store/database.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -17,29 +17,28 @@ struct CaseRecord {
     CaseState state;
 };
 
-std::optional<CaseRecord> find_case_by_invoice(SQLite::Database& db, const std::string& creator,
+std::optional<CaseRecord> find_case_by_invoice(Connection& db, const std::string& creator,
                                                const std::string& invoice_id);
 // By payment intent first, then by charge; empty ids are skipped.
-std::optional<CaseRecord> find_case_by_payment(SQLite::Database& db, const std::string& creator,
+std::optional<CaseRecord> find_case_by_payment(Connection& db, const std::string& creator,
                                                const std::string& payment_intent_id,
                                                const std::string& charge_id);
-std::optional<CaseRecord> get_case(SQLite::Database& db, const std::string& creator,
-                                   std::int64_t id);
+std::optional<CaseRecord> get_case(Connection& db, const std::string& creator, std::int64_t id);
 
-std::optional<CaseRecord> load_case(SQLite::Database& db, std::int64_t id);
+std::optional<CaseRecord> load_case(Connection& db, std::int64_t id);
 // Cases of a member that are still being worked on (open, paused, escalated).
-std::vector<std::int64_t> active_cases_of_customer(SQLite::Database& db, const std::string& creator,
+std::vector<std::int64_t> active_cases_of_customer(Connection& db, const std::string& creator,
                                                    const std::string& customer_id);
 // The cases of a member that can restrict access: open, paused, escalated, uncollectible, or
 // disputed (a paid invoice whose dispute was lost).
-std::vector<CaseRecord> cases_of_customer(SQLite::Database& db, const std::string& creator,
+std::vector<CaseRecord> cases_of_customer(Connection& db, const std::string& creator,
                                           const std::string& customer_id);
 // Cases whose timer is due at `now`, oldest first, found by index.
-std::vector<std::int64_t> due_cases(SQLite::Database& db, std::int64_t now_unix, int limit);
+std::vector<std::int64_t> due_cases(Connection& db, std::int64_t now_unix, int limit);
 
 // Inserts or updates; sets record.id on insert.
-void save_case(SQLite::Database& db, CaseRecord& record, std::int64_t now_unix);
-void link_case_event(SQLite::Database& db, std::int64_t case_id, std::int64_t inbox_id);
+void save_case(Connection& db, CaseRecord& record, std::int64_t now_unix);
+void link_case_event(Connection& db, std::int64_t case_id, std::int64_t inbox_id);
 
 enum class StatusFilter { open, closed, all };
 
@@ -49,7 +48,7 @@ struct CaseQuery {
     int limit = 100;
     std::int64_t starting_after = 0; // a case id: return cases with larger ids
 };
-std::vector<CaseRecord> list_cases(SQLite::Database& db, const CaseQuery& q);
+std::vector<CaseRecord> list_cases(Connection& db, const CaseQuery& q);
 
 struct CaseEventRef {
     std::string event_id;
@@ -57,6 +56,6 @@ struct CaseEventRef {
     std::int64_t created = 0;        // Stripe's, unix seconds
     std::int64_t received_at_ms = 0; // ours
 };
-std::vector<CaseEventRef> case_events(SQLite::Database& db, std::int64_t case_id);
+std::vector<CaseEventRef> case_events(Connection& db, std::int64_t case_id);
 
 } // namespace dunning::store

@@ -1,8 +1,41 @@
 #include "store/database.hpp"
+#include "store/statement.hpp"
 
 #include <sqlite3.h>
 
 namespace dunning::store {
+
+Connection::~Connection() {
+    statements_.clear();
+}
+
+CachedStatement::CachedStatement(Connection& db, std::string_view sql) {
+    auto it = db.statements_.find(sql);
+    if (it == db.statements_.end())
+        it = db.statements_
+                 .emplace(std::string(sql), Connection::Slot{std::make_unique<SQLite::Statement>(
+                                                db, std::string(sql))})
+                 .first;
+    if (it->second.in_use) {
+        own_.emplace(db, std::string(sql));
+        st_ = &*own_;
+        return;
+    }
+    slot_ = &it->second;
+    slot_->in_use = true;
+    st_ = slot_->statement.get();
+}
+
+CachedStatement::~CachedStatement() {
+    if (!slot_) return;
+    st_->tryReset(); // its error, if any, was thrown to the user already
+    try {
+        st_->clearBindings();
+    } catch (...) {
+        // Clearing cannot fail on a valid statement; the next user binds every value it needs.
+    }
+    slot_->in_use = false;
+}
 
 Savepoint::Savepoint(Connection& db) : db_(db) {
     db_.exec("SAVEPOINT unit");

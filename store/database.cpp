@@ -49,17 +49,16 @@ int schema_version(SQLite::Database& db) {
     return db.execAndGet("PRAGMA user_version").getInt();
 }
 
-std::unique_ptr<SQLite::Database> connect_store(const StoreOptions& o) {
-    auto db =
-        std::make_unique<SQLite::Database>(o.path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+std::unique_ptr<Connection> connect_store(const StoreOptions& o) {
+    auto db = std::make_unique<Connection>(o.path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
     set_pragmas(*db, o);
     return db;
 }
 
-std::unique_ptr<SQLite::Database> open_store(const StoreOptions& o) {
+std::unique_ptr<Connection> open_store(const StoreOptions& o) {
     const auto dir = std::filesystem::path(o.path).parent_path();
     if (!dir.empty()) std::filesystem::create_directories(dir);
-    std::unique_ptr<SQLite::Database> db;
+    std::unique_ptr<Connection> db;
     try {
         db = connect_store(o);
     } catch (const SQLite::Exception& e) {

@@ -3,18 +3,44 @@
 // Each thread that writes or reads opens its own connection (SQLite connections are not
 // shared across threads here); WAL lets readers go on while one writer commits.
 #include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
 
 #include <exception>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 
 namespace dunning::store {
 
+class CachedStatement;
+
 // What the other rooms see of the database: a connection to pass along and a write transaction.
 // They never write SQL (scripts/include-graph.txt keeps SQLite's headers inside store/).
-using Connection = SQLite::Database;
+// A connection keeps the statements store/ prepared on it (CachedStatement): parsing the SQL
+// again on every call cost more than running it.
+class Connection : public SQLite::Database {
+  public:
+    using SQLite::Database::Database;
+    ~Connection(); // the statements are finalized before the connection closes
+
+  private:
+    friend class CachedStatement;
+    struct Slot {
+        std::unique_ptr<SQLite::Statement> statement;
+        bool in_use = false;
+    };
+    struct SqlHash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view sql) const {
+            return std::hash<std::string_view>{}(sql);
+        }
+    };
+    std::unordered_map<std::string, Slot, SqlHash, std::equal_to<>> statements_;
+};
 
 // BEGIN IMMEDIATE: takes the write lock at once, so two writers never deadlock upgrading a read.
 // Rolled back unless commit() is called.
@@ -53,10 +79,10 @@ struct StoreOptions {
 
 // Opens (creating if needed) and applies pending migrations. Throws std::runtime_error with a
 // clear message when the file cannot be opened or is newer than this binary.
-std::unique_ptr<SQLite::Database> open_store(const StoreOptions& options);
+std::unique_ptr<Connection> open_store(const StoreOptions& options);
 
 // Opens another connection to a store that open_store already prepared.
-std::unique_ptr<SQLite::Database> connect_store(const StoreOptions& options);
+std::unique_ptr<Connection> connect_store(const StoreOptions& options);
 
 int schema_version(SQLite::Database& db);
 
@@ -64,14 +90,14 @@ int schema_version(SQLite::Database& db);
 // use() holds it for the whole call, so a transaction begun inside is the caller's alone.
 class SharedConnection {
   public:
-    explicit SharedConnection(std::unique_ptr<SQLite::Database> db) : db_(std::move(db)) {}
+    explicit SharedConnection(std::unique_ptr<Connection> db) : db_(std::move(db)) {}
     template <class F> auto use(F&& f) {
         std::lock_guard lock(mutex_);
         return f(*db_);
     }
 
   private:
-    std::unique_ptr<SQLite::Database> db_;
+    std::unique_ptr<Connection> db_;
     std::mutex mutex_;
 };
 int latest_schema_version();

@@ -1,6 +1,6 @@
 #include "store/inbox.hpp"
 
-#include <SQLiteCpp/Statement.h>
+#include "store/statement.hpp"
 #include <SQLiteCpp/Transaction.h>
 
 #include <stdexcept>
@@ -15,7 +15,7 @@ const char* insert_sql =
     "INSERT OR IGNORE INTO inbox (creator_id, event_id, type, account, created, received_at, "
     "source, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
 
-AppendOutcome run_insert(SQLite::Database& db, SQLite::Statement& st, const InboxRow& row) {
+AppendOutcome run_insert(Connection& db, SQLite::Statement& st, const InboxRow& row) {
     st.bindNoCopy(1, row.creator_id);
     st.bindNoCopy(2, row.event_id);
     st.bindNoCopy(3, row.type);
@@ -38,8 +38,8 @@ AppendOutcome insert_inbox_row(Connection& db, const InboxRow& row) {
 }
 
 std::vector<InboxRecord> pending_inbox_rows(Connection& db, int limit) {
-    SQLite::Statement st(db, "SELECT id, creator_id, body, received_at FROM inbox "
-                             "WHERE state = 'pending' ORDER BY id LIMIT ?");
+    CachedStatement st(db, "SELECT id, creator_id, body, received_at FROM inbox "
+                           "WHERE state = 'pending' ORDER BY id LIMIT ?");
     st.bind(1, limit);
     std::vector<InboxRecord> out;
     while (st.executeStep()) {
@@ -50,14 +50,14 @@ std::vector<InboxRecord> pending_inbox_rows(Connection& db, int limit) {
 }
 
 bool inbox_row_pending(Connection& db, std::int64_t id) {
-    SQLite::Statement st(db, "SELECT 1 FROM inbox WHERE id = ? AND state = 'pending'");
+    CachedStatement st(db, "SELECT 1 FROM inbox WHERE id = ? AND state = 'pending'");
     st.bind(1, static_cast<std::int64_t>(id));
     return st.executeStep();
 }
 
 void mark_inbox_row(Connection& db, std::int64_t id, const std::string& state,
                     const std::string& note, std::int64_t processed_at_ms) {
-    SQLite::Statement st(db, "UPDATE inbox SET state = ?, note = ?, processed_at = ? WHERE id = ?");
+    CachedStatement st(db, "UPDATE inbox SET state = ?, note = ?, processed_at = ? WHERE id = ?");
     st.bind(1, state);
     if (!note.empty()) st.bind(2, note);
     st.bind(3, static_cast<std::int64_t>(processed_at_ms));
@@ -66,17 +66,17 @@ void mark_inbox_row(Connection& db, std::int64_t id, const std::string& state,
 }
 
 InboxGauges inbox_gauges(Connection& db) {
-    SQLite::Statement st(db, "SELECT (SELECT count(*) FROM inbox WHERE state = 'pending'), "
-                             "(SELECT min(received_at) FROM inbox WHERE state = 'pending'), "
-                             "(SELECT count(*) FROM inbox WHERE state = 'poison')");
+    CachedStatement st(db, "SELECT (SELECT count(*) FROM inbox WHERE state = 'pending'), "
+                           "(SELECT min(received_at) FROM inbox WHERE state = 'pending'), "
+                           "(SELECT count(*) FROM inbox WHERE state = 'poison')");
     st.executeStep();
     return {st.getColumn(0).getInt64(), st.getColumn(1).getInt64(), st.getColumn(2).getInt64()};
 }
 
 void remember_unlinked(Connection& db, const std::string& creator, const std::string& payment_key,
                        std::int64_t inbox_id) {
-    SQLite::Statement st(db, "INSERT OR IGNORE INTO unlinked_payments (creator_id, payment_key, "
-                             "inbox_id) VALUES (?, ?, ?)");
+    CachedStatement st(db, "INSERT OR IGNORE INTO unlinked_payments (creator_id, payment_key, "
+                           "inbox_id) VALUES (?, ?, ?)");
     st.bind(1, creator);
     st.bind(2, payment_key);
     st.bind(3, static_cast<std::int64_t>(inbox_id));
@@ -86,16 +86,16 @@ void remember_unlinked(Connection& db, const std::string& creator, const std::st
 std::vector<UnlinkedEvent> take_unlinked(Connection& db, const std::string& creator,
                                          const std::string& payment_intent,
                                          const std::string& charge) {
-    SQLite::Statement st(db,
-                         "SELECT u.inbox_id, i.body FROM unlinked_payments u JOIN inbox i "
-                         "ON i.id = u.inbox_id WHERE u.creator_id = ? AND u.payment_key IN (?, ?)");
+    CachedStatement st(db,
+                       "SELECT u.inbox_id, i.body FROM unlinked_payments u JOIN inbox i "
+                       "ON i.id = u.inbox_id WHERE u.creator_id = ? AND u.payment_key IN (?, ?)");
     st.bind(1, creator);
     st.bind(2, payment_intent);
     st.bind(3, charge);
     std::vector<UnlinkedEvent> out;
     while (st.executeStep())
         out.push_back({st.getColumn(0).getInt64(), st.getColumn(1).getString()});
-    SQLite::Statement del(db, "DELETE FROM unlinked_payments WHERE inbox_id = ?");
+    CachedStatement del(db, "DELETE FROM unlinked_payments WHERE inbox_id = ?");
     for (const auto& e : out) {
         del.bind(1, static_cast<std::int64_t>(e.inbox_id));
         del.exec();

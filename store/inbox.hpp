@@ -84,7 +84,7 @@ class InboxWriter {
     void run();
     void commit_batch(std::deque<Pending>& batch);
 
-    std::unique_ptr<SQLite::Database> db_;
+    std::unique_ptr<Connection> db_;
     std::function<void()> on_commit_;
     std::mutex mutex_;
     std::condition_variable wake_;

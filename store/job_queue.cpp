@@ -1,6 +1,6 @@
 #include "store/job_queue.hpp"
 
-#include <SQLiteCpp/Statement.h>
+#include "store/statement.hpp"
 #include <SQLiteCpp/Transaction.h>
 
 #include <algorithm>
@@ -36,9 +36,9 @@ std::optional<std::int64_t> optional_int(const SQLite::Column& c) {
 }
 
 // Due jobs of one kind not in this run's hands; a keyed job only when it is its key's oldest.
-std::vector<Job> due_jobs(SQLite::Database& db, JobKind kind, Timestamp now, int limit,
+std::vector<Job> due_jobs(Connection& db, JobKind kind, Timestamp now, int limit,
                           const std::string& run, std::vector<std::int64_t>& unreadable) {
-    SQLite::Statement st(
+    CachedStatement st(
         db,
         "SELECT id, case_id, order_key, payload, idempotency_key, tries, created_at FROM jobs j "
         "WHERE state = 'pending' AND kind = ?1 AND due_at <= ?2 "
@@ -96,9 +96,9 @@ bool BackoffPolicy::gives_up(int failures) const {
     return false;
 }
 
-std::int64_t enqueue(SQLite::Database& db, const NewJob& job, Timestamp now) {
+std::int64_t enqueue(Connection& db, const NewJob& job, Timestamp now) {
     // A keyed job behind a pending one of its key waits with due_at NULL (see the schema).
-    SQLite::Statement st(
+    CachedStatement st(
         db,
         "INSERT INTO jobs (kind, case_id, order_key, payload, idempotency_key, due_at, created_at) "
         "SELECT ?1, ?2, ?3, ?4, ?5, CASE WHEN ?3 IS NOT NULL AND EXISTS (SELECT 1 FROM jobs "
@@ -117,14 +117,13 @@ std::int64_t enqueue(SQLite::Database& db, const NewJob& job, Timestamp now) {
 
 JobQueue::JobQueue() : run_(new_run_id()) {}
 
-std::vector<Job> JobQueue::claim(SQLite::Database& db, JobKind kind, Timestamp now,
-                                 int limit) const {
+std::vector<Job> JobQueue::claim(Connection& db, JobKind kind, Timestamp now, int limit) const {
     std::vector<std::int64_t> unreadable;
     if (due_jobs(db, kind, now, limit, run_, unreadable).empty() && unreadable.empty()) return {};
     SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
     unreadable.clear();
     auto jobs = due_jobs(db, kind, now, limit, run_, unreadable);
-    SQLite::Statement mark(db, "UPDATE jobs SET claimed_by = ? WHERE id = ?");
+    CachedStatement mark(db, "UPDATE jobs SET claimed_by = ? WHERE id = ?");
     for (const auto& j : jobs) {
         mark.bind(1, run_);
         mark.bind(2, j.id);
@@ -140,8 +139,8 @@ std::vector<Job> JobQueue::claim(SQLite::Database& db, JobKind kind, Timestamp n
     return jobs;
 }
 
-void JobQueue::release(SQLite::Database& db, const std::vector<Job>& jobs) const {
-    SQLite::Statement st(db, "UPDATE jobs SET claimed_by = NULL WHERE id = ? AND claimed_by = ?");
+void JobQueue::release(Connection& db, const std::vector<Job>& jobs) const {
+    CachedStatement st(db, "UPDATE jobs SET claimed_by = NULL WHERE id = ? AND claimed_by = ?");
     for (const auto& j : jobs) {
         st.bind(1, j.id);
         st.bind(2, run_);
@@ -150,11 +149,10 @@ void JobQueue::release(SQLite::Database& db, const std::vector<Job>& jobs) const
     }
 }
 
-void finish_job(SQLite::Database& db, const Job& job, const std::string& state,
-                const std::string& result, Timestamp now) {
-    SQLite::Statement st(db,
-                         "UPDATE jobs SET state = ?, result = ?, done_at = ?, claimed_by = NULL "
-                         "WHERE id = ? RETURNING order_key");
+void finish_job(Connection& db, const Job& job, const std::string& state, const std::string& result,
+                Timestamp now) {
+    CachedStatement st(db, "UPDATE jobs SET state = ?, result = ?, done_at = ?, claimed_by = NULL "
+                           "WHERE id = ? RETURNING order_key");
     st.bind(1, state);
     st.bind(2, result);
     st.bind(3, unix_of(now));
@@ -163,24 +161,24 @@ void finish_job(SQLite::Database& db, const Job& job, const std::string& state,
     const auto key = st.getColumn(0).getString();
     st.reset();
     // The key's next job (now its oldest pending) becomes due.
-    SQLite::Statement next(db, "UPDATE jobs SET due_at = ?1 WHERE due_at IS NULL AND id = ("
-                               "SELECT id FROM jobs WHERE state = 'pending' AND order_key = ?2 "
-                               "ORDER BY id LIMIT 1)");
+    CachedStatement next(db, "UPDATE jobs SET due_at = ?1 WHERE due_at IS NULL AND id = ("
+                             "SELECT id FROM jobs WHERE state = 'pending' AND order_key = ?2 "
+                             "ORDER BY id LIMIT 1)");
     next.bind(1, unix_of(now));
     next.bind(2, key);
     next.exec();
 }
 
-Retry fail_job(SQLite::Database& db, const Job& job, const BackoffPolicy& policy,
+Retry fail_job(Connection& db, const Job& job, const BackoffPolicy& policy,
                const std::string& error, Timestamp now) {
     const int failures = job.tries + 1;
     if (policy.gives_up(failures)) {
         finish_job(db, job, "failed", error, now);
         return Retry::gave_up;
     }
-    SQLite::Statement st(db,
-                         "UPDATE jobs SET tries = ?, due_at = ?, last_error = ?, claimed_by = NULL "
-                         "WHERE id = ?");
+    CachedStatement st(db,
+                       "UPDATE jobs SET tries = ?, due_at = ?, last_error = ?, claimed_by = NULL "
+                       "WHERE id = ?");
     st.bind(1, failures);
     st.bind(2, unix_of(policy.next_try(now, failures)));
     st.bind(3, error);
@@ -189,8 +187,8 @@ Retry fail_job(SQLite::Database& db, const Job& job, const BackoffPolicy& policy
     return Retry::scheduled;
 }
 
-void postpone_job(SQLite::Database& db, const Job& job, Timestamp due, const std::string& note) {
-    SQLite::Statement st(
+void postpone_job(Connection& db, const Job& job, Timestamp due, const std::string& note) {
+    CachedStatement st(
         db, "UPDATE jobs SET due_at = ?, last_error = ?, claimed_by = NULL WHERE id = ?");
     st.bind(1, unix_of(due));
     st.bind(2, note);
@@ -198,8 +196,8 @@ void postpone_job(SQLite::Database& db, const Job& job, Timestamp due, const std
     st.exec();
 }
 
-std::vector<JobRecord> case_actions(SQLite::Database& db, std::int64_t case_id) {
-    SQLite::Statement st(
+std::vector<JobRecord> case_actions(Connection& db, std::int64_t case_id) {
+    CachedStatement st(
         db, "SELECT kind, state, coalesce(result, ''), coalesce(last_error, ''), "
             "payload, tries, created_at, done_at FROM jobs WHERE case_id = ? ORDER BY id");
     st.bind(1, case_id);
@@ -218,14 +216,14 @@ std::vector<JobRecord> case_actions(SQLite::Database& db, std::int64_t case_id) 
     return out;
 }
 
-PendingJobs pending_jobs(SQLite::Database& db, JobKind kind) {
+PendingJobs pending_jobs(Connection& db, JobKind kind) {
     // Two statements: a lone min() is one step down jobs_oldest.
     PendingJobs p;
-    SQLite::Statement count(db, "SELECT count(*) FROM jobs WHERE state = 'pending' AND kind = ?");
+    CachedStatement count(db, "SELECT count(*) FROM jobs WHERE state = 'pending' AND kind = ?");
     count.bind(1, kind_name(kind));
     if (count.executeStep()) p.count = count.getColumn(0).getInt64();
-    SQLite::Statement oldest(
-        db, "SELECT min(created_at) FROM jobs WHERE state = 'pending' AND kind = ?");
+    CachedStatement oldest(db,
+                           "SELECT min(created_at) FROM jobs WHERE state = 'pending' AND kind = ?");
     oldest.bind(1, kind_name(kind));
     if (oldest.executeStep() && !oldest.getColumn(0).isNull())
         p.oldest = from_unix(oldest.getColumn(0).getInt64());

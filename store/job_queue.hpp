@@ -12,7 +12,7 @@
 #include "core/time.hpp"
 #include "store/job_payload.hpp"
 
-#include <SQLiteCpp/Database.h>
+#include "store/database.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -60,7 +60,7 @@ struct Job {
 };
 
 // Returns the new job's id, 0 when `once` skipped it.
-std::int64_t enqueue(SQLite::Database& db, const NewJob& job, Timestamp now);
+std::int64_t enqueue(Connection& db, const NewJob& job, Timestamp now);
 
 class JobQueue {
   public:
@@ -68,24 +68,24 @@ class JobQueue {
     explicit JobQueue(std::string run) : run_(std::move(run)) {}
 
     // Claims due jobs of one kind, earliest due first, at most `limit`; one transaction.
-    std::vector<Job> claim(SQLite::Database& db, JobKind kind, Timestamp now, int limit) const;
+    std::vector<Job> claim(Connection& db, JobKind kind, Timestamp now, int limit) const;
     // Gives claimed jobs back untouched (a dispatcher stopping before it got to them).
-    void release(SQLite::Database& db, const std::vector<Job>& jobs) const;
+    void release(Connection& db, const std::vector<Job>& jobs) const;
 
   private:
     std::string run_;
 };
 
 // These work in the caller's transaction. `state`: done | failed | cancelled.
-void finish_job(SQLite::Database& db, const Job& job, const std::string& state,
-                const std::string& result, Timestamp now);
+void finish_job(Connection& db, const Job& job, const std::string& state, const std::string& result,
+                Timestamp now);
 enum class Retry { scheduled, gave_up };
 // A failed try: scheduled again after the policy's delay, or given up ('failed', `error` as
 // result).
-Retry fail_job(SQLite::Database& db, const Job& job, const BackoffPolicy& policy,
+Retry fail_job(Connection& db, const Job& job, const BackoffPolicy& policy,
                const std::string& error, Timestamp now);
 // Not tried now, for a reason that is no failure: due again at `due`, no try counted.
-void postpone_job(SQLite::Database& db, const Job& job, Timestamp due, const std::string& note);
+void postpone_job(Connection& db, const Job& job, Timestamp due, const std::string& note);
 
 // What happened to a case's jobs, oldest first (the case API's actions).
 struct JobRecord {
@@ -95,12 +95,12 @@ struct JobRecord {
     std::int64_t created_at = 0;
     std::optional<std::int64_t> done_at;
 };
-std::vector<JobRecord> case_actions(SQLite::Database& db, std::int64_t case_id);
+std::vector<JobRecord> case_actions(Connection& db, std::int64_t case_id);
 
 struct PendingJobs {
     std::int64_t count = 0;
     std::optional<Timestamp> oldest;
 };
-PendingJobs pending_jobs(SQLite::Database& db, JobKind kind);
+PendingJobs pending_jobs(Connection& db, JobKind kind);
 
 } // namespace dunning::store

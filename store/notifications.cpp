@@ -24,7 +24,7 @@ std::string random_notification_id() {
 
 } // namespace
 
-std::string queue_notification(SQLite::Database& db, const std::string& creator,
+std::string queue_notification(Connection& db, const std::string& creator,
                                const std::string& customer, const std::string& type,
                                const nlohmann::json& data, Timestamp now) {
     PlatformNotificationJob n{random_notification_id(),
@@ -40,7 +40,7 @@ std::string queue_notification(SQLite::Database& db, const std::string& creator,
     return id;
 }
 
-NotificationCounts notification_counts(SQLite::Database& db) {
+NotificationCounts notification_counts(Connection& db) {
     const auto p = pending_jobs(db, JobKind::platform_notification);
     return {p.count, p.oldest};
 }

@@ -5,7 +5,7 @@
 #include "core/time.hpp"
 #include "store/job_queue.hpp"
 
-#include <SQLiteCpp/Database.h>
+#include "store/database.hpp"
 #include <nlohmann/json.hpp>
 
 #include <optional>
@@ -15,7 +15,7 @@ namespace dunning::store {
 
 // Queues {"id", "object": "event", "type", "created", "creator", "member", "data": data};
 // returns the id, unique and random ("dn_" + 24 hex): the platform dedupes on it.
-std::string queue_notification(SQLite::Database& db, const std::string& creator,
+std::string queue_notification(Connection& db, const std::string& creator,
                                const std::string& customer, const std::string& type,
                                const nlohmann::json& data, Timestamp now);
 
@@ -23,6 +23,6 @@ struct NotificationCounts {
     std::int64_t pending = 0;
     std::optional<Timestamp> oldest_pending;
 };
-NotificationCounts notification_counts(SQLite::Database& db);
+NotificationCounts notification_counts(Connection& db);
 
 } // namespace dunning::store

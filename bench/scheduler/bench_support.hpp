@@ -146,6 +146,8 @@ inline config::Config bench_config() {
     c.name = "Bench Creator";
     c.retry.mode = config::RetryMode::plugin;
     cfg.creators.push_back(c);
+    cfg.host.webhook_url =
+        "http://127.0.0.1:9/dunning"; // queued, never sent: counted from the store
     return cfg;
 }
 

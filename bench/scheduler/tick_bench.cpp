@@ -59,7 +59,7 @@ CaseState open_case(std::size_t i, Timestamp failed_at, const CasePolicy& policy
     return decide(std::move(s), payment_failed(i, failed_at), failed_at, policy).next;
 }
 
-void load_cases(SQLite::Database& db, const Layout& layout, const CasePolicy& policy) {
+void load_cases(store::Connection& db, const Layout& layout, const CasePolicy& policy) {
     db.exec("PRAGMA cache_size = -65536"); // loading only; measurements use a fresh connection
     SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
     SQLite::Statement st(db, "INSERT INTO cases (creator_id, invoice_id, status, customer_id, "
@@ -90,7 +90,7 @@ void load_cases(SQLite::Database& db, const Layout& layout, const CasePolicy& po
 const char* due_query =
     "SELECT id FROM cases WHERE next_wakeup_at <= ? ORDER BY next_wakeup_at LIMIT ?";
 
-void print_plan(SQLite::Database& db) {
+void print_plan(store::Connection& db) {
     SQLite::Statement st(db, std::string("EXPLAIN QUERY PLAN ") + due_query);
     st.bind(1, static_cast<std::int64_t>(to_unix(t0)));
     st.bind(2, 500);
@@ -113,7 +113,7 @@ double thread_cpu_us() {
 
 // Wall time per tick, and this thread's CPU time per tick: on a busy machine a wall-time
 // outlier with no CPU-time outlier is the thread waiting for a core, not the tick working.
-void idle_ticks(SQLite::Database& db, const jobs::Engine& engine, int ticks, const char* label) {
+void idle_ticks(store::Connection& db, const jobs::Engine& engine, int ticks, const char* label) {
     std::vector<double> us, cpu;
     us.reserve(static_cast<std::size_t>(ticks));
     cpu.reserve(static_cast<std::size_t>(ticks));
@@ -138,7 +138,7 @@ void idle_ticks(SQLite::Database& db, const jobs::Engine& engine, int ticks, con
                 max_of(cpu));
 }
 
-std::int64_t count_where(SQLite::Database& db, const std::string& where, std::int64_t a = 0) {
+std::int64_t count_where(store::Connection& db, const std::string& where, std::int64_t a = 0) {
     SQLite::Statement st(db, "SELECT count(*) FROM " + where);
     if (st.getBindParameterCount() > 0) st.bind(1, a);
     st.executeStep();
@@ -147,7 +147,7 @@ std::int64_t count_where(SQLite::Database& db, const std::string& where, std::in
 
 // Moves the clock so that slots [from, to) are due, drains them, and checks that exactly those
 // cases were ticked: each made its first retry (a charge job) and sleeps until later.
-void due_pass(SQLite::Database& db, const jobs::Engine& engine, FakeClock& clock,
+void due_pass(store::Connection& db, const jobs::Engine& engine, FakeClock& clock,
               const Layout& layout, std::size_t from, std::size_t to) {
     const auto now = layout.wakeup_of_slot(to - 1);
     clock.set(now);
@@ -191,7 +191,7 @@ void due_pass(SQLite::Database& db, const jobs::Engine& engine, FakeClock& clock
 
 // Webhooks about a payment (payment_intent.*, charge.*) find their case by payment intent; those
 // about an invoice by invoice id. Both should be index lookups whatever the number of cases.
-void lookups(SQLite::Database& db, const Layout& layout) {
+void lookups(store::Connection& db, const Layout& layout) {
     for (const char* q :
          {"SELECT id, state FROM cases WHERE creator_id = ? AND payment_intent_id = ?",
           "SELECT id, state FROM cases WHERE creator_id = ? AND invoice_id = ?"}) {

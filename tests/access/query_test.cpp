@@ -45,7 +45,7 @@ TEST(CourseMap, ProductsFor) {
 class AccessQuery : public ::testing::Test {
   protected:
     TempDir dir;
-    std::unique_ptr<SQLite::Database> db =
+    std::unique_ptr<store::Connection> db =
         store::open_store({(dir.path() / "dunning.sqlite").string(), "normal"});
     CourseMap map = course_map();
 

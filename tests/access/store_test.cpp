@@ -18,7 +18,7 @@ Timestamp at(std::int64_t s) {
 class AccessStore : public ::testing::Test {
   protected:
     TempDir dir;
-    std::unique_ptr<SQLite::Database> db =
+    std::unique_ptr<store::Connection> db =
         store::open_store({(dir.path() / "dunning.sqlite").string(), "normal"});
 
     EntitlementKey key(const std::string& product = "prod_a",

@@ -50,7 +50,7 @@ TEST_F(ClaimedJobs, AJobThatThrowsIsAFailedTryAndTheBatchGoesOn) {
     add("good");
     std::vector<std::string> done;
     const auto jobs = queue.claim(*db, JobKind::email, now, 100);
-    carry_out(*db, queue, jobs, policy, now, [&](const Job& job) {
+    carry_out(*db, queue, jobs, policy, now, nullptr, [&](const Job& job) {
         if (message_of(job) == "bad") throw std::runtime_error("unreadable state");
         store::finish_job(*db, job, "done", "ok", now);
         done.push_back(message_of(job));
@@ -66,7 +66,7 @@ TEST_F(ClaimedJobs, TroubleOfTheStoreGivesTheRestOfTheBatchBack) {
     add("two");
     add("three");
     const auto jobs = queue.claim(*db, JobKind::email, now, 100);
-    EXPECT_THROW(carry_out(*db, queue, jobs, policy, now,
+    EXPECT_THROW(carry_out(*db, queue, jobs, policy, now, nullptr,
                            [&](const Job& job) {
                                if (message_of(job) == "two")
                                    throw SQLite::Exception("database is locked", SQLITE_BUSY);
@@ -76,6 +76,41 @@ TEST_F(ClaimedJobs, TroubleOfTheStoreGivesTheRestOfTheBatchBack) {
     EXPECT_EQ(state_of("two"), "pending 0") << "no try counted against the job";
     EXPECT_EQ(claim_all(), (std::vector<std::string>{"two", "three"}))
         << "claimable again by the same run, without a restart";
+}
+
+TEST_F(ClaimedJobs, BookkeepingThatFailsInTheBatchIsAFailedTryOfItsJob) {
+    add("bad");
+    add("good");
+    const auto jobs = queue.claim(*db, JobKind::email, now, 100);
+    SettleBatch batch(*db);
+    carry_out(*db, queue, jobs, policy, now, &batch, [&](const Job& job) {
+        batch.add(job, policy, now, "email", [this, job](store::Connection& c) {
+            store::finish_job(c, job, "done", "ok", now);
+            if (message_of(job) == "bad") throw std::runtime_error("unreadable state");
+        });
+    });
+    EXPECT_EQ(state_of("good"), "done 0");
+    EXPECT_EQ(state_of("bad"), "pending 1") << "its finish undone, one try counted";
+    now += policy.delay(1);
+    EXPECT_EQ(claim_all(), std::vector<std::string>{"bad"});
+}
+
+TEST_F(ClaimedJobs, TroubleOfTheStoreWhileCommittingTheBatchGivesEveryUnfinishedJobBack) {
+    add("one");
+    add("two");
+    const auto jobs = queue.claim(*db, JobKind::email, now, 100);
+    {
+        SettleBatch batch(*db);
+        EXPECT_THROW(carry_out(*db, queue, jobs, policy, now, &batch,
+                               [&](const Job& job) {
+                                   batch.add(job, policy, now, "email", [](store::Connection&) {
+                                       throw SQLite::Exception("disk I/O error", SQLITE_IOERR);
+                                   });
+                               }),
+                     SQLite::Exception);
+    }
+    EXPECT_EQ(state_of("one"), "pending 0");
+    EXPECT_EQ(claim_all(), (std::vector<std::string>{"one", "two"}));
 }
 
 } // namespace

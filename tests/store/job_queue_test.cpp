@@ -25,7 +25,7 @@ class Queue : public ::testing::Test {
   protected:
     TempDir dir;
     StoreOptions options{(dir.path() / "dunning.sqlite").string(), "normal"};
-    std::unique_ptr<SQLite::Database> db = open_store(options);
+    std::unique_ptr<store::Connection> db = open_store(options);
     FakeClock clock{at(0)};
     JobQueue queue;
 

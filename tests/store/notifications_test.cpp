@@ -28,7 +28,7 @@ const PlatformNotificationJob& note(const Job& j) {
 class Notifications : public ::testing::Test {
   protected:
     TempDir dir;
-    std::unique_ptr<SQLite::Database> db =
+    std::unique_ptr<store::Connection> db =
         open_store({(dir.path() / "dunning.sqlite").string(), "normal"});
 
     // What a dispatcher would be handed now (a run of its own each time: nothing held back).
