@@ -200,6 +200,9 @@ mailer::MessageData message_data(const config::Config& config, const config::Cre
         date_of(s.final_notice_at.value_or(now) + c.dunning.final_notice_deadline), c.locale);
     // The notice announces the lock exactly when the access rules will carry it out.
     d.access_will_be_locked = deadline_locks(claim_of(0, s, {}), c.access.policy);
+    // … and a handover exactly when the creator's escalation rules will mark the claim for one.
+    d.handover_announced =
+        handover_will_follow(s.open_amount_minor(), s.invoice.currency, c.escalation.policy);
     Totals t;
     add_stage_fees(t, c, s, stage);
     add_interest(t, c, s, now, rates.of(c.id));

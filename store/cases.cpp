@@ -29,7 +29,7 @@ std::optional<CaseRecord> read_one(SQLite::Statement& st) {
 const char* status_clause(StatusFilter f) {
     switch (f) {
     case StatusFilter::open:
-        return " AND status IN ('open', 'paused', 'escalated', 'disputed')";
+        return " AND status IN ('open', 'paused', 'escalated', 'handover_pending', 'disputed')";
     case StatusFilter::closed:
         return " AND status IN ('paid', 'voided', 'uncollectible', 'written_off')";
     case StatusFilter::all:
@@ -88,8 +88,9 @@ std::vector<CaseRecord> cases_of_customer(SQLite::Database& db, const std::strin
     // Only cases that may restrict access: a member's paid history is left unread.
     SQLite::Statement st(
         db, std::string(case_columns) +
-                "WHERE creator_id = ? AND customer_id = ? AND status IN "
-                "('open', 'paused', 'escalated', 'uncollectible', 'disputed') ORDER BY id");
+                "WHERE creator_id = ? AND customer_id = ? AND status IN ('open', 'paused', "
+                "'escalated', 'handover_pending', 'uncollectible', 'written_off', 'disputed') "
+                "ORDER BY id");
     st.bind(1, creator);
     st.bind(2, customer_id);
     std::vector<CaseRecord> out;
@@ -101,7 +102,8 @@ std::vector<CaseRecord> cases_of_customer(SQLite::Database& db, const std::strin
 std::vector<std::int64_t> active_cases_of_customer(SQLite::Database& db, const std::string& creator,
                                                    const std::string& customer_id) {
     SQLite::Statement st(db, "SELECT id FROM cases WHERE creator_id = ? AND customer_id = ? "
-                             "AND status IN ('open', 'paused', 'escalated') ORDER BY id");
+                             "AND status IN ('open', 'paused', 'escalated', 'handover_pending') "
+                             "ORDER BY id");
     st.bind(1, creator);
     st.bind(2, customer_id);
     std::vector<std::int64_t> out;

@@ -27,11 +27,12 @@ std::optional<CaseRecord> get_case(SQLite::Database& db, const std::string& crea
                                    std::int64_t id);
 
 std::optional<CaseRecord> load_case(SQLite::Database& db, std::int64_t id);
-// Cases of a member that are still being worked on (open, paused, escalated).
+// Cases of a member that are still being worked on (open, paused, escalated, handover_pending).
 std::vector<std::int64_t> active_cases_of_customer(SQLite::Database& db, const std::string& creator,
                                                    const std::string& customer_id);
-// The cases of a member that can restrict access: open, paused, escalated, uncollectible, or
-// disputed (a paid invoice whose dispute was lost).
+// The cases of a member that can restrict access: open, paused, escalated, handover_pending,
+// uncollectible, written off (core's claim_of tells a forgiven one from one too small to
+// pursue), or disputed (a paid invoice whose dispute was lost).
 std::vector<CaseRecord> cases_of_customer(SQLite::Database& db, const std::string& creator,
                                           const std::string& customer_id);
 // Cases whose timer is due at `now`, oldest first, found by index.
