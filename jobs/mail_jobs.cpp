@@ -2,6 +2,7 @@
 
 #include "config/base_rates.hpp"
 #include "core/money.hpp"
+#include "core/open_items.hpp"
 #include "telemetry/log.hpp"
 
 #include <cmath>
@@ -64,8 +65,7 @@ void add_stage_fees(Totals& t, const config::CreatorConfig& c, const CaseState& 
 void add_interest(Totals& t, const config::CreatorConfig& c, const CaseState& s, Timestamp now,
                   const std::vector<BaseRate>& rates) {
     if (!c.dunning.interest || !s.opened_at || c.dunning.stages.empty()) return;
-    const auto from =
-        date_of(s.schedule_anchor() + c.dunning.stages.front().after + std::chrono::days{1});
+    const auto from = *interest_from(s, c.dunning.stages); // the open-items list counts the same
     const auto to = date_of(now);
     if (std::chrono::sys_days(to) < std::chrono::sys_days(from)) return;
     const auto b =

@@ -170,6 +170,19 @@ std::vector<CaseRecord> list_cases(SQLite::Database& db, const CaseQuery& q) {
     return out;
 }
 
+std::vector<CaseRecord> outstanding_cases(SQLite::Database& db, const std::string& creator,
+                                          const std::string& member) {
+    SQLite::Statement st(db, std::string(case_columns) + "WHERE creator_id = ?" +
+                                 (member.empty() ? "" : " AND customer_id = ?") +
+                                 status_clause(StatusFilter::open) + " ORDER BY id");
+    st.bind(1, creator);
+    if (!member.empty()) st.bind(2, member);
+    std::vector<CaseRecord> out;
+    while (auto r = read_one(st))
+        out.push_back(std::move(*r));
+    return out;
+}
+
 std::vector<CaseEventRef> case_events(SQLite::Database& db, std::int64_t case_id) {
     SQLite::Statement st(db,
                          "SELECT i.event_id, i.type, i.created, i.received_at FROM case_events c "

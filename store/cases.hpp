@@ -52,6 +52,11 @@ struct CaseQuery {
 };
 std::vector<CaseRecord> list_cases(SQLite::Database& db, const CaseQuery& q);
 
+// A creator's outstanding claims (open, paused, escalated, handover_pending, disputed), by id;
+// only `member`'s when it is not empty. Found by index (cases_by_status, cases_by_customer).
+std::vector<CaseRecord> outstanding_cases(SQLite::Database& db, const std::string& creator,
+                                          const std::string& member = "");
+
 struct CaseEventRef {
     std::string event_id;
     std::string type;
