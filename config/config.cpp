@@ -177,8 +177,8 @@ Config read_all(const toml::table& table, const std::string& name, const std::st
     Config config;
     config.path = name;
     Reader root(problems, env, table, "");
-    root.allow_only(
-        {"server", "storage", "stripe", "mail", "host", "retry", "dunning", "access", "creators"});
+    root.allow_only({"server", "storage", "stripe", "mail", "host", "retry", "dunning", "access",
+                     "escalation", "creators"});
     read_server(root, config.server);
     read_storage(root, config.storage);
     read_stripe(root, config.stripe);
@@ -190,8 +190,10 @@ Config read_all(const toml::table& table, const std::string& name, const std::st
     if (auto dunning = root.table("dunning"))
         detail::read_dunning(*dunning, problems, base_dir, config.dunning);
     if (auto access = root.table("access")) detail::read_access(*access, problems, config.access);
-    // After [stripe], [retry], [dunning] and [access]: creators inherit [retry], [dunning] and
-    // [access] and may rely on the platform's Connect secrets and key.
+    if (auto escalation = root.table("escalation"))
+        detail::read_escalation(*escalation, config.escalation);
+    // After [stripe], [retry], [dunning], [access] and [escalation]: creators inherit those and
+    // may rely on the platform's Connect secrets and key.
     detail::read_creators(root, problems, base_dir, config);
     require_sender(table, problems, config);
     if (config.mail.message_id_domain.empty())

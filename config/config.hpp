@@ -85,6 +85,13 @@ struct AccessConfig {
     dunning::AccessPolicy policy;
 };
 
+// [escalation], and [creators.escalation] over it key by key: when dunning ends unpaid, claims
+// below write_off_below (the invoice currency's major unit) are written off, the rest wait in
+// "escalated" for the creator, or, with auto_handover, are marked for handover.
+struct EscalationConfig {
+    dunning::EscalationPolicy policy;
+};
+
 struct ProductMapping {
     std::string stripe_product;       // prod_…
     std::vector<std::string> courses; // the host platform's course ids
@@ -104,6 +111,7 @@ struct CreatorConfig {
     std::string update_payment_url; // where members update their card; empty: the pay page
     DunningConfig dunning;          // [creators.dunning] over [dunning]
     AccessConfig access;            // [creators.access] over [access]
+    EscalationConfig escalation;    // [creators.escalation] over [escalation]
 };
 
 struct Config {
@@ -114,8 +122,9 @@ struct Config {
     MailConfig mail;
     HostConfig host;
     RetryConfig retry;
-    DunningConfig dunning; // the global one; each creator's effective one is in CreatorConfig
-    AccessConfig access;   // likewise
+    DunningConfig dunning;       // the global one; each creator's effective one is in CreatorConfig
+    AccessConfig access;         // likewise
+    EscalationConfig escalation; // likewise
     std::vector<CreatorConfig> creators;
 
     const CreatorConfig* find_creator(std::string_view id) const;

@@ -1,6 +1,6 @@
 // [[creators]]: each creator's own settings, product mappings and the checks across creators.
-// [creators.retry], [creators.dunning] and [creators.access] start from the global [retry],
-// [dunning] and [access].
+// [creators.retry], [creators.dunning], [creators.access] and [creators.escalation] start from
+// the global [retry], [dunning], [access] and [escalation].
 #include "config/reader.hpp"
 
 #include <map>
@@ -103,9 +103,10 @@ CreatorConfig read_creator(Reader& creator, const Problems& problems, const std:
     out.retry = config.retry;
     out.dunning = config.dunning;
     out.access = config.access;
+    out.escalation = config.escalation;
     creator.allow_only({"id", "name", "locale", "stripe_account", "webhook_secrets",
                         "stripe_secret_key", "api_token", "reply_to", "update_payment_url",
-                        "products", "retry", "dunning", "access"});
+                        "products", "retry", "dunning", "access", "escalation"});
     creator.required_string("id", out.id, check_creator_id);
     creator.required_string("name", out.name, not_empty());
     creator.string("locale", out.locale, one_of({"de", "en"}));
@@ -120,6 +121,7 @@ CreatorConfig read_creator(Reader& creator, const Problems& problems, const std:
     if (auto dunning = creator.table("dunning"))
         read_dunning(*dunning, problems, base_dir, out.dunning);
     if (auto access = creator.table("access")) read_access(*access, problems, out.access);
+    if (auto escalation = creator.table("escalation")) read_escalation(*escalation, out.escalation);
     check_reachable(creator, problems, out, config.stripe);
     if (!problems.has(creator.key("retry.mode")) && !problems.has("retry.mode"))
         check_charges(creator, problems, out, config.stripe);

@@ -117,13 +117,15 @@ class Reader {
 };
 
 // The sections that more than one file reads (config.cpp, creators.cpp). read_retry (retry.cpp),
-// read_dunning (dunning.cpp) and read_access (access.cpp) start from `out`, so a
-// [creators.retry], [creators.dunning] or [creators.access] table overrides the global one key by
-// key. Paths are resolved against `base_dir`.
+// read_dunning (dunning.cpp), read_access (access.cpp) and read_escalation (escalation.cpp)
+// start from `out`, so a [creators.retry], [creators.dunning], [creators.access] or
+// [creators.escalation] table overrides the global one key by key. Paths are resolved against
+// `base_dir`.
 void read_retry(Reader& table, RetryConfig& out);
 void read_dunning(Reader& table, const Problems& problems, const std::string& base_dir,
                   DunningConfig& out);
 void read_access(Reader& table, const Problems& problems, AccessConfig& out);
+void read_escalation(Reader& table, EscalationConfig& out);
 void read_creators(Reader& root, const Problems& problems, const std::string& base_dir,
                    Config& config);
 

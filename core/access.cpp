@@ -19,9 +19,12 @@ std::optional<AccessLevel> access_level_from(std::string_view text) {
 AccessClaim claim_of(std::int64_t case_id, const CaseState& c, const CasePolicy& policy) {
     AccessClaim claim;
     claim.case_id = case_id;
-    // Written off means the creator forgave it; voided and paid are not owed either.
-    claim.unpaid =
-        c.failed && (c.resolution == Resolution::none || c.resolution == Resolution::uncollectible);
+    // The creator's write-off forgives the claim; one written off because it was too small to
+    // pursue is still owed (a payment settles it). Voided and paid are not owed either.
+    const bool too_small = c.resolution == Resolution::written_off &&
+                           c.resolution_reason == write_off_reason::below_threshold;
+    claim.unpaid = c.failed && (c.resolution == Resolution::none ||
+                                c.resolution == Resolution::uncollectible || too_small);
     claim.paused = c.paused;
     // A ladder shortened in the config since: the case has still been through its last stage.
     if (c.stage_queued > 0 && !policy.stages.empty()) {
@@ -30,8 +33,7 @@ AccessClaim claim_of(std::int64_t case_id, const CaseState& c, const CasePolicy&
     }
     // Pausing is only possible before escalation, so the deadline needs no pause added.
     if (c.final_notice_at) claim.lock_at = *c.final_notice_at + policy.final_notice_deadline;
-    claim.amount_minor =
-        c.invoice.amount_remaining > 0 ? c.invoice.amount_remaining : c.invoice.amount_due;
+    claim.amount_minor = c.open_amount_minor();
     claim.currency = c.invoice.currency;
     // Carried even for a case that never failed: a paid invoice can be charged back.
     if (c.dispute) {

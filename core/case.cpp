@@ -1,6 +1,7 @@
 #include "core/case.hpp"
 
 #include <algorithm>
+#include <string_view>
 #include <type_traits>
 
 namespace dunning {
@@ -52,8 +53,15 @@ const char* status_of(const CaseState& s) {
         return "disputed";
     if (!s.failed) return "none";
     if (s.resolution != Resolution::none) return to_string(s.resolution);
+    if (s.handover_pending_at) return "handover_pending";
     if (s.escalated_at) return "escalated";
     return s.paused ? "paused" : "open";
+}
+
+bool claim_outstanding(const CaseState& s) {
+    const std::string_view status = status_of(s);
+    return status == "open" || status == "paused" || status == "escalated" ||
+           status == "handover_pending" || status == "disputed";
 }
 
 namespace {

@@ -67,6 +67,7 @@ struct CaseState {
     bool action_required = false; // the bank asks the member to authenticate (SCA/3DS)
     Resolution resolution = Resolution::none;
     std::optional<Timestamp> resolved_at;
+    std::string resolution_reason;   // why the module or the creator resolved it (write_off_reason)
     bool payment_processing = false; // a SEPA debit is on its way (payment_intent.processing)
     std::string new_payment_method;  // a method the member added after the failure, not yet charged
     std::optional<Timestamp> new_payment_method_at;
@@ -86,6 +87,8 @@ struct CaseState {
     std::optional<Timestamp> paused_at;
     std::int64_t paused_seconds = 0; // total time spent paused: the ladder moves on by as much
     std::optional<Timestamp> escalated_at;
+    std::optional<Timestamp> handover_pending_at; // escalated and marked for handover
+    int limitation_warned = 0; // the most urgent limitation warning sent: 0 none, 90, 30 (days)
     std::optional<Timestamp> first_seen_at; // when the engine first saw the case open
     bool opened_announced = false;
     bool resolved_announced = false;
@@ -96,6 +99,11 @@ struct CaseState {
     bool member_dunned() const { return stage_sent > 0 || failure_email_sent; }
     bool operator==(const CaseState&) const = default;
 
+    // The amount still owed on the invoice (minor units), without fees and interest.
+    std::int64_t open_amount_minor() const {
+        return invoice.amount_remaining > 0 ? invoice.amount_remaining : invoice.amount_due;
+    }
+
     // What the retry schedule and the ladder count from: the first failure, but never more than
     // a day before the module learned of it, so late or replayed events cause no burst.
     Timestamp schedule_anchor() const;
@@ -105,10 +113,15 @@ struct CaseState {
 // event twice, or two events in either order, gives the same facts.
 CaseState apply(CaseState state, const Event& event);
 
-// The status word the API shows: "open", "paused", "escalated", "paid", "voided",
+// The status word the API shows: "open", "paused", "escalated", "handover_pending" (escalated
+// and marked for handover to a collection agency), "paid", "voided",
 // "uncollectible", "written_off", "disputed" (a lost dispute took the payment back and it was
 // not paid again); "none" for an invoice that is known (say, paid) but never failed, which is
 // not a case.
 const char* status_of(const CaseState& state);
+
+// Money is still owed on the claim and nobody has settled it: open, paused, escalated,
+// handover_pending or disputed.
+bool claim_outstanding(const CaseState& state);
 
 } // namespace dunning

@@ -1,4 +1,5 @@
 #include "core/case_engine.hpp"
+#include "core/limitation.hpp"
 #include "core/overloaded.hpp"
 
 #include <algorithm>
@@ -122,7 +123,10 @@ void command(CaseState& s, const CreatorCommand& c, Timestamp now, const CasePol
         repaid_offline(s, now);
         break;
     case CreatorCommand::Kind::write_off:
-        if (s.is_open()) resolve_now(s, Resolution::written_off, now);
+        if (s.is_open()) {
+            resolve_now(s, Resolution::written_off, now);
+            s.resolution_reason = write_off_reason::creator;
+        }
         break;
     case CreatorCommand::Kind::escalate:
         if (active) escalate(s, now, p, effects);
@@ -219,7 +223,25 @@ struct Planner {
         if (!s.final_notice_at) return;
         const auto due = *s.final_notice_at + p.final_notice_deadline;
         if (due > now) return wake_at(due);
-        if (!charges_ahead()) escalate(s, now, p, effects);
+        if (!charges_ahead()) end_dunning();
+    }
+
+    // Dunning ran out unpaid: the claim is written off, waits for the creator, or is marked for
+    // handover, by its open amount and the creator's rules.
+    void end_dunning() {
+        const auto outcome =
+            dunning_outcome(s.open_amount_minor(), s.invoice.currency, p.escalation);
+        if (outcome != DunningOutcome::write_off) {
+            escalate(s, now, p, effects);
+            if (outcome == DunningOutcome::handover) s.handover_pending_at = now;
+            return;
+        }
+        if (p.module_charges && p.retry.end_action != EndAction::leave)
+            effects.push_back(
+                EndOfSchedule{p.retry.end_action, s.invoice.invoice_id, s.invoice.subscription_id});
+        resolve_now(s, Resolution::written_off, now);
+        s.resolution_reason = write_off_reason::below_threshold;
+        announce_resolution();
     }
 
     void run() {
@@ -236,7 +258,7 @@ struct Planner {
         plan_charge();
         plan_stages();
         plan_escalation();
-        if (s.escalated_at) wake.reset();
+        if (s.escalated_at || s.resolution != Resolution::none) wake.reset();
     }
 
     void announce_resolution() {
@@ -253,6 +275,20 @@ struct Planner {
         }
     }
 };
+
+// The platform hears before an outstanding claim becomes time-barred, once per warning.
+std::optional<Timestamp> plan_limitation(CaseState& s, Timestamp now,
+                                         std::vector<Effect>& effects) {
+    if (!claim_outstanding(s)) return std::nullopt;
+    const auto arose = claim_arose_on(s);
+    if (!arose) return std::nullopt;
+    const auto step = limitation_step(limitation_date(*arose), s.limitation_warned, now);
+    if (step.warn_days_before != 0) {
+        s.limitation_warned = step.warn_days_before;
+        effects.push_back(NotifyHost{"claim.limitation_approaching", step.warn_days_before});
+    }
+    return step.wake;
+}
 
 } // namespace
 
@@ -276,13 +312,14 @@ Decision decide(CaseState s, const CaseInput& input, Timestamp now, const CasePo
                           [&](const CreatorCommand& c) { command(s, c, now, p, effects); },
                           [&](const EmailSent& e) { record_sent(s, e); }},
                input);
+    s.next_wakeup.reset();
     if (s.failed) {
         Planner planner{s, now, p, effects};
         planner.run();
         s.next_wakeup = planner.wake;
-    } else {
-        s.next_wakeup.reset();
     }
+    if (const auto wake = plan_limitation(s, now, effects))
+        if (!s.next_wakeup || *wake < *s.next_wakeup) s.next_wakeup = wake;
     return {std::move(s), std::move(effects)};
 }
 

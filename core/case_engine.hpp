@@ -4,6 +4,7 @@
 // with what the state records as done, and emits only the difference. Running it twice at the
 // same time, or after a crash, emits nothing new.
 #include "core/case.hpp"
+#include "core/escalation.hpp"
 #include "core/retry_policy.hpp"
 
 #include <chrono>
@@ -27,6 +28,7 @@ struct CasePolicy {
                                         {"formal_reminder", std::chrono::days{10}},
                                         {"final_notice", std::chrono::days{20}}};
     std::chrono::seconds final_notice_deadline = std::chrono::days{14}; // then escalation
+    EscalationPolicy escalation; // what the end of dunning leads to
 };
 
 // Inputs besides Stripe events.
@@ -66,7 +68,8 @@ struct EndOfSchedule {
     std::string subscription_id;
 };
 struct NotifyHost {
-    std::string type; // case.opened, case.escalated, case.resolved
+    std::string type;    // case.opened, case.escalated, case.resolved, claim.limitation_approaching
+    int days_before = 0; // claim.limitation_approaching: 90 or 30 days before the limitation date
 };
 using Effect = std::variant<ChargeInvoice, SendEmail, EndOfSchedule, NotifyHost>;
 const char* effect_kind(const Effect& e); // "charge", "email", "end_of_schedule", "notify_host"

@@ -13,9 +13,11 @@ bool is_german(std::string_view locale) {
     return locale == "de" || locale.starts_with("de-") || locale.starts_with("de_");
 }
 
+} // namespace
+
 // Stripe's lists (docs.stripe.com/currencies): zero-decimal currencies have no minor unit;
 // the three-decimal ones count thousandths.
-int decimals_of(std::string_view currency) {
+int currency_decimals(std::string_view currency) {
     static constexpr std::array<std::string_view, 16> zero = {
         "bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga",
         "pyg", "rwf", "ugx", "vnd", "vuv", "xaf", "xof", "xpf"};
@@ -26,6 +28,8 @@ int decimals_of(std::string_view currency) {
         if (code == currency) return 3;
     return 2;
 }
+
+namespace {
 
 // The symbol a member recognises, or empty when the ISO code is shown instead.
 std::string_view symbol_of(std::string_view currency) {
@@ -77,7 +81,7 @@ std::string format_money(std::int64_t amount_minor, std::string_view currency,
     const std::uint64_t magnitude =
         amount_minor < 0 ? std::uint64_t{0} - static_cast<std::uint64_t>(amount_minor)
                          : static_cast<std::uint64_t>(amount_minor);
-    const std::string number = number_part(magnitude, decimals_of(currency), german);
+    const std::string number = number_part(magnitude, currency_decimals(currency), german);
     const std::string_view symbol = symbol_of(currency);
     const std::string sign = amount_minor < 0 ? "-" : "";
     if (german)

@@ -8,6 +8,10 @@
 
 namespace dunning {
 
+// Digits after the decimal point of `currency` (Stripe's lowercase ISO code): 0 for jpy, krw,
+// …, 3 for bhd, jod, kwd, omr, tnd, 2 for every other.
+int currency_decimals(std::string_view currency);
+
 // `currency` is Stripe's lowercase ISO code; zero-decimal currencies (jpy, krw, …) have no
 // minor unit, three-decimal ones (bhd, jod, kwd, omr, tnd) count thousandths. Unknown locales
 // format as English; "de", "de-…" and "de_…" as German. Symbols for eur, usd, gbp and jpy, the

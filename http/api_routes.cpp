@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <openssl/crypto.h>
 
+#include <algorithm>
 #include <charconv>
 
 namespace dunning::http {
@@ -77,6 +78,28 @@ json actions_view(const std::vector<JobRecord>& actions) {
     return out;
 }
 
+// What happened to the case, oldest first, from the facts the state keeps.
+json timeline_view(const CaseState& s) {
+    std::vector<std::pair<Timestamp, json>> steps;
+    auto add = [&](const std::optional<Timestamp>& at, const char* what, json detail = nullptr) {
+        if (at)
+            steps.emplace_back(*at, json{{"at", iso8601(*at)}, {"what", what}, {"detail", detail}});
+    };
+    add(s.opened_at, "opened");
+    add(s.final_notice_at, "final_notice");
+    add(s.escalated_at, "escalated");
+    add(s.handover_pending_at, "handover_pending");
+    if (s.resolution != Resolution::none)
+        add(s.resolved_at, to_string(s.resolution),
+            json{{"reason", id_or_null(s.resolution_reason)}});
+    std::stable_sort(steps.begin(), steps.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    json out = json::array();
+    for (auto& step : steps)
+        out.push_back(std::move(step.second));
+    return out;
+}
+
 json case_view(const CaseRecord& r) {
     const CaseState& s = r.state;
     const InvoiceFacts& i = s.invoice;
@@ -110,8 +133,12 @@ json case_view(const CaseRecord& r) {
             {"resolved_at", time_or_null(s.resolved_at)},
             {"stage", s.stage_sent},
             {"escalated_at", time_or_null(s.escalated_at)},
+            {"handover_pending_at", time_or_null(s.handover_pending_at)},
+            {"resolution", to_string(s.resolution)},
+            {"resolution_reason", id_or_null(s.resolution_reason)},
             {"next_action_at", time_or_null(s.next_wakeup)},
-            {"attempts", attempts_view(s.attempts)}};
+            {"attempts", attempts_view(s.attempts)},
+            {"timeline", timeline_view(s)}};
 }
 
 json events_view(const std::vector<CaseEventRef>& events) {

@@ -5,6 +5,7 @@
 #include "config/config.hpp"
 #include "core/time.hpp"
 #include "jobs/engine.hpp"
+#include "jobs/mail_jobs.hpp"
 #include "jobs/work_loop.hpp"
 #include "store/database.hpp"
 #include "store/inbox.hpp"
@@ -28,6 +29,7 @@ struct Services {
     store::SharedConnection& db; // reads and creator commands, one at a time
     const jobs::Engine& engine;
     jobs::WorkLoop& work;
+    const jobs::BaseRateTables& base_rates; // each creator's, for interest on open items
 };
 
 // Error handling, limits and every route; the test clock's routes only when `s.test_clock`.
@@ -36,6 +38,7 @@ void install_routes(httplib::Server& server, Services& s);
 void install_webhook_routes(httplib::Server& http, Services& m);
 void install_api_routes(httplib::Server& http, Services& m);
 void install_access_routes(httplib::Server& http, Services& m);
+void install_open_items_routes(httplib::Server& http, Services& m);
 void install_test_clock_routes(httplib::Server& http, Services& m);
 
 // {"error": message} with the status; every error answer goes through here.

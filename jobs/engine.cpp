@@ -1,6 +1,8 @@
 #include "jobs/engine.hpp"
 
+#include "core/limitation.hpp"
 #include "core/overloaded.hpp"
+
 #include "retry/stripe_client.hpp"
 #include "store/case_json.hpp"
 #include "store/job_queue.hpp"
@@ -44,6 +46,19 @@ std::optional<store::NewJob> job_for(std::int64_t case_id, const CaseState& s,
         effect);
 }
 
+nlohmann::json id_or_null(const std::string& s) {
+    return s.empty() ? nlohmann::json(nullptr) : nlohmann::json(s);
+}
+
+// When the claim becomes time-barred, and which warning this is.
+nlohmann::json limitation_view(const CaseState& s, const NotifyHost& n) {
+    const auto arose = claim_arose_on(s);
+    if (!arose) return nullptr;
+    return {{"arose_on", iso_date(*arose)},
+            {"limitation_date", iso_date(limitation_date(*arose))},
+            {"days_before", n.days_before}};
+}
+
 } // namespace
 
 CasePolicy policy_from_config(const config::CreatorConfig& creator) {
@@ -52,6 +67,7 @@ CasePolicy policy_from_config(const config::CreatorConfig& creator) {
     p.retry = creator.retry.policy;
     p.stages = creator.dunning.stages;
     p.final_notice_deadline = creator.dunning.final_notice_deadline;
+    p.escalation = creator.escalation.policy;
     return p;
 }
 
@@ -120,7 +136,10 @@ void Engine::notify_case(store::Connection& db, const CaseRecord& c, const Notif
           {"stage", s.stage_sent},
           {"products", products},
           {"opened_at", store::time_or_null(s.opened_at)},
-          {"resolution", to_string(s.resolution)}}}};
+          {"resolution", to_string(s.resolution)},
+          {"resolution_reason", id_or_null(s.resolution_reason)},
+          {"handover_pending_at", store::time_or_null(s.handover_pending_at)}}}};
+    if (n.type == "claim.limitation_approaching") data["limitation"] = limitation_view(s, n);
     store::queue_notification(db, s.creator_id, i.customer_id, n.type, data, clock_.now());
 }
 

@@ -2,6 +2,7 @@
 
 #include "config/base_rates.hpp"
 #include "core/money.hpp"
+#include "core/open_items.hpp"
 #include "jobs/claimed_jobs.hpp"
 #include "telemetry/log.hpp"
 
@@ -65,8 +66,7 @@ void add_stage_fees(Totals& t, const config::CreatorConfig& c, const CaseState& 
 void add_interest(Totals& t, const config::CreatorConfig& c, const CaseState& s, Timestamp now,
                   const std::vector<BaseRate>& rates) {
     if (!c.dunning.interest || !s.opened_at || c.dunning.stages.empty()) return;
-    const auto from =
-        date_of(s.schedule_anchor() + c.dunning.stages.front().after + std::chrono::days{1});
+    const auto from = *interest_from(s, c.dunning.stages); // the open-items list counts the same
     const auto to = date_of(now);
     if (std::chrono::sys_days(to) < std::chrono::sys_days(from)) return;
     const auto b =
@@ -201,6 +201,9 @@ mailer::MessageData message_data(const config::Config& config, const config::Cre
         date_of(s.final_notice_at.value_or(now) + c.dunning.final_notice_deadline), c.locale);
     // The notice announces the lock exactly when the access rules will carry it out.
     d.access_will_be_locked = deadline_locks(claim_of(0, s, {}), c.access.policy);
+    // … and a handover exactly when the creator's escalation rules will mark the claim for one.
+    d.handover_announced =
+        handover_will_follow(s.open_amount_minor(), s.invoice.currency, c.escalation.policy);
     Totals t;
     add_stage_fees(t, c, s, stage);
     add_interest(t, c, s, now, rates.of(c.id));

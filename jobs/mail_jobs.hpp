@@ -35,6 +35,7 @@ class BaseRateTables {
 
 class MailDispatcher {
   public:
+    const BaseRateTables& base_rates() const { return base_rates_; }
     // Throws std::runtime_error when the base-rate table of a creator with interest on is
     // unreadable.
     MailDispatcher(const config::Config& config, std::unique_ptr<mailer::Transport> transport);

@@ -36,7 +36,7 @@ struct MessageData {
     std::string card_expiry;           // card_expiring: "03/2027"
     std::vector<FeeLine> fees;         // fees and interest, empty when off
     bool access_will_be_locked = true; // final notice mentions the lock when the rules lock
-    bool handover_announced = true;    // final notice mentions the handover
+    bool handover_announced = false;   // final notice mentions the handover, when one will follow
 };
 
 struct RenderedMessage {

@@ -24,11 +24,31 @@ std::optional<config::Config> load(const std::string& path) {
     return std::nullopt;
 }
 
+// 50000 thousandths → "50.00"; a third decimal only when it is set.
+std::string major_amount(std::int64_t milli) {
+    std::string out = std::to_string(milli / 1000) + "." + std::to_string(milli % 1000 / 100) +
+                      std::to_string(milli % 100 / 10);
+    return milli % 10 ? out + std::to_string(milli % 10) : out;
+}
+
+// What becomes of a claim that is still unpaid when the creator's dunning ends.
+std::string escalation_summary(const dunning::EscalationPolicy& p) {
+    const std::string rest = p.auto_handover ? "the rest marked for handover (handover_pending)"
+                                             : "the rest escalated for the creator's decision";
+    if (p.write_off_below_milli == 0) return "nothing written off, " + rest;
+    return "written off below " + major_amount(p.write_off_below_milli) + " (invoice currency), " +
+           rest;
+}
+
 int check_config(const std::string& path) {
     const auto c = load(path);
     if (!c) return 2;
     std::cout << path << ": OK — " << c->creators.size() << " creator(s), listen "
               << c->server.listen << ", database " << c->storage.sqlite_path << '\n';
+    for (const auto& creator : c->creators)
+        std::cout << "  " << creator.id
+                  << ": unpaid after dunning: " << escalation_summary(creator.escalation.policy)
+                  << '\n';
     return 0;
 }
 

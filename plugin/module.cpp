@@ -53,7 +53,7 @@ Module::Module(config::Config config, ModuleOptions options)
     work_->start();
     notifier_->start();
     services_.reset(new http::Services{config_, *clock_, fake_clock_, wall_clock_ms, metrics_,
-                                       *writer_, *api_db_, *engine_, *work_});
+                                       *writer_, *api_db_, *engine_, *work_, mail_->base_rates()});
     http::install_routes(http_, *services_);
 }
 

@@ -182,12 +182,13 @@ std::optional<DisputeRecord> dispute_from_json(const json& j) {
                                             const DisputeRecord& d) {
     [[maybe_unused]] const auto& [creator_id, invoice, invoice_as_of, failed, opened_at,
                                   last_failure, action_required, resolution, resolved_at,
-                                  payment_processing, new_payment_method, new_payment_method_at,
-                                  paid_with, dispute, attempts, stage_queued, stage_sent,
-                                  failure_email_sent, confirmation_queued, final_notice_at,
-                                  failure_notified, paused, paused_at, paused_seconds, escalated_at,
-                                  first_seen_at, opened_announced, resolved_announced,
-                                  next_wakeup] = s;
+                                  resolution_reason, payment_processing, new_payment_method,
+                                  new_payment_method_at, paid_with, dispute, attempts, stage_queued,
+                                  stage_sent, failure_email_sent, confirmation_queued,
+                                  final_notice_at, failure_notified, paused, paused_at,
+                                  paused_seconds, escalated_at, handover_pending_at,
+                                  limitation_warned, first_seen_at, opened_announced,
+                                  resolved_announced, next_wakeup] = s;
     [[maybe_unused]] const auto& [invoice_id, number, customer_id, customer_email, customer_name,
                                   subscription_id, payment_intent_id, charge_id, status,
                                   billing_reason, currency, amount_due, amount_remaining,
@@ -213,6 +214,7 @@ json state_to_json(const CaseState& s) {
             {"action_required", s.action_required},
             {"resolution", to_string(s.resolution)},
             {"resolved_at", optional_time(s.resolved_at)},
+            {"resolution_reason", s.resolution_reason},
             {"payment_processing", s.payment_processing},
             {"new_payment_method", s.new_payment_method},
             {"new_payment_method_at", optional_time(s.new_payment_method_at)},
@@ -229,6 +231,8 @@ json state_to_json(const CaseState& s) {
             {"paused_at", optional_time(s.paused_at)},
             {"paused_seconds", s.paused_seconds},
             {"escalated_at", optional_time(s.escalated_at)},
+            {"handover_pending_at", optional_time(s.handover_pending_at)},
+            {"limitation_warned", s.limitation_warned},
             {"first_seen_at", optional_time(s.first_seen_at)},
             {"opened_announced", s.opened_announced},
             {"resolved_announced", s.resolved_announced},
@@ -271,6 +275,10 @@ CaseState state_from_json(const json& j) {
     if (j.contains("paid_with"))
         s.paid_with = enum_named(j.at("paid_with"), "paid_with", all_methods);
     s.dispute = dispute_from_json(j);
+    // Fields below came with the end of dunning and the limitation warnings.
+    s.resolution_reason = j.value("resolution_reason", "");
+    s.handover_pending_at = read_time(j, "handover_pending_at");
+    s.limitation_warned = j.value("limitation_warned", 0);
     return s;
 }
 

@@ -29,7 +29,7 @@ std::optional<CaseRecord> read_one(CachedStatement& st) {
 const char* status_clause(StatusFilter f) {
     switch (f) {
     case StatusFilter::open:
-        return " AND status IN ('open', 'paused', 'escalated', 'disputed')";
+        return " AND status IN ('open', 'paused', 'escalated', 'handover_pending', 'disputed')";
     case StatusFilter::closed:
         return " AND status IN ('paid', 'voided', 'uncollectible', 'written_off')";
     case StatusFilter::all:
@@ -87,8 +87,9 @@ std::vector<CaseRecord> cases_of_customer(Connection& db, const std::string& cre
     // Only cases that may restrict access: a member's paid history is left unread.
     CachedStatement st(
         db, std::string(case_columns) +
-                "WHERE creator_id = ? AND customer_id = ? AND status IN "
-                "('open', 'paused', 'escalated', 'uncollectible', 'disputed') ORDER BY id");
+                "WHERE creator_id = ? AND customer_id = ? AND status IN ('open', 'paused', "
+                "'escalated', 'handover_pending', 'uncollectible', 'written_off', 'disputed') "
+                "ORDER BY id");
     st.bind(1, creator);
     st.bind(2, customer_id);
     std::vector<CaseRecord> out;
@@ -100,7 +101,8 @@ std::vector<CaseRecord> cases_of_customer(Connection& db, const std::string& cre
 std::vector<std::int64_t> active_cases_of_customer(Connection& db, const std::string& creator,
                                                    const std::string& customer_id) {
     CachedStatement st(db, "SELECT id FROM cases WHERE creator_id = ? AND customer_id = ? "
-                           "AND status IN ('open', 'paused', 'escalated') ORDER BY id");
+                           "AND status IN ('open', 'paused', 'escalated', 'handover_pending') "
+                           "ORDER BY id");
     st.bind(1, creator);
     st.bind(2, customer_id);
     std::vector<std::int64_t> out;
@@ -161,6 +163,19 @@ std::vector<CaseRecord> list_cases(Connection& db, const CaseQuery& q) {
     st.bind(1, q.creator);
     st.bind(2, static_cast<std::int64_t>(q.starting_after));
     st.bind(3, q.limit);
+    std::vector<CaseRecord> out;
+    while (auto r = read_one(st))
+        out.push_back(std::move(*r));
+    return out;
+}
+
+std::vector<CaseRecord> outstanding_cases(Connection& db, const std::string& creator,
+                                          const std::string& member) {
+    CachedStatement st(db, std::string(case_columns) + "WHERE creator_id = ?" +
+                               (member.empty() ? "" : " AND customer_id = ?") +
+                               status_clause(StatusFilter::open) + " ORDER BY id");
+    st.bind(1, creator);
+    if (!member.empty()) st.bind(2, member);
     std::vector<CaseRecord> out;
     while (auto r = read_one(st))
         out.push_back(std::move(*r));

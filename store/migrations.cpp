@@ -274,6 +274,12 @@ const std::vector<const char*> all = {
     // and of host_notifications, done or not, are copied over (a case's jobs stay its history
     // in the API) and the three tables dropped.
     jobs_table_sql,
+    // 6: outstanding claims warn before they become time-barred (the case engine plans the
+    // warnings as wake-ups); escalated and disputed cases had none, so each is looked at once.
+    R"sql(
+    UPDATE cases SET next_wakeup_at = 0 WHERE next_wakeup_at IS NULL
+        AND status IN ('open', 'paused', 'escalated', 'disputed');
+    )sql",
 };
 
 } // namespace

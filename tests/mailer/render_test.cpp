@@ -30,6 +30,7 @@ MessageData sample() {
     d.update_payment_url = update_url;
     d.deadline = "24. März 2027";
     d.card_expiry = "03/2027";
+    d.handover_announced = true;
     return d;
 }
 

@@ -37,6 +37,24 @@ TEST(Cli, CheckConfigAcceptsAGoodFile) {
     EXPECT_NE(r.output.find("OK"), std::string::npos) << r.output;
 }
 
+TEST(Cli, CheckConfigSaysWhatBecomesOfUnpaidClaims) {
+    TempDir dir;
+    const auto path = write_config(dir.path(), 8080);
+    auto r = run_command(binary + " check-config --config " + path);
+    EXPECT_NE(r.output.find("alpha: unpaid after dunning: written off below 50.00 (invoice "
+                            "currency), the rest escalated for the creator's decision"),
+              std::string::npos)
+        << r.output;
+    std::ofstream(path, std::ios::app) << "[creators.escalation]\nwrite_off_below = 12.5\n"
+                                       << "auto_handover = true\n";
+    r = run_command(binary + " check-config --config " + path);
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find("alpha: unpaid after dunning: written off below 12.50 (invoice "
+                            "currency), the rest marked for handover (handover_pending)"),
+              std::string::npos)
+        << r.output;
+}
+
 TEST(Cli, CheckConfigPointsAtTheLine) {
     TempDir dir;
     const auto path = dir.path() / "bad.toml";

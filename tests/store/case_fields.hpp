@@ -30,6 +30,7 @@ struct CaseFields {
                                       "action_required",
                                       "resolution",
                                       "resolved_at",
+                                      "resolution_reason",
                                       "payment_processing",
                                       "new_payment_method",
                                       "new_payment_method_at",
@@ -46,15 +47,17 @@ struct CaseFields {
                                       "paused_at",
                                       "paused_seconds",
                                       "escalated_at",
+                                      "handover_pending_at",
+                                      "limitation_warned",
                                       "first_seen_at",
                                       "opened_announced",
                                       "resolved_announced",
                                       "next_wakeup"};
     template <either_const<CaseState> S> static auto tie(S& s) {
         auto& [a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15, a16, a17, a18, a19,
-               a20, a21, a22, a23, a24, a25, a26, a27, a28, a29] = s;
+               a20, a21, a22, a23, a24, a25, a26, a27, a28, a29, a30, a31, a32] = s;
         return std::tie(a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15, a16, a17,
-                        a18, a19, a20, a21, a22, a23, a24, a25, a26, a27, a28, a29);
+                        a18, a19, a20, a21, a22, a23, a24, a25, a26, a27, a28, a29, a30, a31, a32);
     }
 };
 

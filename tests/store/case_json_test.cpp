@@ -58,6 +58,7 @@ CaseState full_sample() {
     s.action_required = true;
     s.resolution = Resolution::uncollectible;
     s.resolved_at = t(6);
+    s.resolution_reason = "below_write_off_threshold";
     s.payment_processing = true;
     s.new_payment_method = "pm_new";
     s.new_payment_method_at = t(7);
@@ -75,6 +76,8 @@ CaseState full_sample() {
     s.paused_at = t(15);
     s.paused_seconds = 86'401;
     s.escalated_at = t(16);
+    s.handover_pending_at = t(19);
+    s.limitation_warned = 90;
     s.first_seen_at = t(17);
     s.opened_announced = true;
     s.resolved_announced = true;

@@ -1,0 +1,272 @@
+// GET /v1/creators/{c}/open-items: the creator's outstanding claims (Offene-Posten-Liste) with
+// filters, order, pages and totals per currency, as JSON or CSV.
+#include "core/csv.hpp"
+#include "core/limitation.hpp"
+#include "core/money.hpp"
+#include "core/open_items.hpp"
+#include "http/services.hpp"
+#include "store/cases.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <charconv>
+
+namespace dunning::http {
+
+namespace {
+
+using nlohmann::json;
+
+struct Request {
+    OpenItemFilter filter;
+    OpenItemOrder order = OpenItemOrder::case_id;
+    bool descending = false;
+    int limit = 100;
+    std::int64_t offset = 0;
+    bool csv = false;
+    char delimiter = ',';
+};
+
+std::optional<std::int64_t> whole(const std::string& s, std::int64_t min, std::int64_t max) {
+    std::int64_t v = 0;
+    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc{} || end != s.data() + s.size() || v < min || v > max) return std::nullopt;
+    return v;
+}
+
+std::vector<std::string> split(const std::string& s) {
+    std::vector<std::string> out;
+    std::size_t from = 0;
+    for (auto comma = s.find(',');; comma = s.find(',', from)) {
+        out.push_back(s.substr(from, comma - from));
+        if (comma == std::string::npos) return out;
+        from = comma + 1;
+    }
+}
+
+const std::vector<std::string> statuses = {"open", "paused", "escalated", "handover_pending",
+                                           "disputed"};
+const std::vector<std::string> buckets = {"0-30", "31-60", "61-90", "90+"};
+
+std::optional<OpenItemOrder> order_named(const std::string& name) {
+    if (name == "id") return OpenItemOrder::case_id;
+    if (name == "arose_on") return OpenItemOrder::arose_on;
+    if (name == "amount") return OpenItemOrder::amount;
+    if (name == "limitation_date") return OpenItemOrder::limitation_date;
+    if (name == "stage") return OpenItemOrder::stage;
+    return std::nullopt;
+}
+
+// The problem with the query, or nothing; fills `r`.
+std::optional<std::string> read_filters(const httplib::Request& req, Request& r) {
+    auto param = [&](const char* name) -> std::optional<std::string> {
+        if (!req.has_param(name)) return std::nullopt;
+        return req.get_param_value(name);
+    };
+    auto& f = r.filter;
+    if (auto v = param("status")) {
+        for (auto& s : split(*v)) {
+            if (std::find(statuses.begin(), statuses.end(), s) == statuses.end())
+                return "status must be one or more (comma-separated) of open, paused, escalated, "
+                       "handover_pending, disputed";
+            f.statuses.push_back(s);
+        }
+    }
+    if (auto v = param("stage")) {
+        auto n = whole(*v, 0, 100);
+        if (!n) return "stage must be a whole number from 0";
+        f.stage = static_cast<int>(*n);
+    }
+    if (auto v = param("age")) {
+        if (std::find(buckets.begin(), buckets.end(), *v) == buckets.end())
+            return "age must be 0-30, 31-60, 61-90 or 90+";
+        f.age_bucket = *v;
+    }
+    for (auto [name, out] : {std::pair{"amount_gte", &f.amount_min_minor},
+                             std::pair{"amount_lte", &f.amount_max_minor}}) {
+        if (auto v = param(name)) {
+            auto n = whole(*v, 0, INT64_MAX);
+            if (!n) return std::string(name) + " must be a whole amount in minor units, e.g. 4900";
+            *out = *n;
+        }
+    }
+    f.payment_method = param("payment_method");
+    f.product = param("product");
+    f.member = param("member");
+    if (auto v = param("expiring_within_days")) {
+        auto n = whole(*v, 0, 36500);
+        if (!n) return "expiring_within_days must be a whole number of days from 0";
+        f.expiring_within_days = static_cast<int>(*n);
+    }
+    return std::nullopt;
+}
+
+std::optional<std::string> read_request(const httplib::Request& req, Request& r) {
+    if (auto problem = read_filters(req, r)) return problem;
+    if (req.has_param("sort")) {
+        auto name = req.get_param_value("sort");
+        r.descending = name.starts_with('-');
+        auto order = order_named(r.descending ? name.substr(1) : name);
+        if (!order)
+            return "sort must be id, arose_on, amount, limitation_date or stage, "
+                   "with a leading - for descending";
+        r.order = *order;
+    }
+    if (req.has_param("limit")) {
+        auto n = whole(req.get_param_value("limit"), 1, 1000);
+        if (!n) return "limit must be an integer from 1 to 1000";
+        r.limit = static_cast<int>(*n);
+    }
+    if (req.has_param("offset")) {
+        auto n = whole(req.get_param_value("offset"), 0, INT64_MAX);
+        if (!n) return "offset must be a whole number from 0";
+        r.offset = *n;
+    }
+    const auto format = req.has_param("format") ? req.get_param_value("format") : "json";
+    if (format != "json" && format != "csv") return "format must be json or csv";
+    r.csv = format == "csv";
+    const auto delimiter = req.has_param("delimiter") ? req.get_param_value("delimiter") : ",";
+    if (delimiter != "," && delimiter != ";") return "delimiter must be , or ;";
+    r.delimiter = delimiter[0];
+    return std::nullopt;
+}
+
+ClaimCharges charges_of(const Services& m, const std::string& creator) {
+    ClaimCharges c;
+    if (const auto* cfg = m.config.find_creator(creator)) {
+        c.stages = cfg->dunning.stages;
+        c.interest = cfg->dunning.interest;
+        c.business_debtor = cfg->dunning.business_debtor;
+        c.base_rates = m.base_rates.of(creator);
+    }
+    return c;
+}
+
+json item_view(const OpenItem& i) {
+    auto or_null = [](const std::string& s) { return s.empty() ? json(nullptr) : json(s); };
+    return {{"case", i.case_id},
+            {"status", i.status},
+            {"stage", i.stage},
+            {"member",
+             {{"id", or_null(i.member)},
+              {"name", or_null(i.member_name)},
+              {"email", or_null(i.member_email)}}},
+            {"invoice", {{"id", i.invoice_id}, {"number", or_null(i.invoice_number)}}},
+            {"products", i.products},
+            {"payment_method", i.payment_method},
+            {"currency", i.currency},
+            {"principal", i.principal_minor},
+            {"fees", i.fees_minor},
+            {"interest", i.interest_minor},
+            {"total", i.total_minor()},
+            {"arose_on", iso_date(i.arose_on)},
+            {"age_days", i.age_days},
+            {"age_bucket", age_bucket(i.age_days)},
+            {"limitation_date", iso_date(i.limitation_date)},
+            {"days_to_limitation", i.days_to_limitation}};
+}
+
+json totals_view(const std::vector<OpenItem>& items) {
+    json out = json::object();
+    for (const auto& [currency, t] : totals_by_currency(items))
+        out[currency] = {{"count", t.count},
+                         {"principal", t.principal_minor},
+                         {"fees", t.fees_minor},
+                         {"interest", t.interest_minor}};
+    return out;
+}
+
+// "49.99", "5000" (jpy), "12.345" (kwd): the major unit with a point, as spreadsheets import it.
+std::string major(std::int64_t minor, const std::string& currency) {
+    const int decimals = currency_decimals(currency);
+    std::int64_t scale = 1;
+    for (int i = 0; i < decimals; ++i)
+        scale *= 10;
+    std::string fraction = std::to_string(minor % scale + scale).substr(1); // leading zeros kept
+    return decimals == 0 ? std::to_string(minor) : std::to_string(minor / scale) + "." + fraction;
+}
+
+std::string csv_of(const std::vector<OpenItem>& items, char d) {
+    std::string out = csv_record(
+        {"case",         "status",    "stage",          "member",          "member_name",
+         "member_email", "invoice",   "invoice_number", "products",        "payment_method",
+         "currency",     "principal", "fees",           "interest",        "total",
+         "arose_on",     "age_days",  "age_bucket",     "limitation_date", "days_to_limitation"},
+        d);
+    for (const auto& i : items) {
+        std::string products;
+        for (const auto& p : i.products) {
+            if (!products.empty()) products += ' ';
+            products += p;
+        }
+        out += csv_record({std::to_string(i.case_id),
+                           i.status,
+                           std::to_string(i.stage),
+                           i.member,
+                           i.member_name,
+                           i.member_email,
+                           i.invoice_id,
+                           i.invoice_number,
+                           products,
+                           i.payment_method,
+                           i.currency,
+                           major(i.principal_minor, i.currency),
+                           major(i.fees_minor, i.currency),
+                           major(i.interest_minor, i.currency),
+                           major(i.total_minor(), i.currency),
+                           iso_date(i.arose_on),
+                           std::to_string(i.age_days),
+                           age_bucket(i.age_days),
+                           iso_date(i.limitation_date),
+                           std::to_string(i.days_to_limitation)},
+                          d);
+    }
+    return out;
+}
+
+void open_items_route(Services& m, const httplib::Request& req, httplib::Response& res) {
+    const std::string creator = req.matches[1];
+    if (!authorize(m, req, res, creator)) return;
+    Request r;
+    if (auto problem = read_request(req, r)) return send_error(res, 400, *problem);
+    const auto now = m.clock.now();
+    const auto charges = charges_of(m, creator);
+    auto cases = m.db.use([&](store::Connection& db) {
+        return store::outstanding_cases(db, creator, r.filter.member.value_or(""));
+    });
+    std::vector<OpenItem> items;
+    for (const auto& c : cases)
+        if (auto item = open_item(c.id, c.state, charges, now); item && matches(*item, r.filter))
+            items.push_back(std::move(*item));
+    sort_open_items(items, r.order, r.descending);
+    if (r.csv) { // the whole list: an export, not a page
+        res.set_header("Content-Disposition",
+                       "attachment; filename=\"open-items-" + creator + ".csv\"");
+        return res.set_content(csv_of(items, r.delimiter), "text/csv; charset=utf-8");
+    }
+    const auto first = std::min<std::size_t>(static_cast<std::size_t>(r.offset), items.size());
+    const auto last =
+        std::min<std::size_t>(first + static_cast<std::size_t>(r.limit), items.size());
+    json data = json::array();
+    for (auto i = first; i < last; ++i)
+        data.push_back(item_view(items[i]));
+    res.set_content(json{{"object", "list"},
+                         {"data", data},
+                         {"total_count", items.size()},
+                         {"has_more", last < items.size()},
+                         {"totals", totals_view(items)},
+                         {"as_of", iso_date(Date(std::chrono::floor<std::chrono::days>(now)))}}
+                        .dump(),
+                    "application/json");
+}
+
+} // namespace
+
+void install_open_items_routes(httplib::Server& http, Services& m) {
+    http.Get(R"(/v1/creators/([^/]+)/open-items)",
+             [&m](const httplib::Request& req, httplib::Response& res) {
+                 open_items_route(m, req, res);
+             });
+}
+
+} // namespace dunning::http
