@@ -67,7 +67,7 @@ void read_server(Reader& root, ServerConfig& out) {
     auto server = root.table("server");
     if (!server) return;
     server->allow_only({"listen", "threads", "max_body_bytes", "request_deadline_seconds",
-                        "max_connections", "max_connections_per_client"});
+                        "max_connections", "max_connections_per_client", "max_buffered_bytes"});
     server->string("listen", out.listen, [](const std::string& value) {
         auto parsed = parse_listen(value);
         return parsed.ok() ? std::nullopt : std::optional<std::string>(parsed.error());
@@ -87,6 +87,13 @@ void read_server(Reader& root, ServerConfig& out) {
     std::int64_t per_client = out.max_connections_per_client;
     server->integer("max_connections_per_client", per_client, 0, 1'000'000);
     out.max_connections_per_client = static_cast<int>(per_client);
+    auto buffered = static_cast<std::int64_t>(out.max_buffered_bytes);
+    if (server->integer("max_buffered_bytes", buffered, 1024 * 1024, std::int64_t{1} << 40) &&
+        buffered < 2 * max_body + 16 * 1024)
+        server->problem("max_buffered_bytes", "must be at least 2 * max_body_bytes + 16384 (" +
+                                                  std::to_string(2 * max_body + 16 * 1024) +
+                                                  "): room for one whole request");
+    out.max_buffered_bytes = static_cast<std::size_t>(buffered);
 }
 
 void read_storage(Reader& root, StorageConfig& out) {

@@ -26,7 +26,8 @@ struct ServerConfig {
     // Slow and idle clients wait in the connection gate, not in a worker (http/connection_gate):
     int request_deadline_seconds = 10;    // accept (or the last answer) → the whole request
     int max_connections = 4096;           // open connections, all clients together
-    int max_connections_per_client = 256; // per client address; 0: no cap (behind a proxy)
+    int max_connections_per_client = 256; // per client address (IPv6: /64); 0: no cap (proxy)
+    std::size_t max_buffered_bytes = 256 * 1024 * 1024; // requests held in memory, all clients
 };
 
 struct StorageConfig {

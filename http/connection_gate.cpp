@@ -9,9 +9,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
+#include <iterator>
 #include <stdexcept>
-#include <string_view>
 
 namespace dunning::http {
 
@@ -30,34 +29,14 @@ const std::string too_many = canned("503 Service Unavailable", "too many connect
 const std::string too_slow = canned("408 Request Timeout", "request not complete in time");
 const std::string head_too_large =
     canned("431 Request Header Fields Too Large", "request head too large");
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
-
-// The value of header `name` (lower case) in a head whose names are lower-cased; "" if absent.
-std::string header_value(const std::string& head, const std::string& name) {
-    const auto at = head.find("\r\n" + name + ":");
-    if (at == std::string::npos) return {};
-    const auto begin = head.find_first_not_of(" \t", at + name.size() + 3);
-    const auto end = head.find("\r\n", at + 2);
-    return begin < end ? head.substr(begin, head.find_last_not_of(" \t", end - 1) + 1 - begin) : "";
-}
+const std::string bad_framing = canned("400 Bad Request", "malformed request framing");
+const std::string overloaded = canned("503 Service Unavailable", "too many bytes waiting");
 
 std::string client_of(int fd) {
     sockaddr_storage addr{};
     socklen_t len = sizeof addr;
     if (::getpeername(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return "?";
-    char text[INET6_ADDRSTRLEN] = "?";
-    if (addr.ss_family == AF_INET)
-        ::inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&addr)->sin_addr, text, sizeof text);
-    else if (addr.ss_family == AF_INET6)
-        ::inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&addr)->sin6_addr, text,
-                    sizeof text);
-    return text;
+    return client_key(addr);
 }
 
 // Best effort: the socket is non-blocking and the connection is about to be closed.
@@ -68,39 +47,22 @@ void send_now(int fd, const std::string* answer) {
 
 } // namespace
 
-RequestExtent request_extent(const std::string& buffer, const GateLimits& limits) {
-    RequestExtent extent;
-    const auto end = buffer.find("\r\n\r\n");
-    if (end == std::string::npos || end + 4 > limits.max_head_bytes) {
-        extent.head_too_large = buffer.size() >= limits.max_head_bytes;
-        return extent;
+std::string client_key(const sockaddr_storage& address) {
+    char text[INET6_ADDRSTRLEN] = "?";
+    if (address.ss_family == AF_INET) {
+        ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&address)->sin_addr, text,
+                    sizeof text);
+        return text;
     }
-    const std::size_t head = end + 4;
-    const auto names = lower(std::string_view(buffer).substr(0, head));
-    if (header_value(names, "transfer-encoding").find("chunked") != std::string::npos) {
-        // The last chunk and an empty trailer end the body; a chunk's data could contain the
-        // same bytes, in which case httplib sees a short body and answers 400.
-        const auto last = buffer.find("0\r\n\r\n", head);
-        if (last != std::string::npos && (last == head || buffer.compare(last - 2, 2, "\r\n") == 0))
-            extent.size = last + 5;
-        else if (buffer.size() - head > limits.max_body_bytes)
-            extent.size = head, extent.body_too_large = true;
-        return extent;
+    if (address.ss_family != AF_INET6) return text;
+    in6_addr ip = reinterpret_cast<const sockaddr_in6*>(&address)->sin6_addr;
+    if (IN6_IS_ADDR_V4MAPPED(&ip)) {
+        ::inet_ntop(AF_INET, &ip.s6_addr[12], text, sizeof text);
+        return text;
     }
-    const auto length_text = header_value(names, "content-length");
-    std::size_t length = 0;
-    try {
-        length = length_text.empty() ? 0 : std::stoull(length_text);
-    } catch (const std::exception&) {
-        length = 0; // httplib answers 400 for the malformed header
-    }
-    if (length > limits.max_body_bytes) {
-        extent.size = head;
-        extent.body_too_large = true;
-    } else if (buffer.size() >= head + length) {
-        extent.size = head + length;
-    }
-    return extent;
+    std::fill(std::begin(ip.s6_addr) + 8, std::end(ip.s6_addr), 0);
+    ::inet_ntop(AF_INET6, &ip, text, sizeof text);
+    return std::string(text) + "/64";
 }
 
 ConnectionGate::ConnectionGate(GateLimits limits, Serve serve)
@@ -172,29 +134,69 @@ void ConnectionGate::admit(int fd) {
     wait_for(fd, {});
 }
 
+std::size_t ConnectionGate::buffered_bytes() {
+    std::lock_guard lock(mutex_);
+    return buffered_;
+}
+
 void ConnectionGate::wait_for(int fd, std::string buffer) {
-    const auto extent = request_extent(buffer, limits_);
-    if (extent.size > 0) return hand_over(fd, std::move(buffer), extent); // pipelined
     auto& p = pending_[fd];
     p.buffer = std::move(buffer);
+    p.scan = {};
     p.serial = ++next_serial_;
     deadlines_.push_back({SteadyClock::now() + limits_.request_deadline, fd, p.serial});
     epoll_event ev{};
     ev.events = EPOLLIN | EPOLLRDHUP;
     ev.data.fd = fd;
     ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
+    if (!p.buffer.empty()) check_request(fd, false); // pipelined
 }
 
-void ConnectionGate::hand_over(int fd, std::string buffer, const RequestExtent& extent) {
-    if (pending_.erase(fd)) ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+// Hands a whole request over, refuses a malformed or oversized one; `client_done`: the client
+// will send nothing more (it may still read the answer).
+void ConnectionGate::check_request(int fd, bool client_done) {
+    auto& p = pending_.at(fd);
+    const auto extent = request_extent(p.buffer, limits_, p.scan);
+    if (extent.bad) return close_connection(fd, &bad_framing);
+    if (extent.head_too_large) return close_connection(fd, &head_too_large);
+    if (extent.size > 0) return hand_over(fd, extent, client_done);
+    if (client_done) close_connection(fd, nullptr);
+}
+
+void ConnectionGate::hand_over(int fd, const RequestExtent& extent, bool client_done) {
+    auto node = pending_.extract(fd);
+    ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+    auto& buffer = node.mapped().buffer;
     ReadyConnection c{fd, buffer.substr(0, extent.size), buffer.substr(extent.size),
-                      extent.body_too_large};
+                      extent.body_too_large || client_done};
     ready_.push_back(std::move(c));
     ready_cv_.notify_one();
 }
 
+// Sheds connections, the one holding most first, until `more` bytes fit in max_buffered_bytes;
+// false if `fd` itself was shed.
+bool ConnectionGate::make_room(int fd, std::size_t more) {
+    while (buffered_ + more > limits_.max_buffered_bytes) {
+        const auto largest =
+            std::max_element(pending_.begin(), pending_.end(), [](auto& a, auto& b) {
+                return a.second.buffer.size() < b.second.buffer.size();
+            });
+        if (largest->first == fd ||
+            largest->second.buffer.size() <= pending_.at(fd).buffer.size()) {
+            close_connection(fd, &overloaded);
+            return false;
+        }
+        close_connection(largest->first, &overloaded);
+    }
+    return true;
+}
+
 void ConnectionGate::close_connection(int fd, const std::string* answer) {
-    if (pending_.erase(fd)) ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+    if (const auto it = pending_.find(fd); it != pending_.end()) {
+        buffered_ -= it->second.buffer.size();
+        pending_.erase(it);
+        ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+    }
     send_now(fd, answer);
     ::close(fd);
     const auto it = clients_.find(fd);
@@ -204,21 +206,27 @@ void ConnectionGate::close_connection(int fd, const std::string* answer) {
 }
 
 void ConnectionGate::read_from(int fd) {
-    auto it = pending_.find(fd);
+    const auto it = pending_.find(fd);
     if (it == pending_.end()) return;
     auto& buffer = it->second.buffer;
+    const auto most = limits_.max_head_bytes + 2 * limits_.max_body_bytes;
+    bool client_done = false;
     char chunk[16 * 1024];
-    for (;;) {
+    while (buffer.size() <= most) {
         const auto n = ::recv(fd, chunk, sizeof chunk, 0);
-        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+        if (n == 0) {
+            client_done = true; // shutdown(SHUT_WR) after a whole request still gets its answer
+            break;
+        }
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
             return close_connection(fd, nullptr); // the client went away
         if (n < 0) break;
+        if (!make_room(fd, static_cast<std::size_t>(n))) return;
         buffer.append(chunk, static_cast<std::size_t>(n));
-        if (buffer.size() > limits_.max_head_bytes + limits_.max_body_bytes) break;
+        buffered_ += static_cast<std::size_t>(n);
     }
-    const auto extent = request_extent(buffer, limits_);
-    if (extent.head_too_large) return close_connection(fd, &head_too_large);
-    if (extent.size > 0) hand_over(fd, std::move(buffer), extent);
+    check_request(fd, client_done);
 }
 
 void ConnectionGate::expire_due() {
@@ -267,10 +275,13 @@ void ConnectionGate::run_worker() {
         }
         const bool keep = serve_(c) && !c.close_after;
         std::lock_guard lock(mutex_);
-        if (keep && !stopping_)
+        buffered_ -= c.request.size();
+        if (keep && !stopping_) {
             wait_for(c.fd, std::move(c.rest));
-        else
+        } else {
+            buffered_ -= c.rest.size();
             close_connection(c.fd, nullptr);
+        }
     }
 }
 

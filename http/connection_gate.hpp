@@ -9,7 +9,13 @@
 // a client. Every connection must deliver its request within `request_deadline` of being
 // accepted (or of its previous answer, on keep-alive), however it trickles; it is closed
 // otherwise. Connections are capped in total and per client address; over a cap, a new
-// connection gets a canned 503 and is closed at once.
+// connection gets a canned 503 and is closed at once. The bytes waiting in the gate (and in the
+// requests being served) are capped in total: over it, the connection holding the most gets a
+// 503 and is closed.
+#include "http/request_extent.hpp"
+
+#include <sys/socket.h>
+
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
@@ -32,6 +38,10 @@ struct GateLimits {
     int max_connections_per_client = 256;               // per client address; 0: no cap
     std::size_t max_head_bytes = 16 * 1024;             // request line and headers; 431 above
     std::size_t max_body_bytes = 1024 * 1024;           // longer bodies are not read (413)
+    std::size_t max_buffered_bytes = 256 * 1024 * 1024; // requests held, all connections
+    // A worker waits at most this, in all, for the client to take an answer; it then closes the
+    // connection (a client that sends requests but never reads the answers).
+    std::chrono::milliseconds answer_deadline{5'000};
 };
 
 // A connection whose request is complete: `request` holds its head and body (the body only if
@@ -40,17 +50,12 @@ struct ReadyConnection {
     int fd = -1;
     std::string request;
     std::string rest;
-    bool close_after = false; // the body was too large to read: answer, then close
+    bool close_after = false; // body too large to read, or the client is done: answer, close
 };
 
-struct RequestExtent {
-    std::size_t size = 0;        // bytes of `buffer` that make the request; 0: not complete yet
-    bool head_too_large = false; // no end of the head within max_head_bytes
-    bool body_too_large = false; // the head alone: its body is over max_body_bytes (413)
-};
-// Where the first request in `buffer` ends. A body comes with Content-Length or chunked (ending
-// in the last chunk and an empty trailer); without either, a request has none (RFC 9112 6.3).
-RequestExtent request_extent(const std::string& buffer, const GateLimits& limits);
+// The key a connection counts against max_connections_per_client: an IPv4 address, or an IPv6
+// address's /64 (one subscriber's network, where every host may pick any address).
+std::string client_key(const sockaddr_storage& address);
 
 class ConnectionGate {
   public:
@@ -67,11 +72,13 @@ class ConnectionGate {
     void admit(int fd);    // a freshly accepted connection (from the accept thread)
     bool stopping() const; // true once stop() began: answers should close their connection
     const GateLimits& limits() const { return limits_; }
+    std::size_t buffered_bytes(); // held in requests waiting or being served
 
   private:
     struct Pending {
         std::string client;
         std::string buffer;
+        RequestScan scan;         // how far `buffer` has been parsed
         std::uint64_t serial = 0; // which deadline entry is current
     };
     struct Deadline {
@@ -84,10 +91,13 @@ class ConnectionGate {
     void run_worker();
     void read_from(int fd);
     void expire_due();
-    void wait_for(int fd, std::string buffer); // back to waiting for a request (locked)
-    void hand_over(int fd, std::string buffer, const RequestExtent& extent); // (locked)
-    void close_connection(int fd, const std::string* answer);                // (locked)
-    int next_timeout_ms();                                                   // (locked)
+    // The methods below run with mutex_ held.
+    void wait_for(int fd, std::string buffer); // back to waiting for a request
+    void check_request(int fd, bool client_done);
+    bool make_room(int fd, std::size_t more);
+    void hand_over(int fd, const RequestExtent& extent, bool client_done);
+    void close_connection(int fd, const std::string* answer);
+    int next_timeout_ms();
 
     GateLimits limits_;
     Serve serve_;
@@ -102,6 +112,7 @@ class ConnectionGate {
     std::deque<Deadline> deadlines_;               // in deadline order: one constant added
     std::deque<ReadyConnection> ready_;
     std::uint64_t next_serial_ = 0;
+    std::size_t buffered_ = 0; // bytes in pending_, ready_ and requests being served
     std::thread events_;
     std::vector<std::thread> workers_;
 };

@@ -36,11 +36,14 @@ void address_of(int fd, bool peer, std::string& ip, int& port) {
 }
 
 // A request the gate has read whole: httplib reads it from memory and never waits for the
-// client; answers go to the (non-blocking) socket, each write within `write_timeout`.
+// client; the answer goes to the (non-blocking) socket, all of it within `answer_deadline`. A
+// client that does not take it by then is not reading: the write fails and the connection is
+// closed, so requests pipelined behind unread answers cost a worker that long once.
 class GateStream final : public httplib::Stream {
   public:
-    GateStream(int fd, const std::string& request, std::chrono::milliseconds write_timeout)
-        : fd_(fd), request_(request), write_timeout_(write_timeout) {}
+    GateStream(int fd, const std::string& request, std::chrono::milliseconds answer_deadline)
+        : fd_(fd), request_(request),
+          deadline_(std::chrono::steady_clock::now() + answer_deadline) {}
 
     bool is_readable() const override { return read_ < request_.size(); }
     bool is_writable() const override { return true; }
@@ -59,8 +62,10 @@ class GateStream final : public httplib::Stream {
                 continue;
             }
             if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) return -1;
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                deadline_ - std::chrono::steady_clock::now());
             pollfd p{fd_, POLLOUT, 0};
-            if (::poll(&p, 1, static_cast<int>(write_timeout_.count())) <= 0) return -1;
+            if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) return -1;
         }
         return static_cast<ssize_t>(size);
     }
@@ -76,7 +81,7 @@ class GateStream final : public httplib::Stream {
     int fd_;
     const std::string& request_;
     size_t read_ = 0;
-    std::chrono::milliseconds write_timeout_;
+    std::chrono::steady_clock::time_point deadline_;
 };
 
 class GateQueue final : public httplib::TaskQueue {
@@ -121,11 +126,17 @@ GateLimits gate_limits(const config::ServerConfig& server) {
     limits.max_connections = server.max_connections;
     limits.max_connections_per_client = server.max_connections_per_client;
     limits.max_body_bytes = server.max_body_bytes;
+    limits.max_buffered_bytes = server.max_buffered_bytes;
+    limits.answer_deadline =
+        std::min<std::chrono::milliseconds>(limits.request_deadline, std::chrono::seconds(5));
     return limits;
 }
 
 GatedServer::GatedServer(GateLimits limits)
     : gate_(fit_descriptor_limit(limits), [this](ReadyConnection& c) { return serve(c); }) {
+    // Answers advertise how long an idle connection is kept: the gate's request deadline.
+    set_keep_alive_timeout(std::max<time_t>(
+        1, std::chrono::duration_cast<std::chrono::seconds>(limits.request_deadline).count()));
     new_task_queue = [this] {
         // httplib listens with a backlog of 5: a burst of connections (a crowd reconnecting)
         // would drop others' SYNs, and a dropped SYN costs its client a second or more. Calling
@@ -145,7 +156,7 @@ bool GatedServer::process_and_close_socket(socket_t sock) {
 }
 
 bool GatedServer::serve(ReadyConnection& c) {
-    GateStream stream(c.fd, c.request, gate_.limits().request_deadline);
+    GateStream stream(c.fd, c.request, gate_.limits().answer_deadline);
     bool closed = false;
     const bool ok = process_request(stream, gate_.stopping() || c.close_after, closed, nullptr);
     return ok && !closed;

@@ -10,7 +10,8 @@
 namespace dunning::http {
 
 // The gate's limits from [server] (threads, request_deadline_seconds, max_connections,
-// max_connections_per_client, max_body_bytes).
+// max_connections_per_client, max_body_bytes, max_buffered_bytes); a client has the request
+// deadline, at most 5 s, to take an answer.
 GateLimits gate_limits(const config::ServerConfig& server);
 
 class GatedServer : public httplib::Server {

@@ -118,6 +118,7 @@ TEST(Config, MinimalConfigGetsTheDefaults) {
     EXPECT_EQ(config.server.request_deadline_seconds, 10);
     EXPECT_EQ(config.server.max_connections, 4096);
     EXPECT_EQ(config.server.max_connections_per_client, 256);
+    EXPECT_EQ(config.server.max_buffered_bytes, 256u * 1024u * 1024u);
     EXPECT_EQ(config.server.max_body_bytes, 1024u * 1024u);
     EXPECT_EQ(config.storage.sqlite_path, "/etc/dunning/dunning.db");
     EXPECT_EQ(config.storage.synchronous, "full");
@@ -218,6 +219,11 @@ TEST(Config, EachServerStorageAndStripeRule) {
              "t.toml:2: server.max_connections: must be between 16 and 1000000"},
             {"[server]\nmax_connections_per_client = -1\n",
              "t.toml:2: server.max_connections_per_client: must be between 0 and 1000000"},
+            {"[server]\nmax_buffered_bytes = 1000\n",
+             "t.toml:2: server.max_buffered_bytes: must be between 1048576 and 1099511627776"},
+            {"[server]\nmax_body_bytes = 1048576\nmax_buffered_bytes = 2097152\n",
+             "t.toml:3: server.max_buffered_bytes: must be at least 2 * max_body_bytes + 16384 "
+             "(2113536): room for one whole request"},
             {"server = 1\n", "t.toml:1: server: must be a table ([server])"},
             {"[storage]\nsqlite_path = \"\"\n", "t.toml:2: storage.sqlite_path: must not be empty"},
             {"[storage]\nsynchronous = \"off\"\n",

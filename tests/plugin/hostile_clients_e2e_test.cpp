@@ -46,7 +46,9 @@ std::string answer_to(int port, const std::string& source, const std::string& da
 }
 
 TEST(HostileClients, SignedWebhooksAreAnsweredWhileTheCrowdStalls) {
-    ASSERT_GE(raise_fd_limit(), 4000u) << "the crowd needs more descriptors than allowed here";
+    if (const auto allowed = raise_fd_limit(); allowed < 4000)
+        GTEST_SKIP() << "the crowd needs 4,000 descriptors; the hard RLIMIT_NOFILE here is "
+                     << allowed << " (raise it with ulimit -Hn)";
     TempDir dir;
     auto config = test_config(dir.path());
     config.server.request_deadline_seconds = 2; // the crowd outlasts several deadlines
