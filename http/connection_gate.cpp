@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -40,6 +41,27 @@ std::string client_of(int fd) {
 }
 
 // Best effort: the socket is non-blocking and the connection is about to be closed.
+// After refusing a body too large, the client is usually still sending it: closing at once would
+// reset the connection and could destroy the answer before the client reads it. Stop sending,
+// then read and drop what comes for at most a second (and at most `most` bytes), so the client
+// can finish writing and read the 413.
+void linger_briefly(int fd, std::size_t most) {
+    ::shutdown(fd, SHUT_WR);
+    const auto until = SteadyClock::now() + std::chrono::seconds{1};
+    char sink[16384];
+    std::size_t drained = 0;
+    while (drained < most) {
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(until - SteadyClock::now());
+        if (left.count() <= 0) return;
+        pollfd p{fd, POLLIN, 0};
+        if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return;
+        const auto n = ::recv(fd, sink, sizeof sink, MSG_DONTWAIT);
+        if (n <= 0) return; // EOF: the client is done; or an error
+        drained += static_cast<std::size_t>(n);
+    }
+}
+
 void send_now(int fd, const std::string* answer) {
     if (answer) [[maybe_unused]]
         auto n = ::send(fd, answer->data(), answer->size(), MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -168,7 +190,7 @@ void ConnectionGate::hand_over(int fd, const RequestExtent& extent, bool client_
     ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
     auto& buffer = node.mapped().buffer;
     ReadyConnection c{fd, buffer.substr(0, extent.size), buffer.substr(extent.size),
-                      extent.body_too_large || client_done};
+                      extent.body_too_large || client_done, extent.body_too_large && !client_done};
     ready_.push_back(std::move(c));
     ready_cv_.notify_one();
 }
@@ -274,6 +296,7 @@ void ConnectionGate::run_worker() {
             ready_.pop_front();
         }
         const bool keep = serve_(c) && !c.close_after;
+        if (c.linger) linger_briefly(c.fd, 4 * limits_.max_body_bytes);
         std::lock_guard lock(mutex_);
         buffered_ -= c.request.size();
         if (keep && !stopping_) {

@@ -51,6 +51,7 @@ struct ReadyConnection {
     std::string request;
     std::string rest;
     bool close_after = false; // body too large to read, or the client is done: answer, close
+    bool linger = false;      // the client may still be sending the body refused: drain a little
 };
 
 // The key a connection counts against max_connections_per_client: an IPv4 address, or an IPv6
