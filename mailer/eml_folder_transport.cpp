@@ -15,6 +15,7 @@
 #include <optional>
 #include <string_view>
 #include <unistd.h>
+#include <unordered_map>
 #include <utility>
 
 namespace dunning::mailer {
@@ -90,16 +91,17 @@ std::string file_id(const Email& email, const std::string& mime) {
     return out;
 }
 
-// An earlier file for the same Message-ID, whatever its timestamp.
-std::optional<fs::path> find_existing(const fs::path& dir, const std::string& id,
-                                      std::error_code& ec) {
-    const std::string suffix = "-" + id + ".eml";
-    const std::size_t stamp = std::string_view("YYYYMMDDTHHMMSSZ").size();
+// The file names' Message-ID parts, and the files: what the folder held when it was first listed.
+// A name is "<YYYYMMDDTHHMMSSZ>-<id>.eml"; hidden temp files do not count.
+std::unordered_map<std::string, fs::path> list_written(const fs::path& dir, std::error_code& ec) {
+    std::unordered_map<std::string, fs::path> out;
+    const std::size_t stamp = std::string_view("YYYYMMDDTHHMMSSZ-").size();
     for (const auto& entry : fs::directory_iterator(dir, ec)) {
         const std::string name = entry.path().filename().string();
-        if (name.size() == stamp + suffix.size() && name.ends_with(suffix)) return entry.path();
+        if (name.size() > stamp + 4 && !name.starts_with('.') && name.ends_with(".eml"))
+            out.emplace(name.substr(stamp, name.size() - stamp - 4), entry.path());
     }
-    return std::nullopt;
+    return out;
 }
 
 std::string errno_text(const std::string& what, const fs::path& path) {
@@ -187,18 +189,28 @@ class OutboxTransport final : public Transport {
             return {Kind::temporary,
                     "outbox: cannot create " + dir_.string() + ": " + ec.message()};
         const std::string id = file_id(email, mime);
-        const auto existing = find_existing(dir_, id, ec);
-        if (ec)
-            return {Kind::temporary, "outbox: cannot list " + dir_.string() + ": " + ec.message()};
-        if (existing) return {Kind::sent, "already in outbox: " + existing->string()};
+        if (!listed_) {
+            written_ = list_written(dir_, ec);
+            if (ec)
+                return {Kind::temporary,
+                        "outbox: cannot list " + dir_.string() + ": " + ec.message()};
+            listed_ = true;
+        }
+        if (const auto it = written_.find(id); it != written_.end())
+            return {Kind::sent, "already in outbox: " + it->second.string()};
         const fs::path path = dir_ / (compact_utc(email.date) + "-" + id + ".eml");
         if (auto error = write_atomically(path, mime)) return {Kind::temporary, *error};
+        written_.emplace(id, path);
         return {Kind::sent, "written to outbox: " + path.string()};
     }
 
   private:
     fs::path dir_;
     std::mutex mutex_; // one writer per id at a time within this process
+    // Every Message-ID written, so that a send costs the same however full the folder is: the
+    // folder is listed once, at the first send (emails a pipeline took away since stay known).
+    bool listed_ = false;
+    std::unordered_map<std::string, fs::path> written_;
 };
 
 } // namespace
