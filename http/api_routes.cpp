@@ -288,6 +288,12 @@ void install_api_routes(httplib::Server& http, Services& m) {
         R"(/v1/creators/([^/]+)/cases/([^/]+)/([a-z-]+))",
         [&m](const httplib::Request& req, httplib::Response& res) { command_route(m, req, res); });
     http.Get("/healthz", [&m](const httplib::Request&, httplib::Response& res) {
+        if (const auto trouble = m.inbox.trouble(); !trouble.empty()) {
+            res.status = 503;
+            return res.set_content(
+                json{{"status", "storage_unavailable"}, {"error", trouble}}.dump(),
+                "application/json");
+        }
         try {
             const int version = m.db.use([](store::Connection& db) { return schema_version(db); });
             res.set_content(json{{"status", "ok"}, {"schema_version", version}}.dump(),
