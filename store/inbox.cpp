@@ -185,8 +185,15 @@ void InboxWriter::commit_batch(std::deque<Pending>& batch) {
 }
 
 // A write that reaches the disk (the header's user_version, rewritten with its own value) and
-// changes nothing.
+// changes nothing. It does not wait for a lock: deliveries arriving meanwhile would wait behind it.
 void InboxWriter::probe() {
+    const auto wait = db_->lock_wait.limit;
+    db_->lock_wait.limit = std::chrono::milliseconds(0);
+    struct Restore {
+        Connection& db;
+        std::chrono::milliseconds wait;
+        ~Restore() { db.lock_wait.limit = wait; }
+    } restore{*db_, wait};
     try {
         SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
         db_->exec("PRAGMA user_version = " + std::to_string(schema_version(*db_)));
