@@ -10,9 +10,13 @@
 
 #include <nlohmann/json.hpp>
 #include <openssl/crypto.h>
+#include <openssl/sha.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
+#include <optional>
+#include <string_view>
 
 namespace dunning::http {
 
@@ -33,8 +37,28 @@ namespace {
 
 using nlohmann::json;
 
+// Compares digests, so neither the bytes nor the length of a configured token shows in the time
+// an answer takes.
 bool same_secret(const std::string& a, const std::string& b) {
-    return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+    unsigned char da[SHA256_DIGEST_LENGTH], db[SHA256_DIGEST_LENGTH];
+    SHA256(reinterpret_cast<const unsigned char*>(a.data()), a.size(), da);
+    SHA256(reinterpret_cast<const unsigned char*>(b.data()), b.size(), db);
+    return CRYPTO_memcmp(da, db, sizeof da) == 0;
+}
+
+// "Bearer <token>"; the scheme's case does not matter (RFC 9110, 11.1). A token with bytes no
+// token has (controls such as NUL, CR or LF, spaces) is no token, even if a configured one is its
+// prefix.
+std::optional<std::string> bearer_token(const std::string& header) {
+    constexpr std::string_view scheme = "bearer ";
+    if (header.size() <= scheme.size()) return std::nullopt;
+    for (std::size_t i = 0; i < scheme.size(); ++i)
+        if (std::tolower(static_cast<unsigned char>(header[i])) != scheme[i]) return std::nullopt;
+    for (std::size_t i = scheme.size(); i < header.size(); ++i) {
+        const auto c = static_cast<unsigned char>(header[i]);
+        if (c <= 0x20 || c >= 0x7f) return std::nullopt;
+    }
+    return header.substr(scheme.size());
 }
 
 json id_or_null(const std::string& s) {
@@ -253,17 +277,15 @@ void command_route(Services& m, const httplib::Request& req, httplib::Response& 
 
 bool authorize(Services& m, const httplib::Request& req, httplib::Response& res,
                const std::string& creator_id) {
-    const auto header = req.get_header_value("Authorization");
-    const std::string prefix = "Bearer ";
-    if (!header.starts_with(prefix)) {
+    const auto token = bearer_token(req.get_header_value("Authorization"));
+    if (!token) {
         res.set_header("WWW-Authenticate", "Bearer");
         send_error(res, 401, "missing Authorization: Bearer <api_token>");
         return false;
     }
-    const std::string token = header.substr(prefix.size());
     const config::CreatorConfig* holder = nullptr;
-    for (const auto& c : m.config.creators)
-        if (same_secret(c.api_token, token)) holder = &c;
+    for (const auto& c : m.config.creators) // every token is compared: no early exit
+        if (same_secret(c.api_token, *token)) holder = &c;
     if (!holder) {
         res.set_header("WWW-Authenticate", "Bearer error=\"invalid_token\"");
         send_error(res, 401, "invalid api token");
@@ -288,6 +310,12 @@ void install_api_routes(httplib::Server& http, Services& m) {
         R"(/v1/creators/([^/]+)/cases/([^/]+)/([a-z-]+))",
         [&m](const httplib::Request& req, httplib::Response& res) { command_route(m, req, res); });
     http.Get("/healthz", [&m](const httplib::Request&, httplib::Response& res) {
+        if (const auto trouble = m.inbox.trouble(); !trouble.empty()) {
+            res.status = 503;
+            return res.set_content(
+                json{{"status", "storage_unavailable"}, {"error", trouble}}.dump(),
+                "application/json");
+        }
         try {
             const int version = m.db.use([](store::Connection& db) { return schema_version(db); });
             res.set_content(json{{"status", "ok"}, {"schema_version", version}}.dump(),

@@ -89,6 +89,7 @@ void scan_head(const std::string& buffer, const GateLimits& limits, RequestScan&
         const char c = buffer[scan.at];
         const char before = scan.at > 0 ? buffer[scan.at - 1] : '\0';
         if ((before == '\r') != (c == '\n')) return void(refuse(scan)); // bare CR or bare LF
+        if (c == '\0') return void(refuse(scan)); // httplib would end the line there
         if (c == '\n' && scan.at >= 3 && buffer[scan.at - 2] == '\n') {
             scan.head_size = scan.at + 1;
             if (!read_framing(std::string_view(buffer).substr(0, scan.head_size - 2), limits, scan))

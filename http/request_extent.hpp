@@ -3,7 +3,7 @@
 //
 // The connection gate (http/connection_gate.hpp) hands a connection to a worker once its request
 // is whole; if the gate and httplib disagreed on where a request ends, the rest would be read as
-// a second request the gate never looked at (request smuggling). Heads with bare LF or CR,
+// a second request the gate never looked at (request smuggling). Heads with bare LF or CR or NUL,
 // folded header lines, a Content-Length that is not one plain number, a Transfer-Encoding other
 // than exactly `chunked`, or both headers at once are refused (400) rather than guessed at.
 //

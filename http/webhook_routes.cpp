@@ -11,7 +11,6 @@ namespace dunning::http {
 
 using store::AppendOutcome;
 using store::InboxRow;
-using telemetry::log_error;
 using telemetry::log_warn;
 
 namespace {
@@ -91,9 +90,9 @@ class Receiver {
             m_.metrics.event_accepted(duplicate);
             res_.set_content(nlohmann::json{{"received", true}, {"duplicate", duplicate}}.dump(),
                              "application/json");
-        } catch (const std::exception& ex) {
+        } catch (const std::exception&) {
+            // Logged once by the inbox when commits start failing, not once per delivery.
             m_.metrics.event_rejected("storage_unavailable");
-            log_error(std::string("inbox: ") + ex.what());
             send_error(res_, 503, "storage unavailable, deliver again later");
         }
     }

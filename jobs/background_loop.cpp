@@ -44,14 +44,31 @@ void BackgroundLoop::run() {
             if (stopping_) return;
             woken_ = false;
         }
-        try {
-            work_();
-        } catch (const std::exception& e) {
-            log_error(name_ + ": " + e.what() + "; retrying");
-            std::unique_lock lock(mutex_);
-            wake_.wait_for(lock, 1s, [&] { return stopping_.load(); });
-        }
+        round();
     }
+}
+
+// A store without space fails every round the same way: that is said once, not every second.
+void BackgroundLoop::round() {
+    using namespace std::chrono_literals;
+    try {
+        work_();
+    } catch (const std::exception& e) {
+        ++failed_rounds_;
+        if (failing_with_ != e.what())
+            log_error(
+                name_ + ": " + e.what() + "; retrying every second" +
+                (failing_with_.empty() ? "" : " (failed before with: " + failing_with_ + ")"));
+        failing_with_ = e.what();
+        std::unique_lock lock(mutex_);
+        wake_.wait_for(lock, 1s, [&] { return stopping_.load(); });
+        return;
+    }
+    if (failed_rounds_ == 0) return;
+    telemetry::log_info(name_ + ": working again after " + std::to_string(failed_rounds_) +
+                        " failed round(s)");
+    failed_rounds_ = 0;
+    failing_with_.clear();
 }
 
 } // namespace dunning::jobs

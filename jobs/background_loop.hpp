@@ -1,6 +1,7 @@
 #pragma once
 // A thread that runs `work` when woken, and once a second anyway; an exception from `work` is
-// logged and the loop goes on after a second. Shared by the work loop and the platform
+// logged (once while the same error repeats, and once more when a round succeeds again) and the
+// loop goes on after a second. Shared by the work loop and the platform
 // notifier.
 #include <atomic>
 #include <condition_variable>
@@ -28,8 +29,11 @@ class BackgroundLoop {
 
   private:
     void run();
+    void round();
 
     std::string name_;
+    std::string failing_with_; // the error logged last; empty while rounds succeed
+    long failed_rounds_ = 0;
     std::function<void()> work_;
     std::mutex mutex_;
     std::condition_variable wake_;

@@ -52,10 +52,13 @@ int check_config(const std::string& path) {
     return 0;
 }
 
-// SIGINT/SIGTERM stop the server; the Module then commits what it holds and closes.
+// SIGINT/SIGTERM stop the server; the Module then commits what it holds and closes. A file
+// size limit reached (SIGXFSZ) is a failed write the store answers like a full disk, not the
+// end of the process.
 int serve(const std::string& path, bool test_clock, long long clock_start) {
     auto c = load(path);
     if (!c) return 2;
+    std::signal(SIGXFSZ, SIG_IGN);
     sigset_t signals;
     sigemptyset(&signals);
     sigaddset(&signals, SIGINT);

@@ -50,6 +50,13 @@ Module::Module(config::Config config, ModuleOptions options)
     work_ = std::make_unique<jobs::WorkLoop>(store, metrics_, *engine_, *stripe_, *mail_,
                                              *notifier_, *feed_, wall_clock_ms);
     writer_ = std::make_unique<store::InboxWriter>(store, [this] { work_->wake(); });
+    writer_->on_trouble_change([](const std::string& error) {
+        if (error.empty())
+            log_info("storage: the inbox takes events again; webhooks are answered 200");
+        else
+            telemetry::log_error("storage: the inbox cannot commit (" + error +
+                                 "); webhooks are answered 503 until it can");
+    });
     work_->start();
     notifier_->start();
     services_.reset(new http::Services{config_, *clock_, fake_clock_, wall_clock_ms, metrics_,

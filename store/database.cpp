@@ -17,20 +17,66 @@ namespace {
 
 // SQLite's own busy timeout sleeps up to 100 ms at a time; the writers here are threads of one
 // process holding the lock for a millisecond or two, so short waits keep latency low. Gives up
-// after about ten seconds.
-int wait_for_lock(void*, int count) {
-    if (count >= 20000) return 0;
+// once the connection's lock wait has passed, measured by the clock (a loaded machine stretches
+// each sleep).
+int wait_for_lock(void* arg, int count) {
+    auto& wait = *static_cast<Connection::LockWait*>(arg);
+    const auto now = std::chrono::steady_clock::now();
+    if (count == 0) wait.deadline = now + wait.limit;
+    if (now >= wait.deadline) return 0;
     std::this_thread::sleep_for(std::chrono::microseconds(count < 10 ? 50 : 500));
     return 1;
 }
 
-void set_pragmas(SQLite::Database& db, const StoreOptions& o) {
+void set_pragmas(Connection& db, const StoreOptions& o) {
     if (o.synchronous != "full" && o.synchronous != "normal")
         throw std::runtime_error("storage.synchronous must be \"full\" or \"normal\"");
+    db.lock_wait.limit = o.lock_wait;
+    sqlite3_busy_handler(db.getHandle(), wait_for_lock, &db.lock_wait);
     db.exec("PRAGMA journal_mode = WAL");
     db.exec(o.synchronous == "full" ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
     db.exec("PRAGMA foreign_keys = ON");
-    sqlite3_busy_handler(db.getHandle(), wait_for_lock, nullptr);
+}
+
+std::string table_names(SQLite::Database& db) {
+    SQLite::Statement st(db, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
+    std::string names;
+    for (int n = 0; st.executeStep(); ++n) {
+        if (n == 5) return names + ", ...";
+        names += (names.empty() ? "" : ", ") + st.getColumn(0).getString();
+    }
+    return names;
+}
+
+// Reads the file without writing a byte (not even WAL mode) and refuses it unless it is empty
+// or a dunning database this binary knows.
+void check_existing_file(const std::string& path) {
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec) || std::filesystem::file_size(path, ec) == 0) return;
+    const std::string untouched = "; the file was left untouched";
+    try {
+        SQLite::Database db(path, SQLite::OPEN_READONLY);
+        const int version = schema_version(db);
+        const auto tables = table_names(db);
+        if (version == 0 && !tables.empty())
+            throw std::runtime_error(path +
+                                     " is a SQLite database of another application (tables " +
+                                     tables + "), not a dunning store" + untouched);
+        if (version > 0 && !db.tableExists("inbox"))
+            throw std::runtime_error(path +
+                                     " is a SQLite database of another application (schema "
+                                     "version " +
+                                     std::to_string(version) + ", tables " + tables +
+                                     "), not a dunning store" + untouched);
+        if (version > latest_schema_version())
+            throw std::runtime_error(path + " has schema version " + std::to_string(version) +
+                                     ", newer than this binary knows (" +
+                                     std::to_string(latest_schema_version()) +
+                                     "); upgrade dunning" + untouched);
+    } catch (const SQLite::Exception& e) {
+        throw std::runtime_error(path + " is not a usable dunning database: " + e.what() +
+                                 untouched);
+    }
 }
 
 } // namespace
@@ -58,6 +104,7 @@ std::unique_ptr<Connection> connect_store(const StoreOptions& o) {
 std::unique_ptr<Connection> open_store(const StoreOptions& o) {
     const auto dir = std::filesystem::path(o.path).parent_path();
     if (!dir.empty()) std::filesystem::create_directories(dir);
+    check_existing_file(o.path);
     std::unique_ptr<Connection> db;
     try {
         db = connect_store(o);

@@ -6,6 +6,7 @@
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
 
+#include <chrono>
 #include <exception>
 #include <functional>
 #include <memory>
@@ -26,6 +27,14 @@ class Connection : public SQLite::Database {
   public:
     using SQLite::Database::Database;
     ~Connection(); // the statements are finalized before the connection closes
+
+    // How long a statement waits for another connection's (or process's) write lock before it
+    // fails with SQLITE_BUSY.
+    struct LockWait {
+        std::chrono::milliseconds limit{10000};
+        std::chrono::steady_clock::time_point deadline;
+    };
+    LockWait lock_wait;
 
   private:
     friend class CachedStatement;
@@ -75,10 +84,13 @@ struct StoreOptions {
     std::string path;
     std::string synchronous =
         "full"; // "full": an fsync per commit; "normal": crash-safe, not power-safe
+    std::chrono::milliseconds lock_wait{10000}; // then SQLITE_BUSY
 };
 
 // Opens (creating if needed) and applies pending migrations. Throws std::runtime_error with a
-// clear message when the file cannot be opened or is newer than this binary.
+// clear message naming the file when it cannot be opened, is not a dunning database (another
+// application's SQLite file, random bytes, text: never written to then) or is newer than this
+// binary.
 std::unique_ptr<Connection> open_store(const StoreOptions& options);
 
 // Opens another connection to a store that open_store already prepared.

@@ -3,6 +3,7 @@
 #include "store/statement.hpp"
 #include <SQLiteCpp/Transaction.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace dunning::store {
@@ -104,8 +105,16 @@ std::vector<UnlinkedEvent> take_unlinked(Connection& db, const std::string& crea
     return out;
 }
 
+namespace {
+StoreOptions with_lock_wait(StoreOptions o) {
+    o.lock_wait = std::min(o.lock_wait, inbox_lock_wait);
+    return o;
+}
+} // namespace
+
 InboxWriter::InboxWriter(const StoreOptions& store, std::function<void()> on_commit)
-    : db_(connect_store(store)), on_commit_(std::move(on_commit)), thread_([this] { run(); }) {}
+    : db_(connect_store(with_lock_wait(store))), on_commit_(std::move(on_commit)),
+      thread_([this] { run(); }) {}
 
 InboxWriter::~InboxWriter() {
     {
@@ -133,7 +142,14 @@ void InboxWriter::run() {
     for (;;) {
         {
             std::unique_lock lock(mutex_);
-            wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+            const auto ready = [&] { return stopping_ || !queue_.empty(); };
+            if (trouble().empty()) {
+                wake_.wait(lock, ready);
+            } else if (!wake_.wait_for(lock, std::chrono::seconds(1), ready)) {
+                lock.unlock();
+                probe();
+                continue;
+            }
             if (queue_.empty()) return; // stopping, nothing left
             while (!queue_.empty() && batch.size() < max_batch) {
                 batch.push_back(std::move(queue_.front()));
@@ -156,14 +172,60 @@ void InboxWriter::commit_batch(std::deque<Pending>& batch) {
             outcomes.push_back(run_insert(*db_, st, p.row));
         tx.commit();
     } catch (const std::exception& e) {
+        set_trouble(e.what());
         const auto error = std::make_exception_ptr(
             std::runtime_error(std::string("storage unavailable: ") + e.what()));
         for (auto& p : batch)
             p.done.set_exception(error);
         return;
     }
+    set_trouble("");
     for (std::size_t i = 0; i < batch.size(); ++i)
         batch[i].done.set_value(outcomes[i]);
+}
+
+// A write that reaches the disk (the header's user_version, rewritten with its own value) and
+// changes nothing. It does not wait for a lock: deliveries arriving meanwhile would wait behind it.
+void InboxWriter::probe() {
+    const auto wait = db_->lock_wait.limit;
+    db_->lock_wait.limit = std::chrono::milliseconds(0);
+    struct Restore {
+        Connection& db;
+        std::chrono::milliseconds wait;
+        ~Restore() { db.lock_wait.limit = wait; }
+    } restore{*db_, wait};
+    try {
+        SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
+        db_->exec("PRAGMA user_version = " + std::to_string(schema_version(*db_)));
+        tx.commit();
+        set_trouble("");
+    } catch (const std::exception& e) {
+        set_trouble(e.what());
+    }
+}
+
+std::string InboxWriter::trouble() const {
+    std::lock_guard lock(trouble_mutex_);
+    return trouble_;
+}
+
+void InboxWriter::on_trouble_change(std::function<void(const std::string&)> listener) {
+    std::lock_guard lock(trouble_mutex_);
+    on_trouble_ = std::move(listener);
+}
+
+void InboxWriter::set_trouble(const std::string& error) {
+    std::function<void(const std::string&)> listener;
+    {
+        std::lock_guard lock(trouble_mutex_);
+        if (trouble_.empty() == error.empty()) {
+            trouble_ = error;
+            return;
+        }
+        trouble_ = error;
+        listener = on_trouble_;
+    }
+    if (listener) listener(error);
 }
 
 } // namespace dunning::store

@@ -4,6 +4,7 @@
 // one fsync acknowledges many events.
 #include "store/database.hpp"
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -63,6 +64,10 @@ std::vector<UnlinkedEvent> take_unlinked(Connection& db, const std::string& crea
                                          const std::string& payment_intent,
                                          const std::string& charge);
 
+// How long a delivery waits for a write lock another process holds before it is answered 503:
+// well inside Stripe's delivery timeout and the request deadline.
+inline constexpr std::chrono::milliseconds inbox_lock_wait{5000};
+
 class InboxWriter {
   public:
     // on_commit runs on the writer thread after each committed batch (to wake the worker).
@@ -76,6 +81,14 @@ class InboxWriter {
     // delivers again later.
     AppendOutcome append(InboxRow row);
 
+    // Why the last commit failed; empty while commits succeed. While it fails, the writer tries
+    // a small write every second by itself, so this clears once space or the lock returns even
+    // when no delivery comes.
+    std::string trouble() const;
+    // Called on the writer thread when commits start failing (with the error) and when they
+    // succeed again (with an empty string): once per change, not per delivery.
+    void on_trouble_change(std::function<void(const std::string&)> listener);
+
   private:
     struct Pending {
         InboxRow row;
@@ -83,9 +96,14 @@ class InboxWriter {
     };
     void run();
     void commit_batch(std::deque<Pending>& batch);
+    void probe();
+    void set_trouble(const std::string& error);
 
     std::unique_ptr<Connection> db_;
     std::function<void()> on_commit_;
+    std::function<void(const std::string&)> on_trouble_;
+    mutable std::mutex trouble_mutex_;
+    std::string trouble_;
     std::mutex mutex_;
     std::condition_variable wake_;
     std::deque<Pending> queue_;

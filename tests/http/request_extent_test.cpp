@@ -43,6 +43,9 @@ TEST(RequestExtent, RefusesFramingHttplibCouldReadDifferently) {
              "POST / HTTP/1.1\nContent-Length: 5\n\nhello",
              "POST / HTTP/1.1\r\nContent-Length: 5\n\r\n",
              "POST / HTTP/1.1\rContent-Length: 5\r\n\r\n",
+             // httplib reads header values as C strings: a NUL would cut what the gate saw.
+             post + std::string("Authorization: Bearer x\0\r\n\r\n", 28),
+             post + std::string("Content-Length: 5\0 0\r\n\r\n", 24),
          }) {
         EXPECT_TRUE(extent_of(head + "hello").bad) << head;
     }

@@ -64,28 +64,54 @@ inline std::size_t file_size(const std::string& path) {
     return ec ? 0 : static_cast<std::size_t>(size);
 }
 
+// How a child's stdout and stderr reach `log_path`: the child appends to the file itself, or
+// writes into a pipe this process copies to the file (so a file size limit set on the child,
+// RLIMIT_FSIZE, does not silence its log).
+enum class LogVia { file, pipe };
+
 // A child process killed (SIGKILL) when the handle goes, unless it was waited for. args[0] is
 // looked up on PATH unless it names a path; stdout and stderr go to the end of `log_path`.
 class ChildProcess {
   public:
-    ChildProcess(const std::vector<std::string>& args, const std::string& log_path) {
+    ChildProcess(const std::vector<std::string>& args, const std::string& log_path,
+                 LogVia via = LogVia::file) {
         std::vector<char*> argv;
         for (const auto& a : args)
             argv.push_back(const_cast<char*>(a.c_str()));
         argv.push_back(nullptr);
+        int fds[2] = {-1, -1};
+        if (via == LogVia::pipe && pipe2(fds, O_CLOEXEC) != 0)
+            throw std::runtime_error("cannot make a pipe");
         posix_spawn_file_actions_t actions;
         posix_spawn_file_actions_init(&actions);
-        posix_spawn_file_actions_addopen(&actions, 1, log_path.c_str(),
-                                         O_WRONLY | O_CREAT | O_APPEND, 0644);
+        if (via == LogVia::pipe)
+            posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
+        else
+            posix_spawn_file_actions_addopen(&actions, 1, log_path.c_str(),
+                                             O_WRONLY | O_CREAT | O_APPEND, 0644);
         posix_spawn_file_actions_adddup2(&actions, 1, 2);
         const int rc = posix_spawnp(&pid_, argv[0], &actions, nullptr, argv.data(), environ);
         posix_spawn_file_actions_destroy(&actions);
-        if (rc != 0) throw std::runtime_error("cannot start " + args[0]);
+        if (via == LogVia::pipe) {
+            close(fds[1]);
+            relay_ = std::thread([fd = fds[0], log_path] {
+                std::ofstream out(log_path, std::ios::binary | std::ios::app);
+                char buf[4096];
+                for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;)
+                    out.write(buf, n).flush();
+                close(fd);
+            });
+        }
+        if (rc != 0) {
+            if (relay_.joinable()) relay_.join();
+            throw std::runtime_error("cannot start " + args[0]);
+        }
     }
     ChildProcess(const ChildProcess&) = delete;
     ChildProcess& operator=(const ChildProcess&) = delete;
     ~ChildProcess() {
         if (pid_ > 0) kill_hard();
+        if (relay_.joinable()) relay_.join();
     }
     void kill_hard() {
         ::kill(pid_, SIGKILL);
@@ -108,6 +134,7 @@ class ChildProcess {
 
   private:
     pid_t pid_ = -1;
+    std::thread relay_;
 };
 
 } // namespace dunning::testing

@@ -4,6 +4,7 @@
 #include "config/config.hpp"
 #include "plugin/module.hpp"
 #include "tests/support/files.hpp"
+#include "tests/support/secrets.hpp"
 #include "webhook/signature.hpp"
 
 #include <httplib.h>
@@ -17,12 +18,6 @@
 #include <thread>
 
 namespace dunning::testing {
-
-inline const std::string alpha_secret = "whsec_alpha_test_secret";
-inline const std::string beta_secret = "whsec_beta_test_secret";
-inline const std::string platform_secret = "whsec_platform_test_secret";
-inline const std::string alpha_token = "alpha-token-0123456789";
-inline const std::string beta_token = "beta-token-0123456789";
 
 class TempDir {
   public:
@@ -71,7 +66,7 @@ inline config::Config test_config(const std::filesystem::path& dir) {
     alpha.id = "alpha";
     alpha.name = "Alpha Academy";
     alpha.stripe_account = "acct_alpha";
-    alpha.webhook_secrets = {"whsec_alpha_old_secret", alpha_secret};
+    alpha.webhook_secrets = {alpha_old_secret, alpha_secret};
     alpha.api_token = alpha_token;
     config::CreatorConfig beta;
     beta.id = "beta";

@@ -1,0 +1,351 @@
+// Who may call what, against the real `dunning serve`: every route the http/ room installs is a
+// row here (the test reads them from the sources and fails on a route without a row), called
+// without a token, with malformed ones, with another creator's token and with the right one.
+#include "support/child_service.hpp"
+#include "support/service.hpp"
+
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <functional>
+#include <regex>
+#include <set>
+
+using namespace dunning;
+using namespace dunning::testing;
+using nlohmann::json;
+
+namespace {
+
+enum class Guard { creator, webhook, open, test_clock };
+
+struct Route {
+    std::string method;
+    std::string pattern; // as installed, e.g. /v1/creators/([^/]+)/cases
+    Guard guard;
+    std::string path; // a request for alpha ("{case}", "{override}": the seeded ids)
+    std::string body; // for POST
+    int ok;           // what the right token gets
+};
+
+// Seeded: one case and one access override for each creator.
+std::vector<Route> table() {
+    const std::string c = "/v1/creators/([^/]+)";
+    return {
+        {"GET", c + "/cases", Guard::creator, "/v1/creators/alpha/cases", "", 200},
+        {"GET", c + "/cases/([^/]+)", Guard::creator, "/v1/creators/alpha/cases/{case}", "", 200},
+        {"POST", c + "/cases/([^/]+)/([a-z-]+)", Guard::creator,
+         "/v1/creators/alpha/cases/{case}/pause", "", 200},
+        {"GET", c + "/access", Guard::creator, "/v1/creators/alpha/access?member=cus_alpha", "",
+         200},
+        {"POST", c + "/access/query", Guard::creator, "/v1/creators/alpha/access/query",
+         R"({"items": [{"member": "cus_alpha", "course": "course-1"}]})", 200},
+        {"GET", c + "/access/history", Guard::creator,
+         "/v1/creators/alpha/access/history?member=cus_alpha", "", 200},
+        {"GET", c + "/access/overrides", Guard::creator,
+         "/v1/creators/alpha/access/overrides?member=cus_alpha", "", 200},
+        {"POST", c + "/access/overrides", Guard::creator, "/v1/creators/alpha/access/overrides",
+         R"({"member": "cus_alpha", "level": "granted", "note": "matrix"})", 201},
+        {"POST", c + "/access/overrides/([0-9]+)/revoke", Guard::creator,
+         "/v1/creators/alpha/access/overrides/{override}/revoke", R"({"note": "matrix"})", 200},
+        {"GET", c + "/open-items", Guard::creator, "/v1/creators/alpha/open-items", "", 200},
+        {"POST", "/webhooks/stripe", Guard::webhook, "/webhooks/stripe", "", 200},
+        {"POST", "/webhooks/stripe/([^/]+)", Guard::webhook, "/webhooks/stripe/alpha", "", 200},
+        {"GET", "/healthz", Guard::open, "/healthz", "", 200},
+        {"GET", "/metrics", Guard::open, "/metrics", "", 200},
+        {"GET", "/v1/test-clock", Guard::test_clock, "/v1/test-clock", "", 200},
+        {"POST", "/v1/test-clock/advance", Guard::test_clock, "/v1/test-clock/advance",
+         R"({"seconds": 0})", 200},
+    };
+}
+
+// Every http.Get/Post/… in http/*.cpp: method and pattern.
+std::set<std::pair<std::string, std::string>> installed_routes() {
+    static const std::regex call(
+        R"re(http\.(Get|Post|Put|Patch|Delete|Options)\(\s*(?:R"\((.*?)\)"|"([^"]*)"))re");
+    std::set<std::pair<std::string, std::string>> out;
+    for (const auto& entry :
+         std::filesystem::directory_iterator(std::filesystem::path(DUNNING_SOURCE_DIR) / "http")) {
+        if (entry.path().extension() != ".cpp") continue;
+        const auto text = read_file(entry.path());
+        for (std::sregex_iterator it(text.begin(), text.end(), call), end; it != end; ++it) {
+            std::string method = (*it)[1];
+            std::transform(method.begin(), method.end(), method.begin(), ::toupper);
+            out.insert({method, (*it)[2].matched ? (*it)[2].str() : (*it)[3].str()});
+        }
+    }
+    return out;
+}
+
+TEST(AuthorizationMatrix, EveryInstalledRouteHasARow) {
+    std::set<std::pair<std::string, std::string>> rows;
+    for (const auto& r : table())
+        rows.insert({r.method, r.pattern});
+    const auto installed = installed_routes();
+    ASSERT_GE(installed.size(), 10u) << "the route scan found too little: is it still right?";
+    for (const auto& route : installed)
+        EXPECT_TRUE(rows.count(route))
+            << route.first << " " << route.second << " has no row in the authorization matrix";
+    for (const auto& row : rows)
+        EXPECT_TRUE(installed.count(row)) << row.first << " " << row.second << " is not installed";
+}
+
+// The raw bytes of a request, for headers no client library would send.
+std::string raw_request(int port, const std::string& request) {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    timeval timeout{10, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    std::string answer;
+    if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+        send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+        char buf[4096];
+        for (ssize_t n; (n = recv(fd, buf, sizeof buf, 0)) > 0;)
+            answer.append(buf, static_cast<std::size_t>(n));
+    }
+    close(fd);
+    return answer;
+}
+
+int raw_status(const std::string& answer) {
+    return answer.size() > 12 && answer.starts_with("HTTP/1.1 ") ? std::stoi(answer.substr(9, 3))
+                                                                 : -1;
+}
+
+class Matrix : public ::testing::Test {
+  protected:
+    static void SetUpTestSuite() {
+        dir_ = new TempDir;
+        ChildServiceOptions options;
+        options.log_name = "authorization_matrix";
+        options.test_clock = true;
+        service_ = new ChildService(dir_->path(), options);
+        seed("alpha", alpha_secret, alpha_token, alpha_);
+        seed("beta", beta_secret, beta_token, beta_);
+    }
+    static void TearDownTestSuite() {
+        EXPECT_EQ(service_->terminate(), 0) << service_->read_log();
+        delete service_;
+        delete dir_;
+    }
+
+    struct Seeded {
+        std::string invoice, customer;
+        long long case_id = 0, override_id = 0;
+    };
+
+    static void seed(const std::string& creator, const std::string& secret,
+                     const std::string& token, Seeded& out) {
+        auto cli = service_->client();
+        auto e = fixture("invoice.payment_failed");
+        out.invoice = "in_" + creator + "_matrix";
+        out.customer = "cus_" + creator;
+        e["data"]["object"]["id"] = out.invoice;
+        e["data"]["object"]["customer"] = out.customer;
+        e.erase("account");
+        ASSERT_EQ(post_signed(cli, "/webhooks/stripe/" + creator, e.dump(), secret)->status, 200);
+        for (int i = 0; i < 3000 && out.case_id == 0; ++i) {
+            const auto r = get_with_token(cli, "/v1/creators/" + creator + "/cases", token);
+            if (r && r->status == 200 && !json::parse(r->body)["data"].empty())
+                out.case_id = json::parse(r->body)["data"][0]["id"];
+            else
+                std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        ASSERT_NE(out.case_id, 0);
+        const auto o =
+            cli.Post(("/v1/creators/" + creator + "/access/overrides").c_str(),
+                     {{"Authorization", "Bearer " + token}},
+                     json{{"member", out.customer}, {"level", "grace"}, {"note", "seed"}}.dump(),
+                     "application/json");
+        ASSERT_EQ(o->status, 201) << o->body;
+        out.override_id = json::parse(o->body)["id"];
+    }
+
+    static std::string fill(std::string path, const Seeded& s) {
+        for (const auto& [key, value] : {std::pair<std::string, long long>{"{case}", s.case_id},
+                                         {"{override}", s.override_id}})
+            if (const auto at = path.find(key); at != std::string::npos)
+                path.replace(at, key.size(), std::to_string(value));
+        return path;
+    }
+
+    static httplib::Result call(const Route& r, const std::string& path,
+                                const std::optional<std::string>& authorization) {
+        auto cli = service_->client();
+        httplib::Headers h;
+        if (authorization) h.emplace("Authorization", *authorization);
+        return r.method == "GET" ? cli.Get(path.c_str(), h)
+                                 : cli.Post(path.c_str(), h, r.body, "application/json");
+    }
+
+    // What alpha owns, as alpha sees it: must be the same after anyone else's calls.
+    static std::string alpha_state() {
+        auto cli = service_->client();
+        std::string all;
+        for (const std::string& p :
+             {"/v1/creators/alpha/cases/" + std::to_string(alpha_.case_id),
+              std::string("/v1/creators/alpha/access/overrides?member=cus_alpha"),
+              std::string("/v1/creators/alpha/access?member=cus_alpha")})
+            all += get_with_token(cli, p, alpha_token)->body;
+        return all;
+    }
+
+    static void expect_no_leak(const httplib::Result& r, const std::string& what) {
+        ASSERT_TRUE(r) << what;
+        for (const auto& secret : configured_secrets())
+            EXPECT_EQ(r->body.find(secret), std::string::npos) << what << " shows a secret";
+        for (const auto& [name, value] : r->headers)
+            for (const auto& secret : configured_secrets())
+                EXPECT_EQ(value.find(secret), std::string::npos) << what << " header " << name;
+    }
+
+    static void expect_refused(const httplib::Result& r, int status, const std::string& what) {
+        expect_no_leak(r, what);
+        ASSERT_TRUE(r) << what;
+        EXPECT_EQ(r->status, status) << what << ": " << r->body;
+        for (const auto& owned : {alpha_.invoice, alpha_.customer, beta_.invoice, beta_.customer})
+            EXPECT_EQ(r->body.find(owned), std::string::npos) << what << " shows " << owned;
+        if (status == 401) {
+            EXPECT_TRUE(r->has_header("WWW-Authenticate")) << what;
+        }
+    }
+
+    static TempDir* dir_;
+    static ChildService* service_;
+    static Seeded alpha_, beta_;
+};
+
+TempDir* Matrix::dir_ = nullptr;
+ChildService* Matrix::service_ = nullptr;
+Matrix::Seeded Matrix::alpha_, Matrix::beta_;
+
+TEST_F(Matrix, CreatorRoutesAnswerOnlyTheirCreatorsToken) {
+    std::string upper = alpha_token;
+    std::transform(upper.begin(), upper.end(), upper.begin(), ::toupper);
+    const std::vector<std::pair<std::string, std::optional<std::string>>> wrong = {
+        {"no token", std::nullopt},
+        {"empty", ""},
+        {"scheme only", "Bearer"},
+        {"scheme and space", "Bearer "},
+        {"Basic", "Basic x"},
+        {"Basic with the token", "Basic " + alpha_token},
+        {"token without scheme", alpha_token},
+        {"token in upper case", "Bearer " + upper},
+        {"token with a byte more", "Bearer " + alpha_token + "x"},
+        {"token cut short", "Bearer " + alpha_token.substr(0, alpha_token.size() - 1)},
+        {"two spaces", "Bearer  " + alpha_token},
+        {"very long", "Bearer " + std::string(8000, 'a')},
+        {"the webhook secret", "Bearer " + alpha_secret},
+    };
+    for (const auto& route : table()) {
+        if (route.guard != Guard::creator) continue;
+        const auto path = fill(route.path, alpha_);
+        const auto label = route.method + " " + path;
+        const auto before = alpha_state();
+        for (const auto& [name, header] : wrong)
+            expect_refused(call(route, path, header), 401, label + " with " + name);
+        // Beta's token on alpha's resources: refused, nothing of alpha's shown or changed.
+        expect_refused(call(route, path, "Bearer " + beta_token), 403, label + " with beta's");
+        // Alpha's ids under beta's path, with beta's token: beta's own view, never alpha's.
+        auto crossed = path;
+        crossed.replace(crossed.find("/alpha/"), 7, "/beta/");
+        const auto as_beta = call(route, crossed, "Bearer " + beta_token);
+        expect_no_leak(as_beta, label + " under beta");
+        EXPECT_EQ(as_beta->body.find(alpha_.invoice), std::string::npos) << crossed;
+        if (path.find("{case}") != std::string::npos || path.find("/cases/") != std::string::npos ||
+            path.find("/overrides/") != std::string::npos) {
+            EXPECT_EQ(as_beta->status, 404) << crossed << ": " << as_beta->body;
+        }
+        EXPECT_EQ(alpha_state(), before) << label << ": alpha's data changed by another caller";
+
+        const auto ok = call(route, path, "Bearer " + alpha_token);
+        expect_no_leak(ok, label);
+        EXPECT_EQ(ok->status, route.ok) << label << ": " << ok->body;
+        if (route.method == "GET") { // the scheme's case does not matter (RFC 9110)
+            EXPECT_EQ(call(route, path, "bearer " + alpha_token)->status, route.ok) << label;
+        }
+    }
+}
+
+// Header bytes no well-behaved client sends: bare CR or LF inside the token, a second
+// Authorization line smuggled after a bad one, a head over the size limit.
+TEST_F(Matrix, MalformedAuthorizationLinesAreRefused) {
+    const auto path = "/v1/creators/alpha/cases";
+    const auto request = [&](const std::string& lines) {
+        return raw_request(service_->port(), std::string("GET ") + path +
+                                                 " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" +
+                                                 lines + "\r\n");
+    };
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {"LF inside", "Authorization: Bearer alpha-tok\nen-0123456789\r\n"},
+        {"CR inside", "Authorization: Bearer alpha-tok\ren-0123456789\r\n"},
+        {"CRLF then the token",
+         "Authorization: Bearer x\r\nAuthorization: Bearer " + alpha_token + "\r\n"},
+        {"NUL inside", std::string("Authorization: Bearer ") + alpha_token + '\0' + "\r\n"},
+        {"20 KB", "Authorization: Bearer " + std::string(20000, 'a') + "\r\n"},
+    };
+    for (const auto& [name, lines] : cases) {
+        const auto answer = request(lines);
+        const int status = raw_status(answer);
+        EXPECT_TRUE(status == 400 || status == 401 || status == 431) << name << ": " << answer;
+        EXPECT_EQ(answer.find(alpha_.invoice), std::string::npos) << name;
+        for (const auto& secret : configured_secrets())
+            EXPECT_EQ(answer.find(secret), std::string::npos) << name;
+    }
+}
+
+TEST_F(Matrix, WebhooksNeedTheEndpointsSignature) {
+    auto cli = service_->client();
+    auto e = fixture("invoice.payment_failed");
+    e["data"]["object"]["id"] = "in_alpha_signed";
+    e["account"] = "acct_alpha";
+    const auto body = e.dump();
+    struct Case {
+        std::string name;
+        std::function<httplib::Result()> send;
+        int status;
+    };
+    const auto signed_with = [&](const std::string& path, const std::string& secret) {
+        return [&cli, &body, path, secret] { return post_signed(cli, path, body, secret); };
+    };
+    const std::vector<Case> cases = {
+        {"no signature",
+         [&] { return cli.Post("/webhooks/stripe/alpha", body, "application/json"); }, 400},
+        {"garbage signature",
+         [&] {
+             return cli.Post("/webhooks/stripe/alpha", {{"Stripe-Signature", "t=1,v1=abc"}}, body,
+                             "application/json");
+         },
+         400},
+        {"beta's secret on alpha's endpoint", signed_with("/webhooks/stripe/alpha", beta_secret),
+         400},
+        {"alpha's secret on the Connect endpoint", signed_with("/webhooks/stripe", alpha_secret),
+         400},
+        {"an API token as the secret", signed_with("/webhooks/stripe/alpha", alpha_token), 400},
+        {"unknown creator", signed_with("/webhooks/stripe/nobody", alpha_secret), 404},
+        {"signed with alpha's secret", signed_with("/webhooks/stripe/alpha", alpha_secret), 200},
+        {"signed with the platform secret", signed_with("/webhooks/stripe", platform_secret), 200},
+    };
+    for (const auto& c : cases) {
+        const auto r = c.send();
+        expect_no_leak(r, c.name);
+        EXPECT_EQ(r->status, c.status) << c.name << ": " << r->body;
+    }
+}
+
+TEST_F(Matrix, OpenRoutesShowNoSecretsAndNoCreatorData) {
+    for (const auto& route : table()) {
+        if (route.guard != Guard::open && route.guard != Guard::test_clock) continue;
+        const auto r = call(route, route.path, std::nullopt);
+        expect_no_leak(r, route.path);
+        EXPECT_EQ(r->status, route.ok) << route.path << ": " << r->body;
+        for (const auto& owned : {alpha_.invoice, alpha_.customer, beta_.customer})
+            EXPECT_EQ(r->body.find(owned), std::string::npos) << route.path;
+    }
+}
+
+} // namespace

@@ -1,0 +1,43 @@
+#pragma once
+// Every secret the tests configure, in one place: the configurations take them from here, and
+// the SecretsInLogs check (tests/plugin/secrets_in_logs_test.cpp) looks for each of them in the
+// logs the services wrote (test_log_path) and fails naming the file and line.
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace dunning::testing {
+
+inline const std::string alpha_secret = "whsec_alpha_test_secret";
+inline const std::string alpha_old_secret = "whsec_alpha_old_secret";
+inline const std::string beta_secret = "whsec_beta_test_secret";
+inline const std::string platform_secret = "whsec_platform_test_secret";
+inline const std::string alpha_token = "alpha-token-0123456789";
+inline const std::string beta_token = "beta-token-0123456789";
+inline const std::string alpha_stripe_key = "sk_test_alpha_0123456789secret";
+inline const std::string beta_stripe_key = "sk_test_beta_0123456789secret";
+inline const std::string platform_stripe_key = "sk_test_platform_0123456789secret";
+inline const std::string smtp_password = "smtp-password-0123456789";
+inline const std::string host_signing_secret = "whsec_host_platform_signing_secret";
+
+inline const std::vector<std::string>& configured_secrets() {
+    static const std::vector<std::string> all = {
+        alpha_secret,        alpha_old_secret, beta_secret,        platform_secret,
+        alpha_token,         beta_token,       alpha_stripe_key,   beta_stripe_key,
+        platform_stripe_key, smtp_password,    host_signing_secret};
+    return all;
+}
+
+#ifdef DUNNING_TEST_LOG_DIR
+// Where a test's service writes its log: under the build folder, kept after the test, so the
+// SecretsInLogs check can read it. The file is emptied first.
+inline std::string test_log_path(const std::string& name) {
+    const std::filesystem::path dir = DUNNING_TEST_LOG_DIR;
+    std::filesystem::create_directories(dir);
+    const auto path = dir / (name + ".log");
+    std::filesystem::remove(path);
+    return path.string();
+}
+#endif
+
+} // namespace dunning::testing
