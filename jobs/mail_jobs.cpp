@@ -266,6 +266,9 @@ void MailDispatcher::send_case_email(store::Connection& db, const Engine& engine
             else if (record_send(db, job, *sent, log, what, now))
                 report_sent(db, engine, job);
         });
+    // An email the server took is on record before the next one goes out: a crash can then
+    // repeat at most the one between the server's answer and this commit, not a whole batch.
+    if (sent) batch.flush();
 }
 
 std::size_t MailDispatcher::dispatch_due(store::Connection& db, const Engine& engine,
