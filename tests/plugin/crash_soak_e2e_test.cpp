@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 using namespace dunning;
@@ -26,8 +27,18 @@ void expect_sound(const SoakOutcome& o, const std::string& run) {
         << run << ": acknowledged, not stored: " << ::testing::PrintToString(o.lost_events);
     EXPECT_EQ(o.pending_events, 0u) << run << ": events never processed";
     EXPECT_EQ(o.poison_events, 0u) << run;
-    EXPECT_TRUE(o.duplicate_emails.empty())
-        << run << ": emails sent twice: " << ::testing::PrintToString(o.duplicate_emails);
+    // SMTP cannot be asked whether a message was taken: a kill between the server's answer
+    // and the commit that records it repeats that one email (same Message-ID) after the
+    // restart. Nothing else may come twice: at most one repeat per kill, right after it.
+    std::set<std::size_t> kills_with_repeat;
+    for (std::size_t r = 0; r < o.repeats.size(); ++r) {
+        const auto at =
+            std::upper_bound(o.mail_at_restart.begin(), o.mail_at_restart.end(), o.repeats[r]);
+        const bool after_kill = at != o.mail_at_restart.begin();
+        EXPECT_TRUE(after_kill && kills_with_repeat.insert(at - o.mail_at_restart.begin()).second)
+            << run << ": " << o.duplicate_emails[r] << " sent twice, not as the one email in "
+            << "flight at a kill";
+    }
     EXPECT_TRUE(o.out_of_order.empty())
         << run << ": notifications out of order for " << ::testing::PrintToString(o.out_of_order);
     for (const auto& [invoice, n] : o.executions)
@@ -66,7 +77,8 @@ TEST(CrashSoak, KillNineChangesNothingACrashFreeRunWouldNotDo) {
               << soak.kills_mid_step << " mid-step), " << soak.stripe_events + soak.load_events
               << " events acknowledged (" << soak.stripe_events << " from Stripe, "
               << soak.load_events << " load), " << soak.charges << " charges executed, "
-              << soak.emails_received << " emails, " << soak.notifications_received
+              << soak.emails_received << " emails (" << soak.repeats.size()
+              << " repeated: in flight at a kill), " << soak.notifications_received
               << " notifications; access " << levels(soak) << "\n";
 
     // The reference itself is what the script means: recoveries and locks.

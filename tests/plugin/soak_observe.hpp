@@ -63,9 +63,13 @@ inline void SoakRun::observe(SoakOutcome& out) {
     std::set<std::string> seen;
     for (const auto& mime : smtp_.messages()) {
         const auto id = soak_detail::header(mime, "Message-ID");
-        if (!seen.insert(id).second) out.duplicate_emails.push_back(id);
         const auto to = soak_detail::header(mime, "To");
-        out.emails[to].push_back(std::regex_replace(id, case_number, "case-"));
+        if (seen.insert(id).second) {
+            out.emails[to].push_back(std::regex_replace(id, case_number, "case-"));
+        } else {
+            out.duplicate_emails.push_back(id);
+            out.repeats.push_back(out.mail_log.size());
+        }
         out.mail_log.emplace_back(to, id);
         ++out.emails_received;
     }

@@ -24,11 +24,13 @@ struct SoakOutcome {
     std::map<std::string, int> executions;                  // invoice → pay requests executed
     std::map<std::string, std::set<std::string>> keys;      // invoice → Idempotency-Keys executed
     std::map<std::string, std::string> invoice_status;      // as the fake Stripe has it
-    std::map<std::string, std::vector<std::string>> emails; // recipient → Message-IDs, in order
+    std::map<std::string, std::vector<std::string>> emails; // recipient → Message-IDs, first seen
     std::vector<std::pair<std::string, std::string>> mail_log; // (recipient, Message-ID), in order
     std::vector<std::size_t> mail_after_step;                  // mailbox size after each step
     std::vector<std::int64_t> step_micros;                     // how long each step took
     std::vector<std::string> duplicate_emails;                 // Message-IDs received twice
+    std::vector<std::size_t> repeats;         // mailbox index of each email received again
+    std::vector<std::size_t> mail_at_restart; // mailbox size at each restart after a kill
     std::map<std::string, std::vector<std::string>> notifications; // member → types, by id
     std::vector<std::string> out_of_order;                         // members
     std::size_t notifications_received = 0;
@@ -100,6 +102,7 @@ class SoakRun {
                 out.kills_mid_step += whole ? 0 : 1;
                 service_.reap_killed();
                 if (!restart(target)) return fail(out, "no restart after a kill");
+                out.mail_at_restart.push_back(smtp_.messages().size());
                 if (progress)
                     *progress << "crash-soak: kill " << out.kills << "/" << kill_at.size()
                               << " on day " << moments[i] / (24 * 60) << ", hour "
