@@ -29,6 +29,13 @@ const store::BackoffPolicy mail_backoff{.give_up_after = std::chrono::days{7}};
 const store::BackoffPolicy refused_mail_backoff{.max_attempts = 3,
                                                 .give_up_after = std::chrono::days{7}};
 
+// A case can be opened by charge.failed or payment_intent.payment_failed before the invoice
+// event that names the member's address has been processed; the email waits for it as long as
+// Stripe keeps delivering a webhook (three days), looking again every few minutes.
+const std::string no_address = "no email address for the member";
+constexpr std::chrono::days address_wait{3};
+constexpr std::chrono::minutes address_recheck{5};
+
 Date date_of(Timestamp t) {
     return Date(std::chrono::floor<std::chrono::days>(t));
 }
@@ -222,7 +229,7 @@ MailDispatcher::Prepared MailDispatcher::prepare(const CaseRecord& c, const Emai
     const auto* creator = config_.find_creator(c.state.creator_id);
     if (!creator) return {{}, "creator no longer configured"};
     if (p.skip_reason = hold_reason(c.state, job.message); !p.skip_reason.empty()) return p;
-    if (c.state.invoice.customer_email.empty()) return {{}, "no email address for the member"};
+    if (c.state.invoice.customer_email.empty()) return {{}, no_address};
     const auto data = message_data(config_, *creator, c.state, job.stage, now, base_rates_);
     auto rendered =
         mailer::render_message(job.message, creator->locale, data, creator->dunning.template_dir);
@@ -247,16 +254,21 @@ void MailDispatcher::send_case_email(store::Connection& db, const Engine& engine
     if (sent)
         log = "to " + mailer::address_of(p.email.to) + " " + p.email.message_id + ": " +
               sent->server_answer;
-    batch.add(job, mail_backoff, now, what,
-              [&engine, job, now, sent, log, what, skip = p.skip_reason](store::Connection& db) {
-                  if (skip == "paused")
-                      store::postpone_job(db, job, now + std::chrono::hours{1},
-                                          "held: case paused");
-                  else if (!sent)
-                      store::finish_job(db, job, "cancelled", skip, now);
-                  else if (record_send(db, job, *sent, log, what, now))
-                      report_sent(db, engine, job);
-              });
+    batch.add(
+        job, mail_backoff, now, what,
+        [&engine, job, now, sent, log, what, skip = p.skip_reason](store::Connection& db) {
+            if (skip == "paused")
+                store::postpone_job(db, job, now + std::chrono::hours{1}, "held: case paused");
+            else if (skip == no_address && now - job.created < address_wait)
+                store::postpone_job(db, job, now + address_recheck, "held: " + no_address + " yet");
+            else if (!sent)
+                store::finish_job(db, job, "cancelled", skip, now);
+            else if (record_send(db, job, *sent, log, what, now))
+                report_sent(db, engine, job);
+        });
+    // An email the server took is on record before the next one goes out: a crash can then
+    // repeat at most the one between the server's answer and this commit, not a whole batch.
+    if (sent) batch.flush();
 }
 
 std::size_t MailDispatcher::dispatch_due(store::Connection& db, const Engine& engine,

@@ -250,6 +250,24 @@ std::vector<RecordedRequest> FakeStripe::requests_to(const std::string& path_pre
     return matching;
 }
 
+void FakeStripe::answer_all_with(int status) {
+    std::lock_guard lock(state_->mutex);
+    state_->outage_status = status;
+}
+
+int FakeStripe::outage_answers() const {
+    std::lock_guard lock(state_->mutex);
+    return state_->outage_answers;
+}
+
+std::vector<std::string> FakeStripe::event_ids() const {
+    std::lock_guard lock(state_->mutex);
+    std::vector<std::string> ids;
+    for (const StoredEvent& e : state_->log)
+        ids.push_back(e.id);
+    return ids;
+}
+
 int FakeStripe::pay_executions(const std::string& invoice_id) const {
     std::lock_guard lock(state_->mutex);
     auto it = state_->invoices.find(invoice_id);

@@ -131,6 +131,14 @@ class FakeStripe {
     // events.
     std::size_t settle();
 
+    // An outage: every API request from now on is answered `status` (500, 503 or 429, with
+    // Stripe-Should-Retry: true) and executes nothing, until called again with 0.
+    void answer_all_with(int status);
+    // Requests answered by the outage switch so far.
+    int outage_answers() const;
+    // The ids of every event the fake ever created, oldest first (delivered or not).
+    std::vector<std::string> event_ids() const;
+
     std::vector<RecordedRequest> requests() const;
     std::vector<RecordedRequest> requests_to(const std::string& path_prefix) const;
     // Pay requests actually executed (not answered from the idempotency cache): charge attempts

@@ -79,6 +79,9 @@ httplib::Server::Handler wrap(State& state, Handler handler) {
                 idempotent ? state.idempotency.find({key, req.path}) : state.idempotency.end();
             if (auto refused = refuse_unauthorized(state, req)) {
                 answer = *refused;
+            } else if (state.outage_status != 0) {
+                ++state.outage_answers;
+                answer = technical_failure(state.outage_status);
             } else if (saved != state.idempotency.end()) {
                 if (saved->second.fingerprint != fingerprint(recorded)) {
                     answer = reply(400, error_json("idempotency_error",

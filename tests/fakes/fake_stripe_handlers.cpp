@@ -11,6 +11,18 @@ ApiAnswer reply(int status, const json& body, bool save) {
     return ApiAnswer{status, body.dump(), save, std::nullopt, {}};
 }
 
+ApiAnswer technical_failure(int status) {
+    ApiAnswer a = status == 429
+                      ? reply(429, error_json("invalid_request_error",
+                                              "Too many requests hit the API too quickly. We "
+                                              "recommend an exponential backoff of your requests.",
+                                              "rate_limit"))
+                      : reply(status, error_json("api_error", "An unknown error occurred"));
+    a.save = false;
+    a.should_retry = true;
+    return a;
+}
+
 namespace {
 
 ApiAnswer missing(const std::string& what, const std::string& id, const std::string& param = "id") {
@@ -24,18 +36,6 @@ InvoiceRecord* find_invoice(State& state, const std::string& id, const std::stri
     auto it = state.invoices.find(id);
     if (it == state.invoices.end() || it->second.invoice.account != account) return nullptr;
     return &it->second;
-}
-
-ApiAnswer technical_failure(int status) {
-    ApiAnswer a = status == 429
-                      ? reply(429, error_json("invalid_request_error",
-                                              "Too many requests hit the API too quickly. We "
-                                              "recommend an exponential backoff of your requests.",
-                                              "rate_limit"))
-                      : reply(status, error_json("api_error", "An unknown error occurred"));
-    a.save = false;
-    a.should_retry = true;
-    return a;
 }
 
 bool matches_created(const httplib::Request& req, std::int64_t created) {

@@ -138,6 +138,8 @@ struct State {
     std::vector<StoredEvent> queue; // not yet delivered, oldest first
     std::vector<StoredEvent> log;   // every event ever created, oldest first (GET /v1/events)
     DeliveryOptions delivery;
+    int outage_status = 0; // answer_all_with
+    int outage_answers = 0;
     std::uint64_t next_seq = 1;
     int invoice_count = 0;
     std::optional<Timestamp> last_created;
@@ -211,6 +213,8 @@ struct ApiAnswer {
 };
 
 ApiAnswer reply(int status, const json& body, bool save = true);
+// A 429 or 5xx that executed nothing and may be retried (Stripe-Should-Retry: true).
+ApiAnswer technical_failure(int status);
 
 // ---- endpoint handlers (fake_stripe_handlers.cpp); called with the mutex held -----------
 

@@ -11,6 +11,8 @@ Behaviours:
   --down                hold the port but refuse connections (an SMTP outage) until the line
                         "up" arrives on stdin; then serve and answer "up" on stdout. The port
                         stays this process's throughout, so no other program can take it.
+                        The line "down" stops serving again (connections refused, the port
+                        still held) and is answered "down"; messages keep their numbering.
   --reject-prefix P     RCPT TO addresses starting with P get "550 5.1.1 mailbox unavailable"
   --tempfail-data N     the first N DATA transactions get "451 4.3.0 temporary failure"
   --permfail-data N     then the next N get "554 5.7.1 message refused by policy"
@@ -100,8 +102,7 @@ def server_context(cert, key):
     return ctx
 
 
-def build_controller(args):
-    handler = StoringHandler(args.dir, args.reject_prefix, args.tempfail_data, args.permfail_data)
+def build_controller(args, handler, port=0):
     kwargs = {"server_hostname": "localhost", "ready_timeout": 10.0}
     if args.auth:
         user, _, password = args.auth.partition(":")
@@ -112,7 +113,8 @@ def build_controller(args):
     if args.implicit_tls:
         kwargs.update(ssl_context=server_context(*args.implicit_tls))
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))  # bound, not listening: connections are refused until start()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # the same port after "down"
+    sock.bind(("127.0.0.1", port))  # bound, not listening: connections are refused until start()
     return LoopbackController(handler, sock, **kwargs)
 
 
@@ -140,19 +142,30 @@ def main():
     args = parse_args()
     quiet_unless_asked()
     os.makedirs(args.dir, exist_ok=True)
-    controller = build_controller(args)
+    handler = StoringHandler(args.dir, args.reject_prefix, args.tempfail_data, args.permfail_data)
+    controllers = [build_controller(args, handler)]
     serving = threading.Lock()
     started = []
 
     def start():
         with serving:
             if not started:
-                controller.start()
+                controllers[-1].start()
                 started.append(True)
+
+    def go_down():
+        # The listening socket closes with the server; a new one, bound and not listening,
+        # holds the port meanwhile.
+        with serving:
+            if started:
+                port = controllers[-1].port
+                controllers[-1].stop()
+                controllers.append(build_controller(args, handler, port))
+                started.clear()
 
     if not args.down:
         start()
-    say(str(controller.port))
+    say(str(controllers[-1].port))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
 
@@ -163,13 +176,16 @@ def main():
             if line.strip() == "up":
                 start()
                 say("up")
+            elif line.strip() == "down":
+                go_down()
+                say("down")
         stop.set()
 
     threading.Thread(target=read_commands, daemon=True).start()
     stop.wait()
     with serving:
         if started:
-            controller.stop()
+            controllers[-1].stop()
 
 
 def say(line):

@@ -30,6 +30,16 @@ class Mail : public ::testing::Test {
 
     void boot(int smtp_port, const std::string& email = "juergen@example.org",
               const std::function<void(config::Config&)>& adjust = {}) {
+        start(smtp_port, email, adjust);
+        PaymentError e;
+        e.code = "card_declined";
+        e.decline_code = "insufficient_funds";
+        stripe->fail_invoice("in_1", e);
+        advance(0s);
+    }
+    // The service and in_1, not yet failed.
+    void start(int smtp_port, const std::string& email = "juergen@example.org",
+               const std::function<void(config::Config&)>& adjust = {}) {
         stripe = std::make_unique<fakes::FakeStripe>(
             "sk_test_alpha",
             fakes::WebhookTarget{"", alpha_secret, [this] {
@@ -51,11 +61,6 @@ class Mail : public ::testing::Test {
         inv.customer_name = "Jürgen Müßig";
         inv.customer_email = email;
         stripe->add_invoice(inv);
-        PaymentError e;
-        e.code = "card_declined";
-        e.decline_code = "insufficient_funds";
-        stripe->fail_invoice("in_1", e);
-        advance(0s);
     }
     void advance(std::chrono::seconds by) {
         advance_test_clock(*service, by, {stripe.get(), beta_stripe.get()});
@@ -101,6 +106,37 @@ TEST_F(Mail, AFullRunDeliversEachStageOnceInOrderAndReadable) {
             EXPECT_EQ(a["state"], "done") << a.dump();
         }
     }
+}
+
+// Stripe sends charge.failed before invoice.payment_failed, and only the invoice names the
+// member's address: a hard decline's "update your payment method" email, decided as soon as the
+// charge's decline code is known, waits for the address instead of being dropped.
+TEST_F(Mail, TheUpdatePaymentMethodEmailWaitsForTheMembersAddress) {
+    smtp = std::make_unique<SmtpServer>(dir.path() / "smtp");
+    start(smtp->port());
+    PaymentError e;
+    e.code = "card_declined";
+    e.decline_code = "expired_card";
+    stripe->fail_invoice("in_1", e);
+    const auto bodies = stripe->take_queued();
+    ASSERT_EQ(bodies.size(), 3u);
+    auto cli = service->client();
+    const auto post = [&](const std::string& body) {
+        auto r = post_signed(cli, "/webhooks/stripe/alpha", body, alpha_secret);
+        ASSERT_TRUE(r && r->status == 200);
+    };
+    post(bodies[0]); // charge.failed: the case opens, the email is decided, no address yet
+    advance(0s);
+    EXPECT_TRUE(subjects().empty());
+    post(bodies[1]);
+    post(bodies[2]); // invoice.payment_failed: the address
+    advance(10min);
+    const auto messages = smtp->messages();
+    ASSERT_EQ(messages.size(), 1u) << case_actions().dump(2);
+    EXPECT_NE(messages[0].find("Message-ID: <case-1-update_payment_method-expired_card#0@"),
+              std::string::npos)
+        << messages[0].substr(0, 600);
+    EXPECT_NE(messages[0].find("juergen@example.org"), std::string::npos);
 }
 
 TEST_F(Mail, NothingIsSentAfterThePaymentButTheThankYou) {

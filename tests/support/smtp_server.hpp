@@ -67,10 +67,16 @@ class SmtpServer {
         return scheme + "://127.0.0.1:" + std::to_string(port_);
     }
 
-    // A server started with "--down" refuses connections on its port until this returns.
+    // A server started with "--down" (or taken down) refuses connections on its port until
+    // this returns.
     void bring_up() {
         if (write(stdin_, "up\n", 3) != 3 || read_line() != "up")
             throw std::runtime_error("smtp_server.py did not come up");
+    }
+    // An outage: connections to the port are refused from when this returns until bring_up().
+    void take_down() {
+        if (write(stdin_, "down\n", 5) != 5 || read_line() != "down")
+            throw std::runtime_error("smtp_server.py did not go down");
     }
 
     // Received messages, oldest first, as raw bytes.
