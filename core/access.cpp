@@ -35,6 +35,8 @@ AccessClaim claim_of(std::int64_t case_id, const CaseState& c, const CasePolicy&
     if (c.final_notice_at) claim.lock_at = *c.final_notice_at + policy.final_notice_deadline;
     claim.amount_minor = c.open_amount_minor();
     claim.currency = c.invoice.currency;
+    if (c.invoice.plan_instalments > 0) claim.plan = c.invoice.subscription_id;
+    claim.opened_at = c.opened_at;
     // Carried even for a case that never failed: a paid invoice can be charged back.
     if (c.dispute) {
         claim.dispute_lost_at = c.dispute->lost_at;
@@ -54,6 +56,26 @@ AccessVerdict verdict(AccessLevel level, const char* reason, std::int64_t case_i
 }
 
 } // namespace
+
+void see_plans_as_one(std::vector<AccessClaim>& claims) {
+    const auto earlier = [](const AccessClaim& a, const AccessClaim& b) {
+        return a.opened_at && b.opened_at &&
+               (*a.opened_at < *b.opened_at ||
+                (*a.opened_at == *b.opened_at && a.case_id < b.case_id));
+    };
+    std::vector<std::int64_t> own;
+    for (const auto& c : claims)
+        own.push_back(c.amount_minor);
+    for (auto& c : claims) {
+        if (c.plan.empty() || !c.unpaid) continue;
+        for (std::size_t j = 0; j < claims.size(); ++j) {
+            const auto& other = claims[j];
+            if (&other != &c && other.unpaid && other.plan == c.plan &&
+                other.currency == c.currency && earlier(other, c))
+                c.amount_minor += own[j];
+        }
+    }
+}
 
 bool deadline_locks(const AccessClaim& claim, const AccessPolicy& policy) {
     return claim.amount_minor > policy.min_amount_minor;

@@ -66,6 +66,8 @@ struct AccessClaim {
     std::optional<Timestamp> lock_at; // when the final notice's deadline ends (the announced lock)
     std::int64_t amount_minor = 0;    // open amount
     std::string currency;
+    std::string plan; // the subscription of the instalment plan it belongs to, "" if none
+    std::optional<Timestamp> opened_at;       // its first failure
     std::optional<Timestamp> dispute_lost_at; // a dispute on its payment was lost (SEPA: at once)
     std::optional<Timestamp> repaid_at;       // paid again after that dispute
 };
@@ -138,6 +140,12 @@ bool deadline_locks(const AccessClaim& claim, const AccessPolicy& policy);
 
 // A case seen as a claim; `policy` gives the final notice's deadline and the stage names.
 AccessClaim claim_of(std::int64_t case_id, const CaseState& c, const CasePolicy& policy);
+
+// An instalment plan is one purchase: for the minimum amount, an unpaid instalment counts
+// together with the plan's instalments that were already unpaid when it failed (in the same
+// currency). Never with later ones: a lock then always has its own final notice, which
+// announced it.
+void see_plans_as_one(std::vector<AccessClaim>& claims);
 
 // One change of an entitlement's level, kept as history.
 struct AccessChange {

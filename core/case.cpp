@@ -96,6 +96,8 @@ void merge_invoice(CaseState& s, const InvoiceFacts& in, Timestamp as_of) {
         out.amount_remaining = in.amount_remaining;
     }
     if (!in.products.empty() && (newer || out.products.empty())) out.products = in.products;
+    if (in.plan_instalments > 0 && (newer || out.plan_instalments == 0))
+        out.plan_instalments = in.plan_instalments;
     out.attempt_count = std::max(out.attempt_count, in.attempt_count);
     if (newer) s.invoice_as_of = as_of;
 }

@@ -47,6 +47,9 @@ struct InvoiceFacts {
     std::optional<Timestamp> due_date;
     std::string hosted_invoice_url;
     std::vector<std::string> products; // Stripe product ids of the line items, deduplicated
+    // The subscription pays one price in this many instalments (its metadata "installments"):
+    // its invoices are one plan. 0: an ordinary subscription or a one-off invoice.
+    int plan_instalments = 0;
     bool operator==(const InvoiceFacts&) const = default;
 };
 

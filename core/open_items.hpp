@@ -5,6 +5,7 @@
 #include "core/calendar.hpp"
 #include "core/case.hpp"
 #include "core/case_engine.hpp"
+#include "core/instalment_plan.hpp"
 #include "core/interest.hpp"
 
 #include <map>
@@ -40,8 +41,9 @@ struct OpenItem {
     std::int64_t interest_minor = 0;
     Date arose_on{};
     Date limitation_date{};
-    int age_days = 0;           // since the claim arose
-    int days_to_limitation = 0; // negative once time-barred
+    int age_days = 0;                   // since the claim arose
+    int days_to_limitation = 0;         // negative once time-barred
+    std::optional<InstalmentPlan> plan; // the instalment plan the invoice is one of
     std::int64_t total_minor() const { return principal_minor + fees_minor + interest_minor; }
 };
 

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include <charconv>
+#include <map>
 
 namespace dunning::http {
 
@@ -142,6 +143,18 @@ ClaimCharges charges_of(const Services& m, const std::string& creator) {
     return c;
 }
 
+json plan_view(const InstalmentPlan& p) {
+    return {{"subscription", p.subscription_id},
+            {"instalments", p.instalments},
+            {"paid", p.paid},
+            {"open", p.open},
+            {"billed", p.billed},
+            {"instalment_amount", p.instalment_minor},
+            {"open_amount", p.open_minor},
+            {"unbilled_amount", p.unbilled_minor()},
+            {"open_cases", p.open_cases}};
+}
+
 json item_view(const OpenItem& i) {
     auto or_null = [](const std::string& s) { return s.empty() ? json(nullptr) : json(s); };
     return {{"case", i.case_id},
@@ -163,7 +176,8 @@ json item_view(const OpenItem& i) {
             {"age_days", i.age_days},
             {"age_bucket", age_bucket(i.age_days)},
             {"limitation_date", iso_date(i.limitation_date)},
-            {"days_to_limitation", i.days_to_limitation}};
+            {"days_to_limitation", i.days_to_limitation},
+            {"plan", i.plan ? plan_view(*i.plan) : json(nullptr)}};
 }
 
 json totals_view(const std::vector<OpenItem>& items) {
@@ -187,12 +201,32 @@ std::string major(std::int64_t minor, const std::string& currency) {
 }
 
 std::string csv_of(const std::vector<OpenItem>& items, char d) {
-    std::string out = csv_record(
-        {"case",         "status",    "stage",          "member",          "member_name",
-         "member_email", "invoice",   "invoice_number", "products",        "payment_method",
-         "currency",     "principal", "fees",           "interest",        "total",
-         "arose_on",     "age_days",  "age_bucket",     "limitation_date", "days_to_limitation"},
-        d);
+    std::string out = csv_record({"case",
+                                  "status",
+                                  "stage",
+                                  "member",
+                                  "member_name",
+                                  "member_email",
+                                  "invoice",
+                                  "invoice_number",
+                                  "products",
+                                  "payment_method",
+                                  "currency",
+                                  "principal",
+                                  "fees",
+                                  "interest",
+                                  "total",
+                                  "arose_on",
+                                  "age_days",
+                                  "age_bucket",
+                                  "limitation_date",
+                                  "days_to_limitation",
+                                  "plan_subscription",
+                                  "plan_instalments",
+                                  "plan_paid",
+                                  "plan_open",
+                                  "plan_open_amount"},
+                                 d);
     for (const auto& i : items) {
         std::string products;
         for (const auto& p : i.products) {
@@ -218,10 +252,36 @@ std::string csv_of(const std::vector<OpenItem>& items, char d) {
                            std::to_string(i.age_days),
                            age_bucket(i.age_days),
                            iso_date(i.limitation_date),
-                           std::to_string(i.days_to_limitation)},
+                           std::to_string(i.days_to_limitation),
+                           i.plan ? i.plan->subscription_id : "",
+                           i.plan ? std::to_string(i.plan->instalments) : "",
+                           i.plan ? std::to_string(i.plan->paid) : "",
+                           i.plan ? std::to_string(i.plan->open) : "",
+                           i.plan ? major(i.plan->open_minor, i.currency) : ""},
                           d);
     }
     return out;
+}
+
+// Each instalment's row shows its plan, from the member's invoices (read once per member).
+void attach_plans(Services& m, const std::string& creator,
+                  const std::vector<store::CaseRecord>& cases, std::vector<OpenItem>& items) {
+    std::map<std::int64_t, const CaseState*> in_plans;
+    for (const auto& c : cases)
+        if (c.state.invoice.plan_instalments > 0) in_plans.emplace(c.id, &c.state);
+    if (in_plans.empty()) return;
+    std::map<std::string, std::vector<std::pair<std::int64_t, CaseState>>> known;
+    m.db.use([&](store::Connection& db) {
+        for (const auto& [id, s] : in_plans) {
+            auto& of = known[s->invoice.customer_id];
+            if (!of.empty()) continue;
+            for (auto& r : store::invoices_of_customer(db, creator, s->invoice.customer_id))
+                of.emplace_back(r.id, std::move(r.state));
+        }
+    });
+    for (auto& item : items)
+        if (const auto it = in_plans.find(item.case_id); it != in_plans.end())
+            item.plan = plan_of(*it->second, known[it->second->invoice.customer_id]);
 }
 
 void open_items_route(Services& m, const httplib::Request& req, httplib::Response& res) {
@@ -238,6 +298,7 @@ void open_items_route(Services& m, const httplib::Request& req, httplib::Respons
     for (const auto& c : cases)
         if (auto item = open_item(c.id, c.state, charges, now); item && matches(*item, r.filter))
             items.push_back(std::move(*item));
+    attach_plans(m, creator, cases, items);
     sort_open_items(items, r.order, r.descending);
     if (r.csv) { // the whole list: an export, not a page
         res.set_header("Content-Disposition",

@@ -56,15 +56,19 @@ void Engine::refresh_access(store::Connection& db, const std::string& creator,
     const auto now = clock_.now();
 
     // The member's cases, each with the products it concerns, read once for all products.
-    std::vector<std::pair<AccessClaim, std::vector<std::string>>> claims;
-    for (const auto& c : cases_of_customer(db, creator, customer)) // only those that can restrict
-        claims.emplace_back(claim_of(c.id, c.state, rules.cases), case_products(db, c.state));
+    std::vector<AccessClaim> claims;
+    std::vector<std::vector<std::string>> claim_products;
+    for (const auto& c : cases_of_customer(db, creator, customer)) { // those that can restrict
+        claims.push_back(claim_of(c.id, c.state, rules.cases));
+        claim_products.push_back(case_products(db, c.state));
+    }
+    see_plans_as_one(claims);
 
     for (const auto& product : products) {
         const store::EntitlementKey key{creator, customer, product};
         AccessFacts facts;
-        for (const auto& [claim, of] : claims)
-            if (contains(of, product)) facts.claims.push_back(claim);
+        for (std::size_t i = 0; i < claims.size(); ++i)
+            if (contains(claim_products[i], product)) facts.claims.push_back(claims[i]);
         facts.subscriptions = store::subscriptions_for(db, creator, customer, product);
         facts.overrides = store::overrides_for(db, key);
         const auto verdict = evaluate_access(facts, now, rules.access);

@@ -192,7 +192,7 @@ const std::vector<BaseRate>& BaseRateTables::of(const std::string& creator_id) c
 
 mailer::MessageData message_data(const config::Config& config, const config::CreatorConfig& c,
                                  const CaseState& s, int stage, Timestamp now,
-                                 const BaseRateTables& rates) {
+                                 const BaseRateTables& rates, const AccessClaim* weighed) {
     mailer::MessageData d;
     d.creator_name = c.name;
     d.creator_email = c.reply_to.empty() ? config.mail.from : c.reply_to;
@@ -207,7 +207,8 @@ mailer::MessageData message_data(const config::Config& config, const config::Cre
     d.deadline = format_date(
         date_of(s.final_notice_at.value_or(now) + c.dunning.final_notice_deadline), c.locale);
     // The notice announces the lock exactly when the access rules will carry it out.
-    d.access_will_be_locked = deadline_locks(claim_of(0, s, {}), c.access.policy);
+    d.access_will_be_locked =
+        deadline_locks(weighed ? *weighed : claim_of(0, s, {}), c.access.policy);
     // … and a handover exactly when the creator's escalation rules will mark the claim for one.
     d.handover_announced =
         handover_will_follow(s.open_amount_minor(), s.invoice.currency, c.escalation.policy);
@@ -219,18 +220,38 @@ mailer::MessageData message_data(const config::Config& config, const config::Cre
     return d;
 }
 
+namespace {
+
+// An instalment as the access rules weigh it: together with its plan's earlier unpaid
+// instalments. Nothing for an invoice that is not part of a plan (the case alone is weighed).
+std::optional<AccessClaim> as_weighed(store::Connection& db, const CaseRecord& c) {
+    if (c.state.invoice.plan_instalments <= 0) return std::nullopt;
+    std::vector<AccessClaim> claims;
+    for (const auto& other :
+         store::cases_of_customer(db, c.state.creator_id, c.state.invoice.customer_id))
+        claims.push_back(claim_of(other.id, other.state, {}));
+    see_plans_as_one(claims);
+    for (const auto& claim : claims)
+        if (claim.case_id == c.id) return claim;
+    return std::nullopt;
+}
+
+} // namespace
+
 MailDispatcher::MailDispatcher(const config::Config& config,
                                std::unique_ptr<mailer::Transport> transport)
     : config_(config), transport_(std::move(transport)), base_rates_(config) {}
 
 MailDispatcher::Prepared MailDispatcher::prepare(const CaseRecord& c, const EmailJob& job,
-                                                 const std::string& key, Timestamp now) const {
+                                                 const std::string& key, Timestamp now,
+                                                 const AccessClaim* weighed) const {
     Prepared p;
     const auto* creator = config_.find_creator(c.state.creator_id);
     if (!creator) return {{}, "creator no longer configured"};
     if (p.skip_reason = hold_reason(c.state, job.message); !p.skip_reason.empty()) return p;
     if (c.state.invoice.customer_email.empty()) return {{}, no_address};
-    const auto data = message_data(config_, *creator, c.state, job.stage, now, base_rates_);
+    const auto data =
+        message_data(config_, *creator, c.state, job.stage, now, base_rates_, weighed);
     auto rendered =
         mailer::render_message(job.message, creator->locale, data, creator->dunning.template_dir);
     if (!rendered) return {{}, "template: " + rendered.error()};
@@ -244,7 +265,9 @@ void MailDispatcher::send_case_email(store::Connection& db, const Engine& engine
                                      Timestamp now, SettleBatch& batch) {
     batch.before(job.case_id);
     const auto c = job.case_id ? load_case(db, *job.case_id) : std::nullopt;
-    auto p = c ? prepare(*c, std::get<EmailJob>(job.payload), job.idempotency_key, now)
+    const auto weighed = c ? as_weighed(db, *c) : std::nullopt;
+    auto p = c ? prepare(*c, std::get<EmailJob>(job.payload), job.idempotency_key, now,
+                         weighed ? &*weighed : nullptr)
                : Prepared{{}, "case not found"};
     std::optional<mailer::SendResult> sent;
     if (p.skip_reason.empty())

@@ -5,6 +5,7 @@
 // and bookkeeping repeats the send with the same id (the .eml outbox writes it once; an SMTP
 // server may deliver it twice, which the member's mail client folds by Message-ID).
 #include "config/config.hpp"
+#include "core/access.hpp"
 #include "core/interest.hpp"
 #include "jobs/engine.hpp"
 #include "jobs/settle_batch.hpp"
@@ -55,7 +56,7 @@ class MailDispatcher {
         std::string skip_reason; // non-empty: do not send, and why
     };
     Prepared prepare(const store::CaseRecord& c, const store::EmailJob& job, const std::string& key,
-                     Timestamp now) const;
+                     Timestamp now, const AccessClaim* weighed = nullptr) const;
 
   private:
     void send_case_email(store::Connection& db, const Engine& engine, const store::Job& job,
@@ -73,9 +74,11 @@ class MailDispatcher {
 std::unique_ptr<mailer::Transport> make_transport(const config::Config& config);
 
 // The data a message shows, formatted for the creator's locale, interest at the creator's own
-// base rates (also used by `dunning preview`).
+// base rates (also used by `dunning preview`). `weighed`: the claim as the access rules weigh it
+// (an instalment together with its plan), when it is not the case alone.
 mailer::MessageData message_data(const config::Config& config, const config::CreatorConfig& creator,
                                  const CaseState& s, int stage, Timestamp now,
-                                 const BaseRateTables& base_rates);
+                                 const BaseRateTables& base_rates,
+                                 const AccessClaim* weighed = nullptr);
 
 } // namespace dunning::jobs

@@ -70,7 +70,8 @@ json invoice_to_json(const InvoiceFacts& i) {
             {"next_payment_attempt", optional_time(i.next_payment_attempt)},
             {"due_date", optional_time(i.due_date)},
             {"hosted_invoice_url", i.hosted_invoice_url},
-            {"products", i.products}};
+            {"products", i.products},
+            {"plan_instalments", i.plan_instalments}};
 }
 
 InvoiceFacts invoice_from_json(const json& j) {
@@ -93,6 +94,7 @@ InvoiceFacts invoice_from_json(const json& j) {
     i.due_date = read_time(j, "due_date");
     j.at("hosted_invoice_url").get_to(i.hosted_invoice_url);
     j.at("products").get_to(i.products);
+    i.plan_instalments = j.value("plan_instalments", 0); // absent before instalment plans
     return i;
 }
 
@@ -193,7 +195,7 @@ std::optional<DisputeRecord> dispute_from_json(const json& j) {
                                   subscription_id, payment_intent_id, charge_id, status,
                                   billing_reason, currency, amount_due, amount_remaining,
                                   attempt_count, next_payment_attempt, due_date, hosted_invoice_url,
-                                  products] = i;
+                                  products, plan_instalments] = i;
     [[maybe_unused]] const auto& [error, method, payment_method_id, card_brand, at] = f;
     [[maybe_unused]] const auto& [code, decline_code, advice_code, network_advice_code, message] =
         f.error;

@@ -98,6 +98,18 @@ std::vector<CaseRecord> cases_of_customer(Connection& db, const std::string& cre
     return out;
 }
 
+std::vector<CaseRecord> invoices_of_customer(Connection& db, const std::string& creator,
+                                             const std::string& customer_id) {
+    CachedStatement st(db, std::string(case_columns) +
+                               "WHERE creator_id = ? AND customer_id = ? ORDER BY id");
+    st.bind(1, creator);
+    st.bind(2, customer_id);
+    std::vector<CaseRecord> out;
+    while (auto r = read_one(st))
+        out.push_back(std::move(*r));
+    return out;
+}
+
 std::vector<std::int64_t> active_cases_of_customer(Connection& db, const std::string& creator,
                                                    const std::string& customer_id) {
     CachedStatement st(db, "SELECT id FROM cases WHERE creator_id = ? AND customer_id = ? "

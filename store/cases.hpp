@@ -34,6 +34,10 @@ std::vector<std::int64_t> active_cases_of_customer(Connection& db, const std::st
 // pursue), or disputed (a paid invoice whose dispute was lost).
 std::vector<CaseRecord> cases_of_customer(Connection& db, const std::string& creator,
                                           const std::string& customer_id);
+// Every invoice known of a member (paid ones too, with the cases), by id: an instalment plan's
+// history. Found by index (cases_by_customer).
+std::vector<CaseRecord> invoices_of_customer(Connection& db, const std::string& creator,
+                                             const std::string& customer_id);
 // Cases whose timer is due at `now`, oldest first, found by index.
 std::vector<std::int64_t> due_cases(Connection& db, std::int64_t now_unix, int limit);
 

@@ -52,6 +52,33 @@ std::string invoice_subscription(const JsonReader& invoice, const std::vector<Js
     return {};
 }
 
+// An instalment plan names its number of instalments in the subscription's metadata
+// ("installments"; a subscription schedule's phase metadata becomes the subscription's). The
+// invoice keeps a snapshot: subscription_details until 2025-02-24, parent.subscription_details
+// since; a subscription line item's metadata is the subscription's too. Counts outside 2..120
+// are not a plan.
+int plan_instalments(const JsonReader& invoice, const std::vector<JsonReader>& lines) {
+    const auto count = [](const JsonReader& metadata) {
+        for (const char* key : {"installments", "instalments"}) {
+            const std::string text = metadata.string(key);
+            if (text.empty() || text.size() > 3 ||
+                text.find_first_not_of("0123456789") != std::string::npos)
+                continue;
+            const int n = std::stoi(text);
+            if (n >= 2 && n <= 120) return n;
+        }
+        return 0;
+    };
+    if (int n = count(invoice.object("subscription_details").object("metadata"))) return n;
+    auto parent = invoice.object("parent").object("subscription_details");
+    if (int n = count(parent.object("metadata"))) return n;
+    for (const JsonReader& line : lines)
+        if (line.string("type") == "subscription" ||
+            !line.object("parent").object("subscription_item_details").id("subscription").empty())
+            if (int n = count(line.object("metadata"))) return n;
+    return 0;
+}
+
 // payments.data[] (2025-03-31 on, often left out of webhooks): the paid payment if there is
 // one, else the default one created at finalization, else the first.
 void fill_invoice_payment(const JsonReader& invoice, InvoiceFacts& facts) {
@@ -114,6 +141,7 @@ Read<InvoiceFacts> read_invoice(const JsonReader& in) {
     fill_invoice_payment(in, f);
     for (const JsonReader& line : lines)
         add_products(f.products, line);
+    f.plan_instalments = plan_instalments(in, lines);
     if (auto e = problem(in, "invoice", !f.invoice_id.empty(), "invoice without an id"))
         return err(*e);
     return f;

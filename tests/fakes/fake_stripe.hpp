@@ -29,6 +29,8 @@ struct FakeInvoice {
     PaymentMethodKind method = PaymentMethodKind::card;
     std::string card_brand = "visa";
     std::string account; // acct_… for Connect; events then carry "account"
+    // The subscription's metadata, as the invoice's snapshot carries it ("installments": "6").
+    std::map<std::string, std::string> subscription_metadata;
     // Managed by the fake:
     std::string status = "open"; // open | paid | void | uncollectible
     int attempt_count = 0;

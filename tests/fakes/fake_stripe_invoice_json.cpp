@@ -153,12 +153,15 @@ json invoice_json(const InvoiceRecord& r, bool basil, bool with_payments) {
         {"test_clock", nullptr},
         {"total", in.amount_due},
     };
+    json metadata = json::object();
+    for (const auto& [key, value] : in.subscription_metadata)
+        metadata[key] = value;
     if (basil) {
         j["parent"] = nullptr;
         if (!in.subscription.empty())
             j["parent"] = {{"quote_details", nullptr},
                            {"subscription_details",
-                            {{"metadata", json::object()}, {"subscription", in.subscription}}},
+                            {{"metadata", metadata}, {"subscription", in.subscription}}},
                            {"type", "subscription_details"}};
         if (with_payments) j["payments"] = payments_json(r);
         return j;
@@ -169,6 +172,8 @@ json invoice_json(const InvoiceRecord& r, bool basil, bool with_payments) {
     j["paid_out_of_band"] = false;
     j["payment_intent"] = attempt ? json(attempt->payment_intent) : json(nullptr);
     j["subscription"] = nullable(in.subscription);
+    // Since 2022-11-15; the legacy fixtures' version had none.
+    if (!in.subscription_metadata.empty()) j["subscription_details"] = {{"metadata", metadata}};
     return j;
 }
 

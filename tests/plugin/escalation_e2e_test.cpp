@@ -251,7 +251,8 @@ TEST_F(EscalationE2E, OpenItemsListEachClaimWithItsTotalsFiltersAndCsv) {
         {"age_days", 35},
         {"age_bucket", "31-60"},
         {"limitation_date", "2030-12-31"},
-        {"days_to_limitation", 1411}};
+        {"days_to_limitation", 1411},
+        {"plan", nullptr}};
     EXPECT_EQ(list["data"][0], expected_a) << list["data"][0].dump(2);
     const auto& row_b = list["data"][1];
     EXPECT_EQ(row_b["case"], b);
@@ -305,15 +306,16 @@ TEST_F(EscalationE2E, OpenItemsListEachClaimWithItsTotalsFiltersAndCsv) {
     const std::string header =
         "case;status;stage;member;member_name;member_email;invoice;invoice_number;products;"
         "payment_method;currency;principal;fees;interest;total;arose_on;age_days;age_bucket;"
-        "limitation_date;days_to_limitation\r\n";
+        "limitation_date;days_to_limitation;plan_subscription;plan_instalments;plan_paid;"
+        "plan_open;plan_open_amount\r\n";
     const std::string line_a =
         std::to_string(a) + ";escalated;3;cus_a;\"'=Evil \"\"Quote\"\"; Name\";cus_a@example.org;"
                             "in_a;FAKE-0001;prod_fake;card;eur;99.00;5.00;0.00;104.00;2027-01-15;"
-                            "35;31-60;2030-12-31;1411\r\n";
+                            "35;31-60;2030-12-31;1411;;;;;\r\n";
     const std::string line_b = std::to_string(b) +
                                ";open;1;cus_b;Mia Member;cus_b@example.org;in_b;FAKE-0002;"
                                "prod_fake;card;jpy;3000;0;0;3000;2027-02-14;5;0-30;2030-12-31;"
-                               "1411\r\n";
+                               "1411;;;;;\r\n";
     EXPECT_EQ(csv, header + line_a + line_b);
     const auto comma = get_text("/v1/creators/alpha/open-items?format=csv&member=cus_a");
     EXPECT_NE(comma.find(",\"'=Evil \"\"Quote\"\"; Name\",cus_a@example.org,"), std::string::npos)
@@ -355,6 +357,62 @@ TEST_F(EscalationE2E, ThePlatformIsWarnedOnceNinetyAndOnceThirtyDaysBeforeLimita
     EXPECT_EQ(warnings().size(), 2u);
     EXPECT_EQ(listed("expiring_within_days=0"),
               std::vector<std::int64_t>{case_of("in_large")["id"]});
+}
+
+// A course paid in four instalments of 150.00: two paid, the third fails. The open-items list
+// shows the claim with its plan (JSON and CSV), and the final notice weighs the instalment
+// together with the plan's earlier unpaid one.
+TEST_F(EscalationE2E, AnInstalmentPlanWithOneFailedInstalmentAppearsAsOnePlan) {
+    start_service();
+    auto instalment = [&](const std::string& id) {
+        fakes::FakeInvoice inv;
+        inv.id = id;
+        inv.customer = "cus_plan";
+        inv.customer_name = "Paul Plan";
+        inv.customer_email = "paul@example.org";
+        inv.subscription = "sub_course_plan";
+        inv.amount_due = 15000;
+        inv.subscription_metadata = {{"installments", "4"}};
+        stripe->add_invoice(inv);
+    };
+    instalment("in_plan_1");
+    stripe->pay_out_of_band("in_plan_1");
+    advance(std::chrono::days{30});
+    instalment("in_plan_2");
+    stripe->pay_out_of_band("in_plan_2");
+    advance(std::chrono::days{30});
+    instalment("in_plan_3");
+    PaymentError e;
+    e.code = "card_declined";
+    e.decline_code = "insufficient_funds";
+    stripe->fail_invoice("in_plan_3", e);
+    advance(0s);
+
+    const auto list = get("/v1/creators/alpha/open-items?member=cus_plan");
+    ASSERT_EQ(list["data"].size(), 1u) << list.dump(2);
+    const auto& row = list["data"][0];
+    EXPECT_EQ(row["invoice"]["id"], "in_plan_3");
+    EXPECT_EQ(row["principal"], 15000);
+    EXPECT_EQ(row["plan"], (json{{"subscription", "sub_course_plan"},
+                                 {"instalments", 4},
+                                 {"paid", 2},
+                                 {"open", 1},
+                                 {"billed", 3},
+                                 {"instalment_amount", 15000},
+                                 {"open_amount", 15000},
+                                 {"unbilled_amount", 15000},
+                                 {"open_cases", {row["case"]}}}));
+    const auto csv = get_text("/v1/creators/alpha/open-items?member=cus_plan&format=csv");
+    EXPECT_NE(csv.find(",plan_subscription,plan_instalments,plan_paid,plan_open,plan_open_amount"),
+              std::string::npos)
+        << csv;
+    EXPECT_NE(csv.find(",sub_course_plan,4,2,1,150.00\r\n"), std::string::npos) << csv;
+
+    // An ordinary invoice of the same member is no plan.
+    failing_invoice("in_single", "cus_plan", 9900);
+    const auto both = get("/v1/creators/alpha/open-items?member=cus_plan&sort=id");
+    ASSERT_EQ(both["data"].size(), 2u);
+    EXPECT_TRUE(both["data"][1]["plan"].is_null());
 }
 
 } // namespace

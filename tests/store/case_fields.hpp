@@ -79,11 +79,13 @@ struct InvoiceFields {
                                       "next_payment_attempt",
                                       "due_date",
                                       "hosted_invoice_url",
-                                      "products"};
+                                      "products",
+                                      "plan_instalments"};
     template <either_const<InvoiceFacts> S> static auto tie(S& s) {
-        auto& [a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15, a16, a17, a18] = s;
+        auto& [a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15, a16, a17, a18,
+               a19] = s;
         return std::tie(a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15, a16, a17,
-                        a18);
+                        a18, a19);
     }
 };
 

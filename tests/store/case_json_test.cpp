@@ -42,7 +42,8 @@ CaseState full_sample() {
                  .next_payment_attempt = t(1),
                  .due_date = t(2),
                  .hosted_invoice_url = "https://invoice.example/in_sample",
-                 .products = {"prod_a", "prod_b"}};
+                 .products = {"prod_a", "prod_b"},
+                 .plan_instalments = 6};
     s.invoice_as_of = t(3);
     s.failed = true;
     s.opened_at = t(4);

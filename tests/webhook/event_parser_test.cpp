@@ -879,5 +879,36 @@ TEST(Hostile, TruncatedBodies) {
     }
 }
 
+// ---- instalment plans: the subscription's metadata snapshot on the invoice ----------------
+
+TEST(InstalmentPlan, ReadFromEveryPlaceTheSnapshotLives) {
+    json current = current_json("invoice.payment_failed");
+    EXPECT_EQ(facts_of<InvoiceFacts>(event_of(current)).plan_instalments, 0);
+    current["data"]["object"]["parent"]["subscription_details"]["metadata"] = {
+        {"installments", "6"}};
+    EXPECT_EQ(facts_of<InvoiceFacts>(event_of(current)).plan_instalments, 6);
+
+    json legacy = legacy_json("invoice.payment_failed");
+    EXPECT_EQ(facts_of<InvoiceFacts>(event_of(legacy)).plan_instalments, 0);
+    legacy["data"]["object"]["subscription_details"] = {{"metadata", {{"instalments", "3"}}}};
+    EXPECT_EQ(facts_of<InvoiceFacts>(event_of(legacy)).plan_instalments, 3);
+
+    json line = legacy_json("invoice.payment_failed");
+    auto& lines = line["data"]["object"]["lines"]["data"];
+    ASSERT_FALSE(lines.empty());
+    lines[0]["type"] = "subscription";
+    lines[0]["metadata"] = {{"installments", "12"}};
+    EXPECT_EQ(facts_of<InvoiceFacts>(event_of(line)).plan_instalments, 12);
+}
+
+TEST(InstalmentPlan, CountsThatAreNoPlanAreIgnored) {
+    for (const char* text : {"1", "0", "121", "-3", "3.5", "three", "", " 4", "0004"}) {
+        json body = current_json("invoice.payment_failed");
+        body["data"]["object"]["parent"]["subscription_details"]["metadata"] = {
+            {"installments", text}};
+        EXPECT_EQ(facts_of<InvoiceFacts>(event_of(body)).plan_instalments, 0) << text;
+    }
+}
+
 } // namespace
 } // namespace dunning::webhook
