@@ -122,11 +122,20 @@ void check_order(Reader& table, const Problems& problems, const AccessPolicy& po
     }
 }
 
+// While the member's objection stands: "unchanged" (the rules apply) or "grant".
+std::string policy_objection_name(const AccessPolicy& policy) {
+    return policy.grant_on_objection ? "grant" : "unchanged";
+}
+
 } // namespace
 
 void read_access(Reader& table, const Problems& problems, AccessConfig& out) {
     table.allow_only({"min_amount", "reminder", "formal_reminder", "final_notice",
-                      "after_final_deadline", "on_lost_dispute", "on_subscription_ended"});
+                      "after_final_deadline", "on_lost_dispute", "on_subscription_ended",
+                      "on_objection"});
+    std::string on_objection = policy_objection_name(out.policy);
+    table.string("on_objection", on_objection, one_of({"unchanged", "grant"}));
+    out.policy.grant_on_objection = on_objection == "grant";
     AccessPolicy& policy = out.policy;
     if (const toml::node* node = table.get("min_amount")) {
         auto minor = min_amount_minor(*node);

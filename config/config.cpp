@@ -67,7 +67,15 @@ void read_server(Reader& root, ServerConfig& out) {
     auto server = root.table("server");
     if (!server) return;
     server->allow_only({"listen", "threads", "max_body_bytes", "request_deadline_seconds",
-                        "max_connections", "max_connections_per_client", "max_buffered_bytes"});
+                        "max_connections", "max_connections_per_client", "max_buffered_bytes",
+                        "public_url", "link_secret"});
+    server->string("public_url", out.public_url, detail::http_url(true));
+    server->string("link_secret", out.link_secret, [](const std::string& value) {
+        return value.size() >= 32 ? std::nullopt
+                                  : std::optional<std::string>("must be at least 32 characters");
+    });
+    if (!out.link_secret.empty() && out.public_url.empty())
+        server->problem("link_secret", "needs public_url: the address the links point to");
     server->string("listen", out.listen, [](const std::string& value) {
         auto parsed = parse_listen(value);
         return parsed.ok() ? std::nullopt : std::optional<std::string>(parsed.error());

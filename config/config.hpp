@@ -28,6 +28,11 @@ struct ServerConfig {
     int max_connections = 4096;           // open connections, all clients together
     int max_connections_per_client = 256; // per client address (IPv6: /64); 0: no cap (proxy)
     std::size_t max_buffered_bytes = 256 * 1024 * 1024; // requests held in memory, all clients
+    // Promise-to-pay links in dunning emails: public_url + "/promise/<token>", the token signed
+    // with link_secret (HMAC-SHA256). Without both, the emails carry no such link.
+    std::string public_url;  // how members reach this service, e.g. https://pay.example.com
+    std::string link_secret; // at least 32 characters; "${ENV}" keeps it out of the file
+    bool promise_links() const { return !public_url.empty() && !link_secret.empty(); }
 };
 
 struct StorageConfig {

@@ -31,7 +31,7 @@ Result<std::int64_t, std::string> write_off_milli(const toml::node& node) {
 } // namespace
 
 void read_escalation(Reader& table, EscalationConfig& out) {
-    table.allow_only({"write_off_below", "auto_handover"});
+    table.allow_only({"write_off_below", "auto_handover", "promise_max_days"});
     if (const toml::node* node = table.get("write_off_below")) {
         auto milli = write_off_milli(*node);
         if (milli.ok())
@@ -40,6 +40,9 @@ void read_escalation(Reader& table, EscalationConfig& out) {
             table.problem("write_off_below", milli.error());
     }
     table.boolean("auto_handover", out.policy.auto_handover);
+    std::int64_t promise_days = out.policy.promise_max_days;
+    table.integer("promise_max_days", promise_days, 1, 90);
+    out.policy.promise_max_days = static_cast<int>(promise_days);
 }
 
 } // namespace dunning::config::detail

@@ -26,12 +26,14 @@ AccessClaim claim_of(std::int64_t case_id, const CaseState& c, const CasePolicy&
     claim.unpaid = c.failed && (c.resolution == Resolution::none ||
                                 c.resolution == Resolution::uncollectible || too_small);
     claim.paused = c.paused;
+    claim.objected = c.objected();
     // A ladder shortened in the config since: the case has still been through its last stage.
     if (c.stage_queued > 0 && !policy.stages.empty()) {
         const auto i = std::min(static_cast<std::size_t>(c.stage_queued), policy.stages.size());
         claim.stage = policy.stages[i - 1].name;
     }
-    // Pausing is only possible before escalation, so the deadline needs no pause added.
+    // The deadline counts from when the final notice went out (a date the notice names); a
+    // pause, a promise or an objection does not move it.
     if (c.final_notice_at) claim.lock_at = *c.final_notice_at + policy.final_notice_deadline;
     claim.amount_minor = c.open_amount_minor();
     claim.currency = c.invoice.currency;
@@ -94,6 +96,8 @@ std::optional<AccessVerdict> claim_verdict(const AccessClaim& c, Timestamp now,
     // A lost dispute took the money back whatever the case's own state or amount.
     if (dispute_unsettled(c)) return verdict(p.on_lost_dispute, dispute_lost, c.case_id);
     if (!c.unpaid) return std::nullopt;
+    if (c.objected && p.grant_on_objection)
+        return verdict(AccessLevel::granted, objection, c.case_id);
     if (c.paused) return verdict(AccessLevel::granted, dunning_paused, c.case_id);
     // Below the minimum amount dunning restricts nothing: no lock, none announced.
     const bool above_minimum = deadline_locks(c, p);

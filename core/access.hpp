@@ -55,14 +55,18 @@ struct AccessPolicy {
     // units of the claim's currency). Lost disputes and ended subscriptions lock whatever the
     // amount.
     std::int64_t min_amount_minor = 1000;
+    // [access] on_objection: "unchanged" (false: the rules above keep applying while the member's
+    // objection stands) or "grant" (true: full access until it is withdrawn).
+    bool grant_on_objection = false;
 };
 
 // One claim (a case) as the access rules see it. Built by claim_of() from the case.
 struct AccessClaim {
     std::int64_t case_id = 0;
-    bool unpaid = false; // the case is open, escalated, or uncollectible: money is still owed
-    bool paused = false; // the creator paused dunning (or the member promised to pay)
-    std::string stage;   // newest dunning email sent ("" before the first)
+    bool unpaid = false;   // the case is open, escalated, or uncollectible: money is still owed
+    bool paused = false;   // the creator paused dunning (or the member promised to pay)
+    bool objected = false; // the member's objection stands
+    std::string stage;     // newest dunning email sent ("" before the first)
     std::optional<Timestamp> lock_at; // when the final notice's deadline ends (the announced lock)
     std::int64_t amount_minor = 0;    // open amount
     std::string currency;
@@ -109,6 +113,7 @@ inline constexpr const char* payment_failed = "payment_failed";     // claim ope
 inline constexpr const char* dunning = "dunning";                   // a stage with full access
 inline constexpr const char* final_notice = "final_notice";         // lock announced (grace)
 inline constexpr const char* dunning_paused = "dunning_paused";
+inline constexpr const char* objection = "objection"; // access granted while it stands
 inline constexpr const char* below_minimum_amount = "below_minimum_amount";
 inline constexpr const char* final_notice_deadline_passed = "final_notice_deadline_passed";
 inline constexpr const char* dispute_lost = "dispute_lost";

@@ -53,6 +53,7 @@ const char* status_of(const CaseState& s) {
         return "disputed";
     if (!s.failed) return "none";
     if (s.resolution != Resolution::none) return to_string(s.resolution);
+    if (s.objected()) return "objected";
     if (s.handover_pending_at) return "handover_pending";
     if (s.escalated_at) return "escalated";
     return s.paused ? "paused" : "open";
@@ -60,8 +61,8 @@ const char* status_of(const CaseState& s) {
 
 bool claim_outstanding(const CaseState& s) {
     const std::string_view status = status_of(s);
-    return status == "open" || status == "paused" || status == "escalated" ||
-           status == "handover_pending" || status == "disputed";
+    return status == "open" || status == "paused" || status == "objected" ||
+           status == "escalated" || status == "handover_pending" || status == "disputed";
 }
 
 namespace {

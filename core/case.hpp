@@ -54,6 +54,25 @@ struct DisputeRecord {
     bool operator==(const DisputeRecord&) const = default;
 };
 
+// The member's promise to pay by `until`, made once per case through the emailed link. While it
+// holds the pause, dunning waits; at `until` the ladder resumes where it stood.
+struct PromiseToPay {
+    Timestamp until{};
+    Timestamp made_at{};
+    bool holds_pause = false; // false once the creator paused or resumed over it
+    bool operator==(const PromiseToPay&) const = default;
+};
+
+// The member disputes the claim (Widerspruch), recorded by the creator: dunning and handover
+// stop until the creator withdraws it, writes the claim off or marks it paid.
+struct Objection {
+    Timestamp at{};
+    std::string note;  // why, in the creator's words
+    std::string actor; // who recorded it, may be empty
+    std::optional<Timestamp> withdrawn_at;
+    bool operator==(const Objection&) const = default;
+};
+
 // Stored as JSON (plugin/case_json.cpp); that file stops compiling when a field is added here
 // until the field is written and read there too.
 struct CaseState {
@@ -86,6 +105,8 @@ struct CaseState {
     bool paused = false;
     std::optional<Timestamp> paused_at;
     std::int64_t paused_seconds = 0; // total time spent paused: the ladder moves on by as much
+    std::optional<PromiseToPay> promise;
+    std::optional<Objection> objection; // the newest one
     std::optional<Timestamp> escalated_at;
     std::optional<Timestamp> handover_pending_at; // escalated and marked for handover
     int limitation_warned = 0; // the most urgent limitation warning sent: 0 none, 90, 30 (days)
@@ -95,6 +116,9 @@ struct CaseState {
     std::optional<Timestamp> next_wakeup; // when the scheduler must look at the case again
 
     bool is_open() const { return failed && resolution == Resolution::none; }
+    bool objected() const { return objection && !objection->withdrawn_at; }
+    // Dunning waits (paused_at is when it started waiting): paused, or an objection stands.
+    bool halted() const { return paused || objected(); }
     // The member received an email about the failure (a ladder stage or a failure email).
     bool member_dunned() const { return stage_sent > 0 || failure_email_sent; }
     bool operator==(const CaseState&) const = default;
@@ -113,14 +137,13 @@ struct CaseState {
 // event twice, or two events in either order, gives the same facts.
 CaseState apply(CaseState state, const Event& event);
 
-// The status word the API shows: "open", "paused", "escalated", "handover_pending" (escalated
-// and marked for handover to a collection agency), "paid", "voided",
-// "uncollectible", "written_off", "disputed" (a lost dispute took the payment back and it was
-// not paid again); "none" for an invoice that is known (say, paid) but never failed, which is
-// not a case.
+// The status word the API shows: "open", "paused", "objected", "escalated", "handover_pending"
+// (escalated and marked for handover to a collection agency), "paid", "voided", "uncollectible",
+// "written_off", "disputed" (a lost dispute took the payment back and it was not paid again);
+// "none" for an invoice that is known (say, paid) but never failed, which is not a case.
 const char* status_of(const CaseState& state);
 
-// Money is still owed on the claim and nobody has settled it: open, paused, escalated,
+// Money is still owed on the claim and nobody has settled it: open, paused, objected, escalated,
 // handover_pending or disputed.
 bool claim_outstanding(const CaseState& state);
 

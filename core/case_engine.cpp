@@ -1,6 +1,7 @@
 #include "core/case_engine.hpp"
 #include "core/limitation.hpp"
 #include "core/overloaded.hpp"
+#include "core/promise.hpp"
 
 #include <algorithm>
 
@@ -94,29 +95,71 @@ void repaid_offline(CaseState& s, Timestamp now) {
 }
 
 // Failure emails count once they went out; the confirmation and the stage shown count them.
-void record_sent(CaseState& s, const EmailSent& e) {
-    if (e.stage > 0)
+// The final notice's deadline runs from when it went out, not from when it was queued.
+void record_sent(CaseState& s, const EmailSent& e, Timestamp now, const CasePolicy& p) {
+    if (e.stage > 0) {
         s.stage_sent = std::max(s.stage_sent, e.stage);
-    else if (e.message == "action_required" || e.message == "update_payment_method")
+        if (e.stage >= static_cast<int>(p.stages.size()) && !s.final_notice_at)
+            s.final_notice_at = now;
+    } else if (e.message == "action_required" || e.message == "update_payment_method")
         s.failure_email_sent = true;
+}
+
+// Applies `change` and keeps the waiting time: paused_at is when dunning stopped (a pause, a
+// promise or an objection); when nothing holds it any more, the ladder moves on by as much.
+template <class F> void halt_change(CaseState& s, Timestamp at, F change) {
+    const bool was = s.halted();
+    change();
+    if (!was && s.halted()) s.paused_at = at;
+    if (was && !s.halted()) {
+        s.paused_seconds +=
+            std::max<std::int64_t>(0, to_unix(at) - to_unix(s.paused_at.value_or(at)));
+        s.paused_at.reset();
+    }
+}
+
+void promise(CaseState& s, const PromiseMade& m, Timestamp now, const CasePolicy& p,
+             std::vector<Effect>& effects) {
+    if (promise_refusal(s, m.promised, now, p.escalation.promise_max_days) != PromiseRefusal::none)
+        return;
+    halt_change(s, now, [&] {
+        s.promise = PromiseToPay{promise_until(m.promised), now, !s.paused};
+        s.paused = true;
+    });
+    effects.push_back(NotifyHost{"case.promise_to_pay"});
+}
+
+void objection(CaseState& s, const CreatorCommand& c, Timestamp now, std::vector<Effect>& effects) {
+    if (c.kind == CreatorCommand::Kind::objection && s.is_open() && !s.objected()) {
+        halt_change(s, now, [&] { s.objection = Objection{now, c.note, c.actor, std::nullopt}; });
+        effects.push_back(NotifyHost{"case.objected"});
+    } else if (c.kind == CreatorCommand::Kind::withdraw_objection && s.objected()) {
+        halt_change(s, now, [&] { s.objection->withdrawn_at = now; });
+        effects.push_back(NotifyHost{"case.objection_withdrawn"});
+    }
 }
 
 void command(CaseState& s, const CreatorCommand& c, Timestamp now, const CasePolicy& p,
              std::vector<Effect>& effects) {
-    const bool active = s.is_open() && !s.escalated_at;
+    const bool active = s.is_open() && !s.escalated_at && !s.objected();
+    // The creator's pause or resume takes over from a promise's.
+    auto over_promise = [&] {
+        if (s.promise) s.promise->holds_pause = false;
+    };
     switch (c.kind) {
     case CreatorCommand::Kind::pause:
-        if (active && !s.paused) {
-            s.paused = true;
-            s.paused_at = now;
-        }
+        if (active && (!s.paused || (s.promise && s.promise->holds_pause)))
+            halt_change(s, now, [&] {
+                s.paused = true;
+                over_promise();
+            });
         break;
     case CreatorCommand::Kind::resume:
-        if (s.paused) {
-            s.paused_seconds += to_unix(now) - to_unix(s.paused_at.value_or(now));
-            s.paused = false;
-            s.paused_at.reset();
-        }
+        if (s.paused)
+            halt_change(s, now, [&] {
+                s.paused = false;
+                over_promise();
+            });
         break;
     case CreatorCommand::Kind::mark_paid:
         resolve_now(s, Resolution::paid, now);
@@ -130,6 +173,10 @@ void command(CaseState& s, const CreatorCommand& c, Timestamp now, const CasePol
         break;
     case CreatorCommand::Kind::escalate:
         if (active) escalate(s, now, p, effects);
+        break;
+    case CreatorCommand::Kind::objection:
+    case CreatorCommand::Kind::withdraw_objection:
+        objection(s, c, now, effects);
         break;
     }
 }
@@ -212,16 +259,21 @@ struct Planner {
         if (due > static_cast<std::size_t>(s.stage_queued)) {
             s.stage_queued = static_cast<int>(due);
             effects.push_back(SendEmail{p.stages[due - 1].name, s.stage_queued});
-            if (due == p.stages.size()) s.final_notice_at = now;
         }
         if (due < p.stages.size()) wake_at(stage_due(due));
     }
 
     // Escalation (and the end action) also waits for the retry schedule: after downtime the
     // retries run later than planned, and they are not cut short. Each retry wakes the case.
+    // The deadline counts from when the final notice went out; for a member without an email
+    // address, whom no notice can reach, from when it was due.
     void plan_escalation() {
-        if (!s.final_notice_at) return;
-        const auto due = *s.final_notice_at + p.final_notice_deadline;
+        const auto last = p.stages.size();
+        const bool unreachable = s.invoice.customer_email.empty() && last > 0 &&
+                                 s.stage_queued >= static_cast<int>(last);
+        if (!s.final_notice_at && !unreachable) return;
+        const auto due = s.final_notice_at.value_or(unreachable ? stage_due(last - 1) : now) +
+                         p.final_notice_deadline;
         if (due > now) return wake_at(due);
         if (!charges_ahead()) end_dunning();
     }
@@ -253,12 +305,24 @@ struct Planner {
             s.opened_announced = true;
             effects.push_back(NotifyHost{"case.opened"});
         }
-        if (s.escalated_at || s.paused) return;
+        end_promise();
+        if (s.escalated_at || s.halted()) return;
         notify_failure();
         plan_charge();
         plan_stages();
         plan_escalation();
         if (s.escalated_at || s.resolution != Resolution::none) wake.reset();
+    }
+
+    // A promise that held dunning ends on its date, as if dunning had resumed then.
+    void end_promise() {
+        if (!s.promise || !s.promise->holds_pause) return;
+        const auto until = s.promise->until;
+        if (until > now) return wake_at(until);
+        halt_change(s, until, [&] {
+            s.paused = false;
+            s.promise->holds_pause = false;
+        });
     }
 
     void announce_resolution() {
@@ -310,7 +374,8 @@ Decision decide(CaseState s, const CaseInput& input, Timestamp now, const CasePo
     std::visit(overloaded{[&](const Event& e) { s = apply(std::move(s), e); }, [](const Tick&) {},
                           [&](const ChargeResult& r) { record_result(s, r, now); },
                           [&](const CreatorCommand& c) { command(s, c, now, p, effects); },
-                          [&](const EmailSent& e) { record_sent(s, e); }},
+                          [&](const EmailSent& e) { record_sent(s, e, now, p); },
+                          [&](const PromiseMade& m) { promise(s, m, now, p, effects); }},
                input);
     s.next_wakeup.reset();
     if (s.failed) {

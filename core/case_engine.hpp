@@ -3,12 +3,14 @@
 // Every input first updates the facts, then plan() compares what should have happened by `now`
 // with what the state records as done, and emits only the difference. Running it twice at the
 // same time, or after a crash, emits nothing new.
+#include "core/calendar.hpp"
 #include "core/case.hpp"
 #include "core/escalation.hpp"
 #include "core/retry_policy.hpp"
 
 #include <chrono>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -40,8 +42,26 @@ struct ChargeResult {
     PaymentFailure failure{}; // for declined
 };
 struct CreatorCommand {
-    enum class Kind { pause, resume, mark_paid, write_off, escalate };
+    enum class Kind {
+        pause,
+        resume,
+        mark_paid,
+        write_off,
+        escalate,
+        objection,
+        withdraw_objection
+    };
     Kind kind = Kind::pause;
+    std::string note;  // objection: why (required by the API)
+    std::string actor; // objection: who recorded it, may be empty
+    CreatorCommand() = default;
+    CreatorCommand(Kind k, std::string why = {}, std::string who = {}) // NOLINT: implicit
+        : kind(k), note(std::move(why)), actor(std::move(who)) {}
+};
+// The member promised, through the emailed link, to pay by this day (core/promise.hpp says
+// which days are taken; others change nothing).
+struct PromiseMade {
+    Date promised{};
 };
 // A failure email of the case (a ladder stage, "action_required", "update_payment_method")
 // went out to the member: reported by the mail dispatcher once the transport accepted it.
@@ -49,7 +69,7 @@ struct EmailSent {
     std::string message;
     int stage = 0; // as in SendEmail
 };
-using CaseInput = std::variant<Event, Tick, ChargeResult, CreatorCommand, EmailSent>;
+using CaseInput = std::variant<Event, Tick, ChargeResult, CreatorCommand, EmailSent, PromiseMade>;
 
 // Effects, queued as jobs and carried out by the adapters.
 struct ChargeInvoice {
@@ -68,7 +88,8 @@ struct EndOfSchedule {
     std::string subscription_id;
 };
 struct NotifyHost {
-    std::string type;    // case.opened, case.escalated, case.resolved, claim.limitation_approaching
+    std::string type;    // case.opened, case.escalated, case.resolved, case.promise_to_pay,
+                         // case.objected, case.objection_withdrawn, claim.limitation_approaching
     int days_before = 0; // claim.limitation_approaching: 90 or 30 days before the limitation date
 };
 using Effect = std::variant<ChargeInvoice, SendEmail, EndOfSchedule, NotifyHost>;

@@ -13,6 +13,7 @@ struct EscalationPolicy {
     // 50 JPY = 50 yen, 50.000 KWD = 50000 fils. 0 writes nothing off.
     std::int64_t write_off_below_milli = 50'000;
     bool auto_handover = false; // the rest is marked for handover instead of waiting
+    int promise_max_days = 14;  // a member may promise to pay at most this many days ahead
 };
 
 enum class DunningOutcome {

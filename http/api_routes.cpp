@@ -102,6 +102,14 @@ json actions_view(const std::vector<JobRecord>& actions) {
     return out;
 }
 
+json objection_view(const std::optional<Objection>& o) {
+    if (!o) return nullptr;
+    return {{"at", iso8601(o->at)},
+            {"note", o->note},
+            {"actor", id_or_null(o->actor)},
+            {"withdrawn_at", time_or_null(o->withdrawn_at)}};
+}
+
 // What happened to the case, oldest first, from the facts the state keeps.
 json timeline_view(const CaseState& s) {
     std::vector<std::pair<Timestamp, json>> steps;
@@ -111,6 +119,12 @@ json timeline_view(const CaseState& s) {
     };
     add(s.opened_at, "opened");
     add(s.final_notice_at, "final_notice");
+    if (s.promise)
+        add(s.promise->made_at, "promise_to_pay", json{{"until", iso8601(s.promise->until)}});
+    if (const auto& o = s.objection) {
+        add(o->at, "objected", json{{"note", o->note}, {"actor", id_or_null(o->actor)}});
+        add(o->withdrawn_at, "objection_withdrawn");
+    }
     add(s.escalated_at, "escalated");
     add(s.handover_pending_at, "handover_pending");
     if (s.resolution != Resolution::none)
@@ -162,6 +176,10 @@ json case_view(const CaseRecord& r) {
             {"resolution_reason", id_or_null(s.resolution_reason)},
             {"next_action_at", time_or_null(s.next_wakeup)},
             {"attempts", attempts_view(s.attempts)},
+            {"promise_to_pay", s.promise ? json{{"until", iso8601(s.promise->until)},
+                                                {"made_at", iso8601(s.promise->made_at)}}
+                                         : json(nullptr)},
+            {"objection", objection_view(s.objection)},
             {"timeline", timeline_view(s)}};
 }
 
@@ -250,6 +268,8 @@ std::optional<CreatorCommand::Kind> command_named(const std::string& name) {
     if (name == "mark-paid") return K::mark_paid;
     if (name == "write-off") return K::write_off;
     if (name == "escalate") return K::escalate;
+    if (name == "objection") return K::objection;
+    if (name == "withdraw-objection") return K::withdraw_objection;
     return std::nullopt;
 }
 
@@ -260,11 +280,18 @@ void command_route(Services& m, const httplib::Request& req, httplib::Response& 
     const auto id = parse_int(req.matches[2]);
     const auto kind = command_named(req.matches[3]);
     if (!id || !kind) return send_error(res, 404, "no such case or action");
+    CreatorCommand command{*kind};
+    if (*kind == CreatorCommand::Kind::objection) { // {"note", "actor"}, as a revoke's
+        auto body = read_revoke(req.body);
+        if (!body) return send_error(res, 400, body.error());
+        command.note = std::move(body.value().note);
+        command.actor = std::move(body.value().actor);
+    }
     auto view = m.db.use([&](store::Connection& db) -> std::optional<json> {
         store::Transaction tx(db);
         auto c = get_case(db, creator, *id);
         if (!c) return std::nullopt;
-        m.engine.run_case(db, *c, CreatorCommand{*kind});
+        m.engine.run_case(db, *c, command);
         tx.commit();
         return case_view(*c);
     });

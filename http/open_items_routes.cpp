@@ -45,8 +45,8 @@ std::vector<std::string> split(const std::string& s) {
     }
 }
 
-const std::vector<std::string> statuses = {"open", "paused", "escalated", "handover_pending",
-                                           "disputed"};
+const std::vector<std::string> statuses = {"open",      "paused",           "objected",
+                                           "escalated", "handover_pending", "disputed"};
 const std::vector<std::string> buckets = {"0-30", "31-60", "61-90", "90+"};
 
 std::optional<OpenItemOrder> order_named(const std::string& name) {

@@ -40,6 +40,7 @@ void install_api_routes(httplib::Server& http, Services& m);
 void install_access_routes(httplib::Server& http, Services& m);
 void install_open_items_routes(httplib::Server& http, Services& m);
 void install_test_clock_routes(httplib::Server& http, Services& m);
+void install_promise_routes(httplib::Server& http, Services& m); // the member's page, no token
 
 // {"error": message} with the status; every error answer goes through here.
 void send_error(httplib::Response& res, int status, const std::string& message);

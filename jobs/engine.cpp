@@ -140,6 +140,15 @@ void Engine::notify_case(store::Connection& db, const CaseRecord& c, const Notif
           {"resolution_reason", id_or_null(s.resolution_reason)},
           {"handover_pending_at", store::time_or_null(s.handover_pending_at)}}}};
     if (n.type == "claim.limitation_approaching") data["limitation"] = limitation_view(s, n);
+    if (n.type == "case.promise_to_pay" && s.promise)
+        data["promise_to_pay"] = {{"until", iso8601(s.promise->until)},
+                                  {"made_at", iso8601(s.promise->made_at)}};
+    if (n.type.starts_with("case.objection") || n.type == "case.objected")
+        if (const auto& o = s.objection)
+            data["objection"] = {{"at", iso8601(o->at)},
+                                 {"note", o->note},
+                                 {"actor", id_or_null(o->actor)},
+                                 {"withdrawn_at", store::time_or_null(o->withdrawn_at)}};
     store::queue_notification(db, s.creator_id, i.customer_id, n.type, data, clock_.now());
 }
 

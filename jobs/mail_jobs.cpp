@@ -3,7 +3,9 @@
 #include "config/base_rates.hpp"
 #include "core/money.hpp"
 #include "core/open_items.hpp"
+#include "core/promise.hpp"
 #include "jobs/claimed_jobs.hpp"
+#include "jobs/promise_link.hpp"
 #include "telemetry/log.hpp"
 
 #include <cmath>
@@ -145,7 +147,7 @@ std::string hold_reason(const CaseState& s, const std::string& message) {
     if (message == "payment_received")
         return s.resolution == Resolution::paid ? "" : "case is not paid";
     if (s.resolution != Resolution::none) return std::string("case is ") + to_string(s.resolution);
-    if (s.paused) return "paused";
+    if (s.halted()) return "paused"; // paused, promised or objected: held until it resumes
     return "";
 }
 
@@ -192,7 +194,8 @@ const std::vector<BaseRate>& BaseRateTables::of(const std::string& creator_id) c
 
 mailer::MessageData message_data(const config::Config& config, const config::CreatorConfig& c,
                                  const CaseState& s, int stage, Timestamp now,
-                                 const BaseRateTables& rates, const AccessClaim* weighed) {
+                                 const BaseRateTables& rates, std::int64_t case_id,
+                                 const AccessClaim* weighed) {
     mailer::MessageData d;
     d.creator_name = c.name;
     d.creator_email = c.reply_to.empty() ? config.mail.from : c.reply_to;
@@ -202,8 +205,12 @@ mailer::MessageData message_data(const config::Config& config, const config::Cre
     d.amount_due = format_money(s.invoice.amount_due, s.invoice.currency, c.locale);
     d.pay_url = s.invoice.hosted_invoice_url;
     d.update_payment_url = c.update_payment_url;
+    if (stage > 0 && case_id > 0 && promise_refusal(s) == PromiseRefusal::none)
+        d.promise_url =
+            promise_url(config.server.public_url, config.server.link_secret, c.id, case_id, now);
     // The deadline the case engine escalates and the access rules lock at, counted from when the
-    // final notice was decided, so the letter and the lock name the same day.
+    // final notice goes out (it is rendered as it is sent), so the letter and the lock name the
+    // same day.
     d.deadline = format_date(
         date_of(s.final_notice_at.value_or(now) + c.dunning.final_notice_deadline), c.locale);
     // The notice announces the lock exactly when the access rules will carry it out.
@@ -251,7 +258,7 @@ MailDispatcher::Prepared MailDispatcher::prepare(const CaseRecord& c, const Emai
     if (p.skip_reason = hold_reason(c.state, job.message); !p.skip_reason.empty()) return p;
     if (c.state.invoice.customer_email.empty()) return {{}, no_address};
     const auto data =
-        message_data(config_, *creator, c.state, job.stage, now, base_rates_, weighed);
+        message_data(config_, *creator, c.state, job.stage, now, base_rates_, c.id, weighed);
     auto rendered =
         mailer::render_message(job.message, creator->locale, data, creator->dunning.template_dir);
     if (!rendered) return {{}, "template: " + rendered.error()};

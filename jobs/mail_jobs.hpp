@@ -74,11 +74,13 @@ class MailDispatcher {
 std::unique_ptr<mailer::Transport> make_transport(const config::Config& config);
 
 // The data a message shows, formatted for the creator's locale, interest at the creator's own
-// base rates (also used by `dunning preview`). `weighed`: the claim as the access rules weigh it
-// (an instalment together with its plan), when it is not the case alone.
+// base rates (also used by `dunning preview`). Dunning stages of a stored case (case_id > 0)
+// carry the promise-to-pay link when [server] public_url and link_secret are set. `weighed`: the
+// claim as the access rules weigh it (an instalment together with its plan), when it is not the
+// case alone.
 mailer::MessageData message_data(const config::Config& config, const config::CreatorConfig& creator,
                                  const CaseState& s, int stage, Timestamp now,
-                                 const BaseRateTables& base_rates,
+                                 const BaseRateTables& base_rates, std::int64_t case_id = 0,
                                  const AccessClaim* weighed = nullptr);
 
 } // namespace dunning::jobs

@@ -108,6 +108,7 @@ mst::data template_values(const MessageData& d, const Escape& escape) {
     set("product_names", d.product_names);
     set("pay_url", d.pay_url);
     set("update_payment_url", d.update_payment_url);
+    set("promise_url", d.promise_url);
     set("payment_method_url", d.update_payment_url.empty() ? d.pay_url : d.update_payment_url);
     set("deadline", d.deadline);
     set("card_expiry", d.card_expiry);
@@ -118,6 +119,7 @@ mst::data template_values(const MessageData& d, const Escape& escape) {
     v.set("has_fees", flag(!d.fees.empty()));
     v.set("has_deadline", flag(!d.deadline.empty()));
     v.set("has_update_url", flag(!d.update_payment_url.empty()));
+    v.set("has_promise_url", flag(!d.promise_url.empty()));
     v.set("has_amount", flag(!d.amount_due.empty()));
     v.set("access_will_be_locked", flag(d.access_will_be_locked));
     v.set("handover_announced", flag(d.handover_announced));
@@ -227,6 +229,7 @@ std::optional<std::string> check_request(const std::string& message, const std::
     if (!is_web_url(data.pay_url)) return "pay_url must start with https:// or http://";
     if (!is_web_url(data.update_payment_url))
         return "update_payment_url must start with https:// or http://";
+    if (!is_web_url(data.promise_url)) return "promise_url must start with https:// or http://";
     return std::nullopt;
 }
 

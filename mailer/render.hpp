@@ -32,6 +32,7 @@ struct MessageData {
     std::string product_names;         // "Yoga Basics, Pilates Plus" (course names), may be empty
     std::string pay_url;               // hosted_invoice_url
     std::string update_payment_url;    // billing portal or configured URL, may be empty
+    std::string promise_url;           // dunning stages: the promise-to-pay page, may be empty
     std::string deadline;              // final notice: pay by this date
     std::string card_expiry;           // card_expiring: "03/2027"
     std::vector<FeeLine> fees;         // fees and interest, empty when off
@@ -49,12 +50,14 @@ struct RenderedMessage {
 // ".text.mustache" and ".html.mustache"; missing files fall back to the built-in ones
 // (mailer/templates/, compiled in). Locales: "de", "en".
 // Fails with a message for an unknown message or locale, a pay_url or update_payment_url that
-// is neither empty nor http(s), or a template that does not parse (the message names the file).
+// (or promise_url) is neither empty nor http(s), or a template that does not parse (the message
+// names the file).
 //
 // Templates see every MessageData string under its field name, `fees` as a list of
 // {label, amount}, `payment_method_url` (update_payment_url, else pay_url), the flags
 // access_will_be_locked and handover_announced, and has_member_name, has_products,
-// has_invoice_date, has_fees, has_deadline, has_update_url, has_amount, has_consequences
+// has_invoice_date, has_fees, has_deadline, has_update_url, has_promise_url, has_amount,
+// has_consequences
 // (lock or handover announced). Values are one line each (control characters become spaces),
 // HTML-escaped in the HTML part whatever the tag ({{x}}, {{{x}}} and {{&x}} alike), left as
 // they are in subject and text, and never parsed as a template (partials render nothing).

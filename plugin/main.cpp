@@ -48,7 +48,13 @@ int check_config(const std::string& path) {
     for (const auto& creator : c->creators)
         std::cout << "  " << creator.id
                   << ": unpaid after dunning: " << escalation_summary(creator.escalation.policy)
-                  << '\n';
+                  << "; promise to pay: "
+                  << (c->server.promise_links()
+                          ? "up to " + std::to_string(creator.escalation.policy.promise_max_days) +
+                                " days ahead"
+                          : std::string("no link (set [server] public_url and link_secret)"))
+                  << "; while an objection stands: access "
+                  << (creator.access.policy.grant_on_objection ? "granted" : "unchanged") << '\n';
     return 0;
 }
 
@@ -129,7 +135,8 @@ int main(int argc, char** argv) {
 
     auto* serve_cmd =
         app.add_subcommand("serve", "Run the service: webhook receiver, worker, creator and access "
-                                    "API, notifications to the platform");
+                                    "API, the members' promise-to-pay page (/promise/…), "
+                                    "notifications to the platform");
     serve_cmd->add_option("--config", config_path, "TOML configuration file")->required();
     bool test_clock = false;
     long long clock_start = 0;

@@ -173,6 +173,36 @@ std::optional<DisputeRecord> dispute_from_json(const json& j) {
     return r;
 }
 
+json promise_to_json(const std::optional<PromiseToPay>& p) {
+    if (!p) return nullptr;
+    return {{"until", to_unix(p->until)},
+            {"made_at", to_unix(p->made_at)},
+            {"holds_pause", p->holds_pause}};
+}
+
+std::optional<PromiseToPay> promise_from_json(const json& j) {
+    if (!j.contains("promise") || j.at("promise").is_null()) return std::nullopt;
+    const json& p = j.at("promise");
+    return PromiseToPay{from_unix(p.value("until", std::int64_t{0})),
+                        from_unix(p.value("made_at", std::int64_t{0})),
+                        p.value("holds_pause", false)};
+}
+
+json objection_to_json(const std::optional<Objection>& o) {
+    if (!o) return nullptr;
+    return {{"at", to_unix(o->at)},
+            {"note", o->note},
+            {"actor", o->actor},
+            {"withdrawn_at", optional_time(o->withdrawn_at)}};
+}
+
+std::optional<Objection> objection_from_json(const json& j) {
+    if (!j.contains("objection") || j.at("objection").is_null()) return std::nullopt;
+    const json& o = j.at("objection");
+    return Objection{from_unix(o.value("at", std::int64_t{0})), o.value("note", ""),
+                     o.value("actor", ""), read_time(o, "withdrawn_at")};
+}
+
 // Every field of CaseState and of the structs in it is written and read in this file. These
 // decompositions stop the build when one of them gains or loses a field: write and read the
 // new field below, add it to tests/store/case_fields.hpp and give it a value in the sample
@@ -181,16 +211,17 @@ std::optional<DisputeRecord> dispute_from_json(const json& j) {
 // serialiser, so it misses the same field.)
 [[maybe_unused]] void every_field_is_stored(const CaseState& s, const InvoiceFacts& i,
                                             const PaymentFailure& f, const ChargeAttempt& a,
-                                            const DisputeRecord& d) {
+                                            const DisputeRecord& d, const PromiseToPay& p,
+                                            const Objection& o) {
     [[maybe_unused]] const auto& [creator_id, invoice, invoice_as_of, failed, opened_at,
                                   last_failure, action_required, resolution, resolved_at,
                                   resolution_reason, payment_processing, new_payment_method,
                                   new_payment_method_at, paid_with, dispute, attempts, stage_queued,
                                   stage_sent, failure_email_sent, confirmation_queued,
                                   final_notice_at, failure_notified, paused, paused_at,
-                                  paused_seconds, escalated_at, handover_pending_at,
-                                  limitation_warned, first_seen_at, opened_announced,
-                                  resolved_announced, next_wakeup] = s;
+                                  paused_seconds, promise, objection, escalated_at,
+                                  handover_pending_at, limitation_warned, first_seen_at,
+                                  opened_announced, resolved_announced, next_wakeup] = s;
     [[maybe_unused]] const auto& [invoice_id, number, customer_id, customer_email, customer_name,
                                   subscription_id, payment_intent_id, charge_id, status,
                                   billing_reason, currency, amount_due, amount_remaining,
@@ -202,6 +233,8 @@ std::optional<DisputeRecord> dispute_from_json(const json& j) {
     [[maybe_unused]] const auto& [attempt_number, attempt_at, attempt_method, network, outcome] = a;
     [[maybe_unused]] const auto& [dispute_id, dispute_status, dispute_opened_at, lost_at, repaid_at,
                                   as_of] = d;
+    [[maybe_unused]] const auto& [until, made_at, holds_pause] = p;
+    [[maybe_unused]] const auto& [objected_at, note, actor, withdrawn_at] = o;
 }
 
 } // namespace
@@ -232,6 +265,8 @@ json state_to_json(const CaseState& s) {
             {"paused", s.paused},
             {"paused_at", optional_time(s.paused_at)},
             {"paused_seconds", s.paused_seconds},
+            {"promise", promise_to_json(s.promise)},
+            {"objection", objection_to_json(s.objection)},
             {"escalated_at", optional_time(s.escalated_at)},
             {"handover_pending_at", optional_time(s.handover_pending_at)},
             {"limitation_warned", s.limitation_warned},
@@ -281,6 +316,9 @@ CaseState state_from_json(const json& j) {
     s.resolution_reason = j.value("resolution_reason", "");
     s.handover_pending_at = read_time(j, "handover_pending_at");
     s.limitation_warned = j.value("limitation_warned", 0);
+    // Fields below came with promises to pay and objections.
+    s.promise = promise_from_json(j);
+    s.objection = objection_from_json(j);
     return s;
 }
 

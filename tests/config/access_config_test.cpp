@@ -84,6 +84,18 @@ TEST(AccessConfig, Defaults) {
 // ---------------------------------------------------------------------------------------------
 // Every key
 
+TEST(AccessConfig, OnObjectionIsUnchangedOrGrant) {
+    EXPECT_FALSE(parsed(valid_creator).access.policy.grant_on_objection);
+    auto c = parsed("[access]\non_objection = \"grant\"\n" + valid_creator);
+    EXPECT_TRUE(c.access.policy.grant_on_objection);
+    EXPECT_TRUE(c.creators[0].access.policy.grant_on_objection);
+    c = parsed("[access]\non_objection = \"grant\"\n\n" +
+               creator("acme", "[creators.access]\non_objection = \"unchanged\"\n"));
+    EXPECT_FALSE(c.creators[0].access.policy.grant_on_objection);
+    EXPECT_EQ(problems_of("[access]\non_objection = \"locked\"\n" + valid_creator),
+              Problems{R"(t.toml:2: access.on_objection: must be "unchanged" or "grant")"});
+}
+
 TEST(AccessConfig, ReadsEveryKey) {
     const Config config = parsed(R"([access]
 min_amount = 25.5
@@ -437,7 +449,7 @@ TEST(ExampleConfig, ItsAccessKeysAreEveryKeyWithItsDefault) {
     EXPECT_EQ(uncomment_from(text, "[access]"),
               (std::set<std::string>{"min_amount", "reminder", "formal_reminder", "final_notice",
                                      "after_final_deadline", "on_lost_dispute",
-                                     "on_subscription_ended"}));
+                                     "on_subscription_ended", "on_objection"}));
     auto result = parse_config(text, example, base, demo_env);
     ASSERT_TRUE(result.ok()) << joined(result.error());
     EXPECT_EQ(describe(result.value().access), describe(AccessConfig{}));

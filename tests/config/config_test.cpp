@@ -536,3 +536,35 @@ TEST(Config, ProcessEnvReadsTheEnvironment) {
 
 } // namespace
 } // namespace dunning::config
+
+namespace dunning::config {
+namespace {
+
+TEST(ServerConfig, PromiseLinksNeedAUrlAndALongSecret) {
+    using namespace testing;
+    const auto env = env_of({{"LINK_SECRET", std::string(40, 'k')}});
+    const auto c = parsed_in("[server]\npublic_url = \"https://pay.example\"\n"
+                             "link_secret = \"${LINK_SECRET}\"\n\n" +
+                                 creator_with(),
+                             "/etc/dunning", env);
+    EXPECT_TRUE(c.server.promise_links());
+    EXPECT_EQ(c.server.link_secret, std::string(40, 'k'));
+    EXPECT_FALSE(parsed_in(creator_with(), "/etc/dunning", no_env).server.promise_links());
+    EXPECT_EQ(
+        problems_in("[server]\npublic_url = \"https://pay.example\"\nlink_secret = \"short\"\n\n" +
+                        creator_with(),
+                    "/etc/dunning", no_env),
+        Problems{"t.toml:3: server.link_secret: must be at least 32 characters"});
+    EXPECT_EQ(
+        problems_in("[server]\nlink_secret = \"" + std::string(32, 'k') + "\"\n\n" + creator_with(),
+                    "/etc/dunning", no_env),
+        Problems{"t.toml:2: server.link_secret: needs public_url: the address the links "
+                 "point to"});
+    EXPECT_EQ(problems_in("[server]\npublic_url = \"ftp://pay.example\"\n\n" + creator_with(),
+                          "/etc/dunning", no_env)
+                  .size(),
+              1u);
+}
+
+} // namespace
+} // namespace dunning::config

@@ -83,10 +83,21 @@ TEST(EscalationConfig, ExactMessages) {
               Problems{"t.toml:1: escalation: must be a table ([escalation])"});
 }
 
+TEST(EscalationConfig, PromiseMaxDaysGlobalAndPerCreator) {
+    auto c = parsed("[escalation]\npromise_max_days = 30\n" + valid_creator);
+    EXPECT_EQ(c.escalation.policy.promise_max_days, 30);
+    EXPECT_EQ(c.creators[0].escalation.policy.promise_max_days, 30);
+    c = parsed(creator("acme", "[creators.escalation]\npromise_max_days = 7\n"));
+    EXPECT_EQ(c.escalation.policy.promise_max_days, 14);
+    EXPECT_EQ(c.creators[0].escalation.policy.promise_max_days, 7);
+    EXPECT_EQ(problems_of("[escalation]\npromise_max_days = 0\n" + valid_creator),
+              Problems{"t.toml:2: escalation.promise_max_days: must be between 1 and 90"});
+}
+
 TEST(ExampleConfig, ItsEscalationKeysAreEveryKeyWithItsDefault) {
     std::string text = read_example();
     EXPECT_EQ(uncomment_from(text, "[escalation]"),
-              (std::set<std::string>{"write_off_below", "auto_handover"}));
+              (std::set<std::string>{"write_off_below", "auto_handover", "promise_max_days"}));
     auto result = parse_config(text, example, base, demo_env);
     ASSERT_TRUE(result.ok()) << joined(result.error());
     EXPECT_EQ(policy_of(result.value().escalation), policy_of(EscalationConfig{}));

@@ -99,6 +99,25 @@ TEST(Render, EveryMessageAndLocaleMentionsAmountAndLink) {
     }
 }
 
+TEST(Render, LadderStagesCarryThePromiseLinkOnlyWhenGiven) {
+    auto d = sample();
+    d.promise_url = "https://pay.example/promise/alpha.7.1800000000.ab&cd";
+    for (const std::string locale : {"de", "en"})
+        for (const std::string message : {"reminder", "formal_reminder", "final_notice"}) {
+            SCOPED_TRACE(locale + "/" + message);
+            const auto with = render(message, locale, d);
+            EXPECT_NE(with.text.find(d.promise_url), std::string::npos);
+            EXPECT_NE(
+                with.html.find("href=\"https://pay.example/promise/alpha.7.1800000000.ab&amp;cd\""),
+                std::string::npos);
+            const auto without = render(message, locale);
+            EXPECT_EQ(without.text.find("/promise/"), std::string::npos);
+            EXPECT_EQ(without.html.find("/promise/"), std::string::npos);
+        }
+    d.promise_url = "javascript:alert(1)";
+    EXPECT_FALSE(render_message("reminder", "en", d));
+}
+
 TEST(Render, Subjects) {
     EXPECT_EQ(render("reminder", "de").subject, "Zahlungserinnerung: Rechnung RE-2027-0042");
     EXPECT_EQ(render("formal_reminder", "de").subject, "1. Mahnung: Rechnung RE-2027-0042");

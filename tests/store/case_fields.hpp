@@ -46,6 +46,8 @@ struct CaseFields {
                                       "paused",
                                       "paused_at",
                                       "paused_seconds",
+                                      "promise",
+                                      "objection",
                                       "escalated_at",
                                       "handover_pending_at",
                                       "limitation_warned",
@@ -55,9 +57,10 @@ struct CaseFields {
                                       "next_wakeup"};
     template <either_const<CaseState> S> static auto tie(S& s) {
         auto& [a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15, a16, a17, a18, a19,
-               a20, a21, a22, a23, a24, a25, a26, a27, a28, a29, a30, a31, a32] = s;
+               a20, a21, a22, a23, a24, a25, a26, a27, a28, a29, a30, a31, a32, a33, a34] = s;
         return std::tie(a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15, a16, a17,
-                        a18, a19, a20, a21, a22, a23, a24, a25, a26, a27, a28, a29, a30, a31, a32);
+                        a18, a19, a20, a21, a22, a23, a24, a25, a26, a27, a28, a29, a30, a31, a32,
+                        a33, a34);
     }
 };
 
@@ -149,6 +152,22 @@ void expect_no_field_at_default(const T& sample, const std::string& where = "") 
         EXPECT_FALSE(same) << where << name << " is at its default";
     });
 }
+
+struct PromiseFields {
+    static constexpr std::array names{"until", "made_at", "holds_pause"};
+    template <either_const<PromiseToPay> S> static auto tie(S& s) {
+        auto& [a1, a2, a3] = s;
+        return std::tie(a1, a2, a3);
+    }
+};
+
+struct ObjectionFields {
+    static constexpr std::array names{"at", "note", "actor", "withdrawn_at"};
+    template <either_const<Objection> S> static auto tie(S& s) {
+        auto& [a1, a2, a3, a4] = s;
+        return std::tie(a1, a2, a3, a4);
+    }
+};
 
 // Field by field, down into the nested structs.
 inline void expect_states_equal(const CaseState& got, const CaseState& want) {

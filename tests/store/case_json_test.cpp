@@ -76,6 +76,8 @@ CaseState full_sample() {
     s.paused = true;
     s.paused_at = t(15);
     s.paused_seconds = 86'401;
+    s.promise = PromiseToPay{t(20), t(21), true};
+    s.objection = Objection{t(22), "member disputes the claim", "anna", t(23)};
     s.escalated_at = t(16);
     s.handover_pending_at = t(19);
     s.limitation_warned = 90;
@@ -98,6 +100,8 @@ TEST(CaseJson, TheSampleSetsEveryField) {
     expect_no_field_at_default<FailureFields>(*s.last_failure, "last_failure.");
     expect_no_field_at_default<ErrorFields>(s.last_failure->error, "last_failure.error.");
     expect_no_field_at_default<DisputeFields>(*s.dispute, "dispute.");
+    expect_no_field_at_default<PromiseFields>(*s.promise, "promise.");
+    expect_no_field_at_default<ObjectionFields>(*s.objection, "objection.");
     for (const auto& a : s.attempts)
         expect_no_field_at_default<AttemptFields>(a, "attempts[].");
 }
