@@ -4,6 +4,7 @@
 // with what the state records as done, and emits only the difference. Running it twice at the
 // same time, or after a crash, emits nothing new.
 #include "core/case.hpp"
+#include "core/collection.hpp"
 #include "core/escalation.hpp"
 #include "core/retry_policy.hpp"
 
@@ -49,7 +50,8 @@ struct EmailSent {
     std::string message;
     int stage = 0; // as in SendEmail
 };
-using CaseInput = std::variant<Event, Tick, ChargeResult, CreatorCommand, EmailSent>;
+using CaseInput =
+    std::variant<Event, Tick, ChargeResult, CreatorCommand, EmailSent, CollectionReport>;
 
 // Effects, queued as jobs and carried out by the adapters.
 struct ChargeInvoice {

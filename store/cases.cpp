@@ -29,7 +29,8 @@ std::optional<CaseRecord> read_one(CachedStatement& st) {
 const char* status_clause(StatusFilter f) {
     switch (f) {
     case StatusFilter::open:
-        return " AND status IN ('open', 'paused', 'escalated', 'handover_pending', 'disputed')";
+        return " AND status IN ('open', 'paused', 'escalated', 'handover_pending', 'handed_over', "
+               "'disputed')";
     case StatusFilter::closed:
         return " AND status IN ('paid', 'voided', 'uncollectible', 'written_off')";
     case StatusFilter::all:
@@ -88,7 +89,8 @@ std::vector<CaseRecord> cases_of_customer(Connection& db, const std::string& cre
     CachedStatement st(
         db, std::string(case_columns) +
                 "WHERE creator_id = ? AND customer_id = ? AND status IN ('open', 'paused', "
-                "'escalated', 'handover_pending', 'uncollectible', 'written_off', 'disputed') "
+                "'escalated', 'handover_pending', 'handed_over', 'uncollectible', 'written_off', "
+                "'disputed') "
                 "ORDER BY id");
     st.bind(1, creator);
     st.bind(2, customer_id);
@@ -101,7 +103,8 @@ std::vector<CaseRecord> cases_of_customer(Connection& db, const std::string& cre
 std::vector<std::int64_t> active_cases_of_customer(Connection& db, const std::string& creator,
                                                    const std::string& customer_id) {
     CachedStatement st(db, "SELECT id FROM cases WHERE creator_id = ? AND customer_id = ? "
-                           "AND status IN ('open', 'paused', 'escalated', 'handover_pending') "
+                           "AND status IN ('open', 'paused', 'escalated', 'handover_pending', "
+                           "'handed_over') "
                            "ORDER BY id");
     st.bind(1, creator);
     st.bind(2, customer_id);
