@@ -14,6 +14,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 using namespace dunning;
 using namespace dunning::testing;
@@ -87,7 +88,8 @@ class HandoverE2E : public ::testing::Test {
         e.decline_code = "insufficient_funds";
         stripe->fail_invoice(id, e);
         advance(0s);
-        for (const auto& c : get("/v1/creators/alpha/cases?status=all")["data"])
+        const auto list = get("/v1/creators/alpha/cases?status=all");
+        for (const auto& c : list["data"])
             if (c["invoice"]["id"] == id) return c["id"];
         ADD_FAILURE() << "no case for " << id;
         return 0;
@@ -110,7 +112,9 @@ class HandoverE2E : public ::testing::Test {
     std::string get_csv(const std::string& path) {
         auto r = request("GET", path);
         EXPECT_TRUE(r && r->status == 200) << path << ": " << (r ? r->body : "");
-        if (r) EXPECT_EQ(r->get_header_value("Content-Type"), "text/csv; charset=utf-8");
+        if (r) {
+            EXPECT_EQ(r->get_header_value("Content-Type"), "text/csv; charset=utf-8");
+        }
         return r ? r->body : "";
     }
     json post(const std::string& path, const json& body, int expect,
