@@ -94,13 +94,17 @@ struct AccessConfig {
 // [escalation], and [creators.escalation] over it key by key: when dunning ends unpaid, claims
 // below write_off_below (the invoice currency's major unit) are written off, the rest wait in
 // "escalated" for the creator, or, with auto_handover, are marked for handover.
+// court_claim_type is the number of the courts' catalogue the claims are filed under in a court
+// dunning application (16, Lehrgangs-/Unterrichtskosten, unless set).
 struct EscalationConfig {
     dunning::EscalationPolicy policy;
+    int court_claim_type = 16;
 };
 
 struct ProductMapping {
-    std::string stripe_product;       // prod_…
-    std::vector<std::string> courses; // the host platform's course ids
+    std::string stripe_product;            // prod_…
+    std::vector<std::string> courses;      // the host platform's course ids
+    std::optional<int> court_claim_type{}; // overrides [creators.escalation] court_claim_type
 };
 
 struct CreatorConfig {
@@ -118,6 +122,8 @@ struct CreatorConfig {
     DunningConfig dunning;          // [creators.dunning] over [dunning]
     AccessConfig access;            // [creators.access] over [access]
     EscalationConfig escalation;    // [creators.escalation] over [escalation]
+    std::string legal_name;         // the creditor in a handover or court dunning export
+    std::string address;            // the creditor's postal address, lines split by "\n"
 };
 
 struct Config {

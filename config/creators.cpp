@@ -53,7 +53,7 @@ void read_products(Reader& creator, const Problems& problems, std::vector<Produc
     Seen seen;
     for (auto& product : *products) {
         ProductMapping mapping;
-        product.allow_only({"stripe_product", "courses"});
+        product.allow_only({"stripe_product", "courses", "court_claim_type"});
         product.required_string("stripe_product", mapping.stripe_product, starts_with({"prod_"}));
         Seen::claim(seen.products, mapping.stripe_product, product, "stripe_product",
                     "already mapped in ");
@@ -61,6 +61,9 @@ void read_products(Reader& creator, const Problems& problems, std::vector<Produc
             product.problem("courses", "is required");
         else if (mapping.courses.empty() && !problems.has(product.key("courses")))
             product.problem("courses", "must list at least one course");
+        std::int64_t claim_type = 0;
+        if (product.integer("court_claim_type", claim_type, 1, 99) && claim_type > 0)
+            mapping.court_claim_type = static_cast<int>(claim_type);
         out.push_back(std::move(mapping));
     }
 }
@@ -106,7 +109,8 @@ CreatorConfig read_creator(Reader& creator, const Problems& problems, const std:
     out.escalation = config.escalation;
     creator.allow_only({"id", "name", "locale", "stripe_account", "webhook_secrets",
                         "stripe_secret_key", "api_token", "reply_to", "update_payment_url",
-                        "products", "retry", "dunning", "access", "escalation"});
+                        "products", "retry", "dunning", "access", "escalation", "legal_name",
+                        "address"});
     creator.required_string("id", out.id, check_creator_id);
     creator.required_string("name", out.name, not_empty());
     creator.string("locale", out.locale, one_of({"de", "en"}));
@@ -116,6 +120,8 @@ CreatorConfig read_creator(Reader& creator, const Problems& problems, const std:
     creator.required_string("api_token", out.api_token, check_api_token);
     creator.string("reply_to", out.reply_to, mailbox(true));
     creator.string("update_payment_url", out.update_payment_url, http_url(true));
+    creator.string("legal_name", out.legal_name);
+    creator.string("address", out.address);
     read_products(creator, problems, out.products);
     if (auto retry = creator.table("retry")) read_retry(*retry, out.retry);
     if (auto dunning = creator.table("dunning"))

@@ -31,7 +31,7 @@ Result<std::int64_t, std::string> write_off_milli(const toml::node& node) {
 } // namespace
 
 void read_escalation(Reader& table, EscalationConfig& out) {
-    table.allow_only({"write_off_below", "auto_handover", "promise_max_days"});
+    table.allow_only({"write_off_below", "auto_handover", "promise_max_days", "court_claim_type"});
     if (const toml::node* node = table.get("write_off_below")) {
         auto milli = write_off_milli(*node);
         if (milli.ok())
@@ -43,6 +43,10 @@ void read_escalation(Reader& table, EscalationConfig& out) {
     std::int64_t promise_days = out.policy.promise_max_days;
     table.integer("promise_max_days", promise_days, 1, 90);
     out.policy.promise_max_days = static_cast<int>(promise_days);
+    // A number of the courts' catalogue of claim types (Katalog der Anspruchsbezeichnungen).
+    std::int64_t claim_type = 0;
+    if (table.integer("court_claim_type", claim_type, 1, 99) && claim_type > 0)
+        out.court_claim_type = static_cast<int>(claim_type);
 }
 
 } // namespace dunning::config::detail

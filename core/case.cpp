@@ -54,6 +54,7 @@ const char* status_of(const CaseState& s) {
     if (!s.failed) return "none";
     if (s.resolution != Resolution::none) return to_string(s.resolution);
     if (s.objected()) return "objected";
+    if (s.collection.handed_over_at) return "handed_over";
     if (s.handover_pending_at) return "handover_pending";
     if (s.escalated_at) return "escalated";
     return s.paused ? "paused" : "open";
@@ -62,7 +63,8 @@ const char* status_of(const CaseState& s) {
 bool claim_outstanding(const CaseState& s) {
     const std::string_view status = status_of(s);
     return status == "open" || status == "paused" || status == "objected" ||
-           status == "escalated" || status == "handover_pending" || status == "disputed";
+           status == "escalated" || status == "handover_pending" || status == "handed_over" ||
+           status == "disputed";
 }
 
 namespace {
@@ -92,6 +94,11 @@ void merge_invoice(CaseState& s, const InvoiceFacts& in, Timestamp as_of) {
     take(out.hosted_invoice_url, in.hosted_invoice_url, newer);
     take(out.next_payment_attempt, in.next_payment_attempt, newer);
     take(out.due_date, in.due_date, newer);
+    take(out.created, in.created, newer);
+    take(out.description, in.description, newer);
+    take(out.period_start, in.period_start, newer);
+    if (!in.customer_address.empty() && (newer || out.customer_address.empty()))
+        out.customer_address = in.customer_address;
     if (newer || out.amount_due == 0) {
         out.amount_due = in.amount_due;
         out.amount_remaining = in.amount_remaining;

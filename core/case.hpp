@@ -73,6 +73,27 @@ struct Objection {
     bool operator==(const Objection&) const = default;
 };
 
+// One step of a claim handed to a collection agency (core/handover.hpp).
+struct CollectionStep {
+    std::string what;              // handed_over, partial_payment, paid, uncollectible, returned
+    Timestamp at{};                // when the module recorded it
+    std::string batch;             // handed_over: the handover batch's id
+    std::int64_t amount_minor = 0; // payments: what the agency collected
+    std::string date;              // the agency's date, YYYY-MM-DD, or empty
+    std::string reference;         // the agency's reference, or empty
+    std::string note;
+    bool operator==(const CollectionStep&) const = default;
+};
+
+struct Collection {
+    std::optional<Timestamp> handed_over_at; // with an agency now (reset when returned)
+    std::string batch;                       // the handover batch it is in now
+    std::string agency_reference;            // the agency's newest reference
+    std::int64_t collected_minor = 0;        // paid to the agency so far: off the open amount
+    std::vector<CollectionStep> steps;
+    bool operator==(const Collection&) const = default;
+};
+
 // Stored as JSON (plugin/case_json.cpp); that file stops compiling when a field is added here
 // until the field is written and read there too.
 struct CaseState {
@@ -109,6 +130,7 @@ struct CaseState {
     std::optional<Objection> objection; // the newest one
     std::optional<Timestamp> escalated_at;
     std::optional<Timestamp> handover_pending_at; // escalated and marked for handover
+    Collection collection;     // handover to a collection agency and what came back
     int limitation_warned = 0; // the most urgent limitation warning sent: 0 none, 90, 30 (days)
     std::optional<Timestamp> first_seen_at; // when the engine first saw the case open
     bool opened_announced = false;
@@ -123,9 +145,12 @@ struct CaseState {
     bool member_dunned() const { return stage_sent > 0 || failure_email_sent; }
     bool operator==(const CaseState&) const = default;
 
-    // The amount still owed on the invoice (minor units), without fees and interest.
+    // The amount still owed on the invoice (minor units), without fees and interest, less what
+    // a collection agency collected.
     std::int64_t open_amount_minor() const {
-        return invoice.amount_remaining > 0 ? invoice.amount_remaining : invoice.amount_due;
+        const auto owed =
+            invoice.amount_remaining > 0 ? invoice.amount_remaining : invoice.amount_due;
+        return owed > collection.collected_minor ? owed - collection.collected_minor : 0;
     }
 
     // What the retry schedule and the ladder count from: the first failure, but never more than
@@ -138,13 +163,14 @@ struct CaseState {
 CaseState apply(CaseState state, const Event& event);
 
 // The status word the API shows: "open", "paused", "objected", "escalated", "handover_pending"
-// (escalated and marked for handover to a collection agency), "paid", "voided", "uncollectible",
-// "written_off", "disputed" (a lost dispute took the payment back and it was not paid again);
-// "none" for an invoice that is known (say, paid) but never failed, which is not a case.
+// (escalated and marked for handover to a collection agency), "handed_over" (with the agency),
+// "paid", "voided", "uncollectible", "written_off", "disputed" (a lost dispute took the payment
+// back and it was not paid again); "none" for an invoice that is known (say, paid) but never
+// failed, which is not a case.
 const char* status_of(const CaseState& state);
 
 // Money is still owed on the claim and nobody has settled it: open, paused, objected, escalated,
-// handover_pending or disputed.
+// handover_pending, handed_over or disputed.
 bool claim_outstanding(const CaseState& state);
 
 } // namespace dunning

@@ -375,7 +375,13 @@ Decision decide(CaseState s, const CaseInput& input, Timestamp now, const CasePo
                           [&](const ChargeResult& r) { record_result(s, r, now); },
                           [&](const CreatorCommand& c) { command(s, c, now, p, effects); },
                           [&](const EmailSent& e) { record_sent(s, e, now, p); },
-                          [&](const PromiseMade& m) { promise(s, m, now, p, effects); }},
+                          [&](const PromiseMade& m) { promise(s, m, now, p, effects); },
+                          [&](const CollectionReport& r) {
+                              // Paid in full to the agency: closed as the creator's mark-paid.
+                              if (record_collection(s, r, now))
+                                  command(s, CreatorCommand{CreatorCommand::Kind::mark_paid}, now,
+                                          p, effects);
+                          }},
                input);
     s.next_wakeup.reset();
     if (s.failed) {

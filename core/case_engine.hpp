@@ -5,6 +5,7 @@
 // same time, or after a crash, emits nothing new.
 #include "core/calendar.hpp"
 #include "core/case.hpp"
+#include "core/collection.hpp"
 #include "core/escalation.hpp"
 #include "core/retry_policy.hpp"
 
@@ -69,7 +70,8 @@ struct EmailSent {
     std::string message;
     int stage = 0; // as in SendEmail
 };
-using CaseInput = std::variant<Event, Tick, ChargeResult, CreatorCommand, EmailSent, PromiseMade>;
+using CaseInput = std::variant<Event, Tick, ChargeResult, CreatorCommand, EmailSent, PromiseMade,
+                               CollectionReport>;
 
 // Effects, queued as jobs and carried out by the adapters.
 struct ChargeInvoice {

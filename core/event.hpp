@@ -28,6 +28,13 @@ struct PaymentError {
     bool operator==(const PaymentError&) const = default;
 };
 
+// The customer's postal address as the invoice carries it (customer_address).
+struct PostalAddress {
+    std::string line1, line2, postal_code, city, state, country; // country: ISO code, "DE"
+    bool empty() const { return line1.empty() && postal_code.empty() && city.empty(); }
+    bool operator==(const PostalAddress&) const = default;
+};
+
 struct InvoiceFacts {
     std::string invoice_id;
     std::string number;
@@ -50,6 +57,12 @@ struct InvoiceFacts {
     // The subscription pays one price in this many instalments (its metadata "installments"):
     // its invoices are one plan. 0: an ordinary subscription or a one-off invoice.
     int plan_instalments = 0;
+    // For a handover to a collection agency: the invoice date, the debtor's address, what was
+    // sold (the line descriptions) and the start of the first line's period.
+    std::optional<Timestamp> created;
+    PostalAddress customer_address;
+    std::string description;
+    std::optional<Timestamp> period_start;
     bool operator==(const InvoiceFacts&) const = default;
 };
 

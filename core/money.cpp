@@ -106,4 +106,18 @@ std::string format_date(std::chrono::year_month_day date, std::string_view local
     return day + " " + std::string(english[month]) + " " + year;
 }
 
+std::string decimal_amount(std::int64_t amount_minor, std::string_view currency) {
+    const int decimals = currency_decimals(currency);
+    const bool negative = amount_minor < 0;
+    const auto magnitude =
+        static_cast<std::uint64_t>(negative ? -(amount_minor + 1) : amount_minor) +
+        (negative ? 1u : 0u);
+    std::uint64_t scale = 1;
+    for (int i = 0; i < decimals; ++i)
+        scale *= 10;
+    std::string out = (negative ? "-" : "") + std::to_string(magnitude / scale);
+    if (decimals > 0) out += "." + std::to_string(magnitude % scale + scale).substr(1);
+    return out;
+}
+
 } // namespace dunning

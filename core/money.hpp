@@ -20,6 +20,10 @@ int currency_decimals(std::string_view currency);
 std::string format_money(std::int64_t amount_minor, std::string_view currency,
                          std::string_view locale);
 
+// "49.99", "5000" (jpy), "12.345" (kwd), "-1.50": the major unit with a point, no symbol, as
+// spreadsheets and agencies import amounts.
+std::string decimal_amount(std::int64_t amount_minor, std::string_view currency);
+
 // "3. März 2027" (de) / "3 March 2027" (en); an invalid date gives "".
 std::string format_date(std::chrono::year_month_day date, std::string_view locale);
 

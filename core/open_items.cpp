@@ -16,22 +16,27 @@ int days_between(Date from, Date to) {
     return static_cast<int>((std::chrono::sys_days(to) - std::chrono::sys_days(from)).count());
 }
 
-void add_charges(OpenItem& item, const CaseState& s, const ClaimCharges& c, Date today) {
-    for (int i = 0; i < s.stage_sent && i < static_cast<int>(c.stages.size()); ++i)
-        item.fees_minor += c.stages[static_cast<std::size_t>(i)].fee_minor;
-    const auto from = interest_from(s, c.stages);
-    if (!c.interest || !from || std::chrono::sys_days(today) < std::chrono::sys_days(*from)) return;
-    item.interest_minor =
-        default_interest(item.principal_minor, *from, today, c.base_rates, c.business_debtor)
-            .total_minor;
-    if (c.business_debtor && s.invoice.currency == "eur") item.fees_minor += b2b_flat_fee_eur_minor;
-}
-
 } // namespace
 
 std::optional<Date> interest_from(const CaseState& s, const std::vector<DunningStage>& stages) {
     if (!s.opened_at || stages.empty()) return std::nullopt;
     return day_of(s.schedule_anchor() + stages.front().after + std::chrono::days{1});
+}
+
+ClaimAmounts claim_amounts(const CaseState& s, const ClaimCharges& c, Date as_of) {
+    ClaimAmounts a;
+    a.principal_minor = s.open_amount_minor();
+    for (int i = 0; i < s.stage_sent && i < static_cast<int>(c.stages.size()); ++i)
+        a.fees_minor += c.stages[static_cast<std::size_t>(i)].fee_minor;
+    const auto from = interest_from(s, c.stages);
+    if (!c.interest || !from || std::chrono::sys_days(as_of) < std::chrono::sys_days(*from))
+        return a;
+    a.interest_from = from;
+    a.interest_minor =
+        default_interest(a.principal_minor, *from, as_of, c.base_rates, c.business_debtor)
+            .total_minor;
+    if (c.business_debtor && s.invoice.currency == "eur") a.fees_minor += b2b_flat_fee_eur_minor;
+    return a;
 }
 
 const char* age_bucket(int age_days) {
@@ -58,8 +63,10 @@ std::optional<OpenItem> open_item(std::int64_t case_id, const CaseState& s,
     item.products = s.invoice.products;
     item.payment_method = to_string(s.last_failure ? s.last_failure->method : s.paid_with);
     item.currency = s.invoice.currency;
-    item.principal_minor = s.open_amount_minor();
-    add_charges(item, s, charges, today);
+    const auto amounts = claim_amounts(s, charges, today);
+    item.principal_minor = amounts.principal_minor;
+    item.fees_minor = amounts.fees_minor;
+    item.interest_minor = amounts.interest_minor;
     item.arose_on = *arose;
     item.limitation_date = limitation_date(*arose);
     item.age_days = std::max(0, days_between(*arose, today));

@@ -27,10 +27,20 @@ struct ClaimCharges {
 // stages or a known failure.
 std::optional<Date> interest_from(const CaseState& s, const std::vector<DunningStage>& stages);
 
+// What is owed on a claim on `as_of`: the open principal, the fees of the stages sent (and the
+// 40 EUR a business debtor owes), default interest up to and including `as_of`.
+struct ClaimAmounts {
+    std::int64_t principal_minor = 0, fees_minor = 0, interest_minor = 0;
+    std::optional<Date> interest_from; // none when interest is off or has not started
+    std::int64_t total_minor() const { return principal_minor + fees_minor + interest_minor; }
+};
+ClaimAmounts claim_amounts(const CaseState& s, const ClaimCharges& charges, Date as_of);
+
 struct OpenItem {
     std::int64_t case_id = 0;
-    std::string status; // open, paused, escalated, handover_pending, disputed
-    int stage = 0;      // the newest ladder email sent
+    std::string
+        status;    // open, paused, objected, escalated, handover_pending, handed_over, disputed
+    int stage = 0; // the newest ladder email sent
     std::string member, member_name, member_email;
     std::string invoice_id, invoice_number;
     std::vector<std::string> products;

@@ -1,4 +1,5 @@
 // The creator API (Bearer token per creator), /healthz, /metrics and the test clock.
+#include "http/handover_views.hpp"
 #include "http/request_bodies.hpp"
 #include "http/services.hpp"
 #include "store/access_store.hpp"
@@ -127,6 +128,8 @@ json timeline_view(const CaseState& s) {
     }
     add(s.escalated_at, "escalated");
     add(s.handover_pending_at, "handover_pending");
+    for (const auto& step : s.collection.steps) // the handover and the agency's results
+        add(step.at, ("collection." + step.what).c_str(), collection_step_view(step));
     if (s.resolution != Resolution::none)
         add(s.resolved_at, to_string(s.resolution),
             json{{"reason", id_or_null(s.resolution_reason)}});
@@ -172,6 +175,7 @@ json case_view(const CaseRecord& r) {
             {"stage", s.stage_sent},
             {"escalated_at", time_or_null(s.escalated_at)},
             {"handover_pending_at", time_or_null(s.handover_pending_at)},
+            {"collection", collection_view(s)},
             {"resolution", to_string(s.resolution)},
             {"resolution_reason", id_or_null(s.resolution_reason)},
             {"next_action_at", time_or_null(s.next_wakeup)},

@@ -45,8 +45,8 @@ std::vector<std::string> split(const std::string& s) {
     }
 }
 
-const std::vector<std::string> statuses = {"open",      "paused",           "objected",
-                                           "escalated", "handover_pending", "disputed"};
+const std::vector<std::string> statuses = {
+    "open", "paused", "objected", "escalated", "handover_pending", "handed_over", "disputed"};
 const std::vector<std::string> buckets = {"0-30", "31-60", "61-90", "90+"};
 
 std::optional<OpenItemOrder> order_named(const std::string& name) {
@@ -68,8 +68,8 @@ std::optional<std::string> read_filters(const httplib::Request& req, Request& r)
     if (auto v = param("status")) {
         for (auto& s : split(*v)) {
             if (std::find(statuses.begin(), statuses.end(), s) == statuses.end())
-                return "status must be one or more (comma-separated) of open, paused, escalated, "
-                       "handover_pending, disputed";
+                return "status must be one or more (comma-separated) of open, paused, objected, "
+                       "escalated, handover_pending, handed_over, disputed";
             f.statuses.push_back(s);
         }
     }
@@ -132,17 +132,6 @@ std::optional<std::string> read_request(const httplib::Request& req, Request& r)
     return std::nullopt;
 }
 
-ClaimCharges charges_of(const Services& m, const std::string& creator) {
-    ClaimCharges c;
-    if (const auto* cfg = m.config.find_creator(creator)) {
-        c.stages = cfg->dunning.stages;
-        c.interest = cfg->dunning.interest;
-        c.business_debtor = cfg->dunning.business_debtor;
-        c.base_rates = m.base_rates.of(creator);
-    }
-    return c;
-}
-
 json plan_view(const InstalmentPlan& p) {
     return {{"subscription", p.subscription_id},
             {"instalments", p.instalments},
@@ -190,16 +179,6 @@ json totals_view(const std::vector<OpenItem>& items) {
     return out;
 }
 
-// "49.99", "5000" (jpy), "12.345" (kwd): the major unit with a point, as spreadsheets import it.
-std::string major(std::int64_t minor, const std::string& currency) {
-    const int decimals = currency_decimals(currency);
-    std::int64_t scale = 1;
-    for (int i = 0; i < decimals; ++i)
-        scale *= 10;
-    std::string fraction = std::to_string(minor % scale + scale).substr(1); // leading zeros kept
-    return decimals == 0 ? std::to_string(minor) : std::to_string(minor / scale) + "." + fraction;
-}
-
 std::string csv_of(const std::vector<OpenItem>& items, char d) {
     std::string out = csv_record({"case",
                                   "status",
@@ -244,10 +223,10 @@ std::string csv_of(const std::vector<OpenItem>& items, char d) {
                            products,
                            i.payment_method,
                            i.currency,
-                           major(i.principal_minor, i.currency),
-                           major(i.fees_minor, i.currency),
-                           major(i.interest_minor, i.currency),
-                           major(i.total_minor(), i.currency),
+                           decimal_amount(i.principal_minor, i.currency),
+                           decimal_amount(i.fees_minor, i.currency),
+                           decimal_amount(i.interest_minor, i.currency),
+                           decimal_amount(i.total_minor(), i.currency),
                            iso_date(i.arose_on),
                            std::to_string(i.age_days),
                            age_bucket(i.age_days),
@@ -257,7 +236,7 @@ std::string csv_of(const std::vector<OpenItem>& items, char d) {
                            i.plan ? std::to_string(i.plan->instalments) : "",
                            i.plan ? std::to_string(i.plan->paid) : "",
                            i.plan ? std::to_string(i.plan->open) : "",
-                           i.plan ? major(i.plan->open_minor, i.currency) : ""},
+                           i.plan ? decimal_amount(i.plan->open_minor, i.currency) : ""},
                           d);
     }
     return out;
@@ -290,7 +269,7 @@ void open_items_route(Services& m, const httplib::Request& req, httplib::Respons
     Request r;
     if (auto problem = read_request(req, r)) return send_error(res, 400, *problem);
     const auto now = m.clock.now();
-    const auto charges = charges_of(m, creator);
+    const auto charges = claim_charges_of(m, creator);
     auto cases = m.db.use([&](store::Connection& db) {
         return store::outstanding_cases(db, creator, r.filter.member.value_or(""));
     });
@@ -322,6 +301,17 @@ void open_items_route(Services& m, const httplib::Request& req, httplib::Respons
 }
 
 } // namespace
+
+ClaimCharges claim_charges_of(const Services& m, const std::string& creator) {
+    ClaimCharges c;
+    if (const auto* cfg = m.config.find_creator(creator)) {
+        c.stages = cfg->dunning.stages;
+        c.interest = cfg->dunning.interest;
+        c.business_debtor = cfg->dunning.business_debtor;
+        c.base_rates = m.base_rates.of(creator);
+    }
+    return c;
+}
 
 void install_open_items_routes(httplib::Server& http, Services& m) {
     http.Get(R"(/v1/creators/([^/]+)/open-items)",

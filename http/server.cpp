@@ -27,6 +27,7 @@ void install_routes(httplib::Server& server, Services& s) {
         }
     });
     install_webhook_routes(server, s);
+    install_handover_routes(server, s); // before the API's catch-all case actions
     install_api_routes(server, s);
     install_access_routes(server, s);
     install_open_items_routes(server, s);

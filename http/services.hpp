@@ -3,6 +3,7 @@
 // clocks, the inbox, the shared API connection and the background work to wake. The routes
 // know nothing of how these are wired or which threads run them.
 #include "config/config.hpp"
+#include "core/open_items.hpp"
 #include "core/time.hpp"
 #include "jobs/engine.hpp"
 #include "jobs/mail_jobs.hpp"
@@ -39,8 +40,12 @@ void install_webhook_routes(httplib::Server& http, Services& m);
 void install_api_routes(httplib::Server& http, Services& m);
 void install_access_routes(httplib::Server& http, Services& m);
 void install_open_items_routes(httplib::Server& http, Services& m);
+void install_handover_routes(httplib::Server& http, Services& m);
 void install_test_clock_routes(httplib::Server& http, Services& m);
 void install_promise_routes(httplib::Server& http, Services& m); // the member's page, no token
+
+// What a creator's claims add to the principal (fees, interest), by its configuration.
+ClaimCharges claim_charges_of(const Services& m, const std::string& creator);
 
 // {"error": message} with the status; every error answer goes through here.
 void send_error(httplib::Response& res, int status, const std::string& message);

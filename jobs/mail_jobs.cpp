@@ -119,7 +119,7 @@ mailer::Email compose(const config::Config& config, const config::CreatorConfig&
     e.subject = std::move(rendered.subject);
     e.text = std::move(rendered.text);
     e.html = std::move(rendered.html);
-    e.message_id = "<" + key + "@" + domain_of(config) + ">";
+    e.message_id = message_id_for(config, key);
     e.date = now;
     return e;
 }
@@ -351,6 +351,10 @@ std::size_t MailDispatcher::dispatch_card_reminders(store::Connection& db, const
     return carry_out(db, queue, queue.claim(db, store::JobKind::card_reminder, now, 100),
                      mail_backoff, now, nullptr,
                      [&](const Job& job) { send_card_reminder(db, job, now); });
+}
+
+std::string message_id_for(const config::Config& config, const std::string& key) {
+    return "<" + key + "@" + domain_of(config) + ">";
 }
 
 } // namespace dunning::jobs

@@ -34,6 +34,9 @@ class BaseRateTables {
     std::map<std::string, std::vector<BaseRate>> tables_;
 };
 
+// The Message-ID of the email whose job has idempotency key `key`: "<key@domain>".
+std::string message_id_for(const config::Config& config, const std::string& key);
+
 class MailDispatcher {
   public:
     const BaseRateTables& base_rates() const { return base_rates_; }

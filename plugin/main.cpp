@@ -40,6 +40,15 @@ std::string escalation_summary(const dunning::EscalationPolicy& p) {
            rest;
 }
 
+// The catalogue number claims are filed under, and the products that override it.
+std::string court_claim_summary(const dunning::config::CreatorConfig& creator) {
+    std::string out = std::to_string(creator.escalation.court_claim_type);
+    for (const auto& p : creator.products)
+        if (p.court_claim_type)
+            out += ", " + p.stripe_product + ": " + std::to_string(*p.court_claim_type);
+    return out;
+}
+
 int check_config(const std::string& path) {
     const auto c = load(path);
     if (!c) return 2;
@@ -54,7 +63,8 @@ int check_config(const std::string& path) {
                                 " days ahead"
                           : std::string("no link (set [server] public_url and link_secret)"))
                   << "; while an objection stands: access "
-                  << (creator.access.policy.grant_on_objection ? "granted" : "unchanged") << '\n';
+                  << (creator.access.policy.grant_on_objection ? "granted" : "unchanged")
+                  << "; court dunning claim type " << court_claim_summary(creator) << '\n';
     return 0;
 }
 
@@ -135,7 +145,8 @@ int main(int argc, char** argv) {
 
     auto* serve_cmd =
         app.add_subcommand("serve", "Run the service: webhook receiver, worker, creator and access "
-                                    "API, the members' promise-to-pay page (/promise/…), "
+                                    "API (handovers to collection agencies, court dunning data), "
+                                    "the members' promise-to-pay page (/promise/…), "
                                     "notifications to the platform");
     serve_cmd->add_option("--config", config_path, "TOML configuration file")->required();
     bool test_clock = false;
@@ -146,7 +157,9 @@ int main(int argc, char** argv) {
     serve_cmd->add_option("--test-clock-start", clock_start,
                           "Unix time the test clock starts at (default: now)");
 
-    auto* check_cmd = app.add_subcommand("check-config", "Validate a configuration file and exit");
+    auto* check_cmd = app.add_subcommand(
+        "check-config", "Validate a configuration file, print each creator's end-of-dunning rule "
+                        "and court dunning claim type, and exit");
     check_cmd->add_option("--config", config_path, "TOML configuration file")->required();
 
     plugin::ReplayOptions replay_options;

@@ -1,4 +1,5 @@
 #include "store/case_json.hpp"
+#include "store/collection_json.hpp"
 
 #include <array>
 #include <ctime>
@@ -71,7 +72,11 @@ json invoice_to_json(const InvoiceFacts& i) {
             {"due_date", optional_time(i.due_date)},
             {"hosted_invoice_url", i.hosted_invoice_url},
             {"products", i.products},
-            {"plan_instalments", i.plan_instalments}};
+            {"plan_instalments", i.plan_instalments},
+            {"created", optional_time(i.created)},
+            {"customer_address", address_to_json(i.customer_address)},
+            {"description", i.description},
+            {"period_start", optional_time(i.period_start)}};
 }
 
 InvoiceFacts invoice_from_json(const json& j) {
@@ -95,6 +100,12 @@ InvoiceFacts invoice_from_json(const json& j) {
     j.at("hosted_invoice_url").get_to(i.hosted_invoice_url);
     j.at("products").get_to(i.products);
     i.plan_instalments = j.value("plan_instalments", 0); // absent before instalment plans
+    // Fields below came with the handover to collection agencies; rows from before lack them.
+    i.created = read_time(j, "created");
+    if (j.contains("customer_address"))
+        i.customer_address = address_from_json(j["customer_address"]);
+    i.description = j.value("description", "");
+    i.period_start = read_time(j, "period_start");
     return i;
 }
 
@@ -220,13 +231,20 @@ std::optional<Objection> objection_from_json(const json& j) {
                                   stage_sent, failure_email_sent, confirmation_queued,
                                   final_notice_at, failure_notified, paused, paused_at,
                                   paused_seconds, promise, objection, escalated_at,
-                                  handover_pending_at, limitation_warned, first_seen_at,
+                                  handover_pending_at, collection, limitation_warned, first_seen_at,
                                   opened_announced, resolved_announced, next_wakeup] = s;
     [[maybe_unused]] const auto& [invoice_id, number, customer_id, customer_email, customer_name,
                                   subscription_id, payment_intent_id, charge_id, status,
                                   billing_reason, currency, amount_due, amount_remaining,
                                   attempt_count, next_payment_attempt, due_date, hosted_invoice_url,
-                                  products, plan_instalments] = i;
+                                  products, plan_instalments, created, customer_address,
+                                  description, period_start] = i;
+    [[maybe_unused]] const auto& [line1, line2, postal_code, city, state, country] =
+        i.customer_address;
+    [[maybe_unused]] const auto& [handed_over_at, batch, agency_reference, collected_minor, steps] =
+        s.collection;
+    [[maybe_unused]] const auto& [what, step_at, step_batch, amount_minor, date, reference,
+                                  step_note] = CollectionStep{};
     [[maybe_unused]] const auto& [error, method, payment_method_id, card_brand, at] = f;
     [[maybe_unused]] const auto& [code, decline_code, advice_code, network_advice_code, message] =
         f.error;
@@ -269,6 +287,7 @@ json state_to_json(const CaseState& s) {
             {"objection", objection_to_json(s.objection)},
             {"escalated_at", optional_time(s.escalated_at)},
             {"handover_pending_at", optional_time(s.handover_pending_at)},
+            {"collection", collection_to_json(s.collection)},
             {"limitation_warned", s.limitation_warned},
             {"first_seen_at", optional_time(s.first_seen_at)},
             {"opened_announced", s.opened_announced},
@@ -319,6 +338,7 @@ CaseState state_from_json(const json& j) {
     // Fields below came with promises to pay and objections.
     s.promise = promise_from_json(j);
     s.objection = objection_from_json(j);
+    s.collection = collection_from_json(j); // came with the handover to collection agencies
     return s;
 }
 

@@ -30,6 +30,7 @@ const char* status_clause(StatusFilter f) {
     switch (f) {
     case StatusFilter::open:
         return " AND status IN ('open', 'paused', 'objected', 'escalated', 'handover_pending', "
+               "'handed_over', "
                "'disputed')";
     case StatusFilter::closed:
         return " AND status IN ('paid', 'voided', 'uncollectible', 'written_off')";
@@ -89,7 +90,8 @@ std::vector<CaseRecord> cases_of_customer(Connection& db, const std::string& cre
     CachedStatement st(
         db, std::string(case_columns) +
                 "WHERE creator_id = ? AND customer_id = ? AND status IN ('open', 'paused', "
-                "'objected', 'escalated', 'handover_pending', 'uncollectible', 'written_off', "
+                "'objected', 'escalated', 'handover_pending', 'handed_over', 'uncollectible', "
+                "'written_off', "
                 "'disputed') "
                 "ORDER BY id");
     st.bind(1, creator);
@@ -116,7 +118,7 @@ std::vector<std::int64_t> active_cases_of_customer(Connection& db, const std::st
                                                    const std::string& customer_id) {
     CachedStatement st(db, "SELECT id FROM cases WHERE creator_id = ? AND customer_id = ? "
                            "AND status IN ('open', 'paused', 'objected', 'escalated', "
-                           "'handover_pending') "
+                           "'handover_pending', 'handed_over') "
                            "ORDER BY id");
     st.bind(1, creator);
     st.bind(2, customer_id);

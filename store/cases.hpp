@@ -26,12 +26,13 @@ std::optional<CaseRecord> find_case_by_payment(Connection& db, const std::string
 std::optional<CaseRecord> get_case(Connection& db, const std::string& creator, std::int64_t id);
 
 std::optional<CaseRecord> load_case(Connection& db, std::int64_t id);
-// Cases of a member that are still being worked on (open, paused, escalated, handover_pending).
+// Cases of a member that are still being worked on (open, paused, objected, escalated,
+// handover_pending, handed_over).
 std::vector<std::int64_t> active_cases_of_customer(Connection& db, const std::string& creator,
                                                    const std::string& customer_id);
-// The cases of a member that can restrict access: open, paused, escalated, handover_pending,
-// uncollectible, written off (core's claim_of tells a forgiven one from one too small to
-// pursue), or disputed (a paid invoice whose dispute was lost).
+// The cases of a member that can restrict access: open, paused, objected, escalated,
+// handover_pending, handed_over, uncollectible, written off (core's claim_of tells a forgiven one
+// from one too small to pursue), or disputed (a paid invoice whose dispute was lost).
 std::vector<CaseRecord> cases_of_customer(Connection& db, const std::string& creator,
                                           const std::string& customer_id);
 // Every invoice known of a member (paid ones too, with the cases), by id: an instalment plan's
@@ -55,8 +56,9 @@ struct CaseQuery {
 };
 std::vector<CaseRecord> list_cases(Connection& db, const CaseQuery& q);
 
-// A creator's outstanding claims (open, paused, escalated, handover_pending, disputed), by id;
-// only `member`'s when it is not empty. Found by index (cases_by_status, cases_by_customer).
+// A creator's outstanding claims (open, paused, objected, escalated, handover_pending,
+// handed_over, disputed), by id; only `member`'s when it is not empty. Found by index
+// (cases_by_status, cases_by_customer).
 std::vector<CaseRecord> outstanding_cases(Connection& db, const std::string& creator,
                                           const std::string& member = "");
 

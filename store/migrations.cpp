@@ -280,6 +280,22 @@ const std::vector<const char*> all = {
     UPDATE cases SET next_wakeup_at = 0 WHERE next_wakeup_at IS NULL
         AND status IN ('open', 'paused', 'escalated', 'disputed');
     )sql",
+    // 7: claims handed to a collection agency, in batches; a case's own record of it (batch,
+    // the agency's reference, what came back) is in its state.
+    R"sql(
+    CREATE TABLE handover_batches (
+        id          INTEGER PRIMARY KEY,
+        creator_id  TEXT NOT NULL,
+        agency      TEXT NOT NULL DEFAULT '',
+        created_at  INTEGER NOT NULL  -- unix seconds, module clock
+    );
+    CREATE INDEX handover_batches_by_creator ON handover_batches (creator_id, id);
+    CREATE TABLE handover_cases (
+        batch_id  INTEGER NOT NULL REFERENCES handover_batches (id),
+        case_id   INTEGER NOT NULL REFERENCES cases (id),
+        PRIMARY KEY (batch_id, case_id)
+    );
+    )sql",
 };
 
 } // namespace

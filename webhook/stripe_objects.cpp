@@ -142,6 +142,16 @@ Read<InvoiceFacts> read_invoice(const JsonReader& in) {
     for (const JsonReader& line : lines)
         add_products(f.products, line);
     f.plan_instalments = plan_instalments(in, lines);
+    f.created = in.time("created");
+    const auto address = in.object("customer_address");
+    f.customer_address = {address.string("line1"),       address.string("line2"),
+                          address.string("postal_code"), address.string("city"),
+                          address.string("state"),       address.string("country")};
+    for (const JsonReader& line : lines) {
+        const auto text = line.string("description");
+        if (!text.empty()) f.description += (f.description.empty() ? "" : "; ") + text;
+        if (!f.period_start) f.period_start = line.object("period").time("start");
+    }
     if (auto e = problem(in, "invoice", !f.invoice_id.empty(), "invoice without an id"))
         return err(*e);
     return f;

@@ -94,19 +94,43 @@ TEST(EscalationConfig, PromiseMaxDaysGlobalAndPerCreator) {
               Problems{"t.toml:2: escalation.promise_max_days: must be between 1 and 90"});
 }
 
+TEST(EscalationConfig, CourtClaimTypePerCreatorAndPerProduct) {
+    const auto c = parsed("[escalation]\ncourt_claim_type = 43\n\n" +
+                          creator("acme", "legal_name = \"Acme GmbH\"\naddress = \"Weg 1\"\n"
+                                          "[[creators.products]]\nstripe_product = \"prod_a\"\n"
+                                          "courses = [\"c1\"]\ncourt_claim_type = 28\n"
+                                          "[creators.escalation]\ncourt_claim_type = 16\n") +
+                          "\n" + creator("beta"));
+    EXPECT_EQ(c.escalation.court_claim_type, 43);
+    ASSERT_EQ(c.creators.size(), 2u);
+    EXPECT_EQ(c.creators[0].escalation.court_claim_type, 16);
+    EXPECT_EQ(c.creators[0].products.at(0).court_claim_type, 28);
+    EXPECT_EQ(c.creators[0].legal_name, "Acme GmbH");
+    EXPECT_EQ(c.creators[0].address, "Weg 1");
+    EXPECT_EQ(c.creators[1].escalation.court_claim_type, 43);
+    EXPECT_EQ(parsed(valid_creator).creators[0].escalation.court_claim_type, 16);
+    EXPECT_EQ(problems_of("[escalation]\ncourt_claim_type = 0\n" + valid_creator),
+              Problems{"t.toml:2: escalation.court_claim_type: must be between 1 and 99"});
+    EXPECT_EQ(problems_of(creator("acme", "[[creators.products]]\nstripe_product = \"prod_a\"\n"
+                                          "courses = [\"c1\"]\ncourt_claim_type = \"16\"\n")),
+              Problems{"t.toml:9: creators[0].products[0].court_claim_type: must be an integer"});
+}
+
 TEST(ExampleConfig, ItsEscalationKeysAreEveryKeyWithItsDefault) {
     std::string text = read_example();
     EXPECT_EQ(uncomment_from(text, "[escalation]"),
-              (std::set<std::string>{"write_off_below", "auto_handover", "promise_max_days"}));
+              (std::set<std::string>{"write_off_below", "auto_handover", "promise_max_days",
+                                     "court_claim_type"}));
     auto result = parse_config(text, example, base, demo_env);
     ASSERT_TRUE(result.ok()) << joined(result.error());
     EXPECT_EQ(policy_of(result.value().escalation), policy_of(EscalationConfig{}));
+    EXPECT_EQ(result.value().escalation.court_claim_type, EscalationConfig{}.court_claim_type);
 }
 
 TEST(ExampleConfig, ItsCreatorEscalationExampleLoads) {
     std::string text = read_example();
     EXPECT_EQ(uncomment_from(text, "# [creators.escalation]"),
-              (std::set<std::string>{"write_off_below", "auto_handover"}));
+              (std::set<std::string>{"write_off_below", "auto_handover", "court_claim_type"}));
     auto result = parse_config(text, example, base, demo_env);
     ASSERT_TRUE(result.ok()) << joined(result.error());
     ASSERT_EQ(result.value().creators.size(), 1u);

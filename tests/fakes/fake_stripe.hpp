@@ -21,6 +21,7 @@ struct FakeInvoice {
     std::string customer = "cus_fake";
     std::string customer_email = "member@example.org";
     std::string customer_name = "Mia Member";
+    PostalAddress customer_address; // none when empty
     std::string subscription = "sub_fake";
     std::string product = "prod_fake";
     std::int64_t amount_due = 4900;

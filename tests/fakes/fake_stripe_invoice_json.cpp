@@ -102,6 +102,16 @@ json payments_json(const InvoiceRecord& r) {
             {"url", "/v1/invoice_payments"}};
 }
 
+json address_json(const PostalAddress& a) {
+    if (a.empty()) return nullptr;
+    return {{"city", nullable(a.city)},
+            {"country", nullable(a.country)},
+            {"line1", nullable(a.line1)},
+            {"line2", nullable(a.line2)},
+            {"postal_code", nullable(a.postal_code)},
+            {"state", nullable(a.state)}};
+}
+
 } // namespace
 
 json invoice_json(const InvoiceRecord& r, bool basil, bool with_payments) {
@@ -124,6 +134,7 @@ json invoice_json(const InvoiceRecord& r, bool basil, bool with_payments) {
         {"created", created},
         {"currency", in.currency},
         {"customer", in.customer},
+        {"customer_address", address_json(in.customer_address)},
         {"customer_email", nullable(in.customer_email)},
         {"customer_name", nullable(in.customer_name)},
         {"default_payment_method", nullptr},

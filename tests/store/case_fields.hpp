@@ -50,6 +50,7 @@ struct CaseFields {
                                       "objection",
                                       "escalated_at",
                                       "handover_pending_at",
+                                      "collection",
                                       "limitation_warned",
                                       "first_seen_at",
                                       "opened_announced",
@@ -57,10 +58,10 @@ struct CaseFields {
                                       "next_wakeup"};
     template <either_const<CaseState> S> static auto tie(S& s) {
         auto& [a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15, a16, a17, a18, a19,
-               a20, a21, a22, a23, a24, a25, a26, a27, a28, a29, a30, a31, a32, a33, a34] = s;
+               a20, a21, a22, a23, a24, a25, a26, a27, a28, a29, a30, a31, a32, a33, a34, a35] = s;
         return std::tie(a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15, a16, a17,
                         a18, a19, a20, a21, a22, a23, a24, a25, a26, a27, a28, a29, a30, a31, a32,
-                        a33, a34);
+                        a33, a34, a35);
     }
 };
 
@@ -83,12 +84,16 @@ struct InvoiceFields {
                                       "due_date",
                                       "hosted_invoice_url",
                                       "products",
-                                      "plan_instalments"};
+                                      "plan_instalments",
+                                      "created",
+                                      "customer_address",
+                                      "description",
+                                      "period_start"};
     template <either_const<InvoiceFacts> S> static auto tie(S& s) {
-        auto& [a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15, a16, a17, a18,
-               a19] = s;
+        auto& [a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15, a16, a17, a18, a19,
+               a20, a21, a22, a23] = s;
         return std::tie(a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15, a16, a17,
-                        a18, a19);
+                        a18, a19, a20, a21, a22, a23);
     }
 };
 

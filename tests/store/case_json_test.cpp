@@ -43,7 +43,11 @@ CaseState full_sample() {
                  .due_date = t(2),
                  .hosted_invoice_url = "https://invoice.example/in_sample",
                  .products = {"prod_a", "prod_b"},
-                 .plan_instalments = 6};
+                 .plan_instalments = 6,
+                 .created = t(20),
+                 .customer_address = {"Hauptstr. 1", "c/o Ünal", "10115", "Berlin", "BE", "DE"},
+                 .description = "1 × Membership",
+                 .period_start = t(21)};
     s.invoice_as_of = t(3);
     s.failed = true;
     s.opened_at = t(4);
@@ -80,6 +84,12 @@ CaseState full_sample() {
     s.objection = Objection{t(22), "member disputes the claim", "anna", t(23)};
     s.escalated_at = t(16);
     s.handover_pending_at = t(19);
+    s.collection = {t(22),
+                    "7",
+                    "AG-1",
+                    800,
+                    {{"handed_over", t(23), "7", 0, "", "", ""},
+                     {"partial_payment", t(24), "", 800, "2027-03-01", "AG-1", "first rate"}}};
     s.limitation_warned = 90;
     s.first_seen_at = t(17);
     s.opened_announced = true;

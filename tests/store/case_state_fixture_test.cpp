@@ -39,7 +39,11 @@ CaseState expected_paused_case() {
                  .next_payment_attempt = std::nullopt,
                  .due_date = std::nullopt,
                  .hosted_invoice_url = "https://invoice.stripe.com/i/acct_fake/test_in_1",
-                 .products = {"prod_fake"}};
+                 .products = {"prod_fake"},
+                 .created = std::nullopt, // stored before the handover fields existed
+                 .customer_address = {},
+                 .description = "",
+                 .period_start = std::nullopt};
     s.invoice_as_of = from_unix(1800259202);
     s.failed = true;
     s.opened_at = from_unix(1800000000);

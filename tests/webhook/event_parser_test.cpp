@@ -356,6 +356,12 @@ TEST(CurrentFixtures, InvoicePaymentFailed) {
     ASSERT_TRUE(f.next_payment_attempt);
     EXPECT_EQ(to_unix(*f.next_payment_attempt), 1744272000 + 3 * 86400 + 3600);
     EXPECT_EQ(f.products, Strings{"prod_S2basilCourseA"}); // pricing.price_details.product
+    // What a handover to a collection agency needs: invoice date, address, what was sold.
+    EXPECT_EQ(to_unix(f.created.value_or(Timestamp{})), 1744268400);
+    EXPECT_EQ(f.customer_address,
+              (PostalAddress{"Musterstraße 12", "", "10115", "Berlin", "", "DE"}));
+    EXPECT_EQ(f.description, "1 × Fotografie-Meisterkurs (at €49.00 / month)");
+    EXPECT_EQ(to_unix(f.period_start.value_or(Timestamp{})), 1744268400);
     EXPECT_FALSE(f.hosted_invoice_url.empty());
     EXPECT_EQ(parse_envelope(current("invoice.payment_failed")).value().account,
               "acct_1R8basilCreatorDE");

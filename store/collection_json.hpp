@@ -1,0 +1,17 @@
+#pragma once
+// The parts of the stored case (store/case_json.cpp) that came with the handover to collection
+// agencies: the debtor's postal address and the case's collection record.
+#include "core/case.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace dunning::store {
+
+nlohmann::json address_to_json(const PostalAddress& a);
+PostalAddress address_from_json(const nlohmann::json& j);
+
+nlohmann::json collection_to_json(const Collection& c);
+// From the whole stored case: an empty record when it has none (stored before handovers).
+Collection collection_from_json(const nlohmann::json& state);
+
+} // namespace dunning::store
