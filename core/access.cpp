@@ -25,7 +25,7 @@ AccessClaim claim_of(std::int64_t case_id, const CaseState& c, const CasePolicy&
                            c.resolution_reason == write_off_reason::below_threshold;
     claim.unpaid = c.failed && (c.resolution == Resolution::none ||
                                 c.resolution == Resolution::uncollectible || too_small);
-    claim.paused = c.paused;
+    claim.paused = c.paused && c.is_open(); // a pause (or promise) ends with the case
     claim.objected = c.objected();
     // A ladder shortened in the config since: the case has still been through its last stage.
     if (c.stage_queued > 0 && !policy.stages.empty()) {

@@ -269,11 +269,21 @@ struct Planner {
     // address, whom no notice can reach, from when it was due.
     void plan_escalation() {
         const auto last = p.stages.size();
-        const bool unreachable = s.invoice.customer_email.empty() && last > 0 &&
-                                 s.stage_queued >= static_cast<int>(last);
-        if (!s.final_notice_at && !unreachable) return;
-        const auto due = s.final_notice_at.value_or(unreachable ? stage_due(last - 1) : now) +
-                         p.final_notice_deadline;
+        const bool queued = last > 0 && s.stage_queued >= static_cast<int>(last);
+        const bool unreachable = queued && s.invoice.customer_email.empty();
+        // A final notice queued but never reported sent (the mail queue gave up on it, or
+        // cancelled it): dunning still ends, counted from when the mail queue gave up at the
+        // latest. No lock follows (the access rules lock only on a notice that went out).
+        const bool lost =
+            queued && !s.final_notice_at && now >= stage_due(last - 1) + final_notice_send_window;
+        if (!s.final_notice_at && !unreachable && !lost) {
+            if (queued) wake_at(stage_due(last - 1) + final_notice_send_window);
+            return;
+        }
+        const auto from = s.final_notice_at ? *s.final_notice_at
+                          : unreachable     ? stage_due(last - 1)
+                                            : stage_due(last - 1) + final_notice_send_window;
+        const auto due = from + p.final_notice_deadline;
         if (due > now) return wake_at(due);
         if (!charges_ahead()) end_dunning();
     }

@@ -24,6 +24,10 @@ struct DunningStage {
     std::int64_t fee_minor = 0; // dunning fee added with this stage, in the invoice's minor units
 };
 
+// A final notice not reported sent this long after it was due is taken as lost (the mail queue
+// gives up on an email after a week of retries, or cancelled it): dunning then ends without it.
+inline constexpr std::chrono::seconds final_notice_send_window = std::chrono::days{8};
+
 struct CasePolicy {
     bool module_charges = false; // retry mode "plugin"; "stripe" leaves charging to Stripe
     RetryPolicy retry;

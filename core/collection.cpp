@@ -18,7 +18,9 @@ std::optional<std::string> collection_refusal(const CaseState& s, const Collecti
         if (status == "escalated" || status == "handover_pending") return std::nullopt;
         return "is " + status + ": only escalated or handover_pending cases can be handed over";
     }
-    if (status != "handed_over")
+    // With the agency, whatever stands over it: an objection raised since stops dunning, not the
+    // agency's report of what it already collected.
+    if (!s.is_open() || !s.collection.handed_over_at)
         return "is " + status + ": only a handed_over case takes a collection result";
     return std::nullopt;
 }
@@ -49,9 +51,11 @@ bool record_collection(CaseState& s, const CollectionReport& r, Timestamp now) {
     case Kind::paid: {
         const auto open = s.open_amount_minor();
         auto step = step_of(r, "paid", now);
+        // What the agency collected beyond the open amount is not the creditor's claim: the step
+        // keeps the reported amount, the claim counts at most what was open.
         step.amount_minor = r.amount_minor.value_or(open);
-        c.collected_minor += step.amount_minor;
         const bool full = step.amount_minor >= open;
+        c.collected_minor += full ? open : step.amount_minor;
         if (!full) step.what = "partial_payment";
         c.steps.push_back(std::move(step));
         if (full) c.handed_over_at.reset();

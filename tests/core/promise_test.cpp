@@ -221,4 +221,21 @@ TEST(FinalNoticeDeadline, CountsFromWhenTheNoticeWentOut) {
     EXPECT_EQ(l.c.state.escalated_at, sent_at + 14 * day);
 }
 
+// A final notice the mail queue never delivers (a mailbox that does not exist, SMTP down for
+// over a week): dunning still ends, counted from when the queue gave up at the latest; no lock
+// is announced or carried out, since no notice went out.
+TEST(FinalNoticeDeadline, ANoticeNeverSentStillEndsDunningWithoutALock) {
+    Ladder l(t0);
+    l.c.policy.escalation.write_off_below_milli = 0; // escalate rather than write off
+    l.run_to(t0 + 19 * day);
+    l.hold_mail = true;
+    const auto gave_up = t0 + 20 * day + final_notice_send_window;
+    l.run_to(gave_up + 14 * day - 1s);
+    EXPECT_EQ(l.c.state.final_notice_at, std::nullopt);
+    EXPECT_EQ(l.c.state.escalated_at, std::nullopt);
+    l.run_to(gave_up + 14 * day);
+    EXPECT_EQ(l.c.state.escalated_at, gave_up + 14 * day);
+    EXPECT_EQ(claim_of(1, l.c.state, l.c.policy).lock_at, std::nullopt);
+}
+
 } // namespace
