@@ -1,9 +1,14 @@
-// The JSON bodies of the creator API and the test clock, as any client may send them: a body a
-// reader accepts holds what the route then stores and answers with, and that answer can be
-// written (valid UTF-8, an instant that shows as itself).
+// The bodies of the creator API, the test clock and the promise page, as any client may send
+// them: a body a reader accepts holds what the route then stores and answers with, and that
+// answer can be written (valid UTF-8, an instant or a day that shows as itself). The objection
+// (POST …/cases/{id}/objection) reads its {note, actor} with read_revoke.
 #include "check.hpp"
+#include "core/limitation.hpp"
+#include "core/promise.hpp"
+#include "http/handover_bodies.hpp"
 #include "http/request_bodies.hpp"
 
+#include <algorithm>
 #include <ctime>
 #include <nlohmann/json.hpp>
 
@@ -29,6 +34,46 @@ void check_writable(const nlohmann::json& answer) {
     } catch (const std::exception& e) {
         fuzz::fail("an accepted body can be answered", e.what());
     }
+}
+
+// A day as stored and shown: YYYY-MM-DD, digits only, a real day.
+void check_day(const std::string& text) {
+    const bool shaped = text.size() == 10 && text[4] == '-' && text[7] == '-' &&
+                        std::all_of(text.begin(), text.end(),
+                                    [](char c) { return c == '-' || (c >= '0' && c <= '9'); });
+    check(shaped, "a date is YYYY-MM-DD", text);
+    const auto day = parse_iso_date(text);
+    check(day && iso_date(*day) == text, "a date shows as itself", text);
+}
+
+void check_handover_bodies(std::string_view body) {
+    if (const auto h = http::read_handover_request(body)) {
+        const auto& r = h.value();
+        check(r.cases.size() <= 1000, "at most 1000 cases");
+        for (const auto id : r.cases)
+            check(id > 0, "a case id is positive", std::to_string(id));
+        check(r.agency.size() <= 200, "an agency of at most 200 bytes");
+        check_writable({{"cases", r.cases}, {"agency", r.agency}});
+    }
+    if (const auto c = http::read_collection_result(body)) {
+        using Kind = CollectionReport::Kind;
+        const auto& r = c.value();
+        check(r.kind != Kind::handed_over, "a result is paid, uncollectible or returned");
+        check(!r.amount_minor || (r.kind == Kind::paid && *r.amount_minor > 0),
+              "an amount is positive and goes with paid only");
+        if (!r.date.empty()) check_day(r.date);
+        check(r.reference.size() <= 200, "a reference of at most 200 bytes");
+        check(r.note.size() <= 1000, "a note of at most 1000 bytes");
+        check_writable({{"date", r.date}, {"reference", r.reference}, {"note", r.note}});
+    }
+}
+
+void check_promise_form(std::string_view body) {
+    if (const auto d = http::read_promise_form("application/x-www-form-urlencoded", body)) {
+        check(d->ok(), "a promised day exists");
+        check_day(std::string(body.substr(5)));
+    }
+    check(!http::read_promise_form("text/plain", body), "a promise comes only as a form");
 }
 
 } // namespace
@@ -69,5 +114,7 @@ extern "C" int LLVMFuzzerTestOneInput(const unsigned char* data, std::size_t siz
         check(s.value().count() >= 0 && s.value().count() <= 10LL * 366 * 86400, "0 to ten years");
         check_shows_as_itself(now + s.value());
     }
+    check_handover_bodies(body);
+    check_promise_form(body);
     return 0;
 }

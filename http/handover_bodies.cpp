@@ -1,10 +1,8 @@
 #include "http/handover_bodies.hpp"
 
-#include "core/calendar.hpp"
+#include "core/promise.hpp"
 
 #include <nlohmann/json.hpp>
-
-#include <charconv>
 
 namespace dunning::http {
 
@@ -26,20 +24,9 @@ std::string joined(const std::vector<std::string>& problems) {
     return out;
 }
 
-// "2027-03-01": four-digit year, a real day.
+// "2027-03-01": four digits, two, two (no sign: "-001-01-01" is no year), a real day.
 bool valid_date(const std::string& s) {
-    if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
-    int parts[3] = {};
-    const std::pair<std::size_t, std::size_t> fields[] = {{0, 4}, {5, 2}, {8, 2}};
-    for (int i = 0; i < 3; ++i) {
-        const char* from = s.data() + fields[i].first;
-        const char* to = from + fields[i].second;
-        const auto [end, ec] = std::from_chars(from, to, parts[i]);
-        if (ec != std::errc{} || end != to) return false;
-    }
-    return Date{std::chrono::year{parts[0]}, std::chrono::month{static_cast<unsigned>(parts[1])},
-                std::chrono::day{static_cast<unsigned>(parts[2])}}
-        .ok();
+    return parse_iso_date(s).has_value();
 }
 
 void text_field(const json& body, const char* key, std::size_t max, std::string& out,

@@ -5,6 +5,7 @@
 #include "core/limitation.hpp"
 #include "core/money.hpp"
 #include "core/promise.hpp"
+#include "http/request_bodies.hpp"
 #include "http/services.hpp"
 #include "jobs/promise_link.hpp"
 #include "store/cases.hpp"
@@ -178,20 +179,11 @@ void show(Services& m, const Claim& c, httplib::Response& res, int status,
                   t.submit + "</button></form>");
 }
 
-// The body must be exactly date=YYYY-MM-DD (a form with that one field).
-std::optional<Date> form_date(const httplib::Request& req) {
-    if (!req.get_header_value("Content-Type").starts_with("application/x-www-form-urlencoded"))
-        return std::nullopt;
-    const std::string_view body = req.body;
-    if (!body.starts_with("date=")) return std::nullopt;
-    return parse_iso_date(body.substr(5));
-}
-
 void post_promise(Services& m, const httplib::Request& req, httplib::Response& res) {
     auto c = claim_for(m, req.matches[1], res);
     if (!c) return;
     const Texts& t = texts_for(m.config, c->creator->id);
-    const auto date = form_date(req);
+    const auto date = read_promise_form(req.get_header_value("Content-Type"), req.body);
     const auto now = m.clock.now();
     const int max_days = m.engine.policy_for(c->creator->id).escalation.promise_max_days;
     const auto refusal = date ? promise_refusal(c->record.state, *date, now, max_days)

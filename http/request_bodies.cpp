@@ -1,5 +1,7 @@
 #include "http/request_bodies.hpp"
 
+#include "core/promise.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -123,6 +125,12 @@ Result<std::chrono::seconds, std::string> read_clock_advance(std::string_view bo
     const auto n = seconds->get<long long>();
     if (n < 0 || n > 10LL * 366 * 86400) return failure("seconds must be between 0 and ten years");
     return std::chrono::seconds(n);
+}
+
+std::optional<Date> read_promise_form(std::string_view content_type, std::string_view body) {
+    if (!content_type.starts_with("application/x-www-form-urlencoded")) return std::nullopt;
+    if (!body.starts_with("date=")) return std::nullopt;
+    return parse_iso_date(body.substr(5));
 }
 
 } // namespace dunning::http

@@ -3,6 +3,7 @@
 // carried them: every rule a body must follow and the message when it does not. No store, no
 // sockets, so each reader can be tested and fuzzed on bytes alone.
 #include "core/access.hpp"
+#include "core/calendar.hpp"
 #include "core/result.hpp"
 #include "core/time.hpp"
 
@@ -48,5 +49,9 @@ Result<RevokeRequest, std::string> read_revoke(std::string_view body);
 
 // POST /v1/test-clock/advance: {"seconds": N}, 0 ≤ N ≤ ten years.
 Result<std::chrono::seconds, std::string> read_clock_advance(std::string_view body);
+
+// POST /promise/{token}: exactly date=YYYY-MM-DD (a form with that one field), sent as
+// application/x-www-form-urlencoded. Nothing for any other body or content type.
+std::optional<Date> read_promise_form(std::string_view content_type, std::string_view body);
 
 } // namespace dunning::http

@@ -52,3 +52,14 @@ TEST(CollectionResult, EveryProblemIsNamed) {
               "amount goes only with result paid");
     EXPECT_EQ(read_collection_result("").error(), "result must be paid, uncollectible or returned");
 }
+
+TEST(CollectionResult, ADateHasFourDigitsForTheYear) {
+    for (const char* date : {"-001-01-01", "-999-12-31", "+202-03-01", "2027-3-01 "})
+        EXPECT_EQ(
+            read_collection_result(std::string(R"({"result": "paid", "date": ")") + date + R"("})")
+                .error(),
+            "date must be YYYY-MM-DD")
+            << date;
+    EXPECT_EQ(read_collection_result(R"({"result": "paid", "date": "0001-01-01"})").value().date,
+              "0001-01-01");
+}

@@ -96,3 +96,18 @@ TEST(ClockAdvanceBody, SecondsUpToTenYears) {
 }
 
 } // namespace
+
+TEST(PromiseForm, ExactlyOneDateFieldAsAForm) {
+    const char* form = "application/x-www-form-urlencoded";
+    const auto d = read_promise_form(form, "date=2027-01-31");
+    ASSERT_TRUE(d);
+    EXPECT_EQ(*d, Date{std::chrono::year{2027} / 1 / 31});
+    EXPECT_TRUE(
+        read_promise_form("application/x-www-form-urlencoded; charset=UTF-8", "date=2027-01-31"));
+    EXPECT_FALSE(read_promise_form("text/plain", "date=2027-01-31"));
+    EXPECT_FALSE(read_promise_form(form, "date=2027-02-30"));
+    EXPECT_FALSE(read_promise_form(form, "date=2027-01-31&x=1"));
+    EXPECT_FALSE(read_promise_form(form, "x=1&date=2027-01-31"));
+    EXPECT_FALSE(read_promise_form(form, "date=-001-01-01"));
+    EXPECT_FALSE(read_promise_form(form, ""));
+}
