@@ -161,10 +161,15 @@ void command(CaseState& s, const CreatorCommand& c, Timestamp now, const CasePol
                 over_promise();
             });
         break;
-    case CreatorCommand::Kind::mark_paid:
+    case CreatorCommand::Kind::mark_paid: {
+        // Paid or voided in Stripe already: nothing to tell it.
+        const bool settled = s.resolution == Resolution::paid || s.resolution == Resolution::voided;
         resolve_now(s, Resolution::paid, now);
         repaid_offline(s, now);
+        if (!settled && p.module_charges && !s.invoice.invoice_id.empty())
+            effects.push_back(MarkPaidOutOfBand{s.invoice.invoice_id});
         break;
+    }
     case CreatorCommand::Kind::write_off:
         if (s.is_open()) {
             resolve_now(s, Resolution::written_off, now);
@@ -370,7 +375,8 @@ const char* effect_kind(const Effect& e) {
     return std::visit(overloaded{[](const ChargeInvoice&) { return "charge"; },
                                  [](const SendEmail&) { return "email"; },
                                  [](const EndOfSchedule&) { return "end_of_schedule"; },
-                                 [](const NotifyHost&) { return "notify_host"; }},
+                                 [](const NotifyHost&) { return "notify_host"; },
+                                 [](const MarkPaidOutOfBand&) { return "paid_out_of_band"; }},
                       e);
 }
 

@@ -98,8 +98,14 @@ struct NotifyHost {
                          // case.objected, case.objection_withdrawn, claim.limitation_approaching
     int days_before = 0; // claim.limitation_approaching: 90 or 30 days before the limitation date
 };
-using Effect = std::variant<ChargeInvoice, SendEmail, EndOfSchedule, NotifyHost>;
-const char* effect_kind(const Effect& e); // "charge", "email", "end_of_schedule", "notify_host"
+// The creator (or the collection agency) was paid outside Stripe: in plugin mode the invoice is
+// marked paid out of band there, so Stripe stops asking. In stripe mode the module does not act.
+struct MarkPaidOutOfBand {
+    std::string invoice_id;
+};
+using Effect = std::variant<ChargeInvoice, SendEmail, EndOfSchedule, NotifyHost, MarkPaidOutOfBand>;
+// "charge", "email", "end_of_schedule", "notify_host", "paid_out_of_band"
+const char* effect_kind(const Effect& e);
 
 struct Decision {
     CaseState next;

@@ -42,6 +42,12 @@ std::optional<store::NewJob> job_for(std::int64_t case_id, const CaseState& s,
                     .idempotency_key = "dunning-end-" + e.invoice_id,
                     .case_id = case_id};
             },
+            [&](const MarkPaidOutOfBand& m) -> std::optional<store::NewJob> {
+                return store::NewJob{.payload = store::PaidOutOfBandJob{m.invoice_id},
+                                     .idempotency_key =
+                                         retry::paid_out_of_band_idempotency_key(case_id),
+                                     .case_id = case_id};
+            },
             [](const NotifyHost&) -> std::optional<store::NewJob> { return std::nullopt; }},
         effect);
 }

@@ -13,7 +13,9 @@ using store::due_cases;
 using store::EndOfScheduleJob;
 using store::Job;
 using store::load_case;
+using store::PaidOutOfBandJob;
 using telemetry::log_error;
+using telemetry::log_info;
 using telemetry::log_warn;
 
 namespace {
@@ -54,10 +56,40 @@ ApiResult call_stripe(StripeGateway& stripe, const retry::StripeAuth& auth, cons
                                            pm.empty() ? std::nullopt : std::optional(pm),
                                            job.idempotency_key);
     }
+    if (const auto* p = std::get_if<PaidOutOfBandJob>(&job.payload))
+        return stripe.client().pay_out_of_band(auth, p->invoice_id, job.idempotency_key);
     const auto& e = std::get<EndOfScheduleJob>(job.payload);
     if (e.action == EndAction::cancel_subscription)
         return stripe.client().cancel_subscription(auth, e.subscription_id, job.idempotency_key);
     return stripe.client().mark_uncollectible(auth, e.invoice_id, job.idempotency_key);
+}
+
+// Paid, or no longer open, in Stripe already (paid by the member meanwhile, or an earlier
+// try went through): what the job wanted is true, so it is done, not tried again.
+bool invoice_already_settled(const ApiResult& r) {
+    return r.kind == ApiResult::Kind::request_error &&
+           (r.error.code == "invoice_not_open" ||
+            r.error.message.find("already paid") != std::string::npos);
+}
+
+// The job's state and result for an answer that is not a technical failure.
+std::pair<std::string, std::string> outcome_of(const Job& job, std::int64_t case_id,
+                                               const ApiResult& r, const std::string& summary) {
+    const auto detail = summary + (r.error.reason().empty() ? "" : " " + r.error.reason());
+    if (!std::holds_alternative<PaidOutOfBandJob>(job.payload))
+        return {r.ok() || r.kind == ApiResult::Kind::card_error ? "done" : "failed", detail};
+    const auto what = "stripe paid_out_of_band for case " + std::to_string(case_id) + ": ";
+    if (r.ok()) {
+        log_info(what + "invoice marked paid out of band");
+        return {"done", detail};
+    }
+    if (invoice_already_settled(r)) {
+        log_info(what + "invoice already closed in Stripe (" + detail + "), nothing to do");
+        return {"done", "already closed: " + detail + " " + r.error.message};
+    }
+    log_error(what + "refused (" + detail + " " + r.error.message +
+              "); the invoice stays as it is in Stripe");
+    return {"failed", detail + " " + r.error.message};
 }
 
 void settle(SettleBatch& batch, const Engine& engine, const Job& job, const CaseRecord& c,
@@ -118,9 +150,8 @@ void dispatch_job(store::Connection& db, const Engine& engine, StripeGateway& st
     if (r.kind != ApiResult::Kind::technical) {
         std::optional<ChargeResult> outcome;
         if (charge) outcome = charge_result(*charge, c->state, r, now);
-        return settle(batch, engine, job, *c,
-                      r.ok() || r.kind == ApiResult::Kind::card_error ? "done" : "failed",
-                      summary + (r.error.reason().empty() ? "" : " " + r.error.reason()), outcome);
+        const auto [state, result] = outcome_of(job, c->id, r, summary);
+        return settle(batch, engine, job, *c, state, result, outcome);
     }
     const auto what = "stripe " + kind + " for case " + std::to_string(c->id) + ": " + summary;
     settle_failure(batch, engine, job, c->id, what, summary, if_charge);
@@ -143,7 +174,8 @@ std::optional<retry::StripeAuth> StripeGateway::auth_for(const std::string& crea
 std::size_t dispatch_due(store::Connection& db, const Engine& engine, StripeGateway& stripe,
                          const store::JobQueue& queue) {
     std::size_t n = 0;
-    for (const auto kind : {store::JobKind::charge, store::JobKind::end_of_schedule}) {
+    for (const auto kind : {store::JobKind::charge, store::JobKind::end_of_schedule,
+                            store::JobKind::paid_out_of_band}) {
         const auto now = engine.clock().now();
         SettleBatch batch(db);
         n += carry_out(db, queue, queue.claim(db, kind, now, 100), stripe_backoff, now, &batch,

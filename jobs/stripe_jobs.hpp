@@ -1,7 +1,8 @@
 #pragma once
-// Carries out due jobs that talk to Stripe (charges, end-of-schedule actions) and feeds
-// each charge's outcome back into its case. A crash between the call and the bookkeeping
-// repeats the call with the same Idempotency-Key, so Stripe answers without charging again.
+// Carries out due jobs that talk to Stripe (charges, end-of-schedule actions, invoices paid
+// out of band) and feeds each charge's outcome back into its case. A crash between the call and the
+// bookkeeping repeats the call with the same Idempotency-Key, so Stripe answers without charging
+// again.
 #include "config/config.hpp"
 #include "jobs/engine.hpp"
 #include "retry/stripe_client.hpp"

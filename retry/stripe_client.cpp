@@ -76,6 +76,10 @@ std::string charge_idempotency_key(const std::string& invoice_id, int attempt) {
     return "dunning-pay-" + invoice_id + "-" + std::to_string(attempt);
 }
 
+std::string paid_out_of_band_idempotency_key(std::int64_t case_id) {
+    return "dunning-case-" + std::to_string(case_id) + "-paid-out-of-band";
+}
+
 std::string form_encode(const std::map<std::string, std::string>& fields) {
     std::string out;
     for (const auto& [key, value] : fields) {
@@ -96,6 +100,14 @@ ApiResult StripeClient::pay_invoice(const StripeAuth& auth, const std::string& i
     }
     return send(Call{{auth, "POST", "/v1/invoices/" + invoice_id + "/pay", form_encode(form),
                       key_or_random(idempotency_key)}});
+}
+
+ApiResult StripeClient::pay_out_of_band(const StripeAuth& auth, const std::string& invoice_id,
+                                        const std::string& idempotency_key) {
+    if (!is_valid_id(invoice_id)) return invalid_id("invoice id");
+    return send(
+        Call{{auth, "POST", "/v1/invoices/" + invoice_id + "/pay",
+              form_encode({{"paid_out_of_band", "true"}}), key_or_random(idempotency_key)}});
 }
 
 ApiResult StripeClient::get_invoice(const StripeAuth& auth, const std::string& invoice_id) {

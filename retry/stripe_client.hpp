@@ -53,6 +53,9 @@ struct StripeClientOptions {
 // Stable per (invoice, attempt): a crash or a repeated tick never charges twice.
 std::string charge_idempotency_key(const std::string& invoice_id, int attempt);
 
+// Stable per case: a case is marked paid once, however often the job runs.
+std::string paid_out_of_band_idempotency_key(std::int64_t case_id);
+
 class StripeClient {
   public:
     explicit StripeClient(StripeClientOptions options);
@@ -61,6 +64,9 @@ class StripeClient {
     ApiResult pay_invoice(const StripeAuth& auth, const std::string& invoice_id,
                           const std::optional<std::string>& payment_method,
                           const std::string& idempotency_key);
+    // POST /v1/invoices/{id}/pay with paid_out_of_band=true: paid outside Stripe, no charge.
+    ApiResult pay_out_of_band(const StripeAuth& auth, const std::string& invoice_id,
+                              const std::string& idempotency_key);
     ApiResult get_invoice(const StripeAuth& auth, const std::string& invoice_id);
     ApiResult get_customer(const StripeAuth& auth, const std::string& customer_id);
     ApiResult get_payment_method(const StripeAuth& auth, const std::string& payment_method_id);

@@ -10,7 +10,8 @@ namespace {
 using nlohmann::json;
 
 constexpr std::array<const char*, std::variant_size_v<JobPayload>> kind_names = {
-    "charge", "email", "end_of_schedule", "card_reminder", "platform_notification"};
+    "charge",          "email", "end_of_schedule", "card_reminder", "platform_notification",
+    "paid_out_of_band"};
 
 EndAction end_action_of(const std::string& text) {
     for (auto a : {EndAction::leave, EndAction::cancel_subscription, EndAction::mark_uncollectible})
@@ -40,6 +41,9 @@ json encode(const PlatformNotificationJob& j) {
     return {{"id", j.id},           {"object", "event"},  {"type", j.type}, {"created", j.created},
             {"creator", j.creator}, {"member", j.member}, {"data", j.data}};
 }
+json encode(const PaidOutOfBandJob& j) {
+    return {{"invoice_id", j.invoice_id}};
+}
 
 // Fields missing from rows of older versions read as their defaults.
 JobPayload decode(JobKind kind, const json& j) {
@@ -62,6 +66,8 @@ JobPayload decode(JobKind kind, const json& j) {
             j.at("id").get<std::string>(),       j.at("type").get<std::string>(),
             j.at("creator").get<std::string>(),  j.at("member").get<std::string>(),
             j.at("created").get<std::int64_t>(), j.value("data", json::object())};
+    case JobKind::paid_out_of_band:
+        return PaidOutOfBandJob{j.at("invoice_id").get<std::string>()};
     }
     throw std::logic_error("unhandled job kind");
 }

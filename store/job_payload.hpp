@@ -47,15 +47,28 @@ struct PlatformNotificationJob {
     bool operator==(const PlatformNotificationJob&) const = default;
 };
 
-using JobPayload =
-    std::variant<ChargeJob, EmailJob, EndOfScheduleJob, CardReminderJob, PlatformNotificationJob>;
+// Mark a case's invoice paid out of band in Stripe (the creator was paid outside it).
+struct PaidOutOfBandJob {
+    std::string invoice_id;
+    bool operator==(const PaidOutOfBandJob&) const = default;
+};
+
+using JobPayload = std::variant<ChargeJob, EmailJob, EndOfScheduleJob, CardReminderJob,
+                                PlatformNotificationJob, PaidOutOfBandJob>;
 
 // In the order of JobPayload's alternatives.
-enum class JobKind { charge, email, end_of_schedule, card_reminder, platform_notification };
+enum class JobKind {
+    charge,
+    email,
+    end_of_schedule,
+    card_reminder,
+    platform_notification,
+    paid_out_of_band
+};
 
 JobKind kind_of(const JobPayload& payload);
-// "charge", "email", "end_of_schedule", "card_reminder", "platform_notification": the `kind`
-// column, and what the case API shows.
+// "charge", "email", "end_of_schedule", "card_reminder", "platform_notification",
+// "paid_out_of_band": the `kind` column, and what the case API shows.
 const char* kind_name(JobKind kind);
 
 nlohmann::json encode_payload(const JobPayload& payload);

@@ -222,6 +222,22 @@ TEST(CaseEngine, CreatorCommands) {
     EXPECT_STREQ(status_of(c.state), "paid") << "a written-off claim can still be paid";
 }
 
+TEST(CaseEngine, MarkPaidInPluginModeMarksTheInvoicePaidOutOfBandOnce) {
+    Case c{plugin_mode()};
+    c.on(failed_invoice(t0), t0);
+    c.on(CreatorCommand{CreatorCommand::Kind::mark_paid}, t0 + 1h);
+    ASSERT_EQ(effects_of<MarkPaidOutOfBand>(c.last).size(), 1u);
+    EXPECT_EQ(effects_of<MarkPaidOutOfBand>(c.last)[0].invoice_id, "in_1");
+    c.on(CreatorCommand{CreatorCommand::Kind::mark_paid}, t0 + 2h);
+    EXPECT_TRUE(effects_of<MarkPaidOutOfBand>(c.last).empty()) << "already paid";
+
+    Case stripe_mode{CasePolicy{}};
+    stripe_mode.on(failed_invoice(t0), t0);
+    stripe_mode.on(CreatorCommand{CreatorCommand::Kind::mark_paid}, t0 + 1h);
+    EXPECT_STREQ(status_of(stripe_mode.state), "paid");
+    EXPECT_TRUE(effects_of<MarkPaidOutOfBand>(stripe_mode.last).empty()) << "not ours to act";
+}
+
 TEST(CaseEngine, SepaRetriesAtMostTwiceOnBusinessDays) {
     Case c{plugin_mode()};
     c.on(failed_invoice(t0, "insufficient_funds", PaymentMethodKind::sepa_debit), t0);

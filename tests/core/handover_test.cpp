@@ -97,6 +97,25 @@ TEST(Collection, APartialPaymentLowersTheOpenAmountAFullOneSettlesIt) {
     EXPECT_STREQ(status_of(d.next), "paid");
 }
 
+TEST(Collection, PaidInFullToTheAgencyMarksTheInvoicePaidOutOfBandInPluginMode) {
+    auto s = escalated(9900);
+    record_collection(s, report(Kind::handed_over), t0 + days{40});
+    CasePolicy plugin;
+    plugin.module_charges = true;
+    const auto marks = [](const Decision& d) {
+        std::vector<std::string> out;
+        for (const auto& e : d.effects)
+            if (const auto* m = std::get_if<MarkPaidOutOfBand>(&e)) out.push_back(m->invoice_id);
+        return out;
+    };
+    auto part = decide(s, report(Kind::paid, 4000), t0 + days{50}, plugin);
+    EXPECT_TRUE(marks(part).empty()) << "a part payment leaves the invoice open";
+    const auto full = decide(part.next, report(Kind::paid), t0 + days{60}, plugin);
+    EXPECT_EQ(marks(full), std::vector<std::string>{"in_1"});
+    EXPECT_TRUE(marks(decide(s, report(Kind::paid), t0 + days{60}, CasePolicy{})).empty())
+        << "stripe mode: not the module's to do";
+}
+
 TEST(Collection, ReturnedGoesBackToEscalatedUncollectibleResolves) {
     auto s = escalated(9900);
     s.handover_pending_at = s.escalated_at;

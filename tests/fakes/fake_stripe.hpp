@@ -42,7 +42,8 @@ struct FakeInvoice {
 // idempotent replay consumes nothing). With no script left, a pay succeeds.
 // An invoice whose payment method is sepa_debit never answers a pay at once, as with Stripe:
 // `succeed` and `decline` act like sepa_pending (success, or failure with error.reason() as the
-// SEPA failure code) after `settle_after`.
+// SEPA failure code) after `settle_after`. A pay with paid_out_of_band=true takes no script: it
+// marks an open invoice paid without a charge and queues invoice.paid, as Stripe does.
 struct ScriptedPay {
     enum class Kind {
         succeed,

@@ -241,6 +241,23 @@ TEST_P(FakeStripeContract, OutOfBandPaymentUncollectibleAndCancellationRead) {
     EXPECT_EQ(sub.products, std::vector<std::string>{"prod_sepa"});
 }
 
+TEST_P(FakeStripeContract, PayWithPaidOutOfBandMarksPaidWithoutAChargeAndSendsInvoicePaid) {
+    auto paid = api.post("/v1/invoices/in_card/pay", "oob-1", "paid_out_of_band=true");
+    ASSERT_TRUE(paid);
+    ASSERT_EQ(paid->status, 200) << paid->body;
+    EXPECT_EQ(json::parse(paid->body)["status"], "paid");
+    EXPECT_EQ(stripe.pay_executions("in_card"), 0) << "no charge";
+    auto events = delivered();
+    ASSERT_EQ(kinds(events), (std::vector{K::invoice_paid}));
+    expect_invoice(events[0], "in_card", "paid", 0, "sub_fake", "prod_fake");
+
+    auto again = api.post("/v1/invoices/in_card/pay", "oob-2", "paid_out_of_band=true");
+    ASSERT_TRUE(again);
+    EXPECT_EQ(again->status, 400);
+    EXPECT_EQ(json::parse(again->body)["error"]["message"], "Invoice is already paid");
+    EXPECT_TRUE(delivered().empty());
+}
+
 TEST_P(FakeStripeContract, EventsApiListsNewestFirstWithPaging) {
     stripe.fail_invoice("in_card", {"card_declined", "do_not_honor", "", "", ""}); // 3 events
     clock.advance(1h);

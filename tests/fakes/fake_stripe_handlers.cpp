@@ -50,6 +50,17 @@ bool matches_created(const httplib::Request& req, std::int64_t created) {
     return true;
 }
 
+// paid_out_of_band=true: the owner says it was paid elsewhere. No charge, no payment intent;
+// Stripe sends invoice.paid (invoice.payment_succeeded is for payment attempts only).
+ApiAnswer mark_paid_out_of_band(State& state, InvoiceRecord& record, const RequestContext& ctx) {
+    record.invoice.status = "paid";
+    record.paid_at = state.now();
+    record.paid_out_of_band = true;
+    queue_event(state, "invoice.paid", invoice_json(record, state.basil_events, true),
+                record.invoice.account, ctx.request);
+    return reply(200, invoice_json(record, ctx.basil));
+}
+
 } // namespace
 
 ApiAnswer pay(State& state, const httplib::Request& req, const RequestContext& ctx) {
@@ -61,6 +72,9 @@ ApiAnswer pay(State& state, const httplib::Request& req, const RequestContext& c
     if (record->invoice.status == "void")
         return reply(400, error_json("invalid_request_error",
                                      "This invoice can no longer be paid because it was voided."));
+    if (const auto oob = ctx.form.find("paid_out_of_band");
+        oob != ctx.form.end() && oob->second == "true")
+        return mark_paid_out_of_band(state, *record, ctx);
     auto named = ctx.form.find("payment_method");
     std::string method_id = named == ctx.form.end() ? "" : named->second;
     const PaymentMethodRecord* method = method_for_pay(state, *record, method_id);

@@ -82,6 +82,7 @@ struct InvoiceRecord {
     Timestamp created{};
     std::optional<Timestamp> paid_at;
     std::optional<Timestamp> uncollectible_at;
+    bool paid_out_of_band = false; // marked paid by the account's owner, no charge
     std::optional<Attempt> last_attempt;
     std::deque<ScriptedPay> script;
     int pay_executions = 0;

@@ -180,7 +180,7 @@ json invoice_json(const InvoiceRecord& r, bool basil, bool with_payments) {
     const auto& attempt = r.last_attempt;
     j["charge"] = attempt ? json(attempt->charge) : json(nullptr);
     j["paid"] = paid;
-    j["paid_out_of_band"] = false;
+    j["paid_out_of_band"] = r.paid_out_of_band;
     j["payment_intent"] = attempt ? json(attempt->payment_intent) : json(nullptr);
     j["subscription"] = nullable(in.subscription);
     // Since 2022-11-15; the legacy fixtures' version had none.

@@ -115,10 +115,11 @@ class Api {
         headers.insert(extra.begin(), extra.end());
         return client_.Get(path.c_str(), headers);
     }
-    httplib::Result post(const std::string& path, const std::string& key = "") {
+    httplib::Result post(const std::string& path, const std::string& key = "",
+                         const std::string& body = "") {
         httplib::Headers headers = auth();
         if (!key.empty()) headers.emplace("Idempotency-Key", key);
-        return client_.Post(path.c_str(), headers, "", "application/x-www-form-urlencoded");
+        return client_.Post(path.c_str(), headers, body, "application/x-www-form-urlencoded");
     }
     httplib::Result del(const std::string& path) { return client_.Delete(path.c_str(), auth()); }
     httplib::Client& client() { return client_; }

@@ -217,4 +217,98 @@ TEST_F(Retry, CurrentApiShapeIsRetriedToo) {
     EXPECT_EQ(pays().size(), 2u) << "a hard decline ends the retries";
 }
 
+class MarkPaid : public Retry {
+  protected:
+    std::string case_id() { return std::to_string(only_case()["id"].get<int>()); }
+    void mark_paid() {
+        auto cli = service->client();
+        auto r = cli.Post("/v1/creators/alpha/cases/" + case_id() + "/mark-paid",
+                          httplib::Headers{{"Authorization", "Bearer " + alpha_token}}, "{}",
+                          "application/json");
+        ASSERT_TRUE(r);
+        ASSERT_EQ(r->status, 200) << r->body;
+    }
+    std::vector<fakes::RecordedRequest> out_of_band() const {
+        std::vector<fakes::RecordedRequest> out;
+        for (const auto& p : pays())
+            if (p.form.contains("paid_out_of_band")) out.push_back(p);
+        return out;
+    }
+    int thanks() {
+        int n = 0;
+        const auto c = only_case();
+        for (const auto& a : c["actions"])
+            n += a["detail"].value("message", "") == "payment_received";
+        return n;
+    }
+};
+
+TEST_F(MarkPaid, InPluginModeTheInvoiceIsMarkedPaidOutOfBandOnce) {
+    boot();
+    open_case(decline("lost_card")); // the member is asked for a new card, no retry planned
+    advance_days(4);                 // and has had the first reminder
+    ASSERT_TRUE(pays().empty());
+    mark_paid();
+    advance(0s);
+    ASSERT_EQ(out_of_band().size(), 1u) << "one call";
+    const auto call = out_of_band().at(0);
+    EXPECT_EQ(call.form.at("paid_out_of_band"), "true");
+    EXPECT_FALSE(call.form.contains("off_session")) << "no charge";
+    EXPECT_EQ(call.headers.at("Idempotency-Key"),
+              "dunning-case-" + case_id() + "-paid-out-of-band");
+    EXPECT_EQ(call.headers.at("Authorization"), "Bearer sk_test_alpha");
+    EXPECT_EQ(stripe->invoice("in_1").status, "paid");
+    EXPECT_EQ(stripe->pay_executions("in_1"), 0);
+    const int thanked = thanks();
+    EXPECT_EQ(thanked, 1) << "the dunned member is thanked once";
+
+    // Stripe's invoice.paid for it came back (delivered within the advance) and changed nothing.
+    advance_days(30);
+    const auto c = only_case();
+    int paid_events = 0;
+    for (const auto& e : c["events"])
+        paid_events += e["type"] == "invoice.paid";
+    EXPECT_EQ(paid_events, 1) << c["events"].dump(2);
+    EXPECT_TRUE(stripe->queued_types().empty());
+    EXPECT_EQ(c["status"], "paid") << c.dump(2);
+    EXPECT_EQ(thanks(), thanked) << "no second email";
+    EXPECT_EQ(pays().size(), 1u) << "nothing else sent to /pay";
+    int jobs = 0;
+    for (const auto& a : c["actions"])
+        if (a["kind"] == "paid_out_of_band") {
+            ++jobs;
+            EXPECT_EQ(a["state"], "done") << a.dump(2);
+        }
+    EXPECT_EQ(jobs, 1);
+}
+
+TEST_F(MarkPaid, AnInvoiceAlreadyPaidInStripeFinishesTheJobWithoutRetrying) {
+    boot();
+    open_case(decline("lost_card"));
+    stripe->pay_out_of_band("in_1"); // paid on the hosted page; the webhooks are not there yet
+    mark_paid();
+    advance(0s);
+    advance_days(5);
+    ASSERT_EQ(out_of_band().size(), 1u) << "a 400 \"already paid\" is not retried";
+    const auto c = only_case();
+    EXPECT_EQ(c["status"], "paid") << c.dump(2);
+    for (const auto& a : c["actions"])
+        if (a["kind"] == "paid_out_of_band") {
+            EXPECT_EQ(a["state"], "done") << a.dump(2);
+        }
+}
+
+TEST_F(MarkPaid, InStripeModeNothingIsSentToStripe) {
+    boot(config::RetryMode::stripe);
+    open_case(decline("lost_card"));
+    mark_paid();
+    advance_days(30);
+    EXPECT_TRUE(pays().empty());
+    EXPECT_EQ(stripe->invoice("in_1").status, "open");
+    const auto c = only_case();
+    EXPECT_EQ(c["status"], "paid");
+    for (const auto& a : c["actions"])
+        EXPECT_NE(a["kind"], "paid_out_of_band") << a.dump(2);
+}
+
 } // namespace

@@ -167,6 +167,18 @@ TEST_F(StripeClientTest, PayInvoiceWithoutPaymentMethodSendsOffSessionOnly) {
     EXPECT_EQ(fake_.seen().at(0).body, "off_session=true");
 }
 
+TEST_F(StripeClientTest, PayOutOfBandSendsOnlyPaidOutOfBandWithTheCaseKey) {
+    const StripeAuth connect{"sk_test_platform", "acct_1Creator"};
+    ASSERT_TRUE(
+        client().pay_out_of_band(connect, "in_77", paid_out_of_band_idempotency_key(42)).ok());
+    const Seen seen = fake_.seen().at(0);
+    EXPECT_EQ(seen.method, "POST");
+    EXPECT_EQ(seen.path, "/v1/invoices/in_77/pay");
+    EXPECT_EQ(seen.body, "paid_out_of_band=true");
+    EXPECT_EQ(seen.header("Idempotency-Key"), "dunning-case-42-paid-out-of-band");
+    EXPECT_EQ(seen.header("Stripe-Account"), "acct_1Creator");
+}
+
 TEST_F(StripeClientTest, IdempotencyKeyIsTheSameOnEveryRetry) {
     fake_.script({status(500), status(503), status(200)});
     const ApiResult result =

@@ -17,6 +17,7 @@ const std::vector<JobPayload> examples = {
     EndOfScheduleJob{EndAction::cancel_subscription, "in_1", "sub_1"},
     EndOfScheduleJob{EndAction::mark_uncollectible, "in_1", ""},
     CardReminderJob{"alpha", "pm_card", "juergen@example.org", "Jürgen Müßig", 3, 2027},
+    PaidOutOfBandJob{"in_1"},
     PlatformNotificationJob{"dn_0123456789abcdef01234567", "access.locked", "alpha", "cus_1",
                             1760000000, json{{"course", "c1"}, {"level", "locked"}}},
 };
@@ -34,6 +35,7 @@ TEST(JobPayload, StoredTextIsReadable) {
               R"({"attempt":2,"invoice_id":"in_1","payment_method_id":"pm_card"})");
     EXPECT_EQ(encode_payload(EmailJob{"reminder", 1}).dump(),
               R"({"message":"reminder","stage":1})");
+    EXPECT_EQ(encode_payload(PaidOutOfBandJob{"in_1"}).dump(), R"({"invoice_id":"in_1"})");
     EXPECT_EQ(
         encode_payload(EndOfScheduleJob{EndAction::cancel_subscription, "in_1", "sub_1"}).dump(),
         R"({"action":"cancel_subscription","invoice_id":"in_1","subscription_id":"sub_1"})");
@@ -50,6 +52,7 @@ TEST(JobPayload, KindsAreNamedAsBefore) {
     EXPECT_STREQ(kind_name(JobKind::end_of_schedule), "end_of_schedule");
     EXPECT_STREQ(kind_name(JobKind::card_reminder), "card_reminder");
     EXPECT_STREQ(kind_name(JobKind::platform_notification), "platform_notification");
+    EXPECT_STREQ(kind_name(JobKind::paid_out_of_band), "paid_out_of_band");
 }
 
 TEST(JobPayload, RowsOfOlderVersionsAndBadRowsDecodeOrSayWhy) {
