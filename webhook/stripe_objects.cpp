@@ -150,7 +150,11 @@ Read<InvoiceFacts> read_invoice(const JsonReader& in) {
     for (const JsonReader& line : lines) {
         const auto text = line.string("description");
         if (!text.empty()) f.description += (f.description.empty() ? "" : "; ") + text;
-        if (!f.period_start) f.period_start = line.object("period").time("start");
+        // Evidence for a handover only: a period Stripe left odd never makes the event unusable.
+        if (const auto period = line.object("period"); !f.period_start && period.has("start")) {
+            const std::int64_t start = period.integer("start");
+            if (plausible_unix_time(start)) f.period_start = from_unix(start);
+        }
     }
     if (auto e = problem(in, "invoice", !f.invoice_id.empty(), "invoice without an id"))
         return err(*e);
