@@ -2,6 +2,7 @@
 // POST records the promise. The signed token is the only credential (no cookies, no session),
 // so a forged cross-site form gains nothing a link holder does not already have; the page is
 // plain HTML, no external assets, every value escaped.
+#include "core/html.hpp"
 #include "core/limitation.hpp"
 #include "core/money.hpp"
 #include "core/promise.hpp"
@@ -63,32 +64,6 @@ const Texts en{"en",
                "This link has expired.",
                "This invoice no longer takes a promise (paid, closed or under review)."};
 
-std::string escape(std::string_view in) {
-    std::string out;
-    for (char c : in) {
-        switch (c) {
-        case '&':
-            out += "&amp;";
-            break;
-        case '<':
-            out += "&lt;";
-            break;
-        case '>':
-            out += "&gt;";
-            break;
-        case '"':
-            out += "&quot;";
-            break;
-        case '\'':
-            out += "&#39;";
-            break;
-        default:
-            out += c;
-        }
-    }
-    return out;
-}
-
 void send_page(httplib::Response& res, int status, const Texts& t, const std::string& body) {
     res.status = status;
     res.set_header("Cache-Control", "no-store");
@@ -111,7 +86,7 @@ void send_page(httplib::Response& res, int status, const Texts& t, const std::st
 }
 
 void send_message(httplib::Response& res, int status, const Texts& t, const std::string& text) {
-    send_page(res, status, t, "<p>" + escape(text) + "</p>");
+    send_page(res, status, t, "<p>" + html_escape(text) + "</p>");
 }
 
 const Texts& texts_for(const config::Config& c, std::string_view creator) {
@@ -148,9 +123,10 @@ std::string day(Date d, const Texts& t) {
 
 std::string summary(const Claim& c, const Texts& t) {
     const auto& i = c.record.state.invoice;
-    return "<p>" + escape(c.creator->name) + "</p><p>" + t.invoice + ": <b>" +
-           escape(i.number.empty() ? i.invoice_id : i.number) + "</b><br>" + t.amount + ": <b>" +
-           escape(format_money(c.record.state.open_amount_minor(), i.currency, t.lang)) +
+    return "<p>" + html_escape(c.creator->name) + "</p><p>" + t.invoice + ": <b>" +
+           html_escape(i.number.empty() ? i.invoice_id : i.number) + "</b><br>" + t.amount +
+           ": <b>" +
+           html_escape(format_money(c.record.state.open_amount_minor(), i.currency, t.lang)) +
            "</b></p>";
 }
 
@@ -164,19 +140,20 @@ void show(Services& m, const Claim& c, httplib::Response& res, int status,
     if (refusal == PromiseRefusal::already_made)
         return send_page(res, 409, t,
                          summary(c, t) + "<p>" + t.already + " " +
-                             escape(day(day_of(s.promise->until - std::chrono::days{1}), t)) +
+                             html_escape(day(day_of(s.promise->until - std::chrono::days{1}), t)) +
                              ".</p>");
     const auto now = m.clock.now();
     const int max_days = m.engine.policy_for(c.creator->id).escalation.promise_max_days;
     const auto from = iso_date(earliest_promise_date(now));
     const auto to = iso_date(latest_promise_date(now, max_days));
-    send_page(res, status, t,
-              summary(c, t) + "<p>" + t.explain + "</p>" +
-                  (problem.empty() ? "" : "<p role=\"alert\"><b>" + escape(problem) + "</b></p>") +
-                  "<form method=\"post\"><label for=\"date\">" + t.date_label +
-                  "</label><input type=\"date\" id=\"date\" name=\"date\" required min=\"" + from +
-                  "\" max=\"" + to + "\" value=\"" + from + "\"><button type=\"submit\">" +
-                  t.submit + "</button></form>");
+    send_page(
+        res, status, t,
+        summary(c, t) + "<p>" + t.explain + "</p>" +
+            (problem.empty() ? "" : "<p role=\"alert\"><b>" + html_escape(problem) + "</b></p>") +
+            "<form method=\"post\"><label for=\"date\">" + t.date_label +
+            "</label><input type=\"date\" id=\"date\" name=\"date\" required min=\"" + from +
+            "\" max=\"" + to + "\" value=\"" + from + "\"><button type=\"submit\">" + t.submit +
+            "</button></form>");
 }
 
 void post_promise(Services& m, const httplib::Request& req, httplib::Response& res) {
@@ -206,7 +183,8 @@ void post_promise(Services& m, const httplib::Request& req, httplib::Response& r
     });
     if (!made) return show(m, *c, res, 409);
     m.work.wake();
-    send_page(res, 200, t, summary(*c, t) + "<p>" + t.done + " " + escape(day(*date, t)) + ".</p>");
+    send_page(res, 200, t,
+              summary(*c, t) + "<p>" + t.done + " " + html_escape(day(*date, t)) + ".</p>");
 }
 
 } // namespace

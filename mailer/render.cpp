@@ -1,5 +1,7 @@
 #include "mailer/render.hpp"
 
+#include "core/html.hpp"
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -44,33 +46,6 @@ std::string flatten(std::string_view value) {
     std::string out(value);
     for (auto& c : out)
         if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
-    return out;
-}
-
-std::string html_escape(std::string_view value) {
-    std::string out;
-    out.reserve(value.size());
-    for (char c : value) {
-        switch (c) {
-        case '&':
-            out += "&amp;";
-            break;
-        case '<':
-            out += "&lt;";
-            break;
-        case '>':
-            out += "&gt;";
-            break;
-        case '"':
-            out += "&quot;";
-            break;
-        case '\'':
-            out += "&#39;";
-            break; // &apos; is not HTML 4, which some mail clients speak
-        default:
-            out += c;
-        }
-    }
     return out;
 }
 
