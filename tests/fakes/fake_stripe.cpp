@@ -1,10 +1,9 @@
 // The fake Stripe's public face: the server's life, the test's levers (invoices, scripts,
-// Stripe-side events) and webhook delivery. JSON lives in fake_stripe_objects.cpp, outcomes in
-// fake_stripe_events.cpp, the HTTP API in fake_stripe_api.cpp.
+// Stripe-side events). JSON lives in fake_stripe_objects.cpp, outcomes in fake_stripe_events.cpp,
+// delivery in fake_stripe_delivery.cpp, the HTTP API in fake_stripe_api.cpp.
 #include "tests/fakes/fake_stripe.hpp"
 
 #include "tests/fakes/fake_stripe_internal.hpp"
-#include "webhook/signature.hpp"
 
 #include <algorithm>
 #include <set>
@@ -13,10 +12,6 @@
 namespace dunning::fakes {
 
 using namespace detail;
-
-struct FakeStripe::State : detail::State {
-    using detail::State::State;
-};
 
 ScriptedPay ScriptedPay::declined(std::string decline_code, std::string code,
                                   std::string advice_code) {
@@ -175,44 +170,6 @@ void FakeStripe::set_delivery(DeliveryOptions options) {
 void FakeStripe::set_webhook_url(std::string url) {
     std::lock_guard lock(state_->mutex);
     state_->webhook_url = std::move(url);
-}
-
-std::size_t FakeStripe::deliver() {
-    State& s = *state_;
-    std::vector<StoredEvent> batch;
-    DeliveryOptions options;
-    std::string url;
-    {
-        std::lock_guard lock(s.mutex);
-        batch = s.queue;
-        options = s.delivery;
-        url = s.webhook_url;
-    }
-    if (options.reverse) std::reverse(batch.begin(), batch.end());
-    // Sent without the lock: the service may call the API while it handles a webhook.
-    auto path_at = url.find('/', url.find("://") == std::string::npos ? 0 : url.find("://") + 3);
-    std::string origin = url.substr(0, path_at);
-    std::string path = path_at == std::string::npos ? "/" : url.substr(path_at);
-    httplib::Client client(origin);
-    client.set_connection_timeout(2);
-    client.set_read_timeout(10);
-    std::set<std::uint64_t> delivered;
-    // Stripe signs with real time, also for events of its own test clocks.
-    const auto signed_at =
-        std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
-    for (int pass = 0; pass < (options.duplicate ? 2 : 1); ++pass) {
-        for (const StoredEvent& event : batch) {
-            httplib::Headers headers = {
-                {"Stripe-Signature", webhook::sign_payload(event.body, s.target.secret, signed_at)},
-                {"User-Agent", "Stripe/1.0 (+https://stripe.com/docs/webhooks)"}};
-            auto res =
-                client.Post(path.c_str(), headers, event.body, "application/json; charset=utf-8");
-            if (res && res->status >= 200 && res->status < 300) delivered.insert(event.seq);
-        }
-    }
-    std::lock_guard lock(s.mutex);
-    std::erase_if(s.queue, [&](const StoredEvent& e) { return delivered.contains(e.seq); });
-    return delivered.size();
 }
 
 std::size_t FakeStripe::settle() {

@@ -1,8 +1,9 @@
 #pragma once
 // A small stateful Stripe for tests: holds invoices, answers the API calls the module makes
-// (pay, retrieve, cancel, mark_uncollectible, events) in Stripe's wire format, replays answers
-// for a repeated Idempotency-Key like Stripe does, records every request, and sends the
-// resulting webhooks, signed, to the service. Deliveries happen only when the test asks
+// (pay, retrieve, cancel, mark_uncollectible, events, invoices, account, webhook endpoints, and
+// Connect OAuth) in Stripe's wire format, replays answers for a repeated Idempotency-Key like
+// Stripe does, knows restricted keys and their permissions, records every request, and sends
+// the resulting webhooks, signed, to the service. Deliveries happen only when the test asks
 // (deliver()), so tests stay deterministic and never sleep.
 #include "core/event.hpp"
 #include "core/time.hpp"
@@ -32,6 +33,9 @@ struct FakeInvoice {
     std::string account; // acct_… for Connect; events then carry "account"
     // The subscription's metadata, as the invoice's snapshot carries it ("installments": "6").
     std::map<std::string, std::string> subscription_metadata;
+    std::string collection_method = "charge_automatically"; // or "send_invoice"
+    std::optional<Timestamp> due_date;                      // send_invoice only
+    std::optional<Timestamp> next_payment_attempt;          // Stripe's own next retry
     // Managed by the fake:
     std::string status = "open"; // open | paid | void | uncollectible
     int attempt_count = 0;
@@ -87,6 +91,22 @@ struct WebhookTarget {
     std::string api_version = "2020-08-27"; // or "2025-03-31.basil": the shape of the events sent
 };
 
+// A Stripe account as GET /v1/account shows it: the fake's own, or one connected to it.
+struct AccountProfile {
+    std::string id; // acct_…; generated when empty
+    std::string email = "owner@example.org";
+    std::string business_name = "Fake Academy";
+    std::string country = "DE";
+    std::string default_currency = "eur";
+    bool charges_enabled = true;
+};
+
+// What the user does on Stripe's authorization page (GET /oauth/authorize).
+struct AuthorizationDecision {
+    bool approve = true;
+    AccountProfile account; // the account that connects (new id when empty)
+};
+
 struct DeliveryOptions {
     bool duplicate = false; // deliver every event twice
     bool reverse = false;   // deliver a batch in reverse order
@@ -123,8 +143,11 @@ class FakeStripe {
     void pay_out_of_band(const std::string& invoice_id);
 
     void set_delivery(DeliveryOptions options);
-    // Sends every queued webhook; returns how many were answered 2xx. Failed deliveries stay
-    // queued. With `duplicate` the whole batch is sent twice; an event counts once.
+    // Sends every queued webhook to the main URL (when set), to the Connect URL (events of a
+    // connected account) and to the API-made endpoints that listened to it when it happened,
+    // each signed with that destination's secret. Returns how many events every destination
+    // answered 2xx; the others stay queued for the destinations that failed. With `duplicate`
+    // the whole batch is sent twice; an event counts once.
     std::size_t deliver();
     // Types of the webhooks waiting for deliver(), oldest first.
     std::vector<std::string> queued_types() const;
@@ -148,6 +171,38 @@ class FakeStripe {
     // Pay requests actually executed (not answered from the idempotency cache): charge attempts
     // made, so scripted 429/5xx answers and refusals (already paid, unknown method) do not count.
     int pay_executions(const std::string& invoice_id) const;
+
+    // ---- Connect and keys (fake_stripe_connect.cpp, fake_stripe_accounts.cpp) ----
+    // The fake's own account (the platform's, or a creator's own account for its keys).
+    std::string account_id() const;
+    void set_account_profile(AccountProfile profile); // keeps the id when profile.id is empty
+    // The Connect application's client id (ca_…) that /oauth/authorize accepts; more with
+    // add_connect_client, each approving or denying by default.
+    std::string connect_client_id() const;
+    void add_connect_client(const std::string& client_id, bool approve_by_default = true);
+    // The next /oauth/authorize calls, in order, whatever the client; then the client's default.
+    void decide_next_authorization(AuthorizationDecision decision);
+    // Connects an account as an approved OAuth flow would, without the redirect: the account
+    // the platform key reaches with Stripe-Account. Returns its id.
+    std::string connect_account(AccountProfile profile = {});
+    bool is_connected(const std::string& account) const;
+    // The account's owner disconnects the platform on Stripe's side: as POST /oauth/deauthorize,
+    // and queues account.application.deauthorized (a Connect event).
+    void deauthorize_from_dashboard(const std::string& account);
+    // Where Connect events (those with "account") are also sent, signed with `secret`, like a
+    // Connect endpoint set up in the platform's dashboard.
+    void set_connect_webhook(std::string url, std::string secret);
+    // A restricted key (rk_test_…) of `account` ("" = the fake's own) holding exactly these
+    // permissions ("rak_invoice_write", …; write implies read).
+    std::string make_restricted_key(std::vector<std::string> permissions,
+                                    const std::string& account = "");
+    // Webhook endpoints created through the API (POST /v1/webhook_endpoints), with secrets.
+    struct Endpoint {
+        std::string id, account, url, secret;
+        std::vector<std::string> enabled_events;
+        bool connect = false;
+    };
+    std::vector<Endpoint> webhook_endpoints() const;
 
   private:
     struct State;

@@ -21,19 +21,6 @@ std::string canonical(std::string name) {
     return name;
 }
 
-RecordedRequest record_of(const httplib::Request& req) {
-    RecordedRequest r{req.method, req.path, {}, {}, false};
-    for (const auto& [name, value] : req.headers)
-        r.headers[canonical(name)] = value;
-    if (req.method != "GET" && !req.body.empty()) {
-        httplib::Params params;
-        httplib::detail::parse_query_text(req.body, params);
-        for (const auto& [key, value] : params)
-            r.form[key] = value;
-    }
-    return r;
-}
-
 std::string fingerprint(const RecordedRequest& r) {
     std::string f = r.method + " " + r.path;
     for (const auto& [key, value] : r.form)
@@ -41,9 +28,7 @@ std::string fingerprint(const RecordedRequest& r) {
     return f;
 }
 
-std::optional<ApiAnswer> refuse_unauthorized(const State& state, const httplib::Request& req) {
-    std::string header = req.get_header_value("Authorization");
-    if (header == "Bearer " + state.secret_key) return std::nullopt;
+ApiAnswer unauthorized(const std::string& header) {
     std::string message =
         header.empty()
             ? "You did not provide an API key. You need to provide your API key in the "
@@ -51,8 +36,41 @@ std::optional<ApiAnswer> refuse_unauthorized(const State& state, const httplib::
               "YOUR_SECRET_KEY'). See https://stripe.com/docs/api#authentication for details, "
               "or we can help at https://support.stripe.com/."
             : "Invalid API Key provided: " +
-                  header.substr(std::min<std::size_t>(header.size(), 7), 8) + "****";
+                  redact(header.substr(std::min<std::size_t>(header.size(), 7)), 4);
     return reply(401, error_json("invalid_request_error", message), false);
+}
+
+// Who calls: the fake's own secret key, a restricted key or an OAuth access token, each acting
+// on its own account, or on a connected one with Stripe-Account (the fake's own keys only).
+std::optional<ApiAnswer> authenticate(const State& state, const httplib::Request& req,
+                                      const std::string& permission, std::string& account) {
+    std::string header = req.get_header_value("Authorization");
+    std::string key = header.starts_with("Bearer ") ? header.substr(7) : "";
+    const KeyRecord* record = nullptr;
+    if (key != state.secret_key) {
+        auto it = state.keys.find(key);
+        if (key.empty() || it == state.keys.end() || it->second.revoked)
+            return unauthorized(header);
+        record = &it->second;
+    }
+    account = record ? record->account : "";
+    std::string on_behalf = req.get_header_value("Stripe-Account");
+    if (!on_behalf.empty() && account.empty()) {
+        auto connected = state.accounts.find(on_behalf);
+        // Unknown accounts pass (tests name accounts freely); a revoked connection does not.
+        if (connected != state.accounts.end() && !connected->second.connected)
+            return reply(403,
+                         error_json("invalid_request_error",
+                                    "The provided key '" + redact(key, 4) +
+                                        "' does not have access to account '" + on_behalf +
+                                        "' (or that account does not exist). Application access "
+                                        "may have been revoked.",
+                                    "account_invalid"),
+                         false);
+        account = on_behalf;
+    }
+    if (record && record->restricted) return refuse_permission(state, key, *record, permission);
+    return std::nullopt;
 }
 
 void send(httplib::Response& res, const ApiAnswer& a, const std::string& request_id) {
@@ -65,8 +83,8 @@ void send(httplib::Response& res, const ApiAnswer& a, const std::string& request
 
 // Authentication, then Stripe's idempotency layer: a key seen before on the same path answers
 // what was saved, without executing; 429/5xx and validation failures are not saved.
-httplib::Server::Handler wrap(State& state, Handler handler) {
-    return [&state, handler](const httplib::Request& req, httplib::Response& res) {
+httplib::Server::Handler wrap(State& state, Handler handler, std::string permission) {
+    return [&state, handler, permission](const httplib::Request& req, httplib::Response& res) {
         ApiAnswer answer;
         std::string request_id = new_id("req");
         {
@@ -77,7 +95,8 @@ httplib::Server::Handler wrap(State& state, Handler handler) {
             bool idempotent = !key.empty() && req.method != "GET";
             auto saved =
                 idempotent ? state.idempotency.find({key, req.path}) : state.idempotency.end();
-            if (auto refused = refuse_unauthorized(state, req)) {
+            std::string account;
+            if (auto refused = authenticate(state, req, permission, account)) {
                 answer = *refused;
             } else if (state.outage_status != 0) {
                 ++state.outage_answers;
@@ -100,7 +119,7 @@ httplib::Server::Handler wrap(State& state, Handler handler) {
             } else {
                 std::string version = req.get_header_value("Stripe-Version");
                 RequestContext ctx{
-                    req.get_header_value("Stripe-Account"),
+                    account,
                     is_basil_or_later(version.empty() ? state.target.api_version : version),
                     RequestRef{request_id, key}, recorded.form};
                 answer = handler(state, req, ctx);
@@ -116,15 +135,39 @@ httplib::Server::Handler wrap(State& state, Handler handler) {
 
 } // namespace
 
+RecordedRequest record_of(const httplib::Request& req) {
+    RecordedRequest r{req.method, req.path, {}, {}, false};
+    for (const auto& [name, value] : req.headers)
+        r.headers[canonical(name)] = value;
+    if (req.method != "GET" && !req.body.empty()) {
+        httplib::Params params;
+        httplib::detail::parse_query_text(req.body, params);
+        for (const auto& [key, value] : params)
+            r.form[key] = value;
+    }
+    return r;
+}
+
 void install_routes(State& state) {
     httplib::Server& s = state.server;
-    s.Post(R"(/v1/invoices/([^/]+)/pay)", wrap(state, pay));
-    s.Post(R"(/v1/invoices/([^/]+)/mark_uncollectible)", wrap(state, mark_uncollectible));
-    s.Get(R"(/v1/invoices/([^/]+))", wrap(state, get_invoice));
-    s.Get(R"(/v1/customers/([^/]+))", wrap(state, get_customer));
-    s.Get(R"(/v1/payment_methods/([^/]+))", wrap(state, get_payment_method));
-    s.Delete(R"(/v1/subscriptions/([^/]+))", wrap(state, cancel_subscription));
-    s.Get("/v1/events", wrap(state, list_events));
+    // The permission a restricted key needs for each, as Stripe names it.
+    s.Post(R"(/v1/invoices/([^/]+)/pay)", wrap(state, pay, "rak_invoice_write"));
+    s.Post(R"(/v1/invoices/([^/]+)/mark_uncollectible)",
+           wrap(state, mark_uncollectible, "rak_invoice_write"));
+    s.Get("/v1/invoices", wrap(state, list_invoices, "rak_invoice_read"));
+    s.Get(R"(/v1/invoices/([^/]+))", wrap(state, get_invoice, "rak_invoice_read"));
+    s.Get(R"(/v1/customers/([^/]+))", wrap(state, get_customer, "rak_customer_read"));
+    s.Get(R"(/v1/payment_methods/([^/]+))",
+          wrap(state, get_payment_method, "rak_payment_method_read"));
+    s.Delete(R"(/v1/subscriptions/([^/]+))",
+             wrap(state, cancel_subscription, "rak_subscription_write"));
+    s.Get("/v1/events", wrap(state, list_events, "rak_event_read"));
+    s.Get("/v1/account", wrap(state, get_account, "rak_accounts_kyc_basic_read"));
+    s.Post("/v1/webhook_endpoints", wrap(state, create_webhook_endpoint, "rak_webhook_write"));
+    s.Get("/v1/webhook_endpoints", wrap(state, list_webhook_endpoints, "rak_webhook_read"));
+    s.Delete(R"(/v1/webhook_endpoints/([^/]+))",
+             wrap(state, delete_webhook_endpoint, "rak_webhook_write"));
+    install_oauth_routes(state);
     // Every error answer passes here; only an unmatched route has no body yet.
     httplib::Server::HandlerWithResponse on_error = [&state](const httplib::Request& req,
                                                              httplib::Response& res) {

@@ -23,7 +23,8 @@ Timestamp State::next_event_time() {
 
 void queue_event(State& state, const std::string& type, json object, const std::string& account,
                  const RequestRef& request, json previous_attributes) {
-    StoredEvent event{state.next_seq++, new_id("evt"), type, account, state.next_event_time(), {}};
+    StoredEvent event{
+        state.next_seq++, new_id("evt"), type, account, state.next_event_time(), {}, {}, {}};
     json data = {{"object", std::move(object)}};
     if (!previous_attributes.is_null())
         data["previous_attributes"] = std::move(previous_attributes);
@@ -40,6 +41,17 @@ void queue_event(State& state, const std::string& type, json object, const std::
         {"type", type}};
     if (!account.empty()) body["account"] = account;
     event.body = body.dump();
+    // An account's own endpoints get its events; a platform's Connect endpoints get those of
+    // its connected accounts.
+    for (const EndpointRecord& r : state.endpoints) {
+        const FakeStripe::Endpoint& e = r.endpoint;
+        bool listens = std::find(e.enabled_events.begin(), e.enabled_events.end(), type) !=
+                           e.enabled_events.end() ||
+                       std::find(e.enabled_events.begin(), e.enabled_events.end(), "*") !=
+                           e.enabled_events.end();
+        bool reaches = e.connect ? e.account.empty() && !account.empty() : e.account == account;
+        if (listens && reaches) event.endpoints.push_back(e.id);
+    }
     state.log.push_back(event);
     state.queue.push_back(std::move(event));
 }

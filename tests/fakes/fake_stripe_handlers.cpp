@@ -38,18 +38,6 @@ InvoiceRecord* find_invoice(State& state, const std::string& id, const std::stri
     return &it->second;
 }
 
-bool matches_created(const httplib::Request& req, std::int64_t created) {
-    for (const auto& [key, value] : req.params) {
-        std::int64_t bound = std::atoll(value.c_str());
-        if ((key == "created" && created != bound) || (key == "created[gte]" && created < bound) ||
-            (key == "created[gt]" && created <= bound) ||
-            (key == "created[lte]" && created > bound) ||
-            (key == "created[lt]" && created >= bound))
-            return false;
-    }
-    return true;
-}
-
 // paid_out_of_band=true: the owner says it was paid elsewhere. No charge, no payment intent;
 // Stripe sends invoice.paid (invoice.payment_succeeded is for payment attempts only).
 ApiAnswer mark_paid_out_of_band(State& state, InvoiceRecord& record, const RequestContext& ctx) {
@@ -184,33 +172,6 @@ ApiAnswer cancel_subscription(State& state, const httplib::Request& req,
                     ctx.request);
     }
     return reply(200, subscription_json(sub));
-}
-
-ApiAnswer list_events(State& state, const httplib::Request& req, const RequestContext& ctx) {
-    int limit = req.has_param("limit") ? std::atoi(req.get_param_value("limit").c_str()) : 10;
-    if (limit < 1 || limit > 100)
-        return reply(400, error_json("invalid_request_error",
-                                     "Invalid integer: limit must be between 1 and 100",
-                                     "parameter_invalid_integer", "limit"));
-    std::string type = req.get_param_value("type");
-    std::vector<const StoredEvent*> newest_first;
-    for (auto it = state.log.rbegin(); it != state.log.rend(); ++it)
-        if (it->account == ctx.account && (type.empty() || it->type == type) &&
-            matches_created(req, to_unix(it->created)))
-            newest_first.push_back(&*it);
-    auto begin = newest_first.begin();
-    if (std::string after = req.get_param_value("starting_after"); !after.empty()) {
-        begin = std::find_if(newest_first.begin(), newest_first.end(),
-                             [&](const StoredEvent* e) { return e->id == after; });
-        if (begin == newest_first.end()) return missing("event", after, "starting_after");
-        ++begin;
-    }
-    json data = json::array();
-    for (auto it = begin; it != newest_first.end() && data.size() < std::size_t(limit); ++it)
-        data.push_back(json::parse((*it)->body));
-    bool has_more = std::size_t(newest_first.end() - begin) > data.size();
-    return reply(
-        200, {{"object", "list"}, {"data", data}, {"has_more", has_more}, {"url", "/v1/events"}});
 }
 
 } // namespace dunning::fakes::detail

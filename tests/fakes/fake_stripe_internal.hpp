@@ -10,6 +10,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <utility>
@@ -110,6 +111,39 @@ struct StoredEvent {
     std::string account;
     Timestamp created{};
     std::string body;
+    std::vector<std::string> endpoints; // we_… that were listening when it happened
+    std::set<std::string> done;         // destinations that answered 2xx
+};
+
+// ---- Connect and keys --------------------------------------------------------------------
+
+// An API key other than the fake's own secret key: restricted keys and OAuth access tokens.
+struct KeyRecord {
+    std::string account; // "" = the fake's own account
+    bool restricted = false;
+    std::set<std::string> permissions;
+    bool revoked = false;
+};
+
+struct ConnectedAccount {
+    AccountProfile profile;
+    Timestamp created{};
+    bool connected = false;
+};
+
+struct AuthCode {
+    std::string client_id;
+    std::string account;
+    std::string scope;
+    bool used = false;
+    std::string access_token; // issued with it, revoked if the code is presented again
+};
+
+struct EndpointRecord {
+    FakeStripe::Endpoint endpoint;
+    std::string api_version;
+    std::string description;
+    Timestamp created{};
 };
 
 struct SavedAnswer {
@@ -121,7 +155,10 @@ struct SavedAnswer {
 
 struct State {
     State(std::string key, WebhookTarget t)
-        : secret_key(std::move(key)), target(std::move(t)), webhook_url(target.url) {}
+        : secret_key(std::move(key)), target(std::move(t)), webhook_url(target.url) {
+        own_account.id = new_id("acct");
+        clients[default_client] = true;
+    }
 
     const std::string secret_key;
     const WebhookTarget target;
@@ -144,6 +181,18 @@ struct State {
     std::uint64_t next_seq = 1;
     int invoice_count = 0;
     std::optional<Timestamp> last_created;
+
+    AccountProfile own_account;
+    std::map<std::string, KeyRecord> keys; // besides secret_key
+    std::map<std::string, ConnectedAccount> accounts;
+    const std::string default_client = new_id("ca");
+    std::map<std::string, bool> clients; // client_id → approves by default
+    std::deque<AuthorizationDecision> decisions;
+    std::map<std::string, AuthCode> codes;
+    std::map<std::string, std::string> refresh_tokens; // rt_… → acct_…
+    std::vector<EndpointRecord> endpoints;
+    std::string connect_url;
+    std::string connect_secret;
 
     httplib::Server server;
     std::thread thread;
@@ -199,7 +248,7 @@ std::size_t settle_debits(State& state);
 void install_routes(State& state);
 
 struct RequestContext {
-    std::string account; // Stripe-Account
+    std::string account; // Stripe-Account, else the key's own account ("" = the fake's own)
     bool basil = false;  // shape of the objects in the answer (Stripe-Version)
     RequestRef request;
     std::map<std::string, std::string> form;
@@ -227,6 +276,34 @@ ApiAnswer mark_uncollectible(State&, const httplib::Request&, const RequestConte
 ApiAnswer get_customer(State&, const httplib::Request&, const RequestContext&);
 ApiAnswer get_payment_method(State&, const httplib::Request&, const RequestContext&);
 ApiAnswer cancel_subscription(State&, const httplib::Request&, const RequestContext&);
+
+// ---- Connect, accounts, keys, endpoints and lists (fake_stripe_connect.cpp,
+// fake_stripe_accounts.cpp, fake_stripe_events_list.cpp) -----------------------------------
+
+void install_oauth_routes(State& state);
+// "rk_test_****abcd": the key's prefix, stars, and its last `keep` characters.
+std::string redact(const std::string& key, std::size_t keep);
+std::string account_label(const State& state, const std::string& account); // "" → own id
+// Ends the connection: its tokens stop working, account.application.deauthorized is queued.
+void disconnect(State& state, const std::string& account, const std::string& client_id);
+RecordedRequest record_of(const httplib::Request& req);
+// A form or query array: name[]=a&name[]=b, or name[0]=a&name[1]=b.
+std::vector<std::string> array_param(const httplib::Request& req, const std::string& name);
+// The answer's permission check for a restricted key; nothing when `key` may call.
+std::optional<ApiAnswer> refuse_permission(const State& state, const std::string& key_text,
+                                           const KeyRecord& key, const std::string& permission);
+
+ApiAnswer get_account(State&, const httplib::Request&, const RequestContext&);
+ApiAnswer create_webhook_endpoint(State&, const httplib::Request&, const RequestContext&);
+ApiAnswer list_webhook_endpoints(State&, const httplib::Request&, const RequestContext&);
+ApiAnswer delete_webhook_endpoint(State&, const httplib::Request&, const RequestContext&);
 ApiAnswer list_events(State&, const httplib::Request&, const RequestContext&);
+ApiAnswer list_invoices(State&, const httplib::Request&, const RequestContext&);
 
 } // namespace dunning::fakes::detail
+
+namespace dunning::fakes {
+struct FakeStripe::State : detail::State {
+    using detail::State::State;
+};
+} // namespace dunning::fakes

@@ -33,18 +33,18 @@ struct Delivery {
 
 class Receiver {
   public:
-    Receiver() {
-        server_.Post("/webhooks/stripe/alpha", [this](const httplib::Request& req,
-                                                      httplib::Response& res) {
-            Delivery d{req.body, req.get_header_value("Stripe-Signature"),
-                       req.get_header_value("Content-Type"), false};
-            d.signature_valid =
-                webhook::verify_signature(d.body, d.signature, {webhook_secret}, real_now()).ok();
-            std::lock_guard lock(mutex_);
-            deliveries_.push_back(std::move(d));
-            res.status = status.load();
-            res.set_content("{}", "application/json");
-        });
+    explicit Receiver(std::string secret = webhook_secret) : secret_(std::move(secret)) {
+        server_.Post(
+            "/webhooks/stripe/alpha", [this](const httplib::Request& req, httplib::Response& res) {
+                Delivery d{req.body, req.get_header_value("Stripe-Signature"),
+                           req.get_header_value("Content-Type"), false};
+                d.signature_valid =
+                    webhook::verify_signature(d.body, d.signature, {secret_}, real_now()).ok();
+                std::lock_guard lock(mutex_);
+                deliveries_.push_back(std::move(d));
+                res.status = status.load();
+                res.set_content("{}", "application/json");
+            });
         port_ = server_.bind_to_any_port("127.0.0.1");
         thread_ = std::thread([this] { server_.listen_after_bind(); });
         while (!server_.is_running())
@@ -80,6 +80,7 @@ class Receiver {
         return std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
     }
 
+    std::string secret_;
     httplib::Server server_;
     std::thread thread_;
     int port_ = 0;
@@ -96,7 +97,8 @@ inline WebhookTarget target_for(const Receiver& receiver, const FakeClock& clock
 // A client of the fake's API, authenticated like the module.
 class Api {
   public:
-    explicit Api(const FakeStripe& stripe) : client_(stripe.base_url()) {
+    explicit Api(const FakeStripe& stripe, std::string key = secret_key)
+        : key_(std::move(key)), client_(stripe.base_url()) {
         client_.set_read_timeout(5);
     }
 
@@ -116,16 +118,22 @@ class Api {
         return client_.Get(path.c_str(), headers);
     }
     httplib::Result post(const std::string& path, const std::string& key = "",
-                         const std::string& body = "") {
+                         const std::string& body = "", httplib::Headers extra = {}) {
         httplib::Headers headers = auth();
+        headers.insert(extra.begin(), extra.end());
         if (!key.empty()) headers.emplace("Idempotency-Key", key);
         return client_.Post(path.c_str(), headers, body, "application/x-www-form-urlencoded");
     }
-    httplib::Result del(const std::string& path) { return client_.Delete(path.c_str(), auth()); }
+    httplib::Result del(const std::string& path, httplib::Headers extra = {}) {
+        httplib::Headers headers = auth();
+        headers.insert(extra.begin(), extra.end());
+        return client_.Delete(path.c_str(), headers);
+    }
     httplib::Client& client() { return client_; }
 
   private:
-    static httplib::Headers auth() { return {{"Authorization", "Bearer " + secret_key}}; }
+    httplib::Headers auth() const { return {{"Authorization", "Bearer " + key_}}; }
+    std::string key_;
     httplib::Client client_;
 };
 
