@@ -1,6 +1,7 @@
 #include "config/config.hpp"
 
 #include "config/reader.hpp"
+#include "core/base64.hpp"
 
 #include <arpa/inet.h>
 #include <cerrno>
@@ -107,9 +108,19 @@ void read_server(Reader& root, ServerConfig& out) {
 void read_storage(Reader& root, StorageConfig& out) {
     auto storage = root.table("storage");
     if (!storage) return;
-    storage->allow_only({"sqlite_path", "synchronous"});
+    storage->allow_only({"sqlite_path", "synchronous", "secrets_key", "previous_secrets_keys"});
     storage->string("sqlite_path", out.sqlite_path, detail::not_empty());
     storage->string("synchronous", out.synchronous, detail::one_of({"full", "normal"}));
+    std::string key;
+    if (storage->string("secrets_key", key, detail::secrets_key()))
+        out.secrets_key = base64_decode(key).value_or("");
+    std::vector<std::string> previous;
+    if (storage->strings("previous_secrets_keys", previous, detail::secrets_key()))
+        for (const auto& text : previous)
+            out.previous_secrets_keys.push_back(base64_decode(text).value_or(""));
+    if (!out.previous_secrets_keys.empty() && !storage->contains("secrets_key"))
+        storage->problem("previous_secrets_keys",
+                         "needs secrets_key: the key new values are sealed with");
 }
 
 void read_stripe(Reader& root, StripeConfig& out) {

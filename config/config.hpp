@@ -38,6 +38,12 @@ struct ServerConfig {
 struct StorageConfig {
     std::string sqlite_path = "dunning.db"; // relative paths are relative to the config file
     std::string synchronous = "full"; // "full": survives power loss; "normal": survives a crash
+    // The AES-256-GCM key creators' secrets are sealed with in the database, 32 raw bytes
+    // (standard base64 in the file, meant as "${ENV}"). Empty: storing a secret is refused.
+    std::string secrets_key;
+    // Keys that still open values sealed before a rotation (`dunning secrets rotate-key`), never
+    // used to seal. 32 raw bytes each.
+    std::vector<std::string> previous_secrets_keys;
 };
 
 struct StripeConfig {

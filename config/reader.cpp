@@ -1,4 +1,5 @@
 #include "config/reader.hpp"
+#include "core/base64.hpp"
 
 #include <algorithm>
 #include <filesystem>
@@ -161,6 +162,19 @@ Check starts_with(std::vector<std::string> prefixes, bool allow_empty) {
 Check not_empty() {
     return [](const std::string& value) -> std::optional<std::string> {
         if (value.empty()) return "must not be empty";
+        return std::nullopt;
+    };
+}
+
+Check secrets_key() {
+    return [](const std::string& value) -> std::optional<std::string> {
+        const auto key = base64_decode(value);
+        if (!key)
+            return "must be standard base64 (A-Z a-z 0-9 + / and = padding) of 32 bytes, e.g. "
+                   "from `openssl rand -base64 32`";
+        if (key->size() != 32)
+            return "must be 32 bytes (44 base64 characters); this one is " +
+                   std::to_string(key->size()) + " bytes";
         return std::nullopt;
     };
 }

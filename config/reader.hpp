@@ -48,6 +48,9 @@ Check mailbox(bool allow_empty = false);
 // An "https://" or "http://" URL with a host; with `allow_empty`, "" passes too.
 Check http_url(bool allow_empty = false);
 
+// A 32-byte key in standard base64 (44 characters, e.g. `openssl rand -base64 32`).
+Check secrets_key();
+
 // Host names with at least one dot: "mail.example.com", not "localhost".
 bool is_domain(std::string_view text);
 // The domain of a mailbox's address ("Acme <billing@acme.example>" → "acme.example"), or ""

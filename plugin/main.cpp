@@ -1,8 +1,9 @@
-// The `dunning` command line: serve, check-config, replay.
+// The `dunning` command line: serve, check-config, replay, preview, secrets rotate-key.
 #include "config/config.hpp"
 #include "plugin/module.hpp"
 #include "plugin/preview.hpp"
 #include "plugin/replay.hpp"
+#include "plugin/secrets.hpp"
 #include "telemetry/log.hpp"
 
 #include <CLI/CLI.hpp>
@@ -135,6 +136,17 @@ int preview(const std::string& path, const plugin::PreviewOptions& options) {
     }
 }
 
+int rotate_key(const std::string& path, const plugin::RotateKeyOptions& options) {
+    auto c = load(path);
+    if (!c) return 2;
+    try {
+        return plugin::rotate_key(*c, options, std::cout, std::cerr);
+    } catch (const std::exception& e) {
+        std::cerr << "dunning: " << e.what() << "; nothing was changed\n";
+        return 1;
+    }
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -192,7 +204,28 @@ int main(int argc, char** argv) {
     preview_cmd->add_option("--html", preview_options.html_path,
                             "Also write the HTML part to this file");
 
+    plugin::RotateKeyOptions rotate_options;
+    auto* secrets_cmd = app.add_subcommand("secrets", "Creators' secrets sealed in the database");
+    secrets_cmd->require_subcommand(1);
+    auto* rotate_cmd = secrets_cmd->add_subcommand(
+        "rotate-key",
+        "Re-seal every stored secret under a new key (AES-256-GCM), in one transaction. The "
+        "values are opened with [storage] secrets_key and previous_secrets_keys; rows already "
+        "under the new key are skipped, so it is safe to run again. The new key (32 bytes, "
+        "standard base64, e.g. `openssl rand -base64 32`) is read from an environment variable "
+        "or a file, never the command line (it would show in ps). Prints what to change in the "
+        "configuration afterwards.");
+    rotate_cmd->add_option("--config", config_path, "TOML configuration file")->required();
+    auto* env_opt = rotate_cmd->add_option("--new-key-env", rotate_options.new_key_env,
+                                           "Name of the environment variable holding the new key");
+    rotate_cmd
+        ->add_option("--new-key-file", rotate_options.new_key_file,
+                     "File holding the new key (readable by the operator only)")
+        ->check(CLI::ExistingFile)
+        ->excludes(env_opt);
+
     CLI11_PARSE(app, argc, argv);
+    if (*rotate_cmd) return rotate_key(config_path, rotate_options);
     if (*preview_cmd) return preview(config_path, preview_options);
     if (*serve_cmd) return serve(config_path, test_clock, clock_start);
     if (*check_cmd) return check_config(config_path);

@@ -296,6 +296,17 @@ const std::vector<const char*> all = {
         PRIMARY KEY (batch_id, case_id)
     );
     )sql",
+    // 8: creators' secrets, each sealed (store/secrets.hpp): never a plaintext in the file.
+    R"sql(
+    CREATE TABLE creator_secrets (
+        creator_id  TEXT NOT NULL,
+        name        TEXT NOT NULL,    -- stripe_secret_key, webhook_secret, oauth_access_token, …
+        sealed      TEXT NOT NULL,    -- v1:<key id>:<base64(nonce | ciphertext | tag)>
+        key_id      TEXT NOT NULL,    -- the key it is sealed under, for a rotation
+        updated_at  INTEGER NOT NULL, -- unix seconds, module clock
+        PRIMARY KEY (creator_id, name)
+    ) WITHOUT ROWID;
+    )sql",
 };
 
 } // namespace

@@ -19,12 +19,29 @@ inline const std::string beta_stripe_key = "sk_test_beta_0123456789secret";
 inline const std::string platform_stripe_key = "sk_test_platform_0123456789secret";
 inline const std::string smtp_password = "smtp-password-0123456789";
 inline const std::string host_signing_secret = "whsec_host_platform_signing_secret";
+// The keys creators' secrets are sealed with ([storage] secrets_key, and the one a rotation
+// moves to), and values stored sealed: none may show in a log or in the database file.
+inline const std::string secrets_key = "MqQNVnoR+wsvoiguajRdziW1/Bqx9SMPrgnq4RYLZQo=";
+inline const std::string new_secrets_key = "u25TfDWmBRE6F7JgAduQqviKxmq/pYFSIJ3EeoqnWAE=";
+inline const std::string alpha_oauth_access_token = "oauth-access-alpha-0123456789";
+inline const std::string alpha_oauth_refresh_token = "oauth-refresh-alpha-0123456789";
 
 inline const std::vector<std::string>& configured_secrets() {
-    static const std::vector<std::string> all = {
-        alpha_secret,        alpha_old_secret, beta_secret,        platform_secret,
-        alpha_token,         beta_token,       alpha_stripe_key,   beta_stripe_key,
-        platform_stripe_key, smtp_password,    host_signing_secret};
+    static const std::vector<std::string> all = {alpha_secret,
+                                                 alpha_old_secret,
+                                                 beta_secret,
+                                                 platform_secret,
+                                                 alpha_token,
+                                                 beta_token,
+                                                 alpha_stripe_key,
+                                                 beta_stripe_key,
+                                                 platform_stripe_key,
+                                                 smtp_password,
+                                                 host_signing_secret,
+                                                 secrets_key,
+                                                 new_secrets_key,
+                                                 alpha_oauth_access_token,
+                                                 alpha_oauth_refresh_token};
     return all;
 }
 
