@@ -159,11 +159,12 @@ void dispatch_job(store::Connection& db, const Engine& engine, StripeGateway& st
 
 } // namespace
 
-StripeGateway::StripeGateway(const config::Config& config, retry::StripeClientOptions options)
-    : config_(config), client_(std::move(options)) {}
+StripeGateway::StripeGateway(const config::Config& config, const config::CreatorRegistry& creators,
+                             retry::StripeClientOptions options)
+    : config_(config), creators_(creators), client_(std::move(options)) {}
 
 std::optional<retry::StripeAuth> StripeGateway::auth_for(const std::string& creator) const {
-    const auto* c = config_.find_creator(creator);
+    const auto c = creators_.find(creator);
     if (!c) return std::nullopt;
     if (!c->stripe_secret_key.empty()) return retry::StripeAuth{c->stripe_secret_key, ""};
     if (!config_.stripe.platform_secret_key.empty() && !c->stripe_account.empty())
