@@ -35,6 +35,9 @@ const store::BackoffPolicy refused_mail_backoff{.max_attempts = 3,
 // event that names the member's address has been processed; the email waits for it as long as
 // Stripe keeps delivering a webhook (three days), looking again every few minutes.
 const std::string no_address = "no email address for the member";
+// A disabled creator's emails wait (store/job_queue postpone) until it is enabled again.
+const std::string creator_disabled = "creator disabled";
+constexpr std::chrono::hours disabled_recheck{1};
 constexpr std::chrono::days address_wait{3};
 constexpr std::chrono::minutes address_recheck{5};
 
@@ -258,6 +261,7 @@ MailDispatcher::Prepared MailDispatcher::prepare(const CaseRecord& c, const Emai
     Prepared p;
     const auto creator = creators_.find(c.state.creator_id);
     if (!creator) return {{}, "creator no longer configured"};
+    if (creator->disabled) return {{}, creator_disabled};
     if (p.skip_reason = hold_reason(c.state, job.message); !p.skip_reason.empty()) return p;
     if (c.state.invoice.customer_email.empty()) return {{}, no_address};
     const auto data =
@@ -292,6 +296,8 @@ void MailDispatcher::send_case_email(store::Connection& db, const Engine& engine
         [&engine, job, now, sent, log, what, skip = p.skip_reason](store::Connection& db) {
             if (skip == "paused")
                 store::postpone_job(db, job, now + std::chrono::hours{1}, "held: case paused");
+            else if (skip == creator_disabled)
+                store::postpone_job(db, job, now + disabled_recheck, "held: " + skip);
             else if (skip == no_address && now - job.created < address_wait)
                 store::postpone_job(db, job, now + address_recheck, "held: " + no_address + " yet");
             else if (!sent)
@@ -317,6 +323,7 @@ MailDispatcher::Prepared MailDispatcher::prepare_card_reminder(const CardReminde
                                                                Timestamp now) const {
     const auto creator = creators_.find(r.creator_id);
     if (!creator) return {{}, "creator no longer configured"};
+    if (creator->disabled) return {{}, creator_disabled};
     mailer::MessageData d;
     d.creator_name = creator->name;
     d.creator_email = creator->reply_to.empty() ? config_.mail.from : creator->reply_to;
@@ -339,7 +346,9 @@ void MailDispatcher::send_card_reminder(store::Connection& db, const Job& job, T
     if (p.skip_reason.empty())
         sent = transport_->send(p.email, mailer::build_mime(p.email)); // outside any transaction
     store::Transaction tx(db);
-    if (!sent)
+    if (p.skip_reason == creator_disabled)
+        store::postpone_job(db, job, now + disabled_recheck, "held: " + p.skip_reason);
+    else if (!sent)
         store::finish_job(db, job, "cancelled", p.skip_reason, now);
     else
         record_send(db, job, *sent,

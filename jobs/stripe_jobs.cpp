@@ -137,6 +137,11 @@ void dispatch_job(store::Connection& db, const Engine& engine, StripeGateway& st
         tx.commit();
         return;
     }
+    if (stripe.disabled(c->state.creator_id))
+        return batch.add(
+            job, stripe_backoff, now, kind + " held", [job, now](store::Connection& db) {
+                store::postpone_job(db, job, now + std::chrono::hours{1}, "held: creator disabled");
+            });
     if (charge && !c->state.is_open())
         return settle(batch, engine, job, *c, "cancelled", "case no longer open", abandoned);
     const auto auth = stripe.auth_for(c->state.creator_id);
@@ -170,6 +175,11 @@ std::optional<retry::StripeAuth> StripeGateway::auth_for(const std::string& crea
     if (!config_.stripe.platform_secret_key.empty() && !c->stripe_account.empty())
         return retry::StripeAuth{config_.stripe.platform_secret_key, c->stripe_account};
     return std::nullopt;
+}
+
+bool StripeGateway::disabled(const std::string& creator) const {
+    const auto c = creators_.find(creator);
+    return c && c->disabled;
 }
 
 std::size_t dispatch_due(store::Connection& db, const Engine& engine, StripeGateway& stripe,

@@ -18,6 +18,8 @@ class StripeGateway {
                   retry::StripeClientOptions options);
     // The creator's own key, or the platform's key acting for the connected account.
     std::optional<retry::StripeAuth> auth_for(const std::string& creator) const;
+    // A disabled creator's Stripe calls wait until it is enabled again.
+    bool disabled(const std::string& creator) const;
     retry::StripeClient& client() { return client_; }
 
   private:
