@@ -19,12 +19,13 @@ inline const std::string beta_stripe_key = "sk_test_beta_0123456789secret";
 inline const std::string platform_stripe_key = "sk_test_platform_0123456789secret";
 inline const std::string smtp_password = "smtp-password-0123456789";
 inline const std::string host_signing_secret = "whsec_host_platform_signing_secret";
+inline const std::string admin_token = "admin-token-0123456789abcdef";
 
 inline const std::vector<std::string>& configured_secrets() {
     static const std::vector<std::string> all = {
-        alpha_secret,        alpha_old_secret, beta_secret,        platform_secret,
-        alpha_token,         beta_token,       alpha_stripe_key,   beta_stripe_key,
-        platform_stripe_key, smtp_password,    host_signing_secret};
+        alpha_secret,        alpha_old_secret, beta_secret,         platform_secret,
+        alpha_token,         beta_token,       alpha_stripe_key,    beta_stripe_key,
+        platform_stripe_key, smtp_password,    host_signing_secret, admin_token};
     return all;
 }
 
