@@ -38,6 +38,8 @@ Module::Module(config::Config config, ModuleOptions options)
     api_db_ = std::make_unique<store::SharedConnection>(store::open_store(store));
     api_db_->use(
         [this](store::Connection& db) { seed_creators(db, config_, creators_, clock_->now()); });
+    for (auto& creator : config_.creators) // the registry holds their SHA-256; nothing needs more
+        creator.api_token.clear();
     engine_ = std::make_unique<jobs::Engine>(config_, creators_, *clock_);
     retry::StripeClientOptions stripe_options;
     stripe_options.api_base = config_.stripe.api_base;
