@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <functional>
 #include <regex>
@@ -143,7 +144,9 @@ class Matrix : public ::testing::Test {
     static void SetUpTestSuite() {
         dir_ = new TempDir;
         ChildServiceOptions options;
-        options.log_name = "authorization_matrix";
+        // ctest runs each test of the suite as a process of its own, side by side: each child
+        // gets a log of its own, since the port is read from it.
+        options.log_name = "authorization_matrix_" + std::to_string(getpid());
         options.test_clock = true;
         options.extra_toml = "[platform]\nadmin_token = \"" + admin_token + "\"\n";
         service_ = new ChildService(dir_->path(), options);
