@@ -178,7 +178,8 @@ void read_mail(Reader& root, const Problems& problems, const std::string& base_d
 
 // The sender of every dunning email; without one, no creator's mail could go out.
 void require_sender(const toml::table& table, Problems& problems, Config& config) {
-    if (config.creators.empty() || !config.mail.from.empty()) return;
+    const bool may_have_creators = !config.creators.empty() || !config.platform.admin_token.empty();
+    if (!may_have_creators || !config.mail.from.empty()) return;
     if (problems.has("mail") || problems.has("mail.from")) return;
     const toml::node* mail = table.get("mail");
     problems.add(mail ? detail::line_of(*mail) : 1, "mail.from",
@@ -198,18 +199,29 @@ void read_host(Reader& root, const Problems& problems, HostConfig& out) {
         host->problem("webhook_secret", "is required when webhook_url is set");
 }
 
+void read_platform(Reader& root, PlatformConfig& out) {
+    auto platform = root.table("platform");
+    if (!platform) return;
+    platform->allow_only({"admin_token"});
+    platform->string("admin_token", out.admin_token, [](const std::string& value) {
+        return value.size() >= 16 ? std::nullopt
+                                  : std::optional<std::string>("must be at least 16 characters");
+    });
+}
+
 Config read_all(const toml::table& table, const std::string& name, const std::string& base_dir,
                 const EnvLookup& env, Problems& problems) {
     Config config;
     config.path = name;
     Reader root(problems, env, table, "");
     root.allow_only({"server", "storage", "stripe", "mail", "host", "retry", "dunning", "access",
-                     "escalation", "creators"});
+                     "escalation", "platform", "creators"});
     read_server(root, config.server);
     read_storage(root, config.storage);
     read_stripe(root, config.stripe);
     read_mail(root, problems, base_dir, config.mail);
     read_host(root, problems, config.host);
+    read_platform(root, config.platform);
     if (auto retry = root.table("retry")) detail::read_retry(*retry, config.retry);
     // The default too, so "base_rates.toml" is found next to the config file.
     config.dunning.base_rates_file = detail::resolve_path(base_dir, config.dunning.base_rates_file);

@@ -65,6 +65,12 @@ struct MailConfig {
     std::string message_id_domain;     // default: the domain of `from`'s address
 };
 
+// [platform]: the operator of the service. admin_token (16+ characters, "${ENV}" allowed) opens
+// the admin API (/v1/creators); without it those routes answer 404.
+struct PlatformConfig {
+    std::string admin_token;
+};
+
 struct HostConfig {
     std::string webhook_url;
     std::string webhook_secret;
@@ -130,6 +136,12 @@ struct CreatorConfig {
     EscalationConfig escalation;    // [creators.escalation] over [escalation]
     std::string legal_name;         // the creditor in a handover or court dunning export
     std::string address;            // the creditor's postal address, lines split by "\n"
+
+    // Not read from a [[creators]] table's keys:
+    std::string source = "config"; // "config": a [[creators]] table; "api": POST /v1/creators
+    bool disabled = false;         // set through the admin API, kept in the store
+    std::string api_token_hash;    // SHA-256 hex of api_token; the registry keeps only this
+    std::string settings_json;     // the creator's own keys as JSON, without its secrets
 };
 
 struct Config {
@@ -139,6 +151,7 @@ struct Config {
     StripeConfig stripe;
     MailConfig mail;
     HostConfig host;
+    PlatformConfig platform;
     RetryConfig retry;
     DunningConfig dunning;       // the global one; each creator's effective one is in CreatorConfig
     AccessConfig access;         // likewise
@@ -165,5 +178,12 @@ Result<Config, std::vector<std::string>> parse_config(std::string_view toml_text
                                                       const std::string& name,
                                                       const std::string& base_dir,
                                                       const EnvLookup& env = process_env);
+
+// One creator's table as the admin API gives it (TOML text made from its JSON body), read by the
+// same rules as a [[creators]] table over `base`'s globals. Secrets (api_token, webhook_secrets,
+// stripe_secret_key) and server paths (dunning.template_dir, dunning.base_rates_file) are
+// refused; "${…}" is not expanded. Problems as "key: problem", every one found.
+Result<CreatorConfig, std::vector<std::string>> parse_api_creator(std::string_view toml_text,
+                                                                  const Config& base);
 
 } // namespace dunning::config

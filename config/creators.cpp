@@ -4,6 +4,7 @@
 #include "config/reader.hpp"
 
 #include <map>
+#include <sstream>
 
 namespace dunning::config::detail {
 
@@ -100,8 +101,20 @@ void check_charges(Reader& creator, const Problems& problems, const CreatorConfi
         creator.problem("retry.mode", text);
 }
 
+// The creator's own keys as JSON for the store, its secrets left out; "${…}" kept as written.
+std::string settings_json(const toml::table& table) {
+    toml::table copy = table;
+    for (const char* secret : {"api_token", "webhook_secrets", "stripe_secret_key"})
+        copy.erase(secret);
+    std::ostringstream out;
+    out << toml::json_formatter{copy};
+    return out.str();
+}
+
+} // namespace
+
 CreatorConfig read_creator(Reader& creator, const Problems& problems, const std::string& base_dir,
-                           const Config& config) {
+                           const Config& config, bool from_api) {
     CreatorConfig out;
     out.retry = config.retry;
     out.dunning = config.dunning;
@@ -117,7 +130,10 @@ CreatorConfig read_creator(Reader& creator, const Problems& problems, const std:
     creator.string("stripe_account", out.stripe_account, starts_with({"acct_"}, true));
     creator.strings("webhook_secrets", out.webhook_secrets, starts_with({"whsec_"}));
     creator.string("stripe_secret_key", out.stripe_secret_key, starts_with({"sk_", "rk_"}, true));
-    creator.required_string("api_token", out.api_token, check_api_token);
+    if (from_api)
+        out.source = "api";
+    else
+        creator.required_string("api_token", out.api_token, check_api_token);
     creator.string("reply_to", out.reply_to, mailbox(true));
     creator.string("update_payment_url", out.update_payment_url, http_url(true));
     creator.string("legal_name", out.legal_name);
@@ -131,23 +147,25 @@ CreatorConfig read_creator(Reader& creator, const Problems& problems, const std:
     check_reachable(creator, problems, out, config.stripe);
     if (!problems.has(creator.key("retry.mode")) && !problems.has("retry.mode"))
         check_charges(creator, problems, out, config.stripe);
+    out.settings_json = settings_json(creator.raw());
     return out;
 }
-
-} // namespace
 
 void read_creators(Reader& root, const Problems& problems, const std::string& base_dir,
                    Config& config) {
     auto creators = root.tables("creators");
+    // With the admin API, creators may all be made through it.
+    const bool required = config.platform.admin_token.empty();
     if (!creators) {
-        if (!root.contains("creators"))
+        if (!root.contains("creators") && required)
             root.problem("creators", "at least one [[creators]] table is required");
         return;
     }
-    if (creators->empty()) root.problem("creators", "at least one [[creators]] table is required");
+    if (creators->empty() && required)
+        root.problem("creators", "at least one [[creators]] table is required");
     Seen seen;
     for (auto& creator : *creators) {
-        config.creators.push_back(read_creator(creator, problems, base_dir, config));
+        config.creators.push_back(read_creator(creator, problems, base_dir, config, false));
         const auto& added = config.creators.back();
         Seen::claim(seen.ids, added.id, creator, "id", "already used by ");
         Seen::claim(seen.tokens, added.api_token, creator, "api_token", "already used by ");

@@ -8,8 +8,9 @@
 namespace dunning::config::detail {
 
 void Problems::add(std::uint32_t line, std::string_view key, std::string_view problem) {
-    list_.push_back({line, file_ + ":" + std::to_string(line) + ": " + std::string(key) + ": " +
-                               std::string(problem)});
+    const auto where = file_.empty() ? std::string() : file_ + ":" + std::to_string(line) + ": ";
+    const auto what = key.empty() ? std::string() : std::string(key) + ": ";
+    list_.push_back({line, where + what + std::string(problem)});
     keys_.emplace(key);
 }
 

@@ -17,6 +17,7 @@ namespace dunning::config::detail {
 
 class Problems {
   public:
+    // An empty `file`: problems read "key: problem", for a table that is no file's.
     explicit Problems(std::string file) : file_(std::move(file)) {}
 
     void add(std::uint32_t line, std::string_view key, std::string_view problem);
@@ -87,6 +88,7 @@ class Reader {
     bool contains(std::string_view name) const { return table_.contains(name); }
     // The raw value under `name`, or nullptr when absent; for readers of structured values.
     const toml::node* get(std::string_view name) const { return table_.get(name); }
+    const toml::table& raw() const { return table_; }
 
     void allow_only(std::initializer_list<std::string_view> names);
     // Reports at the key's line when it is present, otherwise at the table's line.
@@ -131,5 +133,8 @@ void read_access(Reader& table, const Problems& problems, AccessConfig& out);
 void read_escalation(Reader& table, EscalationConfig& out);
 void read_creators(Reader& root, const Problems& problems, const std::string& base_dir,
                    Config& config);
+// One creator's table; `from_api`: no api_token required (the admin API makes one).
+CreatorConfig read_creator(Reader& creator, const Problems& problems, const std::string& base_dir,
+                           const Config& config, bool from_api);
 
 } // namespace dunning::config::detail

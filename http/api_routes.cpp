@@ -10,11 +10,8 @@
 #include "store/notifications.hpp"
 
 #include <nlohmann/json.hpp>
-#include <openssl/crypto.h>
-#include <openssl/sha.h>
 
 #include <algorithm>
-#include <cctype>
 #include <charconv>
 #include <optional>
 #include <string_view>
@@ -37,30 +34,6 @@ using store::CaseQuery;
 namespace {
 
 using nlohmann::json;
-
-// Compares digests, so neither the bytes nor the length of a configured token shows in the time
-// an answer takes.
-bool same_secret(const std::string& a, const std::string& b) {
-    unsigned char da[SHA256_DIGEST_LENGTH], db[SHA256_DIGEST_LENGTH];
-    SHA256(reinterpret_cast<const unsigned char*>(a.data()), a.size(), da);
-    SHA256(reinterpret_cast<const unsigned char*>(b.data()), b.size(), db);
-    return CRYPTO_memcmp(da, db, sizeof da) == 0;
-}
-
-// "Bearer <token>"; the scheme's case does not matter (RFC 9110, 11.1). A token with bytes no
-// token has (controls such as NUL, CR or LF, spaces) is no token, even if a configured one is its
-// prefix.
-std::optional<std::string> bearer_token(const std::string& header) {
-    constexpr std::string_view scheme = "bearer ";
-    if (header.size() <= scheme.size()) return std::nullopt;
-    for (std::size_t i = 0; i < scheme.size(); ++i)
-        if (std::tolower(static_cast<unsigned char>(header[i])) != scheme[i]) return std::nullopt;
-    for (std::size_t i = scheme.size(); i < header.size(); ++i) {
-        const auto c = static_cast<unsigned char>(header[i]);
-        if (c <= 0x20 || c >= 0x7f) return std::nullopt;
-    }
-    return header.substr(scheme.size());
-}
 
 json id_or_null(const std::string& s) {
     return s.empty() ? json(nullptr) : json(s);
@@ -305,29 +278,6 @@ void command_route(Services& m, const httplib::Request& req, httplib::Response& 
 }
 
 } // namespace
-
-bool authorize(Services& m, const httplib::Request& req, httplib::Response& res,
-               const std::string& creator_id) {
-    const auto token = bearer_token(req.get_header_value("Authorization"));
-    if (!token) {
-        res.set_header("WWW-Authenticate", "Bearer");
-        send_error(res, 401, "missing Authorization: Bearer <api_token>");
-        return false;
-    }
-    const config::CreatorConfig* holder = nullptr;
-    for (const auto& c : m.config.creators) // every token is compared: no early exit
-        if (same_secret(c.api_token, *token)) holder = &c;
-    if (!holder) {
-        res.set_header("WWW-Authenticate", "Bearer error=\"invalid_token\"");
-        send_error(res, 401, "invalid api token");
-        return false;
-    }
-    if (holder->id != creator_id) {
-        send_error(res, 403, "this token does not grant access to creator " + creator_id);
-        return false;
-    }
-    return true;
-}
 
 void install_api_routes(httplib::Server& http, Services& m) {
     http.Get(R"(/v1/creators/([^/]+)/cases)",

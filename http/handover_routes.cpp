@@ -45,7 +45,7 @@ Date today(const Services& m) {
 }
 
 Creditor creditor_of(const Services& m, const std::string& creator) {
-    const auto* c = m.config.find_creator(creator);
+    const auto c = m.creators.find(creator);
     return c ? Creditor{c->name, c->legal_name, c->address} : Creditor{creator, "", ""};
 }
 
@@ -207,7 +207,7 @@ void collection_route(Services& m, const httplib::Request& req, httplib::Respons
 }
 
 int claim_type_of(const Services& m, const CaseState& s) {
-    const auto* c = m.config.find_creator(s.creator_id);
+    const auto c = m.creators.find(s.creator_id);
     if (!c) return default_court_claim_type;
     std::map<std::string, int, std::less<>> per_product;
     for (const auto& p : c->products)

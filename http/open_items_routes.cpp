@@ -304,11 +304,11 @@ void open_items_route(Services& m, const httplib::Request& req, httplib::Respons
 
 ClaimCharges claim_charges_of(const Services& m, const std::string& creator) {
     ClaimCharges c;
-    if (const auto* cfg = m.config.find_creator(creator)) {
+    if (const auto cfg = m.creators.find(creator)) {
         c.stages = cfg->dunning.stages;
         c.interest = cfg->dunning.interest;
         c.business_debtor = cfg->dunning.business_debtor;
-        c.base_rates = m.base_rates.of(creator);
+        c.base_rates = m.base_rates.of(*cfg);
     }
     return c;
 }

@@ -89,14 +89,14 @@ void send_message(httplib::Response& res, int status, const Texts& t, const std:
     send_page(res, status, t, "<p>" + html_escape(text) + "</p>");
 }
 
-const Texts& texts_for(const config::Config& c, std::string_view creator) {
-    const auto* found = c.find_creator(creator);
+const Texts& texts_for(const config::CreatorRegistry& c, std::string_view creator) {
+    const auto found = c.find(creator);
     return found && found->locale == "en" ? en : de;
 }
 
 struct Claim {
     store::CaseRecord record;
-    const config::CreatorConfig* creator = nullptr;
+    config::CreatorRegistry::Snapshot creator;
 };
 
 // The case the token names, or the refusal page written.
@@ -104,10 +104,10 @@ std::optional<Claim> claim_for(Services& m, const std::string& token, httplib::R
     const auto checked =
         jobs::verify_promise_token(token, m.config.server.link_secret, m.clock.now());
     const auto creator_part = std::string_view(token).substr(0, token.find('.'));
-    const Texts& t = texts_for(m.config, creator_part);
+    const Texts& t = texts_for(m.creators, creator_part);
     if (checked.check == jobs::TokenCheck::expired)
         return send_message(res, 410, t, t.expired), std::nullopt;
-    const auto* creator = m.config.find_creator(checked.token.creator);
+    const auto creator = m.creators.find(checked.token.creator);
     if (checked.check != jobs::TokenCheck::valid || !creator)
         return send_message(res, 400, t, t.invalid), std::nullopt;
     auto c = m.db.use([&](store::Connection& db) {
@@ -133,7 +133,7 @@ std::string summary(const Claim& c, const Texts& t) {
 // The claim, and the form, or why no promise can be made.
 void show(Services& m, const Claim& c, httplib::Response& res, int status,
           const std::string& problem = "") {
-    const Texts& t = texts_for(m.config, c.creator->id);
+    const Texts& t = texts_for(m.creators, c.creator->id);
     const auto& s = c.record.state;
     const auto refusal = promise_refusal(s);
     if (refusal == PromiseRefusal::closed) return send_message(res, 410, t, t.closed);
@@ -159,7 +159,7 @@ void show(Services& m, const Claim& c, httplib::Response& res, int status,
 void post_promise(Services& m, const httplib::Request& req, httplib::Response& res) {
     auto c = claim_for(m, req.matches[1], res);
     if (!c) return;
-    const Texts& t = texts_for(m.config, c->creator->id);
+    const Texts& t = texts_for(m.creators, c->creator->id);
     const auto date = read_promise_form(req.get_header_value("Content-Type"), req.body);
     const auto now = m.clock.now();
     const int max_days = m.engine.policy_for(c->creator->id).escalation.promise_max_days;

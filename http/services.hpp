@@ -3,6 +3,7 @@
 // clocks, the inbox, the shared API connection and the background work to wake. The routes
 // know nothing of how these are wired or which threads run them.
 #include "config/config.hpp"
+#include "config/creator_registry.hpp"
 #include "core/open_items.hpp"
 #include "core/time.hpp"
 #include "jobs/engine.hpp"
@@ -16,12 +17,14 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 
 namespace dunning::http {
 
 struct Services {
     const config::Config& config;
+    config::CreatorRegistry& creators;     // the live creators (admin API), seen by every route
     const Clock& clock;                    // business time: cases, dunning, access
     FakeClock* test_clock;                 // null unless serving with --test-clock
     std::function<std::int64_t()> wall_ms; // real time in milliseconds: latency, ages
@@ -43,6 +46,7 @@ void install_open_items_routes(httplib::Server& http, Services& m);
 void install_handover_routes(httplib::Server& http, Services& m);
 void install_test_clock_routes(httplib::Server& http, Services& m);
 void install_promise_routes(httplib::Server& http, Services& m); // the member's page, no token
+void install_admin_routes(httplib::Server& http, Services& m);   // /v1/creators, admin_token
 
 // What a creator's claims add to the principal (fees, interest), by its configuration.
 ClaimCharges claim_charges_of(const Services& m, const std::string& creator);
@@ -53,5 +57,15 @@ void send_error(httplib::Response& res, int status, const std::string& message);
 // written.
 bool authorize(Services& m, const httplib::Request& req, httplib::Response& res,
                const std::string& creator_id);
+
+// Who a request's Bearer token names: the admin (the [platform] admin_token), a creator (its id),
+// or no one valid (the 401 written, and nothing returned).
+struct Caller {
+    bool admin = false;
+    std::string creator; // empty for the admin
+};
+std::optional<Caller> identify(Services& m, const httplib::Request& req, httplib::Response& res);
+// A token compared with a stored SHA-256 hex in constant time.
+bool token_matches(const std::string& token, const std::string& hash_hex);
 
 } // namespace dunning::http

@@ -37,7 +37,8 @@ class Receiver {
         : m_(m), req_(req), res_(res), endpoint_(endpoint) {}
 
     // `creator` is null on the Connect endpoint: the event's account names the creator.
-    void handle(const CreatorConfig* creator, const std::vector<std::string>& secrets) {
+    void handle(config::CreatorRegistry::Snapshot creator,
+                const std::vector<std::string>& secrets) {
         // Stripe signs with real time, also for its own test clocks: a signature's age is a
         // matter of the transport, so it is checked against the system clock even when the
         // module runs on a test clock.
@@ -62,13 +63,13 @@ class Receiver {
     }
 
   private:
-    const CreatorConfig* route_connect(const webhook::Envelope& e) {
+    config::CreatorRegistry::Snapshot route_connect(const webhook::Envelope& e) {
         if (e.account.empty()) {
             reject(400, "no_account",
                    "event has no account; the Connect endpoint takes events of connected accounts");
             return nullptr;
         }
-        const auto* c = m_.config.find_creator_by_account(e.account);
+        auto c = m_.creators.find_by_account(e.account);
         if (!c) reject(404, "unknown_account", "no creator is connected with account " + e.account);
         return c;
     }
@@ -119,11 +120,12 @@ void install_webhook_routes(httplib::Server& http, Services& m) {
         R"(/webhooks/stripe/([^/]+))", [&m](const httplib::Request& req, httplib::Response& res) {
             m.metrics.event_received("direct");
             Receiver r(m, req, res, "direct");
-            const auto* creator = m.config.find_creator(req.matches[1].str());
+            auto creator = m.creators.find(req.matches[1].str());
             if (!creator) return r.reject(404, "unknown_creator", "unknown creator");
             if (creator->webhook_secrets.empty())
                 return r.reject(404, "unknown_creator", "creator has no webhook secret of its own");
-            r.handle(creator, creator->webhook_secrets);
+            const auto secrets = creator->webhook_secrets;
+            r.handle(std::move(creator), secrets);
         });
 }
 

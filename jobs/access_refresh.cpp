@@ -45,7 +45,8 @@ std::vector<std::string> Engine::case_products(store::Connection& db, const Case
 void Engine::refresh_access(store::Connection& db, const std::string& creator,
                             const std::string& customer, std::vector<std::string> products) const {
     if (customer.empty()) return;
-    const auto& rules = rules_for(creator);
+    const auto rules_held = rules_for(creator); // kept while the rules are used
+    const auto& rules = *rules_held;
     if (products.empty()) {
         // Everything of the member's: the products on record and every product the creator maps
         // (a member-wide override must hold for a product the member has no record of yet).

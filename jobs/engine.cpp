@@ -77,36 +77,45 @@ CasePolicy policy_from_config(const config::CreatorConfig& creator) {
     return p;
 }
 
+Engine::Engine(const config::Config& config, const config::CreatorRegistry& creators,
+               const Clock& clock)
+    : clock_(clock), creators_(creators), notifies_host_(!config.host.webhook_url.empty()) {}
+
 Engine::Engine(const config::Config& config, const Clock& clock)
-    : clock_(clock), notifies_host_(!config.host.webhook_url.empty()) {
-    for (const auto& c : config.creators) {
-        CreatorRules r{policy_from_config(c), c.access.policy, {}};
-        for (const auto& m : c.products)
-            r.courses.add(m.stripe_product, m.courses);
-        rules_.emplace(c.id, std::move(r));
+    : clock_(clock), own_creators_(std::make_unique<config::CreatorRegistry>(config)),
+      creators_(*own_creators_), notifies_host_(!config.host.webhook_url.empty()) {}
+
+std::shared_ptr<const Engine::CreatorRules> Engine::rules_for(const std::string& creator) const {
+    auto snapshot = creators_.find(creator);
+    if (!snapshot) return fallback_;
+    std::lock_guard lock(cache_mutex_);
+    auto& cached = cache_[creator];
+    if (cached.from != snapshot) {
+        auto rules = std::make_shared<CreatorRules>(
+            CreatorRules{policy_from_config(*snapshot), snapshot->access.policy, {}});
+        for (const auto& m : snapshot->products)
+            rules->courses.add(m.stripe_product, m.courses);
+        cached = {std::move(snapshot), std::move(rules)};
     }
+    return cached.rules;
 }
 
-const Engine::CreatorRules& Engine::rules_for(const std::string& creator) const {
-    const auto it = rules_.find(creator);
-    return it == rules_.end() ? fallback_ : it->second;
+CasePolicy Engine::policy_for(const std::string& creator) const {
+    return rules_for(creator)->cases;
 }
 
-const CasePolicy& Engine::policy_for(const std::string& creator) const {
-    return rules_for(creator).cases;
+AccessPolicy Engine::access_policy_for(const std::string& creator) const {
+    return rules_for(creator)->access;
 }
 
-const AccessPolicy& Engine::access_policy_for(const std::string& creator) const {
-    return rules_for(creator).access;
-}
-
-const access::CourseMap& Engine::courses_for(const std::string& creator) const {
-    return rules_for(creator).courses;
+access::CourseMap Engine::courses_for(const std::string& creator) const {
+    return rules_for(creator)->courses;
 }
 
 void Engine::run_case(store::Connection& db, CaseRecord& c, const CaseInput& input) const {
     const auto now = clock_.now();
-    auto decision = decide(std::move(c.state), input, now, policy_for(c.state.creator_id));
+    const auto rules = rules_for(c.state.creator_id);
+    auto decision = decide(std::move(c.state), input, now, rules->cases);
     c.state = std::move(decision.next);
     save_case(db, c, to_unix(now));
     for (const auto& effect : decision.effects)

@@ -4,24 +4,31 @@
 // access rules for the member's products — all in the caller's transaction.
 #include "access/query.hpp"
 #include "config/config.hpp"
+#include "config/creator_registry.hpp"
 #include "core/access.hpp"
 #include "core/case_engine.hpp"
 #include "store/access_store.hpp"
 #include "store/cases.hpp"
 
 #include <map>
+#include <memory>
+#include <mutex>
 #include <string>
 
 namespace dunning::jobs {
 
 class Engine {
   public:
+    // Each creator's rules as `creators` has them at the time they are used.
+    Engine(const config::Config& config, const config::CreatorRegistry& creators,
+           const Clock& clock);
+    // The creators of the file alone (the commands that run without the service).
     Engine(const config::Config& config, const Clock& clock);
 
     const Clock& clock() const { return clock_; }
-    const CasePolicy& policy_for(const std::string& creator) const;
-    const AccessPolicy& access_policy_for(const std::string& creator) const;
-    const access::CourseMap& courses_for(const std::string& creator) const;
+    CasePolicy policy_for(const std::string& creator) const;
+    AccessPolicy access_policy_for(const std::string& creator) const;
+    access::CourseMap courses_for(const std::string& creator) const;
     // Host notifications are queued only when [host] webhook_url is set.
     bool notifies_host() const { return notifies_host_; }
 
@@ -43,12 +50,20 @@ class Engine {
         AccessPolicy access;
         access::CourseMap courses;
     };
-    const CreatorRules& rules_for(const std::string& creator) const;
+    // Built from the creator's snapshot and kept until the registry holds a newer one.
+    std::shared_ptr<const CreatorRules> rules_for(const std::string& creator) const;
     void notify_case(store::Connection& db, const store::CaseRecord& c, const NotifyHost& n) const;
 
+    struct CachedRules {
+        config::CreatorRegistry::Snapshot from;
+        std::shared_ptr<const CreatorRules> rules;
+    };
     const Clock& clock_;
-    std::map<std::string, CreatorRules, std::less<>> rules_;
-    CreatorRules fallback_;
+    std::unique_ptr<config::CreatorRegistry> own_creators_; // the second constructor's
+    const config::CreatorRegistry& creators_;
+    mutable std::mutex cache_mutex_;
+    mutable std::map<std::string, CachedRules, std::less<>> cache_;
+    std::shared_ptr<const CreatorRules> fallback_ = std::make_shared<CreatorRules>();
     bool notifies_host_ = false;
 };
 

@@ -35,6 +35,9 @@ const store::BackoffPolicy refused_mail_backoff{.max_attempts = 3,
 // event that names the member's address has been processed; the email waits for it as long as
 // Stripe keeps delivering a webhook (three days), looking again every few minutes.
 const std::string no_address = "no email address for the member";
+// A disabled creator's emails wait (store/job_queue postpone) until it is enabled again.
+const std::string creator_disabled = "creator disabled";
+constexpr std::chrono::hours disabled_recheck{1};
 constexpr std::chrono::days address_wait{3};
 constexpr std::chrono::minutes address_recheck{5};
 
@@ -173,23 +176,25 @@ std::unique_ptr<mailer::Transport> make_transport(const config::Config& c) {
 }
 
 BaseRateTables::BaseRateTables(const config::Config& config) {
-    std::map<std::string, std::vector<BaseRate>> by_file; // creators often share one file
-    for (const auto& c : config.creators) {
-        if (!c.dunning.interest) continue;
-        const auto& file = c.dunning.base_rates_file;
-        if (!by_file.contains(file)) {
-            auto rates = config::load_base_rates(file);
-            if (!rates) throw std::runtime_error(rates.error());
-            by_file.emplace(file, std::move(rates).value());
-        }
-        tables_[c.id] = by_file.at(file);
+    for (const auto& c : config.creators) { // creators often share one file
+        if (!c.dunning.interest || by_file_.contains(c.dunning.base_rates_file)) continue;
+        auto rates = config::load_base_rates(c.dunning.base_rates_file);
+        if (!rates) throw std::runtime_error(rates.error());
+        by_file_.emplace(c.dunning.base_rates_file, std::move(rates).value());
     }
 }
 
-const std::vector<BaseRate>& BaseRateTables::of(const std::string& creator_id) const {
-    static const std::vector<BaseRate> none;
-    const auto found = tables_.find(creator_id);
-    return found == tables_.end() ? none : found->second;
+std::vector<BaseRate> BaseRateTables::of(const config::CreatorConfig& c) const {
+    if (!c.dunning.interest) return {};
+    std::lock_guard lock(mutex_);
+    const auto& file = c.dunning.base_rates_file;
+    if (const auto found = by_file_.find(file); found != by_file_.end()) return found->second;
+    auto rates = config::load_base_rates(file);
+    if (!rates) {
+        log_error("creator " + c.id + ": no interest: " + rates.error());
+        return {};
+    }
+    return by_file_.emplace(file, std::move(rates).value()).first->second;
 }
 
 mailer::MessageData message_data(const config::Config& config, const config::CreatorConfig& c,
@@ -221,7 +226,7 @@ mailer::MessageData message_data(const config::Config& config, const config::Cre
         handover_will_follow(s.open_amount_minor(), s.invoice.currency, c.escalation.policy);
     Totals t;
     add_stage_fees(t, c, s, stage);
-    add_interest(t, c, s, now, rates.of(c.id));
+    add_interest(t, c, s, now, rates.of(c));
     d.fees = std::move(t.lines);
     d.total_due = format_money(s.invoice.amount_due + t.extra_minor, s.invoice.currency, c.locale);
     return d;
@@ -246,15 +251,17 @@ std::optional<AccessClaim> as_weighed(store::Connection& db, const CaseRecord& c
 } // namespace
 
 MailDispatcher::MailDispatcher(const config::Config& config,
+                               const config::CreatorRegistry& creators,
                                std::unique_ptr<mailer::Transport> transport)
-    : config_(config), transport_(std::move(transport)), base_rates_(config) {}
+    : config_(config), creators_(creators), transport_(std::move(transport)), base_rates_(config) {}
 
 MailDispatcher::Prepared MailDispatcher::prepare(const CaseRecord& c, const EmailJob& job,
                                                  const std::string& key, Timestamp now,
                                                  const AccessClaim* weighed) const {
     Prepared p;
-    const auto* creator = config_.find_creator(c.state.creator_id);
+    const auto creator = creators_.find(c.state.creator_id);
     if (!creator) return {{}, "creator no longer configured"};
+    if (creator->disabled) return {{}, creator_disabled};
     if (p.skip_reason = hold_reason(c.state, job.message); !p.skip_reason.empty()) return p;
     if (c.state.invoice.customer_email.empty()) return {{}, no_address};
     const auto data =
@@ -289,6 +296,8 @@ void MailDispatcher::send_case_email(store::Connection& db, const Engine& engine
         [&engine, job, now, sent, log, what, skip = p.skip_reason](store::Connection& db) {
             if (skip == "paused")
                 store::postpone_job(db, job, now + std::chrono::hours{1}, "held: case paused");
+            else if (skip == creator_disabled)
+                store::postpone_job(db, job, now + disabled_recheck, "held: " + skip);
             else if (skip == no_address && now - job.created < address_wait)
                 store::postpone_job(db, job, now + address_recheck, "held: " + no_address + " yet");
             else if (!sent)
@@ -312,8 +321,9 @@ std::size_t MailDispatcher::dispatch_due(store::Connection& db, const Engine& en
 MailDispatcher::Prepared MailDispatcher::prepare_card_reminder(const CardReminderJob& r,
                                                                const std::string& key,
                                                                Timestamp now) const {
-    const auto* creator = config_.find_creator(r.creator_id);
+    const auto creator = creators_.find(r.creator_id);
     if (!creator) return {{}, "creator no longer configured"};
+    if (creator->disabled) return {{}, creator_disabled};
     mailer::MessageData d;
     d.creator_name = creator->name;
     d.creator_email = creator->reply_to.empty() ? config_.mail.from : creator->reply_to;
@@ -336,7 +346,9 @@ void MailDispatcher::send_card_reminder(store::Connection& db, const Job& job, T
     if (p.skip_reason.empty())
         sent = transport_->send(p.email, mailer::build_mime(p.email)); // outside any transaction
     store::Transaction tx(db);
-    if (!sent)
+    if (p.skip_reason == creator_disabled)
+        store::postpone_job(db, job, now + disabled_recheck, "held: " + p.skip_reason);
+    else if (!sent)
         store::finish_job(db, job, "cancelled", p.skip_reason, now);
     else
         record_send(db, job, *sent,

@@ -5,6 +5,7 @@
 // and bookkeeping repeats the send with the same id (the .eml outbox writes it once; an SMTP
 // server may deliver it twice, which the member's mail client folds by Message-ID).
 #include "config/config.hpp"
+#include "config/creator_registry.hpp"
 #include "core/access.hpp"
 #include "core/interest.hpp"
 #include "jobs/engine.hpp"
@@ -17,21 +18,26 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
 
 namespace dunning::jobs {
 
-// The base-rate table of every creator with interest on, keyed by creator id, read once: each
+// The base-rate tables of the creators with interest on, by file, each read once: each
 // creator's [creators.dunning] base_rates_file is its own. The service and `dunning preview`
-// both look rates up here.
+// both look rates up here. Thread-safe: a creator added while the service runs has its table
+// read at its first use.
 class BaseRateTables {
   public:
-    // Throws std::runtime_error when the table of a creator with interest on is unreadable.
+    // Throws std::runtime_error when the table of a creator of the file with interest on is
+    // unreadable.
     explicit BaseRateTables(const config::Config& config);
-    // The creator's table; empty when its interest is off.
-    const std::vector<BaseRate>& of(const std::string& creator_id) const;
+    // The creator's table; empty when its interest is off (or its table became unreadable,
+    // which is logged).
+    std::vector<BaseRate> of(const config::CreatorConfig& creator) const;
 
   private:
-    std::map<std::string, std::vector<BaseRate>> tables_;
+    mutable std::mutex mutex_;
+    mutable std::map<std::string, std::vector<BaseRate>> by_file_;
 };
 
 // The Message-ID of the email whose job has idempotency key `key`: "<key@domain>".
@@ -42,7 +48,8 @@ class MailDispatcher {
     const BaseRateTables& base_rates() const { return base_rates_; }
     // Throws std::runtime_error when the base-rate table of a creator with interest on is
     // unreadable.
-    MailDispatcher(const config::Config& config, std::unique_ptr<mailer::Transport> transport);
+    MailDispatcher(const config::Config& config, const config::CreatorRegistry& creators,
+                   std::unique_ptr<mailer::Transport> transport);
 
     // Claims and sends due email jobs; returns how many it finished or rescheduled.
     std::size_t dispatch_due(store::Connection& db, const Engine& engine,
@@ -69,6 +76,7 @@ class MailDispatcher {
     void send_card_reminder(store::Connection& db, const store::Job& job, Timestamp now);
 
     const config::Config& config_;
+    const config::CreatorRegistry& creators_;
     std::unique_ptr<mailer::Transport> transport_;
     BaseRateTables base_rates_;
 };

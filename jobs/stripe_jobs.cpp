@@ -137,6 +137,11 @@ void dispatch_job(store::Connection& db, const Engine& engine, StripeGateway& st
         tx.commit();
         return;
     }
+    if (stripe.disabled(c->state.creator_id))
+        return batch.add(
+            job, stripe_backoff, now, kind + " held", [job, now](store::Connection& db) {
+                store::postpone_job(db, job, now + std::chrono::hours{1}, "held: creator disabled");
+            });
     if (charge && !c->state.is_open())
         return settle(batch, engine, job, *c, "cancelled", "case no longer open", abandoned);
     const auto auth = stripe.auth_for(c->state.creator_id);
@@ -159,16 +164,22 @@ void dispatch_job(store::Connection& db, const Engine& engine, StripeGateway& st
 
 } // namespace
 
-StripeGateway::StripeGateway(const config::Config& config, retry::StripeClientOptions options)
-    : config_(config), client_(std::move(options)) {}
+StripeGateway::StripeGateway(const config::Config& config, const config::CreatorRegistry& creators,
+                             retry::StripeClientOptions options)
+    : config_(config), creators_(creators), client_(std::move(options)) {}
 
 std::optional<retry::StripeAuth> StripeGateway::auth_for(const std::string& creator) const {
-    const auto* c = config_.find_creator(creator);
+    const auto c = creators_.find(creator);
     if (!c) return std::nullopt;
     if (!c->stripe_secret_key.empty()) return retry::StripeAuth{c->stripe_secret_key, ""};
     if (!config_.stripe.platform_secret_key.empty() && !c->stripe_account.empty())
         return retry::StripeAuth{config_.stripe.platform_secret_key, c->stripe_account};
     return std::nullopt;
+}
+
+bool StripeGateway::disabled(const std::string& creator) const {
+    const auto c = creators_.find(creator);
+    return c && c->disabled;
 }
 
 std::size_t dispatch_due(store::Connection& db, const Engine& engine, StripeGateway& stripe,

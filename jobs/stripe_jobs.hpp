@@ -4,6 +4,7 @@
 // bookkeeping repeats the call with the same Idempotency-Key, so Stripe answers without charging
 // again.
 #include "config/config.hpp"
+#include "config/creator_registry.hpp"
 #include "jobs/engine.hpp"
 #include "retry/stripe_client.hpp"
 #include "store/database.hpp"
@@ -13,13 +14,17 @@ namespace dunning::jobs {
 
 class StripeGateway {
   public:
-    StripeGateway(const config::Config& config, retry::StripeClientOptions options);
+    StripeGateway(const config::Config& config, const config::CreatorRegistry& creators,
+                  retry::StripeClientOptions options);
     // The creator's own key, or the platform's key acting for the connected account.
     std::optional<retry::StripeAuth> auth_for(const std::string& creator) const;
+    // A disabled creator's Stripe calls wait until it is enabled again.
+    bool disabled(const std::string& creator) const;
     retry::StripeClient& client() { return client_; }
 
   private:
     const config::Config& config_;
+    const config::CreatorRegistry& creators_;
     retry::StripeClient client_;
 };
 

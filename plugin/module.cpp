@@ -1,5 +1,6 @@
 #include "plugin/module.hpp"
 
+#include "plugin/creator_seed.hpp"
 #include "store/database.hpp"
 #include "telemetry/log.hpp"
 
@@ -35,13 +36,17 @@ Module::Module(config::Config config, ModuleOptions options)
     }
     const auto store = store_options();
     api_db_ = std::make_unique<store::SharedConnection>(store::open_store(store));
-    engine_ = std::make_unique<jobs::Engine>(config_, *clock_);
+    api_db_->use(
+        [this](store::Connection& db) { seed_creators(db, config_, creators_, clock_->now()); });
+    for (auto& creator : config_.creators) // the registry holds their SHA-256; nothing needs more
+        creator.api_token.clear();
+    engine_ = std::make_unique<jobs::Engine>(config_, creators_, *clock_);
     retry::StripeClientOptions stripe_options;
     stripe_options.api_base = config_.stripe.api_base;
     // Under a test clock nothing may wait in real time: Stripe's retries back off by the clock.
     if (fake_clock_) stripe_options.sleep = [](std::chrono::milliseconds) {};
-    stripe_ = std::make_unique<jobs::StripeGateway>(config_, std::move(stripe_options));
-    mail_ = std::make_unique<jobs::MailDispatcher>(config_, make_transport(config_));
+    stripe_ = std::make_unique<jobs::StripeGateway>(config_, creators_, std::move(stripe_options));
+    mail_ = std::make_unique<jobs::MailDispatcher>(config_, creators_, make_transport(config_));
     notifier_ = std::make_unique<jobs::PlatformNotifier>(config_.host, store, *clock_);
     feed_ = std::make_unique<jobs::AccessFeed>(
         [this](const std::string& creator, const std::string& product) {
@@ -59,8 +64,9 @@ Module::Module(config::Config config, ModuleOptions options)
     });
     work_->start();
     notifier_->start();
-    services_.reset(new http::Services{config_, *clock_, fake_clock_, wall_clock_ms, metrics_,
-                                       *writer_, *api_db_, *engine_, *work_, mail_->base_rates()});
+    services_.reset(new http::Services{config_, creators_, *clock_, fake_clock_, wall_clock_ms,
+                                       metrics_, *writer_, *api_db_, *engine_, *work_,
+                                       mail_->base_rates()});
     http::install_routes(http_, *services_);
 }
 
@@ -109,8 +115,8 @@ void Module::on_access_change(AccessListener listener) {
 std::optional<access::AccessAnswer> Module::access(const std::string& creator,
                                                    const std::string& member,
                                                    const std::string& course_or_product) {
-    if (!config_.find_creator(creator)) return std::nullopt;
-    const auto& courses = engine_->courses_for(creator);
+    if (!creators_.find(creator)) return std::nullopt;
+    const auto courses = engine_->courses_for(creator);
     if (courses.products_for(course_or_product).empty()) return std::nullopt;
     return api_db_->use([&](store::Connection& db) {
         return access::query_access(db, creator, courses, member, course_or_product);

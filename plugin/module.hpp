@@ -8,6 +8,7 @@
 // See examples/embed_host/embed_host.cpp.
 #include "access/query.hpp"
 #include "config/config.hpp"
+#include "config/creator_registry.hpp"
 #include "core/time.hpp"
 #include "http/gated_server.hpp"
 #include "http/services.hpp"
@@ -55,6 +56,8 @@ class Module {
     bool wait_until_listening(std::chrono::milliseconds timeout);
 
     const config::Config& config() const { return config_; }
+    // The creators the service runs with: the file's and those of the admin API, live.
+    config::CreatorRegistry& creators() { return creators_; }
     const Clock& clock() const { return *clock_; }
     FakeClock* test_clock() { return fake_clock_; } // null unless started with a test clock
     telemetry::Metrics& metrics() { return metrics_; }
@@ -77,6 +80,7 @@ class Module {
 
   private:
     config::Config config_;
+    config::CreatorRegistry creators_;
     std::unique_ptr<Clock> clock_;
     FakeClock* fake_clock_ = nullptr;
     telemetry::Metrics metrics_;

@@ -307,6 +307,19 @@ const std::vector<const char*> all = {
         PRIMARY KEY (creator_id, name)
     ) WITHOUT ROWID;
     )sql",
+    // 9: creators as data (store/creators.hpp): those of the file, upserted at every start, and
+    // those made through the admin API. Their secrets are not here.
+    R"sql(
+    CREATE TABLE creators (
+        id              TEXT PRIMARY KEY,
+        source          TEXT NOT NULL CHECK (source IN ('config', 'api')),
+        settings        TEXT NOT NULL,  -- the creator's own keys as JSON, without secrets
+        disabled        INTEGER NOT NULL DEFAULT 0,
+        api_token_hash  TEXT NOT NULL,  -- SHA-256 of the API token, lowercase hex
+        created_at      INTEGER NOT NULL, -- unix seconds, module clock
+        updated_at      INTEGER NOT NULL
+    );
+    )sql",
 };
 
 } // namespace

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <functional>
 #include <regex>
@@ -19,14 +20,15 @@ using nlohmann::json;
 namespace {
 
 // link: the member's promise page, whose credential is the signed token in its path.
-enum class Guard { creator, webhook, open, test_clock, link };
+// admin: the [platform] admin_token alone.
+enum class Guard { creator, admin, webhook, open, test_clock, link };
 
 struct Route {
     std::string method;
     std::string pattern; // as installed, e.g. /v1/creators/([^/]+)/cases
     Guard guard;
     std::string path; // a request for alpha ("{case}", "{override}": the seeded ids)
-    std::string body; // for POST
+    std::string body; // for POST and PATCH
     int ok;           // what the right token gets
 };
 
@@ -61,6 +63,14 @@ std::vector<Route> table() {
          "/v1/creators/alpha/cases/{case}/collection", R"({"result": "returned"})", 409},
         {"GET", c + "/cases/([^/]+)/court-dunning", Guard::creator,
          "/v1/creators/alpha/cases/{case}/court-dunning", "", 409},
+        // Alpha is a creator of the file: its settings and token are changed there (409).
+        {"GET", c, Guard::creator, "/v1/creators/alpha", "", 200},
+        {"PATCH", c, Guard::creator, "/v1/creators/alpha", R"({"name": "Alpha"})", 409},
+        {"POST", "/v1/creators", Guard::admin, "/v1/creators",
+         R"({"id": "matrix", "name": "Matrix", "stripe_account": "acct_matrix"})", 201},
+        {"GET", "/v1/creators", Guard::admin, "/v1/creators", "", 200},
+        {"POST", c + "/(disable|enable)", Guard::admin, "/v1/creators/alpha/enable", "", 200},
+        {"POST", c + "/api-token", Guard::admin, "/v1/creators/alpha/api-token", "", 409},
         {"GET", "/promise/([^/]+)", Guard::link, "/promise/forged.token", "", 400},
         {"POST", "/promise/([^/]+)", Guard::link, "/promise/forged.token", "date=2030-01-01", 400},
         {"POST", "/webhooks/stripe", Guard::webhook, "/webhooks/stripe", "", 200},
@@ -134,8 +144,11 @@ class Matrix : public ::testing::Test {
     static void SetUpTestSuite() {
         dir_ = new TempDir;
         ChildServiceOptions options;
-        options.log_name = "authorization_matrix";
+        // ctest runs each test of the suite as a process of its own, side by side: each child
+        // gets a log of its own, since the port is read from it.
+        options.log_name = "authorization_matrix_" + std::to_string(getpid());
         options.test_clock = true;
+        options.extra_toml = "[platform]\nadmin_token = \"" + admin_token + "\"\n";
         service_ = new ChildService(dir_->path(), options);
         seed("alpha", alpha_secret, alpha_token, alpha_);
         seed("beta", beta_secret, beta_token, beta_);
@@ -191,6 +204,7 @@ class Matrix : public ::testing::Test {
         auto cli = service_->client();
         httplib::Headers h;
         if (authorization) h.emplace("Authorization", *authorization);
+        if (r.method == "PATCH") return cli.Patch(path.c_str(), h, r.body, "application/json");
         return r.method == "GET" ? cli.Get(path.c_str(), h)
                                  : cli.Post(path.c_str(), h, r.body, "application/json");
     }
@@ -265,7 +279,7 @@ TEST_F(Matrix, CreatorRoutesAnswerOnlyTheirCreatorsToken) {
         expect_refused(call(route, path, "Bearer " + beta_token), 403, label + " with beta's");
         // Alpha's ids under beta's path, with beta's token: beta's own view, never alpha's.
         auto crossed = path;
-        crossed.replace(crossed.find("/alpha/"), 7, "/beta/");
+        crossed.replace(crossed.find("/alpha"), 6, "/beta");
         const auto as_beta = call(route, crossed, "Bearer " + beta_token);
         expect_no_leak(as_beta, label + " under beta");
         EXPECT_EQ(as_beta->body.find(alpha_.invoice), std::string::npos) << crossed;
@@ -281,6 +295,24 @@ TEST_F(Matrix, CreatorRoutesAnswerOnlyTheirCreatorsToken) {
         if (route.method == "GET") { // the scheme's case does not matter (RFC 9110)
             EXPECT_EQ(call(route, path, "bearer " + alpha_token)->status, route.ok) << label;
         }
+    }
+}
+
+// The admin routes: the admin token alone; a creator's token is known but refused.
+TEST_F(Matrix, AdminRoutesAnswerOnlyTheAdminToken) {
+    for (const auto& route : table()) {
+        if (route.guard != Guard::admin) continue;
+        const auto label = route.method + " " + route.path;
+        const auto before = alpha_state();
+        expect_refused(call(route, route.path, std::nullopt), 401, label + " without a token");
+        expect_refused(call(route, route.path, "Bearer " + admin_token + "x"), 401,
+                       label + " with a byte more");
+        expect_refused(call(route, route.path, "Bearer " + alpha_token), 403, label + " alpha's");
+        expect_refused(call(route, route.path, "Bearer " + beta_token), 403, label + " beta's");
+        EXPECT_EQ(alpha_state(), before) << label;
+        const auto ok = call(route, route.path, "Bearer " + admin_token);
+        expect_no_leak(ok, label);
+        EXPECT_EQ(ok->status, route.ok) << label << ": " << ok->body;
     }
 }
 

@@ -26,6 +26,8 @@ inline const std::string new_secrets_key = "u25TfDWmBRE6F7JgAduQqviKxmq/pYFSIJ3E
 inline const std::string alpha_oauth_access_token = "oauth-access-alpha-0123456789";
 inline const std::string alpha_oauth_refresh_token = "oauth-refresh-alpha-0123456789";
 
+inline const std::string admin_token = "admin-token-0123456789abcdef";
+
 inline const std::vector<std::string>& configured_secrets() {
     static const std::vector<std::string> all = {alpha_secret,
                                                  alpha_old_secret,
@@ -41,7 +43,8 @@ inline const std::vector<std::string>& configured_secrets() {
                                                  secrets_key,
                                                  new_secrets_key,
                                                  alpha_oauth_access_token,
-                                                 alpha_oauth_refresh_token};
+                                                 alpha_oauth_refresh_token,
+                                                 admin_token};
     return all;
 }
 

@@ -1,0 +1,211 @@
+// The admin API: creators made, changed, disabled and given new tokens while the service runs.
+// Every change goes to the store first, then to the registry, so the routes and the jobs see it
+// at once and a restart keeps it.
+#include "http/creator_bodies.hpp"
+#include "http/services.hpp"
+#include "store/creators.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <mutex>
+
+namespace dunning::http {
+
+namespace {
+
+using nlohmann::json;
+using Snapshot = config::CreatorRegistry::Snapshot;
+
+// One change at a time: an id or account checked free stays free until it is taken.
+std::mutex changes;
+
+void send_json(httplib::Response& res, int status, const json& body) {
+    res.status = status;
+    res.set_content(body.dump(), "application/json");
+}
+
+void send_problems(httplib::Response& res, const std::vector<std::string>& problems) {
+    send_json(res, 400,
+              {{"error", "the creator's settings have problems"}, {"problems", problems}});
+}
+
+json view(const config::CreatorConfig& c) {
+    json out = json::parse(c.settings_json, nullptr, false);
+    if (!out.is_object()) out = json::object();
+    out["id"] = c.id;
+    out["object"] = "creator";
+    out["source"] = c.source;
+    out["disabled"] = c.disabled;
+    return out;
+}
+
+// The caller, when the admin API is on and the token may act on `creator` (empty: admin only).
+std::optional<Caller> allowed(Services& m, const httplib::Request& req, httplib::Response& res,
+                              const std::string& creator = {}) {
+    if (m.config.platform.admin_token.empty()) {
+        send_error(res, 404,
+                   "the admin API is off: set [platform] admin_token in the configuration");
+        return std::nullopt;
+    }
+    auto caller = identify(m, req, res);
+    if (!caller) return std::nullopt;
+    if (caller->admin || (!creator.empty() && caller->creator == creator)) return caller;
+    send_error(res, 403,
+               creator.empty() ? "only the admin token may do this"
+                               : "this token does not grant access to creator " + creator);
+    return std::nullopt;
+}
+
+// Checks across creators the reader cannot see, appended to the reader's problems.
+void check_account(Services& m, const config::CreatorConfig& c, std::vector<std::string>& out) {
+    const auto holder = m.creators.find_by_account(c.stripe_account);
+    if (holder && holder->id != c.id)
+        out.push_back("stripe_account: already used by creator " + holder->id);
+}
+
+std::optional<json> read_body(const httplib::Request& req, httplib::Response& res) {
+    auto body = json::parse(req.body, nullptr, false);
+    if (body.is_discarded() || !body.is_object()) {
+        send_problems(res, {"body: must be a JSON object"});
+        return std::nullopt;
+    }
+    return body;
+}
+
+std::int64_t now_of(const Services& m) {
+    return to_unix(m.clock.now());
+}
+
+void create(Services& m, const httplib::Request& req, httplib::Response& res) {
+    if (!allowed(m, req, res)) return;
+    auto body = read_body(req, res);
+    if (!body) return;
+    std::lock_guard lock(changes);
+    if (body->contains("id") && (*body)["id"].is_string() &&
+        m.creators.find((*body)["id"].get<std::string>()))
+        return send_error(res, 409, "creator " + (*body)["id"].get<std::string>() + " exists");
+    auto creator = creator_from_settings(*body, m.config);
+    auto problems = creator.ok() ? std::vector<std::string>{} : creator.error();
+    if (creator.ok()) check_account(m, creator.value(), problems);
+    if (!problems.empty()) return send_problems(res, problems);
+    auto c = std::move(creator).value();
+    const auto token = store::random_api_token();
+    c.api_token_hash = store::sha256_hex(token);
+    const auto now = now_of(m);
+    const bool inserted = m.db.use([&](store::Connection& db) {
+        return store::insert_creator(
+            db, {c.id, c.source, c.settings_json, false, c.api_token_hash, now, now});
+    });
+    if (!inserted)
+        return send_error(res, 409,
+                          "creator " + c.id +
+                              " exists in the store (a creator the "
+                              "configuration file no longer has)");
+    json out = view(c);
+    m.creators.put(std::move(c));
+    out["api_token"] = token; // shown this once; only its SHA-256 is kept
+    send_json(res, 201, out);
+}
+
+// The creator the path names, or the 404 written.
+Snapshot existing(Services& m, const std::string& id, httplib::Response& res) {
+    auto c = m.creators.find(id);
+    if (!c) send_error(res, 404, "no such creator");
+    return c;
+}
+
+bool from_file(const config::CreatorConfig& c, const Services& m, httplib::Response& res,
+               const char* what) {
+    if (c.source != "config") return false;
+    send_error(res, 409,
+               "creator " + c.id + " is defined in " + m.config.path + ", which sets " + what +
+                   " again at every start: change it there");
+    return true;
+}
+
+void patch(Services& m, const httplib::Request& req, httplib::Response& res) {
+    const std::string id = req.matches[1];
+    if (!allowed(m, req, res, id)) return;
+    auto body = read_body(req, res);
+    if (!body) return;
+    std::lock_guard lock(changes);
+    const auto current = existing(m, id, res);
+    if (!current || from_file(*current, m, res, "its settings")) return;
+    if (body->contains("id") && (*body)["id"] != id)
+        return send_problems(res, {"id: cannot be changed"});
+    auto settings = json::parse(current->settings_json);
+    settings.merge_patch(*body); // RFC 7396: given keys replace, null removes
+    auto creator = creator_from_settings(settings, m.config);
+    auto problems = creator.ok() ? std::vector<std::string>{} : creator.error();
+    if (creator.ok()) check_account(m, creator.value(), problems);
+    if (!problems.empty()) return send_problems(res, problems);
+    auto c = std::move(creator).value();
+    c.disabled = current->disabled;
+    c.api_token_hash = current->api_token_hash;
+    m.db.use([&](store::Connection& db) {
+        store::update_creator_settings(db, id, c.settings_json, now_of(m));
+    });
+    json out = view(c);
+    m.creators.replace(std::move(c));
+    send_json(res, 200, out);
+}
+
+void set_disabled(Services& m, const httplib::Request& req, httplib::Response& res) {
+    const std::string id = req.matches[1];
+    if (!allowed(m, req, res)) return;
+    std::lock_guard lock(changes);
+    const auto current = existing(m, id, res);
+    if (!current) return;
+    auto c = *current;
+    c.disabled = req.matches[2] == "disable";
+    m.db.use(
+        [&](store::Connection& db) { store::set_creator_disabled(db, id, c.disabled, now_of(m)); });
+    json out = view(c);
+    m.creators.replace(std::move(c));
+    send_json(res, 200, out);
+}
+
+void new_token(Services& m, const httplib::Request& req, httplib::Response& res) {
+    const std::string id = req.matches[1];
+    if (!allowed(m, req, res)) return;
+    std::lock_guard lock(changes);
+    const auto current = existing(m, id, res);
+    if (!current || from_file(*current, m, res, "its api_token")) return;
+    auto c = *current;
+    const auto token = store::random_api_token();
+    c.api_token_hash = store::sha256_hex(token);
+    m.db.use([&](store::Connection& db) {
+        store::set_creator_token_hash(db, id, c.api_token_hash, now_of(m));
+    });
+    json out = view(c);
+    m.creators.replace(std::move(c)); // the old token stops working here
+    out["api_token"] = token;
+    send_json(res, 200, out);
+}
+
+} // namespace
+
+void install_admin_routes(httplib::Server& http, Services& m) {
+    using Req = const httplib::Request&;
+    using Res = httplib::Response&;
+    http.Post("/v1/creators", [&m](Req req, Res res) { create(m, req, res); });
+    http.Get("/v1/creators", [&m](Req req, Res res) {
+        if (!allowed(m, req, res)) return;
+        json data = json::array();
+        for (const auto& c : m.creators.all())
+            data.push_back(view(*c));
+        send_json(res, 200, {{"object", "list"}, {"data", data}});
+    });
+    http.Get(R"(/v1/creators/([^/]+))", [&m](Req req, Res res) {
+        const std::string id = req.matches[1];
+        if (!allowed(m, req, res, id)) return;
+        if (const auto c = existing(m, id, res)) send_json(res, 200, view(*c));
+    });
+    http.Patch(R"(/v1/creators/([^/]+))", [&m](Req req, Res res) { patch(m, req, res); });
+    http.Post(R"(/v1/creators/([^/]+)/(disable|enable))",
+              [&m](Req req, Res res) { set_disabled(m, req, res); });
+    http.Post(R"(/v1/creators/([^/]+)/api-token)",
+              [&m](Req req, Res res) { new_token(m, req, res); });
+}
+
+} // namespace dunning::http

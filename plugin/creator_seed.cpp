@@ -1,0 +1,71 @@
+#include "plugin/creator_seed.hpp"
+
+#include "http/creator_bodies.hpp"
+#include "store/creators.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <stdexcept>
+
+namespace dunning::plugin {
+
+namespace {
+
+std::string joined(const std::vector<std::string>& lines) {
+    std::string out;
+    for (const auto& line : lines)
+        out += "\n  " + line;
+    return out;
+}
+
+config::CreatorConfig api_creator(store::Connection& db, const store::StoredCreator& row,
+                                  const config::Config& config) {
+    auto settings = nlohmann::json::parse(row.settings_json, nullptr, false);
+    auto read = http::creator_from_settings(settings, config);
+    if (!read.ok())
+        throw std::runtime_error("creator " + row.id +
+                                 " (made through the admin API) no longer passes the checks "
+                                 "with " +
+                                 config.path + ":" + joined(read.error()));
+    auto c = std::move(read).value();
+    auto secrets = stored_secrets(db, row.id);
+    c.webhook_secrets = std::move(secrets.webhook_secrets);
+    c.stripe_secret_key = std::move(secrets.stripe_secret_key);
+    c.disabled = row.disabled;
+    c.api_token_hash = row.api_token_hash;
+    return c;
+}
+
+} // namespace
+
+CreatorSecrets stored_secrets(store::Connection&, const std::string&) {
+    return {};
+}
+
+void seed_creators(store::Connection& db, const config::Config& config,
+                   config::CreatorRegistry& registry, Timestamp now) {
+    store::Transaction tx(db);
+    std::map<std::string, store::StoredCreator> rows;
+    for (auto& row : store::load_creators(db))
+        rows.emplace(row.id, std::move(row));
+    const auto at = to_unix(now);
+    for (auto c : config.creators) {
+        const auto found = rows.find(c.id);
+        if (found != rows.end() && found->second.source == "api")
+            throw std::runtime_error("creator " + c.id + " is in " + config.path +
+                                     " and was also made through the admin API: remove it from "
+                                     "the file, or give one of them another id");
+        c.api_token_hash = store::sha256_hex(c.api_token);
+        c.api_token.clear(); // only its hash is kept
+        store::upsert_config_creator(
+            db, {c.id, "config", c.settings_json, false, c.api_token_hash, at, at});
+        if (found != rows.end()) c.disabled = found->second.disabled;
+        registry.replace(std::move(c));
+    }
+    for (const auto& [id, row] : rows)
+        if (row.source == "api") registry.replace(api_creator(db, row, config));
+    tx.commit();
+}
+
+} // namespace dunning::plugin
