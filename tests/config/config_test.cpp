@@ -73,7 +73,8 @@ const std::string example = std::string(DUNNING_SOURCE_DIR) + "/config/example.t
 TEST(ExampleConfig, LoadsWithTheDemoEnvironment) {
     auto result =
         load_config(example, env_of({{"DUNNING_DEMO_WEBHOOK_SECRET", "whsec_demo"},
-                                     {"DUNNING_DEMO_API_TOKEN", "demo-token-0123456789"}}));
+                                     {"DUNNING_DEMO_API_TOKEN", "demo-token-0123456789"},
+                                     {"DUNNING_DEMO_ADMIN_TOKEN", "demo-admin-token-0123456789"}}));
     ASSERT_TRUE(result.ok()) << joined(result.error());
     const Config& config = result.value();
     EXPECT_EQ(config.path, example);
@@ -101,7 +102,12 @@ TEST(ExampleConfig, NamesTheMissingEnvironmentVariables) {
     ASSERT_FALSE(result.ok());
     const auto secrets_line = line_containing(example, "${DUNNING_DEMO_WEBHOOK_SECRET}\"]");
     const auto token_line = line_containing(example, "api_token = \"${DUNNING_DEMO_API_TOKEN}\"");
-    EXPECT_EQ(result.error(), (Problems{example + ":" + std::to_string(secrets_line) +
+    const auto admin_line =
+        line_containing(example, "admin_token = \"${DUNNING_DEMO_ADMIN_TOKEN}\"");
+    EXPECT_EQ(result.error(), (Problems{example + ":" + std::to_string(admin_line) +
+                                            ": platform.admin_token: environment variable "
+                                            "DUNNING_DEMO_ADMIN_TOKEN is not set",
+                                        example + ":" + std::to_string(secrets_line) +
                                             ": creators[0].webhook_secrets: environment variable "
                                             "DUNNING_DEMO_WEBHOOK_SECRET is not set",
                                         example + ":" + std::to_string(token_line) +

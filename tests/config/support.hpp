@@ -67,8 +67,10 @@ inline Config parsed_in(const std::string& text, const std::string& base_dir,
 }
 
 inline const std::string example = std::string(DUNNING_SOURCE_DIR) + "/config/example.toml";
-inline const EnvLookup demo_env = env_of({{"DUNNING_DEMO_WEBHOOK_SECRET", "whsec_demo"},
-                                          {"DUNNING_DEMO_API_TOKEN", "demo-token-0123456789"}});
+inline const EnvLookup demo_env =
+    env_of({{"DUNNING_DEMO_WEBHOOK_SECRET", "whsec_demo"},
+            {"DUNNING_DEMO_API_TOKEN", "demo-token-0123456789"},
+            {"DUNNING_DEMO_ADMIN_TOKEN", "demo-admin-token-0123456789"}});
 
 inline std::string read_example() {
     return dunning::testing::read_file(example);

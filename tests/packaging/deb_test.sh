@@ -32,7 +32,7 @@ config=$root/etc/dunning/dunning.toml
 [ -f "$config" ] || fail "no /etc/dunning/dunning.toml"
 [ -f "$root/etc/dunning/base_rates.toml" ] || fail "no /etc/dunning/base_rates.toml"
 grep -qx /etc/dunning/dunning.toml "$tmp/control/conffiles" || fail "dunning.toml is not a conffile"
-checked=$(DUNNING_DEMO_WEBHOOK_SECRET=whsec_deb_test DUNNING_DEMO_API_TOKEN=deb-test-token-0123456789 \
+checked=$(DUNNING_DEMO_WEBHOOK_SECRET=whsec_deb_test DUNNING_DEMO_API_TOKEN=deb-test-token-0123456789 DUNNING_DEMO_ADMIN_TOKEN=deb-test-admin-0123456789 \
   "$root/usr/bin/dunning" check-config --config "$config") || fail "check-config failed on the packaged configuration"
 echo "$checked"
 # The unit may write only its StateDirectory.
