@@ -233,6 +233,12 @@ Config read_all(const toml::table& table, const std::string& name, const std::st
     // After [stripe], [retry], [dunning], [access] and [escalation]: creators inherit those and
     // may rely on the platform's Connect secrets and key.
     detail::read_creators(root, problems, base_dir, config);
+    if (auto platform = root.table("platform"))
+        for (const auto& c : config.creators)
+            if (!config.platform.admin_token.empty() && c.api_token == config.platform.admin_token)
+                platform->problem("admin_token",
+                                  "must differ from every creator's api_token (creator " + c.id +
+                                      " has the same)");
     require_sender(table, problems, config);
     if (config.mail.message_id_domain.empty())
         config.mail.message_id_domain = detail::mailbox_domain(config.mail.from);

@@ -63,8 +63,23 @@ void check_account(Services& m, const config::CreatorConfig& c, std::vector<std:
         out.push_back("stripe_account: already used by creator " + holder->id);
 }
 
+// Deeper than any creator's settings go; the readers after this one recurse per level.
+constexpr int max_body_depth = 16;
+
 std::optional<json> read_body(const httplib::Request& req, httplib::Response& res) {
-    auto body = json::parse(req.body, nullptr, false);
+    bool too_deep = false;
+    auto body = json::parse(
+        req.body,
+        [&too_deep](int depth, json::parse_event_t, json&) {
+            too_deep = too_deep || depth > max_body_depth;
+            return !too_deep;
+        },
+        false);
+    if (too_deep) {
+        send_problems(res,
+                      {"body: nested deeper than " + std::to_string(max_body_depth) + " levels"});
+        return std::nullopt;
+    }
     if (body.is_discarded() || !body.is_object()) {
         send_problems(res, {"body: must be a JSON object"});
         return std::nullopt;
@@ -125,14 +140,21 @@ bool from_file(const config::CreatorConfig& c, const Services& m, httplib::Respo
 
 void patch(Services& m, const httplib::Request& req, httplib::Response& res) {
     const std::string id = req.matches[1];
-    if (!allowed(m, req, res, id)) return;
+    const auto caller = allowed(m, req, res, id);
+    if (!caller) return;
     auto body = read_body(req, res);
     if (!body) return;
+    for (const char* shown_only : {"object", "source", "disabled"}) // what GET adds
+        body->erase(shown_only);
     std::lock_guard lock(changes);
     const auto current = existing(m, id, res);
     if (!current || from_file(*current, m, res, "its settings")) return;
     if (body->contains("id") && (*body)["id"] != id)
         return send_problems(res, {"id: cannot be changed"});
+    // The account decides whose events and members a creator gets: the platform's to give.
+    if (!caller->admin && body->contains("stripe_account") &&
+        (*body)["stripe_account"] != json(current->stripe_account))
+        return send_error(res, 403, "only the admin token may change stripe_account");
     auto settings = json::parse(current->settings_json);
     settings.merge_patch(*body); // RFC 7396: given keys replace, null removes
     auto creator = creator_from_settings(settings, m.config);

@@ -6,7 +6,11 @@ namespace dunning::http {
 
 void send_error(httplib::Response& res, int status, const std::string& message) {
     res.status = status;
-    res.set_content(nlohmann::json{{"error", message}}.dump(), "application/json");
+    // A message may quote what the client sent (an id in the path): bytes that are not UTF-8 are
+    // replaced rather than failing the answer.
+    res.set_content(nlohmann::json{{"error", message}}.dump(
+                        -1, ' ', false, nlohmann::json::error_handler_t::replace),
+                    "application/json");
 }
 
 void install_routes(httplib::Server& server, Services& s) {

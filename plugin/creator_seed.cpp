@@ -65,6 +65,17 @@ void seed_creators(store::Connection& db, const config::Config& config,
     }
     for (const auto& [id, row] : rows)
         if (row.source == "api") registry.replace(api_creator(db, row, config));
+    // Events are routed by account: two creators on one account would split its members.
+    std::map<std::string, std::string, std::less<>> holder;
+    for (const auto& c : registry.all()) {
+        if (c->stripe_account.empty()) continue;
+        const auto [at_holder, fresh] = holder.emplace(c->stripe_account, c->id);
+        if (!fresh)
+            throw std::runtime_error("creators " + at_holder->second + " and " + c->id +
+                                     " both name stripe_account " + c->stripe_account +
+                                     " (one in " + config.path +
+                                     " or through the admin API): give it to one of them");
+    }
     tx.commit();
 }
 

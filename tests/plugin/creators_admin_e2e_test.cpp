@@ -1,7 +1,7 @@
 // The admin API against the real Module on loopback: creators made, changed, given new tokens
 // and kept across a restart, each seen by the routes at once; a creator's token reaches only its
 // own creator and never the admin routes.
-#include "support/service.hpp"
+#include "creators_admin_support.hpp"
 
 #include <gtest/gtest.h>
 
@@ -10,30 +10,6 @@ using namespace dunning::testing;
 using nlohmann::json;
 
 namespace {
-
-config::Config admin_config(const std::filesystem::path& dir) {
-    auto c = test_config(dir);
-    c.platform.admin_token = admin_token;
-    c.mail.from = "Alpha Academy <billing@alpha.example>";
-    return c;
-}
-
-json gamma_body() {
-    return {{"id", "gamma"},
-            {"name", "Gamma Courses"},
-            {"locale", "en"},
-            {"stripe_account", "acct_gamma"},
-            {"products", {{{"stripe_product", "prod_gamma"}, {"courses", {"course-g1"}}}}}};
-}
-
-httplib::Result send(httplib::Client& cli, const std::string& method, const std::string& path,
-                     const std::string& token, const std::string& body = "") {
-    httplib::Headers h;
-    if (!token.empty()) h.emplace("Authorization", "Bearer " + token);
-    if (method == "GET") return cli.Get(path.c_str(), h);
-    if (method == "PATCH") return cli.Patch(path.c_str(), h, body, "application/json");
-    return cli.Post(path.c_str(), h, body, "application/json");
-}
 
 // Makes gamma; its token.
 std::string create_gamma(Service& s) {
