@@ -34,6 +34,15 @@ TEST(PlatformConfig, AdminTokenIsOptionalAndLongEnough) {
               "t.toml:2: platform.admin_token: must be at least 16 characters\n");
 }
 
+TEST(PlatformConfig, AdminTokenIsNoCreatorsToken) {
+    const auto same = parse_config("[platform]\nadmin_token = \"a-token-0123456789\"\n" +
+                                       creator("a") + "[mail]\n" + sender,
+                                   "t.toml", "/etc/dunning", no_env);
+    ASSERT_FALSE(same.ok());
+    EXPECT_EQ(joined(same.error()), "t.toml:2: platform.admin_token: must differ from every "
+                                    "creator's api_token (creator a has the same)\n");
+}
+
 TEST(ApiCreator, InheritsTheGlobalsAndNeedsNoToken) {
     const auto c =
         parse_api_creator("id = \"gamma\"\nname = \"Gamma\"\nstripe_account = \"acct_g\"\n"
