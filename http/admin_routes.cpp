@@ -57,9 +57,12 @@ std::optional<Caller> allowed(Services& m, const httplib::Request& req, httplib:
 }
 
 // Checks across creators the reader cannot see, appended to the reader's problems.
-void check_account(Services& m, const config::CreatorConfig& c, std::vector<std::string>& out) {
-    const auto holder = m.creators.find_by_account(c.stripe_account);
-    if (holder && holder->id != c.id)
+// Run whether or not the reader found problems: a 400 lists every problem at once.
+void check_account(Services& m, const json& settings, std::vector<std::string>& out) {
+    const auto account = settings.find("stripe_account");
+    if (account == settings.end() || !account->is_string()) return;
+    const auto holder = m.creators.find_by_account(account->get<std::string>());
+    if (holder && json(holder->id) != settings.value("id", json()))
         out.push_back("stripe_account: already used by creator " + holder->id);
 }
 
@@ -101,7 +104,7 @@ void create(Services& m, const httplib::Request& req, httplib::Response& res) {
         return send_error(res, 409, "creator " + (*body)["id"].get<std::string>() + " exists");
     auto creator = creator_from_settings(*body, m.config);
     auto problems = creator.ok() ? std::vector<std::string>{} : creator.error();
-    if (creator.ok()) check_account(m, creator.value(), problems);
+    check_account(m, *body, problems);
     if (!problems.empty()) return send_problems(res, problems);
     auto c = std::move(creator).value();
     const auto token = store::random_api_token();
@@ -149,8 +152,11 @@ void patch(Services& m, const httplib::Request& req, httplib::Response& res) {
     std::lock_guard lock(changes);
     const auto current = existing(m, id, res);
     if (!current || from_file(*current, m, res, "its settings")) return;
-    if (body->contains("id") && (*body)["id"] != id)
-        return send_problems(res, {"id: cannot be changed"});
+    std::vector<std::string> problems;
+    if (body->contains("id") && (*body)["id"] != id) {
+        problems.push_back("id: cannot be changed");
+        body->erase("id");
+    }
     // The account decides whose events and members a creator gets: the platform's to give.
     if (!caller->admin && body->contains("stripe_account") &&
         (*body)["stripe_account"] != json(current->stripe_account))
@@ -158,8 +164,9 @@ void patch(Services& m, const httplib::Request& req, httplib::Response& res) {
     auto settings = json::parse(current->settings_json);
     settings.merge_patch(*body); // RFC 7396: given keys replace, null removes
     auto creator = creator_from_settings(settings, m.config);
-    auto problems = creator.ok() ? std::vector<std::string>{} : creator.error();
-    if (creator.ok()) check_account(m, creator.value(), problems);
+    if (!creator.ok())
+        problems.insert(problems.end(), creator.error().begin(), creator.error().end());
+    check_account(m, settings, problems);
     if (!problems.empty()) return send_problems(res, problems);
     auto c = std::move(creator).value();
     c.disabled = current->disabled;
