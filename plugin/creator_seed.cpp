@@ -43,6 +43,12 @@ CreatorSecrets stored_secrets(store::Connection&, const std::string&) {
     return {};
 }
 
+void add_api_creators(store::Connection& db, const config::Config& config,
+                      config::CreatorRegistry& registry) {
+    for (const auto& row : store::load_creators(db))
+        if (row.source == "api") registry.replace(api_creator(db, row, config));
+}
+
 void seed_creators(store::Connection& db, const config::Config& config,
                    config::CreatorRegistry& registry, Timestamp now) {
     store::Transaction tx(db);
@@ -63,8 +69,7 @@ void seed_creators(store::Connection& db, const config::Config& config,
         if (found != rows.end()) c.disabled = found->second.disabled;
         registry.replace(std::move(c));
     }
-    for (const auto& [id, row] : rows)
-        if (row.source == "api") registry.replace(api_creator(db, row, config));
+    add_api_creators(db, config, registry);
     // Events are routed by account: two creators on one account would split its members.
     std::map<std::string, std::string, std::less<>> holder;
     for (const auto& c : registry.all()) {

@@ -17,6 +17,11 @@ namespace dunning::plugin {
 void seed_creators(store::Connection& db, const config::Config& config,
                    config::CreatorRegistry& registry, Timestamp now);
 
+// The creators made through the admin API, read from the store into `registry` (which holds the
+// file's already); nothing is written. For the commands that run beside the service.
+void add_api_creators(store::Connection& db, const config::Config& config,
+                      config::CreatorRegistry& registry);
+
 // A creator's secrets kept outside the creators table.
 struct CreatorSecrets {
     std::vector<std::string> webhook_secrets;

@@ -1,6 +1,7 @@
 #include "plugin/replay.hpp"
 
 #include "jobs/inbox_processor.hpp"
+#include "plugin/creator_seed.hpp"
 #include "plugin/module.hpp"
 #include "store/inbox.hpp"
 #include "webhook/event_parser.hpp"
@@ -84,17 +85,17 @@ std::vector<std::string> events_in(const std::string& line) {
 
 class Replayer {
   public:
-    Replayer(const config::Config& c, const ReplayOptions& o, std::ostream& err,
+    Replayer(const config::CreatorRegistry& c, const ReplayOptions& o, std::ostream& err,
              store::Connection& db)
-        : config_(c), options_(o), err_(err), db_(db) {}
+        : creators_(c), options_(o), err_(err), db_(db) {}
 
     void add(const std::string& body, std::int64_t line_no, ReplayReport& r) {
         ++r.events;
         auto env = webhook::parse_envelope(body);
         if (!env) return reject(line_no, env.error(), r);
-        const auto* creator = env.value().account.empty()
-                                  ? config_.find_creator(options_.creator)
-                                  : config_.find_creator_by_account(env.value().account);
+        const auto creator = env.value().account.empty()
+                                 ? creators_.find(options_.creator)
+                                 : creators_.find_by_account(env.value().account);
         if (!creator)
             return reject(line_no,
                           env.value().account.empty()
@@ -118,7 +119,7 @@ class Replayer {
         if (r.rejected <= 20) err_ << options_.events_path << ':' << line_no << ": " << why << '\n';
     }
 
-    const config::Config& config_;
+    const config::CreatorRegistry& creators_;
     const ReplayOptions& options_;
     std::ostream& err_;
     store::Connection& db_;
@@ -153,12 +154,14 @@ void process_all(store::Connection& db, const Engine& engine, ReplayReport& r, P
 ReplayReport replay(const config::Config& config, const ReplayOptions& o, std::ostream& err) {
     std::ifstream in(o.events_path);
     if (!in) throw std::runtime_error("cannot read " + o.events_path);
-    if (!o.creator.empty() && !config.find_creator(o.creator))
-        throw std::runtime_error("unknown creator " + o.creator);
     auto db = open_store({config.storage.sqlite_path, config.storage.synchronous});
+    config::CreatorRegistry creators(config); // the file's, and those of the admin API
+    add_api_creators(*db, config, creators);
+    if (!o.creator.empty() && !creators.find(o.creator))
+        throw std::runtime_error("unknown creator " + o.creator);
     ReplayReport r;
     Progress reading(err, count_lines(o.events_path), o.progress);
-    Replayer replayer(config, o, err, *db);
+    Replayer replayer(creators, o, err, *db);
     // Commits every thousand lines so a running service's receiver is never held up long.
     auto tx = std::make_unique<store::Transaction>(*db);
     for (std::string line; std::getline(in, line);) {
@@ -176,7 +179,7 @@ ReplayReport replay(const config::Config& config, const ReplayOptions& o, std::o
     reading.finish();
     Progress processing(err, r.inserted, o.progress);
     const SystemClock clock;
-    const Engine engine(config, clock);
+    const Engine engine(config, creators, clock);
     process_all(*db, engine, r, processing, r.inserted);
     processing.finish();
     return r;

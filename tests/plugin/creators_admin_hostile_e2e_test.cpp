@@ -3,7 +3,12 @@
 // the creator GET showed sent back as a PATCH.
 #include "creators_admin_support.hpp"
 
+#include "plugin/replay.hpp"
+
 #include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
 
 using namespace dunning;
 using namespace dunning::testing;
@@ -103,6 +108,31 @@ TEST(CreatorsAdminHostile, TwoCreatorsOnOneStripeAccountStopTheStart) {
         EXPECT_NE(message.find("acct_gamma"), std::string::npos) << message;
         EXPECT_NE(message.find("gamma"), std::string::npos) << message;
     }
+}
+
+TEST(CreatorsAdminHostile, ReplayRoutesEventsToCreatorsOfTheApi) {
+    TempDir dir;
+    const auto config = admin_config(dir.path());
+    {
+        Service s(config);
+        create_gamma(s);
+    }
+    const auto events = dir.path() / "events.jsonl";
+    std::ofstream(events) << json{{"id", "evt_gamma_1"},
+                                  {"object", "event"},
+                                  {"type", "customer.updated"},
+                                  {"created", 1767225600},
+                                  {"account", "acct_gamma"},
+                                  {"data", {{"object", {{"id", "cus_1"}, {"object", "customer"}}}}}}
+                                 .dump()
+                          << "\n";
+    std::ostringstream err;
+    const auto r = plugin::replay(config, {events.string(), "", false}, err);
+    EXPECT_EQ(r.inserted, 1) << err.str();
+    EXPECT_EQ(r.rejected, 0) << err.str();
+    EXPECT_THROW(plugin::replay(config, {events.string(), "nobody", false}, err),
+                 std::runtime_error);
+    EXPECT_NO_THROW(plugin::replay(config, {events.string(), "gamma", false}, err));
 }
 
 } // namespace
