@@ -3,6 +3,7 @@
 // at once and a restart keeps it.
 #include "http/creator_bodies.hpp"
 #include "http/services.hpp"
+#include "store/access_store.hpp"
 #include "store/creators.hpp"
 
 #include <nlohmann/json.hpp>
@@ -190,7 +191,12 @@ void set_disabled(Services& m, const httplib::Request& req, httplib::Response& r
     m.db.use(
         [&](store::Connection& db) { store::set_creator_disabled(db, id, c.disabled, now_of(m)); });
     json out = view(c);
+    const bool enabled = !c.disabled && current->disabled;
     m.creators.replace(std::move(c));
+    // Enabled again: what access waited for (a lock announced while disabled) happens now.
+    if (enabled)
+        m.db.use([&](store::Connection& db) { store::recheck_creator_now(db, id, m.clock.now()); });
+    m.work.wake();
     send_json(res, 200, out);
 }
 

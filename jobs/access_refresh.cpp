@@ -13,6 +13,8 @@ using store::cases_of_customer;
 
 namespace {
 
+constexpr std::chrono::hours disabled_recheck{1};
+
 bool contains(const std::vector<std::string>& v, const std::string& x) {
     return std::find(v.begin(), v.end(), x) != v.end();
 }
@@ -55,6 +57,10 @@ void Engine::refresh_access(store::Connection& db, const std::string& creator,
             if (!contains(products, p)) products.push_back(std::move(p));
     }
     const auto now = clock_.now();
+    // A disabled creator's members lose no access until it is enabled again; what restores access
+    // (a payment, a grant) still does: a member who paid is never kept out by our pause.
+    const auto snapshot = creators_.find(creator);
+    const bool disabled = snapshot && snapshot->disabled;
 
     // The member's cases, each with the products it concerns, read once for all products.
     std::vector<AccessClaim> claims;
@@ -73,8 +79,15 @@ void Engine::refresh_access(store::Connection& db, const std::string& creator,
         facts.subscriptions = store::subscriptions_for(db, creator, customer, product);
         facts.overrides = store::overrides_for(db, key);
         const auto verdict = evaluate_access(facts, now, rules.access);
-        const auto update = next_entitlement(store::load_entitlement(db, key), verdict, now);
+        const auto stored = store::load_entitlement(db, key);
+        const auto update = next_entitlement(stored, verdict, now);
         if (!update.save) continue;
+        EntitlementState held = stored.value_or(EntitlementState{});
+        if (!stored) held.since = now;
+        if (disabled && update.next.level > held.level) { // looked at again in an hour
+            store::save_entitlement(db, key, held, now + disabled_recheck, now);
+            continue;
+        }
         store::save_entitlement(db, key, update.next, update.recheck_at, now);
         if (!update.change) continue;
         store::append_history(db, key, *update.change);

@@ -152,6 +152,15 @@ void save_entitlement(Connection& db, const EntitlementKey& key, const Entitleme
     st.exec();
 }
 
+void recheck_creator_now(Connection& db, const std::string& creator, Timestamp now) {
+    CachedStatement st(db, "UPDATE entitlements SET recheck_at = ? "
+                           "WHERE creator_id = ? AND recheck_at IS NOT NULL AND recheck_at > ?");
+    st.bind(1, unix_of(now));
+    st.bind(2, creator);
+    st.bind(3, unix_of(now));
+    st.exec();
+}
+
 std::vector<EntitlementKey> due_rechecks(Connection& db, Timestamp now, int limit) {
     CachedStatement st(db, "SELECT creator_id, customer_id, product_id FROM entitlements "
                            "WHERE recheck_at IS NOT NULL AND recheck_at <= ? "

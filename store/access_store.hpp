@@ -32,6 +32,9 @@ std::optional<EntitlementState> load_entitlement(Connection& db, const Entitleme
 // Inserts or replaces the row; `recheck_at` is when the rules must run again by time alone.
 void save_entitlement(Connection& db, const EntitlementKey& key, const EntitlementState& state,
                       std::optional<Timestamp> recheck_at, Timestamp now);
+// Every entitlement of the creator with a recheck ahead becomes due now (a creator enabled again:
+// what its members' access waited for is decided at once).
+void recheck_creator_now(Connection& db, const std::string& creator, Timestamp now);
 // Entitlements whose recheck time has come, oldest first (by index).
 std::vector<EntitlementKey> due_rechecks(Connection& db, Timestamp now, int limit);
 // Products the member has an entitlement row for.

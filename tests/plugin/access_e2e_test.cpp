@@ -649,6 +649,30 @@ TEST_F(AccessE2E, SubscriptionUnpaidLocksAtOnce) {
     EXPECT_EQ(types().back(), "access.restored");
 }
 
+TEST_F(AccessE2E, ADisabledCreatorsMembersLoseNoAccessUntilItIsEnabled) {
+    service.reset();
+    cfg.platform.admin_token = admin_token;
+    start_service();
+    const auto admin = [&](const std::string& action) {
+        auto cli = service->client();
+        const auto r = cli.Post("/v1/creators/alpha/" + action,
+                                {{"Authorization", "Bearer " + admin_token}}, "", "text/plain");
+        ASSERT_TRUE(r);
+        ASSERT_EQ(r->status, 200) << r->body;
+    };
+    admin("disable");
+    post_event(subscription_event("unpaid", now()));
+    advance(2h);
+    EXPECT_EQ(access()["level"], "granted") << access().dump(2);
+    EXPECT_TRUE(types().empty()) << ::testing::PrintToString(types());
+
+    // Enabled again, the lock it held comes at once, announced to the platform.
+    admin("enable");
+    advance(0s);
+    EXPECT_EQ(access()["level"], "locked") << access().dump(2);
+    EXPECT_EQ(types(), std::vector<std::string>{"access.locked"});
+}
+
 // ---- 7
 
 TEST_F(AccessE2E, SepaDisputeAfterUnlockReLocks) {
