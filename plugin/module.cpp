@@ -1,6 +1,7 @@
 #include "plugin/module.hpp"
 
 #include "plugin/creator_seed.hpp"
+#include "plugin/startup_backfill.hpp"
 #include "store/database.hpp"
 #include "telemetry/log.hpp"
 
@@ -26,7 +27,7 @@ std::int64_t wall_clock_ms() {
 }
 
 Module::Module(config::Config config, ModuleOptions options)
-    : config_(std::move(config)), http_(http::gate_limits(config_.server)) {
+    : config_(std::move(config)), options_(options), http_(http::gate_limits(config_.server)) {
     if (options.test_clock) {
         auto fake = std::make_unique<FakeClock>(options.test_clock_start);
         fake_clock_ = fake.get();
@@ -72,6 +73,7 @@ Module::Module(config::Config config, ModuleOptions options)
 
 Module::~Module() {
     stop();
+    backfill_.reset();
     writer_.reset(); // commits what is queued before the worker goes
     work_.reset();
 }
@@ -90,6 +92,10 @@ bool Module::serve() {
         return false;
     }
     port_ = port;
+    if (options_.backfill_at_start && !backfill_)
+        backfill_ = std::make_unique<StartupBackfill>(
+            config_, creators_, store_options(), *clock_, [this] { work_->wake(); },
+            fake_clock_ != nullptr);
     log_info("listening on http://" + s.host + ":" + std::to_string(port));
     return http_.listen_after_bind();
 }

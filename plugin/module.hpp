@@ -29,6 +29,8 @@
 
 namespace dunning::plugin {
 
+class StartupBackfill;
+
 class SystemClock final : public Clock {
   public:
     Timestamp now() const override;
@@ -39,6 +41,9 @@ std::int64_t wall_clock_ms();
 struct ModuleOptions {
     bool test_clock = false; // a FakeClock the HTTP API can move (never in production)
     Timestamp test_clock_start{};
+    // serve() starts a background backfill of the events Stripe kept for each creator that has
+    // received events before (see plugin/startup_backfill.hpp).
+    bool backfill_at_start = false;
 };
 
 class Module {
@@ -80,6 +85,7 @@ class Module {
 
   private:
     config::Config config_;
+    ModuleOptions options_;
     config::CreatorRegistry creators_;
     std::unique_ptr<Clock> clock_;
     FakeClock* fake_clock_ = nullptr;
@@ -93,6 +99,7 @@ class Module {
     std::unique_ptr<jobs::WorkLoop> work_;
     std::unique_ptr<store::InboxWriter> writer_;
     std::unique_ptr<http::Services> services_;
+    std::unique_ptr<StartupBackfill> backfill_;
     http::GatedServer http_;
     std::atomic<int> port_{0};
 };
