@@ -70,7 +70,8 @@ int check_config(const std::string& path) {
     return 0;
 }
 
-// SIGINT/SIGTERM stop the server; the Module then commits what it holds and closes. A file
+// SIGHUP reads the configuration file again (Module::reload). SIGINT/SIGTERM stop the server;
+// the Module then commits what it holds and closes. A file
 // size limit reached (SIGXFSZ) is a failed write the store answers like a full disk, not the
 // end of the process.
 int serve(const std::string& path, bool test_clock, long long clock_start, bool backfill_at_start) {
@@ -81,6 +82,7 @@ int serve(const std::string& path, bool test_clock, long long clock_start, bool 
     sigemptyset(&signals);
     sigaddset(&signals, SIGINT);
     sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
     std::unique_ptr<plugin::Module> module;
     try {
@@ -94,10 +96,16 @@ int serve(const std::string& path, bool test_clock, long long clock_start, bool 
     if (test_clock)
         telemetry::log_warn("test clock enabled: POST /v1/test-clock/advance moves time");
     std::thread waiter([&] {
-        int sig = 0;
-        sigwait(&signals, &sig);
-        telemetry::log_info("stopping");
-        module->stop();
+        for (int sig = 0; sigwait(&signals, &sig) == 0;) {
+            if (sig == SIGHUP) {
+                telemetry::log_info("SIGHUP: reading " + path + " again");
+                module->reload(path);
+                continue;
+            }
+            telemetry::log_info("stopping");
+            module->stop();
+            return;
+        }
     });
     const bool ok = module->serve();
     if (!ok) {

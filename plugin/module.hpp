@@ -59,6 +59,10 @@ class Module {
     void stop();
     int port() const { return port_; } // the bound port once serve() is listening
     bool wait_until_listening(std::chrono::milliseconds timeout);
+    // Reads the configuration file again (SIGHUP): valid, its creators replace the running ones
+    // (see plugin/reload.hpp) and the settings that need a restart are logged; invalid, every
+    // problem is logged as file:line: key: problem and nothing changes. Returns whether applied.
+    bool reload(const std::string& path);
 
     const config::Config& config() const { return config_; }
     // The creators the service runs with: the file's and those of the admin API, live.
