@@ -1,6 +1,7 @@
 #include "plugin/module.hpp"
 
 #include "plugin/creator_seed.hpp"
+#include "plugin/past_due_imports.hpp"
 #include "plugin/startup_backfill.hpp"
 #include "store/database.hpp"
 #include "telemetry/log.hpp"
@@ -65,15 +66,19 @@ Module::Module(config::Config config, ModuleOptions options)
     });
     work_->start();
     notifier_->start();
-    services_.reset(new http::Services{config_, creators_, *clock_, fake_clock_, wall_clock_ms,
-                                       metrics_, *writer_, *api_db_, *engine_, *work_,
-                                       mail_->base_rates()});
+    imports_ = std::make_unique<PastDueImports>(
+        config_, creators_, store, *clock_, [this] { work_->wake(); }, fake_clock_ != nullptr);
+    services_.reset(
+        new http::Services{config_, creators_, *clock_, fake_clock_, wall_clock_ms, metrics_,
+                           *writer_, *api_db_, *engine_, *work_, mail_->base_rates(),
+                           [this](const std::string& creator) { imports_->request(creator); }});
     http::install_routes(http_, *services_);
 }
 
 Module::~Module() {
     stop();
     backfill_.reset();
+    imports_.reset();
     writer_.reset(); // commits what is queued before the worker goes
     work_.reset();
 }

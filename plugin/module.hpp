@@ -29,6 +29,7 @@
 
 namespace dunning::plugin {
 
+class PastDueImports;
 class StartupBackfill;
 
 class SystemClock final : public Clock {
@@ -104,6 +105,7 @@ class Module {
     std::unique_ptr<store::InboxWriter> writer_;
     std::unique_ptr<http::Services> services_;
     std::unique_ptr<StartupBackfill> backfill_;
+    std::unique_ptr<PastDueImports> imports_;
     http::GatedServer http_;
     std::atomic<int> port_{0};
 };

@@ -23,8 +23,8 @@ struct InboxRow {
     std::string event_id;
     std::string type;
     std::string account;
-    std::string source;              // connect | direct | replay | backfill
-    std::string body;                // the raw bytes Stripe signed
+    std::string source; // connect | direct | replay | backfill | import (past due at connection)
+    std::string body;   // the raw bytes Stripe signed
     std::int64_t created = 0;        // Stripe's created, unix seconds
     std::int64_t received_at_ms = 0; // our clock
 };
