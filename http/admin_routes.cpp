@@ -95,10 +95,30 @@ std::int64_t now_of(const Services& m) {
     return to_unix(m.clock.now());
 }
 
+// "import_open_invoices" (default true) belongs to the request, not to the creator's settings:
+// taken out of the body; nullopt (the 422 written) when it is not a boolean.
+std::optional<bool> take_import_flag(json& body, httplib::Response& res) {
+    const auto found = body.find("import_open_invoices");
+    if (found == body.end()) return true;
+    if (!found->is_boolean()) {
+        send_problems(res, {"import_open_invoices: must be true or false"});
+        return std::nullopt;
+    }
+    const bool flag = found->get<bool>();
+    body.erase(found);
+    return flag;
+}
+
+void connected(Services& m, const std::string& creator, bool import_open_invoices) {
+    if (import_open_invoices && m.creator_connected) m.creator_connected(creator);
+}
+
 void create(Services& m, const httplib::Request& req, httplib::Response& res) {
     if (!allowed(m, req, res)) return;
     auto body = read_body(req, res);
     if (!body) return;
+    const auto import_open_invoices = take_import_flag(*body, res);
+    if (!import_open_invoices) return;
     std::lock_guard lock(changes);
     if (body->contains("id") && (*body)["id"].is_string() &&
         m.creators.find((*body)["id"].get<std::string>()))
@@ -121,9 +141,11 @@ void create(Services& m, const httplib::Request& req, httplib::Response& res) {
                               " exists in the store (a creator the "
                               "configuration file no longer has)");
     json out = view(c);
+    const bool has_account = !c.stripe_account.empty();
     m.creators.put(std::move(c));
     out["api_token"] = token; // shown this once; only its SHA-256 is kept
     send_json(res, 201, out);
+    if (has_account) connected(m, out["id"].get<std::string>(), *import_open_invoices);
 }
 
 // The creator the path names, or the 404 written.
@@ -150,6 +172,8 @@ void patch(Services& m, const httplib::Request& req, httplib::Response& res) {
     if (!body) return;
     for (const char* shown_only : {"object", "source", "disabled"}) // what GET adds
         body->erase(shown_only);
+    const auto import_open_invoices = take_import_flag(*body, res);
+    if (!import_open_invoices) return;
     std::lock_guard lock(changes);
     const auto current = existing(m, id, res);
     if (!current || from_file(*current, m, res, "its settings")) return;
@@ -176,8 +200,11 @@ void patch(Services& m, const httplib::Request& req, httplib::Response& res) {
         store::update_creator_settings(db, id, c.settings_json, now_of(m));
     });
     json out = view(c);
+    const bool newly_connected =
+        !c.stripe_account.empty() && c.stripe_account != current->stripe_account;
     m.creators.replace(std::move(c));
     send_json(res, 200, out);
+    if (newly_connected) connected(m, id, *import_open_invoices);
 }
 
 void set_disabled(Services& m, const httplib::Request& req, httplib::Response& res) {

@@ -166,7 +166,8 @@ json events_view(const std::vector<CaseEventRef>& events) {
         out.push_back({{"id", e.event_id},
                        {"type", e.type},
                        {"created", iso8601(from_unix(e.created))},
-                       {"received_at_ms", e.received_at_ms}});
+                       {"received_at_ms", e.received_at_ms},
+                       {"source", e.source}});
     return out;
 }
 

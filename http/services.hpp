@@ -34,6 +34,9 @@ struct Services {
     const jobs::Engine& engine;
     jobs::WorkLoop& work;
     const jobs::BaseRateTables& base_rates; // each creator's, for interest on open items
+    // A creator was just connected to a Stripe account: its invoices already past due open
+    // their cases (in the background). May be empty.
+    std::function<void(const std::string& creator)> creator_connected;
 };
 
 // Error handling, limits and every route; the test clock's routes only when `s.test_clock`.

@@ -1,5 +1,6 @@
-// The `dunning` command line: serve, check-config, replay, preview, secrets rotate-key.
+// The `dunning` command line: serve, check-config, replay, backfill, preview, secrets rotate-key.
 #include "config/config.hpp"
+#include "plugin/backfill.hpp"
 #include "plugin/module.hpp"
 #include "plugin/preview.hpp"
 #include "plugin/replay.hpp"
@@ -69,10 +70,11 @@ int check_config(const std::string& path) {
     return 0;
 }
 
-// SIGINT/SIGTERM stop the server; the Module then commits what it holds and closes. A file
+// SIGHUP reads the configuration file again (Module::reload). SIGINT/SIGTERM stop the server;
+// the Module then commits what it holds and closes. A file
 // size limit reached (SIGXFSZ) is a failed write the store answers like a full disk, not the
 // end of the process.
-int serve(const std::string& path, bool test_clock, long long clock_start) {
+int serve(const std::string& path, bool test_clock, long long clock_start, bool backfill_at_start) {
     auto c = load(path);
     if (!c) return 2;
     std::signal(SIGXFSZ, SIG_IGN);
@@ -80,10 +82,11 @@ int serve(const std::string& path, bool test_clock, long long clock_start) {
     sigemptyset(&signals);
     sigaddset(&signals, SIGINT);
     sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
     std::unique_ptr<plugin::Module> module;
     try {
-        plugin::ModuleOptions options{test_clock, from_unix(clock_start)};
+        plugin::ModuleOptions options{test_clock, from_unix(clock_start), backfill_at_start};
         if (test_clock && clock_start == 0) options.test_clock_start = plugin::SystemClock().now();
         module = std::make_unique<plugin::Module>(std::move(*c), options);
     } catch (const std::exception& e) {
@@ -93,10 +96,16 @@ int serve(const std::string& path, bool test_clock, long long clock_start) {
     if (test_clock)
         telemetry::log_warn("test clock enabled: POST /v1/test-clock/advance moves time");
     std::thread waiter([&] {
-        int sig = 0;
-        sigwait(&signals, &sig);
-        telemetry::log_info("stopping");
-        module->stop();
+        for (int sig = 0; sigwait(&signals, &sig) == 0;) {
+            if (sig == SIGHUP) {
+                telemetry::log_info("SIGHUP: reading " + path + " again");
+                module->reload(path);
+                continue;
+            }
+            telemetry::log_info("stopping");
+            module->stop();
+            return;
+        }
     });
     const bool ok = module->serve();
     if (!ok) {
@@ -118,6 +127,17 @@ int replay(const std::string& path, const plugin::ReplayOptions& options) {
                   << r.rejected << " rejected; " << r.done << " processed, " << r.ignored
                   << " ignored, " << r.poison << " poison\n";
         return r.rejected > 0 || r.poison > 0 ? 1 : 0;
+    } catch (const std::exception& e) {
+        std::cerr << "dunning: " << e.what() << '\n';
+        return 1;
+    }
+}
+
+int backfill(const std::string& path, const plugin::BackfillCliOptions& options) {
+    auto c = load(path);
+    if (!c) return 2;
+    try {
+        return plugin::backfill_command(*c, options, std::cout, std::cerr);
     } catch (const std::exception& e) {
         std::cerr << "dunning: " << e.what() << '\n';
         return 1;
@@ -168,6 +188,10 @@ int main(int argc, char** argv) {
         "Use a clock moved by POST /v1/test-clock/advance (tests only, never production)");
     serve_cmd->add_option("--test-clock-start", clock_start,
                           "Unix time the test clock starts at (default: now)");
+    bool no_backfill = false;
+    serve_cmd->add_flag("--no-backfill", no_backfill,
+                        "Do not fetch, at start, the events Stripe kept since each creator's "
+                        "newest stored event (see `dunning backfill`)");
 
     auto* check_cmd = app.add_subcommand(
         "check-config", "Validate a configuration file, print each creator's end-of-dunning rule "
@@ -188,6 +212,26 @@ int main(int argc, char** argv) {
                            "Creator id for events that carry no Connect account");
     bool no_progress = false;
     replay_cmd->add_flag("--no-progress", no_progress, "Do not draw the progress bar");
+
+    plugin::BackfillCliOptions backfill_options;
+    auto* backfill_cmd = app.add_subcommand(
+        "backfill",
+        "Fetch a creator's events from Stripe's Events API (GET /v1/events, 100 a page; Stripe "
+        "keeps 30 days) and process them exactly as their webhooks: events already stored are "
+        "skipped, so a rerun adds nothing. Starts at --since, else at the newest event stored for "
+        "the creator, else 30 days back. Shows pages and events fetched, new and already stored; "
+        "exits 1 with Stripe's message when Stripe fails after retries (429 and 5xx are retried "
+        "with backoff), storing nothing then. Safe while the service runs on the same database.");
+    backfill_cmd->add_option("--config", config_path, "TOML configuration file")->required();
+    backfill_cmd
+        ->add_option("--creator", backfill_options.creator,
+                     "Creator id (its own Stripe key, or the platform key for its stripe_account)")
+        ->required();
+    backfill_cmd->add_option("--since", backfill_options.since,
+                             "YYYY-MM-DD (UTC): fetch events created from this day on, at most "
+                             "30 days back");
+    bool backfill_quiet = false;
+    backfill_cmd->add_flag("--no-progress", backfill_quiet, "Do not show each page fetched");
 
     plugin::PreviewOptions preview_options;
     auto* preview_cmd = app.add_subcommand(
@@ -227,7 +271,11 @@ int main(int argc, char** argv) {
     CLI11_PARSE(app, argc, argv);
     if (*rotate_cmd) return rotate_key(config_path, rotate_options);
     if (*preview_cmd) return preview(config_path, preview_options);
-    if (*serve_cmd) return serve(config_path, test_clock, clock_start);
+    if (*backfill_cmd) {
+        backfill_options.progress = !backfill_quiet;
+        return backfill(config_path, backfill_options);
+    }
+    if (*serve_cmd) return serve(config_path, test_clock, clock_start, !no_backfill);
     if (*check_cmd) return check_config(config_path);
     replay_options.progress = !no_progress;
     return replay(config_path, replay_options);

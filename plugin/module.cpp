@@ -1,6 +1,8 @@
 #include "plugin/module.hpp"
 
 #include "plugin/creator_seed.hpp"
+#include "plugin/past_due_imports.hpp"
+#include "plugin/startup_backfill.hpp"
 #include "store/database.hpp"
 #include "telemetry/log.hpp"
 
@@ -26,7 +28,7 @@ std::int64_t wall_clock_ms() {
 }
 
 Module::Module(config::Config config, ModuleOptions options)
-    : config_(std::move(config)), http_(http::gate_limits(config_.server)) {
+    : config_(std::move(config)), options_(options), http_(http::gate_limits(config_.server)) {
     if (options.test_clock) {
         auto fake = std::make_unique<FakeClock>(options.test_clock_start);
         fake_clock_ = fake.get();
@@ -64,14 +66,19 @@ Module::Module(config::Config config, ModuleOptions options)
     });
     work_->start();
     notifier_->start();
-    services_.reset(new http::Services{config_, creators_, *clock_, fake_clock_, wall_clock_ms,
-                                       metrics_, *writer_, *api_db_, *engine_, *work_,
-                                       mail_->base_rates()});
+    imports_ = std::make_unique<PastDueImports>(
+        config_, creators_, store, *clock_, [this] { work_->wake(); }, fake_clock_ != nullptr);
+    services_.reset(
+        new http::Services{config_, creators_, *clock_, fake_clock_, wall_clock_ms, metrics_,
+                           *writer_, *api_db_, *engine_, *work_, mail_->base_rates(),
+                           [this](const std::string& creator) { imports_->request(creator); }});
     http::install_routes(http_, *services_);
 }
 
 Module::~Module() {
     stop();
+    backfill_.reset();
+    imports_.reset();
     writer_.reset(); // commits what is queued before the worker goes
     work_.reset();
 }
@@ -90,6 +97,10 @@ bool Module::serve() {
         return false;
     }
     port_ = port;
+    if (options_.backfill_at_start && !backfill_)
+        backfill_ = std::make_unique<StartupBackfill>(
+            config_, creators_, store_options(), *clock_, [this] { work_->wake(); },
+            fake_clock_ != nullptr);
     log_info("listening on http://" + s.host + ":" + std::to_string(port));
     return http_.listen_after_bind();
 }

@@ -29,6 +29,9 @@
 
 namespace dunning::plugin {
 
+class PastDueImports;
+class StartupBackfill;
+
 class SystemClock final : public Clock {
   public:
     Timestamp now() const override;
@@ -39,6 +42,9 @@ std::int64_t wall_clock_ms();
 struct ModuleOptions {
     bool test_clock = false; // a FakeClock the HTTP API can move (never in production)
     Timestamp test_clock_start{};
+    // serve() starts a background backfill of the events Stripe kept for each creator that has
+    // received events before (see plugin/startup_backfill.hpp).
+    bool backfill_at_start = false;
 };
 
 class Module {
@@ -54,6 +60,10 @@ class Module {
     void stop();
     int port() const { return port_; } // the bound port once serve() is listening
     bool wait_until_listening(std::chrono::milliseconds timeout);
+    // Reads the configuration file again (SIGHUP): valid, its creators replace the running ones
+    // (see plugin/reload.hpp) and the settings that need a restart are logged; invalid, every
+    // problem is logged as file:line: key: problem and nothing changes. Returns whether applied.
+    bool reload(const std::string& path);
 
     const config::Config& config() const { return config_; }
     // The creators the service runs with: the file's and those of the admin API, live.
@@ -80,6 +90,7 @@ class Module {
 
   private:
     config::Config config_;
+    ModuleOptions options_;
     config::CreatorRegistry creators_;
     std::unique_ptr<Clock> clock_;
     FakeClock* fake_clock_ = nullptr;
@@ -93,6 +104,8 @@ class Module {
     std::unique_ptr<jobs::WorkLoop> work_;
     std::unique_ptr<store::InboxWriter> writer_;
     std::unique_ptr<http::Services> services_;
+    std::unique_ptr<StartupBackfill> backfill_;
+    std::unique_ptr<PastDueImports> imports_;
     http::GatedServer http_;
     std::atomic<int> port_{0};
 };

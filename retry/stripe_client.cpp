@@ -158,4 +158,18 @@ ApiResult StripeClient::list_events(const StripeAuth& auth, std::int64_t created
     return send(Call{{auth, "GET", "/v1/events?" + form_encode(query), {}, {}}});
 }
 
+ApiResult StripeClient::list_invoices(const StripeAuth& auth, const std::string& status,
+                                      const std::string& starting_after, int limit) {
+    std::map<std::string, std::string> query{{"limit", std::to_string(std::clamp(limit, 1, 100))}};
+    if (!status.empty()) {
+        if (!is_valid_id(status)) return invalid_id("invoice status");
+        query["status"] = status;
+    }
+    if (!starting_after.empty()) {
+        if (!is_valid_id(starting_after)) return invalid_id("starting_after invoice id");
+        query["starting_after"] = starting_after;
+    }
+    return send(Call{{auth, "GET", "/v1/invoices?" + form_encode(query), {}, {}}});
+}
+
 } // namespace dunning::retry

@@ -80,6 +80,10 @@ class StripeClient {
     ApiResult list_events(const StripeAuth& auth, std::int64_t created_gte,
                           const std::string& starting_after, int limit = 100);
 
+    // GET /v1/invoices?status=…&starting_after=… (one page; invoices already open at connection)
+    ApiResult list_invoices(const StripeAuth& auth, const std::string& status,
+                            const std::string& starting_after, int limit = 100);
+
   private:
     struct Call;
     struct Jitter; // seeded PRNG shared by copies, safe across threads

@@ -200,14 +200,16 @@ std::vector<CaseRecord> outstanding_cases(Connection& db, const std::string& cre
 }
 
 std::vector<CaseEventRef> case_events(Connection& db, std::int64_t case_id) {
-    CachedStatement st(db, "SELECT i.event_id, i.type, i.created, i.received_at FROM case_events c "
+    CachedStatement st(db, "SELECT i.event_id, i.type, i.created, i.received_at, i.source "
+                           "FROM case_events c "
                            "JOIN inbox i ON i.id = c.inbox_id WHERE c.case_id = ? "
                            "ORDER BY i.created, i.id");
     st.bind(1, static_cast<std::int64_t>(case_id));
     std::vector<CaseEventRef> out;
     while (st.executeStep()) {
         out.push_back({st.getColumn(0).getString(), st.getColumn(1).getString(),
-                       st.getColumn(2).getInt64(), st.getColumn(3).getInt64()});
+                       st.getColumn(2).getInt64(), st.getColumn(3).getInt64(),
+                       st.getColumn(4).getString()});
     }
     return out;
 }

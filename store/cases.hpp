@@ -67,6 +67,7 @@ struct CaseEventRef {
     std::string type;
     std::int64_t created = 0;        // Stripe's, unix seconds
     std::int64_t received_at_ms = 0; // ours
+    std::string source;              // connect | direct | replay | backfill | import
 };
 std::vector<CaseEventRef> case_events(Connection& db, std::int64_t case_id);
 

@@ -38,6 +38,13 @@ AppendOutcome insert_inbox_row(Connection& db, const InboxRow& row) {
     return run_insert(db, st, row);
 }
 
+std::optional<std::int64_t> newest_event_created(Connection& db, const std::string& creator) {
+    CachedStatement st(db, "SELECT MAX(created) FROM inbox WHERE creator_id = ?");
+    st.bind(1, creator);
+    if (!st.executeStep() || st.getColumn(0).isNull()) return std::nullopt;
+    return st.getColumn(0).getInt64();
+}
+
 std::vector<InboxRecord> pending_inbox_rows(Connection& db, int limit) {
     CachedStatement st(db, "SELECT id, creator_id, body, received_at FROM inbox "
                            "WHERE state = 'pending' ORDER BY id LIMIT ?");

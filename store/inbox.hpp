@@ -11,6 +11,7 @@
 #include <functional>
 #include <future>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -22,8 +23,8 @@ struct InboxRow {
     std::string event_id;
     std::string type;
     std::string account;
-    std::string source;              // connect | direct | replay
-    std::string body;                // the raw bytes Stripe signed
+    std::string source; // connect | direct | replay | backfill | import (past due at connection)
+    std::string body;   // the raw bytes Stripe signed
     std::int64_t created = 0;        // Stripe's created, unix seconds
     std::int64_t received_at_ms = 0; // our clock
 };
@@ -32,6 +33,10 @@ enum class AppendOutcome { inserted, duplicate };
 
 // Inserts one row in the caller's transaction (or autocommit).
 AppendOutcome insert_inbox_row(Connection& db, const InboxRow& row);
+
+// Stripe's `created` of the newest event stored for this creator, whatever its state; nullopt
+// when the creator has never received one.
+std::optional<std::int64_t> newest_event_created(Connection& db, const std::string& creator);
 
 // A row waiting to be processed, oldest first.
 struct InboxRecord {

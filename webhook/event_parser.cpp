@@ -213,6 +213,10 @@ Result<Envelope, std::string> parse_envelope_reference(std::string_view body) {
     }
 }
 
+bool handled_event_type(std::string_view type) {
+    return find_route(type) != nullptr;
+}
+
 Result<Parsed, std::string> parse_event(std::string_view body) {
     try {
         return read_event(body);

@@ -29,6 +29,9 @@ struct Ignored {
 };
 using Parsed = std::variant<Event, Ignored>;
 
+// Is this an event type the module acts on (the others are stored as ignored)?
+bool handled_event_type(std::string_view type);
+
 // Fails with a message when the event claims a handled type but its object is unusable
 // (e.g. an invoice event without an invoice id); the worker records that as a poison row.
 Result<Parsed, std::string> parse_event(std::string_view body);

@@ -20,6 +20,7 @@ struct ChildServiceOptions {
     std::string host_webhook_url;  // [host] webhook_url; empty: none
     std::string extra_toml;        // appended to [storage]
     LogVia log_via = LogVia::file; // LogVia::pipe when the test limits the child's file sizes
+    bool backfill = false;         // fetch missed events from Stripe at start (off: --no-backfill)
 };
 
 // alpha (own endpoint, connected as acct_alpha) and beta, as in test_config.
@@ -68,6 +69,7 @@ class ChildService {
         : config_(write_child_config(dir, o)), log_(test_log_path(o.log_name)) {
         std::vector<std::string> args{DUNNING_BINARY, "serve", "--config", config_};
         if (o.test_clock) args.push_back("--test-clock");
+        if (!o.backfill) args.push_back("--no-backfill");
         process_ = std::make_unique<ChildProcess>(args, log_, o.log_via);
         port_ = listening_port(log_);
         if (!wait_healthy(port_))

@@ -1,0 +1,122 @@
+#include "jobs/backfill.hpp"
+
+#include "store/inbox.hpp"
+#include "webhook/event_parser.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <vector>
+
+namespace dunning::jobs {
+
+namespace {
+
+using nlohmann::json;
+
+std::int64_t wall_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+std::optional<std::int64_t> start_from(store::Connection& db, const BackfillOptions& o,
+                                       Timestamp now) {
+    const std::int64_t oldest = to_unix(now - stripe_event_retention);
+    std::optional<std::int64_t> from;
+    if (o.since)
+        from = to_unix(*o.since);
+    else if (auto newest = store::newest_event_created(db, o.creator))
+        from = *newest;
+    else if (o.include_new_creators)
+        from = oldest;
+    if (!from) return std::nullopt;
+    return std::max(*from, oldest);
+}
+
+// Every page, newest first; false (with the error in the report) when Stripe fails.
+bool fetch_all(StripeGateway& stripe, const retry::StripeAuth& auth, BackfillReport& r,
+               const BackfillHooks& hooks, std::vector<json>& events) {
+    std::string after;
+    for (;;) {
+        if (hooks.stopping && hooks.stopping()) {
+            r.error = "stopped before the backfill finished";
+            return false;
+        }
+        const auto answer = stripe.client().list_events(auth, r.created_gte, after, 100);
+        if (!answer.ok()) {
+            r.error = describe_stripe_error(answer);
+            return false;
+        }
+        const auto page = json::parse(answer.body, nullptr, false);
+        if (!page.is_object() || !page.contains("data") || !page["data"].is_array()) {
+            r.error = "Stripe's answer to GET /v1/events is not a list";
+            return false;
+        }
+        ++r.pages;
+        for (const auto& e : page["data"])
+            events.push_back(e);
+        r.fetched += static_cast<std::int64_t>(page["data"].size());
+        if (hooks.on_page) hooks.on_page(r);
+        if (!page.value("has_more", false) || page["data"].empty()) return true;
+        after = page["data"].back().value("id", "");
+    }
+}
+
+void store_oldest_first(store::Connection& db, const std::string& creator,
+                        const std::vector<json>& events, BackfillReport& r) {
+    store::Transaction tx(db);
+    for (auto it = events.rbegin(); it != events.rend(); ++it) {
+        const std::string body = it->dump();
+        auto env = webhook::parse_envelope(body);
+        if (!env || !webhook::handled_event_type(env.value().type)) {
+            ++r.not_handled;
+            continue;
+        }
+        const auto& e = env.value();
+        store::InboxRow row{creator,  e.id, e.type, e.account, "backfill", body, to_unix(e.created),
+                            wall_ms()};
+        ++(store::insert_inbox_row(db, row) == store::AppendOutcome::inserted ? r.inserted
+                                                                              : r.duplicates);
+    }
+    tx.commit();
+}
+
+} // namespace
+
+std::string describe_stripe_error(const retry::ApiResult& result) {
+    if (result.http_status == 0)
+        return "Stripe could not be reached after " + std::to_string(result.tries) +
+               " tries: " + (result.error.message.empty() ? "no answer" : result.error.message);
+    std::string out = "Stripe answered " + std::to_string(result.http_status);
+    if (!result.error_type.empty()) out += " (" + result.error_type + ")";
+    if (!result.error.message.empty()) out += ": " + result.error.message;
+    if (result.kind == retry::ApiResult::Kind::technical)
+        out += " after " + std::to_string(result.tries) + " tries";
+    return out;
+}
+
+BackfillReport backfill_creator(store::Connection& db, StripeGateway& stripe,
+                                const BackfillOptions& o, Timestamp now,
+                                const BackfillHooks& hooks) {
+    BackfillReport r;
+    const auto auth = stripe.auth_for(o.creator);
+    if (!auth) {
+        r.error = "creator " + o.creator +
+                  " has no Stripe key (stripe_secret_key, or stripe_account with [stripe] "
+                  "platform_secret_key)";
+        return r;
+    }
+    const auto from = start_from(db, o, now);
+    if (!from) {
+        r.skipped = true;
+        return r;
+    }
+    r.created_gte = *from;
+    std::vector<json> events;
+    if (!fetch_all(stripe, *auth, r, hooks, events)) return r;
+    store_oldest_first(db, o.creator, events, r);
+    return r;
+}
+
+} // namespace dunning::jobs
