@@ -3,6 +3,7 @@
 // at once and a restart keeps it.
 #include "http/creator_bodies.hpp"
 #include "http/services.hpp"
+#include "http/stripe_connect.hpp"
 #include "store/creators.hpp"
 
 #include <nlohmann/json.hpp>
@@ -145,8 +146,11 @@ void patch(Services& m, const httplib::Request& req, httplib::Response& res) {
     m.db.use([&](store::Connection& db) {
         store::update_creator_settings(db, id, c.settings_json, now_of(m));
     });
+    const bool connected = record_platform_account(m, *body, c);
     json out = view(c);
-    m.creators.replace(std::move(c));
+    m.creators.replace(c);
+    out["stripe"] = stripe_connection_view(m, c);
+    if (connected) after_connect(m, c);
     send_json(res, 200, out);
 }
 
@@ -199,7 +203,11 @@ void install_admin_routes(httplib::Server& http, Services& m) {
     http.Get(R"(/v1/creators/([^/]+))", [&m](Req req, Res res) {
         const std::string id = req.matches[1];
         if (!allowed(m, req, res, id)) return;
-        if (const auto c = existing(m, id, res)) send_json(res, 200, view(*c));
+        if (const auto c = existing(m, id, res)) {
+            json out = view(*c);
+            out["stripe"] = stripe_connection_view(m, *c);
+            send_json(res, 200, out);
+        }
     });
     http.Patch(R"(/v1/creators/([^/]+))", [&m](Req req, Res res) { patch(m, req, res); });
     http.Post(R"(/v1/creators/([^/]+)/(disable|enable))",
