@@ -127,7 +127,9 @@ void read_stripe(Reader& root, StripeConfig& out) {
     auto stripe = root.table("stripe");
     if (!stripe) return;
     stripe->allow_only({"api_base", "platform_secret_key", "connect_webhook_secrets",
-                        "webhook_tolerance_seconds"});
+                        "webhook_tolerance_seconds", "connect_client_id", "connect_base"});
+    stripe->string("connect_client_id", out.connect_client_id, detail::starts_with({"ca_"}, true));
+    stripe->string("connect_base", out.connect_base, detail::starts_with({"https://", "http://"}));
     stripe->string("api_base", out.api_base, detail::starts_with({"https://", "http://"}));
     stripe->string("platform_secret_key", out.platform_secret_key,
                    detail::starts_with({"sk_", "rk_"}, true));

@@ -50,7 +50,11 @@ struct StripeConfig {
     std::string api_base = "https://api.stripe.com";
     std::string platform_secret_key; // sk_… of the Connect platform, may be empty
     std::vector<std::string> connect_webhook_secrets; // whsec_… for POST /webhooks/stripe
-    std::chrono::seconds webhook_tolerance{300};      // 0 turns the age check off (old events)
+    // Connect OAuth (creators connecting their Standard accounts): the application's client id
+    // (ca_…) and where Stripe's OAuth endpoints are.
+    std::string connect_client_id;
+    std::string connect_base = "https://connect.stripe.com";
+    std::chrono::seconds webhook_tolerance{300}; // 0 turns the age check off (old events)
 };
 
 struct MailConfig {
@@ -142,6 +146,9 @@ struct CreatorConfig {
     bool disabled = false;         // set through the admin API, kept in the store
     std::string api_token_hash;    // SHA-256 hex of api_token; the registry keeps only this
     std::string settings_json;     // the creator's own keys as JSON, without its secrets
+    // Its stored Stripe connection was ended (disconnected here, or deauthorized on Stripe's
+    // side): no Stripe call is made for it until it connects again.
+    bool stripe_disconnected = false;
 };
 
 struct Config {

@@ -3,6 +3,7 @@
 // at once and a restart keeps it.
 #include "http/creator_bodies.hpp"
 #include "http/services.hpp"
+#include "http/stripe_connect.hpp"
 #include "store/access_store.hpp"
 #include "store/creators.hpp"
 
@@ -109,7 +110,7 @@ std::optional<bool> take_import_flag(json& body, httplib::Response& res) {
     return flag;
 }
 
-void connected(Services& m, const std::string& creator, bool import_open_invoices) {
+void import_open(Services& m, const std::string& creator, bool import_open_invoices) {
     if (import_open_invoices && m.creator_connected) m.creator_connected(creator);
 }
 
@@ -145,7 +146,7 @@ void create(Services& m, const httplib::Request& req, httplib::Response& res) {
     m.creators.put(std::move(c));
     out["api_token"] = token; // shown this once; only its SHA-256 is kept
     send_json(res, 201, out);
-    if (has_account) connected(m, out["id"].get<std::string>(), *import_open_invoices);
+    if (has_account) import_open(m, out["id"].get<std::string>(), *import_open_invoices);
 }
 
 // The creator the path names, or the 404 written.
@@ -170,7 +171,7 @@ void patch(Services& m, const httplib::Request& req, httplib::Response& res) {
     if (!caller) return;
     auto body = read_body(req, res);
     if (!body) return;
-    for (const char* shown_only : {"object", "source", "disabled"}) // what GET adds
+    for (const char* shown_only : {"object", "source", "disabled", "stripe"}) // what GET adds
         body->erase(shown_only);
     const auto import_open_invoices = take_import_flag(*body, res);
     if (!import_open_invoices) return;
@@ -200,11 +201,12 @@ void patch(Services& m, const httplib::Request& req, httplib::Response& res) {
         store::update_creator_settings(db, id, c.settings_json, now_of(m));
     });
     json out = view(c);
-    const bool newly_connected =
-        !c.stripe_account.empty() && c.stripe_account != current->stripe_account;
-    m.creators.replace(std::move(c));
+    const bool newly_connected = record_platform_account(m, *body, c);
+    m.creators.replace(c);
+    out["stripe"] = stripe_connection_view(m, c);
+    if (newly_connected) after_connect(m, c);
     send_json(res, 200, out);
-    if (newly_connected) connected(m, id, *import_open_invoices);
+    if (newly_connected) import_open(m, id, *import_open_invoices);
 }
 
 void set_disabled(Services& m, const httplib::Request& req, httplib::Response& res) {
@@ -261,7 +263,11 @@ void install_admin_routes(httplib::Server& http, Services& m) {
     http.Get(R"(/v1/creators/([^/]+))", [&m](Req req, Res res) {
         const std::string id = req.matches[1];
         if (!allowed(m, req, res, id)) return;
-        if (const auto c = existing(m, id, res)) send_json(res, 200, view(*c));
+        if (const auto c = existing(m, id, res)) {
+            json out = view(*c);
+            out["stripe"] = stripe_connection_view(m, *c);
+            send_json(res, 200, out);
+        }
     });
     http.Patch(R"(/v1/creators/([^/]+))", [&m](Req req, Res res) { patch(m, req, res); });
     http.Post(R"(/v1/creators/([^/]+)/(disable|enable))",

@@ -36,6 +36,7 @@ void install_routes(httplib::Server& server, Services& s) {
     install_access_routes(server, s);
     install_open_items_routes(server, s);
     install_promise_routes(server, s);
+    install_stripe_connect_routes(server, s); // before the admin API's /v1/creators/{c}
     install_admin_routes(server, s);
     if (s.test_clock) install_test_clock_routes(server, s);
 }

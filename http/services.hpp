@@ -8,9 +8,11 @@
 #include "core/time.hpp"
 #include "jobs/engine.hpp"
 #include "jobs/mail_jobs.hpp"
+#include "jobs/stripe_connect.hpp"
 #include "jobs/work_loop.hpp"
 #include "store/database.hpp"
 #include "store/inbox.hpp"
+#include "store/secret_box.hpp"
 #include "telemetry/metrics.hpp"
 
 #include <httplib.h>
@@ -37,6 +39,8 @@ struct Services {
     // A creator was just connected to a Stripe account: its invoices already past due open
     // their cases (in the background). May be empty.
     std::function<void(const std::string& creator)> creator_connected;
+    const store::SecretBox& secrets;  // creators' sealed secrets; may be unable to seal
+    jobs::StripeConnector& connector; // connecting creators' Stripe accounts
 };
 
 // Error handling, limits and every route; the test clock's routes only when `s.test_clock`.
@@ -50,6 +54,7 @@ void install_handover_routes(httplib::Server& http, Services& m);
 void install_test_clock_routes(httplib::Server& http, Services& m);
 void install_promise_routes(httplib::Server& http, Services& m); // the member's page, no token
 void install_admin_routes(httplib::Server& http, Services& m);   // /v1/creators, admin_token
+void install_stripe_connect_routes(httplib::Server& http, Services& m); // OAuth, keys, disconnect
 
 // What a creator's claims add to the principal (fees, interest), by its configuration.
 ClaimCharges claim_charges_of(const Services& m, const std::string& creator);

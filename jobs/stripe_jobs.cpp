@@ -170,7 +170,7 @@ StripeGateway::StripeGateway(const config::Config& config, const config::Creator
 
 std::optional<retry::StripeAuth> StripeGateway::auth_for(const std::string& creator) const {
     const auto c = creators_.find(creator);
-    if (!c) return std::nullopt;
+    if (!c || c->stripe_disconnected) return std::nullopt;
     if (!c->stripe_secret_key.empty()) return retry::StripeAuth{c->stripe_secret_key, ""};
     if (!config_.stripe.platform_secret_key.empty() && !c->stripe_account.empty())
         return retry::StripeAuth{config_.stripe.platform_secret_key, c->stripe_account};

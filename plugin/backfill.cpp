@@ -5,6 +5,7 @@
 #include "jobs/inbox_processor.hpp"
 #include "plugin/creator_seed.hpp"
 #include "plugin/module.hpp"
+#include "plugin/secrets.hpp"
 
 #include <ostream>
 
@@ -59,7 +60,7 @@ int backfill_command(const config::Config& config, const BackfillCliOptions& o, 
     auto db = store::open_store({config.storage.sqlite_path, config.storage.synchronous});
     const SystemClock clock;
     config::CreatorRegistry creators;
-    seed_creators(*db, config, creators, clock.now());
+    seed_creators(*db, config, creators, secret_box(config.storage), clock.now());
     if (!creators.find(o.creator)) {
         err << "dunning: unknown creator " << o.creator << '\n';
         return 2;

@@ -1,6 +1,7 @@
 #include "plugin/creator_seed.hpp"
 
 #include "http/creator_bodies.hpp"
+#include "jobs/stripe_connection.hpp"
 #include "store/creators.hpp"
 
 #include <nlohmann/json.hpp>
@@ -20,7 +21,7 @@ std::string joined(const std::vector<std::string>& lines) {
 }
 
 config::CreatorConfig api_creator(store::Connection& db, const store::StoredCreator& row,
-                                  const config::Config& config) {
+                                  const config::Config& config, const store::SecretBox& box) {
     auto settings = nlohmann::json::parse(row.settings_json, nullptr, false);
     auto read = http::creator_from_settings(settings, config);
     if (!read.ok())
@@ -29,9 +30,7 @@ config::CreatorConfig api_creator(store::Connection& db, const store::StoredCrea
                                  "with " +
                                  config.path + ":" + joined(read.error()));
     auto c = std::move(read).value();
-    auto secrets = stored_secrets(db, row.id);
-    c.webhook_secrets = std::move(secrets.webhook_secrets);
-    c.stripe_secret_key = std::move(secrets.stripe_secret_key);
+    jobs::apply_stripe_connection(db, box, c);
     c.disabled = row.disabled;
     c.api_token_hash = row.api_token_hash;
     return c;
@@ -39,18 +38,14 @@ config::CreatorConfig api_creator(store::Connection& db, const store::StoredCrea
 
 } // namespace
 
-CreatorSecrets stored_secrets(store::Connection&, const std::string&) {
-    return {};
-}
-
 void add_api_creators(store::Connection& db, const config::Config& config,
-                      config::CreatorRegistry& registry) {
+                      config::CreatorRegistry& registry, const store::SecretBox& box) {
     for (const auto& row : store::load_creators(db))
-        if (row.source == "api") registry.replace(api_creator(db, row, config));
+        if (row.source == "api") registry.replace(api_creator(db, row, config, box));
 }
 
 void seed_creators(store::Connection& db, const config::Config& config,
-                   config::CreatorRegistry& registry, Timestamp now) {
+                   config::CreatorRegistry& registry, const store::SecretBox& box, Timestamp now) {
     store::Transaction tx(db);
     std::map<std::string, store::StoredCreator> rows;
     for (auto& row : store::load_creators(db))
@@ -69,7 +64,7 @@ void seed_creators(store::Connection& db, const config::Config& config,
         if (found != rows.end()) c.disabled = found->second.disabled;
         registry.replace(std::move(c));
     }
-    add_api_creators(db, config, registry);
+    add_api_creators(db, config, registry, box);
     // Events are routed by account: two creators on one account would split its members.
     std::map<std::string, std::string, std::less<>> holder;
     for (const auto& c : registry.all()) {

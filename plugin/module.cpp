@@ -2,6 +2,7 @@
 
 #include "plugin/creator_seed.hpp"
 #include "plugin/past_due_imports.hpp"
+#include "plugin/secrets.hpp"
 #include "plugin/startup_backfill.hpp"
 #include "store/database.hpp"
 #include "telemetry/log.hpp"
@@ -28,7 +29,8 @@ std::int64_t wall_clock_ms() {
 }
 
 Module::Module(config::Config config, ModuleOptions options)
-    : config_(std::move(config)), options_(options), http_(http::gate_limits(config_.server)) {
+    : config_(std::move(config)), options_(options), secrets_box_(secret_box(config_.storage)),
+      http_(http::gate_limits(config_.server)) {
     if (options.test_clock) {
         auto fake = std::make_unique<FakeClock>(options.test_clock_start);
         fake_clock_ = fake.get();
@@ -38,8 +40,9 @@ Module::Module(config::Config config, ModuleOptions options)
     }
     const auto store = store_options();
     api_db_ = std::make_unique<store::SharedConnection>(store::open_store(store));
-    api_db_->use(
-        [this](store::Connection& db) { seed_creators(db, config_, creators_, clock_->now()); });
+    api_db_->use([this](store::Connection& db) {
+        seed_creators(db, config_, creators_, secrets_box_, clock_->now());
+    });
     for (auto& creator : config_.creators) // the registry holds their SHA-256; nothing needs more
         creator.api_token.clear();
     engine_ = std::make_unique<jobs::Engine>(config_, creators_, *clock_);
@@ -47,6 +50,7 @@ Module::Module(config::Config config, ModuleOptions options)
     stripe_options.api_base = config_.stripe.api_base;
     // Under a test clock nothing may wait in real time: Stripe's retries back off by the clock.
     if (fake_clock_) stripe_options.sleep = [](std::chrono::milliseconds) {};
+    connector_ = std::make_unique<jobs::StripeConnector>(config_, stripe_options);
     stripe_ = std::make_unique<jobs::StripeGateway>(config_, creators_, std::move(stripe_options));
     mail_ = std::make_unique<jobs::MailDispatcher>(config_, creators_, make_transport(config_));
     notifier_ = std::make_unique<jobs::PlatformNotifier>(config_.host, store, *clock_);
@@ -71,7 +75,8 @@ Module::Module(config::Config config, ModuleOptions options)
     services_.reset(
         new http::Services{config_, creators_, *clock_, fake_clock_, wall_clock_ms, metrics_,
                            *writer_, *api_db_, *engine_, *work_, mail_->base_rates(),
-                           [this](const std::string& creator) { imports_->request(creator); }});
+                           [this](const std::string& creator) { imports_->request(creator); },
+                           secrets_box_, *connector_});
     http::install_routes(http_, *services_);
 }
 

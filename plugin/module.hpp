@@ -15,10 +15,12 @@
 #include "jobs/access_feed.hpp"
 #include "jobs/engine.hpp"
 #include "jobs/platform_notifier.hpp"
+#include "jobs/stripe_connect.hpp"
 #include "jobs/stripe_jobs.hpp"
 #include "jobs/work_loop.hpp"
 #include "store/database.hpp"
 #include "store/inbox.hpp"
+#include "store/secret_box.hpp"
 #include "telemetry/metrics.hpp"
 
 #include <httplib.h>
@@ -92,12 +94,14 @@ class Module {
     config::Config config_;
     ModuleOptions options_;
     config::CreatorRegistry creators_;
+    store::SecretBox secrets_box_; // creators' sealed secrets ([storage] secrets_key)
     std::unique_ptr<Clock> clock_;
     FakeClock* fake_clock_ = nullptr;
     telemetry::Metrics metrics_;
     std::unique_ptr<store::SharedConnection> api_db_;
     std::unique_ptr<jobs::Engine> engine_;
     std::unique_ptr<jobs::StripeGateway> stripe_;
+    std::unique_ptr<jobs::StripeConnector> connector_;
     std::unique_ptr<jobs::MailDispatcher> mail_;
     std::unique_ptr<jobs::PlatformNotifier> notifier_;
     std::unique_ptr<jobs::AccessFeed> feed_;

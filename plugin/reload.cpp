@@ -86,7 +86,9 @@ bool Module::reload(const std::string& path) {
     const config::Config next = std::move(loaded).value();
     config::CreatorRegistry fresh;
     try {
-        api_db_->use([&](store::Connection& db) { seed_creators(db, next, fresh, clock_->now()); });
+        api_db_->use([&](store::Connection& db) {
+            seed_creators(db, next, fresh, secrets_box_, clock_->now());
+        });
     } catch (const std::exception& e) {
         log_error(std::string("reload: ") + e.what() + "; the running configuration stays");
         return false;

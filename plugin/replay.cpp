@@ -3,6 +3,7 @@
 #include "jobs/inbox_processor.hpp"
 #include "plugin/creator_seed.hpp"
 #include "plugin/module.hpp"
+#include "plugin/secrets.hpp"
 #include "store/inbox.hpp"
 #include "webhook/event_parser.hpp"
 
@@ -156,7 +157,7 @@ ReplayReport replay(const config::Config& config, const ReplayOptions& o, std::o
     if (!in) throw std::runtime_error("cannot read " + o.events_path);
     auto db = open_store({config.storage.sqlite_path, config.storage.synchronous});
     config::CreatorRegistry creators(config); // the file's, and those of the admin API
-    add_api_creators(*db, config, creators);
+    add_api_creators(*db, config, creators, secret_box(config.storage));
     if (!o.creator.empty() && !creators.find(o.creator))
         throw std::runtime_error("unknown creator " + o.creator);
     ReplayReport r;

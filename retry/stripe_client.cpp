@@ -172,4 +172,36 @@ ApiResult StripeClient::list_invoices(const StripeAuth& auth, const std::string&
     return send(Call{{auth, "GET", "/v1/invoices?" + form_encode(query), {}, {}}});
 }
 
+ApiResult StripeClient::get_account(const StripeAuth& auth) {
+    return send(Call{{auth, "GET", "/v1/account", {}, {}}});
+}
+
+ApiResult StripeClient::create_webhook_endpoint(const StripeAuth& auth, const std::string& url,
+                                                const std::vector<std::string>& events,
+                                                const std::string& idempotency_key) {
+    std::map<std::string, std::string> form{{"url", url}};
+    for (std::size_t i = 0; i < events.size(); ++i)
+        form["enabled_events[" + std::to_string(i) + "]"] = events[i];
+    return send(Call{{auth, "POST", "/v1/webhook_endpoints", form_encode(form),
+                      key_or_random(idempotency_key)}});
+}
+
+ApiResult StripeClient::delete_webhook_endpoint(const StripeAuth& auth,
+                                                const std::string& endpoint_id) {
+    if (!is_valid_id(endpoint_id)) return invalid_id("webhook endpoint id");
+    return send(Call{{auth, "DELETE", "/v1/webhook_endpoints/" + endpoint_id, {}, {}}});
+}
+
+ApiResult StripeClient::oauth_token(const StripeAuth& platform, const std::string& code) {
+    const auto body = form_encode({{"grant_type", "authorization_code"}, {"code", code}});
+    return send(Call{{platform, "POST", "/oauth/token", body, {}}});
+}
+
+ApiResult StripeClient::oauth_deauthorize(const StripeAuth& platform, const std::string& client_id,
+                                          const std::string& account) {
+    if (!is_valid_id(account)) return invalid_id("account id");
+    const auto body = form_encode({{"client_id", client_id}, {"stripe_user_id", account}});
+    return send(Call{{platform, "POST", "/oauth/deauthorize", body, key_or_random("")}});
+}
+
 } // namespace dunning::retry

@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace dunning::retry {
 
@@ -83,6 +84,19 @@ class StripeClient {
     // GET /v1/invoices?status=…&starting_after=… (one page; invoices already open at connection)
     ApiResult list_invoices(const StripeAuth& auth, const std::string& status,
                             const std::string& starting_after, int limit = 100);
+    // Connecting a creator:
+    ApiResult get_account(const StripeAuth& auth); // GET /v1/account
+    // POST /v1/webhook_endpoints with these enabled_events; the answer holds its `secret`.
+    ApiResult create_webhook_endpoint(const StripeAuth& auth, const std::string& url,
+                                      const std::vector<std::string>& events,
+                                      const std::string& idempotency_key);
+    ApiResult delete_webhook_endpoint(const StripeAuth& auth, const std::string& endpoint_id);
+    // Connect OAuth, on a client whose api_base is the OAuth host (connect.stripe.com), with the
+    // platform's key: POST /oauth/token (grant_type=authorization_code) and /oauth/deauthorize.
+    // OAuth errors come as {"error", "error_description"} in `body`.
+    ApiResult oauth_token(const StripeAuth& platform, const std::string& code);
+    ApiResult oauth_deauthorize(const StripeAuth& platform, const std::string& client_id,
+                                const std::string& account);
 
   private:
     struct Call;

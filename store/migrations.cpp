@@ -320,6 +320,25 @@ const std::vector<const char*> all = {
         updated_at      INTEGER NOT NULL
     );
     )sql",
+    // 10: how each creator reaches Stripe (store/stripe_connections.hpp); its secrets stay in
+    // creator_secrets. OAuth states are single-use: their nonces are kept once used.
+    R"sql(
+    CREATE TABLE stripe_connections (
+        creator_id        TEXT PRIMARY KEY,
+        method            TEXT NOT NULL CHECK (method IN ('oauth', 'platform', 'key')),
+        account           TEXT NOT NULL DEFAULT '',
+        status            TEXT NOT NULL CHECK (status IN ('connected', 'disconnected')),
+        key_last4         TEXT NOT NULL DEFAULT '',
+        webhook_endpoint  TEXT NOT NULL DEFAULT '',
+        connected_at      INTEGER NOT NULL, -- unix seconds, module clock
+        updated_at        INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE oauth_nonces (
+        nonce       TEXT PRIMARY KEY,
+        creator_id  TEXT NOT NULL,
+        used_at     INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    )sql",
 };
 
 } // namespace

@@ -225,4 +225,11 @@ Result<Parsed, std::string> parse_event(std::string_view body) {
     }
 }
 
+std::vector<std::string> handled_event_types() {
+    std::vector<std::string> out;
+    for (const Route& route : routes)
+        out.emplace_back(route.type);
+    return out;
+}
+
 } // namespace dunning::webhook

@@ -7,6 +7,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace dunning::webhook {
 
@@ -35,5 +36,9 @@ bool handled_event_type(std::string_view type);
 // Fails with a message when the event claims a handled type but its object is unusable
 // (e.g. an invoice event without an invoice id); the worker records that as a poison row.
 Result<Parsed, std::string> parse_event(std::string_view body);
+
+// Every event type parse_event acts on, in its table's order: what a webhook endpoint made for a
+// creator listens to.
+std::vector<std::string> handled_event_types();
 
 } // namespace dunning::webhook

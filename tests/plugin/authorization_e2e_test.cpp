@@ -71,6 +71,16 @@ std::vector<Route> table() {
         {"GET", "/v1/creators", Guard::admin, "/v1/creators", "", 200},
         {"POST", c + "/(disable|enable)", Guard::admin, "/v1/creators/alpha/enable", "", 200},
         {"POST", c + "/api-token", Guard::admin, "/v1/creators/alpha/api-token", "", 409},
+        // Alpha is a creator of the file: its Stripe connection is set there (409); it is not
+        // connected through the routes, so there is nothing to disconnect (409).
+        {"POST", c + "/stripe/oauth", Guard::admin, "/v1/creators/alpha/stripe/oauth", "", 409},
+        {"POST", c + "/stripe/disconnect", Guard::admin, "/v1/creators/alpha/stripe/disconnect", "",
+         409},
+        {"POST", c + "/stripe/keys", Guard::creator, "/v1/creators/alpha/stripe/keys",
+         R"({"secret_key": "rk_test_matrix"})", 409},
+        // Stripe's redirect: the signed state is the credential.
+        {"GET", "/stripe/oauth/callback", Guard::link,
+         "/stripe/oauth/callback?code=ac_matrix&state=alpha.forged.1.00", "", 400},
         {"GET", "/promise/([^/]+)", Guard::link, "/promise/forged.token", "", 400},
         {"POST", "/promise/([^/]+)", Guard::link, "/promise/forged.token", "date=2030-01-01", 400},
         {"POST", "/webhooks/stripe", Guard::webhook, "/webhooks/stripe", "", 200},

@@ -1,0 +1,130 @@
+// A creator's own Stripe key (restricted rk_… or secret sk_…): checked with GET /v1/account, given
+// a webhook endpoint for exactly the events the module handles, both sealed in the store, and in
+// the registry at once. A new key replaces the old one and its endpoint.
+#include "http/stripe_connect.hpp"
+#include "jobs/stripe_connect.hpp"
+#include "jobs/stripe_connection.hpp"
+#include "store/secrets.hpp"
+#include "store/stripe_connections.hpp"
+#include "webhook/event_parser.hpp"
+
+#include <httplib.h>
+
+namespace dunning::http {
+
+namespace {
+
+using nlohmann::json;
+
+void send_json(httplib::Response& res, int status, const json& body) {
+    res.status = status;
+    res.set_content(body.dump(), "application/json");
+}
+
+// The admin's token or the creator's own.
+config::CreatorRegistry::Snapshot caller_creator(Services& m, const httplib::Request& req,
+                                                 httplib::Response& res) {
+    const std::string id = req.matches[1];
+    const auto caller = identify(m, req, res);
+    if (!caller) return nullptr;
+    if (!caller->admin && caller->creator != id) {
+        send_error(res, 403, "this token does not grant access to creator " + id);
+        return nullptr;
+    }
+    auto c = m.creators.find(id);
+    if (!c) send_error(res, 404, "no such creator");
+    return c;
+}
+
+std::optional<std::string> key_of(const httplib::Request& req, httplib::Response& res) {
+    const auto body = json::parse(req.body, nullptr, false);
+    if (!body.is_object() || !body.contains("secret_key") || !body["secret_key"].is_string()) {
+        send_error(res, 400, "the body must be {\"secret_key\": \"rk_…\"}");
+        return std::nullopt;
+    }
+    auto key = body["secret_key"].get<std::string>();
+    if (!key.starts_with("rk_") && !key.starts_with("sk_")) {
+        send_error(res, 400, "secret_key must start with rk_ (restricted) or sk_");
+        return std::nullopt;
+    }
+    return key;
+}
+
+std::optional<std::string> store_key(Services& m, const std::string& creator,
+                                     const std::string& key, const jobs::KeyEndpoint& endpoint) {
+    const auto now = m.clock.now();
+    return m.db.use([&](store::Connection& db) -> std::optional<std::string> {
+        store::Transaction tx(db);
+        for (const auto& [name, value] : {std::pair{jobs::secret_stripe_key, key},
+                                          std::pair{jobs::secret_webhook, endpoint.secret}}) {
+            auto put = store::put_secret(db, m.secrets, creator, name, value, now);
+            if (!put.ok()) return put.error();
+        }
+        for (const char* name : {jobs::secret_oauth_access, jobs::secret_oauth_refresh})
+            store::delete_secret(db, creator, name);
+        const auto at = to_unix(now);
+        store::put_stripe_connection(db,
+                                     {creator, "key", endpoint.account, "connected",
+                                      key.substr(key.size() - 4), endpoint.endpoint_id, at, at});
+        tx.commit();
+        return std::nullopt;
+    });
+}
+
+void connect_key(Services& m, const httplib::Request& req, httplib::Response& res) {
+    const auto c = caller_creator(m, req, res);
+    if (!c) return;
+    const auto key = key_of(req, res);
+    if (!key) return;
+    if (c->source != "api")
+        return send_error(res, 409,
+                          "creator " + c->id + " is defined in " + m.config.path +
+                              ": set its stripe_secret_key there");
+    if (!m.secrets.can_seal())
+        return send_error(res, 503,
+                          "storing a key needs [storage] secrets_key: keys are kept sealed "
+                          "with it");
+    if (m.config.server.public_url.empty())
+        return send_error(res, 503,
+                          "a creator's key needs [server] public_url: Stripe sends the webhooks "
+                          "there");
+    auto account = m.connector.check_key(*key);
+    if (!account.ok())
+        return send_error(res, 400, "the key was refused by Stripe: " + account.error());
+    const auto url = m.config.server.public_url + "/webhooks/stripe/" + c->id;
+    auto endpoint = m.connector.create_endpoint(*key, url);
+    if (!endpoint.ok())
+        return send_error(res, 400,
+                          "Stripe refused to create the webhook endpoint: " + endpoint.error());
+    endpoint.value().account = account.value();
+    const auto old =
+        m.db.use([&](store::Connection& db) { return store::find_stripe_connection(db, c->id); });
+    if (auto trouble = store_key(m, c->id, *key, endpoint.value())) {
+        (void)m.connector.delete_endpoint(*key, endpoint.value().endpoint_id);
+        return send_error(res, 503, "the key could not be stored: " + *trouble);
+    }
+    // The old endpoint goes once the new one is in place, with the key that made it.
+    if (old && old->method == "key" && old->status == "connected" &&
+        !old->webhook_endpoint.empty() && !c->stripe_secret_key.empty())
+        (void)m.connector.delete_endpoint(c->stripe_secret_key, old->webhook_endpoint);
+    connection_changed(m, c->id, true);
+    send_json(res, 200,
+              {{"object", "stripe_connection"},
+               {"creator", c->id},
+               {"method", "key"},
+               {"account", account.value()},
+               {"webhook_endpoint", endpoint.value().endpoint_id},
+               {"webhook_url", url},
+               {"enabled_events", webhook::handled_event_types()},
+               {"key_last4", key->substr(key->size() - 4)}});
+}
+
+} // namespace
+
+void install_stripe_key_routes(httplib::Server& http, Services& m) {
+    http.Post(
+        R"(/v1/creators/([^/]+)/stripe/keys)",
+        [&m](const httplib::Request& req, httplib::Response& res) { connect_key(m, req, res); });
+}
+
+} // namespace dunning::http

@@ -1,0 +1,148 @@
+#include "jobs/stripe_connect.hpp"
+
+#include "webhook/event_parser.hpp"
+
+#include <nlohmann/json.hpp>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+
+#include <charconv>
+
+namespace dunning::jobs {
+
+namespace {
+
+using nlohmann::json;
+
+std::string hex(const unsigned char* bytes, std::size_t size) {
+    static const char* digits = "0123456789abcdef";
+    std::string out;
+    for (std::size_t i = 0; i < size; ++i) {
+        out += digits[bytes[i] >> 4];
+        out += digits[bytes[i] & 0xf];
+    }
+    return out;
+}
+
+std::string hmac_hex(std::string_view payload, std::string_view secret) {
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
+         reinterpret_cast<const unsigned char*>(payload.data()), payload.size(), mac, &len);
+    return hex(mac, len);
+}
+
+std::string random_nonce() {
+    unsigned char bytes[16];
+    if (RAND_bytes(bytes, sizeof bytes) != 1) throw std::runtime_error("RAND_bytes failed");
+    return hex(bytes, sizeof bytes);
+}
+
+retry::StripeClientOptions on_base(retry::StripeClientOptions options, const std::string& base) {
+    options.api_base = base;
+    return options;
+}
+
+// Stripe's message: an API error's error.message, or an OAuth error's error_description.
+std::string stripe_message(const retry::ApiResult& r) {
+    const auto body = json::parse(r.body, nullptr, false);
+    if (body.is_object() && body.contains("error_description") &&
+        body["error_description"].is_string())
+        return body["error_description"].get<std::string>();
+    if (!r.error.message.empty()) return r.error.message;
+    return "HTTP " + std::to_string(r.http_status);
+}
+
+json body_of(const retry::ApiResult& r) {
+    auto body = json::parse(r.body, nullptr, false);
+    return body.is_object() ? body : json::object();
+}
+
+} // namespace
+
+std::string oauth_state_secret(const config::Config& config) {
+    if (!config.server.link_secret.empty())
+        return "stripe-oauth-state:" + config.server.link_secret;
+    if (config.storage.secrets_key.empty()) return {};
+    return hmac_hex("stripe-oauth-state", config.storage.secrets_key);
+}
+
+std::string make_oauth_state(const std::string& secret, const std::string& creator, Timestamp now) {
+    const auto payload =
+        creator + "." + random_nonce() + "." + std::to_string(to_unix(now + oauth_state_lifetime));
+    return payload + "." + hmac_hex(payload, secret);
+}
+
+Result<OAuthState, std::string> read_oauth_state(const std::string& secret, const std::string& text,
+                                                 Timestamp now) {
+    const auto dot = text.rfind('.');
+    if (secret.empty() || dot == std::string::npos) return err(std::string("not a state we made"));
+    const auto payload = text.substr(0, dot);
+    const auto expected = hmac_hex(payload, secret);
+    const auto mac = text.substr(dot + 1);
+    if (mac.size() != expected.size() || CRYPTO_memcmp(mac.data(), expected.data(), mac.size()))
+        return err(std::string("not a state we made"));
+    const auto first = payload.find('.');
+    const auto second = payload.find('.', first + 1);
+    if (first == std::string::npos || second == std::string::npos)
+        return err(std::string("not a state we made"));
+    std::int64_t expiry = 0;
+    const auto digits = payload.substr(second + 1);
+    const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), expiry);
+    if (ec != std::errc{} || end != digits.data() + digits.size())
+        return err(std::string("not a state we made"));
+    OAuthState state{payload.substr(0, first), payload.substr(first + 1, second - first - 1),
+                     from_unix(expiry)};
+    state.expired = now > state.expires;
+    return state;
+}
+
+StripeConnector::StripeConnector(const config::Config& config, retry::StripeClientOptions options)
+    : config_(config), api_(on_base(options, config.stripe.api_base)),
+      oauth_(on_base(options, config.stripe.connect_base)) {}
+
+Result<OAuthGrant, std::string> StripeConnector::exchange_code(const std::string& code) {
+    const auto r = oauth_.oauth_token({config_.stripe.platform_secret_key, ""}, code);
+    if (!r.ok()) return err(stripe_message(r));
+    const auto body = body_of(r);
+    OAuthGrant grant{body.value("stripe_user_id", ""), body.value("access_token", ""),
+                     body.value("refresh_token", "")};
+    if (!grant.account.starts_with("acct_"))
+        return err(std::string("Stripe's answer names no account"));
+    return grant;
+}
+
+Result<std::monostate, std::string> StripeConnector::deauthorize(const std::string& account) {
+    const auto r = oauth_.oauth_deauthorize({config_.stripe.platform_secret_key, ""},
+                                            config_.stripe.connect_client_id, account);
+    if (!r.ok()) return err(stripe_message(r));
+    return std::monostate{};
+}
+
+Result<std::string, std::string> StripeConnector::check_key(const std::string& key) {
+    const auto r = api_.get_account({key, ""});
+    if (!r.ok()) return err(stripe_message(r));
+    return body_of(r).value("id", "");
+}
+
+Result<KeyEndpoint, std::string> StripeConnector::create_endpoint(const std::string& key,
+                                                                  const std::string& url) {
+    const auto r = api_.create_webhook_endpoint({key, ""}, url, webhook::handled_event_types(), "");
+    if (!r.ok()) return err(stripe_message(r));
+    const auto body = body_of(r);
+    KeyEndpoint out{"", body.value("id", ""), body.value("secret", "")};
+    if (out.endpoint_id.empty() || !out.secret.starts_with("whsec_"))
+        return err(std::string("Stripe's answer has no endpoint secret"));
+    return out;
+}
+
+Result<std::monostate, std::string> StripeConnector::delete_endpoint(const std::string& key,
+                                                                     const std::string& id) {
+    const auto r = api_.delete_webhook_endpoint({key, ""}, id);
+    if (!r.ok() && r.http_status != 404) return err(stripe_message(r));
+    return std::monostate{};
+}
+
+} // namespace dunning::jobs

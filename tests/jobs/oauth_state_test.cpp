@@ -1,0 +1,47 @@
+// The OAuth state: bound to its creator, signed, expiring after 15 minutes, each one new.
+#include "jobs/stripe_connect.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace dunning;
+using namespace std::chrono_literals;
+
+namespace {
+
+const std::string secret = "stripe-oauth-state:0123456789abcdef0123456789abcdef";
+const Timestamp now = from_unix(1'800'000'000);
+
+TEST(OAuthState, ReadsBackItsCreatorUntilItExpires) {
+    const auto text = jobs::make_oauth_state(secret, "gamma", now);
+    const auto fresh = jobs::read_oauth_state(secret, text, now + 15min);
+    ASSERT_TRUE(fresh.ok()) << fresh.error();
+    EXPECT_EQ(fresh.value().creator, "gamma");
+    EXPECT_EQ(fresh.value().nonce.size(), 32u);
+    EXPECT_FALSE(fresh.value().expired);
+    const auto late = jobs::read_oauth_state(secret, text, now + 15min + 1s);
+    ASSERT_TRUE(late.ok());
+    EXPECT_TRUE(late.value().expired);
+}
+
+TEST(OAuthState, EachStateHasANonceOfItsOwn) {
+    const auto a = jobs::read_oauth_state(secret, jobs::make_oauth_state(secret, "g", now), now);
+    const auto b = jobs::read_oauth_state(secret, jobs::make_oauth_state(secret, "g", now), now);
+    ASSERT_TRUE(a.ok() && b.ok());
+    EXPECT_NE(a.value().nonce, b.value().nonce);
+}
+
+TEST(OAuthState, AnAlteredOrForeignStateIsRefused) {
+    const auto text = jobs::make_oauth_state(secret, "gamma", now);
+    auto other_creator = text;
+    other_creator.replace(0, 5, "alpha");
+    EXPECT_FALSE(jobs::read_oauth_state(secret, other_creator, now).ok());
+    auto longer = text;
+    longer.replace(longer.find('.', 6 + 32), 1, "9.");
+    EXPECT_FALSE(jobs::read_oauth_state(secret, longer, now).ok());
+    EXPECT_FALSE(jobs::read_oauth_state(secret + "x", text, now).ok());
+    EXPECT_FALSE(jobs::read_oauth_state("", text, now).ok());
+    for (const auto* bad : {"", ".", "gamma", "gamma.1.2.3", "a.b.c.d.e"})
+        EXPECT_FALSE(jobs::read_oauth_state(secret, bad, now).ok()) << bad;
+}
+
+} // namespace

@@ -1,0 +1,302 @@
+// Connecting a creator's Stripe account against the real Module and the fake Stripe: Connect
+// OAuth from the authorization URL to a dunned case on the Connect endpoint, every refused
+// callback changing nothing, a creator's own restricted key with its webhook endpoint, and
+// disconnecting.
+#include "fakes/fake_stripe.hpp"
+#include "support/service.hpp"
+#include "support/test_clock.hpp"
+#include "webhook/event_parser.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace dunning;
+using namespace dunning::testing;
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+namespace {
+
+const std::string public_url = "https://pay.example.org";
+
+httplib::Result send(httplib::Client& cli, const std::string& method, const std::string& path,
+                     const std::string& token, const std::string& body = "") {
+    httplib::Headers h;
+    if (!token.empty()) h.emplace("Authorization", "Bearer " + token);
+    if (method == "GET") return cli.Get(path.c_str(), h);
+    if (method == "PATCH") return cli.Patch(path.c_str(), h, body, "application/json");
+    return cli.Post(path.c_str(), h, body, "application/json");
+}
+
+std::string file_bytes(const std::filesystem::path& p) {
+    return std::filesystem::exists(p) ? read_file(p) : std::string();
+}
+
+class StripeConnect : public ::testing::Test {
+  protected:
+    TempDir dir;
+    Timestamp clock_now = from_unix(1'800'000'000);
+    std::unique_ptr<fakes::FakeStripe> stripe;
+    std::unique_ptr<Service> service;
+    std::string gamma_token;
+
+    void start(bool with_secrets_key = true) {
+        stripe = std::make_unique<fakes::FakeStripe>(
+            platform_stripe_key,
+            fakes::WebhookTarget{"", alpha_secret, [this] {
+                                     return service ? service->module().clock().now() : clock_now;
+                                 }});
+        auto cfg = test_config(dir.path());
+        cfg.platform.admin_token = admin_token;
+        cfg.mail.from = "Alpha Academy <billing@alpha.example>";
+        cfg.mail.outbox_dir = outbox().string();
+        cfg.stripe.api_base = stripe->base_url();
+        cfg.stripe.connect_base = stripe->base_url();
+        cfg.stripe.connect_client_id = stripe->connect_client_id();
+        cfg.stripe.platform_secret_key = platform_stripe_key;
+        cfg.server.public_url = public_url;
+        if (with_secrets_key) cfg.storage.secrets_key = std::string(32, 'k');
+        service = std::make_unique<Service>(cfg, plugin::ModuleOptions{true, clock_now});
+        stripe->set_connect_webhook(service->url("/webhooks/stripe"), platform_secret);
+        auto cli = service->client();
+        const json body = {{"id", "gamma"},
+                           {"name", "Gamma Courses"},
+                           {"locale", "en"},
+                           {"products", {{{"stripe_product", "prod_fake"}, {"courses", {"g1"}}}}}};
+        const auto r = send(cli, "POST", "/v1/creators", admin_token, body.dump());
+        ASSERT_EQ(r->status, 201) << r->body;
+        gamma_token = json::parse(r->body)["api_token"];
+    }
+    std::filesystem::path outbox() const { return dir.path() / "outbox"; }
+    std::size_t emails() const {
+        std::size_t n = 0;
+        if (!std::filesystem::exists(outbox())) return 0;
+        for (const auto& f : std::filesystem::directory_iterator(outbox()))
+            n += f.path().extension() == ".eml";
+        return n;
+    }
+    void advance(std::chrono::seconds by) { advance_test_clock(*service, by, {stripe.get()}); }
+    json stripe_view() {
+        auto cli = service->client();
+        const auto r = send(cli, "GET", "/v1/creators/gamma", admin_token);
+        EXPECT_EQ(r->status, 200) << r->body;
+        return json::parse(r->body)["stripe"];
+    }
+    std::string authorization_url() {
+        auto cli = service->client();
+        const auto r = send(cli, "POST", "/v1/creators/gamma/stripe/oauth", admin_token);
+        EXPECT_EQ(r->status, 200) << r->body;
+        return json::parse(r->body).value("url", "");
+    }
+    // Follows the URL to the fake's authorize page; the query Stripe sends back to our callback.
+    std::string authorize(const std::string& url) {
+        const auto path = url.substr(stripe->base_url().size());
+        httplib::Client fake(stripe->base_url());
+        const auto r = fake.Get(path.c_str());
+        EXPECT_EQ(r->status, 302) << r->body;
+        const auto location = r->get_header_value("Location");
+        EXPECT_TRUE(location.starts_with(public_url + "/stripe/oauth/callback?")) << location;
+        return location.substr(location.find('?'));
+    }
+    httplib::Result callback(const std::string& query) {
+        auto cli = service->client();
+        return cli.Get(("/stripe/oauth/callback" + query).c_str());
+    }
+    std::size_t token_exchanges() const { return stripe->requests_to("/oauth/token").size(); }
+};
+
+TEST_F(StripeConnect, OAuthConnectsAndAFailedPaymentOnTheAccountIsDunned) {
+    start();
+    EXPECT_EQ(stripe_view()["method"], "none");
+    const auto url = authorization_url();
+    const auto expected = stripe->base_url() + "/oauth/authorize?response_type=code&client_id=" +
+                          stripe->connect_client_id() +
+                          "&scope=read_write&redirect_uri=https%3A%2F%2Fpay.example.org%2Fstripe"
+                          "%2Foauth%2Fcallback&state=gamma.";
+    ASSERT_TRUE(url.starts_with(expected)) << url;
+    const auto page = callback(authorize(url));
+    ASSERT_EQ(page->status, 200) << page->body;
+    EXPECT_NE(page->body.find("Your Stripe account is now connected"), std::string::npos);
+    const auto view = stripe_view();
+    EXPECT_EQ(view["method"], "oauth");
+    EXPECT_EQ(view["status"], "connected");
+    const std::string account = view["account"];
+    ASSERT_TRUE(account.starts_with("acct_")) << view.dump();
+    EXPECT_TRUE(stripe->is_connected(account));
+    EXPECT_EQ(service->module().creators().find("gamma")->stripe_account, account);
+
+    fakes::FakeInvoice inv;
+    inv.id = "in_gamma";
+    inv.account = account;
+    stripe->add_invoice(inv);
+    stripe->fail_invoice("in_gamma", {"card_declined", "insufficient_funds", "", "", ""});
+    advance(0s);
+    auto cli = service->client();
+    const auto cases = send(cli, "GET", "/v1/creators/gamma/cases", gamma_token);
+    ASSERT_EQ(cases->status, 200);
+    ASSERT_NE(cases->body.find("in_gamma"), std::string::npos) << cases->body;
+    EXPECT_EQ(emails(), 0u);
+    for (int i = 0; i < 8; ++i)
+        advance(12h);
+    EXPECT_GE(emails(), 1u); // the first reminder, three days in
+    for (const auto& path : {dir.path() / "dunning.db", dir.path() / "dunning.db-wal"})
+        EXPECT_EQ(file_bytes(path).find("sk_test_"), std::string::npos) << path;
+}
+
+TEST_F(StripeConnect, RefusedCallbacksShowAPageAndChangeNothing) {
+    start();
+    // Denied consent.
+    stripe->decide_next_authorization({false, {}});
+    auto denied = callback(authorize(authorization_url()));
+    ASSERT_EQ(denied->status, 400);
+    EXPECT_NE(denied->body.find("You declined the connection"), std::string::npos);
+    // Forged: another creator's id under gamma's signature.
+    auto query = authorize(authorization_url());
+    auto forged = query;
+    forged.replace(forged.find("state=gamma."), 12, "state=alpha.");
+    EXPECT_EQ(callback(forged)->status, 400);
+    auto unsigned_state = callback("?code=ac_x&state=gamma.00.99999999999.00");
+    EXPECT_EQ(unsigned_state->status, 400);
+    EXPECT_EQ(token_exchanges(), 0u);
+    EXPECT_EQ(stripe_view()["method"], "none");
+    // Expired: 15 minutes pass.
+    const auto late = authorize(authorization_url());
+    advance(16min);
+    const auto expired = callback(late);
+    ASSERT_EQ(expired->status, 400);
+    EXPECT_NE(expired->body.find("expired"), std::string::npos) << expired->body;
+    EXPECT_EQ(token_exchanges(), 0u);
+    EXPECT_EQ(stripe_view()["method"], "none");
+    // Reused: the first use connects, the second is refused and exchanges nothing.
+    query = authorize(authorization_url());
+    EXPECT_EQ(callback(query)->status, 200);
+    const auto account = stripe_view()["account"];
+    const auto again = callback(query);
+    ASSERT_EQ(again->status, 400);
+    EXPECT_NE(again->body.find("used already"), std::string::npos);
+    EXPECT_EQ(token_exchanges(), 1u);
+    EXPECT_EQ(stripe_view()["account"], account);
+}
+
+TEST_F(StripeConnect, DisconnectDeauthorizesAtStripe) {
+    start();
+    ASSERT_EQ(callback(authorize(authorization_url()))->status, 200);
+    const std::string account = stripe_view()["account"];
+    auto cli = service->client();
+    EXPECT_EQ(send(cli, "POST", "/v1/creators/gamma/stripe/disconnect", gamma_token)->status, 403);
+    const auto r = send(cli, "POST", "/v1/creators/gamma/stripe/disconnect", admin_token);
+    ASSERT_EQ(r->status, 200) << r->body;
+    const auto calls = stripe->requests_to("/oauth/deauthorize");
+    ASSERT_EQ(calls.size(), 1u);
+    EXPECT_EQ(calls[0].form.at("stripe_user_id"), account);
+    EXPECT_FALSE(stripe->is_connected(account));
+    EXPECT_EQ(stripe_view()["status"], "disconnected");
+    EXPECT_TRUE(service->module().creators().find("gamma")->stripe_disconnected);
+}
+
+TEST_F(StripeConnect, ARestrictedKeyGetsAnEndpointForTheHandledEvents) {
+    start();
+    const auto key = stripe->make_restricted_key(
+        {"rak_accounts_kyc_basic_read", "rak_webhook_write", "rak_invoice_write"});
+    auto cli = service->client();
+    const auto r = send(cli, "POST", "/v1/creators/gamma/stripe/keys", gamma_token,
+                        json{{"secret_key", key}}.dump());
+    ASSERT_EQ(r->status, 200) << r->body;
+    const auto answer = json::parse(r->body);
+    const auto endpoints = stripe->webhook_endpoints();
+    ASSERT_EQ(endpoints.size(), 1u);
+    EXPECT_EQ(endpoints[0].url, public_url + "/webhooks/stripe/gamma");
+    EXPECT_EQ(endpoints[0].enabled_events, webhook::handled_event_types());
+    EXPECT_EQ(answer["webhook_endpoint"], endpoints[0].id);
+    EXPECT_EQ(answer["account"], stripe->account_id());
+    EXPECT_EQ(answer["key_last4"], key.substr(key.size() - 4));
+    EXPECT_EQ(answer["enabled_events"].get<std::vector<std::string>>(),
+              webhook::handled_event_types());
+    const auto view = stripe_view();
+    EXPECT_EQ(view["method"], "key");
+    EXPECT_EQ(view["webhook_endpoint"], endpoints[0].id);
+    // An event signed with the endpoint's secret is taken at once.
+    auto event = fixture("invoice.payment_failed");
+    event.erase("account");
+    const auto delivered =
+        post_signed(cli, "/webhooks/stripe/gamma", event.dump(), endpoints[0].secret);
+    EXPECT_EQ(delivered->status, 200) << delivered->body;
+    EXPECT_EQ(post_signed(cli, "/webhooks/stripe/gamma", event.dump(), "whsec_other")->status, 400);
+    for (const auto& path : {dir.path() / "dunning.db", dir.path() / "dunning.db-wal"}) {
+        const auto bytes = file_bytes(path);
+        EXPECT_EQ(bytes.find(key), std::string::npos) << path;
+        EXPECT_EQ(bytes.find(endpoints[0].secret), std::string::npos) << path;
+    }
+    // A new key replaces the endpoint.
+    const auto second = stripe->make_restricted_key(
+        {"rak_accounts_kyc_basic_read", "rak_webhook_write", "rak_invoice_write"});
+    ASSERT_EQ(send(cli, "POST", "/v1/creators/gamma/stripe/keys", admin_token,
+                   json{{"secret_key", second}}.dump())
+                  ->status,
+              200);
+    const auto now = stripe->webhook_endpoints();
+    ASSERT_EQ(now.size(), 1u);
+    EXPECT_NE(now[0].id, endpoints[0].id);
+    EXPECT_EQ(post_signed(cli, "/webhooks/stripe/gamma", event.dump(), now[0].secret)->status, 200);
+}
+
+TEST_F(StripeConnect, ARefusedKeyOrAMissingPermissionIsA400NamingIt) {
+    start();
+    auto cli = service->client();
+    const auto invalid = send(cli, "POST", "/v1/creators/gamma/stripe/keys", gamma_token,
+                              json{{"secret_key", "rk_test_not_a_key"}}.dump());
+    ASSERT_EQ(invalid->status, 400);
+    EXPECT_NE(invalid->body.find("the key was refused by Stripe: "), std::string::npos);
+    const auto partial = stripe->make_restricted_key({"rak_webhook_write"});
+    const auto missing = send(cli, "POST", "/v1/creators/gamma/stripe/keys", gamma_token,
+                              json{{"secret_key", partial}}.dump());
+    ASSERT_EQ(missing->status, 400);
+    EXPECT_NE(missing->body.find("rak_accounts_kyc_basic_read"), std::string::npos)
+        << missing->body;
+    const auto no_webhooks = stripe->make_restricted_key({"rak_accounts_kyc_basic_read"});
+    const auto refused = send(cli, "POST", "/v1/creators/gamma/stripe/keys", gamma_token,
+                              json{{"secret_key", no_webhooks}}.dump());
+    ASSERT_EQ(refused->status, 400);
+    EXPECT_NE(refused->body.find("rak_webhook_write"), std::string::npos) << refused->body;
+    EXPECT_TRUE(stripe->webhook_endpoints().empty());
+    EXPECT_EQ(stripe_view()["method"], "none");
+}
+
+TEST_F(StripeConnect, AnotherCreatorsTokenCannotConnectThisCreator) {
+    start();
+    auto cli = service->client();
+    const auto key = stripe->make_restricted_key({"rak_accounts_kyc_basic_read"});
+    EXPECT_EQ(send(cli, "POST", "/v1/creators/gamma/stripe/keys", beta_token,
+                   json{{"secret_key", key}}.dump())
+                  ->status,
+              403);
+    EXPECT_EQ(send(cli, "POST", "/v1/creators/gamma/stripe/oauth", beta_token)->status, 403);
+    EXPECT_EQ(send(cli, "POST", "/v1/creators/gamma/stripe/oauth", gamma_token)->status, 403);
+    EXPECT_EQ(stripe->requests().size(), 0u);
+}
+
+TEST_F(StripeConnect, WithoutASecretsKeyConnectingSaysTheKeyIsNeeded) {
+    start(false);
+    auto cli = service->client();
+    const auto oauth = send(cli, "POST", "/v1/creators/gamma/stripe/oauth", admin_token);
+    EXPECT_EQ(oauth->status, 503);
+    EXPECT_NE(oauth->body.find("secrets_key"), std::string::npos);
+    const auto key = send(cli, "POST", "/v1/creators/gamma/stripe/keys", admin_token,
+                          json{{"secret_key", "rk_test_x"}}.dump());
+    EXPECT_EQ(key->status, 503);
+    EXPECT_NE(key->body.find("secrets_key"), std::string::npos);
+}
+
+TEST_F(StripeConnect, ThePlatformRegistersAnAccountItHas) {
+    start();
+    auto cli = service->client();
+    const auto r = send(cli, "PATCH", "/v1/creators/gamma", admin_token,
+                        json{{"stripe_account", "acct_gamma1"}}.dump());
+    ASSERT_EQ(r->status, 200) << r->body;
+    const auto view = stripe_view();
+    EXPECT_EQ(view["method"], "platform");
+    EXPECT_EQ(view["status"], "connected");
+    EXPECT_EQ(view["account"], "acct_gamma1");
+    EXPECT_EQ(service->module().creators().find_by_account("acct_gamma1")->id, "gamma");
+}
+
+} // namespace
