@@ -11,14 +11,6 @@ using nlohmann::json;
 
 namespace {
 
-// Makes gamma; its token.
-std::string create_gamma(Service& s) {
-    auto cli = s.client();
-    const auto r = send(cli, "POST", "/v1/creators", admin_token, gamma_body().dump());
-    EXPECT_EQ(r->status, 201) << r->body;
-    return json::parse(r->body).value("api_token", "");
-}
-
 int status_of(Service& s, const std::string& method, const std::string& path,
               const std::string& token, const std::string& body = "") {
     auto cli = s.client();

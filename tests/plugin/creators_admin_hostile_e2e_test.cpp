@@ -15,13 +15,6 @@ using namespace dunning::testing;
 
 namespace {
 
-std::string create_gamma(Service& s) {
-    auto cli = s.client();
-    const auto r = send(cli, "POST", "/v1/creators", admin_token, gamma_body().dump());
-    EXPECT_EQ(r->status, 201) << r->body;
-    return json::parse(r->body).value("api_token", "");
-}
-
 TEST(CreatorsAdminHostile, OnlyThePlatformGivesACreatorAnotherStripeAccount) {
     TempDir dir;
     Service s(admin_config(dir.path()));
