@@ -6,6 +6,7 @@
 #include "http/stripe_connect.hpp"
 #include "store/access_store.hpp"
 #include "store/creators.hpp"
+#include "store/stripe_connections.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -141,12 +142,14 @@ void create(Services& m, const httplib::Request& req, httplib::Response& res) {
                           "creator " + c.id +
                               " exists in the store (a creator the "
                               "configuration file no longer has)");
+    const bool has_account = record_platform_account(m, *body, c);
     json out = view(c);
-    const bool has_account = !c.stripe_account.empty();
-    m.creators.put(std::move(c));
+    m.creators.put(c);
+    out["stripe"] = stripe_connection_view(m, c);
     out["api_token"] = token; // shown this once; only its SHA-256 is kept
+    if (has_account) after_connect(m, c);
     send_json(res, 201, out);
-    if (has_account) import_open(m, out["id"].get<std::string>(), *import_open_invoices);
+    if (has_account) import_open(m, c.id, *import_open_invoices);
 }
 
 // The creator the path names, or the 404 written.
@@ -187,6 +190,16 @@ void patch(Services& m, const httplib::Request& req, httplib::Response& res) {
     if (!caller->admin && body->contains("stripe_account") &&
         (*body)["stripe_account"] != json(current->stripe_account))
         return send_error(res, 403, "only the admin token may change stripe_account");
+    if (body->contains("stripe_account") &&
+        (*body)["stripe_account"] != json(current->stripe_account)) {
+        const auto conn =
+            m.db.use([&](store::Connection& db) { return store::find_stripe_connection(db, id); });
+        if (conn && conn->status == "connected" && conn->method != "platform")
+            return send_error(res, 409,
+                              "creator " + id + " is connected through " + conn->method +
+                                  ": disconnect it (POST /v1/creators/" + id +
+                                  "/stripe/disconnect) before naming another account");
+    }
     auto settings = json::parse(current->settings_json);
     settings.merge_patch(*body); // RFC 7396: given keys replace, null removes
     auto creator = creator_from_settings(settings, m.config);

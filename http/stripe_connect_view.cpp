@@ -59,11 +59,15 @@ bool record_platform_account(Services& m, const nlohmann::json& body,
         bool made = false;
         if (body.contains("stripe_account")) {
             const auto conn = store::find_stripe_connection(db, after.id);
-            if (!after.stripe_account.empty()) {
+            const bool live = conn && conn->status == "connected";
+            // The same account again is no new connection; an OAuth or key connection is only
+            // ended by disconnecting it (the PATCH route refuses to change its account).
+            const bool same = live && conn->account == after.stripe_account;
+            if (!after.stripe_account.empty() && !same && !(live && conn->method != "platform")) {
                 store::put_stripe_connection(db, {after.id, "platform", after.stripe_account,
                                                   "connected", "", "", now, now});
                 made = true;
-            } else if (conn && conn->method == "platform") {
+            } else if (after.stripe_account.empty() && conn && conn->method == "platform") {
                 store::delete_stripe_connection(db, after.id);
             }
         }

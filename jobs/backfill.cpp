@@ -58,8 +58,16 @@ bool fetch_all(StripeGateway& stripe, const retry::StripeAuth& auth, BackfillRep
             events.push_back(e);
         r.fetched += static_cast<std::int64_t>(page["data"].size());
         if (hooks.on_page) hooks.on_page(r);
-        if (!page.value("has_more", false) || page["data"].empty()) return true;
-        after = page["data"].back().value("id", "");
+        const auto more = page.find("has_more");
+        if (more == page.end() || !more->is_boolean() || !more->get<bool>() || page["data"].empty())
+            return true;
+        const auto& last = page["data"].back();
+        if (!last.is_object() || !last.contains("id") || !last["id"].is_string() ||
+            last["id"].get<std::string>().empty() || last["id"] == json(after)) {
+            r.error = "Stripe's page of /v1/events ends without a new id to continue from";
+            return false;
+        }
+        after = last["id"].get<std::string>();
     }
 }
 

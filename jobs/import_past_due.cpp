@@ -58,8 +58,16 @@ bool list_open(StripeGateway& stripe, const retry::StripeAuth& auth, ImportRepor
         ++r.pages;
         for (const auto& in : page["data"])
             invoices.push_back(in);
-        if (!page.value("has_more", false) || page["data"].empty()) return true;
-        after = page["data"].back().value("id", "");
+        const auto more = page.find("has_more");
+        if (more == page.end() || !more->is_boolean() || !more->get<bool>() || page["data"].empty())
+            return true;
+        const auto& last = page["data"].back();
+        if (!last.is_object() || !last.contains("id") || !last["id"].is_string() ||
+            last["id"].get<std::string>().empty() || last["id"] == json(after)) {
+            r.error = "Stripe's page of /v1/invoices ends without a new id to continue from";
+            return false;
+        }
+        after = last["id"].get<std::string>();
     }
 }
 

@@ -78,10 +78,18 @@ TEST(CreatorsAdminHostile, WhatGetShowsCanBeSentBackAsAPatch) {
     const auto shown = send(cli, "GET", "/v1/creators/gamma", token);
     ASSERT_EQ(shown->status, 200);
     auto body = json::parse(shown->body);
+    // Made with an account, it is connected through the platform from the start.
+    ASSERT_TRUE(body.contains("stripe")) << shown->body;
+    EXPECT_EQ(body["stripe"]["method"], "platform") << shown->body;
+    EXPECT_EQ(body["stripe"]["status"], "connected") << shown->body;
+    const auto connected_at = body["stripe"]["connected_at"];
     body["name"] = "Gamma Academy";
     const auto patched = send(cli, "PATCH", "/v1/creators/gamma", token, body.dump());
     EXPECT_EQ(patched->status, 200) << patched->body;
     EXPECT_EQ(s.module().creators().find("gamma")->name, "Gamma Academy");
+    // The same account sent back is no new connection.
+    const auto again = json::parse(send(cli, "GET", "/v1/creators/gamma", token)->body);
+    EXPECT_EQ(again["stripe"]["connected_at"], connected_at) << again.dump();
     EXPECT_FALSE(s.module().creators().find("gamma")->disabled);
 }
 
