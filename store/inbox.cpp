@@ -39,7 +39,10 @@ AppendOutcome insert_inbox_row(Connection& db, const InboxRow& row) {
 }
 
 std::optional<std::int64_t> newest_event_created(Connection& db, const std::string& creator) {
-    CachedStatement st(db, "SELECT MAX(created) FROM inbox WHERE creator_id = ?");
+    // Imported invoices carry the time of the import, not of an event Stripe sent: they say
+    // nothing about which events arrived.
+    CachedStatement st(db, "SELECT MAX(created) FROM inbox WHERE creator_id = ? "
+                           "AND source <> 'import'");
     st.bind(1, creator);
     if (!st.executeStep() || st.getColumn(0).isNull()) return std::nullopt;
     return st.getColumn(0).getInt64();

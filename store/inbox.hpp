@@ -34,8 +34,8 @@ enum class AppendOutcome { inserted, duplicate };
 // Inserts one row in the caller's transaction (or autocommit).
 AppendOutcome insert_inbox_row(Connection& db, const InboxRow& row);
 
-// Stripe's `created` of the newest event stored for this creator, whatever its state; nullopt
-// when the creator has never received one.
+// Stripe's `created` of the newest event stored for this creator, whatever its state, imported
+// invoices aside (their time is the import's); nullopt when the creator has never received one.
 std::optional<std::int64_t> newest_event_created(Connection& db, const std::string& creator);
 
 // A row waiting to be processed, oldest first.
