@@ -44,30 +44,17 @@ bool fetch_all(StripeGateway& stripe, const retry::StripeAuth& auth, BackfillRep
             return false;
         }
         const auto answer = stripe.client().list_events(auth, r.created_gte, after, 100);
-        if (!answer.ok()) {
-            r.error = describe_stripe_error(answer);
-            return false;
-        }
-        const auto page = json::parse(answer.body, nullptr, false);
-        if (!page.is_object() || !page.contains("data") || !page["data"].is_array()) {
-            r.error = "Stripe's answer to GET /v1/events is not a list";
+        const auto before = events.size();
+        const auto next = read_list_page(answer, "/v1/events", after, events);
+        if (!next.ok()) {
+            r.error = next.error();
             return false;
         }
         ++r.pages;
-        for (const auto& e : page["data"])
-            events.push_back(e);
-        r.fetched += static_cast<std::int64_t>(page["data"].size());
+        r.fetched += static_cast<std::int64_t>(events.size() - before);
         if (hooks.on_page) hooks.on_page(r);
-        const auto more = page.find("has_more");
-        if (more == page.end() || !more->is_boolean() || !more->get<bool>() || page["data"].empty())
-            return true;
-        const auto& last = page["data"].back();
-        if (!last.is_object() || !last.contains("id") || !last["id"].is_string() ||
-            last["id"].get<std::string>().empty() || last["id"] == json(after)) {
-            r.error = "Stripe's page of /v1/events ends without a new id to continue from";
-            return false;
-        }
-        after = last["id"].get<std::string>();
+        if (next.value().empty()) return true;
+        after = next.value();
     }
 }
 
@@ -91,6 +78,25 @@ void store_oldest_first(store::Connection& db, const std::string& creator,
 }
 
 } // namespace
+
+Result<std::string, std::string> read_list_page(const retry::ApiResult& answer,
+                                                const std::string& path, const std::string& after,
+                                                std::vector<json>& items) {
+    if (!answer.ok()) return err(describe_stripe_error(answer));
+    const auto page = json::parse(answer.body, nullptr, false);
+    if (!page.is_object() || !page.contains("data") || !page["data"].is_array())
+        return err("Stripe's answer to GET " + path + " is not a list");
+    for (const auto& item : page["data"])
+        items.push_back(item);
+    const auto more = page.find("has_more");
+    if (more == page.end() || !more->is_boolean() || !more->get<bool>() || page["data"].empty())
+        return std::string();
+    const auto& last = page["data"].back();
+    if (!last.is_object() || !last.contains("id") || !last["id"].is_string() ||
+        last["id"].get<std::string>().empty() || last["id"] == json(after))
+        return err("Stripe's page of " + path + " ends without a new id to continue from");
+    return last["id"].get<std::string>();
+}
 
 std::string describe_stripe_error(const retry::ApiResult& result) {
     if (result.http_status == 0)

@@ -2,14 +2,18 @@
 // Nothing missed: the events Stripe kept for a creator (GET /v1/events, the last 30 days) go
 // into the inbox exactly as their webhooks would have, so events sent while the service was down
 // or unreachable are processed once. The inbox skips the ones already stored by event id.
+#include "core/result.hpp"
 #include "core/time.hpp"
 #include "jobs/stripe_jobs.hpp"
 #include "store/database.hpp"
+
+#include <nlohmann/json.hpp>
 
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace dunning::jobs {
 
@@ -52,5 +56,11 @@ BackfillReport backfill_creator(store::Connection& db, StripeGateway& stripe,
 
 // "Stripe answered 401 (invalid_request_error): Invalid API Key provided" and the like.
 std::string describe_stripe_error(const retry::ApiResult& result);
+
+// One page of a Stripe list (GET `path`, paged with starting_after=`after`): its items appended to
+// `items`; the id to continue after, "" when it was the last page, or what went wrong.
+Result<std::string, std::string> read_list_page(const retry::ApiResult& answer,
+                                                const std::string& path, const std::string& after,
+                                                std::vector<nlohmann::json>& items);
 
 } // namespace dunning::jobs

@@ -46,28 +46,14 @@ bool list_open(StripeGateway& stripe, const retry::StripeAuth& auth, ImportRepor
     std::string after;
     for (;;) {
         const auto answer = stripe.client().list_invoices(auth, "open", after, 100);
-        if (!answer.ok()) {
-            r.error = describe_stripe_error(answer);
-            return false;
-        }
-        const auto page = json::parse(answer.body, nullptr, false);
-        if (!page.is_object() || !page.contains("data") || !page["data"].is_array()) {
-            r.error = "Stripe's answer to GET /v1/invoices is not a list";
+        const auto next = read_list_page(answer, "/v1/invoices", after, invoices);
+        if (!next.ok()) {
+            r.error = next.error();
             return false;
         }
         ++r.pages;
-        for (const auto& in : page["data"])
-            invoices.push_back(in);
-        const auto more = page.find("has_more");
-        if (more == page.end() || !more->is_boolean() || !more->get<bool>() || page["data"].empty())
-            return true;
-        const auto& last = page["data"].back();
-        if (!last.is_object() || !last.contains("id") || !last["id"].is_string() ||
-            last["id"].get<std::string>().empty() || last["id"] == json(after)) {
-            r.error = "Stripe's page of /v1/invoices ends without a new id to continue from";
-            return false;
-        }
-        after = last["id"].get<std::string>();
+        if (next.value().empty()) return true;
+        after = next.value();
     }
 }
 
