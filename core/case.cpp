@@ -57,7 +57,20 @@ const char* status_of(const CaseState& s) {
     if (s.collection.handed_over_at) return "handed_over";
     if (s.handover_pending_at) return "handover_pending";
     if (s.escalated_at) return "escalated";
-    return s.paused ? "paused" : "open";
+    return s.paused || s.stripe_disconnected_at ? "paused" : "open";
+}
+
+const char* pause_reason(const CaseState& s) {
+    if (std::string_view(status_of(s)) != "paused") return nullptr;
+    if (s.stripe_disconnected_at) return "stripe_disconnected";
+    if (s.promise && s.promise->holds_pause) return "promise";
+    return "creator";
+}
+
+bool mandate_stops(const CaseState& s) {
+    if (!s.mandate_inactive || !s.new_payment_method.empty()) return false;
+    const auto& failing = s.last_failure ? s.last_failure->payment_method_id : std::string{};
+    return failing.empty() || failing == s.mandate_inactive->payment_method_id;
 }
 
 bool claim_outstanding(const CaseState& s) {
@@ -233,6 +246,19 @@ void merge_dispute(CaseState& s, const DisputeFacts& f, Timestamp at) {
     if (f.method == PaymentMethodKind::sepa_debit) lose(d, d.opened_at);
 }
 
+// Only a mandate of the method that failed concerns the case; the event reaches every open case
+// of the member whose method it is, so a failure that named no method is taken to be on it when
+// it was a SEPA debit (or said nothing of its kind).
+void mandate_updated(CaseState& s, const MandateFacts& m, Timestamp at) {
+    if (m.status != "inactive" || !s.is_open() || s.mandate_inactive) return;
+    const auto* f = s.last_failure ? &*s.last_failure : nullptr;
+    const bool same_method =
+        !f || f->payment_method_id == m.payment_method_id ||
+        (f->payment_method_id.empty() &&
+         (f->method == PaymentMethodKind::sepa_debit || f->method == PaymentMethodKind::unknown));
+    if (same_method) s.mandate_inactive = InactiveMandate{m.mandate_id, m.payment_method_id, at};
+}
+
 } // namespace
 
 CaseState apply(CaseState s, const Event& e) {
@@ -273,6 +299,9 @@ CaseState apply(CaseState s, const Event& e) {
     case EventKind::dispute_created:
     case EventKind::dispute_closed:
         merge_dispute(s, std::get<DisputeFacts>(e.facts), e.created);
+        break;
+    case EventKind::mandate_updated:
+        if (const auto* m = std::get_if<MandateFacts>(&e.facts)) mandate_updated(s, *m, e.created);
         break;
     default:
         break;

@@ -28,6 +28,15 @@ struct PaymentFailure {
     bool operator==(const PaymentFailure&) const = default;
 };
 
+// The SEPA mandate behind the failing payment method was revoked or became inactive
+// (mandate.updated): that method can no longer be debited.
+struct InactiveMandate {
+    std::string mandate_id;
+    std::string payment_method_id; // the method it authorised
+    Timestamp at{};                // created time of the event that said so
+    bool operator==(const InactiveMandate&) const = default;
+};
+
 // A charge the module itself made (plugin mode). Technical failures never become attempts.
 struct ChargeAttempt {
     enum class Outcome { pending, processing, succeeded, declined, rejected, abandoned };
@@ -111,6 +120,7 @@ struct CaseState {
     bool payment_processing = false; // a SEPA debit is on its way (payment_intent.processing)
     std::string new_payment_method;  // a method the member added after the failure, not yet charged
     std::optional<Timestamp> new_payment_method_at;
+    std::optional<InactiveMandate> mandate_inactive; // of the failing method, once reported
     PaymentMethodKind paid_with =
         PaymentMethodKind::unknown; // the method of the successful payment
     std::optional<DisputeRecord> dispute;
@@ -126,6 +136,8 @@ struct CaseState {
     bool paused = false;
     std::optional<Timestamp> paused_at;
     std::int64_t paused_seconds = 0; // total time spent paused: the ladder moves on by as much
+    // Dunning waits because the creator's Stripe account is disconnected (since then).
+    std::optional<Timestamp> stripe_disconnected_at;
     std::optional<PromiseToPay> promise;
     std::optional<Objection> objection; // the newest one
     std::optional<Timestamp> escalated_at;
@@ -139,8 +151,9 @@ struct CaseState {
 
     bool is_open() const { return failed && resolution == Resolution::none; }
     bool objected() const { return objection && !objection->withdrawn_at; }
-    // Dunning waits (paused_at is when it started waiting): paused, or an objection stands.
-    bool halted() const { return paused || objected(); }
+    // Dunning waits (paused_at is when it started waiting): paused, an objection stands, or the
+    // creator's Stripe account is disconnected.
+    bool halted() const { return paused || objected() || stripe_disconnected_at.has_value(); }
     // The member received an email about the failure (a ladder stage or a failure email).
     bool member_dunned() const { return stage_sent > 0 || failure_email_sent; }
     bool operator==(const CaseState&) const = default;
@@ -168,6 +181,14 @@ CaseState apply(CaseState state, const Event& event);
 // back and it was not paid again); "none" for an invoice that is known (say, paid) but never
 // failed, which is not a case.
 const char* status_of(const CaseState& state);
+
+// Why a case in status "paused" waits: "stripe_disconnected", "promise" (the member's promise
+// to pay), "creator" (the creator's pause); nullptr when it does not.
+const char* pause_reason(const CaseState& state);
+
+// The failing payment method's SEPA mandate is inactive and no other method is waiting to be
+// charged: that method must not be debited again.
+bool mandate_stops(const CaseState& state);
 
 // Money is still owed on the claim and nobody has settled it: open, paused, objected, escalated,
 // handover_pending, handed_over or disputed.

@@ -118,6 +118,15 @@ template <class F> void halt_change(CaseState& s, Timestamp at, F change) {
     }
 }
 
+// The creator's Stripe connection, as the policy has it, holds or releases the open case.
+void follow_connection(CaseState& s, Timestamp now, bool disconnected) {
+    const bool wait = disconnected && s.is_open();
+    if (wait && !s.stripe_disconnected_at)
+        halt_change(s, now, [&] { s.stripe_disconnected_at = now; });
+    else if (!wait && s.stripe_disconnected_at)
+        halt_change(s, now, [&] { s.stripe_disconnected_at.reset(); });
+}
+
 void promise(CaseState& s, const PromiseMade& m, Timestamp now, const CasePolicy& p,
              std::vector<Effect>& effects) {
     if (promise_refusal(s, m.promised, now, p.escalation.promise_max_days) != PromiseRefusal::none)
@@ -203,7 +212,10 @@ struct Planner {
     void notify_failure() {
         const auto cls = current_failure_class(s);
         if (!cls || !s.new_payment_method.empty()) return;
-        const auto key = s.last_failure->error.reason() + "#" + std::to_string(s.attempts.size());
+        // An inactive mandate after a failure the member heard of already is no news to them.
+        const auto reason = s.last_failure ? s.last_failure->error.reason()
+                                           : "mandate_inactive:" + s.mandate_inactive->mandate_id;
+        const auto key = reason + "#" + std::to_string(s.attempts.size());
         if (s.failure_notified == key) return;
         if (*cls == FailureClass::authentication_required)
             effects.push_back(SendEmail{"action_required", 0});
@@ -321,6 +333,7 @@ struct Planner {
             effects.push_back(NotifyHost{"case.opened"});
         }
         end_promise();
+        if (s.stripe_disconnected_at) wake_at(now + disconnected_recheck);
         if (s.escalated_at || s.halted()) return;
         notify_failure();
         plan_charge();
@@ -381,6 +394,7 @@ const char* effect_kind(const Effect& e) {
 }
 
 std::optional<FailureClass> current_failure_class(const CaseState& s) {
+    if (mandate_stops(s)) return FailureClass::sepa_stop;
     if (!s.last_failure) return std::nullopt;
     return classify_failure(s.last_failure->error, s.last_failure->method);
 }
@@ -400,6 +414,7 @@ Decision decide(CaseState s, const CaseInput& input, Timestamp now, const CasePo
                           }},
                input);
     s.next_wakeup.reset();
+    if (s.failed) follow_connection(s, now, p.stripe_disconnected);
     if (s.failed) {
         Planner planner{s, now, p, effects};
         planner.run();

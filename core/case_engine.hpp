@@ -36,7 +36,14 @@ struct CasePolicy {
                                         {"final_notice", std::chrono::days{20}}};
     std::chrono::seconds final_notice_deadline = std::chrono::days{14}; // then escalation
     EscalationPolicy escalation; // what the end of dunning leads to
+    // The creator's Stripe account is disconnected: its open cases wait (no charge, no email)
+    // until it is connected again, and the ladder then moves on by the time waited.
+    bool stripe_disconnected = false;
 };
+
+// While a case waits for its creator's Stripe account, it is looked at this often: should the
+// reconnection's own pass over the creator's cases be lost (a crash), they go on by then.
+inline constexpr std::chrono::seconds disconnected_recheck = std::chrono::hours{1};
 
 // Inputs besides Stripe events.
 struct Tick {}; // a timer fired, or the scheduler looks again

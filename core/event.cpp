@@ -38,6 +38,8 @@ const char* to_string(EventKind kind) {
         return "mandate_updated";
     case EventKind::account_deauthorized:
         return "account_deauthorized";
+    case EventKind::account_authorized:
+        return "account_authorized";
     }
     return "unknown";
 }

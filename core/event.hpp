@@ -119,7 +119,7 @@ struct MandateFacts {
 };
 
 struct AccountFacts {
-    std::string account_id; // the connected account that removed the platform
+    std::string account_id; // the connected account that removed (or authorised) the platform
 };
 
 enum class EventKind {
@@ -141,6 +141,7 @@ enum class EventKind {
                                     // invoice_settings.default_payment_method
     mandate_updated,
     account_deauthorized,
+    account_authorized, // account.application.authorized: an account connected the platform
 };
 
 const char* to_string(EventKind kind);

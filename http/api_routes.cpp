@@ -99,6 +99,10 @@ json timeline_view(const CaseState& s) {
         add(o->at, "objected", json{{"note", o->note}, {"actor", id_or_null(o->actor)}});
         add(o->withdrawn_at, "objection_withdrawn");
     }
+    add(s.stripe_disconnected_at, "stripe_disconnected");
+    if (const auto& m = s.mandate_inactive)
+        add(m->at, "mandate_inactive",
+            json{{"mandate", m->mandate_id}, {"payment_method", m->payment_method_id}});
     add(s.escalated_at, "escalated");
     add(s.handover_pending_at, "handover_pending");
     for (const auto& step : s.collection.steps) // the handover and the agency's results
@@ -121,6 +125,7 @@ json case_view(const CaseRecord& r) {
             {"object", "case"},
             {"creator", s.creator_id},
             {"status", status_of(s)},
+            {"pause_reason", pause_reason(s) ? json(pause_reason(s)) : json(nullptr)},
             {"invoice",
              {{"id", i.invoice_id},
               {"number", id_or_null(i.number)},

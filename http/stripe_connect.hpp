@@ -25,7 +25,8 @@ void after_connect(Services& m, const config::CreatorConfig& c);
 // work (after_connect).
 void connection_changed(Services& m, const std::string& creator, bool connected);
 
-// Marks the creator's connection disconnected and removes the secrets it used.
+// Marks the creator's connection disconnected and removes the secrets it used; its open cases
+// wait and the platform hears creator.disconnected (jobs::on_stripe_disconnected).
 void mark_disconnected(Services& m, const std::string& creator);
 
 // POST /v1/creators/{c}/stripe/keys (stripe_key_routes.cpp).

@@ -88,10 +88,12 @@ void connection_changed(Services& m, const std::string& creator, bool connected)
 }
 
 void mark_disconnected(Services& m, const std::string& creator) {
+    std::string account;
     m.db.use([&](store::Connection& db) {
         store::Transaction tx(db);
         auto conn = store::find_stripe_connection(db, creator);
         if (!conn) return;
+        account = conn->account;
         conn->status = "disconnected";
         conn->updated_at = to_unix(m.clock.now());
         store::put_stripe_connection(db, *conn);
@@ -101,10 +103,20 @@ void mark_disconnected(Services& m, const std::string& creator) {
         tx.commit();
     });
     connection_changed(m, creator, false);
+    m.db.use([&](store::Connection& db) {
+        store::Transaction tx(db);
+        jobs::on_stripe_disconnected(db, m.engine, creator, account, "disconnected");
+        tx.commit();
+    });
+    m.work.wake();
 }
 
 void after_connect(Services& m, const config::CreatorConfig& c) {
-    m.db.use([&](store::Connection& db) { jobs::on_stripe_connected(db, c, m.clock.now()); });
+    m.db.use([&](store::Connection& db) {
+        store::Transaction tx(db);
+        jobs::on_stripe_connected(db, m.engine, c);
+        tx.commit();
+    });
     m.work.wake();
 }
 

@@ -57,10 +57,11 @@ void Engine::refresh_access(store::Connection& db, const std::string& creator,
             if (!contains(products, p)) products.push_back(std::move(p));
     }
     const auto now = clock_.now();
-    // A disabled creator's members lose no access until it is enabled again; what restores access
-    // (a payment, a grant) still does: a member who paid is never kept out by our pause.
+    // A disabled or disconnected creator's members lose no access until it is enabled or connected
+    // again; what restores access (a payment, a grant) still does: a member who paid is never
+    // kept out by our pause.
     const auto snapshot = creators_.find(creator);
-    const bool disabled = snapshot && snapshot->disabled;
+    const bool disabled = snapshot && (snapshot->disabled || snapshot->stripe_disconnected);
 
     // The member's cases, each with the products it concerns, read once for all products.
     std::vector<AccessClaim> claims;

@@ -74,11 +74,11 @@ CasePolicy policy_from_config(const config::CreatorConfig& creator) {
     p.stages = creator.dunning.stages;
     p.final_notice_deadline = creator.dunning.final_notice_deadline;
     p.escalation = creator.escalation.policy;
+    p.stripe_disconnected = creator.stripe_disconnected;
     return p;
 }
 
-Engine::Engine(const config::Config& config, const config::CreatorRegistry& creators,
-               const Clock& clock)
+Engine::Engine(const config::Config& config, config::CreatorRegistry& creators, const Clock& clock)
     : clock_(clock), creators_(creators), notifies_host_(!config.host.webhook_url.empty()) {}
 
 Engine::Engine(const config::Config& config, const Clock& clock)

@@ -19,13 +19,14 @@ namespace dunning::jobs {
 
 class Engine {
   public:
-    // Each creator's rules as `creators` has them at the time they are used.
-    Engine(const config::Config& config, const config::CreatorRegistry& creators,
-           const Clock& clock);
+    // Each creator's rules as `creators` has them at the time they are used. The engine changes
+    // a creator there only when Stripe reports its connection ended (stripe_connection.hpp).
+    Engine(const config::Config& config, config::CreatorRegistry& creators, const Clock& clock);
     // The creators of the file alone (the commands that run without the service).
     Engine(const config::Config& config, const Clock& clock);
 
     const Clock& clock() const { return clock_; }
+    config::CreatorRegistry& creators() const { return creators_; }
     CasePolicy policy_for(const std::string& creator) const;
     AccessPolicy access_policy_for(const std::string& creator) const;
     access::CourseMap courses_for(const std::string& creator) const;
@@ -60,7 +61,7 @@ class Engine {
     };
     const Clock& clock_;
     std::unique_ptr<config::CreatorRegistry> own_creators_; // the second constructor's
-    const config::CreatorRegistry& creators_;
+    config::CreatorRegistry& creators_;
     mutable std::mutex cache_mutex_;
     mutable std::map<std::string, CachedRules, std::less<>> cache_;
     std::shared_ptr<const CreatorRules> fallback_ = std::make_shared<CreatorRules>();

@@ -1,5 +1,6 @@
 #include "jobs/inbox_processor.hpp"
 
+#include "jobs/stripe_connection.hpp"
 #include "store/access_store.hpp"
 #include "store/cards.hpp"
 #include "store/cases.hpp"
@@ -109,6 +110,27 @@ void note_paid_subscription(Connection& db, const Engine& engine, const std::str
         engine.refresh_access(db, creator, inv.customer_id, std::move(products));
 }
 
+// A mandate names only its payment method: the member is the one that method was seen with.
+Outcome apply_mandate(Connection& db, const Engine& engine, const InboxRecord& row, const Event& e,
+                      const MandateFacts& m) {
+    if (m.status != "inactive") return {RowOutcome::done, "mandate " + m.status};
+    const auto customer =
+        store::customer_of_payment_method(db, row.creator_id, m.payment_method_id);
+    if (customer.empty()) return {RowOutcome::done, "no member known for this payment method"};
+    return apply_to_customer(db, engine, row, e, customer);
+}
+
+Outcome apply_account(Connection& db, const Engine& engine, const InboxRecord& row, const Event& e,
+                      const AccountFacts& a) {
+    if (e.kind == EventKind::account_deauthorized)
+        return {RowOutcome::done, stripe_deauthorized(db, engine, row.creator_id, a.account_id)
+                                      ? "creator disconnected; its open cases wait"
+                                      : "creator was not connected to this account"};
+    return {RowOutcome::done, stripe_authorized(db, engine, row.creator_id, a.account_id)
+                                  ? "creator connected again; its open cases go on"
+                                  : "no disconnected platform connection to this account"};
+}
+
 Outcome route_event(Connection& db, const Engine& engine, const InboxRecord& row, const Event& e) {
     if (const auto* inv = std::get_if<InvoiceFacts>(&e.facts)) {
         remember_card_holder(db, row.creator_id, *inv);
@@ -135,6 +157,10 @@ Outcome route_event(Connection& db, const Engine& engine, const InboxRecord& row
         return apply_subscription(db, engine, row, e, *sub);
     if (const auto* d = std::get_if<DisputeFacts>(&e.facts))
         return apply_dispute(db, engine, row, e, *d);
+    if (const auto* m = std::get_if<MandateFacts>(&e.facts))
+        return apply_mandate(db, engine, row, e, *m);
+    if (const auto* a = std::get_if<AccountFacts>(&e.facts))
+        return apply_account(db, engine, row, e, *a);
     return {RowOutcome::done, "no effect on cases or access"};
 }
 

@@ -37,6 +37,18 @@ const store::BackoffPolicy refused_mail_backoff{.max_attempts = 3,
 const std::string no_address = "no email address for the member";
 // A disabled creator's emails wait (store/job_queue postpone) until it is enabled again.
 const std::string creator_disabled = "creator disabled";
+// … and so do those of a creator whose Stripe account is disconnected, until it connects again.
+const std::string creator_disconnected = "creator's Stripe account disconnected";
+
+// Why none of the creator's emails may go out now; empty when they may.
+const std::string& creator_hold(const config::CreatorConfig& c) {
+    static const std::string none;
+    return c.disabled ? creator_disabled : c.stripe_disconnected ? creator_disconnected : none;
+}
+
+bool held_by_creator(const std::string& skip) {
+    return skip == creator_disabled || skip == creator_disconnected;
+}
 constexpr std::chrono::hours disabled_recheck{1};
 constexpr std::chrono::days address_wait{3};
 constexpr std::chrono::minutes address_recheck{5};
@@ -261,7 +273,7 @@ MailDispatcher::Prepared MailDispatcher::prepare(const CaseRecord& c, const Emai
     Prepared p;
     const auto creator = creators_.find(c.state.creator_id);
     if (!creator) return {{}, "creator no longer configured"};
-    if (creator->disabled) return {{}, creator_disabled};
+    if (const auto& hold = creator_hold(*creator); !hold.empty()) return {{}, hold};
     if (p.skip_reason = hold_reason(c.state, job.message); !p.skip_reason.empty()) return p;
     if (c.state.invoice.customer_email.empty()) return {{}, no_address};
     const auto data =
@@ -296,7 +308,7 @@ void MailDispatcher::send_case_email(store::Connection& db, const Engine& engine
         [&engine, job, now, sent, log, what, skip = p.skip_reason](store::Connection& db) {
             if (skip == "paused")
                 store::postpone_job(db, job, now + std::chrono::hours{1}, "held: case paused");
-            else if (skip == creator_disabled)
+            else if (held_by_creator(skip))
                 store::postpone_job(db, job, now + disabled_recheck, "held: " + skip);
             else if (skip == no_address && now - job.created < address_wait)
                 store::postpone_job(db, job, now + address_recheck, "held: " + no_address + " yet");
@@ -323,7 +335,7 @@ MailDispatcher::Prepared MailDispatcher::prepare_card_reminder(const CardReminde
                                                                Timestamp now) const {
     const auto creator = creators_.find(r.creator_id);
     if (!creator) return {{}, "creator no longer configured"};
-    if (creator->disabled) return {{}, creator_disabled};
+    if (const auto& hold = creator_hold(*creator); !hold.empty()) return {{}, hold};
     mailer::MessageData d;
     d.creator_name = creator->name;
     d.creator_email = creator->reply_to.empty() ? config_.mail.from : creator->reply_to;
@@ -346,7 +358,7 @@ void MailDispatcher::send_card_reminder(store::Connection& db, const Job& job, T
     if (p.skip_reason.empty())
         sent = transport_->send(p.email, mailer::build_mime(p.email)); // outside any transaction
     store::Transaction tx(db);
-    if (p.skip_reason == creator_disabled)
+    if (held_by_creator(p.skip_reason))
         store::postpone_job(db, job, now + disabled_recheck, "held: " + p.skip_reason);
     else if (!sent)
         store::finish_job(db, job, "cancelled", p.skip_reason, now);

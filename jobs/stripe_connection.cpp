@@ -1,5 +1,8 @@
 #include "jobs/stripe_connection.hpp"
 
+#include "store/access_store.hpp"
+#include "store/cases.hpp"
+#include "store/notifications.hpp"
 #include "store/secrets.hpp"
 #include "store/stripe_connections.hpp"
 #include "telemetry/log.hpp"
@@ -40,7 +43,14 @@ CreatorSecrets stored_secrets(store::Connection& db, const store::SecretBox& box
 
 void apply_stripe_connection(store::Connection& db, const store::SecretBox& box,
                              config::CreatorConfig& c) {
-    if (c.source != "api") return;
+    if (c.source != "api") {
+        // The file says how to reach Stripe; the store says only whether that account removed
+        // the platform since (account.application.deauthorized) and did not come back.
+        const auto conn = store::find_stripe_connection(db, c.id);
+        c.stripe_disconnected = conn && conn->status != "connected" && !c.stripe_account.empty() &&
+                                conn->account == c.stripe_account;
+        return;
+    }
     c.stripe_secret_key.clear();
     c.webhook_secrets.clear();
     c.stripe_disconnected = false;
@@ -67,10 +77,93 @@ void reload_stripe_connection(store::Connection& db, const store::SecretBox& box
     registry.replace(std::move(c));
 }
 
-void on_stripe_connected(store::Connection&, const config::CreatorConfig& creator, Timestamp) {
+std::size_t follow_stripe_connection(store::Connection& db, const Engine& engine,
+                                     const std::string& creator_id) {
+    const auto ids = store::active_cases_of_creator(db, creator_id);
+    for (const auto id : ids)
+        if (auto c = store::load_case(db, id)) engine.run_case(db, *c, Tick{});
+    return ids.size();
+}
+
+void on_stripe_connected(store::Connection& db, const Engine& engine,
+                         const config::CreatorConfig& creator) {
+    const auto n = follow_stripe_connection(db, engine, creator.id);
+    store::recheck_creator_now(db, creator.id, engine.clock().now()); // locks held meanwhile
     telemetry::log_info(
         "creator " + creator.id + " connected to Stripe" +
-        (creator.stripe_account.empty() ? "" : " (" + creator.stripe_account + ")"));
+        (creator.stripe_account.empty() ? "" : " (" + creator.stripe_account + ")") + "; its " +
+        std::to_string(n) + " open cases go on");
+}
+
+void on_stripe_disconnected(store::Connection& db, const Engine& engine,
+                            const std::string& creator_id, const std::string& account,
+                            const std::string& reason) {
+    const auto n = follow_stripe_connection(db, engine, creator_id);
+    if (engine.notifies_host())
+        store::queue_notification(db, creator_id, "", "creator.disconnected",
+                                  {{"creator",
+                                    {{"id", creator_id},
+                                     {"stripe_account", account.empty() ? nlohmann::json(nullptr)
+                                                                        : nlohmann::json(account)},
+                                     {"reason", reason},
+                                     {"open_cases_paused", n}}}},
+                                  engine.clock().now());
+    telemetry::log_warn("creator " + creator_id + " was disconnected from Stripe (" + reason +
+                        "): its " + std::to_string(n) + " open cases wait until it connects again");
+}
+
+bool stripe_deauthorized(store::Connection& db, const Engine& engine, const std::string& creator_id,
+                         const std::string& account) {
+    auto& registry = engine.creators();
+    const auto before = registry.find(creator_id);
+    if (!before || account.empty() || before->stripe_account != account) return false;
+    const auto now = to_unix(engine.clock().now());
+    auto conn = store::find_stripe_connection(db, creator_id);
+    if (conn && conn->status != "connected") return false;
+    if (conn && conn->account != account) return false;
+    // A creator of the file, or one the platform registered without a stored connection, is
+    // recorded as its platform connection, ended.
+    if (!conn)
+        conn = store::StripeConnection{creator_id, "platform", account, "", "", "", now, now};
+    conn->status = "disconnected";
+    conn->updated_at = now;
+    store::put_stripe_connection(db, *conn);
+    for (const char* name : {secret_oauth_access, secret_oauth_refresh})
+        store::delete_secret(db, creator_id, name);
+    auto after = *before;
+    after.stripe_disconnected = true;
+    registry.replace(std::move(after));
+    try {
+        on_stripe_disconnected(db, engine, creator_id, account, "deauthorized");
+    } catch (...) {
+        registry.replace(*before); // the caller rolls back: the store keeps none of it
+        throw;
+    }
+    return true;
+}
+
+bool stripe_authorized(store::Connection& db, const Engine& engine, const std::string& creator_id,
+                       const std::string& account) {
+    auto& registry = engine.creators();
+    const auto before = registry.find(creator_id);
+    if (!before || account.empty() || before->stripe_account != account) return false;
+    auto conn = store::find_stripe_connection(db, creator_id);
+    if (!conn || conn->method != "platform" || conn->status == "connected" ||
+        conn->account != account)
+        return false;
+    conn->status = "connected";
+    conn->connected_at = conn->updated_at = to_unix(engine.clock().now());
+    store::put_stripe_connection(db, *conn);
+    auto after = *before;
+    after.stripe_disconnected = false;
+    registry.replace(after);
+    try {
+        on_stripe_connected(db, engine, after);
+    } catch (...) {
+        registry.replace(*before);
+        throw;
+    }
+    return true;
 }
 
 } // namespace dunning::jobs

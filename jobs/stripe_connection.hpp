@@ -6,6 +6,7 @@
 #include "config/config.hpp"
 #include "config/creator_registry.hpp"
 #include "core/time.hpp"
+#include "jobs/engine.hpp"
 #include "store/database.hpp"
 #include "store/secret_box.hpp"
 
@@ -31,7 +32,8 @@ CreatorSecrets stored_secrets(store::Connection& db, const store::SecretBox& box
                               const std::string& creator_id);
 
 // Sets the Stripe parts of a creator of the admin API from its settings, its stored connection
-// and its secrets. A creator of the file keeps what the file says.
+// and its secrets. A creator of the file keeps what the file says, and is disconnected only while
+// the account the file names has removed the platform (stripe_deauthorized).
 void apply_stripe_connection(store::Connection& db, const store::SecretBox& box,
                              config::CreatorConfig& creator);
 
@@ -40,8 +42,36 @@ void reload_stripe_connection(store::Connection& db, const store::SecretBox& box
                               config::CreatorRegistry& registry, const std::string& creator_id);
 
 // Runs once a creator's Stripe connection is made (OAuth, its own key, an account the platform
-// registers) and is in the registry: the place for the work a new connection starts.
-void on_stripe_connected(store::Connection& db, const config::CreatorConfig& creator,
-                         Timestamp now);
+// registers) and is in the registry: the cases that waited for it go on. These functions write
+// in the caller's transaction.
+void on_stripe_connected(store::Connection& db, const Engine& engine,
+                         const config::CreatorConfig& creator);
+
+// Runs once a creator's connection was ended and the registry has it: its open cases wait, and
+// the platform hears creator.disconnected (`reason`: "deauthorized" when the account removed the
+// platform on Stripe's side, "disconnected" when the platform ended it here).
+void on_stripe_disconnected(store::Connection& db, const Engine& engine,
+                            const std::string& creator_id, const std::string& account,
+                            const std::string& reason);
+
+// account.application.deauthorized: `account` removed the platform. When it is the creator's
+// connected account, the stored connection is marked disconnected and its tokens dropped, the
+// registry takes it, and on_stripe_disconnected runs; in the caller's transaction. Returns false
+// when the creator was not connected to that account (disconnected here before, or another one).
+bool stripe_deauthorized(store::Connection& db, const Engine& engine, const std::string& creator_id,
+                         const std::string& account);
+
+// account.application.authorized: `account` connected the platform again. A creator whose
+// platform connection (a creator of the file, or an account the platform registered) to that
+// account was ended by a deauthorization is connected again and its cases go on. OAuth and key
+// connections come back through their own routes instead. Returns whether it was reconnected.
+bool stripe_authorized(store::Connection& db, const Engine& engine, const std::string& creator_id,
+                       const std::string& account);
+
+// Every open case of the creator looks at its connection again, as the registry has it now: they
+// wait while it is disconnected, and go on (the ladder moved on by the time waited) once it is
+// connected. Returns how many cases were looked at.
+std::size_t follow_stripe_connection(store::Connection& db, const Engine& engine,
+                                     const std::string& creator_id);
 
 } // namespace dunning::jobs

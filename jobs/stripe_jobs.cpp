@@ -144,6 +144,20 @@ void dispatch_job(store::Connection& db, const Engine& engine, StripeGateway& st
             });
     if (charge && !c->state.is_open())
         return settle(batch, engine, job, *c, "cancelled", "case no longer open", abandoned);
+    // Planned before the account left or the mandate ended: the case plans again when it can.
+    if (charge && stripe.disconnected(c->state.creator_id))
+        return settle(batch, engine, job, *c, "cancelled", "creator's Stripe account disconnected",
+                      abandoned);
+    if (charge && mandate_stops(c->state) &&
+        (charge->payment_method_id.empty() ||
+         charge->payment_method_id == c->state.mandate_inactive->payment_method_id))
+        return settle(batch, engine, job, *c, "cancelled", "SEPA mandate inactive", abandoned);
+    if (stripe.disconnected(c->state.creator_id))
+        return batch.add(job, stripe_backoff, now, kind + " held",
+                         [job, now](store::Connection& db) {
+                             store::postpone_job(db, job, now + std::chrono::hours{1},
+                                                 "held: creator's Stripe account disconnected");
+                         });
     const auto auth = stripe.auth_for(c->state.creator_id);
     if (!auth)
         return settle(batch, engine, job, *c, "failed", "no Stripe API key for this creator",
@@ -180,6 +194,11 @@ std::optional<retry::StripeAuth> StripeGateway::auth_for(const std::string& crea
 bool StripeGateway::disabled(const std::string& creator) const {
     const auto c = creators_.find(creator);
     return c && c->disabled;
+}
+
+bool StripeGateway::disconnected(const std::string& creator) const {
+    const auto c = creators_.find(creator);
+    return c && c->stripe_disconnected;
 }
 
 std::size_t dispatch_due(store::Connection& db, const Engine& engine, StripeGateway& stripe,

@@ -20,6 +20,8 @@ class StripeGateway {
     std::optional<retry::StripeAuth> auth_for(const std::string& creator) const;
     // A disabled creator's Stripe calls wait until it is enabled again.
     bool disabled(const std::string& creator) const;
+    // Its Stripe account is disconnected: no call is made for it until it connects again.
+    bool disconnected(const std::string& creator) const;
     retry::StripeClient& client() { return client_; }
 
   private:

@@ -62,6 +62,7 @@ void seed_creators(store::Connection& db, const config::Config& config,
         store::upsert_config_creator(
             db, {c.id, "config", c.settings_json, false, c.api_token_hash, at, at});
         if (found != rows.end()) c.disabled = found->second.disabled;
+        jobs::apply_stripe_connection(db, box, c); // an account that removed the platform
         registry.replace(std::move(c));
     }
     add_api_creators(db, config, registry, box);

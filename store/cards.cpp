@@ -76,9 +76,30 @@ bool queue_one(Connection& db, const Candidate& c, Timestamp now) {
     return true;
 }
 
+void remember_payment_method(Connection& db, const std::string& creator,
+                             const PaymentMethodFacts& pm) {
+    if (pm.customer_id.empty() || pm.payment_method_id.empty()) return;
+    CachedStatement st(db, "INSERT INTO payment_methods (creator_id, payment_method_id, "
+                           "customer_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING");
+    st.bind(1, creator);
+    st.bind(2, pm.payment_method_id);
+    st.bind(3, pm.customer_id);
+    st.exec();
+}
+
 } // namespace
 
+std::string customer_of_payment_method(Connection& db, const std::string& creator,
+                                       const std::string& payment_method) {
+    CachedStatement st(db, "SELECT customer_id FROM payment_methods "
+                           "WHERE creator_id = ? AND payment_method_id = ?");
+    st.bind(1, creator);
+    st.bind(2, payment_method);
+    return st.executeStep() ? st.getColumn(0).getString() : std::string{};
+}
+
 void remember_card(Connection& db, const std::string& creator, const PaymentMethodFacts& pm) {
+    remember_payment_method(db, creator, pm);
     if (pm.method != PaymentMethodKind::card || pm.card_exp_year <= 0 ||
         pm.payment_method_id.empty())
         return;

@@ -14,10 +14,16 @@
 
 namespace dunning::store {
 
+// Also records whose payment method it is (any kind): customer_of_payment_method.
 void remember_card(Connection& db, const std::string& creator, const PaymentMethodFacts& pm);
 // A charge names its card too: members who never changed their card are known from payments.
 void remember_card(Connection& db, const std::string& creator, const PaymentFacts& p);
 void remember_card_holder(Connection& db, const std::string& creator, const InvoiceFacts& inv);
+
+// The member a payment method was seen with (in a payment or payment-method event); "" when
+// none was.
+std::string customer_of_payment_method(Connection& db, const std::string& creator,
+                                       const std::string& payment_method);
 
 // Queues the reminders that are due now (card_reminder jobs); returns how many it queued.
 std::size_t queue_card_reminders(Connection& db, Timestamp now);

@@ -214,6 +214,20 @@ std::optional<Objection> objection_from_json(const json& j) {
                      o.value("actor", ""), read_time(o, "withdrawn_at")};
 }
 
+json mandate_to_json(const std::optional<InactiveMandate>& m) {
+    if (!m) return nullptr;
+    return {{"mandate", m->mandate_id},
+            {"payment_method", m->payment_method_id},
+            {"at", to_unix(m->at)}};
+}
+
+std::optional<InactiveMandate> mandate_from_json(const json& j) {
+    if (!j.contains("mandate_inactive") || j.at("mandate_inactive").is_null()) return std::nullopt;
+    const json& m = j.at("mandate_inactive");
+    return InactiveMandate{m.value("mandate", ""), m.value("payment_method", ""),
+                           from_unix(m.value("at", std::int64_t{0}))};
+}
+
 // Every field of CaseState and of the structs in it is written and read in this file. These
 // decompositions stop the build when one of them gains or loses a field: write and read the
 // new field below, add it to tests/store/case_fields.hpp and give it a value in the sample
@@ -227,12 +241,13 @@ std::optional<Objection> objection_from_json(const json& j) {
     [[maybe_unused]] const auto& [creator_id, invoice, invoice_as_of, failed, opened_at,
                                   last_failure, action_required, resolution, resolved_at,
                                   resolution_reason, payment_processing, new_payment_method,
-                                  new_payment_method_at, paid_with, dispute, attempts, stage_queued,
-                                  stage_sent, failure_email_sent, confirmation_queued,
-                                  final_notice_at, failure_notified, paused, paused_at,
-                                  paused_seconds, promise, objection, escalated_at,
-                                  handover_pending_at, collection, limitation_warned, first_seen_at,
-                                  opened_announced, resolved_announced, next_wakeup] = s;
+                                  new_payment_method_at, mandate_inactive, paid_with, dispute,
+                                  attempts, stage_queued, stage_sent, failure_email_sent,
+                                  confirmation_queued, final_notice_at, failure_notified, paused,
+                                  paused_at, paused_seconds, stripe_disconnected_at, promise,
+                                  objection, escalated_at, handover_pending_at, collection,
+                                  limitation_warned, first_seen_at, opened_announced,
+                                  resolved_announced, next_wakeup] = s;
     [[maybe_unused]] const auto& [invoice_id, number, customer_id, customer_email, customer_name,
                                   subscription_id, payment_intent_id, charge_id, status,
                                   billing_reason, currency, amount_due, amount_remaining,
@@ -253,6 +268,7 @@ std::optional<Objection> objection_from_json(const json& j) {
                                   as_of] = d;
     [[maybe_unused]] const auto& [until, made_at, holds_pause] = p;
     [[maybe_unused]] const auto& [objected_at, note, actor, withdrawn_at] = o;
+    [[maybe_unused]] const auto& [mandate_id, mandate_method, mandate_at] = InactiveMandate{};
 }
 
 } // namespace
@@ -271,6 +287,7 @@ json state_to_json(const CaseState& s) {
             {"payment_processing", s.payment_processing},
             {"new_payment_method", s.new_payment_method},
             {"new_payment_method_at", optional_time(s.new_payment_method_at)},
+            {"mandate_inactive", mandate_to_json(s.mandate_inactive)},
             {"paid_with", to_string(s.paid_with)},
             {"dispute", dispute_to_json(s.dispute)},
             {"attempts", attempts_to_json(s.attempts)},
@@ -283,6 +300,7 @@ json state_to_json(const CaseState& s) {
             {"paused", s.paused},
             {"paused_at", optional_time(s.paused_at)},
             {"paused_seconds", s.paused_seconds},
+            {"stripe_disconnected_at", optional_time(s.stripe_disconnected_at)},
             {"promise", promise_to_json(s.promise)},
             {"objection", objection_to_json(s.objection)},
             {"escalated_at", optional_time(s.escalated_at)},
@@ -338,6 +356,9 @@ CaseState state_from_json(const json& j) {
     // Fields below came with promises to pay and objections.
     s.promise = promise_from_json(j);
     s.objection = objection_from_json(j);
+    // Fields below came with creators connecting their own Stripe accounts.
+    s.mandate_inactive = mandate_from_json(j);
+    s.stripe_disconnected_at = read_time(j, "stripe_disconnected_at");
     s.collection = collection_from_json(j); // came with the handover to collection agencies
     return s;
 }

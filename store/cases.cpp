@@ -128,6 +128,18 @@ std::vector<std::int64_t> active_cases_of_customer(Connection& db, const std::st
     return out;
 }
 
+std::vector<std::int64_t> active_cases_of_creator(Connection& db, const std::string& creator) {
+    CachedStatement st(db, "SELECT id FROM cases WHERE creator_id = ? "
+                           "AND status IN ('open', 'paused', 'objected', 'escalated', "
+                           "'handover_pending', 'handed_over') "
+                           "ORDER BY id");
+    st.bind(1, creator);
+    std::vector<std::int64_t> out;
+    while (st.executeStep())
+        out.push_back(st.getColumn(0).getInt64());
+    return out;
+}
+
 std::vector<std::int64_t> due_cases(Connection& db, std::int64_t now_unix, int limit) {
     CachedStatement st(db, "SELECT id FROM cases WHERE next_wakeup_at <= ? "
                            "ORDER BY next_wakeup_at LIMIT ?");

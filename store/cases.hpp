@@ -30,6 +30,8 @@ std::optional<CaseRecord> load_case(Connection& db, std::int64_t id);
 // handover_pending, handed_over).
 std::vector<std::int64_t> active_cases_of_customer(Connection& db, const std::string& creator,
                                                    const std::string& customer_id);
+// Every case of a creator still being worked on (as above), by id: found by index.
+std::vector<std::int64_t> active_cases_of_creator(Connection& db, const std::string& creator);
 // The cases of a member that can restrict access: open, paused, objected, escalated,
 // handover_pending, handed_over, uncollectible, written off (core's claim_of tells a forgiven one
 // from one too small to pursue), or disputed (a paid invoice whose dispute was lost).

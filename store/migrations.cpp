@@ -339,6 +339,16 @@ const std::vector<const char*> all = {
         used_at     INTEGER NOT NULL
     ) WITHOUT ROWID;
     )sql",
+    // 11: whose payment method is whose, from payment and payment-method events: a mandate
+    // event names only the method, and its member's cases are found through it.
+    R"sql(
+    CREATE TABLE payment_methods (
+        creator_id         TEXT NOT NULL,
+        payment_method_id  TEXT NOT NULL,
+        customer_id        TEXT NOT NULL,
+        PRIMARY KEY (creator_id, payment_method_id)
+    ) WITHOUT ROWID;
+    )sql",
 };
 
 } // namespace

@@ -127,11 +127,14 @@ Result<Outcome, std::string> customer_change(const Input& in) {
     return Outcome{EventFacts{std::move(*change.value())}};
 }
 
-// The platform learns which connected account left from the event's `account`; events
-// that predate that field carry the account as data.object.
-Result<Outcome, std::string> deauthorization(const Input& in) {
+// The platform learns which connected account left (or came) from the event's `account`.
+// data.object is the platform's application (ca_…) today; events that predate `account`
+// carried the account there instead.
+Result<Outcome, std::string> account_application(const Input& in) {
     AccountFacts facts{in.envelope.account};
-    if (facts.account_id.empty()) facts.account_id = in.object.string("id");
+    if (facts.account_id.empty() && in.object.string("object") != "application" &&
+        !in.object.string("id").starts_with("ca_"))
+        facts.account_id = in.object.string("id");
     if (in.object.failed()) return failure(in.object.error());
     if (facts.account_id.empty()) return failure("no account in event.account or data.object.id");
     return Outcome{EventFacts{std::move(facts)}};
@@ -164,7 +167,8 @@ constexpr Route routes[] = {
     {"setup_intent.succeeded", K::setup_intent_succeeded, from_object<read_setup_intent>},
     {"customer.updated", K::default_payment_method_changed, customer_change},
     {"mandate.updated", K::mandate_updated, from_object<read_mandate>},
-    {"account.application.deauthorized", K::account_deauthorized, deauthorization},
+    {"account.application.deauthorized", K::account_deauthorized, account_application},
+    {"account.application.authorized", K::account_authorized, account_application},
 };
 
 const Route* find_route(std::string_view type) {

@@ -153,6 +153,33 @@ void FakeStripe::attach_payment_method(const std::string& customer,
     queue_event(s, "customer.updated", customer_json(c), c.account, {}, previous);
 }
 
+void FakeStripe::revoke_mandate(const std::string& payment_method) {
+    State& s = *state_;
+    std::lock_guard lock(s.mutex);
+    std::string account;
+    if (const auto it = s.payment_methods.find(payment_method); it != s.payment_methods.end())
+        account = it->second.account;
+    for (const auto& [id, record] : s.invoices)
+        if (record.invoice.default_payment_method == payment_method)
+            account = record.invoice.account;
+    const auto created = to_unix(s.now());
+    json mandate = {{"id", "mandate_" + payment_method},
+                    {"object", "mandate"},
+                    {"customer_acceptance",
+                     {{"accepted_at", created}, {"offline", json::object()}, {"type", "offline"}}},
+                    {"livemode", false},
+                    {"multi_use", json::object()},
+                    {"payment_method", payment_method},
+                    {"payment_method_details",
+                     {{"sepa_debit",
+                       {{"reference", "FAKE" + payment_method},
+                        {"url", "https://stripe.example/mandate/" + payment_method}}},
+                      {"type", "sepa_debit"}}},
+                    {"status", "inactive"},
+                    {"type", "multi_use"}};
+    queue_event(s, "mandate.updated", std::move(mandate), account, {}, {{"status", "active"}});
+}
+
 void FakeStripe::pay_out_of_band(const std::string& invoice_id) {
     State& s = *state_;
     std::lock_guard lock(s.mutex);

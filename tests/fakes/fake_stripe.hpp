@@ -138,6 +138,10 @@ class FakeStripe {
     void attach_payment_method(const std::string& customer, const std::string& payment_method,
                                const std::string& brand = "mastercard", int exp_month = 12,
                                int exp_year = 2030);
+    // The member's bank, or the member, revoked the SEPA mandate behind this payment method:
+    // queues mandate.updated (status inactive, previous status active), on the account of the
+    // invoice or customer that uses it.
+    void revoke_mandate(const std::string& payment_method);
     // The member paid on the hosted page: invoice paid, queues payment_intent.succeeded,
     // invoice.paid and invoice.payment_succeeded.
     void pay_out_of_band(const std::string& invoice_id);

@@ -141,6 +141,30 @@ TEST_F(Retry, SepaAccountClosedStopsRetries) {
     EXPECT_EQ(only_case()["failure"]["payment_method_type"], "sepa_debit");
 }
 
+// The member's bank revokes the SEPA mandate before the retry: the debit is never tried again,
+// and the member is asked once for another way to pay.
+TEST_F(Retry, AnInactiveMandateStopsSepaRetriesAndAsksForANewMethod) {
+    boot();
+    PaymentError e;
+    e.code = "insufficient_funds";
+    open_case(e, PaymentMethodKind::sepa_debit);
+    EXPECT_EQ(only_case()["next_action_at"].is_string(), true) << "a SEPA retry is planned";
+    stripe->revoke_mandate("pm_sepa");
+    advance(0s);
+    advance_days(40);
+    EXPECT_TRUE(pays().empty());
+    const auto c = only_case();
+    int asks = 0;
+    for (const auto& a : c["actions"])
+        asks += a["detail"].value("message", "") == "update_payment_method";
+    EXPECT_EQ(asks, 1) << c["actions"].dump(2);
+    bool in_timeline = false;
+    for (const auto& step : c["timeline"])
+        in_timeline |=
+            step["what"] == "mandate_inactive" && step["detail"]["payment_method"] == "pm_sepa";
+    EXPECT_TRUE(in_timeline) << c["timeline"].dump(2);
+}
+
 TEST_F(Retry, ANewCardTriggersARetryWithThatCard) {
     boot();
     open_case(decline("expired_card"));

@@ -3,6 +3,7 @@
 // callback changing nothing, a creator's own restricted key with its webhook endpoint, and
 // disconnecting.
 #include "fakes/fake_stripe.hpp"
+#include "support/host_receiver.hpp"
 #include "support/service.hpp"
 #include "support/test_clock.hpp"
 #include "webhook/event_parser.hpp"
@@ -34,6 +35,7 @@ std::string file_bytes(const std::filesystem::path& p) {
 class StripeConnect : public ::testing::Test {
   protected:
     TempDir dir;
+    HostReceiver host;
     Timestamp clock_now = from_unix(1'800'000'000);
     std::unique_ptr<fakes::FakeStripe> stripe;
     std::unique_ptr<Service> service;
@@ -54,6 +56,8 @@ class StripeConnect : public ::testing::Test {
         cfg.stripe.connect_client_id = stripe->connect_client_id();
         cfg.stripe.platform_secret_key = platform_stripe_key;
         cfg.server.public_url = public_url;
+        cfg.host.webhook_url = host.url();
+        cfg.host.webhook_secret = "whsec_host_test";
         if (with_secrets_key) cfg.storage.secrets_key = std::string(32, 'k');
         service = std::make_unique<Service>(cfg, plugin::ModuleOptions{true, clock_now});
         stripe->set_connect_webhook(service->url("/webhooks/stripe"), platform_secret);
@@ -102,6 +106,21 @@ class StripeConnect : public ::testing::Test {
         return cli.Get(("/stripe/oauth/callback" + query).c_str());
     }
     std::size_t token_exchanges() const { return stripe->requests_to("/oauth/token").size(); }
+    json only_case() {
+        auto cli = service->client();
+        const auto list =
+            json::parse(send(cli, "GET", "/v1/creators/gamma/cases?status=all", gamma_token)->body);
+        EXPECT_EQ(list["data"].size(), 1u) << list.dump();
+        if (list["data"].size() != 1) return {};
+        const auto id = std::to_string(list["data"][0]["id"].get<int>());
+        return json::parse(send(cli, "GET", "/v1/creators/gamma/cases/" + id, gamma_token)->body);
+    }
+    std::vector<json> notifications_of(const std::string& type) const {
+        std::vector<json> out;
+        for (auto& n : host.notifications())
+            if (n.value("type", "") == type) out.push_back(std::move(n));
+        return out;
+    }
 };
 
 TEST_F(StripeConnect, OAuthConnectsAndAFailedPaymentOnTheAccountIsDunned) {
@@ -140,6 +159,67 @@ TEST_F(StripeConnect, OAuthConnectsAndAFailedPaymentOnTheAccountIsDunned) {
     EXPECT_GE(emails(), 1u); // the first reminder, three days in
     for (const auto& path : {dir.path() / "dunning.db", dir.path() / "dunning.db-wal"})
         EXPECT_EQ(file_bytes(path).find("sk_test_"), std::string::npos) << path;
+}
+
+// The account's owner removes the platform in Stripe's dashboard while a case is being dunned:
+// nothing more is charged or sent, the platform hears of it, and connecting again goes on where
+// dunning stood (one catch-up retry, the ladder moved on by the time waited).
+TEST_F(StripeConnect, ADeauthorizedCreatorIsLeftAloneUntilItConnectsAgain) {
+    start();
+    auto cli = service->client();
+    ASSERT_EQ(send(cli, "PATCH", "/v1/creators/gamma", admin_token,
+                   json{{"retry", {{"mode", "plugin"}}}}.dump())
+                  ->status,
+              200);
+    ASSERT_EQ(callback(authorize(authorization_url()))->status, 200);
+    const std::string account = stripe_view()["account"];
+    fakes::FakeInvoice inv;
+    inv.id = "in_gamma";
+    inv.account = account;
+    stripe->add_invoice(inv);
+    stripe->script_pay("in_gamma",
+                       std::vector(10, fakes::ScriptedPay::declined("insufficient_funds")));
+    stripe->fail_invoice("in_gamma", {"card_declined", "insufficient_funds", "", "", ""});
+    advance(0s);
+    advance(25h);
+    ASSERT_EQ(stripe->pay_executions("in_gamma"), 1) << "the first retry, a day in";
+    ASSERT_EQ(only_case()["status"], "open");
+
+    stripe->deauthorize_from_dashboard(account);
+    advance(0s);
+    EXPECT_EQ(stripe_view()["status"], "disconnected");
+    auto c = only_case();
+    EXPECT_EQ(c["status"], "paused");
+    EXPECT_EQ(c["pause_reason"], "stripe_disconnected");
+    const auto told = notifications_of("creator.disconnected");
+    ASSERT_EQ(told.size(), 1u);
+    EXPECT_EQ(told[0]["creator"], "gamma");
+    EXPECT_EQ(told[0]["data"]["creator"]["stripe_account"], account);
+    EXPECT_EQ(told[0]["data"]["creator"]["reason"], "deauthorized");
+    EXPECT_EQ(told[0]["data"]["creator"]["open_cases_paused"], 1);
+    const auto emails_before = emails();
+    for (int i = 0; i < 40; ++i)
+        advance(12h);
+    EXPECT_EQ(stripe->pay_executions("in_gamma"), 1) << "nothing charged while disconnected";
+    EXPECT_EQ(emails(), emails_before) << "nothing sent while disconnected";
+    EXPECT_EQ(only_case()["status"], "paused");
+
+    fakes::AccountProfile same;
+    same.id = account;
+    stripe->decide_next_authorization({true, same});
+    ASSERT_EQ(callback(authorize(authorization_url()))->status, 200);
+    EXPECT_EQ(stripe_view()["status"], "connected");
+    advance(0s);
+    c = only_case();
+    EXPECT_EQ(c["status"], "open");
+    EXPECT_EQ(c["pause_reason"], nullptr);
+    EXPECT_EQ(stripe->pay_executions("in_gamma"), 2) << "one catch-up retry, not a burst";
+    EXPECT_EQ(emails(), emails_before) << "the ladder moved on by the time waited";
+    for (int i = 0; i < 6; ++i)
+        advance(12h);
+    EXPECT_EQ(emails(), emails_before + 1) << "the first reminder, three days after the failure "
+                                              "plus the time waited";
+    EXPECT_EQ(notifications_of("creator.disconnected").size(), 1u);
 }
 
 TEST_F(StripeConnect, RefusedCallbacksShowAPageAndChangeNothing) {

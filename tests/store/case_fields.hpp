@@ -34,6 +34,7 @@ struct CaseFields {
                                       "payment_processing",
                                       "new_payment_method",
                                       "new_payment_method_at",
+                                      "mandate_inactive",
                                       "paid_with",
                                       "dispute",
                                       "attempts",
@@ -46,6 +47,7 @@ struct CaseFields {
                                       "paused",
                                       "paused_at",
                                       "paused_seconds",
+                                      "stripe_disconnected_at",
                                       "promise",
                                       "objection",
                                       "escalated_at",
@@ -58,10 +60,11 @@ struct CaseFields {
                                       "next_wakeup"};
     template <either_const<CaseState> S> static auto tie(S& s) {
         auto& [a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15, a16, a17, a18, a19,
-               a20, a21, a22, a23, a24, a25, a26, a27, a28, a29, a30, a31, a32, a33, a34, a35] = s;
+               a20, a21, a22, a23, a24, a25, a26, a27, a28, a29, a30, a31, a32, a33, a34, a35, a36,
+               a37] = s;
         return std::tie(a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15, a16, a17,
                         a18, a19, a20, a21, a22, a23, a24, a25, a26, a27, a28, a29, a30, a31, a32,
-                        a33, a34, a35);
+                        a33, a34, a35, a36, a37);
     }
 };
 
@@ -171,6 +174,14 @@ struct ObjectionFields {
     template <either_const<Objection> S> static auto tie(S& s) {
         auto& [a1, a2, a3, a4] = s;
         return std::tie(a1, a2, a3, a4);
+    }
+};
+
+struct MandateFields {
+    static constexpr std::array names{"mandate_id", "payment_method_id", "at"};
+    template <either_const<InactiveMandate> S> static auto tie(S& s) {
+        auto& [a1, a2, a3] = s;
+        return std::tie(a1, a2, a3);
     }
 };
 

@@ -67,6 +67,7 @@ CaseState full_sample() {
     s.payment_processing = true;
     s.new_payment_method = "pm_new";
     s.new_payment_method_at = t(7);
+    s.mandate_inactive = InactiveMandate{"mandate_sample", "pm_failed", t(25)};
     s.paid_with = PaymentMethodKind::other;
     s.dispute = DisputeRecord{"dp_sample", "lost", t(8), t(9), t(10), t(11)};
     s.attempts = {{1, t(12), "pm_first", CardNetwork::mastercard, ChargeAttempt::Outcome::rejected},
@@ -80,6 +81,7 @@ CaseState full_sample() {
     s.paused = true;
     s.paused_at = t(15);
     s.paused_seconds = 86'401;
+    s.stripe_disconnected_at = t(26);
     s.promise = PromiseToPay{t(20), t(21), true};
     s.objection = Objection{t(22), "member disputes the claim", "anna", t(23)};
     s.escalated_at = t(16);
@@ -112,6 +114,7 @@ TEST(CaseJson, TheSampleSetsEveryField) {
     expect_no_field_at_default<DisputeFields>(*s.dispute, "dispute.");
     expect_no_field_at_default<PromiseFields>(*s.promise, "promise.");
     expect_no_field_at_default<ObjectionFields>(*s.objection, "objection.");
+    expect_no_field_at_default<MandateFields>(*s.mandate_inactive, "mandate_inactive.");
     for (const auto& a : s.attempts)
         expect_no_field_at_default<AttemptFields>(a, "attempts[].");
 }

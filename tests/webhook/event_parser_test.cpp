@@ -334,6 +334,21 @@ TEST(LegacyPaymentMethod, DeauthorizationPrefersTheEventsAccount) {
     EXPECT_EQ(facts_of<AccountFacts>(event).account_id, "acct_1Creator");
 }
 
+// Today data.object is the platform's application: it is never taken for the account.
+TEST(LegacyPaymentMethod, TheApplicationIsNeverTakenForTheAccount) {
+    json body = legacy_json("account.application.deauthorized");
+    body["data"]["object"] = {{"id", "ca_platform"}, {"object", "application"}};
+    EXPECT_EQ(event_error(body),
+              "account.application.deauthorized: no account in event.account or data.object.id");
+    body["data"]["object"] = {{"id", "ca_platform"}};
+    EXPECT_NE(event_error(body), "");
+    body["type"] = "account.application.authorized";
+    body["account"] = "acct_1Back";
+    const Event back = event_of(body);
+    EXPECT_EQ(back.kind, EventKind::account_authorized);
+    EXPECT_EQ(facts_of<AccountFacts>(back).account_id, "acct_1Back");
+}
+
 // ---- the current shape (2025-03-31 "basil" and later) ------------------------------------
 
 TEST(CurrentFixtures, InvoicePaymentFailed) {
