@@ -93,6 +93,7 @@ class Module {
   private:
     config::Config config_;
     ModuleOptions options_;
+    std::int64_t started_ms_; // wall clock: events received from then on are this process's
     config::CreatorRegistry creators_;
     store::SecretBox secrets_box_; // creators' sealed secrets ([storage] secrets_key)
     std::unique_ptr<Clock> clock_;
