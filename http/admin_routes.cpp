@@ -269,8 +269,10 @@ void install_admin_routes(httplib::Server& http, Services& m) {
     http.Get("/v1/creators", [&m](Req req, Res res) {
         if (!allowed(m, req, res)) return;
         json data = json::array();
-        for (const auto& c : m.creators.all())
+        for (const auto& c : m.creators.all()) {
             data.push_back(view(*c));
+            data.back()["stripe"] = stripe_connection_view(m, *c);
+        }
         send_json(res, 200, {{"object", "list"}, {"data", data}});
     });
     http.Get(R"(/v1/creators/([^/]+))", [&m](Req req, Res res) {
