@@ -76,6 +76,8 @@ class Module {
     store::InboxWriter& inbox() { return *writer_; }
     const jobs::Engine& engine() const { return *engine_; }
     jobs::WorkLoop& work() { return *work_; }
+    // Each creator's interest base-rate table (read again on reload).
+    const jobs::BaseRateTables& base_rates() const { return mail_->base_rates(); }
     store::StoreOptions store_options() const;
 
     // Registers a listener for access changes (from the worker thread, in order, at least once;

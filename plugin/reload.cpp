@@ -84,6 +84,13 @@ bool Module::reload(const std::string& path) {
         return false;
     }
     const config::Config next = std::move(loaded).value();
+    // The interest tables the file points to are read again with it: an edited table holds from
+    // now on, and one that cannot be read keeps everything as it is.
+    auto rates = jobs::BaseRateTables::read(next);
+    if (!rates) {
+        log_error("reload: " + rates.error() + "; the running configuration stays");
+        return false;
+    }
     config::CreatorRegistry fresh;
     try {
         api_db_->use([&](store::Connection& db) {
@@ -100,6 +107,7 @@ bool Module::reload(const std::string& path) {
         kept.erase(c->id);
         creators_.replace(*c);
     }
+    mail_->base_rates().replace(std::move(rates).value());
     log_info("reload: " + path + " applied: " + std::to_string(fresh.all().size()) + " creator(s)");
     if (!kept.empty())
         telemetry::log_warn("reload: creator(s) no longer in the file keep running until a "
