@@ -4,6 +4,7 @@
 #include "plugin/module.hpp"
 #include "telemetry/log.hpp"
 
+#include <mutex>
 #include <set>
 
 namespace dunning::plugin {
@@ -91,6 +92,8 @@ bool Module::reload(const std::string& path) {
         log_error("reload: " + rates.error() + "; the running configuration stays");
         return false;
     }
+    // A change through the admin API between reading the store and replacing would be lost.
+    std::lock_guard lock(creators_.changes());
     config::CreatorRegistry fresh;
     try {
         api_db_->use([&](store::Connection& db) {
