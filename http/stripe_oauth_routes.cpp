@@ -12,6 +12,8 @@
 
 #include <httplib.h>
 
+#include <mutex>
+
 namespace dunning::http {
 
 namespace {
@@ -114,8 +116,12 @@ void start(Services& m, const httplib::Request& req, httplib::Response& res) {
         return send_error(res, 503,
                           "Connect OAuth needs [storage] secrets_key: the account's tokens are "
                           "stored sealed with it");
+    const auto body = req.body.empty() ? json::object() : json::parse(req.body, nullptr, false);
+    if (!body.is_object()) return send_error(res, 400, "the body must be a JSON object, or empty");
+    const auto import_open_invoices = import_choice(body, res);
+    if (!import_open_invoices) return;
     const auto secret = jobs::oauth_state_secret(m.config);
-    const auto state = jobs::make_oauth_state(secret, c->id, m.clock.now());
+    const auto state = jobs::make_oauth_state(secret, c->id, m.clock.now(), *import_open_invoices);
     const auto url =
         stripe.connect_base + "/oauth/authorize?response_type=code&client_id=" +
         httplib::detail::encode_query_param(stripe.connect_client_id) +
@@ -125,7 +131,8 @@ void start(Services& m, const httplib::Request& req, httplib::Response& res) {
     send_json(res, 200, {{"url", url}, {"expires_in", 15 * 60}});
 }
 
-// Stores the grant and the connection in one transaction; the registry is told after it.
+// Stores the grant and the connection in one transaction, dropping a key connection's secrets; the
+// registry is told after it.
 std::optional<std::string> store_grant(Services& m, const std::string& creator,
                                        const jobs::OAuthGrant& grant) {
     const auto now = m.clock.now();
@@ -134,10 +141,15 @@ std::optional<std::string> store_grant(Services& m, const std::string& creator,
         for (const auto& [name, value] :
              {std::pair{jobs::secret_oauth_access, grant.access_token},
               std::pair{jobs::secret_oauth_refresh, grant.refresh_token}}) {
-            if (value.empty()) continue;
+            if (value.empty()) { // none given: an earlier grant's must not stay
+                store::delete_secret(db, creator, name);
+                continue;
+            }
             auto put = store::put_secret(db, m.secrets, creator, name, value, now);
             if (!put.ok()) return put.error();
         }
+        for (const char* name : {jobs::secret_stripe_key, jobs::secret_webhook})
+            store::delete_secret(db, creator, name);
         const auto at = to_unix(now);
         store::put_stripe_connection(
             db, {creator, "oauth", grant.account, "connected", "", "", at, at});
@@ -163,13 +175,19 @@ void callback(Services& m, const httplib::Request& req, httplib::Response& res) 
     if (!grant.ok())
         return send_page(res, 400, lang, w.refused_title,
                          std::string(w.exchange_failed) + " " + grant.error());
-    const auto holder = m.creators.find_by_account(grant.value().account);
-    if (holder && holder->id != creator->id)
-        return send_page(res, 409, lang, w.refused_title, w.taken);
-    if (auto trouble = store_grant(m, creator->id, grant.value()))
-        return send_page(res, 503, lang, w.refused_title,
-                         std::string(w.unavailable) + " " + *trouble);
-    connection_changed(m, creator->id, true);
+    KeyEndpointOf replaced;
+    {
+        std::lock_guard lock(m.creators.changes());
+        const auto holder = m.creators.find_by_account(grant.value().account);
+        if (holder && holder->id != creator->id)
+            return send_page(res, 409, lang, w.refused_title, w.taken);
+        replaced = key_endpoint_of(m, creator->id);
+        if (auto trouble = store_grant(m, creator->id, grant.value()))
+            return send_page(res, 503, lang, w.refused_title,
+                             std::string(w.unavailable) + " " + *trouble);
+        connection_made(m, creator->id, state.value().import_open_invoices);
+    }
+    delete_key_endpoint(m, creator->id, replaced); // the key's endpoint, with the key that made it
     send_page(res, 200, lang, w.connected_title, w.connected);
 }
 
@@ -190,7 +208,10 @@ void disconnect(Services& m, const httplib::Request& req, httplib::Response& res
                               "Stripe refused to delete the webhook endpoint " +
                                   conn->webhook_endpoint + ": " + done.error());
     }
-    mark_disconnected(m, c->id);
+    {
+        std::lock_guard lock(m.creators.changes());
+        mark_disconnected(m, c->id);
+    }
     json out = {{"id", c->id}, {"object", "creator"}};
     out["stripe"] = stripe_connection_view(m, *m.creators.find(c->id));
     send_json(res, 200, out);

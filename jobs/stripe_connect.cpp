@@ -89,9 +89,11 @@ std::string oauth_state_secret(const config::Config& config) {
     return hmac_hex("stripe-oauth-state", config.storage.secrets_key);
 }
 
-std::string make_oauth_state(const std::string& secret, const std::string& creator, Timestamp now) {
-    const auto payload =
-        creator + "." + random_nonce() + "." + std::to_string(to_unix(now + oauth_state_lifetime));
+std::string make_oauth_state(const std::string& secret, const std::string& creator, Timestamp now,
+                             bool import_open_invoices) {
+    const auto payload = creator + "." + random_nonce() + "." +
+                         std::to_string(to_unix(now + oauth_state_lifetime)) + "." +
+                         (import_open_invoices ? "1" : "0");
     return payload + "." + hmac_hex(payload, secret);
 }
 
@@ -104,17 +106,21 @@ Result<OAuthState, std::string> read_oauth_state(const std::string& secret, cons
     const auto mac = text.substr(dot + 1);
     if (mac.size() != expected.size() || CRYPTO_memcmp(mac.data(), expected.data(), mac.size()))
         return err(std::string("not a state we made"));
-    const auto first = payload.find('.');
-    const auto second = payload.find('.', first + 1);
-    if (first == std::string::npos || second == std::string::npos)
+    std::vector<std::string> parts;
+    for (std::size_t from = 0;;) {
+        const auto next = payload.find('.', from);
+        parts.push_back(payload.substr(from, next - from));
+        if (next == std::string::npos) break;
+        from = next + 1;
+    }
+    if (parts.size() != 4 || (parts[3] != "1" && parts[3] != "0"))
         return err(std::string("not a state we made"));
     std::int64_t expiry = 0;
-    const auto digits = payload.substr(second + 1);
+    const auto& digits = parts[2];
     const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), expiry);
     if (ec != std::errc{} || end != digits.data() + digits.size())
         return err(std::string("not a state we made"));
-    OAuthState state{payload.substr(0, first), payload.substr(first + 1, second - first - 1),
-                     from_unix(expiry)};
+    OAuthState state{parts[0], parts[1], from_unix(expiry), parts[3] == "1"};
     state.expired = now > state.expires;
     return state;
 }
