@@ -7,6 +7,7 @@
 #include "jobs/stripe_connection.hpp"
 #include "store/secrets.hpp"
 #include "store/stripe_connections.hpp"
+#include "telemetry/log.hpp"
 
 #include "core/html.hpp"
 
@@ -158,6 +159,42 @@ std::optional<std::string> store_grant(Services& m, const std::string& creator,
     });
 }
 
+// What a new OAuth connection replaces, ended at Stripe once the new one is stored.
+struct Former {
+    KeyEndpointOf key;         // a key connection's webhook endpoint, and the key
+    std::string oauth_account; // another account connected by OAuth before
+};
+
+// Under the lock on changes to creators, no call to Stripe: 0 when stored, else the page's status
+// (409: the account is another creator's; 503: not stored, why in `trouble`).
+int put_grant(Services& m, const std::string& creator, const jobs::OAuthGrant& grant,
+              bool import_open_invoices, Former& former, std::string& trouble) {
+    std::lock_guard lock(m.creators.changes());
+    const auto holder = m.creators.find_by_account(grant.account);
+    if (holder && holder->id != creator) return 409;
+    former.key = key_endpoint_of(m, creator);
+    const auto before =
+        m.db.use([&](store::Connection& db) { return store::find_stripe_connection(db, creator); });
+    if (before && before->method == "oauth" && before->status == "connected" &&
+        before->account != grant.account)
+        former.oauth_account = before->account;
+    if (auto failed = store_grant(m, creator, grant)) {
+        trouble = *failed;
+        return 503;
+    }
+    connection_made(m, creator, import_open_invoices);
+    return 0;
+}
+
+void end_former(Services& m, const std::string& creator, const Former& former) {
+    delete_key_endpoint(m, creator, former.key); // with the key that made it
+    if (former.oauth_account.empty()) return;
+    if (const auto done = m.connector.deauthorize(former.oauth_account); !done.ok())
+        telemetry::log_warn("creator " + creator + ": its former account " + former.oauth_account +
+                            " could not be deauthorized at Stripe (" + done.error() +
+                            "); deauthorize it in Stripe's dashboard");
+}
+
 void callback(Services& m, const httplib::Request& req, httplib::Response& res) {
     const auto secret = jobs::oauth_state_secret(m.config);
     const auto state = jobs::read_oauth_state(secret, req.get_param_value("state"), m.clock.now());
@@ -175,19 +212,15 @@ void callback(Services& m, const httplib::Request& req, httplib::Response& res) 
     if (!grant.ok())
         return send_page(res, 400, lang, w.refused_title,
                          std::string(w.exchange_failed) + " " + grant.error());
-    KeyEndpointOf replaced;
-    {
-        std::lock_guard lock(m.creators.changes());
-        const auto holder = m.creators.find_by_account(grant.value().account);
-        if (holder && holder->id != creator->id)
-            return send_page(res, 409, lang, w.refused_title, w.taken);
-        replaced = key_endpoint_of(m, creator->id);
-        if (auto trouble = store_grant(m, creator->id, grant.value()))
-            return send_page(res, 503, lang, w.refused_title,
-                             std::string(w.unavailable) + " " + *trouble);
-        connection_made(m, creator->id, state.value().import_open_invoices);
-    }
-    delete_key_endpoint(m, creator->id, replaced); // the key's endpoint, with the key that made it
+    Former former;
+    std::string trouble;
+    const int status = put_grant(m, creator->id, grant.value(), state.value().import_open_invoices,
+                                 former, trouble);
+    if (status == 409) return send_page(res, 409, lang, w.refused_title, w.taken);
+    if (status != 0)
+        return send_page(res, status, lang, w.refused_title,
+                         std::string(w.unavailable) + " " + trouble);
+    end_former(m, creator->id, former);
     send_page(res, 200, lang, w.connected_title, w.connected);
 }
 

@@ -388,6 +388,25 @@ TEST_F(StripeConnect, OAuthReplacesAKeyConnectionAndDeletesItsEndpoint) {
               404); // no secret of its own: its events come on the Connect endpoint
 }
 
+TEST_F(StripeConnect, OAuthToAnotherAccountDeauthorizesTheFormerOne) {
+    start();
+    stripe->decide_next_authorization({true, {"acct_gammafirst"}});
+    ASSERT_EQ(callback(authorize(authorization_url()))->status, 200);
+    stripe->decide_next_authorization({true, {"acct_gammasecond"}});
+    ASSERT_EQ(callback(authorize(authorization_url()))->status, 200);
+    EXPECT_EQ(stripe_view()["account"], "acct_gammasecond");
+    const auto calls = stripe->requests_to("/oauth/deauthorize");
+    ASSERT_EQ(calls.size(), 1u);
+    EXPECT_EQ(calls[0].form.at("stripe_user_id"), "acct_gammafirst");
+    EXPECT_FALSE(stripe->is_connected("acct_gammafirst"));
+    EXPECT_TRUE(stripe->is_connected("acct_gammasecond"));
+    // The same account again is not ended.
+    stripe->decide_next_authorization({true, {"acct_gammasecond"}});
+    ASSERT_EQ(callback(authorize(authorization_url()))->status, 200);
+    EXPECT_EQ(stripe->requests_to("/oauth/deauthorize").size(), 1u);
+    EXPECT_TRUE(stripe->is_connected("acct_gammasecond"));
+}
+
 TEST_F(StripeConnect, AKeyWhileConnectedByOAuthIsAConflictUntilDisconnected) {
     start();
     ASSERT_EQ(callback(authorize(authorization_url()))->status, 200);
