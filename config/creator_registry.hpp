@@ -6,6 +6,7 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -30,8 +31,13 @@ class CreatorRegistry {
     void replace(CreatorConfig creator);
     // Counts every change, so a cache built from snapshots can tell it is stale.
     std::uint64_t version() const;
+    // Held by every read-modify-write of a creator (the admin routes, connecting Stripe, the
+    // SIGHUP reload), so none overwrites another's change: an id or account checked free stays
+    // free until it is taken. Never held across a call to Stripe.
+    std::mutex& changes() { return changes_; }
 
   private:
+    std::mutex changes_;
     mutable std::shared_mutex mutex_;
     std::map<std::string, Snapshot, std::less<>> by_id_;
     std::uint64_t version_ = 0;

@@ -19,9 +19,6 @@ namespace {
 using nlohmann::json;
 using Snapshot = config::CreatorRegistry::Snapshot;
 
-// One change at a time: an id or account checked free stays free until it is taken.
-std::mutex changes;
-
 void send_json(httplib::Response& res, int status, const json& body) {
     res.status = status;
     res.set_content(body.dump(), "application/json");
@@ -121,7 +118,7 @@ void create(Services& m, const httplib::Request& req, httplib::Response& res) {
     if (!body) return;
     const auto import_open_invoices = take_import_flag(*body, res);
     if (!import_open_invoices) return;
-    std::lock_guard lock(changes);
+    std::lock_guard lock(m.creators.changes());
     if (body->contains("id") && (*body)["id"].is_string() &&
         m.creators.find((*body)["id"].get<std::string>()))
         return send_error(res, 409, "creator " + (*body)["id"].get<std::string>() + " exists");
@@ -178,7 +175,7 @@ void patch(Services& m, const httplib::Request& req, httplib::Response& res) {
         body->erase(shown_only);
     const auto import_open_invoices = take_import_flag(*body, res);
     if (!import_open_invoices) return;
-    std::lock_guard lock(changes);
+    std::lock_guard lock(m.creators.changes());
     const auto current = existing(m, id, res);
     if (!current || from_file(*current, m, res, "its settings")) return;
     std::vector<std::string> problems;
@@ -225,7 +222,7 @@ void patch(Services& m, const httplib::Request& req, httplib::Response& res) {
 void set_disabled(Services& m, const httplib::Request& req, httplib::Response& res) {
     const std::string id = req.matches[1];
     if (!allowed(m, req, res)) return;
-    std::lock_guard lock(changes);
+    std::lock_guard lock(m.creators.changes());
     const auto current = existing(m, id, res);
     if (!current) return;
     auto c = *current;
@@ -245,7 +242,7 @@ void set_disabled(Services& m, const httplib::Request& req, httplib::Response& r
 void new_token(Services& m, const httplib::Request& req, httplib::Response& res) {
     const std::string id = req.matches[1];
     if (!allowed(m, req, res)) return;
-    std::lock_guard lock(changes);
+    std::lock_guard lock(m.creators.changes());
     const auto current = existing(m, id, res);
     if (!current || from_file(*current, m, res, "its api_token")) return;
     auto c = *current;
@@ -269,8 +266,10 @@ void install_admin_routes(httplib::Server& http, Services& m) {
     http.Get("/v1/creators", [&m](Req req, Res res) {
         if (!allowed(m, req, res)) return;
         json data = json::array();
-        for (const auto& c : m.creators.all())
+        for (const auto& c : m.creators.all()) {
             data.push_back(view(*c));
+            data.back()["stripe"] = stripe_connection_view(m, *c);
+        }
         send_json(res, 200, {{"object", "list"}, {"data", data}});
     });
     http.Get(R"(/v1/creators/([^/]+))", [&m](Req req, Res res) {

@@ -1,11 +1,13 @@
 // A creator's own Stripe key (restricted rk_… or secret sk_…): checked with GET /v1/account, given
 // a webhook endpoint for exactly the events the module handles, both sealed in the store, and in
-// the registry at once. A new key replaces the old one and its endpoint.
+// the registry at once. A new key replaces the old one and its endpoint; a creator connected by
+// OAuth is disconnected first (409).
 #include "http/stripe_connect.hpp"
 #include "jobs/stripe_connect.hpp"
 #include "jobs/stripe_connection.hpp"
 #include "store/secrets.hpp"
 #include "store/stripe_connections.hpp"
+#include "telemetry/log.hpp"
 #include "webhook/event_parser.hpp"
 
 #include <httplib.h>
@@ -36,7 +38,12 @@ config::CreatorRegistry::Snapshot caller_creator(Services& m, const httplib::Req
     return c;
 }
 
-std::optional<std::string> key_of(const httplib::Request& req, httplib::Response& res) {
+struct KeyRequest {
+    std::string key;
+    bool import_open_invoices = true;
+};
+
+std::optional<KeyRequest> key_of(const httplib::Request& req, httplib::Response& res) {
     const auto body = json::parse(req.body, nullptr, false);
     if (!body.is_object() || !body.contains("secret_key") || !body["secret_key"].is_string()) {
         send_error(res, 400, "the body must be {\"secret_key\": \"rk_…\"}");
@@ -47,7 +54,18 @@ std::optional<std::string> key_of(const httplib::Request& req, httplib::Response
         send_error(res, 400, "secret_key must start with rk_ (restricted) or sk_");
         return std::nullopt;
     }
-    return key;
+    const auto import_open_invoices = import_choice(body, res);
+    if (!import_open_invoices) return std::nullopt;
+    return KeyRequest{std::move(key), *import_open_invoices};
+}
+
+// A key does not replace an OAuth connection: that one is ended at Stripe by disconnecting it.
+std::optional<std::string> oauth_in_the_way(Services& m, const std::string& creator) {
+    const auto conn =
+        m.db.use([&](store::Connection& db) { return store::find_stripe_connection(db, creator); });
+    if (!conn || conn->method != "oauth" || conn->status != "connected") return std::nullopt;
+    return "creator " + creator + " is connected by OAuth (" + conn->account +
+           "): disconnect it first (POST /v1/creators/" + creator + "/stripe/disconnect)";
 }
 
 std::optional<std::string> store_key(Services& m, const std::string& creator,
@@ -71,11 +89,31 @@ std::optional<std::string> store_key(Services& m, const std::string& creator,
     });
 }
 
+// What the key replaced: its endpoint is deleted once the new one is in place.
+struct Replaced {
+    int status = 0; // an error answer to give (and the new endpoint to delete); 0 when stored
+    std::string error;
+    KeyEndpointOf old;
+};
+
+// Under the lock on changes to creators; no call to Stripe here.
+Replaced put_key(Services& m, const std::string& creator, const KeyRequest& request,
+                 const jobs::KeyEndpoint& endpoint) {
+    std::lock_guard lock(m.creators.changes());
+    if (auto conflict = oauth_in_the_way(m, creator)) return {409, *conflict, {}};
+    Replaced out{0, "", key_endpoint_of(m, creator)};
+    if (auto trouble = store_key(m, creator, request.key, endpoint))
+        return {503, "the key could not be stored: " + *trouble, {}};
+    connection_made(m, creator, request.import_open_invoices);
+    return out;
+}
+
 void connect_key(Services& m, const httplib::Request& req, httplib::Response& res) {
     const auto c = caller_creator(m, req, res);
     if (!c) return;
-    const auto key = key_of(req, res);
-    if (!key) return;
+    const auto request = key_of(req, res);
+    if (!request) return;
+    const auto& key = request->key;
     if (c->source != "api")
         return send_error(res, 409,
                           "creator " + c->id + " is defined in " + m.config.path +
@@ -88,26 +126,22 @@ void connect_key(Services& m, const httplib::Request& req, httplib::Response& re
         return send_error(res, 503,
                           "a creator's key needs [server] public_url: Stripe sends the webhooks "
                           "there");
-    auto account = m.connector.check_key(*key);
+    if (auto conflict = oauth_in_the_way(m, c->id)) return send_error(res, 409, *conflict);
+    auto account = m.connector.check_key(key);
     if (!account.ok())
         return send_error(res, 400, "the key was refused by Stripe: " + account.error());
     const auto url = m.config.server.public_url + "/webhooks/stripe/" + c->id;
-    auto endpoint = m.connector.create_endpoint(*key, url);
+    auto endpoint = m.connector.create_endpoint(key, url);
     if (!endpoint.ok())
         return send_error(res, 400,
                           "Stripe refused to create the webhook endpoint: " + endpoint.error());
     endpoint.value().account = account.value();
-    const auto old =
-        m.db.use([&](store::Connection& db) { return store::find_stripe_connection(db, c->id); });
-    if (auto trouble = store_key(m, c->id, *key, endpoint.value())) {
-        (void)m.connector.delete_endpoint(*key, endpoint.value().endpoint_id);
-        return send_error(res, 503, "the key could not be stored: " + *trouble);
+    const auto replaced = put_key(m, c->id, *request, endpoint.value());
+    if (replaced.status != 0) {
+        (void)m.connector.delete_endpoint(key, endpoint.value().endpoint_id);
+        return send_error(res, replaced.status, replaced.error);
     }
-    // The old endpoint goes once the new one is in place, with the key that made it.
-    if (old && old->method == "key" && old->status == "connected" &&
-        !old->webhook_endpoint.empty() && !c->stripe_secret_key.empty())
-        (void)m.connector.delete_endpoint(c->stripe_secret_key, old->webhook_endpoint);
-    connection_changed(m, c->id, true);
+    delete_key_endpoint(m, c->id, replaced.old);
     send_json(res, 200,
               {{"object", "stripe_connection"},
                {"creator", c->id},
@@ -116,10 +150,43 @@ void connect_key(Services& m, const httplib::Request& req, httplib::Response& re
                {"webhook_endpoint", endpoint.value().endpoint_id},
                {"webhook_url", url},
                {"enabled_events", webhook::handled_event_types()},
-               {"key_last4", key->substr(key->size() - 4)}});
+               {"key_last4", key.substr(key.size() - 4)}});
 }
 
 } // namespace
+
+std::optional<bool> import_choice(const nlohmann::json& body, httplib::Response& res) {
+    const auto found = body.find("import_open_invoices");
+    if (found == body.end()) return true;
+    if (!found->is_boolean()) {
+        send_error(res, 400, "import_open_invoices: must be true or false");
+        return std::nullopt;
+    }
+    return found->get<bool>();
+}
+
+void connection_made(Services& m, const std::string& creator, bool import_open_invoices) {
+    if (import_open_invoices) return connection_changed(m, creator, true);
+    Services without_import = m; // the same services, minus the import of invoices past due
+    without_import.creator_connected = nullptr;
+    connection_changed(without_import, creator, true);
+}
+
+KeyEndpointOf key_endpoint_of(Services& m, const std::string& creator) {
+    const auto conn =
+        m.db.use([&](store::Connection& db) { return store::find_stripe_connection(db, creator); });
+    const auto current = m.creators.find(creator);
+    if (!conn || conn->method != "key" || conn->status != "connected" || !current) return {};
+    return {current->stripe_secret_key, conn->webhook_endpoint};
+}
+
+void delete_key_endpoint(Services& m, const std::string& creator, const KeyEndpointOf& old) {
+    if (old.key.empty() || old.endpoint.empty()) return;
+    if (const auto done = m.connector.delete_endpoint(old.key, old.endpoint); !done.ok())
+        telemetry::log_warn("creator " + creator + ": the webhook endpoint " + old.endpoint +
+                            " of its former key could not be deleted at Stripe (" + done.error() +
+                            "); its events are no longer taken: delete it in Stripe's dashboard");
+}
 
 void install_stripe_key_routes(httplib::Server& http, Services& m) {
     http.Post(

@@ -7,10 +7,13 @@
 #include "jobs/stripe_connection.hpp"
 #include "store/secrets.hpp"
 #include "store/stripe_connections.hpp"
+#include "telemetry/log.hpp"
 
 #include "core/html.hpp"
 
 #include <httplib.h>
+
+#include <mutex>
 
 namespace dunning::http {
 
@@ -114,8 +117,12 @@ void start(Services& m, const httplib::Request& req, httplib::Response& res) {
         return send_error(res, 503,
                           "Connect OAuth needs [storage] secrets_key: the account's tokens are "
                           "stored sealed with it");
+    const auto body = req.body.empty() ? json::object() : json::parse(req.body, nullptr, false);
+    if (!body.is_object()) return send_error(res, 400, "the body must be a JSON object, or empty");
+    const auto import_open_invoices = import_choice(body, res);
+    if (!import_open_invoices) return;
     const auto secret = jobs::oauth_state_secret(m.config);
-    const auto state = jobs::make_oauth_state(secret, c->id, m.clock.now());
+    const auto state = jobs::make_oauth_state(secret, c->id, m.clock.now(), *import_open_invoices);
     const auto url =
         stripe.connect_base + "/oauth/authorize?response_type=code&client_id=" +
         httplib::detail::encode_query_param(stripe.connect_client_id) +
@@ -125,7 +132,8 @@ void start(Services& m, const httplib::Request& req, httplib::Response& res) {
     send_json(res, 200, {{"url", url}, {"expires_in", 15 * 60}});
 }
 
-// Stores the grant and the connection in one transaction; the registry is told after it.
+// Stores the grant and the connection in one transaction, dropping a key connection's secrets; the
+// registry is told after it.
 std::optional<std::string> store_grant(Services& m, const std::string& creator,
                                        const jobs::OAuthGrant& grant) {
     const auto now = m.clock.now();
@@ -134,16 +142,57 @@ std::optional<std::string> store_grant(Services& m, const std::string& creator,
         for (const auto& [name, value] :
              {std::pair{jobs::secret_oauth_access, grant.access_token},
               std::pair{jobs::secret_oauth_refresh, grant.refresh_token}}) {
-            if (value.empty()) continue;
+            if (value.empty()) { // none given: an earlier grant's must not stay
+                store::delete_secret(db, creator, name);
+                continue;
+            }
             auto put = store::put_secret(db, m.secrets, creator, name, value, now);
             if (!put.ok()) return put.error();
         }
+        for (const char* name : {jobs::secret_stripe_key, jobs::secret_webhook})
+            store::delete_secret(db, creator, name);
         const auto at = to_unix(now);
         store::put_stripe_connection(
             db, {creator, "oauth", grant.account, "connected", "", "", at, at});
         tx.commit();
         return std::nullopt;
     });
+}
+
+// What a new OAuth connection replaces, ended at Stripe once the new one is stored.
+struct Former {
+    KeyEndpointOf key;         // a key connection's webhook endpoint, and the key
+    std::string oauth_account; // another account connected by OAuth before
+};
+
+// Under the lock on changes to creators, no call to Stripe: 0 when stored, else the page's status
+// (409: the account is another creator's; 503: not stored, why in `trouble`).
+int put_grant(Services& m, const std::string& creator, const jobs::OAuthGrant& grant,
+              bool import_open_invoices, Former& former, std::string& trouble) {
+    std::lock_guard lock(m.creators.changes());
+    const auto holder = m.creators.find_by_account(grant.account);
+    if (holder && holder->id != creator) return 409;
+    former.key = key_endpoint_of(m, creator);
+    const auto before =
+        m.db.use([&](store::Connection& db) { return store::find_stripe_connection(db, creator); });
+    if (before && before->method == "oauth" && before->status == "connected" &&
+        before->account != grant.account)
+        former.oauth_account = before->account;
+    if (auto failed = store_grant(m, creator, grant)) {
+        trouble = *failed;
+        return 503;
+    }
+    connection_made(m, creator, import_open_invoices);
+    return 0;
+}
+
+void end_former(Services& m, const std::string& creator, const Former& former) {
+    delete_key_endpoint(m, creator, former.key); // with the key that made it
+    if (former.oauth_account.empty()) return;
+    if (const auto done = m.connector.deauthorize(former.oauth_account); !done.ok())
+        telemetry::log_warn("creator " + creator + ": its former account " + former.oauth_account +
+                            " could not be deauthorized at Stripe (" + done.error() +
+                            "); deauthorize it in Stripe's dashboard");
 }
 
 void callback(Services& m, const httplib::Request& req, httplib::Response& res) {
@@ -163,13 +212,15 @@ void callback(Services& m, const httplib::Request& req, httplib::Response& res) 
     if (!grant.ok())
         return send_page(res, 400, lang, w.refused_title,
                          std::string(w.exchange_failed) + " " + grant.error());
-    const auto holder = m.creators.find_by_account(grant.value().account);
-    if (holder && holder->id != creator->id)
-        return send_page(res, 409, lang, w.refused_title, w.taken);
-    if (auto trouble = store_grant(m, creator->id, grant.value()))
-        return send_page(res, 503, lang, w.refused_title,
-                         std::string(w.unavailable) + " " + *trouble);
-    connection_changed(m, creator->id, true);
+    Former former;
+    std::string trouble;
+    const int status = put_grant(m, creator->id, grant.value(), state.value().import_open_invoices,
+                                 former, trouble);
+    if (status == 409) return send_page(res, 409, lang, w.refused_title, w.taken);
+    if (status != 0)
+        return send_page(res, status, lang, w.refused_title,
+                         std::string(w.unavailable) + " " + trouble);
+    end_former(m, creator->id, former);
     send_page(res, 200, lang, w.connected_title, w.connected);
 }
 
@@ -190,7 +241,10 @@ void disconnect(Services& m, const httplib::Request& req, httplib::Response& res
                               "Stripe refused to delete the webhook endpoint " +
                                   conn->webhook_endpoint + ": " + done.error());
     }
-    mark_disconnected(m, c->id);
+    {
+        std::lock_guard lock(m.creators.changes());
+        mark_disconnected(m, c->id);
+    }
     json out = {{"id", c->id}, {"object", "creator"}};
     out["stripe"] = stripe_connection_view(m, *m.creators.find(c->id));
     send_json(res, 200, out);

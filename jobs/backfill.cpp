@@ -26,8 +26,9 @@ std::optional<std::int64_t> start_from(store::Connection& db, const BackfillOpti
     std::optional<std::int64_t> from;
     if (o.since)
         from = to_unix(*o.since);
-    else if (auto newest = store::newest_event_created(db, o.creator))
-        from = *newest;
+    else if (auto newest = store::newest_event_created(db, o.creator,
+                                                       o.received_before_ms.value_or(wall_ms())))
+        from = *newest - std::chrono::seconds(backfill_overlap).count();
     else if (o.include_new_creators)
         from = oldest;
     if (!from) return std::nullopt;

@@ -19,15 +19,22 @@ namespace dunning::jobs {
 
 // How far back Stripe's Events API reaches.
 inline constexpr std::chrono::days stripe_event_retention{30};
+// Read again before the newest stored event: Stripe does not deliver in creation order, so an
+// event a little older than it may still have been missing.
+inline constexpr std::chrono::minutes backfill_overlap{10};
 
 struct BackfillOptions {
     std::string creator;
-    // From when: this time, else the newest event stored for the creator; never further back
-    // than Stripe keeps events.
+    // From when: this time, else the newest event stored for the creator less backfill_overlap;
+    // never further back than Stripe keeps events.
     std::optional<Timestamp> since;
     // A creator that has never received an event is skipped unless this is set (then the whole
     // 30 days are read).
     bool include_new_creators = false;
+    // Only events received before this (our clock, unix milliseconds) count as "stored": the first
+    // fresh delivery after an outage, stored before the backfill looks, says nothing about the
+    // gap before it. Unset: every event stored so far.
+    std::optional<std::int64_t> received_before_ms;
 };
 
 struct BackfillReport {

@@ -19,23 +19,33 @@ std::int64_t wall_ms() {
         .count();
 }
 
+// A string member, "" when it is absent or of another type: an invoice of the wrong shape is
+// never taken for a past-due one.
+std::string text(const json& in, const char* key) {
+    const auto found = in.find(key);
+    return found != in.end() && found->is_string() ? found->get<std::string>() : std::string();
+}
+
 bool past_due(const json& in, Timestamp now) {
-    if (in.value("status", "") != "open") return false;
+    if (!in.is_object() || !text(in, "id").starts_with("in_") || text(in, "status") != "open")
+        return false;
     const auto due = in.find("due_date");
     if (due != in.end() && due->is_number_integer() && due->get<std::int64_t>() < to_unix(now))
         return true;
     const auto attempts = in.find("attempt_count");
-    return in.value("collection_method", "") == "charge_automatically" && attempts != in.end() &&
+    return text(in, "collection_method") == "charge_automatically" && attempts != in.end() &&
            attempts->is_number_integer() && attempts->get<std::int64_t>() > 0;
 }
 
 json imported_event(const json& invoice, const std::string& account, Timestamp now) {
-    json e = {{"id", "evt_import_" + invoice.value("id", "")},
-              {"object", "event"},
-              {"type", "invoice.payment_failed"},
-              {"created", to_unix(now)},
-              {"livemode", invoice.value("livemode", false)},
-              {"data", {{"object", invoice}}}};
+    const auto livemode = invoice.find("livemode");
+    json e = {
+        {"id", "evt_import_" + text(invoice, "id")},
+        {"object", "event"},
+        {"type", "invoice.payment_failed"},
+        {"created", to_unix(now)},
+        {"livemode", livemode != invoice.end() && livemode->is_boolean() && livemode->get<bool>()},
+        {"data", {{"object", invoice}}}};
     if (!account.empty()) e["account"] = account;
     return e;
 }
@@ -66,7 +76,8 @@ bool past_due(const std::string& invoice_json, Timestamp now) {
 
 std::string imported_failure_event(const std::string& invoice_json, const std::string& account,
                                    Timestamp now) {
-    return imported_event(json::parse(invoice_json), account, now).dump();
+    const auto invoice = json::parse(invoice_json, nullptr, false);
+    return imported_event(invoice.is_object() ? invoice : json::object(), account, now).dump();
 }
 
 ImportReport import_past_due(store::Connection& db, StripeGateway& stripe,

@@ -188,12 +188,25 @@ std::unique_ptr<mailer::Transport> make_transport(const config::Config& c) {
 }
 
 BaseRateTables::BaseRateTables(const config::Config& config) {
+    auto tables = read(config);
+    if (!tables) throw std::runtime_error(tables.error());
+    by_file_ = std::move(tables).value();
+}
+
+Result<BaseRateTables::ByFile, std::string> BaseRateTables::read(const config::Config& config) {
+    ByFile out;
     for (const auto& c : config.creators) { // creators often share one file
-        if (!c.dunning.interest || by_file_.contains(c.dunning.base_rates_file)) continue;
+        if (!c.dunning.interest || out.contains(c.dunning.base_rates_file)) continue;
         auto rates = config::load_base_rates(c.dunning.base_rates_file);
-        if (!rates) throw std::runtime_error(rates.error());
-        by_file_.emplace(c.dunning.base_rates_file, std::move(rates).value());
+        if (!rates) return err(rates.error());
+        out.emplace(c.dunning.base_rates_file, std::move(rates).value());
     }
+    return out;
+}
+
+void BaseRateTables::replace(ByFile tables) {
+    std::lock_guard lock(mutex_);
+    by_file_ = std::move(tables);
 }
 
 std::vector<BaseRate> BaseRateTables::of(const config::CreatorConfig& c) const {

@@ -8,6 +8,7 @@
 #include "config/creator_registry.hpp"
 #include "core/access.hpp"
 #include "core/interest.hpp"
+#include "core/result.hpp"
 #include "jobs/engine.hpp"
 #include "jobs/settle_batch.hpp"
 #include "mailer/render.hpp"
@@ -28,6 +29,7 @@ namespace dunning::jobs {
 // read at its first use.
 class BaseRateTables {
   public:
+    using ByFile = std::map<std::string, std::vector<BaseRate>>;
     // Throws std::runtime_error when the table of a creator of the file with interest on is
     // unreadable.
     explicit BaseRateTables(const config::Config& config);
@@ -35,9 +37,15 @@ class BaseRateTables {
     // which is logged).
     std::vector<BaseRate> of(const config::CreatorConfig& creator) const;
 
+    // The tables of the file's creators with interest on, each file read now; the first problem
+    // when one cannot be read.
+    static Result<ByFile, std::string> read(const config::Config& config);
+    // Replaces every table held (SIGHUP): those of `tables`, any other read again at its next use.
+    void replace(ByFile tables);
+
   private:
     mutable std::mutex mutex_;
-    mutable std::map<std::string, std::vector<BaseRate>> by_file_;
+    mutable ByFile by_file_;
 };
 
 // The Message-ID of the email whose job has idempotency key `key`: "<key@domain>".
@@ -46,6 +54,7 @@ std::string message_id_for(const config::Config& config, const std::string& key)
 class MailDispatcher {
   public:
     const BaseRateTables& base_rates() const { return base_rates_; }
+    BaseRateTables& base_rates() { return base_rates_; }
     // Throws std::runtime_error when the base-rate table of a creator with interest on is
     // unreadable.
     MailDispatcher(const config::Config& config, const config::CreatorRegistry& creators,

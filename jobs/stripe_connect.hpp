@@ -24,10 +24,13 @@ struct OAuthState {
     std::string creator;
     std::string nonce; // 32 hex digits, single-use
     Timestamp expires;
-    bool expired = false; // signed by us, but too old to use
+    bool import_open_invoices = true; // the admin's choice when it asked for the URL
+    bool expired = false;             // signed by us, but too old to use
 };
-// "<creator>.<nonce>.<expiry, unix seconds>.<HMAC-SHA256 hex over the first three>".
-std::string make_oauth_state(const std::string& secret, const std::string& creator, Timestamp now);
+// "<creator>.<nonce>.<expiry, unix seconds>.<import: 1 or 0>.<HMAC-SHA256 hex over the first
+// four>".
+std::string make_oauth_state(const std::string& secret, const std::string& creator, Timestamp now,
+                             bool import_open_invoices = true);
 // The state, when its signature holds (then `expired` tells whether it is still usable); else
 // why not.
 Result<OAuthState, std::string> read_oauth_state(const std::string& secret, const std::string& text,

@@ -49,7 +49,7 @@ std::optional<Timestamp> since_time(const std::string& since) {
 
 int backfill_command(const config::Config& config, const BackfillCliOptions& o, std::ostream& out,
                      std::ostream& err) {
-    jobs::BackfillOptions options{o.creator, std::nullopt, true};
+    jobs::BackfillOptions options{o.creator, std::nullopt, true, std::nullopt};
     if (!o.since.empty()) {
         options.since = since_time(o.since);
         if (!options.since) {

@@ -29,8 +29,8 @@ std::int64_t wall_clock_ms() {
 }
 
 Module::Module(config::Config config, ModuleOptions options)
-    : config_(std::move(config)), options_(options), secrets_box_(secret_box(config_.storage)),
-      http_(http::gate_limits(config_.server)) {
+    : config_(std::move(config)), options_(options), started_ms_(wall_clock_ms()),
+      secrets_box_(secret_box(config_.storage)), http_(http::gate_limits(config_.server)) {
     if (options.test_clock) {
         auto fake = std::make_unique<FakeClock>(options.test_clock_start);
         fake_clock_ = fake.get();
@@ -105,7 +105,7 @@ bool Module::serve() {
     if (options_.backfill_at_start && !backfill_)
         backfill_ = std::make_unique<StartupBackfill>(
             config_, creators_, store_options(), *clock_, [this] { work_->wake(); },
-            fake_clock_ != nullptr);
+            fake_clock_ != nullptr, started_ms_);
     log_info("listening on http://" + s.host + ":" + std::to_string(port));
     return http_.listen_after_bind();
 }

@@ -76,6 +76,8 @@ class Module {
     store::InboxWriter& inbox() { return *writer_; }
     const jobs::Engine& engine() const { return *engine_; }
     jobs::WorkLoop& work() { return *work_; }
+    // Each creator's interest base-rate table (read again on reload).
+    const jobs::BaseRateTables& base_rates() const { return mail_->base_rates(); }
     store::StoreOptions store_options() const;
 
     // Registers a listener for access changes (from the worker thread, in order, at least once;
@@ -93,6 +95,7 @@ class Module {
   private:
     config::Config config_;
     ModuleOptions options_;
+    std::int64_t started_ms_; // wall clock: events received from then on are this process's
     config::CreatorRegistry creators_;
     store::SecretBox secrets_box_; // creators' sealed secrets ([storage] secrets_key)
     std::unique_ptr<Clock> clock_;

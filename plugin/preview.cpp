@@ -4,8 +4,11 @@
 #include "jobs/mail_jobs.hpp"
 #include "mailer/mime.hpp"
 #include "mailer/render.hpp"
+#include "plugin/creator_seed.hpp"
+#include "plugin/secrets.hpp"
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <ostream>
 #include <stdexcept>
@@ -51,12 +54,24 @@ std::pair<std::string, int> message_for(const config::CreatorConfig& c, const st
                              std::to_string(c.dunning.stages.size()) + " or one of:" + known);
 }
 
+// A creator of the file, else one made through the admin API (kept in the store, with the file's
+// defaults), as `dunning replay` finds them.
+config::CreatorConfig creator_named(const config::Config& config, const std::string& id) {
+    if (const auto* found = config.find_creator(id)) return *found;
+    const auto unknown = std::runtime_error("unknown creator \"" + id + "\"");
+    if (!std::filesystem::exists(config.storage.sqlite_path)) throw unknown;
+    auto db = store::open_store({config.storage.sqlite_path, config.storage.synchronous});
+    config::CreatorRegistry creators;
+    add_api_creators(*db, config, creators, secret_box(config.storage));
+    const auto found = creators.find(id);
+    if (!found) throw unknown;
+    return *found;
+}
+
 } // namespace
 
 void preview(const config::Config& config, const PreviewOptions& o, std::ostream& out) {
-    const auto* found = config.find_creator(o.creator);
-    if (!found) throw std::runtime_error("unknown creator \"" + o.creator + "\"");
-    config::CreatorConfig creator = *found;
+    config::CreatorConfig creator = creator_named(config, o.creator);
     if (!o.locale.empty()) creator.locale = o.locale;
     const auto [message, stage] = message_for(creator, o.stage);
     const BaseRateTables rates(config);

@@ -4,6 +4,7 @@
 #include "plugin/module.hpp"
 #include "telemetry/log.hpp"
 
+#include <mutex>
 #include <set>
 
 namespace dunning::plugin {
@@ -84,6 +85,15 @@ bool Module::reload(const std::string& path) {
         return false;
     }
     const config::Config next = std::move(loaded).value();
+    // The interest tables the file points to are read again with it: an edited table holds from
+    // now on, and one that cannot be read keeps everything as it is.
+    auto rates = jobs::BaseRateTables::read(next);
+    if (!rates) {
+        log_error("reload: " + rates.error() + "; the running configuration stays");
+        return false;
+    }
+    // A change through the admin API between reading the store and replacing would be lost.
+    std::lock_guard lock(creators_.changes());
     config::CreatorRegistry fresh;
     try {
         api_db_->use([&](store::Connection& db) {
@@ -100,6 +110,7 @@ bool Module::reload(const std::string& path) {
         kept.erase(c->id);
         creators_.replace(*c);
     }
+    mail_->base_rates().replace(std::move(rates).value());
     log_info("reload: " + path + " applied: " + std::to_string(fresh.all().size()) + " creator(s)");
     if (!kept.empty())
         telemetry::log_warn("reload: creator(s) no longer in the file keep running until a "

@@ -9,8 +9,10 @@ using telemetry::log_info;
 
 StartupBackfill::StartupBackfill(const config::Config& config,
                                  const config::CreatorRegistry& creators, store::StoreOptions store,
-                                 const Clock& clock, std::function<void()> wake, bool no_waiting)
-    : creators_(creators), store_(std::move(store)), clock_(clock), wake_(std::move(wake)) {
+                                 const Clock& clock, std::function<void()> wake, bool no_waiting,
+                                 std::int64_t started_ms)
+    : creators_(creators), store_(std::move(store)), clock_(clock), wake_(std::move(wake)),
+      started_ms_(started_ms) {
     retry::StripeClientOptions options;
     options.api_base = config.stripe.api_base;
     options.max_tries = 5;
@@ -44,8 +46,8 @@ void StartupBackfill::run() {
             if (creator->disabled || !stripe_->auth_for(creator->id)) continue;
             jobs::BackfillHooks hooks;
             hooks.stopping = [this] { return stopping_.load(); };
-            const auto r = jobs::backfill_creator(*db, *stripe_, {creator->id, std::nullopt, false},
-                                                  clock_.now(), hooks);
+            const jobs::BackfillOptions options{creator->id, std::nullopt, false, started_ms_};
+            const auto r = jobs::backfill_creator(*db, *stripe_, options, clock_.now(), hooks);
             if (r.skipped) continue; // never received an event: nothing can have been missed
             if (!r.ok()) {
                 telemetry::log_warn("backfill " + creator->id + ": " + r.error +

@@ -38,12 +38,14 @@ AppendOutcome insert_inbox_row(Connection& db, const InboxRow& row) {
     return run_insert(db, st, row);
 }
 
-std::optional<std::int64_t> newest_event_created(Connection& db, const std::string& creator) {
+std::optional<std::int64_t> newest_event_created(Connection& db, const std::string& creator,
+                                                 std::int64_t received_before_ms) {
     // Imported invoices carry the time of the import, not of an event Stripe sent: they say
     // nothing about which events arrived.
     CachedStatement st(db, "SELECT MAX(created) FROM inbox WHERE creator_id = ? "
-                           "AND source <> 'import'");
+                           "AND source <> 'import' AND received_at < ?");
     st.bind(1, creator);
+    st.bind(2, static_cast<std::int64_t>(received_before_ms));
     if (!st.executeStep() || st.getColumn(0).isNull()) return std::nullopt;
     return st.getColumn(0).getInt64();
 }

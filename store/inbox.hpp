@@ -34,9 +34,11 @@ enum class AppendOutcome { inserted, duplicate };
 // Inserts one row in the caller's transaction (or autocommit).
 AppendOutcome insert_inbox_row(Connection& db, const InboxRow& row);
 
-// Stripe's `created` of the newest event stored for this creator, whatever its state, imported
-// invoices aside (their time is the import's); nullopt when the creator has never received one.
-std::optional<std::int64_t> newest_event_created(Connection& db, const std::string& creator);
+// Stripe's `created` of the newest event stored for this creator among those received before
+// `received_before_ms` (our clock), whatever its state, imported invoices aside (their time is the
+// import's); nullopt when the creator had received none by then.
+std::optional<std::int64_t> newest_event_created(Connection& db, const std::string& creator,
+                                                 std::int64_t received_before_ms);
 
 // A row waiting to be processed, oldest first.
 struct InboxRecord {

@@ -23,6 +23,20 @@ TEST(OAuthState, ReadsBackItsCreatorUntilItExpires) {
     EXPECT_TRUE(late.value().expired);
 }
 
+TEST(OAuthState, CarriesTheChoiceToImportOpenInvoices) {
+    const auto usual =
+        jobs::read_oauth_state(secret, jobs::make_oauth_state(secret, "g", now), now);
+    ASSERT_TRUE(usual.ok());
+    EXPECT_TRUE(usual.value().import_open_invoices);
+    const auto text = jobs::make_oauth_state(secret, "g", now, false);
+    const auto without = jobs::read_oauth_state(secret, text, now);
+    ASSERT_TRUE(without.ok());
+    EXPECT_FALSE(without.value().import_open_invoices);
+    auto flipped = text; // the choice is signed like the rest
+    flipped[flipped.rfind('.') - 1] = '1';
+    EXPECT_FALSE(jobs::read_oauth_state(secret, flipped, now).ok());
+}
+
 TEST(OAuthState, EachStateHasANonceOfItsOwn) {
     const auto a = jobs::read_oauth_state(secret, jobs::make_oauth_state(secret, "g", now), now);
     const auto b = jobs::read_oauth_state(secret, jobs::make_oauth_state(secret, "g", now), now);

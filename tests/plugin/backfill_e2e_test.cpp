@@ -1,6 +1,7 @@
 // Nothing missed: events Stripe sent while the service was down come back through the Events
 // API, at `serve` start and through `dunning backfill`, and are processed once.
 #include "fakes/fake_stripe.hpp"
+#include "store/inbox.hpp"
 #include "support/child_service.hpp"
 #include "support/service.hpp"
 
@@ -180,6 +181,61 @@ TEST_F(Backfill, CommandReportsStripesErrorAfterRetriesAndStoresNothing) {
     const auto bad = run_command(cli("--since yesterday"));
     EXPECT_EQ(bad.exit_code, 2) << bad.output;
     EXPECT_NE(bad.output.find("YYYY-MM-DD"), std::string::npos) << bad.output;
+}
+
+// The first fresh delivery after an outage can be stored before the backfill at start reads
+// where to start from: it must not hide the events missed before it.
+TEST(BackfillAtStart, AFreshDeliveryStoredFirstDoesNotHideTheGap) {
+    TempDir dir;
+    Timestamp stripe_now = plugin::SystemClock().now() - 2h;
+    fakes::FakeStripe stripe(
+        alpha_stripe_key,
+        fakes::WebhookTarget{"", alpha_secret, [&stripe_now] { return stripe_now; }});
+    auto cfg = test_config(dir.path());
+    cfg.stripe.api_base = stripe.base_url();
+    cfg.creators[0].stripe_account.clear();
+    cfg.creators[0].stripe_secret_key = alpha_stripe_key;
+    const auto fail = [&stripe](const std::string& invoice) {
+        fakes::FakeInvoice inv;
+        inv.id = invoice;
+        stripe.add_invoice(inv);
+        stripe.fail_invoice(invoice, insufficient_funds());
+    };
+    {
+        Service first(cfg);
+        stripe.set_webhook_url(first.url("/webhooks/stripe/alpha"));
+        fail("in_before");
+        ASSERT_EQ(stripe.deliver(), 3u);
+    }
+    stripe_now += 100s;
+    fail("in_missed");
+    stripe.take_queued(); // sent while the service was down
+
+    plugin::Module module(cfg, {false, {}, true});
+    stripe_now += 1h;
+    fail("in_fresh"); // delivered as the service comes up, before the backfill looks
+    {
+        auto db = store::open_store(module.store_options());
+        for (const auto& body : stripe.take_queued()) {
+            const auto e = json::parse(body);
+            store::insert_inbox_row(*db, {"alpha", e["id"], e["type"], "", "direct", body,
+                                          e["created"], plugin::wall_clock_ms()});
+        }
+    }
+    std::thread serving([&module] { module.serve(); });
+    EXPECT_TRUE(module.wait_until_listening(5s));
+    httplib::Client cli("127.0.0.1", module.port());
+    std::string cases;
+    for (int i = 0; i < 2000 && cases.find("in_missed") == std::string::npos; ++i) {
+        std::this_thread::sleep_for(10ms);
+        cases = get_with_token(cli, "/v1/creators/alpha/cases?status=all", alpha_token)->body;
+    }
+    module.stop();
+    serving.join();
+    EXPECT_NE(cases.find("in_missed"), std::string::npos) << cases;
+    EXPECT_NE(cases.find("in_fresh"), std::string::npos) << cases;
+    const auto asked = stripe.requests_to("/v1/events");
+    ASSERT_FALSE(asked.empty());
 }
 
 } // namespace

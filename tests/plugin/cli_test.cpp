@@ -1,4 +1,5 @@
 // The real `dunning` binary: configuration errors, replay, and kill -9 under load.
+#include "store/creators.hpp"
 #include "support/process.hpp"
 #include "support/service.hpp"
 
@@ -139,6 +140,38 @@ TEST(Cli, PreviewShowsEachCreatorsOwnBaseRate) {
     const auto beta = preview("beta");
     ASSERT_EQ(beta.exit_code, 0) << beta.output;
     EXPECT_NE(beta.output.find("Default interest 25.00 % p.a."), std::string::npos) << beta.output;
+}
+
+TEST(Cli, PreviewKnowsTheCreatorsOfTheAdminApi) {
+    TempDir dir;
+    const auto path = dir.path() / "dunning.toml";
+    std::ofstream(path) << "[storage]\nsqlite_path = \"dunning.db\"\n"
+                        << "[mail]\nfrom = \"Billing <billing@example.org>\"\n"
+                        << "[[creators]]\nid = \"alpha\"\nname = \"Alpha\"\n"
+                        << "webhook_secrets = [\"" << alpha_secret << "\"]\napi_token = \""
+                        << alpha_token << "\"\n";
+    const auto preview = [&](const std::string& creator) {
+        return run_command(binary + " preview --config " + path.string() + " --creator " + creator +
+                           " --stage 1");
+    };
+    EXPECT_EQ(preview("gamma").exit_code, 1); // no store yet
+    {
+        auto db = store::open_store({(dir.path() / "dunning.db").string(), "normal"});
+        const json settings = {{"id", "gamma"},
+                               {"name", "Gamma Courses"},
+                               {"locale", "en"},
+                               {"reply_to", "help@gamma.example"}};
+        ASSERT_TRUE(store::insert_creator(
+            *db, {"gamma", "api", settings.dump(), false, store::sha256_hex("gamma-token"), 1, 1}));
+    }
+    const auto gamma = preview("gamma");
+    ASSERT_EQ(gamma.exit_code, 0) << gamma.output;
+    EXPECT_NE(gamma.output.find("Reply-To: help@gamma.example"), std::string::npos) << gamma.output;
+    EXPECT_NE(gamma.output.find("Gamma Courses"), std::string::npos) << gamma.output;
+    const auto unknown = preview("delta");
+    EXPECT_EQ(unknown.exit_code, 1);
+    EXPECT_NE(unknown.output.find("unknown creator \"delta\""), std::string::npos)
+        << unknown.output;
 }
 
 bool wait_healthy(int port) {

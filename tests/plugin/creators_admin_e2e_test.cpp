@@ -43,6 +43,25 @@ TEST(CreatorsAdmin, ACreatedCreatorsTokenWorksAtOnceAndIsShownOnlyOnce) {
         EXPECT_EQ(list->body.find(secret), std::string::npos) << secret;
 }
 
+TEST(CreatorsAdmin, TheListShowsEachCreatorsStripeConnectionAsItsOwnPageDoes) {
+    TempDir dir;
+    Service s(admin_config(dir.path()));
+    create_gamma(s);
+    auto cli = s.client();
+    const auto list = send(cli, "GET", "/v1/creators", admin_token);
+    ASSERT_EQ(list->status, 200);
+    const auto data = json::parse(list->body)["data"];
+    ASSERT_EQ(data.size(), 3u);
+    for (const auto& c : data) {
+        const std::string id = c["id"];
+        const auto one = json::parse(send(cli, "GET", "/v1/creators/" + id, admin_token)->body);
+        ASSERT_TRUE(c.contains("stripe")) << id;
+        EXPECT_EQ(c["stripe"], one["stripe"]) << id;
+    }
+    EXPECT_EQ(data[2]["stripe"]["method"], "platform"); // gamma, by id
+    EXPECT_EQ(data[2]["stripe"]["account"], "acct_gamma");
+}
+
 TEST(CreatorsAdmin, AnExistingIdIsAConflict) {
     TempDir dir;
     Service s(admin_config(dir.path()));

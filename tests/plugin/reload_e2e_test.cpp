@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
+#include <fstream>
 
 using namespace dunning;
 using namespace dunning::testing;
@@ -90,6 +91,40 @@ TEST(Reload, ValidEditTakesEffectAndABrokenFileKeepsTheRunningConfiguration) {
         get_with_token(cli, "/v1/creators/gamma/cases", "gamma-token-0123456789abcdef")->status,
         200);
     EXPECT_EQ(s.terminate(), 0) << s.read_log();
+}
+
+// The interest base-rate table the file points to is read again with it; a table that cannot be
+// read keeps the running configuration, as a broken file does.
+TEST(Reload, ReadsTheBaseRateTableAgain) {
+    TempDir dir;
+    const auto rates = dir.path() / "rates.toml";
+    const auto write_rates = [&rates](const std::string& percent) {
+        std::ofstream(rates) << "[[base_rate]]\nvalid_from = 2020-01-01\npercent = " << percent
+                             << "\n";
+    };
+    write_rates("1.0");
+    const auto path = dir.path() / "dunning.toml";
+    std::ofstream(path)
+        << "[storage]\nsqlite_path = \"dunning.db\"\n"
+        << "[mail]\nfrom = \"Billing <billing@example.org>\"\n"
+        << "outbox_dir = \"outbox\"\n"
+        << "[[creators]]\nid = \"alpha\"\nname = \"Alpha\"\n"
+        << "webhook_secrets = [\"" << alpha_secret << "\"]\napi_token = \"" << alpha_token << "\"\n"
+        << "[creators.dunning]\ninterest = true\nbase_rates_file = \"rates.toml\"\n";
+    auto loaded = config::load_config(path.string());
+    ASSERT_TRUE(loaded) << loaded.error().front();
+    plugin::Module module(std::move(loaded).value());
+    const auto percent = [&module] {
+        const auto table = module.base_rates().of(*module.creators().find("alpha"));
+        return table.empty() ? -100.0 : table.back().percent;
+    };
+    EXPECT_EQ(percent(), 1.0);
+    write_rates("3.5");
+    ASSERT_TRUE(module.reload(path.string()));
+    EXPECT_EQ(percent(), 3.5);
+    std::ofstream(rates) << "[[base_rate]]\nvalid_from = 2020-01-02\npercent = 2.0\n";
+    EXPECT_FALSE(module.reload(path.string()));
+    EXPECT_EQ(percent(), 3.5);
 }
 
 } // namespace

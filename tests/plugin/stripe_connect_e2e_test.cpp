@@ -3,12 +3,16 @@
 // callback changing nothing, a creator's own restricted key with its webhook endpoint, and
 // disconnecting.
 #include "fakes/fake_stripe.hpp"
+#include "store/secrets.hpp"
 #include "support/host_receiver.hpp"
 #include "support/service.hpp"
 #include "support/test_clock.hpp"
 #include "webhook/event_parser.hpp"
 
 #include <gtest/gtest.h>
+
+#include <fstream>
+#include <future>
 
 using namespace dunning;
 using namespace dunning::testing;
@@ -120,6 +124,38 @@ class StripeConnect : public ::testing::Test {
         for (auto& n : host.notifications())
             if (n.value("type", "") == type) out.push_back(std::move(n));
         return out;
+    }
+    httplib::Result connect_key(const std::string& key, const json& extra = json::object()) {
+        auto cli = service->client();
+        json body = {{"secret_key", key}};
+        body.update(extra);
+        return send(cli, "POST", "/v1/creators/gamma/stripe/keys", admin_token, body.dump());
+    }
+    std::string full_key() {
+        return stripe->make_restricted_key(
+            {"rak_accounts_kyc_basic_read", "rak_webhook_write", "rak_invoice_write"});
+    }
+    std::vector<std::string> secret_names(const std::string& creator) {
+        return service->module().api_db().use(
+            [&](store::Connection& db) { return store::list_secret_names(db, creator); });
+    }
+    // Every /v1/invoices list asked so far, by the Stripe-Account it was asked for ("" = a key).
+    std::vector<std::string> invoice_lists() const {
+        std::vector<std::string> out;
+        for (const auto& r : stripe->requests_to("/v1/invoices"))
+            out.push_back(r.headers.contains("Stripe-Account") ? r.headers.at("Stripe-Account")
+                                                               : "");
+        return out;
+    }
+    // Imports run one after another in the background: once a later one is asked, those queued
+    // before it are done. Polls while it runs (no schedule involved).
+    void wait_for_invoice_list(const std::string& account) {
+        for (int i = 0; i < 2000; ++i) {
+            const auto lists = invoice_lists();
+            if (std::find(lists.begin(), lists.end(), account) != lists.end()) return;
+            std::this_thread::sleep_for(10ms);
+        }
+        ADD_FAILURE() << "no list of invoices for " << account;
     }
 };
 
@@ -377,6 +413,139 @@ TEST_F(StripeConnect, ThePlatformRegistersAnAccountItHas) {
     EXPECT_EQ(view["status"], "connected");
     EXPECT_EQ(view["account"], "acct_gamma1");
     EXPECT_EQ(service->module().creators().find_by_account("acct_gamma1")->id, "gamma");
+}
+
+TEST_F(StripeConnect, ConnectingByOAuthOrKeyMayLeaveInvoicesPastDueAlone) {
+    start();
+    auto cli = service->client();
+    const auto bad = send(cli, "POST", "/v1/creators/gamma/stripe/oauth", admin_token,
+                          json{{"import_open_invoices", "no"}}.dump());
+    EXPECT_EQ(bad->status, 400);
+    EXPECT_NE(bad->body.find("import_open_invoices"), std::string::npos) << bad->body;
+    EXPECT_EQ(connect_key(full_key(), {{"import_open_invoices", 0}})->status, 400);
+    EXPECT_TRUE(stripe->webhook_endpoints().empty());
+
+    stripe->decide_next_authorization({true, {"acct_gammaoauth"}});
+    const auto r = send(cli, "POST", "/v1/creators/gamma/stripe/oauth", admin_token,
+                        json{{"import_open_invoices", false}}.dump());
+    ASSERT_EQ(r->status, 200) << r->body;
+    ASSERT_EQ(callback(authorize(json::parse(r->body)["url"]))->status, 200);
+    // Another creator connected by key, without the import either.
+    const json epsilon = {{"id", "epsilon"}, {"name", "Epsilon"}};
+    ASSERT_EQ(send(cli, "POST", "/v1/creators", admin_token, epsilon.dump())->status, 201);
+    ASSERT_EQ(send(cli, "POST", "/v1/creators/epsilon/stripe/keys", admin_token,
+                   json{{"secret_key", full_key()}, {"import_open_invoices", false}}.dump())
+                  ->status,
+              200);
+    // A creator with the import, connected last.
+    const json delta = {{"id", "delta"}, {"name", "Delta"}, {"stripe_account", "acct_delta"}};
+    ASSERT_EQ(send(cli, "POST", "/v1/creators", admin_token, delta.dump())->status, 201);
+    wait_for_invoice_list("acct_delta");
+    EXPECT_EQ(invoice_lists(), std::vector<std::string>{"acct_delta"});
+}
+
+TEST_F(StripeConnect, OAuthReplacesAKeyConnectionAndDeletesItsEndpoint) {
+    start();
+    const auto key = full_key();
+    ASSERT_EQ(connect_key(key)->status, 200);
+    const auto endpoint = stripe->webhook_endpoints().at(0);
+    ASSERT_EQ(callback(authorize(authorization_url()))->status, 200);
+    EXPECT_EQ(stripe_view()["method"], "oauth");
+    EXPECT_TRUE(stripe->webhook_endpoints().empty()); // deleted at Stripe, with the old key
+    const auto deleted = stripe->requests_to("/v1/webhook_endpoints/" + endpoint.id);
+    ASSERT_EQ(deleted.size(), 1u);
+    EXPECT_EQ(deleted[0].method, "DELETE");
+    EXPECT_EQ(deleted[0].headers.at("Authorization"), "Bearer " + key);
+    for (const auto& name : secret_names("gamma")) // the key and its webhook secret are gone
+        EXPECT_TRUE(name.starts_with("oauth_")) << name;
+    const auto gamma = service->module().creators().find("gamma");
+    EXPECT_TRUE(gamma->stripe_secret_key.empty());
+    EXPECT_TRUE(gamma->webhook_secrets.empty());
+    auto cli = service->client();
+    auto event = fixture("invoice.payment_failed");
+    event.erase("account");
+    EXPECT_EQ(post_signed(cli, "/webhooks/stripe/gamma", event.dump(), endpoint.secret)->status,
+              404); // no secret of its own: its events come on the Connect endpoint
+}
+
+TEST_F(StripeConnect, OAuthToAnotherAccountDeauthorizesTheFormerOne) {
+    start();
+    stripe->decide_next_authorization({true, {"acct_gammafirst"}});
+    ASSERT_EQ(callback(authorize(authorization_url()))->status, 200);
+    stripe->decide_next_authorization({true, {"acct_gammasecond"}});
+    ASSERT_EQ(callback(authorize(authorization_url()))->status, 200);
+    EXPECT_EQ(stripe_view()["account"], "acct_gammasecond");
+    const auto calls = stripe->requests_to("/oauth/deauthorize");
+    ASSERT_EQ(calls.size(), 1u);
+    EXPECT_EQ(calls[0].form.at("stripe_user_id"), "acct_gammafirst");
+    EXPECT_FALSE(stripe->is_connected("acct_gammafirst"));
+    EXPECT_TRUE(stripe->is_connected("acct_gammasecond"));
+    // The same account again is not ended.
+    stripe->decide_next_authorization({true, {"acct_gammasecond"}});
+    ASSERT_EQ(callback(authorize(authorization_url()))->status, 200);
+    EXPECT_EQ(stripe->requests_to("/oauth/deauthorize").size(), 1u);
+    EXPECT_TRUE(stripe->is_connected("acct_gammasecond"));
+}
+
+TEST_F(StripeConnect, AKeyWhileConnectedByOAuthIsAConflictUntilDisconnected) {
+    start();
+    ASSERT_EQ(callback(authorize(authorization_url()))->status, 200);
+    const auto key = full_key();
+    const auto refused = connect_key(key);
+    ASSERT_EQ(refused->status, 409);
+    EXPECT_NE(refused->body.find("/v1/creators/gamma/stripe/disconnect"), std::string::npos)
+        << refused->body;
+    EXPECT_TRUE(stripe->requests_to("/v1/account").empty()); // Stripe was not asked
+    EXPECT_TRUE(stripe->webhook_endpoints().empty());
+    EXPECT_EQ(stripe_view()["method"], "oauth");
+    auto cli = service->client();
+    ASSERT_EQ(send(cli, "POST", "/v1/creators/gamma/stripe/disconnect", admin_token)->status, 200);
+    ASSERT_EQ(connect_key(key)->status, 200);
+    EXPECT_EQ(stripe_view()["method"], "key");
+    EXPECT_EQ(secret_names("gamma").size(), 2u) << json(secret_names("gamma")).dump();
+}
+
+// Connecting, disconnecting and the SIGHUP reload wait for a change to creators in progress, as
+// the admin routes do, so none overwrites another.
+TEST_F(StripeConnect, EveryWriterOfCreatorsTakesTheSameLock) {
+    start();
+    const auto file = dir.path() / "test.toml";
+    std::ofstream(file) << "[mail]\nfrom = \"Alpha Academy <billing@alpha.example>\"\n"
+                        << "outbox_dir = \"" << outbox().string() << "\"\n"
+                        << "[[creators]]\nid = \"alpha\"\nname = \"Alpha Academy\"\n"
+                        << "webhook_secrets = [\"" << alpha_secret << "\"]\napi_token = \""
+                        << alpha_token << "\"\n";
+    const auto query = authorize(authorization_url());
+    const auto key = full_key();
+    std::future<int> connected, keyed;
+    std::future<bool> reloaded;
+    {
+        std::lock_guard held(service->module().creators().changes());
+        connected = std::async(std::launch::async, [&] { return callback(query)->status; });
+        reloaded =
+            std::async(std::launch::async, [&] { return service->module().reload(file.string()); });
+        for (int i = 0; i < 2000 && token_exchanges() == 0; ++i)
+            std::this_thread::sleep_for(10ms);
+        ASSERT_EQ(token_exchanges(), 1u); // Stripe is asked without the lock
+        std::this_thread::sleep_for(300ms);
+        EXPECT_NE(connected.wait_for(0s), std::future_status::ready);
+        EXPECT_NE(reloaded.wait_for(0s), std::future_status::ready);
+        EXPECT_EQ(stripe_view()["method"], "none");
+    }
+    EXPECT_EQ(connected.get(), 200);
+    EXPECT_TRUE(reloaded.get());
+    EXPECT_EQ(stripe_view()["method"], "oauth");
+    {
+        std::lock_guard held(service->module().creators().changes());
+        keyed = std::async(std::launch::async, [&] {
+            auto cli = service->client();
+            return send(cli, "POST", "/v1/creators/gamma/stripe/disconnect", admin_token)->status;
+        });
+        std::this_thread::sleep_for(300ms);
+        EXPECT_NE(keyed.wait_for(0s), std::future_status::ready);
+    }
+    EXPECT_EQ(keyed.get(), 200);
+    EXPECT_EQ(stripe_view()["status"], "disconnected");
 }
 
 } // namespace
