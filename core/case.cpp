@@ -69,6 +69,10 @@ const char* pause_reason(const CaseState& s) {
 
 bool mandate_stops(const CaseState& s) {
     if (!s.mandate_inactive || !s.new_payment_method.empty()) return false;
+    // The method charged now: the newest charge's own, when it named one (the member's new
+    // method), else the one that failed.
+    if (!s.attempts.empty() && !s.attempts.back().payment_method_id.empty())
+        return s.attempts.back().payment_method_id == s.mandate_inactive->payment_method_id;
     const auto& failing = s.last_failure ? s.last_failure->payment_method_id : std::string{};
     return failing.empty() || failing == s.mandate_inactive->payment_method_id;
 }
@@ -246,16 +250,15 @@ void merge_dispute(CaseState& s, const DisputeFacts& f, Timestamp at) {
     if (f.method == PaymentMethodKind::sepa_debit) lose(d, d.opened_at);
 }
 
-// Only a mandate of the method that failed concerns the case; the event reaches every open case
-// of the member whose method it is, so a failure that named no method is taken to be on it when
-// it was a SEPA debit (or said nothing of its kind).
+// Only a mandate of the method that failed concerns the case: the event reaches every open case
+// of the member whose method it is, and a failure that named no method is taken to be on it only
+// when it was a SEPA debit.
 void mandate_updated(CaseState& s, const MandateFacts& m, Timestamp at) {
-    if (m.status != "inactive" || !s.is_open() || s.mandate_inactive) return;
-    const auto* f = s.last_failure ? &*s.last_failure : nullptr;
-    const bool same_method =
-        !f || f->payment_method_id == m.payment_method_id ||
-        (f->payment_method_id.empty() &&
-         (f->method == PaymentMethodKind::sepa_debit || f->method == PaymentMethodKind::unknown));
+    if (m.status != "inactive" || !s.is_open() || s.mandate_inactive || !s.last_failure) return;
+    const auto& f = *s.last_failure;
+    const bool same_method = f.payment_method_id.empty()
+                                 ? f.method == PaymentMethodKind::sepa_debit
+                                 : f.payment_method_id == m.payment_method_id;
     if (same_method) s.mandate_inactive = InactiveMandate{m.mandate_id, m.payment_method_id, at};
 }
 

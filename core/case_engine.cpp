@@ -74,7 +74,13 @@ void record_result(CaseState& s, const ChargeResult& r, Timestamp now) {
         if (waiting) it->outcome = Outcome::rejected;
         break;
     case ChargeResult::Kind::abandoned:
-        if (waiting) it->outcome = Outcome::abandoned;
+        if (!waiting) break;
+        it->outcome = Outcome::abandoned;
+        // Never charged: the member's new method is still to be tried (charge() took it).
+        if (!it->payment_method_id.empty() && s.new_payment_method.empty()) {
+            s.new_payment_method = it->payment_method_id;
+            s.new_payment_method_at = it->at;
+        }
         break;
     }
 }

@@ -24,7 +24,7 @@ json from_file(const config::CreatorConfig& c) {
                        : platform ? "platform"
                                   : "none"},
             {"account", nullable(c.stripe_account)},
-            {"status", key || platform ? "connected" : "disconnected"},
+            {"status", (key || platform) && !c.stripe_disconnected ? "connected" : "disconnected"},
             {"key_last4", nullable(last4)},
             {"webhook_endpoint", nullptr},
             {"connected_at", nullptr}};
@@ -88,26 +88,29 @@ void connection_changed(Services& m, const std::string& creator, bool connected)
 }
 
 void mark_disconnected(Services& m, const std::string& creator) {
-    std::string account;
-    m.db.use([&](store::Connection& db) {
-        store::Transaction tx(db);
-        auto conn = store::find_stripe_connection(db, creator);
-        if (!conn) return;
-        account = conn->account;
-        conn->status = "disconnected";
-        conn->updated_at = to_unix(m.clock.now());
-        store::put_stripe_connection(db, *conn);
-        for (const char* name : {jobs::secret_stripe_key, jobs::secret_webhook,
-                                 jobs::secret_oauth_access, jobs::secret_oauth_refresh})
-            store::delete_secret(db, creator, name);
-        tx.commit();
-    });
-    connection_changed(m, creator, false);
-    m.db.use([&](store::Connection& db) {
-        store::Transaction tx(db);
-        jobs::on_stripe_disconnected(db, m.engine, creator, account, "disconnected");
-        tx.commit();
-    });
+    const auto before = m.creators.find(creator);
+    try {
+        m.db.use([&](store::Connection& db) {
+            store::Transaction tx(db);
+            auto conn = store::find_stripe_connection(db, creator);
+            // Stripe's deauthorization webhook, which our own deauthorize call causes, may have
+            // been first: then the creator is disconnected and the platform was told already.
+            if (!conn || conn->status != "connected") return;
+            conn->status = "disconnected";
+            conn->updated_at = to_unix(m.clock.now());
+            store::put_stripe_connection(db, *conn);
+            for (const char* name : {jobs::secret_stripe_key, jobs::secret_webhook,
+                                     jobs::secret_oauth_access, jobs::secret_oauth_refresh})
+                store::delete_secret(db, creator, name);
+            // The registry first (read inside this transaction): the cases look at it.
+            jobs::reload_stripe_connection(db, m.secrets, m.creators, creator);
+            jobs::on_stripe_disconnected(db, m.engine, creator, conn->account, "disconnected");
+            tx.commit();
+        });
+    } catch (...) {
+        if (before) m.creators.replace(*before); // rolled back: the store is as it was
+        throw;
+    }
     m.work.wake();
 }
 

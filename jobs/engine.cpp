@@ -100,6 +100,16 @@ std::shared_ptr<const Engine::CreatorRules> Engine::rules_for(const std::string&
     return cached.rules;
 }
 
+void Engine::note_connection_change(const std::string& creator) const {
+    std::lock_guard lock(changes_mutex_);
+    connection_changes_.push_back(creator);
+}
+
+std::vector<std::string> Engine::take_connection_changes() const {
+    std::lock_guard lock(changes_mutex_);
+    return std::exchange(connection_changes_, {});
+}
+
 CasePolicy Engine::policy_for(const std::string& creator) const {
     return rules_for(creator)->cases;
 }

@@ -27,6 +27,10 @@ class Engine {
 
     const Clock& clock() const { return clock_; }
     config::CreatorRegistry& creators() const { return creators_; }
+    // Creators whose Stripe connection an event changed inside a transaction: the registry is
+    // made to agree with the store again once it committed (jobs::settle_connection_changes).
+    void note_connection_change(const std::string& creator) const;
+    std::vector<std::string> take_connection_changes() const;
     CasePolicy policy_for(const std::string& creator) const;
     AccessPolicy access_policy_for(const std::string& creator) const;
     access::CourseMap courses_for(const std::string& creator) const;
@@ -64,6 +68,8 @@ class Engine {
     config::CreatorRegistry& creators_;
     mutable std::mutex cache_mutex_;
     mutable std::map<std::string, CachedRules, std::less<>> cache_;
+    mutable std::mutex changes_mutex_;
+    mutable std::vector<std::string> connection_changes_;
     std::shared_ptr<const CreatorRules> fallback_ = std::make_shared<CreatorRules>();
     bool notifies_host_ = false;
 };

@@ -123,10 +123,11 @@ Outcome apply_mandate(Connection& db, const Engine& engine, const InboxRecord& r
 Outcome apply_account(Connection& db, const Engine& engine, const InboxRecord& row, const Event& e,
                       const AccountFacts& a) {
     if (e.kind == EventKind::account_deauthorized)
-        return {RowOutcome::done, stripe_deauthorized(db, engine, row.creator_id, a.account_id)
-                                      ? "creator disconnected; its open cases wait"
-                                      : "creator was not connected to this account"};
-    return {RowOutcome::done, stripe_authorized(db, engine, row.creator_id, a.account_id)
+        return {RowOutcome::done,
+                stripe_deauthorized(db, engine, row.creator_id, a.account_id, e.created)
+                    ? "creator disconnected; its open cases wait"
+                    : "creator was not connected to this account"};
+    return {RowOutcome::done, stripe_authorized(db, engine, row.creator_id, a.account_id, e.created)
                                   ? "creator connected again; its open cases go on"
                                   : "no disconnected platform connection to this account"};
 }

@@ -113,14 +113,17 @@ void on_stripe_disconnected(store::Connection& db, const Engine& engine,
 }
 
 bool stripe_deauthorized(store::Connection& db, const Engine& engine, const std::string& creator_id,
-                         const std::string& account) {
+                         const std::string& account, Timestamp created) {
     auto& registry = engine.creators();
     const auto before = registry.find(creator_id);
     if (!before || account.empty() || before->stripe_account != account) return false;
     const auto now = to_unix(engine.clock().now());
     auto conn = store::find_stripe_connection(db, creator_id);
-    if (conn && conn->status != "connected") return false;
-    if (conn && conn->account != account) return false;
+    // Stripe delivers late and out of order: a deauthorization from before the connection was
+    // made (again) is about an earlier one.
+    if (conn && (conn->status != "connected" || conn->account != account ||
+                 to_unix(created) < conn->connected_at))
+        return false;
     // A creator of the file, or one the platform registered without a stored connection, is
     // recorded as its platform connection, ended.
     if (!conn)
@@ -133,6 +136,7 @@ bool stripe_deauthorized(store::Connection& db, const Engine& engine, const std:
     auto after = *before;
     after.stripe_disconnected = true;
     registry.replace(std::move(after));
+    engine.note_connection_change(creator_id);
     try {
         on_stripe_disconnected(db, engine, creator_id, account, "deauthorized");
     } catch (...) {
@@ -143,20 +147,21 @@ bool stripe_deauthorized(store::Connection& db, const Engine& engine, const std:
 }
 
 bool stripe_authorized(store::Connection& db, const Engine& engine, const std::string& creator_id,
-                       const std::string& account) {
+                       const std::string& account, Timestamp created) {
     auto& registry = engine.creators();
     const auto before = registry.find(creator_id);
     if (!before || account.empty() || before->stripe_account != account) return false;
     auto conn = store::find_stripe_connection(db, creator_id);
     if (!conn || conn->method != "platform" || conn->status == "connected" ||
-        conn->account != account)
-        return false;
+        conn->account != account || to_unix(created) < conn->updated_at)
+        return false; // not disconnected, or an authorization from before it was
     conn->status = "connected";
     conn->connected_at = conn->updated_at = to_unix(engine.clock().now());
     store::put_stripe_connection(db, *conn);
     auto after = *before;
     after.stripe_disconnected = false;
     registry.replace(after);
+    engine.note_connection_change(creator_id);
     try {
         on_stripe_connected(db, engine, after);
     } catch (...) {
@@ -164,6 +169,22 @@ bool stripe_authorized(store::Connection& db, const Engine& engine, const std::s
         throw;
     }
     return true;
+}
+
+void settle_connection_changes(store::Connection& db, const Engine& engine) {
+    auto& registry = engine.creators();
+    for (const auto& id : engine.take_connection_changes()) {
+        std::lock_guard lock(registry.changes());
+        const auto c = registry.find(id);
+        if (!c) continue;
+        const auto conn = store::find_stripe_connection(db, id);
+        const bool gone = conn && conn->status != "connected" &&
+                          (c->source == "api" || conn->account == c->stripe_account);
+        if (gone == c->stripe_disconnected) continue;
+        auto fixed = *c;
+        fixed.stripe_disconnected = gone;
+        registry.replace(std::move(fixed));
+    }
 }
 
 } // namespace dunning::jobs

@@ -57,16 +57,23 @@ void on_stripe_disconnected(store::Connection& db, const Engine& engine,
 // account.application.deauthorized: `account` removed the platform. When it is the creator's
 // connected account, the stored connection is marked disconnected and its tokens dropped, the
 // registry takes it, and on_stripe_disconnected runs; in the caller's transaction. Returns false
-// when the creator was not connected to that account (disconnected here before, or another one).
+// when the creator was not connected to that account (disconnected here before, another one, or
+// connected again after the event was `created`).
 bool stripe_deauthorized(store::Connection& db, const Engine& engine, const std::string& creator_id,
-                         const std::string& account);
+                         const std::string& account, Timestamp created);
 
 // account.application.authorized: `account` connected the platform again. A creator whose
 // platform connection (a creator of the file, or an account the platform registered) to that
 // account was ended by a deauthorization is connected again and its cases go on. OAuth and key
 // connections come back through their own routes instead. Returns whether it was reconnected.
 bool stripe_authorized(store::Connection& db, const Engine& engine, const std::string& creator_id,
-                       const std::string& account);
+                       const std::string& account, Timestamp created);
+
+// After the transaction that ran stripe_deauthorized or stripe_authorized committed: each creator
+// noted in the engine gets its `stripe_disconnected` from the store again, under the registry's
+// lock for changes, so a change of the creator made meanwhile (an admin request that copied the
+// snapshot before) cannot leave the registry disagreeing with the store.
+void settle_connection_changes(store::Connection& db, const Engine& engine);
 
 // Every open case of the creator looks at its connection again, as the registry has it now: they
 // wait while it is disconnected, and go on (the ladder moved on by the time waited) once it is

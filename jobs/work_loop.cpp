@@ -1,6 +1,7 @@
 #include "jobs/work_loop.hpp"
 
 #include "jobs/inbox_processor.hpp"
+#include "jobs/stripe_connection.hpp"
 #include "store/access_store.hpp"
 #include "store/cards.hpp"
 #include "telemetry/log.hpp"
@@ -81,6 +82,7 @@ std::size_t WorkLoop::drain_inbox() {
          rows = pending_rows(*db_, 64)) {
         const auto now = now_ms_();
         const auto outcomes = process_rows(*db_, engine_, rows, now, std::chrono::milliseconds{2});
+        settle_connection_changes(*db_, engine_); // committed: the registry agrees with the store
         for (std::size_t i = 0; i < outcomes.size(); ++i) {
             if (outcomes[i] == RowOutcome::skipped) continue;
             metrics_.event_processed(to_string(outcomes[i]), now - rows[i].received_at_ms);

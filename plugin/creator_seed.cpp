@@ -42,6 +42,12 @@ void add_api_creators(store::Connection& db, const config::Config& config,
                       config::CreatorRegistry& registry, const store::SecretBox& box) {
     for (const auto& row : store::load_creators(db))
         if (row.source == "api") registry.replace(api_creator(db, row, config, box));
+    for (const auto& c : registry.all()) // the file's: whether their account left the platform
+        if (c->source != "api") {
+            auto file_creator = *c;
+            jobs::apply_stripe_connection(db, box, file_creator);
+            registry.replace(std::move(file_creator));
+        }
 }
 
 void seed_creators(store::Connection& db, const config::Config& config,

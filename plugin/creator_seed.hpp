@@ -18,7 +18,8 @@ void seed_creators(store::Connection& db, const config::Config& config,
                    config::CreatorRegistry& registry, const store::SecretBox& box, Timestamp now);
 
 // The creators made through the admin API, read from the store into `registry` (which holds the
-// file's already); nothing is written. For the commands that run beside the service.
+// file's already), and the file's marked disconnected where their account left the platform;
+// nothing is written. For the commands that run beside the service.
 void add_api_creators(store::Connection& db, const config::Config& config,
                       config::CreatorRegistry& registry, const store::SecretBox& box);
 

@@ -340,7 +340,8 @@ const std::vector<const char*> all = {
     ) WITHOUT ROWID;
     )sql",
     // 11: whose payment method is whose, from payment and payment-method events: a mandate
-    // event names only the method, and its member's cases are found through it.
+    // event names only the method, and its member's cases are found through it. The cases
+    // already stored tell the methods that failed before.
     R"sql(
     CREATE TABLE payment_methods (
         creator_id         TEXT NOT NULL,
@@ -348,6 +349,11 @@ const std::vector<const char*> all = {
         customer_id        TEXT NOT NULL,
         PRIMARY KEY (creator_id, payment_method_id)
     ) WITHOUT ROWID;
+    INSERT OR IGNORE INTO payment_methods (creator_id, payment_method_id, customer_id)
+        SELECT creator_id, json_extract(state, '$.last_failure.payment_method_id'), customer_id
+        FROM cases
+        WHERE customer_id <> ''
+          AND coalesce(json_extract(state, '$.last_failure.payment_method_id'), '') <> '';
     )sql",
 };
 

@@ -157,4 +157,39 @@ TEST(Mandate, ANewMethodIsChargedDespiteTheOldMandate) {
     EXPECT_EQ(effects_of<ChargeInvoice>(c.last)[0].payment_method_id, "pm_new");
 }
 
+TEST(Mandate, TheMembersNewMethodIsNotAskedAboutWhileItIsDebited) {
+    Case c{plugin_mode()};
+    c.on(failed_invoice(t0, "insufficient_funds", PaymentMethodKind::sepa_debit), t0);
+    c.on(mandate(t0 + 1h), t0 + 1h);
+    ASSERT_EQ(emails_in(c.last), 1);
+    c.on(new_card(t0 + 2h), t0 + 2h);
+    c.tick(t0 + 2h + 5min);
+    ASSERT_EQ(c.charges(), 1);
+    EXPECT_FALSE(mandate_stops(c.state)) << "the charge is on the new method";
+    EXPECT_EQ(emails_in(c.tick(t0 + 3h)), 0);
+    c.on(ChargeResult{c.state.attempts.back().number, ChargeResult::Kind::processing}, t0 + 3h);
+    EXPECT_EQ(emails_in(c.last), 0);
+}
+
+TEST(Mandate, AChargeNeverMadeKeepsTheNewMethodToTry) {
+    Case c{plugin_mode()};
+    c.on(failed_invoice(t0), t0);
+    c.on(new_card(t0 + 1h), t0 + 1h);
+    c.tick(t0 + 1h + 5min);
+    ASSERT_EQ(c.charges(), 1);
+    EXPECT_TRUE(c.state.new_payment_method.empty());
+    c.on(ChargeResult{c.state.attempts.back().number, ChargeResult::Kind::abandoned}, t0 + 2h);
+    ASSERT_EQ(c.charges(), 1) << "tried again at once, on the member's new method";
+    EXPECT_EQ(effects_of<ChargeInvoice>(c.last)[0].payment_method_id, "pm_new");
+}
+
+TEST(Mandate, ACaseWithoutAFailedMethodIsNotTakenForIt) {
+    Case c{plugin_mode()};
+    auto card = failed_invoice(t0);
+    std::get<PaymentFacts>(card.facts).payment_method_id.clear();
+    c.on(card, t0);
+    c.on(mandate(t0 + 1h), t0 + 1h);
+    EXPECT_FALSE(c.state.mandate_inactive) << "a card failure named no method: not the mandate's";
+}
+
 } // namespace

@@ -307,6 +307,66 @@ TEST_F(StripeConnect, DisconnectDeauthorizesAtStripe) {
     EXPECT_FALSE(stripe->is_connected(account));
     EXPECT_EQ(stripe_view()["status"], "disconnected");
     EXPECT_TRUE(service->module().creators().find("gamma")->stripe_disconnected);
+    advance(0s); // Stripe's account.application.deauthorized for our own call arrives too
+    const auto told = notifications_of("creator.disconnected");
+    ASSERT_EQ(told.size(), 1u) << "told once, whichever came first";
+    EXPECT_EQ(told[0]["data"]["creator"]["reason"], "disconnected");
+    EXPECT_EQ(stripe_view()["status"], "disconnected");
+}
+
+// A Connect event about the platform's application, as Stripe signs it for the Connect endpoint.
+json account_event(const std::string& type, const std::string& account, Timestamp created) {
+    return {
+        {"id", "evt_" + type + std::to_string(to_unix(created))},
+        {"object", "event"},
+        {"api_version", "2020-08-27"},
+        {"account", account},
+        {"created", to_unix(created)},
+        {"livemode", false},
+        {"pending_webhooks", 1},
+        {"request", {{"id", nullptr}, {"idempotency_key", nullptr}}},
+        {"type", type},
+        {"data",
+         {{"object", {{"id", "ca_platform"}, {"object", "application"}, {"name", "Platform"}}}}}};
+}
+
+// An account the platform registered leaves and comes back (account.application.authorized);
+// a deauthorization Stripe delivers late, from before it came back, changes nothing.
+TEST_F(StripeConnect, ARegisteredAccountComesBackAndALateDeauthorizationIsIgnored) {
+    start();
+    auto cli = service->client();
+    ASSERT_EQ(send(cli, "PATCH", "/v1/creators/gamma", admin_token,
+                   json{{"stripe_account", "acct_gamma1"}}.dump())
+                  ->status,
+              200);
+    const auto now = [&] { return service->module().clock().now(); };
+    const auto left = now();
+    ASSERT_EQ(
+        post_signed(cli, "/webhooks/stripe",
+                    account_event("account.application.deauthorized", "acct_gamma1", left).dump(),
+                    platform_secret)
+            ->status,
+        200);
+    advance(1h);
+    EXPECT_EQ(stripe_view()["status"], "disconnected");
+    EXPECT_TRUE(service->module().creators().find("gamma")->stripe_disconnected);
+    ASSERT_EQ(
+        post_signed(cli, "/webhooks/stripe",
+                    account_event("account.application.authorized", "acct_gamma1", now()).dump(),
+                    platform_secret)
+            ->status,
+        200);
+    advance(1h);
+    EXPECT_EQ(stripe_view()["status"], "connected");
+    EXPECT_FALSE(service->module().creators().find("gamma")->stripe_disconnected);
+    // The same departure, delivered again late with another id: from before the return.
+    auto late = account_event("account.application.deauthorized", "acct_gamma1", left);
+    late["id"] = "evt_late_copy";
+    ASSERT_EQ(post_signed(cli, "/webhooks/stripe", late.dump(), platform_secret)->status, 200);
+    advance(1h);
+    EXPECT_EQ(stripe_view()["status"], "connected");
+    EXPECT_FALSE(service->module().creators().find("gamma")->stripe_disconnected);
+    EXPECT_EQ(notifications_of("creator.disconnected").size(), 1u);
 }
 
 TEST_F(StripeConnect, ARestrictedKeyGetsAnEndpointForTheHandledEvents) {
