@@ -1,5 +1,6 @@
 // The access API: what a member may use (one course, all of a member's, or many at once), the
 // history of changes, and the creator's overrides (granted or withdrawn with a note; audited).
+#include "http/access_views.hpp"
 #include "http/request_bodies.hpp"
 #include "http/services.hpp"
 #include "store/case_json.hpp"
@@ -82,22 +83,7 @@ void get_history(Services& m, const httplib::Request& req, httplib::Response& re
     const auto member = req.get_param_value("member");
     if (!valid_id(member))
         return send_error(res, 400, "member must be a Stripe customer id (?member=cus_…)");
-    const auto& courses = m.engine.courses_for(creator);
-    const auto rows = m.db.use([&](store::Connection& db) {
-        return store::member_history(db, creator, member, req.get_param_value("product"));
-    });
-    json data = json::array();
-    for (const auto& h : rows)
-        data.push_back(
-            {{"sequence", h.id},
-             {"product", h.key.product},
-             {"courses", courses.courses_of(h.key.product)},
-             {"from", to_string(h.change.from)},
-             {"to", to_string(h.change.to)},
-             {"reason", h.change.reason},
-             {"case", h.change.case_id ? json(h.change.case_id) : json(nullptr)},
-             {"override", h.change.override_id ? json(h.change.override_id) : json(nullptr)},
-             {"at", iso8601(h.change.at)}});
+    const auto data = access_history(m, creator, member, req.get_param_value("product"));
     res.set_content(json{{"object", "list"}, {"member", member}, {"data", data}}.dump(),
                     "application/json");
 }
@@ -197,6 +183,26 @@ void revoke(Services& m, const httplib::Request& req, httplib::Response& res) {
 }
 
 } // namespace
+
+json access_history(Services& m, const std::string& creator, const std::string& member,
+                    const std::string& product) {
+    const auto& courses = m.engine.courses_for(creator);
+    const auto rows = m.db.use(
+        [&](store::Connection& db) { return store::member_history(db, creator, member, product); });
+    json data = json::array();
+    for (const auto& h : rows)
+        data.push_back(
+            {{"sequence", h.id},
+             {"product", h.key.product},
+             {"courses", courses.courses_of(h.key.product)},
+             {"from", to_string(h.change.from)},
+             {"to", to_string(h.change.to)},
+             {"reason", h.change.reason},
+             {"case", h.change.case_id ? json(h.change.case_id) : json(nullptr)},
+             {"override", h.change.override_id ? json(h.change.override_id) : json(nullptr)},
+             {"at", iso8601(h.change.at)}});
+    return data;
+}
 
 void install_access_routes(httplib::Server& http, Services& m) {
     using Req = const httplib::Request&;

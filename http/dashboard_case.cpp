@@ -2,6 +2,7 @@
 // charge attempts, Stripe events, actions (emails with their send log, charges, notifications)
 // and the case's own timeline merged into one list, oldest first.
 #include "core/money.hpp"
+#include "http/access_views.hpp"
 #include "http/cases.hpp"
 #include "http/dashboard.hpp"
 
@@ -32,7 +33,7 @@ std::string action_detail(const json& a) {
     return out;
 }
 
-json timeline_of(const json& c) {
+json timeline_of(const json& c, const json& access) {
     json rows = json::array();
     auto add = [&](const json& at, std::string what, std::string detail) {
         if (at.is_string()) rows.push_back({{"at", at}, {"what", what}, {"detail", detail}});
@@ -48,6 +49,11 @@ json timeline_of(const json& c) {
     for (const auto& a : c["actions"])
         add(a["done"].is_string() ? a["done"] : a["created"],
             text_of(a["kind"]) + " (" + text_of(a["state"]) + ")", action_detail(a));
+    for (const auto& change : access) // the member's access changes this case caused
+        if (change["case"] == c["id"])
+            add(change["at"], "access " + text_of(change["to"]),
+                text_of(change["product"]) + ": " + text_of(change["from"]) + " → " +
+                    text_of(change["to"]) + " (" + text_of(change["reason"]) + ")");
     for (const auto& step : c["timeline"])
         add(step["at"], text_of(step["what"]),
             step["detail"].is_null() ? "" : step["detail"].dump());
@@ -67,9 +73,12 @@ void case_page(Services& m, const httplib::Request& req, httplib::Response& res)
     if (!c) return send_dashboard_message(m, res, 404, session->locale, "no_such_case");
     const auto& t = dashboard_texts(session->locale);
     const auto& inv = (*c)["invoice"];
+    const auto member = text_of((*c)["customer"]["id"]);
+    const auto access =
+        member.empty() ? json::array() : access_history(m, session->creator, member);
     const auto currency = text_of(inv["currency"]);
     json actions = json::array();
-    for (const char* a : {"pause", "resume", "mark-paid", "write-off", "escalate"})
+    for (const char* a : {"pause", "resume", "mark-paid", "write-off", "escalate", "hand-over"})
         actions.push_back({{"value", a}, {"label", t["act_" + std::string(a)]}});
     send_dashboard_page(
         m, res, *session, "case",
@@ -82,7 +91,7 @@ void case_page(Services& m, const httplib::Request& req, httplib::Response& res)
          {"member_email", (*c)["customer"]["email"]},
          {"invoice", inv["number"].is_null() ? inv["id"] : inv["number"]},
          {"amount", format_money(inv["amount_due"].get<std::int64_t>(), currency, session->locale)},
-         {"timeline", timeline_of(*c)},
+         {"timeline", timeline_of(*c, access)},
          {"actions", actions},
          {"back", "/dashboard/cases/" + digits}});
 }

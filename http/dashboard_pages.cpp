@@ -4,6 +4,7 @@
 #include "core/money.hpp"
 #include "http/cases.hpp"
 #include "http/dashboard.hpp"
+#include "http/handovers.hpp"
 #include "http/open_items.hpp"
 
 #include <algorithm>
@@ -17,7 +18,8 @@ namespace {
 
 using nlohmann::json;
 
-const std::vector<std::string> actions = {"pause", "resume", "mark-paid", "write-off", "escalate"};
+const std::vector<std::string> actions = {"pause",     "resume",   "mark-paid",
+                                          "write-off", "escalate", "hand-over"};
 
 json action_options(const json& t) {
     json out = json::array();
@@ -120,22 +122,39 @@ std::string back_of(const httplib::Request& req) {
     return own ? back : "/dashboard/open-items";
 }
 
+// The chosen cases as one batch to the agency named in the form, read and checked as the API's
+// body is; an answer other than the batch is shown as the API's message.
+void hand_over_route(Services& m, const httplib::Request& req, httplib::Response& res,
+                     const DashboardSession& session, const std::vector<std::int64_t>& ids) {
+    const auto agency = req.has_param("agency") ? req.get_param_value("agency") : "";
+    const auto body = read_handover_request(json{{"cases", ids}, {"agency", agency}}.dump());
+    if (!body) return send_dashboard_message(m, res, 400, session.locale, "bad_request");
+    const auto answer = hand_over_claims(m, session.creator, body.value());
+    if (answer.status == 404)
+        return send_dashboard_message(m, res, 404, session.locale, "no_such_case");
+    if (answer.status != 201)
+        return send_dashboard_message(m, res, answer.status, session.locale,
+                                      answer.body.value("error", "bad_request"));
+    dashboard_headers(m, res);
+    res.set_redirect(back_of(req), 303);
+}
+
 // The API's command on each case chosen; a case of another creator is not found (404).
 void actions_route(Services& m, const httplib::Request& req, httplib::Response& res) {
     const auto session = dashboard_session(m, req, res);
     if (!session || !csrf_ok(*session, req, res, m)) return;
     const auto name = req.has_param("action") ? req.get_param_value("action") : "";
-    const auto kind = std::find(actions.begin(), actions.end(), name) != actions.end()
-                          ? command_named(name)
-                          : std::nullopt;
     const auto n = req.get_param_value_count("case");
-    if (!kind || n == 0) return send_dashboard_message(m, res, 400, session->locale, "bad_request");
+    if (std::find(actions.begin(), actions.end(), name) == actions.end() || n == 0)
+        return send_dashboard_message(m, res, 400, session->locale, "bad_request");
     std::vector<std::int64_t> ids;
     for (std::size_t i = 0; i < n; ++i) {
         const auto id = case_id(req.get_param_value("case", i));
         if (!id) return send_dashboard_message(m, res, 400, session->locale, "bad_request");
         ids.push_back(*id);
     }
+    if (name == "hand-over") return hand_over_route(m, req, res, *session, ids);
+    const auto kind = command_named(name);
     bool all_found = true;
     for (const auto id : ids)
         all_found =

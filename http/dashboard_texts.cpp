@@ -77,6 +77,8 @@ const std::vector<std::tuple<const char*, const char*, const char*>> words = {
     {"act_mark-paid", "Als bezahlt markieren", "Mark paid"},
     {"act_write-off", "Abschreiben", "Write off"},
     {"act_escalate", "Eskalieren", "Escalate"},
+    {"act_hand-over", "An Inkasso übergeben", "Hand over to an agency"},
+    {"agency", "Inkassobüro (bei Übergabe)", "Agency (hand over)"},
     {"no_open_items", "Keine offenen Posten.", "No open items."},
     {"timeline", "Verlauf", "Timeline"},
     {"invoice", "Rechnung", "Invoice"},

@@ -365,6 +365,7 @@ const timeline = await page.$$eval('#timeline tbody tr', (rows) => rows.map((row
 check(timeline.some((w) => w.startsWith('stripe invoice.payment_failed')), 'the timeline shows the webhook', timeline.join(' | '));
 check(timeline.filter((w) => w.startsWith('email')).length >= 3, 'the timeline shows the emails sent', timeline.join(' | '));
 check(timeline.includes('escalated'), 'the timeline shows the escalation', timeline.join(' | '));
+check(timeline.includes('access locked'), "the timeline shows the member's access locked", timeline.join(' | '));
 await noConsoleErrors('the case');
 await page.screenshot({ path: path.join(shots, 'case.png'), fullPage: true });
 
@@ -439,6 +440,17 @@ const betaRows = await page.$$eval('#items tbody tr', (rows) => rows.map((row) =
 equal(betaRows, [betaCase.id], "beta's open items are beta's");
 check((await page.textContent('h1')) === 'Open items', "beta's dashboard is in English");
 await page.screenshot({ path: path.join(shots, 'open-items-en.png'), fullPage: true });
+
+// Beta hands its escalated claim to an agency from the open items, through the handover API's code.
+await page.check(`#items input[name="case"][value="${betaCase.id}"]`);
+await page.selectOption('#actions select[name="action"]', 'hand-over');
+await page.fill('#actions input[name="agency"]', 'Inkasso Nord');
+await Promise.all([page.waitForLoadState('load'), page.click('#actions button[type="submit"]')]);
+equal(new URL(page.url()).pathname, '/dashboard/open-items', 'the action returns to the open items');
+const handed = await api('GET', `/v1/creators/beta/cases/${betaCase.id}`, { token: creators.beta.token });
+equal(handed.json.status, 'handed_over', "beta's claim is handed over");
+const batches = (await api('GET', '/v1/creators/beta/handovers', { token: creators.beta.token })).json.data;
+equal(batches.map((b) => [b.agency, b.cases]), [['Inkasso Nord', [betaCase.id]]], 'one batch to the agency named');
 await noConsoleErrors("beta's pages");
 
 await browser.close();
