@@ -44,16 +44,12 @@ void get_access(Services& m, const httplib::Request& req, httplib::Response& res
     if (!valid_id(member))
         return send_error(res, 400, "member must be a Stripe customer id (?member=cus_…)");
     const auto& courses = m.engine.courses_for(creator);
-    if (!req.has_param("course")) {
-        const auto list = m.db.use([&](store::Connection& db) {
-            json data = json::array();
-            for (const auto& a : access::member_access(db, creator, courses, member))
-                data.push_back(access::to_json(a, courses));
-            return data;
-        });
-        return res.set_content(json{{"object", "list"}, {"member", member}, {"data", list}}.dump(),
+    if (!req.has_param("course"))
+        return res.set_content(json{{"object", "list"},
+                                    {"member", member},
+                                    {"data", member_access_view(m, creator, member)}}
+                                   .dump(),
                                "application/json");
-    }
     const auto course = req.get_param_value("course");
     const auto answer = m.db.use(
         [&](store::Connection& db) { return answer_for(db, creator, courses, member, course); });
@@ -110,12 +106,10 @@ void list_overrides(Services& m, const httplib::Request& req, httplib::Response&
     const auto member = req.get_param_value("member");
     if (!valid_id(member))
         return send_error(res, 400, "member must be a Stripe customer id (?member=cus_…)");
-    const auto rows = m.db.use(
-        [&](store::Connection& db) { return store::member_overrides(db, creator, member); });
-    json data = json::array();
-    for (const auto& o : rows)
-        data.push_back(override_view(o, m.clock.now()));
-    res.set_content(json{{"object", "list"}, {"member", member}, {"data", data}}.dump(),
+    res.set_content(json{{"object", "list"},
+                         {"member", member},
+                         {"data", member_overrides_view(m, creator, member)}}
+                        .dump(),
                     "application/json");
 }
 
@@ -183,6 +177,25 @@ void revoke(Services& m, const httplib::Request& req, httplib::Response& res) {
 }
 
 } // namespace
+
+json member_access_view(Services& m, const std::string& creator, const std::string& member) {
+    const auto& courses = m.engine.courses_for(creator);
+    return m.db.use([&](store::Connection& db) {
+        json data = json::array();
+        for (const auto& a : access::member_access(db, creator, courses, member))
+            data.push_back(access::to_json(a, courses));
+        return data;
+    });
+}
+
+json member_overrides_view(Services& m, const std::string& creator, const std::string& member) {
+    const auto rows = m.db.use(
+        [&](store::Connection& db) { return store::member_overrides(db, creator, member); });
+    json data = json::array();
+    for (const auto& o : rows)
+        data.push_back(override_view(o, m.clock.now()));
+    return data;
+}
 
 json access_history(Services& m, const std::string& creator, const std::string& member,
                     const std::string& product) {

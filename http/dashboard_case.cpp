@@ -88,6 +88,7 @@ void case_page(Services& m, const httplib::Request& req, httplib::Response& res)
          {"stage", text_of((*c)["stage"])},
          {"member", text_of((*c)["customer"]["name"]).empty() ? (*c)["customer"]["id"]
                                                               : (*c)["customer"]["name"]},
+         {"member_id", (*c)["customer"]["id"]},
          {"member_email", (*c)["customer"]["email"]},
          {"invoice", inv["number"].is_null() ? inv["id"] : inv["number"]},
          {"amount", format_money(inv["amount_due"].get<std::int64_t>(), currency, session->locale)},

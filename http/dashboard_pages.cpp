@@ -41,7 +41,7 @@ json item_row(const OpenItem& i, const std::string& locale) {
             {"status", i.status},
             {"stage", std::to_string(i.stage)},
             {"member", i.member_name.empty() ? i.member : i.member_name},
-            {"member_id", i.member},
+            {"member_id", i.member.empty() ? json(nullptr) : json(i.member)},
             {"invoice", i.invoice_number.empty() ? i.invoice_id : i.invoice_number},
             {"principal", format_money(i.principal_minor, i.currency, locale)},
             {"principal_minor", std::to_string(i.principal_minor)},
@@ -167,6 +167,7 @@ void actions_route(Services& m, const httplib::Request& req, httplib::Response& 
 } // namespace
 
 void install_dashboard_case_page(httplib::Server& http, Services& m);
+void install_dashboard_member_page(httplib::Server& http, Services& m);
 
 void install_dashboard_pages(httplib::Server& http, Services& m) {
     install_dashboard_style(http, m);
@@ -178,6 +179,7 @@ void install_dashboard_pages(httplib::Server& http, Services& m) {
         actions_route(m, req, res);
     });
     install_dashboard_case_page(http, m);
+    install_dashboard_member_page(http, m);
 }
 
 } // namespace dunning::http

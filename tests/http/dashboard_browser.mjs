@@ -369,6 +369,26 @@ check(timeline.includes('access locked'), "the timeline shows the member's acces
 await noConsoleErrors('the case');
 await page.screenshot({ path: path.join(shots, 'case.png'), fullPage: true });
 
+// The member's page: access, claims and access changes as the access API answers them.
+await page.click('#member-link');
+equal(new URL(page.url()).pathname, `/dashboard/members/${locked.customer}`, 'the member opens from the case');
+const apiMemberAccess = (
+  await api('GET', `/v1/creators/alpha/access?member=${locked.customer}`, { token: creators.alpha.token })
+).json.data;
+const shownAccess = await page.$$eval('#access tbody tr', (rows) => rows.map((r) => [r.dataset.product, r.dataset.level]));
+equal(shownAccess, apiMemberAccess.map((a) => [a.product, a.level]), "the member's access is the API's");
+const apiHistory = (
+  await api('GET', `/v1/creators/alpha/access/history?member=${locked.customer}`, { token: creators.alpha.token })
+).json.data;
+const shownHistory = await page.$$eval('#history tbody tr', (rows) => rows.map((r) => Number(r.dataset.sequence)));
+equal(shownHistory, apiHistory.map((h) => h.sequence), "the member's access changes are the API's");
+await noConsoleErrors('the member');
+await page.screenshot({ path: path.join(shots, 'member.png'), fullPage: true });
+r = await page.goto(`${base}/dashboard/members/${theirs.customer}`);
+equal(r.status(), 404, "another creator's member is not found");
+consoleErrors.splice(0); // that 404 on purpose
+await page.goto(`${base}/dashboard/cases/${lockedCase.id}`);
+
 const before = notifications.length;
 await page.selectOption('#case-actions select[name="action"]', 'mark-paid');
 await Promise.all([page.waitForLoadState('load'), page.click('#case-actions button[type="submit"]')]);

@@ -93,6 +93,8 @@ std::vector<Route> table() {
         {"GET", "/dashboard/open-items", Guard::session, "/dashboard/open-items", "", 200},
         {"GET", "/dashboard/cases/([0-9]{1,18})", Guard::session, "/dashboard/cases/{case}", "",
          200},
+        {"GET", "/dashboard/members/([A-Za-z0-9_]{1,100})", Guard::session,
+         "/dashboard/members/{member}", "", 200},
         {"POST", "/dashboard/actions", Guard::session, "/dashboard/actions",
          "action=resume&case={case}&csrf={csrf}", 303},
         {"POST", "/dashboard/logout", Guard::session, "/dashboard/logout", "csrf={csrf}", 200},
@@ -220,6 +222,8 @@ class Matrix : public ::testing::Test {
                                          {"{override}", s.override_id}})
             if (const auto at = path.find(key); at != std::string::npos)
                 path.replace(at, key.size(), std::to_string(value));
+        if (const auto at = path.find("{member}"); at != std::string::npos)
+            path.replace(at, 8, s.customer);
         return path;
     }
 
@@ -445,12 +449,14 @@ Session sign_in(ChildService& service, const std::string& creator) {
     return s;
 }
 
+// "{case}" and "{member}" are alpha's seeded case and its member.
 httplib::Result dashboard_call(ChildService& service, const Route& r, long long case_id,
                                const std::optional<Session>& session, const std::string& csrf) {
     auto fill_in = [&](std::string text) {
         for (const auto& [key, value] :
              {std::pair<std::string, std::string>{"{case}", std::to_string(case_id)},
-              {"{csrf}", csrf}})
+              {"{csrf}", csrf},
+              {"{member}", "cus_alpha"}})
             if (const auto at = text.find(key); at != std::string::npos)
                 text.replace(at, key.size(), value);
         return text;
@@ -493,6 +499,7 @@ TEST_F(Matrix, DashboardRoutesAnswerOnlyTheirCreatorsSession) {
                     label + " with another session's CSRF token");
         }
         if (route.path.find("{case}") != std::string::npos ||
+            route.path.find("{member}") != std::string::npos ||
             route.body.find("{case}") != std::string::npos) {
             const auto crossed = dashboard_call(*service_, route, id, beta, beta.csrf);
             expect_no_leak(crossed, label + " as beta");
