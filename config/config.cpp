@@ -211,19 +211,40 @@ void read_platform(Reader& root, PlatformConfig& out) {
     });
 }
 
+void read_dashboard(Reader& root, DashboardConfig& out) {
+    auto dashboard = root.table("dashboard");
+    if (!dashboard) return;
+    dashboard->allow_only({"session_idle_minutes", "frame_ancestors"});
+    std::int64_t idle = out.session_idle_minutes;
+    dashboard->integer("session_idle_minutes", idle, 1, 24 * 60);
+    out.session_idle_minutes = static_cast<int>(idle);
+    // Each source is a token of CSP: no ';' or ',' (which would start another directive or
+    // policy) and no control characters.
+    dashboard->string("frame_ancestors", out.frame_ancestors,
+                      [](const std::string& value) -> std::optional<std::string> {
+                          if (value.empty()) return "must not be empty ('none' for no framing)";
+                          for (const unsigned char c : value)
+                              if (c < 0x20 || c >= 0x7f || c == ';' || c == ',')
+                                  return "must be CSP sources separated by spaces, e.g. "
+                                         "\"'self' https://platform.example\"";
+                          return std::nullopt;
+                      });
+}
+
 Config read_all(const toml::table& table, const std::string& name, const std::string& base_dir,
                 const EnvLookup& env, Problems& problems) {
     Config config;
     config.path = name;
     Reader root(problems, env, table, "");
     root.allow_only({"server", "storage", "stripe", "mail", "host", "retry", "dunning", "access",
-                     "escalation", "platform", "creators"});
+                     "escalation", "platform", "dashboard", "creators"});
     read_server(root, config.server);
     read_storage(root, config.storage);
     read_stripe(root, config.stripe);
     read_mail(root, problems, base_dir, config.mail);
     read_host(root, problems, config.host);
     read_platform(root, config.platform);
+    read_dashboard(root, config.dashboard);
     if (auto retry = root.table("retry")) detail::read_retry(*retry, config.retry);
     // The default too, so "base_rates.toml" is found next to the config file.
     config.dunning.base_rates_file = detail::resolve_path(base_dir, config.dunning.base_rates_file);

@@ -75,6 +75,14 @@ struct PlatformConfig {
     std::string admin_token;
 };
 
+// [dashboard]: the creator's web dashboard (http/dashboard_*.cpp).
+struct DashboardConfig {
+    int session_idle_minutes = 30; // a session unused this long ends
+    // Who may show the dashboard in a frame (CSP frame-ancestors): 'none', or the sources that
+    // may, e.g. "https://platform.example".
+    std::string frame_ancestors = "'none'";
+};
+
 struct HostConfig {
     std::string webhook_url;
     std::string webhook_secret;
@@ -159,6 +167,7 @@ struct Config {
     MailConfig mail;
     HostConfig host;
     PlatformConfig platform;
+    DashboardConfig dashboard;
     RetryConfig retry;
     DunningConfig dunning;       // the global one; each creator's effective one is in CreatorConfig
     AccessConfig access;         // likewise

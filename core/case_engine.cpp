@@ -2,6 +2,7 @@
 #include "core/limitation.hpp"
 #include "core/overloaded.hpp"
 #include "core/promise.hpp"
+#include "core/recovery.hpp"
 
 #include <algorithm>
 
@@ -409,7 +410,15 @@ Decision decide(CaseState s, const CaseInput& input, Timestamp now, const CasePo
     std::vector<Effect> effects;
     std::visit(overloaded{[&](const Event& e) { s = apply(std::move(s), e); }, [](const Tick&) {},
                           [&](const ChargeResult& r) { record_result(s, r, now); },
-                          [&](const CreatorCommand& c) { command(s, c, now, p, effects); },
+                          [&](const CreatorCommand& c) {
+                              const bool was_paid = s.resolution == Resolution::paid;
+                              command(s, c, now, p, effects);
+                              // The creator's word is what recovered it (an agency's payment
+                              // takes the path below and keeps its own steps).
+                              if (c.kind == CreatorCommand::Kind::mark_paid && !was_paid &&
+                                  s.resolution == Resolution::paid)
+                                  s.resolution_reason = paid_reason::marked_paid;
+                          },
                           [&](const EmailSent& e) { record_sent(s, e, now, p); },
                           [&](const PromiseMade& m) { promise(s, m, now, p, effects); },
                           [&](const CollectionReport& r) {

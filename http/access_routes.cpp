@@ -1,5 +1,6 @@
 // The access API: what a member may use (one course, all of a member's, or many at once), the
 // history of changes, and the creator's overrides (granted or withdrawn with a note; audited).
+#include "http/access_views.hpp"
 #include "http/request_bodies.hpp"
 #include "http/services.hpp"
 #include "store/case_json.hpp"
@@ -43,16 +44,12 @@ void get_access(Services& m, const httplib::Request& req, httplib::Response& res
     if (!valid_id(member))
         return send_error(res, 400, "member must be a Stripe customer id (?member=cus_…)");
     const auto& courses = m.engine.courses_for(creator);
-    if (!req.has_param("course")) {
-        const auto list = m.db.use([&](store::Connection& db) {
-            json data = json::array();
-            for (const auto& a : access::member_access(db, creator, courses, member))
-                data.push_back(access::to_json(a, courses));
-            return data;
-        });
-        return res.set_content(json{{"object", "list"}, {"member", member}, {"data", list}}.dump(),
+    if (!req.has_param("course"))
+        return res.set_content(json{{"object", "list"},
+                                    {"member", member},
+                                    {"data", member_access_view(m, creator, member)}}
+                                   .dump(),
                                "application/json");
-    }
     const auto course = req.get_param_value("course");
     const auto answer = m.db.use(
         [&](store::Connection& db) { return answer_for(db, creator, courses, member, course); });
@@ -82,22 +79,7 @@ void get_history(Services& m, const httplib::Request& req, httplib::Response& re
     const auto member = req.get_param_value("member");
     if (!valid_id(member))
         return send_error(res, 400, "member must be a Stripe customer id (?member=cus_…)");
-    const auto& courses = m.engine.courses_for(creator);
-    const auto rows = m.db.use([&](store::Connection& db) {
-        return store::member_history(db, creator, member, req.get_param_value("product"));
-    });
-    json data = json::array();
-    for (const auto& h : rows)
-        data.push_back(
-            {{"sequence", h.id},
-             {"product", h.key.product},
-             {"courses", courses.courses_of(h.key.product)},
-             {"from", to_string(h.change.from)},
-             {"to", to_string(h.change.to)},
-             {"reason", h.change.reason},
-             {"case", h.change.case_id ? json(h.change.case_id) : json(nullptr)},
-             {"override", h.change.override_id ? json(h.change.override_id) : json(nullptr)},
-             {"at", iso8601(h.change.at)}});
+    const auto data = access_history(m, creator, member, req.get_param_value("product"));
     res.set_content(json{{"object", "list"}, {"member", member}, {"data", data}}.dump(),
                     "application/json");
 }
@@ -124,12 +106,10 @@ void list_overrides(Services& m, const httplib::Request& req, httplib::Response&
     const auto member = req.get_param_value("member");
     if (!valid_id(member))
         return send_error(res, 400, "member must be a Stripe customer id (?member=cus_…)");
-    const auto rows = m.db.use(
-        [&](store::Connection& db) { return store::member_overrides(db, creator, member); });
-    json data = json::array();
-    for (const auto& o : rows)
-        data.push_back(override_view(o, m.clock.now()));
-    res.set_content(json{{"object", "list"}, {"member", member}, {"data", data}}.dump(),
+    res.set_content(json{{"object", "list"},
+                         {"member", member},
+                         {"data", member_overrides_view(m, creator, member)}}
+                        .dump(),
                     "application/json");
 }
 
@@ -197,6 +177,45 @@ void revoke(Services& m, const httplib::Request& req, httplib::Response& res) {
 }
 
 } // namespace
+
+json member_access_view(Services& m, const std::string& creator, const std::string& member) {
+    const auto& courses = m.engine.courses_for(creator);
+    return m.db.use([&](store::Connection& db) {
+        json data = json::array();
+        for (const auto& a : access::member_access(db, creator, courses, member))
+            data.push_back(access::to_json(a, courses));
+        return data;
+    });
+}
+
+json member_overrides_view(Services& m, const std::string& creator, const std::string& member) {
+    const auto rows = m.db.use(
+        [&](store::Connection& db) { return store::member_overrides(db, creator, member); });
+    json data = json::array();
+    for (const auto& o : rows)
+        data.push_back(override_view(o, m.clock.now()));
+    return data;
+}
+
+json access_history(Services& m, const std::string& creator, const std::string& member,
+                    const std::string& product) {
+    const auto& courses = m.engine.courses_for(creator);
+    const auto rows = m.db.use(
+        [&](store::Connection& db) { return store::member_history(db, creator, member, product); });
+    json data = json::array();
+    for (const auto& h : rows)
+        data.push_back(
+            {{"sequence", h.id},
+             {"product", h.key.product},
+             {"courses", courses.courses_of(h.key.product)},
+             {"from", to_string(h.change.from)},
+             {"to", to_string(h.change.to)},
+             {"reason", h.change.reason},
+             {"case", h.change.case_id ? json(h.change.case_id) : json(nullptr)},
+             {"override", h.change.override_id ? json(h.change.override_id) : json(nullptr)},
+             {"at", iso8601(h.change.at)}});
+    return data;
+}
 
 void install_access_routes(httplib::Server& http, Services& m) {
     using Req = const httplib::Request&;

@@ -1,4 +1,5 @@
 // The creator API (Bearer token per creator), /healthz, /metrics and the test clock.
+#include "http/cases.hpp"
 #include "http/handover_views.hpp"
 #include "http/request_bodies.hpp"
 #include "http/services.hpp"
@@ -231,32 +232,11 @@ void get_case_route(Services& m, const httplib::Request& req, httplib::Response&
     const std::string creator = req.matches[1];
     if (!authorize(m, req, res, creator)) return;
     const auto id = parse_int(req.matches[2]);
-    if (!id) return send_error(res, 404, "no such case");
-    auto view = m.db.use([&](store::Connection& db) -> std::optional<json> {
-        auto c = get_case(db, creator, *id);
-        if (!c) return std::nullopt;
-        json v = case_view(*c);
-        v["events"] = events_view(case_events(db, c->id));
-        v["actions"] = actions_view(case_actions(db, c->id));
-        return v;
-    });
+    const auto view = id ? case_detail(m, creator, *id) : std::nullopt;
     if (!view) return send_error(res, 404, "no such case");
     res.set_content(view->dump(), "application/json");
 }
 
-std::optional<CreatorCommand::Kind> command_named(const std::string& name) {
-    using K = CreatorCommand::Kind;
-    if (name == "pause") return K::pause;
-    if (name == "resume") return K::resume;
-    if (name == "mark-paid") return K::mark_paid;
-    if (name == "write-off") return K::write_off;
-    if (name == "escalate") return K::escalate;
-    if (name == "objection") return K::objection;
-    if (name == "withdraw-objection") return K::withdraw_objection;
-    return std::nullopt;
-}
-
-// The engine decides what a command means in the case's state (pausing a paid case does nothing).
 void command_route(Services& m, const httplib::Request& req, httplib::Response& res) {
     const std::string creator = req.matches[1];
     if (!authorize(m, req, res, creator)) return;
@@ -270,20 +250,49 @@ void command_route(Services& m, const httplib::Request& req, httplib::Response& 
         command.note = std::move(body.value().note);
         command.actor = std::move(body.value().actor);
     }
+    const auto view = run_creator_command(m, creator, *id, command);
+    if (!view) return send_error(res, 404, "no such case");
+    res.set_content(view->dump(), "application/json");
+}
+
+} // namespace
+
+std::optional<json> case_detail(Services& m, const std::string& creator, std::int64_t id) {
+    return m.db.use([&](store::Connection& db) -> std::optional<json> {
+        auto c = get_case(db, creator, id);
+        if (!c) return std::nullopt;
+        json v = case_view(*c);
+        v["events"] = events_view(case_events(db, c->id));
+        v["actions"] = actions_view(case_actions(db, c->id));
+        return v;
+    });
+}
+
+std::optional<json> run_creator_command(Services& m, const std::string& creator, std::int64_t id,
+                                        const CreatorCommand& command) {
     auto view = m.db.use([&](store::Connection& db) -> std::optional<json> {
         store::Transaction tx(db);
-        auto c = get_case(db, creator, *id);
+        auto c = get_case(db, creator, id);
         if (!c) return std::nullopt;
         m.engine.run_case(db, *c, command);
         tx.commit();
         return case_view(*c);
     });
-    if (!view) return send_error(res, 404, "no such case");
-    m.work.wake();
-    res.set_content(view->dump(), "application/json");
+    if (view) m.work.wake();
+    return view;
 }
 
-} // namespace
+std::optional<CreatorCommand::Kind> command_named(const std::string& name) {
+    using K = CreatorCommand::Kind;
+    if (name == "pause") return K::pause;
+    if (name == "resume") return K::resume;
+    if (name == "mark-paid") return K::mark_paid;
+    if (name == "write-off") return K::write_off;
+    if (name == "escalate") return K::escalate;
+    if (name == "objection") return K::objection;
+    if (name == "withdraw-objection") return K::withdraw_objection;
+    return std::nullopt;
+}
 
 void install_api_routes(httplib::Server& http, Services& m) {
     http.Get(R"(/v1/creators/([^/]+)/cases)",

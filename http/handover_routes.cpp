@@ -5,6 +5,7 @@
 #include "core/limitation.hpp"
 #include "http/handover_bodies.hpp"
 #include "http/handover_views.hpp"
+#include "http/handovers.hpp"
 #include "http/services.hpp"
 #include "jobs/mail_jobs.hpp"
 #include "store/cases.hpp"
@@ -21,10 +22,7 @@ namespace {
 
 using nlohmann::json;
 
-struct Answer {
-    int status = 200;
-    json body;
-};
+using Answer = HandoverAnswer;
 
 std::optional<std::int64_t> id_in(const std::string& s) {
     std::int64_t v = 0;
@@ -113,10 +111,7 @@ void create_route(Services& m, const httplib::Request& req, httplib::Response& r
     if (!authorize(m, req, res, creator)) return;
     const auto body = read_handover_request(req.body);
     if (!body) return send_error(res, 400, body.error());
-    const auto answer =
-        m.db.use([&](store::Connection& db) { return hand_over(m, db, creator, body.value()); });
-    m.work.wake();
-    send(res, answer);
+    send(res, hand_over_claims(m, creator, body.value()));
 }
 
 void list_route(Services& m, const httplib::Request& req, httplib::Response& res) {
@@ -249,6 +244,14 @@ void court_dunning_route(Services& m, const httplib::Request& req, httplib::Resp
 
 // Before the creator API's: its POST …/cases/{id}/{action} would take "collection" for an
 // unknown command.
+HandoverAnswer hand_over_claims(Services& m, const std::string& creator,
+                                const HandoverRequest& request) {
+    const auto answer =
+        m.db.use([&](store::Connection& db) { return hand_over(m, db, creator, request); });
+    m.work.wake();
+    return answer;
+}
+
 void install_handover_routes(httplib::Server& http, Services& m) {
     using Handler = void (*)(Services&, const httplib::Request&, httplib::Response&);
     auto bind = [&m](Handler h) {

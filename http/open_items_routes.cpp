@@ -4,6 +4,7 @@
 #include "core/limitation.hpp"
 #include "core/money.hpp"
 #include "core/open_items.hpp"
+#include "http/open_items.hpp"
 #include "http/services.hpp"
 #include "store/cases.hpp"
 
@@ -17,16 +18,6 @@ namespace dunning::http {
 namespace {
 
 using nlohmann::json;
-
-struct Request {
-    OpenItemFilter filter;
-    OpenItemOrder order = OpenItemOrder::case_id;
-    bool descending = false;
-    int limit = 100;
-    std::int64_t offset = 0;
-    bool csv = false;
-    char delimiter = ',';
-};
 
 std::optional<std::int64_t> whole(const std::string& s, std::int64_t min, std::int64_t max) {
     std::int64_t v = 0;
@@ -59,7 +50,7 @@ std::optional<OpenItemOrder> order_named(const std::string& name) {
 }
 
 // The problem with the query, or nothing; fills `r`.
-std::optional<std::string> read_filters(const httplib::Request& req, Request& r) {
+std::optional<std::string> read_filters(const httplib::Request& req, OpenItemsQuery& r) {
     auto param = [&](const char* name) -> std::optional<std::string> {
         if (!req.has_param(name)) return std::nullopt;
         return req.get_param_value(name);
@@ -102,7 +93,9 @@ std::optional<std::string> read_filters(const httplib::Request& req, Request& r)
     return std::nullopt;
 }
 
-std::optional<std::string> read_request(const httplib::Request& req, Request& r) {
+} // namespace
+
+std::optional<std::string> read_open_items_query(const httplib::Request& req, OpenItemsQuery& r) {
     if (auto problem = read_filters(req, r)) return problem;
     if (req.has_param("sort")) {
         auto name = req.get_param_value("sort");
@@ -131,6 +124,8 @@ std::optional<std::string> read_request(const httplib::Request& req, Request& r)
     r.delimiter = delimiter[0];
     return std::nullopt;
 }
+
+namespace {
 
 json plan_view(const InstalmentPlan& p) {
     return {{"subscription", p.subscription_id},
@@ -169,7 +164,9 @@ json item_view(const OpenItem& i) {
             {"plan", i.plan ? plan_view(*i.plan) : json(nullptr)}};
 }
 
-json totals_view(const std::vector<OpenItem>& items) {
+} // namespace
+
+json open_items_totals(const std::vector<OpenItem>& items) {
     json out = json::object();
     for (const auto& [currency, t] : totals_by_currency(items))
         out[currency] = {{"count", t.count},
@@ -179,7 +176,7 @@ json totals_view(const std::vector<OpenItem>& items) {
     return out;
 }
 
-std::string csv_of(const std::vector<OpenItem>& items, char d) {
+std::string open_items_csv(const std::vector<OpenItem>& items, char d) {
     std::string out = csv_record({"case",
                                   "status",
                                   "stage",
@@ -242,6 +239,8 @@ std::string csv_of(const std::vector<OpenItem>& items, char d) {
     return out;
 }
 
+namespace {
+
 // Each instalment's row shows its plan, from the member's invoices (read once per member).
 void attach_plans(Services& m, const std::string& creator,
                   const std::vector<store::CaseRecord>& cases, std::vector<OpenItem>& items) {
@@ -263,11 +262,10 @@ void attach_plans(Services& m, const std::string& creator,
             item.plan = plan_of(*it->second, known[it->second->invoice.customer_id]);
 }
 
-void open_items_route(Services& m, const httplib::Request& req, httplib::Response& res) {
-    const std::string creator = req.matches[1];
-    if (!authorize(m, req, res, creator)) return;
-    Request r;
-    if (auto problem = read_request(req, r)) return send_error(res, 400, *problem);
+} // namespace
+
+std::vector<OpenItem> open_items_of(Services& m, const std::string& creator,
+                                    const OpenItemsQuery& r) {
     const auto now = m.clock.now();
     const auto charges = claim_charges_of(m, creator);
     auto cases = m.db.use([&](store::Connection& db) {
@@ -279,10 +277,21 @@ void open_items_route(Services& m, const httplib::Request& req, httplib::Respons
             items.push_back(std::move(*item));
     attach_plans(m, creator, cases, items);
     sort_open_items(items, r.order, r.descending);
+    return items;
+}
+
+namespace {
+
+void open_items_route(Services& m, const httplib::Request& req, httplib::Response& res) {
+    const std::string creator = req.matches[1];
+    if (!authorize(m, req, res, creator)) return;
+    OpenItemsQuery r;
+    if (auto problem = read_open_items_query(req, r)) return send_error(res, 400, *problem);
+    const auto items = open_items_of(m, creator, r);
     if (r.csv) { // the whole list: an export, not a page
         res.set_header("Content-Disposition",
                        "attachment; filename=\"open-items-" + creator + ".csv\"");
-        return res.set_content(csv_of(items, r.delimiter), "text/csv; charset=utf-8");
+        return res.set_content(open_items_csv(items, r.delimiter), "text/csv; charset=utf-8");
     }
     const auto first = std::min<std::size_t>(static_cast<std::size_t>(r.offset), items.size());
     const auto last =
@@ -290,11 +299,12 @@ void open_items_route(Services& m, const httplib::Request& req, httplib::Respons
     json data = json::array();
     for (auto i = first; i < last; ++i)
         data.push_back(item_view(items[i]));
+    const auto now = m.clock.now();
     res.set_content(json{{"object", "list"},
                          {"data", data},
                          {"total_count", items.size()},
                          {"has_more", last < items.size()},
-                         {"totals", totals_view(items)},
+                         {"totals", open_items_totals(items)},
                          {"as_of", iso_date(Date(std::chrono::floor<std::chrono::days>(now)))}}
                         .dump(),
                     "application/json");

@@ -1,3 +1,4 @@
+#include "http/dashboard.hpp"
 #include "http/services.hpp"
 
 #include <nlohmann/json.hpp>
@@ -35,9 +36,12 @@ void install_routes(httplib::Server& server, Services& s) {
     install_api_routes(server, s);
     install_access_routes(server, s);
     install_open_items_routes(server, s);
+    install_summary_routes(server, s);
     install_promise_routes(server, s);
     install_stripe_connect_routes(server, s); // before the admin API's /v1/creators/{c}
+    install_dashboard_auth_routes(server, s); // before the admin API's /v1/creators/{c}
     install_admin_routes(server, s);
+    install_dashboard_pages(server, s);
     if (s.test_clock) install_test_clock_routes(server, s);
 }
 

@@ -55,6 +55,7 @@ void install_test_clock_routes(httplib::Server& http, Services& m);
 void install_promise_routes(httplib::Server& http, Services& m); // the member's page, no token
 void install_admin_routes(httplib::Server& http, Services& m);   // /v1/creators, admin_token
 void install_stripe_connect_routes(httplib::Server& http, Services& m); // OAuth, keys, disconnect
+void install_summary_routes(httplib::Server& http, Services& m);        // what dunning recovered
 
 // What a creator's claims add to the principal (fees, interest), by its configuration.
 ClaimCharges claim_charges_of(const Services& m, const std::string& creator);

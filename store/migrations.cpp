@@ -354,6 +354,22 @@ const std::vector<const char*> all = {
         FROM cases
         WHERE customer_id <> ''
           AND coalesce(json_extract(state, '$.last_failure.payment_method_id'), '') <> '';
+    // 12: the creator's dashboard (store/dashboard_sessions.hpp): one-time login links and the
+    // sessions they open, each kept as the SHA-256 of its token only.
+    R"sql(
+    CREATE TABLE dashboard_login_links (
+        token_hash  TEXT PRIMARY KEY,  -- SHA-256 of the link's token, lowercase hex
+        creator_id  TEXT NOT NULL,
+        created_at  INTEGER NOT NULL,  -- unix seconds, module clock
+        expires_at  INTEGER NOT NULL,
+        used_at     INTEGER            -- taken once
+    ) WITHOUT ROWID;
+    CREATE TABLE dashboard_sessions (
+        token_hash    TEXT PRIMARY KEY, -- SHA-256 of the session cookie's value
+        creator_id    TEXT NOT NULL,
+        created_at    INTEGER NOT NULL,
+        last_seen_at  INTEGER NOT NULL  -- idle sessions end (config [dashboard])
+    ) WITHOUT ROWID;
     )sql",
 };
 

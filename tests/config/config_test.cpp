@@ -574,3 +574,32 @@ TEST(ServerConfig, PromiseLinksNeedAUrlAndALongSecret) {
 
 } // namespace
 } // namespace dunning::config
+
+namespace dunning::config {
+namespace {
+
+TEST(Config, DashboardKeysHaveDefaultsAndLimits) {
+    const Config defaults = parsed(valid_creator);
+    EXPECT_EQ(defaults.dashboard.session_idle_minutes, 30);
+    EXPECT_EQ(defaults.dashboard.frame_ancestors, "'none'");
+    const Config set = parsed("[dashboard]\nsession_idle_minutes = 90\n"
+                              "frame_ancestors = \"'self' https://courses.example\"\n" +
+                              valid_creator);
+    EXPECT_EQ(set.dashboard.session_idle_minutes, 90);
+    EXPECT_EQ(set.dashboard.frame_ancestors, "'self' https://courses.example");
+    expect_each(
+        {{"[dashboard]\nsession_idle_minutes = 0\n",
+          "t.toml:2: dashboard.session_idle_minutes: must be between 1 and 1440"},
+         {"[dashboard]\nframe_ancestors = \"https://a.example; script-src *\"\n",
+          "t.toml:2: dashboard.frame_ancestors: must be CSP sources separated by spaces, e.g. "
+          "\"'self' https://platform.example\""},
+         {"[dashboard]\nframe_ancestors = \"\"\n",
+          "t.toml:2: dashboard.frame_ancestors: must not be empty ('none' for no framing)"},
+         {"[dashboard]\nsession_idle_minute = 5\n",
+          "t.toml:2: dashboard.session_idle_minute: unknown key, did you mean "
+          "\"session_idle_minutes\"?"}},
+        valid_creator);
+}
+
+} // namespace
+} // namespace dunning::config

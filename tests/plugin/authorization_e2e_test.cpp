@@ -20,8 +20,9 @@ using nlohmann::json;
 namespace {
 
 // link: the member's promise page, whose credential is the signed token in its path.
-// admin: the [platform] admin_token alone.
-enum class Guard { creator, admin, webhook, open, test_clock, link };
+// admin: the [platform] admin_token alone. session: the dashboard's cookie (and, to change
+// anything, the session's CSRF token).
+enum class Guard { creator, admin, webhook, open, test_clock, link, session };
 
 struct Route {
     std::string method;
@@ -53,6 +54,7 @@ std::vector<Route> table() {
         {"POST", c + "/access/overrides/([0-9]+)/revoke", Guard::creator,
          "/v1/creators/alpha/access/overrides/{override}/revoke", R"({"note": "matrix"})", 200},
         {"GET", c + "/open-items", Guard::creator, "/v1/creators/alpha/open-items", "", 200},
+        {"GET", c + "/summary", Guard::creator, "/v1/creators/alpha/summary", "", 200},
         // The seeded cases are open: handing over, an agency's result and court data are refused
         // as conflicts, after authorization.
         {"POST", c + "/handovers", Guard::creator, "/v1/creators/alpha/handovers", "{}", 409},
@@ -71,6 +73,7 @@ std::vector<Route> table() {
         {"GET", "/v1/creators", Guard::admin, "/v1/creators", "", 200},
         {"POST", c + "/(disable|enable)", Guard::admin, "/v1/creators/alpha/enable", "", 200},
         {"POST", c + "/api-token", Guard::admin, "/v1/creators/alpha/api-token", "", 409},
+        {"POST", c + "/login-links", Guard::admin, "/v1/creators/alpha/login-links", "", 201},
         // Alpha is a creator of the file: its Stripe connection is set there (409); it is not
         // connected through the routes, so there is nothing to disconnect (409).
         {"POST", c + "/stripe/oauth", Guard::admin, "/v1/creators/alpha/stripe/oauth", "", 409},
@@ -82,6 +85,19 @@ std::vector<Route> table() {
         {"GET", "/stripe/oauth/callback", Guard::link,
          "/stripe/oauth/callback?code=ac_matrix&state=alpha.forged.1.00", "", 400},
         {"GET", "/promise/([^/]+)", Guard::link, "/promise/forged.token", "", 400},
+        {"GET", "/dashboard/login", Guard::link, "/dashboard/login?token=forged", "", 400},
+        {"GET", "/dashboard/style.css", Guard::open, "/dashboard/style.css", "", 200},
+        // The dashboard: alpha's session sees alpha's pages; a POST also needs its CSRF token
+        // ("{csrf}"), and an action answers by going back to the page it came from.
+        {"GET", "/dashboard", Guard::session, "/dashboard", "", 200},
+        {"GET", "/dashboard/open-items", Guard::session, "/dashboard/open-items", "", 200},
+        {"GET", "/dashboard/cases/([0-9]{1,18})", Guard::session, "/dashboard/cases/{case}", "",
+         200},
+        {"GET", "/dashboard/members/([A-Za-z0-9_]{1,100})", Guard::session,
+         "/dashboard/members/{member}", "", 200},
+        {"POST", "/dashboard/actions", Guard::session, "/dashboard/actions",
+         "action=resume&case={case}&csrf={csrf}", 303},
+        {"POST", "/dashboard/logout", Guard::session, "/dashboard/logout", "csrf={csrf}", 200},
         {"POST", "/promise/([^/]+)", Guard::link, "/promise/forged.token", "date=2030-01-01", 400},
         {"POST", "/webhooks/stripe", Guard::webhook, "/webhooks/stripe", "", 200},
         {"POST", "/webhooks/stripe/([^/]+)", Guard::webhook, "/webhooks/stripe/alpha", "", 200},
@@ -206,6 +222,8 @@ class Matrix : public ::testing::Test {
                                          {"{override}", s.override_id}})
             if (const auto at = path.find(key); at != std::string::npos)
                 path.replace(at, key.size(), std::to_string(value));
+        if (const auto at = path.find("{member}"); at != std::string::npos)
+            path.replace(at, 8, s.customer);
         return path;
     }
 
@@ -403,6 +421,105 @@ TEST_F(Matrix, OpenRoutesShowNoSecretsAndNoCreatorData) {
         for (const auto& owned : {alpha_.invoice, alpha_.customer, beta_.customer})
             EXPECT_EQ(r->body.find(owned), std::string::npos) << route.path;
     }
+}
+
+// ---- the dashboard: a session from a login link, for its own creator only
+
+struct Session {
+    std::string cookie; // "dunning_session=…"
+    std::string csrf;
+};
+
+// Signs in as a creator would: a login link from the admin API, followed once.
+Session sign_in(ChildService& service, const std::string& creator) {
+    auto cli = service.client();
+    const auto made = cli.Post(("/v1/creators/" + creator + "/login-links").c_str(),
+                               {{"Authorization", "Bearer " + admin_token}}, "", "text/plain");
+    EXPECT_EQ(made->status, 201) << made->body;
+    const std::string url = json::parse(made->body)["url"];
+    const auto login = cli.Get(url.substr(url.find("/dashboard/")).c_str());
+    EXPECT_EQ(login->status, 303) << login->body;
+    const auto set_cookie = login->get_header_value("Set-Cookie");
+    Session s{set_cookie.substr(0, set_cookie.find(';')), ""};
+    const auto page = cli.Get("/dashboard", {{"Cookie", s.cookie}});
+    const std::string marker = "name=\"csrf\" value=\"";
+    const auto at = page->body.find(marker);
+    EXPECT_NE(at, std::string::npos) << page->body;
+    if (at != std::string::npos) s.csrf = page->body.substr(at + marker.size(), 64);
+    return s;
+}
+
+// "{case}" and "{member}" are alpha's seeded case and its member.
+httplib::Result dashboard_call(ChildService& service, const Route& r, long long case_id,
+                               const std::optional<Session>& session, const std::string& csrf) {
+    auto fill_in = [&](std::string text) {
+        for (const auto& [key, value] :
+             {std::pair<std::string, std::string>{"{case}", std::to_string(case_id)},
+              {"{csrf}", csrf},
+              {"{member}", "cus_alpha"}})
+            if (const auto at = text.find(key); at != std::string::npos)
+                text.replace(at, key.size(), value);
+        return text;
+    };
+    auto cli = service.client();
+    httplib::Headers h;
+    if (session) h.emplace("Cookie", session->cookie);
+    const auto path = fill_in(r.path);
+    return r.method == "GET"
+               ? cli.Get(path.c_str(), h)
+               : cli.Post(path.c_str(), h, fill_in(r.body), "application/x-www-form-urlencoded");
+}
+
+TEST_F(Matrix, DashboardRoutesAnswerOnlyTheirCreatorsSession) {
+    const auto alpha = sign_in(*service_, "alpha");
+    const auto beta = sign_in(*service_, "beta");
+    const auto refused = [&](const httplib::Result& r, int status, const std::string& what) {
+        expect_no_leak(r, what);
+        ASSERT_TRUE(r) << what;
+        EXPECT_EQ(r->status, status) << what << ": " << r->body;
+        for (const auto& owned : {alpha_.invoice, alpha_.customer, beta_.invoice, beta_.customer})
+            EXPECT_EQ(r->body.find(owned), std::string::npos) << what << " shows " << owned;
+    };
+    for (const auto& route : table()) {
+        if (route.guard != Guard::session) continue;
+        const auto label = route.method + " " + route.path;
+        const auto before = alpha_state();
+        const auto id = alpha_.case_id;
+        refused(dashboard_call(*service_, route, id, std::nullopt, alpha.csrf), 401,
+                label + " without a session");
+        refused(dashboard_call(*service_, route, id,
+                               Session{"dunning_session=" + std::string(64, 'a'), ""}, alpha.csrf),
+                401, label + " with a forged session");
+        refused(call(route, fill(route.path, alpha_), "Bearer " + alpha_token), 401,
+                label + " with alpha's API token instead of a session");
+        if (route.method == "POST") {
+            refused(dashboard_call(*service_, route, id, alpha, ""), 403,
+                    label + " without the CSRF token");
+            refused(dashboard_call(*service_, route, id, alpha, beta.csrf), 403,
+                    label + " with another session's CSRF token");
+        }
+        if (route.path.find("{case}") != std::string::npos ||
+            route.path.find("{member}") != std::string::npos ||
+            route.body.find("{case}") != std::string::npos) {
+            const auto crossed = dashboard_call(*service_, route, id, beta, beta.csrf);
+            expect_no_leak(crossed, label + " as beta");
+            EXPECT_EQ(crossed->status, 404) << label << " as beta: " << crossed->body;
+            EXPECT_EQ(crossed->body.find(alpha_.invoice), std::string::npos) << label;
+        }
+        EXPECT_EQ(alpha_state(), before) << label << ": alpha's data changed by another caller";
+    }
+    for (const auto& route : table()) { // the logout is the last row: it ends the session
+        if (route.guard != Guard::session) continue;
+        const auto r = dashboard_call(*service_, route, alpha_.case_id, alpha, alpha.csrf);
+        expect_no_leak(r, route.path);
+        EXPECT_EQ(r->status, route.ok) << route.method << " " << route.path << ": " << r->body;
+        EXPECT_EQ(r->body.find(beta_.invoice), std::string::npos) << route.path;
+    }
+    EXPECT_EQ(dashboard_call(*service_, table()[0], 0, alpha, alpha.csrf)->status, 401)
+        << "the creator API takes no session cookie";
+    const Route overview{"GET", "/dashboard", Guard::session, "/dashboard", "", 200};
+    EXPECT_EQ(dashboard_call(*service_, overview, 0, alpha, "")->status, 401)
+        << "a signed-out session is refused";
 }
 
 } // namespace

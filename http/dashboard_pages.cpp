@@ -1,0 +1,185 @@
+// /dashboard/open-items (the API's open-items list, its filters and CSV), /dashboard/actions
+// (the API's case commands on one or many cases) and /dashboard/cases/{id} (the API's case).
+#include "core/limitation.hpp"
+#include "core/money.hpp"
+#include "http/cases.hpp"
+#include "http/dashboard.hpp"
+#include "http/handovers.hpp"
+#include "http/open_items.hpp"
+
+#include <algorithm>
+#include <charconv>
+
+namespace dunning::http {
+
+void install_dashboard_overview(httplib::Server& http, Services& m);
+
+namespace {
+
+using nlohmann::json;
+
+const std::vector<std::string> actions = {"pause",     "resume",   "mark-paid",
+                                          "write-off", "escalate", "hand-over"};
+
+json action_options(const json& t) {
+    json out = json::array();
+    for (const auto& a : actions)
+        out.push_back({{"value", a}, {"label", t["act_" + a]}});
+    return out;
+}
+
+json filter_values(const httplib::Request& req) {
+    json out = json::object();
+    for (const char* name : {"status", "stage", "age", "amount_gte", "amount_lte", "payment_method",
+                             "product", "member", "sort"})
+        out[name] = req.has_param(name) ? req.get_param_value(name) : "";
+    return out;
+}
+
+json item_row(const OpenItem& i, const std::string& locale) {
+    return {{"case", std::to_string(i.case_id)},
+            {"status", i.status},
+            {"stage", std::to_string(i.stage)},
+            {"member", i.member_name.empty() ? i.member : i.member_name},
+            {"member_id", i.member.empty() ? json(nullptr) : json(i.member)},
+            {"invoice", i.invoice_number.empty() ? i.invoice_id : i.invoice_number},
+            {"principal", format_money(i.principal_minor, i.currency, locale)},
+            {"principal_minor", std::to_string(i.principal_minor)},
+            {"total", format_money(i.total_minor(), i.currency, locale)},
+            {"currency", i.currency},
+            {"arose_on", iso_date(i.arose_on)},
+            {"age_days", std::to_string(i.age_days)}};
+}
+
+json totals_rows(const std::vector<OpenItem>& items, const std::string& locale) {
+    json rows = json::array();
+    for (const auto& [currency, t] : totals_by_currency(items))
+        rows.push_back({{"currency", currency},
+                        {"count", std::to_string(t.count)},
+                        {"principal", format_money(t.principal_minor, currency, locale)},
+                        {"principal_minor", std::to_string(t.principal_minor)},
+                        {"fees", format_money(t.fees_minor, currency, locale)},
+                        {"interest", format_money(t.interest_minor, currency, locale)}});
+    return rows;
+}
+
+// The filter form sends its empty fields too: they mean "any", as a missing parameter does.
+httplib::Request without_empty(const httplib::Request& req) {
+    httplib::Request out;
+    for (const auto& [name, value] : req.params)
+        if (!value.empty() && name != "lang") out.params.emplace(name, value);
+    return out;
+}
+
+void open_items_page(Services& m, const httplib::Request& req, httplib::Response& res) {
+    const auto session = dashboard_session(m, req, res);
+    if (!session) return;
+    auto filters = without_empty(req);
+    OpenItemsQuery q;
+    if (read_open_items_query(filters, q))
+        return send_dashboard_message(m, res, 400, session->locale, "bad_request");
+    const auto items = open_items_of(m, session->creator, q);
+    if (q.csv) {
+        dashboard_headers(m, res);
+        res.set_header("Content-Disposition",
+                       "attachment; filename=\"open-items-" + session->creator + ".csv\"");
+        return res.set_content(open_items_csv(items, q.delimiter), "text/csv; charset=utf-8");
+    }
+    const auto& t = dashboard_texts(session->locale);
+    json rows = json::array();
+    const auto first = std::min<std::size_t>(static_cast<std::size_t>(q.offset), items.size());
+    const auto last =
+        std::min<std::size_t>(first + static_cast<std::size_t>(q.limit), items.size());
+    for (auto i = first; i < last; ++i)
+        rows.push_back(item_row(items[i], session->locale));
+    filters.params.emplace("format", "csv");
+    send_dashboard_page(m, res, *session, "open_items",
+                        {{"title", t["nav_open_items"]},
+                         {"f", filter_values(req)},
+                         {"items", rows},
+                         {"has_items", !rows.empty()},
+                         {"total_count", std::to_string(items.size())},
+                         {"totals", totals_rows(items, session->locale)},
+                         {"csv_query", httplib::detail::params_to_query_str(filters.params)},
+                         {"actions", action_options(t)},
+                         {"back", req.target}});
+}
+
+std::optional<std::int64_t> case_id(const std::string& s) {
+    std::int64_t v = 0;
+    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc{} || end != s.data() + s.size() || v <= 0) return std::nullopt;
+    return v;
+}
+
+// Where to go back to: one of the dashboard's own pages, never another host.
+std::string back_of(const httplib::Request& req) {
+    const auto back = req.has_param("back") ? req.get_param_value("back") : "";
+    const bool own = back.starts_with("/dashboard") && back.find("//") == std::string::npos &&
+                     back.find('\\') == std::string::npos &&
+                     std::none_of(back.begin(), back.end(),
+                                  [](unsigned char c) { return c < 0x20 || c >= 0x7f; });
+    return own ? back : "/dashboard/open-items";
+}
+
+// The chosen cases as one batch to the agency named in the form, read and checked as the API's
+// body is; an answer other than the batch is shown as the API's message.
+void hand_over_route(Services& m, const httplib::Request& req, httplib::Response& res,
+                     const DashboardSession& session, const std::vector<std::int64_t>& ids) {
+    const auto agency = req.has_param("agency") ? req.get_param_value("agency") : "";
+    const auto body = read_handover_request(json{{"cases", ids}, {"agency", agency}}.dump());
+    if (!body) return send_dashboard_message(m, res, 400, session.locale, "bad_request");
+    const auto answer = hand_over_claims(m, session.creator, body.value());
+    if (answer.status == 404)
+        return send_dashboard_message(m, res, 404, session.locale, "no_such_case");
+    if (answer.status != 201)
+        return send_dashboard_message(m, res, answer.status, session.locale,
+                                      answer.body.value("error", "bad_request"));
+    dashboard_headers(m, res);
+    res.set_redirect(back_of(req), 303);
+}
+
+// The API's command on each case chosen; a case of another creator is not found (404).
+void actions_route(Services& m, const httplib::Request& req, httplib::Response& res) {
+    const auto session = dashboard_session(m, req, res);
+    if (!session || !csrf_ok(*session, req, res, m)) return;
+    const auto name = req.has_param("action") ? req.get_param_value("action") : "";
+    const auto n = req.get_param_value_count("case");
+    if (std::find(actions.begin(), actions.end(), name) == actions.end() || n == 0)
+        return send_dashboard_message(m, res, 400, session->locale, "bad_request");
+    std::vector<std::int64_t> ids;
+    for (std::size_t i = 0; i < n; ++i) {
+        const auto id = case_id(req.get_param_value("case", i));
+        if (!id) return send_dashboard_message(m, res, 400, session->locale, "bad_request");
+        ids.push_back(*id);
+    }
+    if (name == "hand-over") return hand_over_route(m, req, res, *session, ids);
+    const auto kind = command_named(name);
+    bool all_found = true;
+    for (const auto id : ids)
+        all_found =
+            run_creator_command(m, session->creator, id, CreatorCommand{*kind}) && all_found;
+    if (!all_found) return send_dashboard_message(m, res, 404, session->locale, "no_such_case");
+    dashboard_headers(m, res);
+    res.set_redirect(back_of(req), 303);
+}
+
+} // namespace
+
+void install_dashboard_case_page(httplib::Server& http, Services& m);
+void install_dashboard_member_page(httplib::Server& http, Services& m);
+
+void install_dashboard_pages(httplib::Server& http, Services& m) {
+    install_dashboard_style(http, m);
+    install_dashboard_overview(http, m);
+    http.Get("/dashboard/open-items", [&m](const httplib::Request& req, httplib::Response& res) {
+        open_items_page(m, req, res);
+    });
+    http.Post("/dashboard/actions", [&m](const httplib::Request& req, httplib::Response& res) {
+        actions_route(m, req, res);
+    });
+    install_dashboard_case_page(http, m);
+    install_dashboard_member_page(http, m);
+}
+
+} // namespace dunning::http

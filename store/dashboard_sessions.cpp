@@ -1,0 +1,82 @@
+#include "store/dashboard_sessions.hpp"
+
+#include "store/statement.hpp"
+
+namespace dunning::store {
+
+void add_login_link(Connection& db, const std::string& token_hash, const std::string& creator,
+                    std::int64_t created_at, std::int64_t expires_at) {
+    CachedStatement st(db, "INSERT INTO dashboard_login_links (token_hash, creator_id, "
+                           "created_at, expires_at) VALUES (?, ?, ?, ?)");
+    st.bind(1, token_hash);
+    st.bind(2, creator);
+    st.bind(3, created_at);
+    st.bind(4, expires_at);
+    st.exec();
+}
+
+std::optional<std::string> use_login_link(Connection& db, const std::string& token_hash,
+                                          std::int64_t now) {
+    // One statement: two requests with the same link cannot both take it.
+    CachedStatement st(db, "UPDATE dashboard_login_links SET used_at = ? WHERE token_hash = ? "
+                           "AND used_at IS NULL AND expires_at > ? RETURNING creator_id");
+    st.bind(1, now);
+    st.bind(2, token_hash);
+    st.bind(3, now);
+    if (!st.executeStep()) return std::nullopt;
+    auto creator = st.getColumn(0).getString();
+    while (st.executeStep()) {
+    }
+    return creator;
+}
+
+void add_session(Connection& db, const std::string& token_hash, const std::string& creator,
+                 std::int64_t now) {
+    CachedStatement st(db, "INSERT INTO dashboard_sessions (token_hash, creator_id, created_at, "
+                           "last_seen_at) VALUES (?, ?, ?, ?)");
+    st.bind(1, token_hash);
+    st.bind(2, creator);
+    st.bind(3, now);
+    st.bind(4, now);
+    st.exec();
+}
+
+std::optional<std::string> touch_session(Connection& db, const std::string& token_hash,
+                                         std::int64_t now, std::int64_t idle_seconds) {
+    std::optional<std::string> creator;
+    {
+        CachedStatement st(db, "UPDATE dashboard_sessions SET last_seen_at = MAX(last_seen_at, ?) "
+                               "WHERE token_hash = ? AND last_seen_at > ? RETURNING creator_id");
+        st.bind(1, now);
+        st.bind(2, token_hash);
+        st.bind(3, now - idle_seconds);
+        if (st.executeStep()) {
+            creator = st.getColumn(0).getString();
+            while (st.executeStep()) {
+            }
+        }
+    }
+    if (!creator) delete_session(db, token_hash);
+    return creator;
+}
+
+void delete_session(Connection& db, const std::string& token_hash) {
+    CachedStatement st(db, "DELETE FROM dashboard_sessions WHERE token_hash = ?");
+    st.bind(1, token_hash);
+    st.exec();
+}
+
+std::vector<LockedAccess> locked_access(Connection& db, const std::string& creator) {
+    CachedStatement st(db, "SELECT customer_id, product_id, level, reason, case_id, since "
+                           "FROM entitlements WHERE creator_id = ? AND level IN ('locked', "
+                           "'limited') ORDER BY customer_id, product_id");
+    st.bind(1, creator);
+    std::vector<LockedAccess> out;
+    while (st.executeStep())
+        out.push_back({st.getColumn(0).getString(), st.getColumn(1).getString(),
+                       st.getColumn(2).getString(), st.getColumn(3).getString(),
+                       st.getColumn(4).getInt64(), st.getColumn(5).getInt64()});
+    return out;
+}
+
+} // namespace dunning::store

@@ -1,0 +1,310 @@
+// The creator's dashboard in a real browser (headless Chromium through playwright-core) against
+// the real `dunning serve --test-clock`, filled by a scripted scenario: failures recovered at
+// several stages, a lock, a write-off. Every figure a page shows is compared with the JSON API.
+//   usage: node dashboard_browser.mjs <path/to/dunning> <screenshot folder>
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { adminToken, creators, fillScenario, invoices, startService } from './dashboard_service.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repo = path.resolve(here, '..', '..');
+const [binary, shots] = process.argv.slice(2);
+const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
+
+let failures = 0;
+function check(ok, what, detail = '') {
+  if (ok) return;
+  failures += 1;
+  console.error(`FAIL ${what}${detail ? `: ${detail}` : ''}`);
+}
+function equal(actual, expected, what) {
+  const a = JSON.stringify(actual);
+  const e = JSON.stringify(expected);
+  check(a === e, what, `got ${a}, expected ${e}`);
+}
+function die(message) {
+  console.error(`dashboard browser test: ${message}`);
+  process.exit(2);
+}
+
+if (!binary || !existsSync(binary) || !shots) die('usage: dashboard_browser.mjs <dunning> <screenshot folder>');
+if (!existsSync(chromiumPath)) die(`${chromiumPath} is missing: apt-get install chromium (scripts/install-deps)`);
+const nodeDir = path.resolve(repo, 'tests', 'node');
+if (!existsSync(path.join(nodeDir, 'node_modules', 'playwright-core'))) {
+  die('tests/node/node_modules/playwright-core is missing: run `npm ci --prefix tests/node`');
+}
+const { chromium } = createRequire(path.join(nodeDir, 'package.json'))('playwright-core');
+
+const svc = await startService(binary);
+const { base, dir, notifications, api, advance, caseOf } = svc;
+const { locked, small, theirs } = invoices;
+await fillScenario(svc);
+
+const lockedCase = await caseOf('alpha', locked.id);
+const smallCase = await caseOf('alpha', small.id);
+equal(lockedCase.status, 'escalated', 'the 79.00 claim is escalated after its final notice');
+equal(smallCase.status, 'written_off', 'the 20.00 claim is written off');
+const lockedAccess = await api('GET', `/v1/creators/alpha/access?member=${locked.customer}&course=course-1`, {
+  token: creators.alpha.token,
+});
+equal(lockedAccess.json.level, 'locked', "the escalated member's access is locked");
+
+// ---- the browser
+
+mkdirSync(shots, { recursive: true });
+const browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: ['--no-sandbox'] });
+const context = await browser.newContext({ acceptDownloads: true, locale: 'de-DE' });
+const page = await context.newPage();
+const consoleErrors = [];
+page.on('console', (m) => {
+  if (m.type() === 'error') consoleErrors.push(`${page.url()}: ${m.text()}`);
+});
+page.on('pageerror', (e) => consoleErrors.push(`${page.url()}: ${e.message}`));
+async function noConsoleErrors(what) {
+  equal(consoleErrors.splice(0), [], `no console errors on ${what}`);
+}
+
+async function loginLink(creator) {
+  const r = await api('POST', `/v1/creators/${creator}/login-links`, { token: adminToken });
+  equal(r.status, 201, 'a login link is made with the admin token');
+  return r.json.url;
+}
+const refusedByCreator = await api('POST', '/v1/creators/alpha/login-links', { token: creators.alpha.token });
+equal(refusedByCreator.status, 403, "a creator's own token makes no login link");
+
+// Signing in through the link lands on the overview with a session cookie.
+const link = await loginLink('alpha');
+let r = await page.goto(link);
+equal(new URL(page.url()).pathname, '/dashboard', 'the login link leads to the overview');
+equal(r.status(), 200, 'the overview answers 200');
+const cookies = await context.cookies();
+const session = cookies.find((c) => c.name === 'dunning_session');
+check(session && session.httpOnly && session.sameSite !== 'None', 'the session cookie is HttpOnly and SameSite', JSON.stringify(cookies));
+const csp = r.headers()['content-security-policy'] ?? '';
+check(csp.includes("frame-ancestors 'none'"), 'the overview forbids framing', csp);
+await noConsoleErrors('the overview');
+await page.screenshot({ path: path.join(shots, 'overview.png'), fullPage: true });
+
+// The overview's figures are the summary API's.
+const summary = (await api('GET', '/v1/creators/alpha/summary', { token: creators.alpha.token })).json;
+const pageFigures = await page.$$eval('#figures tbody tr', (rows) =>
+  rows.map((row) => ({
+    currency: row.dataset.currency,
+    cells: Object.fromEntries(
+      [...row.querySelectorAll('td[data-figure]')].map((td) => [
+        td.dataset.figure,
+        td.dataset.figure === 'rate' ? td.dataset.permille : [Number(td.dataset.count), Number(td.dataset.minor)],
+      ]),
+    ),
+  })),
+);
+const apiFigures = Object.entries(summary.currencies).map(([currency, f]) => ({
+  currency,
+  cells: {
+    failed: [f.failed.count, f.failed.amount],
+    recovered: [f.recovered.count, f.recovered.amount],
+    open: [f.open.count, f.open.amount],
+    written_off: [f.written_off.count, f.written_off.amount],
+    rate: f.recovery_rate_permille === null ? '' : String(f.recovery_rate_permille),
+  },
+}));
+equal(pageFigures, apiFigures, 'the overview shows the summary API figures');
+const eur = summary.currencies.eur;
+equal(
+  [eur.failed.count, eur.recovered.count, eur.open.count, eur.written_off.count],
+  [6, 3, 2, 1],
+  'six failures: three recovered, two open, one written off',
+);
+equal(eur.failed.amount, 4900 + 9900 + 12000 + 7900 + 2000 + 5900, 'the failed amount is the six invoices');
+const euroText = await page.textContent('#figures td[data-figure="recovered"]');
+check(euroText.includes('268,00\u00a0€'), 'amounts are written the German way', euroText);
+
+const cohortRows = await page.$$eval('#cohorts tbody tr', (rows) =>
+  rows.map((row) => [row.dataset.month, row.querySelector('td[data-permille]').dataset.permille]),
+);
+equal(
+  cohortRows,
+  summary.cohorts.map((c) => [c.month, String(c.currencies.eur.recovery_rate_permille ?? '')]),
+  'the cohorts are the API cohorts',
+);
+equal(summary.cohorts.map((c) => c.month), ['2027-01', '2027-02'], 'two cohorts by month of failure');
+const sources = await page.$$eval('#recovered-by tbody tr', (rows) =>
+  rows.map((row) => [row.dataset.source, Number(row.querySelector('td[data-count]').dataset.count)]),
+);
+equal(
+  sources,
+  Object.entries(summary.recovered_by).map(([s, byCurrency]) => [s, byCurrency.eur.count]),
+  'what recovered the money is the API answer',
+);
+equal(
+  Object.keys(summary.recovered_by).sort(),
+  ['before_reminder', 'stage_1', 'stage_2'],
+  'recovered before any reminder, after the reminder and after the formal reminder',
+);
+const lockedRows = await page.$$eval('#locked-now tbody tr', (rows) => rows.map((row) => row.dataset.member));
+equal(lockedRows, summary.locked_now.map((l) => l.member), 'the members locked now are the API ones');
+check(lockedRows.includes(locked.customer), 'the escalated member is locked now', lockedRows.join(', '));
+const statusRows = await page.$$eval('#cases-by-status tbody tr', (rows) =>
+  Object.fromEntries(rows.map((row) => [row.dataset.status, Number(row.querySelector('td[data-count]').dataset.count)])),
+);
+equal(statusRows, summary.cases_by_status, 'cases by status are the API ones');
+check((await page.$$('svg.chart rect')).length > 0, 'the overview draws its charts');
+
+// Usable on a phone: nothing wider than the screen but the tables' own scroll boxes.
+const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+await phone.addCookies([session]);
+const phonePage = await phone.newPage();
+await phonePage.goto(`${base}/dashboard`);
+const overflow = await phonePage.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+check(overflow <= 0, 'the overview fits a phone screen', `${overflow}px too wide`);
+await phonePage.screenshot({ path: path.join(shots, 'overview-phone.png'), fullPage: true });
+await phone.close();
+
+// ---- open items: filter, totals, CSV
+
+await page.click('nav a[href^="/dashboard/open-items"]');
+await noConsoleErrors('the open items');
+await page.selectOption('#filters select[name="status"]', 'escalated');
+await Promise.all([page.waitForURL(/status=escalated/), page.click('#filters button[type="submit"]')]);
+const apiEscalated = (await api('GET', '/v1/creators/alpha/open-items?status=escalated', { token: creators.alpha.token })).json;
+const shownCases = await page.$$eval('#items tbody tr', (rows) => rows.map((row) => Number(row.dataset.case)));
+equal(shownCases, apiEscalated.data.map((i) => i.case), 'the filtered open items are the API ones');
+equal(shownCases, [lockedCase.id], 'only the escalated claim is left after the filter');
+const shownTotal = await page.$eval('#totals tbody tr td[data-minor]', (td) => Number(td.dataset.minor));
+equal(shownTotal, apiEscalated.totals.eur.principal, 'the open items total is the API one');
+await page.screenshot({ path: path.join(shots, 'open-items.png'), fullPage: true });
+await noConsoleErrors('the filtered open items');
+const [download] = await Promise.all([page.waitForEvent('download'), page.click('#csv')]);
+const csvPath = path.join(dir, 'open-items.csv');
+await download.saveAs(csvPath);
+const apiCsv = await api('GET', '/v1/creators/alpha/open-items?status=escalated&format=csv', {
+  token: creators.alpha.token,
+  raw: true,
+});
+equal(readFileSync(csvPath, 'utf8'), apiCsv.text, 'the downloaded CSV is the API CSV');
+
+// ---- a case: its timeline, and marking it paid
+
+await page.click(`#items a[href^="/dashboard/cases/${lockedCase.id}"]`);
+equal(new URL(page.url()).pathname, `/dashboard/cases/${lockedCase.id}`, 'a case opens from the open items');
+const timeline = await page.$$eval('#timeline tbody tr', (rows) => rows.map((row) => row.cells[1].textContent));
+check(timeline.some((w) => w.startsWith('stripe invoice.payment_failed')), 'the timeline shows the webhook', timeline.join(' | '));
+check(timeline.filter((w) => w.startsWith('email')).length >= 3, 'the timeline shows the emails sent', timeline.join(' | '));
+check(timeline.includes('escalated'), 'the timeline shows the escalation', timeline.join(' | '));
+check(timeline.includes('access locked'), "the timeline shows the member's access locked", timeline.join(' | '));
+await noConsoleErrors('the case');
+await page.screenshot({ path: path.join(shots, 'case.png'), fullPage: true });
+
+// The member's page: access, claims and access changes as the access API answers them.
+await page.click('#member-link');
+equal(new URL(page.url()).pathname, `/dashboard/members/${locked.customer}`, 'the member opens from the case');
+const apiMemberAccess = (
+  await api('GET', `/v1/creators/alpha/access?member=${locked.customer}`, { token: creators.alpha.token })
+).json.data;
+const shownAccess = await page.$$eval('#access tbody tr', (rows) => rows.map((r) => [r.dataset.product, r.dataset.level]));
+equal(shownAccess, apiMemberAccess.map((a) => [a.product, a.level]), "the member's access is the API's");
+const apiHistory = (
+  await api('GET', `/v1/creators/alpha/access/history?member=${locked.customer}`, { token: creators.alpha.token })
+).json.data;
+const shownHistory = await page.$$eval('#history tbody tr', (rows) => rows.map((r) => Number(r.dataset.sequence)));
+equal(shownHistory, apiHistory.map((h) => h.sequence), "the member's access changes are the API's");
+await noConsoleErrors('the member');
+await page.screenshot({ path: path.join(shots, 'member.png'), fullPage: true });
+r = await page.goto(`${base}/dashboard/members/${theirs.customer}`);
+equal(r.status(), 404, "another creator's member is not found");
+consoleErrors.splice(0); // that 404 on purpose
+await page.goto(`${base}/dashboard/cases/${lockedCase.id}`);
+
+const before = notifications.length;
+await page.selectOption('#case-actions select[name="action"]', 'mark-paid');
+await Promise.all([page.waitForLoadState('load'), page.click('#case-actions button[type="submit"]')]);
+equal(await page.textContent('#case-status'), 'paid', 'the case page shows the case paid');
+await advance(0); // the platform's notifications go out
+const restored = await api('GET', `/v1/creators/alpha/access?member=${locked.customer}&course=course-1`, {
+  token: creators.alpha.token,
+});
+equal(restored.json.level, 'granted', "the member's access is restored");
+const heard = notifications.slice(before).map((n) => `${n.type}:${n.member ?? ''}`);
+check(heard.includes(`access.restored:${locked.customer}`), 'the platform hears access.restored', heard.join(', '));
+check(heard.some((h) => h.startsWith('case.resolved')), 'the platform hears case.resolved', heard.join(', '));
+const afterSummary = (await api('GET', '/v1/creators/alpha/summary', { token: creators.alpha.token })).json;
+equal(afterSummary.recovered_by.marked_paid?.eur?.count, 1, 'the summary counts the case as marked paid');
+await noConsoleErrors('the case after marking it paid');
+
+// ---- refusals
+
+const csrfMissing = await page.request.post(`${base}/dashboard/actions`, {
+  form: { action: 'pause', case: String(lockedCase.id) },
+});
+equal(csrfMissing.status(), 403, 'an action without the CSRF token is refused');
+const csrfWrong = await page.request.post(`${base}/dashboard/actions`, {
+  form: { action: 'pause', case: String(lockedCase.id), csrf: 'f'.repeat(64) },
+});
+equal(csrfWrong.status(), 403, 'an action with a wrong CSRF token is refused');
+equal((await caseOf('alpha', locked.id)).status, 'paid', 'the refused actions changed nothing');
+
+const betaCase = await caseOf('beta', theirs.id);
+equal(betaCase.status, 'escalated', "the other creator's claim is escalated");
+r = await page.goto(`${base}/dashboard/cases/${betaCase.id}`);
+equal(r.status(), 404, "another creator's case is not found");
+check(!(await page.content()).includes(theirs.customer), "nothing of the other creator's case is shown");
+const crossAction = await page.request.post(`${base}/dashboard/actions`, {
+  form: {
+    action: 'write-off',
+    case: String(betaCase.id),
+    csrf: await page.$eval('form[action="/dashboard/logout"] input[name="csrf"]', (i) => i.value).catch(() => ''),
+  },
+});
+check([403, 404].includes(crossAction.status()), "another creator's case cannot be acted on", String(crossAction.status()));
+equal((await caseOf('beta', theirs.id)).status, 'escalated', "the other creator's case is unchanged");
+
+const fresh = await browser.newContext();
+const freshPage = await fresh.newPage();
+r = await freshPage.goto(link);
+equal(r.status(), 400, 'a used login link is refused');
+const expiring = await loginLink('alpha');
+await advance(6 * 60);
+r = await freshPage.goto(expiring);
+equal(r.status(), 400, 'an expired login link is refused');
+await freshPage.screenshot({ path: path.join(shots, 'login-refused.png') });
+r = await freshPage.goto(`${base}/dashboard`);
+equal(r.status(), 401, 'the dashboard without a session asks to sign in');
+await fresh.close();
+
+// A session ends after 30 idle minutes.
+await advance(31 * 60);
+r = await page.goto(`${base}/dashboard`);
+equal(r.status(), 401, 'an idle session has ended');
+
+consoleErrors.splice(0); // the refusals above are answered 4xx on purpose
+
+// Beta's own dashboard, in English, shows only beta's case.
+r = await page.goto(await loginLink('beta'));
+equal(r.status(), 200, "beta's login link signs beta in");
+await page.goto(`${base}/dashboard/open-items`);
+const betaRows = await page.$$eval('#items tbody tr', (rows) => rows.map((row) => Number(row.dataset.case)));
+equal(betaRows, [betaCase.id], "beta's open items are beta's");
+check((await page.textContent('h1')) === 'Open items', "beta's dashboard is in English");
+await page.screenshot({ path: path.join(shots, 'open-items-en.png'), fullPage: true });
+
+// Beta hands its escalated claim to an agency from the open items, through the handover API's code.
+await page.check(`#items input[name="case"][value="${betaCase.id}"]`);
+await page.selectOption('#actions select[name="action"]', 'hand-over');
+await page.fill('#actions input[name="agency"]', 'Inkasso Nord');
+await Promise.all([page.waitForLoadState('load'), page.click('#actions button[type="submit"]')]);
+equal(new URL(page.url()).pathname, '/dashboard/open-items', 'the action returns to the open items');
+const handed = await api('GET', `/v1/creators/beta/cases/${betaCase.id}`, { token: creators.beta.token });
+equal(handed.json.status, 'handed_over', "beta's claim is handed over");
+const batches = (await api('GET', '/v1/creators/beta/handovers', { token: creators.beta.token })).json.data;
+equal(batches.map((b) => [b.agency, b.cases]), [['Inkasso Nord', [betaCase.id]]], 'one batch to the agency named');
+await noConsoleErrors("beta's pages");
+
+await browser.close();
+await svc.stop();
+if (failures === 0) rmSync(dir, { recursive: true, force: true });
+else console.error(`service log:\n${svc.log()}\nkept ${dir}`);
+console.log(failures === 0 ? 'dashboard browser test: ok' : `dashboard browser test: ${failures} failure(s)`);
+process.exit(failures === 0 ? 0 : 1);

@@ -1,0 +1,65 @@
+// The dashboard's login links and sessions in a real SQLite file: a link is taken once and not
+// after it expires, a session ends when idle, and only hashes are kept.
+#include "store/creators.hpp"
+#include "store/dashboard_sessions.hpp"
+#include "store/database.hpp"
+#include "support/service.hpp"
+
+#include <SQLiteCpp/Statement.h>
+#include <gtest/gtest.h>
+
+namespace dunning::store {
+namespace {
+
+using testing::TempDir;
+
+class DashboardSessions : public ::testing::Test {
+  protected:
+    TempDir dir;
+    StoreOptions options{(dir.path() / "dunning.db").string(), "full"};
+    std::unique_ptr<Connection> db = open_store(options);
+    const std::int64_t t = 1'800'000'000;
+};
+
+TEST_F(DashboardSessions, ALinkIsTakenOnceBeforeItExpires) {
+    add_login_link(*db, sha256_hex("link-1"), "alpha", t, t + 300);
+    add_login_link(*db, sha256_hex("link-2"), "beta", t, t + 300);
+    EXPECT_EQ(use_login_link(*db, sha256_hex("unknown"), t + 1), std::nullopt);
+    EXPECT_EQ(use_login_link(*db, sha256_hex("link-1"), t + 1), "alpha");
+    EXPECT_EQ(use_login_link(*db, sha256_hex("link-1"), t + 2), std::nullopt) << "used";
+    EXPECT_EQ(use_login_link(*db, sha256_hex("link-2"), t + 300), std::nullopt) << "expired";
+    add_login_link(*db, sha256_hex("link-3"), "beta", t, t + 300);
+    EXPECT_EQ(use_login_link(*db, sha256_hex("link-3"), t + 299), "beta");
+}
+
+TEST_F(DashboardSessions, ASessionEndsWhenIdle) {
+    add_session(*db, sha256_hex("session-1"), "alpha", t);
+    EXPECT_EQ(touch_session(*db, sha256_hex("session-1"), t + 1700, 1800), "alpha");
+    // Each use moves the idle limit on.
+    EXPECT_EQ(touch_session(*db, sha256_hex("session-1"), t + 3400, 1800), "alpha");
+    EXPECT_EQ(touch_session(*db, sha256_hex("session-1"), t + 5200, 1800), std::nullopt);
+    // Ended for good, also if the clock were to read an earlier time.
+    EXPECT_EQ(touch_session(*db, sha256_hex("session-1"), t + 3500, 1800), std::nullopt);
+    EXPECT_EQ(touch_session(*db, sha256_hex("unknown"), t, 1800), std::nullopt);
+}
+
+TEST_F(DashboardSessions, SignedOutIsGone) {
+    add_session(*db, sha256_hex("session-2"), "alpha", t);
+    delete_session(*db, sha256_hex("session-2"));
+    EXPECT_EQ(touch_session(*db, sha256_hex("session-2"), t, 1800), std::nullopt);
+}
+
+TEST_F(DashboardSessions, OnlyHashesAreKept) {
+    add_login_link(*db, sha256_hex("link-plain"), "alpha", t, t + 300);
+    add_session(*db, sha256_hex("session-plain"), "alpha", t);
+    for (const char* table : {"dashboard_login_links", "dashboard_sessions"}) {
+        SQLite::Statement st(*db, std::string("SELECT token_hash FROM ") + table);
+        ASSERT_TRUE(st.executeStep());
+        const auto stored = st.getColumn(0).getString();
+        EXPECT_EQ(stored.size(), 64u);
+        EXPECT_EQ(stored.find("plain"), std::string::npos);
+    }
+}
+
+} // namespace
+} // namespace dunning::store
