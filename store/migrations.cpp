@@ -354,6 +354,7 @@ const std::vector<const char*> all = {
         FROM cases
         WHERE customer_id <> ''
           AND coalesce(json_extract(state, '$.last_failure.payment_method_id'), '') <> '';
+    )sql",
     // 12: the creator's dashboard (store/dashboard_sessions.hpp): one-time login links and the
     // sessions they open, each kept as the SHA-256 of its token only.
     R"sql(
