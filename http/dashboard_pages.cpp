@@ -36,6 +36,24 @@ json filter_values(const httplib::Request& req) {
     return out;
 }
 
+// A <select>'s options with the one the request chose marked, so the form sends it again.
+json options_of(const std::vector<std::string>& values, const httplib::Request& req,
+                const char* name) {
+    const auto chosen = req.has_param(name) ? req.get_param_value(name) : "";
+    json out = json::array();
+    for (const auto& v : values)
+        out.push_back({{"value", v}, {"selected", v == chosen}});
+    return out;
+}
+
+// The query of the same list at another offset (its filters kept), or null when out of range.
+json page_query(httplib::Params params, long long offset, std::size_t total) {
+    if (offset < 0 || static_cast<std::size_t>(offset) >= total) return nullptr;
+    params.erase("offset");
+    params.emplace("offset", std::to_string(offset));
+    return httplib::detail::params_to_query_str(params);
+}
+
 json item_row(const OpenItem& i, const std::string& locale) {
     return {{"case", std::to_string(i.case_id)},
             {"status", i.status},
@@ -92,6 +110,12 @@ void open_items_page(Services& m, const httplib::Request& req, httplib::Response
         std::min<std::size_t>(first + static_cast<std::size_t>(q.limit), items.size());
     for (auto i = first; i < last; ++i)
         rows.push_back(item_row(items[i], session->locale));
+    auto paging = filters.params;
+    if (req.has_param("lang")) paging.emplace("lang", req.get_param_value("lang"));
+    const auto offset = static_cast<long long>(first);
+    const auto prev = first == 0 ? json(nullptr)
+                                 : page_query(paging, std::max(0LL, offset - q.limit), items.size());
+    const auto next = page_query(paging, static_cast<long long>(last), items.size());
     filters.params.emplace("format", "csv");
     send_dashboard_page(m, res, *session, "open_items",
                         {{"title", t["nav_open_items"]},
@@ -99,6 +123,15 @@ void open_items_page(Services& m, const httplib::Request& req, httplib::Response
                          {"items", rows},
                          {"has_items", !rows.empty()},
                          {"total_count", std::to_string(items.size())},
+                         {"shown_from", std::to_string(rows.empty() ? 0 : first + 1)},
+                         {"shown_to", std::to_string(last)},
+                         {"prev_query", prev},
+                         {"next_query", next},
+                         {"status_options",
+                          options_of({"open", "paused", "objected", "escalated",
+                                      "handover_pending", "handed_over", "disputed"},
+                                     req, "status")},
+                         {"age_options", options_of({"0-30", "31-60", "61-90", "90+"}, req, "age")},
                          {"totals", totals_rows(items, session->locale)},
                          {"csv_query", httplib::detail::params_to_query_str(filters.params)},
                          {"actions", action_options(t)},
@@ -155,11 +188,12 @@ void actions_route(Services& m, const httplib::Request& req, httplib::Response& 
     }
     if (name == "hand-over") return hand_over_route(m, req, res, *session, ids);
     const auto kind = command_named(name);
-    bool all_found = true;
+    // Every case is the creator's, or none is changed.
     for (const auto id : ids)
-        all_found =
-            run_creator_command(m, session->creator, id, CreatorCommand{*kind}) && all_found;
-    if (!all_found) return send_dashboard_message(m, res, 404, session->locale, "no_such_case");
+        if (!case_detail(m, session->creator, id))
+            return send_dashboard_message(m, res, 404, session->locale, "no_such_case");
+    for (const auto id : ids)
+        run_creator_command(m, session->creator, id, CreatorCommand{*kind});
     dashboard_headers(m, res);
     res.set_redirect(back_of(req), 303);
 }

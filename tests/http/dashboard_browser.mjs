@@ -173,6 +173,19 @@ const apiEscalated = (await api('GET', '/v1/creators/alpha/open-items?status=esc
 const shownCases = await page.$$eval('#items tbody tr', (rows) => rows.map((row) => Number(row.dataset.case)));
 equal(shownCases, apiEscalated.data.map((i) => i.case), 'the filtered open items are the API ones');
 equal(shownCases, [lockedCase.id], 'only the escalated claim is left after the filter');
+equal(await page.$eval('#filters select[name="status"]', (s) => s.value), 'escalated',
+  'the filter shown is the one applied, so sending the form again keeps it');
+// Paging keeps the filter: one item per page, the next page is the API's second item.
+await page.goto(`${base}/dashboard/open-items?limit=1`);
+const firstPage = await page.$$eval('#items tbody tr', (rows) => rows.map((row) => Number(row.dataset.case)));
+const apiAll = (await api('GET', '/v1/creators/alpha/open-items', { token: creators.alpha.token })).json;
+equal(firstPage, [apiAll.data[0].case], 'the first page is the API\'s first item');
+if (apiAll.data.length > 1) {
+  await Promise.all([page.waitForURL(/offset=1/), page.click('#next-page')]);
+  const secondPage = await page.$$eval('#items tbody tr', (rows) => rows.map((row) => Number(row.dataset.case)));
+  equal(secondPage, [apiAll.data[1].case], 'the next page is the API\'s second item');
+}
+await page.goto(`${base}/dashboard/open-items?status=escalated`);
 const shownTotal = await page.$eval('#totals tbody tr td[data-minor]', (td) => Number(td.dataset.minor));
 equal(shownTotal, apiEscalated.totals.eur.principal, 'the open items total is the API one');
 await page.screenshot({ path: path.join(shots, 'open-items.png'), fullPage: true });
