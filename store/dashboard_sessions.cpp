@@ -30,6 +30,28 @@ std::optional<std::string> use_login_link(Connection& db, const std::string& tok
     return creator;
 }
 
+std::optional<std::string> login_link_creator(Connection& db, const std::string& token_hash,
+                                              std::int64_t now) {
+    CachedStatement st(db, "SELECT creator_id FROM dashboard_login_links WHERE token_hash = ? "
+                           "AND used_at IS NULL AND expires_at > ?");
+    st.bind(1, token_hash);
+    st.bind(2, now);
+    if (!st.executeStep()) return std::nullopt;
+    return st.getColumn(0).getString();
+}
+
+std::int64_t purge_dashboard_credentials(Connection& db, std::int64_t now,
+                                         std::int64_t idle_seconds) {
+    CachedStatement links(db, "DELETE FROM dashboard_login_links WHERE used_at IS NOT NULL OR "
+                              "expires_at <= ?");
+    links.bind(1, now);
+    std::int64_t gone = links.exec();
+    CachedStatement sessions(db, "DELETE FROM dashboard_sessions WHERE last_seen_at <= ?");
+    sessions.bind(1, now - idle_seconds);
+    gone += sessions.exec();
+    return gone;
+}
+
 void add_session(Connection& db, const std::string& token_hash, const std::string& creator,
                  std::int64_t now) {
     CachedStatement st(db, "INSERT INTO dashboard_sessions (token_hash, creator_id, created_at, "

@@ -18,6 +18,15 @@ void add_login_link(Connection& db, const std::string& token_hash, const std::st
 std::optional<std::string> use_login_link(Connection& db, const std::string& token_hash,
                                           std::int64_t now);
 
+// The link's creator when it exists, is unused and has not expired; the link is not taken (a
+// mail scanner fetching the link must not use it up).
+std::optional<std::string> login_link_creator(Connection& db, const std::string& token_hash,
+                                              std::int64_t now);
+// Deletes the links that expired or were used and the sessions unused for `idle_seconds`;
+// how many rows went.
+std::int64_t purge_dashboard_credentials(Connection& db, std::int64_t now,
+                                         std::int64_t idle_seconds);
+
 void add_session(Connection& db, const std::string& token_hash, const std::string& creator,
                  std::int64_t now);
 // The session's creator when it was last seen within `idle_seconds` (its last use becomes now);

@@ -372,6 +372,18 @@ const std::vector<const char*> all = {
         last_seen_at  INTEGER NOT NULL  -- idle sessions end (config [dashboard])
     ) WITHOUT ROWID;
     )sql",
+    // 13: who took a creator's decision on a case and why (store/creator_actions.hpp).
+    R"sql(
+    CREATE TABLE case_creator_actions (
+        id       INTEGER PRIMARY KEY,
+        case_id  INTEGER NOT NULL,
+        action   TEXT NOT NULL,   -- as in the API's path: pause, mark-paid, hand-over, …
+        actor    TEXT NOT NULL,   -- api:<creator> or dashboard:<creator>, with the caller's name
+        note     TEXT NOT NULL,   -- why; may be empty
+        at       INTEGER NOT NULL -- unix seconds, module clock
+    );
+    CREATE INDEX case_creator_actions_by_case ON case_creator_actions (case_id, id);
+    )sql",
 };
 
 } // namespace
