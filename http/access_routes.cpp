@@ -120,29 +120,10 @@ std::string actor_of(const std::string& creator, const std::string& detail) {
 void create_override(Services& m, const httplib::Request& req, httplib::Response& res) {
     const std::string creator = req.matches[1];
     if (!authorize(m, req, res, creator)) return;
-    const auto now = m.clock.now();
-    auto request = read_override(req.body, now);
+    auto request = read_override(req.body, m.clock.now());
     if (!request) return send_error(res, 400, request.error());
-    auto& r = request.value();
-    store::OverrideRecord o;
-    o.creator = creator;
-    o.customer = std::move(r.member);
-    o.product = std::move(r.product);
-    o.level = r.level;
-    o.until = r.until;
-    o.note = std::move(r.note);
-    o.actor = actor_of(creator, r.actor);
-    o.created = now;
-    const auto view = m.db.use([&](store::Connection& db) {
-        store::Transaction tx(db);
-        o.id = store::add_override(db, o);
-        m.engine.refresh_access(db, creator, o.customer,
-                                o.product.empty() ? std::vector<std::string>{}
-                                                  : std::vector{o.product});
-        tx.commit();
-        return override_view(o, now);
-    });
-    m.work.wake();
+    const auto actor = actor_of(creator, request.value().actor);
+    const auto view = add_access_override(m, creator, std::move(request).value(), actor);
     res.status = 201;
     res.set_content(view.dump(), "application/json");
 }
@@ -158,12 +139,45 @@ void revoke(Services& m, const httplib::Request& req, httplib::Response& res) {
     } catch (const std::exception&) {
         return send_error(res, 404, "no such override");
     }
+    const auto view = revoke_access_override(m, creator, id, request.value().note,
+                                             actor_of(creator, request.value().actor));
+    if (!view) return send_error(res, 404, "no such override in force");
+    res.set_content(view->dump(), "application/json");
+}
+
+} // namespace
+
+json add_access_override(Services& m, const std::string& creator, OverrideRequest r,
+                         const std::string& actor) {
+    const auto now = m.clock.now();
+    store::OverrideRecord o;
+    o.creator = creator;
+    o.customer = std::move(r.member);
+    o.product = std::move(r.product);
+    o.level = r.level;
+    o.until = r.until;
+    o.note = std::move(r.note);
+    o.actor = actor;
+    o.created = now;
+    const auto view = m.db.use([&](store::Connection& db) {
+        store::Transaction tx(db);
+        o.id = store::add_override(db, o);
+        m.engine.refresh_access(db, creator, o.customer,
+                                o.product.empty() ? std::vector<std::string>{}
+                                                  : std::vector{o.product});
+        tx.commit();
+        return override_view(o, now);
+    });
+    m.work.wake();
+    return view;
+}
+
+std::optional<json> revoke_access_override(Services& m, const std::string& creator, std::int64_t id,
+                                           const std::string& note, const std::string& actor) {
     const auto now = m.clock.now();
     const auto view = m.db.use([&](store::Connection& db) -> std::optional<json> {
         store::Transaction tx(db);
-        if (!store::revoke_override(db, creator, id, actor_of(creator, request.value().actor),
-                                    request.value().note, now))
-            return std::nullopt;
+        if (!store::revoke_override(db, creator, id, actor, note, now)) return std::nullopt;
         const auto o = store::get_override(db, creator, id);
         m.engine.refresh_access(db, creator, o->customer,
                                 o->product.empty() ? std::vector<std::string>{}
@@ -171,12 +185,9 @@ void revoke(Services& m, const httplib::Request& req, httplib::Response& res) {
         tx.commit();
         return override_view(*o, now);
     });
-    if (!view) return send_error(res, 404, "no such override in force");
-    m.work.wake();
-    res.set_content(view->dump(), "application/json");
+    if (view) m.work.wake();
+    return view;
 }
-
-} // namespace
 
 json member_access_view(Services& m, const std::string& creator, const std::string& member) {
     const auto& courses = m.engine.courses_for(creator);

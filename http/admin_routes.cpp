@@ -2,6 +2,7 @@
 // Every change goes to the store first, then to the registry, so the routes and the jobs see it
 // at once and a restart keeps it.
 #include "http/creator_bodies.hpp"
+#include "http/creator_change.hpp"
 #include "http/services.hpp"
 #include "http/stripe_connect.hpp"
 #include "store/access_store.hpp"
@@ -171,52 +172,10 @@ void patch(Services& m, const httplib::Request& req, httplib::Response& res) {
     if (!caller) return;
     auto body = read_body(req, res);
     if (!body) return;
-    for (const char* shown_only : {"object", "source", "disabled", "stripe"}) // what GET adds
-        body->erase(shown_only);
-    const auto import_open_invoices = take_import_flag(*body, res);
-    if (!import_open_invoices) return;
-    std::lock_guard lock(m.creators.changes());
-    const auto current = existing(m, id, res);
-    if (!current || from_file(*current, m, res, "its settings")) return;
-    std::vector<std::string> problems;
-    if (body->contains("id") && (*body)["id"] != id) {
-        problems.push_back("id: cannot be changed");
-        body->erase("id");
-    }
-    // The account decides whose events and members a creator gets: the platform's to give.
-    if (!caller->admin && body->contains("stripe_account") &&
-        (*body)["stripe_account"] != json(current->stripe_account))
-        return send_error(res, 403, "only the admin token may change stripe_account");
-    if (body->contains("stripe_account") &&
-        (*body)["stripe_account"] != json(current->stripe_account)) {
-        const auto conn =
-            m.db.use([&](store::Connection& db) { return store::find_stripe_connection(db, id); });
-        if (conn && conn->status == "connected" && conn->method != "platform")
-            return send_error(res, 409,
-                              "creator " + id + " is connected through " + conn->method +
-                                  ": disconnect it (POST /v1/creators/" + id +
-                                  "/stripe/disconnect) before naming another account");
-    }
-    auto settings = json::parse(current->settings_json);
-    settings.merge_patch(*body); // RFC 7396: given keys replace, null removes
-    auto creator = creator_from_settings(settings, m.config);
-    if (!creator.ok())
-        problems.insert(problems.end(), creator.error().begin(), creator.error().end());
-    check_account(m, settings, problems);
-    if (!problems.empty()) return send_problems(res, problems);
-    auto c = std::move(creator).value();
-    c.disabled = current->disabled;
-    c.api_token_hash = current->api_token_hash;
-    m.db.use([&](store::Connection& db) {
-        store::update_creator_settings(db, id, c.settings_json, now_of(m));
-    });
-    json out = view(c);
-    const bool newly_connected = record_platform_account(m, *body, c);
-    m.creators.replace(c);
-    out["stripe"] = stripe_connection_view(m, c);
-    if (newly_connected) after_connect(m, c);
-    send_json(res, 200, out);
-    if (newly_connected) import_open(m, id, *import_open_invoices);
+    const auto change = change_creator(m, id, std::move(*body), caller->admin);
+    if (!change.problems.empty()) return send_problems(res, change.problems);
+    if (change.status != 200) return send_error(res, change.status, change.error);
+    send_json(res, 200, change.creator);
 }
 
 void set_disabled(Services& m, const httplib::Request& req, httplib::Response& res) {
@@ -258,6 +217,75 @@ void new_token(Services& m, const httplib::Request& req, httplib::Response& res)
 }
 
 } // namespace
+
+// PATCH /v1/creators/{c}'s change, for the route and the dashboard's settings page alike.
+CreatorChange change_creator(Services& m, const std::string& id, json body, bool admin) {
+    CreatorChange out;
+    auto fail = [&out](int status, std::string error) {
+        out.status = status;
+        out.error = std::move(error);
+        return out;
+    };
+    for (const char* shown_only : {"object", "source", "disabled", "stripe"}) // what GET adds
+        body.erase(shown_only);
+    bool import_open_invoices = true;
+    if (const auto found = body.find("import_open_invoices"); found != body.end()) {
+        if (!found->is_boolean()) {
+            out.status = 400;
+            out.problems = {"import_open_invoices: must be true or false"};
+            return out;
+        }
+        import_open_invoices = found->get<bool>();
+        body.erase(found);
+    }
+    std::lock_guard lock(m.creators.changes());
+    const auto current = m.creators.find(id);
+    if (!current) return fail(404, "no such creator");
+    if (current->source == "config")
+        return fail(409, "creator " + id + " is defined in " + m.config.path +
+                             ", which sets its settings again at every start: change it there");
+    std::vector<std::string> problems;
+    if (body.contains("id") && body["id"] != id) {
+        problems.push_back("id: cannot be changed");
+        body.erase("id");
+    }
+    // The account decides whose events and members a creator gets: the platform's to give.
+    const bool new_account =
+        body.contains("stripe_account") && body["stripe_account"] != json(current->stripe_account);
+    if (!admin && new_account) return fail(403, "only the admin token may change stripe_account");
+    if (new_account) {
+        const auto conn =
+            m.db.use([&](store::Connection& db) { return store::find_stripe_connection(db, id); });
+        if (conn && conn->status == "connected" && conn->method != "platform")
+            return fail(409, "creator " + id + " is connected through " + conn->method +
+                                 ": disconnect it (POST /v1/creators/" + id +
+                                 "/stripe/disconnect) before naming another account");
+    }
+    auto settings = json::parse(current->settings_json);
+    settings.merge_patch(body); // RFC 7396: given keys replace, null removes
+    auto creator = creator_from_settings(settings, m.config);
+    if (!creator.ok())
+        problems.insert(problems.end(), creator.error().begin(), creator.error().end());
+    check_account(m, settings, problems);
+    if (!problems.empty()) {
+        out.status = 400;
+        out.problems = std::move(problems);
+        return out;
+    }
+    auto c = std::move(creator).value();
+    c.disabled = current->disabled;
+    c.api_token_hash = current->api_token_hash;
+    m.db.use([&](store::Connection& db) {
+        store::update_creator_settings(db, id, c.settings_json, now_of(m));
+    });
+    out.creator = view(c);
+    const bool newly_connected = record_platform_account(m, body, c);
+    m.creators.replace(c);
+    out.creator["stripe"] = stripe_connection_view(m, c);
+    if (newly_connected) after_connect(m, c);
+    if (newly_connected) import_open(m, id, import_open_invoices);
+    return out;
+}
 
 void install_admin_routes(httplib::Server& http, Services& m) {
     using Req = const httplib::Request&;
