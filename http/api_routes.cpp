@@ -6,6 +6,7 @@
 #include "store/access_store.hpp"
 #include "store/case_json.hpp"
 #include "store/cases.hpp"
+#include "store/creator_actions.hpp"
 #include "store/job_queue.hpp"
 #include "store/json_time.hpp"
 #include "store/notifications.hpp"
@@ -74,6 +75,16 @@ json actions_view(const std::vector<JobRecord>& actions) {
                        {"result", id_or_null(a.result)},
                        {"tries", a.tries},
                        {"last_error", id_or_null(a.last_error)}});
+    return out;
+}
+
+json creator_actions_view(const std::vector<store::CreatorActionRecord>& rows) {
+    json out = json::array();
+    for (const auto& r : rows)
+        out.push_back({{"action", r.action},
+                       {"actor", r.actor},
+                       {"note", r.note.empty() ? json(nullptr) : json(r.note)},
+                       {"at", iso8601(from_unix(r.at))}});
     return out;
 }
 
@@ -244,13 +255,14 @@ void command_route(Services& m, const httplib::Request& req, httplib::Response& 
     const auto kind = command_named(req.matches[3]);
     if (!id || !kind) return send_error(res, 404, "no such case or action");
     CreatorCommand command{*kind};
-    if (*kind == CreatorCommand::Kind::objection) { // {"note", "actor"}, as a revoke's
-        auto body = read_revoke(req.body);
-        if (!body) return send_error(res, 400, body.error());
-        command.note = std::move(body.value().note);
-        command.actor = std::move(body.value().actor);
-    }
-    const auto view = run_creator_command(m, creator, *id, command);
+    // {"note", "actor"}: required for an objection (as a revoke's), optional for the others.
+    auto body = *kind == CreatorCommand::Kind::objection ? read_revoke(req.body)
+                                                         : read_command_note(req.body);
+    if (!body) return send_error(res, 400, body.error());
+    command.note = std::move(body.value().note);
+    command.actor = std::move(body.value().actor);
+    const auto by = "api:" + creator + (command.actor.empty() ? "" : " (" + command.actor + ")");
+    const auto view = run_creator_command(m, creator, *id, command, by);
     if (!view) return send_error(res, 404, "no such case");
     res.set_content(view->dump(), "application/json");
 }
@@ -264,22 +276,46 @@ std::optional<json> case_detail(Services& m, const std::string& creator, std::in
         json v = case_view(*c);
         v["events"] = events_view(case_events(db, c->id));
         v["actions"] = actions_view(case_actions(db, c->id));
+        v["creator_actions"] = creator_actions_view(store::creator_actions(db, c->id));
         return v;
     });
 }
 
 std::optional<json> run_creator_command(Services& m, const std::string& creator, std::int64_t id,
-                                        const CreatorCommand& command) {
+                                        const CreatorCommand& command, const std::string& by) {
     auto view = m.db.use([&](store::Connection& db) -> std::optional<json> {
         store::Transaction tx(db);
         auto c = get_case(db, creator, id);
         if (!c) return std::nullopt;
         m.engine.run_case(db, *c, command);
+        store::add_creator_action(
+            db, {c->id, command_name(command.kind), by, command.note, to_unix(m.clock.now())});
         tx.commit();
         return case_view(*c);
     });
     if (view) m.work.wake();
     return view;
+}
+
+std::string command_name(CreatorCommand::Kind kind) {
+    using K = CreatorCommand::Kind;
+    switch (kind) {
+    case K::pause:
+        return "pause";
+    case K::resume:
+        return "resume";
+    case K::mark_paid:
+        return "mark-paid";
+    case K::write_off:
+        return "write-off";
+    case K::escalate:
+        return "escalate";
+    case K::objection:
+        return "objection";
+    case K::withdraw_objection:
+        return "withdraw-objection";
+    }
+    return "unknown";
 }
 
 std::optional<CreatorCommand::Kind> command_named(const std::string& name) {

@@ -20,6 +20,8 @@ struct DashboardSession {
 // The request's session, or nothing with a 401 page written (no cookie, unknown, idle).
 std::optional<DashboardSession> dashboard_session(Services& m, const httplib::Request& req,
                                                   httplib::Response& res);
+// Who acted, as actions and overrides record it: "dashboard:<creator>".
+std::string dashboard_actor(const DashboardSession& session);
 // For a POST: the form's csrf field is the session's, else a 403 page is written.
 bool csrf_ok(const DashboardSession& session, const httplib::Request& req, httplib::Response& res,
              Services& m);
@@ -31,8 +33,14 @@ void send_dashboard_page(Services& m, httplib::Response& res, const DashboardSes
 // A page with one message (errors, sign-in needed), without navigation.
 void send_dashboard_message(Services& m, httplib::Response& res, int status,
                             const std::string& locale, const std::string& text_key);
+// The page a login link opens: a button that sends the link's token to sign in.
+void send_dashboard_sign_in(Services& m, httplib::Response& res, const std::string& locale,
+                            const std::string& token);
 // The headers every dashboard answer carries (CSP with [dashboard] frame_ancestors, …).
 void dashboard_headers(Services& m, httplib::Response& res);
+
+// 125 ‰ written for the locale: "12,5 %" (de, with a no-break space) or "12.5%" (en).
+std::string dashboard_percent(long long permille, const std::string& locale);
 
 // The texts of a locale, by key, for pages and charts.
 const nlohmann::json& dashboard_texts(const std::string& locale);

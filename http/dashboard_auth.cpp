@@ -98,17 +98,37 @@ void login_link_route(Services& m, const httplib::Request& req, httplib::Respons
                     "application/json");
 }
 
-// GET /dashboard/login?token=…: takes the link once, opens a session, goes to the overview.
-void login_route(Services& m, const httplib::Request& req, httplib::Response& res) {
+std::string lang_of(const httplib::Request& req) {
+    const auto lang = req.has_param("lang") ? req.get_param_value("lang") : "";
+    return lang == "en" ? "en" : "de";
+}
+
+// GET /dashboard/login?token=…: a page whose button signs in. The link is only looked at here,
+// never taken: mail scanners and link previews fetch it before the creator clicks.
+void login_page(Services& m, const httplib::Request& req, httplib::Response& res) {
     const auto token = req.has_param("token") ? req.get_param_value("token") : "";
     const auto now = to_unix(m.clock.now());
     const auto creator = token.empty() ? std::nullopt : m.db.use([&](store::Connection& db) {
-        return store::use_login_link(db, store::sha256_hex(token), now);
+        return store::login_link_creator(db, store::sha256_hex(token), now);
     });
     if (!creator || !m.creators.find(*creator))
-        return send_dashboard_message(m, res, 400,
-                                      req.has_param("lang") ? req.get_param_value("lang") : "de",
-                                      "login_link_invalid");
+        return send_dashboard_message(m, res, 400, lang_of(req), "login_link_invalid");
+    send_dashboard_sign_in(m, res, locale_of(m, req, *creator), token);
+}
+
+// POST /dashboard/login (token=…): takes the link once, opens a session, goes to the overview.
+// Expired links and idle sessions are purged here.
+void login_route(Services& m, const httplib::Request& req, httplib::Response& res) {
+    const auto token = req.has_param("token") ? req.get_param_value("token") : "";
+    const auto now = to_unix(m.clock.now());
+    const auto idle = std::int64_t{m.config.dashboard.session_idle_minutes} * 60;
+    const auto creator = token.empty() ? std::nullopt : m.db.use([&](store::Connection& db) {
+        auto taken = store::use_login_link(db, store::sha256_hex(token), now);
+        store::purge_dashboard_credentials(db, now, idle);
+        return taken;
+    });
+    if (!creator || !m.creators.find(*creator))
+        return send_dashboard_message(m, res, 400, lang_of(req), "login_link_invalid");
     const auto session = random_token();
     m.db.use([&](store::Connection& db) {
         store::add_session(db, store::sha256_hex(session), *creator, now);
@@ -154,6 +174,10 @@ std::optional<DashboardSession> dashboard_session(Services& m, const httplib::Re
     return DashboardSession{*creator, csrf_of(token), locale_of(m, req, *creator)};
 }
 
+std::string dashboard_actor(const DashboardSession& session) {
+    return "dashboard:" + session.creator;
+}
+
 bool csrf_ok(const DashboardSession& session, const httplib::Request& req, httplib::Response& res,
              Services& m) {
     const auto sent = req.has_param("csrf") ? req.get_param_value("csrf") : "";
@@ -182,6 +206,9 @@ void install_dashboard_auth_routes(httplib::Server& http, Services& m) {
                   login_link_route(m, req, res);
               });
     http.Get("/dashboard/login", [&m](const httplib::Request& req, httplib::Response& res) {
+        login_page(m, req, res);
+    });
+    http.Post("/dashboard/login", [&m](const httplib::Request& req, httplib::Response& res) {
         login_route(m, req, res);
     });
     http.Post("/dashboard/logout", [&m](const httplib::Request& req, httplib::Response& res) {

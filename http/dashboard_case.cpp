@@ -54,6 +54,8 @@ json timeline_of(const json& c, const json& access) {
             add(change["at"], "access " + text_of(change["to"]),
                 text_of(change["product"]) + ": " + text_of(change["from"]) + " → " +
                     text_of(change["to"]) + " (" + text_of(change["reason"]) + ")");
+    for (const auto& a : c["creator_actions"]) // who decided and why
+        add(a["at"], text_of(a["action"]) + " · " + text_of(a["actor"]), text_of(a["note"]));
     for (const auto& step : c["timeline"])
         add(step["at"], text_of(step["what"]),
             step["detail"].is_null() ? "" : step["detail"].dump());

@@ -48,10 +48,10 @@ json money(const json& tally, const std::string& currency, const std::string& lo
             {"text", format_money(minor, currency, locale)}};
 }
 
-json rate(const json& permille) {
+json rate(const json& permille, const std::string& locale) {
     if (!permille.is_number()) return {{"permille", ""}, {"text", "–"}};
     return {{"permille", std::to_string(permille.get<long long>())},
-            {"text", percent_text(permille.get<long long>()) + " %"}};
+            {"text", dashboard_percent(permille.get<long long>(), locale)}};
 }
 
 json figures_rows(const json& currencies, const std::string& locale) {
@@ -62,7 +62,7 @@ json figures_rows(const json& currencies, const std::string& locale) {
                         {"recovered", money(f["recovered"], currency, locale)},
                         {"open", money(f["open"], currency, locale)},
                         {"written_off", money(f["written_off"], currency, locale)},
-                        {"rate", rate(f["recovery_rate_permille"])}});
+                        {"rate", rate(f["recovery_rate_permille"], locale)}});
     return rows;
 }
 
@@ -71,7 +71,7 @@ void add_cohorts(json& v, const json& summary, const std::string& locale, const 
     std::vector<Bar> bars;
     for (const auto& cohort : summary["cohorts"])
         for (const auto& [currency, f] : cohort["currencies"].items()) {
-            const auto r = rate(f["recovery_rate_permille"]);
+            const auto r = rate(f["recovery_rate_permille"], locale);
             rows.push_back({{"month", cohort["month"]},
                             {"currency", currency},
                             {"failed", money(f["failed"], currency, locale)},

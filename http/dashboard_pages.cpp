@@ -6,6 +6,7 @@
 #include "http/dashboard.hpp"
 #include "http/handovers.hpp"
 #include "http/open_items.hpp"
+#include "store/creator_actions.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -113,29 +114,30 @@ void open_items_page(Services& m, const httplib::Request& req, httplib::Response
     auto paging = filters.params;
     if (req.has_param("lang")) paging.emplace("lang", req.get_param_value("lang"));
     const auto offset = static_cast<long long>(first);
-    const auto prev = first == 0 ? json(nullptr)
-                                 : page_query(paging, std::max(0LL, offset - q.limit), items.size());
+    const auto prev = first == 0
+                          ? json(nullptr)
+                          : page_query(paging, std::max(0LL, offset - q.limit), items.size());
     const auto next = page_query(paging, static_cast<long long>(last), items.size());
     filters.params.emplace("format", "csv");
-    send_dashboard_page(m, res, *session, "open_items",
-                        {{"title", t["nav_open_items"]},
-                         {"f", filter_values(req)},
-                         {"items", rows},
-                         {"has_items", !rows.empty()},
-                         {"total_count", std::to_string(items.size())},
-                         {"shown_from", std::to_string(rows.empty() ? 0 : first + 1)},
-                         {"shown_to", std::to_string(last)},
-                         {"prev_query", prev},
-                         {"next_query", next},
-                         {"status_options",
-                          options_of({"open", "paused", "objected", "escalated",
-                                      "handover_pending", "handed_over", "disputed"},
-                                     req, "status")},
-                         {"age_options", options_of({"0-30", "31-60", "61-90", "90+"}, req, "age")},
-                         {"totals", totals_rows(items, session->locale)},
-                         {"csv_query", httplib::detail::params_to_query_str(filters.params)},
-                         {"actions", action_options(t)},
-                         {"back", req.target}});
+    send_dashboard_page(
+        m, res, *session, "open_items",
+        {{"title", t["nav_open_items"]},
+         {"f", filter_values(req)},
+         {"items", rows},
+         {"has_items", !rows.empty()},
+         {"total_count", std::to_string(items.size())},
+         {"shown_from", std::to_string(rows.empty() ? 0 : first + 1)},
+         {"shown_to", std::to_string(last)},
+         {"prev_query", prev},
+         {"next_query", next},
+         {"status_options", options_of({"open", "paused", "objected", "escalated",
+                                        "handover_pending", "handed_over", "disputed"},
+                                       req, "status")},
+         {"age_options", options_of({"0-30", "31-60", "61-90", "90+"}, req, "age")},
+         {"totals", totals_rows(items, session->locale)},
+         {"csv_query", httplib::detail::params_to_query_str(filters.params)},
+         {"actions", action_options(t)},
+         {"back", req.target}});
 }
 
 std::optional<std::int64_t> case_id(const std::string& s) {
@@ -168,6 +170,15 @@ void hand_over_route(Services& m, const httplib::Request& req, httplib::Response
     if (answer.status != 201)
         return send_dashboard_message(m, res, answer.status, session.locale,
                                       answer.body.value("error", "bad_request"));
+    // Who handed the claims over and why, beside the batch the handover recorded.
+    const auto note = req.has_param("note") ? req.get_param_value("note") : "";
+    m.db.use([&](store::Connection& db) {
+        store::Transaction tx(db);
+        for (const auto id : ids)
+            store::add_creator_action(
+                db, {id, "hand-over", dashboard_actor(session), note, to_unix(m.clock.now())});
+        tx.commit();
+    });
     dashboard_headers(m, res);
     res.set_redirect(back_of(req), 303);
 }
@@ -186,6 +197,9 @@ void actions_route(Services& m, const httplib::Request& req, httplib::Response& 
         if (!id) return send_dashboard_message(m, res, 400, session->locale, "bad_request");
         ids.push_back(*id);
     }
+    const auto note = req.has_param("note") ? req.get_param_value("note") : "";
+    if (note.size() > 1000) // as the API's note
+        return send_dashboard_message(m, res, 400, session->locale, "bad_request");
     if (name == "hand-over") return hand_over_route(m, req, res, *session, ids);
     const auto kind = command_named(name);
     // Every case is the creator's, or none is changed.
@@ -193,7 +207,8 @@ void actions_route(Services& m, const httplib::Request& req, httplib::Response& 
         if (!case_detail(m, session->creator, id))
             return send_dashboard_message(m, res, 404, session->locale, "no_such_case");
     for (const auto id : ids)
-        run_creator_command(m, session->creator, id, CreatorCommand{*kind});
+        run_creator_command(m, session->creator, id, CreatorCommand{*kind, note},
+                            dashboard_actor(*session));
     dashboard_headers(m, res);
     res.set_redirect(back_of(req), 303);
 }
@@ -202,6 +217,7 @@ void actions_route(Services& m, const httplib::Request& req, httplib::Response& 
 
 void install_dashboard_case_page(httplib::Server& http, Services& m);
 void install_dashboard_member_page(httplib::Server& http, Services& m);
+void install_dashboard_settings_page(httplib::Server& http, Services& m);
 
 void install_dashboard_pages(httplib::Server& http, Services& m) {
     install_dashboard_style(http, m);
@@ -214,6 +230,7 @@ void install_dashboard_pages(httplib::Server& http, Services& m) {
     });
     install_dashboard_case_page(http, m);
     install_dashboard_member_page(http, m);
+    install_dashboard_settings_page(http, m);
 }
 
 } // namespace dunning::http

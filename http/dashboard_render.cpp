@@ -80,6 +80,15 @@ void send_dashboard_message(Services& m, httplib::Response& res, int status,
     res.set_content(render("layout", values), "text/html; charset=utf-8");
 }
 
+void send_dashboard_sign_in(Services& m, httplib::Response& res, const std::string& locale,
+                            const std::string& token) {
+    const auto& t = dashboard_texts(locale);
+    json values{{"t", t}, {"lang", t["lang"]}, {"nav", false}, {"title", t["dashboard"]}};
+    values["body"] = render("sign_in", json{{"t", t}, {"lang", t["lang"]}, {"token", token}});
+    dashboard_headers(m, res);
+    res.set_content(render("layout", values), "text/html; charset=utf-8");
+}
+
 void install_dashboard_style(httplib::Server& http, Services& m) {
     http.Get("/dashboard/style.css", [&m](const httplib::Request&, httplib::Response& res) {
         const auto css = detail::builtin_template("pages/style.css.mustache");

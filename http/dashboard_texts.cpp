@@ -99,6 +99,18 @@ const std::vector<std::tuple<const char*, const char*, const char*>> words = {
      "Please sign in through a login link."},
     {"csrf_refused", "Dieses Formular ist abgelaufen. Bitte laden Sie die Seite neu.",
      "This form has expired. Please reload the page."},
+    {"no_such_override", "Diese Ausnahme gilt nicht (mehr).",
+     "There is no such override in force."},
+    {"override_new", "Zugang festlegen (Ausnahme)", "Set access (override)"},
+    {"override_hint",
+     "„granted“ gewährt Zugang trotz offener Forderung, „locked“ sperrt ihn; die Notiz sagt warum.",
+     "\"granted\" grants access whatever is owed, \"locked\" withdraws it; the note says why."},
+    {"all_products", "alle Produkte", "all products"},
+    {"override_add", "Festlegen", "Set"},
+    {"override_revoke", "Aufheben", "Revoke"},
+    {"sign_in_intro", "Mit diesem Link melden Sie sich bei Ihrer Übersicht an.",
+     "This link signs you in to your dashboard."},
+    {"sign_in", "Anmelden", "Sign in"},
     {"signed_out", "Sie sind abgemeldet.", "You are signed out."},
     {"no_such_case", "Diesen Fall gibt es nicht.", "There is no such case."},
     {"no_such_member", "Zu diesem Mitglied gibt es nichts.", "There is no such member."},
@@ -115,6 +127,71 @@ const std::vector<std::tuple<const char*, const char*, const char*>> words = {
     {"access_history", "Zugangsänderungen", "Access changes"},
     {"bad_request", "Diese Anfrage ist ungültig.", "This request is not valid."},
     {"done", "Erledigt", "Done"},
+    {"nav_settings", "Einstellungen", "Settings"},
+    {"ladder", "Mahnstufen", "Dunning ladder"},
+    {"ladder_hint",
+     "Tage nach der ersten Fehlzahlung; Gebühr in der Währung der Rechnung (keine auf der ersten "
+     "Stufe). Eine Zeile ohne E-Mail entfällt.",
+     "Days after the first failure; fee in the invoice's currency (none on the first stage). A "
+     "row without an email is left out."},
+    {"set_message", "E-Mail", "Email"},
+    {"set_after_days", "nach Tagen", "after days"},
+    {"set_fee", "Gebühr", "Fee"},
+    {"set_final_notice_deadline_days", "Frist der letzten Mahnung (Tage)",
+     "Final notice deadline (days)"},
+    {"retry", "Einzug", "Retries"},
+    {"set_mode", "Wer zieht erneut ein", "Who retries the charge"},
+    {"set_card_schedule_days", "Kartenversuche (Tage nach der Fehlzahlung)",
+     "Card retries (days after the failure)"},
+    {"set_sepa_max_retries", "SEPA-Versuche höchstens", "SEPA retries at most"},
+    {"set_end_action", "Wenn alle Versuche scheitern", "When every retry failed"},
+    {"access_rules", "Zugangsregeln", "Access rules"},
+    {"set_min_amount", "Sperre erst über Betrag", "Lock only above amount"},
+    {"set_reminder", "Zugang nach der Zahlungserinnerung", "Access after the reminder"},
+    {"set_formal_reminder", "Zugang nach der 1. Mahnung", "Access after the formal reminder"},
+    {"set_final_notice", "Zugang nach der letzten Mahnung", "Access after the final notice"},
+    {"set_after_final_deadline", "Nach Ablauf der Frist", "After the deadline"},
+    {"set_on_lost_dispute", "Bei verlorener Rückbuchung", "On a lost dispute"},
+    {"set_on_subscription_ended", "Wenn Stripe das Abo beendet",
+     "When Stripe ends the subscription"},
+    {"set_on_objection", "Während eines Widerspruchs", "While an objection stands"},
+    {"opt_", "— keine —", "— none —"},
+    {"opt_reminder", "Zahlungserinnerung", "Reminder"},
+    {"opt_formal_reminder", "1. Mahnung", "Formal reminder"},
+    {"opt_final_notice", "Letzte Mahnung", "Final notice"},
+    {"opt_stripe", "Stripe (Smart Retries)", "Stripe (Smart Retries)"},
+    {"opt_plugin", "dieses Modul", "this module"},
+    {"opt_leave", "Abo lassen", "leave the subscription"},
+    {"opt_cancel_subscription", "Abo kündigen", "cancel the subscription"},
+    {"opt_mark_uncollectible", "Rechnung als uneinbringlich markieren",
+     "mark the invoice uncollectible"},
+    {"opt_granted", "voll (granted)", "full (granted)"},
+    {"opt_grace", "Schonfrist (grace)", "grace period (grace)"},
+    {"opt_limited", "eingeschränkt (limited)", "limited (limited)"},
+    {"opt_locked", "gesperrt (locked)", "locked (locked)"},
+    {"opt_unchanged", "Regeln gelten weiter", "the rules still apply"},
+    {"opt_grant", "voller Zugang", "full access"},
+    {"save", "Speichern", "Save"},
+    {"saved", "Die Einstellungen sind gespeichert.", "The settings are saved."},
+    {"settings_not_saved",
+     "Nichts wurde gespeichert. Bitte korrigieren Sie:", "Nothing was saved. Please correct:"},
+    {"settings_from_file",
+     "Diese Einstellungen stehen in der Konfigurationsdatei des Betreibers und werden dort "
+     "geändert.",
+     "These settings are in the operator's configuration file and are changed there."},
+    {"stripe_connection", "Stripe-Verbindung", "Stripe connection"},
+    {"stripe_status", "Status", "Status"},
+    {"stripe_method", "Verbunden über", "Connected through"},
+    {"stripe_account", "Konto", "Account"},
+    {"stripe_key_last4", "Schlüssel endet auf", "Key ends in"},
+    {"stripe_webhook_endpoint", "Webhook-Endpunkt", "Webhook endpoint"},
+    {"stripe_connected_at", "Verbunden seit", "Connected since"},
+    {"previews", "E-Mail-Vorschau", "Email previews"},
+    {"preview_hint",
+     "Jede Stufe, wie ein Mitglied sie erhält, mit Ihren Vorlagen und Beispieldaten (49,00 €, 21 "
+     "Tage offen).",
+     "Each stage as a member receives it, with your templates and sample data (49.00 €, 21 days "
+     "open)."},
 };
 
 json texts_of(int column) {
@@ -126,6 +203,14 @@ json texts_of(int column) {
 }
 
 } // namespace
+
+std::string dashboard_percent(long long permille, const std::string& locale) {
+    const bool de = locale != "en";
+    const auto sign = permille < 0 ? "-" : "";
+    const auto abs = permille < 0 ? -permille : permille;
+    return sign + std::to_string(abs / 10) + (de ? "," : ".") + std::to_string(abs % 10) +
+           (de ? "\u00a0%" : "%");
+}
 
 const json& dashboard_texts(const std::string& locale) {
     static const json de = texts_of(0), en = texts_of(1);

@@ -117,6 +117,18 @@ Result<RevokeRequest, std::string> read_revoke(std::string_view body) {
     return RevokeRequest{*note, read_actor(root)};
 }
 
+Result<RevokeRequest, std::string> read_command_note(std::string_view body) {
+    const auto root = json::parse(body.empty() ? "{}" : body, nullptr, false);
+    if (!root.is_object()) return failure("body must be a JSON object (UTF-8), or empty");
+    RevokeRequest out{"", read_actor(root)};
+    if (member(root, "note")) {
+        const auto note = read_note(root);
+        if (!note) return failure("note must be 1 to 1000 characters when given");
+        out.note = *note;
+    }
+    return out;
+}
+
 Result<std::chrono::seconds, std::string> read_clock_advance(std::string_view body) {
     const auto root = json::parse(body, nullptr, false);
     const json* seconds = root.is_object() ? member(root, "seconds") : nullptr;

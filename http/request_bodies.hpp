@@ -46,6 +46,9 @@ struct RevokeRequest {
     std::string actor;
 };
 Result<RevokeRequest, std::string> read_revoke(std::string_view body);
+// POST …/cases/{id}/{pause|resume|…}: no body, or {"note"?, "actor"?} saying why and who (a note
+// of 1 to 1000 characters when given).
+Result<RevokeRequest, std::string> read_command_note(std::string_view body);
 
 // POST /v1/test-clock/advance: {"seconds": N}, 0 ≤ N ≤ ten years.
 Result<std::chrono::seconds, std::string> read_clock_advance(std::string_view body);

@@ -72,13 +72,31 @@ async function loginLink(creator) {
   equal(r.status, 201, 'a login link is made with the admin token');
   return r.json.url;
 }
+// A login link opens a page whose button signs in: fetching the link (a mail scanner) takes
+// nothing, the POST takes it once.
+async function signIn(p, url, shot) {
+  const shown = await p.goto(url);
+  equal(shown.status(), 200, 'a login link shows the sign-in button');
+  if (shot) await p.screenshot({ path: path.join(shots, shot) });
+  const [answer] = await Promise.all([
+    p.waitForResponse((res) => res.request().method() === 'POST' && new URL(res.url()).pathname === '/dashboard/login'),
+    p.click('#sign-in button[type="submit"]'),
+  ]);
+  await p.waitForLoadState('load');
+  return answer;
+}
 const refusedByCreator = await api('POST', '/v1/creators/alpha/login-links', { token: creators.alpha.token });
 equal(refusedByCreator.status, 403, "a creator's own token makes no login link");
 
 // Signing in through the link lands on the overview with a session cookie.
 const link = await loginLink('alpha');
-let r = await page.goto(link);
+const scanned = await fetch(link, { redirect: 'manual' }); // as a mail scanner fetches it
+equal(scanned.status, 200, 'fetching a login link shows a page');
+check(!(scanned.headers.get('set-cookie') ?? '').includes('dunning_session'), 'fetching a login link opens no session');
+let r = await signIn(page, link, 'sign-in.png');
+equal(r.status(), 303, 'the sign-in POST answers with the way to the overview');
 equal(new URL(page.url()).pathname, '/dashboard', 'the login link leads to the overview');
+r = await page.goto(`${base}/dashboard`);
 equal(r.status(), 200, 'the overview answers 200');
 const cookies = await context.cookies();
 const session = cookies.find((c) => c.name === 'dunning_session');
@@ -121,6 +139,9 @@ equal(
 equal(eur.failed.amount, 4900 + 9900 + 12000 + 7900 + 2000 + 5900, 'the failed amount is the six invoices');
 const euroText = await page.textContent('#figures td[data-figure="recovered"]');
 check(euroText.includes('268,00\u00a0€'), 'amounts are written the German way', euroText);
+const rateText = await page.textContent('#figures td[data-figure="rate"]');
+const ratePermille = summary.currencies.eur.recovery_rate_permille;
+equal(rateText.trim(), `${Math.floor(ratePermille / 10)},${ratePermille % 10}\u00a0%`, 'the recovery rate is written the German way');
 
 const cohortRows = await page.$$eval('#cohorts tbody tr', (rows) =>
   rows.map((row) => [row.dataset.month, row.querySelector('td[data-permille]').dataset.permille]),
@@ -158,9 +179,20 @@ const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, 
 await phone.addCookies([session]);
 const phonePage = await phone.newPage();
 await phonePage.goto(`${base}/dashboard`);
-const overflow = await phonePage.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+const overflow = await phonePage.evaluate(() => document.documentElement.scrollWidth - 390);
 check(overflow <= 0, 'the overview fits a phone screen', `${overflow}px too wide`);
 await phonePage.screenshot({ path: path.join(shots, 'overview-phone.png'), fullPage: true });
+for (const [name, url] of [
+  ['open-items', '/dashboard/open-items'],
+  ['case', `/dashboard/cases/${lockedCase.id}`],
+  ['member', `/dashboard/members/${locked.customer}`],
+]) {
+  await phonePage.goto(base + url);
+  // A phone zooms a page out to fit what is too wide: the page's width must be the screen's.
+  const wider = await phonePage.evaluate(() => document.documentElement.scrollWidth - 390);
+  check(wider <= 0, `the ${name} page fits a phone screen`, `${wider}px too wide`);
+  await phonePage.screenshot({ path: path.join(shots, `${name}-phone.png`), fullPage: true });
+}
 await phone.close();
 
 // ---- open items: filter, totals, CSV
@@ -226,6 +258,49 @@ const shownHistory = await page.$$eval('#history tbody tr', (rows) => rows.map((
 equal(shownHistory, apiHistory.map((h) => h.sequence), "the member's access changes are the API's");
 await noConsoleErrors('the member');
 await page.screenshot({ path: path.join(shots, 'member.png'), fullPage: true });
+
+// Access withdrawn by an override with a note, then the override revoked: through the access
+// API's code, shown in the overrides and the access changes.
+const { later } = invoices;
+const laterAccessOf = async () => (await api('GET', `/v1/creators/alpha/access?member=${later.customer}&course=course-1`, {
+  token: creators.alpha.token,
+})).json.level;
+const laterLevelBefore = await laterAccessOf();
+await page.goto(`${base}/dashboard/members/${later.customer}`);
+await page.selectOption('#override-form select[name="level"]', 'locked');
+await page.fill('#override-form input[name="note"]', 'Kurs gekündigt, Zugang endet');
+await Promise.all([page.waitForLoadState('load'), page.click('#override-form button[type="submit"]')]);
+equal(new URL(page.url()).pathname, `/dashboard/members/${later.customer}`, 'an override returns to the member');
+const laterOverrides = (
+  await api('GET', `/v1/creators/alpha/access/overrides?member=${later.customer}`, { token: creators.alpha.token })
+).json.data;
+equal(laterOverrides.map((o) => [o.level, o.note, o.actor, o.in_force]),
+  [['locked', 'Kurs gekündigt, Zugang endet', 'dashboard:alpha', true]], 'the override is stored with who and why');
+equal(await page.$$eval('#overrides tbody tr[data-in-force]', (rows) => rows.map((row) => row.dataset.override)),
+  [String(laterOverrides[0].id)], 'the page shows the override in force');
+const laterHistory = (
+  await api('GET', `/v1/creators/alpha/access/history?member=${later.customer}`, { token: creators.alpha.token })
+).json.data;
+check(laterHistory.some((h) => h.override === laterOverrides[0].id && h.to === 'locked'),
+  'the access history shows the lock the override made', JSON.stringify(laterHistory));
+equal(await page.$$eval('#history tbody tr', (rows) => rows.map((row) => Number(row.dataset.sequence))),
+  laterHistory.map((h) => h.sequence), "the member's access changes are the API's");
+await page.screenshot({ path: path.join(shots, 'member-override.png'), fullPage: true });
+await page.fill(`#overrides tr[data-override="${laterOverrides[0].id}"] input[name="note"]`, 'Irrtum');
+await Promise.all([page.waitForLoadState('load'),
+  page.click(`#overrides tr[data-override="${laterOverrides[0].id}"] button[type="submit"]`)]);
+const revokedOverride = (
+  await api('GET', `/v1/creators/alpha/access/overrides?member=${later.customer}`, { token: creators.alpha.token })
+).json.data[0];
+equal([revokedOverride.in_force, revokedOverride.revoked_by, revokedOverride.revoke_note], [false, 'dashboard:alpha', 'Irrtum'],
+  'the override is revoked with who and why');
+equal(await laterAccessOf(), laterLevelBefore, 'revoking the override gives the access back as the rules say');
+const noCsrfOverride = await page.request.post(`${base}/dashboard/members/${later.customer}/overrides`, {
+  form: { level: 'locked', note: 'x' },
+});
+equal(noCsrfOverride.status(), 403, 'an override without the CSRF token is refused');
+await noConsoleErrors('the member with overrides');
+
 r = await page.goto(`${base}/dashboard/members/${theirs.customer}`);
 equal(r.status(), 404, "another creator's member is not found");
 consoleErrors.splice(0); // that 404 on purpose
@@ -233,8 +308,16 @@ await page.goto(`${base}/dashboard/cases/${lockedCase.id}`);
 
 const before = notifications.length;
 await page.selectOption('#case-actions select[name="action"]', 'mark-paid');
+await page.fill('#case-actions input[name="note"]', 'Überweisung am 3. März erhalten');
 await Promise.all([page.waitForLoadState('load'), page.click('#case-actions button[type="submit"]')]);
 equal(await page.textContent('#case-status'), 'paid', 'the case page shows the case paid');
+const decided = (await api('GET', `/v1/creators/alpha/cases/${lockedCase.id}`, { token: creators.alpha.token })).json;
+equal(decided.creator_actions.map((a) => [a.action, a.actor, a.note]),
+  [['mark-paid', 'dashboard:alpha', 'Überweisung am 3. März erhalten']], 'the case records who marked it paid and why');
+const whoWhy = await page.$$eval('#timeline tbody tr', (rows) => rows.map((row) => [row.cells[1].textContent, row.cells[2].textContent]));
+check(whoWhy.some(([w, d]) => w === 'mark-paid · dashboard:alpha' && d === 'Überweisung am 3. März erhalten'),
+  'the timeline shows who marked the case paid and why', JSON.stringify(whoWhy));
+await page.screenshot({ path: path.join(shots, 'case-paid.png'), fullPage: true });
 await advance(0); // the platform's notifications go out
 const restored = await api('GET', `/v1/creators/alpha/access?member=${locked.customer}&course=course-1`, {
   token: creators.alpha.token,
@@ -279,10 +362,14 @@ const fresh = await browser.newContext();
 const freshPage = await fresh.newPage();
 r = await freshPage.goto(link);
 equal(r.status(), 400, 'a used login link is refused');
+const reused = await freshPage.request.post(`${base}/dashboard/login`, { form: { token: new URL(link).searchParams.get('token') } });
+equal(reused.status(), 400, 'a used login link cannot sign in again');
 const expiring = await loginLink('alpha');
 await advance(6 * 60);
 r = await freshPage.goto(expiring);
 equal(r.status(), 400, 'an expired login link is refused');
+const lateSignIn = await freshPage.request.post(`${base}/dashboard/login`, { form: { token: new URL(expiring).searchParams.get('token') } });
+equal(lateSignIn.status(), 400, 'an expired login link cannot sign in');
 await freshPage.screenshot({ path: path.join(shots, 'login-refused.png') });
 r = await freshPage.goto(`${base}/dashboard`);
 equal(r.status(), 401, 'the dashboard without a session asks to sign in');
@@ -296,8 +383,8 @@ equal(r.status(), 401, 'an idle session has ended');
 consoleErrors.splice(0); // the refusals above are answered 4xx on purpose
 
 // Beta's own dashboard, in English, shows only beta's case.
-r = await page.goto(await loginLink('beta'));
-equal(r.status(), 200, "beta's login link signs beta in");
+r = await signIn(page, await loginLink('beta'));
+equal(r.status(), 303, "beta's login link signs beta in");
 await page.goto(`${base}/dashboard/open-items`);
 const betaRows = await page.$$eval('#items tbody tr', (rows) => rows.map((row) => Number(row.dataset.case)));
 equal(betaRows, [betaCase.id], "beta's open items are beta's");
@@ -315,6 +402,78 @@ equal(handed.json.status, 'handed_over', "beta's claim is handed over");
 const batches = (await api('GET', '/v1/creators/beta/handovers', { token: creators.beta.token })).json.data;
 equal(batches.map((b) => [b.agency, b.cases]), [['Inkasso Nord', [betaCase.id]]], 'one batch to the agency named');
 await noConsoleErrors("beta's pages");
+
+// ---- settings: the ladder, retry and access rules, saved through PATCH's rules and messages
+
+// A creator of the file is shown its settings, changed in the file.
+await signIn(page, await loginLink('alpha'));
+await page.click('nav a[href^="/dashboard/settings"]');
+check((await page.$('#readonly')) !== null, "a creator of the file sees that its settings are the file's");
+check((await page.$('#settings button[type="submit"]')) === null, 'and has no save button');
+await noConsoleErrors("alpha's settings");
+
+// A creator of the admin API changes its ladder and sees the preview change.
+const made = await api('POST', '/v1/creators', { token: adminToken, body: { id: 'gamma', name: 'Gamma Kurse', locale: 'de' } });
+equal(made.status, 201, 'a creator is made through the admin API');
+await signIn(page, await loginLink('gamma'));
+await page.click('nav a[href^="/dashboard/settings"]');
+equal(new URL(page.url()).pathname, '/dashboard/settings', 'the settings open from the navigation');
+await noConsoleErrors('the settings');
+const previewOf = (id) => page.$eval(`#preview-${id} pre`, (p) => p.textContent);
+const stagesShown = await page.$$eval('#previews-list details', (d) => d.map((x) => x.id));
+equal(stagesShown, ['preview-1-de', 'preview-1-en', 'preview-2-de', 'preview-2-en', 'preview-3-de', 'preview-3-en'],
+  'every stage is previewed in German and English');
+const formalBefore = await previewOf('2-de');
+check(!formalBefore.includes('2,50'), 'the formal reminder carries no fee yet', formalBefore);
+check((await previewOf('2-en')).includes('DEMO-0042'), 'the English preview is rendered too');
+await page.fill('input[name="dunning.stages[1].fee"]', '2,50');
+await page.fill('input[name="dunning.stages[1].after_days"]', '12');
+await Promise.all([page.waitForURL(/saved=1/), page.click('#settings button[type="submit"]')]);
+check((await page.$('#saved')) !== null, 'the page says the settings are saved');
+const formalAfter = await previewOf('2-de');
+check(formalAfter.includes('2,50\u00a0€'), 'the formal reminder preview shows the new fee', formalAfter);
+const gammaSettings = (await api('GET', '/v1/creators/gamma', { token: adminToken })).json;
+equal(gammaSettings.dunning?.stages?.[1], { after_days: 12, fee: 2.5, message: 'formal_reminder' },
+  'the API shows the ladder the page saved');
+equal(await page.$eval('input[name="dunning.stages[1].after_days"]', (i) => i.value), '12', 'the form shows the saved delay');
+await noConsoleErrors('the saved settings');
+await page.screenshot({ path: path.join(shots, 'settings.png'), fullPage: true });
+
+// An invalid value shows the configuration's message beside its field and changes nothing.
+await page.fill('input[name="dunning.stages[0].fee"]', '1');
+await page.fill('input[name="dunning.stages[2].after_days"]', '5');
+const [invalid] = await Promise.all([page.waitForResponse((res) => res.request().method() === 'POST'),
+  page.click('#settings button[type="submit"]')]);
+equal(invalid.status(), 400, 'invalid settings are answered 400');
+await page.waitForLoadState('load');
+const apiRefusal = await api('PATCH', '/v1/creators/gamma', {
+  token: adminToken,
+  body: { dunning: { stages: [
+    { message: 'reminder', after_days: 3, fee: 1 },
+    { message: 'formal_reminder', after_days: 12, fee: 2.5 },
+    { message: 'final_notice', after_days: 5 },
+  ] } },
+});
+equal(apiRefusal.status, 400, 'the API refuses the same ladder');
+const shownProblems = await page.$$eval('.problem[data-for]', (s) => s.map((x) => `${x.dataset.for}: ${x.textContent}`));
+equal(shownProblems.sort(), [...apiRefusal.json.problems].sort(), "the page shows the API's messages beside the fields");
+equal(await page.$eval('input[name="dunning.stages[2].after_days"]', (i) => i.value), '5', 'the form keeps what was sent');
+equal((await api('GET', '/v1/creators/gamma', { token: adminToken })).json.dunning, gammaSettings.dunning, 'nothing was saved');
+consoleErrors.splice(0); // the 400 on purpose
+await page.screenshot({ path: path.join(shots, 'settings-invalid.png'), fullPage: true });
+
+const phoneSettings = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+await phoneSettings.addCookies((await context.cookies()).filter((c) => c.name === 'dunning_session'));
+const phoneSettingsPage = await phoneSettings.newPage();
+await phoneSettingsPage.goto(`${base}/dashboard/settings`);
+// A phone zooms a page out to fit what is too wide: the page's width must be the screen's.
+const settingsOverflow = await phoneSettingsPage.evaluate(() => document.documentElement.scrollWidth - 390);
+check(settingsOverflow <= 0, 'the settings fit a phone screen', `${settingsOverflow}px too wide`);
+await phoneSettingsPage.screenshot({ path: path.join(shots, 'settings-phone.png'), fullPage: true });
+await phoneSettingsPage.goto(`${base}/dashboard/open-items`);
+const itemsOverflow = await phoneSettingsPage.evaluate(() => document.documentElement.scrollWidth - 390);
+check(itemsOverflow <= 0, 'the open items fit a phone screen', `${itemsOverflow}px too wide`);
+await phoneSettings.close();
 
 await browser.close();
 await svc.stop();

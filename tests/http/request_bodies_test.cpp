@@ -111,3 +111,19 @@ TEST(PromiseForm, ExactlyOneDateFieldAsAForm) {
     EXPECT_FALSE(read_promise_form(form, "date=-001-01-01"));
     EXPECT_FALSE(read_promise_form(form, ""));
 }
+
+namespace {
+
+TEST(CommandNoteBody, TakesNothingOrANoteAndAnActor) {
+    EXPECT_TRUE(read_command_note("").ok());
+    EXPECT_TRUE(read_command_note("{}").ok());
+    const auto r = read_command_note(R"({"note":"paid by transfer","actor":"anna"})");
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r.value().note, "paid by transfer");
+    EXPECT_EQ(r.value().actor, "anna");
+    EXPECT_FALSE(read_command_note(R"({"note":""})")) << "a note given says something";
+    EXPECT_FALSE(read_command_note(R"({"note":")" + std::string(1001, 'x') + R"("})"));
+    EXPECT_FALSE(read_command_note("note=x"));
+}
+
+} // namespace

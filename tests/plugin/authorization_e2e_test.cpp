@@ -86,6 +86,7 @@ std::vector<Route> table() {
          "/stripe/oauth/callback?code=ac_matrix&state=alpha.forged.1.00", "", 400},
         {"GET", "/promise/([^/]+)", Guard::link, "/promise/forged.token", "", 400},
         {"GET", "/dashboard/login", Guard::link, "/dashboard/login?token=forged", "", 400},
+        {"POST", "/dashboard/login", Guard::link, "/dashboard/login", "token=forged", 400},
         {"GET", "/dashboard/style.css", Guard::open, "/dashboard/style.css", "", 200},
         // The dashboard: alpha's session sees alpha's pages; a POST also needs its CSRF token
         // ("{csrf}"), and an action answers by going back to the page it came from.
@@ -97,6 +98,14 @@ std::vector<Route> table() {
          "/dashboard/members/{member}", "", 200},
         {"POST", "/dashboard/actions", Guard::session, "/dashboard/actions",
          "action=resume&case={case}&csrf={csrf}", 303},
+        {"GET", "/dashboard/settings", Guard::session, "/dashboard/settings", "", 200},
+        // Alpha is a creator of the file: a form that changes nothing goes back to the page.
+        {"POST", "/dashboard/settings", Guard::session, "/dashboard/settings", "csrf={csrf}", 303},
+        {"POST", "/dashboard/members/([A-Za-z0-9_]{1,100})/overrides", Guard::session,
+         "/dashboard/members/{member}/overrides", "level=granted&note=matrix&csrf={csrf}", 303},
+        {"POST", "/dashboard/members/([A-Za-z0-9_]{1,100})/overrides/([0-9]{1,18})/revoke",
+         Guard::session, "/dashboard/members/{member}/overrides/{override}/revoke",
+         "note=matrix&csrf={csrf}", 303},
         {"POST", "/dashboard/logout", Guard::session, "/dashboard/logout", "csrf={csrf}", 200},
         {"POST", "/promise/([^/]+)", Guard::link, "/promise/forged.token", "date=2030-01-01", 400},
         {"POST", "/webhooks/stripe", Guard::webhook, "/webhooks/stripe", "", 200},
@@ -437,24 +446,30 @@ Session sign_in(ChildService& service, const std::string& creator) {
                                {{"Authorization", "Bearer " + admin_token}}, "", "text/plain");
     EXPECT_EQ(made->status, 201) << made->body;
     const std::string url = json::parse(made->body)["url"];
-    const auto login = cli.Get(url.substr(url.find("/dashboard/")).c_str());
+    const auto path = url.substr(url.find("/dashboard/"));
+    const auto page = cli.Get(path.c_str());
+    EXPECT_EQ(page->status, 200) << "the link shows a button and is not taken: " << page->body;
+    const auto login = cli.Post("/dashboard/login", path.substr(path.find("token=")),
+                                "application/x-www-form-urlencoded");
     EXPECT_EQ(login->status, 303) << login->body;
     const auto set_cookie = login->get_header_value("Set-Cookie");
     Session s{set_cookie.substr(0, set_cookie.find(';')), ""};
-    const auto page = cli.Get("/dashboard", {{"Cookie", s.cookie}});
+    const auto overview = cli.Get("/dashboard", {{"Cookie", s.cookie}});
     const std::string marker = "name=\"csrf\" value=\"";
-    const auto at = page->body.find(marker);
-    EXPECT_NE(at, std::string::npos) << page->body;
-    if (at != std::string::npos) s.csrf = page->body.substr(at + marker.size(), 64);
+    const auto at = overview->body.find(marker);
+    EXPECT_NE(at, std::string::npos) << overview->body;
+    if (at != std::string::npos) s.csrf = overview->body.substr(at + marker.size(), 64);
     return s;
 }
 
-// "{case}" and "{member}" are alpha's seeded case and its member.
+// "{case}", "{override}" and "{member}" are alpha's seeded case, override and member.
 httplib::Result dashboard_call(ChildService& service, const Route& r, long long case_id,
-                               const std::optional<Session>& session, const std::string& csrf) {
+                               const std::optional<Session>& session, const std::string& csrf,
+                               long long override_id = 0) {
     auto fill_in = [&](std::string text) {
         for (const auto& [key, value] :
              {std::pair<std::string, std::string>{"{case}", std::to_string(case_id)},
+              {"{override}", std::to_string(override_id)},
               {"{csrf}", csrf},
               {"{member}", "cus_alpha"}})
             if (const auto at = text.find(key); at != std::string::npos)
@@ -501,7 +516,8 @@ TEST_F(Matrix, DashboardRoutesAnswerOnlyTheirCreatorsSession) {
         if (route.path.find("{case}") != std::string::npos ||
             route.path.find("{member}") != std::string::npos ||
             route.body.find("{case}") != std::string::npos) {
-            const auto crossed = dashboard_call(*service_, route, id, beta, beta.csrf);
+            const auto crossed =
+                dashboard_call(*service_, route, id, beta, beta.csrf, alpha_.override_id);
             expect_no_leak(crossed, label + " as beta");
             EXPECT_EQ(crossed->status, 404) << label << " as beta: " << crossed->body;
             EXPECT_EQ(crossed->body.find(alpha_.invoice), std::string::npos) << label;
@@ -510,7 +526,8 @@ TEST_F(Matrix, DashboardRoutesAnswerOnlyTheirCreatorsSession) {
     }
     for (const auto& route : table()) { // the logout is the last row: it ends the session
         if (route.guard != Guard::session) continue;
-        const auto r = dashboard_call(*service_, route, alpha_.case_id, alpha, alpha.csrf);
+        const auto r =
+            dashboard_call(*service_, route, alpha_.case_id, alpha, alpha.csrf, alpha_.override_id);
         expect_no_leak(r, route.path);
         EXPECT_EQ(r->status, route.ok) << route.method << " " << route.path << ": " << r->body;
         EXPECT_EQ(r->body.find(beta_.invoice), std::string::npos) << route.path;

@@ -32,6 +32,29 @@ TEST_F(DashboardSessions, ALinkIsTakenOnceBeforeItExpires) {
     EXPECT_EQ(use_login_link(*db, sha256_hex("link-3"), t + 299), "beta");
 }
 
+TEST_F(DashboardSessions, LookingAtALinkTakesNothing) {
+    add_login_link(*db, sha256_hex("link-4"), "alpha", t, t + 300);
+    EXPECT_EQ(login_link_creator(*db, sha256_hex("link-4"), t + 1), "alpha");
+    EXPECT_EQ(login_link_creator(*db, sha256_hex("link-4"), t + 2), "alpha");
+    EXPECT_EQ(login_link_creator(*db, sha256_hex("link-4"), t + 300), std::nullopt) << "expired";
+    EXPECT_EQ(use_login_link(*db, sha256_hex("link-4"), t + 3), "alpha");
+    EXPECT_EQ(login_link_creator(*db, sha256_hex("link-4"), t + 4), std::nullopt) << "used";
+    EXPECT_EQ(login_link_creator(*db, sha256_hex("unknown"), t + 4), std::nullopt);
+}
+
+TEST_F(DashboardSessions, PurgeTakesUsedAndExpiredLinksAndIdleSessions) {
+    add_login_link(*db, sha256_hex("used"), "alpha", t, t + 300);
+    add_login_link(*db, sha256_hex("expired"), "alpha", t - 600, t - 300);
+    add_login_link(*db, sha256_hex("fresh"), "alpha", t, t + 300);
+    ASSERT_EQ(use_login_link(*db, sha256_hex("used"), t), "alpha");
+    add_session(*db, sha256_hex("idle"), "alpha", t - 1800);
+    add_session(*db, sha256_hex("busy"), "alpha", t - 60);
+    EXPECT_EQ(purge_dashboard_credentials(*db, t, 1800), 3);
+    EXPECT_EQ(use_login_link(*db, sha256_hex("fresh"), t + 1), "alpha");
+    EXPECT_EQ(touch_session(*db, sha256_hex("busy"), t, 1800), "alpha");
+    EXPECT_EQ(purge_dashboard_credentials(*db, t, 1800), 1) << "the fresh link, used now";
+}
+
 TEST_F(DashboardSessions, ASessionEndsWhenIdle) {
     add_session(*db, sha256_hex("session-1"), "alpha", t);
     EXPECT_EQ(touch_session(*db, sha256_hex("session-1"), t + 1700, 1800), "alpha");
