@@ -1,0 +1,92 @@
+// Latency of the creator's dashboard pages with many cases in the store: fills a real
+// `dunning serve --test-clock` (the browser test's service) with N failed invoices of one
+// creator, each its own member, then times every page, one request at a time.
+//   usage: node dashboard_bench.mjs <path/to/dunning> [--cases N] [--requests R]
+// Prints `RESULT name=value` lines (milliseconds, from the request to the last byte).
+import { creators, startService } from '../../tests/http/dashboard_service.mjs';
+
+const args = process.argv.slice(2);
+const binary = args[0];
+const option = (name, fallback) => {
+  const at = args.indexOf(name);
+  return at > 0 ? Number(args[at + 1]) : fallback;
+};
+const cases = option('--cases', 100000);
+const requests = option('--requests', 30);
+const concurrency = 16;
+if (!binary) {
+  console.error('usage: node dashboard_bench.mjs <dunning> [--cases N] [--requests R]');
+  process.exit(2);
+}
+
+const log = (m) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${m}`);
+const svc = await startService(binary);
+const { base, api, advance, send, now } = svc;
+
+// ---- fill: N failures, each its own invoice and member, then the work they cause
+
+const t0 = Date.now();
+const created = await now();
+let next = 0;
+async function worker() {
+  for (;;) {
+    const i = next++;
+    if (i >= cases) return;
+    const invoice = { id: `in_bench_${i}`, customer: `cus_bench_${i}`, name: `Member ${i}`, amount: 1000 + (i % 90) * 100 };
+    await send('alpha', 'invoice.payment_failed', invoice, { at: created, process: false });
+    if (i % 10000 === 0) log(`${i} events sent`);
+  }
+}
+await Promise.all(Array.from({ length: concurrency }, worker));
+const sentMs = Date.now() - t0;
+await advance(0);
+const filledMs = Date.now() - t0;
+const list = await api('GET', '/v1/creators/alpha/cases?status=all&limit=1', { token: creators.alpha.token });
+log(`${cases} events sent in ${(sentMs / 1000).toFixed(1)} s, processed after ${(filledMs / 1000).toFixed(1)} s`);
+await advance(25 * 86400); // three weeks on: reminders, formal reminders and final notices sent
+log(`25 days of dunning run after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+
+// ---- sign in as the creator
+
+const adminToken = 'admin-token-dashboard-0123456789';
+const link = (await api('POST', '/v1/creators/alpha/login-links', { token: adminToken })).json.url;
+const token = new URL(link).searchParams.get('token');
+const signIn = await fetch(`${base}/dashboard/login`, {
+  method: 'POST',
+  headers: { 'content-type': 'application/x-www-form-urlencoded' },
+  body: `token=${token}`,
+  redirect: 'manual',
+});
+const cookie = (signIn.headers.get('set-cookie') ?? '').split(';')[0];
+if (!cookie.startsWith('dunning_session=')) throw new Error(`sign-in failed: ${signIn.status}`);
+
+// ---- time each page
+
+const firstCase = list.json.data[0];
+const pages = {
+  overview: '/dashboard',
+  open_items: '/dashboard/open-items',
+  open_items_filtered: '/dashboard/open-items?status=open&amount_gte=5000',
+  open_items_csv: '/dashboard/open-items?format=csv',
+  case: `/dashboard/cases/${firstCase.id}`,
+  member: `/dashboard/members/${firstCase.customer?.id ?? 'cus_bench_0'}`,
+  settings: '/dashboard/settings',
+};
+const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+console.log(`RESULT cases=${cases}`);
+console.log(`RESULT fill_seconds=${(filledMs / 1000).toFixed(1)}`);
+for (const [name, url] of Object.entries(pages)) {
+  const times = [];
+  for (let i = 0; i < requests + 3; i += 1) {
+    const started = process.hrtime.bigint();
+    const r = await fetch(base + url, { headers: { cookie } });
+    await r.arrayBuffer();
+    const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    if (r.status !== 200) throw new Error(`${url}: ${r.status}`);
+    if (i >= 3) times.push(ms); // three to warm up
+  }
+  times.sort((a, b) => a - b);
+  console.log(`RESULT ${name}_p50_ms=${percentile(times, 50).toFixed(1)}`);
+  console.log(`RESULT ${name}_p99_ms=${percentile(times, 99).toFixed(1)}`);
+}
+await svc.stop();
