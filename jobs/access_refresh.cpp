@@ -45,7 +45,8 @@ std::vector<std::string> Engine::case_products(store::Connection& db, const Case
 }
 
 void Engine::refresh_access(store::Connection& db, const std::string& creator,
-                            const std::string& customer, std::vector<std::string> products) const {
+                            const std::string& customer, std::vector<std::string> products,
+                            const store::CaseRecord* in_hand) const {
     if (customer.empty()) return;
     const auto rules_held = rules_for(creator); // kept while the rules are used
     const auto& rules = *rules_held;
@@ -66,10 +67,23 @@ void Engine::refresh_access(store::Connection& db, const std::string& creator,
     // The member's cases, each with the products it concerns, read once for all products.
     std::vector<AccessClaim> claims;
     std::vector<std::vector<std::string>> claim_products;
-    for (const auto& c : cases_of_customer(db, creator, customer)) { // those that can restrict
+    // Those that can restrict, by id; the one in hand as it is, not read back.
+    const bool own = in_hand && in_hand->id > 0 && in_hand->state.creator_id == creator &&
+                     in_hand->state.invoice.customer_id == customer;
+    auto cases = cases_of_customer(db, creator, customer, own ? in_hand->id : 0);
+    bool placed = !own || !store::may_restrict_access(in_hand->state);
+    const auto add = [&](const store::CaseRecord& c) {
         claims.push_back(claim_of(c.id, c.state, rules.cases));
         claim_products.push_back(case_products(db, c.state));
+    };
+    for (const auto& c : cases) {
+        if (!placed && in_hand->id < c.id) {
+            add(*in_hand);
+            placed = true;
+        }
+        add(c);
     }
+    if (!placed) add(*in_hand);
     see_plans_as_one(claims);
 
     for (const auto& product : products) {

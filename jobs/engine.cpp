@@ -137,8 +137,8 @@ void Engine::run_case(store::Connection& db, CaseRecord& c, const CaseInput& inp
     if ((c.state.failed || c.state.dispute) && !c.state.invoice.customer_id.empty()) {
         auto products = case_products(db, c.state);
         if (!products.empty())
-            refresh_access(db, c.state.creator_id, c.state.invoice.customer_id,
-                           std::move(products));
+            refresh_access(db, c.state.creator_id, c.state.invoice.customer_id, std::move(products),
+                           &c);
     }
 }
 

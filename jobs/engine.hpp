@@ -41,9 +41,11 @@ class Engine {
 
     // Re-runs the access rules for these products of a member (all of the member's known
     // products when `products` is empty), saves what changed, records it in the history and
-    // queues the host notifications it calls for.
+    // queues the host notifications it calls for. `in_hand`: a case of that member just saved,
+    // taken as it is instead of being read back.
     void refresh_access(store::Connection& db, const std::string& creator,
-                        const std::string& customer, std::vector<std::string> products) const;
+                        const std::string& customer, std::vector<std::string> products,
+                        const store::CaseRecord* in_hand = nullptr) const;
     // The products a case's invoice is for: its line items, else its subscription's.
     std::vector<std::string> case_products(store::Connection& db, const CaseState& s) const;
     // Entitlements whose rules change with time alone (an override expiring); returns how many.

@@ -6,6 +6,8 @@
 
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 
 namespace dunning::store {
 
@@ -13,12 +15,58 @@ namespace {
 
 const char* case_columns = "SELECT id, state FROM cases ";
 
-std::optional<CaseRecord> read_one(CachedStatement& st) {
+// What a case's status must be for it to restrict access (cases_of_customer).
+const char* restricting_statuses =
+    "('open', 'paused', 'objected', 'escalated', 'handover_pending', "
+    "'handed_over', 'uncollectible', 'written_off', 'disputed')";
+
+// Above this many states, the memo starts again empty: it holds the cases in hand, not the store.
+constexpr std::size_t memo_limit = 4096;
+
+} // namespace
+
+struct Connection::CaseMemo {
+    struct Entry {
+        std::string json;
+        CaseState state;
+    };
+    std::unordered_map<std::int64_t, Entry> by_id;
+
+    void keep(std::int64_t id, std::string json, const CaseState& state) {
+        if (by_id.size() >= memo_limit && !by_id.contains(id)) by_id.clear();
+        auto& e = by_id[id];
+        e.json = std::move(json);
+        e.state = state;
+    }
+};
+
+Connection::CaseMemo& Connection::case_memo() {
+    if (!case_memo_) case_memo_ = {new CaseMemo, [](CaseMemo* m) { delete m; }};
+    return *case_memo_;
+}
+
+namespace {
+
+// The state as stored: parsed from its JSON, unless this connection read or wrote exactly that
+// text before (then the state it had is copied: a case moves through the worker's steps without
+// being parsed again at each).
+CaseState state_of_row(Connection& db, std::int64_t id, const SQLite::Column& column) {
+    const char* data = column.getText(); // before getBytes, as SQLite asks
+    const std::string_view text(data, static_cast<std::size_t>(column.getBytes()));
+    auto& memo = db.case_memo();
+    if (const auto it = memo.by_id.find(id); it != memo.by_id.end() && it->second.json == text)
+        return it->second.state;
+    auto state = state_from_json(nlohmann::json::parse(text));
+    memo.keep(id, std::string(text), state);
+    return state;
+}
+
+std::optional<CaseRecord> read_one(Connection& db, CachedStatement& st) {
     if (!st.executeStep()) return std::nullopt;
     CaseRecord r;
     r.id = st.getColumn(0).getInt64();
     try {
-        r.state = state_from_json(nlohmann::json::parse(st.getColumn(1).getString()));
+        r.state = state_of_row(db, r.id, st.getColumn(1));
     } catch (const std::exception& e) {
         throw std::runtime_error("case " + std::to_string(r.id) +
                                  ": unreadable state: " + e.what());
@@ -47,7 +95,7 @@ std::optional<CaseRecord> find_case_by_invoice(Connection& db, const std::string
     CachedStatement st(db, std::string(case_columns) + "WHERE creator_id = ? AND invoice_id = ?");
     st.bind(1, creator);
     st.bind(2, invoice_id);
-    return read_one(st);
+    return read_one(db, st);
 }
 
 std::optional<CaseRecord> find_case_by_payment(Connection& db, const std::string& creator,
@@ -60,14 +108,14 @@ std::optional<CaseRecord> find_case_by_payment(Connection& db, const std::string
                                    "AND payment_intent_id <> ''");
         st.bind(1, creator);
         st.bind(2, payment_intent_id);
-        if (auto found = read_one(st)) return found;
+        if (auto found = read_one(db, st)) return found;
     }
     if (charge_id.empty()) return std::nullopt;
     CachedStatement st(db, std::string(case_columns) +
                                "WHERE creator_id = ? AND charge_id = ? AND charge_id <> ''");
     st.bind(1, creator);
     st.bind(2, charge_id);
-    return read_one(st);
+    return read_one(db, st);
 }
 
 std::optional<CaseRecord> get_case(Connection& db, const std::string& creator, std::int64_t id) {
@@ -75,31 +123,34 @@ std::optional<CaseRecord> get_case(Connection& db, const std::string& creator, s
                                "WHERE creator_id = ? AND id = ? AND status <> 'none'");
     st.bind(1, creator);
     st.bind(2, static_cast<std::int64_t>(id));
-    return read_one(st);
+    return read_one(db, st);
 }
 
 std::optional<CaseRecord> load_case(Connection& db, std::int64_t id) {
     CachedStatement st(db, std::string(case_columns) + "WHERE id = ?");
     st.bind(1, static_cast<std::int64_t>(id));
-    return read_one(st);
+    return read_one(db, st);
 }
 
 std::vector<CaseRecord> cases_of_customer(Connection& db, const std::string& creator,
-                                          const std::string& customer_id) {
-    // Only cases that may restrict access: a member's paid history is left unread.
-    CachedStatement st(
-        db, std::string(case_columns) +
-                "WHERE creator_id = ? AND customer_id = ? AND status IN ('open', 'paused', "
-                "'objected', 'escalated', 'handover_pending', 'handed_over', 'uncollectible', "
-                "'written_off', "
-                "'disputed') "
-                "ORDER BY id");
+                                          const std::string& customer_id, std::int64_t except_id) {
+    // Only cases that may restrict access, found by index (creator, member, status): a member's
+    // paid and voided history is never read.
+    CachedStatement st(db, std::string(case_columns) +
+                               "WHERE creator_id = ? AND customer_id = ? AND status IN " +
+                               restricting_statuses + " AND id <> ? ORDER BY id");
     st.bind(1, creator);
     st.bind(2, customer_id);
+    st.bind(3, except_id);
     std::vector<CaseRecord> out;
-    while (auto r = read_one(st))
+    while (auto r = read_one(db, st))
         out.push_back(std::move(*r));
     return out;
+}
+
+bool may_restrict_access(const CaseState& s) {
+    const std::string quoted = std::string("'") + status_of(s) + "'";
+    return std::string_view(restricting_statuses).find(quoted) != std::string_view::npos;
 }
 
 std::vector<CaseRecord> invoices_of_customer(Connection& db, const std::string& creator,
@@ -109,7 +160,7 @@ std::vector<CaseRecord> invoices_of_customer(Connection& db, const std::string& 
     st.bind(1, creator);
     st.bind(2, customer_id);
     std::vector<CaseRecord> out;
-    while (auto r = read_one(st))
+    while (auto r = read_one(db, st))
         out.push_back(std::move(*r));
     return out;
 }
@@ -151,10 +202,55 @@ std::vector<std::int64_t> due_cases(Connection& db, std::int64_t now_unix, int l
     return out;
 }
 
+namespace {
+
+// Saves a stored case in place when the columns its indexes hold did not change (`moved`: all but
+// status and next_wakeup_at), so that SQLite rewrites the row and no index entry (`moved`: those
+// two's indexes only). False when the row is not as assumed (then the caller upserts).
+bool update_in_place(Connection& db, const CaseRecord& r, std::int64_t now_unix,
+                     const std::string& json, bool moved) {
+    const CaseState& s = r.state;
+    // The columns listed before `?3` are set; those after must hold these values already.
+    CachedStatement st(
+        db, moved
+                ? "UPDATE cases SET updated_at = ?1, state = ?2, status = ?3, next_wakeup_at = ?4 "
+                  "WHERE id = ?5 AND creator_id = ?6 AND invoice_id = ?7 AND customer_id = ?8 "
+                  "AND payment_intent_id = ?9 AND charge_id = ?10 AND amount_due = ?11 "
+                  "AND currency = ?12 AND opened_at IS ?13"
+                : "UPDATE cases SET updated_at = ?1, state = ?2 "
+                  "WHERE status = ?3 AND next_wakeup_at IS ?4 AND id = ?5 AND creator_id = ?6 "
+                  "AND invoice_id = ?7 AND customer_id = ?8 AND payment_intent_id = ?9 "
+                  "AND charge_id = ?10 AND amount_due = ?11 AND currency = ?12 "
+                  "AND opened_at IS ?13");
+    st.bind(1, now_unix);
+    st.bind(2, json);
+    st.bind(3, status_of(s));
+    if (s.next_wakeup) st.bind(4, static_cast<std::int64_t>(to_unix(*s.next_wakeup)));
+    st.bind(5, r.id);
+    st.bind(6, s.creator_id);
+    st.bind(7, s.invoice.invoice_id);
+    st.bind(8, s.invoice.customer_id);
+    st.bind(9, s.invoice.payment_intent_id);
+    st.bind(10, s.invoice.charge_id);
+    st.bind(11, static_cast<std::int64_t>(s.invoice.amount_due));
+    st.bind(12, s.invoice.currency);
+    if (s.opened_at) st.bind(13, static_cast<std::int64_t>(to_unix(*s.opened_at)));
+    return st.exec() == 1;
+}
+
+} // namespace
+
 void save_case(Connection& db, CaseRecord& r, std::int64_t now_unix) {
     const CaseState& s = r.state;
-    CachedStatement st(
-        db, "INSERT INTO cases (creator_id, invoice_id, status, customer_id, payment_intent_id, "
+    auto json = state_to_json(s).dump();
+    // Every index of cases written again costs a page in the commit: a known case is updated in
+    // place, touching only the indexes whose columns changed.
+    const bool saved = r.id > 0 && (update_in_place(db, r, now_unix, json, false) ||
+                                    update_in_place(db, r, now_unix, json, true));
+    if (!saved) {
+        CachedStatement st(
+            db,
+            "INSERT INTO cases (creator_id, invoice_id, status, customer_id, payment_intent_id, "
             "charge_id, amount_due, currency, opened_at, updated_at, state, next_wakeup_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (creator_id, invoice_id) DO UPDATE SET status = excluded.status, "
@@ -163,20 +259,24 @@ void save_case(Connection& db, CaseRecord& r, std::int64_t now_unix) {
             "currency = excluded.currency, opened_at = excluded.opened_at, "
             "updated_at = excluded.updated_at, state = excluded.state, "
             "next_wakeup_at = excluded.next_wakeup_at RETURNING id");
-    st.bind(1, s.creator_id);
-    st.bind(2, s.invoice.invoice_id);
-    st.bind(3, status_of(s));
-    st.bind(4, s.invoice.customer_id);
-    st.bind(5, s.invoice.payment_intent_id);
-    st.bind(6, s.invoice.charge_id);
-    st.bind(7, static_cast<std::int64_t>(s.invoice.amount_due));
-    st.bind(8, s.invoice.currency);
-    if (s.opened_at) st.bind(9, static_cast<std::int64_t>(to_unix(*s.opened_at)));
-    st.bind(10, static_cast<std::int64_t>(now_unix));
-    st.bind(11, state_to_json(s).dump());
-    if (s.next_wakeup) st.bind(12, static_cast<std::int64_t>(to_unix(*s.next_wakeup)));
-    st.executeStep();
-    r.id = st.getColumn(0).getInt64();
+        st.bind(1, s.creator_id);
+        st.bind(2, s.invoice.invoice_id);
+        st.bind(3, status_of(s));
+        st.bind(4, s.invoice.customer_id);
+        st.bind(5, s.invoice.payment_intent_id);
+        st.bind(6, s.invoice.charge_id);
+        st.bind(7, static_cast<std::int64_t>(s.invoice.amount_due));
+        st.bind(8, s.invoice.currency);
+        if (s.opened_at) st.bind(9, static_cast<std::int64_t>(to_unix(*s.opened_at)));
+        st.bind(10, static_cast<std::int64_t>(now_unix));
+        st.bind(11, json);
+        if (s.next_wakeup) st.bind(12, static_cast<std::int64_t>(to_unix(*s.next_wakeup)));
+        st.executeStep();
+        r.id = st.getColumn(0).getInt64();
+    }
+    // The next read of this row (the dispatcher's, the access rules') finds the state in hand;
+    // if the transaction rolls back, the stored text differs and the row is parsed.
+    db.case_memo().keep(r.id, std::move(json), s);
 }
 
 void link_case_event(Connection& db, std::int64_t case_id, std::int64_t inbox_id) {
@@ -193,7 +293,7 @@ std::vector<CaseRecord> list_cases(Connection& db, const CaseQuery& q) {
     st.bind(2, static_cast<std::int64_t>(q.starting_after));
     st.bind(3, q.limit);
     std::vector<CaseRecord> out;
-    while (auto r = read_one(st))
+    while (auto r = read_one(db, st))
         out.push_back(std::move(*r));
     return out;
 }
@@ -206,7 +306,7 @@ std::vector<CaseRecord> outstanding_cases(Connection& db, const std::string& cre
     st.bind(1, creator);
     if (!member.empty()) st.bind(2, member);
     std::vector<CaseRecord> out;
-    while (auto r = read_one(st))
+    while (auto r = read_one(db, st))
         out.push_back(std::move(*r));
     return out;
 }

@@ -34,11 +34,16 @@ std::vector<std::int64_t> active_cases_of_customer(Connection& db, const std::st
 std::vector<std::int64_t> active_cases_of_creator(Connection& db, const std::string& creator);
 // The cases of a member that can restrict access: open, paused, objected, escalated,
 // handover_pending, handed_over, uncollectible, written off (core's claim_of tells a forgiven one
-// from one too small to pursue), or disputed (a paid invoice whose dispute was lost).
+// from one too small to pursue), or disputed (a paid invoice whose dispute was lost). Found by
+// index (cases_by_customer_status): paid and voided cases are not read. `except_id` leaves one
+// case out (the caller has it in hand).
 std::vector<CaseRecord> cases_of_customer(Connection& db, const std::string& creator,
-                                          const std::string& customer_id);
+                                          const std::string& customer_id,
+                                          std::int64_t except_id = 0);
+// Whether a case's status is one of those cases_of_customer returns.
+bool may_restrict_access(const CaseState& s);
 // Every invoice known of a member (paid ones too, with the cases), by id: an instalment plan's
-// history. Found by index (cases_by_customer).
+// history. Found by index (cases_by_customer_status).
 std::vector<CaseRecord> invoices_of_customer(Connection& db, const std::string& creator,
                                              const std::string& customer_id);
 // Cases whose timer is due at `now`, oldest first, found by index.
@@ -60,7 +65,7 @@ std::vector<CaseRecord> list_cases(Connection& db, const CaseQuery& q);
 
 // A creator's outstanding claims (open, paused, objected, escalated, handover_pending,
 // handed_over, disputed), by id; only `member`'s when it is not empty. Found by index
-// (cases_by_status, cases_by_customer).
+// (cases_by_status, cases_by_customer_status).
 std::vector<CaseRecord> outstanding_cases(Connection& db, const std::string& creator,
                                           const std::string& member = "");
 

@@ -9,6 +9,22 @@ Connection::~Connection() {
     statements_.clear();
 }
 
+std::vector<std::string> Connection::cached_sql() const {
+    std::vector<std::string> out;
+    out.reserve(statements_.size());
+    for (const auto& [sql, slot] : statements_)
+        out.push_back(sql);
+    return out;
+}
+
+std::int64_t Connection::statement_steps(bool reset) {
+    std::int64_t steps = 0;
+    for (sqlite3_stmt* st = sqlite3_next_stmt(getHandle(), nullptr); st;
+         st = sqlite3_next_stmt(getHandle(), st))
+        steps += sqlite3_stmt_status(st, SQLITE_STMTSTATUS_VM_STEP, reset ? 1 : 0);
+    return steps;
+}
+
 CachedStatement::CachedStatement(Connection& db, std::string_view sql) {
     auto it = db.statements_.find(sql);
     if (it == db.statements_.end())

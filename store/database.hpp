@@ -7,6 +7,7 @@
 #include <SQLiteCpp/Transaction.h>
 
 #include <chrono>
+#include <cstdint>
 #include <exception>
 #include <functional>
 #include <memory>
@@ -14,6 +15,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 namespace dunning::store {
 
@@ -36,6 +38,17 @@ class Connection : public SQLite::Database {
     };
     LockWait lock_wait;
 
+    // The SQL of every statement the cache holds, and the virtual-machine steps they have run
+    // since the last reset: what a test or benchmark reads to show that a unit of work costs
+    // the same however much is stored (EXPLAIN QUERY PLAN of each, steps per unit).
+    std::vector<std::string> cached_sql() const;
+    std::int64_t statement_steps(bool reset = false);
+
+    // store/cases.cpp's memo of case states read or written on this connection, each with the
+    // JSON text it came from: a row whose text is unchanged is not parsed again.
+    struct CaseMemo;
+    CaseMemo& case_memo();
+
   private:
     friend class CachedStatement;
     struct Slot {
@@ -49,6 +62,7 @@ class Connection : public SQLite::Database {
         }
     };
     std::unordered_map<std::string, Slot, SqlHash, std::equal_to<>> statements_;
+    std::unique_ptr<CaseMemo, void (*)(CaseMemo*)> case_memo_{nullptr, nullptr};
 };
 
 // BEGIN IMMEDIATE: takes the write lock at once, so two writers never deadlock upgrading a read.

@@ -108,12 +108,14 @@ std::vector<UnlinkedEvent> take_unlinked(Connection& db, const std::string& crea
     std::vector<UnlinkedEvent> out;
     while (st.executeStep())
         out.push_back({st.getColumn(0).getInt64(), st.getColumn(1).getString()});
-    CachedStatement del(db, "DELETE FROM unlinked_payments WHERE inbox_id = ?");
-    for (const auto& e : out) {
-        del.bind(1, static_cast<std::int64_t>(e.inbox_id));
-        del.exec();
-        del.reset();
-    }
+    if (out.empty()) return out;
+    // The rows just read, by their key (inbox_id alone is not one: that would scan the table).
+    CachedStatement del(
+        db, "DELETE FROM unlinked_payments WHERE creator_id = ? AND payment_key IN (?, ?)");
+    del.bind(1, creator);
+    del.bind(2, payment_intent);
+    del.bind(3, charge);
+    del.exec();
     return out;
 }
 

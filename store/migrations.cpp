@@ -384,6 +384,14 @@ const std::vector<const char*> all = {
     );
     CREATE INDEX case_creator_actions_by_case ON case_creator_actions (case_id, id);
     )sql",
+    // 14: a member's cases by status, so that the access rules read only the cases that can
+    // restrict access, never the member's paid history (it replaces cases_by_customer, whose
+    // columns lead this one); handover_cases by case, for the foreign key check of a case's row.
+    R"sql(
+    CREATE INDEX cases_by_customer_status ON cases (creator_id, customer_id, status);
+    DROP INDEX cases_by_customer;
+    CREATE INDEX handover_cases_by_case ON handover_cases (case_id);
+    )sql",
 };
 
 } // namespace

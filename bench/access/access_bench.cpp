@@ -24,6 +24,7 @@
 // results table that bench/access/run puts into results.md.
 #include "config/config.hpp"
 #include "plugin/module.hpp"
+#include "store/database.hpp"
 #include "tests/support/files.hpp"
 #include "tests/support/process.hpp"
 #include "webhook/signature.hpp"
@@ -518,7 +519,43 @@ struct Options {
     bool keep = false;
     bool receiver_nodelay = true;
     bool fresh_outbox = false; // the measured server mails into an empty directory, not setup's
+    int stored_copies = 0;     // earlier paid invoices of every member, added after setup
 };
+
+// Gives every member `copies` earlier invoices, paid and done with: each case of the store is
+// copied under new invoice, payment and charge ids (same member, status paid, no timer), with a
+// done inbox row, done jobs and access history of its own. The measured server then works on a
+// store `copies + 1` times as large, its members with a history.
+void add_stored_copies(const fs::path& db_path, int copies) {
+    auto db = dunning::store::connect_store({db_path.string(), "normal"});
+    dunning::store::Transaction tx(*db);
+    const std::string k =
+        "WITH RECURSIVE k(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM k WHERE n < " +
+        std::to_string(copies) + ") ";
+    db->exec(k +
+             "INSERT INTO cases (creator_id, invoice_id, status, customer_id, payment_intent_id, "
+             "charge_id, amount_due, currency, opened_at, updated_at, state, next_wakeup_at) "
+             "SELECT creator_id, invoice_id || '_h' || n, 'paid', customer_id, "
+             "payment_intent_id || '_h' || n, charge_id || '_h' || n, amount_due, currency, "
+             "opened_at, updated_at, state, NULL FROM cases, k");
+    db->exec(k + "INSERT INTO inbox (creator_id, event_id, type, account, created, received_at, "
+                 "source, body, state, note, processed_at) "
+                 "SELECT creator_id, event_id || '_h' || n, type, account, created, received_at, "
+                 "source, body, 'done', note, processed_at FROM inbox, k");
+    db->exec(k +
+             "INSERT INTO jobs (kind, case_id, order_key, payload, idempotency_key, state, "
+             "tries, due_at, created_at, done_at, result) "
+             "SELECT kind, case_id, NULL, payload, idempotency_key || '_h' || n, 'done', tries, "
+             "due_at, created_at, coalesce(done_at, created_at), result FROM jobs, k "
+             "WHERE state <> 'pending'");
+    db->exec(k +
+             "INSERT INTO access_history (creator_id, customer_id, product_id, from_level, "
+             "to_level, reason, case_id, override_id, at) "
+             "SELECT creator_id, customer_id, product_id, from_level, to_level, reason, case_id, "
+             "override_id, at FROM access_history, k");
+    tx.commit();
+    db->exec("PRAGMA wal_checkpoint(TRUNCATE)");
+}
 
 std::string config_toml(const std::string& synchronous, const fs::path& dir,
                         const std::string& outbox, int port, int host_port) {
@@ -985,6 +1022,15 @@ int run(const Options& o) {
     say("setup done in %.1f s (server/driver/other cores %s); host received %s", setup_s,
         setup_cores.c_str(), setup_notes.c_str());
 
+    if (o.stored_copies > 0) {
+        const auto t = now_ns();
+        add_stored_copies(dir / "dunning.db", o.stored_copies);
+        say("stored copies: every member has %d earlier paid invoices (%.1f s)", o.stored_copies,
+            double(now_ns() - t) / 1e9);
+    }
+    const double store_mib = double(fs::file_size(dir / "dunning.db")) / 1048576.0;
+    say("the store holds %.0f MiB when the measured server starts", store_mib);
+
     // -- the measured server: same database, the clock where setup left it ----------------------
     say("measured server: synchronous=%s, %s", o.synchronous.c_str(),
         o.fresh_outbox ? "empty mail outbox" : "mail outbox holding setup's emails");
@@ -1090,6 +1136,7 @@ int run(const Options& o) {
                 static_cast<unsigned long long>(host.bad_signatures()),
                 static_cast<unsigned long long>(host.duplicates()));
     std::printf("RESULT host_notifications %s\n", host.summary().c_str());
+    std::printf("RESULT store stored_copies=%d db_mib=%.0f\n", o.stored_copies, store_mib);
     std::fflush(stdout);
     if (!o.dump_dir.empty()) {
         fs::create_directories(o.dump_dir);
@@ -1196,6 +1243,13 @@ int run(const Options& o) {
                       static_cast<unsigned long long>(host.bad_signatures()),
                       static_cast<unsigned long long>(host.duplicates()));
         row("host notifications received", b, host.summary());
+        std::snprintf(b, sizeof b, "%.0f MiB when the measured server started", store_mib);
+        row("store", b,
+            o.stored_copies > 0
+                ? "every member with " + std::to_string(o.stored_copies) +
+                      " earlier paid invoices (--stored-copies): cases, inbox rows, jobs, access "
+                      "history"
+                : std::string("setup's data only"));
     }
     return 0;
 }
@@ -1244,6 +1298,10 @@ int main(int argc, char** argv) {
                    "Write each payment's send time and latency to DIR/restore-*.csv");
     app.add_option("--markdown", o.markdown, "Write the results table (Markdown) to this file");
     app.add_flag("--keep", o.keep, "Keep the working directory");
+    app.add_option("--stored-copies", o.stored_copies,
+                   "Before the measured server starts, give every member this many earlier paid "
+                   "invoices (cases, inbox rows, jobs, access history): a store K+1 times as large")
+        ->check(CLI::NonNegativeNumber);
     CLI11_PARSE(app, argc, argv);
     if (o.seq_cases == 0 && o.open_loops.empty()) {
         std::fprintf(stderr,

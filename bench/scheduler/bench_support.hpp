@@ -87,8 +87,8 @@ inline InvoiceFacts invoice_facts(std::size_t i, bool paid) {
     f.status = paid ? "paid" : "open";
     f.billing_reason = "subscription_cycle";
     f.currency = "eur";
-    f.amount_due = 2900;
-    f.amount_remaining = paid ? 0 : 2900;
+    f.amount_due = 5900; // above [escalation] write_off_below (50 EUR): never paid → escalated
+    f.amount_remaining = paid ? 0 : 5900;
     f.attempt_count = 1;
     f.hosted_invoice_url = "https://invoice.stripe.com/i/acct_bench/" + id("test_", i);
     f.products = {"prod_membership"};
@@ -123,7 +123,7 @@ inline Event payment_failed(std::size_t i, Timestamp at) {
     p.card_network = "visa";
     p.card_exp_month = 12;
     p.card_exp_year = 2030;
-    p.amount = 2900;
+    p.amount = 5900;
     p.currency = "eur";
     p.error = insufficient_funds();
     return Event{id("evt_pi_fail_", i),
