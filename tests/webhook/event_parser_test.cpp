@@ -900,6 +900,27 @@ TEST(Hostile, TruncatedBodies) {
     }
 }
 
+TEST(Hostile, EnvelopeMessages) {
+    EXPECT_EQ(parse_envelope(std::string(129, '[') + std::string(129, ']')).error(),
+              "JSON nested deeper than 128 levels");
+    EXPECT_EQ(parse_envelope(std::string("{\"id\":\"a\0b\"}", 12)).error(),
+              "malformed JSON at byte 9");
+    EXPECT_EQ(parse_envelope(" \r\n").error(), "empty body");
+    EXPECT_EQ(parse_envelope("{\"object\":\"event\",}").error(), "malformed JSON at byte 19");
+    EXPECT_EQ(parse_envelope("[]").error(), "not an event object");
+}
+
+TEST(Hostile, EnvelopeUnescapesAndKeepsTheLastDuplicate) {
+    auto envelope = parse_envelope(
+        R"({"object":"ev\u0065nt","id":"x","\u0069d":"\u0065vt_\ud83d\ude00","type":"a\/b",)"
+        R"("account":"acct_\u00e9","created":5,"created":1700000000,"data":{"object":{}}})");
+    ASSERT_TRUE(envelope.ok()) << envelope.error();
+    EXPECT_EQ(envelope.value().id, "evt_\xF0\x9F\x98\x80");
+    EXPECT_EQ(envelope.value().type, "a/b");
+    EXPECT_EQ(envelope.value().account, "acct_\xC3\xA9");
+    EXPECT_EQ(to_unix(envelope.value().created), 1700000000);
+}
+
 // ---- instalment plans: the subscription's metadata snapshot on the invoice ----------------
 
 TEST(InstalmentPlan, ReadFromEveryPlaceTheSnapshotLives) {
