@@ -22,6 +22,10 @@ class CardExpiry : public ::testing::Test {
     Timestamp start = from_unix(1'800'000'000); // 2027-01-15 08:00 UTC
     std::unique_ptr<fakes::FakeStripe> stripe;
     std::unique_ptr<Service> service;
+    // The fakes read the service's clock from their own threads: they stop before it goes.
+    void TearDown() override {
+        stripe.reset();
+    }
     config::Config cfg;
 
     std::filesystem::path outbox() const { return dir.path() / "mail"; }

@@ -26,6 +26,11 @@ class Mail : public ::testing::Test {
     std::unique_ptr<fakes::FakeStripe> stripe;
     std::unique_ptr<fakes::FakeStripe> beta_stripe; // beta's own account, when a test has one
     std::unique_ptr<Service> service;
+    // The fakes read the service's clock from their own threads: they stop before it goes.
+    void TearDown() override {
+        stripe.reset();
+        beta_stripe.reset();
+    }
     config::Config cfg;
 
     void boot(int smtp_port, const std::string& email = "juergen@example.org",
