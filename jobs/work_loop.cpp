@@ -6,12 +6,7 @@
 #include "store/cards.hpp"
 #include "telemetry/log.hpp"
 
-#include <sys/resource.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <chrono>
-#include <cstring>
 
 namespace dunning::jobs {
 
@@ -31,16 +26,13 @@ WorkLoop::~WorkLoop() {
     loop_.stop();
 } // after the round in hand
 
+// The loop runs at the receiver's priority: when it is the bottleneck (a flood of webhooks, a
+// machine busy with other work), a lower priority only lets the backlog of stored events grow
+// and delays every restore of access; the receiver's own work per webhook is short. It also
+// holds the store's write lock in turns with the receiver: descheduled while holding it, a
+// low-priority loop made the receiver's inserts wait on it.
 void WorkLoop::start() {
-    loop_.start(
-        "work loop", [this] { drain_own(); },
-        [] {
-            // Background work yields the CPU to the webhook receiver, whose answers Stripe times.
-            if (setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 10) != 0)
-                telemetry::log_warn(std::string("background work keeps the receiver's priority: "
-                                                "setpriority: ") +
-                                    std::strerror(errno));
-        });
+    loop_.start("work loop", [this] { drain_own(); });
 }
 
 void WorkLoop::wake() {
