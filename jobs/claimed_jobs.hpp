@@ -9,23 +9,37 @@
 
 #include <cstddef>
 #include <exception>
+#include <functional>
 #include <string>
 #include <vector>
 
 namespace dunning::jobs {
+
+// Whether a dispatcher should stop between two jobs (see carry_out).
+using YieldCheck = std::function<bool()>;
 
 // Runs `work` on each job in turn, then commits what `settle` (if given) still holds. When the
 // store is in trouble (busy, full, I/O error), every job of the batch not finished yet is given
 // back and the exception goes on: the loop tries again later. Any other error (a case that
 // cannot be read, a payload that does not fit) is that job's failed try, retried after
 // `policy`'s delay, and the batch goes on.
+//
+// `yield` (if given) is asked before each job after the first: when it says yes (webhooks are
+// waiting), what is settled is committed, the jobs not started are given back untouched, and the
+// number carried out is returned, so that the caller sees to the webhooks first.
 template <class Work>
 std::size_t carry_out(store::Connection& db, const store::JobQueue& queue,
                       const std::vector<store::Job>& jobs, const store::BackoffPolicy& policy,
-                      Timestamp now, SettleBatch* settle, Work&& work) {
+                      Timestamp now, SettleBatch* settle, Work&& work,
+                      const YieldCheck& yield = {}) {
     std::size_t i = 0;
     try {
         for (; i < jobs.size(); ++i) {
+            if (i > 0 && yield && yield()) {
+                if (settle) settle->flush();
+                queue.release(db, {jobs.begin() + static_cast<std::ptrdiff_t>(i), jobs.end()});
+                return i;
+            }
             try {
                 work(jobs[i]);
             } catch (const std::exception& e) {

@@ -336,11 +336,12 @@ void MailDispatcher::send_case_email(store::Connection& db, const Engine& engine
 }
 
 std::size_t MailDispatcher::dispatch_due(store::Connection& db, const Engine& engine,
-                                         const store::JobQueue& queue) {
+                                         const store::JobQueue& queue, const YieldCheck& yield) {
     const auto now = engine.clock().now();
     SettleBatch batch(db);
-    return carry_out(db, queue, queue.claim(db, store::JobKind::email, now, 100), mail_backoff, now,
-                     &batch, [&](const Job& job) { send_case_email(db, engine, job, now, batch); });
+    return carry_out(
+        db, queue, queue.claim(db, store::JobKind::email, now, 100), mail_backoff, now, &batch,
+        [&](const Job& job) { send_case_email(db, engine, job, now, batch); }, yield);
 }
 
 MailDispatcher::Prepared MailDispatcher::prepare_card_reminder(const CardReminderJob& r,

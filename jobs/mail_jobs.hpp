@@ -9,6 +9,7 @@
 #include "core/access.hpp"
 #include "core/interest.hpp"
 #include "core/result.hpp"
+#include "jobs/claimed_jobs.hpp"
 #include "jobs/engine.hpp"
 #include "jobs/settle_batch.hpp"
 #include "mailer/render.hpp"
@@ -60,9 +61,10 @@ class MailDispatcher {
     MailDispatcher(const config::Config& config, const config::CreatorRegistry& creators,
                    std::unique_ptr<mailer::Transport> transport);
 
-    // Claims and sends due email jobs; returns how many it finished or rescheduled.
+    // Claims and sends due email jobs; returns how many it finished or rescheduled. Stops early
+    // (giving back the emails not yet sent) when `yield` says webhooks are waiting.
     std::size_t dispatch_due(store::Connection& db, const Engine& engine,
-                             const store::JobQueue& queue);
+                             const store::JobQueue& queue, const YieldCheck& yield = {});
 
     // Claims and sends due card reminders (store/cards.hpp); returns how many it handled.
     std::size_t dispatch_card_reminders(store::Connection& db, const Engine& engine,

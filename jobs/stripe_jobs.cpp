@@ -202,14 +202,16 @@ bool StripeGateway::disconnected(const std::string& creator) const {
 }
 
 std::size_t dispatch_due(store::Connection& db, const Engine& engine, StripeGateway& stripe,
-                         const store::JobQueue& queue) {
+                         const store::JobQueue& queue, const YieldCheck& yield) {
     std::size_t n = 0;
     for (const auto kind : {store::JobKind::charge, store::JobKind::end_of_schedule,
                             store::JobKind::paid_out_of_band}) {
+        if (n > 0 && yield && yield()) break;
         const auto now = engine.clock().now();
         SettleBatch batch(db);
-        n += carry_out(db, queue, queue.claim(db, kind, now, 100), stripe_backoff, now, &batch,
-                       [&](const Job& job) { dispatch_job(db, engine, stripe, job, batch); });
+        n += carry_out(
+            db, queue, queue.claim(db, kind, now, 100), stripe_backoff, now, &batch,
+            [&](const Job& job) { dispatch_job(db, engine, stripe, job, batch); }, yield);
     }
     return n;
 }

@@ -5,6 +5,7 @@
 // again.
 #include "config/config.hpp"
 #include "config/creator_registry.hpp"
+#include "jobs/claimed_jobs.hpp"
 #include "jobs/engine.hpp"
 #include "retry/stripe_client.hpp"
 #include "store/database.hpp"
@@ -31,9 +32,10 @@ class StripeGateway {
 };
 
 // Claims due charge and end_of_schedule jobs and carries them out; returns how many it
-// finished or rescheduled.
+// finished or rescheduled. Stops early (giving back the jobs not yet started) when `yield` says
+// webhooks are waiting: a Stripe call can take long.
 std::size_t dispatch_due(store::Connection& db, const Engine& engine, StripeGateway& stripe,
-                         const store::JobQueue& queue);
+                         const store::JobQueue& queue, const YieldCheck& yield = {});
 
 // Cases whose timer is due get a Tick; returns how many.
 std::size_t run_due_timers(store::Connection& db, const Engine& engine, int limit = 500);

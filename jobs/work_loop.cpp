@@ -36,6 +36,7 @@ void WorkLoop::start() {
 }
 
 void WorkLoop::wake() {
+    woken_while_working_ = true;
     loop_.wake();
     host_.wake(); // a creator's command may have queued a notification itself
 }
@@ -56,10 +57,14 @@ std::size_t WorkLoop::drain_own() {
         if (n > 0) host_.wake(); // the platform hears of it before the slower Stripe and mail work
         // Charges are answered before emails are looked at: a retry that succeeds in this
         // round cancels the reminder queued with it.
-        n += dispatch_due(*db_, engine_, stripe_, queue_);
-        n += mail_.dispatch_due(*db_, engine_, queue_) +
-             queue_card_reminders(*db_, engine_.clock().now()) +
-             mail_.dispatch_card_reminders(*db_, engine_, queue_);
+        // When the charges gave way to webhooks, the emails wait for the next round, after the
+        // charges not yet made.
+        const auto charges = dispatch_due(*db_, engine_, stripe_, queue_, yield_to_webhooks());
+        n += charges;
+        if (charges == 0 || !woken_while_working_)
+            n += mail_.dispatch_due(*db_, engine_, queue_, yield_to_webhooks()) +
+                 queue_card_reminders(*db_, engine_.clock().now()) +
+                 mail_.dispatch_card_reminders(*db_, engine_, queue_);
         if (n == 0) break;
         total += n;
         host_.wake(); // the platform's thread sends what this round queued
@@ -67,8 +72,20 @@ std::size_t WorkLoop::drain_own() {
     return total;
 }
 
+// A batch of charges or emails gives way to webhooks that came in while it ran, once it has had
+// its slice: a payment waits for at most the slice and one job before its access is restored,
+// not for up to a hundred emails or Stripe calls, and the jobs still progress under a steady
+// stream of webhooks.
+YieldCheck WorkLoop::yield_to_webhooks() {
+    return [this, since = std::chrono::steady_clock::now()] {
+        return woken_while_working_.load() &&
+               std::chrono::steady_clock::now() - since >= std::chrono::milliseconds{5};
+    };
+}
+
 // Small batches: one commit for many events, yet the inbox writer never waits long for the lock.
 std::size_t WorkLoop::drain_inbox() {
+    woken_while_working_ = false; // what woke the loop is read below
     std::size_t total = 0;
     for (auto rows = pending_rows(*db_, 64); !rows.empty() && !loop_.stopping();
          rows = pending_rows(*db_, 64)) {

@@ -41,6 +41,7 @@ class WorkLoop {
     std::size_t drain_own(); // drain() without waiting for the platform's deliveries
     std::size_t drain_inbox();
     std::size_t run_access_rechecks();
+    YieldCheck yield_to_webhooks();
 
     std::unique_ptr<store::Connection> db_;
     telemetry::Metrics& metrics_;
@@ -50,7 +51,9 @@ class WorkLoop {
     PlatformNotifier& host_;
     AccessFeed& feed_;
     MillisClock now_ms_;
-    store::JobQueue queue_;  // this run's claims on the jobs
+    store::JobQueue queue_; // this run's claims on the jobs
+    // Set by wake() (the inbox committed a webhook, among others), cleared when the inbox is read.
+    std::atomic<bool> woken_while_working_{false};
     std::mutex drain_mutex_; // one drain at a time: the thread, the test clock, shutdown
     BackgroundLoop loop_;    // last: stopped before the members it uses go
 };

@@ -113,5 +113,28 @@ TEST_F(ClaimedJobs, TroubleOfTheStoreWhileCommittingTheBatchGivesEveryUnfinished
     EXPECT_EQ(claim_all(), (std::vector<std::string>{"one", "two"}));
 }
 
+TEST_F(ClaimedJobs, ABatchThatYieldsCommitsWhatItSettledAndGivesTheRestBack) {
+    add("one");
+    add("two");
+    add("three");
+    const auto jobs = queue.claim(*db, JobKind::email, now, 100);
+    SettleBatch batch(*db);
+    bool webhooks_waiting = false;
+    const auto n = carry_out(
+        *db, queue, jobs, policy, now, &batch,
+        [&](const Job& job) {
+            batch.add(job, policy, now, "email", [this, job](store::Connection& c) {
+                store::finish_job(c, job, "done", "ok", now);
+            });
+            webhooks_waiting = true; // a webhook came in while this job ran
+        },
+        [&] { return webhooks_waiting; });
+    EXPECT_EQ(n, 1u) << "the first job is always carried out: the jobs progress";
+    EXPECT_EQ(state_of("one"), "done 0") << "committed before giving way";
+    EXPECT_EQ(state_of("two"), "pending 0") << "given back untouched, no try counted";
+    EXPECT_EQ(claim_all(), (std::vector<std::string>{"two", "three"}))
+        << "claimable again by the same run";
+}
+
 } // namespace
 } // namespace dunning::jobs
