@@ -95,8 +95,7 @@ void print_plan(store::Connection& db) {
     SQLite::Statement st(db, std::string("EXPLAIN QUERY PLAN ") + due_query);
     st.bind(1, static_cast<std::int64_t>(to_unix(t0)));
     st.bind(2, 500);
-    std::printf("query plan of the due query (store/cases.cpp due_cases):\n  %s\n",
-                due_query);
+    std::printf("query plan of the due query (store/cases.cpp due_cases):\n  %s\n", due_query);
     while (st.executeStep())
         std::printf("  -> %s\n", st.getColumn(3).getText());
 }
