@@ -3,7 +3,7 @@
 #include "core/promise.hpp"
 #include "core/recovery.hpp"
 #include "http/summary.hpp"
-#include "store/cases.hpp"
+#include "store/case_figures.hpp"
 #include "store/dashboard_sessions.hpp"
 
 #include <nlohmann/json.hpp>
@@ -39,21 +39,36 @@ template <class Map, class View> json per_currency(const Map& by_currency, View 
     return out;
 }
 
-std::vector<store::CaseRecord> all_cases(Services& m, const std::string& creator) {
-    std::vector<store::CaseRecord> out;
-    store::CaseQuery q{creator};
-    q.status = store::StatusFilter::all;
-    q.limit = 1000;
-    m.db.use([&](store::Connection& db) {
-        for (;;) {
-            auto page = store::list_cases(db, q);
-            if (page.empty()) break;
-            q.starting_after = page.back().id;
-            const bool last = static_cast<int>(page.size()) < q.limit;
-            std::move(page.begin(), page.end(), std::back_inserter(out));
-            if (last) break;
+void add(Tally& t, std::int64_t count, std::int64_t minor) {
+    t.count += static_cast<int>(count);
+    t.minor += minor;
+}
+
+// summarize_recovery's figures, from the store's groups of cases (store/case_figures.hpp): the
+// same sums, as a GROUP BY instead of a pass over every case.
+void count(CurrencyFigures& f, const store::RecoveryGroup& g) {
+    add(f.failed, g.count, g.amount_due);
+    if (g.status == "paid")
+        add(f.recovered, g.count, g.amount_due);
+    else if (g.outstanding())
+        add(f.open, g.count, g.open_amount);
+    else if (g.status == "written_off" || g.status == "uncollectible")
+        add(f.written_off, g.count, g.open_amount);
+}
+
+RecoverySummary summary_of_groups(const std::vector<store::RecoveryGroup>& groups) {
+    RecoverySummary out;
+    for (const auto& g : groups) {
+        count(out.by_currency[g.currency], g);
+        count(out.cohorts[g.failed_month][g.currency], g);
+        out.by_status[g.status] += static_cast<int>(g.count);
+        if (g.outstanding()) out.outstanding_by_stage[g.stage] += static_cast<int>(g.count);
+        if (g.status == "paid") {
+            if (!g.paid_month.empty())
+                add(out.recovered_by_month[g.paid_month][g.currency], g.count, g.amount_due);
+            add(out.recovered_by_source[g.recovered_by][g.currency], g.count, g.amount_due);
         }
-    });
+    }
     return out;
 }
 
@@ -120,18 +135,19 @@ std::optional<std::string> read_summary_period(const httplib::Request& req, cons
 }
 
 json creator_summary(Services& m, const std::string& creator, const SummaryPeriod& p) {
-    const auto cases = all_cases(m, creator);
-    std::vector<const CaseState*> states;
-    for (const auto& c : cases)
-        states.push_back(&c.state);
     const Timestamp from{std::chrono::sys_days(p.from)};
     const Timestamp to{std::chrono::sys_days(p.to) + std::chrono::days{1}};
-    auto out = summary_view(summarize_recovery(states, from, to));
+    std::vector<store::RecoveryGroup> groups;
+    std::vector<store::LockedAccess> locked;
+    m.db.use([&](store::Connection& db) {
+        groups = store::recovery_groups(db, creator, to_unix(from), to_unix(to));
+        locked = store::locked_access(db, creator);
+    });
+    auto out = summary_view(summary_of_groups(groups));
     out["object"] = "summary";
     out["from"] = iso_date(p.from);
     out["to"] = iso_date(p.to);
-    out["locked_now"] = locked_view(
-        m.db.use([&](store::Connection& db) { return store::locked_access(db, creator); }));
+    out["locked_now"] = locked_view(locked);
     return out;
 }
 
