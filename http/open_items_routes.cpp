@@ -285,35 +285,19 @@ OpenItemsPage open_items_page_of(Services& m, const std::string& creator, const 
     const auto now = m.clock.now();
     const Date today(std::chrono::floor<std::chrono::days>(now));
     const auto charges = claim_charges_of(m, creator);
-    // Interest depends on the day the first stage fell due; without interest, on nothing.
-    std::optional<std::chrono::seconds> first_stage_after;
-    if (charges.interest && !charges.stages.empty())
-        first_stage_after = charges.stages.front().after;
     OpenItemsPage page;
     std::vector<store::CaseRecord> cases;
-    std::vector<store::OpenItemGroup> groups;
     m.db.use([&](store::Connection& db) {
         for (const auto id : store::open_item_ids(db, creator, r.filter, today, r.order,
                                                   r.descending, r.limit, r.offset))
             if (auto c = store::get_case(db, creator, id)) cases.push_back(std::move(*c));
-        groups = store::open_item_groups(db, creator, r.filter, today, first_stage_after);
+        page.totals = store::open_item_totals(db, creator, r.filter, today, charges);
     });
     for (const auto& c : cases)
         if (auto item = open_item(c.id, c.state, charges, now)) page.items.push_back(*item);
     attach_plans(m, creator, cases, page.items);
-    for (const auto& g : groups) {
-        // A group of claims equal in what they owe (with interest), or one currency's and
-        // stage's claims with their principals summed (without).
-        const auto a =
-            claim_amounts(g.principal, g.stage, g.interest_from, g.currency, charges, today);
-        const auto each = first_stage_after ? g.count : 1;
-        auto& t = page.totals[g.currency];
-        t.count += g.count;
-        t.principal_minor += a.principal_minor * each;
-        t.fees_minor += a.fees_minor * g.count;
-        t.interest_minor += a.interest_minor * each;
-        page.total_count += g.count;
-    }
+    for (const auto& [currency, t] : page.totals)
+        page.total_count += t.count;
     return page;
 }
 

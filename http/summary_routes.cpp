@@ -39,39 +39,6 @@ template <class Map, class View> json per_currency(const Map& by_currency, View 
     return out;
 }
 
-void add(Tally& t, std::int64_t count, std::int64_t minor) {
-    t.count += static_cast<int>(count);
-    t.minor += minor;
-}
-
-// summarize_recovery's figures, from the store's groups of cases (store/case_figures.hpp): the
-// same sums, as a GROUP BY instead of a pass over every case.
-void count(CurrencyFigures& f, const store::RecoveryGroup& g) {
-    add(f.failed, g.count, g.amount_due);
-    if (g.status == "paid")
-        add(f.recovered, g.count, g.amount_due);
-    else if (g.outstanding())
-        add(f.open, g.count, g.open_amount);
-    else if (g.status == "written_off" || g.status == "uncollectible")
-        add(f.written_off, g.count, g.open_amount);
-}
-
-RecoverySummary summary_of_groups(const std::vector<store::RecoveryGroup>& groups) {
-    RecoverySummary out;
-    for (const auto& g : groups) {
-        count(out.by_currency[g.currency], g);
-        count(out.cohorts[g.failed_month][g.currency], g);
-        out.by_status[g.status] += static_cast<int>(g.count);
-        if (g.outstanding()) out.outstanding_by_stage[g.stage] += static_cast<int>(g.count);
-        if (g.status == "paid") {
-            if (!g.paid_month.empty())
-                add(out.recovered_by_month[g.paid_month][g.currency], g.count, g.amount_due);
-            add(out.recovered_by_source[g.recovered_by][g.currency], g.count, g.amount_due);
-        }
-    }
-    return out;
-}
-
 json locked_view(const std::vector<store::LockedAccess>& locked) {
     json out = json::array();
     for (const auto& l : locked)
@@ -137,13 +104,13 @@ std::optional<std::string> read_summary_period(const httplib::Request& req, cons
 json creator_summary(Services& m, const std::string& creator, const SummaryPeriod& p) {
     const Timestamp from{std::chrono::sys_days(p.from)};
     const Timestamp to{std::chrono::sys_days(p.to) + std::chrono::days{1}};
-    std::vector<store::RecoveryGroup> groups;
+    RecoverySummary summary;
     std::vector<store::LockedAccess> locked;
     m.db.use([&](store::Connection& db) {
-        groups = store::recovery_groups(db, creator, to_unix(from), to_unix(to));
+        summary = store::recovery_summary(db, creator, to_unix(from), to_unix(to));
         locked = store::locked_access(db, creator);
     });
-    auto out = summary_view(summary_of_groups(groups));
+    auto out = summary_view(summary);
     out["object"] = "summary";
     out["from"] = iso_date(p.from);
     out["to"] = iso_date(p.to);

@@ -6,10 +6,12 @@
 #include "core/calendar.hpp"
 #include "core/case.hpp"
 #include "core/open_items.hpp"
+#include "core/recovery.hpp"
 
 #include "store/database.hpp"
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -41,6 +43,11 @@ struct RecoveryGroup {
 std::vector<RecoveryGroup> recovery_groups(Connection& db, const std::string& creator,
                                            std::int64_t from_unix, std::int64_t to_unix);
 
+// summarize_recovery's answer for the cases of the creator first failed in [from_unix, to_unix),
+// from recovery_groups.
+RecoverySummary recovery_summary(Connection& db, const std::string& creator, std::int64_t from_unix,
+                                 std::int64_t to_unix);
+
 // The creator's outstanding claims that match `filter` on `today` (the age bucket and the days to
 // the limitation date count from it), in `order`: the ids of the page [offset, offset + limit).
 std::vector<std::int64_t> open_item_ids(Connection& db, const std::string& creator,
@@ -63,5 +70,10 @@ struct OpenItemGroup {
 std::vector<OpenItemGroup> open_item_groups(Connection& db, const std::string& creator,
                                             const OpenItemFilter& filter, Date today,
                                             std::optional<std::chrono::seconds> first_stage_after);
+
+// totals_by_currency of the claims that match, with their fees and interest on `today`.
+std::map<std::string, CurrencyTotals> open_item_totals(Connection& db, const std::string& creator,
+                                                       const OpenItemFilter& filter, Date today,
+                                                       const ClaimCharges& charges);
 
 } // namespace dunning::store

@@ -415,10 +415,15 @@ const std::vector<const char*> all = {
         payment_method  TEXT NOT NULL,
         products        TEXT NOT NULL     -- ' a b ': each product between spaces
     );
-    CREATE INDEX case_figures_by_failure ON case_figures (creator_id, failed_at, currency,
-        failed_month, status, stage, paid_month, recovered_by, amount_due, open_amount)
-        WHERE failed_at IS NOT NULL;
+    -- The summary's groups in index order (read whole, no sort) and the open items' totals and
+    -- pages: only the outstanding claims.
+    CREATE INDEX case_figures_summary ON case_figures (creator_id, currency, failed_month,
+        status, stage, paid_month, recovered_by, failed_at, amount_due, open_amount);
     CREATE INDEX case_figures_outstanding ON case_figures (creator_id, case_id)
+        WHERE status IN ('open', 'paused', 'objected', 'escalated', 'handover_pending',
+                         'handed_over', 'disputed');
+    CREATE INDEX case_figures_owed ON case_figures (creator_id, currency, stage, anchor_at,
+        open_amount, status, arose_on, limitation_on, payment_method, customer_id, products)
         WHERE status IN ('open', 'paused', 'objected', 'escalated', 'handover_pending',
                          'handed_over', 'disputed');
     )sql",

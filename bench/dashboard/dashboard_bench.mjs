@@ -2,7 +2,7 @@
 // `dunning serve --test-clock` (the browser test's service) with N failed invoices of one
 // creator, each its own member, then times every page, one request at a time.
 //   usage: node dashboard_bench.mjs <path/to/dunning> [--cases N] [--through-service S]
-//          [--requests R]
+//          [--requests R] [--csv-requests C]
 // S of the N cases (all when S >= N) go through the service; the rest are copies of those rows
 // written into its SQLite file directly (see README.md).
 // Prints `RESULT name=value` lines (milliseconds, from the request to the last byte).
@@ -19,6 +19,7 @@ const option = (name, fallback) => {
 const cases = option('--cases', 100000);
 const requests = option('--requests', 30);
 const throughService = Math.min(cases, option('--through-service', 2000));
+const csvRequests = option('--csv-requests', 3); // the CSV is a download of every open item
 const concurrency = 16;
 if (!binary) {
   console.error('usage: node dashboard_bench.mjs <dunning> [--cases N] [--through-service S] [--requests R]');
@@ -135,7 +136,8 @@ console.log(`RESULT cases_through_service=${throughService}`);
 console.log(`RESULT fill_seconds=${(filledMs / 1000).toFixed(1)}`);
 for (const [name, url] of Object.entries(pages)) {
   const times = [];
-  for (let i = 0; i < requests + 3; i += 1) {
+  const n = name === 'open_items_csv' ? csvRequests : requests;
+  for (let i = 0; i < n + 3; i += 1) {
     const started = process.hrtime.bigint();
     const r = await fetch(base + url, { headers: { cookie } });
     await r.arrayBuffer();
