@@ -130,15 +130,18 @@ TEST_F(CaseFigures, AnOpenItemsPageInSqlEqualsTheListOfEveryCase) {
     charges.base_rates = {{Date{2020y / 1 / 1}, 0}, {Date{2026y / 7 / 1}, 127}};
     const auto now = t0 + hours{5};
     const Date today(floor<days>(now));
-    std::vector<OpenItemFilter> filters(1);
-    filters.push_back({.statuses = {"paused", "escalated"}});
-    filters.push_back({.stage = 2});
-    filters.push_back({.age_bucket = "31-60"});
-    filters.push_back({.age_bucket = "90+", .amount_min_minor = 3000});
-    filters.push_back({.amount_max_minor = 4000, .payment_method = "card"});
-    filters.push_back({.product = "prod_book"});
-    filters.push_back({.member = "cus_7"});
-    filters.push_back({.expiring_within_days = 400});
+    std::vector<OpenItemFilter> filters(10);
+    filters[1].statuses = {"paused", "escalated"};
+    filters[2].stage = 2;
+    filters[3].age_bucket = "31-60";
+    filters[4].age_bucket = "90+";
+    filters[4].amount_min_minor = 3000;
+    filters[5].amount_max_minor = 4000;
+    filters[5].payment_method = "card";
+    filters[6].product = "prod_book";
+    filters[7].member = "cus_7";
+    filters[8].expiring_within_days = 400;
+    filters[9].age_bucket = "0-30";
     for (const bool interest : {true, false}) {
         charges.interest = interest;
         for (const auto& f : filters) {
