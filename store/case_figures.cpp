@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <stdexcept>
 #include <string_view>
 #include <variant>
 
@@ -87,8 +88,13 @@ std::int64_t fill_missing_case_figures(Connection& db) {
     std::int64_t n = 0;
     while (st.executeStep()) {
         const auto id = st.getColumn(0).getInt64();
-        save_case_figures(db, id,
-                          state_from_json(nlohmann::json::parse(st.getColumn(1).getText())));
+        CaseState state;
+        try {
+            state = state_from_json(nlohmann::json::parse(st.getColumn(1).getText()));
+        } catch (const std::exception&) {
+            continue; // unreadable: the case's own reads say so; the store still opens
+        }
+        save_case_figures(db, id, state);
         ++n;
     }
     return n;

@@ -55,9 +55,7 @@ class AccessE2E : public ::testing::Test {
     std::unique_ptr<fakes::FakeStripe> stripe;
     std::unique_ptr<Service> service;
     // The fakes read the service's clock from their own threads: they stop before it goes.
-    void TearDown() override {
-        stripe.reset();
-    }
+    void TearDown() override { stripe.reset(); }
     config::Config cfg;
 
     void SetUp() override { boot(); }

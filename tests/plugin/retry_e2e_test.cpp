@@ -30,9 +30,7 @@ class Retry : public ::testing::Test {
     std::unique_ptr<fakes::FakeStripe> stripe;
     std::unique_ptr<Service> service;
     // The fakes read the service's clock from their own threads: they stop before it goes.
-    void TearDown() override {
-        stripe.reset();
-    }
+    void TearDown() override { stripe.reset(); }
     config::Config cfg;
 
     void boot(config::RetryMode mode = config::RetryMode::plugin, std::string api = "2020-08-27") {

@@ -44,9 +44,7 @@ class StripeConnect : public ::testing::Test {
     std::unique_ptr<fakes::FakeStripe> stripe;
     std::unique_ptr<Service> service;
     // The fakes read the service's clock from their own threads: they stop before it goes.
-    void TearDown() override {
-        stripe.reset();
-    }
+    void TearDown() override { stripe.reset(); }
     std::string gamma_token;
 
     void start(bool with_secrets_key = true) {
