@@ -24,18 +24,23 @@ std::optional<Date> interest_from(const CaseState& s, const std::vector<DunningS
 }
 
 ClaimAmounts claim_amounts(const CaseState& s, const ClaimCharges& c, Date as_of) {
+    return claim_amounts(s.open_amount_minor(), s.stage_sent, interest_from(s, c.stages),
+                         s.invoice.currency, c, as_of);
+}
+
+ClaimAmounts claim_amounts(std::int64_t principal_minor, int stage_sent, std::optional<Date> from,
+                           const std::string& currency, const ClaimCharges& c, Date as_of) {
     ClaimAmounts a;
-    a.principal_minor = s.open_amount_minor();
-    for (int i = 0; i < s.stage_sent && i < static_cast<int>(c.stages.size()); ++i)
+    a.principal_minor = principal_minor;
+    for (int i = 0; i < stage_sent && i < static_cast<int>(c.stages.size()); ++i)
         a.fees_minor += c.stages[static_cast<std::size_t>(i)].fee_minor;
-    const auto from = interest_from(s, c.stages);
     if (!c.interest || !from || std::chrono::sys_days(as_of) < std::chrono::sys_days(*from))
         return a;
     a.interest_from = from;
     a.interest_minor =
         default_interest(a.principal_minor, *from, as_of, c.base_rates, c.business_debtor)
             .total_minor;
-    if (c.business_debtor && s.invoice.currency == "eur") a.fees_minor += b2b_flat_fee_eur_minor;
+    if (c.business_debtor && currency == "eur") a.fees_minor += b2b_flat_fee_eur_minor;
     return a;
 }
 

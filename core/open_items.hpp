@@ -35,6 +35,10 @@ struct ClaimAmounts {
     std::int64_t total_minor() const { return principal_minor + fees_minor + interest_minor; }
 };
 ClaimAmounts claim_amounts(const CaseState& s, const ClaimCharges& charges, Date as_of);
+// The same from what it depends on: the open principal, the stage sent, the first day of
+// interest (interest_from) and the currency. Claims equal in these owe the same.
+ClaimAmounts claim_amounts(std::int64_t principal_minor, int stage_sent, std::optional<Date> from,
+                           const std::string& currency, const ClaimCharges& charges, Date as_of);
 
 struct OpenItem {
     std::int64_t case_id = 0;

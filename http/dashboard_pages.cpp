@@ -70,9 +70,9 @@ json item_row(const OpenItem& i, const std::string& locale) {
             {"age_days", std::to_string(i.age_days)}};
 }
 
-json totals_rows(const std::vector<OpenItem>& items, const std::string& locale) {
+json totals_rows(const std::map<std::string, CurrencyTotals>& totals, const std::string& locale) {
     json rows = json::array();
-    for (const auto& [currency, t] : totals_by_currency(items))
+    for (const auto& [currency, t] : totals)
         rows.push_back({{"currency", currency},
                         {"count", std::to_string(t.count)},
                         {"principal", format_money(t.principal_minor, currency, locale)},
@@ -97,27 +97,27 @@ void open_items_page(Services& m, const httplib::Request& req, httplib::Response
     OpenItemsQuery q;
     if (read_open_items_query(filters, q))
         return send_dashboard_message(m, res, 400, session->locale, "bad_request");
-    const auto items = open_items_of(m, session->creator, q);
     if (q.csv) {
         dashboard_headers(m, res);
         res.set_header("Content-Disposition",
                        "attachment; filename=\"open-items-" + session->creator + ".csv\"");
-        return res.set_content(open_items_csv(items, q.delimiter), "text/csv; charset=utf-8");
+        return res.set_content(open_items_csv(open_items_of(m, session->creator, q), q.delimiter),
+                               "text/csv; charset=utf-8");
     }
+    const auto page = open_items_page_of(m, session->creator, q);
+    const auto total = static_cast<std::size_t>(page.total_count);
     const auto& t = dashboard_texts(session->locale);
     json rows = json::array();
-    const auto first = std::min<std::size_t>(static_cast<std::size_t>(q.offset), items.size());
-    const auto last =
-        std::min<std::size_t>(first + static_cast<std::size_t>(q.limit), items.size());
-    for (auto i = first; i < last; ++i)
-        rows.push_back(item_row(items[i], session->locale));
+    const auto first = std::min<std::size_t>(static_cast<std::size_t>(q.offset), total);
+    const auto last = first + page.items.size();
+    for (const auto& item : page.items)
+        rows.push_back(item_row(item, session->locale));
     auto paging = filters.params;
     if (req.has_param("lang")) paging.emplace("lang", req.get_param_value("lang"));
     const auto offset = static_cast<long long>(first);
-    const auto prev = first == 0
-                          ? json(nullptr)
-                          : page_query(paging, std::max(0LL, offset - q.limit), items.size());
-    const auto next = page_query(paging, static_cast<long long>(last), items.size());
+    const auto prev =
+        first == 0 ? json(nullptr) : page_query(paging, std::max(0LL, offset - q.limit), total);
+    const auto next = page_query(paging, static_cast<long long>(last), total);
     filters.params.emplace("format", "csv");
     send_dashboard_page(
         m, res, *session, "open_items",
@@ -125,7 +125,7 @@ void open_items_page(Services& m, const httplib::Request& req, httplib::Response
          {"f", filter_values(req)},
          {"items", rows},
          {"has_items", !rows.empty()},
-         {"total_count", std::to_string(items.size())},
+         {"total_count", std::to_string(total)},
          {"shown_from", std::to_string(rows.empty() ? 0 : first + 1)},
          {"shown_to", std::to_string(last)},
          {"prev_query", prev},
@@ -134,7 +134,7 @@ void open_items_page(Services& m, const httplib::Request& req, httplib::Response
                                         "handover_pending", "handed_over", "disputed"},
                                        req, "status")},
          {"age_options", options_of({"0-30", "31-60", "61-90", "90+"}, req, "age")},
-         {"totals", totals_rows(items, session->locale)},
+         {"totals", totals_rows(page.totals, session->locale)},
          {"csv_query", httplib::detail::params_to_query_str(filters.params)},
          {"actions", action_options(t)},
          {"back", req.target}});

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,9 +30,18 @@ std::optional<std::string> read_open_items_query(const httplib::Request& req, Op
 // The creator's outstanding claims that match, in the query's order (every page).
 std::vector<OpenItem> open_items_of(Services& m, const std::string& creator,
                                     const OpenItemsQuery& query);
+// One page of the list, found and counted in SQL (store/case_figures.hpp): only the page's cases
+// are read; the count and the totals are the whole list's, equal to open_items_of's.
+struct OpenItemsPage {
+    std::vector<OpenItem> items; // [offset, offset + limit) of the list
+    std::int64_t total_count = 0;
+    std::map<std::string, CurrencyTotals> totals;
+};
+OpenItemsPage open_items_page_of(Services& m, const std::string& creator,
+                                 const OpenItemsQuery& query);
 // RFC 4180 CSV with CRLF line ends, amounts in the major unit.
 std::string open_items_csv(const std::vector<OpenItem>& items, char delimiter);
 // Per currency: count, principal, fees, interest.
-nlohmann::json open_items_totals(const std::vector<OpenItem>& items);
+nlohmann::json open_items_totals(const std::map<std::string, CurrencyTotals>& totals);
 
 } // namespace dunning::http

@@ -6,6 +6,7 @@
 #include "core/open_items.hpp"
 #include "http/open_items.hpp"
 #include "http/services.hpp"
+#include "store/case_figures.hpp"
 #include "store/cases.hpp"
 
 #include <nlohmann/json.hpp>
@@ -166,9 +167,9 @@ json item_view(const OpenItem& i) {
 
 } // namespace
 
-json open_items_totals(const std::vector<OpenItem>& items) {
+json open_items_totals(const std::map<std::string, CurrencyTotals>& totals) {
     json out = json::object();
-    for (const auto& [currency, t] : totals_by_currency(items))
+    for (const auto& [currency, t] : totals)
         out[currency] = {{"count", t.count},
                          {"principal", t.principal_minor},
                          {"fees", t.fees_minor},
@@ -280,6 +281,26 @@ std::vector<OpenItem> open_items_of(Services& m, const std::string& creator,
     return items;
 }
 
+OpenItemsPage open_items_page_of(Services& m, const std::string& creator, const OpenItemsQuery& r) {
+    const auto now = m.clock.now();
+    const Date today(std::chrono::floor<std::chrono::days>(now));
+    const auto charges = claim_charges_of(m, creator);
+    OpenItemsPage page;
+    std::vector<store::CaseRecord> cases;
+    m.db.use([&](store::Connection& db) {
+        for (const auto id : store::open_item_ids(db, creator, r.filter, today, r.order,
+                                                  r.descending, r.limit, r.offset))
+            if (auto c = store::get_case(db, creator, id)) cases.push_back(std::move(*c));
+        page.totals = store::open_item_totals(db, creator, r.filter, today, charges);
+    });
+    for (const auto& c : cases)
+        if (auto item = open_item(c.id, c.state, charges, now)) page.items.push_back(*item);
+    attach_plans(m, creator, cases, page.items);
+    for (const auto& [currency, t] : page.totals)
+        page.total_count += t.count;
+    return page;
+}
+
 namespace {
 
 void open_items_route(Services& m, const httplib::Request& req, httplib::Response& res) {
@@ -287,24 +308,23 @@ void open_items_route(Services& m, const httplib::Request& req, httplib::Respons
     if (!authorize(m, req, res, creator)) return;
     OpenItemsQuery r;
     if (auto problem = read_open_items_query(req, r)) return send_error(res, 400, *problem);
-    const auto items = open_items_of(m, creator, r);
     if (r.csv) { // the whole list: an export, not a page
         res.set_header("Content-Disposition",
                        "attachment; filename=\"open-items-" + creator + ".csv\"");
-        return res.set_content(open_items_csv(items, r.delimiter), "text/csv; charset=utf-8");
+        return res.set_content(open_items_csv(open_items_of(m, creator, r), r.delimiter),
+                               "text/csv; charset=utf-8");
     }
-    const auto first = std::min<std::size_t>(static_cast<std::size_t>(r.offset), items.size());
-    const auto last =
-        std::min<std::size_t>(first + static_cast<std::size_t>(r.limit), items.size());
+    const auto page = open_items_page_of(m, creator, r);
     json data = json::array();
-    for (auto i = first; i < last; ++i)
-        data.push_back(item_view(items[i]));
+    for (const auto& item : page.items)
+        data.push_back(item_view(item));
     const auto now = m.clock.now();
     res.set_content(json{{"object", "list"},
                          {"data", data},
-                         {"total_count", items.size()},
-                         {"has_more", last < items.size()},
-                         {"totals", open_items_totals(items)},
+                         {"total_count", page.total_count},
+                         {"has_more", r.offset + static_cast<std::int64_t>(page.items.size()) <
+                                          page.total_count},
+                         {"totals", open_items_totals(page.totals)},
                          {"as_of", iso_date(Date(std::chrono::floor<std::chrono::days>(now)))}}
                         .dump(),
                     "application/json");

@@ -3,7 +3,7 @@
 #include "core/promise.hpp"
 #include "core/recovery.hpp"
 #include "http/summary.hpp"
-#include "store/cases.hpp"
+#include "store/case_figures.hpp"
 #include "store/dashboard_sessions.hpp"
 
 #include <nlohmann/json.hpp>
@@ -36,24 +36,6 @@ template <class Map, class View> json per_currency(const Map& by_currency, View 
     json out = json::object();
     for (const auto& [currency, value] : by_currency)
         out[currency] = view(value);
-    return out;
-}
-
-std::vector<store::CaseRecord> all_cases(Services& m, const std::string& creator) {
-    std::vector<store::CaseRecord> out;
-    store::CaseQuery q{creator};
-    q.status = store::StatusFilter::all;
-    q.limit = 1000;
-    m.db.use([&](store::Connection& db) {
-        for (;;) {
-            auto page = store::list_cases(db, q);
-            if (page.empty()) break;
-            q.starting_after = page.back().id;
-            const bool last = static_cast<int>(page.size()) < q.limit;
-            std::move(page.begin(), page.end(), std::back_inserter(out));
-            if (last) break;
-        }
-    });
     return out;
 }
 
@@ -120,18 +102,19 @@ std::optional<std::string> read_summary_period(const httplib::Request& req, cons
 }
 
 json creator_summary(Services& m, const std::string& creator, const SummaryPeriod& p) {
-    const auto cases = all_cases(m, creator);
-    std::vector<const CaseState*> states;
-    for (const auto& c : cases)
-        states.push_back(&c.state);
     const Timestamp from{std::chrono::sys_days(p.from)};
     const Timestamp to{std::chrono::sys_days(p.to) + std::chrono::days{1}};
-    auto out = summary_view(summarize_recovery(states, from, to));
+    RecoverySummary summary;
+    std::vector<store::LockedAccess> locked;
+    m.db.use([&](store::Connection& db) {
+        summary = store::recovery_summary(db, creator, to_unix(from), to_unix(to));
+        locked = store::locked_access(db, creator);
+    });
+    auto out = summary_view(summary);
     out["object"] = "summary";
     out["from"] = iso_date(p.from);
     out["to"] = iso_date(p.to);
-    out["locked_now"] = locked_view(
-        m.db.use([&](store::Connection& db) { return store::locked_access(db, creator); }));
+    out["locked_now"] = locked_view(locked);
     return out;
 }
 

@@ -1,5 +1,6 @@
 #include "store/cases.hpp"
 
+#include "store/case_figures.hpp"
 #include "store/case_json.hpp"
 
 #include "store/statement.hpp"
@@ -274,6 +275,7 @@ void save_case(Connection& db, CaseRecord& r, std::int64_t now_unix) {
         st.executeStep();
         r.id = st.getColumn(0).getInt64();
     }
+    save_case_figures(db, r.id, s); // the summary's and the open items' columns
     // The next read of this row (the dispatcher's, the access rules') finds the state in hand;
     // if the transaction rolls back, the stored text differs and the row is parsed.
     db.case_memo().keep(r.id, std::move(json), s);

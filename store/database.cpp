@@ -1,5 +1,6 @@
 #include "store/database.hpp"
 
+#include "store/case_figures.hpp"
 #include "store/migrations.hpp"
 
 #include <SQLiteCpp/Transaction.h>
@@ -140,6 +141,7 @@ std::unique_ptr<Connection> open_store(const StoreOptions& o) {
                                  ", newer than this binary knows (" +
                                  std::to_string(latest_schema_version()) + "); upgrade dunning");
     migrate(*db, latest_schema_version());
+    if (have < latest_schema_version()) fill_missing_case_figures(*db);
     tx.commit();
     return db;
 }

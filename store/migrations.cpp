@@ -392,6 +392,41 @@ const std::vector<const char*> all = {
     DROP INDEX cases_by_customer;
     CREATE INDEX handover_cases_by_case ON handover_cases (case_id);
     )sql",
+    // 15: each case's figures for the summary and the open-items list (store/case_figures.hpp),
+    // written with the case; the cases stored before are filled in from their JSON when the store
+    // opens (fill_missing_case_figures).
+    R"sql(
+    CREATE TABLE case_figures (
+        case_id         INTEGER PRIMARY KEY REFERENCES cases (id),
+        creator_id      TEXT NOT NULL,
+        customer_id     TEXT NOT NULL,
+        failed_at       INTEGER,          -- first failure, unix seconds; NULL: not in a summary
+        failed_month    TEXT NOT NULL,    -- YYYY-MM of failed_at
+        status          TEXT NOT NULL,    -- as the API names it (status_of)
+        currency        TEXT NOT NULL,
+        amount_due      INTEGER NOT NULL, -- minor units
+        open_amount     INTEGER NOT NULL,
+        stage           INTEGER NOT NULL, -- the newest reminder stage sent
+        paid_month      TEXT NOT NULL,    -- YYYY-MM of the payment; '' if not paid
+        recovered_by    TEXT NOT NULL,    -- what recovered a paid case; '' if not paid
+        arose_on        INTEGER,          -- the day the claim arose, days since 1970-01-01
+        limitation_on   INTEGER,          -- its limitation date, days since 1970-01-01
+        anchor_at       INTEGER,          -- the ladder's start, unix seconds
+        payment_method  TEXT NOT NULL,
+        products        TEXT NOT NULL     -- ' a b ': each product between spaces
+    );
+    -- The summary's groups in index order (read whole, no sort) and the open items' totals and
+    -- pages: only the outstanding claims.
+    CREATE INDEX case_figures_summary ON case_figures (creator_id, currency, failed_month,
+        status, stage, paid_month, recovered_by, failed_at, amount_due, open_amount);
+    CREATE INDEX case_figures_outstanding ON case_figures (creator_id, case_id)
+        WHERE status IN ('open', 'paused', 'objected', 'escalated', 'handover_pending',
+                         'handed_over', 'disputed');
+    CREATE INDEX case_figures_owed ON case_figures (creator_id, currency, stage, anchor_at,
+        open_amount, status, arose_on, limitation_on, payment_method, customer_id, products)
+        WHERE status IN ('open', 'paused', 'objected', 'escalated', 'handover_pending',
+                         'handed_over', 'disputed');
+    )sql",
 };
 
 } // namespace
