@@ -78,7 +78,10 @@ bool mandate_stops(const CaseState& s) {
 }
 
 bool claim_outstanding(const CaseState& s) {
-    const std::string_view status = status_of(s);
+    return claim_outstanding(status_of(s));
+}
+
+bool claim_outstanding(std::string_view status) {
     return status == "open" || status == "paused" || status == "objected" ||
            status == "escalated" || status == "handover_pending" || status == "handed_over" ||
            status == "disputed";

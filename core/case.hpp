@@ -193,5 +193,7 @@ bool mandate_stops(const CaseState& state);
 // Money is still owed on the claim and nobody has settled it: open, paused, objected, escalated,
 // handover_pending, handed_over or disputed.
 bool claim_outstanding(const CaseState& state);
+// The same for a status as status_of names it.
+bool claim_outstanding(std::string_view status);
 
 } // namespace dunning

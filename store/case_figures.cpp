@@ -4,6 +4,7 @@
 #include "core/recovery.hpp"
 
 #include "store/case_json.hpp"
+#include "store/case_statuses.hpp"
 #include "store/statement.hpp"
 
 #include <nlohmann/json.hpp>
@@ -31,10 +32,6 @@ std::string product_list(const std::vector<std::string>& products) {
         out += p + " ";
     return out;
 }
-
-// The outstanding statuses as a literal: the partial index is used only when a query names it.
-const char* outstanding = "status IN ('open', 'paused', 'objected', 'escalated', "
-                          "'handover_pending', 'handed_over', 'disputed')";
 
 } // namespace
 
@@ -101,9 +98,7 @@ std::int64_t fill_missing_case_figures(Connection& db) {
 }
 
 bool RecoveryGroup::outstanding() const {
-    return status == "open" || status == "paused" || status == "objected" ||
-           status == "escalated" || status == "handover_pending" || status == "handed_over" ||
-           status == "disputed";
+    return claim_outstanding(status);
 }
 
 std::vector<RecoveryGroup> recovery_groups(Connection& db, const std::string& creator,
@@ -177,7 +172,8 @@ struct Selection {
 
 Selection select_open_items(const std::string& creator, const OpenItemFilter& f, Date today) {
     Selection s;
-    s.where = std::string(" WHERE creator_id = ? AND ") + outstanding + " AND arose_on IS NOT NULL";
+    s.where = " WHERE creator_id = ? AND status IN " + std::string(outstanding_statuses_sql) +
+              " AND arose_on IS NOT NULL";
     s.params.emplace_back(creator);
     if (!f.statuses.empty()) {
         s.where += " AND status IN (";
@@ -232,8 +228,8 @@ Selection select_open_items(const std::string& creator, const OpenItemFilter& f,
     return s;
 }
 
-int bind_all(CachedStatement& st, const Selection& s) {
-    int at = 0;
+// Binds the selection's parameters after the first `at`; the index of the last one bound.
+int bind_all(CachedStatement& st, const Selection& s, int at = 0) {
     for (const auto& p : s.params) {
         ++at;
         std::visit([&](const auto& v) { st.bind(at, v); }, p);
@@ -293,10 +289,7 @@ std::vector<OpenItemGroup> open_item_groups(Connection& db, const std::string& c
     int at = 0;
     if (first_stage_after)
         st.bind(++at, static_cast<std::int64_t>(first_stage_after->count() + 86400));
-    for (const auto& p : sel.params) {
-        ++at;
-        std::visit([&](const auto& v) { st.bind(at, v); }, p);
-    }
+    bind_all(st, sel, at);
     std::vector<OpenItemGroup> out;
     while (st.executeStep()) {
         OpenItemGroup g;

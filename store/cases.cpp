@@ -2,6 +2,7 @@
 
 #include "store/case_figures.hpp"
 #include "store/case_json.hpp"
+#include "store/case_statuses.hpp"
 
 #include "store/statement.hpp"
 
@@ -75,12 +76,10 @@ std::optional<CaseRecord> read_one(Connection& db, CachedStatement& st) {
     return r;
 }
 
-const char* status_clause(StatusFilter f) {
+std::string status_clause(StatusFilter f) {
     switch (f) {
     case StatusFilter::open:
-        return " AND status IN ('open', 'paused', 'objected', 'escalated', 'handover_pending', "
-               "'handed_over', "
-               "'disputed')";
+        return " AND status IN " + std::string(outstanding_statuses_sql);
     case StatusFilter::closed:
         return " AND status IN ('paid', 'voided', 'uncollectible', 'written_off')";
     case StatusFilter::all:
