@@ -35,11 +35,35 @@ std::string product_list(const std::vector<std::string>& products) {
 
 } // namespace
 
-void save_case_figures(Connection& db, std::int64_t case_id, const CaseState& s) {
-    const std::string status = status_of(s);
-    const bool counted = s.failed && s.opened_at && status != "none";
-    const bool paid = status == "paid";
+CaseFigureRow case_figures_of(const CaseState& s) {
+    CaseFigureRow f;
+    f.status = status_of(s);
+    const bool counted = s.failed && s.opened_at && f.status != "none";
+    const bool paid = f.status == "paid";
     const auto arose = claim_arose_on(s);
+    f.creator_id = s.creator_id;
+    f.customer_id = s.invoice.customer_id;
+    if (counted) {
+        f.failed_at = static_cast<std::int64_t>(to_unix(*s.opened_at));
+        f.failed_month = year_month(*s.opened_at);
+    }
+    f.currency = s.invoice.currency;
+    f.amount_due = static_cast<std::int64_t>(s.invoice.amount_due);
+    f.open_amount = static_cast<std::int64_t>(s.open_amount_minor());
+    f.stage = s.stage_sent;
+    if (paid && s.resolved_at) f.paid_month = year_month(*s.resolved_at);
+    if (paid) f.recovered_by = recovery_source(s);
+    if (arose) {
+        f.arose_on = day_number(*arose);
+        f.limitation_on = day_number(limitation_date(*arose));
+    }
+    if (s.opened_at) f.anchor_at = static_cast<std::int64_t>(to_unix(s.schedule_anchor()));
+    f.payment_method = to_string(s.last_failure ? s.last_failure->method : s.paid_with);
+    f.products = product_list(s.invoice.products);
+    return f;
+}
+
+void save_case_figures(Connection& db, std::int64_t case_id, const CaseFigureRow& f) {
     // Only a row that differs is written: most saves of a case change none of its figures.
     CachedStatement st(
         db,
@@ -58,25 +82,27 @@ void save_case_figures(Connection& db, std::int64_t case_id, const CaseState& s)
         "OR limitation_on IS NOT ?14 OR anchor_at IS NOT ?15 OR payment_method IS NOT ?16 "
         "OR products IS NOT ?17");
     st.bind(1, case_id);
-    st.bind(2, s.creator_id);
-    st.bind(3, s.invoice.customer_id);
-    if (counted) st.bind(4, static_cast<std::int64_t>(to_unix(*s.opened_at)));
-    st.bind(5, counted ? year_month(*s.opened_at) : std::string());
-    st.bind(6, status);
-    st.bind(7, s.invoice.currency);
-    st.bind(8, static_cast<std::int64_t>(s.invoice.amount_due));
-    st.bind(9, static_cast<std::int64_t>(s.open_amount_minor()));
-    st.bind(10, s.stage_sent);
-    st.bind(11, paid && s.resolved_at ? year_month(*s.resolved_at) : std::string());
-    st.bind(12, paid ? recovery_source(s) : std::string());
-    if (arose) {
-        st.bind(13, day_number(*arose));
-        st.bind(14, day_number(limitation_date(*arose)));
-    }
-    if (s.opened_at) st.bind(15, static_cast<std::int64_t>(to_unix(s.schedule_anchor())));
-    st.bind(16, to_string(s.last_failure ? s.last_failure->method : s.paid_with));
-    st.bind(17, product_list(s.invoice.products));
+    st.bind(2, f.creator_id);
+    st.bind(3, f.customer_id);
+    if (f.failed_at) st.bind(4, *f.failed_at);
+    st.bind(5, f.failed_month);
+    st.bind(6, f.status);
+    st.bind(7, f.currency);
+    st.bind(8, f.amount_due);
+    st.bind(9, f.open_amount);
+    st.bind(10, f.stage);
+    st.bind(11, f.paid_month);
+    st.bind(12, f.recovered_by);
+    if (f.arose_on) st.bind(13, *f.arose_on);
+    if (f.limitation_on) st.bind(14, *f.limitation_on);
+    if (f.anchor_at) st.bind(15, *f.anchor_at);
+    st.bind(16, f.payment_method);
+    st.bind(17, f.products);
     st.exec();
+}
+
+void save_case_figures(Connection& db, std::int64_t case_id, const CaseState& s) {
+    save_case_figures(db, case_id, case_figures_of(s));
 }
 
 std::int64_t fill_missing_case_figures(Connection& db) {

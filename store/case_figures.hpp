@@ -18,8 +18,34 @@
 
 namespace dunning::store {
 
-// Writes the case's figures (save_case calls it for every case it saves); a row that is already
-// as it should be is left as it is.
+// One case's row of case_figures, as computed from its state (absent values are NULL).
+struct CaseFigureRow {
+    std::string creator_id;
+    std::string customer_id;
+    std::optional<std::int64_t> failed_at; // unix; only a counted case (failed, opened, a status)
+    std::string failed_month;              // "YYYY-MM" of failed_at, else empty
+    std::string status;
+    std::string currency;
+    std::int64_t amount_due = 0;
+    std::int64_t open_amount = 0;
+    int stage = 0;
+    std::string paid_month;                    // "YYYY-MM" of a paid case's payment, else empty
+    std::string recovered_by;                  // recovery_source of a paid case, else empty
+    std::optional<std::int64_t> arose_on;      // day number
+    std::optional<std::int64_t> limitation_on; // day number
+    std::optional<std::int64_t> anchor_at;     // unix
+    std::string payment_method;
+    std::string products; // ' a b '
+    bool operator==(const CaseFigureRow&) const = default;
+};
+// The figures are a function of the state alone (and so of its JSON: what the state's JSON
+// carries gives the same figures, tests/store/case_figures_test.cpp).
+CaseFigureRow case_figures_of(const CaseState& s);
+
+// Writes the case's figures; a row that is already as it should be is left as it is. save_case
+// calls it for every case it saves, unless the row it replaced is known to carry the same
+// figures.
+void save_case_figures(Connection& db, std::int64_t case_id, const CaseFigureRow& f);
 void save_case_figures(Connection& db, std::int64_t case_id, const CaseState& s);
 // Writes the figures of every stored case that has none (the cases stored before the table
 // existed); the number written.

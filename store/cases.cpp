@@ -6,6 +6,7 @@
 
 #include "store/statement.hpp"
 
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -31,14 +32,19 @@ struct Connection::CaseMemo {
     struct Entry {
         std::string json;
         CaseState state;
+        // The figures save_case wrote (or found written) with this text; none for a state
+        // only read (its row might lack them: a row inserted by hand, or before the table).
+        std::optional<CaseFigureRow> figures;
     };
     std::unordered_map<std::int64_t, Entry> by_id;
 
-    void keep(std::int64_t id, std::string json, const CaseState& state) {
+    void keep(std::int64_t id, std::string json, const CaseState& state,
+              std::optional<CaseFigureRow> figures = std::nullopt) {
         if (by_id.size() >= memo_limit && !by_id.contains(id)) by_id.clear();
         auto& e = by_id[id];
         e.json = std::move(json);
         e.state = state;
+        e.figures = std::move(figures);
     }
 };
 
@@ -206,22 +212,27 @@ namespace {
 
 // Saves a stored case in place when the columns its indexes hold did not change (`moved`: all but
 // status and next_wakeup_at), so that SQLite rewrites the row and no index entry (`moved`: those
-// two's indexes only). False when the row is not as assumed (then the caller upserts).
+// two's indexes only). With `previous`, only a row whose state is exactly that text is saved.
+// False when the row is not as assumed (then the caller upserts).
 bool update_in_place(Connection& db, const CaseRecord& r, std::int64_t now_unix,
-                     const std::string& json, bool moved) {
+                     const std::string& json, bool moved, const std::string* previous = nullptr) {
     const CaseState& s = r.state;
     // The columns listed before `?3` are set; those after must hold these values already.
-    CachedStatement st(
-        db, moved
-                ? "UPDATE cases SET updated_at = ?1, state = ?2, status = ?3, next_wakeup_at = ?4 "
-                  "WHERE id = ?5 AND creator_id = ?6 AND invoice_id = ?7 AND customer_id = ?8 "
-                  "AND payment_intent_id = ?9 AND charge_id = ?10 AND amount_due = ?11 "
-                  "AND currency = ?12 AND opened_at IS ?13"
-                : "UPDATE cases SET updated_at = ?1, state = ?2 "
-                  "WHERE status = ?3 AND next_wakeup_at IS ?4 AND id = ?5 AND creator_id = ?6 "
-                  "AND invoice_id = ?7 AND customer_id = ?8 AND payment_intent_id = ?9 "
-                  "AND charge_id = ?10 AND amount_due = ?11 AND currency = ?12 "
-                  "AND opened_at IS ?13");
+    static const std::string set_all =
+        "UPDATE cases SET updated_at = ?1, state = ?2, status = ?3, next_wakeup_at = ?4 "
+        "WHERE id = ?5 AND creator_id = ?6 AND invoice_id = ?7 AND customer_id = ?8 "
+        "AND payment_intent_id = ?9 AND charge_id = ?10 AND amount_due = ?11 "
+        "AND currency = ?12 AND opened_at IS ?13";
+    static const std::string set_state =
+        "UPDATE cases SET updated_at = ?1, state = ?2 "
+        "WHERE status = ?3 AND next_wakeup_at IS ?4 AND id = ?5 AND creator_id = ?6 "
+        "AND invoice_id = ?7 AND customer_id = ?8 AND payment_intent_id = ?9 "
+        "AND charge_id = ?10 AND amount_due = ?11 AND currency = ?12 "
+        "AND opened_at IS ?13";
+    static const std::string set_all_over = set_all + " AND state = ?14";
+    static const std::string set_state_over = set_state + " AND state = ?14";
+    CachedStatement st(db, previous ? (moved ? set_all_over : set_state_over)
+                                    : (moved ? set_all : set_state));
     st.bind(1, now_unix);
     st.bind(2, json);
     st.bind(3, status_of(s));
@@ -235,6 +246,7 @@ bool update_in_place(Connection& db, const CaseRecord& r, std::int64_t now_unix,
     st.bind(11, static_cast<std::int64_t>(s.invoice.amount_due));
     st.bind(12, s.invoice.currency);
     if (s.opened_at) st.bind(13, static_cast<std::int64_t>(to_unix(*s.opened_at)));
+    if (previous) st.get().bindNoCopy(14, *previous);
     return st.exec() == 1;
 }
 
@@ -243,10 +255,26 @@ bool update_in_place(Connection& db, const CaseRecord& r, std::int64_t now_unix,
 void save_case(Connection& db, CaseRecord& r, std::int64_t now_unix) {
     const CaseState& s = r.state;
     auto json = state_to_json(s).dump();
+    auto figures = case_figures_of(s);
+    // The figures row is written only when the row this save replaces may carry other figures.
+    // The memo knows the figures this connection saved with a text; the update below replaces
+    // only a row whose stored text is still that one (a save rolled back since leaves another,
+    // and then the figures are written).
+    bool figures_stored = false;
+    auto& memo = db.case_memo();
+    const auto before = r.id > 0 ? memo.by_id.find(r.id) : memo.by_id.end();
+    bool saved = false;
+    if (before != memo.by_id.end()) {
+        const auto& e = before->second;
+        if (e.figures && *e.figures == figures)
+            figures_stored = saved = update_in_place(db, r, now_unix, json, false, &e.json) ||
+                                     update_in_place(db, r, now_unix, json, true, &e.json);
+    }
     // Every index of cases written again costs a page in the commit: a known case is updated in
     // place, touching only the indexes whose columns changed.
-    const bool saved = r.id > 0 && (update_in_place(db, r, now_unix, json, false) ||
-                                    update_in_place(db, r, now_unix, json, true));
+    if (!saved)
+        saved = r.id > 0 && (update_in_place(db, r, now_unix, json, false) ||
+                             update_in_place(db, r, now_unix, json, true));
     if (!saved) {
         CachedStatement st(
             db,
@@ -274,10 +302,10 @@ void save_case(Connection& db, CaseRecord& r, std::int64_t now_unix) {
         st.executeStep();
         r.id = st.getColumn(0).getInt64();
     }
-    save_case_figures(db, r.id, s); // the summary's and the open items' columns
+    if (!figures_stored) save_case_figures(db, r.id, figures); // the summary's, the open items'
     // The next read of this row (the dispatcher's, the access rules') finds the state in hand;
     // if the transaction rolls back, the stored text differs and the row is parsed.
-    db.case_memo().keep(r.id, std::move(json), s);
+    memo.keep(r.id, std::move(json), s, std::move(figures));
 }
 
 void link_case_event(Connection& db, std::int64_t case_id, std::int64_t inbox_id) {

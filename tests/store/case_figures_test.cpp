@@ -5,11 +5,13 @@
 #include "core/open_items.hpp"
 #include "core/recovery.hpp"
 #include "store/case_figures.hpp"
+#include "store/case_json.hpp"
 #include "store/cases.hpp"
 #include "store/database.hpp"
 #include "support/service.hpp"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 namespace dunning::store {
 namespace {
@@ -175,6 +177,75 @@ TEST_F(CaseFigures, CasesStoredBeforeTheTableAreFilledInFromTheirJson) {
     EXPECT_EQ(fill_missing_case_figures(*db), 400 / 3);
     expect_same(recovery_summary(*db, "alpha", to_unix(from), to_unix(to)), before);
     EXPECT_EQ(fill_missing_case_figures(*db), 0);
+}
+
+// save_case skips the figures row when the row it replaces was saved by this connection with the
+// same figures; a figure that the state's JSON did not determine would make that unsafe.
+TEST_F(CaseFigures, TheFiguresOfAStateAreTheFiguresOfItsJson) {
+    for (const auto& c : cases) {
+        const auto text = state_to_json(c.state).dump();
+        EXPECT_EQ(case_figures_of(state_from_json(nlohmann::json::parse(text))),
+                  case_figures_of(c.state))
+            << c.id;
+    }
+}
+
+std::string stored_status(Connection& db, std::int64_t id) {
+    return db.execAndGet("SELECT status FROM case_figures WHERE case_id = " + std::to_string(id))
+        .getString();
+}
+
+void pay(CaseState& s) {
+    s.resolution = Resolution::paid;
+    s.resolved_at = t0 + days{1};
+    s.invoice.amount_remaining = 0;
+}
+
+// The connection remembers the figures it saved with each case; a save rolled back leaves the
+// stored row as it was, and saving the same state again writes the figures the dashboard shows.
+TEST_F(CaseFigures, ASaveRolledBackIsNotTakenForTheStoredFigures) {
+    auto r = cases[6];
+    ASSERT_EQ(stored_status(*db, r.id), "open");
+    pay(r.state);
+    {
+        Transaction tx(*db);
+        save_case(*db, r, to_unix(t0));
+        EXPECT_EQ(stored_status(*db, r.id), "paid");
+    } // rolled back
+    EXPECT_EQ(stored_status(*db, r.id), "open");
+    save_case(*db, r, to_unix(t0) + 60);
+    EXPECT_EQ(stored_status(*db, r.id), "paid");
+    const auto from = t0 - days{1000}, to = t0 + days{1000};
+    cases[6] = r;
+    expect_same(recovery_summary(*db, "alpha", to_unix(from), to_unix(to)),
+                summarize_recovery(of_alpha(), from, to));
+}
+
+TEST_F(CaseFigures, ASaveUndoneByItsSavepointIsNotTakenForTheStoredFigures) {
+    auto r = cases[7];
+    ASSERT_EQ(stored_status(*db, r.id), "open");
+    pay(r.state);
+    Transaction tx(*db);
+    {
+        Savepoint unit(*db);
+        save_case(*db, r, to_unix(t0));
+        unit.rollback();
+    }
+    EXPECT_EQ(stored_status(*db, r.id), "open");
+    save_case(*db, r, to_unix(t0) + 60);
+    tx.commit();
+    EXPECT_EQ(stored_status(*db, r.id), "paid");
+}
+
+// A row whose figures are missing (a case written by another program) gets them at its next
+// save by a connection that only read it, its state unchanged.
+TEST_F(CaseFigures, ACaseReadWithoutItsFiguresGetsThemAtItsNextSave) {
+    db->exec("DELETE FROM case_figures WHERE case_id = " + std::to_string(cases[6].id));
+    auto other = connect_store(options);
+    auto r = load_case(*other, cases[6].id);
+    ASSERT_TRUE(r);
+    save_case(*other, *r, to_unix(t0) + 60);
+    EXPECT_EQ(stored_status(*db, r->id), "open");
 }
 
 } // namespace
