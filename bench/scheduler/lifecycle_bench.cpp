@@ -10,7 +10,7 @@
 //                  run_due_timers for ticks, jobs::SettleBatch for charge results and emails
 //                  sent); one thread, like the worker.
 // Usage: lifecycle_bench [--mode memory|store] [--cases N] [--threads T] [--budget S]
-//                        [--synchronous normal|full] [--dir DIR] [--keep]
+//                        [--synchronous normal|full] [--dir DIR] [--keep] [--pragma X]...
 #include "bench/scheduler/bench_support.hpp"
 #include "jobs/engine.hpp"
 #include "jobs/settle_batch.hpp"
@@ -23,6 +23,7 @@
 #include <CLI/CLI.hpp>
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
+#include <sqlite3.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -378,7 +379,7 @@ int run_memory(std::size_t cases, int threads, const CasePolicy& policy) {
 }
 
 int run_store(std::size_t cases, double budget, const std::string& synchronous, bool by_invoice,
-              std::string dir, bool keep) {
+              std::string dir, bool keep, const std::vector<std::string>& pragmas) {
     if (dir.empty()) {
         std::string tmpl = (fs::temp_directory_path() / "lifebench-XXXXXX").string();
         if (!mkdtemp(tmpl.data())) return 1;
@@ -389,11 +390,30 @@ int run_store(std::size_t cases, double budget, const std::string& synchronous, 
     FakeClock clock(base);
     jobs::Engine engine(config, clock);
     auto db = store::open_store(store);
+    for (const auto& p : pragmas) // what a setting of the store would change, before it is one
+        db->exec("PRAGMA " + p);
     StoreSim sim(*db, engine, clock, cases, budget, by_invoice);
+    // What the run asked of SQLite, which the machine's load does not change: commits, pages
+    // written to the WAL, statement steps.
+    std::uint64_t commits = 0;
+    sqlite3_commit_hook(
+        db->getHandle(),
+        [](void* n) {
+            ++*static_cast<std::uint64_t*>(n);
+            return 0;
+        },
+        &commits);
+    int pages0 = 0, unused = 0;
+    sqlite3_db_status(db->getHandle(), SQLITE_DBSTATUS_CACHE_WRITE, &pages0, &unused, 1);
+    db->statement_steps(true);
     Stopwatch wall;
     const double cpu0 = cpu_seconds();
     const bool finished = sim.run();
     const double secs = wall.seconds(), cpu = cpu_seconds() - cpu0;
+    int pages = 0;
+    sqlite3_db_status(db->getHandle(), SQLITE_DBSTATUS_CACHE_WRITE, &pages, &unused, 0);
+    const auto steps = db->statement_steps();
+    sqlite3_commit_hook(db->getHandle(), nullptr, nullptr);
     if (!finished)
         std::printf("  time budget of %.0f s ran out after %llu clock steps; simulated up to %s\n",
                     budget, static_cast<unsigned long long>(sim.steps()),
@@ -406,6 +426,11 @@ int run_store(std::size_t cases, double budget, const std::string& synchronous, 
         static_cast<unsigned long long>(sim.steps()));
     auto totals = check_store(*db, engine.policy_for(creator), sim.inputs());
     report("store", cases, 1, secs, cpu, totals);
+    const auto per_input = [&](double x) { return x / static_cast<double>(sim.inputs()); };
+    std::printf("RESULT lifecycle_store_work commits_per_input=%.3f pages_written_per_input=%.2f "
+                "statement_steps_per_input=%.0f\n",
+                per_input(static_cast<double>(commits)), per_input(pages),
+                per_input(static_cast<double>(steps)));
     db.reset();
     if (!keep) fs::remove_all(dir);
     return totals.violations == 0 && (!finished || totals.cases_checked == cases) ? 0 : 1;
@@ -435,6 +460,10 @@ int main(int argc, char** argv) {
     app.add_option("--dir", dir,
                    "store mode: directory for the database (default: a fresh temp dir)");
     app.add_flag("--keep", keep, "store mode: keep the database");
+    std::vector<std::string> pragmas;
+    app.add_option("--pragma", pragmas,
+                   "store mode: run `PRAGMA X` on the store after opening it (repeatable), e.g. "
+                   "wal_autocheckpoint=10000; none by default: the service's settings");
     CLI11_PARSE(app, argc, argv);
     if (cases == 0 || cases > 99'999'999) return 2;
     try {
@@ -442,7 +471,7 @@ int main(int argc, char** argv) {
             const auto policy = jobs::policy_from_config(bench_config().creators.front());
             return run_memory(cases, threads, policy);
         }
-        return run_store(cases, budget, synchronous, lookup == "invoice", dir, keep);
+        return run_store(cases, budget, synchronous, lookup == "invoice", dir, keep, pragmas);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "lifecycle_bench: %s\n", e.what());
         return 1;
