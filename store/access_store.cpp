@@ -33,7 +33,7 @@ void bind_time(CachedStatement& st, int index, const std::optional<Timestamp>& t
         st.bind(index); // NULL
 }
 
-std::optional<Timestamp> time_of(const SQLite::Column& c) {
+std::optional<Timestamp> time_of(const Column& c) {
     if (c.isNull()) return std::nullopt;
     return from_unix(c.getInt64());
 }
@@ -346,7 +346,7 @@ std::int64_t add_override(Connection& db, const OverrideRecord& r) {
     CachedStatement st(
         db, "INSERT INTO access_overrides (creator_id, customer_id, product_id, level, until, "
             "note, actor, created_at, revoked_at, revoked_by, revoke_note) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id");
     st.bind(1, r.creator);
     st.bind(2, r.customer);
     st.bind(3, r.product);
@@ -358,8 +358,8 @@ std::int64_t add_override(Connection& db, const OverrideRecord& r) {
     bind_time(st, 9, r.revoked_at);
     st.bind(10, r.revoked_by);
     st.bind(11, r.revoke_note);
-    st.exec();
-    return db.getLastInsertRowid();
+    st.executeStep();
+    return st.getColumn(0).getInt64();
 }
 
 bool revoke_override(Connection& db, const std::string& creator, std::int64_t id,

@@ -80,14 +80,15 @@ void save_case_figures(Connection& db, std::int64_t case_id, const CaseState& s)
 }
 
 std::int64_t fill_missing_case_figures(Connection& db) {
-    SQLite::Statement st(db, "SELECT id, state FROM cases WHERE id NOT IN "
-                             "(SELECT case_id FROM case_figures) ORDER BY id");
+    // Prepared for this one pass at opening, not kept in the connection's cache.
+    auto st = db.prepare("SELECT id, state FROM cases WHERE id NOT IN "
+                         "(SELECT case_id FROM case_figures) ORDER BY id");
     std::int64_t n = 0;
-    while (st.executeStep()) {
-        const auto id = st.getColumn(0).getInt64();
+    while (st->step()) {
+        const auto id = st->int64_at(0);
         CaseState state;
         try {
-            state = state_from_json(nlohmann::json::parse(st.getColumn(1).getText()));
+            state = state_from_json(nlohmann::json::parse(st->text_at(1)));
         } catch (const std::exception&) {
             continue; // unreadable: the case's own reads say so; the store still opens
         }

@@ -52,7 +52,7 @@ namespace {
 // The state as stored: parsed from its JSON, unless this connection read or wrote exactly that
 // text before (then the state it had is copied: a case moves through the worker's steps without
 // being parsed again at each).
-CaseState state_of_row(Connection& db, std::int64_t id, const SQLite::Column& column) {
+CaseState state_of_row(Connection& db, std::int64_t id, const Column& column) {
     const char* data = column.getText(); // before getBytes, as SQLite asks
     const std::string_view text(data, static_cast<std::size_t>(column.getBytes()));
     auto& memo = db.case_memo();

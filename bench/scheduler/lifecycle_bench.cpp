@@ -21,8 +21,6 @@
 #include "store/job_queue.hpp"
 
 #include <CLI/CLI.hpp>
-#include <SQLiteCpp/Statement.h>
-#include <SQLiteCpp/Transaction.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -166,11 +164,11 @@ class StoreSim {
 
   private:
     std::optional<Timestamp> next_moment() {
-        SQLite::Statement st(
-            db_, "SELECT min(next_wakeup_at) FROM cases WHERE next_wakeup_at IS NOT NULL");
-        st.executeStep();
+        auto st =
+            db_.prepare("SELECT min(next_wakeup_at) FROM cases WHERE next_wakeup_at IS NOT NULL");
+        st->step();
         std::optional<std::int64_t> t;
-        if (!st.getColumn(0).isNull()) t = st.getColumn(0).getInt64();
+        if (!st->is_null(0)) t = st->int64_at(0);
         if (!events_.empty() && (!t || events_.top().at < *t)) t = events_.top().at;
         if (!t) return std::nullopt;
         return from_unix(*t);
@@ -296,13 +294,13 @@ Totals check_store(store::Connection& db, const CasePolicy& policy, std::uint64_
     std::unordered_map<std::int64_t, Track> tracks;
     // Platform notifications name their case in the body; access.* ones are not simulated in
     // memory mode, so they are left out of the counts.
-    SQLite::Statement rows(
-        db, "SELECT coalesce(case_id, json_extract(payload, '$.data.case.id')), kind, payload "
-            "FROM jobs WHERE case_id IS NOT NULL OR json_extract(payload, '$.type') LIKE 'case.%'");
-    while (rows.executeStep()) {
-        const auto payload = nlohmann::json::parse(rows.getColumn(2).getString());
-        auto& t = tracks[rows.getColumn(0).getInt64()];
-        const std::string kind = rows.getColumn(1).getString();
+    auto rows = db.prepare(
+        "SELECT coalesce(case_id, json_extract(payload, '$.data.case.id')), kind, payload "
+        "FROM jobs WHERE case_id IS NOT NULL OR json_extract(payload, '$.type') LIKE 'case.%'");
+    while (rows->step()) {
+        const auto payload = nlohmann::json::parse(rows->text_at(2));
+        auto& t = tracks[rows->int64_at(0)];
+        const std::string kind(rows->text_at(1));
         if (kind == "charge") {
             ++t.n[c_charge];
             t.max_attempt = std::max(t.max_attempt, payload.at("attempt").get<int>());
@@ -316,16 +314,14 @@ Totals check_store(store::Connection& db, const CasePolicy& policy, std::uint64_
     Totals totals;
     totals.inputs = inputs;
     std::uint64_t unfinished = 0;
-    SQLite::Statement cases(db, "SELECT id, state FROM cases");
-    while (cases.executeStep()) {
-        const auto s =
-            store::state_from_json(nlohmann::json::parse(cases.getColumn(1).getString()));
+    auto cases = db.prepare("SELECT id, state FROM cases");
+    while (cases->step()) {
+        const auto s = store::state_from_json(nlohmann::json::parse(cases->text_at(1)));
         if (s.next_wakeup || (s.is_open() && !s.escalated_at)) {
             ++unfinished;
             continue;
         }
-        check_case(index_of(s.invoice.invoice_id), s, tracks[cases.getColumn(0).getInt64()], policy,
-                   totals);
+        check_case(index_of(s.invoice.invoice_id), s, tracks[cases->int64_at(0)], policy, totals);
     }
     if (unfinished)
         std::printf("  %llu cases still in progress (not checked)\n",
