@@ -135,9 +135,14 @@ member_entitlements(Connection& db, const std::string& creator, const std::strin
 void save_entitlement(Connection& db, const EntitlementKey& key, const EntitlementState& state,
                       std::optional<Timestamp> recheck_at, Timestamp now) {
     CachedStatement st(
-        db, "INSERT OR REPLACE INTO entitlements (creator_id, customer_id, product_id, "
+        db, "INSERT INTO entitlements (creator_id, customer_id, product_id, "
             "level, reason, case_id, override_id, lock_at, since, recheck_at, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (creator_id, customer_id, product_id) DO UPDATE SET "
+            "level = excluded.level, reason = excluded.reason, case_id = excluded.case_id, "
+            "override_id = excluded.override_id, lock_at = excluded.lock_at, "
+            "since = excluded.since, recheck_at = excluded.recheck_at, "
+            "updated_at = excluded.updated_at");
     st.bind(1, key.creator);
     st.bind(2, key.customer);
     st.bind(3, key.product);

@@ -281,7 +281,8 @@ void save_case(Connection& db, CaseRecord& r, std::int64_t now_unix) {
 }
 
 void link_case_event(Connection& db, std::int64_t case_id, std::int64_t inbox_id) {
-    CachedStatement st(db, "INSERT OR IGNORE INTO case_events (case_id, inbox_id) VALUES (?, ?)");
+    CachedStatement st(db, "INSERT INTO case_events (case_id, inbox_id) VALUES (?, ?) "
+                           "ON CONFLICT DO NOTHING");
     st.bind(1, static_cast<std::int64_t>(case_id));
     st.bind(2, static_cast<std::int64_t>(inbox_id));
     st.exec();

@@ -12,8 +12,8 @@ namespace {
 constexpr std::size_t max_batch = 512;
 
 const char* insert_sql =
-    "INSERT OR IGNORE INTO inbox (creator_id, event_id, type, account, created, received_at, "
-    "source, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+    "INSERT INTO inbox (creator_id, event_id, type, account, created, received_at, "
+    "source, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING";
 
 AppendOutcome run_insert(CachedStatement& st, const InboxRow& row) {
     st.bindNoCopy(1, row.creator_id);
@@ -86,8 +86,8 @@ InboxGauges inbox_gauges(Connection& db) {
 
 void remember_unlinked(Connection& db, const std::string& creator, const std::string& payment_key,
                        std::int64_t inbox_id) {
-    CachedStatement st(db, "INSERT OR IGNORE INTO unlinked_payments (creator_id, payment_key, "
-                           "inbox_id) VALUES (?, ?, ?)");
+    CachedStatement st(db, "INSERT INTO unlinked_payments (creator_id, payment_key, "
+                           "inbox_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING");
     st.bind(1, creator);
     st.bind(2, payment_key);
     st.bind(3, static_cast<std::int64_t>(inbox_id));

@@ -102,7 +102,7 @@ std::int64_t enqueue(Connection& db, const NewJob& job, Timestamp now) {
         "INSERT INTO jobs (kind, case_id, order_key, payload, idempotency_key, due_at, created_at) "
         "SELECT ?1, ?2, ?3, ?4, ?5, CASE WHEN ?3 IS NOT NULL AND EXISTS (SELECT 1 FROM jobs "
         "WHERE state = 'pending' AND order_key = ?3) THEN NULL ELSE ?6 END, ?7 "
-        "WHERE NOT ?8 OR NOT EXISTS (SELECT 1 FROM jobs WHERE kind = ?1 AND idempotency_key = ?5) "
+        "WHERE ?8 = 0 OR NOT EXISTS (SELECT 1 FROM jobs WHERE kind = ?1 AND idempotency_key = ?5) "
         "RETURNING id");
     st.bind(1, kind_name(kind_of(job.payload)));
     if (job.case_id) st.bind(2, *job.case_id);
