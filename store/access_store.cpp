@@ -33,7 +33,7 @@ void bind_time(CachedStatement& st, int index, const std::optional<Timestamp>& t
         st.bind(index); // NULL
 }
 
-std::optional<Timestamp> time_of(const SQLite::Column& c) {
+std::optional<Timestamp> time_of(const Column& c) {
     if (c.isNull()) return std::nullopt;
     return from_unix(c.getInt64());
 }
@@ -135,9 +135,14 @@ member_entitlements(Connection& db, const std::string& creator, const std::strin
 void save_entitlement(Connection& db, const EntitlementKey& key, const EntitlementState& state,
                       std::optional<Timestamp> recheck_at, Timestamp now) {
     CachedStatement st(
-        db, "INSERT OR REPLACE INTO entitlements (creator_id, customer_id, product_id, "
+        db, "INSERT INTO entitlements (creator_id, customer_id, product_id, "
             "level, reason, case_id, override_id, lock_at, since, recheck_at, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (creator_id, customer_id, product_id) DO UPDATE SET "
+            "level = excluded.level, reason = excluded.reason, case_id = excluded.case_id, "
+            "override_id = excluded.override_id, lock_at = excluded.lock_at, "
+            "since = excluded.since, recheck_at = excluded.recheck_at, "
+            "updated_at = excluded.updated_at");
     st.bind(1, key.creator);
     st.bind(2, key.customer);
     st.bind(3, key.product);
@@ -346,7 +351,7 @@ std::int64_t add_override(Connection& db, const OverrideRecord& r) {
     CachedStatement st(
         db, "INSERT INTO access_overrides (creator_id, customer_id, product_id, level, until, "
             "note, actor, created_at, revoked_at, revoked_by, revoke_note) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id");
     st.bind(1, r.creator);
     st.bind(2, r.customer);
     st.bind(3, r.product);
@@ -358,8 +363,8 @@ std::int64_t add_override(Connection& db, const OverrideRecord& r) {
     bind_time(st, 9, r.revoked_at);
     st.bind(10, r.revoked_by);
     st.bind(11, r.revoke_note);
-    st.exec();
-    return db.getLastInsertRowid();
+    st.executeStep();
+    return st.getColumn(0).getInt64();
 }
 
 bool revoke_override(Connection& db, const std::string& creator, std::int64_t id,

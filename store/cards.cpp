@@ -5,7 +5,6 @@
 #include "store/job_queue.hpp"
 
 #include "store/statement.hpp"
-#include <SQLiteCpp/Transaction.h>
 #include <cstdio>
 
 namespace dunning::store {
@@ -55,7 +54,7 @@ std::vector<Candidate> candidates(Connection& db, const CardExpiryWindow& window
 
 // Marks the card and queues its email in one transaction; false when another drain was first.
 bool queue_one(Connection& db, const Candidate& c, Timestamp now) {
-    SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+    Transaction tx(db);
     CachedStatement mark(
         db, "UPDATE cards SET reminded = 1 WHERE creator_id = ? AND payment_method_id = ? "
             "AND reminded = 0 AND exp_month = ? AND exp_year = ?");

@@ -75,12 +75,14 @@ void save_case_figures(Connection& db, std::int64_t case_id, const CaseFigureRow
         "failed_month = ?5, status = ?6, currency = ?7, amount_due = ?8, open_amount = ?9, "
         "stage = ?10, paid_month = ?11, recovered_by = ?12, arose_on = ?13, limitation_on = ?14, "
         "anchor_at = ?15, payment_method = ?16, products = ?17 "
-        "WHERE creator_id IS NOT ?2 OR customer_id IS NOT ?3 OR failed_at IS NOT ?4 "
-        "OR failed_month IS NOT ?5 OR status IS NOT ?6 OR currency IS NOT ?7 "
-        "OR amount_due IS NOT ?8 OR open_amount IS NOT ?9 OR stage IS NOT ?10 "
-        "OR paid_month IS NOT ?11 OR recovered_by IS NOT ?12 OR arose_on IS NOT ?13 "
-        "OR limitation_on IS NOT ?14 OR anchor_at IS NOT ?15 OR payment_method IS NOT ?16 "
-        "OR products IS NOT ?17");
+        "WHERE creator_id IS DISTINCT FROM ?2 OR customer_id IS DISTINCT FROM ?3 "
+        "OR failed_at IS DISTINCT FROM ?4 OR failed_month IS DISTINCT FROM ?5 "
+        "OR status IS DISTINCT FROM ?6 OR currency IS DISTINCT FROM ?7 "
+        "OR amount_due IS DISTINCT FROM ?8 OR open_amount IS DISTINCT FROM ?9 "
+        "OR stage IS DISTINCT FROM ?10 OR paid_month IS DISTINCT FROM ?11 "
+        "OR recovered_by IS DISTINCT FROM ?12 OR arose_on IS DISTINCT FROM ?13 "
+        "OR limitation_on IS DISTINCT FROM ?14 OR anchor_at IS DISTINCT FROM ?15 "
+        "OR payment_method IS DISTINCT FROM ?16 OR products IS DISTINCT FROM ?17");
     st.bind(1, case_id);
     st.bind(2, f.creator_id);
     st.bind(3, f.customer_id);
@@ -106,14 +108,15 @@ void save_case_figures(Connection& db, std::int64_t case_id, const CaseState& s)
 }
 
 std::int64_t fill_missing_case_figures(Connection& db) {
-    SQLite::Statement st(db, "SELECT id, state FROM cases WHERE id NOT IN "
-                             "(SELECT case_id FROM case_figures) ORDER BY id");
+    // Prepared for this one pass at opening, not kept in the connection's cache.
+    auto st = db.prepare("SELECT id, state FROM cases WHERE id NOT IN "
+                         "(SELECT case_id FROM case_figures) ORDER BY id");
     std::int64_t n = 0;
-    while (st.executeStep()) {
-        const auto id = st.getColumn(0).getInt64();
+    while (st->step()) {
+        const auto id = st->int64_at(0);
         CaseState state;
         try {
-            state = state_from_json(nlohmann::json::parse(st.getColumn(1).getText()));
+            state = state_from_json(nlohmann::json::parse(st->text_at(1)));
         } catch (const std::exception&) {
             continue; // unreadable: the case's own reads say so; the store still opens
         }

@@ -58,7 +58,7 @@ namespace {
 // The state as stored: parsed from its JSON, unless this connection read or wrote exactly that
 // text before (then the state it had is copied: a case moves through the worker's steps without
 // being parsed again at each).
-CaseState state_of_row(Connection& db, std::int64_t id, const SQLite::Column& column) {
+CaseState state_of_row(Connection& db, std::int64_t id, const Column& column) {
     const char* data = column.getText(); // before getBytes, as SQLite asks
     const std::string_view text(data, static_cast<std::size_t>(column.getBytes()));
     auto& memo = db.case_memo();
@@ -309,7 +309,8 @@ void save_case(Connection& db, CaseRecord& r, std::int64_t now_unix) {
 }
 
 void link_case_event(Connection& db, std::int64_t case_id, std::int64_t inbox_id) {
-    CachedStatement st(db, "INSERT OR IGNORE INTO case_events (case_id, inbox_id) VALUES (?, ?)");
+    CachedStatement st(db, "INSERT INTO case_events (case_id, inbox_id) VALUES (?, ?) "
+                           "ON CONFLICT DO NOTHING");
     st.bind(1, static_cast<std::int64_t>(case_id));
     st.bind(2, static_cast<std::int64_t>(inbox_id));
     st.exec();

@@ -1,13 +1,9 @@
 #include "store/database.hpp"
 #include "store/statement.hpp"
 
-#include <sqlite3.h>
-
 namespace dunning::store {
 
-Connection::~Connection() {
-    statements_.clear();
-}
+Connection::~Connection() = default;
 
 std::vector<std::string> Connection::cached_sql() const {
     std::vector<std::string> out;
@@ -17,24 +13,13 @@ std::vector<std::string> Connection::cached_sql() const {
     return out;
 }
 
-std::int64_t Connection::statement_steps(bool reset) {
-    std::int64_t steps = 0;
-    for (sqlite3_stmt* st = sqlite3_next_stmt(getHandle(), nullptr); st;
-         st = sqlite3_next_stmt(getHandle(), st))
-        steps += sqlite3_stmt_status(st, SQLITE_STMTSTATUS_VM_STEP, reset ? 1 : 0);
-    return steps;
-}
-
 CachedStatement::CachedStatement(Connection& db, std::string_view sql) {
     auto it = db.statements_.find(sql);
     if (it == db.statements_.end())
-        it = db.statements_
-                 .emplace(std::string(sql), Connection::Slot{std::make_unique<SQLite::Statement>(
-                                                db, std::string(sql))})
-                 .first;
+        it = db.statements_.emplace(std::string(sql), Connection::Slot{db.prepare(sql)}).first;
     if (it->second.in_use) {
-        own_.emplace(db, std::string(sql));
-        st_ = &*own_;
+        own_ = db.prepare(sql);
+        st_ = own_.get();
         return;
     }
     slot_ = &it->second;
@@ -44,12 +29,7 @@ CachedStatement::CachedStatement(Connection& db, std::string_view sql) {
 
 CachedStatement::~CachedStatement() {
     if (!slot_) return;
-    st_->tryReset(); // its error, if any, was thrown to the user already
-    try {
-        st_->clearBindings();
-    } catch (...) {
-        // Clearing cannot fail on a valid statement; the next user binds every value it needs.
-    }
+    st_->release(); // its error, if any, was thrown to the user already
     slot_->in_use = false;
 }
 
@@ -70,11 +50,12 @@ void Savepoint::rollback() {
 }
 
 bool store_in_trouble(const std::exception& e) {
-    const auto* sql = dynamic_cast<const SQLite::Exception*>(&e);
-    if (!sql) return false;
-    const int code = sql->getErrorCode();
-    return code == SQLITE_BUSY || code == SQLITE_FULL || code == SQLITE_IOERR ||
-           code == SQLITE_LOCKED;
+    const auto* error = dynamic_cast<const StoreError*>(&e);
+    return error && error->trouble();
+}
+
+int schema_version(Connection& db) {
+    return db.schema_version();
 }
 
 } // namespace dunning::store

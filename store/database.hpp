@@ -1,17 +1,16 @@
 #pragma once
-// The SQLite file: opening it with the durability we promise, and the versioned schema.
-// Each thread that writes or reads opens its own connection (SQLite connections are not
-// shared across threads here); WAL lets readers go on while one writer commits.
-#include <SQLiteCpp/Database.h>
-#include <SQLiteCpp/Statement.h>
-#include <SQLiteCpp/Transaction.h>
-
+// The database behind the store, whichever engine it is: a connection, its prepared statements,
+// transactions and savepoints, and opening a store with the durability we promise and the
+// versioned schema. Each thread that writes or reads opens its own connection (connections are
+// not shared across threads here). SQLite (store/sqlite_connection.cpp) is the engine today; the
+// SQL in store/ is written so that another engine runs it after translating the placeholders.
 #include <chrono>
 #include <cstdint>
 #include <exception>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -21,38 +20,123 @@ namespace dunning::store {
 
 class CachedStatement;
 
+enum class Backend { sqlite, postgresql };
+
+// An error of the database. `trouble`: the store's own trouble (busy, locked, disk full, I/O
+// error) rather than something wrong with the data being written.
+class StoreError : public std::runtime_error {
+  public:
+    StoreError(const std::string& message, bool trouble)
+        : std::runtime_error(message), trouble_(trouble) {}
+    bool trouble() const { return trouble_; }
+
+  private:
+    bool trouble_;
+};
+
+// One prepared statement of an engine. Parameters count from 1, columns from 0. Throws
+// StoreError.
+class PreparedStatement {
+  public:
+    virtual ~PreparedStatement() = default;
+    virtual void bind(int index, std::int64_t value) = 0;
+    virtual void bind(int index, double value) = 0;
+    virtual void bind(int index, std::string_view text) = 0; // copied
+    // The text must stay as it is until the statement is reset.
+    virtual void bind_no_copy(int index, std::string_view text) = 0;
+    virtual void bind_null(int index) = 0;
+    virtual bool step() = 0; // true: a row is there to read
+    virtual int exec() = 0;  // runs a statement that returns no rows; the rows it changed
+    virtual void reset() = 0;
+    virtual void release() noexcept = 0; // reset and bindings cleared; errors were thrown before
+    virtual int column_count() const = 0;
+    virtual bool is_null(int column) const = 0;
+    virtual std::int64_t int64_at(int column) const = 0;
+    virtual double double_at(int column) const = 0;
+    virtual std::string_view text_at(int column) const = 0; // NUL-terminated; "" for NULL
+};
+
+// A column of the current row; valid until the statement steps again.
+class Column {
+  public:
+    Column(const PreparedStatement& st, int index) : st_(&st), index_(index) {}
+    bool isNull() const { return st_->is_null(index_); }
+    int getInt() const { return static_cast<int>(st_->int64_at(index_)); }
+    std::int64_t getInt64() const { return st_->int64_at(index_); }
+    double getDouble() const { return st_->double_at(index_); }
+    std::string getString() const { return std::string(st_->text_at(index_)); }
+    std::string_view text() const { return st_->text_at(index_); }
+    const char* getText() const { return st_->text_at(index_).data(); }
+    int getBytes() const { return static_cast<int>(st_->text_at(index_).size()); }
+
+  private:
+    const PreparedStatement* st_;
+    int index_;
+};
+
 // What the other rooms see of the database: a connection to pass along and a write transaction.
-// They never write SQL (scripts/include-graph.txt keeps SQLite's headers inside store/).
+// They never write SQL (scripts/include-graph.txt keeps the engines' headers inside store/).
 // A connection keeps the statements store/ prepared on it (CachedStatement): parsing the SQL
 // again on every call cost more than running it.
-class Connection : public SQLite::Database {
+class Connection {
   public:
-    using SQLite::Database::Database;
-    ~Connection(); // the statements are finalized before the connection closes
+    Connection() = default;
+    Connection(const Connection&) = delete;
+    Connection& operator=(const Connection&) = delete;
+    virtual ~Connection(); // engines clear statements_ before they close
+
+    virtual Backend backend() const = 0;
+    // Runs parameterless SQL (one statement or several); the rows the last one changed.
+    virtual int exec(const std::string& sql) = 0;
+    virtual std::unique_ptr<PreparedStatement> prepare(std::string_view sql) = 0;
+
+    // The write transaction (Transaction below): the write lock taken at once.
+    virtual void begin_immediate() = 0;
+    virtual void commit() = 0;
+    virtual void rollback() noexcept = 0;
+
+    // A write that reaches the disk and changes nothing (the inbox writer's health probe).
+    virtual void write_nothing() = 0;
+    virtual int schema_version() = 0;
+    virtual void set_schema_version(int version) = 0;
 
     // How long a statement waits for another connection's (or process's) write lock before it
-    // fails with SQLITE_BUSY.
+    // fails as the store's trouble.
     struct LockWait {
         std::chrono::milliseconds limit{10000};
         std::chrono::steady_clock::time_point deadline;
     };
     LockWait lock_wait;
 
-    // The SQL of every statement the cache holds, and the virtual-machine steps they have run
-    // since the last reset: what a test or benchmark reads to show that a unit of work costs
-    // the same however much is stored (EXPLAIN QUERY PLAN of each, steps per unit).
+    // The SQL of every statement the cache holds, and the engine's steps they have run since
+    // the last reset (SQLite's virtual-machine steps): what a test or benchmark reads to show
+    // that a unit of work costs the same however much is stored. An engine that cannot count
+    // them says so in counts_statement_steps(), and statement_steps() throws.
     std::vector<std::string> cached_sql() const;
-    std::int64_t statement_steps(bool reset = false);
+    virtual bool counts_statement_steps() const = 0;
+    virtual std::int64_t statement_steps(bool reset = false) = 0;
+
+    // Commits and pages written to the engine's log since the last reset: what a benchmark
+    // reports as the work a run asked of the database, which the machine's load does not change.
+    // -1 where an engine does not count them.
+    struct EngineWork {
+        std::int64_t commits = -1;
+        std::int64_t pages_written = -1;
+    };
+    virtual EngineWork engine_work(bool reset = false) {
+        (void)reset;
+        return {};
+    }
 
     // store/cases.cpp's memo of case states read or written on this connection, each with the
     // JSON text it came from: a row whose text is unchanged is not parsed again.
     struct CaseMemo;
     CaseMemo& case_memo();
 
-  private:
+  protected:
     friend class CachedStatement;
     struct Slot {
-        std::unique_ptr<SQLite::Statement> statement;
+        std::unique_ptr<PreparedStatement> statement;
         bool in_use = false;
     };
     struct SqlHash {
@@ -69,11 +153,20 @@ class Connection : public SQLite::Database {
 // Rolled back unless commit() is called.
 class Transaction {
   public:
-    explicit Transaction(Connection& db) : tx_(db, SQLite::TransactionBehavior::IMMEDIATE) {}
-    void commit() { tx_.commit(); }
+    explicit Transaction(Connection& db) : db_(db) { db_.begin_immediate(); }
+    ~Transaction() {
+        if (!done_) db_.rollback();
+    }
+    Transaction(const Transaction&) = delete;
+    Transaction& operator=(const Transaction&) = delete;
+    void commit() {
+        db_.commit();
+        done_ = true;
+    }
 
   private:
-    SQLite::Transaction tx_;
+    Connection& db_;
+    bool done_ = false;
 };
 
 // Inside a transaction: keeps one unit's writes apart, so a failed unit can be undone while the
@@ -98,7 +191,7 @@ struct StoreOptions {
     std::string path;
     std::string synchronous =
         "full"; // "full": an fsync per commit; "normal": crash-safe, not power-safe
-    std::chrono::milliseconds lock_wait{10000}; // then SQLITE_BUSY
+    std::chrono::milliseconds lock_wait{10000}; // then the store is in trouble (SQLITE_BUSY)
 };
 
 // Opens (creating if needed) and applies pending migrations. Throws std::runtime_error with a
@@ -110,7 +203,7 @@ std::unique_ptr<Connection> open_store(const StoreOptions& options);
 // Opens another connection to a store that open_store already prepared.
 std::unique_ptr<Connection> connect_store(const StoreOptions& options);
 
-int schema_version(SQLite::Database& db);
+int schema_version(Connection& db);
 
 // One connection used by many threads in turn (the HTTP API's reads and creator commands): each
 // use() holds it for the whole call, so a transaction begun inside is the caller's alone.
@@ -129,6 +222,6 @@ class SharedConnection {
 int latest_schema_version();
 // Applies the migrations that bring `db` up to `to_version`, in the caller's transaction
 // (open_store's; tests build stores of earlier versions with it).
-void migrate(SQLite::Database& db, int to_version);
+void migrate(Connection& db, int to_version);
 
 } // namespace dunning::store

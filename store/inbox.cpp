@@ -1,7 +1,6 @@
 #include "store/inbox.hpp"
 
 #include "store/statement.hpp"
-#include <SQLiteCpp/Transaction.h>
 
 #include <algorithm>
 #include <stdexcept>
@@ -13,10 +12,10 @@ namespace {
 constexpr std::size_t max_batch = 512;
 
 const char* insert_sql =
-    "INSERT OR IGNORE INTO inbox (creator_id, event_id, type, account, created, received_at, "
-    "source, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+    "INSERT INTO inbox (creator_id, event_id, type, account, created, received_at, "
+    "source, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING";
 
-AppendOutcome run_insert(Connection& db, SQLite::Statement& st, const InboxRow& row) {
+AppendOutcome run_insert(CachedStatement& st, const InboxRow& row) {
     st.bindNoCopy(1, row.creator_id);
     st.bindNoCopy(2, row.event_id);
     st.bindNoCopy(3, row.type);
@@ -25,8 +24,7 @@ AppendOutcome run_insert(Connection& db, SQLite::Statement& st, const InboxRow& 
     st.bind(6, static_cast<std::int64_t>(row.received_at_ms));
     st.bindNoCopy(7, row.source);
     st.bindNoCopy(8, row.body);
-    st.exec();
-    const bool inserted = db.getChanges() == 1;
+    const bool inserted = st.exec() == 1;
     st.reset();
     return inserted ? AppendOutcome::inserted : AppendOutcome::duplicate;
 }
@@ -34,8 +32,8 @@ AppendOutcome run_insert(Connection& db, SQLite::Statement& st, const InboxRow& 
 } // namespace
 
 AppendOutcome insert_inbox_row(Connection& db, const InboxRow& row) {
-    SQLite::Statement st(db, insert_sql);
-    return run_insert(db, st, row);
+    CachedStatement st(db, insert_sql);
+    return run_insert(st, row);
 }
 
 std::optional<std::int64_t> newest_event_created(Connection& db, const std::string& creator,
@@ -88,8 +86,8 @@ InboxGauges inbox_gauges(Connection& db) {
 
 void remember_unlinked(Connection& db, const std::string& creator, const std::string& payment_key,
                        std::int64_t inbox_id) {
-    CachedStatement st(db, "INSERT OR IGNORE INTO unlinked_payments (creator_id, payment_key, "
-                           "inbox_id) VALUES (?, ?, ?)");
+    CachedStatement st(db, "INSERT INTO unlinked_payments (creator_id, payment_key, "
+                           "inbox_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING");
     st.bind(1, creator);
     st.bind(2, payment_key);
     st.bind(3, static_cast<std::int64_t>(inbox_id));
@@ -180,10 +178,10 @@ void InboxWriter::commit_batch(std::deque<Pending>& batch) {
     std::vector<AppendOutcome> outcomes;
     outcomes.reserve(batch.size());
     try {
-        SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
-        SQLite::Statement st(*db_, insert_sql);
+        Transaction tx(*db_);
+        CachedStatement st(*db_, insert_sql);
         for (auto& p : batch)
-            outcomes.push_back(run_insert(*db_, st, p.row));
+            outcomes.push_back(run_insert(st, p.row));
         tx.commit();
     } catch (const std::exception& e) {
         set_trouble(e.what());
@@ -209,8 +207,8 @@ void InboxWriter::probe() {
         ~Restore() { db.lock_wait.limit = wait; }
     } restore{*db_, wait};
     try {
-        SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
-        db_->exec("PRAGMA user_version = " + std::to_string(schema_version(*db_)));
+        Transaction tx(*db_);
+        db_->write_nothing();
         tx.commit();
         set_trouble("");
     } catch (const std::exception& e) {

@@ -1,7 +1,6 @@
 #include "store/job_queue.hpp"
 
 #include "store/statement.hpp"
-#include <SQLiteCpp/Transaction.h>
 
 #include <algorithm>
 #include <cmath>
@@ -30,7 +29,7 @@ std::string new_run_id() {
     return id;
 }
 
-std::optional<std::int64_t> optional_int(const SQLite::Column& c) {
+std::optional<std::int64_t> optional_int(const Column& c) {
     if (c.isNull()) return std::nullopt;
     return c.getInt64();
 }
@@ -103,7 +102,8 @@ std::int64_t enqueue(Connection& db, const NewJob& job, Timestamp now) {
         "INSERT INTO jobs (kind, case_id, order_key, payload, idempotency_key, due_at, created_at) "
         "SELECT ?1, ?2, ?3, ?4, ?5, CASE WHEN ?3 IS NOT NULL AND EXISTS (SELECT 1 FROM jobs "
         "WHERE state = 'pending' AND order_key = ?3) THEN NULL ELSE ?6 END, ?7 "
-        "WHERE NOT ?8 OR NOT EXISTS (SELECT 1 FROM jobs WHERE kind = ?1 AND idempotency_key = ?5)");
+        "WHERE ?8 = 0 OR NOT EXISTS (SELECT 1 FROM jobs WHERE kind = ?1 AND idempotency_key = ?5) "
+        "RETURNING id");
     st.bind(1, kind_name(kind_of(job.payload)));
     if (job.case_id) st.bind(2, *job.case_id);
     if (job.order_key) st.bind(3, *job.order_key);
@@ -112,7 +112,7 @@ std::int64_t enqueue(Connection& db, const NewJob& job, Timestamp now) {
     st.bind(6, unix_of(job.due.value_or(now)));
     st.bind(7, unix_of(now));
     st.bind(8, job.once ? 1 : 0);
-    return st.exec() == 1 ? db.getLastInsertRowid() : 0;
+    return st.executeStep() ? st.getColumn(0).getInt64() : 0;
 }
 
 JobQueue::JobQueue() : run_(new_run_id()) {}
@@ -120,7 +120,7 @@ JobQueue::JobQueue() : run_(new_run_id()) {}
 std::vector<Job> JobQueue::claim(Connection& db, JobKind kind, Timestamp now, int limit) const {
     std::vector<std::int64_t> unreadable;
     if (due_jobs(db, kind, now, limit, run_, unreadable).empty() && unreadable.empty()) return {};
-    SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+    Transaction tx(db);
     unreadable.clear();
     auto jobs = due_jobs(db, kind, now, limit, run_, unreadable);
     CachedStatement mark(db, "UPDATE jobs SET claimed_by = ? WHERE id = ?");

@@ -5,11 +5,11 @@
 // same SQL) is prepared afresh for the inner user.
 #include "store/database.hpp"
 
-#include <SQLiteCpp/Statement.h>
-
-#include <optional>
+#include <concepts>
+#include <cstdint>
+#include <memory>
+#include <string>
 #include <string_view>
-#include <utility>
 
 namespace dunning::store {
 
@@ -20,18 +20,26 @@ class CachedStatement {
     CachedStatement(const CachedStatement&) = delete;
     CachedStatement& operator=(const CachedStatement&) = delete;
 
-    template <class... A> void bind(A&&... args) { st_->bind(std::forward<A>(args)...); }
-    bool executeStep() { return st_->executeStep(); }
+    template <std::integral T> void bind(int index, T value) {
+        st_->bind(index, static_cast<std::int64_t>(value));
+    }
+    void bind(int index, double value) { st_->bind(index, value); }
+    void bind(int index, std::string_view text) { st_->bind(index, text); }
+    void bind(int index, const std::string& text) { st_->bind(index, std::string_view(text)); }
+    void bind(int index, const char* text) { st_->bind(index, std::string_view(text)); }
+    void bind(int index) { st_->bind_null(index); } // NULL
+    // The text must outlive the statement's next reset.
+    void bindNoCopy(int index, std::string_view text) { st_->bind_no_copy(index, text); }
+    bool executeStep() { return st_->step(); }
     int exec() { return st_->exec(); }
     void reset() { st_->reset(); }
-    SQLite::Column getColumn(int index) const { return st_->getColumn(index); }
-    bool isColumnNull(int index) const { return st_->isColumnNull(index); }
-    SQLite::Statement& get() { return *st_; }
+    Column getColumn(int index) const { return Column(*st_, index); }
+    bool isColumnNull(int index) const { return st_->is_null(index); }
 
   private:
-    Connection::Slot* slot_ = nullptr;     // the cache's, when it was free
-    std::optional<SQLite::Statement> own_; // otherwise
-    SQLite::Statement* st_ = nullptr;
+    Connection::Slot* slot_ = nullptr;       // the cache's, when it was free
+    std::unique_ptr<PreparedStatement> own_; // otherwise
+    PreparedStatement* st_ = nullptr;
 };
 
 } // namespace dunning::store

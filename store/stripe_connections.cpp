@@ -17,9 +17,15 @@ std::optional<StripeConnection> find_stripe_connection(Connection& db, const std
 }
 
 void put_stripe_connection(Connection& db, const StripeConnection& c) {
-    CachedStatement st(db, "INSERT OR REPLACE INTO stripe_connections (creator_id, method, "
-                           "account, status, key_last4, webhook_endpoint, connected_at, "
-                           "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+    CachedStatement st(db,
+                       "INSERT INTO stripe_connections (creator_id, method, "
+                       "account, status, key_last4, webhook_endpoint, connected_at, "
+                       "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                       "ON CONFLICT (creator_id) DO UPDATE SET method = excluded.method, "
+                       "account = excluded.account, status = excluded.status, "
+                       "key_last4 = excluded.key_last4, "
+                       "webhook_endpoint = excluded.webhook_endpoint, "
+                       "connected_at = excluded.connected_at, updated_at = excluded.updated_at");
     st.bind(1, c.creator_id);
     st.bind(2, c.method);
     st.bind(3, c.account);
@@ -39,8 +45,8 @@ void delete_stripe_connection(Connection& db, const std::string& creator) {
 
 bool use_oauth_nonce(Connection& db, const std::string& nonce, const std::string& creator,
                      std::int64_t now) {
-    CachedStatement st(db, "INSERT OR IGNORE INTO oauth_nonces (nonce, creator_id, used_at) "
-                           "VALUES (?, ?, ?)");
+    CachedStatement st(db, "INSERT INTO oauth_nonces (nonce, creator_id, used_at) "
+                           "VALUES (?, ?, ?) ON CONFLICT DO NOTHING");
     st.bind(1, nonce);
     st.bind(2, creator);
     st.bind(3, now);

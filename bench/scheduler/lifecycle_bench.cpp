@@ -21,9 +21,6 @@
 #include "store/job_queue.hpp"
 
 #include <CLI/CLI.hpp>
-#include <SQLiteCpp/Statement.h>
-#include <SQLiteCpp/Transaction.h>
-#include <sqlite3.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -167,11 +164,11 @@ class StoreSim {
 
   private:
     std::optional<Timestamp> next_moment() {
-        SQLite::Statement st(
-            db_, "SELECT min(next_wakeup_at) FROM cases WHERE next_wakeup_at IS NOT NULL");
-        st.executeStep();
+        auto st =
+            db_.prepare("SELECT min(next_wakeup_at) FROM cases WHERE next_wakeup_at IS NOT NULL");
+        st->step();
         std::optional<std::int64_t> t;
-        if (!st.getColumn(0).isNull()) t = st.getColumn(0).getInt64();
+        if (!st->is_null(0)) t = st->int64_at(0);
         if (!events_.empty() && (!t || events_.top().at < *t)) t = events_.top().at;
         if (!t) return std::nullopt;
         return from_unix(*t);
@@ -297,13 +294,13 @@ Totals check_store(store::Connection& db, const CasePolicy& policy, std::uint64_
     std::unordered_map<std::int64_t, Track> tracks;
     // Platform notifications name their case in the body; access.* ones are not simulated in
     // memory mode, so they are left out of the counts.
-    SQLite::Statement rows(
-        db, "SELECT coalesce(case_id, json_extract(payload, '$.data.case.id')), kind, payload "
-            "FROM jobs WHERE case_id IS NOT NULL OR json_extract(payload, '$.type') LIKE 'case.%'");
-    while (rows.executeStep()) {
-        const auto payload = nlohmann::json::parse(rows.getColumn(2).getString());
-        auto& t = tracks[rows.getColumn(0).getInt64()];
-        const std::string kind = rows.getColumn(1).getString();
+    auto rows = db.prepare(
+        "SELECT coalesce(case_id, json_extract(payload, '$.data.case.id')), kind, payload "
+        "FROM jobs WHERE case_id IS NOT NULL OR json_extract(payload, '$.type') LIKE 'case.%'");
+    while (rows->step()) {
+        const auto payload = nlohmann::json::parse(rows->text_at(2));
+        auto& t = tracks[rows->int64_at(0)];
+        const std::string kind(rows->text_at(1));
         if (kind == "charge") {
             ++t.n[c_charge];
             t.max_attempt = std::max(t.max_attempt, payload.at("attempt").get<int>());
@@ -317,16 +314,14 @@ Totals check_store(store::Connection& db, const CasePolicy& policy, std::uint64_
     Totals totals;
     totals.inputs = inputs;
     std::uint64_t unfinished = 0;
-    SQLite::Statement cases(db, "SELECT id, state FROM cases");
-    while (cases.executeStep()) {
-        const auto s =
-            store::state_from_json(nlohmann::json::parse(cases.getColumn(1).getString()));
+    auto cases = db.prepare("SELECT id, state FROM cases");
+    while (cases->step()) {
+        const auto s = store::state_from_json(nlohmann::json::parse(cases->text_at(1)));
         if (s.next_wakeup || (s.is_open() && !s.escalated_at)) {
             ++unfinished;
             continue;
         }
-        check_case(index_of(s.invoice.invoice_id), s, tracks[cases.getColumn(0).getInt64()], policy,
-                   totals);
+        check_case(index_of(s.invoice.invoice_id), s, tracks[cases->int64_at(0)], policy, totals);
     }
     if (unfinished)
         std::printf("  %llu cases still in progress (not checked)\n",
@@ -395,25 +390,14 @@ int run_store(std::size_t cases, double budget, const std::string& synchronous, 
     StoreSim sim(*db, engine, clock, cases, budget, by_invoice);
     // What the run asked of SQLite, which the machine's load does not change: commits, pages
     // written to the WAL, statement steps.
-    std::uint64_t commits = 0;
-    sqlite3_commit_hook(
-        db->getHandle(),
-        [](void* n) {
-            ++*static_cast<std::uint64_t*>(n);
-            return 0;
-        },
-        &commits);
-    int pages0 = 0, unused = 0;
-    sqlite3_db_status(db->getHandle(), SQLITE_DBSTATUS_CACHE_WRITE, &pages0, &unused, 1);
+    db->engine_work(true);
     db->statement_steps(true);
     Stopwatch wall;
     const double cpu0 = cpu_seconds();
     const bool finished = sim.run();
     const double secs = wall.seconds(), cpu = cpu_seconds() - cpu0;
-    int pages = 0;
-    sqlite3_db_status(db->getHandle(), SQLITE_DBSTATUS_CACHE_WRITE, &pages, &unused, 0);
+    const auto work = db->engine_work();
     const auto steps = db->statement_steps();
-    sqlite3_commit_hook(db->getHandle(), nullptr, nullptr);
     if (!finished)
         std::printf("  time budget of %.0f s ran out after %llu clock steps; simulated up to %s\n",
                     budget, static_cast<unsigned long long>(sim.steps()),
@@ -429,7 +413,8 @@ int run_store(std::size_t cases, double budget, const std::string& synchronous, 
     const auto per_input = [&](double x) { return x / static_cast<double>(sim.inputs()); };
     std::printf("RESULT lifecycle_store_work commits_per_input=%.3f pages_written_per_input=%.2f "
                 "statement_steps_per_input=%.0f\n",
-                per_input(static_cast<double>(commits)), per_input(pages),
+                per_input(static_cast<double>(work.commits)),
+                per_input(static_cast<double>(work.pages_written)),
                 per_input(static_cast<double>(steps)));
     db.reset();
     if (!keep) fs::remove_all(dir);

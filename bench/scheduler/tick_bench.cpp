@@ -9,10 +9,9 @@
 #include "jobs/stripe_jobs.hpp"
 #include "store/case_json.hpp"
 #include "store/database.hpp"
+#include "store/statement.hpp"
 
 #include <CLI/CLI.hpp>
-#include <SQLiteCpp/Statement.h>
-#include <SQLiteCpp/Transaction.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -62,10 +61,11 @@ CaseState open_case(std::size_t i, Timestamp failed_at, const CasePolicy& policy
 
 void load_cases(store::Connection& db, const Layout& layout, const CasePolicy& policy) {
     db.exec("PRAGMA cache_size = -65536"); // loading only; measurements use a fresh connection
-    SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
-    SQLite::Statement st(db, "INSERT INTO cases (creator_id, invoice_id, status, customer_id, "
-                             "payment_intent_id, charge_id, amount_due, currency, opened_at, "
-                             "updated_at, state, next_wakeup_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
+    store::Transaction tx(db);
+    store::CachedStatement st(
+        db, "INSERT INTO cases (creator_id, invoice_id, status, customer_id, "
+            "payment_intent_id, charge_id, amount_due, currency, opened_at, "
+            "updated_at, state, next_wakeup_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
     for (std::size_t i = 0; i < layout.cases; ++i) {
         const auto wake = layout.wakeup(i);
         const auto s = open_case(i, wake - std::chrono::days{1}, policy);
@@ -92,7 +92,7 @@ const char* due_query =
     "SELECT id FROM cases WHERE next_wakeup_at <= ? ORDER BY next_wakeup_at LIMIT ?";
 
 void print_plan(store::Connection& db) {
-    SQLite::Statement st(db, std::string("EXPLAIN QUERY PLAN ") + due_query);
+    store::CachedStatement st(db, std::string("EXPLAIN QUERY PLAN ") + due_query);
     st.bind(1, static_cast<std::int64_t>(to_unix(t0)));
     st.bind(2, 500);
     std::printf("query plan of the due query (store/cases.cpp due_cases):\n  %s\n", due_query);
@@ -139,8 +139,8 @@ void idle_ticks(store::Connection& db, const jobs::Engine& engine, int ticks, co
 }
 
 std::int64_t count_where(store::Connection& db, const std::string& where, std::int64_t a = 0) {
-    SQLite::Statement st(db, "SELECT count(*) FROM " + where);
-    if (st.getBindParameterCount() > 0) st.bind(1, a);
+    store::CachedStatement st(db, "SELECT count(*) FROM " + where);
+    if (where.find('?') != std::string::npos) st.bind(1, a);
     st.executeStep();
     return st.getColumn(0).getInt64();
 }
@@ -165,7 +165,7 @@ void due_pass(store::Connection& db, const jobs::Engine& engine, FakeClock& cloc
     const double per_case = ms * 1e3 / static_cast<double>(std::max<std::size_t>(done, 1));
 
     std::size_t moved = 0, expected = 0;
-    SQLite::Statement wake(db, "SELECT next_wakeup_at FROM cases WHERE id = ?");
+    store::CachedStatement wake(db, "SELECT next_wakeup_at FROM cases WHERE id = ?");
     for (std::size_t i = 0; i < layout.cases; ++i) {
         const auto slot = layout.slot(i);
         if (slot < from || slot >= to) continue;
@@ -197,7 +197,7 @@ void lookups(store::Connection& db, const Layout& layout) {
           "SELECT id, state FROM cases WHERE creator_id = ? AND payment_intent_id = ? "
           "AND payment_intent_id <> ''",
           "SELECT id, state FROM cases WHERE creator_id = ? AND invoice_id = ?"}) {
-        SQLite::Statement st(db, std::string("EXPLAIN QUERY PLAN ") + q);
+        store::CachedStatement st(db, std::string("EXPLAIN QUERY PLAN ") + q);
         st.bind(1, creator);
         st.bind(2, "x");
         std::printf("query plan: %s\n", q);

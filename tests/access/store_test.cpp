@@ -3,7 +3,6 @@
 #include "store/database.hpp"
 #include "support/service.hpp"
 
-#include <SQLiteCpp/Statement.h>
 #include <gtest/gtest.h>
 
 namespace dunning::store {

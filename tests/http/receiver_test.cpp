@@ -1,7 +1,7 @@
 // The webhook receiver and the creator API over real HTTP on loopback with a real SQLite file.
 #include "support/service.hpp"
+#include "support/store_queries.hpp"
 
-#include <SQLiteCpp/Database.h>
 #include <gtest/gtest.h>
 
 #include <set>
@@ -38,8 +38,8 @@ class Receiver : public ::testing::Test {
         return json::parse(r->body);
     }
     std::int64_t inbox_count(const std::string& where = "1") {
-        SQLite::Database db(cfg.storage.sqlite_path);
-        return db.execAndGet("SELECT count(*) FROM inbox WHERE " + where).getInt64();
+        auto db = connect_to_store(cfg.storage.sqlite_path);
+        return query_int(*db, "SELECT count(*) FROM inbox WHERE " + where);
     }
 };
 
@@ -57,10 +57,9 @@ TEST_F(Receiver, AcceptsEveryStripeFixtureAndProcessesNoneAsPoison) {
     ASSERT_FALSE(sent.empty()) << "no fixture in " << fixtures_dir();
     service->drain();
     std::set<std::string> stored;
-    SQLite::Database db(cfg.storage.sqlite_path);
-    SQLite::Statement rows(db, "SELECT event_id FROM inbox");
-    while (rows.executeStep())
-        stored.insert(rows.getColumn(0).getString());
+    auto db = connect_to_store(cfg.storage.sqlite_path);
+    for (const auto& row : query_rows(*db, "SELECT event_id FROM inbox"))
+        stored.insert(row[0]);
     EXPECT_EQ(stored, sent);
     EXPECT_EQ(inbox_count("state = 'pending'"), 0);
     EXPECT_EQ(inbox_count("state = 'poison'"), 0);

@@ -1,12 +1,10 @@
 // A claimed batch whose work throws leaves no job in this run's hands: an error of the job is
 // its failed try, trouble of the store gives the batch back.
 #include "jobs/claimed_jobs.hpp"
+#include "store/statement.hpp"
 #include "support/service.hpp"
 
-#include <SQLiteCpp/Exception.h>
-#include <SQLiteCpp/Statement.h>
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 namespace dunning::jobs {
 namespace {
@@ -35,8 +33,8 @@ class ClaimedJobs : public ::testing::Test {
         return out;
     }
     std::string state_of(const std::string& message) {
-        SQLite::Statement st(*db,
-                             "SELECT state || ' ' || tries FROM jobs WHERE idempotency_key = ?");
+        store::CachedStatement st(
+            *db, "SELECT state || ' ' || tries FROM jobs WHERE idempotency_key = ?");
         st.bind(1, message);
         return st.executeStep() ? st.getColumn(0).getString() : "(none)";
     }
@@ -69,10 +67,10 @@ TEST_F(ClaimedJobs, TroubleOfTheStoreGivesTheRestOfTheBatchBack) {
     EXPECT_THROW(carry_out(*db, queue, jobs, policy, now, nullptr,
                            [&](const Job& job) {
                                if (message_of(job) == "two")
-                                   throw SQLite::Exception("database is locked", SQLITE_BUSY);
+                                   throw store::StoreError("database is locked", true);
                                store::finish_job(*db, job, "done", "ok", now);
                            }),
-                 SQLite::Exception);
+                 store::StoreError);
     EXPECT_EQ(state_of("two"), "pending 0") << "no try counted against the job";
     EXPECT_EQ(claim_all(), (std::vector<std::string>{"two", "three"}))
         << "claimable again by the same run, without a restart";
@@ -104,10 +102,10 @@ TEST_F(ClaimedJobs, TroubleOfTheStoreWhileCommittingTheBatchGivesEveryUnfinished
         EXPECT_THROW(carry_out(*db, queue, jobs, policy, now, &batch,
                                [&](const Job& job) {
                                    batch.add(job, policy, now, "email", [](store::Connection&) {
-                                       throw SQLite::Exception("disk I/O error", SQLITE_IOERR);
+                                       throw store::StoreError("disk I/O error", true);
                                    });
                                }),
-                     SQLite::Exception);
+                     store::StoreError);
     }
     EXPECT_EQ(state_of("one"), "pending 0");
     EXPECT_EQ(claim_all(), (std::vector<std::string>{"one", "two"}));

@@ -9,7 +9,6 @@
 #include "store/job_queue.hpp"
 #include "support/service.hpp"
 
-#include <SQLiteCpp/SQLiteCpp.h>
 #include <gtest/gtest.h>
 
 #include <set>
@@ -154,9 +153,9 @@ TEST(HistoryCost, EveryStatementOfTheWorkersPathIsAnIndexSearch) {
     auto db = store::open_store({(dir.path() / "plans.db").string(), "normal"});
     std::set<std::string> scans;
     for (const auto& sql : m.sql) {
-        SQLite::Statement plan(*db, "EXPLAIN QUERY PLAN " + sql);
-        while (plan.executeStep()) {
-            const std::string detail = plan.getColumn(3).getString();
+        auto plan = db->prepare("EXPLAIN QUERY PLAN " + sql); // SQLite's plans
+        while (plan->step()) {
+            const std::string detail(plan->text_at(3));
             if (detail.starts_with("SCAN ") && !small_scan(detail))
                 scans.insert(detail + "   <- " + sql);
         }

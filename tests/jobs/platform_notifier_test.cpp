@@ -3,8 +3,8 @@
 #include "jobs/platform_notifier.hpp"
 #include "store/notifications.hpp"
 #include "support/service.hpp"
+#include "support/store_queries.hpp"
 
-#include <SQLiteCpp/SQLiteCpp.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
 
@@ -55,12 +55,11 @@ class Platform {
 
   private:
     std::map<std::string, std::string> states() const {
-        SQLite::Database db(db_path_, SQLite::OPEN_READONLY);
-        SQLite::Statement st(db, "SELECT json_extract(payload, '$.member'), state FROM jobs WHERE "
-                                 "kind = 'platform_notification'");
+        auto db = testing::connect_to_store(db_path_);
         std::map<std::string, std::string> out;
-        while (st.executeStep())
-            out[st.getColumn(0).getString()] = st.getColumn(1).getString();
+        for (const auto& row : testing::query_rows(*db, "SELECT payload, state FROM jobs WHERE "
+                                                        "kind = 'platform_notification'"))
+            out[json::parse(row[0]).value("member", "")] = row[1];
         return out;
     }
 

@@ -7,6 +7,7 @@
 #include "store/case_json.hpp"
 #include "support/host_receiver.hpp"
 #include "support/service.hpp"
+#include "support/store_queries.hpp"
 #include "support/test_clock.hpp"
 
 #include <gtest/gtest.h>
@@ -380,14 +381,13 @@ TEST_F(AccessE2E, HostDownForADayLosesNothingAndKeepsOrder) {
     struct Row {
         std::string id, member, type, state;
     };
-    const auto rows = service->module().api_db().use([](SQLite::Database& db) {
+    const auto rows = service->module().api_db().use([](store::Connection& db) {
         std::vector<Row> out;
-        SQLite::Statement st(db, "SELECT idempotency_key, json_extract(payload, '$.member'), "
-                                 "json_extract(payload, '$.type'), state FROM jobs "
-                                 "WHERE kind = 'platform_notification' ORDER BY id");
-        while (st.executeStep())
-            out.push_back({st.getColumn(0).getString(), st.getColumn(1).getString(),
-                           st.getColumn(2).getString(), st.getColumn(3).getString()});
+        for (const auto& r : query_rows(db, "SELECT idempotency_key, payload, state FROM jobs "
+                                            "WHERE kind = 'platform_notification' ORDER BY id")) {
+            const auto payload = json::parse(r[1]);
+            out.push_back({r[0], payload.value("member", ""), payload.value("type", ""), r[2]});
+        }
         return out;
     });
     for (const std::string member : {"cus_fake", "cus_other"}) {

@@ -2,8 +2,8 @@
 #include "store/creators.hpp"
 #include "support/process.hpp"
 #include "support/service.hpp"
+#include "support/store_queries.hpp"
 
-#include <SQLiteCpp/Database.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -102,8 +102,8 @@ TEST(Cli, ReplayFeedsExportedEventsThroughTheSameProcessing) {
     r = run_command(binary + " replay --config " + config + " --creator alpha --no-progress " +
                     events.string());
     EXPECT_NE(r.output.find("0 new, 3 already stored"), std::string::npos) << r.output;
-    SQLite::Database db((dir.path() / "dunning.db").string());
-    EXPECT_EQ(db.execAndGet("SELECT count(*) FROM cases WHERE status = 'open'").getInt(), 1);
+    auto db = connect_to_store((dir.path() / "dunning.db").string());
+    EXPECT_EQ(query_int(*db, "SELECT count(*) FROM cases WHERE status = 'open'"), 1);
 
     std::ofstream(events) << "{not json\n" << fixture("invoice.paid").dump() << '\n';
     r = run_command(binary + " replay --config " + config + " --no-progress " + events.string());
@@ -228,11 +228,10 @@ TEST(Crash, NoAcknowledgedEventIsLostOnKill9) {
     service = std::make_unique<ChildProcess>(
         std::vector<std::string>{binary, "serve", "--config", config}, log);
     ASSERT_TRUE(wait_healthy(listening_port(log, logged))) << read_file(log);
-    SQLite::Database db((dir.path() / "dunning.db").string());
+    auto db = connect_to_store((dir.path() / "dunning.db").string());
     std::set<std::string> stored;
-    SQLite::Statement st(db, "SELECT event_id FROM inbox");
-    while (st.executeStep())
-        stored.insert(st.getColumn(0).getString());
+    for (const auto& row : query_rows(*db, "SELECT event_id FROM inbox"))
+        stored.insert(row[0]);
     for (const auto& id : acknowledged)
         ASSERT_TRUE(stored.count(id)) << id << " was acknowledged but lost";
 
@@ -240,12 +239,10 @@ TEST(Crash, NoAcknowledgedEventIsLostOnKill9) {
     // ThreadSanitizer rows take so long that the worker's 2 ms batches hold few rows each, and
     // every batch is a commit with an fsync.
     for (int i = 0;
-         i < 12000 &&
-         db.execAndGet("SELECT count(*) FROM inbox WHERE state = 'pending'").getInt() > 0;
-         ++i)
+         i < 12000 && query_int(*db, "SELECT count(*) FROM inbox WHERE state = 'pending'") > 0; ++i)
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    EXPECT_EQ(db.execAndGet("SELECT count(*) FROM inbox WHERE state = 'pending'").getInt(), 0);
-    EXPECT_EQ(db.execAndGet("SELECT count(*) FROM cases WHERE status = 'open'").getInt64(),
+    EXPECT_EQ(query_int(*db, "SELECT count(*) FROM inbox WHERE state = 'pending'"), 0);
+    EXPECT_EQ(query_int(*db, "SELECT count(*) FROM cases WHERE status = 'open'"),
               static_cast<std::int64_t>(stored.size()));
     EXPECT_EQ(service->terminate(), 0) << read_file(log);
 }

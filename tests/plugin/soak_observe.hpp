@@ -3,7 +3,7 @@
 // receiver, the API and (once the service has stopped) the database.
 #include "plugin/soak_run.hpp"
 
-#include <SQLiteCpp/Database.h>
+#include "support/store_queries.hpp"
 
 #include <regex>
 
@@ -38,11 +38,10 @@ inline void SoakRun::observe(SoakOutcome& out) {
     }
     if (service_.stop() != 0) error = "the service did not stop cleanly";
 
-    SQLite::Database db((service_.dir() / "dunning.db").string(), SQLite::OPEN_READONLY);
+    auto db = connect_to_store((service_.dir() / "dunning.db").string());
     std::map<std::string, std::string> inbox;
-    SQLite::Statement st(db, "SELECT event_id, state FROM inbox");
-    while (st.executeStep())
-        inbox[st.getColumn(0).getString()] = st.getColumn(1).getString();
+    for (const auto& row : query_rows(*db, "SELECT event_id, state FROM inbox"))
+        inbox[row[0]] = row[1];
     for (const auto& [id, state] : inbox) {
         out.pending_events += state == "pending" ? 1 : 0;
         out.poison_events += state == "poison" ? 1 : 0;

@@ -5,8 +5,6 @@
 #include "plugin/soak_scenario.hpp"
 #include "plugin/soak_service.hpp"
 
-#include <SQLiteCpp/Database.h>
-
 #include <algorithm>
 #include <functional>
 #include <iostream>

@@ -1,6 +1,7 @@
 // The real `dunning serve` when its storage is in trouble: the disk full (a file size limit on
 // the process), the database locked by another process, and a file at [storage] sqlite_path that
-// is not a dunning database.
+// is not a dunning database. A SQLite-file test: another process locks, damages or writes the
+// file with SQLite itself.
 #include "support/child_service.hpp"
 #include "support/service.hpp"
 

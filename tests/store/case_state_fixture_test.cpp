@@ -1,6 +1,7 @@
 // Cases stored by the previous version still load: a state as it wrote it (card networks as
 // numbers), and a whole store at schema version 4, which is migrated on open. Both fixtures
-// hold the same paused card case, after two declined retries and the first reminder.
+// hold the same paused card case, after two declined retries and the first reminder. A SQLite-file
+// test: the old store is a SQLite file, and a human reading it with sqlite3 sees names.
 #include "case_fields.hpp"
 #include "store/case_json.hpp"
 #include "store/cases.hpp"
@@ -84,7 +85,7 @@ class PreviousStore : public ::testing::Test {
     void SetUp() override {
         SQLite::Database old(options.path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
         old.exec(read_file(fixtures / "store_v4.sql"));
-        ASSERT_EQ(store::schema_version(old), 4);
+        ASSERT_EQ(old.execAndGet("PRAGMA user_version").getInt(), 4);
     }
 };
 
@@ -106,7 +107,8 @@ TEST_F(PreviousStore, ACaseSavedAgainStoresNamesAndStillLoads) {
     auto db = store::open_store(options);
     auto record = *store::load_case(*db, 1);
     store::save_case(*db, record, 1800300000);
-    EXPECT_EQ(db->execAndGet("SELECT json_extract(state, '$.attempts[0].network') FROM cases")
+    SQLite::Database file(options.path, SQLite::OPEN_READONLY);
+    EXPECT_EQ(file.execAndGet("SELECT json_extract(state, '$.attempts[0].network') FROM cases")
                   .getString(),
               "visa");
     expect_states_equal(store::load_case(*db, 1)->state, expected_paused_case());

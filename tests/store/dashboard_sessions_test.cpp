@@ -3,9 +3,9 @@
 #include "store/creators.hpp"
 #include "store/dashboard_sessions.hpp"
 #include "store/database.hpp"
+#include "store/statement.hpp"
 #include "support/service.hpp"
 
-#include <SQLiteCpp/Statement.h>
 #include <gtest/gtest.h>
 
 namespace dunning::store {
@@ -76,7 +76,7 @@ TEST_F(DashboardSessions, OnlyHashesAreKept) {
     add_login_link(*db, sha256_hex("link-plain"), "alpha", t, t + 300);
     add_session(*db, sha256_hex("session-plain"), "alpha", t);
     for (const char* table : {"dashboard_login_links", "dashboard_sessions"}) {
-        SQLite::Statement st(*db, std::string("SELECT token_hash FROM ") + table);
+        CachedStatement st(*db, std::string("SELECT token_hash FROM ") + table);
         ASSERT_TRUE(st.executeStep());
         const auto stored = st.getColumn(0).getString();
         EXPECT_EQ(stored.size(), 64u);

@@ -2,9 +2,9 @@
 // up, and claims that a restart takes over.
 #include "store/database.hpp"
 #include "store/job_queue.hpp"
+#include "store/statement.hpp"
 #include "support/service.hpp"
 
-#include <SQLiteCpp/Statement.h>
 #include <gtest/gtest.h>
 
 namespace dunning::store {
@@ -46,7 +46,7 @@ class Queue : public ::testing::Test {
         return jobs.front();
     }
     std::string column(std::int64_t id, const std::string& name) {
-        SQLite::Statement st(*db, "SELECT coalesce(" + name + ", '') FROM jobs WHERE id = ?");
+        CachedStatement st(*db, "SELECT coalesce(" + name + ", '') FROM jobs WHERE id = ?");
         st.bind(1, id);
         if (!st.executeStep()) return "(none)";
         return st.getColumn(0).getString();

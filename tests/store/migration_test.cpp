@@ -1,11 +1,12 @@
 // Stores of earlier versions keep their queued work: the rows of the outbox, card_reminders
-// and host_notifications come up as jobs of the one queue.
+// and host_notifications come up as jobs of the one queue. A SQLite-file test: the old stores are
+// SQLite files written as earlier versions wrote them, and the migrations are SQLite's history.
 #include "store/database.hpp"
 #include "store/job_queue.hpp"
 #include "store/notifications.hpp"
 #include "support/service.hpp"
 
-#include <SQLiteCpp/Statement.h>
+#include <SQLiteCpp/Database.h>
 #include <gtest/gtest.h>
 
 namespace dunning::store {
@@ -18,10 +19,10 @@ using testing::TempDir;
 const auto fixture =
     std::filesystem::path(DUNNING_SOURCE_DIR) / "tests/fixtures/case_state/store_v4.sql";
 
-bool has_table(SQLite::Database& db, const std::string& name) {
-    SQLite::Statement st(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?");
-    st.bind(1, name);
-    return st.executeStep();
+bool has_table(Connection& db, const std::string& name) {
+    auto st = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?");
+    st->bind(1, std::string_view(name));
+    return st->step();
 }
 
 class Version4Store : public ::testing::Test {
@@ -32,7 +33,7 @@ class Version4Store : public ::testing::Test {
     void SetUp() override {
         SQLite::Database old(options.path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
         old.exec(read_file(fixture));
-        ASSERT_EQ(schema_version(old), 4);
+        ASSERT_EQ(old.execAndGet("PRAGMA user_version").getInt(), 4);
         // Work still to do in each of the three queues of version 4.
         old.exec(R"sql(
             INSERT INTO outbox (id, case_id, kind, payload, idempotency_key, tries, due_at, created_at, last_error)
@@ -112,8 +113,9 @@ TEST(Version3Store, UpgradeCancelsPendingHostNotificationsOfTheOutbox) {
     TempDir dir;
     const StoreOptions options{(dir.path() / "old.sqlite").string(), "normal"};
     {
-        SQLite::Database db(options.path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
-        migrate(db, 3);
+        auto old = connect_store(options);
+        migrate(*old, 3);
+        auto& db = *old;
         db.exec("INSERT INTO cases (id, creator_id, invoice_id, status, updated_at, state) "
                 "VALUES (1, 'alpha', 'in_1', 'open', 0, '{}')");
         db.exec(

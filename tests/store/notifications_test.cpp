@@ -1,9 +1,9 @@
 // Notifications to the host platform as jobs: their body and ids, and their order per member.
 #include "store/database.hpp"
 #include "store/notifications.hpp"
+#include "store/statement.hpp"
 #include "support/service.hpp"
 
-#include <SQLiteCpp/Statement.h>
 #include <gtest/gtest.h>
 
 #include <map>
@@ -121,7 +121,7 @@ TEST_F(Notifications, KeepOrderPerMember) {
     EXPECT_EQ(counts.pending, 0);
     EXPECT_FALSE(counts.oldest_pending);
 
-    SQLite::Statement st(*db, "SELECT state, result, done_at FROM jobs WHERE id = ?");
+    CachedStatement st(*db, "SELECT state, result, done_at FROM jobs WHERE id = ?");
     st.bind(1, last);
     ASSERT_TRUE(st.executeStep());
     EXPECT_EQ(st.getColumn(0).getString(), "done");

@@ -3,10 +3,10 @@
 #include "core/base64.hpp"
 #include "store/database.hpp"
 #include "store/secrets.hpp"
+#include "store/statement.hpp"
 #include "support/secrets.hpp"
 #include "support/service.hpp"
 
-#include <SQLiteCpp/Statement.h>
 #include <gtest/gtest.h>
 
 namespace dunning::store {
@@ -49,8 +49,8 @@ class SecretsStore : public ::testing::Test {
         }
     }
     std::string sealed_of(const std::string& creator, const std::string& name) {
-        SQLite::Statement st(*db, "SELECT sealed, key_id FROM creator_secrets "
-                                  "WHERE creator_id = ? AND name = ?");
+        CachedStatement st(*db, "SELECT sealed, key_id FROM creator_secrets "
+                                "WHERE creator_id = ? AND name = ?");
         st.bind(1, creator);
         st.bind(2, name);
         return st.executeStep() ? st.getColumn(0).getString() : "";
@@ -75,7 +75,7 @@ TEST_F(SecretsStore, PutGetListDelete) {
 
 TEST_F(SecretsStore, RecordsTheKeyIdAndTheTime) {
     store_all();
-    SQLite::Statement st(*db, "SELECT DISTINCT key_id, updated_at FROM creator_secrets");
+    CachedStatement st(*db, "SELECT DISTINCT key_id, updated_at FROM creator_secrets");
     ASSERT_TRUE(st.executeStep());
     EXPECT_EQ(st.getColumn(0).getString(), key_id(old_key));
     EXPECT_EQ(st.getColumn(1).getInt64(), 1'800'000'000);

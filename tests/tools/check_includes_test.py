@@ -15,8 +15,13 @@ def run(files):
         (root / "scripts").mkdir()
         (root / "scripts" / "include-graph.txt").write_text(pathlib.Path(graph).read_text())
         for line in pathlib.Path(graph).read_text().splitlines():  # every room's folder, empty
-            room = line.split("#", 1)[0].split("|", 1)[0].strip()
-            if room:
+            room, _, names = line.split("#", 1)[0].partition("|")
+            room = room.strip()
+            if room.startswith("only "):  # the files that alone may use a library, empty
+                for name in names.split():
+                    (root / name).parent.mkdir(parents=True, exist_ok=True)
+                    (root / name).write_text("")
+            elif room:
                 (root / room).mkdir(exist_ok=True)
         for name, text in files.items():
             (root / name).parent.mkdir(parents=True, exist_ok=True)
@@ -36,7 +41,8 @@ def expect(what, files, code, *needles):
 
 clean = {
     "core/money.hpp": "#pragma once\n#include <string>\n",
-    "store/db.cpp": '#include "core/money.hpp"\n#include <SQLiteCpp/Database.h>\n',
+    "store/sqlite_connection.cpp": '#include "core/money.hpp"\n#include <sqlite3.h>\n',
+    "tests/store/migration_test.cpp": "#include <SQLiteCpp/Database.h>\n",
     "store/CMakeLists.txt": "target_link_libraries(dunning_store PUBLIC dunning_core SQLiteCpp)\n",
 }
 expect("clean tree", clean, 0)
@@ -51,6 +57,17 @@ expect("http includes SQLite", {**clean, "http/routes.cpp": "#include <SQLiteCpp
 expect("core links SQLite", {**clean, "core/CMakeLists.txt":
                              "add_library(dunning_core a.cpp)\ntarget_link_libraries(dunning_core PRIVATE SQLiteCpp)\n"},
        1, "core/CMakeLists.txt:2")
+expect("another file of store/ includes SQLite",
+       {**clean, "store/cases.cpp": '#include "core/money.hpp"\n#include <sqlite3.h>\n'}, 1,
+       "store/cases.cpp:2")
+expect("a test that uses the store as a client includes SQLite",
+       {**clean, "tests/jobs/queue_test.cpp": "#include <SQLiteCpp/Statement.h>\n"}, 1,
+       "tests/jobs/queue_test.cpp:1")
+expect("a benchmark includes SQLite", {**clean, "bench/x/run.cpp": "#include <sqlite3.h>\n"}, 1,
+       "bench/x/run.cpp:1")
+expect("a file the graph lets use SQLite is gone",
+       {**clean, "scripts/include-graph.txt": pathlib.Path(graph).read_text().replace(
+           "only sqlite |", "only sqlite | store/gone.cpp")}, 1, "no file store/gone.cpp")
 expect("a room the graph does not know", {**clean, "gadgets/CMakeLists.txt": "add_library(gadgets x.cpp)\n"}, 1, "gadgets")
 expect("a header nobody can place", {**clean, "core/odd.cpp": "#include <boost/asio.hpp>\n"}, 1,
        "core/odd.cpp:1")

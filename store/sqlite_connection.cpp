@@ -1,0 +1,286 @@
+#include "store/sqlite_connection.hpp"
+
+#include <sqlite3.h>
+
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <thread>
+
+namespace dunning::store {
+
+namespace {
+
+bool is_trouble(int code) {
+    const int primary = code & 0xff;
+    return primary == SQLITE_BUSY || primary == SQLITE_FULL || primary == SQLITE_IOERR ||
+           primary == SQLITE_LOCKED;
+}
+
+[[noreturn]] void fail(sqlite3* db, int code) {
+    throw StoreError(db ? sqlite3_errmsg(db) : sqlite3_errstr(code), is_trouble(code));
+}
+
+class SqliteStatement final : public PreparedStatement {
+  public:
+    SqliteStatement(sqlite3* db, std::string_view sql) : db_(db) {
+        const int rc =
+            sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &st_, nullptr);
+        if (rc != SQLITE_OK) fail(db, rc);
+        columns_ = sqlite3_column_count(st_);
+    }
+    ~SqliteStatement() override { sqlite3_finalize(st_); }
+
+    void bind(int index, std::int64_t value) override {
+        check(sqlite3_bind_int64(st_, index, value));
+    }
+    void bind(int index, double value) override { check(sqlite3_bind_double(st_, index, value)); }
+    void bind(int index, std::string_view text) override {
+        check(sqlite3_bind_text(st_, index, text.data(), static_cast<int>(text.size()),
+                                SQLITE_TRANSIENT));
+    }
+    void bind_no_copy(int index, std::string_view text) override {
+        check(sqlite3_bind_text(st_, index, text.data(), static_cast<int>(text.size()),
+                                SQLITE_STATIC));
+    }
+    void bind_null(int index) override { check(sqlite3_bind_null(st_, index)); }
+
+    bool step() override {
+        if (done_) throw StoreError("statement needs to be reset", false);
+        const int rc = sqlite3_step(st_);
+        if (rc == SQLITE_ROW) return has_row_ = true;
+        has_row_ = false;
+        if (rc == SQLITE_DONE) {
+            done_ = true;
+            return false;
+        }
+        fail(db_, rc);
+    }
+    int exec() override {
+        if (step()) throw StoreError("exec() does not expect results; use executeStep()", false);
+        return sqlite3_changes(db_);
+    }
+    void reset() override {
+        has_row_ = done_ = false;
+        const int rc = sqlite3_reset(st_);
+        if (rc != SQLITE_OK) fail(db_, rc);
+    }
+    void release() noexcept override {
+        has_row_ = done_ = false;
+        sqlite3_reset(st_);
+        sqlite3_clear_bindings(st_);
+    }
+
+    int column_count() const override { return columns_; }
+    bool is_null(int column) const override {
+        check_column(column);
+        return sqlite3_column_type(st_, column) == SQLITE_NULL;
+    }
+    std::int64_t int64_at(int column) const override {
+        check_column(column);
+        return sqlite3_column_int64(st_, column);
+    }
+    double double_at(int column) const override {
+        check_column(column);
+        return sqlite3_column_double(st_, column);
+    }
+    std::string_view text_at(int column) const override {
+        check_column(column);
+        const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(st_, column));
+        if (!text) return "";
+        return {text, static_cast<std::size_t>(sqlite3_column_bytes(st_, column))};
+    }
+
+  private:
+    void check(int rc) const {
+        if (rc != SQLITE_OK) fail(db_, rc);
+    }
+    void check_column(int column) const {
+        if (!has_row_) throw StoreError("no row to get a column from", false);
+        if (column < 0 || column >= columns_) throw StoreError("column index out of range", false);
+    }
+
+    sqlite3* db_;
+    sqlite3_stmt* st_ = nullptr;
+    int columns_ = 0;
+    bool has_row_ = false;
+    bool done_ = false;
+};
+
+// SQLite's own busy timeout sleeps up to 100 ms at a time; the writers here are threads of one
+// process holding the lock for a millisecond or two, so short waits keep latency low. Gives up
+// once the connection's lock wait has passed, measured by the clock (a loaded machine stretches
+// each sleep).
+int wait_for_lock(void* arg, int count) {
+    auto& wait = *static_cast<Connection::LockWait*>(arg);
+    const auto now = std::chrono::steady_clock::now();
+    if (count == 0) wait.deadline = now + wait.limit;
+    if (now >= wait.deadline) return 0;
+    std::this_thread::sleep_for(std::chrono::microseconds(count < 10 ? 50 : 500));
+    return 1;
+}
+
+class SqliteConnection final : public Connection {
+  public:
+    SqliteConnection(const std::string& path, int flags) {
+        const int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
+        if (rc != SQLITE_OK) {
+            const std::string message = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+            sqlite3_close_v2(db_);
+            throw StoreError(message, is_trouble(rc));
+        }
+        sqlite3_extended_result_codes(db_, 1);
+        sqlite3_commit_hook(
+            db_,
+            [](void* n) {
+                ++*static_cast<std::int64_t*>(n);
+                return 0; // 0: the commit goes ahead
+            },
+            &commits_);
+    }
+    ~SqliteConnection() override {
+        statements_.clear(); // finalized before the connection closes
+        sqlite3_close_v2(db_);
+    }
+
+    Backend backend() const override { return Backend::sqlite; }
+    int exec(const std::string& sql) override {
+        const int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, nullptr);
+        if (rc != SQLITE_OK) fail(db_, rc);
+        return sqlite3_changes(db_);
+    }
+    std::unique_ptr<PreparedStatement> prepare(std::string_view sql) override {
+        return std::make_unique<SqliteStatement>(db_, sql);
+    }
+    void begin_immediate() override { exec("BEGIN IMMEDIATE"); }
+    void commit() override { exec("COMMIT"); }
+    void rollback() noexcept override {
+        sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr); // fails only when none is open
+    }
+    // The header's user_version, rewritten with its own value.
+    void write_nothing() override {
+        exec("PRAGMA user_version = " + std::to_string(schema_version()));
+    }
+    int schema_version() override {
+        auto st = prepare("PRAGMA user_version");
+        st->step();
+        return static_cast<int>(st->int64_at(0));
+    }
+    void set_schema_version(int version) override {
+        exec("PRAGMA user_version = " + std::to_string(version));
+    }
+    EngineWork engine_work(bool reset) override {
+        int pages = 0, unused = 0;
+        sqlite3_db_status(db_, SQLITE_DBSTATUS_CACHE_WRITE, &pages, &unused, reset ? 1 : 0);
+        const EngineWork work{commits_, pages};
+        if (reset) commits_ = 0;
+        return work;
+    }
+    bool counts_statement_steps() const override { return true; }
+    std::int64_t statement_steps(bool reset) override {
+        std::int64_t steps = 0;
+        for (sqlite3_stmt* st = sqlite3_next_stmt(db_, nullptr); st;
+             st = sqlite3_next_stmt(db_, st))
+            steps += sqlite3_stmt_status(st, SQLITE_STMTSTATUS_VM_STEP, reset ? 1 : 0);
+        return steps;
+    }
+
+    void set_pragmas(const StoreOptions& o) {
+        lock_wait.limit = o.lock_wait;
+        sqlite3_busy_handler(db_, wait_for_lock, &lock_wait);
+        exec("PRAGMA journal_mode = WAL");
+        exec(o.synchronous == "full" ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
+        exec("PRAGMA foreign_keys = ON");
+        // A checkpoint copies the WAL's pages into the file and syncs both. Every 10,000 pages (the
+        // WAL file grows to about 40 MB) rather than SQLite's 1,000: a page that many commits
+        // rewrite (an index's, a busy table's last) is copied once per 10,000, and the syncs are a
+        // tenth.
+        exec("PRAGMA wal_autocheckpoint = 10000");
+    }
+
+    std::string table_names() {
+        auto st = prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
+        std::string names;
+        for (int n = 0; st->step(); ++n) {
+            if (n == 5) return names + ", ...";
+            names += (names.empty() ? "" : ", ") + std::string(st->text_at(0));
+        }
+        return names;
+    }
+    bool has_table(const std::string& name) {
+        auto st = prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?");
+        st->bind(1, std::string_view(name));
+        return st->step();
+    }
+
+  private:
+    sqlite3* db_ = nullptr;
+    std::int64_t commits_ = 0;
+};
+
+// SQLite frees its page buffers and statement journals at every savepoint release and commit,
+// and allocates them again for the next. glibc hands the top of the heap back to the kernel
+// whenever more than 128 KiB lies free there and takes it again at the next allocation: a pair of
+// brk calls, the shrinking one with a TLB flush on every core (measured: 15% of the worker's time
+// in bench/scheduler's lifecycle benchmark on a 2-core VM). The process keeps up to 32 MiB of
+// freed memory for reuse instead.
+void keep_freed_memory() {
+#ifdef __GLIBC__
+    static std::once_flag once;
+    std::call_once(once, [] {
+        mallopt(M_TRIM_THRESHOLD, 32 << 20);
+        mallopt(M_MMAP_THRESHOLD, 4 << 20); // fixed too (else glibc moves it, and the trim with it)
+    });
+#endif
+}
+
+} // namespace
+
+std::unique_ptr<Connection> connect_sqlite(const StoreOptions& o) {
+    if (o.synchronous != "full" && o.synchronous != "normal")
+        throw std::runtime_error("storage.synchronous must be \"full\" or \"normal\"");
+    keep_freed_memory();
+    auto db =
+        std::make_unique<SqliteConnection>(o.path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    db->set_pragmas(o);
+    return db;
+}
+
+void check_sqlite_file(const std::string& path) {
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec) || std::filesystem::file_size(path, ec) == 0) return;
+    const std::string untouched = "; the file was left untouched";
+    try {
+        SqliteConnection db(path, SQLITE_OPEN_READONLY);
+        const int version = db.schema_version();
+        const auto tables = db.table_names();
+        if (version == 0 && !tables.empty())
+            throw std::runtime_error(path +
+                                     " is a SQLite database of another application (tables " +
+                                     tables + "), not a dunning store" + untouched);
+        if (version > 0 && !db.has_table("inbox"))
+            throw std::runtime_error(path +
+                                     " is a SQLite database of another application (schema "
+                                     "version " +
+                                     std::to_string(version) + ", tables " + tables +
+                                     "), not a dunning store" + untouched);
+        if (version > latest_schema_version())
+            throw std::runtime_error(path + " has schema version " + std::to_string(version) +
+                                     ", newer than this binary knows (" +
+                                     std::to_string(latest_schema_version()) +
+                                     "); upgrade dunning" + untouched);
+    } catch (const StoreError& e) {
+        throw std::runtime_error(path + " is not a usable dunning database: " + e.what() +
+                                 untouched);
+    }
+}
+
+} // namespace dunning::store
