@@ -321,7 +321,7 @@ class PostgresCluster {
         tx.exec("DROP DATABASE IF EXISTS " + tx.quote_name(name) + " WITH (FORCE)");
     }
 
-    // Fast shutdown (SIGINT: open sessions are ended, no checkpoint wait for clients), waited for;
+    // Fast shutdown (SIGINT: open sessions are ended, not waited for), itself waited for;
     // then the directory is removed. Idempotent.
     void stop() noexcept {
         namespace pd = postgres_detail;
