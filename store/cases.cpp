@@ -222,13 +222,14 @@ bool update_in_place(Connection& db, const CaseRecord& r, std::int64_t now_unix,
         "UPDATE cases SET updated_at = ?1, state = ?2, status = ?3, next_wakeup_at = ?4 "
         "WHERE id = ?5 AND creator_id = ?6 AND invoice_id = ?7 AND customer_id = ?8 "
         "AND payment_intent_id = ?9 AND charge_id = ?10 AND amount_due = ?11 "
-        "AND currency = ?12 AND opened_at IS ?13";
+        "AND currency = ?12 AND opened_at IS NOT DISTINCT FROM ?13";
     static const std::string set_state =
         "UPDATE cases SET updated_at = ?1, state = ?2 "
-        "WHERE status = ?3 AND next_wakeup_at IS ?4 AND id = ?5 AND creator_id = ?6 "
+        "WHERE status = ?3 AND next_wakeup_at IS NOT DISTINCT FROM ?4 AND id = ?5 AND creator_id = "
+        "?6 "
         "AND invoice_id = ?7 AND customer_id = ?8 AND payment_intent_id = ?9 "
         "AND charge_id = ?10 AND amount_due = ?11 AND currency = ?12 "
-        "AND opened_at IS ?13";
+        "AND opened_at IS NOT DISTINCT FROM ?13";
     static const std::string set_all_over = set_all + " AND state = ?14";
     static const std::string set_state_over = set_state + " AND state = ?14";
     CachedStatement st(db, previous ? (moved ? set_all_over : set_state_over)
@@ -246,7 +247,7 @@ bool update_in_place(Connection& db, const CaseRecord& r, std::int64_t now_unix,
     st.bind(11, static_cast<std::int64_t>(s.invoice.amount_due));
     st.bind(12, s.invoice.currency);
     if (s.opened_at) st.bind(13, static_cast<std::int64_t>(to_unix(*s.opened_at)));
-    if (previous) st.get().bindNoCopy(14, *previous);
+    if (previous) st.bindNoCopy(14, *previous);
     return st.exec() == 1;
 }
 

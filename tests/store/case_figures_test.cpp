@@ -9,6 +9,7 @@
 #include "store/cases.hpp"
 #include "store/database.hpp"
 #include "support/service.hpp"
+#include "support/store_queries.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -191,8 +192,9 @@ TEST_F(CaseFigures, TheFiguresOfAStateAreTheFiguresOfItsJson) {
 }
 
 std::string stored_status(Connection& db, std::int64_t id) {
-    return db.execAndGet("SELECT status FROM case_figures WHERE case_id = " + std::to_string(id))
-        .getString();
+    const auto rows = testing::query_rows(db, "SELECT status FROM case_figures WHERE case_id = " +
+                                                  std::to_string(id));
+    return rows.empty() ? "" : rows.front().front();
 }
 
 void pay(CaseState& s) {
