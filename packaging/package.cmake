@@ -46,7 +46,9 @@ set(CPACK_DEBIAN_PACKAGE_RECOMMENDS systemd)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA ${PROJECT_BINARY_DIR}/packaging/conffiles
   ${DUNNING_PACKAGING_DIR}/postinst ${DUNNING_PACKAGING_DIR}/prerm ${DUNNING_PACKAGING_DIR}/postrm)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
-# Depends from the libraries the binary links (dpkg-shlibdeps, Debian: dpkg-dev).
+# Depends from the libraries the binary links (dpkg-shlibdeps, Debian: dpkg-dev), and SQLite's
+# version where the store's SQL needs it (IS [NOT] DISTINCT FROM: 3.39), which no symbol shows.
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "libsqlite3-0 (>= 3.39)")
 find_program(DUNNING_DPKG_SHLIBDEPS dpkg-shlibdeps)
 if(DUNNING_DPKG_SHLIBDEPS)
   set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)

@@ -48,6 +48,12 @@ struct Connection::CaseMemo {
     }
 };
 
+void Connection::forget_written_figures() noexcept {
+    if (!case_memo_) return;
+    for (auto& [id, e] : case_memo_->by_id)
+        e.figures.reset();
+}
+
 Connection::CaseMemo& Connection::case_memo() {
     if (!case_memo_) case_memo_ = {new CaseMemo, [](CaseMemo* m) { delete m; }};
     return *case_memo_;

@@ -46,6 +46,7 @@ Savepoint::~Savepoint() {
 }
 
 void Savepoint::rollback() {
+    db_.forget_written_figures();
     db_.exec("ROLLBACK TO unit");
 }
 

@@ -42,7 +42,8 @@ class PreparedStatement {
     virtual void bind(int index, std::int64_t value) = 0;
     virtual void bind(int index, double value) = 0;
     virtual void bind(int index, std::string_view text) = 0; // copied
-    // The text must stay as it is until the statement is reset.
+    // The text must stay as it is until the index is bound again or the statement is released
+    // (a reset keeps the bindings).
     virtual void bind_no_copy(int index, std::string_view text) = 0;
     virtual void bind_null(int index) = 0;
     virtual bool step() = 0; // true: a row is there to read
@@ -132,6 +133,9 @@ class Connection {
     // JSON text it came from: a row whose text is unchanged is not parsed again.
     struct CaseMemo;
     CaseMemo& case_memo();
+    // After a rollback: the memo's texts are still checked against the rows, but the figures it
+    // remembers as written may have gone with the rolled-back writes, so they are forgotten.
+    void forget_written_figures() noexcept;
 
   protected:
     friend class CachedStatement;
@@ -155,7 +159,9 @@ class Transaction {
   public:
     explicit Transaction(Connection& db) : db_(db) { db_.begin_immediate(); }
     ~Transaction() {
-        if (!done_) db_.rollback();
+        if (done_) return;
+        db_.rollback();
+        db_.forget_written_figures();
     }
     Transaction(const Transaction&) = delete;
     Transaction& operator=(const Transaction&) = delete;

@@ -44,12 +44,13 @@ class SqliteStatement final : public PreparedStatement {
     }
     void bind(int index, double value) override { check(sqlite3_bind_double(st_, index, value)); }
     void bind(int index, std::string_view text) override {
-        check(sqlite3_bind_text(st_, index, text.data(), static_cast<int>(text.size()),
-                                SQLITE_TRANSIENT));
+        // An empty view may have no data pointer, which SQLite would bind as NULL.
+        check(sqlite3_bind_text(st_, index, text.data() ? text.data() : "",
+                                static_cast<int>(text.size()), SQLITE_TRANSIENT));
     }
     void bind_no_copy(int index, std::string_view text) override {
-        check(sqlite3_bind_text(st_, index, text.data(), static_cast<int>(text.size()),
-                                SQLITE_STATIC));
+        check(sqlite3_bind_text(st_, index, text.data() ? text.data() : "",
+                                static_cast<int>(text.size()), SQLITE_STATIC));
     }
     void bind_null(int index) override { check(sqlite3_bind_null(st_, index)); }
 
@@ -247,6 +248,11 @@ void keep_freed_memory() {
 std::unique_ptr<Connection> connect_sqlite(const StoreOptions& o) {
     if (o.synchronous != "full" && o.synchronous != "normal")
         throw std::runtime_error("storage.synchronous must be \"full\" or \"normal\"");
+    // The store's SQL uses IS [NOT] DISTINCT FROM (SQLite 3.39) and RETURNING (3.35).
+    if (sqlite3_libversion_number() < 3039000)
+        throw StoreError(std::string("SQLite ") + sqlite3_libversion() +
+                             " is too old for the store; it needs 3.39 or newer",
+                         false);
     keep_freed_memory();
     auto db =
         std::make_unique<SqliteConnection>(o.path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);

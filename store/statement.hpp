@@ -28,7 +28,7 @@ class CachedStatement {
     void bind(int index, const std::string& text) { st_->bind(index, std::string_view(text)); }
     void bind(int index, const char* text) { st_->bind(index, std::string_view(text)); }
     void bind(int index) { st_->bind_null(index); } // NULL
-    // The text must outlive the statement's next reset.
+    // The text must stay until the index is bound again or the statement is released.
     void bindNoCopy(int index, std::string_view text) { st_->bind_no_copy(index, text); }
     bool executeStep() { return st_->step(); }
     int exec() { return st_->exec(); }

@@ -250,5 +250,26 @@ TEST_F(CaseFigures, ACaseReadWithoutItsFiguresGetsThemAtItsNextSave) {
     EXPECT_EQ(stored_status(*db, r->id), "open");
 }
 
+// The same row, its unchanged state saved inside a transaction that rolls back (taking the
+// figures written then with it), then saved with a state whose figures are the same: the figures
+// are written again, not taken for stored.
+TEST_F(CaseFigures, FiguresWrittenInARolledBackSaveOfAnUnchangedStateAreWrittenAgain) {
+    db->exec("DELETE FROM case_figures WHERE case_id = " + std::to_string(cases[6].id));
+    auto other = connect_store(options);
+    auto r = load_case(*other, cases[6].id);
+    ASSERT_TRUE(r);
+    {
+        Transaction tx(*other);
+        save_case(*other, *r, to_unix(t0) + 60);
+        EXPECT_EQ(stored_status(*other, r->id), "open");
+    } // rolled back: no figures row again
+    EXPECT_EQ(stored_status(*db, r->id), "");
+    const auto figures = case_figures_of(r->state);
+    r->state.next_wakeup = t0 + days{3}; // another text, the same figures
+    ASSERT_EQ(case_figures_of(r->state), figures);
+    save_case(*other, *r, to_unix(t0) + 120);
+    EXPECT_EQ(stored_status(*db, r->id), "open");
+}
+
 } // namespace
 } // namespace dunning::store
