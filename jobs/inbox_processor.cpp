@@ -218,7 +218,7 @@ RowOutcome process_in_batch(Connection& db, const Engine& engine, const InboxRec
 } // namespace
 
 std::vector<RowOutcome> process_rows(Connection& db, const Engine& engine,
-                                     const std::vector<InboxRecord>& rows, std::int64_t now_ms,
+                                     std::span<const InboxRecord> rows, std::int64_t now_ms,
                                      std::chrono::microseconds budget) {
     std::vector<RowOutcome> out;
     out.reserve(rows.size());
@@ -234,7 +234,7 @@ std::vector<RowOutcome> process_rows(Connection& db, const Engine& engine,
 
 RowOutcome process_row(Connection& db, const Engine& engine, const InboxRecord& row,
                        std::int64_t now_ms) {
-    return process_rows(db, engine, {row}, now_ms, std::chrono::seconds{1}).front();
+    return process_rows(db, engine, std::span(&row, 1), now_ms, std::chrono::seconds{1}).front();
 }
 
 } // namespace dunning::jobs

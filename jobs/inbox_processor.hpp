@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -25,7 +26,7 @@ std::vector<InboxRecord> pending_rows(store::Connection& db, int limit);
 // write lock. Returns an outcome for each row it got to (a prefix of `rows`). Never throws for a
 // bad event; throws when the store itself fails (the rows then stay pending and are tried again).
 std::vector<RowOutcome> process_rows(store::Connection& db, const Engine& engine,
-                                     const std::vector<InboxRecord>& rows, std::int64_t now_ms,
+                                     std::span<const InboxRecord> rows, std::int64_t now_ms,
                                      std::chrono::microseconds budget);
 
 // now_ms stamps processed_at. Never throws for a bad event; throws only when the store

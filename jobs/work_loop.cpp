@@ -10,6 +10,11 @@
 
 namespace dunning::jobs {
 
+namespace {
+// How long one batch of inbox rows may hold the store's write lock (checked after each row).
+constexpr std::chrono::milliseconds inbox_batch_budget{8};
+} // namespace
+
 using store::connect_store;
 using store::queue_card_reminders;
 using store::StoreOptions;
@@ -84,21 +89,27 @@ YieldCheck WorkLoop::yield_to_webhooks() {
 }
 
 // Small batches: one commit for many events, yet the inbox writer never waits long for the lock.
+// The rows read are worked through in as many batches as their budget takes; they are read again
+// only when all of them had their turn (a row another connection finished meanwhile is skipped).
 std::size_t WorkLoop::drain_inbox() {
     woken_while_working_ = false; // what woke the loop is read below
     std::size_t total = 0;
     for (auto rows = pending_rows(*db_, 64); !rows.empty() && !loop_.stopping();
          rows = pending_rows(*db_, 64)) {
-        const auto now = now_ms_();
-        const auto outcomes = process_rows(*db_, engine_, rows, now, std::chrono::milliseconds{2});
-        settle_connection_changes(*db_, engine_); // committed: the registry agrees with the store
-        for (std::size_t i = 0; i < outcomes.size(); ++i) {
-            if (outcomes[i] == RowOutcome::skipped) continue;
-            metrics_.event_processed(to_string(outcomes[i]), now - rows[i].received_at_ms);
-            if (outcomes[i] == RowOutcome::poison)
-                log_warn("event in inbox row " + std::to_string(rows[i].id) +
-                         " is poison; see its note");
-            ++total;
+        for (std::span<const InboxRecord> left(rows); !left.empty() && !loop_.stopping();) {
+            const auto now = now_ms_();
+            const auto outcomes = process_rows(*db_, engine_, left, now, inbox_batch_budget);
+            // Committed: the registry is made to agree with the store.
+            settle_connection_changes(*db_, engine_);
+            for (std::size_t i = 0; i < outcomes.size(); ++i) {
+                if (outcomes[i] == RowOutcome::skipped) continue;
+                metrics_.event_processed(to_string(outcomes[i]), now - left[i].received_at_ms);
+                if (outcomes[i] == RowOutcome::poison)
+                    log_warn("event in inbox row " + std::to_string(left[i].id) +
+                             " is poison; see its note");
+                ++total;
+            }
+            left = left.subspan(outcomes.size());
         }
     }
     return total;
