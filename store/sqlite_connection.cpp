@@ -178,9 +178,10 @@ class SqliteConnection final : public Connection {
         exec("PRAGMA user_version = " + std::to_string(version));
     }
     EngineWork engine_work(bool reset) override {
-        int pages = 0, unused = 0;
+        int pages = 0, misses = 0, unused = 0;
         sqlite3_db_status(db_, SQLITE_DBSTATUS_CACHE_WRITE, &pages, &unused, reset ? 1 : 0);
-        const EngineWork work{commits_, pages};
+        sqlite3_db_status(db_, SQLITE_DBSTATUS_CACHE_MISS, &misses, &unused, reset ? 1 : 0);
+        const EngineWork work{commits_, pages, misses};
         if (reset) commits_ = 0;
         return work;
     }
