@@ -4,7 +4,7 @@
 //       (run_due_timers until it returns 0), total and per case, to show due work is O(due).
 // Usage: scheduler_tick_bench [--cases N] [--idle-ticks K] [--due D] [--dir DIR] [--keep]
 //                             [--synchronous normal|full]   (default full, as the service)
-//                             [--template FILE] [--pragma X]...
+//                             [--template FILE] [--scattered] [--pragma X]...
 #include "bench/scheduler/bench_support.hpp"
 #include "jobs/engine.hpp"
 #include "jobs/stripe_jobs.hpp"
@@ -46,8 +46,11 @@ struct Layout {
     Timestamp wakeup(std::size_t i) const { return wakeup_of_slot(slot(i)); }
 };
 
-Layout layout_for(std::size_t n) {
-    std::uint64_t stride = 1'000'003;
+// The default stride is 3 modulo 200,000 and 1,000,000: consecutive wake-ups then fall on three
+// runs of consecutive ids, so a due batch reads neighbouring rows. --scattered takes a stride near
+// 0.618 × N instead, so that a due batch's cases lie all over the file.
+Layout layout_for(std::size_t n, bool scattered) {
+    std::uint64_t stride = scattered ? (static_cast<std::uint64_t>(n) * 618 / 1000) | 1 : 1'000'003;
     while (std::gcd(stride, static_cast<std::uint64_t>(n)) != 1)
         stride += 2;
     return {n, stride};
@@ -259,6 +262,7 @@ int main(int argc, char** argv) {
     std::string synchronous = "full"; // the service's default
     bool keep = false;
     std::string template_file;
+    bool scattered = false;
     std::vector<std::string> pragmas;
     app.add_option("--cases", cases, "open cases in the store");
     app.add_option("--idle-ticks", ticks, "idle ticks to time");
@@ -271,6 +275,8 @@ int main(int argc, char** argv) {
     app.add_option("--template", template_file,
                    "a store loaded before with the same --cases: copied instead of loading; "
                    "written after loading when the file does not exist");
+    app.add_flag("--scattered", scattered,
+                 "due cases far apart in the file (default: in runs of neighbouring ids)");
     app.add_option("--pragma", pragmas,
                    "a PRAGMA for the measuring connection, e.g. cache_size=-65536 (repeatable)");
     CLI11_PARSE(app, argc, argv);
@@ -287,7 +293,7 @@ int main(int argc, char** argv) {
     const auto config = bench_config();
     FakeClock clock(t0);
     jobs::Engine engine(config, clock);
-    const auto layout = layout_for(cases);
+    const auto layout = layout_for(cases, scattered);
 
     try {
         Stopwatch load;
@@ -311,8 +317,10 @@ int main(int argc, char** argv) {
         }
         {
             auto db = store::connect_store(store);
-            if (count_where(*db, "cases") != static_cast<std::int64_t>(cases))
-                throw std::runtime_error("the store does not hold --cases cases");
+            if (count_where(*db, "cases") != static_cast<std::int64_t>(cases) ||
+                count_where(*db, "cases WHERE id = 2 AND next_wakeup_at = ?",
+                            to_unix(layout.wakeup(1))) != 1)
+                throw std::runtime_error("the store was not loaded with these --cases/--scattered");
         }
         const double bytes = static_cast<double>(fs::file_size(store.path));
         std::printf("database %s: %.0f MiB, %.0f bytes per case\n", store.path.c_str(),
