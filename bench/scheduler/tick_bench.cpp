@@ -16,6 +16,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <numeric>
 
 #include <fcntl.h>
@@ -111,6 +112,17 @@ double percentile(std::vector<double> v, double p) {
     return v[std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size())))];
 }
 
+// Bytes this process caused to be written to storage so far (/proc/self/io write_bytes): the
+// WAL's frames and the checkpoints' pages, whatever the load.
+double written_bytes() {
+    std::ifstream in("/proc/self/io");
+    std::string key;
+    double value = 0;
+    while (in >> key >> value)
+        if (key == "write_bytes:") return value;
+    return 0;
+}
+
 double thread_cpu_us() {
     timespec t{};
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
@@ -165,6 +177,7 @@ void due_pass(store::Connection& db, const jobs::Engine& engine, FakeClock& cloc
     db.engine_work(true);
     db.statement_steps(true);
     const double cpu0 = thread_cpu_us();
+    const double written0 = written_bytes();
     Stopwatch sw;
     std::size_t done = 0, calls = 0;
     for (;;) {
@@ -175,6 +188,7 @@ void due_pass(store::Connection& db, const jobs::Engine& engine, FakeClock& cloc
     }
     const double ms = sw.seconds() * 1e3;
     const double cpu_ms = (thread_cpu_us() - cpu0) / 1e3;
+    const double written_kib = (written_bytes() - written0) / 1024.0;
     const auto work = db.engine_work();
     const auto steps = db.statement_steps();
     const double cases_done = static_cast<double>(std::max<std::size_t>(done, 1));
@@ -200,16 +214,18 @@ void due_pass(store::Connection& db, const jobs::Engine& engine, FakeClock& cloc
                 static_cast<long long>(still_due), moved, expected,
                 static_cast<long long>(charges));
     std::printf("  work per case: %.1f us CPU, %.2f pages read (page cache misses), %.2f pages "
-                "written, %.1f statement steps; %lld commits\n",
+                "written, %.1f statement steps, %.1f KiB written to storage; %lld commits\n",
                 cpu_ms * 1e3 / cases_done, static_cast<double>(work.pages_read) / cases_done,
                 static_cast<double>(work.pages_written) / cases_done,
-                static_cast<double>(steps) / cases_done, static_cast<long long>(work.commits));
+                static_cast<double>(steps) / cases_done, written_kib / cases_done,
+                static_cast<long long>(work.commits));
     std::printf("RESULT due_tick_%zu total_ms=%.1f per_case_us=%.1f cpu_per_case_us=%.1f "
-                "pages_read_per_case=%.2f pages_written_per_case=%.2f steps_per_case=%.1f\n",
+                "pages_read_per_case=%.2f pages_written_per_case=%.2f steps_per_case=%.1f "
+                "storage_kib_per_case=%.1f\n",
                 to - from, ms, per_case, cpu_ms * 1e3 / cases_done,
                 static_cast<double>(work.pages_read) / cases_done,
                 static_cast<double>(work.pages_written) / cases_done,
-                static_cast<double>(steps) / cases_done);
+                static_cast<double>(steps) / cases_done, written_kib / cases_done);
     if (static_cast<std::size_t>(due) != to - from || done != to - from || still_due != 0 ||
         moved != to - from || static_cast<std::size_t>(charges) != to - from)
         throw std::logic_error("due pass did not process exactly the due cases");
@@ -284,6 +300,7 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "--cases must be between 15 × (--due + 1000) and 2,500,000\n");
         return 2;
     }
+    if (!dir.empty()) fs::create_directories(dir);
     if (dir.empty()) {
         std::string tmpl = (fs::temp_directory_path() / "schedbench-XXXXXX").string();
         if (!mkdtemp(tmpl.data())) return 1;
