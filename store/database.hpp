@@ -123,6 +123,7 @@ class Connection {
     struct EngineWork {
         std::int64_t commits = -1;
         std::int64_t pages_written = -1;
+        std::int64_t pages_read = -1; // pages not found in the connection's page cache
     };
     virtual EngineWork engine_work(bool reset = false) {
         (void)reset;

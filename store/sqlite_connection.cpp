@@ -179,9 +179,10 @@ class SqliteConnection final : public Connection {
         exec("PRAGMA user_version = " + std::to_string(version));
     }
     EngineWork engine_work(bool reset) override {
-        int pages = 0, unused = 0;
+        int pages = 0, misses = 0, unused = 0;
         sqlite3_db_status(db_, SQLITE_DBSTATUS_CACHE_WRITE, &pages, &unused, reset ? 1 : 0);
-        const EngineWork work{commits_, pages};
+        sqlite3_db_status(db_, SQLITE_DBSTATUS_CACHE_MISS, &misses, &unused, reset ? 1 : 0);
+        const EngineWork work{commits_, pages, misses};
         if (reset) commits_ = 0;
         return work;
     }
@@ -205,6 +206,12 @@ class SqliteConnection final : public Connection {
         // rewrite (an index's, a busy table's last) is copied once per 10,000, and the syncs are a
         // tenth.
         exec("PRAGMA wal_autocheckpoint = 10000");
+        // A page cache of 16 MiB instead of SQLite's 2 MB. With 1,000,000 cases the B-trees the
+        // worker walks for a due case (the cases table and its indexes) have about 1,600 interior
+        // pages (6 MB): in 2 MB each case read them again from the file (9.6 pages per due case
+        // against 4.7 with 200,000 cases; 3.6 with this cache, bench/scheduler/README.md). The
+        // cache fills only as pages are read, and is freed with the connection.
+        exec("PRAGMA cache_size = -16384");
     }
 
     std::string table_names() {

@@ -4,6 +4,7 @@
 //       (run_due_timers until it returns 0), total and per case, to show due work is O(due).
 // Usage: scheduler_tick_bench [--cases N] [--idle-ticks K] [--due D] [--dir DIR] [--keep]
 //                             [--synchronous normal|full]   (default full, as the service)
+//                             [--template FILE] [--scattered] [--pragma X]...
 #include "bench/scheduler/bench_support.hpp"
 #include "jobs/engine.hpp"
 #include "jobs/stripe_jobs.hpp"
@@ -15,9 +16,12 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <numeric>
 
+#include <fcntl.h>
 #include <time.h>
+#include <unistd.h>
 
 using namespace schedbench;
 namespace fs = std::filesystem;
@@ -43,8 +47,11 @@ struct Layout {
     Timestamp wakeup(std::size_t i) const { return wakeup_of_slot(slot(i)); }
 };
 
-Layout layout_for(std::size_t n) {
-    std::uint64_t stride = 1'000'003;
+// The default stride is 3 modulo 200,000 and 1,000,000: consecutive wake-ups then fall on three
+// runs of consecutive ids, so a due batch reads neighbouring rows. --scattered takes a stride near
+// 0.618 × N instead, so that a due batch's cases lie all over the file.
+Layout layout_for(std::size_t n, bool scattered) {
+    std::uint64_t stride = scattered ? (static_cast<std::uint64_t>(n) * 618 / 1000) | 1 : 1'000'003;
     while (std::gcd(stride, static_cast<std::uint64_t>(n)) != 1)
         stride += 2;
     return {n, stride};
@@ -105,6 +112,17 @@ double percentile(std::vector<double> v, double p) {
     return v[std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size())))];
 }
 
+// Bytes this process caused to be written to storage so far (/proc/self/io write_bytes): the
+// WAL's frames and the checkpoints' pages, whatever the load.
+double written_bytes() {
+    std::ifstream in("/proc/self/io");
+    std::string key;
+    double value = 0;
+    while (in >> key >> value)
+        if (key == "write_bytes:") return value;
+    return 0;
+}
+
 double thread_cpu_us() {
     timespec t{};
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
@@ -153,6 +171,13 @@ void due_pass(store::Connection& db, const jobs::Engine& engine, FakeClock& cloc
     clock.set(now);
     const auto due = count_where(db, "cases WHERE next_wakeup_at <= ?", to_unix(now));
     const auto charges_before = count_where(db, "jobs WHERE kind = 'charge'");
+    // What the drain asks of SQLite, whatever the load: commits, pages written to the WAL, pages
+    // read because the connection's page cache did not hold them, statement steps; and the CPU
+    // time of this thread.
+    db.engine_work(true);
+    db.statement_steps(true);
+    const double cpu0 = thread_cpu_us();
+    const double written0 = written_bytes();
     Stopwatch sw;
     std::size_t done = 0, calls = 0;
     for (;;) {
@@ -162,7 +187,12 @@ void due_pass(store::Connection& db, const jobs::Engine& engine, FakeClock& cloc
         done += n;
     }
     const double ms = sw.seconds() * 1e3;
-    const double per_case = ms * 1e3 / static_cast<double>(std::max<std::size_t>(done, 1));
+    const double cpu_ms = (thread_cpu_us() - cpu0) / 1e3;
+    const double written_kib = (written_bytes() - written0) / 1024.0;
+    const auto work = db.engine_work();
+    const auto steps = db.statement_steps();
+    const double cases_done = static_cast<double>(std::max<std::size_t>(done, 1));
+    const double per_case = ms * 1e3 / cases_done;
 
     std::size_t moved = 0, expected = 0;
     store::CachedStatement wake(db, "SELECT next_wakeup_at FROM cases WHERE id = ?");
@@ -183,7 +213,19 @@ void due_pass(store::Connection& db, const jobs::Engine& engine, FakeClock& cloc
                 "charges queued\n",
                 static_cast<long long>(still_due), moved, expected,
                 static_cast<long long>(charges));
-    std::printf("RESULT due_tick_%zu total_ms=%.1f per_case_us=%.1f\n", to - from, ms, per_case);
+    std::printf("  work per case: %.1f us CPU, %.2f pages read (page cache misses), %.2f pages "
+                "written, %.1f statement steps, %.1f KiB written to storage; %lld commits\n",
+                cpu_ms * 1e3 / cases_done, static_cast<double>(work.pages_read) / cases_done,
+                static_cast<double>(work.pages_written) / cases_done,
+                static_cast<double>(steps) / cases_done, written_kib / cases_done,
+                static_cast<long long>(work.commits));
+    std::printf("RESULT due_tick_%zu total_ms=%.1f per_case_us=%.1f cpu_per_case_us=%.1f "
+                "pages_read_per_case=%.2f pages_written_per_case=%.2f steps_per_case=%.1f "
+                "storage_kib_per_case=%.1f\n",
+                to - from, ms, per_case, cpu_ms * 1e3 / cases_done,
+                static_cast<double>(work.pages_read) / cases_done,
+                static_cast<double>(work.pages_written) / cases_done,
+                static_cast<double>(steps) / cases_done, written_kib / cases_done);
     if (static_cast<std::size_t>(due) != to - from || done != to - from || still_due != 0 ||
         moved != to - from || static_cast<std::size_t>(charges) != to - from)
         throw std::logic_error("due pass did not process exactly the due cases");
@@ -235,6 +277,9 @@ int main(int argc, char** argv) {
     std::string dir;
     std::string synchronous = "full"; // the service's default
     bool keep = false;
+    std::string template_file;
+    bool scattered = false;
+    std::vector<std::string> pragmas;
     app.add_option("--cases", cases, "open cases in the store");
     app.add_option("--idle-ticks", ticks, "idle ticks to time");
     app.add_option("--due", due,
@@ -243,11 +288,19 @@ int main(int argc, char** argv) {
     app.add_flag("--keep", keep, "keep the database");
     app.add_option("--synchronous", synchronous, "the store's synchronous setting (as [storage])")
         ->check(CLI::IsMember({"normal", "full"}));
+    app.add_option("--template", template_file,
+                   "a store loaded before with the same --cases: copied instead of loading; "
+                   "written after loading when the file does not exist");
+    app.add_flag("--scattered", scattered,
+                 "due cases far apart in the file (default: in runs of neighbouring ids)");
+    app.add_option("--pragma", pragmas,
+                   "a PRAGMA for the measuring connection, e.g. cache_size=-65536 (repeatable)");
     CLI11_PARSE(app, argc, argv);
     if (cases < 15 * (due + 1000) || cases > 2'500'000) { // the due slots span under 2 days
         std::fprintf(stderr, "--cases must be between 15 × (--due + 1000) and 2,500,000\n");
         return 2;
     }
+    if (!dir.empty()) fs::create_directories(dir);
     if (dir.empty()) {
         std::string tmpl = (fs::temp_directory_path() / "schedbench-XXXXXX").string();
         if (!mkdtemp(tmpl.data())) return 1;
@@ -257,20 +310,43 @@ int main(int argc, char** argv) {
     const auto config = bench_config();
     FakeClock clock(t0);
     jobs::Engine engine(config, clock);
-    const auto layout = layout_for(cases);
+    const auto layout = layout_for(cases, scattered);
 
     try {
         Stopwatch load;
+        if (!template_file.empty() && fs::exists(template_file)) {
+            fs::copy_file(template_file, store.path, fs::copy_options::overwrite_existing);
+            // On disk before measuring, as a loaded store is: else the first checkpoint's sync
+            // would write the whole copy back.
+            const int fd = open(store.path.c_str(), O_RDONLY);
+            if (fd < 0 || fsync(fd) != 0) throw std::runtime_error("cannot sync the copied store");
+            close(fd);
+            std::printf("scheduler_tick_bench: store copied from %s in %.1f s\n",
+                        template_file.c_str(), load.seconds());
+        } else {
+            {
+                auto db = store::open_store(store);
+                load_cases(*db, layout, engine.policy_for(creator));
+            } // the last connection closed: the WAL is checkpointed into the file and removed
+            std::printf("scheduler_tick_bench: %zu open cases loaded in %.1f s (one transaction)\n",
+                        cases, load.seconds());
+            if (!template_file.empty()) fs::copy_file(store.path, template_file);
+        }
         {
-            auto db = store::open_store(store);
-            load_cases(*db, layout, engine.policy_for(creator));
+            auto db = store::connect_store(store);
+            if (count_where(*db, "cases") != static_cast<std::int64_t>(cases) ||
+                count_where(*db, "cases WHERE id = 2 AND next_wakeup_at = ?",
+                            to_unix(layout.wakeup(1))) != 1)
+                throw std::runtime_error("the store was not loaded with these --cases/--scattered");
         }
         const double bytes = static_cast<double>(fs::file_size(store.path));
-        std::printf("scheduler_tick_bench: %zu open cases loaded in %.1f s (one transaction), %s: "
-                    "%.0f MiB\n",
-                    cases, load.seconds(), store.path.c_str(), bytes / 1048576.0);
+        std::printf("database %s: %.0f MiB, %.0f bytes per case\n", store.path.c_str(),
+                    bytes / 1048576.0, bytes / static_cast<double>(cases));
+        std::printf("RESULT db_bytes_per_case=%.0f\n", bytes / static_cast<double>(cases));
 
-        auto db = store::connect_store(store); // as the service's worker: default cache size
+        auto db = store::connect_store(store); // as the service's worker
+        for (const auto& p : pragmas)
+            db->exec("PRAGMA " + p);
         print_plan(*db);
         idle_ticks(*db, engine, ticks, "cold");
         idle_ticks(*db, engine, ticks, "warm");
@@ -278,6 +354,9 @@ int main(int argc, char** argv) {
         due_pass(*db, engine, clock, layout, 1000, 1000 + due);
         idle_ticks(*db, engine, ticks, "after_due");
         lookups(*db, layout);
+        if (const auto wal = store.path + "-wal"; fs::exists(wal))
+            std::printf("WAL file: %.1f MiB\n",
+                        static_cast<double>(fs::file_size(wal)) / 1048576.0);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "scheduler_tick_bench: %s\n", e.what());
         if (!keep) fs::remove_all(dir);
