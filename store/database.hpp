@@ -188,10 +188,13 @@ class Savepoint {
 bool store_in_trouble(const std::exception& e);
 
 struct StoreOptions {
-    std::string path;
+    std::string path; // SQLite's file; unused when postgres_url is set
     std::string synchronous =
         "full"; // "full": an fsync per commit; "normal": crash-safe, not power-safe
     std::chrono::milliseconds lock_wait{10000}; // then the store is in trouble (SQLITE_BUSY)
+    // Set: the store is this PostgreSQL database (a postgresql:// URL or libpq's key=value
+    // string, the password in it already expanded) instead of SQLite's file.
+    std::string postgres_url{};
 };
 
 // Opens (creating if needed) and applies pending migrations. Throws std::runtime_error with a
