@@ -200,7 +200,9 @@ struct StoreOptions {
 // Opens (creating if needed) and applies pending migrations. Throws std::runtime_error with a
 // clear message naming the file when it cannot be opened, is not a dunning database (another
 // application's SQLite file, random bytes, text: never written to then) or is newer than this
-// binary.
+// binary. With options.postgres_url, the same for that PostgreSQL database (named by its URL
+// without the password): an empty one gets the whole schema (store/postgres_schema.hpp) in one
+// transaction; one with tables but no schema_version is another application's and left alone.
 std::unique_ptr<Connection> open_store(const StoreOptions& options);
 
 // Opens another connection to a store that open_store already prepared.

@@ -300,3 +300,91 @@ TEST(PostgresConnection, AWrongUrlIsTroubleAndThePasswordIsInNoMessage) {
 }
 
 } // namespace
+
+namespace {
+
+StoreOptions postgres_store(const std::string& url) {
+    StoreOptions options;
+    options.postgres_url = url;
+    return options;
+}
+
+TEST(PostgresStore, AnEmptyDatabaseGetsTheWholeSchemaOnce) {
+    ScratchDatabase database(postgres_cluster());
+    auto db = dunning::store::open_store(postgres_store(database.url()));
+    EXPECT_EQ(db->schema_version(), dunning::store::latest_schema_version());
+    EXPECT_EQ(dunning::store::postgres_baseline_version(), dunning::store::latest_schema_version());
+    db->exec("INSERT INTO inbox (creator_id, event_id, type, received_at, source, body) "
+             "VALUES ('c', 'evt_1', 't', 1, 'direct', '{}')");
+    db.reset();
+    auto again = dunning::store::open_store(postgres_store(database.url())); // nothing to do
+    EXPECT_EQ(again->schema_version(), dunning::store::latest_schema_version());
+    auto rows = again->prepare("SELECT count(*) FROM inbox");
+    ASSERT_TRUE(rows->step());
+    EXPECT_EQ(rows->int64_at(0), 1);
+    auto other = dunning::store::connect_store(postgres_store(database.url()));
+    EXPECT_EQ(other->backend(), dunning::store::Backend::postgresql);
+    EXPECT_EQ(other->schema_version(), dunning::store::latest_schema_version());
+}
+
+TEST(PostgresStore, ANewerSchemaIsRefusedAndLeftUntouched) {
+    ScratchDatabase database(postgres_cluster());
+    dunning::store::open_store(postgres_store(database.url()));
+    const int newer = dunning::store::latest_schema_version() + 1;
+    {
+        pqxx::connection c(database.url());
+        pqxx::nontransaction tx(c);
+        tx.exec("UPDATE schema_version SET version = " + std::to_string(newer));
+    }
+    try {
+        dunning::store::open_store(postgres_store(database.url()));
+        FAIL() << "a newer schema was opened";
+    } catch (const std::runtime_error& e) {
+        EXPECT_NE(std::string(e.what()).find("has schema version " + std::to_string(newer) +
+                                             ", newer than this binary knows"),
+                  std::string::npos)
+            << e.what();
+    }
+    auto db = connect_postgres(database.url(), {});
+    EXPECT_EQ(db->schema_version(), newer);
+}
+
+TEST(PostgresStore, AnotherApplicationsDatabaseIsRefusedAndLeftUntouched) {
+    ScratchDatabase database(postgres_cluster());
+    {
+        pqxx::connection c(database.url());
+        pqxx::nontransaction tx(c);
+        tx.exec("CREATE TABLE orders (id BIGINT)");
+    }
+    try {
+        dunning::store::open_store(postgres_store(database.url()));
+        FAIL() << "another application's database was opened";
+    } catch (const std::runtime_error& e) {
+        EXPECT_NE(std::string(e.what()).find("another application (tables orders)"),
+                  std::string::npos)
+            << e.what();
+    }
+    auto db = connect_postgres(database.url(), {});
+    EXPECT_EQ(db->schema_version(), 0);
+    auto tables = db->prepare("SELECT count(*) FROM information_schema.tables WHERE "
+                              "table_schema = current_schema()");
+    ASSERT_TRUE(tables->step());
+    EXPECT_EQ(tables->int64_at(0), 1);
+}
+
+TEST(PostgresStore, AnUnreachableDatabaseIsNamedWithoutItsPassword) {
+    const std::string password = "pw-Zq81xK";
+    try {
+        dunning::store::open_store(
+            postgres_store(url_with_password(postgres_cluster(), "no_such_database", password)));
+        FAIL() << "opened a database that does not exist";
+    } catch (const std::runtime_error& e) {
+        const std::string message = e.what();
+        EXPECT_NE(message.find("cannot open database postgresql://dunning:***@/no_such_database"),
+                  std::string::npos)
+            << message;
+        EXPECT_EQ(message.find(password), std::string::npos) << message;
+    }
+}
+
+} // namespace
