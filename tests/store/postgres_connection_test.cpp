@@ -6,6 +6,7 @@
 #include "store/postgres_schema.hpp"
 #include "store/statement.hpp"
 #include "support/postgres.hpp"
+#include "support/secrets.hpp"
 
 #include <gtest/gtest.h>
 #include <pqxx/pqxx>
@@ -261,7 +262,7 @@ TEST_F(PostgresConnectionTest, ASessionLostInsideATransactionFailsUntilItEnds) {
 }
 
 TEST(PostgresConnection, AStoppedServerIsTroubleAndThePasswordIsInNoMessage) {
-    const std::string password = "pw-Zq81xK";
+    const std::string& password = dunning::testing::postgres_password;
     auto cluster = std::make_unique<PostgresCluster>();
     const auto name = cluster->create_database("stopped");
     auto db = connect_postgres(url_with_password(*cluster, name, password), {});
@@ -284,7 +285,7 @@ TEST(PostgresConnection, AStoppedServerIsTroubleAndThePasswordIsInNoMessage) {
 }
 
 TEST(PostgresConnection, AWrongUrlIsTroubleAndThePasswordIsInNoMessage) {
-    const std::string password = "pw-Zq81xK";
+    const std::string& password = dunning::testing::postgres_password;
     for (const std::string& url :
          {"postgresql://dunning:" + password + "@/nowhere?host=%2Fnonexistent-dir",
           url_with_password(postgres_cluster(), "no_such_database", password),
@@ -373,7 +374,7 @@ TEST(PostgresStore, AnotherApplicationsDatabaseIsRefusedAndLeftUntouched) {
 }
 
 TEST(PostgresStore, AnUnreachableDatabaseIsNamedWithoutItsPassword) {
-    const std::string password = "pw-Zq81xK";
+    const std::string& password = dunning::testing::postgres_password;
     try {
         dunning::store::open_store(
             postgres_store(url_with_password(postgres_cluster(), "no_such_database", password)));
