@@ -55,7 +55,8 @@ int check_config(const std::string& path) {
     const auto c = load(path);
     if (!c) return 2;
     std::cout << path << ": OK — " << c->creators.size() << " creator(s), listen "
-              << c->server.listen << ", database " << store_name(c->storage) << '\n';
+              << c->server.listen << ", database " << dunning::plugin::store_name(c->storage)
+              << '\n';
     for (const auto& creator : c->creators)
         std::cout << "  " << creator.id
                   << ": unpaid after dunning: " << escalation_summary(creator.escalation.policy)
