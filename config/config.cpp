@@ -108,8 +108,21 @@ void read_server(Reader& root, ServerConfig& out) {
 void read_storage(Reader& root, StorageConfig& out) {
     auto storage = root.table("storage");
     if (!storage) return;
-    storage->allow_only({"sqlite_path", "synchronous", "secrets_key", "previous_secrets_keys"});
+    storage->allow_only(
+        {"sqlite_path", "postgres_url", "synchronous", "secrets_key", "previous_secrets_keys"});
     storage->string("sqlite_path", out.sqlite_path, detail::not_empty());
+    // The message never echoes the value: it holds the password.
+    storage->string("postgres_url", out.postgres_url, [](const std::string& value) {
+        const bool ok = (value.starts_with("postgresql://") && value.size() > 13) ||
+                        (value.starts_with("postgres://") && value.size() > 11);
+        return ok ? std::nullopt
+                  : std::optional<std::string>(
+                        R"(must be a "postgresql://" or "postgres://" URL, e.g. )"
+                        R"("postgresql://dunning:${DUNNING_PG_PASSWORD}@db.example/dunning")");
+    });
+    if (storage->contains("postgres_url") && storage->contains("sqlite_path"))
+        storage->problem("postgres_url", "excludes sqlite_path: the store is one database, "
+                                         "remove one of the two");
     storage->string("synchronous", out.synchronous, detail::one_of({"full", "normal"}));
     std::string key;
     if (storage->string("secrets_key", key, detail::secrets_key()))

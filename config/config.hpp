@@ -37,6 +37,10 @@ struct ServerConfig {
 
 struct StorageConfig {
     std::string sqlite_path = "dunning.db"; // relative paths are relative to the config file
+    // Set: the store is this PostgreSQL database instead of the SQLite file, a postgresql:// (or
+    // postgres://) URL with "${ENV}" expanded, its password included: never show it as it is.
+    // Excludes sqlite_path in the same file.
+    std::string postgres_url;
     std::string synchronous = "full"; // "full": survives power loss; "normal": survives a crash
     // The AES-256-GCM key creators' secrets are sealed with in the database, 32 raw bytes
     // (standard base64 in the file, meant as "${ENV}"). Empty: storing a secret is refused.

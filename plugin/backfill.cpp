@@ -57,7 +57,7 @@ int backfill_command(const config::Config& config, const BackfillCliOptions& o, 
             return 2;
         }
     }
-    auto db = store::open_store({config.storage.sqlite_path, config.storage.synchronous});
+    auto db = store::open_store(store_options(config.storage));
     const SystemClock clock;
     config::CreatorRegistry creators;
     seed_creators(*db, config, creators, secret_box(config.storage), clock.now());

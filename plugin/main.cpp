@@ -55,7 +55,8 @@ int check_config(const std::string& path) {
     const auto c = load(path);
     if (!c) return 2;
     std::cout << path << ": OK — " << c->creators.size() << " creator(s), listen "
-              << c->server.listen << ", database " << c->storage.sqlite_path << '\n';
+              << c->server.listen << ", database " << dunning::plugin::store_name(c->storage)
+              << '\n';
     for (const auto& creator : c->creators)
         std::cout << "  " << creator.id
                   << ": unpaid after dunning: " << escalation_summary(creator.escalation.policy)
@@ -173,6 +174,10 @@ int main(int argc, char** argv) {
     CLI::App app{"dunning: recovers failed Stripe membership payments (webhooks, retries, dunning "
                  "emails, course access)"};
     app.require_subcommand(1);
+    app.footer("The store is the SQLite file [storage] sqlite_path (default dunning.db beside the "
+               "configuration), or the PostgreSQL database [storage] postgres_url "
+               "(\"postgresql://user:${ENV}@host/db\", \"${NAME}\" taken from the environment); "
+               "the two exclude each other. See README, Configuration.");
     std::string config_path;
 
     auto* serve_cmd =

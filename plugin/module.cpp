@@ -5,6 +5,7 @@
 #include "plugin/secrets.hpp"
 #include "plugin/startup_backfill.hpp"
 #include "store/database.hpp"
+#include "store/postgres_connection.hpp"
 #include "telemetry/log.hpp"
 
 #include <nlohmann/json.hpp>
@@ -88,8 +89,21 @@ Module::~Module() {
     work_.reset();
 }
 
+StoreOptions store_options(const config::StorageConfig& storage) {
+    StoreOptions options;
+    options.path = storage.sqlite_path;
+    options.synchronous = storage.synchronous;
+    options.postgres_url = storage.postgres_url;
+    return options;
+}
+
+std::string store_name(const config::StorageConfig& storage) {
+    return storage.postgres_url.empty() ? storage.sqlite_path
+                                        : store::redacted_postgres_url(storage.postgres_url);
+}
+
 StoreOptions Module::store_options() const {
-    return {config_.storage.sqlite_path, config_.storage.synchronous};
+    return plugin::store_options(config_.storage);
 }
 
 bool Module::serve() {

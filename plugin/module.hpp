@@ -41,6 +41,11 @@ class SystemClock final : public Clock {
 
 std::int64_t wall_clock_ms();
 
+// The store that [storage] names: SQLite's file, or the PostgreSQL database of postgres_url.
+store::StoreOptions store_options(const config::StorageConfig& storage);
+// That store as it may be shown (a PostgreSQL URL without its password).
+std::string store_name(const config::StorageConfig& storage);
+
 struct ModuleOptions {
     bool test_clock = false; // a FakeClock the HTTP API can move (never in production)
     Timestamp test_clock_start{};

@@ -4,6 +4,7 @@
 #include "jobs/email_preview.hpp"
 #include "jobs/mail_jobs.hpp"
 #include "plugin/creator_seed.hpp"
+#include "plugin/module.hpp"
 #include "plugin/secrets.hpp"
 
 #include <filesystem>
@@ -22,8 +23,9 @@ namespace {
 config::CreatorConfig creator_named(const config::Config& config, const std::string& id) {
     if (const auto* found = config.find_creator(id)) return *found;
     const auto unknown = std::runtime_error("unknown creator \"" + id + "\"");
-    if (!std::filesystem::exists(config.storage.sqlite_path)) throw unknown;
-    auto db = store::open_store({config.storage.sqlite_path, config.storage.synchronous});
+    if (config.storage.postgres_url.empty() && !std::filesystem::exists(config.storage.sqlite_path))
+        throw unknown;
+    auto db = store::open_store(store_options(config.storage));
     config::CreatorRegistry creators;
     add_api_creators(*db, config, creators, secret_box(config.storage));
     const auto found = creators.find(id);

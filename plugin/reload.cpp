@@ -46,6 +46,7 @@ std::vector<std::string> settings_needing_restart(const config::Config& a,
     d.check("server.public_url", a.server.public_url, b.server.public_url);
     d.check("server.link_secret", a.server.link_secret, b.server.link_secret);
     d.check("storage.sqlite_path", a.storage.sqlite_path, b.storage.sqlite_path);
+    d.check("storage.postgres_url", a.storage.postgres_url, b.storage.postgres_url);
     d.check("storage.synchronous", a.storage.synchronous, b.storage.synchronous);
     d.check("storage.secrets_key", a.storage.secrets_key, b.storage.secrets_key);
     d.check("storage.previous_secrets_keys", a.storage.previous_secrets_keys,

@@ -155,7 +155,7 @@ void process_all(store::Connection& db, const Engine& engine, ReplayReport& r, P
 ReplayReport replay(const config::Config& config, const ReplayOptions& o, std::ostream& err) {
     std::ifstream in(o.events_path);
     if (!in) throw std::runtime_error("cannot read " + o.events_path);
-    auto db = open_store({config.storage.sqlite_path, config.storage.synchronous});
+    auto db = open_store(store_options(config.storage));
     config::CreatorRegistry creators(config); // the file's, and those of the admin API
     add_api_creators(*db, config, creators, secret_box(config.storage));
     if (!o.creator.empty() && !creators.find(o.creator))

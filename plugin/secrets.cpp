@@ -84,15 +84,15 @@ int rotate_key(const config::Config& config, const RotateKeyOptions& options, st
         err << "dunning: " << key.error() << '\n';
         return 2;
     }
-    const auto& path = config.storage.sqlite_path;
-    if (!std::filesystem::exists(path)) {
+    const auto path = store_name(config.storage);
+    if (config.storage.postgres_url.empty() && !std::filesystem::exists(path)) {
         err << "dunning: no database at " << path << ": nothing to re-seal\n";
         return 1;
     }
     const store::SecretBox to(key.value());
     const auto kid = to.sealing_key_id();
     out << "Re-sealing the secrets in " << path << " under key " << kid << '\n';
-    auto db = store::open_store({path, config.storage.synchronous});
+    auto db = store::open_store(store_options(config.storage));
     std::size_t shown = 0;
     const auto report = store::rotate_secrets(
         *db, secret_box(config.storage), to, SystemClock().now(),

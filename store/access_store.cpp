@@ -301,7 +301,8 @@ void note_subscription_paid(Connection& db, const std::string& creator,
         db,
         "INSERT INTO subscriptions (creator_id, subscription_id, customer_id, last_paid_at) "
         "VALUES (?, ?, ?, ?) ON CONFLICT (creator_id, subscription_id) DO UPDATE SET "
-        "last_paid_at = max(coalesce(last_paid_at, excluded.last_paid_at), excluded.last_paid_at), "
+        "last_paid_at = CASE WHEN last_paid_at > excluded.last_paid_at THEN last_paid_at "
+        "ELSE excluded.last_paid_at END, "
         "customer_id = CASE WHEN customer_id = '' THEN excluded.customer_id ELSE customer_id END");
     st.bind(1, creator);
     st.bind(2, subscription_id);

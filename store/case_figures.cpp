@@ -243,7 +243,7 @@ Selection select_open_items(const std::string& creator, const OpenItemFilter& f,
         s.params.emplace_back(*f.payment_method);
     }
     if (f.product) {
-        s.where += " AND instr(products, ?) > 0";
+        s.where += " AND replace(products, ?, '') <> products"; // contains; both engines have it
         s.params.emplace_back(" " + *f.product + " ");
     }
     if (f.member) {

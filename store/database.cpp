@@ -2,7 +2,10 @@
 
 #include "store/case_figures.hpp"
 #include "store/migrations.hpp"
+#include "store/postgres_connection.hpp"
+#include "store/postgres_schema.hpp"
 #include "store/sqlite_connection.hpp"
+#include "store/statement.hpp"
 
 #include <filesystem>
 #include <stdexcept>
@@ -13,17 +16,81 @@ int latest_schema_version() {
     return static_cast<int>(migrations().size());
 }
 
+namespace {
+
+// PostgreSQL starts at its baseline (SQLite's schema at postgres_baseline_version(), in one
+// piece); a later version would need its own PostgreSQL migration, and there is none yet because
+// the baseline is the latest version.
+void migrate_postgres(Connection& db, int to_version) {
+    const int have = db.schema_version();
+    if (have == to_version) return;
+    if (have == 0 && to_version == postgres_baseline_version()) {
+        db.exec(postgres_baseline_schema());
+        return;
+    }
+    throw std::runtime_error("no PostgreSQL migration from schema version " + std::to_string(have) +
+                             " to " + std::to_string(to_version) +
+                             " (PostgreSQL's baseline is version " +
+                             std::to_string(postgres_baseline_version()) + ")");
+}
+
+// The first tables of the database's current schema, for a message; "" when it has none.
+std::string postgres_table_names(Connection& db) {
+    CachedStatement st(db, "SELECT table_name FROM information_schema.tables WHERE table_schema = "
+                           "current_schema() ORDER BY table_name LIMIT 6");
+    std::string names;
+    for (int n = 0; st.executeStep(); ++n) {
+        if (n == 5) return names + ", ...";
+        names += (names.empty() ? "" : ", ") + st.getColumn(0).getString();
+    }
+    return names;
+}
+
+std::unique_ptr<Connection> open_postgres_store(const StoreOptions& o) {
+    const auto where = redacted_postgres_url(o.postgres_url);
+    std::unique_ptr<Connection> db;
+    try {
+        db = connect_store(o);
+    } catch (const StoreError& e) {
+        throw std::runtime_error("cannot open database " + where + ": " + e.what());
+    }
+    const std::string untouched = "; the database was left untouched";
+    Transaction tx(*db);
+    // Instances starting together on an empty database: one applies the schema, the others wait
+    // for its commit here (a lock of this transaction, released with it) and find it applied.
+    db->exec("SELECT pg_advisory_xact_lock(7418051)");
+    const int have = db->schema_version();
+    if (have == 0) {
+        if (const auto tables = postgres_table_names(*db); !tables.empty())
+            throw std::runtime_error(where + " is a database of another application (tables " +
+                                     tables + "), not a dunning store" + untouched);
+    }
+    if (have > latest_schema_version())
+        throw std::runtime_error(where + " has schema version " + std::to_string(have) +
+                                 ", newer than this binary knows (" +
+                                 std::to_string(latest_schema_version()) + "); upgrade dunning" +
+                                 untouched);
+    migrate(*db, latest_schema_version());
+    tx.commit();
+    return db;
+}
+
+} // namespace
+
 void migrate(Connection& db, int to_version) {
+    if (db.backend() == Backend::postgresql) return migrate_postgres(db, to_version);
     for (int v = db.schema_version(); v < to_version; ++v)
         db.exec(migrations().at(static_cast<std::size_t>(v)));
     db.set_schema_version(to_version);
 }
 
 std::unique_ptr<Connection> connect_store(const StoreOptions& o) {
+    if (!o.postgres_url.empty()) return connect_postgres(o.postgres_url, o);
     return connect_sqlite(o);
 }
 
 std::unique_ptr<Connection> open_store(const StoreOptions& o) {
+    if (!o.postgres_url.empty()) return open_postgres_store(o);
     const auto dir = std::filesystem::path(o.path).parent_path();
     if (!dir.empty()) std::filesystem::create_directories(dir);
     check_sqlite_file(o.path);

@@ -195,16 +195,21 @@ class Savepoint {
 bool store_in_trouble(const std::exception& e);
 
 struct StoreOptions {
-    std::string path;
+    std::string path; // SQLite's file; unused when postgres_url is set
     std::string synchronous =
         "full"; // "full": an fsync per commit; "normal": crash-safe, not power-safe
     std::chrono::milliseconds lock_wait{10000}; // then the store is in trouble (SQLITE_BUSY)
+    // Set: the store is this PostgreSQL database (a postgresql:// URL or libpq's key=value
+    // string, the password in it already expanded) instead of SQLite's file.
+    std::string postgres_url{};
 };
 
 // Opens (creating if needed) and applies pending migrations. Throws std::runtime_error with a
 // clear message naming the file when it cannot be opened, is not a dunning database (another
 // application's SQLite file, random bytes, text: never written to then) or is newer than this
-// binary.
+// binary. With options.postgres_url, the same for that PostgreSQL database (named by its URL
+// without the password): an empty one gets the whole schema (store/postgres_schema.hpp) in one
+// transaction; one with tables but no schema_version is another application's and left alone.
 std::unique_ptr<Connection> open_store(const StoreOptions& options);
 
 // Opens another connection to a store that open_store already prepared.

@@ -96,12 +96,14 @@ bool BackoffPolicy::gives_up(int failures) const {
 }
 
 std::int64_t enqueue(Connection& db, const NewJob& job, Timestamp now) {
-    // A keyed job behind a pending one of its key waits with due_at NULL (see the schema).
+    // A keyed job behind a pending one of its key waits with due_at NULL (see the schema). The
+    // casts give PostgreSQL the parameters' types, which a SELECT list does not tell it.
     CachedStatement st(
         db,
         "INSERT INTO jobs (kind, case_id, order_key, payload, idempotency_key, due_at, created_at) "
-        "SELECT ?1, ?2, ?3, ?4, ?5, CASE WHEN ?3 IS NOT NULL AND EXISTS (SELECT 1 FROM jobs "
-        "WHERE state = 'pending' AND order_key = ?3) THEN NULL ELSE ?6 END, ?7 "
+        "SELECT ?1, CAST(?2 AS BIGINT), CAST(?3 AS TEXT), ?4, ?5, CASE WHEN ?3 IS NOT NULL AND "
+        "EXISTS (SELECT 1 FROM jobs WHERE state = 'pending' AND order_key = ?3) THEN NULL "
+        "ELSE CAST(?6 AS BIGINT) END, CAST(?7 AS BIGINT) "
         "WHERE ?8 = 0 OR NOT EXISTS (SELECT 1 FROM jobs WHERE kind = ?1 AND idempotency_key = ?5) "
         "RETURNING id");
     st.bind(1, kind_name(kind_of(job.payload)));

@@ -496,6 +496,31 @@ TEST(Config, EnvironmentReferences) {
         }));
 }
 
+TEST(Config, PostgresUrl) {
+    const auto env = env_of({{"PG_PASSWORD", "pg-S3cret"}});
+    const Config config =
+        parsed("[storage]\npostgres_url = \"postgresql://dunning:${PG_PASSWORD}@db/dunning\"\n" +
+                   valid_creator,
+               env);
+    EXPECT_EQ(config.storage.postgres_url, "postgresql://dunning:pg-S3cret@db/dunning");
+    EXPECT_TRUE(parsed(valid_creator).storage.postgres_url.empty());
+    expect_each(
+        {
+            {"[storage]\npostgres_url = \"postgresql://dunning:${PG_PASSWORD}@db/dunning\"\n",
+             "t.toml:2: storage.postgres_url: environment variable PG_PASSWORD is not set"},
+            {"[storage]\npostgres_url = \"mysql://u:pg-S3cret@db/dunning\"\n",
+             R"(t.toml:2: storage.postgres_url: must be a "postgresql://" or "postgres://" URL, )"
+             R"(e.g. "postgresql://dunning:${DUNNING_PG_PASSWORD}@db.example/dunning")"},
+            {"[storage]\npostgres_url = \"postgres://\"\n",
+             R"(t.toml:2: storage.postgres_url: must be a "postgresql://" or "postgres://" URL, )"
+             R"(e.g. "postgresql://dunning:${DUNNING_PG_PASSWORD}@db.example/dunning")"},
+            {"[storage]\nsqlite_path = \"d.db\"\npostgres_url = \"postgres://db/dunning\"\n",
+             "t.toml:3: storage.postgres_url: excludes sqlite_path: the store is one database, "
+             "remove one of the two"},
+        },
+        valid_creator);
+}
+
 TEST(Config, SecretValuesNeverAppearInMessages) {
     const auto env = env_of({{"TOKEN", "env-SECRET-token-1"},
                              {"WHSEC", "nope-SECRET-2"},

@@ -1,9 +1,10 @@
-// The job queue against a real SQLite file: order per key, backoff under a fake clock, giving
-// up, and claims that a restart takes over.
+// The job queue against a real store (SQLite; PostgreSQL in store_postgres_job_queue_tests):
+// order per key, backoff under a fake clock, giving up, and claims that a restart takes over.
 #include "store/database.hpp"
 #include "store/job_queue.hpp"
 #include "store/statement.hpp"
 #include "support/service.hpp"
+#include "support/test_store.hpp"
 
 #include <gtest/gtest.h>
 
@@ -11,7 +12,6 @@ namespace dunning::store {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::TempDir;
 
 Timestamp at(std::int64_t s) {
     return from_unix(1'760'000'000 + s);
@@ -23,8 +23,8 @@ EmailJob email(const std::string& message) {
 
 class Queue : public ::testing::Test {
   protected:
-    TempDir dir;
-    StoreOptions options{(dir.path() / "dunning.sqlite").string(), "normal"};
+    testing::TestStore store;
+    StoreOptions options = store.options();
     std::unique_ptr<store::Connection> db = open_store(options);
     FakeClock clock{at(0)};
     JobQueue queue;
@@ -46,10 +46,10 @@ class Queue : public ::testing::Test {
         return jobs.front();
     }
     std::string column(std::int64_t id, const std::string& name) {
-        CachedStatement st(*db, "SELECT coalesce(" + name + ", '') FROM jobs WHERE id = ?");
+        CachedStatement st(*db, "SELECT " + name + " FROM jobs WHERE id = ?");
         st.bind(1, id);
         if (!st.executeStep()) return "(none)";
-        return st.getColumn(0).getString();
+        return st.getColumn(0).isNull() ? "" : st.getColumn(0).getString();
     }
     Timestamp due_at(std::int64_t id) { return from_unix(std::stoll(column(id, "due_at"))); }
 };

@@ -23,6 +23,9 @@ inline const std::string host_signing_secret = "whsec_host_platform_signing_secr
 // moves to), and values stored sealed: none may show in a log or in the database file.
 inline const std::string secrets_key = "MqQNVnoR+wsvoiguajRdziW1/Bqx9SMPrgnq4RYLZQo=";
 inline const std::string new_secrets_key = "u25TfDWmBRE6F7JgAduQqviKxmq/pYFSIJ3EeoqnWAE=";
+// The password in the PostgreSQL URLs the tests build ([storage] postgres_url); the test server
+// trusts its socket, so it is never checked, only kept out of every message and log.
+inline const std::string postgres_password = "pg-pw-Zq81xK-secret";
 inline const std::string alpha_oauth_access_token = "oauth-access-alpha-0123456789";
 inline const std::string alpha_oauth_refresh_token = "oauth-refresh-alpha-0123456789";
 
@@ -42,6 +45,7 @@ inline const std::vector<std::string>& configured_secrets() {
                                                  host_signing_secret,
                                                  secrets_key,
                                                  new_secrets_key,
+                                                 postgres_password,
                                                  alpha_oauth_access_token,
                                                  alpha_oauth_refresh_token,
                                                  admin_token};
