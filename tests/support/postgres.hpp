@@ -139,6 +139,7 @@ inline pid_t spawn(const std::vector<std::string>& args, const std::optional<Run
     if (log_fd < 0) throw std::system_error(errno, std::generic_category(), "open " + log.string());
     const int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
     const std::string cwd_s = cwd.string();
+    const pid_t parent = getpid();
     const pid_t pid = fork();
     if (pid == 0) {
         if (null_fd >= 0) dup2(null_fd, 0);
@@ -151,6 +152,7 @@ inline pid_t spawn(const std::vector<std::string>& args, const std::optional<Run
         }
         // After the change of user, which clears it.
         prctl(PR_SET_PDEATHSIG, SIGINT);
+        if (getppid() != parent) _exit(125); // the test died before the signal was asked for
         if (chdir(cwd_s.c_str()) != 0) _exit(126);
         execve(argv[0], argv.data(), envp.data());
         _exit(127);
