@@ -298,12 +298,12 @@ void note_subscription_paid(Connection& db, const std::string& creator,
                             const std::string& subscription_id, const std::string& customer,
                             Timestamp at) {
     CachedStatement st(
-        db,
-        "INSERT INTO subscriptions (creator_id, subscription_id, customer_id, last_paid_at) "
-        "VALUES (?, ?, ?, ?) ON CONFLICT (creator_id, subscription_id) DO UPDATE SET "
-        "last_paid_at = CASE WHEN last_paid_at > excluded.last_paid_at THEN last_paid_at "
-        "ELSE excluded.last_paid_at END, "
-        "customer_id = CASE WHEN customer_id = '' THEN excluded.customer_id ELSE customer_id END");
+        db, "INSERT INTO subscriptions (creator_id, subscription_id, customer_id, last_paid_at) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT (creator_id, subscription_id) DO UPDATE SET "
+            "last_paid_at = CASE WHEN subscriptions.last_paid_at > excluded.last_paid_at "
+            "THEN subscriptions.last_paid_at ELSE excluded.last_paid_at END, "
+            "customer_id = CASE WHEN subscriptions.customer_id = '' THEN excluded.customer_id "
+            "ELSE subscriptions.customer_id END");
     st.bind(1, creator);
     st.bind(2, subscription_id);
     st.bind(3, customer);

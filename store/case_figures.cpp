@@ -75,14 +75,22 @@ void save_case_figures(Connection& db, std::int64_t case_id, const CaseFigureRow
         "failed_month = ?5, status = ?6, currency = ?7, amount_due = ?8, open_amount = ?9, "
         "stage = ?10, paid_month = ?11, recovered_by = ?12, arose_on = ?13, limitation_on = ?14, "
         "anchor_at = ?15, payment_method = ?16, products = ?17 "
-        "WHERE creator_id IS DISTINCT FROM ?2 OR customer_id IS DISTINCT FROM ?3 "
-        "OR failed_at IS DISTINCT FROM ?4 OR failed_month IS DISTINCT FROM ?5 "
-        "OR status IS DISTINCT FROM ?6 OR currency IS DISTINCT FROM ?7 "
-        "OR amount_due IS DISTINCT FROM ?8 OR open_amount IS DISTINCT FROM ?9 "
-        "OR stage IS DISTINCT FROM ?10 OR paid_month IS DISTINCT FROM ?11 "
-        "OR recovered_by IS DISTINCT FROM ?12 OR arose_on IS DISTINCT FROM ?13 "
-        "OR limitation_on IS DISTINCT FROM ?14 OR anchor_at IS DISTINCT FROM ?15 "
-        "OR payment_method IS DISTINCT FROM ?16 OR products IS DISTINCT FROM ?17");
+        "WHERE case_figures.creator_id IS DISTINCT FROM ?2 "
+        "OR case_figures.customer_id IS DISTINCT FROM ?3 "
+        "OR case_figures.failed_at IS DISTINCT FROM ?4 "
+        "OR case_figures.failed_month IS DISTINCT FROM ?5 "
+        "OR case_figures.status IS DISTINCT FROM ?6 "
+        "OR case_figures.currency IS DISTINCT FROM ?7 "
+        "OR case_figures.amount_due IS DISTINCT FROM ?8 "
+        "OR case_figures.open_amount IS DISTINCT FROM ?9 "
+        "OR case_figures.stage IS DISTINCT FROM ?10 "
+        "OR case_figures.paid_month IS DISTINCT FROM ?11 "
+        "OR case_figures.recovered_by IS DISTINCT FROM ?12 "
+        "OR case_figures.arose_on IS DISTINCT FROM ?13 "
+        "OR case_figures.limitation_on IS DISTINCT FROM ?14 "
+        "OR case_figures.anchor_at IS DISTINCT FROM ?15 "
+        "OR case_figures.payment_method IS DISTINCT FROM ?16 "
+        "OR case_figures.products IS DISTINCT FROM ?17");
     st.bind(1, case_id);
     st.bind(2, f.creator_id);
     st.bind(3, f.customer_id);

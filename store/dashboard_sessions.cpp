@@ -67,8 +67,10 @@ std::optional<std::string> touch_session(Connection& db, const std::string& toke
                                          std::int64_t now, std::int64_t idle_seconds) {
     std::optional<std::string> creator;
     {
-        CachedStatement st(db, "UPDATE dashboard_sessions SET last_seen_at = MAX(last_seen_at, ?) "
-                               "WHERE token_hash = ? AND last_seen_at > ? RETURNING creator_id");
+        // CASE, not SQLite's two-argument MAX (PostgreSQL's is GREATEST).
+        CachedStatement st(db, "UPDATE dashboard_sessions SET last_seen_at = CASE WHEN "
+                               "last_seen_at > ?1 THEN last_seen_at ELSE ?1 END "
+                               "WHERE token_hash = ?2 AND last_seen_at > ?3 RETURNING creator_id");
         st.bind(1, now);
         st.bind(2, token_hash);
         st.bind(3, now - idle_seconds);

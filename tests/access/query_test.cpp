@@ -2,6 +2,7 @@
 #include "access/query.hpp"
 #include "store/database.hpp"
 #include "support/service.hpp"
+#include "support/test_store.hpp"
 
 #include <gtest/gtest.h>
 
@@ -10,7 +11,6 @@ namespace {
 
 using nlohmann::json;
 using namespace dunning::store;
-using testing::TempDir;
 
 Timestamp at(std::int64_t s) {
     return from_unix(1'760'000'000 + s);
@@ -44,9 +44,8 @@ TEST(CourseMap, ProductsFor) {
 
 class AccessQuery : public ::testing::Test {
   protected:
-    TempDir dir;
-    std::unique_ptr<store::Connection> db =
-        store::open_store({(dir.path() / "dunning.sqlite").string(), "normal"});
+    testing::TestStore store;
+    std::unique_ptr<store::Connection> db = store::open_store(store.options());
     CourseMap map = course_map();
 
     void set(const std::string& product, AccessLevel level, const std::string& reason,

@@ -1,14 +1,14 @@
-// The access store against a real SQLite file, created through the store's migrations.
+// The access store against a real store (SQLite; PostgreSQL in access_postgres_store_tests),
+// created through the store's migrations.
 #include "store/access_store.hpp"
 #include "store/database.hpp"
 #include "support/service.hpp"
+#include "support/test_store.hpp"
 
 #include <gtest/gtest.h>
 
 namespace dunning::store {
 namespace {
-
-using testing::TempDir;
 
 Timestamp at(std::int64_t s) {
     return from_unix(1'760'000'000 + s);
@@ -16,9 +16,8 @@ Timestamp at(std::int64_t s) {
 
 class AccessStore : public ::testing::Test {
   protected:
-    TempDir dir;
-    std::unique_ptr<store::Connection> db =
-        store::open_store({(dir.path() / "dunning.sqlite").string(), "normal"});
+    testing::TestStore store;
+    std::unique_ptr<store::Connection> db = store::open_store(store.options());
 
     EntitlementKey key(const std::string& product = "prod_a",
                        const std::string& customer = "cus_1") {

@@ -1,7 +1,8 @@
 // The summary and the open-items list read in SQL (store/case_figures.hpp) say what the pure
 // computations over every case's state say (summarize_recovery, open_item + matches +
 // sort_open_items + totals_by_currency), on a varied set of cases; and the figures of cases stored
-// before the table existed are filled in from their JSON.
+// before the table existed are filled in from their JSON. SQLite; PostgreSQL in
+// store_postgres_case_figures_tests.
 #include "core/open_items.hpp"
 #include "core/recovery.hpp"
 #include "store/case_figures.hpp"
@@ -10,6 +11,7 @@
 #include "store/database.hpp"
 #include "support/service.hpp"
 #include "support/store_queries.hpp"
+#include "support/test_store.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -18,7 +20,6 @@ namespace dunning::store {
 namespace {
 
 using namespace std::chrono;
-using testing::TempDir;
 
 const Timestamp t0 = from_unix(1'800'000'000); // 2027-01-15 08:00 UTC
 
@@ -68,8 +69,12 @@ CaseState varied(int i) {
 
 class CaseFigures : public ::testing::Test {
   protected:
-    TempDir dir;
-    StoreOptions options{(dir.path() / "dunning.db").string(), "full"};
+    testing::TestStore store;
+    StoreOptions options = [this] {
+        auto o = store.options();
+        o.synchronous = "full";
+        return o;
+    }();
     std::unique_ptr<Connection> db = open_store(options);
     std::vector<CaseRecord> cases;
 

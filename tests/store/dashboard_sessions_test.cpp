@@ -1,22 +1,26 @@
-// The dashboard's login links and sessions in a real SQLite file: a link is taken once and not
+// The dashboard's login links and sessions in a real store (SQLite; PostgreSQL in
+// store_postgres_dashboard_sessions_tests): a link is taken once and not
 // after it expires, a session ends when idle, and only hashes are kept.
 #include "store/creators.hpp"
 #include "store/dashboard_sessions.hpp"
 #include "store/database.hpp"
 #include "store/statement.hpp"
 #include "support/service.hpp"
+#include "support/test_store.hpp"
 
 #include <gtest/gtest.h>
 
 namespace dunning::store {
 namespace {
 
-using testing::TempDir;
-
 class DashboardSessions : public ::testing::Test {
   protected:
-    TempDir dir;
-    StoreOptions options{(dir.path() / "dunning.db").string(), "full"};
+    testing::TestStore store;
+    StoreOptions options = [this] {
+        auto o = store.options();
+        o.synchronous = "full";
+        return o;
+    }();
     std::unique_ptr<Connection> db = open_store(options);
     const std::int64_t t = 1'800'000'000;
 };

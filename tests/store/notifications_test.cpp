@@ -1,8 +1,10 @@
-// Notifications to the host platform as jobs: their body and ids, and their order per member.
+// Notifications to the host platform as jobs: their body and ids, and their order per member
+// (SQLite; PostgreSQL in store_postgres_notifications_tests).
 #include "store/database.hpp"
 #include "store/notifications.hpp"
 #include "store/statement.hpp"
 #include "support/service.hpp"
+#include "support/test_store.hpp"
 
 #include <gtest/gtest.h>
 
@@ -15,7 +17,6 @@ namespace {
 
 using namespace std::chrono_literals;
 using nlohmann::json;
-using testing::TempDir;
 
 Timestamp at(std::int64_t s) {
     return from_unix(1'760'000'000 + s);
@@ -27,9 +28,8 @@ const PlatformNotificationJob& note(const Job& j) {
 
 class Notifications : public ::testing::Test {
   protected:
-    TempDir dir;
-    std::unique_ptr<store::Connection> db =
-        open_store({(dir.path() / "dunning.sqlite").string(), "normal"});
+    testing::TestStore store;
+    std::unique_ptr<store::Connection> db = open_store(store.options());
 
     // What a dispatcher would be handed now (a run of its own each time: nothing held back).
     std::vector<Job> due(Timestamp now, int limit) {

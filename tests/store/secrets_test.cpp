@@ -1,19 +1,18 @@
-// Creators' secrets in a real SQLite file: the store API, the raw bytes of the file and its WAL
-// (no plaintext, no key), and a rotation to a new key.
+// Creators' secrets in a real store (SQLite; PostgreSQL in store_postgres_secrets_tests): the
+// store API, the raw bytes of the SQLite file and its WAL (no plaintext, no key), and a rotation
+// to a new key.
 #include "core/base64.hpp"
 #include "store/database.hpp"
 #include "store/secrets.hpp"
 #include "store/statement.hpp"
 #include "support/secrets.hpp"
 #include "support/service.hpp"
+#include "support/test_store.hpp"
 
 #include <gtest/gtest.h>
 
 namespace dunning::store {
 namespace {
-
-using testing::read_file;
-using testing::TempDir;
 
 SecretKey decoded(const std::string& base64) {
     return *secret_key_from_bytes(*base64_decode(base64));
@@ -37,8 +36,12 @@ const std::vector<Stored> stored = {
 
 class SecretsStore : public ::testing::Test {
   protected:
-    TempDir dir;
-    StoreOptions options{(dir.path() / "dunning.db").string(), "full"};
+    testing::TestStore store;
+    StoreOptions options = [this] {
+        auto o = store.options();
+        o.synchronous = "full";
+        return o;
+    }();
     std::unique_ptr<Connection> db = open_store(options);
     SecretBox box{old_key};
 
@@ -106,6 +109,9 @@ TEST_F(SecretsStore, AValueCopiedToAnotherRowOrAlteredDoesNotOpen) {
     EXPECT_TRUE(get_secret(*db, box, "alpha", "stripe_secret_key"));
 }
 
+#ifndef DUNNING_TEST_POSTGRES // reads SQLite's own files
+using testing::read_file;
+
 // The bytes SQLite wrote, in the main file and in the WAL, hold no plaintext and no key.
 TEST_F(SecretsStore, NoPlaintextInTheDatabaseFileOrItsWal) {
     store_all();
@@ -126,6 +132,7 @@ TEST_F(SecretsStore, NoPlaintextInTheDatabaseFileOrItsWal) {
     db.reset(); // the last connection checkpoints the WAL into the main file
     check(options.path);
 }
+#endif
 
 TEST_F(SecretsStore, RotationResealsEveryRowAndTheOldKeyNoLongerOpensThem) {
     store_all();
