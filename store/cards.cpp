@@ -108,12 +108,14 @@ void remember_card(Connection& db, const std::string& creator, const PaymentMeth
         INSERT INTO cards (creator_id, customer_id, payment_method_id, exp_month, exp_year, email, name)
         VALUES (?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (creator_id, payment_method_id) DO UPDATE SET
-            reminded = CASE WHEN exp_month = excluded.exp_month AND exp_year = excluded.exp_year
-                            THEN reminded ELSE 0 END,
+            reminded = CASE WHEN cards.exp_month = excluded.exp_month
+                                 AND cards.exp_year = excluded.exp_year
+                            THEN cards.reminded ELSE 0 END,
             exp_month = excluded.exp_month, exp_year = excluded.exp_year,
-            customer_id = CASE WHEN excluded.customer_id <> '' THEN excluded.customer_id ELSE customer_id END,
-            email = CASE WHEN excluded.email <> '' THEN excluded.email ELSE email END,
-            name = CASE WHEN excluded.name <> '' THEN excluded.name ELSE name END)sql");
+            customer_id = CASE WHEN excluded.customer_id <> '' THEN excluded.customer_id
+                               ELSE cards.customer_id END,
+            email = CASE WHEN excluded.email <> '' THEN excluded.email ELSE cards.email END,
+            name = CASE WHEN excluded.name <> '' THEN excluded.name ELSE cards.name END)sql");
     st.bind(1, creator);
     st.bind(2, pm.customer_id);
     st.bind(3, pm.payment_method_id);
