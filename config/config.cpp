@@ -108,8 +108,8 @@ void read_server(Reader& root, ServerConfig& out) {
 void read_storage(Reader& root, StorageConfig& out) {
     auto storage = root.table("storage");
     if (!storage) return;
-    storage->allow_only(
-        {"sqlite_path", "postgres_url", "synchronous", "secrets_key", "previous_secrets_keys"});
+    storage->allow_only({"sqlite_path", "postgres_url", "synchronous", "claim_lease_seconds",
+                         "secrets_key", "previous_secrets_keys"});
     storage->string("sqlite_path", out.sqlite_path, detail::not_empty());
     // The message never echoes the value: it holds the password.
     storage->string("postgres_url", out.postgres_url, [](const std::string& value) {
@@ -124,6 +124,10 @@ void read_storage(Reader& root, StorageConfig& out) {
         storage->problem("postgres_url", "excludes sqlite_path: the store is one database, "
                                          "remove one of the two");
     storage->string("synchronous", out.synchronous, detail::one_of({"full", "normal"}));
+    storage->integer("claim_lease_seconds", out.claim_lease_seconds, 1, 24 * 3600);
+    if (storage->contains("claim_lease_seconds") && !storage->contains("postgres_url"))
+        storage->problem("claim_lease_seconds",
+                         "applies to postgres_url only: on SQLite one instance uses the store");
     std::string key;
     if (storage->string("secrets_key", key, detail::secrets_key()))
         out.secrets_key = base64_decode(key).value_or("");

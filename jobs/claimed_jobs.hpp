@@ -18,11 +18,11 @@ namespace dunning::jobs {
 // Whether a dispatcher should stop between two jobs (see carry_out).
 using YieldCheck = std::function<bool()>;
 
-// Runs `work` on each job in turn, then commits what `settle` (if given) still holds. When the
-// store is in trouble (busy, full, I/O error), every job of the batch not finished yet is given
-// back and the exception goes on: the loop tries again later. Any other error (a case that
-// cannot be read, a payload that does not fit) is that job's failed try, retried after
-// `policy`'s delay, and the batch goes on.
+// Runs `work` on each job in turn that is still this run's (JobQueue::hold), then commits what
+// `settle` (if given) still holds. When the store is in trouble (busy, full, I/O error), every job
+// of the batch not finished yet is given back and the exception goes on: the loop tries again
+// later. Any other error (a case that cannot be read, a payload that does not fit) is that job's
+// failed try, retried after `policy`'s delay, and the batch goes on.
 //
 // `yield` (if given) is asked before each job after the first: when it says yes (webhooks are
 // waiting), what is settled is committed, the jobs not started are given back untouched, and the
@@ -39,6 +39,14 @@ std::size_t carry_out(store::Connection& db, const store::JobQueue& queue,
                 if (settle) settle->flush();
                 queue.release(db, {jobs.begin() + static_cast<std::ptrdiff_t>(i), jobs.end()});
                 return i;
+            }
+            // Another instance took the job over when this run's lease ran out: it is
+            // theirs to carry out.
+            if (!queue.hold(db, jobs[i])) {
+                telemetry::log_warn(std::string(store::kind_name(store::kind_of(jobs[i].payload))) +
+                                    " job " + std::to_string(jobs[i].id) +
+                                    ": taken over by another instance, left to it");
+                continue;
             }
             try {
                 work(jobs[i]);

@@ -106,6 +106,7 @@ std::size_t PlatformNotifier::dispatch_due() {
     for (; sent < due.size() && !loop_.stopping(); ++sent) {
         const auto& job = due[sent];
         const auto& note = std::get<PlatformNotificationJob>(job.payload);
+        if (!queue_.hold(db, job)) continue; // another instance took it over: theirs to send
         std::string result;
         const bool ok = post(encode_payload(job.payload).dump(), now, result);
         const bool unreachable = !ok && result.starts_with("no answer");

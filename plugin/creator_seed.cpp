@@ -50,6 +50,26 @@ void add_api_creators(store::Connection& db, const config::Config& config,
         }
 }
 
+void refresh_creators(store::Connection& db, const config::Config& config,
+                      config::CreatorRegistry& registry, const store::SecretBox& box) {
+    std::map<std::string, store::StoredCreator> rows;
+    for (auto& row : store::load_creators(db))
+        rows.emplace(row.id, std::move(row));
+    config::CreatorRegistry fresh;
+    for (const auto& c : registry.all()) {
+        if (c->source == "api") continue; // read whole from the store below
+        auto file_creator = *c;
+        if (const auto row = rows.find(c->id); row != rows.end()) {
+            file_creator.disabled = row->second.disabled;
+            file_creator.api_token_hash = row->second.api_token_hash;
+        }
+        fresh.replace(std::move(file_creator));
+    }
+    add_api_creators(db, config, fresh, box);
+    for (const auto& c : fresh.all())
+        registry.replace(*c);
+}
+
 void seed_creators(store::Connection& db, const config::Config& config,
                    config::CreatorRegistry& registry, const store::SecretBox& box, Timestamp now) {
     store::Transaction tx(db);

@@ -23,4 +23,11 @@ void seed_creators(store::Connection& db, const config::Config& config,
 void add_api_creators(store::Connection& db, const config::Config& config,
                       config::CreatorRegistry& registry, const store::SecretBox& box);
 
+// The running registry brought up to what the store says now, nothing written: the creators made
+// or changed through the admin API of any instance sharing the database, and of the file's,
+// whether they are disabled, their API token and their Stripe connection. `config` is the one
+// the running creators were last built from (the file as of the last reload).
+void refresh_creators(store::Connection& db, const config::Config& config,
+                      config::CreatorRegistry& registry, const store::SecretBox& box);
+
 } // namespace dunning::plugin

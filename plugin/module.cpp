@@ -4,6 +4,7 @@
 #include "plugin/past_due_imports.hpp"
 #include "plugin/secrets.hpp"
 #include "plugin/startup_backfill.hpp"
+#include "store/creators.hpp"
 #include "store/database.hpp"
 #include "store/postgres_connection.hpp"
 #include "telemetry/log.hpp"
@@ -79,9 +80,28 @@ Module::Module(config::Config config, ModuleOptions options)
                            [this](const std::string& creator) { imports_->request(creator); },
                            secrets_box_, *connector_});
     http::install_routes(http_, *services_);
+    // On SQLite one instance uses the store: its own registry is the only one to change.
+    creators_config_ = config_;
+    api_db_->use([this](store::Connection& db) {
+        if (db.backend() != store::Backend::postgresql) return;
+        creators_digest_ = store::creators_digest(db);
+        creator_refresh_.start("creator refresh", [this] { refresh_creators(); });
+    });
+}
+
+void Module::refresh_creators() {
+    const auto digest =
+        api_db_->use([](store::Connection& db) { return store::creators_digest(db); });
+    if (digest == creators_digest_) return;
+    std::lock_guard lock(creators_.changes());
+    api_db_->use([this](store::Connection& db) {
+        plugin::refresh_creators(db, creators_config_, creators_, secrets_box_);
+    });
+    creators_digest_ = digest;
 }
 
 Module::~Module() {
+    creator_refresh_.stop();
     stop();
     backfill_.reset();
     imports_.reset();
@@ -94,6 +114,7 @@ StoreOptions store_options(const config::StorageConfig& storage) {
     options.path = storage.sqlite_path;
     options.synchronous = storage.synchronous;
     options.postgres_url = storage.postgres_url;
+    options.claim_lease = std::chrono::seconds{storage.claim_lease_seconds};
     return options;
 }
 

@@ -13,6 +13,7 @@
 #include "http/gated_server.hpp"
 #include "http/services.hpp"
 #include "jobs/access_feed.hpp"
+#include "jobs/background_loop.hpp"
 #include "jobs/engine.hpp"
 #include "jobs/platform_notifier.hpp"
 #include "jobs/stripe_connect.hpp"
@@ -118,6 +119,13 @@ class Module {
     std::unique_ptr<http::Services> services_;
     std::unique_ptr<StartupBackfill> backfill_;
     std::unique_ptr<PastDueImports> imports_;
+    // Several instances on one PostgreSQL database: every second, the store's creators compared
+    // (creators_digest) with what this instance read last, and the registry brought up to date
+    // when another instance changed one (plugin/creator_seed.hpp refresh_creators).
+    void refresh_creators();
+    config::Config creators_config_; // what the running creators were built from (last reload)
+    std::string creators_digest_;
+    jobs::BackgroundLoop creator_refresh_;
     http::GatedServer http_;
     std::atomic<int> port_{0};
 };

@@ -48,6 +48,8 @@ std::vector<std::string> settings_needing_restart(const config::Config& a,
     d.check("storage.sqlite_path", a.storage.sqlite_path, b.storage.sqlite_path);
     d.check("storage.postgres_url", a.storage.postgres_url, b.storage.postgres_url);
     d.check("storage.synchronous", a.storage.synchronous, b.storage.synchronous);
+    d.check("storage.claim_lease_seconds", a.storage.claim_lease_seconds,
+            b.storage.claim_lease_seconds);
     d.check("storage.secrets_key", a.storage.secrets_key, b.storage.secrets_key);
     d.check("storage.previous_secrets_keys", a.storage.previous_secrets_keys,
             b.storage.previous_secrets_keys);
@@ -111,6 +113,7 @@ bool Module::reload(const std::string& path) {
         kept.erase(c->id);
         creators_.replace(*c);
     }
+    creators_config_ = next; // what another instance's change is read with from now on
     mail_->base_rates().replace(std::move(rates).value());
     log_info("reload: " + path + " applied: " + std::to_string(fresh.all().size()) + " creator(s)");
     if (!kept.empty())

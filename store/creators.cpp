@@ -78,8 +78,8 @@ void upsert_config_creator(Connection& db, const StoredCreator& c) {
                        "ON CONFLICT (id) DO UPDATE SET source = 'config', "
                        "settings = excluded.settings, api_token_hash = excluded.api_token_hash, "
                        "updated_at = excluded.updated_at "
-                       "WHERE settings != excluded.settings "
-                       "OR api_token_hash != excluded.api_token_hash");
+                       "WHERE creators.settings <> excluded.settings "
+                       "OR creators.api_token_hash <> excluded.api_token_hash");
     st.bind(1, c.id);
     st.bind(2, c.settings_json);
     st.bind(3, c.api_token_hash);
@@ -102,6 +102,33 @@ void set_creator_token_hash(Connection& db, const std::string& id, const std::st
                             std::int64_t now) {
     update(db, "UPDATE creators SET api_token_hash = ?, updated_at = ? WHERE id = ?", id, hash,
            now);
+}
+
+std::string creators_digest(Connection& db) {
+    std::string rows;
+    const auto add = [&](const char* sql, int columns) {
+        CachedStatement st(db, sql);
+        while (st.executeStep()) {
+            for (int i = 0; i < columns; ++i) {
+                const auto text = st.getColumn(i).text();
+                rows += std::to_string(text.size()); // lengths first: no two row sets read alike
+                rows += ':';
+                rows += text;
+            }
+            rows += '\n';
+        }
+        rows += "--\n";
+    };
+    add("SELECT id, source, settings, disabled, api_token_hash, updated_at FROM creators "
+        "ORDER BY id",
+        6);
+    add("SELECT creator_id, method, account, status, key_last4, webhook_endpoint, connected_at, "
+        "updated_at FROM stripe_connections ORDER BY creator_id",
+        8);
+    add("SELECT creator_id, name, sealed, key_id, updated_at FROM creator_secrets "
+        "ORDER BY creator_id, name",
+        5);
+    return sha256_hex(rows);
 }
 
 std::string sha256_hex(std::string_view text) {

@@ -34,6 +34,11 @@ void set_creator_disabled(Connection& db, const std::string& id, bool disabled, 
 void set_creator_token_hash(Connection& db, const std::string& id, const std::string& hash,
                             std::int64_t now);
 
+// A digest of every creator's row, Stripe connection and sealed secret, in a fixed order: it
+// changes whenever any of them does. Instances sharing a database compare it to learn that
+// another one changed a creator (plugin/creator_refresh.hpp).
+std::string creators_digest(Connection& db);
+
 // SHA-256 of `text`, lowercase hex: how API tokens are kept.
 std::string sha256_hex(std::string_view text);
 // A new API token: 32 random bytes, hex, with the prefix "dt_".

@@ -19,19 +19,21 @@ int latest_schema_version() {
 namespace {
 
 // PostgreSQL starts at its baseline (SQLite's schema at postgres_baseline_version(), in one
-// piece); a later version would need its own PostgreSQL migration, and there is none yet because
-// the baseline is the latest version.
+// piece) and goes on with the PostgreSQL migrations after it, one version each.
 void migrate_postgres(Connection& db, int to_version) {
-    const int have = db.schema_version();
-    if (have == to_version) return;
-    if (have == 0 && to_version == postgres_baseline_version()) {
+    int have = db.schema_version();
+    if (have == 0) {
         db.exec(postgres_baseline_schema());
-        return;
+        have = postgres_baseline_version();
     }
-    throw std::runtime_error("no PostgreSQL migration from schema version " + std::to_string(have) +
-                             " to " + std::to_string(to_version) +
-                             " (PostgreSQL's baseline is version " +
-                             std::to_string(postgres_baseline_version()) + ")");
+    if (have < postgres_baseline_version())
+        throw std::runtime_error("no PostgreSQL migration from schema version " +
+                                 std::to_string(have) + " (PostgreSQL's baseline is version " +
+                                 std::to_string(postgres_baseline_version()) + ")");
+    const auto& after = postgres_migrations();
+    for (int v = have; v < to_version; ++v)
+        db.exec(after.at(static_cast<std::size_t>(v - postgres_baseline_version())));
+    if (to_version > have) db.set_schema_version(to_version);
 }
 
 // The first tables of the database's current schema, for a message; "" when it has none.
@@ -55,10 +57,9 @@ std::unique_ptr<Connection> open_postgres_store(const StoreOptions& o) {
         throw std::runtime_error("cannot open database " + where + ": " + e.what());
     }
     const std::string untouched = "; the database was left untouched";
-    Transaction tx(*db);
     // Instances starting together on an empty database: one applies the schema, the others wait
-    // for its commit here (a lock of this transaction, released with it) and find it applied.
-    db->exec("SELECT pg_advisory_xact_lock(7418051)");
+    // for its commit on the transaction's write lock and find it applied.
+    Transaction tx(*db);
     const int have = db->schema_version();
     if (have == 0) {
         if (const auto tables = postgres_table_names(*db); !tables.empty())

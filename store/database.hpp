@@ -91,8 +91,16 @@ class Connection {
     virtual int exec(const std::string& sql) = 0;
     virtual std::unique_ptr<PreparedStatement> prepare(std::string_view sql) = 0;
 
-    // The write transaction (Transaction below): the write lock taken at once.
+    // The write transaction (Transaction below): the store's one write lock taken at once, held
+    // until commit or rollback. SQLite: BEGIN IMMEDIATE. PostgreSQL: BEGIN and a transaction-level
+    // advisory lock that every instance on the database takes, released by the server at the end
+    // of the transaction or when the session dies with its instance.
     virtual void begin_immediate() = 0;
+    // A transaction that only inserts rows whose conflicts the database settles by itself
+    // (INSERT … ON CONFLICT DO NOTHING: the inbox's appends) and reads nothing it writes after:
+    // it need not wait for the write lock where the engine can do without it. PostgreSQL: a plain
+    // BEGIN, so instances take webhooks side by side. SQLite cannot: as begin_immediate().
+    virtual void begin_appends() { begin_immediate(); }
     virtual void commit() = 0;
     virtual void rollback() noexcept = 0;
 
@@ -108,6 +116,10 @@ class Connection {
         std::chrono::steady_clock::time_point deadline;
     };
     LockWait lock_wait;
+    // How long a claim on a job lasts before another instance may take the job over
+    // (store/job_queue.hpp): StoreOptions::claim_lease on PostgreSQL; zero on SQLite, which one
+    // instance uses, so a restarted run takes over the claims of the run before it at once.
+    std::chrono::milliseconds claim_lease{0};
 
     // The SQL of every statement the cache holds, and the engine's steps they have run since
     // the last reset (SQLite's virtual-machine steps): what a test or benchmark reads to show
@@ -154,11 +166,17 @@ class Connection {
     std::unique_ptr<CaseMemo, void (*)(CaseMemo*)> case_memo_{nullptr, nullptr};
 };
 
-// BEGIN IMMEDIATE: takes the write lock at once, so two writers never deadlock upgrading a read.
+// Takes the store's write lock at once (Connection::begin_immediate), so two writers never
+// deadlock upgrading a read, and a read-then-write inside sees every write committed before it:
+// on PostgreSQL too, where several instances share the database, one of them writes at a time.
 // Rolled back unless commit() is called.
 class Transaction {
   public:
     explicit Transaction(Connection& db) : db_(db) { db_.begin_immediate(); }
+    // Only appends (Connection::begin_appends).
+    struct AppendsOnly {};
+    static constexpr AppendsOnly appends_only{};
+    Transaction(Connection& db, AppendsOnly) : db_(db) { db_.begin_appends(); }
     ~Transaction() {
         if (done_) return;
         db_.rollback();
@@ -202,6 +220,8 @@ struct StoreOptions {
     // Set: the store is this PostgreSQL database (a postgresql:// URL or libpq's key=value
     // string, the password in it already expanded) instead of SQLite's file.
     std::string postgres_url{};
+    // PostgreSQL: how long a claim on a job lasts ([storage] claim_lease_seconds).
+    std::chrono::milliseconds claim_lease{std::chrono::minutes{2}};
 };
 
 // Opens (creating if needed) and applies pending migrations. Throws std::runtime_error with a

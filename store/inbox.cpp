@@ -178,7 +178,7 @@ void InboxWriter::commit_batch(std::deque<Pending>& batch) {
     std::vector<AppendOutcome> outcomes;
     outcomes.reserve(batch.size());
     try {
-        Transaction tx(*db_);
+        Transaction tx(*db_, Transaction::appends_only); // instances append side by side
         CachedStatement st(*db_, insert_sql);
         for (auto& p : batch)
             outcomes.push_back(run_insert(st, p.row));

@@ -34,20 +34,24 @@ std::optional<std::int64_t> optional_int(const Column& c) {
     return c.getInt64();
 }
 
-// Due jobs of one kind not in this run's hands; a keyed job only when it is its key's oldest.
+// Due jobs of one kind in no run's hands (never claimed, or the claim's lease ran out at
+// `wall_ms`) but this one's; a keyed job only when it is its key's oldest. A claim without a
+// lease (made before leases existed) has run out.
 std::vector<Job> due_jobs(Connection& db, JobKind kind, Timestamp now, int limit,
-                          const std::string& run, std::vector<std::int64_t>& unreadable) {
+                          const std::string& run, std::int64_t wall_ms,
+                          std::vector<std::int64_t>& unreadable) {
     CachedStatement st(
         db,
         "SELECT id, case_id, order_key, payload, idempotency_key, tries, created_at FROM jobs j "
-        "WHERE state = 'pending' AND kind = ?1 AND due_at <= ?2 "
-        "AND (claimed_by IS NULL OR claimed_by <> ?3) AND (order_key IS NULL OR NOT EXISTS ("
-        "SELECT 1 FROM jobs p WHERE p.state = 'pending' AND p.order_key = j.order_key "
+        "WHERE state = 'pending' AND kind = ?1 AND due_at <= ?2 AND (claimed_by IS NULL OR "
+        "(claimed_by <> ?3 AND coalesce(claimed_until, 0) <= ?5)) AND (order_key IS NULL OR "
+        "NOT EXISTS (SELECT 1 FROM jobs p WHERE p.state = 'pending' AND p.order_key = j.order_key "
         "AND p.id < j.id)) ORDER BY due_at, id LIMIT ?4");
     st.bind(1, kind_name(kind));
     st.bind(2, unix_of(now));
     st.bind(3, run);
     st.bind(4, limit);
+    st.bind(5, wall_ms);
     std::vector<Job> out;
     while (st.executeStep()) {
         Job j;
@@ -119,17 +123,40 @@ std::int64_t enqueue(Connection& db, const NewJob& job, Timestamp now) {
 
 JobQueue::JobQueue() : run_(new_run_id()) {}
 
+JobQueue::JobQueue(std::string run, std::optional<std::chrono::milliseconds> lease, WallClock wall)
+    : run_(std::move(run)), lease_(lease), wall_(std::move(wall)) {}
+
+std::chrono::milliseconds JobQueue::lease(const Connection& db) const {
+    return lease_.value_or(db.claim_lease);
+}
+
+std::int64_t JobQueue::wall_ms() const {
+    if (wall_) return wall_();
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
 std::vector<Job> JobQueue::claim(Connection& db, JobKind kind, Timestamp now, int limit) const {
     std::vector<std::int64_t> unreadable;
-    if (due_jobs(db, kind, now, limit, run_, unreadable).empty() && unreadable.empty()) return {};
+    if (due_jobs(db, kind, now, limit, run_, wall_ms(), unreadable).empty() && unreadable.empty())
+        return {};
     Transaction tx(db);
     unreadable.clear();
-    auto jobs = due_jobs(db, kind, now, limit, run_, unreadable);
-    CachedStatement mark(db, "UPDATE jobs SET claimed_by = ? WHERE id = ?");
-    for (const auto& j : jobs) {
+    const auto wall = wall_ms();
+    auto due = due_jobs(db, kind, now, limit, run_, wall, unreadable);
+    // The claim's condition again: a run renewing its lease (hold, outside this transaction)
+    // since the jobs were read keeps its job.
+    CachedStatement mark(db, "UPDATE jobs SET claimed_by = ?1, claimed_until = ?2 WHERE id = ?3 "
+                             "AND (claimed_by IS NULL OR (claimed_by <> ?1 AND "
+                             "coalesce(claimed_until, 0) <= ?4))");
+    std::vector<Job> jobs;
+    for (auto& j : due) {
         mark.bind(1, run_);
-        mark.bind(2, j.id);
-        mark.exec();
+        mark.bind(2, wall + lease(db).count());
+        mark.bind(3, j.id);
+        mark.bind(4, wall);
+        if (mark.exec() == 1) jobs.push_back(std::move(j));
         mark.reset();
     }
     for (const auto id : unreadable) {
@@ -139,6 +166,17 @@ std::vector<Job> JobQueue::claim(Connection& db, JobKind kind, Timestamp now, in
     }
     tx.commit();
     return jobs;
+}
+
+bool JobQueue::hold(Connection& db, const Job& job) const {
+    const auto length = lease(db);
+    if (length.count() == 0) return true; // one instance: nobody else takes a claimed job
+    CachedStatement st(db, "UPDATE jobs SET claimed_until = ? WHERE id = ? AND claimed_by = ? "
+                           "AND state = 'pending'");
+    st.bind(1, wall_ms() + length.count());
+    st.bind(2, job.id);
+    st.bind(3, run_);
+    return st.exec() == 1;
 }
 
 void JobQueue::release(Connection& db, const std::vector<Job>& jobs) const {

@@ -5,8 +5,15 @@
 //
 // - A job with an order key is not claimed while an earlier job with the same key is still
 //   pending (waiting, due or in flight): a member's notifications reach the platform in order.
-// - A claim marks the job as taken by one JobQueue (one run of the service); a job claimed by
-//   a run that ended without finishing it is claimable again by the next.
+// - A claim marks the job as taken by one JobQueue (one run of the service) for a lease. On
+//   PostgreSQL, where several instances share the queue, the lease lasts the connection's
+//   claim_lease ([storage] claim_lease_seconds, 2 minutes unless set: longer than the slowest
+//   single job, a Stripe call's 10 s connect and 30 s read timeouts or an SMTP session's 30 s,
+//   short enough that an instance's death delays the jobs it held by minutes); the run
+//   renews it (hold) before it carries out each job, and once it has run out another instance
+//   may take the job over (the one that claimed it died, or hangs). On SQLite, which one instance
+//   uses, the lease is zero: a job claimed by a run that ended without finishing it is claimable
+//   again by the next run at once.
 // - A failure is retried after the BackoffPolicy's delay until the policy gives up; the job then
 //   stays in the table, state 'failed', with its last answer.
 #include "core/time.hpp"
@@ -16,6 +23,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -64,16 +72,32 @@ std::int64_t enqueue(Connection& db, const NewJob& job, Timestamp now);
 
 class JobQueue {
   public:
-    JobQueue(); // a run of its own
-    explicit JobQueue(std::string run) : run_(std::move(run)) {}
+    using WallClock = std::function<std::int64_t()>; // unix milliseconds
 
-    // Claims due jobs of one kind, earliest due first, at most `limit`; one transaction.
+    JobQueue(); // a run of its own
+    // `lease`: the connection's claim_lease when not given; `wall`: the machine's clock when not
+    // given (leases are the machine's time, not the module clock's).
+    explicit JobQueue(std::string run, std::optional<std::chrono::milliseconds> lease = {},
+                      WallClock wall = {});
+
+    // Claims due jobs of one kind, earliest due first, at most `limit`; one transaction. A job
+    // another run holds is left alone until its lease has run out.
     std::vector<Job> claim(Connection& db, JobKind kind, Timestamp now, int limit) const;
+    // Right before carrying out a claimed job (outside a transaction): renews the claim for
+    // another lease and says whether the job is still this run's. False: the lease ran out and
+    // another instance took the job over, or it is finished; then leave it alone. Writes nothing
+    // where the lease is zero.
+    bool hold(Connection& db, const Job& job) const;
     // Gives claimed jobs back untouched (a dispatcher stopping before it got to them).
     void release(Connection& db, const std::vector<Job>& jobs) const;
 
   private:
+    std::chrono::milliseconds lease(const Connection& db) const;
+    std::int64_t wall_ms() const;
+
     std::string run_;
+    std::optional<std::chrono::milliseconds> lease_;
+    WallClock wall_;
 };
 
 // These work in the caller's transaction. `state`: done | failed | cancelled.

@@ -427,6 +427,11 @@ const std::vector<const char*> all = {
         WHERE status IN ('open', 'paused', 'objected', 'escalated', 'handover_pending',
                          'handed_over', 'disputed');
     )sql",
+    // 16: a claim on a job lasts until claimed_until (unix milliseconds, the machine's clock);
+    // after it another instance may take the job over (store/job_queue.hpp).
+    R"sql(
+    ALTER TABLE jobs ADD COLUMN claimed_until INTEGER;
+    )sql",
 };
 
 } // namespace

@@ -17,6 +17,10 @@ namespace dunning::store {
 
 namespace {
 
+// The advisory lock key of the store's write lock (begin_immediate): any number, the same in
+// every instance.
+constexpr std::int64_t writer_lock = 7418051;
+
 // SQLSTATE classes and codes that are the database's trouble rather than the statement's fault:
 // the connection (08), a transaction the server rolled back (40: serialization failure,
 // deadlock), resources (53: disk full, out of memory, too many connections), an operator's
@@ -237,11 +241,22 @@ class PostgresConnection final : public Connection {
     }
 
     // READ COMMITTED, PostgreSQL's default: each statement sees what was committed before it
-    // began, and a row another transaction is writing waits for that transaction (up to
-    // lock_timeout). Unlike SQLite's BEGIN IMMEDIATE, two transactions may write at once; the
-    // store's writes are single-row upserts and conditional updates that stay correct so.
+    // began. The write lock (writer_lock) makes one write transaction at a time across every
+    // connection and instance on the database, as SQLite's BEGIN IMMEDIATE does on one machine:
+    // the store's read-then-write units (a case loaded, decided on and saved; a job claimed)
+    // stay correct without each taking row locks of its own. Waiting for it longer than
+    // lock_timeout fails as the store's trouble (55P03).
     void begin_immediate() override {
-        exec("BEGIN");
+        begin("BEGIN; SELECT pg_advisory_xact_lock(" + std::to_string(writer_lock) + ")");
+    }
+    void begin_appends() override { begin("BEGIN"); }
+    void begin(const std::string& sql) {
+        try {
+            exec(sql);
+        } catch (...) {
+            rollback(); // a lock not had in time leaves the transaction begun, and failed
+            throw;
+        }
         in_transaction_ = true;
     }
     void commit() override {
@@ -437,7 +452,9 @@ std::string without_postgres_password(std::string message, const std::string& ur
 }
 
 std::unique_ptr<Connection> connect_postgres(const std::string& url, const StoreOptions& options) {
-    return std::make_unique<PostgresConnection>(url, options.lock_wait);
+    auto db = std::make_unique<PostgresConnection>(url, options.lock_wait);
+    db->claim_lease = options.claim_lease; // several instances may share the database
+    return db;
 }
 
 } // namespace dunning::store

@@ -1,4 +1,5 @@
-// PostgreSQL's baseline schema (store/postgres_schema.hpp): SQLite's schema at version 15.
+// PostgreSQL's baseline schema (store/postgres_schema.hpp): SQLite's schema at version 15, and
+// the migrations after it.
 #include "store/postgres_schema.hpp"
 
 namespace dunning::store {
@@ -293,6 +294,15 @@ CREATE TABLE schema_version (
 INSERT INTO schema_version (version) VALUES (15);
 )sql";
 
+// The migrations after the baseline, in SQLite's order (store/migrations.cpp), each in
+// PostgreSQL's dialect.
+const std::vector<const char*> after_baseline = {
+    // 16: a claim on a job lasts until claimed_until (store/job_queue.hpp).
+    R"sql(
+ALTER TABLE jobs ADD COLUMN claimed_until BIGINT; -- unix milliseconds, the machine's clock
+)sql",
+};
+
 } // namespace
 
 int postgres_baseline_version() {
@@ -301,6 +311,10 @@ int postgres_baseline_version() {
 
 const char* postgres_baseline_schema() {
     return baseline_v15;
+}
+
+const std::vector<const char*>& postgres_migrations() {
+    return after_baseline;
 }
 
 } // namespace dunning::store

@@ -1,8 +1,9 @@
 #pragma once
 // The schema in PostgreSQL: SQLite's schema at one version (store/migrations.cpp), written as
 // PostgreSQL DDL, which a PostgreSQL store applies to an empty database as its baseline. Later
-// migrations go to both; the test tests/store/postgres_schema_test.cpp fails when the two differ
-// in a table, column, key, unique constraint, index or foreign key.
+// migrations go to both: to store/migrations.cpp and, in PostgreSQL's dialect, to
+// postgres_migrations() here. The test tests/store/postgres_schema_test.cpp fails when the two
+// differ at the latest version in a table, column, key, unique constraint, index or foreign key.
 //
 // Types, mapped deliberately: INTEGER -> BIGINT (SQLite's integers are 64-bit; the 0/1 flags stay
 // integers so the same SQL compares them), INTEGER PRIMARY KEY (SQLite's rowid) -> BIGINT
@@ -10,6 +11,8 @@
 // (the JSON columns too), REAL -> DOUBLE PRECISION and BLOB -> BYTEA (none in the schema yet).
 // WITHOUT ROWID has no counterpart: every PostgreSQL table is a heap with its primary key index.
 // The version is the single row of the table schema_version.
+
+#include <vector>
 
 namespace dunning::store {
 
@@ -19,5 +22,9 @@ int postgres_baseline_version();
 // The DDL: every table, index and seeded row of that version, and schema_version's row. Meant
 // for an empty database, in one transaction.
 const char* postgres_baseline_schema();
+
+// The migrations after the baseline: the first brings it to postgres_baseline_version() + 1.
+// Each leaves schema_version to the caller (store/database.cpp's migrate).
+const std::vector<const char*>& postgres_migrations();
 
 } // namespace dunning::store

@@ -517,8 +517,19 @@ TEST(Config, PostgresUrl) {
             {"[storage]\nsqlite_path = \"d.db\"\npostgres_url = \"postgres://db/dunning\"\n",
              "t.toml:3: storage.postgres_url: excludes sqlite_path: the store is one database, "
              "remove one of the two"},
+            {"[storage]\npostgres_url = \"postgres://db/dunning\"\nclaim_lease_seconds = 0\n",
+             "t.toml:3: storage.claim_lease_seconds: must be between 1 and 86400"},
+            {"[storage]\nclaim_lease_seconds = 30\n",
+             "t.toml:2: storage.claim_lease_seconds: applies to postgres_url only: on SQLite one "
+             "instance uses the store"},
         },
         valid_creator);
+    EXPECT_EQ(config.storage.claim_lease_seconds, 120);
+    EXPECT_EQ(parsed("[storage]\npostgres_url = \"postgres://db/dunning\"\n"
+                     "claim_lease_seconds = 30\n" +
+                     valid_creator)
+                  .storage.claim_lease_seconds,
+              30);
 }
 
 TEST(Config, SecretValuesNeverAppearInMessages) {

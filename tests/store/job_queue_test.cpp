@@ -27,7 +27,9 @@ class Queue : public ::testing::Test {
     StoreOptions options = store.options();
     std::unique_ptr<store::Connection> db = open_store(options);
     FakeClock clock{at(0)};
-    JobQueue queue;
+    std::int64_t wall = 1'760'000'000'000; // the machine's clock for leases, unix ms
+    JobQueue::WallClock wall_clock = [this] { return wall; };
+    JobQueue queue{"first run", std::nullopt, wall_clock}; // the store's own lease
 
     std::int64_t add(const std::string& message, std::optional<std::string> key = std::nullopt) {
         return enqueue(*db,
@@ -60,13 +62,19 @@ TEST_F(Queue, JobsOfOneKeyRunOneAtATimeOldestFirst) {
     add("b1", "alpha/cus_b");
     add("free");
     clock.advance(1s);
+    // Runs whose claims another may take over at once (leases are another test's subject).
+    const auto run = [this](const char* name) {
+        return JobQueue{name, std::chrono::milliseconds{0}, wall_clock};
+    };
+    const auto first = run("first");
     // a2 waits while a1 is pending, and also while a1 is in flight.
-    EXPECT_EQ(claim(queue), (std::vector<std::string>{"a1", "b1", "free"}));
-    EXPECT_TRUE(claim(queue).empty());
-    EXPECT_TRUE(claim(JobQueue{}).size() == 3u) << "another run takes the three over, still not a2";
+    EXPECT_EQ(claim(first), (std::vector<std::string>{"a1", "b1", "free"}));
+    EXPECT_TRUE(claim(first).empty());
+    EXPECT_TRUE(claim(run("another")).size() == 3u)
+        << "another run takes the three over, still not a2";
 
     // a1 fails and is retried later: a2 still waits; the others finish.
-    auto fresh = JobQueue{};
+    const auto fresh = run("fresh");
     auto jobs = fresh.claim(*db, JobKind::email, clock.now(), 100);
     ASSERT_EQ(jobs.size(), 3u);
     const BackoffPolicy policy{.jitter = 0s};
@@ -171,8 +179,63 @@ TEST_F(Queue, ClaimedButUnfinishedJobsAreClaimableAfterARestart) {
     // The process ends here, "two" and "three" unfinished; the next run opens the store again.
     db.reset();
     db = open_store(options);
-    JobQueue next_run;
+    JobQueue next_run{"next run", std::nullopt, wall_clock};
+    if (db->backend() == Backend::postgresql) {
+        // Several instances may share it: the claims hold until their lease has run out.
+        EXPECT_TRUE(claim(next_run).empty());
+        wall += options.claim_lease.count();
+    }
     EXPECT_EQ(claim(next_run), (std::vector<std::string>{"two", "three"}));
+}
+
+TEST_F(Queue, AJobAnotherRunHoldsIsLeftAloneUntilItsLeaseRunsOut) {
+    const JobQueue a{"a", std::chrono::milliseconds{1000}, wall_clock};
+    const JobQueue b{"b", std::chrono::milliseconds{1000}, wall_clock};
+    add("one");
+    const auto jobs = a.claim(*db, JobKind::email, clock.now(), 100);
+    ASSERT_EQ(jobs.size(), 1u);
+    wall += 999;
+    EXPECT_TRUE(claim(b).empty());
+    wall += 1;
+    EXPECT_EQ(claim(b), (std::vector<std::string>{"one"}));
+    EXPECT_FALSE(a.hold(*db, jobs[0])) << "taken over: no longer a's to carry out";
+    EXPECT_TRUE(b.hold(*db, jobs[0]));
+    finish_job(*db, jobs[0], "done", "ok", clock.now());
+    EXPECT_FALSE(b.hold(*db, jobs[0])) << "finished";
+}
+
+TEST_F(Queue, HoldingAJobRenewsItsLease) {
+    const JobQueue a{"a", std::chrono::milliseconds{1000}, wall_clock};
+    const JobQueue b{"b", std::chrono::milliseconds{1000}, wall_clock};
+    add("one");
+    const auto jobs = a.claim(*db, JobKind::email, clock.now(), 100);
+    ASSERT_EQ(jobs.size(), 1u);
+    wall += 900;
+    EXPECT_TRUE(a.hold(*db, jobs[0]));
+    wall += 900; // 1800 ms after the claim, 900 after the renewal
+    EXPECT_TRUE(claim(b).empty());
+    wall += 100;
+    EXPECT_EQ(claim(b), (std::vector<std::string>{"one"}));
+}
+
+TEST_F(Queue, AZeroLeaseLetsAnotherRunTakeTheJobAtOnce) {
+    // SQLite's: one instance uses the store, so a claim of another run is a run that ended.
+    const JobQueue a{"a", std::chrono::milliseconds{0}, wall_clock};
+    const JobQueue b{"b", std::chrono::milliseconds{0}, wall_clock};
+    add("one");
+    const auto jobs = a.claim(*db, JobKind::email, clock.now(), 100);
+    ASSERT_EQ(jobs.size(), 1u);
+    EXPECT_TRUE(a.claim(*db, JobKind::email, clock.now(), 100).empty()) << "a's own claim";
+    EXPECT_EQ(claim(b), (std::vector<std::string>{"one"}));
+    EXPECT_TRUE(a.hold(*db, jobs[0])) << "a zero lease is not checked";
+}
+
+TEST_F(Queue, TheStoreChoosesTheLease) {
+    add("one");
+    const auto jobs = queue.claim(*db, JobKind::email, clock.now(), 100);
+    ASSERT_EQ(jobs.size(), 1u);
+    const auto until = std::stoll(column(jobs[0].id, "claimed_until"));
+    EXPECT_EQ(until - wall, db->backend() == Backend::postgresql ? options.claim_lease.count() : 0);
 }
 
 TEST_F(Queue, ReleasedJobsAreClaimableAgainAtOnce) {

@@ -31,10 +31,13 @@ class Notifications : public ::testing::Test {
     testing::TestStore store;
     std::unique_ptr<store::Connection> db = open_store(store.options());
 
-    // What a dispatcher would be handed now (a run of its own each time: nothing held back).
+    // What a dispatcher would be handed now (a run of its own each time, whose claims the next
+    // takes over at once: nothing held back).
     std::vector<Job> due(Timestamp now, int limit) {
-        return JobQueue{}.claim(*db, JobKind::platform_notification, now, limit);
+        return JobQueue{"run " + std::to_string(++runs), std::chrono::milliseconds{0}}.claim(
+            *db, JobKind::platform_notification, now, limit);
     }
+    int runs = 0;
     // Failed at `now`, due again at `again`.
     void retry(const Job& j, Timestamp now, Timestamp again, const std::string& error) {
         const BackoffPolicy policy{.base = std::chrono::seconds(to_unix(again) - to_unix(now)),

@@ -195,7 +195,32 @@ TEST_F(PostgresConnectionTest, AConstraintOrSyntaxErrorIsNotTrouble) {
     EXPECT_EQ(st->int64_at(0), 1);
 }
 
-TEST_F(PostgresConnectionTest, ALockHeldTooLongIsTrouble) {
+TEST_F(PostgresConnectionTest, OneWriteTransactionAtATimeAndAWaitTooLongIsTrouble) {
+    StoreOptions options;
+    options.lock_wait = std::chrono::milliseconds(200);
+    auto waiting = connect_postgres(database.url(), options);
+    db->exec("CREATE TABLE t (k TEXT PRIMARY KEY, v BIGINT)");
+    db->exec("INSERT INTO t VALUES ('a', 0)");
+    {
+        dunning::store::Transaction holder(*db);
+        try {
+            dunning::store::Transaction tx(*waiting);
+            FAIL() << "two write transactions at once";
+        } catch (const StoreError& e) {
+            EXPECT_TRUE(e.trouble()) << e.what();
+        }
+        // Appends do not wait for the write lock; the session is usable after the failed begin.
+        dunning::store::Transaction append(*waiting, dunning::store::Transaction::appends_only);
+        waiting->exec("INSERT INTO t VALUES ('b', 0)");
+        append.commit();
+    }
+    // The holder rolled back: the write lock is free.
+    dunning::store::Transaction tx(*waiting);
+    EXPECT_EQ(waiting->exec("UPDATE t SET v = 2"), 2);
+    tx.commit();
+}
+
+TEST_F(PostgresConnectionTest, ARowLockHeldTooLongIsTrouble) {
     StoreOptions options;
     options.lock_wait = std::chrono::milliseconds(200);
     auto waiting = connect_postgres(database.url(), options);
@@ -203,12 +228,39 @@ TEST_F(PostgresConnectionTest, ALockHeldTooLongIsTrouble) {
     db->exec("INSERT INTO t VALUES ('a', 0)");
     dunning::store::Transaction holder(*db);
     db->exec("UPDATE t SET v = 1 WHERE k = 'a'");
-    dunning::store::Transaction tx(*waiting);
     try {
-        waiting->exec("UPDATE t SET v = 2 WHERE k = 'a'");
-        FAIL() << "the lock was not held";
+        waiting->exec("UPDATE t SET v = 2 WHERE k = 'a'"); // outside a transaction: no write lock
+        FAIL() << "the row lock was not held";
     } catch (const StoreError& e) {
         EXPECT_TRUE(e.trouble()) << e.what();
+    }
+}
+
+// An instance that dies holding the write lock (kill -9: its session ends) does not hold up the
+// others: the server releases the lock with the session.
+TEST_F(PostgresConnectionTest, TheWriteLockOfASessionThatDiesIsFreeAtOnce) {
+    StoreOptions options;
+    options.lock_wait = std::chrono::milliseconds(200);
+    auto other = connect_postgres(database.url(), options);
+    auto pid = db->prepare("SELECT pg_backend_pid()");
+    ASSERT_TRUE(pid->step());
+    const auto backend = pid->int64_at(0);
+    pid->reset();
+    dunning::store::Transaction dying(*db);
+    {
+        pqxx::connection admin(database.url());
+        pqxx::nontransaction kill(admin);
+        kill.exec("SELECT pg_terminate_backend(" + std::to_string(backend) + ")");
+    }
+    // pg_terminate_backend returns before the session is gone: a few tries, each waiting 200 ms.
+    for (int attempt = 1;; ++attempt) {
+        try {
+            dunning::store::Transaction tx(*other);
+            tx.commit();
+            break;
+        } catch (const StoreError& e) {
+            ASSERT_LT(attempt, 25) << "the write lock outlived its session: " << e.what();
+        }
     }
 }
 
@@ -314,7 +366,6 @@ TEST(PostgresStore, AnEmptyDatabaseGetsTheWholeSchemaOnce) {
     ScratchDatabase database(postgres_cluster());
     auto db = dunning::store::open_store(postgres_store(database.url()));
     EXPECT_EQ(db->schema_version(), dunning::store::latest_schema_version());
-    EXPECT_EQ(dunning::store::postgres_baseline_version(), dunning::store::latest_schema_version());
     db->exec("INSERT INTO inbox (creator_id, event_id, type, received_at, source, body) "
              "VALUES ('c', 'evt_1', 't', 1, 'direct', '{}')");
     db.reset();

@@ -4,6 +4,7 @@
 // order, uniqueness, partial predicate), foreign key and seeded row must be the same in both, and
 // PostgreSQL's recorded version must be SQLite's latest. A migration added to one and not the
 // other fails here. CHECK constraints are not compared.
+#include "store/database.hpp"
 #include "store/migrations.hpp"
 #include "store/postgres_schema.hpp"
 #include "support/postgres.hpp"
@@ -274,9 +275,16 @@ std::string differences(const Schema& sqlite, const Schema& postgres) {
     return out;
 }
 
+// The baseline and the PostgreSQL migrations after it, as the store applies them to an empty
+// database.
 void apply_baseline(pqxx::connection& c) {
     pqxx::work tx(c);
     tx.exec(dunning::store::postgres_baseline_schema());
+    for (const auto* migration : dunning::store::postgres_migrations())
+        tx.exec(migration);
+    tx.exec("UPDATE schema_version SET version = " +
+            std::to_string(dunning::store::postgres_baseline_version() +
+                           static_cast<int>(dunning::store::postgres_migrations().size())));
     tx.commit();
 }
 
@@ -299,8 +307,30 @@ TEST(PostgresSchema, TheBaselineIsSQLitesLatestSchema) {
     const auto version = tx.exec1("SELECT version FROM schema_version")[0].as<int>();
     EXPECT_EQ(version, static_cast<int>(dunning::store::migrations().size()))
         << "SQLite's migrations are at another version than PostgreSQL's schema";
-    EXPECT_EQ(version, dunning::store::postgres_baseline_version());
+    EXPECT_EQ(version, dunning::store::latest_schema_version());
     EXPECT_EQ(tx.exec1("SELECT count(*) FROM schema_version")[0].as<int>(), 1);
+}
+
+TEST(PostgresSchema, AStoreAtTheBaselineIsMigratedToTheLatestVersionWhenItOpens) {
+    ScratchDatabase database(postgres_cluster());
+    {
+        pqxx::connection c(database.url());
+        pqxx::work tx(c);
+        tx.exec(dunning::store::postgres_baseline_schema());
+        tx.exec("INSERT INTO jobs (kind, payload, idempotency_key, due_at, created_at) "
+                "VALUES ('email', '{}', 'k', 1, 1)");
+        tx.commit();
+    }
+    dunning::store::StoreOptions options;
+    options.postgres_url = database.url();
+    dunning::store::open_store(options);
+
+    pqxx::connection c(database.url());
+    pqxx::work tx(c);
+    EXPECT_EQ(tx.exec1("SELECT version FROM schema_version")[0].as<int>(),
+              dunning::store::latest_schema_version());
+    EXPECT_EQ(tx.exec1("SELECT count(*) FROM jobs WHERE claimed_until IS NULL")[0].as<int>(), 1)
+        << "the job stored before the migration is kept";
 }
 
 TEST(PostgresSchema, AChangeToOneSideOnlyIsReported) {
