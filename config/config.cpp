@@ -1,4 +1,5 @@
 #include "config/config.hpp"
+#include "config/environment.hpp"
 
 #include "config/reader.hpp"
 #include "core/base64.hpp"
@@ -310,6 +311,16 @@ const CreatorConfig* Config::find_creator_by_account(std::string_view stripe_acc
 std::optional<std::string> process_env(const std::string& name) {
     if (const char* value = std::getenv(name.c_str())) return std::string(value);
     return std::nullopt;
+}
+
+Result<std::string, std::string> expand_environment(std::string_view text, const EnvLookup& env) {
+    std::vector<std::string> problems;
+    auto expanded = detail::expand_env(text, env ? env : EnvLookup(process_env), problems);
+    if (expanded) return std::move(*expanded);
+    std::string message;
+    for (const auto& problem : problems)
+        message += (message.empty() ? "" : "; ") + problem;
+    return err(std::move(message));
 }
 
 Result<Config, std::vector<std::string>> parse_config(std::string_view toml_text,

@@ -1,6 +1,8 @@
-// The `dunning` command line: serve, check-config, replay, backfill, preview, secrets rotate-key.
+// The `dunning` command line: serve, check-config, replay, backfill, preview, secrets rotate-key,
+// migrate-store.
 #include "config/config.hpp"
 #include "plugin/backfill.hpp"
+#include "plugin/migrate_store.hpp"
 #include "plugin/module.hpp"
 #include "plugin/preview.hpp"
 #include "plugin/replay.hpp"
@@ -273,7 +275,30 @@ int main(int argc, char** argv) {
         ->check(CLI::ExistingFile)
         ->excludes(env_opt);
 
+    plugin::MigrateStoreOptions migrate_options;
+    auto* migrate_cmd = app.add_subcommand(
+        "migrate-store",
+        "Copy a SQLite store into PostgreSQL: every table, every row (secrets stay sealed as "
+        "stored), in one PostgreSQL transaction, so a failure leaves the database as it was. Both "
+        "stores are opened as the service opens them: the SQLite file is brought to the latest "
+        "schema, an empty PostgreSQL database gets it. Rows are upserted by primary key: a rerun "
+        "writes what is new or changed in the SQLite store since (the old installation may keep "
+        "running meanwhile) and deletes nothing. Shows \"table: N rows\" as each table is done, "
+        "then each table's rows on both sides; exits 1 (rolled back) when PostgreSQL would hold "
+        "fewer rows of a table than SQLite, 2 on bad arguments. No --config: the stores are "
+        "named here.");
+    migrate_cmd
+        ->add_option("--from", migrate_options.from,
+                     "sqlite:PATH, the SQLite store to copy (it must exist)")
+        ->required();
+    migrate_cmd
+        ->add_option("--to", migrate_options.to,
+                     "postgresql://user:${PGPASSWORD}@host/db (\"${NAME}\" taken from the "
+                     "environment, so the password stays off the command line; shown as ***)")
+        ->required();
+
     CLI11_PARSE(app, argc, argv);
+    if (*migrate_cmd) return plugin::migrate_store_command(migrate_options, std::cout, std::cerr);
     if (*rotate_cmd) return rotate_key(config_path, rotate_options);
     if (*preview_cmd) return preview(config_path, preview_options);
     if (*backfill_cmd) {

@@ -1,0 +1,124 @@
+#include "plugin/migrate_store.hpp"
+
+#include "store/database.hpp"
+#include "store/migrate_store.hpp"
+#include "store/postgres_connection.hpp"
+
+#include <algorithm>
+#include <cstdint>
+#include <filesystem>
+#include <iomanip>
+#include <memory>
+#include <ostream>
+#include <stdexcept>
+
+namespace dunning::plugin {
+
+namespace {
+
+bool is_postgres_url(const std::string& url) {
+    return (url.starts_with("postgresql://") && url.size() > 13) ||
+           (url.starts_with("postgres://") && url.size() > 11);
+}
+
+void print_counts(const store::CopyReport& report, std::ostream& out) {
+    std::size_t width = 5;
+    for (const auto& t : report.tables)
+        width = std::max(width, t.table.size());
+    const auto line = [&](const std::string& table, const std::string& source,
+                          const std::string& target, const std::string& written) {
+        out << std::left << std::setw(static_cast<int>(width)) << table << std::right << "  "
+            << std::setw(10) << source << "  " << std::setw(10) << target << "  " << std::setw(10)
+            << written << '\n';
+    };
+    line("table", "sqlite", "postgresql", "written");
+    std::int64_t source = 0, target = 0, written = 0;
+    for (const auto& t : report.tables) {
+        line(t.table, std::to_string(t.source), std::to_string(t.target),
+             std::to_string(t.written));
+        source += t.source;
+        target += t.target;
+        written += t.written;
+    }
+    line("total", std::to_string(source), std::to_string(target), std::to_string(written));
+}
+
+} // namespace
+
+int migrate_store_command(const MigrateStoreOptions& options, std::ostream& out, std::ostream& err,
+                          const config::EnvLookup& env) {
+    if (!options.from.starts_with("sqlite:") || options.from.size() == 7) {
+        err << "dunning: --from must be sqlite:PATH, the SQLite store to copy (e.g. "
+               "sqlite:/var/lib/dunning/dunning.db)\n";
+        return 2;
+    }
+    const auto path = options.from.substr(7);
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec)) {
+        err << "dunning: " << path
+            << (std::filesystem::exists(path, ec) ? " is not a file" : " does not exist")
+            << ": --from names the SQLite store to copy\n";
+        return 2;
+    }
+    auto expanded = config::expand_environment(options.to, env);
+    if (!expanded) {
+        err << "dunning: --to: " << expanded.error() << '\n';
+        return 2;
+    }
+    const auto url = std::move(expanded).value();
+    if (!is_postgres_url(url)) {
+        // Not echoed: it may hold a password.
+        err << "dunning: --to must be a \"postgresql://\" or \"postgres://\" URL, e.g. "
+               "postgresql://dunning:${PGPASSWORD}@db.example/dunning\n";
+        return 2;
+    }
+    const auto where = store::redacted_postgres_url(url);
+    const auto shown = [&](const std::string& message) {
+        return store::without_postgres_password(message, url);
+    };
+
+    std::unique_ptr<store::Connection> from, to;
+    try {
+        store::StoreOptions source;
+        source.path = path;
+        from = store::open_store(source);
+    } catch (const std::exception& e) {
+        err << "dunning: " << shown(e.what()) << '\n';
+        return 1;
+    }
+    try {
+        store::StoreOptions target;
+        target.postgres_url = url;
+        to = store::open_store(target);
+    } catch (const std::exception& e) {
+        err << "dunning: " << shown(e.what()) << '\n';
+        return 1;
+    }
+
+    out << "Copying " << path << " into " << where << '\n' << std::flush;
+    store::CopyReport report;
+    try {
+        report = store::copy_store(*from, *to, [&](const store::TableCopy& t) {
+            err << t.table << ": " << t.source << " rows (" << t.written << " written)\n"
+                << std::flush;
+        });
+    } catch (const std::exception& e) {
+        err << "dunning: the copy failed: " << shown(e.what()) << "; " << where
+            << " was left as it was\n";
+        return 1;
+    }
+    print_counts(report, out);
+    if (!report.committed) {
+        std::string names;
+        for (const auto& t : report.short_tables())
+            names += (names.empty() ? "" : ", ") + t;
+        err << "dunning: " << where << " would hold fewer rows than " << path << " in " << names
+            << "; the copy was rolled back, nothing was written\n";
+        return 1;
+    }
+    out << "Done: every table of " << where << " holds at least the rows of " << path
+        << ". Run this again to bring over what the old installation wrote meanwhile.\n";
+    return 0;
+}
+
+} // namespace dunning::plugin
