@@ -281,12 +281,14 @@ int main(int argc, char** argv) {
         "Copy a SQLite store into PostgreSQL: every table, every row (secrets stay sealed as "
         "stored), in one PostgreSQL transaction, so a failure leaves the database as it was. Both "
         "stores are opened as the service opens them: the SQLite file is brought to the latest "
-        "schema, an empty PostgreSQL database gets it. Rows are upserted by primary key: a rerun "
-        "writes what is new or changed in the SQLite store since (the old installation may keep "
-        "running meanwhile) and deletes nothing. Shows \"table: N rows\" as each table is done, "
-        "then each table's rows on both sides; exits 1 (rolled back) when PostgreSQL would hold "
-        "fewer rows of a table than SQLite, 2 on bad arguments. No --config: the stores are "
-        "named here.");
+        "schema, an empty PostgreSQL database gets it. Rows are upserted by primary key and "
+        "PostgreSQL's rows that SQLite no longer holds are deleted: a rerun brings over what is "
+        "new, changed or deleted in the SQLite store since (the old installation may keep "
+        "running meanwhile). Refuses a PostgreSQL database holding events SQLite does not (a "
+        "service ran on it). Shows \"table: N rows\" as each table is done, then each table's "
+        "rows on both sides; exits 1 (rolled back) when a table of PostgreSQL would hold another "
+        "number of rows than SQLite's, 2 on bad arguments. No --config: the stores are named "
+        "here.");
     migrate_cmd
         ->add_option("--from", migrate_options.from,
                      "sqlite:PATH, the SQLite store to copy (it must exist)")

@@ -26,21 +26,24 @@ void print_counts(const store::CopyReport& report, std::ostream& out) {
     for (const auto& t : report.tables)
         width = std::max(width, t.table.size());
     const auto line = [&](const std::string& table, const std::string& source,
-                          const std::string& target, const std::string& written) {
+                          const std::string& target, const std::string& written,
+                          const std::string& deleted) {
         out << std::left << std::setw(static_cast<int>(width)) << table << std::right << "  "
             << std::setw(10) << source << "  " << std::setw(10) << target << "  " << std::setw(10)
-            << written << '\n';
+            << written << "  " << std::setw(10) << deleted << '\n';
     };
-    line("table", "sqlite", "postgresql", "written");
-    std::int64_t source = 0, target = 0, written = 0;
+    line("table", "sqlite", "postgresql", "written", "deleted");
+    std::int64_t source = 0, target = 0, written = 0, deleted = 0;
     for (const auto& t : report.tables) {
-        line(t.table, std::to_string(t.source), std::to_string(t.target),
-             std::to_string(t.written));
+        line(t.table, std::to_string(t.source), std::to_string(t.target), std::to_string(t.written),
+             std::to_string(t.deleted));
         source += t.source;
         target += t.target;
         written += t.written;
+        deleted += t.deleted;
     }
-    line("total", std::to_string(source), std::to_string(target), std::to_string(written));
+    line("total", std::to_string(source), std::to_string(target), std::to_string(written),
+         std::to_string(deleted));
 }
 
 } // namespace
@@ -107,16 +110,23 @@ int migrate_store_command(const MigrateStoreOptions& options, std::ostream& out,
             << " was left as it was\n";
         return 1;
     }
+    if (report.events_only_in_target > 0) {
+        err << "dunning: " << where << " holds " << report.events_only_in_target
+            << " event(s) that " << path
+            << " does not: a service has received webhooks on it, and a copy would delete "
+               "them; nothing was written. Copy into a database no service has used.\n";
+        return 1;
+    }
     print_counts(report, out);
     if (!report.committed) {
         std::string names;
         for (const auto& t : report.short_tables())
             names += (names.empty() ? "" : ", ") + t;
-        err << "dunning: " << where << " would hold fewer rows than " << path << " in " << names
-            << "; the copy was rolled back, nothing was written\n";
+        err << "dunning: " << where << " would hold other numbers of rows than " << path << " in "
+            << names << "; the copy was rolled back, nothing was written\n";
         return 1;
     }
-    out << "Done: every table of " << where << " holds at least the rows of " << path
+    out << "Done: every table of " << where << " holds the rows of " << path
         << ". Run this again to bring over what the old installation wrote meanwhile.\n";
     return 0;
 }

@@ -168,9 +168,66 @@ std::size_t rows_per_statement(std::size_t columns) {
         1, std::min<std::size_t>(250, 30000 / std::max<std::size_t>(1, columns)));
 }
 
-// Copies one table's rows; returns the rows read and sets `written`.
+// A row's primary key as one text, the same whether made here from the source's values or by
+// key_sql in PostgreSQL from the target's: each value as text, led by its length.
+std::string key_text(const std::vector<std::string_view>& values) {
+    std::string k;
+    for (const auto v : values) {
+        k += std::to_string(v.size());
+        k += ':';
+        k += v;
+    }
+    return k;
+}
+std::string key_sql(const TableSchema& t) {
+    std::string sql;
+    for (const auto& c : t.primary_key) {
+        const auto value = "CAST(" + quoted(t.name) + "." + quoted(c) + " AS TEXT)";
+        sql += (sql.empty() ? "" : " || ") + std::string("CAST(octet_length(") + value +
+               ") AS TEXT) || ':' || " + value;
+    }
+    return sql;
+}
+
+// The source's keys, table by table, kept in a temporary table of the copy's transaction: what
+// the target must hold no more than.
+void keep_keys(Connection& to, const std::string& table, const std::vector<std::string>& keys) {
+    for (std::size_t at = 0; at < keys.size();) {
+        const auto n = std::min<std::size_t>(500, keys.size() - at);
+        std::string sql = "INSERT INTO migrate_keep (tbl, k) VALUES ";
+        for (std::size_t i = 0; i < n; ++i)
+            sql += i ? ", (?, ?)" : "(?, ?)";
+        CachedStatement st(to, sql);
+        for (std::size_t i = 0; i < n; ++i) {
+            st.bindNoCopy(static_cast<int>(2 * i + 1), table);
+            st.bindNoCopy(static_cast<int>(2 * i + 2), keys[at + i]);
+        }
+        st.exec();
+        at += n;
+    }
+}
+
+// Rows of the target whose key the source does not hold (deleted in the source since an earlier
+// run), in this table: counted, and deleted when `remove`.
+std::int64_t rows_not_in_source(Connection& to, const TableSchema& t, bool remove) {
+    const auto missing =
+        " WHERE NOT EXISTS (SELECT 1 FROM migrate_keep WHERE tbl = ? AND k = " + key_sql(t) + ")";
+    if (!remove) {
+        CachedStatement st(to, "SELECT count(*) FROM " + quoted(t.name) + missing);
+        st.bind(1, t.name);
+        st.executeStep();
+        return st.getColumn(0).getInt64();
+    }
+    CachedStatement st(to, "DELETE FROM " + quoted(t.name) + missing);
+    st.bind(1, t.name);
+    return st.exec();
+}
+
+// Copies one table's rows; returns the rows read and sets `written`; the source's keys go to
+// `keys`.
 std::int64_t copy_table(Connection& from, Connection& to, const TableSchema& source,
-                        const TableSchema& target, std::int64_t& written) {
+                        const TableSchema& target, std::int64_t& written,
+                        std::vector<std::string>& keys) {
     const auto& columns = source.columns;
     std::vector<Carry> carry;
     for (const auto& c : columns) {
@@ -195,9 +252,18 @@ std::int64_t copy_table(Connection& from, Connection& to, const TableSchema& sou
         written += insert.exec();
         cells.clear();
     };
+    std::vector<int> key_columns;
+    for (const auto& k : target.primary_key)
+        key_columns.push_back(
+            static_cast<int>(std::find(columns.begin(), columns.end(), k) - columns.begin()));
     CachedStatement read(from, "SELECT " + quoted_list(columns) + " FROM " + quoted(source.name));
     std::int64_t rows = 0;
+    std::vector<std::string_view> key;
     while (read.executeStep()) {
+        key.clear();
+        for (const auto index : key_columns)
+            key.push_back(read.getColumn(index).text());
+        keys.push_back(key_text(key));
         for (std::size_t i = 0; i < columns.size(); ++i) {
             const int index = static_cast<int>(i);
             if (read.isColumnNull(index)) {
@@ -290,7 +356,7 @@ std::vector<TableSchema> store_tables(Connection& db) {
 std::vector<std::string> CopyReport::short_tables() const {
     std::vector<std::string> out;
     for (const auto& t : tables)
-        if (t.target < t.source) out.push_back(t.table);
+        if (t.target != t.source) out.push_back(t.table);
     return out;
 }
 
@@ -307,8 +373,9 @@ CopyReport copy_store(Connection& from, Connection& to,
 
     ReadSnapshot snapshot(from);
     const auto source_tables = store_tables(from);
-    // The store's write lock (Transaction): no instance writes to this database or brings its
-    // schema up meanwhile, and two copies into it run one after the other.
+    // The store's write lock (Transaction): no instance's write transaction runs meanwhile, and
+    // two copies into this database run one after the other. Instances' appends and lease
+    // renewals do not take it: the target is meant to be a database no instance uses yet.
     Transaction tx(to);
     const auto target_tables = store_tables(to);
     std::map<std::string, const TableSchema*> target_by_name;
@@ -339,16 +406,34 @@ CopyReport copy_store(Connection& from, Connection& to,
         to_copy.push_back(*target_by_name.at(s.name));
 
     CopyReport report;
-    for (const auto* t : in_dependency_order(to_copy)) {
+    to.exec("CREATE TEMPORARY TABLE migrate_keep (tbl TEXT NOT NULL, k TEXT NOT NULL, "
+            "PRIMARY KEY (tbl, k)) ON COMMIT DROP");
+    const auto order = in_dependency_order(to_copy);
+    for (const auto* t : order) {
         const auto& source = *std::find_if(source_tables.begin(), source_tables.end(),
                                            [&](const TableSchema& s) { return s.name == t->name; });
         TableCopy copy;
         copy.table = t->name;
-        copy.source = copy_table(from, to, source, *t, copy.written);
+        std::vector<std::string> keys;
+        copy.source = copy_table(from, to, source, *t, copy.written, keys);
+        keep_keys(to, t->name, keys);
         advance_sequences(to, *t);
-        copy.target = count_rows(to, t->name);
         report.tables.push_back(copy);
         if (progress) progress(copy);
+    }
+    // Events only the target holds were received by a service running on it: deleting them
+    // would lose them, so nothing is written.
+    const auto& inbox = **std::find_if(order.begin(), order.end(),
+                                       [](const TableSchema* t) { return t->name == "inbox"; });
+    report.events_only_in_target = rows_not_in_source(to, inbox, false);
+    if (report.events_only_in_target > 0) return report; // rolled back
+    // What the source deleted since an earlier run goes from the target too (a logged-out
+    // session, a used login link, a revoked secret): referencing tables first.
+    for (auto t = order.rbegin(); t != order.rend(); ++t) {
+        auto& copy = *std::find_if(report.tables.begin(), report.tables.end(),
+                                   [&](const TableCopy& c) { return c.table == (*t)->name; });
+        copy.deleted = rows_not_in_source(to, **t, true);
+        copy.target = count_rows(to, (*t)->name);
     }
     if (!report.short_tables().empty()) return report; // rolled back
     tx.commit();

@@ -1,8 +1,10 @@
 #pragma once
 // Copying a SQLite store into a PostgreSQL store (`dunning migrate-store`): every table, found
 // at run time with its columns, key and foreign keys (nothing here names a column), in one
-// PostgreSQL transaction. Rows are upserted by primary key, so a second run brings the target up
-// to date with what the source gained or changed since, and deletes nothing.
+// PostgreSQL transaction. Rows are upserted by primary key and the target's rows the source no
+// longer holds are deleted, so a second run brings the target up to date with what the source
+// gained, changed or deleted since; a target holding events the source does not (a service ran
+// on it) is refused.
 #include "store/database.hpp"
 
 #include <cstdint>
@@ -30,15 +32,18 @@ struct TableCopy {
     std::string table;
     std::int64_t source = 0;  // rows in the source
     std::int64_t written = 0; // rows new or changed in the target by this run
+    std::int64_t deleted = 0; // rows of the target the source no longer holds, deleted
     std::int64_t target = 0;  // rows in the target after it
 };
 
 struct CopyReport {
     std::vector<TableCopy> tables; // in the order they were copied
-    // Whether the copy was committed: false when a table of the target held fewer rows than
-    // its source after the copy (then nothing was written).
+    // Whether the copy was committed: false when the target held events the source does not,
+    // or when a table of the target held another number of rows than its source after the copy
+    // (then nothing was written).
     bool committed = false;
-    std::vector<std::string> short_tables() const; // target < source
+    std::int64_t events_only_in_target = 0;
+    std::vector<std::string> short_tables() const; // target != source
 };
 
 // Copies every row of every table of `from` (a SQLite store) into `to` (a PostgreSQL store),
@@ -46,8 +51,10 @@ struct CopyReport {
 // written). The source is read in one read transaction (a snapshot, so a service still running
 // on it may go on writing); the target is written in one transaction, tables in the order of
 // their foreign keys, each row inserted, or updated where its primary key is there with other
-// values. Every identity column's sequence is then set to the largest id, and each table's rows
-// are counted: when the target holds fewer than the source, the transaction is rolled back.
+// values, then the target's rows whose key the source does not hold are deleted (referencing
+// tables first); when some of those are inbox rows, the transaction is rolled back instead.
+// Every identity column's sequence is set to the largest id, and each table's rows are counted:
+// when the target holds another number than the source, the transaction is rolled back.
 // Values are copied as the source stores them (text byte for byte). Throws StoreError or
 // std::runtime_error on failure, the target then as it was. `progress` after each table.
 CopyReport copy_store(Connection& from, Connection& to,

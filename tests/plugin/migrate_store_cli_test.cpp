@@ -123,7 +123,7 @@ TEST_F(MigrateStoreCli, CopiesIntoPostgresAndARerunWritesNothing) {
     EXPECT_TRUE(has(r.output, "Copying " + db_path + " into " + shown)) << r.output;
     EXPECT_TRUE(has(r.output, "cases: 1 rows (1 written)\n")) << r.output;
     EXPECT_TRUE(has(r.output, "creator_secrets: 1 rows (1 written)\n")) << r.output;
-    EXPECT_TRUE(has(r.output, "sqlite  postgresql     written")) << r.output;
+    EXPECT_TRUE(has(r.output, "sqlite  postgresql     written     deleted")) << r.output;
     EXPECT_TRUE(has(r.output, "Done: every table of " + shown)) << r.output;
     EXPECT_FALSE(has(r.output, password)) << r.output;
 

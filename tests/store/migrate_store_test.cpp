@@ -274,15 +274,32 @@ TEST_F(MigrateStore, ASecondRunBringsOverWhatIsNewOrChangedAndChangesNothingElse
     EXPECT_EQ(get_secret(*postgres, box, "alpha", "webhook_secret").value(), "whsec_replaced");
 }
 
-TEST_F(MigrateStore, RowsOnlyInPostgresStayAndCountAsMore) {
+TEST_F(MigrateStore, WhatTheSourceDeletedSinceGoesFromPostgresToo) {
     fill();
     ASSERT_TRUE(copy_store(*sqlite, *postgres).committed);
-    ASSERT_EQ(insert_inbox_row(*postgres, an_event("evt_only_in_postgres")),
-              AppendOutcome::inserted);
+    // Revoked in the old installation after the first run: must not come back to life.
+    ASSERT_TRUE(delete_secret(*sqlite, "alpha", "stripe_secret_key"));
     const auto again = copy_store(*sqlite, *postgres);
     ASSERT_TRUE(again.committed);
-    EXPECT_EQ(by_table(again).at("inbox").source, 3);
-    EXPECT_EQ(by_table(again).at("inbox").target, 4);
+    EXPECT_EQ(by_table(again).at("creator_secrets").deleted, 1);
+    EXPECT_EQ(by_table(again).at("creator_secrets").target, 1);
+    EXPECT_EQ(by_table(again).at("inbox").deleted, 0);
+    EXPECT_FALSE(get_secret(*postgres, box, "alpha", "stripe_secret_key").value().has_value());
+    EXPECT_EQ(postgres_rows(), sqlite_rows());
+}
+
+TEST_F(MigrateStore, EventsOnlyInPostgresRefuseTheCopy) {
+    fill();
+    ASSERT_TRUE(copy_store(*sqlite, *postgres).committed);
+    // A service ran on PostgreSQL and took a webhook: a copy would delete it.
+    ASSERT_EQ(insert_inbox_row(*postgres, an_event("evt_only_in_postgres")),
+              AppendOutcome::inserted);
+    ASSERT_TRUE(delete_secret(*sqlite, "alpha", "stripe_secret_key"));
+    const auto before = postgres_rows();
+    const auto again = copy_store(*sqlite, *postgres);
+    EXPECT_FALSE(again.committed);
+    EXPECT_EQ(again.events_only_in_target, 1);
+    EXPECT_EQ(postgres_rows(), before) << "nothing written, nothing deleted";
 }
 
 TEST_F(MigrateStore, AFailureMidwayLeavesPostgresAsItWas) {
