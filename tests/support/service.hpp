@@ -1,6 +1,7 @@
 #pragma once
 // Test support: a temporary directory, Stripe fixtures with fresh ids, signed deliveries, and a
-// running Module on a loopback port with a real SQLite file.
+// running Module on a loopback port with a real SQLite file (a real PostgreSQL database when
+// compiled with DUNNING_TEST_POSTGRES).
 #include "config/config.hpp"
 #include "plugin/module.hpp"
 #include "tests/support/files.hpp"
@@ -10,14 +11,28 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#ifdef DUNNING_TEST_POSTGRES
+#include "tests/support/postgres.hpp"
+#endif
+
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <mutex>
 #include <random>
 #include <sstream>
 #include <thread>
 
 namespace dunning::testing {
+
+#ifdef DUNNING_TEST_POSTGRES
+// A suite compiled again with DUNNING_TEST_POSTGRES (CMake: dunning_postgres_twin) runs on
+// PostgreSQL: the binary starts one server (tests/support/postgres.hpp), and every store a test
+// makes (test_config, TestStore) is a database of its own on it.
+inline const auto* const test_store_postgres_environment =
+    ::testing::AddGlobalTestEnvironment(new PostgresEnvironment);
+#endif
 
 class TempDir {
   public:
@@ -60,6 +75,16 @@ inline config::Config test_config(const std::filesystem::path& dir) {
     c.server.threads = 8;
     c.storage.sqlite_path = (dir / "dunning.db").string();
     c.storage.synchronous = "normal";
+#ifdef DUNNING_TEST_POSTGRES
+    // A database of the binary's server per folder, as the SQLite file is (a test that starts
+    // the service again on the same folder finds its store); the server's folder goes with them.
+    static std::map<std::filesystem::path, std::string> databases;
+    static std::mutex databases_mutex;
+    std::lock_guard lock(databases_mutex);
+    auto& name = databases[dir];
+    if (name.empty()) name = postgres_cluster().create_database("e2e");
+    c.storage.postgres_url = postgres_cluster().url(name);
+#endif
     c.mail.outbox_dir = (dir / "outbox").string(); // emails stay in the test's directory
     c.stripe.connect_webhook_secrets = {platform_secret};
     config::CreatorConfig alpha;

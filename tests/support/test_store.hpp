@@ -15,11 +15,6 @@
 
 namespace dunning::testing {
 
-#ifdef DUNNING_TEST_POSTGRES
-inline const auto* const test_store_postgres_environment =
-    ::testing::AddGlobalTestEnvironment(new PostgresEnvironment);
-#endif
-
 // Where a test's store is; options() opens it again (as a restart would).
 class TestStore {
   public:
