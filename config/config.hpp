@@ -44,7 +44,7 @@ struct StorageConfig {
     std::string synchronous = "full"; // "full": survives power loss; "normal": survives a crash
     // PostgreSQL: how long an instance's claim on a job lasts before another instance may take
     // the job over (store/job_queue.hpp).
-    std::int64_t claim_lease_seconds = 120;
+    std::int64_t claim_lease_seconds = 300;
     // The AES-256-GCM key creators' secrets are sealed with in the database, 32 raw bytes
     // (standard base64 in the file, meant as "${ENV}"). Empty: storing a secret is refused.
     std::string secrets_key;

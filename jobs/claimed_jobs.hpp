@@ -57,8 +57,11 @@ std::size_t carry_out(store::Connection& db, const store::JobQueue& queue,
                 store::Transaction tx(db);
                 const auto retry = store::fail_job(db, jobs[i], policy, e.what(), now);
                 tx.commit();
-                telemetry::log_error(
-                    what + (retry == store::Retry::gave_up ? "; given up" : "; will retry"));
+                telemetry::log_error(what + (retry == store::Retry::gave_up     ? "; given up"
+                                             : retry == store::Retry::scheduled ? "; will retry"
+                                                                                : "; taken over "
+                                                                                  "by another "
+                                                                                  "instance"));
             }
         }
         if (settle) settle->flush();

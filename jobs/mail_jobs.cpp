@@ -141,18 +141,18 @@ mailer::Email compose(const config::Config& config, const config::CreatorConfig&
 
 // The bookkeeping after a send, the same for case emails and card reminders: done, retried
 // after the backoff, or failed for good. In the caller's transaction.
-// Records what the mail server answered; true when the email went out.
+// Records what the mail server answered; true when the email went out and this run recorded it.
 bool record_send(store::Connection& db, const Job& job, const mailer::SendResult& sent,
                  const std::string& log, const std::string& what, Timestamp now) {
-    if (sent.kind == mailer::SendResult::Kind::sent) {
-        store::finish_job(db, job, "done", log, now);
-        return true;
-    }
+    // A job another instance took over meanwhile is theirs to record (and to report sent).
+    if (sent.kind == mailer::SendResult::Kind::sent)
+        return store::finish_job(db, job, "done", log, now);
     const auto& policy =
         sent.kind == mailer::SendResult::Kind::permanent ? refused_mail_backoff : mail_backoff;
-    if (store::fail_job(db, job, policy, log, now) == store::Retry::gave_up)
+    const auto retry = store::fail_job(db, job, policy, log, now);
+    if (retry == store::Retry::gave_up)
         log_error(what + " failed: " + log);
-    else
+    else if (retry == store::Retry::scheduled)
         log_warn(what + " delayed: " + log);
     return false;
 }

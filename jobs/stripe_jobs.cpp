@@ -97,7 +97,8 @@ void settle(SettleBatch& batch, const Engine& engine, const Job& job, const Case
             const std::optional<ChargeResult>& outcome) {
     batch.add(job, stripe_backoff, engine.clock().now(), "charge job " + std::to_string(job.id),
               [&engine, job, id = c.id, state, result, outcome](store::Connection& db) {
-                  store::finish_job(db, job, state, result, engine.clock().now());
+                  // Taken over by another instance meanwhile: its answer is the one recorded.
+                  if (!store::finish_job(db, job, state, result, engine.clock().now())) return;
                   if (!outcome) return;
                   auto fresh = load_case(db, id); // the worker may have moved it on meanwhile
                   if (fresh) engine.run_case(db, *fresh, *outcome);
@@ -112,9 +113,9 @@ void settle_failure(SettleBatch& batch, const Engine& engine, const Job& job, st
     batch.add(job, stripe_backoff, engine.clock().now(), what,
               [&engine, job, case_id, what, summary, if_charge](store::Connection& db) {
                   const auto now = engine.clock().now();
-                  if (store::fail_job(db, job, stripe_backoff, summary, now) ==
-                      store::Retry::scheduled)
-                      return log_warn(what + ", will retry");
+                  const auto retry = store::fail_job(db, job, stripe_backoff, summary, now);
+                  if (retry == store::Retry::not_held) return; // another instance's now
+                  if (retry == store::Retry::scheduled) return log_warn(what + ", will retry");
                   log_error(what + "; giving up after " + std::to_string(job.tries + 1) + " tries");
                   if (!if_charge) return;
                   auto fresh = load_case(db, case_id);

@@ -3,6 +3,7 @@
 #include "http/creator_bodies.hpp"
 #include "jobs/stripe_connection.hpp"
 #include "store/creators.hpp"
+#include "telemetry/log.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -52,10 +53,10 @@ void add_api_creators(store::Connection& db, const config::Config& config,
 
 void refresh_creators(store::Connection& db, const config::Config& config,
                       config::CreatorRegistry& registry, const store::SecretBox& box) {
+    config::CreatorRegistry fresh;
     std::map<std::string, store::StoredCreator> rows;
     for (auto& row : store::load_creators(db))
         rows.emplace(row.id, std::move(row));
-    config::CreatorRegistry fresh;
     for (const auto& c : registry.all()) {
         if (c->source == "api") continue; // read whole from the store below
         auto file_creator = *c;
@@ -63,9 +64,22 @@ void refresh_creators(store::Connection& db, const config::Config& config,
             file_creator.disabled = row->second.disabled;
             file_creator.api_token_hash = row->second.api_token_hash;
         }
+        jobs::apply_stripe_connection(db, box, file_creator);
         fresh.replace(std::move(file_creator));
     }
-    add_api_creators(db, config, fresh, box);
+    for (const auto& [id, row] : rows) {
+        if (row.source != "api") continue;
+        try {
+            fresh.replace(api_creator(db, row, config, box));
+        } catch (const std::exception& e) {
+            // One creator this instance cannot read (its file differs from the others') keeps
+            // what it ran with; the others' changes still come through.
+            telemetry::log_warn("creators: " + std::string(e.what()) +
+                                "; this instance keeps "
+                                "running it as it was");
+            if (const auto running = registry.find(id)) fresh.replace(*running);
+        }
+    }
     for (const auto& c : fresh.all())
         registry.replace(*c);
 }

@@ -221,7 +221,7 @@ struct StoreOptions {
     // string, the password in it already expanded) instead of SQLite's file.
     std::string postgres_url{};
     // PostgreSQL: how long a claim on a job lasts ([storage] claim_lease_seconds).
-    std::chrono::milliseconds claim_lease{std::chrono::minutes{2}};
+    std::chrono::milliseconds claim_lease{std::chrono::minutes{5}};
 };
 
 // Opens (creating if needed) and applies pending migrations. Throws std::runtime_error with a

@@ -11,9 +11,11 @@ namespace {
 
 constexpr std::size_t max_batch = 512;
 
+// Only the event's own key counts as "stored already": any other conflict (an id taken by a copy
+// of another store) is an error, answered 503, never a 200 for an event not stored.
 const char* insert_sql =
     "INSERT INTO inbox (creator_id, event_id, type, account, created, received_at, "
-    "source, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING";
+    "source, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (creator_id, event_id) DO NOTHING";
 
 AppendOutcome run_insert(CachedStatement& st, const InboxRow& row) {
     st.bindNoCopy(1, row.creator_id);
@@ -198,6 +200,8 @@ void InboxWriter::commit_batch(std::deque<Pending>& batch) {
 
 // A write that reaches the disk (the header's user_version, rewritten with its own value) and
 // changes nothing. It does not wait for a lock: deliveries arriving meanwhile would wait behind it.
+// (PostgreSQL: the row of schema_version, outside the write lock as the appends are; the
+// session's lock_timeout stays as the connection was made.)
 void InboxWriter::probe() {
     const auto wait = db_->lock_wait.limit;
     db_->lock_wait.limit = std::chrono::milliseconds(0);
@@ -207,7 +211,7 @@ void InboxWriter::probe() {
         ~Restore() { db.lock_wait.limit = wait; }
     } restore{*db_, wait};
     try {
-        Transaction tx(*db_);
+        Transaction tx(*db_, Transaction::appends_only);
         db_->write_nothing();
         tx.commit();
         set_trouble("");

@@ -67,6 +67,7 @@ std::vector<Job> due_jobs(Connection& db, JobKind kind, Timestamp now, int limit
         j.idempotency_key = st.getColumn(4).getString();
         j.tries = st.getColumn(5).getInt();
         j.created = from_unix(st.getColumn(6).getInt64());
+        j.claimed_by = run;
         out.push_back(std::move(j));
     }
     return out;
@@ -130,8 +131,16 @@ std::chrono::milliseconds JobQueue::lease(const Connection& db) const {
     return lease_.value_or(db.claim_lease);
 }
 
-std::int64_t JobQueue::wall_ms() const {
+std::int64_t JobQueue::wall_ms(Connection& db) const {
     if (wall_) return wall_();
+    if (db.backend() == Backend::postgresql) {
+        // The database's clock: a machine whose clock runs ahead would otherwise see the other
+        // instances' leases run out early.
+        CachedStatement st(db,
+                           "SELECT CAST(extract(epoch FROM clock_timestamp()) * 1000 AS BIGINT)");
+        st.executeStep();
+        return st.getColumn(0).getInt64();
+    }
     return std::chrono::duration_cast<std::chrono::milliseconds>(
                std::chrono::system_clock::now().time_since_epoch())
         .count();
@@ -139,11 +148,11 @@ std::int64_t JobQueue::wall_ms() const {
 
 std::vector<Job> JobQueue::claim(Connection& db, JobKind kind, Timestamp now, int limit) const {
     std::vector<std::int64_t> unreadable;
-    if (due_jobs(db, kind, now, limit, run_, wall_ms(), unreadable).empty() && unreadable.empty())
+    if (due_jobs(db, kind, now, limit, run_, wall_ms(db), unreadable).empty() && unreadable.empty())
         return {};
     Transaction tx(db);
     unreadable.clear();
-    const auto wall = wall_ms();
+    const auto wall = wall_ms(db);
     auto due = due_jobs(db, kind, now, limit, run_, wall, unreadable);
     // The claim's condition again: a run renewing its lease (hold, outside this transaction)
     // since the jobs were read keeps its job.
@@ -151,9 +160,15 @@ std::vector<Job> JobQueue::claim(Connection& db, JobKind kind, Timestamp now, in
                              "AND (claimed_by IS NULL OR (claimed_by <> ?1 AND "
                              "coalesce(claimed_until, 0) <= ?4))");
     std::vector<Job> jobs;
+    const auto length = lease(db);
     for (auto& j : due) {
         mark.bind(1, run_);
-        mark.bind(2, wall + lease(db).count());
+        // A zero lease is none: the claim holds only against this run itself (a clock set back
+        // after a restart must not make the run before look alive).
+        if (length.count() > 0)
+            mark.bind(2, wall + length.count());
+        else
+            mark.bind(2);
         mark.bind(3, j.id);
         mark.bind(4, wall);
         if (mark.exec() == 1) jobs.push_back(std::move(j));
@@ -173,7 +188,7 @@ bool JobQueue::hold(Connection& db, const Job& job) const {
     if (length.count() == 0) return true; // one instance: nobody else takes a claimed job
     CachedStatement st(db, "UPDATE jobs SET claimed_until = ? WHERE id = ? AND claimed_by = ? "
                            "AND state = 'pending'");
-    st.bind(1, wall_ms() + length.count());
+    st.bind(1, wall_ms(db) + length.count());
     st.bind(2, job.id);
     st.bind(3, run_);
     return st.exec() == 1;
@@ -189,15 +204,29 @@ void JobQueue::release(Connection& db, const std::vector<Job>& jobs) const {
     }
 }
 
-void finish_job(Connection& db, const Job& job, const std::string& state, const std::string& result,
+namespace {
+// The fence of the three below: a claimed job is written only while its run still holds it
+// (parameter n: Job::claimed_by), or while nobody does and it is still pending (the run gave it
+// back, e.g. when the store failed, before its bookkeeping was committed).
+std::string held(int n) {
+    const auto p = "?" + std::to_string(n);
+    return "(" + p + " = '' OR claimed_by = " + p +
+           " OR (claimed_by IS NULL AND state = 'pending'))";
+}
+} // namespace
+
+bool finish_job(Connection& db, const Job& job, const std::string& state, const std::string& result,
                 Timestamp now) {
-    CachedStatement st(db, "UPDATE jobs SET state = ?, result = ?, done_at = ?, claimed_by = NULL "
-                           "WHERE id = ? RETURNING order_key");
+    CachedStatement st(db, std::string("UPDATE jobs SET state = ?1, result = ?2, done_at = ?3, "
+                                       "claimed_by = NULL WHERE id = ?4 AND ") +
+                               held(5) + " RETURNING order_key");
     st.bind(1, state);
     st.bind(2, result);
     st.bind(3, unix_of(now));
     st.bind(4, job.id);
-    if (!st.executeStep() || st.getColumn(0).isNull()) return;
+    st.bind(5, job.claimed_by);
+    if (!st.executeStep()) return false; // another run's now
+    if (st.getColumn(0).isNull()) return true;
     const auto key = st.getColumn(0).getString();
     st.reset();
     // The key's next job (now its oldest pending) becomes due.
@@ -207,33 +236,34 @@ void finish_job(Connection& db, const Job& job, const std::string& state, const 
     next.bind(1, unix_of(now));
     next.bind(2, key);
     next.exec();
+    return true;
 }
 
 Retry fail_job(Connection& db, const Job& job, const BackoffPolicy& policy,
                const std::string& error, Timestamp now) {
     const int failures = job.tries + 1;
-    if (policy.gives_up(failures)) {
-        finish_job(db, job, "failed", error, now);
-        return Retry::gave_up;
-    }
-    CachedStatement st(db,
-                       "UPDATE jobs SET tries = ?, due_at = ?, last_error = ?, claimed_by = NULL "
-                       "WHERE id = ?");
+    if (policy.gives_up(failures))
+        return finish_job(db, job, "failed", error, now) ? Retry::gave_up : Retry::not_held;
+    CachedStatement st(db, std::string("UPDATE jobs SET tries = ?1, due_at = ?2, last_error = ?3, "
+                                       "claimed_by = NULL WHERE id = ?4 AND ") +
+                               held(5));
     st.bind(1, failures);
     st.bind(2, unix_of(policy.next_try(now, failures)));
     st.bind(3, error);
     st.bind(4, job.id);
-    st.exec();
-    return Retry::scheduled;
+    st.bind(5, job.claimed_by);
+    return st.exec() == 1 ? Retry::scheduled : Retry::not_held;
 }
 
-void postpone_job(Connection& db, const Job& job, Timestamp due, const std::string& note) {
-    CachedStatement st(
-        db, "UPDATE jobs SET due_at = ?, last_error = ?, claimed_by = NULL WHERE id = ?");
+bool postpone_job(Connection& db, const Job& job, Timestamp due, const std::string& note) {
+    CachedStatement st(db, std::string("UPDATE jobs SET due_at = ?1, last_error = ?2, "
+                                       "claimed_by = NULL WHERE id = ?3 AND ") +
+                               held(4));
     st.bind(1, unix_of(due));
     st.bind(2, note);
     st.bind(3, job.id);
-    st.exec();
+    st.bind(4, job.claimed_by);
+    return st.exec() == 1;
 }
 
 std::vector<JobRecord> case_actions(Connection& db, std::int64_t case_id) {

@@ -7,9 +7,10 @@
 //   pending (waiting, due or in flight): a member's notifications reach the platform in order.
 // - A claim marks the job as taken by one JobQueue (one run of the service) for a lease. On
 //   PostgreSQL, where several instances share the queue, the lease lasts the connection's
-//   claim_lease ([storage] claim_lease_seconds, 2 minutes unless set: longer than the slowest
-//   single job, a Stripe call's 10 s connect and 30 s read timeouts or an SMTP session's 30 s,
-//   short enough that an instance's death delays the jobs it held by minutes); the run
+//   claim_lease ([storage] claim_lease_seconds, 5 minutes unless set: longer than the slowest
+//   single job, a Stripe call's 3 tries of 10 s connect and 30 s read (about 2 minutes) or an
+//   SMTP session's 30 s, short enough that an instance's death delays the jobs it held by
+//   minutes); the run
 //   renews it (hold) before it carries out each job, and once it has run out another instance
 //   may take the job over (the one that claimed it died, or hangs). On SQLite, which one instance
 //   uses, the lease is zero: a job claimed by a run that ended without finishing it is claimable
@@ -65,6 +66,7 @@ struct Job {
     std::optional<std::string> order_key;
     int tries = 0; // failures so far
     Timestamp created{};
+    std::string claimed_by{}; // the run that claimed it (JobQueue::claim); "" for no claim
 };
 
 // Returns the new job's id, 0 when `once` skipped it.
@@ -75,8 +77,9 @@ class JobQueue {
     using WallClock = std::function<std::int64_t()>; // unix milliseconds
 
     JobQueue(); // a run of its own
-    // `lease`: the connection's claim_lease when not given; `wall`: the machine's clock when not
-    // given (leases are the machine's time, not the module clock's).
+    // `lease`: the connection's claim_lease when not given; `wall`: when not given, PostgreSQL's
+    // clock (one for every instance, whatever their machines' clocks say) or, on SQLite, the
+    // machine's. Leases are real time, not the module clock's.
     explicit JobQueue(std::string run, std::optional<std::chrono::milliseconds> lease = {},
                       WallClock wall = {});
 
@@ -93,23 +96,26 @@ class JobQueue {
 
   private:
     std::chrono::milliseconds lease(const Connection& db) const;
-    std::int64_t wall_ms() const;
+    std::int64_t wall_ms(Connection& db) const;
 
     std::string run_;
     std::optional<std::chrono::milliseconds> lease_;
     WallClock wall_;
 };
 
-// These work in the caller's transaction. `state`: done | failed | cancelled.
-void finish_job(Connection& db, const Job& job, const std::string& state, const std::string& result,
+// These work in the caller's transaction, on a claimed job only while the run that claimed it
+// (Job::claimed_by) still holds it: once another instance has taken the job over, what this run
+// learnt is not written, and false (Retry::not_held) tells the caller to leave the job's case
+// alone too. `state`: done | failed | cancelled.
+bool finish_job(Connection& db, const Job& job, const std::string& state, const std::string& result,
                 Timestamp now);
-enum class Retry { scheduled, gave_up };
+enum class Retry { scheduled, gave_up, not_held };
 // A failed try: scheduled again after the policy's delay, or given up ('failed', `error` as
 // result).
 Retry fail_job(Connection& db, const Job& job, const BackoffPolicy& policy,
                const std::string& error, Timestamp now);
 // Not tried now, for a reason that is no failure: due again at `due`, no try counted.
-void postpone_job(Connection& db, const Job& job, Timestamp due, const std::string& note);
+bool postpone_job(Connection& db, const Job& job, Timestamp due, const std::string& note);
 
 // What happened to a case's jobs, oldest first (the case API's actions).
 struct JobRecord {

@@ -212,7 +212,7 @@ class PostgresStatement final : public PreparedStatement {
 class PostgresConnection final : public Connection {
   public:
     PostgresConnection(std::string url, std::chrono::milliseconds lock_wait_limit)
-        : url_(std::move(url)) {
+        : url_(std::move(url)), session_lock_wait_(lock_wait_limit) {
         lock_wait.limit = lock_wait_limit;
         connect();
     }
@@ -338,8 +338,10 @@ class PostgresConnection final : public Connection {
             conn_->inhibit_reactivation(true);
 #pragma GCC diagnostic pop
             pqxx::nontransaction tx(*conn_);
+            // The session's lock_timeout is the limit the connection was made with, also when
+            // it reconnects while a caller has lowered lock_wait (0 would mean no limit at all).
             tx.exec("SET client_min_messages = error; SET lock_timeout = " +
-                    std::to_string(lock_wait.limit.count()));
+                    std::to_string(std::max<std::int64_t>(1, session_lock_wait_.count())));
             for (const auto& [name, sql] : prepared_)
                 conn_->prepare(name, sql);
         } catch (...) {
@@ -355,6 +357,7 @@ class PostgresConnection final : public Connection {
     }
 
     std::string url_;
+    std::chrono::milliseconds session_lock_wait_;
     std::unique_ptr<pqxx::connection> conn_;
     std::map<std::string, std::string> prepared_; // name -> SQL, prepared again on reconnection
     std::int64_t statement_count_ = 0;

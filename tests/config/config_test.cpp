@@ -524,7 +524,7 @@ TEST(Config, PostgresUrl) {
              "instance uses the store"},
         },
         valid_creator);
-    EXPECT_EQ(config.storage.claim_lease_seconds, 120);
+    EXPECT_EQ(config.storage.claim_lease_seconds, 300);
     EXPECT_EQ(parsed("[storage]\npostgres_url = \"postgres://db/dunning\"\n"
                      "claim_lease_seconds = 30\n" +
                      valid_creator)

@@ -43,6 +43,32 @@ class ClaimedJobs : public ::testing::Test {
     }
 };
 
+// Several instances on one database: a run whose lease ran out before it got to a job leaves it
+// to the instance that took it over.
+TEST_F(ClaimedJobs, AJobAnotherRunTookOverIsNotCarriedOut) {
+    std::int64_t wall = 1'760'000'000'000;
+    const store::JobQueue slow{"slow", 1000ms, [&] { return wall; }};
+    const store::JobQueue other{"other", 1000ms, [&] { return wall; }};
+    add("first");
+    add("second");
+    const auto jobs = slow.claim(*db, JobKind::email, now, 100);
+    ASSERT_EQ(jobs.size(), 2u);
+    std::vector<std::string> done;
+    const auto taken = [&] {
+        wall += 1000; // the first took the slow run past its lease
+        const auto theirs = other.claim(*db, JobKind::email, now, 100);
+        EXPECT_EQ(theirs.size(), 2u);
+    };
+    carry_out(*db, slow, jobs, policy, now, nullptr, [&](const Job& job) {
+        done.push_back(message_of(job));
+        if (message_of(job) == "first") taken();
+        EXPECT_FALSE(store::finish_job(*db, job, "done", "ok", now)) << "the other run's now";
+    });
+    EXPECT_EQ(done, std::vector<std::string>{"first"});
+    EXPECT_EQ(state_of("first"), "pending 0");
+    EXPECT_EQ(state_of("second"), "pending 0");
+}
+
 TEST_F(ClaimedJobs, AJobThatThrowsIsAFailedTryAndTheBatchGoesOn) {
     add("bad");
     add("good");
