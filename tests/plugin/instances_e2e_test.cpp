@@ -3,6 +3,7 @@
 // the others as Stripe would: every acknowledged event stored once and processed once, no email
 // twice (but the one that may have been in flight at the kill), and the platform's notifications
 // complete and in order per member.
+#include "support/child_service.hpp"
 #include "support/host_receiver.hpp"
 #include "support/postgres.hpp"
 #include "support/process.hpp"
@@ -61,13 +62,7 @@ class Instance {
                                      (dir_ / "dunning.toml").string(), "--no-backfill"},
             log_);
         port_ = listening_port(log_);
-        if (port_ <= 0) return false;
-        httplib::Client cli("127.0.0.1", port_);
-        for (int i = 0; i < 3000; ++i) {
-            if (auto r = cli.Get("/healthz"); r && r->status == 200) return true;
-            std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        }
-        return false;
+        return wait_healthy(port_);
     }
     void kill_nine() {
         ::kill(process_->pid(), SIGKILL);

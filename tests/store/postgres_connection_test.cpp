@@ -69,6 +69,16 @@ class PostgresConnectionTest : public ::testing::Test {
   protected:
     ScratchDatabase database{postgres_cluster()};
     std::unique_ptr<dunning::store::Connection> db = connect_postgres(database.url(), {});
+
+    // A second session that waits 200 ms for a lock, and a table t with the row ('a', 0).
+    std::unique_ptr<dunning::store::Connection> impatient_session_and_a_row() {
+        StoreOptions options;
+        options.lock_wait = std::chrono::milliseconds(200);
+        auto waiting = connect_postgres(database.url(), options);
+        db->exec("CREATE TABLE t (k TEXT PRIMARY KEY, v BIGINT)");
+        db->exec("INSERT INTO t VALUES ('a', 0)");
+        return waiting;
+    }
 };
 
 TEST_F(PostgresConnectionTest, BindsAndReadsEveryType) {
@@ -196,11 +206,7 @@ TEST_F(PostgresConnectionTest, AConstraintOrSyntaxErrorIsNotTrouble) {
 }
 
 TEST_F(PostgresConnectionTest, OneWriteTransactionAtATimeAndAWaitTooLongIsTrouble) {
-    StoreOptions options;
-    options.lock_wait = std::chrono::milliseconds(200);
-    auto waiting = connect_postgres(database.url(), options);
-    db->exec("CREATE TABLE t (k TEXT PRIMARY KEY, v BIGINT)");
-    db->exec("INSERT INTO t VALUES ('a', 0)");
+    auto waiting = impatient_session_and_a_row();
     {
         dunning::store::Transaction holder(*db);
         try {
@@ -221,11 +227,7 @@ TEST_F(PostgresConnectionTest, OneWriteTransactionAtATimeAndAWaitTooLongIsTroubl
 }
 
 TEST_F(PostgresConnectionTest, ARowLockHeldTooLongIsTrouble) {
-    StoreOptions options;
-    options.lock_wait = std::chrono::milliseconds(200);
-    auto waiting = connect_postgres(database.url(), options);
-    db->exec("CREATE TABLE t (k TEXT PRIMARY KEY, v BIGINT)");
-    db->exec("INSERT INTO t VALUES ('a', 0)");
+    auto waiting = impatient_session_and_a_row();
     dunning::store::Transaction holder(*db);
     db->exec("UPDATE t SET v = 1 WHERE k = 'a'");
     try {
