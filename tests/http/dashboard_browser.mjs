@@ -85,6 +85,15 @@ async function signIn(p, url, shot) {
   await p.waitForLoadState('load');
   return answer;
 }
+// Clicks a link and waits until the page it leads to has loaded: a bare click returns once the
+// navigation is committed, when the new document may still be parsing.
+async function follow(p, selector) {
+  const target = new URL(await p.getAttribute(selector, 'href'), p.url());
+  await Promise.all([
+    p.waitForURL((u) => u.pathname === target.pathname && u.search === target.search, { waitUntil: 'load' }),
+    p.click(selector),
+  ]);
+}
 const refusedByCreator = await api('POST', '/v1/creators/alpha/login-links', { token: creators.alpha.token });
 equal(refusedByCreator.status, 403, "a creator's own token makes no login link");
 
@@ -197,7 +206,7 @@ await phone.close();
 
 // ---- open items: filter, totals, CSV
 
-await page.click('nav a[href^="/dashboard/open-items"]');
+await follow(page, 'nav a[href^="/dashboard/open-items"]');
 await noConsoleErrors('the open items');
 await page.selectOption('#filters select[name="status"]', 'escalated');
 await Promise.all([page.waitForURL(/status=escalated/), page.click('#filters button[type="submit"]')]);
@@ -233,7 +242,7 @@ equal(readFileSync(csvPath, 'utf8'), apiCsv.text, 'the downloaded CSV is the API
 
 // ---- a case: its timeline, and marking it paid
 
-await page.click(`#items a[href^="/dashboard/cases/${lockedCase.id}"]`);
+await follow(page, `#items a[href^="/dashboard/cases/${lockedCase.id}"]`);
 equal(new URL(page.url()).pathname, `/dashboard/cases/${lockedCase.id}`, 'a case opens from the open items');
 const timeline = await page.$$eval('#timeline tbody tr', (rows) => rows.map((row) => row.cells[1].textContent));
 check(timeline.some((w) => w.startsWith('stripe invoice.payment_failed')), 'the timeline shows the webhook', timeline.join(' | '));
@@ -244,7 +253,7 @@ await noConsoleErrors('the case');
 await page.screenshot({ path: path.join(shots, 'case.png'), fullPage: true });
 
 // The member's page: access, claims and access changes as the access API answers them.
-await page.click('#member-link');
+await follow(page, '#member-link');
 equal(new URL(page.url()).pathname, `/dashboard/members/${locked.customer}`, 'the member opens from the case');
 const apiMemberAccess = (
   await api('GET', `/v1/creators/alpha/access?member=${locked.customer}`, { token: creators.alpha.token })
@@ -407,7 +416,7 @@ await noConsoleErrors("beta's pages");
 
 // A creator of the file is shown its settings, changed in the file.
 await signIn(page, await loginLink('alpha'));
-await page.click('nav a[href^="/dashboard/settings"]');
+await follow(page, 'nav a[href^="/dashboard/settings"]');
 check((await page.$('#readonly')) !== null, "a creator of the file sees that its settings are the file's");
 check((await page.$('#settings button[type="submit"]')) === null, 'and has no save button');
 await noConsoleErrors("alpha's settings");
@@ -416,7 +425,7 @@ await noConsoleErrors("alpha's settings");
 const made = await api('POST', '/v1/creators', { token: adminToken, body: { id: 'gamma', name: 'Gamma Kurse', locale: 'de' } });
 equal(made.status, 201, 'a creator is made through the admin API');
 await signIn(page, await loginLink('gamma'));
-await page.click('nav a[href^="/dashboard/settings"]');
+await follow(page, 'nav a[href^="/dashboard/settings"]');
 equal(new URL(page.url()).pathname, '/dashboard/settings', 'the settings open from the navigation');
 await noConsoleErrors('the settings');
 const previewOf = (id) => page.$eval(`#preview-${id} pre`, (p) => p.textContent);
