@@ -46,6 +46,10 @@ clean = {
     "store/CMakeLists.txt": "target_link_libraries(dunning_store PUBLIC dunning_core SQLiteCpp)\n",
 }
 expect("clean tree", clean, 0)
+expect("npm's packages beside a benchmark are not ours",
+       {**clean, "bench/ingest/peer/node_modules/better-sqlite3/src/a.cpp": "#include <sqlite3.h>\n"}, 0)
+expect("a bench source of ours is checked",
+       {**clean, "bench/ingest/peer/a.cpp": "#include <sqlite3.h>\n"}, 1, "bench/ingest/peer/a.cpp:1")
 expect("core includes SQLite", {**clean, "core/bad.hpp": "#pragma once\n\n#include <sqlite3.h>\n"}, 1,
        "core/bad.hpp:3")
 expect("core includes another room", {**clean, "core/bad.cpp": '#include "store/db.hpp"\n'}, 1,
