@@ -6,6 +6,10 @@
 #include "store/cases.hpp"
 #include "webhook/event_parser.hpp"
 
+#include <optional>
+#include <string_view>
+#include <unordered_set>
+
 #include "store/inbox.hpp"
 
 namespace dunning::jobs {
@@ -165,15 +169,59 @@ Outcome route_event(Connection& db, const Engine& engine, const InboxRecord& row
     return {RowOutcome::done, "no effect on cases or access"};
 }
 
-Outcome decide_row(Connection& db, const Engine& engine, const InboxRecord& row) {
-    auto parsed = webhook::parse_event(row.body);
-    if (!parsed) return {RowOutcome::poison, parsed.error()};
-    if (const auto* ignored = std::get_if<webhook::Ignored>(&parsed.value()))
+// An inbox row read in full, and the member it concerns.
+struct ReadRow {
+    Result<webhook::Parsed, std::string> parsed;
+    std::optional<std::int32_t> key; // the member's lock key
+    bool any_member = false;         // an event that may concern any member of its creator
+};
+
+// The lock key of the member an event concerns: a hash of creator and customer that every
+// instance and every build computes alike (FNV-1a); two members sharing one only wait for each
+// other. None for the events that find their member through the store (a dispute, a mandate)
+// or concern the whole creator (its Stripe account), nor for an object that names no customer.
+std::optional<std::int32_t> key_of_member(const std::string& creator, const Event& e) {
+    const std::string* customer = nullptr;
+    if (const auto* inv = std::get_if<InvoiceFacts>(&e.facts)) customer = &inv->customer_id;
+    if (const auto* pay = std::get_if<PaymentFacts>(&e.facts)) customer = &pay->customer_id;
+    if (const auto* pm = std::get_if<PaymentMethodFacts>(&e.facts)) customer = &pm->customer_id;
+    if (const auto* sub = std::get_if<SubscriptionFacts>(&e.facts)) customer = &sub->customer_id;
+    if (customer == nullptr || customer->empty()) return std::nullopt;
+    std::uint32_t h = 2166136261u;
+    const auto add = [&h](std::string_view text) {
+        for (const unsigned char c : text) {
+            h ^= c;
+            h *= 16777619u;
+        }
+    };
+    add(creator);
+    add(std::string_view("\0", 1));
+    add(*customer);
+    return static_cast<std::int32_t>(h);
+}
+
+ReadRow read_row(const InboxRecord& row) {
+    ReadRow r{webhook::parse_event(row.body), std::nullopt, false};
+    if (r.parsed)
+        if (const auto* e = std::get_if<Event>(&r.parsed.value())) {
+            r.key = key_of_member(row.creator_id, *e);
+            r.any_member = !r.key;
+        }
+    return r;
+}
+
+Outcome decide_row(Connection& db, const Engine& engine, const InboxRecord& row, const ReadRow& r) {
+    if (!r.parsed) return {RowOutcome::poison, r.parsed.error()};
+    if (const auto* ignored = std::get_if<webhook::Ignored>(&r.parsed.value()))
         return {RowOutcome::ignored, ignored->reason};
-    return route_event(db, engine, row, std::get<Event>(parsed.value()));
+    return route_event(db, engine, row, std::get<Event>(r.parsed.value()));
 }
 
 } // namespace
+
+std::optional<std::int32_t> member_key(const std::string& creator, const Event& e) {
+    return key_of_member(creator, e);
+}
 
 const char* to_string(RowOutcome o) {
     switch (o) {
@@ -185,6 +233,8 @@ const char* to_string(RowOutcome o) {
         return "poison";
     case RowOutcome::skipped:
         return "skipped";
+    case RowOutcome::held:
+        return "held";
     }
     return "poison";
 }
@@ -198,13 +248,13 @@ namespace {
 // One row inside the batch's transaction; its own savepoint keeps a poison row's half-done
 // writes out while the rows around it commit.
 RowOutcome process_in_batch(Connection& db, const Engine& engine, const InboxRecord& row,
-                            std::int64_t now_ms) {
+                            const ReadRow& r, std::int64_t now_ms) {
     if (!store::inbox_row_pending(db, row.id)) return RowOutcome::skipped;
     Outcome outcome;
     {
         store::Savepoint unit(db);
         try {
-            outcome = decide_row(db, engine, row);
+            outcome = decide_row(db, engine, row, r);
         } catch (const std::exception& e) {
             if (store::store_in_trouble(e)) throw; // the store is in trouble, not the event
             outcome = {RowOutcome::poison, e.what()};
@@ -219,22 +269,59 @@ RowOutcome process_in_batch(Connection& db, const Engine& engine, const InboxRec
 
 std::vector<RowOutcome> process_rows(Connection& db, const Engine& engine,
                                      std::span<const InboxRecord> rows, std::int64_t now_ms,
-                                     std::chrono::microseconds budget) {
+                                     std::chrono::microseconds budget, HeldKeys& held) {
     std::vector<RowOutcome> out;
+    if (rows.empty()) return out;
     out.reserve(rows.size());
     const auto until = std::chrono::steady_clock::now() + budget;
-    store::Transaction tx(db);
-    for (const auto& row : rows) {
-        out.push_back(process_in_batch(db, engine, row, now_ms));
+    auto first = read_row(rows.front());
+    // Where transactions run side by side (PostgreSQL, several instances), a batch takes the
+    // key of each member it decides for; an event that may concern any member is decided in a
+    // batch of its own kind, under the whole write lock, where no other batch runs.
+    const bool keyed = db.locks_keys() && !first.any_member;
+    std::optional<store::Transaction> tx;
+    if (keyed)
+        tx.emplace(db, store::Transaction::keyed);
+    else
+        tx.emplace(db);
+    std::unordered_set<std::int32_t> mine;
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        const auto r = i == 0 ? std::move(first) : read_row(rows[i]);
+        if (keyed && r.any_member) break; // the next batch's first row
+        // A member another transaction decides for is left to it, with all its later rows in
+        // this pass: one member's events are decided in their order.
+        if (r.key && !mine.contains(*r.key)) {
+            if (held.contains(*r.key) || (keyed && !db.try_lock_key(*r.key))) {
+                held.insert(*r.key);
+                out.push_back(RowOutcome::held);
+                continue;
+            }
+            mine.insert(*r.key);
+        }
+        out.push_back(process_in_batch(db, engine, rows[i], r, now_ms));
         if (std::chrono::steady_clock::now() > until) break;
     }
-    tx.commit();
+    tx->commit();
     return out;
+}
+
+std::vector<RowOutcome> process_rows(Connection& db, const Engine& engine,
+                                     std::span<const InboxRecord> rows, std::int64_t now_ms,
+                                     std::chrono::microseconds budget) {
+    HeldKeys held;
+    return process_rows(db, engine, rows, now_ms, budget, held);
+}
+
+RowOutcome process_row(Connection& db, const Engine& engine, const InboxRecord& row,
+                       std::int64_t now_ms, HeldKeys& held) {
+    return process_rows(db, engine, std::span(&row, 1), now_ms, std::chrono::seconds{1}, held)
+        .front();
 }
 
 RowOutcome process_row(Connection& db, const Engine& engine, const InboxRecord& row,
                        std::int64_t now_ms) {
-    return process_rows(db, engine, std::span(&row, 1), now_ms, std::chrono::seconds{1}).front();
+    HeldKeys held;
+    return process_row(db, engine, row, now_ms, held);
 }
 
 } // namespace dunning::jobs

@@ -8,18 +8,30 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 namespace dunning::jobs {
 
 using store::InboxRecord;
 
-enum class RowOutcome { done, ignored, poison, skipped /* no longer pending */ };
+enum class RowOutcome {
+    done,
+    ignored,
+    poison,
+    skipped, // no longer pending, or being processed by another instance
+    held,    // another instance decides for this member now (several instances on PostgreSQL)
+};
 const char* to_string(RowOutcome o);
 
 std::vector<InboxRecord> pending_rows(store::Connection& db, int limit);
+
+// The lock key of the member an event concerns (process_rows), the same in every instance; none
+// for an event that may concern any member of its creator or names no customer.
+std::optional<std::int32_t> member_key(const std::string& creator, const Event& e);
 
 // Processes rows in one transaction (one commit for many events), each row under its own
 // savepoint, and commits early once `budget` has passed: the webhook receiver waits for the same
@@ -29,9 +41,24 @@ std::vector<RowOutcome> process_rows(store::Connection& db, const Engine& engine
                                      std::span<const InboxRecord> rows, std::int64_t now_ms,
                                      std::chrono::microseconds budget);
 
+// The members whose rows were held by another instance during one pass over the pending rows
+// (process_rows' batches of one read): their later rows in that pass are held too, so that no
+// row of a member is decided before an earlier one.
+using HeldKeys = std::unordered_set<std::int32_t>;
+// The same, with the pass's held members. On PostgreSQL a batch takes the write lock shared and
+// each member's key (Connection::begin_keyed), so instances decide side by side; a row whose
+// event may concern any member of its creator (a dispute, a mandate, an account event) ends such
+// a batch and starts the next, which takes the whole write lock.
+std::vector<RowOutcome> process_rows(store::Connection& db, const Engine& engine,
+                                     std::span<const InboxRecord> rows, std::int64_t now_ms,
+                                     std::chrono::microseconds budget, HeldKeys& held);
+
 // now_ms stamps processed_at. Never throws for a bad event; throws only when the store
 // itself fails (the row then stays pending and is tried again).
 RowOutcome process_row(store::Connection& db, const Engine& engine, const InboxRecord& row,
                        std::int64_t now_ms);
+// One row of a pass over the pending rows, with the pass's held members (process_rows).
+RowOutcome process_row(store::Connection& db, const Engine& engine, const InboxRecord& row,
+                       std::int64_t now_ms, HeldKeys& held);
 
 } // namespace dunning::jobs

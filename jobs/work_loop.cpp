@@ -91,26 +91,32 @@ YieldCheck WorkLoop::yield_to_webhooks() {
 // Small batches: one commit for many events, yet the inbox writer never waits long for the lock.
 // The rows read are worked through in as many batches as their budget takes; they are read again
 // only when all of them had their turn (a row another connection finished meanwhile is skipped).
+// A pass in which another instance held every row it could have decided ends the drain: that
+// instance is at work on them, and this one looks again when woken or within a second.
 std::size_t WorkLoop::drain_inbox() {
     woken_while_working_ = false; // what woke the loop is read below
     std::size_t total = 0;
     for (auto rows = pending_rows(*db_, 64); !rows.empty() && !loop_.stopping();
          rows = pending_rows(*db_, 64)) {
+        HeldKeys held;
+        bool progress = false;
         for (std::span<const InboxRecord> left(rows); !left.empty() && !loop_.stopping();) {
             const auto now = now_ms_();
-            const auto outcomes = process_rows(*db_, engine_, left, now, inbox_batch_budget);
+            const auto outcomes = process_rows(*db_, engine_, left, now, inbox_batch_budget, held);
             // Committed: the registry is made to agree with the store.
             settle_connection_changes(*db_, engine_);
             for (std::size_t i = 0; i < outcomes.size(); ++i) {
-                if (outcomes[i] == RowOutcome::skipped) continue;
+                if (outcomes[i] == RowOutcome::skipped || outcomes[i] == RowOutcome::held) continue;
                 metrics_.event_processed(to_string(outcomes[i]), now - left[i].received_at_ms);
                 if (outcomes[i] == RowOutcome::poison)
                     log_warn("event in inbox row " + std::to_string(left[i].id) +
                              " is poison; see its note");
                 ++total;
+                progress = true;
             }
             left = left.subspan(outcomes.size());
         }
+        if (!progress && !held.empty()) break;
     }
     return total;
 }

@@ -21,9 +21,12 @@ struct Processed {
 // result visible at once, and a row is processed once whoever takes it.
 Processed process_pending(store::Connection& db, const jobs::Engine& engine) {
     Processed p;
-    for (auto rows = jobs::pending_rows(db, 512); !rows.empty(); rows = jobs::pending_rows(db, 512))
+    for (auto rows = jobs::pending_rows(db, 512); !rows.empty();
+         rows = jobs::pending_rows(db, 512)) {
+        jobs::HeldKeys held; // members an instance decides for: their rows are its to finish
+        const auto before = p.done + p.ignored + p.poison;
         for (const auto& row : rows)
-            switch (jobs::process_row(db, engine, row, wall_clock_ms())) {
+            switch (jobs::process_row(db, engine, row, wall_clock_ms(), held)) {
             case jobs::RowOutcome::done:
                 ++p.done;
                 break;
@@ -34,8 +37,11 @@ Processed process_pending(store::Connection& db, const jobs::Engine& engine) {
                 ++p.poison;
                 break;
             case jobs::RowOutcome::skipped:
+            case jobs::RowOutcome::held:
                 break;
             }
+        if (p.done + p.ignored + p.poison == before && !held.empty()) break;
+    }
     return p;
 }
 

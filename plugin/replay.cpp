@@ -17,6 +17,7 @@
 namespace dunning::plugin {
 
 using jobs::Engine;
+using jobs::HeldKeys;
 using jobs::pending_rows;
 using jobs::process_row;
 using jobs::RowOutcome;
@@ -131,8 +132,10 @@ void process_all(store::Connection& db, const Engine& engine, ReplayReport& r, P
                  std::int64_t total) {
     std::int64_t seen = 0;
     for (auto rows = pending_rows(db, 512); !rows.empty(); rows = pending_rows(db, 512)) {
+        HeldKeys held; // members a running service decides for: their rows are its to finish
+        bool progress_made = false;
         for (const auto& row : rows) {
-            switch (process_row(db, engine, row, wall_clock_ms())) {
+            switch (process_row(db, engine, row, wall_clock_ms(), held)) {
             case RowOutcome::done:
                 ++r.done;
                 break;
@@ -143,10 +146,14 @@ void process_all(store::Connection& db, const Engine& engine, ReplayReport& r, P
                 ++r.poison;
                 break;
             case RowOutcome::skipped:
-                break;
+            case RowOutcome::held:
+                progress.update("processing", std::min(++seen, total));
+                continue;
             }
+            progress_made = true;
             progress.update("processing", std::min(++seen, total));
         }
+        if (!progress_made && !held.empty()) break;
     }
 }
 

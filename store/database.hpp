@@ -101,6 +101,19 @@ class Connection {
     // it need not wait for the write lock where the engine can do without it. PostgreSQL: a plain
     // BEGIN, so instances take webhooks side by side. SQLite cannot: as begin_immediate().
     virtual void begin_appends() { begin_immediate(); }
+    // A write transaction for units of work that each concern one key (one member's events) and
+    // take its lock first (try_lock_key). PostgreSQL: BEGIN with the write lock taken shared, so
+    // instances decide for different members side by side, while begin_immediate waits until no
+    // such transaction is open and keeps them out while it runs. SQLite: as begin_immediate().
+    virtual void begin_keyed() { begin_immediate(); }
+    // True when begin_keyed's transactions run side by side and try_lock_key can refuse.
+    virtual bool locks_keys() const { return false; }
+    // In begin_keyed's transaction: the lock of `key` until the transaction ends, or false at once
+    // when another transaction holds it. SQLite: always true (its one writer holds everything).
+    virtual bool try_lock_key(std::int32_t key) {
+        (void)key;
+        return true;
+    }
     virtual void commit() = 0;
     virtual void rollback() noexcept = 0;
 
@@ -177,6 +190,10 @@ class Transaction {
     struct AppendsOnly {};
     static constexpr AppendsOnly appends_only{};
     Transaction(Connection& db, AppendsOnly) : db_(db) { db_.begin_appends(); }
+    // Units that each take their key's lock first (Connection::begin_keyed, try_lock_key).
+    struct Keyed {};
+    static constexpr Keyed keyed{};
+    Transaction(Connection& db, Keyed) : db_(db) { db_.begin_keyed(); }
     ~Transaction() {
         if (done_) return;
         db_.rollback();

@@ -63,7 +63,11 @@ std::vector<InboxRecord> pending_inbox_rows(Connection& db, int limit) {
 }
 
 bool inbox_row_pending(Connection& db, std::int64_t id) {
-    CachedStatement st(db, "SELECT 1 FROM inbox WHERE id = ? AND state = 'pending'");
+    // PostgreSQL: the row stays locked to this transaction; a row another one holds is passed by.
+    CachedStatement st(db, db.locks_keys()
+                               ? "SELECT 1 FROM inbox WHERE id = ? AND state = 'pending' "
+                                 "FOR UPDATE SKIP LOCKED"
+                               : "SELECT 1 FROM inbox WHERE id = ? AND state = 'pending'");
     st.bind(1, static_cast<std::int64_t>(id));
     return st.executeStep();
 }

@@ -48,6 +48,8 @@ struct InboxRecord {
     std::int64_t received_at_ms = 0;
 };
 std::vector<InboxRecord> pending_inbox_rows(Connection& db, int limit);
+// Inside a write transaction: is the row still to be processed? On PostgreSQL the row is then
+// locked until the transaction ends, and a row another transaction has locked counts as not.
 bool inbox_row_pending(Connection& db, std::int64_t id);
 // state: done | ignored | poison; note may be empty.
 void mark_inbox_row(Connection& db, std::int64_t id, const std::string& state,

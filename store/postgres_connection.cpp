@@ -20,6 +20,9 @@ namespace {
 // The advisory lock key of the store's write lock (begin_immediate): any number, the same in
 // every instance.
 constexpr std::int64_t writer_lock = 7418051;
+// The class of the keys begin_keyed's units lock (the two-number advisory locks, a space apart
+// from the one-number writer_lock).
+constexpr std::int32_t key_lock_class = 7418052;
 
 // SQLSTATE classes and codes that are the database's trouble rather than the statement's fault:
 // the connection (08), a transaction the server rolled back (40: serialization failure,
@@ -250,6 +253,19 @@ class PostgresConnection final : public Connection {
         begin("BEGIN; SELECT pg_advisory_xact_lock(" + std::to_string(writer_lock) + ")");
     }
     void begin_appends() override { begin("BEGIN"); }
+    // Keyed units hold the write lock shared: any number of them at once, none beside a
+    // begin_immediate transaction. Their keys are transaction-level advisory locks too, freed
+    // with the transaction or the session.
+    void begin_keyed() override {
+        begin("BEGIN; SELECT pg_advisory_xact_lock_shared(" + std::to_string(writer_lock) + ")");
+    }
+    bool locks_keys() const override { return true; }
+    bool try_lock_key(std::int32_t key) override {
+        const auto got = run([&](pqxx::nontransaction& tx) {
+            return tx.exec_params("SELECT pg_try_advisory_xact_lock($1, $2)", key_lock_class, key);
+        });
+        return got[0][0].as<bool>();
+    }
     void begin(const std::string& sql) {
         try {
             exec(sql);

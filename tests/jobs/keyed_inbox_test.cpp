@@ -1,0 +1,234 @@
+// Several instances on one PostgreSQL database decide for different members side by side: a
+// batch of inbox rows takes each member's key, leaves a member another instance decides for to
+// it (with that member's later rows, so one member's events keep their order), passes by a row
+// another transaction holds, and an event that may concern any member (a dispute) waits until
+// no member is decided for. Built for PostgreSQL only: on SQLite one writer decides for all.
+#include "jobs/inbox_processor.hpp"
+#include "plugin/module.hpp"
+#include "store/cases.hpp"
+#include "store/inbox.hpp"
+#include "support/service.hpp"
+#include "webhook/event_parser.hpp"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace dunning::jobs {
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+using O = RowOutcome;
+
+class KeyedInbox : public ::testing::Test {
+  protected:
+    KeyedInbox()
+        : config_(dunning::testing::test_config(dir_.path())),
+          clock_(from_unix(1'780'000'000)), db_(open()), creators_(config_),
+          engine_(config_, creators_, clock_) {}
+
+    // Another instance's connection; a lock not had within 300 ms is the store's trouble.
+    std::unique_ptr<store::Connection> open() {
+        auto o = plugin::store_options(config_.storage);
+        o.lock_wait = 300ms;
+        return store::open_store(o);
+    }
+
+    json invoice(const std::string& type, const std::string& member) {
+        auto e = dunning::testing::fixture(type);
+        e["created"] = to_unix(clock_.now());
+        auto& o = e["data"]["object"];
+        o["id"] = "in_" + member;
+        o["customer"] = "cus_" + member;
+        o["payment_intent"] = "pi_" + member;
+        o["charge"] = "ch_" + member;
+        return e;
+    }
+    json dispute(const std::string& member) {
+        return {{"id", "evt_dispute_" + member},
+                {"object", "event"},
+                {"type", "charge.dispute.created"},
+                {"created", to_unix(clock_.now())},
+                {"data",
+                 {{"object",
+                   {{"id", "dp_" + member},
+                    {"object", "dispute"},
+                    {"amount", 4900},
+                    {"currency", "eur"},
+                    {"charge", "ch_" + member},
+                    {"payment_intent", "pi_" + member},
+                    {"reason", "fraudulent"},
+                    {"status", "needs_response"}}}}}};
+    }
+
+    void deliver(const json& e) {
+        store::InboxRow row{"alpha", e.at("id").get<std::string>(), e.at("type").get<std::string>(),
+                            "",      "direct",
+                            e.dump(),
+                            e.at("created").get<std::int64_t>(),
+                            0};
+        ASSERT_EQ(store::insert_inbox_row(*db_, row), store::AppendOutcome::inserted);
+    }
+
+    static std::optional<std::int32_t> key_of(const json& e) {
+        auto parsed = webhook::parse_event(e.dump());
+        EXPECT_TRUE(parsed) << e.dump();
+        if (!parsed) return std::nullopt;
+        return member_key("alpha", std::get<Event>(parsed.value()));
+    }
+
+    std::string status(const std::string& member) {
+        const auto c = store::find_case_by_invoice(*db_, "alpha", "in_" + member);
+        return c ? status_of(c->state) : "no case";
+    }
+
+    // One pass over the pending rows, as the work loop makes it.
+    std::vector<O> pass() {
+        HeldKeys held;
+        const auto rows = pending_rows(*db_, 64);
+        std::vector<O> out;
+        for (std::span<const InboxRecord> left(rows); !left.empty();) {
+            const auto batch = process_rows(*db_, engine_, left, 0, 10s, held);
+            out.insert(out.end(), batch.begin(), batch.end());
+            left = left.subspan(batch.size());
+        }
+        return out;
+    }
+
+    dunning::testing::TempDir dir_;
+    config::Config config_;
+    FakeClock clock_;
+    std::unique_ptr<store::Connection> db_;
+    config::CreatorRegistry creators_;
+    Engine engine_;
+};
+
+TEST_F(KeyedInbox, TheStoreLocksKeys) {
+    EXPECT_TRUE(db_->locks_keys());
+}
+
+TEST_F(KeyedInbox, EveryInstanceComputesTheSameKeyForAMemberAndNoneForADispute) {
+    const auto failed = key_of(invoice("invoice.payment_failed", "ann"));
+    ASSERT_TRUE(failed);
+    EXPECT_EQ(key_of(invoice("invoice.paid", "ann")), failed);
+    EXPECT_NE(key_of(invoice("invoice.payment_failed", "bob")), failed);
+    EXPECT_EQ(key_of(dispute("ann")), std::nullopt);
+}
+
+TEST_F(KeyedInbox, AMemberAnotherInstanceDecidesForIsLeftToItWithItsLaterRows) {
+    const auto ann_failed = invoice("invoice.payment_failed", "ann");
+    deliver(ann_failed);
+    deliver(invoice("invoice.payment_failed", "bob"));
+    deliver(invoice("invoice.paid", "ann"));
+    const auto rows = pending_rows(*db_, 64);
+    ASSERT_EQ(rows.size(), 3u);
+
+    auto other = open();
+    std::optional<store::Transaction> theirs;
+    theirs.emplace(*other, store::Transaction::keyed);
+    ASSERT_TRUE(other->try_lock_key(*key_of(ann_failed)));
+
+    // Bob's row is decided at once, beside the other instance's open transaction; Ann's waits.
+    HeldKeys held;
+    const auto first = std::span<const InboxRecord>(rows).first(2);
+    EXPECT_EQ(process_rows(*db_, engine_, first, 0, 10s, held), (std::vector{O::held, O::done}));
+    EXPECT_EQ(status("bob"), "open");
+    EXPECT_EQ(status("ann"), "no case");
+
+    // Ann's key is free again before this pass reaches her payment, which still waits: her
+    // failure, earlier, is not decided yet.
+    theirs->commit();
+    const auto later = std::span<const InboxRecord>(rows).subspan(2);
+    EXPECT_EQ(process_rows(*db_, engine_, later, 0, 10s, held), std::vector{O::held});
+    EXPECT_EQ(status("ann"), "no case");
+
+    // The next pass decides both, in their order.
+    EXPECT_EQ(pass(), (std::vector{O::done, O::done}));
+    EXPECT_EQ(status("ann"), "paid");
+}
+
+TEST_F(KeyedInbox, ThePassesOfTwoInstancesShareTheRowsAndDecideEachOnce) {
+    for (const auto* member : {"ann", "bob", "cid", "dan"}) {
+        deliver(invoice("invoice.payment_failed", member));
+        deliver(invoice("invoice.paid", member));
+    }
+    // The other instance has locked Bob's and Dan's keys in a batch it has not committed.
+    auto other = open();
+    std::optional<store::Transaction> theirs;
+    theirs.emplace(*other, store::Transaction::keyed);
+    ASSERT_TRUE(other->try_lock_key(*key_of(invoice("invoice.paid", "bob"))));
+    ASSERT_TRUE(other->try_lock_key(*key_of(invoice("invoice.paid", "dan"))));
+    EXPECT_EQ(pass(), (std::vector{O::done, O::done, O::held, O::held, O::done, O::done, O::held,
+                                   O::held}));
+    theirs->commit();
+    EXPECT_EQ(pass(), (std::vector{O::done, O::done, O::done, O::done}));
+    EXPECT_EQ(pass(), std::vector<O>{});
+    for (const auto* member : {"ann", "bob", "cid", "dan"})
+        EXPECT_EQ(status(member), "paid") << member;
+}
+
+TEST_F(KeyedInbox, AKeyIsRefusedWhileAnotherTransactionHoldsItAndFreeAfter) {
+    auto other = open();
+    std::optional<store::Transaction> theirs;
+    theirs.emplace(*other, store::Transaction::keyed);
+    ASSERT_TRUE(other->try_lock_key(42));
+    {
+        store::Transaction mine(*db_, store::Transaction::keyed);
+        EXPECT_FALSE(db_->try_lock_key(42));
+        EXPECT_TRUE(db_->try_lock_key(43));
+        mine.commit();
+    }
+    theirs.reset(); // rolled back: the key is free
+    store::Transaction mine(*db_, store::Transaction::keyed);
+    EXPECT_TRUE(db_->try_lock_key(42));
+    mine.commit();
+}
+
+TEST_F(KeyedInbox, ARowAnotherTransactionHoldsIsPassedBy) {
+    auto e = dunning::testing::fixture("customer.updated", "api-2025-03-31");
+    e["type"] = "customer.created"; // a type the module does not act on: no member key
+    deliver(e);
+    const auto rows = pending_rows(*db_, 64);
+    ASSERT_EQ(rows.size(), 1u);
+
+    auto other = open();
+    std::optional<store::Transaction> theirs;
+    theirs.emplace(*other, store::Transaction::keyed);
+    ASSERT_TRUE(store::inbox_row_pending(*other, rows[0].id)); // and locked to it now
+
+    EXPECT_EQ(pass(), std::vector{O::skipped});
+    theirs.reset();
+    EXPECT_EQ(pass(), std::vector{O::ignored});
+    EXPECT_EQ(pass(), std::vector<O>{});
+}
+
+TEST_F(KeyedInbox, AnEventForAnyMemberWaitsUntilNoMemberIsDecidedFor) {
+    deliver(invoice("invoice.payment_failed", "bob"));
+    deliver(dispute("ann"));
+    deliver(invoice("invoice.payment_failed", "cid"));
+    const auto rows = pending_rows(*db_, 64);
+    ASSERT_EQ(rows.size(), 3u);
+
+    // A keyed batch ends before the dispute.
+    HeldKeys held;
+    EXPECT_EQ(process_rows(*db_, engine_, rows, 0, 10s, held), std::vector{O::done});
+
+    // The dispute's batch takes the whole write lock: not while another instance decides.
+    auto other = open();
+    std::optional<store::Transaction> theirs;
+    theirs.emplace(*other, store::Transaction::keyed);
+    const auto rest = std::span<const InboxRecord>(rows).subspan(1);
+    EXPECT_ANY_THROW(process_rows(*db_, engine_, rest, 0, 10s, held));
+    EXPECT_EQ(pending_rows(*db_, 64).size(), 2u);
+
+    theirs->commit();
+    EXPECT_EQ(process_rows(*db_, engine_, rest, 0, 10s, held), (std::vector{O::done, O::done}));
+    EXPECT_EQ(status("cid"), "open");
+}
+
+} // namespace
+} // namespace dunning::jobs
