@@ -19,7 +19,17 @@ std::size_t AccessFeed::deliver(store::Connection& db) {
         listeners = listeners_;
     }
     if (listeners.empty()) return 0;
-    const auto rows = store::history_after(db, store::listener_cursor(db), 256);
+    if (store::history_after(db, store::listener_cursor(db), 1).empty())
+        return 0; // no write lock for nothing
+    // Read under the whole write lock: on PostgreSQL instances write history for different
+    // members side by side, so a change may commit after one with a higher id; with no such
+    // transaction open, every id below the highest is committed or gone and the cursor skips none.
+    std::vector<store::HistoryEntry> rows;
+    {
+        store::Transaction tx(db);
+        rows = store::history_after(db, store::listener_cursor(db), 256);
+        tx.commit();
+    }
     if (rows.empty()) return 0;
     std::int64_t done = 0;
     std::size_t count = 0;

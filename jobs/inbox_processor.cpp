@@ -272,9 +272,13 @@ std::vector<RowOutcome> process_rows(Connection& db, const Engine& engine,
                                      std::chrono::microseconds budget, HeldKeys& held) {
     std::vector<RowOutcome> out;
     if (rows.empty()) return out;
+    auto first = read_row(rows.front());
+    // An event that may concern any member waits behind a member held by another instance: it
+    // may be that member's, and its rows before it are not decided yet.
+    if (first.any_member && !held.members.empty()) held.everything = true;
+    if (held.everything) return std::vector<RowOutcome>(rows.size(), RowOutcome::held);
     out.reserve(rows.size());
     const auto until = std::chrono::steady_clock::now() + budget;
-    auto first = read_row(rows.front());
     // Where transactions run side by side (PostgreSQL, several instances), a batch takes the
     // key of each member it decides for; an event that may concern any member is decided in a
     // batch of its own kind, under the whole write lock, where no other batch runs.
@@ -287,12 +291,17 @@ std::vector<RowOutcome> process_rows(Connection& db, const Engine& engine,
     std::unordered_set<std::int32_t> mine;
     for (std::size_t i = 0; i < rows.size(); ++i) {
         const auto r = i == 0 ? std::move(first) : read_row(rows[i]);
+        if (r.any_member && !held.members.empty()) held.everything = true;
+        if (held.everything) {
+            out.push_back(RowOutcome::held);
+            continue;
+        }
         if (keyed && r.any_member) break; // the next batch's first row
         // A member another transaction decides for is left to it, with all its later rows in
         // this pass: one member's events are decided in their order.
         if (r.key && !mine.contains(*r.key)) {
-            if (held.contains(*r.key) || (keyed && !db.try_lock_key(*r.key))) {
-                held.insert(*r.key);
+            if (held.members.contains(*r.key) || (keyed && !db.try_lock_key(*r.key))) {
+                held.members.insert(*r.key);
                 out.push_back(RowOutcome::held);
                 continue;
             }

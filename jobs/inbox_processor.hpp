@@ -44,7 +44,13 @@ std::vector<RowOutcome> process_rows(store::Connection& db, const Engine& engine
 // The members whose rows were held by another instance during one pass over the pending rows
 // (process_rows' batches of one read): their later rows in that pass are held too, so that no
 // row of a member is decided before an earlier one.
-using HeldKeys = std::unordered_set<std::int32_t>;
+struct HeldKeys {
+    std::unordered_set<std::int32_t> members;
+    // An event that may concern any member came after a held member's row: it and every row
+    // after it wait for the next pass.
+    bool everything = false;
+    bool empty() const { return members.empty() && !everything; }
+};
 // The same, with the pass's held members. On PostgreSQL a batch takes the write lock shared and
 // each member's key (Connection::begin_keyed), so instances decide side by side; a row whose
 // event may concern any member of its creator (a dispute, a mandate, an account event) ends such

@@ -91,8 +91,9 @@ YieldCheck WorkLoop::yield_to_webhooks() {
 // Small batches: one commit for many events, yet the inbox writer never waits long for the lock.
 // The rows read are worked through in as many batches as their budget takes; they are read again
 // only when all of them had their turn (a row another connection finished meanwhile is skipped).
-// A pass in which another instance held every row it could have decided ends the drain: that
-// instance is at work on them, and this one looks again when woken or within a second.
+// A pass that decided nothing ends the drain: its rows are another instance's (their member or
+// the row itself held) or were finished meanwhile, and this loop looks again when woken or within
+// a second, rather than reading the same rows again at once.
 std::size_t WorkLoop::drain_inbox() {
     woken_while_working_ = false; // what woke the loop is read below
     std::size_t total = 0;
@@ -116,7 +117,7 @@ std::size_t WorkLoop::drain_inbox() {
             }
             left = left.subspan(outcomes.size());
         }
-        if (!progress && !held.empty()) break;
+        if (!progress) break;
     }
     return total;
 }

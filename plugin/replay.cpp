@@ -153,7 +153,7 @@ void process_all(store::Connection& db, const Engine& engine, ReplayReport& r, P
             progress_made = true;
             progress.update("processing", std::min(++seen, total));
         }
-        if (!progress_made && !held.empty()) break;
+        if (!progress_made) break; // the rest is a running service's to do
     }
 }
 
