@@ -136,7 +136,63 @@ Outcome apply_account(Connection& db, const Engine& engine, const InboxRecord& r
                                   : "no disconnected platform connection to this account"};
 }
 
-Outcome route_event(Connection& db, const Engine& engine, const InboxRecord& row, const Event& e) {
+// The lock key of a member: a hash of creator and customer that every instance and every build
+// computes alike (FNV-1a); two members sharing one only wait for each other.
+std::int32_t key_of(const std::string& creator, const std::string& customer) {
+    std::uint32_t h = 2166136261u;
+    const auto add = [&h](std::string_view text) {
+        for (const unsigned char c : text) {
+            h ^= c;
+            h *= 16777619u;
+        }
+    };
+    add(creator);
+    add(std::string_view("\0", 1));
+    add(customer);
+    return static_cast<std::int32_t>(h);
+}
+
+// The key of the member an event concerns. None for the events that find their member through
+// the store (a dispute, a mandate) or concern the whole creator (its Stripe account), nor for an
+// object that names no customer.
+std::optional<std::int32_t> key_of_member(const std::string& creator, const Event& e) {
+    const std::string* customer = nullptr;
+    if (const auto* inv = std::get_if<InvoiceFacts>(&e.facts)) customer = &inv->customer_id;
+    if (const auto* pay = std::get_if<PaymentFacts>(&e.facts)) customer = &pay->customer_id;
+    if (const auto* pm = std::get_if<PaymentMethodFacts>(&e.facts)) customer = &pm->customer_id;
+    if (const auto* sub = std::get_if<SubscriptionFacts>(&e.facts)) customer = &sub->customer_id;
+    if (customer == nullptr || customer->empty()) return std::nullopt;
+    return key_of(creator, *customer);
+}
+
+// The members a keyed batch holds (none in a batch under the whole write lock, which needs none).
+// A payment names its own customer, and the case it finds through its invoice or payment intent
+// is that customer's as Stripe keeps them; should it be another member's, that member's lock is
+// taken too, or the row gives way to whoever holds it.
+struct HeldElsewhere {};
+class MemberLocks {
+  public:
+    MemberLocks(Connection& db, bool keyed, const HeldKeys& held)
+        : db_(db), keyed_(keyed), held_(held) {}
+    bool take(std::int32_t key) {
+        if (mine_.contains(key)) return true;
+        if (held_.members.contains(key) || (keyed_ && !db_.try_lock_key(key))) return false;
+        mine_.insert(key);
+        return true;
+    }
+    void cover(const std::string& creator, const std::string& customer) {
+        if (!customer.empty() && !take(key_of(creator, customer))) throw HeldElsewhere{};
+    }
+
+  private:
+    Connection& db_;
+    bool keyed_;
+    const HeldKeys& held_;
+    std::unordered_set<std::int32_t> mine_;
+};
+
+Outcome route_event(Connection& db, const Engine& engine, const InboxRecord& row, const Event& e,
+                    MemberLocks& locks) {
     if (const auto* inv = std::get_if<InvoiceFacts>(&e.facts)) {
         remember_card_holder(db, row.creator_id, *inv);
         note_paid_subscription(db, engine, row.creator_id, e, *inv);
@@ -149,8 +205,10 @@ Outcome route_event(Connection& db, const Engine& engine, const InboxRecord& row
     }
     if (const auto* pay = std::get_if<PaymentFacts>(&e.facts)) {
         remember_card(db, row.creator_id, *pay);
-        if (auto c = case_for_payment(db, row.creator_id, *pay))
+        if (auto c = case_for_payment(db, row.creator_id, *pay)) {
+            locks.cover(row.creator_id, c->state.invoice.customer_id);
             return apply_to_case(db, engine, row, e, std::move(*c));
+        }
         remember_unlinked(db, row, pay->payment_intent_id, pay->charge_id);
         return {RowOutcome::done, "payment not yet tied to an invoice"};
     }
@@ -176,30 +234,6 @@ struct ReadRow {
     bool any_member = false;         // an event that may concern any member of its creator
 };
 
-// The lock key of the member an event concerns: a hash of creator and customer that every
-// instance and every build computes alike (FNV-1a); two members sharing one only wait for each
-// other. None for the events that find their member through the store (a dispute, a mandate)
-// or concern the whole creator (its Stripe account), nor for an object that names no customer.
-std::optional<std::int32_t> key_of_member(const std::string& creator, const Event& e) {
-    const std::string* customer = nullptr;
-    if (const auto* inv = std::get_if<InvoiceFacts>(&e.facts)) customer = &inv->customer_id;
-    if (const auto* pay = std::get_if<PaymentFacts>(&e.facts)) customer = &pay->customer_id;
-    if (const auto* pm = std::get_if<PaymentMethodFacts>(&e.facts)) customer = &pm->customer_id;
-    if (const auto* sub = std::get_if<SubscriptionFacts>(&e.facts)) customer = &sub->customer_id;
-    if (customer == nullptr || customer->empty()) return std::nullopt;
-    std::uint32_t h = 2166136261u;
-    const auto add = [&h](std::string_view text) {
-        for (const unsigned char c : text) {
-            h ^= c;
-            h *= 16777619u;
-        }
-    };
-    add(creator);
-    add(std::string_view("\0", 1));
-    add(*customer);
-    return static_cast<std::int32_t>(h);
-}
-
 ReadRow read_row(const InboxRecord& row) {
     ReadRow r{webhook::parse_event(row.body), std::nullopt, false};
     if (r.parsed)
@@ -210,11 +244,12 @@ ReadRow read_row(const InboxRecord& row) {
     return r;
 }
 
-Outcome decide_row(Connection& db, const Engine& engine, const InboxRecord& row, const ReadRow& r) {
+Outcome decide_row(Connection& db, const Engine& engine, const InboxRecord& row, const ReadRow& r,
+                   MemberLocks& locks) {
     if (!r.parsed) return {RowOutcome::poison, r.parsed.error()};
     if (const auto* ignored = std::get_if<webhook::Ignored>(&r.parsed.value()))
         return {RowOutcome::ignored, ignored->reason};
-    return route_event(db, engine, row, std::get<Event>(r.parsed.value()));
+    return route_event(db, engine, row, std::get<Event>(r.parsed.value()), locks);
 }
 
 } // namespace
@@ -248,13 +283,16 @@ namespace {
 // One row inside the batch's transaction; its own savepoint keeps a poison row's half-done
 // writes out while the rows around it commit.
 RowOutcome process_in_batch(Connection& db, const Engine& engine, const InboxRecord& row,
-                            const ReadRow& r, std::int64_t now_ms) {
+                            const ReadRow& r, MemberLocks& locks, std::int64_t now_ms) {
     if (!store::inbox_row_pending(db, row.id)) return RowOutcome::skipped;
     Outcome outcome;
     {
         store::Savepoint unit(db);
         try {
-            outcome = decide_row(db, engine, row, r);
+            outcome = decide_row(db, engine, row, r, locks);
+        } catch (const HeldElsewhere&) {
+            unit.rollback(); // left pending, for the next pass
+            return RowOutcome::held;
         } catch (const std::exception& e) {
             if (store::store_in_trouble(e)) throw; // the store is in trouble, not the event
             outcome = {RowOutcome::poison, e.what()};
@@ -288,7 +326,7 @@ std::vector<RowOutcome> process_rows(Connection& db, const Engine& engine,
         tx.emplace(db, store::Transaction::keyed);
     else
         tx.emplace(db);
-    std::unordered_set<std::int32_t> mine;
+    MemberLocks locks(db, keyed, held);
     for (std::size_t i = 0; i < rows.size(); ++i) {
         const auto r = i == 0 ? std::move(first) : read_row(rows[i]);
         if (r.any_member && !held.members.empty()) held.everything = true;
@@ -299,15 +337,18 @@ std::vector<RowOutcome> process_rows(Connection& db, const Engine& engine,
         if (keyed && r.any_member) break; // the next batch's first row
         // A member another transaction decides for is left to it, with all its later rows in
         // this pass: one member's events are decided in their order.
-        if (r.key && !mine.contains(*r.key)) {
-            if (held.members.contains(*r.key) || (keyed && !db.try_lock_key(*r.key))) {
-                held.members.insert(*r.key);
-                out.push_back(RowOutcome::held);
-                continue;
-            }
-            mine.insert(*r.key);
+        if (r.key && !locks.take(*r.key)) {
+            held.members.insert(*r.key);
+            out.push_back(RowOutcome::held);
+            continue;
         }
-        out.push_back(process_in_batch(db, engine, rows[i], r, now_ms));
+        out.push_back(process_in_batch(db, engine, rows[i], r, locks, now_ms));
+        if (out.back() == RowOutcome::held) { // its case is a member another instance holds
+            if (r.key)
+                held.members.insert(*r.key);
+            else
+                held.everything = true;
+        }
         if (std::chrono::steady_clock::now() > until) break;
     }
     tx->commit();

@@ -303,5 +303,30 @@ TEST_F(KeyedInbox, TheAccessFeedSkipsNoChangeCommittedOutOfOrder) {
     EXPECT_EQ(feed.deliver(*db_), 0u);
 }
 
+// A payment names its own customer; should the case it finds through its invoice be another
+// member's, that member's lock is taken too, and the row gives way while another instance holds it.
+TEST_F(KeyedInbox, APaymentForAnotherMembersCaseWaitsForThatMember) {
+    const auto ann_failed = invoice("invoice.payment_failed", "ann");
+    deliver(ann_failed);
+    EXPECT_EQ(pass(), std::vector{O::done});
+
+    auto payment = dunning::testing::fixture("payment_intent.payment_failed");
+    payment["created"] = to_unix(clock_.now());
+    payment["data"]["object"]["invoice"] = "in_ann";
+    payment["data"]["object"]["customer"] = "cus_zed";
+    deliver(payment);
+    ASSERT_NE(key_of(payment), key_of(ann_failed));
+
+    auto other = open();
+    std::optional<store::Transaction> theirs;
+    theirs.emplace(*other, store::Transaction::keyed);
+    ASSERT_TRUE(other->try_lock_key(*key_of(ann_failed)));
+    EXPECT_EQ(pass(), std::vector{O::held});
+
+    theirs->commit();
+    EXPECT_EQ(pass(), std::vector{O::done});
+    EXPECT_EQ(pass(), std::vector<O>{});
+}
+
 } // namespace
 } // namespace dunning::jobs
