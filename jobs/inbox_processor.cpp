@@ -9,6 +9,7 @@
 #include <optional>
 #include <string_view>
 #include <unordered_set>
+#include <vector>
 
 #include "store/inbox.hpp"
 
@@ -178,10 +179,19 @@ class MemberLocks {
         if (mine_.contains(key)) return true;
         if (held_.members.contains(key) || (keyed_ && !db_.try_lock_key(key))) return false;
         mine_.insert(key);
+        unit_.push_back(key);
         return true;
     }
     void cover(const std::string& creator, const std::string& customer) {
         if (!customer.empty() && !take(key_of(creator, customer))) throw HeldElsewhere{};
+    }
+    // A row's unit runs under a savepoint, and rolling back to it releases the locks taken
+    // since (PostgreSQL releases a subtransaction's locks with it): they are not held any more.
+    void begin_unit() { unit_.clear(); }
+    void undo_unit() {
+        for (const auto key : unit_)
+            mine_.erase(key);
+        unit_.clear();
     }
 
   private:
@@ -189,6 +199,7 @@ class MemberLocks {
     bool keyed_;
     const HeldKeys& held_;
     std::unordered_set<std::int32_t> mine_;
+    std::vector<std::int32_t> unit_; // taken under the current row's savepoint
 };
 
 Outcome route_event(Connection& db, const Engine& engine, const InboxRecord& row, const Event& e,
@@ -288,16 +299,21 @@ RowOutcome process_in_batch(Connection& db, const Engine& engine, const InboxRec
     Outcome outcome;
     {
         store::Savepoint unit(db);
+        locks.begin_unit();
         try {
             outcome = decide_row(db, engine, row, r, locks);
         } catch (const HeldElsewhere&) {
             unit.rollback(); // left pending, for the next pass
+            locks.undo_unit();
             return RowOutcome::held;
         } catch (const std::exception& e) {
             if (store::store_in_trouble(e)) throw; // the store is in trouble, not the event
             outcome = {RowOutcome::poison, e.what()};
         }
-        if (outcome.kind == RowOutcome::poison) unit.rollback();
+        if (outcome.kind == RowOutcome::poison) {
+            unit.rollback();
+            locks.undo_unit();
+        }
     }
     store::mark_inbox_row(db, row.id, to_string(outcome.kind), outcome.note, now_ms);
     return outcome.kind;
