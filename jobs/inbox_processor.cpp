@@ -170,20 +170,31 @@ std::optional<std::int32_t> key_of_member(const std::string& creator, const Even
 // A payment names its own customer, and the case it finds through its invoice or payment intent
 // is that customer's as Stripe keeps them; should it be another member's, that member's lock is
 // taken too, or the row gives way to whoever holds it.
-struct HeldElsewhere {};
+struct HeldElsewhere {
+    std::int32_t key; // the member another instance holds
+};
 class MemberLocks {
   public:
     MemberLocks(Connection& db, bool keyed, const HeldKeys& held)
         : db_(db), keyed_(keyed), held_(held) {}
+    // False for a member held elsewhere in this pass (even when this batch has its lock: a row
+    // of it gave way), or whose lock another transaction has.
     bool take(std::int32_t key) {
+        if (held_.members.contains(key)) return false;
         if (mine_.contains(key)) return true;
-        if (held_.members.contains(key) || (keyed_ && !db_.try_lock_key(key))) return false;
+        if (keyed_ && !db_.try_lock_key(key)) return false;
         mine_.insert(key);
         unit_.push_back(key);
         return true;
     }
-    void cover(const std::string& creator, const std::string& customer) {
-        if (!customer.empty() && !take(key_of(creator, customer))) throw HeldElsewhere{};
+    // The member whose case a unit is about to change: true when its lock was taken just now
+    // (what was read of the case before may be stale; read it again).
+    bool cover(const std::string& creator, const std::string& customer) {
+        if (customer.empty()) return false;
+        const auto key = key_of(creator, customer);
+        if (mine_.contains(key) && !held_.members.contains(key)) return false;
+        if (!take(key)) throw HeldElsewhere{key};
+        return true;
     }
     // A row's unit runs under a savepoint, and rolling back to it releases the locks taken
     // since (PostgreSQL releases a subtransaction's locks with it): they are not held any more.
@@ -216,10 +227,12 @@ Outcome route_event(Connection& db, const Engine& engine, const InboxRecord& row
     }
     if (const auto* pay = std::get_if<PaymentFacts>(&e.facts)) {
         remember_card(db, row.creator_id, *pay);
-        if (auto c = case_for_payment(db, row.creator_id, *pay)) {
-            locks.cover(row.creator_id, c->state.invoice.customer_id);
-            return apply_to_case(db, engine, row, e, std::move(*c));
+        auto c = case_for_payment(db, row.creator_id, *pay);
+        if (c && locks.cover(row.creator_id, c->state.invoice.customer_id)) {
+            c = case_for_payment(db, row.creator_id, *pay); // read again, under its member's lock
+            if (c) locks.cover(row.creator_id, c->state.invoice.customer_id);
         }
+        if (c) return apply_to_case(db, engine, row, e, std::move(*c));
         remember_unlinked(db, row, pay->payment_intent_id, pay->charge_id);
         return {RowOutcome::done, "payment not yet tied to an invoice"};
     }
@@ -294,7 +307,8 @@ namespace {
 // One row inside the batch's transaction; its own savepoint keeps a poison row's half-done
 // writes out while the rows around it commit.
 RowOutcome process_in_batch(Connection& db, const Engine& engine, const InboxRecord& row,
-                            const ReadRow& r, MemberLocks& locks, std::int64_t now_ms) {
+                            const ReadRow& r, MemberLocks& locks, HeldKeys& held,
+                            std::int64_t now_ms) {
     if (!store::inbox_row_pending(db, row.id)) return RowOutcome::skipped;
     Outcome outcome;
     {
@@ -302,9 +316,10 @@ RowOutcome process_in_batch(Connection& db, const Engine& engine, const InboxRec
         locks.begin_unit();
         try {
             outcome = decide_row(db, engine, row, r, locks);
-        } catch (const HeldElsewhere&) {
+        } catch (const HeldElsewhere& h) {
             unit.rollback(); // left pending, for the next pass
             locks.undo_unit();
+            held.members.insert(h.key); // that member's later rows wait behind this one
             return RowOutcome::held;
         } catch (const std::exception& e) {
             if (store::store_in_trouble(e)) throw; // the store is in trouble, not the event
@@ -358,7 +373,7 @@ std::vector<RowOutcome> process_rows(Connection& db, const Engine& engine,
             out.push_back(RowOutcome::held);
             continue;
         }
-        out.push_back(process_in_batch(db, engine, rows[i], r, locks, now_ms));
+        out.push_back(process_in_batch(db, engine, rows[i], r, locks, held, now_ms));
         if (out.back() == RowOutcome::held) { // its case is a member another instance holds
             if (r.key)
                 held.members.insert(*r.key);

@@ -304,27 +304,37 @@ TEST_F(KeyedInbox, TheAccessFeedSkipsNoChangeCommittedOutOfOrder) {
 }
 
 // A payment names its own customer; should the case it finds through its invoice be another
-// member's, that member's lock is taken too, and the row gives way while another instance holds it.
+// member's, that member's lock is taken too, and the row gives way while another instance holds it,
+// together with the later rows of both members.
 TEST_F(KeyedInbox, APaymentForAnotherMembersCaseWaitsForThatMember) {
     const auto ann_failed = invoice("invoice.payment_failed", "ann");
     deliver(ann_failed);
     EXPECT_EQ(pass(), std::vector{O::done});
+    EXPECT_EQ(status("ann"), "open");
 
-    auto payment = dunning::testing::fixture("payment_intent.payment_failed");
+    auto payment = dunning::testing::fixture("payment_intent.succeeded");
     payment["created"] = to_unix(clock_.now());
     payment["data"]["object"]["invoice"] = "in_ann";
     payment["data"]["object"]["customer"] = "cus_zed";
     deliver(payment);
     ASSERT_NE(key_of(payment), key_of(ann_failed));
+    auto card = dunning::testing::fixture("payment_method.attached");
+    card["created"] = to_unix(clock_.now());
+    card["data"]["object"]["customer"] = "cus_zed";
+    deliver(card);
+    ASSERT_EQ(key_of(card), key_of(payment));
 
     auto other = open();
     std::optional<store::Transaction> theirs;
     theirs.emplace(*other, store::Transaction::keyed);
     ASSERT_TRUE(other->try_lock_key(*key_of(ann_failed)));
-    EXPECT_EQ(pass(), std::vector{O::held});
+    // Zed's payment gives way, and Zed's card waits behind it although this batch has Zed's key.
+    EXPECT_EQ(pass(), (std::vector{O::held, O::held}));
+    EXPECT_EQ(status("ann"), "open");
 
     theirs->commit();
-    EXPECT_EQ(pass(), std::vector{O::done});
+    EXPECT_EQ(pass(), (std::vector{O::done, O::done}));
+    EXPECT_EQ(status("ann"), "paid");
     EXPECT_EQ(pass(), std::vector<O>{});
 }
 
