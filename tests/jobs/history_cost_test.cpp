@@ -7,6 +7,7 @@
 #include "store/cases.hpp"
 #include "store/inbox.hpp"
 #include "store/job_queue.hpp"
+#include "support/inbox_rows.hpp"
 #include "support/service.hpp"
 
 #include <gtest/gtest.h>
@@ -69,15 +70,7 @@ class World {
     }
 
     void deliver(const json& e) {
-        store::InboxRow row{"alpha",
-                            e.at("id").get<std::string>(),
-                            e.at("type").get<std::string>(),
-                            "",
-                            "direct",
-                            e.dump(),
-                            e.at("created").get<std::int64_t>(),
-                            0};
-        store::insert_inbox_row(*db_, row);
+        store::insert_inbox_row(*db_, dunning::testing::inbox_row_of(e));
         for (const auto& r : pending_rows(*db_, 64))
             ASSERT_EQ(process_row(*db_, engine_, r, 0), RowOutcome::done) << r.body;
     }

@@ -9,6 +9,7 @@
 #include "store/access_store.hpp"
 #include "store/cases.hpp"
 #include "store/inbox.hpp"
+#include "support/inbox_rows.hpp"
 #include "support/service.hpp"
 #include "webhook/event_parser.hpp"
 
@@ -67,15 +68,8 @@ class KeyedInbox : public ::testing::Test {
     }
 
     void deliver(const json& e) {
-        store::InboxRow row{"alpha",
-                            e.at("id").get<std::string>(),
-                            e.at("type").get<std::string>(),
-                            "",
-                            "direct",
-                            e.dump(),
-                            e.at("created").get<std::int64_t>(),
-                            0};
-        ASSERT_EQ(store::insert_inbox_row(*db_, row), store::AppendOutcome::inserted);
+        ASSERT_EQ(store::insert_inbox_row(*db_, dunning::testing::inbox_row_of(e)),
+                  store::AppendOutcome::inserted);
     }
 
     static std::optional<std::int32_t> key_of(const json& e) {
