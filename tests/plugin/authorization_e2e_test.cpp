@@ -176,19 +176,24 @@ int raw_status(const std::string& answer) {
 
 class Matrix : public ::testing::Test {
   protected:
-    static void SetUpTestSuite() {
+    // A service of its own for each test: a test's calls leave records (beta's own override for
+    // the member id cus_alpha, say) that another test must not find.
+    void SetUp() override {
+        static int started = 0;
         dir_ = new TempDir;
         ChildServiceOptions options;
-        // ctest runs each test of the suite as a process of its own, side by side: each child
-        // gets a log of its own, since the port is read from it.
-        options.log_name = "authorization_matrix_" + std::to_string(getpid());
+        // ctest runs each test of the suite as a process of its own, side by side, and the twin
+        // on PostgreSQL runs them one after another in one process: each child gets a log of its
+        // own, since the port is read from it.
+        options.log_name =
+            "authorization_matrix_" + std::to_string(getpid()) + "_" + std::to_string(++started);
         options.test_clock = true;
         options.extra_toml = "[platform]\nadmin_token = \"" + admin_token + "\"\n";
         service_ = new ChildService(dir_->path(), options);
         seed("alpha", alpha_secret, alpha_token, alpha_);
         seed("beta", beta_secret, beta_token, beta_);
     }
-    static void TearDownTestSuite() {
+    void TearDown() override {
         EXPECT_EQ(service_->terminate(), 0) << service_->read_log();
         delete service_;
         delete dir_;

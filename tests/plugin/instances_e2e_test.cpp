@@ -28,12 +28,6 @@ const auto* const postgres_environment =
 
 const std::string host_secret = "whsec_instances_host";
 
-// The test server's database as a postgresql:// URL (the form [storage] postgres_url takes).
-std::string postgres_uri(const ScratchDatabase& db) {
-    return "postgresql:///" + db.name() + "?host=" + postgres_cluster().directory().string() +
-           "&port=5432&user=" + PostgresCluster::superuser;
-}
-
 // One instance: its own folder, log and port; the database, mailbox and platform shared.
 class Instance {
   public:
@@ -117,9 +111,9 @@ TEST(Instances, ThreeOnOneDatabaseOneKilledNothingLostNothingTwice) {
     HostReceiver host;
     std::vector<std::unique_ptr<Instance>> instances;
     for (int i = 0; i < 3; ++i) {
-        instances.push_back(
-            std::make_unique<Instance>(dir.path() / ("instance" + std::to_string(i)),
-                                       postgres_uri(database), smtp.port(), host.url()));
+        instances.push_back(std::make_unique<Instance>(
+            dir.path() / ("instance" + std::to_string(i)), postgres_cluster().uri(database.name()),
+            smtp.port(), host.url()));
         ASSERT_TRUE(instances.back()->start()) << instances.back()->log();
     }
 
@@ -228,8 +222,10 @@ TEST(Instances, ACreatorMadeThroughOneIsKnownToTheOthers) {
     TempDir dir;
     SmtpServer smtp(dir.path() / "mailbox");
     HostReceiver host;
-    Instance maker(dir.path() / "maker", postgres_uri(database), smtp.port(), host.url());
-    Instance other(dir.path() / "other", postgres_uri(database), smtp.port(), host.url());
+    Instance maker(dir.path() / "maker", postgres_cluster().uri(database.name()), smtp.port(),
+                   host.url());
+    Instance other(dir.path() / "other", postgres_cluster().uri(database.name()), smtp.port(),
+                   host.url());
     ASSERT_TRUE(maker.start()) << maker.log();
     ASSERT_TRUE(other.start()) << other.log();
 

@@ -1,8 +1,13 @@
 #pragma once
 // Test support: the real `dunning serve` as a child process, configured with every kind of
-// secret (tests/support/secrets.hpp), its log under the build folder (test_log_path).
+// secret (tests/support/secrets.hpp), its log under the build folder (test_log_path); its store on
+// PostgreSQL (the database of its folder) when compiled with DUNNING_TEST_POSTGRES.
 #include "tests/support/process.hpp"
 #include "tests/support/secrets.hpp"
+
+#ifdef DUNNING_TEST_POSTGRES
+#include "tests/support/postgres.hpp"
+#endif
 
 #include <httplib.h>
 
@@ -29,7 +34,11 @@ inline std::string write_child_config(const std::filesystem::path& dir,
     const auto path = dir / "dunning.toml";
     std::ofstream out(path);
     out << "[server]\nlisten = \"127.0.0.1:0\"\n"
+#ifdef DUNNING_TEST_POSTGRES
+        << "[storage]\npostgres_url = \"" << postgres_cluster().uri(folder_database(dir)) << "\"\n"
+#else
         << "[storage]\nsqlite_path = \"dunning.db\"\nsynchronous = \"normal\"\n"
+#endif
         << o.extra_toml << "\n"
         << "[stripe]\nplatform_secret_key = \"" << platform_stripe_key << "\"\n"
         << "connect_webhook_secrets = [\"" << platform_secret << "\"]\n";

@@ -49,7 +49,9 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <regex>
 #include <stdexcept>
@@ -304,6 +306,12 @@ class PostgresCluster {
         return "host=" + dir_.string() + " port=5432 user=" + superuser + " dbname=" + database;
     }
 
+    // The same as a postgresql:// URL: the form [storage] postgres_url takes in a config file.
+    std::string uri(const std::string& database) const {
+        return "postgresql:///" + database + "?host=" + dir_.string() +
+               "&port=5432&user=" + superuser;
+    }
+
     const std::filesystem::path& directory() const { return dir_; }
     std::string log() const { return postgres_detail::read_text(log_); }
     pid_t pid() const { return pid_; }
@@ -442,6 +450,25 @@ inline PostgresCluster& postgres_cluster() {
         throw std::logic_error("no test PostgreSQL server: register PostgresEnvironment "
                                "(::testing::AddGlobalTestEnvironment) in this test binary");
     return *postgres_detail::current_cluster;
+}
+
+#ifdef DUNNING_TEST_POSTGRES
+// A suite compiled again with DUNNING_TEST_POSTGRES (CMake: dunning_postgres_twin) runs on
+// PostgreSQL: the binary starts one server, and every store a test makes (test_config and
+// ChildService of tests/support, TestStore) is a database of its own on it.
+inline const auto* const test_store_postgres_environment =
+    ::testing::AddGlobalTestEnvironment(new PostgresEnvironment);
+#endif
+
+// The database of a test's folder on the binary's server, made on first asking: a test that
+// starts the service again on the same folder finds its store there, as it finds a SQLite file.
+inline std::string folder_database(const std::filesystem::path& dir) {
+    static std::map<std::filesystem::path, std::string> databases;
+    static std::mutex databases_mutex;
+    std::lock_guard lock(databases_mutex);
+    auto& name = databases[dir];
+    if (name.empty()) name = postgres_cluster().create_database("e2e");
+    return name;
 }
 
 } // namespace dunning::testing

@@ -26,14 +26,6 @@
 
 namespace dunning::testing {
 
-#ifdef DUNNING_TEST_POSTGRES
-// A suite compiled again with DUNNING_TEST_POSTGRES (CMake: dunning_postgres_twin) runs on
-// PostgreSQL: the binary starts one server (tests/support/postgres.hpp), and every store a test
-// makes (test_config, TestStore) is a database of its own on it.
-inline const auto* const test_store_postgres_environment =
-    ::testing::AddGlobalTestEnvironment(new PostgresEnvironment);
-#endif
-
 class TempDir {
   public:
     TempDir() {
@@ -76,14 +68,7 @@ inline config::Config test_config(const std::filesystem::path& dir) {
     c.storage.sqlite_path = (dir / "dunning.db").string();
     c.storage.synchronous = "normal";
 #ifdef DUNNING_TEST_POSTGRES
-    // A database of the binary's server per folder, as the SQLite file is (a test that starts
-    // the service again on the same folder finds its store); the server's folder goes with them.
-    static std::map<std::filesystem::path, std::string> databases;
-    static std::mutex databases_mutex;
-    std::lock_guard lock(databases_mutex);
-    auto& name = databases[dir];
-    if (name.empty()) name = postgres_cluster().create_database("e2e");
-    c.storage.postgres_url = postgres_cluster().url(name);
+    c.storage.postgres_url = postgres_cluster().url(folder_database(dir));
 #endif
     c.mail.outbox_dir = (dir / "outbox").string(); // emails stay in the test's directory
     c.stripe.connect_webhook_secrets = {platform_secret};
@@ -101,6 +86,38 @@ inline config::Config test_config(const std::filesystem::path& dir) {
     beta.api_token = beta_token;
     c.creators = {alpha, beta};
     return c;
+}
+
+// Everything the store of `c` holds, as text to search for what must never be stored in the
+// clear: the SQLite file and its write-ahead log byte for byte, or on PostgreSQL every row of
+// every table (bytes columns in the escape form, which keeps printable ASCII as it is).
+inline std::string stored_text(const config::Config& c) {
+    std::string out;
+#ifdef DUNNING_TEST_POSTGRES
+    if (!c.storage.postgres_url.empty()) {
+        pqxx::connection conn(c.storage.postgres_url);
+        pqxx::read_transaction tx(conn);
+        std::map<std::string, std::string> columns; // table -> the select list
+        for (const auto& row : tx.exec("SELECT table_name, column_name, data_type FROM "
+                                       "information_schema.columns WHERE table_schema = "
+                                       "current_schema() ORDER BY table_name, ordinal_position")) {
+            const auto name = tx.quote_name(row[1].as<std::string>());
+            auto& list = columns[row[0].as<std::string>()];
+            list += (list.empty() ? "" : ", ") + (row[2].as<std::string>() == "bytea"
+                                                      ? "encode(" + name + ", 'escape')"
+                                                      : name + "::text");
+        }
+        for (const auto& [table, list] : columns)
+            for (const auto& row :
+                 tx.exec("SELECT concat_ws(' ', " + list + ") FROM " + tx.quote_name(table)))
+                out += row[0].c_str() + std::string("\n");
+        return out;
+    }
+#endif
+    for (const auto& path : {std::filesystem::path(c.storage.sqlite_path),
+                             std::filesystem::path(c.storage.sqlite_path + "-wal")})
+        if (std::filesystem::exists(path)) out += read_file(path);
+    return out;
 }
 
 // The Module serving from a thread of its own on the loopback port the kernel gave it
