@@ -5,6 +5,7 @@
 #include "http/creator_change.hpp"
 #include "http/services.hpp"
 #include "http/stripe_connect.hpp"
+#include "jobs/stripe_connection.hpp"
 #include "store/access_store.hpp"
 #include "store/creators.hpp"
 #include "store/stripe_connections.hpp"
@@ -57,14 +58,20 @@ std::optional<Caller> allowed(Services& m, const httplib::Request& req, httplib:
     return std::nullopt;
 }
 
+std::string account_used_by(const std::string& holder) {
+    return "stripe_account: already used by creator " + holder;
+}
+
 // Checks across creators the reader cannot see, appended to the reader's problems.
-// Run whether or not the reader found problems: a 400 lists every problem at once.
+// Run whether or not the reader found problems: a 400 lists every problem at once. The store is
+// asked again where the settings are written (jobs::account_holder): another instance may have
+// given the account away since this one's registry was read.
 void check_account(Services& m, const json& settings, std::vector<std::string>& out) {
     const auto account = settings.find("stripe_account");
     if (account == settings.end() || !account->is_string()) return;
     const auto holder = m.creators.find_by_account(account->get<std::string>());
     if (holder && json(holder->id) != settings.value("id", json()))
-        out.push_back("stripe_account: already used by creator " + holder->id);
+        out.push_back(account_used_by(holder->id));
 }
 
 // Deeper than any creator's settings go; the readers after this one recurse per level.
@@ -131,10 +138,17 @@ void create(Services& m, const httplib::Request& req, httplib::Response& res) {
     const auto token = store::random_api_token();
     c.api_token_hash = store::sha256_hex(token);
     const auto now = now_of(m);
-    const bool inserted = m.db.use([&](store::Connection& db) {
-        return store::insert_creator(
-            db, {c.id, c.source, c.settings_json, false, c.api_token_hash, now, now});
+    bool inserted = false;
+    const auto holder = m.db.use([&](store::Connection& db) {
+        store::Transaction tx(db);
+        auto held = jobs::account_holder(db, c.stripe_account, c.id);
+        if (held.empty())
+            inserted = store::insert_creator(
+                db, {c.id, c.source, c.settings_json, false, c.api_token_hash, now, now});
+        tx.commit();
+        return held;
     });
+    if (!holder.empty()) return send_problems(res, {account_used_by(holder)});
     if (!inserted)
         return send_error(res, 409,
                           "creator " + c.id +
@@ -275,9 +289,18 @@ CreatorChange change_creator(Services& m, const std::string& id, json body, bool
     auto c = std::move(creator).value();
     c.disabled = current->disabled;
     c.api_token_hash = current->api_token_hash;
-    m.db.use([&](store::Connection& db) {
-        store::update_creator_settings(db, id, c.settings_json, now_of(m));
+    const auto holder = m.db.use([&](store::Connection& db) {
+        store::Transaction tx(db);
+        auto held = new_account ? jobs::account_holder(db, c.stripe_account, id) : std::string();
+        if (held.empty()) store::update_creator_settings(db, id, c.settings_json, now_of(m));
+        tx.commit();
+        return held;
     });
+    if (!holder.empty()) {
+        out.status = 400;
+        out.problems = {account_used_by(holder)};
+        return out;
+    }
     out.creator = view(c);
     const bool newly_connected = record_platform_account(m, body, c);
     m.creators.replace(c);

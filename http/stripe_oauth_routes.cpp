@@ -133,12 +133,14 @@ void start(Services& m, const httplib::Request& req, httplib::Response& res) {
 }
 
 // Stores the grant and the connection in one transaction, dropping a key connection's secrets; the
-// registry is told after it.
-std::optional<std::string> store_grant(Services& m, const std::string& creator,
-                                       const jobs::OAuthGrant& grant) {
+// registry is told after it. 409 when the store gives the account to another creator (one an
+// instance beside this one connected), 503 when not stored (why in `trouble`), else 0.
+int store_grant(Services& m, const std::string& creator, const jobs::OAuthGrant& grant,
+                std::string& trouble) {
     const auto now = m.clock.now();
-    return m.db.use([&](store::Connection& db) -> std::optional<std::string> {
+    return m.db.use([&](store::Connection& db) {
         store::Transaction tx(db);
+        if (!jobs::account_holder(db, grant.account, creator).empty()) return 409;
         for (const auto& [name, value] :
              {std::pair{jobs::secret_oauth_access, grant.access_token},
               std::pair{jobs::secret_oauth_refresh, grant.refresh_token}}) {
@@ -147,7 +149,10 @@ std::optional<std::string> store_grant(Services& m, const std::string& creator,
                 continue;
             }
             auto put = store::put_secret(db, m.secrets, creator, name, value, now);
-            if (!put.ok()) return put.error();
+            if (!put.ok()) {
+                trouble = put.error();
+                return 503;
+            }
         }
         for (const char* name : {jobs::secret_stripe_key, jobs::secret_webhook})
             store::delete_secret(db, creator, name);
@@ -155,7 +160,7 @@ std::optional<std::string> store_grant(Services& m, const std::string& creator,
         store::put_stripe_connection(
             db, {creator, "oauth", grant.account, "connected", "", "", at, at});
         tx.commit();
-        return std::nullopt;
+        return 0;
     });
 }
 
@@ -178,10 +183,7 @@ int put_grant(Services& m, const std::string& creator, const jobs::OAuthGrant& g
     if (before && before->method == "oauth" && before->status == "connected" &&
         before->account != grant.account)
         former.oauth_account = before->account;
-    if (auto failed = store_grant(m, creator, grant)) {
-        trouble = *failed;
-        return 503;
-    }
+    if (const int status = store_grant(m, creator, grant, trouble); status != 0) return status;
     connection_made(m, creator, import_open_invoices);
     return 0;
 }

@@ -2,12 +2,15 @@
 
 #include "store/access_store.hpp"
 #include "store/cases.hpp"
+#include "store/creators.hpp"
 #include "store/notifications.hpp"
 #include "store/secrets.hpp"
 #include "store/stripe_connections.hpp"
 #include "telemetry/log.hpp"
 
 #include <nlohmann/json.hpp>
+
+#include <map>
 
 namespace dunning::jobs {
 
@@ -24,8 +27,8 @@ std::string open_secret(store::Connection& db, const store::SecretBox& box,
     return value.value().value_or("");
 }
 
-std::string settings_account(const config::CreatorConfig& c) {
-    const auto settings = nlohmann::json::parse(c.settings_json, nullptr, false);
+std::string settings_account(const std::string& settings_json) {
+    const auto settings = nlohmann::json::parse(settings_json, nullptr, false);
     if (!settings.is_object() || !settings.contains("stripe_account") ||
         !settings["stripe_account"].is_string())
         return {};
@@ -54,7 +57,7 @@ void apply_stripe_connection(store::Connection& db, const store::SecretBox& box,
     c.stripe_secret_key.clear();
     c.webhook_secrets.clear();
     c.stripe_disconnected = false;
-    c.stripe_account = settings_account(c);
+    c.stripe_account = settings_account(c.settings_json);
     const auto conn = store::find_stripe_connection(db, c.id);
     if (!conn) return;
     if (conn->method == "oauth") c.stripe_account = conn->account;
@@ -66,6 +69,22 @@ void apply_stripe_connection(store::Connection& db, const store::SecretBox& box,
     const auto secrets = stored_secrets(db, box, c.id);
     c.stripe_secret_key = secrets.stripe_secret_key;
     if (!secrets.webhook_secret.empty()) c.webhook_secrets = {secrets.webhook_secret};
+}
+
+std::string account_holder(store::Connection& db, const std::string& account,
+                           const std::string& except) {
+    if (account.empty()) return {};
+    std::map<std::string, std::string> oauth; // creator -> the account its OAuth connection names
+    for (const auto& conn : store::load_stripe_connections(db))
+        if (conn.method == "oauth") oauth[conn.creator_id] = conn.account;
+    for (const auto& row : store::load_creators(db)) {
+        if (row.id == except) continue;
+        const auto by_oauth = row.source == "api" ? oauth.find(row.id) : oauth.end();
+        if ((by_oauth != oauth.end() ? by_oauth->second : settings_account(row.settings_json)) ==
+            account)
+            return row.id;
+    }
+    return {};
 }
 
 void reload_stripe_connection(store::Connection& db, const store::SecretBox& box,

@@ -37,6 +37,13 @@ CreatorSecrets stored_secrets(store::Connection& db, const store::SecretBox& box
 void apply_stripe_connection(store::Connection& db, const store::SecretBox& box,
                              config::CreatorConfig& creator);
 
+// The creator other than `except` that the store gives `account`, as apply_stripe_connection
+// reads it (an admin-API creator's OAuth connection, else the creator's settings); "" when none.
+// Asked inside the transaction that then gives the account away, the answer holds across
+// instances sharing the store: that transaction holds the store's write lock.
+std::string account_holder(store::Connection& db, const std::string& account,
+                           const std::string& except);
+
 // Re-reads the creator's connection into the registry (replace): seen by every route and job.
 void reload_stripe_connection(store::Connection& db, const store::SecretBox& box,
                               config::CreatorRegistry& registry, const std::string& creator_id);

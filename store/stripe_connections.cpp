@@ -4,16 +4,34 @@
 
 namespace dunning::store {
 
-std::optional<StripeConnection> find_stripe_connection(Connection& db, const std::string& creator) {
-    CachedStatement st(db, "SELECT creator_id, method, account, status, key_last4, "
-                           "webhook_endpoint, connected_at, updated_at FROM stripe_connections "
-                           "WHERE creator_id = ?");
-    st.bind(1, creator);
-    if (!st.executeStep()) return std::nullopt;
+namespace {
+
+constexpr const char* columns =
+    "SELECT creator_id, method, account, status, key_last4, "
+    "webhook_endpoint, connected_at, updated_at FROM stripe_connections";
+
+StripeConnection read_row(CachedStatement& st) {
     return StripeConnection{st.getColumn(0).getString(), st.getColumn(1).getString(),
                             st.getColumn(2).getString(), st.getColumn(3).getString(),
                             st.getColumn(4).getString(), st.getColumn(5).getString(),
                             st.getColumn(6).getInt64(),  st.getColumn(7).getInt64()};
+}
+
+} // namespace
+
+std::optional<StripeConnection> find_stripe_connection(Connection& db, const std::string& creator) {
+    CachedStatement st(db, std::string(columns) + " WHERE creator_id = ?");
+    st.bind(1, creator);
+    if (!st.executeStep()) return std::nullopt;
+    return read_row(st);
+}
+
+std::vector<StripeConnection> load_stripe_connections(Connection& db) {
+    CachedStatement st(db, std::string(columns) + " ORDER BY creator_id");
+    std::vector<StripeConnection> out;
+    while (st.executeStep())
+        out.push_back(read_row(st));
+    return out;
 }
 
 void put_stripe_connection(Connection& db, const StripeConnection& c) {

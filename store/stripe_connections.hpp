@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace dunning::store {
 
@@ -22,6 +23,8 @@ struct StripeConnection {
 };
 
 std::optional<StripeConnection> find_stripe_connection(Connection& db, const std::string& creator);
+// Every creator's connection, ordered by creator.
+std::vector<StripeConnection> load_stripe_connections(Connection& db);
 // Adds or replaces the creator's connection.
 void put_stripe_connection(Connection& db, const StripeConnection& c);
 void delete_stripe_connection(Connection& db, const std::string& creator);

@@ -72,6 +72,34 @@ TEST(CreatorsAdmin, AnExistingIdIsAConflict) {
     EXPECT_EQ(status_of(s, "POST", "/v1/creators", admin_token, alpha.dump()), 409);
 }
 
+// Two instances on one store: the second has not yet read the creator the first made, and still
+// cannot give that creator's account to another (events are routed by account; two holders would
+// also stop every later start). Neither by a new creator nor by a changed one.
+TEST(CreatorsAdmin, AnAccountAnotherInstanceGaveAwayIsRefused) {
+    TempDir dir;
+    Service first(admin_config(dir.path()));
+    Service second(admin_config(dir.path()));
+    create_gamma(first);
+    auto delta = gamma_body();
+    delta["id"] = "delta";
+    auto cli = second.client();
+    const auto refused = send(cli, "POST", "/v1/creators", admin_token, delta.dump());
+    EXPECT_EQ(refused->status, 400) << refused->body;
+    EXPECT_NE(refused->body.find("stripe_account: already used by creator gamma"),
+              std::string::npos)
+        << refused->body;
+    delta["stripe_account"] = "acct_delta";
+    ASSERT_EQ(send(cli, "POST", "/v1/creators", admin_token, delta.dump())->status, 201);
+    const auto changed = send(cli, "PATCH", "/v1/creators/delta", admin_token,
+                              R"({"stripe_account": "acct_gamma"})");
+    EXPECT_EQ(changed->status, 400) << changed->body;
+    EXPECT_NE(changed->body.find("already used by creator gamma"), std::string::npos)
+        << changed->body;
+    EXPECT_EQ(
+        json::parse(send(cli, "GET", "/v1/creators/delta", admin_token)->body)["stripe_account"],
+        "acct_delta");
+}
+
 // Every problem at once, in the words `dunning check-config` uses for the same table.
 TEST(CreatorsAdmin, AnInvalidBodyListsEveryProblemAsCheckConfigWordsIt) {
     TempDir dir;
