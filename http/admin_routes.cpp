@@ -291,7 +291,9 @@ CreatorChange change_creator(Services& m, const std::string& id, json body, bool
     c.api_token_hash = current->api_token_hash;
     const auto holder = m.db.use([&](store::Connection& db) {
         store::Transaction tx(db);
-        auto held = new_account ? jobs::account_holder(db, c.stripe_account, id) : std::string();
+        // Asked whenever the body names an account: this instance's copy may be stale.
+        auto held = body.contains("stripe_account") ? jobs::account_holder(db, c.stripe_account, id)
+                                                    : std::string();
         if (held.empty()) store::update_creator_settings(db, id, c.settings_json, now_of(m));
         tx.commit();
         return held;

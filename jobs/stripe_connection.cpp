@@ -78,8 +78,8 @@ std::string account_holder(store::Connection& db, const std::string& account,
     for (const auto& conn : store::load_stripe_connections(db))
         if (conn.method == "oauth") oauth[conn.creator_id] = conn.account;
     for (const auto& row : store::load_creators(db)) {
-        if (row.id == except) continue;
-        const auto by_oauth = row.source == "api" ? oauth.find(row.id) : oauth.end();
+        if (row.id == except || row.source != "api") continue;
+        const auto by_oauth = oauth.find(row.id);
         if ((by_oauth != oauth.end() ? by_oauth->second : settings_account(row.settings_json)) ==
             account)
             return row.id;

@@ -37,10 +37,12 @@ CreatorSecrets stored_secrets(store::Connection& db, const store::SecretBox& box
 void apply_stripe_connection(store::Connection& db, const store::SecretBox& box,
                              config::CreatorConfig& creator);
 
-// The creator other than `except` that the store gives `account`, as apply_stripe_connection
-// reads it (an admin-API creator's OAuth connection, else the creator's settings); "" when none.
-// Asked inside the transaction that then gives the account away, the answer holds across
-// instances sharing the store: that transaction holds the store's write lock.
+// The creator of the admin API other than `except` that the store gives `account`, as
+// apply_stripe_connection reads it (its OAuth connection, else its settings); "" when none. The
+// file's creators are the registry's to answer for (every instance reads the same file; the
+// store keeps rows of creators the file no longer has). Asked inside the transaction that then
+// gives the account away, the answer holds across instances sharing the store: that transaction
+// holds the store's write lock.
 std::string account_holder(store::Connection& db, const std::string& account,
                            const std::string& except);
 

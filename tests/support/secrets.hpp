@@ -54,11 +54,16 @@ inline const std::vector<std::string>& configured_secrets() {
 
 #ifdef DUNNING_TEST_LOG_DIR
 // Where a test's service writes its log: under the build folder, kept after the test, so the
-// SecretsInLogs check can read it. The file is emptied first.
+// SecretsInLogs check can read it. The file is emptied first. A suite's twin on PostgreSQL
+// (DUNNING_TEST_POSTGRES) may run beside it: its logs have names of their own.
 inline std::string test_log_path(const std::string& name) {
     const std::filesystem::path dir = DUNNING_TEST_LOG_DIR;
     std::filesystem::create_directories(dir);
+#ifdef DUNNING_TEST_POSTGRES
+    const auto path = dir / (name + "_postgres.log");
+#else
     const auto path = dir / (name + ".log");
+#endif
     std::filesystem::remove(path);
     return path.string();
 }
