@@ -153,10 +153,11 @@ std::int32_t key_of(const std::string& creator, const std::string& customer) {
     return static_cast<std::int32_t>(h);
 }
 
-// The key of the member an event concerns. None for the events that find their member through
-// the store (a dispute, a mandate) or concern the whole creator (its Stripe account), nor for an
-// object that names no customer.
-std::optional<std::int32_t> key_of_member(const std::string& creator, const Event& e) {
+} // namespace
+
+// None for the events that find their member through the store (a dispute, a mandate) or concern
+// the whole creator (its Stripe account), nor for an object that names no customer.
+std::optional<std::int32_t> member_key(const std::string& creator, const Event& e) {
     const std::string* customer = nullptr;
     if (const auto* inv = std::get_if<InvoiceFacts>(&e.facts)) customer = &inv->customer_id;
     if (const auto* pay = std::get_if<PaymentFacts>(&e.facts)) customer = &pay->customer_id;
@@ -165,6 +166,8 @@ std::optional<std::int32_t> key_of_member(const std::string& creator, const Even
     if (customer == nullptr || customer->empty()) return std::nullopt;
     return key_of(creator, *customer);
 }
+
+namespace {
 
 // The members a keyed batch holds (none in a batch under the whole write lock, which needs none).
 // A payment names its own customer, and the case it finds through its invoice or payment intent
@@ -262,7 +265,7 @@ ReadRow read_row(const InboxRecord& row) {
     ReadRow r{webhook::parse_event(row.body), std::nullopt, false};
     if (r.parsed)
         if (const auto* e = std::get_if<Event>(&r.parsed.value())) {
-            r.key = key_of_member(row.creator_id, *e);
+            r.key = member_key(row.creator_id, *e);
             r.any_member = !r.key;
         }
     return r;
@@ -277,10 +280,6 @@ Outcome decide_row(Connection& db, const Engine& engine, const InboxRecord& row,
 }
 
 } // namespace
-
-std::optional<std::int32_t> member_key(const std::string& creator, const Event& e) {
-    return key_of_member(creator, e);
-}
 
 const char* to_string(RowOutcome o) {
     switch (o) {
@@ -394,15 +393,31 @@ std::vector<RowOutcome> process_rows(Connection& db, const Engine& engine,
 }
 
 RowOutcome process_row(Connection& db, const Engine& engine, const InboxRecord& row,
-                       std::int64_t now_ms, HeldKeys& held) {
-    return process_rows(db, engine, std::span(&row, 1), now_ms, std::chrono::seconds{1}, held)
-        .front();
+                       std::int64_t now_ms) {
+    return process_rows(db, engine, std::span(&row, 1), now_ms, std::chrono::seconds{1}).front();
 }
 
-RowOutcome process_row(Connection& db, const Engine& engine, const InboxRecord& row,
-                       std::int64_t now_ms) {
-    HeldKeys held;
-    return process_row(db, engine, row, now_ms, held);
+std::size_t process_pending(Connection& db, const Engine& engine, const Passes& passes) {
+    const auto stopping = [&passes] { return passes.stopping && passes.stopping(); };
+    std::size_t decided = 0;
+    for (auto rows = pending_rows(db, passes.read); !rows.empty() && !stopping();
+         rows = pending_rows(db, passes.read)) {
+        HeldKeys held;
+        const auto before = decided;
+        for (std::span<const InboxRecord> left(rows); !left.empty() && !stopping();) {
+            const auto now = passes.now_ms();
+            const auto outcomes = process_rows(db, engine, left, now, passes.budget, held);
+            if (passes.after_batch) passes.after_batch();
+            for (std::size_t i = 0; i < outcomes.size(); ++i) {
+                if (outcomes[i] != RowOutcome::skipped && outcomes[i] != RowOutcome::held)
+                    ++decided;
+                if (passes.seen) passes.seen(left[i], outcomes[i], now);
+            }
+            left = left.subspan(outcomes.size());
+        }
+        if (decided == before) break;
+    }
+    return decided;
 }
 
 } // namespace dunning::jobs

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -63,8 +64,23 @@ std::vector<RowOutcome> process_rows(store::Connection& db, const Engine& engine
 // itself fails (the row then stays pending and is tried again).
 RowOutcome process_row(store::Connection& db, const Engine& engine, const InboxRecord& row,
                        std::int64_t now_ms);
-// One row of a pass over the pending rows, with the pass's held members (process_rows).
-RowOutcome process_row(store::Connection& db, const Engine& engine, const InboxRecord& row,
-                       std::int64_t now_ms, HeldKeys& held);
+
+// How process_pending goes over the pending rows, and whom it tells.
+struct Passes {
+    int read = 512; // rows read at a time: a pass
+    // How long one batch may hold the store's write lock (checked after each row): one commit
+    // for many events, yet the inbox writer never waits long for the lock.
+    std::chrono::microseconds budget = std::chrono::milliseconds{8};
+    std::function<std::int64_t()> now_ms; // stamps a batch's rows as processed
+    std::function<bool()> stopping;       // optional: asked before each batch
+    std::function<void()> after_batch;    // optional: once a batch committed
+    // optional: each row a batch got to, with its outcome and the batch's now_ms
+    std::function<void(const InboxRecord&, RowOutcome, std::int64_t)> seen;
+};
+// Passes over the pending rows, each worked through in batches (process_rows) with the pass's
+// held members, until a pass decides nothing: its rows are another instance's (their member or
+// the row itself held) or were finished meanwhile, so they are not read again at once. Returns
+// how many rows were decided (done, ignored or poison).
+std::size_t process_pending(store::Connection& db, const Engine& engine, const Passes& passes);
 
 } // namespace dunning::jobs

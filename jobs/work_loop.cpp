@@ -10,11 +10,6 @@
 
 namespace dunning::jobs {
 
-namespace {
-// How long one batch of inbox rows may hold the store's write lock (checked after each row).
-constexpr std::chrono::milliseconds inbox_batch_budget{8};
-} // namespace
-
 using store::connect_store;
 using store::queue_card_reminders;
 using store::StoreOptions;
@@ -88,38 +83,23 @@ YieldCheck WorkLoop::yield_to_webhooks() {
     };
 }
 
-// Small batches: one commit for many events, yet the inbox writer never waits long for the lock.
-// The rows read are worked through in as many batches as their budget takes; they are read again
-// only when all of them had their turn (a row another connection finished meanwhile is skipped).
-// A pass that decided nothing ends the drain: its rows are another instance's (their member or
-// the row itself held) or were finished meanwhile, and this loop looks again when woken or within
-// a second, rather than reading the same rows again at once.
+// Batches of the pending rows (process_pending): each committed batch has the registry made to
+// agree with the store before the next. The loop looks again when woken or within a second once a
+// pass decided nothing.
 std::size_t WorkLoop::drain_inbox() {
     woken_while_working_ = false; // what woke the loop is read below
-    std::size_t total = 0;
-    for (auto rows = pending_rows(*db_, 64); !rows.empty() && !loop_.stopping();
-         rows = pending_rows(*db_, 64)) {
-        HeldKeys held;
-        bool progress = false;
-        for (std::span<const InboxRecord> left(rows); !left.empty() && !loop_.stopping();) {
-            const auto now = now_ms_();
-            const auto outcomes = process_rows(*db_, engine_, left, now, inbox_batch_budget, held);
-            // Committed: the registry is made to agree with the store.
-            settle_connection_changes(*db_, engine_);
-            for (std::size_t i = 0; i < outcomes.size(); ++i) {
-                if (outcomes[i] == RowOutcome::skipped || outcomes[i] == RowOutcome::held) continue;
-                metrics_.event_processed(to_string(outcomes[i]), now - left[i].received_at_ms);
-                if (outcomes[i] == RowOutcome::poison)
-                    log_warn("event in inbox row " + std::to_string(left[i].id) +
-                             " is poison; see its note");
-                ++total;
-                progress = true;
-            }
-            left = left.subspan(outcomes.size());
-        }
-        if (!progress) break;
-    }
-    return total;
+    Passes passes;
+    passes.read = 64;
+    passes.now_ms = now_ms_;
+    passes.stopping = [this] { return loop_.stopping(); };
+    passes.after_batch = [this] { settle_connection_changes(*db_, engine_); };
+    passes.seen = [this](const InboxRecord& row, RowOutcome outcome, std::int64_t now) {
+        if (outcome == RowOutcome::skipped || outcome == RowOutcome::held) return;
+        metrics_.event_processed(to_string(outcome), now - row.received_at_ms);
+        if (outcome == RowOutcome::poison)
+            log_warn("event in inbox row " + std::to_string(row.id) + " is poison; see its note");
+    };
+    return process_pending(*db_, engine_, passes);
 }
 
 std::size_t WorkLoop::run_access_rechecks() {

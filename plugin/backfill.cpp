@@ -18,30 +18,18 @@ struct Processed {
 };
 
 // The service's worker would take these rows too; processing them here makes the command's
-// result visible at once, and a row is processed once whoever takes it.
+// result visible at once, and a row is processed once whoever takes it. The rest is an
+// instance's to do (jobs::process_pending).
 Processed process_pending(store::Connection& db, const jobs::Engine& engine) {
     Processed p;
-    for (auto rows = jobs::pending_rows(db, 512); !rows.empty();
-         rows = jobs::pending_rows(db, 512)) {
-        jobs::HeldKeys held; // members an instance decides for: their rows are its to finish
-        const auto before = p.done + p.ignored + p.poison;
-        for (const auto& row : rows)
-            switch (jobs::process_row(db, engine, row, wall_clock_ms(), held)) {
-            case jobs::RowOutcome::done:
-                ++p.done;
-                break;
-            case jobs::RowOutcome::ignored:
-                ++p.ignored;
-                break;
-            case jobs::RowOutcome::poison:
-                ++p.poison;
-                break;
-            case jobs::RowOutcome::skipped:
-            case jobs::RowOutcome::held:
-                break;
-            }
-        if (p.done + p.ignored + p.poison == before) break; // the rest is an instance's to do
-    }
+    jobs::Passes passes;
+    passes.now_ms = wall_clock_ms;
+    passes.seen = [&p](const store::InboxRecord&, jobs::RowOutcome outcome, std::int64_t) {
+        if (outcome == jobs::RowOutcome::done) ++p.done;
+        if (outcome == jobs::RowOutcome::ignored) ++p.ignored;
+        if (outcome == jobs::RowOutcome::poison) ++p.poison;
+    };
+    jobs::process_pending(db, engine, passes);
     return p;
 }
 

@@ -17,9 +17,6 @@
 namespace dunning::plugin {
 
 using jobs::Engine;
-using jobs::HeldKeys;
-using jobs::pending_rows;
-using jobs::process_row;
 using jobs::RowOutcome;
 using store::AppendOutcome;
 using store::InboxRow;
@@ -127,34 +124,20 @@ class Replayer {
     store::Connection& db_;
 };
 
-// Effects (charges, emails) are queued as jobs for the service to carry out.
+// Effects (charges, emails) are queued as jobs for the service to carry out; rows a running
+// service decides for are its to finish (jobs::process_pending).
 void process_all(store::Connection& db, const Engine& engine, ReplayReport& r, Progress& progress,
                  std::int64_t total) {
     std::int64_t seen = 0;
-    for (auto rows = pending_rows(db, 512); !rows.empty(); rows = pending_rows(db, 512)) {
-        HeldKeys held; // members a running service decides for: their rows are its to finish
-        bool progress_made = false;
-        for (const auto& row : rows) {
-            switch (process_row(db, engine, row, wall_clock_ms(), held)) {
-            case RowOutcome::done:
-                ++r.done;
-                break;
-            case RowOutcome::ignored:
-                ++r.ignored;
-                break;
-            case RowOutcome::poison:
-                ++r.poison;
-                break;
-            case RowOutcome::skipped:
-            case RowOutcome::held:
-                progress.update("processing", std::min(++seen, total));
-                continue;
-            }
-            progress_made = true;
-            progress.update("processing", std::min(++seen, total));
-        }
-        if (!progress_made) break; // the rest is a running service's to do
-    }
+    jobs::Passes passes;
+    passes.now_ms = wall_clock_ms;
+    passes.seen = [&](const store::InboxRecord&, RowOutcome outcome, std::int64_t) {
+        if (outcome == RowOutcome::done) ++r.done;
+        if (outcome == RowOutcome::ignored) ++r.ignored;
+        if (outcome == RowOutcome::poison) ++r.poison;
+        progress.update("processing", std::min(++seen, total));
+    };
+    jobs::process_pending(db, engine, passes);
 }
 
 } // namespace
