@@ -68,15 +68,29 @@ std::optional<std::string> oauth_in_the_way(Services& m, const std::string& crea
            "): disconnect it first (POST /v1/creators/" + creator + "/stripe/disconnect)";
 }
 
-std::optional<std::string> store_key(Services& m, const std::string& creator,
-                                     const std::string& key, const jobs::KeyEndpoint& endpoint) {
+// What the key replaced: its endpoint is deleted once the new one is in place.
+struct Replaced {
+    int status = 0; // an error answer to give (and the new endpoint to delete); 0 when stored
+    std::string error;
+    KeyEndpointOf old;
+};
+
+// The key, its endpoint's secret and the connection, in one transaction that first asks the
+// store whether another creator holds the account the creator's settings name (the key ends an
+// OAuth connection's hold, so that account counts again).
+Replaced store_key(Services& m, const std::string& creator, const std::string& key,
+                   const jobs::KeyEndpoint& endpoint) {
     const auto now = m.clock.now();
-    return m.db.use([&](store::Connection& db) -> std::optional<std::string> {
+    return m.db.use([&](store::Connection& db) -> Replaced {
         store::Transaction tx(db);
+        if (const auto holder = jobs::settings_account_holder(db, creator); !holder.empty())
+            return {409,
+                    "creator " + creator + "'s stripe_account is already used by creator " + holder,
+                    {}};
         for (const auto& [name, value] : {std::pair{jobs::secret_stripe_key, key},
                                           std::pair{jobs::secret_webhook, endpoint.secret}}) {
             auto put = store::put_secret(db, m.secrets, creator, name, value, now);
-            if (!put.ok()) return put.error();
+            if (!put.ok()) return {503, "the key could not be stored: " + put.error(), {}};
         }
         for (const char* name : {jobs::secret_oauth_access, jobs::secret_oauth_refresh})
             store::delete_secret(db, creator, name);
@@ -85,16 +99,9 @@ std::optional<std::string> store_key(Services& m, const std::string& creator,
                                      {creator, "key", endpoint.account, "connected",
                                       key.substr(key.size() - 4), endpoint.endpoint_id, at, at});
         tx.commit();
-        return std::nullopt;
+        return {};
     });
 }
-
-// What the key replaced: its endpoint is deleted once the new one is in place.
-struct Replaced {
-    int status = 0; // an error answer to give (and the new endpoint to delete); 0 when stored
-    std::string error;
-    KeyEndpointOf old;
-};
 
 // Under the lock on changes to creators; no call to Stripe here.
 Replaced put_key(Services& m, const std::string& creator, const KeyRequest& request,
@@ -102,8 +109,8 @@ Replaced put_key(Services& m, const std::string& creator, const KeyRequest& requ
     std::lock_guard lock(m.creators.changes());
     if (auto conflict = oauth_in_the_way(m, creator)) return {409, *conflict, {}};
     Replaced out{0, "", key_endpoint_of(m, creator)};
-    if (auto trouble = store_key(m, creator, request.key, endpoint))
-        return {503, "the key could not be stored: " + *trouble, {}};
+    if (auto stored = store_key(m, creator, request.key, endpoint); stored.status != 0)
+        return stored;
     connection_made(m, creator, request.import_open_invoices);
     return out;
 }

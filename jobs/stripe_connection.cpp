@@ -87,6 +87,11 @@ std::string account_holder(store::Connection& db, const std::string& account,
     return {};
 }
 
+std::string settings_account_holder(store::Connection& db, const std::string& creator) {
+    const auto row = store::find_stored_creator(db, creator);
+    return row ? account_holder(db, settings_account(row->settings_json), creator) : std::string();
+}
+
 void reload_stripe_connection(store::Connection& db, const store::SecretBox& box,
                               config::CreatorRegistry& registry, const std::string& creator_id) {
     const auto current = registry.find(creator_id);

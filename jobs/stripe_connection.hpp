@@ -46,6 +46,10 @@ void apply_stripe_connection(store::Connection& db, const store::SecretBox& box,
 std::string account_holder(store::Connection& db, const std::string& account,
                            const std::string& except);
 
+// The other creator holding the account `creator`'s own settings name, "" when none: asked before
+// a key connection replaces a (disconnected) OAuth one, whose account then no longer counts.
+std::string settings_account_holder(store::Connection& db, const std::string& creator);
+
 // Re-reads the creator's connection into the registry (replace): seen by every route and job.
 void reload_stripe_connection(store::Connection& db, const store::SecretBox& box,
                               config::CreatorRegistry& registry, const std::string& creator_id);

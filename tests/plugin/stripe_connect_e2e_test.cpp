@@ -564,6 +564,34 @@ TEST_F(StripeConnect, AKeyWhileConnectedByOAuthIsAConflictUntilDisconnected) {
     EXPECT_EQ(secret_names("gamma").size(), 2u) << json(secret_names("gamma")).dump();
 }
 
+// A creator connected by OAuth to another account than its settings name leaves that account
+// free for others; a key connection makes the settings' account its own again, so it is refused
+// while another creator holds it.
+TEST_F(StripeConnect, AKeyDoesNotTakeBackTheSettingsAccountAnotherCreatorHolds) {
+    start();
+    auto cli = service->client();
+    ASSERT_EQ(send(cli, "PATCH", "/v1/creators/gamma", admin_token,
+                   R"({"stripe_account": "acct_shared"})")
+                  ->status,
+              200);
+    stripe->decide_next_authorization({true, {"acct_gammaoauth"}});
+    ASSERT_EQ(callback(authorize(authorization_url()))->status, 200);
+    ASSERT_EQ(send(cli, "POST", "/v1/creators/gamma/stripe/disconnect", admin_token)->status, 200);
+    json delta = {{"id", "delta"},
+                  {"name", "Delta"},
+                  {"locale", "en"},
+                  {"stripe_account", "acct_shared"},
+                  {"products", {{{"stripe_product", "prod_delta"}, {"courses", {"d1"}}}}}};
+    const auto made = send(cli, "POST", "/v1/creators", admin_token, delta.dump());
+    ASSERT_EQ(made->status, 201) << made->body;
+    const auto refused = connect_key(full_key());
+    EXPECT_EQ(refused->status, 409) << refused->body;
+    EXPECT_NE(refused->body.find("already used by creator delta"), std::string::npos)
+        << refused->body;
+    EXPECT_NE(stripe_view()["method"], "key");
+    EXPECT_TRUE(secret_names("gamma").empty()) << json(secret_names("gamma")).dump();
+}
+
 // Connecting, disconnecting and the SIGHUP reload wait for a change to creators in progress, as
 // the admin routes do, so none overwrites another.
 TEST_F(StripeConnect, EveryWriterOfCreatorsTakesTheSameLock) {
