@@ -38,7 +38,7 @@ inline void SoakRun::observe(SoakOutcome& out) {
     }
     if (service_.stop() != 0) error = "the service did not stop cleanly";
 
-    auto db = connect_to_store((service_.dir() / "dunning.db").string());
+    auto db = service_.store();
     std::map<std::string, std::string> inbox;
     for (const auto& row : query_rows(*db, "SELECT event_id, state FROM inbox"))
         inbox[row[0]] = row[1];

@@ -99,6 +99,8 @@ class SoakRun {
                 ++out.kills;
                 out.kills_mid_step += whole ? 0 : 1;
                 service_.reap_killed();
+                if (!service_.claims_ran_out())
+                    return fail(out, "the killed instance's claims did not run out");
                 if (!restart(target)) return fail(out, "no restart after a kill");
                 out.mail_at_restart.push_back(smtp_.messages().size());
                 if (progress)

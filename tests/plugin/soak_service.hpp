@@ -2,12 +2,14 @@
 // Test support for the crash soak: the real `dunning serve --test-clock` binary as a child
 // process, in plugin mode, against two fake Stripe accounts, a real SMTP server and a real
 // platform receiver; restarted on the test clock's time after each kill -9. A background client
-// keeps posting signed webhooks meanwhile.
+// keeps posting signed webhooks meanwhile. Compiled with DUNNING_TEST_POSTGRES, its store is the
+// folder's database on the binary's PostgreSQL server.
 #include "fakes/fake_stripe.hpp"
 #include "support/host_receiver.hpp"
 #include "support/process.hpp"
 #include "support/service.hpp"
 #include "support/smtp_server.hpp"
+#include "support/store_queries.hpp"
 
 #include <atomic>
 #include <mutex>
@@ -29,7 +31,13 @@ class SoakService {
           config_((dir / "dunning.toml").string()) {
         std::ofstream(config_)
             << "[server]\nlisten = \"127.0.0.1:0\"\nthreads = 8\n"
+#ifdef DUNNING_TEST_POSTGRES
+            // The folder's database; a killed instance's claims are taken over after a second.
+            << "[storage]\npostgres_url = \"" << postgres_cluster().uri(folder_database(dir))
+            << "\"\nclaim_lease_seconds = 1\n"
+#else
             << "[storage]\nsqlite_path = \"dunning.db\"\nsynchronous = \"normal\"\n"
+#endif
             << "[mail]\ntransport = \"smtp\"\nsmtp_url = \"smtp://127.0.0.1:" << smtp_port
             << "\"\nsmtp_allow_plaintext = true\nfrom = \"Billing <billing@soak.example>\"\n"
             << "message_id_domain = \"soak.example\"\n"
@@ -63,7 +71,9 @@ class SoakService {
         }
         return false;
     }
-    pid_t pid() const { return process_ ? process_->pid() : -1; }
+    pid_t pid() const {
+        return process_ ? process_->pid() : -1;
+    }
     // Reaps a process killed by SIGKILL (sent from another thread or now).
     void reap_killed() {
         port_.store(0);
@@ -73,12 +83,50 @@ class SoakService {
         port_.store(0);
         return process_ ? process_->terminate() : -1;
     }
-    int port() const { return port_.load(); }
+    int port() const {
+        return port_.load();
+    }
     std::string url(const std::string& path) const {
         return "http://127.0.0.1:" + std::to_string(port()) + path;
     }
-    const std::filesystem::path& dir() const { return dir_; }
-    std::string log() const { return read_file(log_); }
+    const std::filesystem::path& dir() const {
+        return dir_;
+    }
+    std::string log() const {
+        return read_file(log_);
+    }
+
+    // Another connection to the service's store.
+    std::unique_ptr<store::Connection> store() const {
+#ifdef DUNNING_TEST_POSTGRES
+        store::StoreOptions options;
+        options.postgres_url = postgres_cluster().url(folder_database(dir_));
+        return store::connect_store(options);
+#else
+        return connect_to_store((dir_ / "dunning.db").string());
+#endif
+    }
+
+    // After a kill: true once no job is claimed under a lease still running, as the next
+    // instance finds them when it takes the killed one's claims over (PostgreSQL; on SQLite a
+    // claim is only ever held by the running instance). Polls the store; false after 30 s.
+    bool claims_ran_out() const {
+#ifdef DUNNING_TEST_POSTGRES
+        const auto db = store();
+        for (int i = 0; i < 3000; ++i) {
+            if (query_rows(*db, "SELECT count(*) FROM jobs WHERE state = 'pending' AND "
+                                "claimed_until > CAST(extract(epoch FROM clock_timestamp()) * "
+                                "1000 AS BIGINT)")
+                    .at(0)
+                    .at(0) == "0")
+                return true;
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        return false;
+#else
+        return true;
+#endif
+    }
 
   private:
     // A Connect creator acct_<id> with one product prod_<id> unlocking one course.
