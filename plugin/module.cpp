@@ -6,6 +6,7 @@
 #include "plugin/startup_backfill.hpp"
 #include "store/creators.hpp"
 #include "store/database.hpp"
+#include "store/job_queue.hpp"
 #include "store/postgres_connection.hpp"
 #include "telemetry/log.hpp"
 
@@ -44,6 +45,12 @@ Module::Module(config::Config config, ModuleOptions options)
     api_db_ = std::make_unique<store::SharedConnection>(store::open_store(store));
     api_db_->use([this](store::Connection& db) {
         seed_creators(db, config_, creators_, secrets_box_, clock_->now());
+        // Before this instance claims anything: the jobs a process of this machine held and left
+        // behind (this instance before a crash) are taken up in their order, not after the lease.
+        if (db.backend() != store::Backend::postgresql) return;
+        if (const auto n = store::release_claims_of_dead_processes(db); n > 0)
+            log_info(std::to_string(n) +
+                     " job(s) claimed by a process of this machine that is gone were given back");
     });
     for (auto& creator : config_.creators) // the registry holds their SHA-256; nothing needs more
         creator.api_token.clear();

@@ -2,8 +2,16 @@
 
 #include "store/statement.hpp"
 
+#include <signal.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <charconv>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <limits>
 #include <random>
 
 namespace dunning::store {
@@ -21,12 +29,34 @@ std::mt19937_64& rng() {
     return r;
 }
 
-std::string new_run_id() {
+std::string random_hex() {
     static constexpr char hex[] = "0123456789abcdef";
     std::string id;
     for (int i = 0; i < 16; ++i)
         id += hex[std::uniform_int_distribution<int>(0, 15)(rng())];
     return id;
+}
+
+// This machine (its name and boot) and this process's PID namespace ("" where /proc does not
+// tell): a process ID names one process only within them.
+const std::string& local_place() {
+    static const std::string place = [] {
+        std::string boot;
+        std::getline(std::ifstream("/proc/sys/kernel/random/boot_id"), boot);
+        std::error_code ec;
+        const auto ns = std::filesystem::read_symlink("/proc/self/ns/pid", ec).string();
+        char host[256] = {};
+        if (gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+        for (char* c = host; *c; ++c)
+            if (*c == '/') *c = '_';
+        return boot.size() == 36 && !ec && !ns.empty() ? std::string(host) + "/" + boot + "/" + ns
+                                                       : std::string();
+    }();
+    return place;
+}
+
+std::string new_run_id() {
+    return run_id_of_process(static_cast<long>(getpid()));
 }
 
 std::optional<std::int64_t> optional_int(const Column& c) {
@@ -120,6 +150,44 @@ std::int64_t enqueue(Connection& db, const NewJob& job, Timestamp now) {
     st.bind(7, unix_of(now));
     st.bind(8, job.once ? 1 : 0);
     return st.executeStep() ? st.getColumn(0).getInt64() : 0;
+}
+
+std::string run_id_of_process(long pid) {
+    const auto& place = local_place();
+    return place.empty() ? random_hex() : place + "/" + std::to_string(pid) + "/" + random_hex();
+}
+
+std::size_t release_claims_of_dead_processes(Connection& db) {
+    const auto& place = local_place();
+    if (place.empty()) return 0;
+    const auto prefix = place + "/";
+    CachedStatement runs(db, "SELECT DISTINCT claimed_by FROM jobs WHERE state = 'pending' AND "
+                             "claimed_by IS NOT NULL");
+    std::vector<std::string> dead;
+    while (runs.executeStep()) {
+        const auto run = runs.getColumn(0).getString();
+        if (!run.starts_with(prefix)) continue; // another machine's, namespace's or boot's
+        const auto rest = run.substr(prefix.size());
+        const auto slash = rest.find('/');
+        long pid = 0;
+        const auto digits = rest.substr(0, slash);
+        const auto [end, error] =
+            std::from_chars(digits.data(), digits.data() + digits.size(), pid);
+        if (slash == std::string::npos || error != std::errc() ||
+            end != digits.data() + digits.size() || pid <= 0 ||
+            pid > std::numeric_limits<pid_t>::max())
+            continue;
+        if (kill(static_cast<pid_t>(pid), 0) == -1 && errno == ESRCH) dead.push_back(run);
+    }
+    std::size_t released = 0;
+    CachedStatement release(db, "UPDATE jobs SET claimed_by = NULL, claimed_until = NULL WHERE "
+                                "state = 'pending' AND claimed_by = ?");
+    for (const auto& run : dead) {
+        release.bind(1, run);
+        released += static_cast<std::size_t>(release.exec());
+        release.reset();
+    }
+    return released;
 }
 
 JobQueue::JobQueue() : run_(new_run_id()) {}

@@ -72,11 +72,21 @@ struct Job {
 // Returns the new job's id, 0 when `once` skipped it.
 std::int64_t enqueue(Connection& db, const NewJob& job, Timestamp now);
 
+// A run's id for the process `pid` of this machine (its boot and PID namespace), with a random
+// part: a later process on the machine can tell from it whether the run's process is gone. Just
+// the random part where /proc does not tell the boot and namespace.
+std::string run_id_of_process(long pid);
+// Gives back the claims of runs whose process ran on this machine (this boot, this PID namespace)
+// and is gone (kill -9, a crash), at once rather than when their lease runs out: a restarted
+// instance takes up the jobs its predecessor held. The claims of a process that still runs, or
+// ran elsewhere, wait for their lease. Returns how many jobs it gave back.
+std::size_t release_claims_of_dead_processes(Connection& db);
+
 class JobQueue {
   public:
     using WallClock = std::function<std::int64_t()>; // unix milliseconds
 
-    JobQueue(); // a run of its own
+    JobQueue(); // a run of its own (run_id_of_process of this process)
     // `lease`: the connection's claim_lease when not given; `wall`: when not given, PostgreSQL's
     // clock (one for every instance, whatever their machines' clocks say) or, on SQLite, the
     // machine's. Leases are real time, not the module clock's.

@@ -8,6 +8,9 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 namespace dunning::store {
 namespace {
 
@@ -203,6 +206,30 @@ TEST_F(Queue, AJobAnotherRunHoldsIsLeftAloneUntilItsLeaseRunsOut) {
     EXPECT_TRUE(b.hold(*db, theirs[0]));
     EXPECT_TRUE(finish_job(*db, theirs[0], "done", "ok", clock.now()));
     EXPECT_FALSE(b.hold(*db, theirs[0])) << "finished";
+}
+
+// A process of this machine that is gone (a restart after kill -9): its claims are given back at
+// once. Those of a process still running, and ids that name no process of this machine, wait for
+// their lease.
+TEST_F(Queue, AGoneProcessOfThisMachineHasItsClaimsGivenBack) {
+    const pid_t child = fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) _exit(0);
+    ASSERT_EQ(waitpid(child, nullptr, 0), child); // reaped: the process ID names nobody now
+    const JobQueue gone{run_id_of_process(child), std::chrono::milliseconds{60'000}, wall_clock};
+    const JobQueue alive{run_id_of_process(getpid()), std::chrono::milliseconds{60'000},
+                         wall_clock};
+    const JobQueue elsewhere{"another machine/7/x", std::chrono::milliseconds{60'000}, wall_clock};
+    const JobQueue next{"next", std::chrono::milliseconds{60'000}, wall_clock};
+    for (const auto* q : {&gone, &alive, &elsewhere}) {
+        add("held by " + std::to_string(q == &gone) + std::to_string(q == &alive));
+        ASSERT_EQ(claim(*q).size(), 1u);
+    }
+    EXPECT_TRUE(claim(next).empty());
+    EXPECT_EQ(release_claims_of_dead_processes(*db), 1u);
+    EXPECT_EQ(claim(next), std::vector<std::string>{"held by 10"});
+    EXPECT_EQ(release_claims_of_dead_processes(*db), 0u);
+    EXPECT_TRUE(claim(next).empty()) << "the others wait for their lease";
 }
 
 TEST_F(Queue, ARunWhoseJobWasTakenOverRecordsNothingOfIt) {
