@@ -271,6 +271,7 @@ void command_route(Services& m, const httplib::Request& req, httplib::Response& 
 
 std::optional<json> case_detail(Services& m, const std::string& creator, std::int64_t id) {
     return m.db.use([&](store::Connection& db) -> std::optional<json> {
+        store::ReadSnapshot snapshot(db);
         auto c = get_case(db, creator, id);
         if (!c) return std::nullopt;
         json v = case_view(*c);

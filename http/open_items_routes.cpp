@@ -288,6 +288,7 @@ OpenItemsPage open_items_page_of(Services& m, const std::string& creator, const 
     OpenItemsPage page;
     std::vector<store::CaseRecord> cases;
     m.db.use([&](store::Connection& db) {
+        store::ReadSnapshot snapshot(db);
         for (const auto id : store::open_item_ids(db, creator, r.filter, today, r.order,
                                                   r.descending, r.limit, r.offset))
             if (auto c = store::get_case(db, creator, id)) cases.push_back(std::move(*c));

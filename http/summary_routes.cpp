@@ -107,6 +107,7 @@ json creator_summary(Services& m, const std::string& creator, const SummaryPerio
     RecoverySummary summary;
     std::vector<store::LockedAccess> locked;
     m.db.use([&](store::Connection& db) {
+        store::ReadSnapshot snapshot(db);
         summary = store::recovery_summary(db, creator, to_unix(from), to_unix(to));
         locked = store::locked_access(db, creator);
     });

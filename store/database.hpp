@@ -114,6 +114,10 @@ class Connection {
         (void)key;
         return true;
     }
+    // A read-only transaction that sees the store as it was at one moment (ReadSnapshot below).
+    // SQLite: BEGIN, whose snapshot is taken at its first read. PostgreSQL: REPEATABLE READ,
+    // READ ONLY; under its default READ COMMITTED each statement would see a moment of its own.
+    virtual void begin_snapshot() { exec("BEGIN"); }
     virtual void commit() = 0;
     virtual void rollback() noexcept = 0;
 
@@ -209,6 +213,20 @@ class Transaction {
   private:
     Connection& db_;
     bool done_ = false;
+};
+
+// A view made of several reads (a case with its events, a page with its totals) shows one
+// moment of the store, not a case as one event left it beside the events the next one added.
+// Outside any transaction; ended with a rollback, as it writes nothing.
+class ReadSnapshot {
+  public:
+    explicit ReadSnapshot(Connection& db) : db_(db) { db_.begin_snapshot(); }
+    ~ReadSnapshot() { db_.rollback(); }
+    ReadSnapshot(const ReadSnapshot&) = delete;
+    ReadSnapshot& operator=(const ReadSnapshot&) = delete;
+
+  private:
+    Connection& db_;
 };
 
 // Inside a transaction: keeps one unit's writes apart, so a failed unit can be undone while the

@@ -317,18 +317,6 @@ std::int64_t count_rows(Connection& db, const std::string& table) {
     return st.getColumn(0).getInt64();
 }
 
-// The source's read transaction: one snapshot of every table, ended whatever happens.
-class ReadSnapshot {
-  public:
-    explicit ReadSnapshot(Connection& db) : db_(db) { db_.exec("BEGIN"); }
-    ~ReadSnapshot() { db_.rollback(); }
-    ReadSnapshot(const ReadSnapshot&) = delete;
-    ReadSnapshot& operator=(const ReadSnapshot&) = delete;
-
-  private:
-    Connection& db_;
-};
-
 } // namespace
 
 std::vector<TableSchema> store_tables(Connection& db) {
@@ -371,7 +359,7 @@ CopyReport copy_store(Connection& from, Connection& to,
                                  std::to_string(from_version) + ", the PostgreSQL store " +
                                  std::to_string(to_version) + ": they must be the same");
 
-    ReadSnapshot snapshot(from);
+    ReadSnapshot snapshot(from); // one moment of every table
     const auto source_tables = store_tables(from);
     // The store's write lock (Transaction): no instance's write transaction runs meanwhile, and
     // two copies into this database run one after the other. Instances' appends and lease

@@ -253,6 +253,11 @@ class PostgresConnection final : public Connection {
         begin("BEGIN; SELECT pg_advisory_xact_lock(" + std::to_string(writer_lock) + ")");
     }
     void begin_appends() override { begin("BEGIN"); }
+    void begin_snapshot() override {
+        if (in_transaction_) // BEGIN would fail, and its rollback end the transaction in hand
+            throw std::logic_error("a read snapshot is begun inside a transaction");
+        begin("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+    }
     // Keyed units hold the write lock shared: any number of them at once, none beside a
     // begin_immediate transaction. Their keys are transaction-level advisory locks too, freed
     // with the transaction or the session.

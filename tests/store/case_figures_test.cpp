@@ -228,6 +228,35 @@ TEST_F(CaseFigures, ASaveRolledBackIsNotTakenForTheStoredFigures) {
                 summarize_recovery(of_alpha(), from, to));
 }
 
+// A page's reads (its cases, then their totals) inside one ReadSnapshot see the store as it was
+// when the first of them ran, while another connection commits: on PostgreSQL each statement of
+// READ COMMITTED would see the commit (a case's page showed one event's state beside the events
+// of the next).
+TEST_F(CaseFigures, AReadSnapshotSeesOneMomentWhileAnotherConnectionCommits) {
+    const auto from = t0 - days{1000}, to = t0 + days{1000};
+    const auto before = summarize_recovery(of_alpha(), from, to);
+    auto other = open_store(options);
+    auto r = cases[6];
+    ASSERT_EQ(stored_status(*db, r.id), "open");
+    pay(r.state);
+    {
+        ReadSnapshot snapshot(*db);
+        EXPECT_EQ(stored_status(*db, r.id), "open");
+        {
+            Transaction tx(*other);
+            save_case(*other, r, to_unix(t0) + 60);
+            tx.commit();
+        }
+        EXPECT_EQ(stored_status(*other, r.id), "paid");
+        EXPECT_EQ(stored_status(*db, r.id), "open");
+        expect_same(recovery_summary(*db, "alpha", to_unix(from), to_unix(to)), before);
+    }
+    EXPECT_EQ(stored_status(*db, r.id), "paid");
+    cases[6] = r;
+    expect_same(recovery_summary(*db, "alpha", to_unix(from), to_unix(to)),
+                summarize_recovery(of_alpha(), from, to));
+}
+
 TEST_F(CaseFigures, ASaveUndoneByItsSavepointIsNotTakenForTheStoredFigures) {
     auto r = cases[7];
     ASSERT_EQ(stored_status(*db, r.id), "open");
