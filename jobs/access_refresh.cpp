@@ -113,8 +113,8 @@ void Engine::refresh_access(store::Connection& db, const std::string& creator,
     }
 }
 
-std::size_t Engine::run_due_rechecks(store::Connection& db, int limit) const {
-    const auto keys = store::due_rechecks(db, clock_.now(), limit);
+std::size_t Engine::run_due_rechecks(store::Connection& db, Timestamp due_by, int limit) const {
+    const auto keys = store::due_rechecks(db, due_by, limit);
     for (const auto& k : keys)
         refresh_access(db, k.creator, k.customer, {k.product});
     return keys.size();

@@ -48,8 +48,9 @@ class Engine {
                         const store::CaseRecord* in_hand = nullptr) const;
     // The products a case's invoice is for: its line items, else its subscription's.
     std::vector<std::string> case_products(store::Connection& db, const CaseState& s) const;
-    // Entitlements whose rules change with time alone (an override expiring); returns how many.
-    std::size_t run_due_rechecks(store::Connection& db, int limit = 500) const;
+    // Entitlements whose rules change with time alone (an override expiring, a lock at the end of
+    // a final notice) and are due by `due_by`; returns how many.
+    std::size_t run_due_rechecks(store::Connection& db, Timestamp due_by, int limit = 500) const;
 
   private:
     struct CreatorRules {

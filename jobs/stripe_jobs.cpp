@@ -217,9 +217,9 @@ std::size_t dispatch_due(store::Connection& db, const Engine& engine, StripeGate
     return n;
 }
 
-std::size_t run_due_timers(store::Connection& db, const Engine& engine, int limit) {
-    const auto now = engine.clock().now();
-    const auto ids = due_cases(db, to_unix(now), limit);
+std::size_t run_due_timers(store::Connection& db, const Engine& engine, Timestamp due_by,
+                           int limit) {
+    const auto ids = due_cases(db, to_unix(due_by), limit);
     std::size_t n = 0;
     // Many due cases share a commit: with synchronous = full each commit is a disk sync.
     constexpr std::size_t per_commit = 64;
@@ -227,7 +227,7 @@ std::size_t run_due_timers(store::Connection& db, const Engine& engine, int limi
         store::Transaction tx(db);
         for (std::size_t j = i; j < std::min(ids.size(), i + per_commit); ++j) {
             auto c = load_case(db, ids[j]);
-            if (c && c->state.next_wakeup && *c->state.next_wakeup <= now) {
+            if (c && c->state.next_wakeup && *c->state.next_wakeup <= due_by) {
                 engine.run_case(db, *c, Tick{});
                 ++n;
             }

@@ -37,7 +37,8 @@ class StripeGateway {
 std::size_t dispatch_due(store::Connection& db, const Engine& engine, StripeGateway& stripe,
                          const store::JobQueue& queue, const YieldCheck& yield = {});
 
-// Cases whose timer is due get a Tick; returns how many.
-std::size_t run_due_timers(store::Connection& db, const Engine& engine, int limit = 500);
+// Cases whose timer is due by `due_by` get a Tick; returns how many.
+std::size_t run_due_timers(store::Connection& db, const Engine& engine, Timestamp due_by,
+                           int limit = 500);
 
 } // namespace dunning::jobs

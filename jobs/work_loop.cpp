@@ -47,13 +47,24 @@ std::size_t WorkLoop::drain() {
     return n;
 }
 
+namespace {
+constexpr int timer_batch = 500; // due cases a round ticks
+} // namespace
+
 std::size_t WorkLoop::drain_own() {
     std::lock_guard lock(drain_mutex_);
     std::size_t total = 0;
     // Bounded: each round does real work, but a bug must not spin here forever.
     for (int round = 0; round < 1000 && !loop_.stopping(); ++round) {
-        auto n = drain_inbox() + run_due_timers(*db_, engine_) + run_access_rechecks() +
-                 feed_.deliver(*db_);
+        auto n = drain_inbox();
+        // One moment for the round's timers and rechecks: what falls due at one moment (a final
+        // notice's end escalates the case and locks the course) is done in one order, the case's
+        // timer first, and not in the other when the clock moves between the two. The rechecks
+        // wait while timers due by then are left for the next round (more than one batch due).
+        const auto due_by = engine_.clock().now();
+        const auto timers = run_due_timers(*db_, engine_, due_by, timer_batch);
+        n += timers + (timers < std::size_t{timer_batch} ? run_access_rechecks(due_by) : 0) +
+             feed_.deliver(*db_);
         if (n > 0) host_.wake(); // the platform hears of it before the slower Stripe and mail work
         // Charges are answered before emails are looked at: a retry that succeeds in this
         // round cancels the reminder queued with it.
@@ -102,11 +113,10 @@ std::size_t WorkLoop::drain_inbox() {
     return process_pending(*db_, engine_, passes);
 }
 
-std::size_t WorkLoop::run_access_rechecks() {
-    if (store::due_rechecks(*db_, engine_.clock().now(), 1).empty())
-        return 0; // no write lock for nothing
+std::size_t WorkLoop::run_access_rechecks(Timestamp due_by) {
+    if (store::due_rechecks(*db_, due_by, 1).empty()) return 0; // no write lock for nothing
     store::Transaction tx(*db_);
-    const auto n = engine_.run_due_rechecks(*db_);
+    const auto n = engine_.run_due_rechecks(*db_, due_by);
     tx.commit();
     return n;
 }

@@ -40,7 +40,7 @@ class WorkLoop {
   private:
     std::size_t drain_own(); // drain() without waiting for the platform's deliveries
     std::size_t drain_inbox();
-    std::size_t run_access_rechecks();
+    std::size_t run_access_rechecks(Timestamp due_by);
     YieldCheck yield_to_webhooks();
 
     std::unique_ptr<store::Connection> db_;

@@ -150,7 +150,7 @@ class StoreSim {
             // The worker's drain loop: timers, then the charges and emails they queued, until
             // quiet.
             for (;;) {
-                const auto ticks = jobs::run_due_timers(db_, engine_);
+                const auto ticks = jobs::run_due_timers(db_, engine_, engine_.clock().now());
                 inputs_ += ticks;
                 const auto charged =
                     dispatch_charges(); // before the emails, as Stripe answers first

@@ -138,7 +138,7 @@ void idle_ticks(store::Connection& db, const jobs::Engine& engine, int ticks, co
     for (int k = 0; k < ticks; ++k) {
         const double c0 = thread_cpu_us();
         Stopwatch sw;
-        const auto n = jobs::run_due_timers(db, engine);
+        const auto n = jobs::run_due_timers(db, engine, engine.clock().now());
         us.push_back(sw.micros());
         cpu.push_back(thread_cpu_us() - c0);
         if (n != 0) throw std::logic_error("idle tick found due cases");
@@ -181,7 +181,7 @@ void due_pass(store::Connection& db, const jobs::Engine& engine, FakeClock& cloc
     Stopwatch sw;
     std::size_t done = 0, calls = 0;
     for (;;) {
-        const auto n = jobs::run_due_timers(db, engine);
+        const auto n = jobs::run_due_timers(db, engine, engine.clock().now());
         ++calls;
         if (n == 0) break;
         done += n;

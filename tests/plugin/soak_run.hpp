@@ -34,22 +34,6 @@ struct SoakOutcome {
     std::size_t notifications_received = 0;
     std::map<std::string, std::string> access; // member → level of its course
     std::size_t emails_received = 0, charges = 0;
-
-    // The notifications per member as two runs are compared: in order. On PostgreSQL an access
-    // change and a case's notification of the same test-clock moment (access.locked and
-    // case.escalated at the final notice's end) come in either order from run to run, also in
-    // runs without kills; there each kind is compared in its own order.
-    std::map<std::string, std::vector<std::string>> notifications_to_compare() const {
-#ifdef DUNNING_TEST_POSTGRES
-        auto out = notifications;
-        for (auto& [member, types] : out)
-            std::stable_partition(types.begin(), types.end(),
-                                  [](const std::string& t) { return !t.starts_with("access."); });
-        return out;
-#else
-        return notifications;
-#endif
-    }
 };
 
 class SoakRun {
