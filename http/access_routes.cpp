@@ -65,6 +65,7 @@ void bulk_access(Services& m, const httplib::Request& req, httplib::Response& re
     if (!items) return send_error(res, 400, items.error());
     const auto& courses = m.engine.courses_for(creator);
     const auto data = m.db.use([&](store::Connection& db) {
+        store::ReadSnapshot snapshot(db); // every member's answer as of one moment
         json out = json::array();
         for (const auto& item : items.value())
             out.push_back(answer_for(db, creator, courses, item.member, item.course));

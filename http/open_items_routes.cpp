@@ -242,22 +242,21 @@ std::string open_items_csv(const std::vector<OpenItem>& items, char d) {
 
 namespace {
 
-// Each instalment's row shows its plan, from the member's invoices (read once per member).
-void attach_plans(Services& m, const std::string& creator,
+// Each instalment's row shows its plan, from the member's invoices (read once per member, in the
+// snapshot its cases were read in).
+void attach_plans(store::Connection& db, const std::string& creator,
                   const std::vector<store::CaseRecord>& cases, std::vector<OpenItem>& items) {
     std::map<std::int64_t, const CaseState*> in_plans;
     for (const auto& c : cases)
         if (c.state.invoice.plan_instalments > 0) in_plans.emplace(c.id, &c.state);
     if (in_plans.empty()) return;
     std::map<std::string, std::vector<std::pair<std::int64_t, CaseState>>> known;
-    m.db.use([&](store::Connection& db) {
-        for (const auto& [id, s] : in_plans) {
-            auto& of = known[s->invoice.customer_id];
-            if (!of.empty()) continue;
-            for (auto& r : store::invoices_of_customer(db, creator, s->invoice.customer_id))
-                of.emplace_back(r.id, std::move(r.state));
-        }
-    });
+    for (const auto& [id, s] : in_plans) {
+        auto& of = known[s->invoice.customer_id];
+        if (!of.empty()) continue;
+        for (auto& r : store::invoices_of_customer(db, creator, s->invoice.customer_id))
+            of.emplace_back(r.id, std::move(r.state));
+    }
     for (auto& item : items)
         if (const auto it = in_plans.find(item.case_id); it != in_plans.end())
             item.plan = plan_of(*it->second, known[it->second->invoice.customer_id]);
@@ -269,14 +268,16 @@ std::vector<OpenItem> open_items_of(Services& m, const std::string& creator,
                                     const OpenItemsQuery& r) {
     const auto now = m.clock.now();
     const auto charges = claim_charges_of(m, creator);
-    auto cases = m.db.use([&](store::Connection& db) {
-        return store::outstanding_cases(db, creator, r.filter.member.value_or(""));
-    });
     std::vector<OpenItem> items;
-    for (const auto& c : cases)
-        if (auto item = open_item(c.id, c.state, charges, now); item && matches(*item, r.filter))
-            items.push_back(std::move(*item));
-    attach_plans(m, creator, cases, items);
+    m.db.use([&](store::Connection& db) {
+        store::ReadSnapshot snapshot(db);
+        const auto cases = store::outstanding_cases(db, creator, r.filter.member.value_or(""));
+        for (const auto& c : cases)
+            if (auto item = open_item(c.id, c.state, charges, now);
+                item && matches(*item, r.filter))
+                items.push_back(std::move(*item));
+        attach_plans(db, creator, cases, items);
+    });
     sort_open_items(items, r.order, r.descending);
     return items;
 }
@@ -286,17 +287,17 @@ OpenItemsPage open_items_page_of(Services& m, const std::string& creator, const 
     const Date today(std::chrono::floor<std::chrono::days>(now));
     const auto charges = claim_charges_of(m, creator);
     OpenItemsPage page;
-    std::vector<store::CaseRecord> cases;
     m.db.use([&](store::Connection& db) {
         store::ReadSnapshot snapshot(db);
+        std::vector<store::CaseRecord> cases;
         for (const auto id : store::open_item_ids(db, creator, r.filter, today, r.order,
                                                   r.descending, r.limit, r.offset))
             if (auto c = store::get_case(db, creator, id)) cases.push_back(std::move(*c));
         page.totals = store::open_item_totals(db, creator, r.filter, today, charges);
+        for (const auto& c : cases)
+            if (auto item = open_item(c.id, c.state, charges, now)) page.items.push_back(*item);
+        attach_plans(db, creator, cases, page.items);
     });
-    for (const auto& c : cases)
-        if (auto item = open_item(c.id, c.state, charges, now)) page.items.push_back(*item);
-    attach_plans(m, creator, cases, page.items);
     for (const auto& [currency, t] : page.totals)
         page.total_count += t.count;
     return page;
