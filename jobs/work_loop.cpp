@@ -58,14 +58,16 @@ std::size_t WorkLoop::drain_own() {
     for (int round = 0; round < 1000 && !loop_.stopping(); ++round) {
         auto n = drain_inbox();
         // One moment for the round's timers and rechecks: what falls due at one moment (a final
-        // notice's end escalates the case and locks the course) is done in one order, the case's
-        // timer first, and not in the other when the clock moves between the two. The rechecks
-        // wait while timers due by then are left for the next round (more than one batch due).
+        // notice's end escalates the case and locks the course) is selected in one order, the
+        // case's timer first, and not in the other when the clock moves between the two. The
+        // rechecks wait while timers due by then are left for the next round (a full batch ran).
+        // One statement each: the order of the operands of + is not defined.
         const auto due_by = engine_.clock().now();
         const auto timers = run_due_timers(*db_, engine_, due_by, timer_batch);
-        n += timers + (timers < std::size_t{timer_batch} ? run_access_rechecks(due_by) : 0) +
-             feed_.deliver(*db_);
-        if (n > 0) host_.wake(); // the platform hears of it before the slower Stripe and mail work
+        n += timers;
+        if (timers < std::size_t{timer_batch}) n += run_access_rechecks(due_by);
+        n += feed_.deliver(*db_); // the listeners hear of the round's changes
+        if (n > 0) host_.wake();  // the platform hears of it before the slower Stripe and mail work
         // Charges are answered before emails are looked at: a retry that succeeds in this
         // round cancels the reminder queued with it.
         // When the charges gave way to webhooks, the emails wait for the next round, after the

@@ -94,11 +94,5 @@ TEST(CrashSoak, KillNineChangesNothingACrashFreeRunWouldNotDo) {
     EXPECT_EQ(soak.invoice_status, reference.invoice_status);
     EXPECT_EQ(soak.executions, reference.executions) << "charge attempts per invoice";
     EXPECT_EQ(soak.emails, reference.emails) << "emails per member, in order";
-    for (auto& [m, t] : reference.notifications) {
-        std::cerr << "REF " << m;
-        for (auto& x : t)
-            std::cerr << " " << x;
-        std::cerr << "\n";
-    }
     EXPECT_EQ(soak.notifications, reference.notifications) << "notifications per member";
 }
