@@ -47,7 +47,9 @@ void get_access(Services& m, const httplib::Request& req, httplib::Response& res
     if (!req.has_param("course"))
         return res.set_content(json{{"object", "list"},
                                     {"member", member},
-                                    {"data", member_access_view(m, creator, member)}}
+                                    {"data", m.db.read([&](store::Connection& db) {
+                                         return member_access_view(m, db, creator, member);
+                                     })}}
                                    .dump(),
                                "application/json");
     const auto course = req.get_param_value("course");
@@ -64,8 +66,7 @@ void bulk_access(Services& m, const httplib::Request& req, httplib::Response& re
     const auto items = read_access_query(req.body);
     if (!items) return send_error(res, 400, items.error());
     const auto& courses = m.engine.courses_for(creator);
-    const auto data = m.db.use([&](store::Connection& db) {
-        store::ReadSnapshot snapshot(db); // every member's answer as of one moment
+    const auto data = m.db.read([&](store::Connection& db) { // every answer of one moment
         json out = json::array();
         for (const auto& item : items.value())
             out.push_back(answer_for(db, creator, courses, item.member, item.course));
@@ -80,7 +81,9 @@ void get_history(Services& m, const httplib::Request& req, httplib::Response& re
     const auto member = req.get_param_value("member");
     if (!valid_id(member))
         return send_error(res, 400, "member must be a Stripe customer id (?member=cus_…)");
-    const auto data = access_history(m, creator, member, req.get_param_value("product"));
+    const auto data = m.db.use([&](store::Connection& db) {
+        return access_history(m, db, creator, member, req.get_param_value("product"));
+    });
     res.set_content(json{{"object", "list"}, {"member", member}, {"data", data}}.dump(),
                     "application/json");
 }
@@ -109,7 +112,9 @@ void list_overrides(Services& m, const httplib::Request& req, httplib::Response&
         return send_error(res, 400, "member must be a Stripe customer id (?member=cus_…)");
     res.set_content(json{{"object", "list"},
                          {"member", member},
-                         {"data", member_overrides_view(m, creator, member)}}
+                         {"data", m.db.use([&](store::Connection& db) {
+                              return member_overrides_view(m, db, creator, member);
+                          })}}
                         .dump(),
                     "application/json");
 }
@@ -190,32 +195,28 @@ std::optional<json> revoke_access_override(Services& m, const std::string& creat
     return view;
 }
 
-json member_access_view(Services& m, const std::string& creator, const std::string& member) {
+json member_access_view(Services& m, store::Connection& db, const std::string& creator,
+                        const std::string& member) {
     const auto& courses = m.engine.courses_for(creator);
-    return m.db.use([&](store::Connection& db) {
-        json data = json::array();
-        for (const auto& a : access::member_access(db, creator, courses, member))
-            data.push_back(access::to_json(a, courses));
-        return data;
-    });
+    json data = json::array();
+    for (const auto& a : access::member_access(db, creator, courses, member))
+        data.push_back(access::to_json(a, courses));
+    return data;
 }
 
-json member_overrides_view(Services& m, const std::string& creator, const std::string& member) {
-    const auto rows = m.db.use(
-        [&](store::Connection& db) { return store::member_overrides(db, creator, member); });
+json member_overrides_view(Services& m, store::Connection& db, const std::string& creator,
+                           const std::string& member) {
     json data = json::array();
-    for (const auto& o : rows)
+    for (const auto& o : store::member_overrides(db, creator, member))
         data.push_back(override_view(o, m.clock.now()));
     return data;
 }
 
-json access_history(Services& m, const std::string& creator, const std::string& member,
-                    const std::string& product) {
+json access_history(Services& m, store::Connection& db, const std::string& creator,
+                    const std::string& member, const std::string& product) {
     const auto& courses = m.engine.courses_for(creator);
-    const auto rows = m.db.use(
-        [&](store::Connection& db) { return store::member_history(db, creator, member, product); });
     json data = json::array();
-    for (const auto& h : rows)
+    for (const auto& h : store::member_history(db, creator, member, product))
         data.push_back(
             {{"sequence", h.id},
              {"product", h.key.product},

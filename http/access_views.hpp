@@ -12,13 +12,14 @@
 
 namespace dunning::http {
 
-// Every change of the member's access (of one product, or all when `product` is empty), oldest
-// first: sequence, product, courses, from, to, reason, case, override, at.
+// The views read through the caller's connection, so that a page showing several of them reads
+// one moment of the store (SharedConnection::read).
+
 // GET …/access?member= without a course: every product the member has a record of.
-nlohmann::json member_access_view(Services& m, const std::string& creator,
+nlohmann::json member_access_view(Services& m, store::Connection& db, const std::string& creator,
                                   const std::string& member);
 // GET …/access/overrides?member=: the creator's overrides for the member, revoked ones too.
-nlohmann::json member_overrides_view(Services& m, const std::string& creator,
+nlohmann::json member_overrides_view(Services& m, store::Connection& db, const std::string& creator,
                                      const std::string& member);
 // POST …/access/overrides' work: the override stored and the member's access worked out again
 // in one transaction; the override as the API shows it. `actor` is stored as given.
@@ -29,7 +30,9 @@ nlohmann::json add_access_override(Services& m, const std::string& creator, Over
 std::optional<nlohmann::json> revoke_access_override(Services& m, const std::string& creator,
                                                      std::int64_t id, const std::string& note,
                                                      const std::string& actor);
-nlohmann::json access_history(Services& m, const std::string& creator, const std::string& member,
-                              const std::string& product = "");
+// Every change of the member's access (of one product, or all when `product` is empty), oldest
+// first: sequence, product, courses, from, to, reason, case, override, at.
+nlohmann::json access_history(Services& m, store::Connection& db, const std::string& creator,
+                              const std::string& member, const std::string& product = "");
 
 } // namespace dunning::http

@@ -269,17 +269,19 @@ void command_route(Services& m, const httplib::Request& req, httplib::Response& 
 
 } // namespace
 
+std::optional<json> case_detail(store::Connection& db, const std::string& creator,
+                                std::int64_t id) {
+    auto c = get_case(db, creator, id);
+    if (!c) return std::nullopt;
+    json v = case_view(*c);
+    v["events"] = events_view(case_events(db, c->id));
+    v["actions"] = actions_view(case_actions(db, c->id));
+    v["creator_actions"] = creator_actions_view(store::creator_actions(db, c->id));
+    return v;
+}
+
 std::optional<json> case_detail(Services& m, const std::string& creator, std::int64_t id) {
-    return m.db.use([&](store::Connection& db) -> std::optional<json> {
-        store::ReadSnapshot snapshot(db);
-        auto c = get_case(db, creator, id);
-        if (!c) return std::nullopt;
-        json v = case_view(*c);
-        v["events"] = events_view(case_events(db, c->id));
-        v["actions"] = actions_view(case_actions(db, c->id));
-        v["creator_actions"] = creator_actions_view(store::creator_actions(db, c->id));
-        return v;
-    });
+    return m.db.read([&](store::Connection& db) { return case_detail(db, creator, id); });
 }
 
 std::optional<json> run_creator_command(Services& m, const std::string& creator, std::int64_t id,

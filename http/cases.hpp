@@ -15,7 +15,11 @@ namespace dunning::http {
 
 // GET /v1/creators/{c}/cases/{id}: the case with its events, actions and the creator's decisions
 // on it (creator_actions: action, actor, note, at); nothing when the creator has no such case.
+// Read as one moment of the store; the second reads through the caller's connection (a page
+// that shows more of that moment).
 std::optional<nlohmann::json> case_detail(Services& m, const std::string& creator, std::int64_t id);
+std::optional<nlohmann::json> case_detail(store::Connection& db, const std::string& creator,
+                                          std::int64_t id);
 
 // Runs the command on the case through the engine and records who asked (`by`) and why
 // (command.note) in one transaction, and wakes the background work; the case as it is then (the

@@ -71,13 +71,18 @@ void case_page(Services& m, const httplib::Request& req, httplib::Response& res)
     std::int64_t id = 0;
     const std::string digits = req.matches[1];
     std::from_chars(digits.data(), digits.data() + digits.size(), id);
-    const auto c = case_detail(m, session->creator, id);
+    // The case and its member's access changes as of one moment, so the timeline never shows a
+    // lock without the step that caused it.
+    json access = json::array();
+    const auto c = m.db.read([&](store::Connection& db) {
+        auto detail = case_detail(db, session->creator, id);
+        const auto member = detail ? text_of((*detail)["customer"]["id"]) : std::string();
+        if (!member.empty()) access = access_history(m, db, session->creator, member);
+        return detail;
+    });
     if (!c) return send_dashboard_message(m, res, 404, session->locale, "no_such_case");
     const auto& t = dashboard_texts(session->locale);
     const auto& inv = (*c)["invoice"];
-    const auto member = text_of((*c)["customer"]["id"]);
-    const auto access =
-        member.empty() ? json::array() : access_history(m, session->creator, member);
     const auto currency = text_of(inv["currency"]);
     json actions = json::array();
     for (const char* a : {"pause", "resume", "mark-paid", "write-off", "escalate", "hand-over"})

@@ -23,12 +23,12 @@ std::string joined(const json& list) {
     return out;
 }
 
-json claims_of(Services& m, const std::string& creator, const std::string& member,
-               const std::string& locale) {
+json claims_of(Services& m, store::Connection& db, const std::string& creator,
+               const std::string& member, const std::string& locale) {
     OpenItemsQuery q;
     q.filter.member = member;
     json rows = json::array();
-    for (const auto& i : open_items_of(m, creator, q))
+    for (const auto& i : open_items_of(m, db, creator, q))
         rows.push_back({{"case", std::to_string(i.case_id)},
                         {"status", i.status},
                         {"stage", std::to_string(i.stage)},
@@ -36,9 +36,23 @@ json claims_of(Services& m, const std::string& creator, const std::string& membe
     return rows;
 }
 
-bool known_member(const json& access, const json& overrides, const json& history,
-                  const json& claims) {
-    return !access.empty() || !overrides.empty() || !history.empty() || !claims.empty();
+// What the member's page shows, read as one moment of the store.
+struct MemberViews {
+    json access, overrides, history, claims;
+    // A member the creator has a record of.
+    bool known() const {
+        return !access.empty() || !overrides.empty() || !history.empty() || !claims.empty();
+    }
+};
+
+MemberViews member_views(Services& m, const std::string& creator, const std::string& member,
+                         const std::string& locale) {
+    return m.db.read([&](store::Connection& db) {
+        return MemberViews{member_access_view(m, db, creator, member),
+                           member_overrides_view(m, db, creator, member),
+                           access_history(m, db, creator, member),
+                           claims_of(m, db, creator, member, locale)};
+    });
 }
 
 // The products an override may name: the creator's, and any the member has a record of.
@@ -61,27 +75,23 @@ void member_page(Services& m, const httplib::Request& req, httplib::Response& re
     const auto session = dashboard_session(m, req, res);
     if (!session) return;
     const std::string member = req.matches[1];
-    auto access = member_access_view(m, session->creator, member);
-    auto overrides = member_overrides_view(m, session->creator, member);
-    const auto history = access_history(m, session->creator, member);
-    const auto claims = claims_of(m, session->creator, member, session->locale);
-    if (!known_member(access, overrides, history, claims))
-        return send_dashboard_message(m, res, 404, session->locale, "no_such_member");
-    for (auto& a : access) {
+    auto v = member_views(m, session->creator, member, session->locale);
+    if (!v.known()) return send_dashboard_message(m, res, 404, session->locale, "no_such_member");
+    for (auto& a : v.access) {
         a["courses_text"] = joined(a["courses"]);
         if (a["case"].is_number()) a["case"] = std::to_string(a["case"].get<long long>());
     }
-    for (auto& o : overrides)
+    for (auto& o : v.overrides)
         o["id"] = std::to_string(o["id"].get<long long>());
     const auto& t = dashboard_texts(session->locale);
     send_dashboard_page(m, res, *session, "member",
                         {{"title", t["member"].get<std::string>() + " " + member},
                          {"member", member},
-                         {"access", access},
-                         {"overrides", overrides},
-                         {"history", history},
-                         {"claims", claims},
-                         {"products", product_options(m, session->creator, access)}});
+                         {"access", v.access},
+                         {"overrides", v.overrides},
+                         {"history", v.history},
+                         {"claims", v.claims},
+                         {"products", product_options(m, session->creator, v.access)}});
 }
 
 // The member's page for a POST: a session with its CSRF token, and a member the creator has a
@@ -90,9 +100,7 @@ std::optional<DashboardSession> member_post(Services& m, const httplib::Request&
                                             httplib::Response& res, const std::string& member) {
     auto session = dashboard_session(m, req, res);
     if (!session || !csrf_ok(*session, req, res, m)) return std::nullopt;
-    const auto& c = session->creator;
-    if (!known_member(member_access_view(m, c, member), member_overrides_view(m, c, member),
-                      access_history(m, c, member), claims_of(m, c, member, session->locale))) {
+    if (!member_views(m, session->creator, member, session->locale).known()) {
         send_dashboard_message(m, res, 404, session->locale, "no_such_member");
         return std::nullopt;
     }
@@ -127,7 +135,9 @@ void revoke_override_route(Services& m, const httplib::Request& req, httplib::Re
     const auto request = read_revoke(json{{"note", form_value(req, "note")}}.dump());
     if (!request) return send_dashboard_message(m, res, 400, session->locale, request.error());
     const auto id = std::stoll(req.matches[2]);
-    const auto mine = member_overrides_view(m, session->creator, member);
+    const auto mine = m.db.use([&](store::Connection& db) {
+        return member_overrides_view(m, db, session->creator, member);
+    });
     const bool of_member =
         std::any_of(mine.begin(), mine.end(), [&](const json& o) { return o["id"] == id; });
     if (!of_member || !revoke_access_override(m, session->creator, id, request.value().note,

@@ -155,8 +155,7 @@ void batch_route(Services& m, const httplib::Request& req, httplib::Response& re
     const auto id = id_in(req.matches[2]);
     std::optional<store::HandoverBatch> batch;
     std::vector<HandoverRow> rows;
-    m.db.use([&](store::Connection& db) {
-        store::ReadSnapshot snapshot(db);
+    m.db.read([&](store::Connection& db) {
         if (id) batch = store::get_handover_batch(db, creator, *id);
         for (const auto case_id : batch ? batch->case_ids : std::vector<std::int64_t>{})
             if (auto c = store::get_case(db, creator, case_id)) rows.push_back(row_of(m, db, *c));
@@ -220,8 +219,7 @@ void court_dunning_route(Services& m, const httplib::Request& req, httplib::Resp
     const auto id = id_in(req.matches[2]);
     std::optional<store::CaseRecord> c;
     std::optional<HandoverRow> row;
-    m.db.use([&](store::Connection& db) {
-        store::ReadSnapshot snapshot(db);
+    m.db.read([&](store::Connection& db) {
         if (id) c = store::get_case(db, creator, *id);
         if (c) row = row_of(m, db, *c);
     });

@@ -27,8 +27,11 @@ struct OpenItemsQuery {
 // ?status=&stage=&age=&amount_gte=&…&sort=&limit=&offset=&format=&delimiter=: the problem with
 // the query, or nothing (then `out` is filled).
 std::optional<std::string> read_open_items_query(const httplib::Request& req, OpenItemsQuery& out);
-// The creator's outstanding claims that match, in the query's order (every page).
+// The creator's outstanding claims that match, in the query's order (every page), as one moment
+// of the store; the second reads through the caller's connection (a page that shows more).
 std::vector<OpenItem> open_items_of(Services& m, const std::string& creator,
+                                    const OpenItemsQuery& query);
+std::vector<OpenItem> open_items_of(Services& m, store::Connection& db, const std::string& creator,
                                     const OpenItemsQuery& query);
 // One page of the list, found and counted in SQL (store/case_figures.hpp): only the page's cases
 // are read; the count and the totals are the whole list's, equal to open_items_of's.

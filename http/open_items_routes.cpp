@@ -264,22 +264,23 @@ void attach_plans(store::Connection& db, const std::string& creator,
 
 } // namespace
 
-std::vector<OpenItem> open_items_of(Services& m, const std::string& creator,
+std::vector<OpenItem> open_items_of(Services& m, store::Connection& db, const std::string& creator,
                                     const OpenItemsQuery& r) {
     const auto now = m.clock.now();
     const auto charges = claim_charges_of(m, creator);
     std::vector<OpenItem> items;
-    m.db.use([&](store::Connection& db) {
-        store::ReadSnapshot snapshot(db);
-        const auto cases = store::outstanding_cases(db, creator, r.filter.member.value_or(""));
-        for (const auto& c : cases)
-            if (auto item = open_item(c.id, c.state, charges, now);
-                item && matches(*item, r.filter))
-                items.push_back(std::move(*item));
-        attach_plans(db, creator, cases, items);
-    });
+    const auto cases = store::outstanding_cases(db, creator, r.filter.member.value_or(""));
+    for (const auto& c : cases)
+        if (auto item = open_item(c.id, c.state, charges, now); item && matches(*item, r.filter))
+            items.push_back(std::move(*item));
+    attach_plans(db, creator, cases, items);
     sort_open_items(items, r.order, r.descending);
     return items;
+}
+
+std::vector<OpenItem> open_items_of(Services& m, const std::string& creator,
+                                    const OpenItemsQuery& r) {
+    return m.db.read([&](store::Connection& db) { return open_items_of(m, db, creator, r); });
 }
 
 OpenItemsPage open_items_page_of(Services& m, const std::string& creator, const OpenItemsQuery& r) {
@@ -287,8 +288,7 @@ OpenItemsPage open_items_page_of(Services& m, const std::string& creator, const 
     const Date today(std::chrono::floor<std::chrono::days>(now));
     const auto charges = claim_charges_of(m, creator);
     OpenItemsPage page;
-    m.db.use([&](store::Connection& db) {
-        store::ReadSnapshot snapshot(db);
+    m.db.read([&](store::Connection& db) {
         std::vector<store::CaseRecord> cases;
         for (const auto id : store::open_item_ids(db, creator, r.filter, today, r.order,
                                                   r.descending, r.limit, r.offset))

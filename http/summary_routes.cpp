@@ -106,8 +106,7 @@ json creator_summary(Services& m, const std::string& creator, const SummaryPerio
     const Timestamp to{std::chrono::sys_days(p.to) + std::chrono::days{1}};
     RecoverySummary summary;
     std::vector<store::LockedAccess> locked;
-    m.db.use([&](store::Connection& db) {
-        store::ReadSnapshot snapshot(db);
+    m.db.read([&](store::Connection& db) {
         summary = store::recovery_summary(db, creator, to_unix(from), to_unix(to));
         locked = store::locked_access(db, creator);
     });

@@ -281,6 +281,13 @@ class SharedConnection {
         std::lock_guard lock(mutex_);
         return f(*db_);
     }
+    // use() inside a ReadSnapshot: for a view made of more than one read.
+    template <class F> auto read(F&& f) {
+        return use([&](Connection& db) {
+            ReadSnapshot snapshot(db);
+            return f(db);
+        });
+    }
 
   private:
     std::unique_ptr<Connection> db_;

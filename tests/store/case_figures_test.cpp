@@ -257,6 +257,25 @@ TEST_F(CaseFigures, AReadSnapshotSeesOneMomentWhileAnotherConnectionCommits) {
                 summarize_recovery(of_alpha(), from, to));
 }
 
+// SharedConnection::read, the way the API's and the dashboard's views read: all its reads see
+// one moment, and the connection is free again afterwards (use() then sees the commit).
+TEST_F(CaseFigures, ASharedConnectionsReadSeesOneMomentWhileAnotherConnectionCommits) {
+    auto other = open_store(options);
+    SharedConnection shared(connect_store(options));
+    auto r = cases[6];
+    pay(r.state);
+    const auto seen = shared.read([&](Connection& c) {
+        const auto first = stored_status(c, r.id);
+        Transaction tx(*other);
+        save_case(*other, r, to_unix(t0) + 60);
+        tx.commit();
+        return std::pair{first, stored_status(c, r.id)};
+    });
+    EXPECT_EQ(seen.first, "open");
+    EXPECT_EQ(seen.second, "open") << "a read after another connection's commit saw it";
+    EXPECT_EQ(shared.use([&](Connection& c) { return stored_status(c, r.id); }), "paid");
+}
+
 TEST_F(CaseFigures, ASaveUndoneByItsSavepointIsNotTakenForTheStoredFigures) {
     auto r = cases[7];
     ASSERT_EQ(stored_status(*db, r.id), "open");
