@@ -248,3 +248,23 @@ TEST(Crash, NoAcknowledgedEventIsLostOnKill9) {
 }
 
 } // namespace
+
+// The harness's own guard: a child that does not exit after its signal is not waited for forever.
+// Its threads are printed (to stderr) and it is killed, so a hang in a service's shutdown fails
+// the test that stopped it and shows where it hung.
+TEST(Cli, StoppingAChildThatIgnoresItsSignalKillsItAfterTheDeadline) {
+    TempDir dir;
+    const auto log = (dir.path() / "child.log").string();
+    ChildProcess child({"sh", "-c", "trap '' TERM; echo ready; while :; do sleep 1; done"}, log);
+    for (int i = 0; i < 500 && file_size(log) == 0; ++i) // the trap is set once it printed
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    ASSERT_GT(file_size(log), 0u) << "the child never started";
+    const pid_t pid = child.pid();
+    ::testing::internal::CaptureStderr();
+    const int code = child.stop(SIGTERM, std::chrono::seconds(1));
+    const auto report = ::testing::internal::GetCapturedStderr();
+    EXPECT_EQ(code, -SIGKILL);
+    EXPECT_EQ(::kill(pid, 0), -1) << "killed and reaped";
+    EXPECT_NE(report.find("still running 1 s after signal 15"), std::string::npos) << report;
+    EXPECT_NE(report.find("(sh) waits in "), std::string::npos) << report;
+}

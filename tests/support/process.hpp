@@ -120,10 +120,22 @@ class ChildProcess {
     }
     pid_t pid() const { return pid_; }
     bool alive() { return pid_ > 0 && waitpid(pid_, nullptr, WNOHANG) == 0; }
-    int stop(int sig = SIGTERM) { // sends `sig` and waits: the exit code, or -signal
+    // Sends `sig` and waits: the exit code, or -signal. A child still running `deadline` later
+    // has its threads' stacks printed and is killed (SIGKILL, so -9): a hang on the way out
+    // becomes a failure that shows where it was, not a test that runs into ctest's timeout.
+    int stop(int sig = SIGTERM, std::chrono::seconds deadline = std::chrono::seconds(120)) {
         ::kill(pid_, sig);
         int status = 0;
-        waitpid(pid_, &status, 0);
+        const auto until = std::chrono::steady_clock::now() + deadline;
+        pid_t exited = 0;
+        while ((exited = waitpid(pid_, &status, WNOHANG)) == 0 &&
+               std::chrono::steady_clock::now() < until)
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        if (exited == 0) {
+            print_stacks(sig, deadline);
+            ::kill(pid_, SIGKILL);
+            waitpid(pid_, &status, 0);
+        }
         pid_ = -1;
         return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
     }
@@ -133,6 +145,31 @@ class ChildProcess {
     }
 
   private:
+    // Where each thread of the child is: its name and the kernel function it waits in
+    // (/proc/PID/task/TID/wchan), and gdb's backtraces when gdb is installed.
+    void print_stacks(int sig, std::chrono::seconds deadline) const {
+        const auto pid = std::to_string(pid_);
+        std::string report = "ChildProcess: pid " + pid + " still running " +
+                             std::to_string(deadline.count()) + " s after signal " +
+                             std::to_string(sig) + "; its threads:\n";
+        std::error_code ec;
+        for (const auto& task : std::filesystem::directory_iterator("/proc/" + pid + "/task", ec)) {
+            const auto read = [&](const char* name) {
+                std::ifstream in(task.path() / name);
+                std::string text((std::istreambuf_iterator<char>(in)), {});
+                while (!text.empty() && text.back() == '\n')
+                    text.pop_back();
+                return text;
+            };
+            report += "  thread " + task.path().filename().string() + " (" + read("comm") +
+                      ") waits in " + read("wchan") + "\n";
+        }
+        if (run_command("command -v gdb").exit_code == 0)
+            report += run_command("gdb -p " + pid + " -batch -nx -ex 'thread apply all bt'").output;
+        std::fputs(report.c_str(), stderr);
+        std::fflush(stderr);
+    }
+
     pid_t pid_ = -1;
     std::thread relay_;
 };
