@@ -411,8 +411,9 @@ int run_store(std::size_t cases, double budget, const std::string& synchronous, 
     auto totals = check_store(*db, engine.policy_for(creator), sim.inputs());
     report("store", cases, 1, secs, cpu, totals);
     const auto per_input = [&](double x) { return x / static_cast<double>(sim.inputs()); };
-    std::printf("RESULT lifecycle_store_work commits_per_input=%.3f pages_written_per_input=%.2f "
-                "statement_steps_per_input=%.0f\n",
+    std::printf("RESULT lifecycle_store_work synchronous=%s lookup=%s commits_per_input=%.3f "
+                "pages_written_per_input=%.2f statement_steps_per_input=%.0f\n",
+                synchronous.c_str(), by_invoice ? "by_invoice" : "by_payment",
                 per_input(static_cast<double>(work.commits)),
                 per_input(static_cast<double>(work.pages_written)),
                 per_input(static_cast<double>(steps)));
