@@ -47,7 +47,7 @@ void get_access(Services& m, const httplib::Request& req, httplib::Response& res
     if (!req.has_param("course"))
         return res.set_content(json{{"object", "list"},
                                     {"member", member},
-                                    {"data", m.db.read([&](store::Connection& db) {
+                                    {"data", m.db.use([&](store::Connection& db) {
                                          return member_access_view(m, db, creator, member);
                                      })}}
                                    .dump(),

@@ -281,7 +281,7 @@ class SharedConnection {
         std::lock_guard lock(mutex_);
         return f(*db_);
     }
-    // use() inside a ReadSnapshot: for a view made of more than one read.
+    // use() with f's reads in one ReadSnapshot: for a view made of more than one read.
     template <class F> auto read(F&& f) {
         return use([&](Connection& db) {
             ReadSnapshot snapshot(db);

@@ -121,9 +121,11 @@ class ChildProcess {
     pid_t pid() const { return pid_; }
     bool alive() { return pid_ > 0 && waitpid(pid_, nullptr, WNOHANG) == 0; }
     // Sends `sig` and waits: the exit code, or -signal. A child still running `deadline` later
-    // has its threads' stacks printed and is killed (SIGKILL, so -9): a hang on the way out
-    // becomes a failure that shows where it was, not a test that runs into ctest's timeout.
+    // has its threads printed (see print_stacks) and is killed (SIGKILL, so -9): a hang on the
+    // way out becomes a failure that shows where it was, not a test that runs into ctest's
+    // timeout. -1 when there is no child any more (stopped or killed before).
     int stop(int sig = SIGTERM, std::chrono::seconds deadline = std::chrono::seconds(120)) {
+        if (pid_ <= 0) return -1; // kill(-1) would signal every process of the user
         ::kill(pid_, sig);
         int status = 0;
         const auto until = std::chrono::steady_clock::now() + deadline;
@@ -146,7 +148,8 @@ class ChildProcess {
 
   private:
     // Where each thread of the child is: its name and the kernel function it waits in
-    // (/proc/PID/task/TID/wchan), and gdb's backtraces when gdb is installed.
+    // (/proc/PID/task/TID/wchan), and gdb's backtraces when gdb is installed and may attach
+    // (with Yama's ptrace_scope = 1 it may not: gdb then says so). gdb gets 60 s.
     void print_stacks(int sig, std::chrono::seconds deadline) const {
         const auto pid = std::to_string(pid_);
         std::string report = "ChildProcess: pid " + pid + " still running " +
@@ -165,7 +168,9 @@ class ChildProcess {
                       ") waits in " + read("wchan") + "\n";
         }
         if (run_command("command -v gdb").exit_code == 0)
-            report += run_command("gdb -p " + pid + " -batch -nx -ex 'thread apply all bt'").output;
+            report += run_command("timeout -k 5 60 gdb -p " + pid +
+                                  " -batch -nx -ex 'thread apply all bt' </dev/null")
+                          .output;
         std::fputs(report.c_str(), stderr);
         std::fflush(stderr);
     }
