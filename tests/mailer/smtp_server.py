@@ -139,6 +139,10 @@ def quiet_unless_asked():
 
 
 def main():
+    # SIGTERM is blocked in every thread (threads inherit the mask) and taken with sigwait below.
+    # A Python handler that sets an Event could deadlock: it runs in the main thread, perhaps
+    # while that thread holds the Event's own lock inside wait().
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
     args = parse_args()
     quiet_unless_asked()
     os.makedirs(args.dir, exist_ok=True)
@@ -166,11 +170,9 @@ def main():
     if not args.down:
         start()
     say(str(controllers[-1].port))
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
 
     # The parent holds our stdin: commands come from it, and when it goes away (even killed),
-    # we go too.
+    # we go too, as if it had sent SIGTERM.
     def read_commands():
         for line in sys.stdin:
             if line.strip() == "up":
@@ -179,10 +181,10 @@ def main():
             elif line.strip() == "down":
                 go_down()
                 say("down")
-        stop.set()
+        os.kill(os.getpid(), signal.SIGTERM)
 
     threading.Thread(target=read_commands, daemon=True).start()
-    stop.wait()
+    signal.sigwait({signal.SIGTERM})
     with serving:
         if started:
             controllers[-1].stop()
