@@ -8,6 +8,7 @@
 #include <exception>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <simdjson.h>
 
 namespace dunning::webhook {
 
@@ -50,11 +51,6 @@ std::string malformed(std::string_view body) {
     return "malformed JSON at byte " + std::to_string(finder.position);
 }
 
-struct Document {
-    json root;
-    Envelope envelope;
-};
-
 // Counts brackets in one pass over the bytes, before the parser builds (and every later walk
 // recurses through) a tree that deep. Brackets inside strings do not count.
 bool nested_deeper_than(std::string_view body, int limit) {
@@ -78,11 +74,10 @@ bool nested_deeper_than(std::string_view body, int limit) {
     return false;
 }
 
-Result<Envelope, std::string> read_envelope(const json& root) {
-    if (!root.is_object() || root.value("object", json()) != "event")
-        return failure("not an event object");
-    std::string error;
+Result<Envelope, std::string> read_envelope(simdjson::dom::element root, std::string& error) {
     JsonReader event(root, "event", error);
+    if (!root.is_object() || event.string("object") != "event" || event.failed())
+        return failure("not an event object");
     Envelope envelope;
     envelope.id = event.string("id");
     envelope.type = event.string("type");
@@ -96,16 +91,36 @@ Result<Envelope, std::string> read_envelope(const json& root) {
     return envelope;
 }
 
-Result<Document, std::string> read_document(std::string_view body) {
+// The body as JSON (simdjson's DOM, which `parser` holds: the root lives as long as it does) and
+// its envelope. The receiver and the worker each read every event once; nlohmann's DOM was a
+// sixth of the worker's time per event (bench/ingest/README.md, "Events read with simdjson").
+struct Document {
+    simdjson::dom::element root;
+    Envelope envelope;
+};
+
+Result<Document, std::string> read_document(std::string_view body, simdjson::dom::parser& parser) {
     if (nested_deeper_than(body, max_depth))
         return failure("JSON nested deeper than " + std::to_string(max_depth) + " levels");
-    // nlohmann's lexer reads a NUL byte as the end of input, which would let bytes after it
-    // pass unread; JSON text never holds a raw NUL.
+    // JSON text never holds a raw NUL; reject it here, as nlohmann (whose lexer stops at one)
+    // needed, so that the error's position is the same whichever parser reads the rest.
     if (auto nul = body.find('\0'); nul != std::string_view::npos)
         return failure("malformed JSON at byte " + std::to_string(nul + 1));
-    Document doc{json::parse(body.begin(), body.end(), nullptr, false), {}};
-    if (doc.root.is_discarded()) return failure(malformed(body));
-    auto envelope = read_envelope(doc.root);
+    // A UTF-8 byte order mark before the text is skipped, as nlohmann did.
+    std::string_view text = body;
+    if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
+    Document doc;
+    if (parser.parse(text.data(), text.size()).get(doc.root)) {
+        // JSON is read as nlohmann reads it. Where simdjson stops, nlohmann decides: malformed
+        // JSON is reported with nlohmann's position; valid JSON simdjson does not read (a whole
+        // number beyond 64 bits, which nlohmann reads as a double) is read in nlohmann's form.
+        json tree = json::parse(text.begin(), text.end(), nullptr, false);
+        if (tree.is_discarded()) return failure(malformed(body));
+        const std::string again = tree.dump();
+        if (parser.parse(again).get(doc.root)) return failure("unreadable JSON");
+    }
+    std::string error;
+    auto envelope = read_envelope(doc.root, error);
     if (!envelope) return failure(envelope.error());
     doc.envelope = std::move(envelope).value();
     return doc;
@@ -200,15 +215,16 @@ const Route* find_route(std::string_view type) {
 }
 
 Result<Parsed, std::string> read_event(std::string_view body) {
-    auto doc = read_document(body);
+    simdjson::dom::parser parser;
+    auto doc = read_document(body, parser);
     if (!doc) return failure(doc.error());
     const Envelope& envelope = doc.value().envelope;
     const Route* route = find_route(envelope.type);
     if (!route) return Parsed{Ignored{"unhandled event type " + envelope.type}};
 
     std::string error;
-    JsonReader data(*doc.value().root.find("data"), "data", error); // checked by the envelope
-    JsonReader object = data.object("object");
+    JsonReader data = JsonReader(doc.value().root, "event", error).object("data").renamed("data");
+    JsonReader object = data.object("object"); // the envelope checked both
     JsonReader previous = data.object("previous_attributes");
     auto outcome = route->handle(Input{object, previous, envelope});
     if (!outcome) return failure(envelope.type + ": " + outcome.error());
@@ -223,12 +239,12 @@ std::string unexpected(const std::exception& e) {
 
 } // namespace
 
-// The receiver calls this on every request. It reads the body with nlohmann, as parse_event
-// does: a faster envelope reader shows no gain end to end (bench/ingest/README.md), where the
-// worker's full parse of every event dominates.
+// The receiver calls this on every request; it reads the whole body as parse_event does, so that
+// every event the receiver stores the worker can read.
 Result<Envelope, std::string> parse_envelope(std::string_view body) {
     try {
-        auto doc = read_document(body);
+        simdjson::dom::parser parser;
+        auto doc = read_document(body, parser);
         if (!doc) return failure(doc.error());
         return std::move(doc).value().envelope;
     } catch (const std::exception& e) { // bad_alloc; nothing else is expected to throw

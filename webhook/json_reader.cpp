@@ -4,23 +4,42 @@
 
 namespace dunning::webhook {
 
-using nlohmann::json;
+using simdjson::dom::element;
+using simdjson::dom::element_type;
 
 namespace {
-const json& null_json() {
-    static const json null_value;
-    return null_value;
+std::string text_of(element value) {
+    return std::string(value.get_string().value_unsafe()); // the caller checked is_string()
 }
 } // namespace
 
-JsonReader::JsonReader(const json& value, std::string path, std::string& error)
-    : value_(&value), path_(std::move(path)), error_(&error) {}
+JsonReader::JsonReader(element value, std::string path, std::string& error)
+    : path_(std::move(path)), error_(&error) {
+    simdjson::dom::object object;
+    if (!value.get_object().get(object)) object_ = object;
+}
 
-const json* JsonReader::find(std::string_view key) const {
-    if (!value_->is_object()) return nullptr;
-    auto it = value_->find(key);
-    if (it == value_->end() || it->is_null()) return nullptr;
-    return &*it;
+JsonReader::JsonReader(std::string path, std::string& error)
+    : path_(std::move(path)), error_(&error) {}
+
+std::optional<element> JsonReader::lookup(std::string_view key) const {
+    if (!object_) return std::nullopt;
+    std::optional<element> found;
+    for (auto field : *object_)
+        if (field.key == key) found = field.value; // the last one wins, as in nlohmann's DOM
+    return found;
+}
+
+std::optional<element> JsonReader::find(std::string_view key) const {
+    auto v = lookup(key);
+    if (v && v->is_null()) return std::nullopt;
+    return v;
+}
+
+JsonReader JsonReader::renamed(std::string path) const {
+    JsonReader copy = *this;
+    copy.path_ = std::move(path);
+    return copy;
 }
 
 void JsonReader::fail(std::string_view key, std::string_view expected) const {
@@ -33,51 +52,54 @@ void JsonReader::fail(std::string_view key, std::string_view expected) const {
 }
 
 bool JsonReader::has(std::string_view key) const {
-    return find(key) != nullptr;
+    return find(key).has_value();
 }
 
 bool JsonReader::contains(std::string_view key) const {
-    return value_->is_object() && value_->contains(key);
+    return lookup(key).has_value();
 }
 
 bool JsonReader::is_expanded(std::string_view key) const {
-    const json* v = find(key);
+    auto v = find(key);
     return v && v->is_object();
 }
 
 JsonReader JsonReader::object(std::string_view key) const {
     std::string path = path_ + "." + std::string(key);
-    const json* v = find(key);
+    auto v = find(key);
     if (v && !v->is_object()) {
         fail(key, "an object");
-        v = nullptr;
+        v.reset();
     }
-    return {v ? *v : null_json(), std::move(path), *error_};
+    if (!v) return {std::move(path), *error_};
+    return {*v, std::move(path), *error_};
 }
 
 JsonReader JsonReader::expanded(std::string_view key) const {
-    const json* v = find(key);
+    auto v = find(key);
     if (v && !v->is_string()) return object(key);
-    return {null_json(), path_ + "." + std::string(key), *error_};
+    return {path_ + "." + std::string(key), *error_};
 }
 
 std::vector<JsonReader> JsonReader::array(std::string_view key) const {
     std::vector<JsonReader> items;
-    const json* v = find(key);
+    auto v = find(key);
     if (!v) return items;
-    if (!v->is_array()) {
+    simdjson::dom::array elements;
+    if (v->get_array().get(elements)) {
         fail(key, "an array");
         return items;
     }
     std::string base = path_ + "." + std::string(key);
-    items.reserve(v->size());
-    for (std::size_t i = 0; i < v->size(); ++i) {
-        const json& element = (*v)[i];
-        if (!element.is_object()) {
+    items.reserve(elements.size());
+    std::size_t i = 0;
+    for (element e : elements) {
+        if (!e.is_object()) {
             fail(std::string(key) + "[" + std::to_string(i) + "]", "an object");
             return {};
         }
-        items.emplace_back(element, base + "[" + std::to_string(i) + "]", *error_);
+        items.emplace_back(e, base + "[" + std::to_string(i) + "]", *error_);
+        ++i;
     }
     return items;
 }
@@ -88,54 +110,56 @@ std::vector<JsonReader> JsonReader::list(std::string_view key) const {
 
 std::vector<std::string> JsonReader::strings(std::string_view key) const {
     std::vector<std::string> items;
-    const json* v = find(key);
+    auto v = find(key);
     if (!v) return items;
-    if (!v->is_array()) {
+    simdjson::dom::array elements;
+    if (v->get_array().get(elements)) {
         fail(key, "an array");
         return items;
     }
-    for (const json& element : *v) {
-        if (!element.is_string()) {
+    for (element e : elements) {
+        if (!e.is_string()) {
             fail(key, "an array of strings");
             return {};
         }
-        items.push_back(element.get<std::string>());
+        items.push_back(text_of(e));
     }
     return items;
 }
 
 std::string JsonReader::string(std::string_view key) const {
-    const json* v = find(key);
+    auto v = find(key);
     if (!v) return {};
     if (!v->is_string()) {
         fail(key, "a string");
         return {};
     }
-    return v->get<std::string>();
+    return text_of(*v);
 }
 
 std::string JsonReader::id(std::string_view key) const {
-    const json* v = find(key);
+    auto v = find(key);
     if (!v) return {};
-    if (v->is_string()) return v->get<std::string>();
+    if (v->is_string()) return text_of(*v);
     if (v->is_object()) return object(key).string("id");
     fail(key, "an id or an object");
     return {};
 }
 
+// simdjson types a whole number as INT64 when it fits, UINT64 above INT64_MAX, DOUBLE when it
+// has a fraction or an exponent (1.0, 1e2): the same split as nlohmann's integer and float.
 std::int64_t JsonReader::integer(std::string_view key) const {
-    const json* v = find(key);
+    auto v = find(key);
     if (!v) return 0;
-    if (v->is_number_unsigned() &&
-        v->get<std::uint64_t>() > std::uint64_t(std::numeric_limits<std::int64_t>::max())) {
+    if (v->type() == element_type::UINT64) {
         fail(key, "an integer in range");
         return 0;
     }
-    if (!v->is_number_integer()) {
+    if (v->type() != element_type::INT64) {
         fail(key, "an integer");
         return 0;
     }
-    return v->get<std::int64_t>();
+    return v->get_int64().value_unsafe();
 }
 
 int JsonReader::small_integer(std::string_view key) const {
@@ -158,13 +182,13 @@ std::optional<Timestamp> JsonReader::time(std::string_view key) const {
 }
 
 std::optional<bool> JsonReader::boolean(std::string_view key) const {
-    const json* v = find(key);
+    auto v = find(key);
     if (!v) return std::nullopt;
-    if (!v->is_boolean()) {
+    if (!v->is_bool()) {
         fail(key, "true or false");
         return std::nullopt;
     }
-    return v->get<bool>();
+    return v->get_bool().value_unsafe();
 }
 
 } // namespace dunning::webhook

@@ -3,11 +3,15 @@
 // A missing or null field reads as empty (Stripe sends null for "not set"); a field of the
 // wrong type records the first error ("data.object.amount_due: expected an integer"), which
 // the caller checks once at the end. Internal to webhook/.
+//
+// The values are simdjson's DOM (Debian libsimdjson-dev): a reader is a view into the parser
+// that read the body, which must outlive it. A key that appears twice reads as its last value,
+// as nlohmann's DOM (the receiver's parser before) kept it.
 #include "core/time.hpp"
 
 #include <cstdint>
-#include <nlohmann/json.hpp>
 #include <optional>
+#include <simdjson.h>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,7 +26,8 @@ inline bool plausible_unix_time(std::int64_t seconds) {
 class JsonReader {
   public:
     // `error` collects the first problem; it must outlive every reader made from this one.
-    JsonReader(const nlohmann::json& value, std::string path, std::string& error);
+    JsonReader(simdjson::dom::element value, std::string path, std::string& error);
+    JsonReader(std::string path, std::string& error); // nothing there: every field is absent
 
     JsonReader object(std::string_view key) const;   // nested object, or an empty one
     JsonReader expanded(std::string_view key) const; // like object(), but an id reads as empty
@@ -39,15 +44,18 @@ class JsonReader {
     bool has(std::string_view key) const;         // present and not null
     bool contains(std::string_view key) const;    // present, perhaps null
     bool is_expanded(std::string_view key) const; // an object rather than an id
+    JsonReader renamed(std::string path) const;   // the same value, named otherwise in errors
     bool failed() const { return !error_->empty(); }
     const std::string& error() const { return *error_; }
     const std::string& path() const { return path_; }
 
   private:
-    const nlohmann::json* find(std::string_view key) const; // nullptr when absent or null
+    // The key's last value, including a null (nullopt when absent or this is no object).
+    std::optional<simdjson::dom::element> lookup(std::string_view key) const;
+    std::optional<simdjson::dom::element> find(std::string_view key) const; // absent or null: none
     void fail(std::string_view key, std::string_view expected) const;
 
-    const nlohmann::json* value_;
+    std::optional<simdjson::dom::object> object_; // the value, when it is an object
     std::string path_;
     std::string* error_;
 };

@@ -921,6 +921,72 @@ TEST(Hostile, EnvelopeUnescapesAndKeepsTheLastDuplicate) {
     EXPECT_EQ(to_unix(envelope.value().created), 1700000000);
 }
 
+// The parser (simdjson) reads every body as nlohmann, the JSON library of the rest of the code,
+// reads it: the same bodies accepted, the same positions for those refused, the last of a
+// duplicated key, a byte order mark skipped and a number beyond 64 bits read as a double.
+TEST(Hostile, JsonIsReadAsNlohmannReadsIt) {
+    const std::string body = legacy_json("invoice.payment_failed").dump();
+    ASSERT_EQ(event_error(body), "");
+
+    EXPECT_EQ(event_error("\xEF\xBB\xBF" + body), "");
+    EXPECT_EQ(event_error(" \xEF\xBB\xBF" + body), "malformed JSON at byte 2");
+
+    std::string huge = body;
+    huge.insert(huge.rfind('}'),
+                R"(,"x_huge":123456789012345678901234567890,"x_neg":-9223372036854775809)");
+    ASSERT_EQ(event_error(huge), "");
+    std::string huge_amount = body;
+    const auto at = huge_amount.find("\"amount_due\":") + std::string("\"amount_due\":").size();
+    huge_amount.replace(at, huge_amount.find(',', at) - at, "99999999999999999999");
+    EXPECT_EQ(event_error(huge_amount),
+              "invoice.payment_failed: data.object.amount_due: expected an integer");
+
+    json marked = legacy_json("invoice.payment_failed");
+    marked["data"]["object"]["amount_due"] = 424242;
+    auto amount_with = [&](const std::string& fields) {
+        std::string text = marked.dump();
+        const std::string mark = R"("amount_due":424242)";
+        text.replace(text.find(mark), mark.size(), fields);
+        auto parsed = parse_event(text);
+        EXPECT_TRUE(parsed.ok()) << parsed.error();
+        return parsed.ok() ? facts_of<InvoiceFacts>(std::get<Event>(parsed.value())).amount_due
+                           : -1;
+    };
+    EXPECT_EQ(amount_with(R"("amount_due":1,"amount_due":7)"), 7);
+    EXPECT_EQ(amount_with(R"("amount_due":7,"amount_due":1)"), 1);
+    EXPECT_EQ(amount_with(R"("amount_due":7,"amount_due":null)"), 0);
+
+    for (const char* bad : {R"({"id":"\ud800"})", R"({"id":"\udc00x"})", "{\"id\":\"\xC0\x80\"}",
+                            R"({"id":01})", R"({"id":1e999})", "{\"id\":\"\x01\"}"}) {
+        const std::string text = bad;
+        std::size_t position = 0;
+        struct Finder : nlohmann::json_sax<json> {
+            std::size_t* at;
+            bool null() override { return true; }
+            bool boolean(bool) override { return true; }
+            bool number_integer(number_integer_t) override { return true; }
+            bool number_unsigned(number_unsigned_t) override { return true; }
+            bool number_float(number_float_t, const string_t&) override { return true; }
+            bool string(string_t&) override { return true; }
+            bool binary(binary_t&) override { return true; }
+            bool start_object(std::size_t) override { return true; }
+            bool key(string_t&) override { return true; }
+            bool end_object() override { return true; }
+            bool start_array(std::size_t) override { return true; }
+            bool end_array() override { return true; }
+            bool parse_error(std::size_t p, const std::string&, const json::exception&) override {
+                *at = p;
+                return false;
+            }
+        } finder;
+        finder.at = &position;
+        EXPECT_FALSE(json::sax_parse(text, &finder)) << text;
+        EXPECT_EQ(envelope_error(text), "malformed JSON at byte " + std::to_string(position))
+            << text;
+        EXPECT_EQ(event_error(text), "malformed JSON at byte " + std::to_string(position)) << text;
+    }
+}
+
 // ---- instalment plans: the subscription's metadata snapshot on the invoice ----------------
 
 TEST(InstalmentPlan, ReadFromEveryPlaceTheSnapshotLives) {
