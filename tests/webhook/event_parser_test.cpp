@@ -930,6 +930,8 @@ TEST(Hostile, JsonIsReadAsNlohmannReadsIt) {
 
     EXPECT_EQ(event_error("\xEF\xBB\xBF" + body), "");
     EXPECT_EQ(event_error(" \xEF\xBB\xBF" + body), "malformed JSON at byte 2");
+    EXPECT_EQ(envelope_error("\xEF\xBB\xBF\xEF\xBB\xBF" + body), "malformed JSON at byte 4");
+    EXPECT_EQ(event_error("\xEF\xBB\xBF\xEF\xBB\xBF" + body), "malformed JSON at byte 4");
 
     std::string huge = body;
     huge.insert(huge.rfind('}'),
