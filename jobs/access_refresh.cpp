@@ -9,7 +9,7 @@
 
 namespace dunning::jobs {
 
-using store::cases_of_customer;
+using store::visit_cases_of_customer;
 
 namespace {
 
@@ -70,20 +70,20 @@ void Engine::refresh_access(store::Connection& db, const std::string& creator,
     // Those that can restrict, by id; the one in hand as it is, not read back.
     const bool own = in_hand && in_hand->id > 0 && in_hand->state.creator_id == creator &&
                      in_hand->state.invoice.customer_id == customer;
-    auto cases = cases_of_customer(db, creator, customer, own ? in_hand->id : 0);
     bool placed = !own || !store::may_restrict_access(in_hand->state);
-    const auto add = [&](const store::CaseRecord& c) {
-        claims.push_back(claim_of(c.id, c.state, rules.cases));
-        claim_products.push_back(case_products(db, c.state));
+    const auto add = [&](std::int64_t id, const CaseState& s) {
+        claims.push_back(claim_of(id, s, rules.cases));
+        claim_products.push_back(case_products(db, s));
     };
-    for (const auto& c : cases) {
-        if (!placed && in_hand->id < c.id) {
-            add(*in_hand);
-            placed = true;
-        }
-        add(c);
-    }
-    if (!placed) add(*in_hand);
+    visit_cases_of_customer(db, creator, customer, own ? in_hand->id : 0,
+                            [&](std::int64_t id, const CaseState& s) {
+                                if (!placed && in_hand->id < id) {
+                                    add(in_hand->id, in_hand->state);
+                                    placed = true;
+                                }
+                                add(id, s);
+                            });
+    if (!placed) add(in_hand->id, in_hand->state);
     see_plans_as_one(claims);
 
     for (const auto& product : products) {

@@ -62,29 +62,35 @@ Connection::CaseMemo& Connection::case_memo() {
 namespace {
 
 // The state as stored: parsed from its JSON, unless this connection read or wrote exactly that
-// text before (then the state it had is copied: a case moves through the worker's steps without
-// being parsed again at each).
-CaseState state_of_row(Connection& db, std::int64_t id, const Column& column) {
+// text before (then the state it had is used: a case moves through the worker's steps without
+// being parsed again at each). The reference is the memo's, valid until the memo next keeps a
+// state.
+const CaseState& state_of_row(Connection& db, std::int64_t id, const Column& column) {
     const char* data = column.getText(); // before getBytes, as SQLite asks
     const std::string_view text(data, static_cast<std::size_t>(column.getBytes()));
     auto& memo = db.case_memo();
     if (const auto it = memo.by_id.find(id); it != memo.by_id.end() && it->second.json == text)
         return it->second.state;
-    auto state = state_from_json(nlohmann::json::parse(text));
-    memo.keep(id, std::string(text), state);
-    return state;
+    try {
+        auto state = state_from_json(nlohmann::json::parse(text));
+        memo.keep(id, std::string(text), state);
+    } catch (const std::exception& e) {
+        throw std::runtime_error("case " + std::to_string(id) + ": unreadable state: " + e.what());
+    }
+    return memo.by_id.at(id).state;
+}
+
+// The next row of a `SELECT id, state` statement, as an id and the memo's state (see above).
+template <typename Visit> bool visit_one(Connection& db, CachedStatement& st, Visit&& visit) {
+    if (!st.executeStep()) return false;
+    const std::int64_t id = st.getColumn(0).getInt64();
+    visit(id, state_of_row(db, id, st.getColumn(1)));
+    return true;
 }
 
 std::optional<CaseRecord> read_one(Connection& db, CachedStatement& st) {
-    if (!st.executeStep()) return std::nullopt;
-    CaseRecord r;
-    r.id = st.getColumn(0).getInt64();
-    try {
-        r.state = state_of_row(db, r.id, st.getColumn(1));
-    } catch (const std::exception& e) {
-        throw std::runtime_error("case " + std::to_string(r.id) +
-                                 ": unreadable state: " + e.what());
-    }
+    std::optional<CaseRecord> r;
+    visit_one(db, st, [&](std::int64_t id, const CaseState& s) { r = CaseRecord{id, s}; });
     return r;
 }
 
@@ -144,19 +150,31 @@ std::optional<CaseRecord> load_case(Connection& db, std::int64_t id) {
     return read_one(db, st);
 }
 
-std::vector<CaseRecord> cases_of_customer(Connection& db, const std::string& creator,
-                                          const std::string& customer_id, std::int64_t except_id) {
+void visit_cases_of_customer(Connection& db, const std::string& creator,
+                             const std::string& customer_id, std::int64_t except_id,
+                             const std::function<void(std::int64_t, const CaseState&)>& visit) {
     // Only cases that may restrict access, found by index (creator, member, status): a member's
-    // paid and voided history is never read.
+    // paid and voided history is never read. The ids are found first and the rows then read in
+    // id order: ordering the rows themselves made SQLite sort every state's text, megabytes for a
+    // member with thousands of open cases (bench/ingest/README.md, "One member").
     CachedStatement st(db, std::string(case_columns) +
-                               "WHERE creator_id = ? AND customer_id = ? AND status IN " +
-                               restricting_statuses + " AND id <> ? ORDER BY id");
+                               "WHERE id IN (SELECT id FROM cases WHERE creator_id = ? "
+                               "AND customer_id = ? AND status IN " +
+                               restricting_statuses + " AND id <> ?) ORDER BY id");
     st.bind(1, creator);
     st.bind(2, customer_id);
     st.bind(3, except_id);
+    while (visit_one(db, st, visit)) {
+    }
+}
+
+std::vector<CaseRecord> cases_of_customer(Connection& db, const std::string& creator,
+                                          const std::string& customer_id, std::int64_t except_id) {
     std::vector<CaseRecord> out;
-    while (auto r = read_one(db, st))
-        out.push_back(std::move(*r));
+    visit_cases_of_customer(db, creator, customer_id, except_id,
+                            [&](std::int64_t id, const CaseState& s) {
+                                out.push_back({id, s});
+                            });
     return out;
 }
 

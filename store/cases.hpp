@@ -6,6 +6,7 @@
 #include "store/database.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -40,6 +41,13 @@ std::vector<std::int64_t> active_cases_of_creator(Connection& db, const std::str
 std::vector<CaseRecord> cases_of_customer(Connection& db, const std::string& creator,
                                           const std::string& customer_id,
                                           std::int64_t except_id = 0);
+// The same cases, in the same order, each handed to `visit` as it is read, without a copy: the
+// state is the connection's and valid only during the call (the access rules read every one of
+// them for every event of the member). `visit` may run other statements on `db` but must not read
+// cases there.
+void visit_cases_of_customer(Connection& db, const std::string& creator,
+                             const std::string& customer_id, std::int64_t except_id,
+                             const std::function<void(std::int64_t, const CaseState&)>& visit);
 // Whether a case's status is one of those cases_of_customer returns.
 bool may_restrict_access(const CaseState& s);
 // Every invoice known of a member (paid ones too, with the cases), by id: an instalment plan's
