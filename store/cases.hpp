@@ -36,12 +36,12 @@ std::vector<std::int64_t> active_cases_of_creator(Connection& db, const std::str
 // The cases of a member that can restrict access: open, paused, objected, escalated,
 // handover_pending, handed_over, uncollectible, written off (core's claim_of tells a forgiven one
 // from one too small to pursue), or disputed (a paid invoice whose dispute was lost). Found by
-// index (cases_by_customer_status): paid and voided cases are not read. `except_id` leaves one
-// case out (the caller has it in hand).
+// index (cases_by_customer_status): paid and voided cases are not read. By id, oldest first.
+// `except_id` leaves one case out (the caller has it in hand).
 std::vector<CaseRecord> cases_of_customer(Connection& db, const std::string& creator,
                                           const std::string& customer_id,
                                           std::int64_t except_id = 0);
-// The same cases, in the same order, each handed to `visit` as it is read, without a copy: the
+// The same cases, by id as well, each handed to `visit` as it is read, without a copy: the
 // state is the connection's and valid only during the call (the access rules read every one of
 // them for every event of the member). `visit` may run other statements on `db` but must not read
 // cases there.

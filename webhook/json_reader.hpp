@@ -6,7 +6,7 @@
 //
 // The values are simdjson's DOM (Debian libsimdjson-dev): a reader is a view into the parser
 // that read the body, which must outlive it. A key that appears twice reads as its last value,
-// as nlohmann's DOM (the receiver's parser before) kept it.
+// as nlohmann's DOM (the receiver's and the worker's parser before) kept it.
 #include "core/time.hpp"
 
 #include <cstdint>

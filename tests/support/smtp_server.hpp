@@ -11,11 +11,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 extern char** environ;
@@ -54,12 +57,26 @@ class SmtpServer {
         port_ = std::stoi(line); // the port the kernel gave it
     }
     ~SmtpServer() { stop(); }
+    // Closes its stdin and sends SIGTERM. A server still running 60 s later is reported on
+    // stderr and killed, so that a hang on its way out cannot hold the test until ctest's timeout.
     void stop() {
         if (pid_ <= 0) return;
         close(stdin_);
         close(stdout_);
         kill(pid_, SIGTERM);
-        waitpid(pid_, nullptr, 0);
+        const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+        while (waitpid(pid_, nullptr, WNOHANG) == 0) {
+            if (std::chrono::steady_clock::now() >= until) {
+                std::fprintf(stderr,
+                             "SmtpServer: smtp_server.py (pid %d) still running 60 s after "
+                             "SIGTERM; killed\n",
+                             static_cast<int>(pid_));
+                kill(pid_, SIGKILL);
+                waitpid(pid_, nullptr, 0);
+                break;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
         pid_ = -1;
     }
     int port() const { return port_; }
