@@ -324,11 +324,12 @@ std::vector<std::string> subscription_products(Connection& db, const std::string
 std::vector<SubscriptionStanding> subscriptions_for(Connection& db, const std::string& creator,
                                                     const std::string& customer,
                                                     const std::string& product) {
-    // A member has few subscriptions: filter the products in C++ rather than with json_each.
+    // A member has few subscriptions: filter the products and sort them in C++. An ORDER BY
+    // subscription_id let SQLite walk the primary key (creator_id, subscription_id), which reads
+    // every subscription of the creator, instead of subscriptions_by_customer.
     CachedStatement st(
         db, "SELECT subscription_id, status, cancellation_reason, as_of, last_paid_at, products "
-            "FROM subscriptions WHERE creator_id = ? AND customer_id = ? "
-            "ORDER BY subscription_id");
+            "FROM subscriptions WHERE creator_id = ? AND customer_id = ?");
     st.bind(1, creator);
     st.bind(2, customer);
     std::vector<SubscriptionStanding> out;
@@ -343,6 +344,8 @@ std::vector<SubscriptionStanding> subscriptions_for(Connection& db, const std::s
         s.last_paid_at = time_of(st.getColumn(4));
         out.push_back(std::move(s));
     }
+    std::sort(out.begin(), out.end(),
+              [](const auto& a, const auto& b) { return a.subscription_id < b.subscription_id; });
     return out;
 }
 
