@@ -8,6 +8,7 @@
 #include "store/database.hpp"
 #include "store/job_queue.hpp"
 #include "store/postgres_connection.hpp"
+#include "store/sqlite_connection.hpp"
 #include "telemetry/log.hpp"
 
 #include <nlohmann/json.hpp>
@@ -52,6 +53,17 @@ Module::Module(config::Config config, ModuleOptions options)
             log_info(std::to_string(n) +
                      " job(s) claimed by a process of this machine that is gone were given back");
     });
+    if (store.postgres_url.empty()) {
+        checkpoints_ = std::make_unique<store::WalCheckpointer>(
+            store, store::WalCheckpointer::Options{}, [](const std::string& error) {
+                if (error.empty())
+                    log_info("storage: WAL checkpoints work again");
+                else
+                    telemetry::log_error("storage: a WAL checkpoint failed (" + error +
+                                         "); commits copy the WAL themselves past 10,000 pages");
+            });
+        checkpoints_->start();
+    }
     for (auto& creator : config_.creators) // the registry holds their SHA-256; nothing needs more
         creator.api_token.clear();
     engine_ = std::make_unique<jobs::Engine>(config_, creators_, *clock_);

@@ -30,6 +30,10 @@
 #include <memory>
 #include <mutex>
 
+namespace dunning::store {
+class WalCheckpointer;
+}
+
 namespace dunning::plugin {
 
 class PastDueImports;
@@ -108,6 +112,8 @@ class Module {
     FakeClock* fake_clock_ = nullptr;
     telemetry::Metrics metrics_;
     std::unique_ptr<store::SharedConnection> api_db_;
+    // SQLite: the WAL copied into the file on a thread of its own (store/sqlite_connection.hpp).
+    std::unique_ptr<store::WalCheckpointer> checkpoints_;
     std::unique_ptr<jobs::Engine> engine_;
     std::unique_ptr<jobs::StripeGateway> stripe_;
     std::unique_ptr<jobs::StripeConnector> connector_;

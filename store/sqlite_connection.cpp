@@ -201,10 +201,12 @@ class SqliteConnection final : public Connection {
         exec("PRAGMA journal_mode = WAL");
         exec(o.synchronous == "full" ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
         exec("PRAGMA foreign_keys = ON");
-        // A checkpoint copies the WAL's pages into the file and syncs both. Every 10,000 pages (the
-        // WAL file grows to about 40 MB) rather than SQLite's 1,000: a page that many commits
-        // rewrite (an index's, a busy table's last) is copied once per 10,000, and the syncs are a
-        // tenth.
+        // A checkpoint copies the WAL's pages into the file and syncs both. The service does that
+        // on a thread of its own (WalCheckpointer, which keeps the WAL under 4,000 pages); a
+        // commit does it itself only past 10,000 pages (the WAL file about 40 MB), when that
+        // thread fell behind or does not run (the command-line tools). Rarer than SQLite's 1,000:
+        // a page that many commits rewrite (an index's, a busy table's last) is copied once per
+        // 10,000, and the syncs are a tenth.
         exec("PRAGMA wal_autocheckpoint = 10000");
         // A page cache of 16 MiB instead of SQLite's 2 MB. With 1,000,000 cases the B-trees the
         // worker walks for a due case (the cases table and its indexes) have about 1,600 interior
@@ -213,6 +215,12 @@ class SqliteConnection final : public Connection {
         // cache fills only as pages are read, and is freed with the connection.
         exec("PRAGMA cache_size = -16384");
     }
+
+    // sqlite3_wal_checkpoint_v2 on the main database: the WAL's frames and those copied.
+    int checkpoint(int mode, int& frames, int& copied) {
+        return sqlite3_wal_checkpoint_v2(db_, nullptr, mode, &frames, &copied);
+    }
+    [[noreturn]] void fail_with(int code) { fail(db_, code); }
 
     std::string table_names() {
         auto st = prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
@@ -293,6 +301,59 @@ void check_sqlite_file(const std::string& path) {
     } catch (const StoreError& e) {
         throw std::runtime_error(path + " is not a usable dunning database: " + e.what() +
                                  untouched);
+    }
+}
+
+WalCheckpointer::WalCheckpointer(const StoreOptions& store, Options options,
+                                 std::function<void(const std::string&)> on_error)
+    : db_(connect_sqlite(store)), options_(options), on_error_(std::move(on_error)) {
+    // Its RESTART holds writers back while it waits: only briefly.
+    db_->lock_wait.limit = options_.restart_wait;
+}
+
+WalCheckpointer::~WalCheckpointer() {
+    {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+    }
+    wake_.notify_one();
+    if (thread_.joinable()) thread_.join();
+}
+
+void WalCheckpointer::start() {
+    thread_ = std::thread([this] { run(); });
+}
+
+WalCheckpointer::Round WalCheckpointer::round() {
+    auto& db = static_cast<SqliteConnection&>(*db_);
+    Round done;
+    // PASSIVE never waits; it reports busy only while another connection checkpoints.
+    int rc = db.checkpoint(SQLITE_CHECKPOINT_PASSIVE, done.wal_frames, done.copied);
+    if ((rc & 0xff) == SQLITE_BUSY) return done;
+    if (rc != SQLITE_OK) db.fail_with(rc);
+    if (done.wal_frames < options_.restart_at_frames) return done;
+    rc = db.checkpoint(SQLITE_CHECKPOINT_RESTART, done.wal_frames, done.copied);
+    if ((rc & 0xff) == SQLITE_BUSY) return done; // a writer or reader outlasted restart_wait
+    if (rc != SQLITE_OK) db.fail_with(rc);
+    done.restarted = true;
+    return done;
+}
+
+void WalCheckpointer::run() {
+    std::string failing;
+    for (;;) {
+        {
+            std::unique_lock lock(mutex_);
+            if (wake_.wait_for(lock, options_.period, [&] { return stopping_; })) return;
+        }
+        std::string error;
+        try {
+            round();
+        } catch (const std::exception& e) {
+            error = e.what();
+        }
+        if (error != failing && on_error_) on_error_(error);
+        failing = error;
     }
 }
 

@@ -4,8 +4,15 @@
 // schema version), its busy handler and its file format.
 #include "store/database.hpp"
 
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 
 namespace dunning::store {
 
@@ -16,5 +23,51 @@ std::unique_ptr<Connection> connect_sqlite(const StoreOptions& options);
 // Reads the file without writing a byte (not even WAL mode) and throws std::runtime_error unless
 // it is missing, empty or a dunning database this binary knows.
 void check_sqlite_file(const std::string& path);
+
+// Copies the WAL's pages into the database file on a thread of its own. SQLite's automatic
+// checkpoint runs on the thread whose commit crossed the threshold: that request or event waited
+// for about 40 MB to be copied and synced (about 200 ms on this project's 2-core VM). The
+// service's connections keep the automatic checkpoint only as a backstop (every 10,000 pages) for
+// when this thread falls behind, and for the command-line tools, which run without it.
+//
+// A round, every `period`: a PASSIVE checkpoint (copies what no reader still needs; writers go
+// on). Once the WAL holds `restart_at_frames`, a RESTART checkpoint follows so that the next
+// writer starts the WAL from its beginning: it holds writers back while it copies what the
+// passive round left (the commits made meanwhile) and syncs, and it waits at most `restart_wait`
+// for the write lock and for readers; when they take longer it gives up until the next round.
+class WalCheckpointer {
+  public:
+    struct Options {
+        std::chrono::milliseconds period{100};
+        int restart_at_frames = 4000; // about 16 MB of WAL
+        std::chrono::milliseconds restart_wait{20};
+    };
+    struct Round {
+        int wal_frames = 0; // the WAL's frames when the round ended
+        int copied = 0;     // of them, copied into the database file
+        bool restarted = false;
+    };
+    // Opens its own connection to the file (which open_store prepared). `on_error` is called on
+    // the thread when a round fails with a new error, and with "" when rounds succeed again.
+    WalCheckpointer(const StoreOptions& store, Options options,
+                    std::function<void(const std::string&)> on_error = {});
+    ~WalCheckpointer(); // stops the thread after its round
+    WalCheckpointer(const WalCheckpointer&) = delete;
+    WalCheckpointer& operator=(const WalCheckpointer&) = delete;
+
+    void start();
+    Round round(); // one round now, on the caller's thread; throws StoreError
+
+  private:
+    void run();
+
+    std::unique_ptr<Connection> db_;
+    Options options_;
+    std::function<void(const std::string&)> on_error_;
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    bool stopping_ = false;
+    std::thread thread_;
+};
 
 } // namespace dunning::store

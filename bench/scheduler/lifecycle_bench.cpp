@@ -10,7 +10,8 @@
 //                  run_due_timers for ticks, jobs::SettleBatch for charge results and emails
 //                  sent); one thread, like the worker.
 // Usage: lifecycle_bench [--mode memory|store] [--cases N] [--threads T] [--budget S]
-//                        [--synchronous normal|full] [--dir DIR] [--keep] [--pragma X]...
+//                        [--synchronous normal|full] [--checkpoints thread|commit] [--dir DIR]
+//                        [--keep] [--pragma X]...
 #include "bench/scheduler/bench_support.hpp"
 #include "jobs/engine.hpp"
 #include "jobs/settle_batch.hpp"
@@ -19,6 +20,7 @@
 #include "store/cases.hpp"
 #include "store/database.hpp"
 #include "store/job_queue.hpp"
+#include "store/sqlite_connection.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -374,7 +376,8 @@ int run_memory(std::size_t cases, int threads, const CasePolicy& policy) {
 }
 
 int run_store(std::size_t cases, double budget, const std::string& synchronous, bool by_invoice,
-              std::string dir, bool keep, const std::vector<std::string>& pragmas) {
+              std::string dir, bool keep, const std::vector<std::string>& pragmas,
+              bool checkpoint_thread) {
     if (dir.empty()) {
         std::string tmpl = (fs::temp_directory_path() / "lifebench-XXXXXX").string();
         if (!mkdtemp(tmpl.data())) return 1;
@@ -387,6 +390,14 @@ int run_store(std::size_t cases, double budget, const std::string& synchronous, 
     auto db = store::open_store(store);
     for (const auto& p : pragmas) // what a setting of the store would change, before it is one
         db->exec("PRAGMA " + p);
+    // As the service: the WAL is copied into the file on a thread of its own (its CPU time counts
+    // in the run's), unless --checkpoints commit leaves that to the commits.
+    std::unique_ptr<store::WalCheckpointer> checkpoints;
+    if (checkpoint_thread) {
+        checkpoints =
+            std::make_unique<store::WalCheckpointer>(store, store::WalCheckpointer::Options{});
+        checkpoints->start();
+    }
     StoreSim sim(*db, engine, clock, cases, budget, by_invoice);
     // What the run asked of SQLite, which the machine's load does not change: commits, pages
     // written to the WAL, statement steps.
@@ -396,6 +407,7 @@ int run_store(std::size_t cases, double budget, const std::string& synchronous, 
     const double cpu0 = cpu_seconds();
     const bool finished = sim.run();
     const double secs = wall.seconds(), cpu = cpu_seconds() - cpu0;
+    checkpoints.reset();
     const auto work = db->engine_work();
     const auto steps = db->statement_steps();
     if (!finished)
@@ -403,9 +415,11 @@ int run_store(std::size_t cases, double budget, const std::string& synchronous, 
                     budget, static_cast<unsigned long long>(sim.steps()),
                     dunning::iso8601(clock.now()).c_str());
     std::printf(
-        "  store: %s (synchronous=%s, payment events found %s), %.0f MiB, %llu clock steps\n",
+        "  store: %s (synchronous=%s, payment events found %s, WAL checkpoints %s), %.0f MiB, "
+        "%llu clock steps\n",
         store.path.c_str(), synchronous.c_str(),
         by_invoice ? "by invoice id" : "by find_case_by_payment",
+        checkpoint_thread ? "on their own thread" : "by the commits",
         static_cast<double>(fs::file_size(store.path)) / 1048576.0,
         static_cast<unsigned long long>(sim.steps()));
     auto totals = check_store(*db, engine.policy_for(creator), sim.inputs());
@@ -426,7 +440,8 @@ int run_store(std::size_t cases, double budget, const std::string& synchronous, 
 
 int main(int argc, char** argv) {
     CLI::App app{"lifecycle benchmark"};
-    std::string mode = "memory", synchronous = "normal", lookup = "payment", dir;
+    std::string mode = "memory", synchronous = "normal", lookup = "payment", dir,
+                checkpoints = "thread";
     std::size_t cases = 100'000;
     int threads = 2;
     double budget = 0;
@@ -443,6 +458,10 @@ int main(int argc, char** argv) {
                    "store mode: how a payment_intent event finds its case: payment (the service's "
                    "find_case_by_payment) or invoice (an indexed lookup, for comparison)")
         ->check(CLI::IsMember({"payment", "invoice"}));
+    app.add_option("--checkpoints", checkpoints,
+                   "store mode: thread (the service's WalCheckpointer) or commit (SQLite's own, "
+                   "on the committing thread past 10,000 pages)")
+        ->check(CLI::IsMember({"thread", "commit"}));
     app.add_option("--dir", dir,
                    "store mode: directory for the database (default: a fresh temp dir)");
     app.add_flag("--keep", keep, "store mode: keep the database");
@@ -457,7 +476,8 @@ int main(int argc, char** argv) {
             const auto policy = jobs::policy_from_config(bench_config().creators.front());
             return run_memory(cases, threads, policy);
         }
-        return run_store(cases, budget, synchronous, lookup == "invoice", dir, keep, pragmas);
+        return run_store(cases, budget, synchronous, lookup == "invoice", dir, keep, pragmas,
+                         checkpoints == "thread");
     } catch (const std::exception& e) {
         std::fprintf(stderr, "lifecycle_bench: %s\n", e.what());
         return 1;
