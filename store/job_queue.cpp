@@ -262,7 +262,12 @@ bool JobQueue::hold(Connection& db, const Job& job) const {
     return st.exec() == 1;
 }
 
+// In one transaction (its callers hold none): each UPDATE committed on its own was a commit,
+// and at synchronous = full an fsync, per job given back; a dispatcher that yields to webhooks
+// after its first job gives back up to 99.
 void JobQueue::release(Connection& db, const std::vector<Job>& jobs) const {
+    if (jobs.empty()) return;
+    Transaction tx(db);
     CachedStatement st(db, "UPDATE jobs SET claimed_by = NULL WHERE id = ? AND claimed_by = ?");
     for (const auto& j : jobs) {
         st.bind(1, j.id);
@@ -270,6 +275,7 @@ void JobQueue::release(Connection& db, const std::vector<Job>& jobs) const {
         st.exec();
         st.reset();
     }
+    tx.commit();
 }
 
 namespace {

@@ -306,6 +306,18 @@ TEST_F(Queue, ReleasedJobsAreClaimableAgainAtOnce) {
     EXPECT_EQ(claim(queue), (std::vector<std::string>{"two"}));
 }
 
+TEST_F(Queue, JobsAreGivenBackInOneCommit) {
+    for (const auto* name : {"one", "two", "three", "four"})
+        add(name);
+    const auto jobs = queue.claim(*db, JobKind::email, clock.now(), 100);
+    ASSERT_EQ(jobs.size(), 4u);
+    db->engine_work(true);
+    queue.release(*db, jobs);
+    const auto commits = db->engine_work().commits;
+    if (commits >= 0) EXPECT_EQ(commits, 1) << "one commit (and fsync) for all four, not one each";
+    EXPECT_EQ(claim(queue), (std::vector<std::string>{"one", "two", "three", "four"}));
+}
+
 TEST_F(Queue, PostponedJobsCountNoTry) {
     const auto id = add("m");
     postpone_job(*db, claim_one(), clock.now() + 1h, "held: case paused");
