@@ -202,11 +202,11 @@ class SqliteConnection final : public Connection {
         exec(o.synchronous == "full" ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
         exec("PRAGMA foreign_keys = ON");
         // A checkpoint copies the WAL's pages into the file and syncs both. The service does that
-        // on a thread of its own (WalCheckpointer, which keeps the WAL under 4,000 pages); a
-        // commit does it itself only past 10,000 pages (the WAL file about 40 MB), when that
-        // thread fell behind or does not run (the command-line tools). Rarer than SQLite's 1,000:
-        // a page that many commits rewrite (an index's, a busy table's last) is copied once per
-        // 10,000, and the syncs are a tenth.
+        // on a thread of its own (WalCheckpointer, which usually keeps the WAL under 4,000
+        // pages); a commit does it itself only past 10,000 pages (the WAL file about 40 MB), when
+        // that thread fell behind or does not run (the command-line tools). For those, rarer
+        // than SQLite's 1,000: a page that many commits rewrite (an index's, a busy table's last)
+        // is copied once per 10,000, and the syncs are a tenth.
         exec("PRAGMA wal_autocheckpoint = 10000");
         // A page cache of 16 MiB instead of SQLite's 2 MB. With 1,000,000 cases the B-trees the
         // worker walks for a due case (the cases table and its indexes) have about 1,600 interior
@@ -331,11 +331,17 @@ WalCheckpointer::Round WalCheckpointer::round() {
     int rc = db.checkpoint(SQLITE_CHECKPOINT_PASSIVE, done.wal_frames, done.copied);
     if ((rc & 0xff) == SQLITE_BUSY) return done;
     if (rc != SQLITE_OK) db.fail_with(rc);
-    if (done.wal_frames < options_.restart_at_frames) return done;
+    // RESTART holds writers back while it copies and syncs what the PASSIVE left: only once that
+    // copied everything (a reader on an old snapshot stops it short), so that what is left is the
+    // few commits made meanwhile. Not again while the WAL it restarted has not been written to.
+    if (done.wal_frames < options_.restart_at_frames || done.copied < done.wal_frames ||
+        done.wal_frames == restarted_at_)
+        return done;
     rc = db.checkpoint(SQLITE_CHECKPOINT_RESTART, done.wal_frames, done.copied);
     if ((rc & 0xff) == SQLITE_BUSY) return done; // a writer or reader outlasted restart_wait
     if (rc != SQLITE_OK) db.fail_with(rc);
     done.restarted = true;
+    restarted_at_ = done.wal_frames;
     return done;
 }
 

@@ -26,15 +26,17 @@ void check_sqlite_file(const std::string& path);
 
 // Copies the WAL's pages into the database file on a thread of its own. SQLite's automatic
 // checkpoint runs on the thread whose commit crossed the threshold: that request or event waited
-// for about 40 MB to be copied and synced (about 200 ms on this project's 2-core VM). The
-// service's connections keep the automatic checkpoint only as a backstop (every 10,000 pages) for
-// when this thread falls behind, and for the command-line tools, which run without it.
+// while up to 10,000 pages of WAL (about 40 MB) were copied and synced (about 200 ms on this
+// project's 2-core VM). The service's connections keep the automatic checkpoint only as a
+// backstop (past 10,000 pages) for when this thread falls behind, and for the command-line tools,
+// which run without it.
 //
 // A round, every `period`: a PASSIVE checkpoint (copies what no reader still needs; writers go
-// on). Once the WAL holds `restart_at_frames`, a RESTART checkpoint follows so that the next
-// writer starts the WAL from its beginning: it holds writers back while it copies what the
-// passive round left (the commits made meanwhile) and syncs, and it waits at most `restart_wait`
-// for the write lock and for readers; when they take longer it gives up until the next round.
+// on). Once the WAL holds `restart_at_frames` and the PASSIVE copied all of it, a RESTART
+// checkpoint follows so that the next writer starts the WAL from its beginning: it holds writers
+// back while it copies what came in meanwhile and syncs, and it waits at most `restart_wait` for
+// the write lock and for readers; when they take longer it gives up until the next round.
+// start() once; round() is the thread's, or the caller's while no thread runs.
 class WalCheckpointer {
   public:
     struct Options {
@@ -64,6 +66,7 @@ class WalCheckpointer {
     std::unique_ptr<Connection> db_;
     Options options_;
     std::function<void(const std::string&)> on_error_;
+    int restarted_at_ = -1; // the WAL's frames when the last RESTART succeeded
     std::mutex mutex_;
     std::condition_variable wake_;
     bool stopping_ = false;

@@ -184,6 +184,24 @@ TEST_F(AccessStore, SubscriptionNewestSnapshotWins) {
     EXPECT_TRUE(subscription_products(*db, "beta", "sub_1").empty());
 }
 
+TEST_F(AccessStore, AMembersSubscriptionsComeInIdOrderWhateverOrderTheyWereSaved) {
+    // The access rules keep the first of two equally strict verdicts: the order is part of the
+    // answer, and the same on both backends (bytes, not a collation: Stripe's ids mix cases).
+    for (const auto* id : {"sub_b", "sub_a", "sub_B"}) {
+        auto f = sub("past_due", {"prod_a"});
+        f.subscription_id = id;
+        save_subscription(*db, "alpha", f, at(10));
+    }
+    auto other = sub("past_due", {"prod_a"});
+    other.subscription_id = "sub_0";
+    other.customer_id = "cus_2";
+    save_subscription(*db, "alpha", other, at(10));
+    std::vector<std::string> ids;
+    for (const auto& s : subscriptions_for(*db, "alpha", "cus_1", "prod_a"))
+        ids.push_back(s.subscription_id);
+    EXPECT_EQ(ids, (std::vector<std::string>{"sub_B", "sub_a", "sub_b"}));
+}
+
 TEST_F(AccessStore, SubscriptionOlderSnapshotAfterNewerIsIgnored) {
     save_subscription(*db, "alpha", sub("unpaid", {"prod_a"}), at(50));
     // A late webhook from before: neither the status nor the products go back.

@@ -143,6 +143,16 @@ bool small_scan(const std::string& detail) {
     return detail.find("CONSTANT ROW") != std::string::npos;
 }
 
+// The columns of the index a plan line names ("USING [COVERING ]INDEX name (…)"); 0 for none.
+std::int64_t index_columns(store::Connection& db, const std::string& detail) {
+    const auto at = detail.find("INDEX ");
+    if (at == std::string::npos) return 0;
+    const auto name = detail.substr(at + 6, detail.find(' ', at + 6) - (at + 6));
+    auto st = db.prepare("SELECT count(*) FROM pragma_index_info(?)");
+    st->bind(1, std::string_view(name));
+    return st->step() ? st->int64_at(0) : 0;
+}
+
 TEST(HistoryCost, EveryStatementOfTheWorkersPathIsAnIndexSearch) {
     auto m = one_more_invoice(3);
     ASSERT_FALSE(m.sql.empty());
@@ -155,8 +165,10 @@ TEST(HistoryCost, EveryStatementOfTheWorkersPathIsAnIndexSearch) {
             const std::string detail(plan->text_at(3));
             if (detail.starts_with("SCAN ") && !small_scan(detail))
                 scans.insert(detail + "   <- " + sql);
-            // A search on the creator alone reads all of the creator's rows: a scan too.
-            if (detail.ends_with("(creator_id=?)")) scans.insert(detail + "   <- " + sql);
+            // A search on the creator alone in an index of more columns reads all of the
+            // creator's rows: a scan too.
+            if (detail.ends_with("(creator_id=?)") && index_columns(*db, detail) > 1)
+                scans.insert(detail + "   <- " + sql);
         }
     }
     for (const auto& s : scans)
