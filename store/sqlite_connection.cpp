@@ -202,11 +202,11 @@ class SqliteConnection final : public Connection {
         exec(o.synchronous == "full" ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
         exec("PRAGMA foreign_keys = ON");
         // A checkpoint copies the WAL's pages into the file and syncs both. The service does that
-        // on a thread of its own (WalCheckpointer, which usually keeps the WAL under 4,000
-        // pages); a commit does it itself only past 10,000 pages (the WAL file about 40 MB), when
-        // that thread fell behind or does not run (the command-line tools). For those, rarer
-        // than SQLite's 1,000: a page that many commits rewrite (an index's, a busy table's last)
-        // is copied once per 10,000, and the syncs are a tenth.
+        // on a thread of its own (WalCheckpointer, which starts the WAL over once it reaches
+        // about 4,000 pages); a commit does it itself only past 10,000 pages (the WAL file about 40
+        // MB), when that thread fell behind or does not run (the command-line tools). For those,
+        // rarer than SQLite's 1,000: a page that many commits rewrite (an index's, a busy table's
+        // last) is copied once per 10,000, and the syncs are a tenth.
         exec("PRAGMA wal_autocheckpoint = 10000");
         // A page cache of 16 MiB instead of SQLite's 2 MB. With 1,000,000 cases the B-trees the
         // worker walks for a due case (the cases table and its indexes) have about 1,600 interior
@@ -218,7 +218,7 @@ class SqliteConnection final : public Connection {
 
     // sqlite3_wal_checkpoint_v2 on the main database: the WAL's frames and those copied.
     int checkpoint(int mode, int& frames, int& copied) {
-        return sqlite3_wal_checkpoint_v2(db_, nullptr, mode, &frames, &copied);
+        return sqlite3_wal_checkpoint_v2(db_, "main", mode, &frames, &copied);
     }
     [[noreturn]] void fail_with(int code) { fail(db_, code); }
 

@@ -4,10 +4,8 @@
 // schema version), its busy handler and its file format.
 #include "store/database.hpp"
 
-#include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -33,10 +31,11 @@ void check_sqlite_file(const std::string& path);
 //
 // A round, every `period`: a PASSIVE checkpoint (copies what no reader still needs; writers go
 // on). Once the WAL holds `restart_at_frames` and the PASSIVE copied all of it, a RESTART
-// checkpoint follows so that the next writer starts the WAL from its beginning: it holds writers
-// back while it copies what came in meanwhile and syncs, and it waits at most `restart_wait` for
-// the write lock and for readers; when they take longer it gives up until the next round.
-// start() once; round() is the thread's, or the caller's while no thread runs.
+// checkpoint follows so that the next writer starts the WAL from its beginning (it waits for the
+// readers still in the WAL, which would otherwise keep the writer from doing that): it holds
+// writers back while it copies what came in meanwhile and syncs, and it waits at most
+// `restart_wait` for the write lock and for readers; when they take longer it gives up until the
+// next round. start() once; round() is the thread's, or the caller's while no thread runs.
 class WalCheckpointer {
   public:
     struct Options {
