@@ -314,7 +314,9 @@ TEST_F(Queue, JobsAreGivenBackInOneCommit) {
     db->engine_work(true);
     queue.release(*db, jobs);
     const auto commits = db->engine_work().commits;
-    if (commits >= 0) EXPECT_EQ(commits, 1) << "one commit (and fsync) for all four, not one each";
+    if (commits >= 0) { // SQLite counts its commits; PostgreSQL's connection does not
+        EXPECT_EQ(commits, 1) << "one commit (and fsync) for all four, not one each";
+    }
     EXPECT_EQ(claim(queue), (std::vector<std::string>{"one", "two", "three", "four"}));
 }
 
