@@ -253,11 +253,7 @@ class PostgresConnection final : public Connection {
         begin("BEGIN; SELECT pg_advisory_xact_lock(" + std::to_string(writer_lock) + ")");
     }
     void begin_appends() override { begin("BEGIN"); }
-    void begin_snapshot() override {
-        if (in_transaction_) // BEGIN would fail, and its rollback end the transaction in hand
-            throw std::logic_error("a read snapshot is begun inside a transaction");
-        begin("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
-    }
+    void begin_snapshot() override { begin("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"); }
     // Keyed units hold the write lock shared: any number of them at once, none beside a
     // begin_immediate transaction. Their keys are transaction-level advisory locks too, freed
     // with the transaction or the session.
@@ -272,6 +268,9 @@ class PostgresConnection final : public Connection {
         return got[0][0].as<bool>();
     }
     void begin(const std::string& sql) {
+        // PostgreSQL would only warn of a BEGIN inside a transaction, and the inner unit's COMMIT
+        // would then commit the outer one early; SQLite refuses it, and so does this.
+        if (in_transaction_) throw std::logic_error("a transaction is begun inside a transaction");
         try {
             exec(sql);
         } catch (...) {

@@ -169,6 +169,34 @@ TEST_F(PostgresConnectionTest, TransactionsCommitAndRollBack) {
     EXPECT_EQ(read.exec("SELECT k FROM t")[0][0].as<std::string>(), "kept");
 }
 
+// PostgreSQL only warns of a BEGIN inside a transaction; the inner unit's COMMIT would then
+// commit the outer one halfway. It is refused, as SQLite refuses it, and the outer one goes on.
+TEST_F(PostgresConnectionTest, ATransactionIsNotBegunInsideAnother) {
+    db->exec("CREATE TABLE t (k TEXT PRIMARY KEY)");
+    pqxx::connection other(database.url());
+    const auto seen = [&] {
+        pqxx::nontransaction read(other);
+        return read.exec("SELECT count(*) FROM t")[0][0].as<int>();
+    };
+    {
+        dunning::store::Transaction outer(*db);
+        db->exec("INSERT INTO t VALUES ('outer')");
+        EXPECT_THROW(dunning::store::Transaction inner(*db), std::logic_error);
+        EXPECT_THROW(dunning::store::Transaction(*db, dunning::store::Transaction::keyed),
+                     std::logic_error);
+        EXPECT_THROW(dunning::store::ReadSnapshot snapshot(*db), std::logic_error);
+        EXPECT_EQ(seen(), 0); // nothing committed early
+        db->exec("INSERT INTO t VALUES ('still in it')");
+    } // rolled back
+    EXPECT_EQ(seen(), 0);
+    {
+        dunning::store::Transaction outer(*db);
+        db->exec("INSERT INTO t VALUES ('kept')");
+        outer.commit();
+    }
+    EXPECT_EQ(seen(), 1);
+}
+
 TEST_F(PostgresConnectionTest, SchemaVersionIsTheRowOfSchemaVersion) {
     EXPECT_EQ(db->schema_version(), 0); // no table yet
     db->exec("CREATE TABLE schema_version (version BIGINT NOT NULL); "
