@@ -9,9 +9,10 @@ namespace dunning::jobs {
 using telemetry::log_error;
 
 void BackgroundLoop::start(std::string name, std::function<void()> work,
-                           std::function<void()> on_start) {
+                           std::function<void()> on_start, std::chrono::milliseconds period) {
     name_ = std::move(name);
     work_ = std::move(work);
+    period_ = period;
     thread_ = std::thread([this, on_start = std::move(on_start)] {
         if (on_start) on_start();
         run();
@@ -36,11 +37,10 @@ void BackgroundLoop::stop() {
 }
 
 void BackgroundLoop::run() {
-    using namespace std::chrono_literals;
     for (;;) {
         {
             std::unique_lock lock(mutex_);
-            wake_.wait_for(lock, 1s, [&] { return stopping_ || woken_; });
+            wake_.wait_for(lock, period_, [&] { return stopping_ || woken_; });
             if (stopping_) return;
             woken_ = false;
         }
@@ -48,20 +48,21 @@ void BackgroundLoop::run() {
     }
 }
 
-// A store without space fails every round the same way: that is said once, not every second.
+// A store without space fails every round the same way: that is said once, not every round.
 void BackgroundLoop::round() {
-    using namespace std::chrono_literals;
     try {
         work_();
     } catch (const std::exception& e) {
         ++failed_rounds_;
         if (failing_with_ != e.what())
             log_error(
-                name_ + ": " + e.what() + "; retrying every second" +
+                name_ + ": " + e.what() + "; retrying every " +
+                (period_ == std::chrono::seconds{1} ? "second"
+                                                    : std::to_string(period_.count()) + " ms") +
                 (failing_with_.empty() ? "" : " (failed before with: " + failing_with_ + ")"));
         failing_with_ = e.what();
         std::unique_lock lock(mutex_);
-        wake_.wait_for(lock, 1s, [&] { return stopping_.load(); });
+        wake_.wait_for(lock, period_, [&] { return stopping_.load(); });
         return;
     }
     if (failed_rounds_ == 0) return;

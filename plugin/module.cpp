@@ -54,15 +54,12 @@ Module::Module(config::Config config, ModuleOptions options)
                      " job(s) claimed by a process of this machine that is gone were given back");
     });
     if (store.postgres_url.empty()) {
-        checkpoints_ = std::make_unique<store::WalCheckpointer>(
-            store, store::WalCheckpointer::Options{}, [](const std::string& error) {
-                if (error.empty())
-                    log_info("storage: WAL checkpoints work again");
-                else
-                    telemetry::log_error("storage: a WAL checkpoint failed (" + error +
-                                         "); commits copy the WAL themselves past 10,000 pages");
-            });
-        checkpoints_->start();
+        // While its rounds fail, commits copy the WAL themselves past 10,000 pages.
+        checkpoints_ =
+            std::make_unique<store::WalCheckpointer>(store, store::WalCheckpointer::Options{});
+        checkpoint_loop_.start(
+            "storage: WAL checkpoint", [this] { checkpoints_->round(); }, {},
+            std::chrono::milliseconds{100});
     }
     for (auto& creator : config_.creators) // the registry holds their SHA-256; nothing needs more
         creator.api_token.clear();

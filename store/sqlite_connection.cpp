@@ -304,24 +304,10 @@ void check_sqlite_file(const std::string& path) {
     }
 }
 
-WalCheckpointer::WalCheckpointer(const StoreOptions& store, Options options,
-                                 std::function<void(const std::string&)> on_error)
-    : db_(connect_sqlite(store)), options_(options), on_error_(std::move(on_error)) {
+WalCheckpointer::WalCheckpointer(const StoreOptions& store, Options options)
+    : db_(connect_sqlite(store)), options_(options) {
     // Its RESTART holds writers back while it waits: only briefly.
     db_->lock_wait.limit = options_.restart_wait;
-}
-
-WalCheckpointer::~WalCheckpointer() {
-    {
-        std::lock_guard lock(mutex_);
-        stopping_ = true;
-    }
-    wake_.notify_one();
-    if (thread_.joinable()) thread_.join();
-}
-
-void WalCheckpointer::start() {
-    thread_ = std::thread([this] { run(); });
 }
 
 WalCheckpointer::Round WalCheckpointer::round() {
@@ -343,24 +329,6 @@ WalCheckpointer::Round WalCheckpointer::round() {
     done.restarted = true;
     restarted_at_ = done.wal_frames;
     return done;
-}
-
-void WalCheckpointer::run() {
-    std::string failing;
-    for (;;) {
-        {
-            std::unique_lock lock(mutex_);
-            if (wake_.wait_for(lock, options_.period, [&] { return stopping_; })) return;
-        }
-        std::string error;
-        try {
-            round();
-        } catch (const std::exception& e) {
-            error = e.what();
-        }
-        if (error != failing && on_error_) on_error_(error);
-        failing = error;
-    }
 }
 
 } // namespace dunning::store

@@ -5,12 +5,8 @@
 #include "store/database.hpp"
 
 #include <chrono>
-#include <condition_variable>
-#include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
 
 namespace dunning::store {
 
@@ -22,24 +18,24 @@ std::unique_ptr<Connection> connect_sqlite(const StoreOptions& options);
 // it is missing, empty or a dunning database this binary knows.
 void check_sqlite_file(const std::string& path);
 
-// Copies the WAL's pages into the database file on a thread of its own. SQLite's automatic
+// Copies the WAL's pages into the database file, on a thread of its own that calls round() every
+// 100 ms (plugin::Module runs it in a jobs::BackgroundLoop). SQLite's automatic
 // checkpoint runs on the thread whose commit crossed the threshold: that request or event waited
 // while up to 10,000 pages of WAL (about 40 MB) were copied and synced (about 200 ms on this
 // project's 2-core VM). The service's connections keep the automatic checkpoint only as a
 // backstop (past 10,000 pages) for when this thread falls behind, and for the command-line tools,
 // which run without it.
 //
-// A round, every `period`: a PASSIVE checkpoint (copies what no reader still needs; writers go
+// A round: a PASSIVE checkpoint (copies what no reader still needs; writers go
 // on). Once the WAL holds `restart_at_frames` and the PASSIVE copied all of it, a RESTART
 // checkpoint follows so that the next writer starts the WAL from its beginning (it waits for the
 // readers still in the WAL, which would otherwise keep the writer from doing that): it holds
 // writers back while it copies what came in meanwhile and syncs, and it waits at most
 // `restart_wait` for the write lock and for readers; when they take longer it gives up until the
-// next round. start() once; round() is the thread's, or the caller's while no thread runs.
+// next round. Rounds are called from one thread at a time.
 class WalCheckpointer {
   public:
     struct Options {
-        std::chrono::milliseconds period{100};
         int restart_at_frames = 4000; // about 16 MB of WAL
         std::chrono::milliseconds restart_wait{20};
     };
@@ -48,28 +44,15 @@ class WalCheckpointer {
         int copied = 0;     // of them, copied into the database file
         bool restarted = false;
     };
-    // Opens its own connection to the file (which open_store prepared). `on_error` is called on
-    // the thread when a round fails with a new error, and with "" when rounds succeed again.
-    WalCheckpointer(const StoreOptions& store, Options options,
-                    std::function<void(const std::string&)> on_error = {});
-    ~WalCheckpointer(); // stops the thread after its round
-    WalCheckpointer(const WalCheckpointer&) = delete;
-    WalCheckpointer& operator=(const WalCheckpointer&) = delete;
+    // Opens its own connection to the file (which open_store prepared).
+    WalCheckpointer(const StoreOptions& store, Options options);
 
-    void start();
-    Round round(); // one round now, on the caller's thread; throws StoreError
+    Round round(); // throws StoreError
 
   private:
-    void run();
-
     std::unique_ptr<Connection> db_;
     Options options_;
-    std::function<void(const std::string&)> on_error_;
     int restarted_at_ = -1; // the WAL's frames when the last RESTART succeeded
-    std::mutex mutex_;
-    std::condition_variable wake_;
-    bool stopping_ = false;
-    std::thread thread_;
 };
 
 } // namespace dunning::store

@@ -13,6 +13,7 @@
 //                        [--synchronous normal|full] [--checkpoints thread|commit] [--dir DIR]
 //                        [--keep] [--pragma X]...
 #include "bench/scheduler/bench_support.hpp"
+#include "jobs/background_loop.hpp"
 #include "jobs/engine.hpp"
 #include "jobs/settle_batch.hpp"
 #include "jobs/stripe_jobs.hpp"
@@ -392,12 +393,11 @@ int run_store(std::size_t cases, double budget, const std::string& synchronous, 
         db->exec("PRAGMA " + p);
     // As the service: the WAL is copied into the file on a thread of its own (its CPU time counts
     // in the run's), unless --checkpoints commit leaves that to the commits.
-    std::unique_ptr<store::WalCheckpointer> checkpoints;
-    if (checkpoint_thread) {
-        checkpoints =
-            std::make_unique<store::WalCheckpointer>(store, store::WalCheckpointer::Options{});
-        checkpoints->start();
-    }
+    store::WalCheckpointer checkpointer(store, {});
+    jobs::BackgroundLoop checkpoints;
+    if (checkpoint_thread)
+        checkpoints.start(
+            "WAL checkpoint", [&] { checkpointer.round(); }, {}, std::chrono::milliseconds{100});
     StoreSim sim(*db, engine, clock, cases, budget, by_invoice);
     // What the run asked of SQLite, which the machine's load does not change: commits, pages
     // written to the WAL, statement steps.
@@ -407,7 +407,7 @@ int run_store(std::size_t cases, double budget, const std::string& synchronous, 
     const double cpu0 = cpu_seconds();
     const bool finished = sim.run();
     const double secs = wall.seconds(), cpu = cpu_seconds() - cpu0;
-    checkpoints.reset();
+    checkpoints.stop();
     const auto work = db->engine_work();
     const auto steps = db->statement_steps();
     if (!finished)

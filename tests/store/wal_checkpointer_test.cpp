@@ -1,7 +1,7 @@
-// The service's WAL checkpoints on a thread of their own (store::WalCheckpointer): a round copies
-// what writers committed without their help, starts the WAL over once it is long, and gives up
-// instead of holding writers back while a reader keeps an old snapshot. SQLite only: PostgreSQL
-// has its own checkpointer.
+// The service's WAL checkpoints (store::WalCheckpointer, whose rounds plugin::Module runs on a
+// thread of their own): a round copies what writers committed without their help, starts the WAL
+// over once it is long, and gives up instead of holding writers back while a reader keeps an old
+// snapshot. SQLite only: PostgreSQL has its own checkpointer.
 #include "store/database.hpp"
 #include "store/sqlite_connection.hpp"
 #include "support/service.hpp"
@@ -113,12 +113,6 @@ TEST_F(WalCheckpoints, TheRestartGivesUpWhileAReaderIsInTheWal) {
     reader->commit();
     EXPECT_TRUE(checkpoints.round().restarted);
 }
-
-TEST_F(WalCheckpoints, TheThreadStopsWithTheCheckpointer) {
-    WalCheckpointer checkpoints(options, {});
-    checkpoints.start();
-    write_pages(100);
-} // joins the thread, whatever it is doing
 
 } // namespace
 } // namespace dunning::store
