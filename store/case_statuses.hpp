@@ -10,4 +10,16 @@ namespace dunning::store {
 inline constexpr std::string_view outstanding_statuses_sql =
     "('open', 'paused', 'objected', 'escalated', 'handover_pending', 'handed_over', 'disputed')";
 
+// The statuses of a claim that is over.
+inline constexpr std::string_view closed_statuses_sql =
+    "('paid', 'voided', 'uncollectible', 'written_off')";
+
+// Every status of a case whose invoice failed: the two lists above, which with 'none' are every
+// status status_of gives. Named, not written `status <> 'none'`, so that a page of a creator's
+// cases is read through cases_by_status (creator_id, status, id) one status at a time, not by
+// walking every case of the creator.
+inline constexpr std::string_view failed_statuses_sql =
+    "('open', 'paused', 'objected', 'escalated', 'handover_pending', 'handed_over', 'disputed', "
+    "'paid', 'voided', 'uncollectible', 'written_off')";
+
 } // namespace dunning::store

@@ -99,9 +99,9 @@ std::string status_clause(StatusFilter f) {
     case StatusFilter::open:
         return " AND status IN " + std::string(outstanding_statuses_sql);
     case StatusFilter::closed:
-        return " AND status IN ('paid', 'voided', 'uncollectible', 'written_off')";
+        return " AND status IN " + std::string(closed_statuses_sql);
     case StatusFilter::all:
-        return " AND status <> 'none'";
+        return " AND status IN " + std::string(failed_statuses_sql);
     }
     return "";
 }

@@ -2,6 +2,9 @@
 
 #include "store/statement.hpp"
 
+#include <algorithm>
+#include <tuple>
+
 namespace dunning::store {
 
 void add_login_link(Connection& db, const std::string& token_hash, const std::string& creator,
@@ -91,15 +94,21 @@ void delete_session(Connection& db, const std::string& token_hash) {
 }
 
 std::vector<LockedAccess> locked_access(Connection& db, const std::string& creator) {
+    // In the order of entitlements_restricted (creator_id, level, then the primary key), which
+    // holds only the restricted ones: ordered by member alone, SQLite would walk the primary key
+    // through every entitlement of the creator.
     CachedStatement st(db, "SELECT customer_id, product_id, level, reason, case_id, since "
                            "FROM entitlements WHERE creator_id = ? AND level IN ('locked', "
-                           "'limited') ORDER BY customer_id, product_id");
+                           "'limited') ORDER BY level, customer_id, product_id");
     st.bind(1, creator);
     std::vector<LockedAccess> out;
     while (st.executeStep())
         out.push_back({st.getColumn(0).getString(), st.getColumn(1).getString(),
                        st.getColumn(2).getString(), st.getColumn(3).getString(),
                        st.getColumn(4).getInt64(), st.getColumn(5).getInt64()});
+    std::sort(out.begin(), out.end(), [](const LockedAccess& a, const LockedAccess& b) {
+        return std::tie(a.member, a.product) < std::tie(b.member, b.product);
+    });
     return out;
 }
 

@@ -432,6 +432,13 @@ const std::vector<const char*> all = {
     R"sql(
     ALTER TABLE jobs ADD COLUMN claimed_until INTEGER;
     )sql",
+    // 17: a creator's restricted entitlements, for the summary's list of locked members
+    // (locked_access), without walking every entitlement of the creator; only restricted ones
+    // are in it, so granting access writes no entry.
+    R"sql(
+    CREATE INDEX entitlements_restricted ON entitlements (creator_id, level)
+        WHERE level IN ('locked', 'limited');
+    )sql",
 };
 
 } // namespace

@@ -301,6 +301,11 @@ const std::vector<const char*> after_baseline = {
     R"sql(
 ALTER TABLE jobs ADD COLUMN claimed_until BIGINT; -- unix milliseconds, the machine's clock
 )sql",
+    // 17: a creator's restricted entitlements (locked_access).
+    R"sql(
+CREATE INDEX entitlements_restricted ON entitlements (creator_id, level)
+    WHERE level IN ('locked', 'limited');
+)sql",
 };
 
 } // namespace

@@ -10,6 +10,7 @@
 #include "store/inbox.hpp"
 #include "store/job_queue.hpp"
 #include "support/inbox_rows.hpp"
+#include "support/query_plans.hpp"
 #include "support/service.hpp"
 
 #include <gtest/gtest.h>
@@ -136,42 +137,12 @@ TEST(HistoryCost, AMembersPaymentCostsTheSameWithTenTimesTheStoredHistory) {
         << "a failure and its payment ran more SQLite steps with more stored";
 }
 
-// A scan that stays small whatever the volume: of a partial index holding only the work still
-// to do (its statements stop at their LIMIT), or of a constant row.
-bool small_scan(const std::string& detail) {
-    for (const char* queue : {"USING INDEX inbox_pending", "USING COVERING INDEX inbox_pending"})
-        if (detail.find(queue) != std::string::npos) return true;
-    return detail.find("CONSTANT ROW") != std::string::npos;
-}
-
-// The columns of the index a plan line names ("USING [COVERING ]INDEX name (…)"); 0 for none.
-std::int64_t index_columns(store::Connection& db, const std::string& detail) {
-    const auto at = detail.find("INDEX ");
-    if (at == std::string::npos) return 0;
-    const auto name = detail.substr(at + 6, detail.find(' ', at + 6) - (at + 6));
-    auto st = db.prepare("SELECT count(*) FROM pragma_index_info(?)");
-    st->bind(1, std::string_view(name));
-    return st->step() ? st->int64_at(0) : 0;
-}
-
 TEST(HistoryCost, EveryStatementOfTheWorkersPathIsAnIndexSearch) {
     auto m = one_more_invoice(3);
     ASSERT_FALSE(m.sql.empty());
     TempDir dir;
     auto db = store::open_store({(dir.path() / "plans.db").string(), "normal"});
-    std::set<std::string> scans;
-    for (const auto& sql : m.sql) {
-        auto plan = db->prepare("EXPLAIN QUERY PLAN " + sql); // SQLite's plans
-        while (plan->step()) {
-            const std::string detail(plan->text_at(3));
-            if (detail.starts_with("SCAN ") && !small_scan(detail))
-                scans.insert(detail + "   <- " + sql);
-            // A search on the creator alone in an index of more columns reads all of the
-            // creator's rows: a scan too.
-            if (detail.ends_with("(creator_id=?)") && index_columns(*db, detail) > 1)
-                scans.insert(detail + "   <- " + sql);
-        }
-    }
+    const auto scans = testing::creator_wide_reads(*db, m.sql);
     for (const auto& s : scans)
         ADD_FAILURE() << s;
 }
