@@ -37,19 +37,22 @@ void BackgroundLoop::stop() {
 }
 
 void BackgroundLoop::run() {
+    bool failed = false;
     for (;;) {
         {
+            // After a failed round a wake does not cut the wait short: a store in trouble is
+            // tried again after a period, not at every webhook.
             std::unique_lock lock(mutex_);
-            wake_.wait_for(lock, period_, [&] { return stopping_ || woken_; });
+            wake_.wait_for(lock, period_, [&] { return stopping_ || (woken_ && !failed); });
             if (stopping_) return;
             woken_ = false;
         }
-        round();
+        failed = !round();
     }
 }
 
 // A store without space fails every round the same way: that is said once, not every round.
-void BackgroundLoop::round() {
+bool BackgroundLoop::round() {
     try {
         work_();
     } catch (const std::exception& e) {
@@ -61,15 +64,14 @@ void BackgroundLoop::round() {
                                                     : std::to_string(period_.count()) + " ms") +
                 (failing_with_.empty() ? "" : " (failed before with: " + failing_with_ + ")"));
         failing_with_ = e.what();
-        std::unique_lock lock(mutex_);
-        wake_.wait_for(lock, period_, [&] { return stopping_.load(); });
-        return;
+        return false;
     }
-    if (failed_rounds_ == 0) return;
+    if (failed_rounds_ == 0) return true;
     telemetry::log_info(name_ + ": working again after " + std::to_string(failed_rounds_) +
                         " failed round(s)");
     failed_rounds_ = 0;
     failing_with_.clear();
+    return true;
 }
 
 } // namespace dunning::jobs

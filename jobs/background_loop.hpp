@@ -31,7 +31,7 @@ class BackgroundLoop {
 
   private:
     void run();
-    void round();
+    bool round(); // false when `work` failed
 
     std::string name_;
     std::chrono::milliseconds period_{std::chrono::seconds{1}};

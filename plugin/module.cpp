@@ -59,7 +59,7 @@ Module::Module(config::Config config, ModuleOptions options)
             std::make_unique<store::WalCheckpointer>(store, store::WalCheckpointer::Options{});
         checkpoint_loop_.start(
             "storage: WAL checkpoint", [this] { checkpoints_->round(); }, {},
-            std::chrono::milliseconds{100});
+            store::WalCheckpointer::period);
     }
     for (auto& creator : config_.creators) // the registry holds their SHA-256; nothing needs more
         creator.api_token.clear();

@@ -112,8 +112,8 @@ class Module {
     FakeClock* fake_clock_ = nullptr;
     telemetry::Metrics metrics_;
     std::unique_ptr<store::SharedConnection> api_db_;
-    // SQLite: the WAL copied into the file on a thread of its own (store/sqlite_connection.hpp),
-    // a round every 100 ms; the loop is declared after the checkpointer, so it stops first.
+    // SQLite: the WAL copied into the file on a thread of its own (store/sqlite_connection.hpp);
+    // the loop is declared after the checkpointer, so it stops first.
     std::unique_ptr<store::WalCheckpointer> checkpoints_;
     jobs::BackgroundLoop checkpoint_loop_;
     std::unique_ptr<jobs::Engine> engine_;

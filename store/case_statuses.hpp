@@ -14,10 +14,11 @@ inline constexpr std::string_view outstanding_statuses_sql =
 inline constexpr std::string_view closed_statuses_sql =
     "('paid', 'voided', 'uncollectible', 'written_off')";
 
-// Every status of a case whose invoice failed: the two lists above, which with 'none' are every
-// status status_of gives. Named, not written `status <> 'none'`, so that a page of a creator's
-// cases is read through cases_by_status (creator_id, status, id) one status at a time, not by
-// walking every case of the creator.
+// Every status but 'none': the two lists above, which with 'none' are every status status_of
+// gives (tests/store/read_plans_test.cpp checks that they agree). Named, not written
+// `status <> 'none'`, so that a page of a creator's cases (ORDER BY id LIMIT n) is read through
+// cases_by_status (creator_id, status, id): SQLite stops each status's range once the page is
+// full, so a page costs at most a page per status, instead of walking every case of the creator.
 inline constexpr std::string_view failed_statuses_sql =
     "('open', 'paused', 'objected', 'escalated', 'handover_pending', 'handed_over', 'disputed', "
     "'paid', 'voided', 'uncollectible', 'written_off')";

@@ -19,7 +19,7 @@ std::unique_ptr<Connection> connect_sqlite(const StoreOptions& options);
 void check_sqlite_file(const std::string& path);
 
 // Copies the WAL's pages into the database file, on a thread of its own that calls round() every
-// 100 ms (plugin::Module runs it in a jobs::BackgroundLoop). SQLite's automatic
+// `period` (plugin::Module runs it in a jobs::BackgroundLoop). SQLite's automatic
 // checkpoint runs on the thread whose commit crossed the threshold: that request or event waited
 // while up to 10,000 pages of WAL (about 40 MB) were copied and synced (about 200 ms on this
 // project's 2-core VM). The service's connections keep the automatic checkpoint only as a
@@ -35,6 +35,7 @@ void check_sqlite_file(const std::string& path);
 // next round. Rounds are called from one thread at a time.
 class WalCheckpointer {
   public:
+    static constexpr std::chrono::milliseconds period{100};
     struct Options {
         int restart_at_frames = 4000; // about 16 MB of WAL
         std::chrono::milliseconds restart_wait{20};

@@ -27,6 +27,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <queue>
 #include <thread>
 #include <unordered_map>
@@ -393,11 +394,13 @@ int run_store(std::size_t cases, double budget, const std::string& synchronous, 
         db->exec("PRAGMA " + p);
     // As the service: the WAL is copied into the file on a thread of its own (its CPU time counts
     // in the run's), unless --checkpoints commit leaves that to the commits.
-    store::WalCheckpointer checkpointer(store, {});
-    jobs::BackgroundLoop checkpoints;
-    if (checkpoint_thread)
+    std::optional<store::WalCheckpointer> checkpointer;
+    jobs::BackgroundLoop checkpoints; // stops before the checkpointer goes
+    if (checkpoint_thread) {
+        checkpointer.emplace(store, store::WalCheckpointer::Options{});
         checkpoints.start(
-            "WAL checkpoint", [&] { checkpointer.round(); }, {}, std::chrono::milliseconds{100});
+            "WAL checkpoint", [&] { checkpointer->round(); }, {}, store::WalCheckpointer::period);
+    }
     StoreSim sim(*db, engine, clock, cases, budget, by_invoice);
     // What the run asked of SQLite, which the machine's load does not change: commits, pages
     // written to the WAL, statement steps.

@@ -1,6 +1,8 @@
 // The dashboard's login links and sessions in a real store (SQLite; PostgreSQL in
 // store_postgres_dashboard_sessions_tests): a link is taken once and not
 // after it expires, a session ends when idle, and only hashes are kept.
+#include "core/access.hpp"
+#include "store/access_store.hpp"
 #include "store/creators.hpp"
 #include "store/dashboard_sessions.hpp"
 #include "store/database.hpp"
@@ -86,6 +88,34 @@ TEST_F(DashboardSessions, OnlyHashesAreKept) {
         EXPECT_EQ(stored.size(), 64u);
         EXPECT_EQ(stored.find("plain"), std::string::npos);
     }
+}
+
+// The summary's restricted members: only the locked and limited, in member and product order
+// whatever their level (they are read in level order, through entitlements_restricted).
+TEST_F(DashboardSessions, LockedAccessListsTheRestrictedByMemberAndProduct) {
+    const auto at = from_unix(t);
+    const auto save = [&](const char* creator, const char* member, const char* product,
+                          AccessLevel level) {
+        EntitlementState s;
+        s.level = level;
+        s.reason = "test";
+        s.since = at;
+        save_entitlement(*db, {creator, member, product}, s, std::nullopt, at);
+    };
+    save("alpha", "cus_b", "prod_2", AccessLevel::locked);
+    save("alpha", "cus_a", "prod_9", AccessLevel::limited);
+    save("alpha", "cus_c", "prod_1", AccessLevel::limited);
+    save("alpha", "cus_b", "prod_1", AccessLevel::limited);
+    save("alpha", "cus_a", "prod_1", AccessLevel::locked);
+    save("alpha", "cus_d", "prod_1", AccessLevel::granted);
+    save("alpha", "cus_e", "prod_1", AccessLevel::grace);
+    save("beta", "cus_0", "prod_1", AccessLevel::locked);
+    std::vector<std::string> listed;
+    for (const auto& l : locked_access(*db, "alpha"))
+        listed.push_back(l.member + " " + l.product + " " + l.level);
+    EXPECT_EQ(listed, (std::vector<std::string>{"cus_a prod_1 locked", "cus_a prod_9 limited",
+                                                "cus_b prod_1 limited", "cus_b prod_2 locked",
+                                                "cus_c prod_1 limited"}));
 }
 
 } // namespace

@@ -184,6 +184,8 @@ TEST_F(PostgresConnectionTest, ATransactionIsNotBegunInsideAnother) {
         EXPECT_THROW(dunning::store::Transaction inner(*db), std::logic_error);
         EXPECT_THROW(dunning::store::Transaction(*db, dunning::store::Transaction::keyed),
                      std::logic_error);
+        EXPECT_THROW(dunning::store::Transaction(*db, dunning::store::Transaction::appends_only),
+                     std::logic_error);
         EXPECT_THROW(dunning::store::ReadSnapshot snapshot(*db), std::logic_error);
         EXPECT_EQ(seen(), 0); // nothing committed early
         db->exec("INSERT INTO t VALUES ('still in it')");

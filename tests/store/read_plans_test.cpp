@@ -3,11 +3,16 @@
 // cases or entitlements (tests/support/query_plans.hpp). On an empty store: without ANALYZE, as
 // the service runs, SQLite's plans do not depend on the rows.
 //
-// Not among them: the open items in an order other than by case (arose_on, amount, …) and the
-// summary's groups read every outstanding claim of the creator through a covering index, as the
-// totals shown on every open-items page must.
+// A page in id order of several statuses sorts (USE TEMP B-TREE FOR ORDER BY), but SQLite stops
+// each status's range of cases_by_status once the page is full: a page per status at most.
+//
+// Not checked here: the open items of the whole creator read every outstanding claim of the
+// creator (a page in an order other than by case sorts them all, through a covering index), as
+// the totals shown on every open-items page must; so do the summary's groups.
+#include "core/case.hpp"
 #include "core/open_items.hpp"
 #include "store/case_figures.hpp"
+#include "store/case_statuses.hpp"
 #include "store/cases.hpp"
 #include "store/dashboard_sessions.hpp"
 #include "store/database.hpp"
@@ -15,6 +20,10 @@
 #include "support/service.hpp"
 
 #include <gtest/gtest.h>
+
+#include <set>
+#include <string>
+#include <string_view>
 
 namespace dunning::store {
 namespace {
@@ -44,6 +53,34 @@ TEST(ReadPlans, PagesOfCasesLockedMembersAndAMembersOpenItemsReadOnlyWhatTheySho
     ASSERT_GE(sql.size(), 10u);
     for (const auto& s : testing::creator_wide_reads(*db, sql))
         ADD_FAILURE() << s;
+}
+
+std::set<std::string> statuses_in(std::string_view sql_list) {
+    std::set<std::string> out;
+    for (auto at = sql_list.find('\''); at != std::string_view::npos;) {
+        const auto end = sql_list.find('\'', at + 1);
+        out.emplace(sql_list.substr(at + 1, end - at - 1));
+        at = sql_list.find('\'', end + 1);
+    }
+    return out;
+}
+
+// The status lists the SQL names: the outstanding and the closed ones apart, together every
+// status but 'none' (status_of, core/case.cpp), the outstanding ones those of claim_outstanding.
+TEST(ReadPlans, TheStatusListsAgree) {
+    const auto outstanding = statuses_in(outstanding_statuses_sql);
+    const auto closed = statuses_in(closed_statuses_sql);
+    auto both = outstanding;
+    both.insert(closed.begin(), closed.end());
+    EXPECT_EQ(both.size(), outstanding.size() + closed.size());
+    EXPECT_EQ(both, statuses_in(failed_statuses_sql));
+    EXPECT_EQ(both, (std::set<std::string>{"open", "paused", "objected", "escalated",
+                                           "handover_pending", "handed_over", "disputed", "paid",
+                                           "voided", "uncollectible", "written_off"}));
+    for (const auto& s : outstanding)
+        EXPECT_TRUE(claim_outstanding(s)) << s;
+    for (const auto& s : closed)
+        EXPECT_FALSE(claim_outstanding(s)) << s;
 }
 
 } // namespace
