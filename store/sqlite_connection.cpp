@@ -214,6 +214,11 @@ class SqliteConnection final : public Connection {
         // against 4.7 with 200,000 cases; 3.6 with this cache, bench/scheduler/README.md). The
         // cache fills only as pages are read, and is freed with the connection.
         exec("PRAGMA cache_size = -16384");
+        // Temporary storage in memory: above all the statement journal, which keeps each page's
+        // content from before a savepoint (the worker and the dispatchers run every event or job
+        // under a savepoint of the batch's transaction). On a file, SQLite writes it to a temporary
+        // file once it passes 64 KiB, a write per page an event touches.
+        exec("PRAGMA temp_store = MEMORY");
     }
 
     // sqlite3_wal_checkpoint_v2 on the main database: the WAL's frames and those copied.
