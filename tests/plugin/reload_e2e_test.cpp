@@ -105,8 +105,7 @@ TEST(Reload, ReadsTheBaseRateTableAgain) {
     write_rates("1.0");
     const auto path = dir.path() / "dunning.toml";
     std::ofstream(path)
-        << "[storage]\nsqlite_path = \"dunning.db\"\n"
-        << "[mail]\nfrom = \"Billing <billing@example.org>\"\n"
+        << storage_toml(dir.path()) << "[mail]\nfrom = \"Billing <billing@example.org>\"\n"
         << "outbox_dir = \"outbox\"\n"
         << "[[creators]]\nid = \"alpha\"\nname = \"Alpha\"\n"
         << "webhook_secrets = [\"" << alpha_secret << "\"]\napi_token = \"" << alpha_token << "\"\n"

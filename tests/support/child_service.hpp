@@ -28,18 +28,24 @@ struct ChildServiceOptions {
     bool backfill = false;         // fetch missed events from Stripe at start (off: --no-backfill)
 };
 
+// The [storage] table of a configuration file in `dir`: dunning.db beside it, or on PostgreSQL
+// (DUNNING_TEST_POSTGRES) the database of that folder.
+inline std::string storage_toml(const std::filesystem::path& dir) {
+#ifdef DUNNING_TEST_POSTGRES
+    return "[storage]\npostgres_url = \"" + postgres_cluster().uri(folder_database(dir)) + "\"\n";
+#else
+    (void)dir;
+    return "[storage]\nsqlite_path = \"dunning.db\"\nsynchronous = \"normal\"\n";
+#endif
+}
+
 // alpha (own endpoint, connected as acct_alpha) and beta, as in test_config.
 inline std::string write_child_config(const std::filesystem::path& dir,
                                       const ChildServiceOptions& o) {
     const auto path = dir / "dunning.toml";
     std::ofstream out(path);
     out << "[server]\nlisten = \"127.0.0.1:0\"\n"
-#ifdef DUNNING_TEST_POSTGRES
-        << "[storage]\npostgres_url = \"" << postgres_cluster().uri(folder_database(dir)) << "\"\n"
-#else
-        << "[storage]\nsqlite_path = \"dunning.db\"\nsynchronous = \"normal\"\n"
-#endif
-        << o.extra_toml << "\n"
+        << storage_toml(dir) << o.extra_toml << "\n"
         << "[stripe]\nplatform_secret_key = \"" << platform_stripe_key << "\"\n"
         << "connect_webhook_secrets = [\"" << platform_secret << "\"]\n";
     if (!o.stripe_api_base.empty()) out << "api_base = \"" << o.stripe_api_base << "\"\n";
