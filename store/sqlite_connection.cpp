@@ -116,6 +116,23 @@ class SqliteStatement final : public PreparedStatement {
     bool done_ = false;
 };
 
+// The statement journal keeps each page as it was before a savepoint (the worker and the
+// dispatchers decide every event or job under a savepoint of the batch's transaction) until the
+// savepoint is released. SQLite writes it to a temporary file once it passes 64 KiB: a second
+// write of most pages an event touches (bench/ingest/README.md, "The statement journal in
+// memory"). It stays in memory up to 1 MiB instead (256 pages; an event touches a few dozen); a
+// savepoint that touches more (a creator's reconnection, which decides all of its open cases under
+// one) still spills to the file. SQLite allocates the journal in one block of that size: 4 MiB,
+// glibc's mmap threshold here (keep_freed_memory), cost an mmap and munmap per savepoint and made
+// the worker slower than before. temp_store = MEMORY would keep the journal in memory too, but
+// also every sort and temporary table however large (an index built by a migration).
+// Set once per process, before SQLite initializes; if something initialized it first, SQLite
+// refuses the setting and the journal spills at 64 KiB as before.
+void configure_sqlite() {
+    static std::once_flag once;
+    std::call_once(once, [] { sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, 1 << 20); });
+}
+
 // SQLite's own busy timeout sleeps up to 100 ms at a time; the writers here are threads of one
 // process holding the lock for a millisecond or two, so short waits keep latency low. Gives up
 // once the connection's lock wait has passed, measured by the clock (a loaded machine stretches
@@ -132,6 +149,7 @@ int wait_for_lock(void* arg, int count) {
 class SqliteConnection final : public Connection {
   public:
     SqliteConnection(const std::string& path, int flags) {
+        configure_sqlite();
         const int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
         if (rc != SQLITE_OK) {
             const std::string message = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
@@ -214,11 +232,6 @@ class SqliteConnection final : public Connection {
         // against 4.7 with 200,000 cases; 3.6 with this cache, bench/scheduler/README.md). The
         // cache fills only as pages are read, and is freed with the connection.
         exec("PRAGMA cache_size = -16384");
-        // Temporary storage in memory: above all the statement journal, which keeps each page's
-        // content from before a savepoint (the worker and the dispatchers run every event or job
-        // under a savepoint of the batch's transaction). On a file, SQLite writes it to a temporary
-        // file once it passes 64 KiB, a write per page an event touches.
-        exec("PRAGMA temp_store = MEMORY");
     }
 
     // sqlite3_wal_checkpoint_v2 on the main database: the WAL's frames and those copied.
