@@ -5,6 +5,7 @@
 // keeps posting signed webhooks meanwhile. Compiled with DUNNING_TEST_POSTGRES, its store is the
 // folder's database on the binary's PostgreSQL server.
 #include "fakes/fake_stripe.hpp"
+#include "support/child_service.hpp"
 #include "support/host_receiver.hpp"
 #include "support/process.hpp"
 #include "support/service.hpp"
@@ -31,14 +32,10 @@ class SoakService {
           config_((dir / "dunning.toml").string()) {
         std::ofstream(config_)
             << "[server]\nlisten = \"127.0.0.1:0\"\nthreads = 8\n"
-#ifdef DUNNING_TEST_POSTGRES
-            // The folder's database, with the default lease (five minutes): the instance started
-            // after a kill gives back the claims of the killed process at its start.
-            << "[storage]\npostgres_url = \"" << postgres_cluster().uri(folder_database(dir))
-            << "\"\n"
-#else
-            << "[storage]\nsqlite_path = \"dunning.db\"\nsynchronous = \"normal\"\n"
-#endif
+            // On PostgreSQL the folder's database, with the default lease (five minutes): the
+            // instance started after a kill gives back the claims of the killed process at its
+            // start.
+            << storage_toml(dir)
             << "[mail]\ntransport = \"smtp\"\nsmtp_url = \"smtp://127.0.0.1:" << smtp_port
             << "\"\nsmtp_allow_plaintext = true\nfrom = \"Billing <billing@soak.example>\"\n"
             << "message_id_domain = \"soak.example\"\n"
@@ -72,9 +69,7 @@ class SoakService {
         }
         return false;
     }
-    pid_t pid() const {
-        return process_ ? process_->pid() : -1;
-    }
+    pid_t pid() const { return process_ ? process_->pid() : -1; }
     // Reaps a process killed by SIGKILL (sent from another thread or now).
     void reap_killed() {
         port_.store(0);
@@ -84,18 +79,12 @@ class SoakService {
         port_.store(0);
         return process_ ? process_->terminate() : -1;
     }
-    int port() const {
-        return port_.load();
-    }
+    int port() const { return port_.load(); }
     std::string url(const std::string& path) const {
         return "http://127.0.0.1:" + std::to_string(port()) + path;
     }
-    const std::filesystem::path& dir() const {
-        return dir_;
-    }
-    std::string log() const {
-        return read_file(log_);
-    }
+    const std::filesystem::path& dir() const { return dir_; }
+    std::string log() const { return read_file(log_); }
 
     // Another connection to the service's store.
     std::unique_ptr<store::Connection> store() const {
