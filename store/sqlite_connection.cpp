@@ -120,14 +120,15 @@ class SqliteStatement final : public PreparedStatement {
 // dispatchers decide every event or job under a savepoint of the batch's transaction) until the
 // savepoint is released. SQLite writes it to a temporary file once it passes 64 KiB: a second
 // write of most pages an event touches (bench/ingest/README.md, "The statement journal in
-// memory"). It stays in memory up to 1 MiB instead (256 pages; an event touches a few dozen); a
-// savepoint that touches more (a creator's reconnection, which decides all of its open cases under
-// one) still spills to the file. SQLite allocates the journal in one block of that size: 4 MiB,
-// glibc's mmap threshold here (keep_freed_memory), cost an mmap and munmap per savepoint and made
-// the worker slower than before. temp_store = MEMORY would keep the journal in memory too, but
-// also every sort and temporary table however large (an index built by a migration).
-// Set once per process, before SQLite initializes; if something initialized it first, SQLite
-// refuses the setting and the journal spills at 64 KiB as before.
+// memory"). It stays in memory up to 1 MiB instead (255 pages with their headers; an event touches
+// a few dozen); a savepoint that touches more (a creator's reconnection, which decides all of its
+// open cases under one) spills to the file, which then serves the rest of that transaction. SQLite
+// allocates the journal in one block of that size: 4 MiB, glibc's mmap threshold here
+// (keep_freed_memory), cost an mmap and munmap per savepoint and made the worker slower than
+// before. temp_store = MEMORY would keep the journal in memory too, but also every sort and
+// temporary table however large (an index built by a migration). Set once per process, before
+// SQLite initializes; if something initialized it first, SQLite refuses the setting and the journal
+// spills at 64 KiB as before.
 void configure_sqlite() {
     static std::once_flag once;
     std::call_once(once, [] { sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, 1 << 20); });
