@@ -9,9 +9,12 @@
 //                  as the service does (64 webhooks per commit as the inbox worker,
 //                  run_due_timers for ticks, jobs::SettleBatch for charge results and emails
 //                  sent); one thread, like the worker.
+//   --postgres-url URL [--instances N]: the store on an empty PostgreSQL database instead,
+//                  with N instances of the service on it (a connection and a thread each,
+//                  meeting between moments of the clock).
 // Usage: lifecycle_bench [--mode memory|store] [--cases N] [--threads T] [--budget S]
 //                        [--synchronous normal|full] [--checkpoints thread|commit] [--dir DIR]
-//                        [--keep] [--pragma X]...
+//                        [--keep] [--pragma X]... [--postgres-url URL [--instances N]]
 #include "bench/scheduler/bench_support.hpp"
 #include "jobs/background_loop.hpp"
 #include "jobs/engine.hpp"
@@ -25,8 +28,10 @@
 
 #include <CLI/CLI.hpp>
 
+#include <barrier>
 #include <cstdlib>
 #include <filesystem>
+#include <mutex>
 #include <optional>
 #include <queue>
 #include <thread>
@@ -128,76 +133,140 @@ class MemorySim {
 
 // ---- store: the service's path -------------------------------------------------------------
 
+// One instance of the service on the store: its connection, its job queue (a run of its own,
+// as another process's would be), and the webhooks the load balancer gives it.
+struct Instance {
+    store::Connection& db;
+    store::JobQueue queue;
+    DueQueue events;
+    std::uint64_t inputs = 0;
+};
+
 class StoreSim {
   public:
-    StoreSim(store::Connection& db, const jobs::Engine& engine, FakeClock& clock, std::size_t cases,
-             double budget_s, bool by_invoice)
-        : db_(db), engine_(engine), clock_(clock), budget_s_(budget_s), by_invoice_(by_invoice) {
-        std::vector<Due> starts;
-        starts.reserve(cases);
+    // One instance per connection. Case i's webhooks go to instance i % N; timers, charges and
+    // emails go to whichever instance claims them first, as they do between real instances.
+    StoreSim(const std::vector<store::Connection*>& dbs, const jobs::Engine& engine,
+             FakeClock& clock, std::size_t cases, double budget_s, bool by_invoice)
+        : engine_(engine), clock_(clock), budget_s_(budget_s), by_invoice_(by_invoice) {
+        for (auto* db : dbs)
+            instances_.push_back(std::make_unique<Instance>(Instance{*db, {}, {}, 0}));
+        std::vector<std::vector<Due>> starts(instances_.size());
         for (std::size_t i = 0; i < cases; ++i)
-            starts.push_back(
+            starts[i % starts.size()].push_back(
                 {to_unix(start_of(i, base)), static_cast<std::uint32_t>(i), Kind::start});
-        events_ = DueQueue(std::greater<>(), std::move(starts));
+        for (std::size_t k = 0; k < instances_.size(); ++k)
+            instances_[k]->events = DueQueue(std::greater<>(), std::move(starts[k]));
     }
 
-    // Returns false when the time budget ran out first.
+    // Returns false when the time budget ran out first. The clock jumps to the next due moment;
+    // every instance then works the moment until it finds nothing left (its webhooks, then
+    // timers, charges and emails until quiet), and the next moment starts once all have. With
+    // one instance this runs on the calling thread alone; with more, each has a thread of its
+    // own and they meet at a barrier between moments.
     bool run() {
         Stopwatch wall;
-        for (;;) {
-            const auto next = next_moment();
-            if (!next) return true;
-            if (budget_s_ > 0 && wall.seconds() > budget_s_) return false;
-            clock_.set(*next);
-            ++steps_;
-            deliver_due(to_unix(*next));
-            // The worker's drain loop: timers, then the charges and emails they queued, until
-            // quiet.
-            for (;;) {
-                const auto ticks = jobs::run_due_timers(db_, engine_, engine_.clock().now());
-                inputs_ += ticks;
-                const auto charged =
-                    dispatch_charges(); // before the emails, as Stripe answers first
-                if (ticks + charged + dispatch_emails() == 0) break;
+        bool done = false, finished = false;
+        std::exception_ptr error;
+        std::mutex error_mutex;
+        const auto advance = [&]() noexcept {
+            if (error) {
+                done = true;
+                return;
             }
-        }
+            try {
+                const auto next = next_moment();
+                if (!next) {
+                    done = finished = true;
+                    return;
+                }
+                if (budget_s_ > 0 && wall.seconds() > budget_s_) {
+                    done = true;
+                    return;
+                }
+                clock_.set(*next);
+                ++steps_;
+            } catch (...) {
+                error = std::current_exception();
+                done = true;
+            }
+        };
+        std::barrier sync(static_cast<std::ptrdiff_t>(instances_.size()), advance);
+        const auto work = [&](Instance& in) {
+            sync.arrive_and_wait(); // the first moment
+            while (!done) {
+                try {
+                    work_moment(in);
+                } catch (...) {
+                    std::lock_guard lock(error_mutex);
+                    if (!error) error = std::current_exception();
+                }
+                sync.arrive_and_wait();
+            }
+        };
+        std::vector<std::jthread> others;
+        for (std::size_t k = 1; k < instances_.size(); ++k)
+            others.emplace_back([&, k] { work(*instances_[k]); });
+        work(*instances_[0]);
+        others.clear(); // joins
+        if (error) std::rethrow_exception(error);
+        return finished;
     }
 
-    std::uint64_t inputs() const { return inputs_; }
+    std::uint64_t inputs() const {
+        std::uint64_t n = 0;
+        for (const auto& in : instances_)
+            n += in->inputs;
+        return n;
+    }
     std::uint64_t steps() const { return steps_; }
 
   private:
+    void work_moment(Instance& in) {
+        const auto now = clock_.now();
+        deliver_due(in, to_unix(now));
+        // The worker's drain loop: timers, then the charges and emails they queued, until quiet.
+        for (;;) {
+            const auto ticks = jobs::run_due_timers(in.db, engine_, now);
+            in.inputs += ticks;
+            const auto charged = dispatch_charges(in); // before the emails, as Stripe answers first
+            if (ticks + charged + dispatch_emails(in) == 0) break;
+        }
+    }
+
     std::optional<Timestamp> next_moment() {
-        auto st =
-            db_.prepare("SELECT min(next_wakeup_at) FROM cases WHERE next_wakeup_at IS NOT NULL");
+        auto st = instances_[0]->db.prepare(
+            "SELECT min(next_wakeup_at) FROM cases WHERE next_wakeup_at IS NOT NULL");
         st->step();
         std::optional<std::int64_t> t;
         if (!st->is_null(0)) t = st->int64_at(0);
-        if (!events_.empty() && (!t || events_.top().at < *t)) t = events_.top().at;
+        for (const auto& in : instances_)
+            if (!in->events.empty() && (!t || in->events.top().at < *t)) t = in->events.top().at;
         if (!t) return std::nullopt;
         return from_unix(*t);
     }
 
     // The webhooks of this moment, as the inbox worker takes them: up to 64 per commit, each
     // under its own savepoint (process_rows in jobs/inbox_processor.cpp).
-    void deliver_due(std::int64_t now) {
-        while (!events_.empty() && events_.top().at <= now) {
-            store::Transaction tx(db_);
-            for (int k = 0; k < 64 && !events_.empty() && events_.top().at <= now; ++k) {
-                const Due d = events_.top();
-                events_.pop();
-                deliver(d);
+    void deliver_due(Instance& in, std::int64_t now) {
+        while (!in.events.empty() && in.events.top().at <= now) {
+            store::Transaction tx(in.db);
+            for (int k = 0; k < 64 && !in.events.empty() && in.events.top().at <= now; ++k) {
+                const Due d = in.events.top();
+                in.events.pop();
+                deliver(in, d);
             }
             tx.commit();
         }
     }
 
     // A webhook, as the inbox worker applies it (route_event in jobs/inbox_processor.cpp).
-    void apply_event(const Event& e) {
-        store::Savepoint unit(db_);
+    void apply_event(Instance& in, const Event& e) {
+        auto& db = in.db;
+        store::Savepoint unit(db);
         std::optional<store::CaseRecord> c;
         if (const auto* inv = std::get_if<InvoiceFacts>(&e.facts)) {
-            c = store::find_case_by_invoice(db_, creator, inv->invoice_id);
+            c = store::find_case_by_invoice(db, creator, inv->invoice_id);
             if (!c) {
                 c = store::CaseRecord{};
                 c->state.creator_id = creator;
@@ -205,36 +274,35 @@ class StoreSim {
         } else if (by_invoice_) { // what an indexed lookup costs: see README,
                                   // "find_case_by_payment"
             const auto& p = std::get<PaymentFacts>(e.facts); // "pi_b00001234" → "in_b00001234"
-            c = store::find_case_by_invoice(db_, creator,
-                                            id("in_b", index_of(p.payment_intent_id)));
+            c = store::find_case_by_invoice(db, creator, id("in_b", index_of(p.payment_intent_id)));
         } else {
             const auto& p = std::get<PaymentFacts>(e.facts);
-            c = store::find_case_by_payment(db_, creator, p.payment_intent_id, p.charge_id);
+            c = store::find_case_by_payment(db, creator, p.payment_intent_id, p.charge_id);
         }
         if (!c) throw std::logic_error("payment event for an unknown case: " + e.id);
-        engine_.run_case(db_, *c, e);
-        ++inputs_;
+        engine_.run_case(db, *c, e);
+        ++in.inputs;
     }
 
-    void deliver(const Due& d) {
+    void deliver(Instance& in, const Due& d) {
         const auto now = from_unix(d.at);
-        if (d.kind == Kind::paid) return apply_event(invoice_paid(d.index, now));
-        apply_event(invoice_failed(d.index, now));
-        apply_event(payment_failed(d.index, now));
+        if (d.kind == Kind::paid) return apply_event(in, invoice_paid(d.index, now));
+        apply_event(in, invoice_failed(d.index, now));
+        apply_event(in, payment_failed(d.index, now));
         if (plan_for(d.index).fate == Fate::paid_after_final)
-            events_.push({to_unix(now + paid_delay), d.index, Kind::paid});
+            in.events.push({to_unix(now + paid_delay), d.index, Kind::paid});
     }
 
     // What dispatch_due does for charges, with Stripe's answer scripted: read the case, "call
     // Stripe", then finish the job and feed the result to the case, committed in batches
     // (jobs::SettleBatch, as the dispatcher does).
-    std::size_t dispatch_charges() {
+    std::size_t dispatch_charges(Instance& in) {
         std::size_t n = 0;
         const auto now = clock_.now();
-        jobs::SettleBatch batch(db_);
-        for (const auto& job : queue_.claim(db_, store::JobKind::charge, now, 100)) {
+        jobs::SettleBatch batch(in.db);
+        for (const auto& job : in.queue.claim(in.db, store::JobKind::charge, now, 100)) {
             batch.before(job.case_id);
-            auto c = store::load_case(db_, job.case_id.value_or(0));
+            auto c = store::load_case(in.db, job.case_id.value_or(0));
             if (!c) throw std::logic_error("charge for a missing case");
             const auto& charge = std::get<store::ChargeJob>(job.payload);
             const int attempt = charge.attempt;
@@ -252,19 +320,19 @@ class StoreSim {
             ++n;
         }
         batch.flush();
-        inputs_ += n;
+        in.inputs += n;
         return n;
     }
 
     // What the mail dispatcher does, with every send accepted: a failure email of a case still
     // open goes out and the case hears of it; one of a closed case is cancelled.
-    std::size_t dispatch_emails() {
+    std::size_t dispatch_emails(Instance& in) {
         std::size_t n = 0;
         const auto now = clock_.now();
-        jobs::SettleBatch batch(db_);
-        for (const auto& job : queue_.claim(db_, store::JobKind::email, now, 100)) {
+        jobs::SettleBatch batch(in.db);
+        for (const auto& job : in.queue.claim(in.db, store::JobKind::email, now, 100)) {
             batch.before(job.case_id);
-            auto c = store::load_case(db_, job.case_id.value_or(0));
+            auto c = store::load_case(in.db, job.case_id.value_or(0));
             if (!c) throw std::logic_error("email for a missing case");
             const auto& payload = std::get<store::EmailJob>(job.payload);
             const SendEmail email{payload.message, payload.stage};
@@ -279,31 +347,36 @@ class StoreSim {
             ++n;
         }
         batch.flush();
-        inputs_ += n;
+        in.inputs += n;
         return n;
     }
 
-    store::Connection& db_;
+    std::vector<std::unique_ptr<Instance>> instances_;
     const jobs::Engine& engine_;
     FakeClock& clock_;
     double budget_s_;
     bool by_invoice_;
-    DueQueue events_;
-    store::JobQueue queue_;
-    std::uint64_t inputs_ = 0, steps_ = 0;
+    std::uint64_t steps_ = 0;
 };
 
 // Reads every case and its jobs back and checks the finished ones.
-Totals check_store(store::Connection& db, const CasePolicy& policy, std::uint64_t inputs) {
+Totals check_store(store::Connection& db, const CasePolicy& policy, std::uint64_t inputs,
+                   bool side_by_side) {
     std::unordered_map<std::int64_t, Track> tracks;
     // Platform notifications name their case in the body; access.* ones are not simulated in
-    // memory mode, so they are left out of the counts.
-    auto rows = db.prepare(
-        "SELECT coalesce(case_id, json_extract(payload, '$.data.case.id')), kind, payload "
-        "FROM jobs WHERE case_id IS NOT NULL OR json_extract(payload, '$.type') LIKE 'case.%'");
+    // memory mode, so they are left out of the counts. (Read in C++, not with the database's JSON
+    // functions, which SQLite and PostgreSQL spell differently.)
+    auto rows = db.prepare("SELECT case_id, kind, payload FROM jobs");
     while (rows->step()) {
         const auto payload = nlohmann::json::parse(rows->text_at(2));
-        auto& t = tracks[rows->int64_at(0)];
+        std::int64_t case_id = 0;
+        if (!rows->is_null(0))
+            case_id = rows->int64_at(0);
+        else if (payload.value("type", "").starts_with("case."))
+            case_id = payload.at("data").at("case").at("id").get<std::int64_t>();
+        else
+            continue;
+        auto& t = tracks[case_id];
         const std::string kind(rows->text_at(1));
         if (kind == "charge") {
             ++t.n[c_charge];
@@ -325,7 +398,8 @@ Totals check_store(store::Connection& db, const CasePolicy& policy, std::uint64_
             ++unfinished;
             continue;
         }
-        check_case(index_of(s.invoice.invoice_id), s, tracks[cases->int64_at(0)], policy, totals);
+        check_case(index_of(s.invoice.invoice_id), s, tracks[cases->int64_at(0)], policy, totals,
+                   side_by_side);
     }
     if (unfinished)
         std::printf("  %llu cases still in progress (not checked)\n",
@@ -377,65 +451,106 @@ int run_memory(std::size_t cases, int threads, const CasePolicy& policy) {
     return totals.violations == 0 && totals.cases_checked == cases ? 0 : 1;
 }
 
-int run_store(std::size_t cases, double budget, const std::string& synchronous, bool by_invoice,
-              std::string dir, bool keep, const std::vector<std::string>& pragmas,
-              bool checkpoint_thread) {
-    if (dir.empty()) {
+struct StoreRun {
+    std::string synchronous = "normal";
+    bool by_invoice = false;
+    std::string dir;
+    bool keep = false;
+    std::vector<std::string> pragmas;
+    bool checkpoint_thread = true;
+    std::string postgres_url; // set: the store is this (empty) PostgreSQL database
+    int instances = 1;
+};
+
+// The store's size in bytes: SQLite's file, or PostgreSQL's database.
+double store_bytes(store::Connection& db, const store::StoreOptions& options) {
+    if (options.postgres_url.empty()) return static_cast<double>(fs::file_size(options.path));
+    auto st = db.prepare("SELECT pg_database_size(current_database())");
+    st->step();
+    return static_cast<double>(st->int64_at(0));
+}
+
+int run_store(std::size_t cases, double budget, const StoreRun& run) {
+    const bool postgres = !run.postgres_url.empty();
+    std::string dir = run.dir;
+    if (!postgres && dir.empty()) {
         std::string tmpl = (fs::temp_directory_path() / "lifebench-XXXXXX").string();
         if (!mkdtemp(tmpl.data())) return 1;
         dir = tmpl;
     }
-    const store::StoreOptions store{(fs::path(dir) / "dunning.db").string(), synchronous};
+    store::StoreOptions store;
+    if (postgres)
+        store.postgres_url = run.postgres_url;
+    else
+        store.path = (fs::path(dir) / "dunning.db").string();
+    store.synchronous = run.synchronous;
     const auto config = bench_config();
     FakeClock clock(base);
     jobs::Engine engine(config, clock);
-    auto db = store::open_store(store);
-    for (const auto& p : pragmas) // what a setting of the store would change, before it is one
+    // One connection per instance; the first creates the schema.
+    std::vector<std::unique_ptr<store::Connection>> dbs;
+    for (int k = 0; k < run.instances; ++k)
+        dbs.push_back(store::open_store(store));
+    auto& db = dbs.front();
+    for (const auto& p : run.pragmas) // what a setting of the store would change, before it is one
         db->exec("PRAGMA " + p);
     // As the service: the WAL is copied into the file on a thread of its own (its CPU time counts
     // in the run's), unless --checkpoints commit leaves that to the commits.
     std::optional<store::WalCheckpointer> checkpointer;
     jobs::BackgroundLoop checkpoints; // stops before the checkpointer goes
-    if (checkpoint_thread) {
+    if (run.checkpoint_thread && !postgres) {
         checkpointer.emplace(store, store::WalCheckpointer::Options{});
         checkpoints.start(
             "WAL checkpoint", [&] { checkpointer->round(); }, {}, store::WalCheckpointer::period);
     }
-    StoreSim sim(*db, engine, clock, cases, budget, by_invoice);
+    std::vector<store::Connection*> connections;
+    for (auto& c : dbs)
+        connections.push_back(c.get());
+    StoreSim sim(connections, engine, clock, cases, budget, run.by_invoice);
     // What the run asked of SQLite, which the machine's load does not change: commits, pages
-    // written to the WAL, statement steps.
-    db->engine_work(true);
-    db->statement_steps(true);
+    // written to the WAL, statement steps (one instance on SQLite only).
+    const bool counts = !postgres && run.instances == 1;
+    if (counts) {
+        db->engine_work(true);
+        db->statement_steps(true);
+    }
     Stopwatch wall;
     const double cpu0 = cpu_seconds();
     const bool finished = sim.run();
     const double secs = wall.seconds(), cpu = cpu_seconds() - cpu0;
     checkpoints.stop();
-    const auto work = db->engine_work();
-    const auto steps = db->statement_steps();
     if (!finished)
         std::printf("  time budget of %.0f s ran out after %llu clock steps; simulated up to %s\n",
                     budget, static_cast<unsigned long long>(sim.steps()),
                     dunning::iso8601(clock.now()).c_str());
-    std::printf(
-        "  store: %s (synchronous=%s, payment events found %s, WAL checkpoints %s), %.0f MiB, "
-        "%llu clock steps\n",
-        store.path.c_str(), synchronous.c_str(),
-        by_invoice ? "by invoice id" : "by find_case_by_payment",
-        checkpoint_thread ? "on their own thread" : "by the commits",
-        static_cast<double>(fs::file_size(store.path)) / 1048576.0,
-        static_cast<unsigned long long>(sim.steps()));
-    auto totals = check_store(*db, engine.policy_for(creator), sim.inputs());
-    report("store", cases, 1, secs, cpu, totals);
-    const auto per_input = [&](double x) { return x / static_cast<double>(sim.inputs()); };
-    std::printf("RESULT lifecycle_store_work synchronous=%s lookup=%s commits_per_input=%.3f "
-                "pages_written_per_input=%.2f statement_steps_per_input=%.0f\n",
-                synchronous.c_str(), by_invoice ? "by_invoice" : "by_payment",
-                per_input(static_cast<double>(work.commits)),
-                per_input(static_cast<double>(work.pages_written)),
-                per_input(static_cast<double>(steps)));
-    db.reset();
-    if (!keep) fs::remove_all(dir);
+    if (postgres)
+        std::printf("  store: PostgreSQL, %d instance(s) (a connection and a thread each; the "
+                    "server's CPU is not in the CPU time below), %.0f MiB, %llu clock steps\n",
+                    run.instances, store_bytes(*db, store) / 1048576.0,
+                    static_cast<unsigned long long>(sim.steps()));
+    else
+        std::printf("  store: %s (synchronous=%s, payment events found %s, WAL checkpoints %s), "
+                    "%.0f MiB, %llu clock steps\n",
+                    store.path.c_str(), run.synchronous.c_str(),
+                    run.by_invoice ? "by invoice id" : "by find_case_by_payment",
+                    run.checkpoint_thread ? "on their own thread" : "by the commits",
+                    store_bytes(*db, store) / 1048576.0,
+                    static_cast<unsigned long long>(sim.steps()));
+    auto totals = check_store(*db, engine.policy_for(creator), sim.inputs(), run.instances > 1);
+    report(postgres ? "store_postgres" : "store", cases, run.instances, secs, cpu, totals);
+    if (counts) {
+        const auto work = db->engine_work();
+        const auto steps = db->statement_steps();
+        const auto per_input = [&](double x) { return x / static_cast<double>(sim.inputs()); };
+        std::printf("RESULT lifecycle_store_work synchronous=%s lookup=%s commits_per_input=%.3f "
+                    "pages_written_per_input=%.2f statement_steps_per_input=%.0f\n",
+                    run.synchronous.c_str(), run.by_invoice ? "by_invoice" : "by_payment",
+                    per_input(static_cast<double>(work.commits)),
+                    per_input(static_cast<double>(work.pages_written)),
+                    per_input(static_cast<double>(steps)));
+    }
+    dbs.clear();
+    if (!postgres && !run.keep) fs::remove_all(dir);
     return totals.violations == 0 && (!finished || totals.cases_checked == cases) ? 0 : 1;
 }
 
@@ -443,19 +558,18 @@ int run_store(std::size_t cases, double budget, const std::string& synchronous, 
 
 int main(int argc, char** argv) {
     CLI::App app{"lifecycle benchmark"};
-    std::string mode = "memory", synchronous = "normal", lookup = "payment", dir,
-                checkpoints = "thread";
+    std::string mode = "memory", lookup = "payment", checkpoints = "thread";
+    StoreRun run;
     std::size_t cases = 100'000;
     int threads = 2;
     double budget = 0;
-    bool keep = false;
     app.add_option("--mode", mode, "memory or store")->check(CLI::IsMember({"memory", "store"}));
     app.add_option("--cases", cases, "cases to simulate");
     app.add_option("--threads", threads, "memory mode: threads, each owning 1/T of the cases")
         ->check(CLI::Range(1, 64));
     app.add_option("--budget", budget,
                    "store mode: stop after this many seconds (0: run to the end)");
-    app.add_option("--synchronous", synchronous, "store mode: normal or full")
+    app.add_option("--synchronous", run.synchronous, "store mode: normal or full (SQLite)")
         ->check(CLI::IsMember({"normal", "full"}));
     app.add_option("--payment-lookup", lookup,
                    "store mode: how a payment_intent event finds its case: payment (the service's "
@@ -465,22 +579,39 @@ int main(int argc, char** argv) {
                    "store mode: thread (the service's WalCheckpointer) or commit (SQLite's own, "
                    "on the committing thread past 10,000 pages)")
         ->check(CLI::IsMember({"thread", "commit"}));
-    app.add_option("--dir", dir,
+    app.add_option("--dir", run.dir,
                    "store mode: directory for the database (default: a fresh temp dir)");
-    app.add_flag("--keep", keep, "store mode: keep the database");
-    std::vector<std::string> pragmas;
-    app.add_option("--pragma", pragmas,
+    app.add_flag("--keep", run.keep, "store mode: keep the database");
+    app.add_option("--pragma", run.pragmas,
                    "store mode: run `PRAGMA X` on the store after opening it (repeatable), e.g. "
                    "wal_autocheckpoint=10000; none by default: the service's settings");
+    app.add_option("--postgres-url", run.postgres_url,
+                   "store mode: an empty PostgreSQL database (a postgresql:// URL or libpq's "
+                   "key=value string) instead of a SQLite file; left with the run's data");
+    app.add_option("--instances", run.instances,
+                   "store mode on PostgreSQL: instances of the service on the database, each a "
+                   "connection and a thread; case i's webhooks go to instance i mod N, timers, "
+                   "charges and emails to whichever claims them")
+        ->check(CLI::Range(1, 16));
     CLI11_PARSE(app, argc, argv);
     if (cases == 0 || cases > 99'999'999) return 2;
+    if (run.postgres_url.empty() && run.instances > 1) {
+        std::fprintf(stderr, "lifecycle_bench: --instances above 1 needs --postgres-url (several "
+                             "instances share a PostgreSQL database, not a SQLite file)\n");
+        return 2;
+    }
+    if (!run.postgres_url.empty() && (!run.pragmas.empty() || !run.dir.empty())) {
+        std::fprintf(stderr, "lifecycle_bench: --pragma and --dir are for a SQLite store\n");
+        return 2;
+    }
+    run.by_invoice = lookup == "invoice";
+    run.checkpoint_thread = checkpoints == "thread";
     try {
         if (mode == "memory") {
             const auto policy = jobs::policy_from_config(bench_config().creators.front());
             return run_memory(cases, threads, policy);
         }
-        return run_store(cases, budget, synchronous, lookup == "invoice", dir, keep, pragmas,
-                         checkpoints == "thread");
+        return run_store(cases, budget, run);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "lifecycle_bench: %s\n", e.what());
         return 1;
