@@ -344,19 +344,23 @@ void install_api_routes(httplib::Server& http, Services& m) {
     http.Post(
         R"(/v1/creators/([^/]+)/cases/([^/]+)/([a-z-]+))",
         [&m](const httplib::Request& req, httplib::Response& res) { command_route(m, req, res); });
+    // Anyone may ask, so a 503 names no cause: the store's messages hold file paths, sockets
+    // and hosts. The inbox and the background loops log the cause.
     http.Get("/healthz", [&m](const httplib::Request&, httplib::Response& res) {
-        if (const auto trouble = m.inbox.trouble(); !trouble.empty()) {
+        const auto unavailable = [&res] {
             res.status = 503;
-            return res.set_content(
-                json{{"status", "storage_unavailable"}, {"error", trouble}}.dump(),
-                "application/json");
-        }
+            res.set_content(json{{"status", "storage_unavailable"},
+                                 {"error", "the store cannot be used; the cause is in the log"}}
+                                .dump(),
+                            "application/json");
+        };
+        if (!m.inbox.trouble().empty()) return unavailable();
         try {
             const int version = m.db.use([](store::Connection& db) { return schema_version(db); });
             res.set_content(json{{"status", "ok"}, {"schema_version", version}}.dump(),
                             "application/json");
-        } catch (const std::exception& e) {
-            send_error(res, 503, std::string("store unavailable: ") + e.what());
+        } catch (const std::exception&) {
+            unavailable();
         }
     });
     http.Get("/metrics", [&m](const httplib::Request&, httplib::Response& res) {

@@ -16,7 +16,8 @@
 // server's log; the server's stop is a fast shutdown (SIGINT) waited for, then the directory goes.
 // If the test process dies without stopping it, the kernel sends the server SIGINT
 // (PR_SET_PDEATHSIG), so no server outlives its test; the directory it leaves is removed by the
-// next cluster started on the machine.
+// next cluster started on the machine. A test of a database outage stops the server but keeps its
+// directory (stop_keeping_data) and starts it again (start_again): the same data, the same socket.
 //
 // In GoogleTest: register PostgresEnvironment once per test binary (one cluster per binary, not
 // per test) and take a database per test with ScratchDatabase, dropped when it goes:
@@ -282,11 +283,9 @@ class PostgresCluster {
                                          log_excerpt());
             const auto t1 = pd::Clock::now();
 
-            pid_ = pd::spawn({(bindir / "postgres").string(), "-D", data.string(), "-k",
-                              dir_.string(), "-c", "listen_addresses=", "-c", "fsync=off", "-c",
-                              "synchronous_commit=off", "-c", "full_page_writes=off", "-c",
-                              "max_connections=40"},
-                             as, log_, dir_);
+            bindir_ = bindir;
+            as_ = as;
+            spawn_server();
             wait_until_ready(ready_timeout);
             initdb_time = std::chrono::duration_cast<std::chrono::milliseconds>(t1 - t0);
             start_time =
@@ -334,18 +333,7 @@ class PostgresCluster {
     // Fast shutdown (SIGINT: open sessions are ended, not waited for), itself waited for;
     // then the directory is removed. Idempotent.
     void stop() noexcept {
-        namespace pd = postgres_detail;
-        if (pid_ > 0) {
-            kill(pid_, SIGINT);
-            if (!pd::wait_for(pid_, std::chrono::seconds(30))) {
-                kill(pid_, SIGQUIT); // immediate shutdown
-                if (!pd::wait_for(pid_, std::chrono::seconds(10))) {
-                    kill(pid_, SIGKILL);
-                    pd::wait_for(pid_, std::chrono::seconds(10));
-                }
-            }
-            pid_ = -1;
-        }
+        end_server();
         if (!dir_.empty()) {
             std::error_code ec;
             std::filesystem::remove_all(dir_, ec);
@@ -353,10 +341,50 @@ class PostgresCluster {
         }
     }
 
+    // An outage: the server stops as stop() stops it, but its directory (data, log) stays, so
+    // that start_again() brings the same databases back on the same socket. Idempotent.
+    void stop_keeping_data() noexcept { end_server(); }
+
+    // The server stopped by stop_keeping_data() starts again, with the arguments it was first
+    // started with; returns once it accepts connections (throws with its log if it does not
+    // within `ready_timeout`).
+    void start_again(std::chrono::milliseconds ready_timeout = std::chrono::seconds(60)) {
+        if (dir_.empty()) throw std::logic_error("start_again: the cluster was stopped for good");
+        if (pid_ > 0) throw std::logic_error("start_again: the server is running");
+        spawn_server();
+        wait_until_ready(ready_timeout);
+    }
+
     std::chrono::milliseconds initdb_time{0}; // initdb
     std::chrono::milliseconds start_time{0};  // postgres started until it accepted a connection
 
   private:
+    // `postgres` on the data directory, listening on the socket in dir_ only; its pid in pid_.
+    void spawn_server() {
+        const auto data = dir_ / "data";
+        pid_ = postgres_detail::spawn({(bindir_ / "postgres").string(), "-D", data.string(), "-k",
+                                       dir_.string(), "-c", "listen_addresses=", "-c", "fsync=off",
+                                       "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
+                                       "-c", "max_connections=40"},
+                                      as_, log_, dir_);
+    }
+
+    // Fast shutdown, waited for; an immediate shutdown (SIGQUIT), then SIGKILL, if it takes too
+    // long. Nothing to do when the server is not running.
+    void end_server() noexcept {
+        namespace pd = postgres_detail;
+        if (pid_ <= 0) return;
+        kill(pid_, SIGINT);
+        if (!pd::wait_for(pid_, std::chrono::seconds(30))) {
+            kill(pid_, SIGQUIT); // immediate shutdown
+            if (!pd::wait_for(pid_, std::chrono::seconds(10))) {
+                kill(pid_, SIGKILL);
+                pd::wait_for(pid_, std::chrono::seconds(10));
+            }
+        }
+        pid_ = -1;
+    }
+
     std::string log_excerpt() const {
         return "; server log " + log_.string() + ":\n" + postgres_detail::tail(log());
     }
@@ -387,6 +415,8 @@ class PostgresCluster {
 
     std::filesystem::path dir_;
     std::filesystem::path log_;
+    std::filesystem::path bindir_;             // where postgres is
+    std::optional<postgres_detail::RunAs> as_; // whom it runs as
     pid_t pid_ = -1;
     std::atomic<int> count_{0};
 };
