@@ -19,11 +19,43 @@ void write(const char* level, const std::string& message) {
     gmtime_r(&now, &tm);
     char stamp[32];
     std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    const auto line = one_line(message);
     std::lock_guard lock(out_mutex);
-    std::fprintf(stderr, "%s %s %s\n", stamp, level, message.c_str());
+    std::fprintf(stderr, "%s %s %.*s\n", stamp, level, static_cast<int>(line.size()), line.data());
 }
 
 } // namespace
+
+std::string one_line(std::string_view message) {
+    const auto control = [](unsigned char c) { return c < 0x20 || c == 0x7f; };
+    std::string out;
+    out.reserve(message.size());
+    for (const char ch : message) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (!control(c)) {
+            out += ch;
+            continue;
+        }
+        switch (c) {
+        case '\n':
+            out += "\\n";
+            break;
+        case '\r':
+            out += "\\r";
+            break;
+        case '\t':
+            out += "\\t";
+            break;
+        default: {
+            static constexpr char hex[] = "0123456789abcdef";
+            out += "\\x";
+            out += hex[c >> 4];
+            out += hex[c & 0xf];
+        }
+        }
+    }
+    return out;
+}
 
 void log_info(const std::string& m) {
     if (!quiet) write("info", m);
