@@ -110,14 +110,18 @@ std::vector<std::pair<std::size_t, std::size_t>> password_spans(std::string_view
     throw StoreError(without_postgres_password(message, url), trouble);
 }
 
-// Rethrows the exception being handled (from libpqxx) as a StoreError.
-[[noreturn]] void rethrow_as_store_error(const std::string& url) {
+// Rethrows the exception being handled (from libpqxx) as a StoreError. A session lost after it
+// was made says so first: libpq's own words for it ("Could not obtain client encoding: not
+// connected", "server closed the connection unexpectedly") do not all name the cause.
+[[noreturn]] void rethrow_as_store_error(const std::string& url, bool connecting = false) {
     try {
         throw;
     } catch (const StoreError&) {
         throw;
     } catch (const pqxx::broken_connection& e) {
-        fail(e.what(), true, url);
+        fail(connecting ? std::string(e.what())
+                        : "the connection to PostgreSQL was lost: " + std::string(e.what()),
+             true, url);
     } catch (const pqxx::in_doubt_error& e) {
         fail(e.what(), true, url); // the commit's outcome is unknown: try again later
     } catch (const pqxx::sql_error& e) {
@@ -366,7 +370,7 @@ class PostgresConnection final : public Connection {
                 conn_->prepare(name, sql);
         } catch (...) {
             conn_.reset();
-            rethrow_as_store_error(url_);
+            rethrow_as_store_error(url_, true);
         }
     }
     void ensure_connected() {

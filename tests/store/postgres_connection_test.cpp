@@ -8,6 +8,7 @@
 #include "support/postgres.hpp"
 #include "support/secrets.hpp"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <pqxx/pqxx>
 
@@ -311,6 +312,7 @@ TEST_F(PostgresConnectionTest, ASessionEndedByTheServerIsTroubleAndTheNextCallRe
         FAIL() << "a terminated session answered";
     } catch (const StoreError& e) {
         EXPECT_TRUE(e.trouble()) << e.what();
+        EXPECT_THAT(e.what(), ::testing::StartsWith("the connection to PostgreSQL was lost: "));
     }
     pid->reset();
     ASSERT_TRUE(pid->step()); // a new session, the statement prepared again
