@@ -50,6 +50,10 @@ bool held_by_creator(const std::string& skip) {
     return skip == creator_disabled || skip == creator_disconnected;
 }
 constexpr std::chrono::hours disabled_recheck{1};
+// A stage email due with a charge of its case that another instance is answering waits for the
+// answer, which may make it needless (a retry that succeeds cancels the reminder queued with it).
+const std::string charge_under_way = "a charge of the case has no answer yet";
+constexpr std::chrono::seconds charge_recheck{1};
 constexpr std::chrono::days address_wait{3};
 constexpr std::chrono::minutes address_recheck{5};
 
@@ -303,11 +307,17 @@ MailDispatcher::Prepared MailDispatcher::prepare(const CaseRecord& c, const Emai
 void MailDispatcher::send_case_email(store::Connection& db, const Engine& engine, const Job& job,
                                      Timestamp now, SettleBatch& batch) {
     batch.before(job.case_id);
-    const auto c = job.case_id ? load_case(db, *job.case_id) : std::nullopt;
+    const auto& email = std::get<EmailJob>(job.payload);
+    // One instance answers a round's charges before it looks at emails; with several, another
+    // may be answering this case's charge right now. Asked before the case is read: a charge
+    // answered in between is then read with its outcome.
+    const bool waits_for_charge = job.case_id && email.message != "payment_received" &&
+                                  store::charge_under_way(db, *job.case_id, now);
+    const auto c = job.case_id && !waits_for_charge ? load_case(db, *job.case_id) : std::nullopt;
     const auto weighed = c ? as_weighed(db, *c) : std::nullopt;
-    auto p = c ? prepare(*c, std::get<EmailJob>(job.payload), job.idempotency_key, now,
-                         weighed ? &*weighed : nullptr)
-               : Prepared{{}, "case not found"};
+    auto p = waits_for_charge ? Prepared{{}, charge_under_way}
+             : c ? prepare(*c, email, job.idempotency_key, now, weighed ? &*weighed : nullptr)
+                 : Prepared{{}, "case not found"};
     std::optional<mailer::SendResult> sent;
     if (p.skip_reason.empty())
         sent = transport_->send(p.email, mailer::build_mime(p.email)); // outside any transaction
@@ -321,6 +331,8 @@ void MailDispatcher::send_case_email(store::Connection& db, const Engine& engine
         [&engine, job, now, sent, log, what, skip = p.skip_reason](store::Connection& db) {
             if (skip == "paused")
                 store::postpone_job(db, job, now + std::chrono::hours{1}, "held: case paused");
+            else if (skip == charge_under_way)
+                store::postpone_job(db, job, now + charge_recheck, "held: " + skip);
             else if (held_by_creator(skip))
                 store::postpone_job(db, job, now + disabled_recheck, "held: " + skip);
             else if (skip == no_address && now - job.created < address_wait)

@@ -340,6 +340,16 @@ bool postpone_job(Connection& db, const Job& job, Timestamp due, const std::stri
     return st.exec() == 1;
 }
 
+bool charge_under_way(Connection& db, std::int64_t case_id, Timestamp due_by) {
+    // The case's own few jobs (jobs_by_case): `kind || ''` keeps SQLite from searching jobs_due,
+    // every pending charge of every case, instead.
+    CachedStatement st(db, "SELECT 1 FROM jobs WHERE case_id = ? AND kind || '' = 'charge' "
+                           "AND state = 'pending' AND due_at <= ? LIMIT 1");
+    st.bind(1, case_id);
+    st.bind(2, unix_of(due_by));
+    return st.executeStep();
+}
+
 std::vector<JobRecord> case_actions(Connection& db, std::int64_t case_id) {
     CachedStatement st(
         db, "SELECT kind, state, coalesce(result, ''), coalesce(last_error, ''), "

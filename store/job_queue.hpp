@@ -127,6 +127,10 @@ Retry fail_job(Connection& db, const Job& job, const BackoffPolicy& policy,
 // Not tried now, for a reason that is no failure: due again at `due`, no try counted.
 bool postpone_job(Connection& db, const Job& job, Timestamp due, const std::string& note);
 
+// Whether a charge of the case due by `due_by` has no outcome yet: queued, or claimed by a run
+// that has not recorded what Stripe answered.
+bool charge_under_way(Connection& db, std::int64_t case_id, Timestamp due_by);
+
 // What happened to a case's jobs, oldest first (the case API's actions).
 struct JobRecord {
     std::string kind, state, result, last_error;
