@@ -31,6 +31,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <atomic>
 #include <barrier>
 #include <cstdlib>
 #include <filesystem>
@@ -203,6 +204,7 @@ class StoreSim {
                 } catch (...) {
                     std::lock_guard lock(error_mutex);
                     if (!error) error = std::current_exception();
+                    failed_ = true; // an instance waiting for this one's charge stops waiting
                 }
                 sync.arrive_and_wait();
             }
@@ -237,7 +239,7 @@ class StoreSim {
             const auto done = ticks + charged + dispatch_emails(in, gave_back);
             if (done == 0 && !gave_back) break;
             if (done == 0) { // only waiting: another instance is settling the charge
-                if (instances_.size() == 1)
+                if (instances_.size() == 1 || failed_)
                     throw std::logic_error("an email waits for a charge no instance answers");
                 std::this_thread::sleep_for(std::chrono::microseconds{200});
             }
@@ -378,6 +380,7 @@ class StoreSim {
     double budget_s_;
     bool by_invoice_;
     std::uint64_t steps_ = 0;
+    std::atomic<bool> failed_{false}; // an instance's moment threw
 };
 
 // Reads every case and its jobs back and checks the finished ones.
