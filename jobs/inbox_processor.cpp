@@ -137,9 +137,11 @@ Outcome apply_account(Connection& db, const Engine& engine, const InboxRecord& r
                                   : "no disconnected platform connection to this account"};
 }
 
-// The lock key of a member: a hash of creator and customer that every instance and every build
-// computes alike (FNV-1a); two members sharing one only wait for each other.
-std::int32_t key_of(const std::string& creator, const std::string& customer) {
+} // namespace
+
+// FNV-1a: every instance and every build computes it alike; two members sharing a key only wait
+// for each other.
+std::int32_t member_lock_key(const std::string& creator, const std::string& customer) {
     std::uint32_t h = 2166136261u;
     const auto add = [&h](std::string_view text) {
         for (const unsigned char c : text) {
@@ -153,8 +155,6 @@ std::int32_t key_of(const std::string& creator, const std::string& customer) {
     return static_cast<std::int32_t>(h);
 }
 
-} // namespace
-
 // None for the events that find their member through the store (a dispute, a mandate) or concern
 // the whole creator (its Stripe account), nor for an object that names no customer.
 std::optional<std::int32_t> member_key(const std::string& creator, const Event& e) {
@@ -164,7 +164,7 @@ std::optional<std::int32_t> member_key(const std::string& creator, const Event& 
     if (const auto* pm = std::get_if<PaymentMethodFacts>(&e.facts)) customer = &pm->customer_id;
     if (const auto* sub = std::get_if<SubscriptionFacts>(&e.facts)) customer = &sub->customer_id;
     if (customer == nullptr || customer->empty()) return std::nullopt;
-    return key_of(creator, *customer);
+    return member_lock_key(creator, *customer);
 }
 
 namespace {
@@ -194,7 +194,7 @@ class MemberLocks {
     // (what was read of the case before may be stale; read it again).
     bool cover(const std::string& creator, const std::string& customer) {
         if (customer.empty()) return false;
-        const auto key = key_of(creator, customer);
+        const auto key = member_lock_key(creator, customer);
         if (mine_.contains(key) && !held_.members.contains(key)) return false;
         if (!take(key)) throw HeldElsewhere{key};
         return true;

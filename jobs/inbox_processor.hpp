@@ -30,6 +30,10 @@ const char* to_string(RowOutcome o);
 
 std::vector<InboxRecord> pending_rows(store::Connection& db, int limit);
 
+// The lock key of a member (Connection::try_lock_key), the same in every instance: whoever
+// changes a member's cases in a keyed transaction (an event's unit, a due timer) holds it.
+std::int32_t member_lock_key(const std::string& creator, const std::string& customer);
+
 // The lock key of the member an event concerns (process_rows), the same in every instance; none
 // for an event that may concern any member of its creator or names no customer.
 std::optional<std::int32_t> member_key(const std::string& creator, const Event& e);

@@ -1,9 +1,12 @@
 #include "jobs/stripe_jobs.hpp"
 
 #include "jobs/claimed_jobs.hpp"
+#include "jobs/inbox_processor.hpp"
 #include "jobs/settle_batch.hpp"
 #include "store/job_queue.hpp"
 #include "telemetry/log.hpp"
+
+#include <unordered_set>
 
 namespace dunning::jobs {
 
@@ -217,21 +220,68 @@ std::size_t dispatch_due(store::Connection& db, const Engine& engine, StripeGate
     return n;
 }
 
-std::size_t run_due_timers(store::Connection& db, const Engine& engine, Timestamp due_by,
-                           int limit) {
+namespace {
+
+// Many due cases share a commit: with synchronous = full each commit is a disk sync.
+constexpr std::size_t timers_per_commit = 64;
+
+bool tick_if_due(store::Connection& db, const Engine& engine, std::int64_t id, Timestamp due_by) {
+    auto c = load_case(db, id);
+    if (!c || !c->state.next_wakeup || *c->state.next_wakeup > due_by) return false;
+    engine.run_case(db, *c, Tick{});
+    return true;
+}
+
+// Each case after its member's lock; the case is read once the lock is had, so what another
+// instance committed before is seen. A case that names no member is ticked under the whole write
+// lock, as an event that may concern any member is decided.
+std::size_t run_due_timers_keyed(store::Connection& db, const Engine& engine, Timestamp due_by,
+                                 int limit, bool* left_held) {
+    const auto due = store::due_cases_with_members(db, to_unix(due_by), limit);
+    std::size_t n = 0;
+    std::vector<std::int64_t> memberless;
+    for (std::size_t i = 0; i < due.size(); i += timers_per_commit) {
+        store::Transaction tx(db, store::Transaction::keyed);
+        std::unordered_set<std::int32_t> mine;
+        for (std::size_t j = i; j < std::min(due.size(), i + timers_per_commit); ++j) {
+            const auto& d = due[j];
+            if (d.customer_id.empty()) {
+                memberless.push_back(d.id);
+                continue;
+            }
+            const auto key = member_lock_key(d.creator_id, d.customer_id);
+            if (!mine.contains(key)) {
+                if (!db.try_lock_key(key)) {
+                    if (left_held) *left_held = true;
+                    continue;
+                }
+                mine.insert(key);
+            }
+            if (tick_if_due(db, engine, d.id, due_by)) ++n;
+        }
+        tx.commit();
+    }
+    if (!memberless.empty()) {
+        store::Transaction tx(db);
+        for (const auto id : memberless)
+            if (tick_if_due(db, engine, id, due_by)) ++n;
+        tx.commit();
+    }
+    return n;
+}
+
+} // namespace
+
+std::size_t run_due_timers(store::Connection& db, const Engine& engine, Timestamp due_by, int limit,
+                           bool* left_held) {
+    if (left_held) *left_held = false;
+    if (db.locks_keys()) return run_due_timers_keyed(db, engine, due_by, limit, left_held);
     const auto ids = due_cases(db, to_unix(due_by), limit);
     std::size_t n = 0;
-    // Many due cases share a commit: with synchronous = full each commit is a disk sync.
-    constexpr std::size_t per_commit = 64;
-    for (std::size_t i = 0; i < ids.size(); i += per_commit) {
+    for (std::size_t i = 0; i < ids.size(); i += timers_per_commit) {
         store::Transaction tx(db);
-        for (std::size_t j = i; j < std::min(ids.size(), i + per_commit); ++j) {
-            auto c = load_case(db, ids[j]);
-            if (c && c->state.next_wakeup && *c->state.next_wakeup <= due_by) {
-                engine.run_case(db, *c, Tick{});
-                ++n;
-            }
-        }
+        for (std::size_t j = i; j < std::min(ids.size(), i + timers_per_commit); ++j)
+            if (tick_if_due(db, engine, ids[j], due_by)) ++n;
         tx.commit();
     }
     return n;

@@ -37,8 +37,12 @@ class StripeGateway {
 std::size_t dispatch_due(store::Connection& db, const Engine& engine, StripeGateway& stripe,
                          const store::JobQueue& queue, const YieldCheck& yield = {});
 
-// Cases whose timer is due by `due_by` get a Tick; returns how many.
+// Cases whose timer is due by `due_by` get a Tick; returns how many. Where transactions run side
+// by side (PostgreSQL), each case's member lock is taken first, as an event's unit takes it
+// (Transaction::keyed): instances tick side by side and beside the events being decided. A case
+// whose member another transaction holds stays due for the next round; `left_held`, when given,
+// is set when one did.
 std::size_t run_due_timers(store::Connection& db, const Engine& engine, Timestamp due_by,
-                           int limit = 500);
+                           int limit = 500, bool* left_held = nullptr);
 
 } // namespace dunning::jobs

@@ -232,6 +232,18 @@ std::vector<std::int64_t> due_cases(Connection& db, std::int64_t now_unix, int l
     return out;
 }
 
+std::vector<DueCase> due_cases_with_members(Connection& db, std::int64_t now_unix, int limit) {
+    CachedStatement st(db, "SELECT id, creator_id, customer_id FROM cases "
+                           "WHERE next_wakeup_at <= ? ORDER BY next_wakeup_at LIMIT ?");
+    st.bind(1, now_unix);
+    st.bind(2, limit);
+    std::vector<DueCase> out;
+    while (st.executeStep())
+        out.push_back(
+            {st.getColumn(0).getInt64(), st.getColumn(1).getString(), st.getColumn(2).getString()});
+    return out;
+}
+
 namespace {
 
 // Saves a stored case in place when the columns its indexes hold did not change (`moved`: all but

@@ -56,6 +56,13 @@ std::vector<CaseRecord> invoices_of_customer(Connection& db, const std::string& 
                                              const std::string& customer_id);
 // Cases whose timer is due at `now`, oldest first, found by index.
 std::vector<std::int64_t> due_cases(Connection& db, std::int64_t now_unix, int limit);
+// The same with each case's member, whose lock a keyed transaction takes before the case's timer.
+struct DueCase {
+    std::int64_t id;
+    std::string creator_id;
+    std::string customer_id;
+};
+std::vector<DueCase> due_cases_with_members(Connection& db, std::int64_t now_unix, int limit);
 
 // Inserts or updates; sets record.id on insert.
 void save_case(Connection& db, CaseRecord& record, std::int64_t now_unix);

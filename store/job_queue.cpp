@@ -66,17 +66,21 @@ std::optional<std::int64_t> optional_int(const Column& c) {
 
 // Due jobs of one kind in no run's hands (never claimed, or the claim's lease ran out at
 // `wall_ms`) but this one's; a keyed job only when it is its key's oldest. A claim without a
-// lease (made before leases existed) has run out.
+// lease (made before leases existed) has run out. Where transactions run side by side
+// (PostgreSQL), the rows read are locked to the caller's transaction and rows another one has
+// locked are passed by: instances claiming at once get different jobs and never wait for each
+// other.
 std::vector<Job> due_jobs(Connection& db, JobKind kind, Timestamp now, int limit,
                           const std::string& run, std::int64_t wall_ms,
                           std::vector<std::int64_t>& unreadable) {
-    CachedStatement st(
-        db,
+    static const std::string select =
         "SELECT id, case_id, order_key, payload, idempotency_key, tries, created_at FROM jobs j "
         "WHERE state = 'pending' AND kind = ?1 AND due_at <= ?2 AND (claimed_by IS NULL OR "
         "(claimed_by <> ?3 AND coalesce(claimed_until, 0) <= ?5)) AND (order_key IS NULL OR "
         "NOT EXISTS (SELECT 1 FROM jobs p WHERE p.state = 'pending' AND p.order_key = j.order_key "
-        "AND p.id < j.id)) ORDER BY due_at, id LIMIT ?4");
+        "AND p.id < j.id)) ORDER BY due_at, id LIMIT ?4";
+    static const std::string select_locking = select + " FOR UPDATE OF j SKIP LOCKED";
+    CachedStatement st(db, db.locks_keys() ? select_locking : select);
     st.bind(1, kind_name(kind));
     st.bind(2, unix_of(now));
     st.bind(3, run);
@@ -218,7 +222,25 @@ std::vector<Job> JobQueue::claim(Connection& db, JobKind kind, Timestamp now, in
     std::vector<std::int64_t> unreadable;
     if (due_jobs(db, kind, now, limit, run_, wall_ms(db), unreadable).empty() && unreadable.empty())
         return {};
+    // The claim writes only its own rows' claim (locked by due_jobs where transactions run side by
+    // side): it needs no member's key and does not wait for other claims or decisions.
+    std::vector<Job> jobs = claim_due(db, kind, now, limit, unreadable);
+    if (unreadable.empty()) return jobs;
+    // Setting an unreadable job aside lets the next job of its key become due, which must not
+    // meet a unit queueing one behind it: under the whole write lock.
     Transaction tx(db);
+    for (const auto id : unreadable) {
+        Job j;
+        j.id = id;
+        finish_job(db, j, "failed", "unreadable payload", now);
+    }
+    tx.commit();
+    return jobs;
+}
+
+std::vector<Job> JobQueue::claim_due(Connection& db, JobKind kind, Timestamp now, int limit,
+                                     std::vector<std::int64_t>& unreadable) const {
+    Transaction tx(db, Transaction::keyed);
     unreadable.clear();
     const auto wall = wall_ms(db);
     auto due = due_jobs(db, kind, now, limit, run_, wall, unreadable);
@@ -242,11 +264,6 @@ std::vector<Job> JobQueue::claim(Connection& db, JobKind kind, Timestamp now, in
         if (mark.exec() == 1) jobs.push_back(std::move(j));
         mark.reset();
     }
-    for (const auto id : unreadable) {
-        Job j;
-        j.id = id;
-        finish_job(db, j, "failed", "unreadable payload", now);
-    }
     tx.commit();
     return jobs;
 }
@@ -267,7 +284,7 @@ bool JobQueue::hold(Connection& db, const Job& job) const {
 // after its first job gives back up to 99.
 void JobQueue::release(Connection& db, const std::vector<Job>& jobs) const {
     if (jobs.empty()) return;
-    Transaction tx(db);
+    Transaction tx(db, Transaction::keyed); // writes only this run's own claims
     CachedStatement st(db, "UPDATE jobs SET claimed_by = NULL WHERE id = ? AND claimed_by = ?");
     for (const auto& j : jobs) {
         st.bind(1, j.id);

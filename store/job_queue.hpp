@@ -94,7 +94,10 @@ class JobQueue {
                       WallClock wall = {});
 
     // Claims due jobs of one kind, earliest due first, at most `limit`; one transaction. A job
-    // another run holds is left alone until its lease has run out.
+    // another run holds is left alone until its lease has run out. On PostgreSQL the claim takes
+    // the write lock shared (Transaction::keyed) and locks the rows it claims, passing by those
+    // another claim has locked (FOR UPDATE SKIP LOCKED): instances claim side by side, and
+    // beside the events being decided.
     std::vector<Job> claim(Connection& db, JobKind kind, Timestamp now, int limit) const;
     // Right before carrying out a claimed job (outside a transaction): renews the claim for
     // another lease and says whether the job is still this run's. False: the lease ran out and
@@ -105,6 +108,8 @@ class JobQueue {
     void release(Connection& db, const std::vector<Job>& jobs) const;
 
   private:
+    std::vector<Job> claim_due(Connection& db, JobKind kind, Timestamp now, int limit,
+                               std::vector<std::int64_t>& unreadable) const;
     std::chrono::milliseconds lease(const Connection& db) const;
     std::int64_t wall_ms(Connection& db) const;
 

@@ -2,13 +2,18 @@
 // batch of inbox rows takes each member's key, leaves a member another instance decides for to
 // it (with that member's later rows, so one member's events keep their order), passes by a row
 // another transaction holds, and an event that may concern any member (a dispute) waits until
-// no member is decided for. Built for PostgreSQL only: on SQLite one writer decides for all.
+// no member is decided for. Due timers take their member's key the same way, and job claims
+// run beside all of these, passing by the jobs another claim holds. Built for PostgreSQL only:
+// on SQLite one writer decides for all.
 #include "jobs/access_feed.hpp"
 #include "jobs/inbox_processor.hpp"
+#include "jobs/stripe_jobs.hpp"
 #include "plugin/module.hpp"
 #include "store/access_store.hpp"
 #include "store/cases.hpp"
 #include "store/inbox.hpp"
+#include "store/job_queue.hpp"
+#include "store/statement.hpp"
 #include "support/inbox_rows.hpp"
 #include "support/service.hpp"
 #include "webhook/event_parser.hpp"
@@ -330,6 +335,78 @@ TEST_F(KeyedInbox, APaymentForAnotherMembersCaseWaitsForThatMember) {
     EXPECT_EQ(pass(), (std::vector{O::done, O::done}));
     EXPECT_EQ(status("ann"), "paid");
     EXPECT_EQ(pass(), std::vector<O>{});
+}
+
+// A due timer changes its member's case: it takes the member's key as an event's unit does. A
+// member another instance holds keeps its timer due for the next round (and the round says so,
+// so that the access rechecks wait behind it); the others tick at once, beside that instance's
+// open transaction instead of waiting for it.
+TEST_F(KeyedInbox, ADueTimerWaitsForItsMemberAndTheOthersTickBesideIt) {
+    const auto ann_failed = invoice("invoice.payment_failed", "ann");
+    deliver(ann_failed);
+    deliver(invoice("invoice.payment_failed", "bob"));
+    EXPECT_EQ(pass(), (std::vector{O::done, O::done}));
+    const auto wakeup = [&](const std::string& member) {
+        const auto c = store::find_case_by_invoice(*db_, "alpha", "in_" + member);
+        EXPECT_TRUE(c && c->state.next_wakeup) << member;
+        return c && c->state.next_wakeup ? *c->state.next_wakeup : Timestamp{};
+    };
+    const auto ann_due = wakeup("ann");
+    const auto bob_due = wakeup("bob");
+    clock_.set(std::max(ann_due, bob_due));
+
+    auto other = open();
+    std::optional<store::Transaction> theirs;
+    theirs.emplace(*other, store::Transaction::keyed);
+    ASSERT_TRUE(other->try_lock_key(*key_of(ann_failed)));
+    bool held = false;
+    EXPECT_EQ(run_due_timers(*db_, engine_, clock_.now(), 500, &held), 1u);
+    EXPECT_TRUE(held);
+    EXPECT_EQ(wakeup("ann"), ann_due) << "left to the instance holding Ann";
+    EXPECT_GT(wakeup("bob"), clock_.now());
+
+    theirs->commit();
+    EXPECT_EQ(run_due_timers(*db_, engine_, clock_.now(), 500, &held), 1u);
+    EXPECT_FALSE(held);
+    EXPECT_GT(wakeup("ann"), clock_.now());
+    EXPECT_EQ(run_due_timers(*db_, engine_, clock_.now(), 500, &held), 0u);
+}
+
+// Claims write only the claim of the jobs they take: they run beside the members being decided
+// (and another instance's claims), and a job another claim has locked is passed by, not waited
+// for. The whole write lock still keeps them out.
+TEST_F(KeyedInbox, AClaimRunsBesideDecisionsAndPassesByAJobAnotherClaimHolds) {
+    const auto add = [&](const std::string& message) {
+        return store::enqueue(*db_,
+                              {.payload = store::EmailJob{message, 0}, .idempotency_key = message},
+                              clock_.now());
+    };
+    const auto first = add("first");
+    add("second");
+    const store::JobQueue mine{"mine"};
+    const auto claim = [&] {
+        std::vector<std::string> out;
+        for (const auto& j : mine.claim(*db_, store::JobKind::email, clock_.now(), 100))
+            out.push_back(std::get<store::EmailJob>(j.payload).message);
+        return out;
+    };
+
+    auto other = open();
+    std::optional<store::Transaction> theirs;
+    theirs.emplace(*other, store::Transaction::keyed); // deciding for a member, or claiming
+    store::CachedStatement lock(*other, "SELECT id FROM jobs WHERE id = ? FOR UPDATE");
+    lock.bind(1, first);
+    ASSERT_TRUE(lock.executeStep()); // as a claim in flight holds its rows
+    lock.reset();
+    EXPECT_EQ(claim(), std::vector<std::string>{"second"});
+    theirs->commit();
+    EXPECT_EQ(claim(), std::vector<std::string>{"first"});
+
+    add("third");
+    theirs.emplace(*other); // the whole write lock
+    expect_lock_not_had([&] { claim(); });
+    theirs.reset();
+    EXPECT_EQ(claim(), std::vector<std::string>{"third"});
 }
 
 } // namespace
