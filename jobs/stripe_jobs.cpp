@@ -225,21 +225,29 @@ namespace {
 // Many due cases share a commit: with synchronous = full each commit is a disk sync.
 constexpr std::size_t timers_per_commit = 64;
 
-bool tick_if_due(store::Connection& db, const Engine& engine, std::int64_t id, Timestamp due_by) {
+// `member`: the keyed path's check that the case read under a member's lock is that member's.
+bool tick_if_due(store::Connection& db, const Engine& engine, std::int64_t id, Timestamp due_by,
+                 const store::DueCase* member = nullptr) {
     auto c = load_case(db, id);
     if (!c || !c->state.next_wakeup || *c->state.next_wakeup > due_by) return false;
+    if (member && (c->state.creator_id != member->creator_id ||
+                   c->state.invoice.customer_id != member->customer_id))
+        return false;
     engine.run_case(db, *c, Tick{});
     return true;
 }
 
 // Each case after its member's lock; the case is read once the lock is had, so what another
-// instance committed before is seen. A case that names no member is ticked under the whole write
+// instance committed before is seen. A member whose lock was refused keeps all its due cases for
+// the next round (in their order). A case that names no member is ticked under the whole write
 // lock, as an event that may concern any member is decided.
 std::size_t run_due_timers_keyed(store::Connection& db, const Engine& engine, Timestamp due_by,
-                                 int limit, bool* left_held) {
+                                 int limit, bool* more_due) {
     const auto due = store::due_cases_with_members(db, to_unix(due_by), limit);
+    if (more_due && due.size() >= static_cast<std::size_t>(limit)) *more_due = true;
     std::size_t n = 0;
     std::vector<std::int64_t> memberless;
+    std::unordered_set<std::int32_t> held; // refused in this call
     for (std::size_t i = 0; i < due.size(); i += timers_per_commit) {
         store::Transaction tx(db, store::Transaction::keyed);
         std::unordered_set<std::int32_t> mine;
@@ -250,14 +258,16 @@ std::size_t run_due_timers_keyed(store::Connection& db, const Engine& engine, Ti
                 continue;
             }
             const auto key = member_lock_key(d.creator_id, d.customer_id);
+            if (held.contains(key)) continue;
             if (!mine.contains(key)) {
                 if (!db.try_lock_key(key)) {
-                    if (left_held) *left_held = true;
+                    held.insert(key);
+                    if (more_due) *more_due = true;
                     continue;
                 }
                 mine.insert(key);
             }
-            if (tick_if_due(db, engine, d.id, due_by)) ++n;
+            if (tick_if_due(db, engine, d.id, due_by, &d)) ++n;
         }
         tx.commit();
     }
@@ -273,10 +283,11 @@ std::size_t run_due_timers_keyed(store::Connection& db, const Engine& engine, Ti
 } // namespace
 
 std::size_t run_due_timers(store::Connection& db, const Engine& engine, Timestamp due_by, int limit,
-                           bool* left_held) {
-    if (left_held) *left_held = false;
-    if (db.locks_keys()) return run_due_timers_keyed(db, engine, due_by, limit, left_held);
+                           bool* more_due) {
+    if (more_due) *more_due = false;
+    if (db.locks_keys()) return run_due_timers_keyed(db, engine, due_by, limit, more_due);
     const auto ids = due_cases(db, to_unix(due_by), limit);
+    if (more_due && ids.size() >= static_cast<std::size_t>(limit)) *more_due = true;
     std::size_t n = 0;
     for (std::size_t i = 0; i < ids.size(); i += timers_per_commit) {
         store::Transaction tx(db);

@@ -37,12 +37,13 @@ class StripeGateway {
 std::size_t dispatch_due(store::Connection& db, const Engine& engine, StripeGateway& stripe,
                          const store::JobQueue& queue, const YieldCheck& yield = {});
 
-// Cases whose timer is due by `due_by` get a Tick; returns how many. Where transactions run side
-// by side (PostgreSQL), each case's member lock is taken first, as an event's unit takes it
-// (Transaction::keyed): instances tick side by side and beside the events being decided. A case
-// whose member another transaction holds stays due for the next round; `left_held`, when given,
-// is set when one did.
+// Cases whose timer is due by `due_by` get a Tick, at most `limit`; returns how many. Where
+// transactions run side by side (PostgreSQL), each case's member lock is taken first, as an
+// event's unit takes it (Transaction::keyed): instances tick side by side and beside the events
+// being decided. A case whose member another transaction holds stays due for the next round.
+// `more_due`, when given, says whether cases due by then may be left: `limit` of them were found,
+// or a member was held elsewhere.
 std::size_t run_due_timers(store::Connection& db, const Engine& engine, Timestamp due_by,
-                           int limit = 500, bool* left_held = nullptr);
+                           int limit = 500, bool* more_due = nullptr);
 
 } // namespace dunning::jobs

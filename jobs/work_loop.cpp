@@ -60,14 +60,12 @@ std::size_t WorkLoop::drain_own() {
         // One moment for the round's timers and rechecks: what falls due at one moment (a final
         // notice's end escalates the case and locks the course) is selected in one order, the
         // case's timer first, and not in the other when the clock moves between the two. The
-        // rechecks wait while timers due by then are left for the next round (a full batch ran,
-        // or another instance held a due case's member). One statement each: the order of the
-        // operands of + is not defined.
+        // rechecks wait while timers due by then may be left for the next round (a full batch
+        // was found, or another instance held a due case's member).
         const auto due_by = engine_.clock().now();
-        bool timers_held = false;
-        const auto timers = run_due_timers(*db_, engine_, due_by, timer_batch, &timers_held);
-        n += timers;
-        if (timers < std::size_t{timer_batch} && !timers_held) n += run_access_rechecks(due_by);
+        bool more_timers = false;
+        n += run_due_timers(*db_, engine_, due_by, timer_batch, &more_timers);
+        if (!more_timers) n += run_access_rechecks(due_by);
         n += feed_.deliver(*db_); // the listeners hear of the round's changes
         if (n > 0) host_.wake();  // the platform hears of it before the slower Stripe and mail work
         // Charges are answered before emails are looked at: a retry that succeeds in this

@@ -66,13 +66,13 @@ std::optional<std::int64_t> optional_int(const Column& c) {
 
 // Due jobs of one kind in no run's hands (never claimed, or the claim's lease ran out at
 // `wall_ms`) but this one's; a keyed job only when it is its key's oldest. A claim without a
-// lease (made before leases existed) has run out. Where transactions run side by side
-// (PostgreSQL), the rows read are locked to the caller's transaction and rows another one has
-// locked are passed by: instances claiming at once get different jobs and never wait for each
+// lease (made before leases existed) has run out. With `lock_rows`, where transactions run side
+// by side (PostgreSQL), the rows read are locked to the caller's transaction and rows another one
+// has locked are passed by: instances claiming at once get different jobs and never wait for each
 // other.
 std::vector<Job> due_jobs(Connection& db, JobKind kind, Timestamp now, int limit,
                           const std::string& run, std::int64_t wall_ms,
-                          std::vector<std::int64_t>& unreadable) {
+                          std::vector<std::int64_t>& unreadable, bool lock_rows) {
     static const std::string select =
         "SELECT id, case_id, order_key, payload, idempotency_key, tries, created_at FROM jobs j "
         "WHERE state = 'pending' AND kind = ?1 AND due_at <= ?2 AND (claimed_by IS NULL OR "
@@ -80,7 +80,7 @@ std::vector<Job> due_jobs(Connection& db, JobKind kind, Timestamp now, int limit
         "NOT EXISTS (SELECT 1 FROM jobs p WHERE p.state = 'pending' AND p.order_key = j.order_key "
         "AND p.id < j.id)) ORDER BY due_at, id LIMIT ?4";
     static const std::string select_locking = select + " FOR UPDATE OF j SKIP LOCKED";
-    CachedStatement st(db, db.locks_keys() ? select_locking : select);
+    CachedStatement st(db, lock_rows && db.locks_keys() ? select_locking : select);
     st.bind(1, kind_name(kind));
     st.bind(2, unix_of(now));
     st.bind(3, run);
@@ -220,30 +220,32 @@ std::int64_t JobQueue::wall_ms(Connection& db) const {
 
 std::vector<Job> JobQueue::claim(Connection& db, JobKind kind, Timestamp now, int limit) const {
     std::vector<std::int64_t> unreadable;
-    if (due_jobs(db, kind, now, limit, run_, wall_ms(db), unreadable).empty() && unreadable.empty())
+    if (due_jobs(db, kind, now, limit, run_, wall_ms(db), unreadable, false).empty() &&
+        unreadable.empty())
         return {};
-    // The claim writes only its own rows' claim (locked by due_jobs where transactions run side by
-    // side): it needs no member's key and does not wait for other claims or decisions.
-    std::vector<Job> jobs = claim_due(db, kind, now, limit, unreadable);
-    if (unreadable.empty()) return jobs;
-    // Setting an unreadable job aside lets the next job of its key become due, which must not
-    // meet a unit queueing one behind it: under the whole write lock.
-    Transaction tx(db);
-    for (const auto id : unreadable) {
-        Job j;
-        j.id = id;
-        finish_job(db, j, "failed", "unreadable payload", now);
+    if (!unreadable.empty()) {
+        // Setting an unreadable job aside lets the next job of its key become due, which must not
+        // meet a unit queueing one behind it: under the whole write lock, and before anything is
+        // claimed, so that a failure here leaves no claim behind.
+        Transaction tx(db);
+        for (const auto id : unreadable) {
+            Job j;
+            j.id = id;
+            finish_job(db, j, "failed", "unreadable payload", now);
+        }
+        tx.commit();
     }
-    tx.commit();
-    return jobs;
+    return claim_due(db, kind, now, limit);
 }
 
-std::vector<Job> JobQueue::claim_due(Connection& db, JobKind kind, Timestamp now, int limit,
-                                     std::vector<std::int64_t>& unreadable) const {
+// The claim writes only its own rows' claim (locked by due_jobs where transactions run side by
+// side): it needs no member's key and does not wait for other claims or decisions. A job found
+// unreadable only now is left for the next claim to set aside.
+std::vector<Job> JobQueue::claim_due(Connection& db, JobKind kind, Timestamp now, int limit) const {
     Transaction tx(db, Transaction::keyed);
-    unreadable.clear();
+    std::vector<std::int64_t> unreadable;
     const auto wall = wall_ms(db);
-    auto due = due_jobs(db, kind, now, limit, run_, wall, unreadable);
+    auto due = due_jobs(db, kind, now, limit, run_, wall, unreadable, true);
     // The claim's condition again: a run renewing its lease (hold, outside this transaction)
     // since the jobs were read keeps its job.
     CachedStatement mark(db, "UPDATE jobs SET claimed_by = ?1, claimed_until = ?2 WHERE id = ?3 "

@@ -93,7 +93,8 @@ class JobQueue {
     explicit JobQueue(std::string run, std::optional<std::chrono::milliseconds> lease = {},
                       WallClock wall = {});
 
-    // Claims due jobs of one kind, earliest due first, at most `limit`; one transaction. A job
+    // Claims due jobs of one kind, earliest due first, at most `limit`, in one transaction (a
+    // job whose payload cannot be read is set aside as failed first, in one of its own). A job
     // another run holds is left alone until its lease has run out. On PostgreSQL the claim takes
     // the write lock shared (Transaction::keyed) and locks the rows it claims, passing by those
     // another claim has locked (FOR UPDATE SKIP LOCKED): instances claim side by side, and
@@ -108,8 +109,7 @@ class JobQueue {
     void release(Connection& db, const std::vector<Job>& jobs) const;
 
   private:
-    std::vector<Job> claim_due(Connection& db, JobKind kind, Timestamp now, int limit,
-                               std::vector<std::int64_t>& unreadable) const;
+    std::vector<Job> claim_due(Connection& db, JobKind kind, Timestamp now, int limit) const;
     std::chrono::milliseconds lease(const Connection& db) const;
     std::int64_t wall_ms(Connection& db) const;
 

@@ -250,8 +250,10 @@ class PostgresConnection final : public Connection {
     // READ COMMITTED, PostgreSQL's default: each statement sees what was committed before it
     // began. The write lock (writer_lock) makes one write transaction at a time across every
     // connection and instance on the database, as SQLite's BEGIN IMMEDIATE does on one machine:
-    // the store's read-then-write units (a case loaded, decided on and saved; a job claimed)
-    // stay correct without each taking row locks of its own. Waiting for it longer than
+    // the store's read-then-write units (a case loaded, decided on and saved; a job finished)
+    // stay correct without each taking row locks of its own. Units that lock what they change
+    // themselves (a member's key, a claimed job's row) hold it shared instead (begin_keyed).
+    // Waiting for it longer than
     // lock_timeout fails as the store's trouble (55P03).
     void begin_immediate() override {
         begin("BEGIN; SELECT pg_advisory_xact_lock(" + std::to_string(writer_lock) + ")");

@@ -359,17 +359,24 @@ TEST_F(KeyedInbox, ADueTimerWaitsForItsMemberAndTheOthersTickBesideIt) {
     std::optional<store::Transaction> theirs;
     theirs.emplace(*other, store::Transaction::keyed);
     ASSERT_TRUE(other->try_lock_key(*key_of(ann_failed)));
-    bool held = false;
-    EXPECT_EQ(run_due_timers(*db_, engine_, clock_.now(), 500, &held), 1u);
-    EXPECT_TRUE(held);
+    bool more_due = false;
+    EXPECT_EQ(run_due_timers(*db_, engine_, clock_.now(), 500, &more_due), 1u);
+    EXPECT_TRUE(more_due) << "the round's access rechecks wait";
     EXPECT_EQ(wakeup("ann"), ann_due) << "left to the instance holding Ann";
     EXPECT_GT(wakeup("bob"), clock_.now());
 
     theirs->commit();
-    EXPECT_EQ(run_due_timers(*db_, engine_, clock_.now(), 500, &held), 1u);
-    EXPECT_FALSE(held);
+    EXPECT_EQ(run_due_timers(*db_, engine_, clock_.now(), 500, &more_due), 1u);
+    EXPECT_FALSE(more_due);
     EXPECT_GT(wakeup("ann"), clock_.now());
-    EXPECT_EQ(run_due_timers(*db_, engine_, clock_.now(), 500, &held), 0u);
+    EXPECT_EQ(run_due_timers(*db_, engine_, clock_.now(), 500, &more_due), 0u);
+
+    // A full list may leave more due: the rechecks wait for those too.
+    clock_.set(std::max(wakeup("ann"), wakeup("bob")));
+    EXPECT_EQ(run_due_timers(*db_, engine_, clock_.now(), 1, &more_due), 1u);
+    EXPECT_TRUE(more_due);
+    EXPECT_EQ(run_due_timers(*db_, engine_, clock_.now(), 500, &more_due), 1u);
+    EXPECT_FALSE(more_due);
 }
 
 // Claims write only the claim of the jobs they take: they run beside the members being decided
