@@ -41,8 +41,8 @@ void WorkLoop::wake() {
     host_.wake(); // a creator's command may have queued a notification itself
 }
 
-std::size_t WorkLoop::drain() {
-    const auto n = drain_own();
+std::size_t WorkLoop::drain(const std::function<void()>& first) {
+    const auto n = drain_own(first);
     host_.drain(); // callers of drain() (test clock, shutdown) want the platform told as well
     return n;
 }
@@ -51,8 +51,9 @@ namespace {
 constexpr int timer_batch = 500; // due cases a round ticks
 } // namespace
 
-std::size_t WorkLoop::drain_own() {
+std::size_t WorkLoop::drain_own(const std::function<void()>& first) {
     std::lock_guard lock(drain_mutex_);
+    if (first) first();
     std::size_t total = 0;
     // Bounded: each round does real work, but a bug must not spin here forever.
     for (int round = 0; round < 1000 && !loop_.stopping(); ++round) {

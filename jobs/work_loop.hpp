@@ -34,11 +34,14 @@ class WorkLoop {
     void start();
     void wake();
     // Runs everything that is due (events, timers, jobs) until nothing is, then has the
-    // platform told; callable from any thread. Returns the number of steps taken.
-    std::size_t drain();
+    // platform told; callable from any thread. Returns the number of steps taken. `first` (the
+    // test clock's move) runs once the round in hand has finished, before the drain: no round
+    // sees the clock move halfway through.
+    std::size_t drain(const std::function<void()>& first = {});
 
   private:
-    std::size_t drain_own(); // drain() without waiting for the platform's deliveries
+    // drain() without waiting for the platform's deliveries
+    std::size_t drain_own(const std::function<void()>& first = {});
     std::size_t drain_inbox();
     std::size_t run_access_rechecks(Timestamp due_by);
     YieldCheck yield_to_webhooks();
