@@ -126,6 +126,16 @@ int migrate_store_command(const MigrateStoreOptions& options, std::ostream& out,
             << names << "; the copy was rolled back, nothing was written\n";
         return 1;
     }
+    // The planner's statistics of the copied tables, gathered now rather than at autovacuum's
+    // first ANALYZE: until then PostgreSQL plans the service's statements without knowing how
+    // the rows are spread (which creator holds how many cases), and a plan made then is kept.
+    out << "Gathering PostgreSQL's statistics of the copied tables (ANALYZE)\n" << std::flush;
+    try {
+        to->exec("ANALYZE");
+    } catch (const std::exception& e) {
+        err << "dunning: warning: ANALYZE failed (autovacuum gathers the statistics later): "
+            << shown(e.what()) << '\n';
+    }
     out << "Done: every table of " << where << " holds the rows of " << path
         << ". Run this again to bring over what the old installation wrote meanwhile.\n";
     return 0;

@@ -134,6 +134,11 @@ TEST_F(MigrateStoreCli, CopiesIntoPostgresAndARerunWritesNothing) {
     ASSERT_TRUE(copied);
     EXPECT_TRUE(copied->state.failed);
     EXPECT_EQ(store::get_secret(*db, box, "alpha", "stripe_secret_key").value(), alpha_stripe_key);
+    // The planner's statistics were gathered: a table never analyzed counts -1 rows.
+    auto analyzed = db->prepare("SELECT CAST(reltuples AS BIGINT) FROM pg_class "
+                                "WHERE relname = 'cases' AND relkind = 'r'");
+    ASSERT_TRUE(analyzed->step());
+    EXPECT_EQ(analyzed->int64_at(0), 1);
 
     const auto again = migrate("sqlite:" + db_path, url);
     ASSERT_EQ(again.exit_code, 0) << again.output;
