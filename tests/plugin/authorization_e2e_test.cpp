@@ -206,6 +206,7 @@ class Matrix : public ::testing::Test {
 
     static void seed(const std::string& creator, const std::string& secret,
                      const std::string& token, Seeded& out) {
+        out = Seeded{}; // the suite on PostgreSQL runs every test in one process
         auto cli = service_->client();
         auto e = fixture("invoice.payment_failed");
         out.invoice = "in_" + creator + "_matrix";
@@ -222,6 +223,11 @@ class Matrix : public ::testing::Test {
                 std::this_thread::sleep_for(std::chrono::milliseconds(10));
         }
         ASSERT_NE(out.case_id, 0);
+        {
+            const auto shown = get_with_token(
+                cli, "/v1/creators/" + creator + "/cases/" + std::to_string(out.case_id), token);
+            ASSERT_EQ(shown->status, 200) << shown->body;
+        }
         const auto o =
             cli.Post(("/v1/creators/" + creator + "/access/overrides").c_str(),
                      {{"Authorization", "Bearer " + token}},
@@ -229,6 +235,11 @@ class Matrix : public ::testing::Test {
                      "application/json");
         ASSERT_EQ(o->status, 201) << o->body;
         out.override_id = json::parse(o->body)["id"];
+        // The work loop's round goes on after the case shows (its timers and access rechecks):
+        // nothing of it may land while the matrix compares alpha's data before and after a call.
+        ASSERT_EQ(
+            cli.Post("/v1/test-clock/advance", R"({"seconds": 0})", "application/json")->status,
+            200);
     }
 
     static std::string fill(std::string path, const Seeded& s) {
