@@ -398,8 +398,8 @@ void install_test_clock_routes(httplib::Server& http, Services& m) {
               [&m, now_json](const httplib::Request& req, httplib::Response& res) {
                   const auto seconds = read_clock_advance(req.body);
                   if (!seconds) return send_error(res, 400, seconds.error());
-                  // The clock moves between two rounds of the work loop, and everything that
-                  // became due runs before we answer.
+                  // The clock moves between two drains of the work loop, never during one, and
+                  // everything that became due runs before we answer.
                   m.work.drain([&] { m.test_clock->advance(seconds.value()); });
                   res.set_content(now_json(), "application/json");
               });

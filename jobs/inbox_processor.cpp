@@ -169,53 +169,6 @@ std::optional<std::int32_t> member_key(const std::string& creator, const Event& 
 
 namespace {
 
-// The members a keyed batch holds (none in a batch under the whole write lock, which needs none).
-// A payment names its own customer, and the case it finds through its invoice or payment intent
-// is that customer's as Stripe keeps them; should it be another member's, that member's lock is
-// taken too, or the row gives way to whoever holds it.
-struct HeldElsewhere {
-    std::int32_t key; // the member another instance holds
-};
-class MemberLocks {
-  public:
-    MemberLocks(Connection& db, bool keyed, const HeldKeys& held)
-        : db_(db), keyed_(keyed), held_(held) {}
-    // False for a member held elsewhere in this pass (even when this batch has its lock: a row
-    // of it gave way), or whose lock another transaction has.
-    bool take(std::int32_t key) {
-        if (held_.members.contains(key)) return false;
-        if (mine_.contains(key)) return true;
-        if (keyed_ && !db_.try_lock_key(key)) return false;
-        mine_.insert(key);
-        unit_.push_back(key);
-        return true;
-    }
-    // The member whose case a unit is about to change: true when its lock was taken just now
-    // (what was read of the case before may be stale; read it again).
-    bool cover(const std::string& creator, const std::string& customer) {
-        if (customer.empty()) return false;
-        const auto key = member_lock_key(creator, customer);
-        if (mine_.contains(key) && !held_.members.contains(key)) return false;
-        if (!take(key)) throw HeldElsewhere{key};
-        return true;
-    }
-    // A row's unit runs under a savepoint, and rolling back to it releases the locks taken
-    // since (PostgreSQL releases a subtransaction's locks with it): they are not held any more.
-    void begin_unit() { unit_.clear(); }
-    void undo_unit() {
-        for (const auto key : unit_)
-            mine_.erase(key);
-        unit_.clear();
-    }
-
-  private:
-    Connection& db_;
-    bool keyed_;
-    const HeldKeys& held_;
-    std::unordered_set<std::int32_t> mine_;
-    std::vector<std::int32_t> unit_; // taken under the current row's savepoint
-};
-
 Outcome route_event(Connection& db, const Engine& engine, const InboxRecord& row, const Event& e,
                     MemberLocks& locks) {
     if (const auto* inv = std::get_if<InvoiceFacts>(&e.facts)) {

@@ -6,8 +6,6 @@
 #include "store/job_queue.hpp"
 #include "telemetry/log.hpp"
 
-#include <unordered_set>
-
 namespace dunning::jobs {
 
 using store::CaseRecord;
@@ -247,10 +245,10 @@ std::size_t run_due_timers_keyed(store::Connection& db, const Engine& engine, Ti
     if (more_due && due.size() >= static_cast<std::size_t>(limit)) *more_due = true;
     std::size_t n = 0;
     std::vector<std::int64_t> memberless;
-    std::unordered_set<std::int32_t> held; // refused in this call
+    HeldKeys held; // the members refused in this call: their later cases wait for the next round
     for (std::size_t i = 0; i < due.size(); i += timers_per_commit) {
         store::Transaction tx(db, store::Transaction::keyed);
-        std::unordered_set<std::int32_t> mine;
+        MemberLocks locks(db, true, held);
         for (std::size_t j = i; j < std::min(due.size(), i + timers_per_commit); ++j) {
             const auto& d = due[j];
             if (d.customer_id.empty()) {
@@ -258,14 +256,9 @@ std::size_t run_due_timers_keyed(store::Connection& db, const Engine& engine, Ti
                 continue;
             }
             const auto key = member_lock_key(d.creator_id, d.customer_id);
-            if (held.contains(key)) continue;
-            if (!mine.contains(key)) {
-                if (!db.try_lock_key(key)) {
-                    held.insert(key);
-                    if (more_due) *more_due = true;
-                    continue;
-                }
-                mine.insert(key);
+            if (!locks.take(key)) {
+                if (held.members.insert(key).second && more_due) *more_due = true;
+                continue;
             }
             if (tick_if_due(db, engine, d.id, due_by, &d)) ++n;
         }

@@ -43,7 +43,7 @@ void WorkLoop::wake() {
 
 std::size_t WorkLoop::drain(const std::function<void()>& first) {
     const auto n = drain_own(first);
-    host_.drain(); // callers of drain() (test clock, shutdown) want the platform told as well
+    host_.drain(); // callers of drain() (the test clock, tests) want the platform told as well
     return n;
 }
 

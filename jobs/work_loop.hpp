@@ -35,8 +35,8 @@ class WorkLoop {
     void wake();
     // Runs everything that is due (events, timers, jobs) until nothing is, then has the
     // platform told; callable from any thread. Returns the number of steps taken. `first` (the
-    // test clock's move) runs once the round in hand has finished, before the drain: no round
-    // sees the clock move halfway through.
+    // test clock's move) runs once a drain in hand (the loop's own) has finished, before this
+    // one: no round sees the clock move halfway through.
     std::size_t drain(const std::function<void()>& first = {});
 
   private:
@@ -57,7 +57,7 @@ class WorkLoop {
     store::JobQueue queue_; // this run's claims on the jobs
     // Set by wake() (the inbox committed a webhook, among others), cleared when the inbox is read.
     std::atomic<bool> woken_while_working_{false};
-    std::mutex drain_mutex_; // one drain at a time: the thread, the test clock, shutdown
+    std::mutex drain_mutex_; // one drain at a time: the loop's thread, the test clock
     BackgroundLoop loop_;    // last: stopped before the members it uses go
 };
 

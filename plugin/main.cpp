@@ -286,7 +286,8 @@ int main(int argc, char** argv) {
         "new, changed or deleted in the SQLite store since (the old installation may keep "
         "running meanwhile). Refuses a PostgreSQL database holding events SQLite does not (a "
         "service ran on it). Shows \"table: N rows\" as each table is done, then each table's "
-        "rows on both sides, then gathers PostgreSQL's statistics (ANALYZE); exits 1 (rolled back) when a table of PostgreSQL would hold another "
+        "rows on both sides; after a committed copy, gathers PostgreSQL's statistics (ANALYZE); "
+        "exits 1 (rolled back) when a table of PostgreSQL would hold another "
         "number of rows than SQLite's, 2 on bad arguments. No --config: the stores are named "
         "here.");
     migrate_cmd

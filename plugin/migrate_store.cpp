@@ -126,14 +126,15 @@ int migrate_store_command(const MigrateStoreOptions& options, std::ostream& out,
             << names << "; the copy was rolled back, nothing was written\n";
         return 1;
     }
-    // The planner's statistics of the copied tables, gathered now rather than at autovacuum's
-    // first ANALYZE: until then PostgreSQL plans the service's statements without knowing how
-    // the rows are spread (which creator holds how many cases), and a plan made then is kept.
-    out << "Gathering PostgreSQL's statistics of the copied tables (ANALYZE)\n" << std::flush;
+    // The planner's statistics of the database, gathered now rather than at autovacuum's first
+    // ANALYZE: until then PostgreSQL plans the service's statements without knowing how the rows
+    // are spread (which creator holds how many cases), and a plan made then is kept.
+    out << "Gathering PostgreSQL's statistics of the database (ANALYZE)\n" << std::flush;
     try {
         to->exec("ANALYZE");
     } catch (const std::exception& e) {
-        err << "dunning: warning: ANALYZE failed (autovacuum gathers the statistics later): "
+        err << "dunning: warning: ANALYZE failed (autovacuum gathers the statistics later, or "
+               "run ANALYZE yourself): "
             << shown(e.what()) << '\n';
     }
     out << "Done: every table of " << where << " holds the rows of " << path

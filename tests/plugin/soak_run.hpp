@@ -151,12 +151,16 @@ class SoakRun {
         stripe_.deliver();
         return advance(0) && stripe_.queued_types().empty();
     }
+    // True when the service's clock stands at the script's and everything due then has run. A
+    // request whose answer timed out may still move the clock later; the step is done again.
     bool advance(std::int64_t seconds) {
         httplib::Client cli("127.0.0.1", service_.port());
         cli.set_read_timeout(120, 0);
         auto r = cli.Post("/v1/test-clock/advance", nlohmann::json{{"seconds", seconds}}.dump(),
                           "application/json");
-        return r && r->status == 200;
+        if (!r || r->status != 200) return false;
+        const auto now = nlohmann::json::parse(r->body, nullptr, false);
+        return now.is_object() && now.value("now", std::int64_t{0}) == clock_.load();
     }
     SoakOutcome& fail(SoakOutcome& out, const std::string& why) {
         error = why;
