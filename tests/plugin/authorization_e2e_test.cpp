@@ -193,10 +193,12 @@ class Matrix : public ::testing::Test {
         seed("alpha", alpha_secret, alpha_token, alpha_);
         seed("beta", beta_secret, beta_token, beta_);
     }
-    void TearDown() override {
-        EXPECT_EQ(service_->terminate(), 0) << service_->read_log();
+    void TearDown() override { // also after a SetUp that failed: the statics outlive the test
+        if (service_) EXPECT_EQ(service_->terminate(), 0) << service_->read_log();
         delete service_;
+        service_ = nullptr;
         delete dir_;
+        dir_ = nullptr;
     }
 
     struct Seeded {
