@@ -28,14 +28,22 @@ constexpr std::int32_t key_lock_class = 7418052;
 // the connection (08), a transaction the server rolled back (40: serialization failure,
 // deadlock), resources (53: disk full, out of memory, too many connections), an operator's
 // intervention (57: shutdown, a cancelled or timed-out statement), the system (58), a lock not
-// had within lock_timeout (55P03) and a server that accepts no writes (25006: a standby or a
-// read-only session).
+// had within lock_timeout (55P03), a server that accepts no writes (25006: a standby or a
+// read-only session) and a session ended for idling in its transaction (25P03).
 bool is_trouble_state(const std::string& state) {
     if (state.size() != 5) return false;
     const auto cls = state.substr(0, 2);
     return cls == "08" || cls == "40" || cls == "53" || cls == "57" || cls == "58" ||
-           state == "55P03" || state == "25006";
+           state == "55P03" || state == "25006" || state == "25P03";
 }
+
+// A transaction left idle this long ends with its session: the server rolls it back and frees
+// its locks. The service never waits inside a transaction (Stripe, SMTP and the platform are
+// called outside them), so only an instance that stopped in the middle of one meets this: a
+// machine that died without closing its connection, or a frozen process. Without it the server
+// would keep that instance's locks (a member's key, or the whole write lock that every instance
+// needs) until TCP gives up on the connection, two hours by default.
+constexpr int idle_in_transaction_seconds = 60;
 
 std::string percent_decoded(std::string_view text) {
     std::string out;
@@ -367,7 +375,9 @@ class PostgresConnection final : public Connection {
             // The session's lock_timeout is the limit the connection was made with, also when
             // it reconnects while a caller has lowered lock_wait (0 would mean no limit at all).
             tx.exec("SET client_min_messages = error; SET lock_timeout = " +
-                    std::to_string(std::max<std::int64_t>(1, session_lock_wait_.count())));
+                    std::to_string(std::max<std::int64_t>(1, session_lock_wait_.count())) +
+                    "; SET idle_in_transaction_session_timeout = '" +
+                    std::to_string(idle_in_transaction_seconds) + "s'");
             for (const auto& [name, sql] : prepared_)
                 conn_->prepare(name, sql);
         } catch (...) {

@@ -297,6 +297,40 @@ TEST_F(PostgresConnectionTest, TheWriteLockOfASessionThatDiesIsFreeAtOnce) {
     }
 }
 
+// An instance whose machine died inside a transaction leaves its session open on the server:
+// the session ends after a minute idle in it, and its locks with it.
+TEST_F(PostgresConnectionTest, ASessionIdleInsideATransactionEndsAndFreesTheWriteLock) {
+    auto setting = db->prepare("SHOW idle_in_transaction_session_timeout");
+    ASSERT_TRUE(setting->step());
+    EXPECT_EQ(setting->text_at(0), "1min");
+    setting->reset();
+    StoreOptions options;
+    options.lock_wait = std::chrono::milliseconds(200);
+    auto other = connect_postgres(database.url(), options);
+    {
+        // This session's minute made 300 ms, so that the test need not wait a minute.
+        db->exec("SET idle_in_transaction_session_timeout = 300");
+        dunning::store::Transaction stalled(*db); // the whole write lock, then nothing more
+        for (int attempt = 1;; ++attempt) {       // each attempt waits up to 200 ms for the lock
+            try {
+                dunning::store::Transaction tx(*other);
+                tx.commit();
+                break;
+            } catch (const StoreError& e) {
+                ASSERT_LT(attempt, 50) << "the idle transaction kept the write lock: " << e.what();
+            }
+        }
+        try {
+            db->exec("SELECT 1");
+            FAIL() << "the session ended for idling answered";
+        } catch (const StoreError& e) {
+            EXPECT_TRUE(e.trouble()) << e.what();
+        }
+    }
+    ASSERT_TRUE(setting->step()); // a new session, with the service's setting again
+    EXPECT_EQ(setting->text_at(0), "1min");
+}
+
 TEST_F(PostgresConnectionTest, ASessionEndedByTheServerIsTroubleAndTheNextCallReconnects) {
     auto pid = db->prepare("SELECT pg_backend_pid()");
     ASSERT_TRUE(pid->step());
