@@ -194,7 +194,9 @@ class Matrix : public ::testing::Test {
         seed("beta", beta_secret, beta_token, beta_);
     }
     void TearDown() override { // also after a SetUp that failed: the statics outlive the test
-        if (service_) EXPECT_EQ(service_->terminate(), 0) << service_->read_log();
+        if (service_) {
+            EXPECT_EQ(service_->terminate(), 0) << service_->read_log();
+        }
         delete service_;
         service_ = nullptr;
         delete dir_;
