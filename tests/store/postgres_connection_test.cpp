@@ -269,6 +269,23 @@ TEST_F(PostgresConnectionTest, ARowLockHeldTooLongIsTrouble) {
     }
 }
 
+// Whether `session` takes the whole write lock (and commits) within `attempts` tries, each
+// waiting as long as its lock_wait.
+::testing::AssertionResult write_lock_taken_within(dunning::store::Connection& session,
+                                                   int attempts) {
+    std::string last;
+    for (int attempt = 1; attempt <= attempts; ++attempt) {
+        try {
+            dunning::store::Transaction tx(session);
+            tx.commit();
+            return ::testing::AssertionSuccess() << "after " << attempt << " tries";
+        } catch (const StoreError& e) {
+            last = e.what();
+        }
+    }
+    return ::testing::AssertionFailure() << attempts << " tries, the last: " << last;
+}
+
 // An instance that dies holding the write lock (kill -9: its session ends) does not hold up the
 // others: the server releases the lock with the session.
 TEST_F(PostgresConnectionTest, TheWriteLockOfASessionThatDiesIsFreeAtOnce) {
@@ -286,15 +303,7 @@ TEST_F(PostgresConnectionTest, TheWriteLockOfASessionThatDiesIsFreeAtOnce) {
         kill.exec("SELECT pg_terminate_backend(" + std::to_string(backend) + ")");
     }
     // pg_terminate_backend returns before the session is gone: a few tries, each waiting 200 ms.
-    for (int attempt = 1;; ++attempt) {
-        try {
-            dunning::store::Transaction tx(*other);
-            tx.commit();
-            break;
-        } catch (const StoreError& e) {
-            ASSERT_LT(attempt, 25) << "the write lock outlived its session: " << e.what();
-        }
-    }
+    EXPECT_TRUE(write_lock_taken_within(*other, 25)) << "the write lock outlived its session";
 }
 
 // An instance whose machine died inside a transaction leaves its session open on the server:
@@ -311,15 +320,8 @@ TEST_F(PostgresConnectionTest, ASessionIdleInsideATransactionEndsAndFreesTheWrit
         // This session's minute made 300 ms, so that the test need not wait a minute.
         db->exec("SET idle_in_transaction_session_timeout = 300");
         dunning::store::Transaction stalled(*db); // the whole write lock, then nothing more
-        for (int attempt = 1;; ++attempt) {       // each attempt waits up to 200 ms for the lock
-            try {
-                dunning::store::Transaction tx(*other);
-                tx.commit();
-                break;
-            } catch (const StoreError& e) {
-                ASSERT_LT(attempt, 50) << "the idle transaction kept the write lock: " << e.what();
-            }
-        }
+        ASSERT_TRUE(write_lock_taken_within(*other, 50))
+            << "the idle transaction kept the write lock";
         try {
             db->exec("SELECT 1");
             FAIL() << "the session ended for idling answered";
