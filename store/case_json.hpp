@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <stdexcept>
+#include <string>
 
 namespace dunning::store {
 
@@ -14,7 +15,11 @@ struct CaseStateError : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
-// Enums are written by name ("card", "declined", "visa", …).
+// The stored form (cases.state): one JSON object, enums by name ("card", "declined", "visa", …),
+// each object's keys in byte order, as nlohmann's dump() of it would be. Throws
+// nlohmann::json::exception for a string that is not valid UTF-8.
+std::string state_text(const CaseState& s);
+// The same, as a JSON value (the text parsed).
 nlohmann::json state_to_json(const CaseState& s);
 // Throws nlohmann::json::exception for a missing key or a value of the wrong type, and
 // CaseStateError for an unknown enum value.

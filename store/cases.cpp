@@ -291,7 +291,7 @@ bool update_in_place(Connection& db, const CaseRecord& r, std::int64_t now_unix,
 
 void save_case(Connection& db, CaseRecord& r, std::int64_t now_unix) {
     const CaseState& s = r.state;
-    auto json = state_to_json(s).dump();
+    auto json = state_text(s);
     auto figures = case_figures_of(s);
     // The figures row is written only when the row this save replaces may carry other figures.
     // The memo knows the figures this connection saved with a text; the update below replaces

@@ -6,10 +6,6 @@ using nlohmann::json;
 
 namespace {
 
-json optional_time(const std::optional<Timestamp>& t) {
-    return t ? json(to_unix(*t)) : json(nullptr);
-}
-
 std::optional<Timestamp> read_time(const json& j, const char* key) {
     if (!j.contains(key) || j.at(key).is_null()) return std::nullopt;
     return from_unix(j.at(key).get<std::int64_t>());
@@ -17,9 +13,14 @@ std::optional<Timestamp> read_time(const json& j, const char* key) {
 
 } // namespace
 
-json address_to_json(const PostalAddress& a) {
-    return {{"line1", a.line1}, {"line2", a.line2}, {"postal_code", a.postal_code},
-            {"city", a.city},   {"state", a.state}, {"country", a.country}};
+void write_address(JsonText& w, const PostalAddress& a) {
+    JsonText::Object o(w);
+    o.put("city", a.city);
+    o.put("country", a.country);
+    o.put("line1", a.line1);
+    o.put("line2", a.line2);
+    o.put("postal_code", a.postal_code);
+    o.put("state", a.state);
 }
 
 PostalAddress address_from_json(const json& j) {
@@ -27,21 +28,24 @@ PostalAddress address_from_json(const json& j) {
             j.value("city", ""),  j.value("state", ""), j.value("country", "")};
 }
 
-json collection_to_json(const Collection& c) {
-    json steps = json::array();
-    for (const auto& st : c.steps)
-        steps.push_back({{"what", st.what},
-                         {"at", to_unix(st.at)},
-                         {"batch", st.batch},
-                         {"amount_minor", st.amount_minor},
-                         {"date", st.date},
-                         {"reference", st.reference},
-                         {"note", st.note}});
-    return {{"handed_over_at", optional_time(c.handed_over_at)},
-            {"batch", c.batch},
-            {"agency_reference", c.agency_reference},
-            {"collected_minor", c.collected_minor},
-            {"steps", steps}};
+void write_collection(JsonText& w, const Collection& c) {
+    JsonText::Object o(w);
+    o.put("agency_reference", c.agency_reference);
+    o.put("batch", c.batch);
+    o.put("collected_minor", c.collected_minor);
+    o.put("handed_over_at", c.handed_over_at);
+    JsonText::Array steps(o.key("steps"));
+    for (const auto& st : c.steps) {
+        steps.next();
+        JsonText::Object step(w);
+        step.put("amount_minor", st.amount_minor);
+        step.put("at", st.at);
+        step.put("batch", st.batch);
+        step.put("date", st.date);
+        step.put("note", st.note);
+        step.put("reference", st.reference);
+        step.put("what", st.what);
+    }
 }
 
 Collection collection_from_json(const json& j) {

@@ -2,15 +2,16 @@
 // The parts of the stored case (store/case_json.cpp) that came with the handover to collection
 // agencies: the debtor's postal address and the case's collection record.
 #include "core/case.hpp"
+#include "store/json_text.hpp"
 
 #include <nlohmann/json.hpp>
 
 namespace dunning::store {
 
-nlohmann::json address_to_json(const PostalAddress& a);
+void write_address(JsonText& w, const PostalAddress& a);
 PostalAddress address_from_json(const nlohmann::json& j);
 
-nlohmann::json collection_to_json(const Collection& c);
+void write_collection(JsonText& w, const Collection& c);
 // From the whole stored case: an empty record when it has none (stored before handovers).
 Collection collection_from_json(const nlohmann::json& state);
 

@@ -87,7 +87,7 @@ void load_cases(store::Connection& db, const Layout& layout, const CasePolicy& p
         st.bind(8, s.invoice.currency);
         st.bind(9, static_cast<std::int64_t>(to_unix(*s.opened_at)));
         st.bind(10, static_cast<std::int64_t>(to_unix(*s.opened_at)));
-        st.bind(11, store::state_to_json(s).dump());
+        st.bind(11, store::state_text(s));
         st.bind(12, static_cast<std::int64_t>(to_unix(wake)));
         st.exec();
         st.reset();

@@ -3,8 +3,12 @@
 // field, never a default.
 #include "case_fields.hpp"
 #include "store/case_json.hpp"
+#include "store/json_text.hpp"
 
 #include <gtest/gtest.h>
+
+#include <limits>
+#include <string>
 
 using namespace dunning;
 using namespace dunning::testing;
@@ -263,3 +267,106 @@ TEST(CaseJson, StatesFromBeforeDisputesReadWithoutThem) {
 }
 
 } // namespace
+// Rows written before hold this text, and a human reads it with sqlite3: the writer keeps it as
+// it was (nlohmann's dump of the state: keys in byte order, no spaces).
+TEST(CaseJson, TheStoredTextIsAsItWas) {
+    EXPECT_EQ(
+        dunning::store::state_text(full_sample()),
+        R"({"action_required":true,"attempts":[{"at":1800012000,"network":"mastercard","number")"
+        R"(:1,"outcome":"rejected","payment_method_id":"pm_first"},{"at":1800013000,"network":")"
+        R"(visa","number":2,"outcome":"abandoned","payment_method_id":"pm_second"}],"collection)"
+        R"(":{"agency_reference":"AG-1","batch":"7","collected_minor":800,"handed_over_at":1800)"
+        R"(022000,"steps":[{"amount_minor":0,"at":1800023000,"batch":"7","date":"","note":"","r)"
+        R"(eference":"","what":"handed_over"},{"amount_minor":800,"at":1800024000,"batch":"","d)"
+        R"(ate":"2027-03-01","note":"first rate","reference":"AG-1","what":"partial_payment"}]})"
+        R"(,"confirmation_queued":true,"creator_id":"creator_sample","dispute":{"as_of":1800011)"
+        R"(000,"dispute_id":"dp_sample","lost_at":1800009000,"opened_at":1800008000,"repaid_at")"
+        R"(:1800010000,"status":"lost"},"escalated_at":1800016000,"failed":true,"failure_email_)"
+        R"(sent":true,"failure_notified":"generic_decline#2","final_notice_at":1800014000,"firs)"
+        R"(t_seen_at":1800017000,"handover_pending_at":1800019000,"invoice":{"amount_due":4900,)"
+        R"("amount_remaining":4100,"attempt_count":3,"billing_reason":"subscription_cycle","cha)"
+        R"(rge_id":"ch_sample","created":1800020000,"currency":"eur","customer_address":{"city")"
+        R"(:"Berlin","country":"DE","line1":"Hauptstr. 1","line2":"c/o Ünal","postal_code":"101)"
+        R"(15","state":"BE"},"customer_email":"zoe@example.org","customer_id":"cus_sample","cus)"
+        R"(tomer_name":"Zoë Ünal","description":"1 × Membership","due_date":1800002000,"hosted_)"
+        R"(invoice_url":"https://invoice.example/in_sample","invoice_id":"in_sample","next_paym)"
+        R"(ent_attempt":1800001000,"number":"N-0042","payment_intent_id":"pi_sample","period_st)"
+        R"(art":1800021000,"plan_instalments":6,"products":["prod_a","prod_b"],"status":"uncoll)"
+        R"(ectible","subscription_id":"sub_sample"},"invoice_as_of":1800003000,"last_failure":{)"
+        R"("advice_code":"do_not_try_again","at":1800005000,"card_brand":"girocard","code":"acc)"
+        R"(ount_closed","decline_code":"generic_decline","message":"The account is closed.","me)"
+        R"(thod":"sepa_debit","network_advice_code":"03","payment_method_id":"pm_failed"},"limi)"
+        R"(tation_warned":90,"mandate_inactive":{"at":1800025000,"mandate":"mandate_sample","pa)"
+        R"(yment_method":"pm_failed"},"new_payment_method":"pm_new","new_payment_method_at":180)"
+        R"(0007000,"next_wakeup":1800018000,"objection":{"actor":"anna","at":1800022000,"note":)"
+        R"("member disputes the claim","withdrawn_at":1800023000},"opened_announced":true,"open)"
+        R"(ed_at":1800004000,"paid_with":"other","paused":true,"paused_at":1800015000,"paused_s)"
+        R"(econds":86401,"payment_processing":true,"promise":{"holds_pause":true,"made_at":1800)"
+        R"(021000,"until":1800020000},"resolution":"uncollectible","resolution_reason":"below_w)"
+        R"(rite_off_threshold","resolved_announced":true,"resolved_at":1800006000,"stage_queued)"
+        R"(":3,"stage_sent":2,"stripe_disconnected_at":1800026000})");
+    EXPECT_EQ(
+        dunning::store::state_text(CaseState{}),
+        R"({"action_required":false,"attempts":[],"collection":{"agency_reference":"","batch":")"
+        R"(","collected_minor":0,"handed_over_at":null,"steps":[]},"confirmation_queued":false,)"
+        R"("creator_id":"","dispute":null,"escalated_at":null,"failed":false,"failure_email_sen)"
+        R"(t":false,"failure_notified":"","final_notice_at":null,"first_seen_at":null,"handover)"
+        R"(_pending_at":null,"invoice":{"amount_due":0,"amount_remaining":0,"attempt_count":0,")"
+        R"(billing_reason":"","charge_id":"","created":null,"currency":"","customer_address":{")"
+        R"(city":"","country":"","line1":"","line2":"","postal_code":"","state":""},"customer_e)"
+        R"(mail":"","customer_id":"","customer_name":"","description":"","due_date":null,"hoste)"
+        R"(d_invoice_url":"","invoice_id":"","next_payment_attempt":null,"number":"","payment_i)"
+        R"(ntent_id":"","period_start":null,"plan_instalments":0,"products":[],"status":"","sub)"
+        R"(scription_id":""},"invoice_as_of":0,"last_failure":null,"limitation_warned":0,"manda)"
+        R"(te_inactive":null,"new_payment_method":"","new_payment_method_at":null,"next_wakeup")"
+        R"(:null,"objection":null,"opened_announced":false,"opened_at":null,"paid_with":"unknow)"
+        R"(n","paused":false,"paused_at":null,"paused_seconds":0,"payment_processing":false,"pr)"
+        R"(omise":null,"resolution":"none","resolution_reason":"","resolved_announced":false,"r)"
+        R"(esolved_at":null,"stage_queued":0,"stage_sent":0,"stripe_disconnected_at":null})");
+}
+
+// Whatever a member's name or a creator's note holds is written as nlohmann writes it, and reads
+// back as it was.
+TEST(CaseJson, StringsAreEscapedAsNlohmannEscapesThem) {
+    for (const std::string text :
+         {"plain", "quote \" inside", "back\\slash", "line\nbreak\ttab\r\b\f", "\x01\x1f",
+          "del \x7f", "slash /", "Zoë Ünal", "1 × 9 €", "\xf0\x9f\x8e\x93 course", ""}) {
+        CaseState s;
+        s.creator_id = text;
+        s.invoice.customer_name = text;
+        s.invoice.products = {text, "prod"};
+        const auto stored = dunning::store::state_text(s);
+        EXPECT_EQ(stored, json::parse(stored).dump()) << text;
+        const auto back = state_from_json(json::parse(stored));
+        EXPECT_EQ(back.creator_id, text);
+        EXPECT_EQ(back.invoice.customer_name, text);
+        EXPECT_EQ(back.invoice.products, s.invoice.products);
+    }
+}
+
+TEST(CaseJson, AStringThatIsNotUtf8IsRefused) {
+    CaseState s;
+    s.invoice.customer_name = "M\xfcller"; // Latin-1
+    EXPECT_THROW(dunning::store::state_text(s), json::exception);
+}
+
+TEST(CaseJson, NumbersAreWrittenInFull) {
+    CaseState s;
+    s.invoice.amount_due = std::numeric_limits<std::int64_t>::min();
+    s.invoice.amount_remaining = std::numeric_limits<std::int64_t>::max();
+    s.paused_seconds = -1;
+    s.stage_sent = std::numeric_limits<int>::min();
+    const auto stored = dunning::store::state_text(s);
+    EXPECT_EQ(stored, json::parse(stored).dump());
+    expect_states_equal(state_from_json(json::parse(stored)), s);
+}
+
+TEST(JsonText, AKeyOutOfOrderIsRefused) {
+    std::string out;
+    dunning::store::JsonText w(out);
+    dunning::store::JsonText::Object o(w);
+    o.put("b", 1);
+    EXPECT_THROW(o.put("a", 2), std::logic_error);
+    EXPECT_THROW(o.put("b", 3), std::logic_error) << "a key twice";
+    o.put("c", true);
+}
