@@ -158,6 +158,10 @@ class SqliteConnection final : public Connection {
             throw StoreError(message, is_trouble(rc));
         }
         sqlite3_extended_result_codes(db_, 1);
+        // Every connection waits for another's lock, the read-only one that looks at a file
+        // before the store opens it included: a process that holds the file for a moment (the
+        // sqlite3 shell, a backup) must not make the service refuse to start.
+        sqlite3_busy_handler(db_, wait_for_lock, &lock_wait);
         sqlite3_commit_hook(
             db_,
             [](void* n) {
@@ -216,7 +220,6 @@ class SqliteConnection final : public Connection {
 
     void set_pragmas(const StoreOptions& o) {
         lock_wait.limit = o.lock_wait;
-        sqlite3_busy_handler(db_, wait_for_lock, &lock_wait);
         exec("PRAGMA journal_mode = WAL");
         exec(o.synchronous == "full" ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
         exec("PRAGMA foreign_keys = ON");

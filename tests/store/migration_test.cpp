@@ -1,6 +1,7 @@
 // Stores of earlier versions keep their queued work: the rows of the outbox, card_reminders
 // and host_notifications come up as jobs of the one queue. A SQLite-file test: the old stores are
 // SQLite files written as earlier versions wrote them, and the migrations are SQLite's history.
+// And a store file that another connection holds for a moment still opens.
 #include "store/database.hpp"
 #include "store/job_queue.hpp"
 #include "store/notifications.hpp"
@@ -8,6 +9,10 @@
 
 #include <SQLiteCpp/Database.h>
 #include <gtest/gtest.h>
+
+#include <chrono>
+#include <optional>
+#include <thread>
 
 namespace dunning::store {
 namespace {
@@ -109,6 +114,29 @@ TEST_F(Version4Store, ComesUpWithItsPendingWorkAsJobs) {
 
 // A store made by a version without the access tables (schema 3) with a notify_host effect
 // pending in the outbox: the upgrade cancels it (nothing ever sent those) and keeps the rest.
+// The sqlite3 shell or a backup holding the file while the service starts delays the start; the
+// file's check before opening used to fail at once with "database is locked".
+TEST(StoreOpening, WaitsWhileAnotherConnectionHoldsTheFile) {
+    TempDir dir;
+    const StoreOptions options{(dir.path() / "held.sqlite").string(), "normal"};
+    open_store(options);
+    std::optional<SQLite::Database> holder(std::in_place, options.path, SQLite::OPEN_READWRITE);
+    holder->exec("PRAGMA locking_mode = EXCLUSIVE");
+    holder->exec("BEGIN EXCLUSIVE");
+    holder->exec("CREATE TABLE held (x)");
+    std::thread lets_go([&holder] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        holder.reset(); // rolls back and closes: the lock goes
+    });
+    try {
+        auto db = open_store(options);
+        EXPECT_EQ(schema_version(*db), latest_schema_version());
+    } catch (const std::exception& e) {
+        ADD_FAILURE() << e.what();
+    }
+    lets_go.join();
+}
+
 TEST(Version3Store, UpgradeCancelsPendingHostNotificationsOfTheOutbox) {
     TempDir dir;
     const StoreOptions options{(dir.path() / "old.sqlite").string(), "normal"};
