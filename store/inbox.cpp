@@ -103,23 +103,32 @@ void remember_unlinked(Connection& db, const std::string& creator, const std::st
 std::vector<UnlinkedEvent> take_unlinked(Connection& db, const std::string& creator,
                                          const std::string& payment_intent,
                                          const std::string& charge) {
-    CachedStatement st(db,
-                       "SELECT u.inbox_id, i.body FROM unlinked_payments u JOIN inbox i "
-                       "ON i.id = u.inbox_id WHERE u.creator_id = ? AND u.payment_key IN (?, ?)");
-    st.bind(1, creator);
-    st.bind(2, payment_intent);
-    st.bind(3, charge);
+    // Each key by itself: `payment_key IN (?, ?)` made SQLite build a temporary B-tree of the
+    // two values on every call, and every invoice event of the worker asks.
+    const std::string* const keys[] = {&payment_intent, &charge};
+    const std::size_t key_count = payment_intent == charge ? 1 : 2;
     std::vector<UnlinkedEvent> out;
-    while (st.executeStep())
-        out.push_back({st.getColumn(0).getInt64(), st.getColumn(1).getString()});
+    for (std::size_t k = 0; k < key_count; ++k) {
+        CachedStatement st(db, "SELECT u.inbox_id, i.body FROM unlinked_payments u JOIN inbox i "
+                               "ON i.id = u.inbox_id WHERE u.creator_id = ? AND u.payment_key = ?");
+        st.bind(1, creator);
+        st.bind(2, *keys[k]);
+        while (st.executeStep())
+            out.push_back({st.getColumn(0).getInt64(), st.getColumn(1).getString()});
+    }
     if (out.empty()) return out;
     // The rows just read, by their key (inbox_id alone is not one: that would scan the table).
-    CachedStatement del(
-        db, "DELETE FROM unlinked_payments WHERE creator_id = ? AND payment_key IN (?, ?)");
-    del.bind(1, creator);
-    del.bind(2, payment_intent);
-    del.bind(3, charge);
-    del.exec();
+    for (std::size_t k = 0; k < key_count; ++k) {
+        CachedStatement del(
+            db, "DELETE FROM unlinked_payments WHERE creator_id = ? AND payment_key = ?");
+        del.bind(1, creator);
+        del.bind(2, *keys[k]);
+        del.exec();
+    }
+    // In the order they arrived in, whichever key they waited under.
+    std::sort(out.begin(), out.end(), [](const UnlinkedEvent& a, const UnlinkedEvent& b) {
+        return a.inbox_id < b.inbox_id;
+    });
     return out;
 }
 
