@@ -29,7 +29,7 @@ constexpr std::array<std::string_view, 9> restricting_statuses{
 // The ids of a member's cases in those statuses: one index search per status. A list of them
 // (`status IN (…)`, or the same values joined by OR, which SQLite turns into the list) made SQLite
 // build a temporary B-tree of the values on every call, about 6 % of the worker's time per event
-// for a member with no other case (bench/ingest/README.md).
+// (bench/ingest/README.md, "Temporary B-trees").
 const std::string& restricting_case_ids_sql() {
     static const std::string sql = [] {
         std::string out;
@@ -175,22 +175,22 @@ void visit_cases_of_customer(Connection& db, const std::string& creator,
                              const std::string& customer_id, std::int64_t except_id,
                              const std::function<void(std::int64_t, const CaseState&)>& visit) {
     // Only cases that may restrict access, found by index (creator, member, status): a member's
-    // paid and voided history is never read. Most members have no other such case, which the ids
-    // alone tell.
-    bool any = false;
-    {
+    // paid and voided history is never read. Most members have no other such case. On SQLite the
+    // ids alone tell, without the rows' statement, whose `id IN (…)` builds a temporary B-tree of
+    // the ids even when there are none; on PostgreSQL that look would be one more round trip.
+    if (db.backend() == Backend::sqlite) {
         CachedStatement st(db, restricting_case_ids_sql());
         st.bind(1, creator);
         st.bind(2, customer_id);
         st.bind(3, except_id);
-        any = st.executeStep();
+        if (!st.executeStep()) return;
     }
-    if (!any) return;
     // Their rows in id order, in one statement (a statement per row costs more, at thousands of
     // open cases): ordering the rows themselves made SQLite sort every state's text, megabytes for
     // a member with thousands of open cases (bench/ingest/README.md, "One member").
-    CachedStatement st(db, std::string(case_columns) + "WHERE id IN (" +
-                               restricting_case_ids_sql() + ") ORDER BY id");
+    static const std::string rows_sql =
+        std::string(case_columns) + "WHERE id IN (" + restricting_case_ids_sql() + ") ORDER BY id";
+    CachedStatement st(db, rows_sql);
     st.bind(1, creator);
     st.bind(2, customer_id);
     st.bind(3, except_id);

@@ -104,25 +104,27 @@ std::vector<UnlinkedEvent> take_unlinked(Connection& db, const std::string& crea
                                          const std::string& payment_intent,
                                          const std::string& charge) {
     // Each key by itself: `payment_key IN (?, ?)` made SQLite build a temporary B-tree of the
-    // two values on every call, and every invoice event of the worker asks.
-    const std::string* const keys[] = {&payment_intent, &charge};
-    const std::size_t key_count = payment_intent == charge ? 1 : 2;
+    // two values on every call, and every invoice event of the worker asks. An empty key names no
+    // payment (invoices of current API versions have no charge id), so nothing waits under it.
+    std::vector<const std::string*> keys;
+    for (const auto* key : {&payment_intent, &charge})
+        if (!key->empty() && (keys.empty() || *keys.front() != *key)) keys.push_back(key);
     std::vector<UnlinkedEvent> out;
-    for (std::size_t k = 0; k < key_count; ++k) {
+    for (const auto* key : keys) {
         CachedStatement st(db, "SELECT u.inbox_id, i.body FROM unlinked_payments u JOIN inbox i "
                                "ON i.id = u.inbox_id WHERE u.creator_id = ? AND u.payment_key = ?");
         st.bind(1, creator);
-        st.bind(2, *keys[k]);
+        st.bind(2, *key);
         while (st.executeStep())
             out.push_back({st.getColumn(0).getInt64(), st.getColumn(1).getString()});
     }
     if (out.empty()) return out;
     // The rows just read, by their key (inbox_id alone is not one: that would scan the table).
-    for (std::size_t k = 0; k < key_count; ++k) {
+    for (const auto* key : keys) {
         CachedStatement del(
             db, "DELETE FROM unlinked_payments WHERE creator_id = ? AND payment_key = ?");
         del.bind(1, creator);
-        del.bind(2, *keys[k]);
+        del.bind(2, *key);
         del.exec();
     }
     // In the order they arrived in, whichever key they waited under.
