@@ -17,9 +17,10 @@ struct CaseStateError : std::runtime_error {
 
 // The stored form (cases.state): one JSON object, enums by name ("card", "declined", "visa", …),
 // each object's keys in byte order, as nlohmann's dump() of it would be. Throws
-// nlohmann::json::exception for a string that is not valid UTF-8.
+// nlohmann::json::exception for a string that is not valid UTF-8 (and std::logic_error for a key
+// written out of order: a mistake in store/case_json.cpp).
 std::string state_text(const CaseState& s);
-// The same, as a JSON value (the text parsed).
+// The same, as a JSON value (the text parsed): for tests and tools that look inside.
 nlohmann::json state_to_json(const CaseState& s);
 // Throws nlohmann::json::exception for a missing key or a value of the wrong type, and
 // CaseStateError for an unknown enum value.

@@ -4,8 +4,8 @@
 // took about a fifth of the worker's time per event. The text is what nlohmann's dump() writes
 // for the same values: no spaces, each object's keys in byte order (a key out of order throws
 // std::logic_error, so a misplaced key fails every save that writes it, never a stored row),
-// strings escaped as nlohmann escapes them: a string that is not plain printable ASCII is
-// handed to nlohmann's serializer, which also refuses invalid UTF-8.
+// strings escaped as nlohmann escapes them: a string with a byte below space or above DEL, a
+// quote or a backslash is handed to nlohmann's serializer, which also refuses invalid UTF-8.
 #include "core/time.hpp"
 
 #include <nlohmann/json.hpp>

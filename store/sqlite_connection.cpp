@@ -321,6 +321,10 @@ void check_sqlite_file(const std::string& path) {
                                      std::to_string(latest_schema_version()) +
                                      "); upgrade dunning" + untouched);
     } catch (const StoreError& e) {
+        // Still locked after the connection's wait (another process holds the file), or the disk
+        // failing: the file may well be a store.
+        if (e.trouble())
+            throw std::runtime_error("cannot read " + path + ": " + e.what() + untouched);
         throw std::runtime_error(path + " is not a usable dunning database: " + e.what() +
                                  untouched);
     }

@@ -267,6 +267,7 @@ TEST(CaseJson, StatesFromBeforeDisputesReadWithoutThem) {
 }
 
 } // namespace
+
 // Rows written before hold this text, and a human reads it with sqlite3: the writer keeps it as
 // it was (nlohmann's dump of the state: keys in byte order, no spaces).
 TEST(CaseJson, TheStoredTextIsAsItWas) {

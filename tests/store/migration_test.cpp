@@ -112,8 +112,6 @@ TEST_F(Version4Store, ComesUpWithItsPendingWorkAsJobs) {
     EXPECT_EQ(actions[3].last_error, "technical 503");
 }
 
-// A store made by a version without the access tables (schema 3) with a notify_host effect
-// pending in the outbox: the upgrade cancels it (nothing ever sent those) and keeps the rest.
 // The sqlite3 shell or a backup holding the file while the service starts delays the start; the
 // file's check before opening used to fail at once with "database is locked".
 TEST(StoreOpening, WaitsWhileAnotherConnectionHoldsTheFile) {
@@ -124,6 +122,11 @@ TEST(StoreOpening, WaitsWhileAnotherConnectionHoldsTheFile) {
     holder->exec("PRAGMA locking_mode = EXCLUSIVE");
     holder->exec("BEGIN EXCLUSIVE");
     holder->exec("CREATE TABLE held (x)");
+    {
+        // The hold is real: a reader that does not wait is refused.
+        SQLite::Database impatient(options.path, SQLite::OPEN_READONLY);
+        EXPECT_THROW(impatient.exec("SELECT count(*) FROM sqlite_master"), SQLite::Exception);
+    }
     std::thread lets_go([&holder] {
         std::this_thread::sleep_for(std::chrono::milliseconds(300));
         holder.reset(); // rolls back and closes: the lock goes
@@ -137,6 +140,8 @@ TEST(StoreOpening, WaitsWhileAnotherConnectionHoldsTheFile) {
     lets_go.join();
 }
 
+// A store made by a version without the access tables (schema 3) with a notify_host effect
+// pending in the outbox: the upgrade cancels it (nothing ever sent those) and keeps the rest.
 TEST(Version3Store, UpgradeCancelsPendingHostNotificationsOfTheOutbox) {
     TempDir dir;
     const StoreOptions options{(dir.path() / "old.sqlite").string(), "normal"};
