@@ -30,6 +30,18 @@ constexpr std::array<std::string_view, 9> restricting_statuses{
 // (`status IN (…)`, or the same values joined by OR, which SQLite turns into the list) made SQLite
 // build a temporary B-tree of the values on every call, about 6 % of the worker's time per event
 // (bench/ingest/README.md, "Temporary B-trees").
+// ('a', 'b', …)
+template <std::size_t N> std::string status_list(const std::array<std::string_view, N>& statuses) {
+    std::string out = "(";
+    for (const auto status : statuses) {
+        if (out.size() > 1) out += ", ";
+        out += "'";
+        out += status;
+        out += "'";
+    }
+    return out + ")";
+}
+
 const std::string& restricting_case_ids_sql() {
     static const std::string sql = [] {
         std::string out;
@@ -175,22 +187,28 @@ void visit_cases_of_customer(Connection& db, const std::string& creator,
                              const std::string& customer_id, std::int64_t except_id,
                              const std::function<void(std::int64_t, const CaseState&)>& visit) {
     // Only cases that may restrict access, found by index (creator, member, status): a member's
-    // paid and voided history is never read. Most members have no other such case. On SQLite the
-    // ids alone tell, without the rows' statement, whose `id IN (…)` builds a temporary B-tree of
-    // the ids even when there are none; on PostgreSQL that look would be one more round trip.
-    if (db.backend() == Backend::sqlite) {
+    // paid and voided history is never read. The rows are read in id order in one statement (a
+    // statement per row costs more, at thousands of open cases): ordering the rows themselves made
+    // SQLite sort every state's text, megabytes for a member with thousands of open cases
+    // (bench/ingest/README.md, "One member").
+    static const std::string sqlite_rows =
+        std::string(case_columns) + "WHERE id IN (" + restricting_case_ids_sql() + ") ORDER BY id";
+    // PostgreSQL has no temporary B-tree to avoid, and plans a list as well as nine searches.
+    static const std::string postgres_rows =
+        std::string(case_columns) + "WHERE id IN (SELECT id FROM cases WHERE creator_id = ?1 " +
+        "AND customer_id = ?2 AND status IN " + status_list(restricting_statuses) +
+        " AND id <> ?3) ORDER BY id";
+    const bool sqlite = db.backend() == Backend::sqlite;
+    if (sqlite) {
+        // Most members have no other such case, which the ids alone tell: the rows' `id IN (…)`
+        // builds a temporary B-tree of the ids even when there are none.
         CachedStatement st(db, restricting_case_ids_sql());
         st.bind(1, creator);
         st.bind(2, customer_id);
         st.bind(3, except_id);
         if (!st.executeStep()) return;
     }
-    // Their rows in id order, in one statement (a statement per row costs more, at thousands of
-    // open cases): ordering the rows themselves made SQLite sort every state's text, megabytes for
-    // a member with thousands of open cases (bench/ingest/README.md, "One member").
-    static const std::string rows_sql =
-        std::string(case_columns) + "WHERE id IN (" + restricting_case_ids_sql() + ") ORDER BY id";
-    CachedStatement st(db, rows_sql);
+    CachedStatement st(db, sqlite ? sqlite_rows : postgres_rows);
     st.bind(1, creator);
     st.bind(2, customer_id);
     st.bind(3, except_id);
