@@ -26,10 +26,6 @@ constexpr std::array<std::string_view, 9> restricting_statuses{
     "open",        "paused",        "objected",    "escalated", "handover_pending",
     "handed_over", "uncollectible", "written_off", "disputed"};
 
-// The ids of a member's cases in those statuses: one index search per status. A list of them
-// (`status IN (…)`, or the same values joined by OR, which SQLite turns into the list) made SQLite
-// build a temporary B-tree of the values on every call, about 6 % of the worker's time per event
-// (bench/ingest/README.md, "Temporary B-trees").
 // ('a', 'b', …)
 template <std::size_t N> std::string status_list(const std::array<std::string_view, N>& statuses) {
     std::string out = "(";
@@ -42,6 +38,10 @@ template <std::size_t N> std::string status_list(const std::array<std::string_vi
     return out + ")";
 }
 
+// The ids of a member's cases in those statuses: one index search per status. A list of them
+// (`status IN (…)`, or the same values joined by OR, which SQLite turns into the list) made SQLite
+// build a temporary B-tree of the values on every call, about 6 % of the worker's time per event
+// (bench/ingest/README.md, "Temporary B-trees").
 const std::string& restricting_case_ids_sql() {
     static const std::string sql = [] {
         std::string out;

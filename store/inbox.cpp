@@ -113,10 +113,16 @@ std::vector<UnlinkedEvent> take_unlinked(Connection& db, const std::string& crea
     if (keys.empty()) return out;
     // On PostgreSQL a list costs nothing extra, and each statement is a round trip.
     const bool one_by_one = db.backend() == Backend::sqlite || keys.size() == 1;
-    const char* select = "SELECT u.inbox_id, i.body FROM unlinked_payments u JOIN inbox i "
-                         "ON i.id = u.inbox_id WHERE u.creator_id = ? AND u.payment_key ";
+    static const std::string select = "SELECT u.inbox_id, i.body FROM unlinked_payments u "
+                                      "JOIN inbox i ON i.id = u.inbox_id WHERE u.creator_id = ? "
+                                      "AND u.payment_key ";
+    static const std::string select_one = select + "= ?", select_two = select + "IN (?, ?)";
+    static const std::string del_one =
+        "DELETE FROM unlinked_payments WHERE creator_id = ? AND payment_key = ?";
+    static const std::string del_two =
+        "DELETE FROM unlinked_payments WHERE creator_id = ? AND payment_key IN (?, ?)";
     for (std::size_t k = 0; k < keys.size(); k += one_by_one ? 1 : 2) {
-        CachedStatement st(db, std::string(select) + (one_by_one ? "= ?" : "IN (?, ?)"));
+        CachedStatement st(db, one_by_one ? select_one : select_two);
         st.bind(1, creator);
         st.bind(2, *keys[k]);
         if (!one_by_one) st.bind(3, *keys[k + 1]);
@@ -126,9 +132,7 @@ std::vector<UnlinkedEvent> take_unlinked(Connection& db, const std::string& crea
     if (out.empty()) return out;
     // The rows just read, by their key (inbox_id alone is not one: that would scan the table).
     for (std::size_t k = 0; k < keys.size(); k += one_by_one ? 1 : 2) {
-        CachedStatement del(db, std::string("DELETE FROM unlinked_payments WHERE creator_id = ? "
-                                            "AND payment_key ") +
-                                    (one_by_one ? "= ?" : "IN (?, ?)"));
+        CachedStatement del(db, one_by_one ? del_one : del_two);
         del.bind(1, creator);
         del.bind(2, *keys[k]);
         if (!one_by_one) del.bind(3, *keys[k + 1]);

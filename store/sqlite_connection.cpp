@@ -6,6 +6,7 @@
 #include <malloc.h>
 #endif
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -172,11 +173,15 @@ class SqliteConnection final : public Connection {
     }
     ~SqliteConnection() override {
         statements_.clear(); // finalized before the connection closes
+        for (auto& f : unit_statements_)
+            sqlite3_finalize(f.statement);
         sqlite3_close_v2(db_);
     }
 
     Backend backend() const override { return Backend::sqlite; }
     int exec(const std::string& sql) override {
+        for (auto& f : unit_statements_)
+            if (sql == f.sql) return run(f);
         const int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, nullptr);
         if (rc != SQLITE_OK) fail(db_, rc);
         return sqlite3_changes(db_);
@@ -260,6 +265,34 @@ class SqliteConnection final : public Connection {
     }
 
   private:
+    // The statements around every unit of work: a transaction's begin and commit, and the
+    // savepoint of each event or job in a batch (Savepoint). sqlite3_exec parses its text on
+    // every call; these are prepared at their first use and kept.
+    struct UnitStatement {
+        const char* sql;
+        sqlite3_stmt* statement = nullptr;
+    };
+    std::array<UnitStatement, 6> unit_statements_{{{"BEGIN IMMEDIATE"},
+                                                   {"BEGIN"},
+                                                   {"COMMIT"},
+                                                   {"SAVEPOINT unit"},
+                                                   {"RELEASE unit"},
+                                                   {"ROLLBACK TO unit"}}};
+    int run(UnitStatement& f) {
+        if (!f.statement) {
+            const int rc = sqlite3_prepare_v2(db_, f.sql, -1, &f.statement, nullptr);
+            if (rc != SQLITE_OK) fail(db_, rc);
+        }
+        const int rc = sqlite3_step(f.statement);
+        if (rc != SQLITE_DONE) {
+            const std::string message = sqlite3_errmsg(db_);
+            sqlite3_reset(f.statement);
+            throw StoreError(message, is_trouble(rc));
+        }
+        sqlite3_reset(f.statement);
+        return sqlite3_changes(db_);
+    }
+
     sqlite3* db_ = nullptr;
     std::int64_t commits_ = 0;
 };

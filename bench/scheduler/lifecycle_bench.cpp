@@ -28,6 +28,7 @@
 #include "store/database.hpp"
 #include "store/job_queue.hpp"
 #include "store/sqlite_connection.hpp"
+#include "store/statement.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -247,11 +248,14 @@ class StoreSim {
     }
 
     std::optional<Timestamp> next_moment() {
-        auto st = instances_[0]->db.prepare(
+        // Cached, as the service's own statements are: parsing it at every moment was 3.6 % of
+        // the store mode's time (2,000 cases), which is the harness's, not the service's.
+        store::CachedStatement st(
+            instances_[0]->db,
             "SELECT min(next_wakeup_at) FROM cases WHERE next_wakeup_at IS NOT NULL");
-        st->step();
+        st.executeStep();
         std::optional<std::int64_t> t;
-        if (!st->is_null(0)) t = st->int64_at(0);
+        if (!st.getColumn(0).isNull()) t = st.getColumn(0).getInt64();
         for (const auto& in : instances_)
             if (!in->events.empty() && (!t || in->events.top().at < *t)) t = in->events.top().at;
         if (!t) return std::nullopt;
