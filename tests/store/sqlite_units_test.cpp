@@ -5,7 +5,14 @@
 #include "store/database.hpp"
 #include "support/service.hpp"
 
+#include <SQLiteCpp/Database.h>
 #include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
 
 namespace dunning::store {
 namespace {
@@ -85,12 +92,34 @@ TEST_F(SqliteUnits, AReleaseWithoutItsSavepointFailsWithSqlitesMessageAndHarmsNo
     } catch (const StoreError& e) {
         EXPECT_NE(std::string(e.what()).find("no such savepoint: unit"), std::string::npos)
             << e.what();
+        EXPECT_FALSE(e.trouble());
     }
     db->begin_immediate();
     {
         Savepoint unit(*db);
         insert("parent", 1);
     }
+    db->commit();
+    EXPECT_EQ(ids("parent"), std::vector<std::int64_t>{1});
+}
+
+TEST_F(SqliteUnits, ABeginRefusedWhileAnotherHoldsTheLockIsTroubleAndTheNextOneBegins) {
+    db->lock_wait.limit = std::chrono::milliseconds{50};
+    {
+        SQLite::Database other(options.path, SQLite::OPEN_READWRITE);
+        other.exec("BEGIN IMMEDIATE");
+        try {
+            db->begin_immediate();
+            ADD_FAILURE() << "began while another connection held the write lock";
+        } catch (const StoreError& e) {
+            EXPECT_NE(std::string(e.what()).find("database is locked"), std::string::npos)
+                << e.what();
+            EXPECT_TRUE(e.trouble());
+        }
+        other.exec("ROLLBACK");
+    }
+    db->begin_immediate();
+    insert("parent", 1);
     db->commit();
     EXPECT_EQ(ids("parent"), std::vector<std::int64_t>{1});
 }

@@ -9,6 +9,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -66,9 +68,14 @@ TEST_F(UnlinkedPayments, AnotherCreatorsKeyAndAnEmptyKeyTakeNothing) {
     EXPECT_TRUE(take_unlinked(*db, "alpha", "pi_1", "").empty());
     EXPECT_TRUE(take_unlinked(*db, "alpha", "", "").empty());
 
-    // Both still wait for their own.
+    // Both still wait: beta's for beta's invoice, and the one without a key, which no invoice's
+    // keys can name, in the table.
     EXPECT_EQ(bodies(take_unlinked(*db, "beta", "pi_1", "")),
               std::vector<std::string>{"{\"id\":\"evt_beta\"}"});
+    auto keyless = db->prepare(
+        "SELECT count(*) FROM unlinked_payments WHERE creator_id = 'alpha' AND payment_key = ''");
+    ASSERT_TRUE(keyless->step());
+    EXPECT_EQ(keyless->int64_at(0), 1);
 }
 
 TEST_F(UnlinkedPayments, TheSameKeyGivenTwiceTakesEachEventOnce) {
