@@ -5,7 +5,6 @@
 #include "store/database.hpp"
 #include "support/service.hpp"
 
-#include <SQLiteCpp/Database.h>
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -106,8 +105,8 @@ TEST_F(SqliteUnits, AReleaseWithoutItsSavepointFailsWithSqlitesMessageAndHarmsNo
 TEST_F(SqliteUnits, ABeginRefusedWhileAnotherHoldsTheLockIsTroubleAndTheNextOneBegins) {
     db->lock_wait.limit = std::chrono::milliseconds{50};
     {
-        SQLite::Database other(options.path, SQLite::OPEN_READWRITE);
-        other.exec("BEGIN IMMEDIATE");
+        const auto other = connect_store(options); // another connection, holding the lock
+        other->begin_immediate();
         try {
             db->begin_immediate();
             ADD_FAILURE() << "began while another connection held the write lock";
@@ -116,7 +115,7 @@ TEST_F(SqliteUnits, ABeginRefusedWhileAnotherHoldsTheLockIsTroubleAndTheNextOneB
                 << e.what();
             EXPECT_TRUE(e.trouble());
         }
-        other.exec("ROLLBACK");
+        other->rollback();
     }
     db->begin_immediate();
     insert("parent", 1);
