@@ -221,7 +221,7 @@ Selection select_open_items(const std::string& creator, const OpenItemFilter& f,
         s.params.emplace_back(creator);
         s.params.emplace_back(*f.member);
     }
-    s.where = " WHERE creator_id = ? AND status IN " + std::string(outstanding_statuses_sql) +
+    s.where = " WHERE creator_id = ? AND " + std::string(outstanding_condition_sql) +
               " AND arose_on IS NOT NULL";
     s.params.emplace_back(creator);
     if (!f.statuses.empty()) {

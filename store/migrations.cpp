@@ -439,6 +439,20 @@ const std::vector<const char*> all = {
     CREATE INDEX entitlements_restricted ON entitlements (creator_id, level)
         WHERE level IN ('locked', 'limited');
     )sql",
+    // 18: case_figures' partial indexes on an OR chain of the outstanding statuses instead of
+    // their list: for a list SQLite built a temporary B-tree at every write of a figures row
+    // (store/case_statuses.hpp, outstanding_condition_sql, which the queries name).
+    R"sql(
+    DROP INDEX case_figures_outstanding;
+    DROP INDEX case_figures_owed;
+    CREATE INDEX case_figures_outstanding ON case_figures (creator_id, case_id)
+        WHERE (status = 'open' OR status = 'paused' OR status = 'objected' OR status = 'escalated' OR
+               status = 'handover_pending' OR status = 'handed_over' OR status = 'disputed');
+    CREATE INDEX case_figures_owed ON case_figures (creator_id, currency, stage, anchor_at,
+        open_amount, status, arose_on, limitation_on, payment_method, customer_id, products)
+        WHERE (status = 'open' OR status = 'paused' OR status = 'objected' OR status = 'escalated' OR
+               status = 'handover_pending' OR status = 'handed_over' OR status = 'disputed');
+    )sql",
 };
 
 } // namespace

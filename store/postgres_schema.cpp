@@ -306,6 +306,19 @@ ALTER TABLE jobs ADD COLUMN claimed_until BIGINT; -- unix milliseconds, the mach
 CREATE INDEX entitlements_restricted ON entitlements (creator_id, level)
     WHERE level IN ('locked', 'limited');
 )sql",
+    // 18: case_figures' partial indexes on an OR chain of the outstanding statuses, as SQLite's
+    // (where a list cost a temporary B-tree at every write); the queries name the same chain.
+    R"sql(
+DROP INDEX case_figures_outstanding;
+DROP INDEX case_figures_owed;
+CREATE INDEX case_figures_outstanding ON case_figures (creator_id, case_id)
+    WHERE (status = 'open' OR status = 'paused' OR status = 'objected' OR status = 'escalated' OR
+           status = 'handover_pending' OR status = 'handed_over' OR status = 'disputed');
+CREATE INDEX case_figures_owed ON case_figures (creator_id, currency, stage, anchor_at,
+    open_amount, status, arose_on, limitation_on, payment_method, customer_id, products)
+    WHERE (status = 'open' OR status = 'paused' OR status = 'objected' OR status = 'escalated' OR
+           status = 'handover_pending' OR status = 'handed_over' OR status = 'disputed');
+)sql",
 };
 
 } // namespace

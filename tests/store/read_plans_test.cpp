@@ -55,6 +55,34 @@ TEST(ReadPlans, PagesOfCasesLockedMembersAndAMembersOpenItemsReadOnlyWhatTheySho
         ADD_FAILURE() << s;
 }
 
+// The open items of the whole creator read the outstanding claims through case_figures' partial
+// indexes, whose condition the statements name (outstanding_condition_sql): a statement naming
+// another spelling of it (`status IN (…)`) cannot use them and reads every figures row of the
+// creator.
+TEST(ReadPlans, TheWholeCreatorsOpenItemsReadTheOutstandingClaimsOnly) {
+    TempDir dir;
+    auto db = open_store({(dir.path() / "plans.db").string(), "normal"});
+    const Date today{std::chrono::year{2027} / 1 / 15};
+    for (const auto order : {OpenItemOrder::case_id, OpenItemOrder::amount})
+        open_item_ids(*db, "alpha", {}, today, order, false, 20, 0);
+    open_item_totals(*db, "alpha", {}, today, {});
+
+    int checked = 0;
+    for (const auto& sql : db->cached_sql()) {
+        if (sql.find("FROM case_figures") == std::string::npos) continue;
+        ++checked;
+        auto plan = db->prepare("EXPLAIN QUERY PLAN " + sql);
+        std::string details;
+        while (plan->step())
+            details += std::string(plan->text_at(3)) + "\n";
+        EXPECT_TRUE(details.find("INDEX case_figures_outstanding") != std::string::npos ||
+                    details.find("INDEX case_figures_owed") != std::string::npos)
+            << sql << "\n"
+            << details;
+    }
+    EXPECT_GE(checked, 3);
+}
+
 std::set<std::string> statuses_in(std::string_view sql_list) {
     std::set<std::string> out;
     for (auto at = sql_list.find('\''); at != std::string_view::npos;) {
@@ -69,6 +97,7 @@ std::set<std::string> statuses_in(std::string_view sql_list) {
 // status but 'none' (status_of, core/case.cpp), the outstanding ones those of claim_outstanding.
 TEST(ReadPlans, TheStatusListsAgree) {
     const auto outstanding = statuses_in(outstanding_statuses_sql);
+    EXPECT_EQ(statuses_in(outstanding_condition_sql), outstanding);
     const auto closed = statuses_in(closed_statuses_sql);
     auto both = outstanding;
     both.insert(closed.begin(), closed.end());
