@@ -4,9 +4,8 @@
 
 namespace dunning::store {
 
-// The statuses whose claim is outstanding (claim_outstanding in core/case.hpp), as an SQL list.
-// Written out in each query rather than bound: a partial index is used only when the query names
-// its condition literally.
+// The statuses whose claim is outstanding (claim_outstanding in core/case.hpp), as an SQL list:
+// the reads of cases by status. Written out in each query rather than bound.
 inline constexpr std::string_view outstanding_statuses_sql =
     "('open', 'paused', 'objected', 'escalated', 'handover_pending', 'handed_over', 'disputed')";
 
