@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -42,6 +43,19 @@ class SqliteUnits : public ::testing::Test {
     void insert(const std::string& table, std::int64_t id) {
         db->exec("INSERT INTO " + table + " (id) VALUES (" + std::to_string(id) + ")");
     }
+    // `unit` must be refused with a StoreError holding SQLite's `message`, the store's trouble or
+    // not as `trouble` says.
+    static void expect_refused(const std::function<void()>& unit, const std::string& message,
+                               bool trouble) {
+        try {
+            unit();
+        } catch (const StoreError& e) {
+            EXPECT_NE(std::string(e.what()).find(message), std::string::npos) << e.what();
+            EXPECT_EQ(e.trouble(), trouble) << e.what();
+            return;
+        }
+        ADD_FAILURE() << "went through; expected a refusal with \"" << message << "\"";
+    }
 };
 
 TEST_F(SqliteUnits, EachSavepointKeepsOrDropsItsOwnWritesTransactionAfterTransaction) {
@@ -65,14 +79,7 @@ TEST_F(SqliteUnits, EachSavepointKeepsOrDropsItsOwnWritesTransactionAfterTransac
 TEST_F(SqliteUnits, ACommitRefusedLeavesTheTransactionOpenAndCommitsOnceMended) {
     db->begin_immediate();
     db->exec("INSERT INTO child (id, parent_id) VALUES (1, 7)"); // no parent 7 yet
-    try {
-        db->commit();
-        ADD_FAILURE() << "the commit went through without the parent";
-    } catch (const StoreError& e) {
-        EXPECT_NE(std::string(e.what()).find("FOREIGN KEY constraint failed"), std::string::npos)
-            << e.what();
-        EXPECT_FALSE(e.trouble());
-    }
+    expect_refused([&] { db->commit(); }, "FOREIGN KEY constraint failed", false);
     insert("parent", 7); // still in the same transaction
     db->commit();
     EXPECT_EQ(ids("child"), std::vector<std::int64_t>{1});
@@ -85,14 +92,7 @@ TEST_F(SqliteUnits, ACommitRefusedLeavesTheTransactionOpenAndCommitsOnceMended) 
 }
 
 TEST_F(SqliteUnits, AReleaseWithoutItsSavepointFailsWithSqlitesMessageAndHarmsNothing) {
-    try {
-        db->exec("RELEASE unit");
-        ADD_FAILURE() << "released a savepoint that was never made";
-    } catch (const StoreError& e) {
-        EXPECT_NE(std::string(e.what()).find("no such savepoint: unit"), std::string::npos)
-            << e.what();
-        EXPECT_FALSE(e.trouble());
-    }
+    expect_refused([&] { db->exec("RELEASE unit"); }, "no such savepoint: unit", false);
     db->begin_immediate();
     {
         Savepoint unit(*db);
@@ -107,14 +107,7 @@ TEST_F(SqliteUnits, ABeginRefusedWhileAnotherHoldsTheLockIsTroubleAndTheNextOneB
     {
         const auto other = connect_store(options); // another connection, holding the lock
         other->begin_immediate();
-        try {
-            db->begin_immediate();
-            ADD_FAILURE() << "began while another connection held the write lock";
-        } catch (const StoreError& e) {
-            EXPECT_NE(std::string(e.what()).find("database is locked"), std::string::npos)
-                << e.what();
-            EXPECT_TRUE(e.trouble());
-        }
+        expect_refused([&] { db->begin_immediate(); }, "database is locked", true);
         other->rollback();
     }
     db->begin_immediate();
