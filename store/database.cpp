@@ -108,7 +108,8 @@ std::unique_ptr<Connection> open_store(const StoreOptions& o) {
                                  ", newer than this binary knows (" +
                                  std::to_string(latest_schema_version()) + "); upgrade dunning");
     migrate(*db, latest_schema_version());
-    if (have < latest_schema_version()) fill_missing_case_figures(*db);
+    // Every save since schema 15 writes the case's figures: only older stores lack some.
+    if (have < 15) fill_missing_case_figures(*db);
     tx.commit();
     return db;
 }

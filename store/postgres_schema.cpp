@@ -319,6 +319,11 @@ CREATE INDEX case_figures_owed ON case_figures (creator_id, currency, stage, anc
     WHERE (status = 'open' OR status = 'paused' OR status = 'objected' OR status = 'escalated' OR
            status = 'handover_pending' OR status = 'handed_over' OR status = 'disputed');
 )sql",
+    // 19: no index of the pending jobs by age (written at every change of a job, for the metrics
+    // alone).
+    R"sql(
+DROP INDEX jobs_oldest;
+)sql",
 };
 
 } // namespace

@@ -340,8 +340,8 @@ TEST(PostgresSchema, AChangeToOneSideOnlyIsReported) {
     {
         pqxx::work tx(c);
         tx.exec("CREATE INDEX jobs_by_state ON jobs (state)");
-        tx.exec("DROP INDEX jobs_oldest");
-        tx.exec("CREATE INDEX jobs_oldest ON jobs (kind, created_at) WHERE state = 'done'");
+        tx.exec("DROP INDEX jobs_due");
+        tx.exec("CREATE INDEX jobs_due ON jobs (kind, due_at, id) WHERE state = 'done'");
         tx.exec("ALTER TABLE cards ALTER COLUMN reminded DROP DEFAULT");
         tx.commit();
     }
@@ -352,8 +352,8 @@ TEST(PostgresSchema, AChangeToOneSideOnlyIsReported) {
     const auto diff = differences(describe_sqlite(sqlite), describe_postgres(c));
     for (const auto* expected :
          {"only in PostgreSQL: index jobs_by_state on jobs (state)",
-          "only in PostgreSQL: index jobs_oldest on jobs (kind, created_at) where state='done'",
-          "only in SQLite:     index jobs_oldest on jobs (kind, created_at) where state='pending'",
+          "only in PostgreSQL: index jobs_due on jobs (kind, due_at, id) where state='done'",
+          "only in SQLite:     index jobs_due on jobs (kind, due_at, id) where state='pending'",
           "only in SQLite:     column cards.reminded integer not null default 0",
           "only in SQLite:     column cases.note text null", "only in SQLite:     table extra",
           "only in SQLite:     unique extra (x)"})
