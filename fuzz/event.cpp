@@ -4,15 +4,54 @@
 #include "check.hpp"
 #include "webhook/event_parser.hpp"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
+#include <string>
 
 using namespace dunning;
 using dunning::fuzz::check;
 
+namespace {
+
+// How deep the containers of valid JSON nest, as nlohmann's SAX parser (iterative) sees them.
+struct DepthOf final : nlohmann::json_sax<nlohmann::json> {
+    int depth = 0, deepest = 0;
+    bool null() override { return true; }
+    bool boolean(bool) override { return true; }
+    bool number_integer(number_integer_t) override { return true; }
+    bool number_unsigned(number_unsigned_t) override { return true; }
+    bool number_float(number_float_t, const string_t&) override { return true; }
+    bool string(string_t&) override { return true; }
+    bool binary(binary_t&) override { return true; }
+    bool start_object(std::size_t) override { return deeper(); }
+    bool key(string_t&) override { return true; }
+    bool end_object() override { return --depth, true; }
+    bool start_array(std::size_t) override { return deeper(); }
+    bool end_array() override { return --depth, true; }
+    bool parse_error(std::size_t, const std::string&, const nlohmann::json::exception&) override {
+        return false;
+    }
+    bool deeper() {
+        deepest = std::max(deepest, ++depth);
+        return true;
+    }
+};
+
+} // namespace
+
 extern "C" int LLVMFuzzerTestOneInput(const unsigned char* data, std::size_t size) {
     const std::string_view body = fuzz::as_text(data, size);
     const auto envelope = webhook::parse_envelope(body);
-    // A raw NUL and nesting beyond the limit are refused before any JSON parser runs.
+    // Valid JSON is refused as too deep exactly when its containers nest beyond 128 levels,
+    // whichever of the receiver's parsers read it.
+    DepthOf depth;
+    if (nlohmann::json::sax_parse(body.begin(), body.end(), &depth))
+        check((depth.deepest > 128) ==
+                  (!envelope && envelope.error().starts_with("JSON nested deeper")),
+              "valid JSON is refused as too deep exactly when it nests beyond 128 levels",
+              std::to_string(depth.deepest) +
+                  " levels: " + (envelope ? std::string("accepted") : envelope.error()));
+    // A raw NUL and nesting beyond the limit are refused whatever else the body is.
     if (body.find('\0') == std::string_view::npos &&
         (envelope || !envelope.error().starts_with("JSON nested deeper"))) {
         const bool refused_as_json = !envelope && (envelope.error().starts_with("malformed JSON") ||

@@ -51,8 +51,9 @@ std::string malformed(std::string_view body) {
     return "malformed JSON at byte " + std::to_string(finder.position);
 }
 
-// Counts brackets in one pass over the bytes, before the parser builds (and every later walk
-// recurses through) a tree that deep. Brackets inside strings do not count.
+// Counts brackets in one pass over the bytes, before nlohmann's parser builds (and every later
+// walk recurses through) a tree that deep. Brackets inside strings do not count. Runs only where
+// simdjson refused the body: a byte at a time, it cost about twice simdjson's whole parse.
 bool nested_deeper_than(std::string_view body, int limit) {
     int depth = 0;
     bool in_string = false;
@@ -72,6 +73,36 @@ bool nested_deeper_than(std::string_view body, int limit) {
         }
     }
     return false;
+}
+
+// The same limit on a tree simdjson has read (its own limit, 1024 levels, is far above it; it
+// reads iteratively): whether containers nest deeper than `limit`, empty ones counted as
+// nested_deeper_than counts their brackets. Visits each value once, stops at the first too deep;
+// recurses `limit` levels at most.
+bool deeper_than(simdjson::dom::element value, int limit) {
+    simdjson::dom::array array;
+    simdjson::dom::object object;
+    if (!value.get_array().get(array)) {
+        if (limit == 0) return true;
+        for (auto element : array)
+            if (deeper_than(element, limit - 1)) return true;
+    } else if (!value.get_object().get(object)) {
+        if (limit == 0) return true;
+        for (auto field : object)
+            if (deeper_than(field.value, limit - 1)) return true;
+    }
+    return false;
+}
+
+// A text with at most `limit` brackets (those in strings counted too) cannot nest deeper than
+// that, and its tree need not be walked: Stripe's events hold a few dozen. memchr's pace.
+bool few_brackets(std::string_view text, std::size_t limit) {
+    std::size_t n = 0;
+    for (const char bracket : {'{', '['})
+        for (auto at = text.find(bracket); at != std::string_view::npos;
+             at = text.find(bracket, at + 1))
+            if (++n > limit) return false;
+    return true;
 }
 
 Result<Envelope, std::string> read_envelope(simdjson::dom::element root, std::string& error) {
@@ -101,17 +132,25 @@ struct Document {
 };
 
 Result<Document, std::string> read_document(std::string_view body, simdjson::dom::parser& parser) {
-    if (nested_deeper_than(body, max_depth))
+    // Too deep is the answer for a body that is also malformed or holds a NUL: the limit is
+    // checked first on every path.
+    const auto too_deep = [] {
         return failure("JSON nested deeper than " + std::to_string(max_depth) + " levels");
+    };
     // JSON text never holds a raw NUL; reject it here, as nlohmann (whose lexer stops at one)
     // needed, so that the error's position is the same whichever parser reads the rest.
-    if (auto nul = body.find('\0'); nul != std::string_view::npos)
+    if (auto nul = body.find('\0'); nul != std::string_view::npos) {
+        if (nested_deeper_than(body, max_depth)) return too_deep();
         return failure("malformed JSON at byte " + std::to_string(nul + 1));
+    }
     // A UTF-8 byte order mark before the text is skipped, as nlohmann did.
     std::string_view text = body;
     if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
     Document doc;
-    if (parser.parse(text.data(), text.size()).get(doc.root)) {
+    if (!parser.parse(text.data(), text.size()).get(doc.root)) {
+        if (!few_brackets(text, max_depth) && deeper_than(doc.root, max_depth)) return too_deep();
+    } else {
+        if (nested_deeper_than(body, max_depth)) return too_deep();
         // JSON is read as nlohmann reads it. Where simdjson stops, nlohmann decides: malformed
         // JSON is reported with nlohmann's position; valid JSON simdjson does not read (a whole
         // number beyond 64 bits, which nlohmann reads as a double) is read in nlohmann's form.

@@ -819,6 +819,37 @@ TEST(Hostile, DeepNesting) {
     };
     EXPECT_EQ(event_error(nested_in_object(120)), "");
     EXPECT_EQ(event_error(nested_in_object(130)), "JSON nested deeper than 128 levels");
+    // The limit exactly (the event, data and object are three levels), the deepest container
+    // empty or holding a value, arrays or objects: each level counts as its bracket does.
+    EXPECT_EQ(event_error(nested_in_object(125)), "");
+    EXPECT_EQ(event_error(nested_in_object(126)), "JSON nested deeper than 128 levels");
+    auto holding = [](int levels, const std::string& open, const std::string& close) {
+        std::string inner = "1";
+        for (int i = 0; i < levels; ++i)
+            inner = open + inner + close;
+        return R"({"id":"evt_1","object":"event","type":"invoice.paid","data":{"object":{"id":"in_1","x":)" +
+               inner + "}}}";
+    };
+    EXPECT_EQ(event_error(holding(125, "[", "]")), "");
+    EXPECT_EQ(event_error(holding(126, "[", "]")), "JSON nested deeper than 128 levels");
+    EXPECT_EQ(event_error(holding(125, R"({"a":)", "}")), "");
+    EXPECT_EQ(event_error(holding(126, R"({"a":)", "}")), "JSON nested deeper than 128 levels");
+    EXPECT_EQ(envelope_error(holding(126, "[{\"b\":2},", "]")),
+              "JSON nested deeper than 128 levels");
+    // Many brackets, none too deep: at each level 300 objects of three levels beside the next.
+    std::string wide = "[";
+    for (int i = 0; i < 300; ++i)
+        wide += R"({"a":[[]]},)";
+    EXPECT_EQ(event_error(holding(1, wide, "]")), "");
+    EXPECT_EQ(event_error(holding(122, wide, "]")), "");
+    EXPECT_EQ(event_error(holding(123, wide, "]")), "JSON nested deeper than 128 levels");
+    // Too deep wins over malformed and over a NUL, wherever they are.
+    EXPECT_EQ(envelope_error(std::string(129, '[') + "1,]" + std::string(128, ']')),
+              "JSON nested deeper than 128 levels");
+    EXPECT_EQ(envelope_error(std::string(129, '[') + std::string("\0", 1) + std::string(129, ']')),
+              "JSON nested deeper than 128 levels");
+    EXPECT_EQ(envelope_error(std::string(128, '[') + "1,]" + std::string(127, ']')),
+              "malformed JSON at byte 131");
 
     // Brackets inside strings are text, escaped quotes do not end a string.
     json body = minimal_event();
