@@ -51,7 +51,8 @@ extern "C" int LLVMFuzzerTestOneInput(const unsigned char* data, std::size_t siz
               "valid JSON is refused as too deep exactly when it nests beyond 128 levels",
               std::to_string(depth.deepest) +
                   " levels: " + (envelope ? std::string("accepted") : envelope.error()));
-    // A raw NUL and nesting beyond the limit are refused whatever else the body is.
+    // Bodies with a raw NUL or nested beyond the limit are refused as such (the unit tests show
+    // it); they are left out of the comparison with nlohmann here.
     if (body.find('\0') == std::string_view::npos &&
         (envelope || !envelope.error().starts_with("JSON nested deeper"))) {
         const bool refused_as_json = !envelope && (envelope.error().starts_with("malformed JSON") ||

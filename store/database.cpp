@@ -109,7 +109,8 @@ std::unique_ptr<Connection> open_store(const StoreOptions& o) {
                                  std::to_string(latest_schema_version()) + "); upgrade dunning");
     migrate(*db, latest_schema_version());
     // Every save since schema 15 writes the case's figures: only older stores lack some.
-    if (have < 15) fill_missing_case_figures(*db);
+    constexpr int first_with_case_figures = 15;
+    if (have < first_with_case_figures) fill_missing_case_figures(*db);
     tx.commit();
     return db;
 }

@@ -52,8 +52,9 @@ std::string malformed(std::string_view body) {
 }
 
 // Counts brackets in one pass over the bytes, before nlohmann's parser builds (and every later
-// walk recurses through) a tree that deep. Brackets inside strings do not count. Runs only where
-// simdjson refused the body: a byte at a time, it cost about twice simdjson's whole parse.
+// walk recurses through) a tree that deep. Brackets inside strings do not count. Runs only on a
+// body that holds a NUL or that simdjson refused: a byte at a time, it cost about twice
+// simdjson's whole parse.
 bool nested_deeper_than(std::string_view body, int limit) {
     int depth = 0;
     bool in_string = false;
@@ -78,7 +79,7 @@ bool nested_deeper_than(std::string_view body, int limit) {
 // The same limit on a tree simdjson has read (its own limit, 1024 levels, is far above it; it
 // reads iteratively): whether containers nest deeper than `limit`, empty ones counted as
 // nested_deeper_than counts their brackets. Visits each value once, stops at the first too deep;
-// recurses `limit` levels at most.
+// `limit` + 1 calls deep at most.
 bool deeper_than(simdjson::dom::element value, int limit) {
     simdjson::dom::array array;
     simdjson::dom::object object;
@@ -132,8 +133,8 @@ struct Document {
 };
 
 Result<Document, std::string> read_document(std::string_view body, simdjson::dom::parser& parser) {
-    // Too deep is the answer for a body that is also malformed or holds a NUL: the limit is
-    // checked first on every path.
+    // Too deep is the answer for a body that is also malformed or holds a NUL: on those paths the
+    // limit is checked before anything else is.
     const auto too_deep = [] {
         return failure("JSON nested deeper than " + std::to_string(max_depth) + " levels");
     };

@@ -140,6 +140,29 @@ TEST(StoreOpening, WaitsWhileAnotherConnectionHoldsTheFile) {
     lets_go.join();
 }
 
+// Every save since schema 15 writes the case's figures (the summary and the open items read
+// them); a store older than that gets them for every case when it opens, from the cases' JSON.
+TEST(Version14Store, EveryCaseGetsItsFiguresWhenTheStoreOpens) {
+    TempDir dir;
+    const StoreOptions options{(dir.path() / "old.sqlite").string(), "normal"};
+    {
+        SQLite::Database old(options.path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+        old.exec(read_file(fixture));
+    }
+    {
+        auto old = connect_store(options);
+        migrate(*old, 14);
+        ASSERT_FALSE(has_table(*old, "case_figures"));
+    }
+    auto db = open_store(options);
+    auto st = db->prepare("SELECT case_id, status, customer_id FROM case_figures");
+    ASSERT_TRUE(st->step());
+    EXPECT_EQ(st->int64_at(0), 1);
+    EXPECT_EQ(st->text_at(1), "paused");
+    EXPECT_EQ(st->text_at(2), "cus_fake");
+    EXPECT_FALSE(st->step());
+}
+
 // A store made by a version without the access tables (schema 3) with a notify_host effect
 // pending in the outbox: the upgrade cancels it (nothing ever sent those) and keeps the rest.
 TEST(Version3Store, UpgradeCancelsPendingHostNotificationsOfTheOutbox) {

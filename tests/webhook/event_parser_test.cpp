@@ -823,18 +823,34 @@ TEST(Hostile, DeepNesting) {
     // empty or holding a value, arrays or objects: each level counts as its bracket does.
     EXPECT_EQ(event_error(nested_in_object(125)), "");
     EXPECT_EQ(event_error(nested_in_object(126)), "JSON nested deeper than 128 levels");
-    auto holding = [](int levels, const std::string& open, const std::string& close) {
+    // `padded`: a string of 200 brackets beside them, so that the parsed tree is measured (a body
+    // of at most 128 brackets cannot be too deep, and is not).
+    auto holding = [](int levels, const std::string& open, const std::string& close,
+                      bool padded = false) {
         std::string inner = "1";
         for (int i = 0; i < levels; ++i)
             inner = open + inner + close;
-        return R"({"id":"evt_1","object":"event","type":"invoice.paid","data":{"object":{"id":"in_1","x":)" +
-               inner + "}}}";
+        const std::string pad = padded ? R"("pad":")" + std::string(200, '[') + "\"," : "";
+        return R"({"id":"evt_1","object":"event","type":"invoice.paid","data":{"object":{"id":"in_1",)" +
+               pad + R"("x":)" + inner + "}}}";
     };
-    EXPECT_EQ(event_error(holding(125, "[", "]")), "");
-    EXPECT_EQ(event_error(holding(126, "[", "]")), "JSON nested deeper than 128 levels");
-    EXPECT_EQ(event_error(holding(125, R"({"a":)", "}")), "");
-    EXPECT_EQ(event_error(holding(126, R"({"a":)", "}")), "JSON nested deeper than 128 levels");
-    EXPECT_EQ(envelope_error(holding(126, "[{\"b\":2},", "]")),
+    for (const bool padded : {false, true}) {
+        SCOPED_TRACE(padded ? "padded" : "not padded");
+        EXPECT_EQ(event_error(holding(125, "[", "]", padded)), "");
+        EXPECT_EQ(event_error(holding(126, "[", "]", padded)),
+                  "JSON nested deeper than 128 levels");
+        EXPECT_EQ(event_error(holding(125, R"({"a":)", "}", padded)), "");
+        EXPECT_EQ(event_error(holding(126, R"({"a":)", "}", padded)),
+                  "JSON nested deeper than 128 levels");
+        // An object and an array at each level: 3 + 2 × 62 = 127, 3 + 2 × 63 = 129.
+        EXPECT_EQ(event_error(holding(62, R"({"a":[)", "]}", padded)), "");
+        EXPECT_EQ(event_error(holding(63, R"({"a":[)", "]}", padded)),
+                  "JSON nested deeper than 128 levels");
+    }
+    // Beside each array of the chain an object: the innermost one is the 128th level, then the
+    // 129th.
+    EXPECT_EQ(envelope_error(holding(124, R"([{"b":2},)", "]")), "");
+    EXPECT_EQ(envelope_error(holding(125, R"([{"b":2},)", "]")),
               "JSON nested deeper than 128 levels");
     // Many brackets, none too deep: at each level 300 objects of three levels beside the next.
     std::string wide = "[";
