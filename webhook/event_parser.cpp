@@ -3,6 +3,7 @@
 #include "webhook/event_parser.hpp"
 
 #include "webhook/json_reader.hpp"
+#include "webhook/json_sax.hpp"
 #include "webhook/stripe_objects.hpp"
 
 #include <exception>
@@ -24,20 +25,8 @@ Err<std::string> failure(std::string message) {
 
 // A second, exception-free pass that only learns where the body stops being JSON; runs on
 // the error path alone.
-struct SyntaxErrorFinder final : nlohmann::json_sax<json> {
+struct SyntaxErrorFinder final : JsonSaxPass {
     std::size_t position = 0;
-    bool null() override { return true; }
-    bool boolean(bool) override { return true; }
-    bool number_integer(number_integer_t) override { return true; }
-    bool number_unsigned(number_unsigned_t) override { return true; }
-    bool number_float(number_float_t, const string_t&) override { return true; }
-    bool string(string_t&) override { return true; }
-    bool binary(binary_t&) override { return true; }
-    bool start_object(std::size_t) override { return true; }
-    bool key(string_t&) override { return true; }
-    bool end_object() override { return true; }
-    bool start_array(std::size_t) override { return true; }
-    bool end_array() override { return true; }
     bool parse_error(std::size_t at, const std::string&, const json::exception&) override {
         position = at;
         return false;

@@ -78,10 +78,7 @@ TEST(ReadPlans, TheWholeCreatorsOpenItemsReadTheOutstandingClaimsOnly) {
     for (const auto& sql : db->cached_sql()) {
         if (sql.find("FROM case_figures") == std::string::npos) continue;
         ++checked;
-        auto plan = db->prepare("EXPLAIN QUERY PLAN " + sql);
-        std::string details;
-        while (plan->step())
-            details += std::string(plan->text_at(3)) + "\n";
+        const auto details = testing::plan_details(*db, sql);
         // A search of the creator's entries, not a scan of every creator's.
         EXPECT_TRUE(details.find("INDEX case_figures_outstanding (creator_id=?") !=
                         std::string::npos ||
@@ -103,10 +100,7 @@ TEST(ReadPlans, TheMetricsReadOnlyThePendingJobsOfTheirKind) {
     for (const auto& sql : db->cached_sql()) {
         if (sql.find("FROM jobs") == std::string::npos) continue;
         ++checked;
-        auto plan = db->prepare("EXPLAIN QUERY PLAN " + sql);
-        std::string details;
-        while (plan->step())
-            details += std::string(plan->text_at(3)) + "\n";
+        const auto details = testing::plan_details(*db, sql);
         EXPECT_NE(details.find("INDEX jobs_due (kind=?)"), std::string::npos) << sql << "\n"
                                                                               << details;
     }

@@ -21,6 +21,15 @@ inline std::int64_t index_columns(store::Connection& db, const std::string& deta
     return st->step() ? st->int64_at(0) : 0;
 }
 
+// SQLite's plan of one statement prepared on `db`: its lines' details, each ending in a newline.
+inline std::string plan_details(store::Connection& db, const std::string& sql) {
+    auto plan = db.prepare("EXPLAIN QUERY PLAN " + sql);
+    std::string details;
+    while (plan->step())
+        details += std::string(plan->text_at(3)) + "\n";
+    return details;
+}
+
 // A scan that stays small whatever the volume: of a partial index holding only the work still
 // to do (its statements stop at their LIMIT), or of a constant row.
 inline bool small_scan(const std::string& detail) {
