@@ -32,12 +32,23 @@ const std::string head_too_large =
     canned("431 Request Header Fields Too Large", "request head too large");
 const std::string bad_framing = canned("400 Bad Request", "malformed request framing");
 const std::string overloaded = canned("503 Service Unavailable", "too many bytes waiting");
+// The interim answer to a client that waits for it before sending its body (RFC 9110 10.1.1).
+const std::string go_on = "HTTP/1.1 100 Continue\r\n\r\n";
 
-std::string client_of(int fd) {
-    sockaddr_storage addr{};
-    socklen_t len = sizeof addr;
-    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return "?";
-    return client_key(addr);
+Endpoint endpoint_of(const sockaddr_storage& address) {
+    Endpoint end;
+    char text[INET6_ADDRSTRLEN] = "";
+    if (address.ss_family == AF_INET) {
+        const auto* in = reinterpret_cast<const sockaddr_in*>(&address);
+        ::inet_ntop(AF_INET, &in->sin_addr, text, sizeof text);
+        end.port = ntohs(in->sin_port);
+    } else if (address.ss_family == AF_INET6) {
+        const auto* in = reinterpret_cast<const sockaddr_in6*>(&address);
+        ::inet_ntop(AF_INET6, &in->sin6_addr, text, sizeof text);
+        end.port = ntohs(in->sin6_port);
+    }
+    end.ip = text;
+    return end;
 }
 
 // Best effort: the socket is non-blocking and the connection is about to be closed.
@@ -139,21 +150,32 @@ bool ConnectionGate::stopping() const {
 }
 
 void ConnectionGate::admit(int fd) {
-    std::string client = client_of(fd);
+    Open open;
+    sockaddr_storage address{};
+    socklen_t length = sizeof address;
+    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
+        open.client = client_key(address);
+        open.remote = endpoint_of(address);
+    } else {
+        open.client = "?";
+    }
+    length = sizeof address;
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0)
+        open.local = endpoint_of(address);
     std::lock_guard lock(mutex_);
     const bool full = static_cast<int>(clients_.size()) >= limits_.max_connections ||
                       (limits_.max_connections_per_client > 0 &&
-                       per_client_[client] >= limits_.max_connections_per_client);
+                       per_client_[open.client] >= limits_.max_connections_per_client);
     if (full || stopping_) {
         send_now(fd, &too_many);
         ::close(fd);
-        if (per_client_[client] == 0) per_client_.erase(client);
+        if (per_client_[open.client] == 0) per_client_.erase(open.client);
         return;
     }
     ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
-    ++per_client_[client];
-    clients_.emplace(fd, std::move(client));
-    wait_for(fd, {});
+    ++per_client_[open.client];
+    clients_.emplace(fd, std::move(open));
+    wait_for(fd, {}, EPOLL_CTL_ADD);
 }
 
 std::size_t ConnectionGate::buffered_bytes() {
@@ -161,17 +183,24 @@ std::size_t ConnectionGate::buffered_bytes() {
     return buffered_;
 }
 
-void ConnectionGate::wait_for(int fd, std::string buffer) {
+void ConnectionGate::wait_for(int fd, std::string buffer, int op) {
     auto& p = pending_[fd];
     p.buffer = std::move(buffer);
     p.scan = {};
+    p.continued = false;
     p.serial = ++next_serial_;
     deadlines_.push_back({SteadyClock::now() + limits_.request_deadline, fd, p.serial});
-    epoll_event ev{};
-    ev.events = EPOLLIN | EPOLLRDHUP;
-    ev.data.fd = fd;
-    ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
     if (!p.buffer.empty()) check_request(fd, false); // pipelined
+    if (pending_.contains(fd)) arm(fd, op);
+}
+
+// One event at a time: epoll reports a connection once (EPOLLONESHOT), then not again until it
+// is armed anew, so a connection being served costs no epoll call to take out of the set.
+void ConnectionGate::arm(int fd, int op) {
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT;
+    ev.data.fd = fd;
+    ::epoll_ctl(epoll_fd_, op, fd, &ev);
 }
 
 // Hands a whole request over, refuses a malformed or oversized one; `client_done`: the client
@@ -182,15 +211,25 @@ void ConnectionGate::check_request(int fd, bool client_done) {
     if (extent.bad) return close_connection(fd, &bad_framing);
     if (extent.head_too_large) return close_connection(fd, &head_too_large);
     if (extent.size > 0) return hand_over(fd, extent, client_done);
-    if (client_done) close_connection(fd, nullptr);
+    if (client_done) return close_connection(fd, nullptr);
+    if (p.scan.expects_continue && !p.continued) {
+        p.continued = true;
+        const auto n = ::send(fd, go_on.data(), go_on.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n != static_cast<ssize_t>(go_on.size())) close_connection(fd, nullptr); // not reading
+    }
 }
 
 void ConnectionGate::hand_over(int fd, const RequestExtent& extent, bool client_done) {
     auto node = pending_.extract(fd);
-    ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
     auto& buffer = node.mapped().buffer;
-    ReadyConnection c{fd, buffer.substr(0, extent.size), buffer.substr(extent.size),
-                      extent.body_too_large || client_done, extent.body_too_large && !client_done};
+    const auto& open = clients_.at(fd);
+    ReadyConnection c{fd,
+                      open.remote,
+                      open.local,
+                      buffer.substr(0, extent.size),
+                      buffer.substr(extent.size),
+                      extent.body_too_large || client_done,
+                      extent.body_too_large && !client_done};
     ready_.push_back(std::move(c));
     ready_cv_.notify_one();
 }
@@ -217,13 +256,13 @@ void ConnectionGate::close_connection(int fd, const std::string* answer) {
     if (const auto it = pending_.find(fd); it != pending_.end()) {
         buffered_ -= it->second.buffer.size();
         pending_.erase(it);
-        ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
     }
+    ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr); // armed or not, it stays in the set
     send_now(fd, answer);
     ::close(fd);
     const auto it = clients_.find(fd);
     if (it == clients_.end()) return;
-    if (--per_client_[it->second] <= 0) per_client_.erase(it->second);
+    if (--per_client_[it->second.client] <= 0) per_client_.erase(it->second.client);
     clients_.erase(it);
 }
 
@@ -247,8 +286,11 @@ void ConnectionGate::read_from(int fd) {
         if (!make_room(fd, static_cast<std::size_t>(n))) return;
         buffer.append(chunk, static_cast<std::size_t>(n));
         buffered_ += static_cast<std::size_t>(n);
+        // A short read took what there was; epoll reports more (or the end) once armed again.
+        if (static_cast<std::size_t>(n) < sizeof chunk) break;
     }
     check_request(fd, client_done);
+    if (pending_.contains(fd)) arm(fd, EPOLL_CTL_MOD);
 }
 
 void ConnectionGate::expire_due() {
@@ -300,7 +342,7 @@ void ConnectionGate::run_worker() {
         std::lock_guard lock(mutex_);
         buffered_ -= c.request.size();
         if (keep && !stopping_) {
-            wait_for(c.fd, std::move(c.rest));
+            wait_for(c.fd, std::move(c.rest), EPOLL_CTL_MOD);
         } else {
             buffered_ -= c.rest.size();
             close_connection(c.fd, nullptr);

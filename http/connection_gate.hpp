@@ -8,10 +8,11 @@
 // worker only once its whole request (head and body) is in memory, so a worker never waits for
 // a client. Every connection must deliver its request within `request_deadline` of being
 // accepted (or of its previous answer, on keep-alive), however it trickles; it is closed
-// otherwise. Connections are capped in total and per client address; over a cap, a new
-// connection gets a canned 503 and is closed at once. The bytes waiting in the gate (and in the
-// requests being served) are capped in total: over it, the connection holding the most gets a
-// 503 and is closed.
+// otherwise. A client that asks for "100 Continue" (and waits for it before sending its body)
+// gets it from the gate once its head is in. Connections are capped in total and per client
+// address; over a cap, a new connection gets a canned 503 and is closed at once. The bytes waiting
+// in the gate (and in the requests being served) are capped in total: over it, the connection
+// holding the most gets a 503 and is closed.
 #include "http/request_extent.hpp"
 
 #include <sys/socket.h>
@@ -44,10 +45,19 @@ struct GateLimits {
     std::chrono::milliseconds answer_deadline{5'000};
 };
 
+// One end of a connection, as text (an IP address) and port.
+struct Endpoint {
+    std::string ip;
+    int port = 0;
+};
+
 // A connection whose request is complete: `request` holds its head and body (the body only if
-// it is within max_body_bytes), `rest` what the client sent after it (pipelining).
+// it is within max_body_bytes), `rest` what the client sent after it (pipelining). The
+// addresses are read once, when the connection is admitted.
 struct ReadyConnection {
     int fd = -1;
+    Endpoint remote;
+    Endpoint local;
     std::string request;
     std::string rest;
     bool close_after = false; // body too large to read, or the client is done: answer, close
@@ -77,10 +87,15 @@ class ConnectionGate {
 
   private:
     struct Pending {
-        std::string client;
         std::string buffer;
         RequestScan scan;         // how far `buffer` has been parsed
         std::uint64_t serial = 0; // which deadline entry is current
+        bool continued = false;   // "100 Continue" sent for this request
+    };
+    struct Open {           // every open connection
+        std::string client; // the key it counts against in per_client_
+        Endpoint remote;
+        Endpoint local;
     };
     struct Deadline {
         std::chrono::steady_clock::time_point at;
@@ -93,7 +108,10 @@ class ConnectionGate {
     void read_from(int fd);
     void expire_due();
     // The methods below run with mutex_ held.
-    void wait_for(int fd, std::string buffer); // back to waiting for a request
+    // Back to waiting for a request: the descriptor is armed again in epoll (`op`: added, for a
+    // new connection, or modified), unless `buffer` already holds a whole request.
+    void wait_for(int fd, std::string buffer, int op);
+    void arm(int fd, int op);
     void check_request(int fd, bool client_done);
     bool make_room(int fd, std::size_t more);
     void hand_over(int fd, const RequestExtent& extent, bool client_done);
@@ -107,10 +125,10 @@ class ConnectionGate {
     std::mutex mutex_;
     std::condition_variable ready_cv_;
     bool stopping_ = false;
-    std::unordered_map<int, Pending> pending_;     // waiting for their request
-    std::unordered_map<int, std::string> clients_; // every open connection's client
-    std::map<std::string, int> per_client_;        // open connections per client
-    std::deque<Deadline> deadlines_;               // in deadline order: one constant added
+    std::unordered_map<int, Pending> pending_; // waiting for their request
+    std::unordered_map<int, Open> clients_;    // every open connection
+    std::map<std::string, int> per_client_;    // open connections per client
+    std::deque<Deadline> deadlines_;           // in deadline order: one constant added
     std::deque<ReadyConnection> ready_;
     std::uint64_t next_serial_ = 0;
     std::size_t buffered_ = 0; // bytes in pending_, ready_ and requests being served

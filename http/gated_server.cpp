@@ -16,72 +16,85 @@ namespace dunning::http {
 
 namespace {
 
-void address_of(int fd, bool peer, std::string& ip, int& port) {
-    sockaddr_storage addr{};
-    socklen_t len = sizeof addr;
-    const int rc = peer ? ::getpeername(fd, reinterpret_cast<sockaddr*>(&addr), &len)
-                        : ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    if (rc != 0) return;
-    char text[INET6_ADDRSTRLEN] = "";
-    if (addr.ss_family == AF_INET) {
-        const auto* in = reinterpret_cast<sockaddr_in*>(&addr);
-        ::inet_ntop(AF_INET, &in->sin_addr, text, sizeof text);
-        port = ntohs(in->sin_port);
-    } else if (addr.ss_family == AF_INET6) {
-        const auto* in = reinterpret_cast<sockaddr_in6*>(&addr);
-        ::inet_ntop(AF_INET6, &in->sin6_addr, text, sizeof text);
-        port = ntohs(in->sin6_port);
-    }
-    ip = text;
-}
-
 // A request the gate has read whole: httplib reads it from memory and never waits for the
 // client; the answer goes to the (non-blocking) socket, all of it within `answer_deadline`. A
 // client that does not take it by then is not reading: the write fails and the connection is
 // closed, so requests pipelined behind unread answers cost a worker that long once.
 class GateStream final : public httplib::Stream {
   public:
-    GateStream(int fd, const std::string& request, std::chrono::milliseconds answer_deadline)
-        : fd_(fd), request_(request),
-          deadline_(std::chrono::steady_clock::now() + answer_deadline) {}
+    GateStream(const ReadyConnection& connection, std::chrono::milliseconds answer_deadline)
+        : connection_(connection), deadline_(std::chrono::steady_clock::now() + answer_deadline) {}
 
-    bool is_readable() const override { return read_ < request_.size(); }
+    bool is_readable() const override { return read_ < connection_.request.size(); }
     bool is_writable() const override { return true; }
     ssize_t read(char* ptr, size_t size) override {
-        const auto n = std::min(size, request_.size() - read_);
-        std::memcpy(ptr, request_.data() + read_, n);
+        const auto n = std::min(size, connection_.request.size() - read_);
+        std::memcpy(ptr, connection_.request.data() + read_, n);
         read_ += n;
         return static_cast<ssize_t>(n);
     }
+    // httplib writes an answer's head and body separately: they are held and sent together (one
+    // send, one segment for a small answer), up to `hold_at` bytes; larger ones go out as written.
     ssize_t write(const char* ptr, size_t size) override {
-        size_t sent = 0;
-        while (sent < size) {
-            const auto n = ::send(fd_, ptr + sent, size - sent, MSG_NOSIGNAL);
+        const std::string_view data(ptr, size);
+        // httplib answers `Expect: 100-continue` before it reads the body; here the body is read
+        // already, and the gate sent "100 Continue" itself if the client was waiting for it.
+        if (!written_ && data == continue_line) return static_cast<ssize_t>(size);
+        written_ = true;
+        if (held_.size() + size <= hold_at) {
+            held_.append(data);
+            return static_cast<ssize_t>(size);
+        }
+        if (!flush() || !send_all(data)) return -1;
+        return static_cast<ssize_t>(size);
+    }
+    // What is held goes out; false once the client has not taken an answer in time.
+    bool flush() {
+        const bool ok = send_all(held_);
+        held_.clear();
+        return ok;
+    }
+    void get_remote_ip_and_port(std::string& ip, int& port) const override {
+        ip = connection_.remote.ip;
+        port = connection_.remote.port;
+    }
+    void get_local_ip_and_port(std::string& ip, int& port) const override {
+        ip = connection_.local.ip;
+        port = connection_.local.port;
+    }
+    socket_t socket() const override { return connection_.fd; }
+
+  private:
+    static constexpr std::size_t hold_at = 64 * 1024;
+    static constexpr std::string_view continue_line = "HTTP/1.1 100 Continue\r\n\r\n";
+
+    bool send_all(std::string_view data) {
+        for (size_t sent = 0; sent < data.size() && !failed_;) {
+            const auto n =
+                ::send(connection_.fd, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
             if (n > 0) {
                 sent += static_cast<size_t>(n);
                 continue;
             }
-            if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) return -1;
+            if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+                failed_ = true;
+                break;
+            }
             const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
                 deadline_ - std::chrono::steady_clock::now());
-            pollfd p{fd_, POLLOUT, 0};
-            if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) return -1;
+            pollfd p{connection_.fd, POLLOUT, 0};
+            if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0)
+                failed_ = true;
         }
-        return static_cast<ssize_t>(size);
+        return !failed_;
     }
-    void get_remote_ip_and_port(std::string& ip, int& port) const override {
-        address_of(fd_, true, ip, port);
-    }
-    void get_local_ip_and_port(std::string& ip, int& port) const override {
-        address_of(fd_, false, ip, port);
-    }
-    socket_t socket() const override { return fd_; }
 
-  private:
-    int fd_;
-    const std::string& request_;
+    const ReadyConnection& connection_;
     size_t read_ = 0;
     std::chrono::steady_clock::time_point deadline_;
+    std::string held_;
+    bool written_ = false;
+    bool failed_ = false;
 };
 
 class GateQueue final : public httplib::TaskQueue {
@@ -156,10 +169,10 @@ bool GatedServer::process_and_close_socket(socket_t sock) {
 }
 
 bool GatedServer::serve(ReadyConnection& c) {
-    GateStream stream(c.fd, c.request, gate_.limits().answer_deadline);
+    GateStream stream(c, gate_.limits().answer_deadline);
     bool closed = false;
     const bool ok = process_request(stream, gate_.stopping() || c.close_after, closed, nullptr);
-    return ok && !closed;
+    return stream.flush() && ok && !closed;
 }
 
 } // namespace dunning::http

@@ -45,8 +45,10 @@ RequestExtent head_only_too_large(RequestScan& scan) {
 bool read_framing(std::string_view head, const GateLimits& limits, RequestScan& scan) {
     bool has_length = false;
     bool chunked = false;
+    bool expects = false;
     std::uint64_t length = 0;
-    for (auto at = head.find("\r\n") + 2; at < head.size();) {
+    const auto request_line = head.substr(0, head.find("\r\n"));
+    for (auto at = request_line.size() + 2; at < head.size();) {
         const auto end = head.find("\r\n", at);
         const auto line = head.substr(at, end - at);
         at = end + 2;
@@ -67,9 +69,14 @@ bool read_framing(std::string_view head, const GateLimits& limits, RequestScan& 
         } else if (name == "transfer-encoding") {
             if (chunked || lower(value) != "chunked") return false;
             chunked = true;
+        } else if (name == "expect") {
+            expects = lower(value) == "100-continue";
         }
     }
     if (has_length && chunked) return false;
+    // HTTP/1.0 clients get no 1xx answer (RFC 9110 15.2).
+    scan.expects_continue =
+        expects && (chunked || length > 0) && request_line.ends_with(" HTTP/1.1");
     if (chunked) {
         scan.step = Step::chunk_size;
         scan.at = scan.head_size;

@@ -48,7 +48,10 @@ struct RequestScan {
     std::uint64_t left = 0;    // bytes of the Content-Length or of the current chunk still due
     std::uint64_t digits = 0;  // hex digits of the current chunk size
     std::uint64_t decoded = 0; // chunk data so far
-    RequestExtent extent;      // the answer once step is done (or an error was found)
+    // An HTTP/1.1 head with `Expect: 100-continue` and a body to come: the client may wait for
+    // "100 Continue" before sending it.
+    bool expects_continue = false;
+    RequestExtent extent; // the answer once step is done (or an error was found)
 };
 
 // The first request in `buffer`, continuing `scan` (which must have seen only a prefix of

@@ -1,5 +1,6 @@
 // httplib behind the gate on loopback: a client that never reads its answers costs a worker at
-// most the answer deadline, and answers advertise the gate's idle timeout.
+// most the answer deadline, answers advertise the gate's idle timeout, a client waiting for
+// "100 Continue" gets it, and requests see their connection's addresses.
 #include "http/gated_server.hpp"
 
 #include <netinet/in.h>
@@ -15,6 +16,14 @@ using namespace dunning::http;
 
 namespace {
 
+// Longer than what the server holds back to send with the head (64 KiB).
+std::string medium_body() {
+    std::string body;
+    for (int i = 0; body.size() < 100'000; ++i)
+        body += std::to_string(i) + ",";
+    return body;
+}
+
 class Running {
   public:
     explicit Running(GateLimits limits) : server_(limits) {
@@ -23,6 +32,15 @@ class Running {
         });
         server_.Get("/small", [](const httplib::Request&, httplib::Response& res) {
             res.set_content("ok", "text/plain");
+        });
+        server_.Get("/medium", [](const httplib::Request&, httplib::Response& res) {
+            res.set_content(medium_body(), "text/plain");
+        });
+        server_.Post("/echo", [](const httplib::Request& req, httplib::Response& res) {
+            res.set_content(req.body + " from " + req.remote_addr + ":" +
+                                std::to_string(req.remote_port) + " to " + req.local_addr + ":" +
+                                std::to_string(req.local_port),
+                            "text/plain");
         });
         port_ = server_.bind_to_any_port("127.0.0.1");
         thread_ = std::thread([this] { server_.listen_after_bind(); });
@@ -33,6 +51,7 @@ class Running {
         server_.stop();
         thread_.join();
     }
+    int port() const { return port_; }
     // A connection to the server; `receive_buffer` > 0 shrinks the client's receive window.
     int connect(int receive_buffer = 0) const {
         const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -74,6 +93,22 @@ std::string read_to_close(int fd, std::size_t enough = std::string::npos) {
     return out;
 }
 
+// One whole answer with a Content-Length body (and nothing after it).
+std::string read_answer(int fd) {
+    std::string out = read_to_close(fd, 1);
+    for (;;) {
+        const auto head_end = out.find("\r\n\r\n");
+        const auto length_at = out.find("Content-Length: ");
+        if (head_end != std::string::npos && length_at != std::string::npos) {
+            const auto length = std::stoul(out.substr(length_at + 16));
+            if (out.size() >= head_end + 4 + length) return out;
+        }
+        const auto more = read_to_close(fd, 1);
+        if (more.empty()) return out;
+        out += more;
+    }
+}
+
 GateLimits one_worker() {
     GateLimits limits;
     limits.threads = 1;
@@ -111,6 +146,52 @@ TEST(GatedServer, AnswersAdvertiseTheRequestDeadlineAsKeepAliveTimeout) {
     send_all(fd, "GET /small HTTP/1.1\r\nHost: x\r\n\r\n");
     const auto answer = read_to_close(fd, 1);
     EXPECT_NE(answer.find("Keep-Alive: timeout=7"), std::string::npos) << answer;
+    ::close(fd);
+}
+
+// `Expect: 100-continue`: the client sends its body only after the interim answer (curl waits a
+// second for it, others longer), and gets that answer once, before the final one.
+TEST(GatedServer, AClientWaitingForContinueGetsItBeforeSendingItsBody) {
+    Running server(one_worker());
+    const int fd = server.connect();
+    send_all(fd, "POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+                 "Content-Length: 5\r\n\r\n");
+    const std::string go_on = "HTTP/1.1 100 Continue\r\n\r\n";
+    EXPECT_EQ(read_to_close(fd, go_on.size()), go_on);
+    send_all(fd, "hello");
+    const auto answer = read_answer(fd);
+    EXPECT_TRUE(answer.starts_with("HTTP/1.1 200 OK")) << answer;
+    EXPECT_NE(answer.find("\r\n\r\nhello from 127.0.0.1:"), std::string::npos) << answer;
+    EXPECT_EQ(answer.find("100 Continue"), std::string::npos) << answer;
+    ::close(fd);
+}
+
+// Each request of a kept-alive connection sees both its ends, read when it was accepted.
+TEST(GatedServer, RequestsSeeTheAddressesOfTheirConnection) {
+    Running server(one_worker());
+    const int fd = server.connect();
+    sockaddr_in self{};
+    socklen_t length = sizeof self;
+    ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&self), &length), 0);
+    const auto expected = " from 127.0.0.1:" + std::to_string(ntohs(self.sin_port)) +
+                          " to 127.0.0.1:" + std::to_string(server.port());
+    for (const char* body : {"one", "two"}) {
+        send_all(fd,
+                 std::string("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\n") + body);
+        const auto answer = read_answer(fd);
+        EXPECT_TRUE(answer.ends_with("\r\n\r\n" + (body + expected))) << answer;
+    }
+    ::close(fd);
+}
+
+// An answer longer than what is held back for one send arrives whole, head first.
+TEST(GatedServer, ALongAnswerArrivesWhole) {
+    Running server(one_worker());
+    const int fd = server.connect();
+    send_all(fd, "GET /medium HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    const auto answer = read_to_close(fd);
+    EXPECT_TRUE(answer.starts_with("HTTP/1.1 200 OK")) << answer.substr(0, 100);
+    EXPECT_TRUE(answer.ends_with("\r\n\r\n" + medium_body()));
     ::close(fd);
 }
 

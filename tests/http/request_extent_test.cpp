@@ -28,6 +28,30 @@ TEST(RequestExtent, ContentLengthBodies) {
     EXPECT_EQ(large.size, post.size() + 29);
 }
 
+// The gate sends "100 Continue" to a client that asked for it and has a body to send; not to
+// an HTTP/1.0 client, nor for a request without a body.
+TEST(RequestExtent, ExpectContinueIsSeenOnlyWhereAnInterimAnswerIsDue) {
+    const auto expects = [](const std::string& head) {
+        RequestScan scan;
+        const auto extent = request_extent(head, limits, scan);
+        EXPECT_EQ(extent.size, 0u) << head;
+        EXPECT_FALSE(extent.bad) << head;
+        return scan.expects_continue;
+    };
+    EXPECT_TRUE(expects(post + "Expect: 100-continue\r\nContent-Length: 5\r\n\r\n"));
+    EXPECT_TRUE(expects(post + "expect:100-CONTINUE \r\nTransfer-Encoding: chunked\r\n\r\n"));
+    EXPECT_FALSE(expects(post + "Content-Length: 5\r\n\r\n"));
+    EXPECT_FALSE(expects(post + "Expect: 200-ok\r\nContent-Length: 5\r\n\r\n"));
+    EXPECT_FALSE(expects("POST / HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n"));
+    EXPECT_FALSE(
+        expects(post + "Expect: 100-continue\r\nContent-Length: 5\r\n")); // head unfinished
+
+    RequestScan none;
+    EXPECT_EQ(request_extent(post + "Expect: 100-continue\r\n\r\n", limits, none).size,
+              post.size() + 24);
+    EXPECT_FALSE(none.expects_continue);
+}
+
 TEST(RequestExtent, RefusesFramingHttplibCouldReadDifferently) {
     for (const std::string& head : std::vector<std::string>{
              post + "Content-Length: 5x\r\n\r\n",
