@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/params.h>
 #include <optional>
 
 // Accept/reject follows stripe-node's Webhooks.js (the oracle of the differential test) where it
@@ -91,22 +93,60 @@ bool is_usable_secret(const std::string& secret) {
     return !std::all_of(secret.begin(), secret.end(), is_js_space);
 }
 
-std::string signed_message(std::string_view body, std::int64_t t) {
-    std::string message = std::to_string(t);
-    message += '.';
-    message.append(body);
-    return message;
+// A context for HMAC-SHA256 on this thread, or null where OpenSSL cannot give one. OpenSSL 3's
+// one-shot HMAC() fetches the algorithm and the digest, and makes and frees a context, at every
+// call (a third of its cost on a 5 KB event); this context keeps them and only takes a new key.
+EVP_MAC_CTX* thread_hmac() {
+    struct Context {
+        EVP_MAC_CTX* ctx = nullptr;
+        Context() {
+            EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+            if (!mac) return;
+            ctx = EVP_MAC_CTX_new(mac);
+            EVP_MAC_free(mac); // the context holds its own reference
+            char digest[] = "SHA256";
+            const OSSL_PARAM params[] = {
+                OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+                OSSL_PARAM_construct_end()};
+            if (ctx && EVP_MAC_CTX_set_params(ctx, params) != 1) {
+                EVP_MAC_CTX_free(ctx);
+                ctx = nullptr;
+            }
+        }
+        ~Context() { EVP_MAC_CTX_free(ctx); }
+        Context(const Context&) = delete;
+        Context& operator=(const Context&) = delete;
+    };
+    thread_local Context context;
+    return context.ctx;
 }
 
-std::string hmac_sha256_hex(std::string_view key, std::string_view message) {
+// The v1 signature: HMAC-SHA256 of "<t>.<body>" under `secret`, as lowercase hex.
+std::string hmac_sha256_hex(std::string_view key, std::int64_t t, std::string_view body) {
+    const std::string prefix = std::to_string(t) + '.';
+    // A null key would make OpenSSL keep the previous call's key.
+    static constexpr unsigned char no_key = 0;
+    const auto* key_bytes =
+        key.empty() ? &no_key : reinterpret_cast<const unsigned char*>(key.data());
+    const auto* prefix_bytes = reinterpret_cast<const unsigned char*>(prefix.data());
+    const auto* body_bytes = reinterpret_cast<const unsigned char*>(body.data());
     unsigned char mac[EVP_MAX_MD_SIZE];
-    unsigned int mac_len = 0;
-    HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-         reinterpret_cast<const unsigned char*>(message.data()), message.size(), mac, &mac_len);
+    std::size_t mac_len = 0;
+    EVP_MAC_CTX* ctx = thread_hmac();
+    if (!ctx || EVP_MAC_init(ctx, key_bytes, key.size(), nullptr) != 1 ||
+        EVP_MAC_update(ctx, prefix_bytes, prefix.size()) != 1 ||
+        EVP_MAC_update(ctx, body_bytes, body.size()) != 1 ||
+        EVP_MAC_final(ctx, mac, &mac_len, sizeof mac) != 1) {
+        const std::string message = prefix + std::string(body);
+        unsigned int len = 0;
+        HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+             reinterpret_cast<const unsigned char*>(message.data()), message.size(), mac, &len);
+        mac_len = len;
+    }
     static constexpr char digits[] = "0123456789abcdef";
     std::string hex;
     hex.reserve(2 * mac_len);
-    for (unsigned int i = 0; i < mac_len; ++i) {
+    for (std::size_t i = 0; i < mac_len; ++i) {
         hex += digits[mac[i] >> 4];
         hex += digits[mac[i] & 0xf];
     }
@@ -123,10 +163,10 @@ bool contains_signature(const std::vector<std::string_view>& signatures,
 
 std::optional<std::size_t> matching_secret(std::string_view body, const ParsedHeader& header,
                                            const std::vector<std::string>& secrets) {
-    const std::string message = signed_message(body, *header.timestamp);
     for (std::size_t i = 0; i < secrets.size(); ++i) {
         if (!is_usable_secret(secrets[i])) continue;
-        if (contains_signature(header.signatures, hmac_sha256_hex(secrets[i], message))) return i;
+        const auto expected = hmac_sha256_hex(secrets[i], *header.timestamp, body);
+        if (contains_signature(header.signatures, expected)) return i;
     }
     return std::nullopt;
 }
@@ -176,7 +216,7 @@ Result<std::size_t, SignatureError> verify_signature(std::string_view body, std:
 }
 
 std::string compute_signature(std::string_view body, std::string_view secret, std::int64_t t) {
-    return hmac_sha256_hex(secret, signed_message(body, t));
+    return hmac_sha256_hex(secret, t, body);
 }
 
 std::string sign_payload(std::string_view body, std::string_view secret, Timestamp at) {

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <limits>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace dunning::webhook {
@@ -35,6 +36,21 @@ std::string verify(const std::string& header, std::vector<std::string> secrets =
 TEST(Signature, KnownAnswerVector) {
     EXPECT_EQ(compute_signature(body, secret, t0), good);
     EXPECT_EQ(sign_payload(body, secret, from_unix(t0)), "t=" + ts + ",v1=" + good);
+}
+
+// Each thread keeps one HMAC context and gives it the key anew at every call: keys change from
+// call to call (rotation, many creators), an empty one included, and threads do not share one.
+TEST(Signature, EveryCallUsesItsOwnKey) {
+    // python3: hmac.new(b'', b'1700000000.{"id":"evt_1","object":"event"}', sha256)
+    const std::string empty_key =
+        "0d17fe88d3c7334149a7322db918de47cc9f5bd15de2bd0a2de56250f2ed247b";
+    EXPECT_EQ(compute_signature(body, "", t0), empty_key);
+    EXPECT_EQ(compute_signature(body, secret, t0), good);
+    EXPECT_EQ(compute_signature(body, std::string_view{}, t0), empty_key);
+    EXPECT_EQ(compute_signature(body, secret, t0), good);
+    std::string elsewhere;
+    std::thread([&] { elsewhere = compute_signature(body, secret, t0); }).join();
+    EXPECT_EQ(elsewhere, good);
 }
 
 TEST(Signature, SignedPayloadVerifies) {
