@@ -200,7 +200,8 @@ void ConnectionGate::arm(int fd, int op) {
     epoll_event ev{};
     ev.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT;
     ev.data.fd = fd;
-    ::epoll_ctl(epoll_fd_, op, fd, &ev);
+    if (::epoll_ctl(epoll_fd_, op, fd, &ev) != 0)
+        close_connection(fd, nullptr); // epoll cannot watch it (out of memory or watches)
 }
 
 // Hands a whole request over, refuses a malformed or oversized one; `client_done`: the client

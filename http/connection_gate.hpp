@@ -109,9 +109,10 @@ class ConnectionGate {
     void expire_due();
     // The methods below run with mutex_ held.
     // Back to waiting for a request: the descriptor is armed again in epoll (`op`: added, for a
-    // new connection, or modified), unless `buffer` already holds a whole request.
+    // new connection, or modified), unless `buffer` already holds a whole request (handed over)
+    // or one refused (closed).
     void wait_for(int fd, std::string buffer, int op);
-    void arm(int fd, int op);
+    void arm(int fd, int op); // closes the connection if epoll cannot take it
     void check_request(int fd, bool client_done);
     bool make_room(int fd, std::size_t more);
     void hand_over(int fd, const RequestExtent& extent, bool client_done);

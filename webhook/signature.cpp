@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/params.h>
@@ -96,6 +97,7 @@ bool is_usable_secret(const std::string& secret) {
 // A context for HMAC-SHA256 on this thread, or null where OpenSSL cannot give one. OpenSSL 3's
 // one-shot HMAC() fetches the algorithm and the digest, and makes and frees a context, at every
 // call (a third of its cost on a 5 KB event); this context keeps them and only takes a new key.
+// It holds the last key until the next call, as the configuration holds every secret anyway.
 EVP_MAC_CTX* thread_hmac() {
     struct Context {
         EVP_MAC_CTX* ctx = nullptr;
@@ -137,6 +139,7 @@ std::string hmac_sha256_hex(std::string_view key, std::int64_t t, std::string_vi
         EVP_MAC_update(ctx, prefix_bytes, prefix.size()) != 1 ||
         EVP_MAC_update(ctx, body_bytes, body.size()) != 1 ||
         EVP_MAC_final(ctx, mac, &mac_len, sizeof mac) != 1) {
+        ERR_clear_error(); // what failed above is not this thread's next caller's error
         const std::string message = prefix + std::string(body);
         unsigned int len = 0;
         HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),

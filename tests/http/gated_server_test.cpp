@@ -27,6 +27,7 @@ std::string medium_body() {
 class Running {
   public:
     explicit Running(GateLimits limits) : server_(limits) {
+        server_.set_payload_max_length(limits.max_body_bytes); // as http/server.cpp does
         server_.Get("/big", [](const httplib::Request&, httplib::Response& res) {
             res.set_content(std::string(16 * 1024 * 1024, 'x'), "text/plain");
         });
@@ -117,6 +118,13 @@ GateLimits one_worker() {
     return limits;
 }
 
+// One worker with time to spare for answers: for tests of what arrives, not of the deadline.
+GateLimits patient() {
+    GateLimits limits = one_worker();
+    limits.answer_deadline = std::chrono::seconds(5);
+    return limits;
+}
+
 TEST(GatedServer, AClientThatNeverReadsLosesItsConnectionAndFreesTheWorker) {
     Running server(one_worker());
     const int greedy = server.connect(4096);
@@ -151,24 +159,40 @@ TEST(GatedServer, AnswersAdvertiseTheRequestDeadlineAsKeepAliveTimeout) {
 
 // `Expect: 100-continue`: the client sends its body only after the interim answer (curl waits a
 // second for it, others longer), and gets that answer once, before the final one.
+// Each request of a kept-alive connection that asks gets its own.
 TEST(GatedServer, AClientWaitingForContinueGetsItBeforeSendingItsBody) {
-    Running server(one_worker());
+    Running server(patient());
+    const int fd = server.connect();
+    for (const std::string body : {"hello", "again"}) {
+        send_all(fd, "POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+                     "Content-Length: 5\r\n\r\n");
+        const std::string go_on = "HTTP/1.1 100 Continue\r\n\r\n";
+        EXPECT_EQ(read_to_close(fd, go_on.size()), go_on);
+        send_all(fd, body);
+        const auto answer = read_answer(fd);
+        EXPECT_TRUE(answer.starts_with("HTTP/1.1 200 OK")) << answer;
+        EXPECT_NE(answer.find("\r\n\r\n" + body + " from 127.0.0.1:"), std::string::npos) << answer;
+        EXPECT_EQ(answer.find("100 Continue"), std::string::npos) << answer;
+    }
+    ::close(fd);
+}
+
+// A body announced over max_body_bytes is refused at once, without inviting it.
+TEST(GatedServer, AClientAnnouncingTooLargeABodyGets413InsteadOfContinue) {
+    Running server(patient());
     const int fd = server.connect();
     send_all(fd, "POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
-                 "Content-Length: 5\r\n\r\n");
-    const std::string go_on = "HTTP/1.1 100 Continue\r\n\r\n";
-    EXPECT_EQ(read_to_close(fd, go_on.size()), go_on);
-    send_all(fd, "hello");
-    const auto answer = read_answer(fd);
-    EXPECT_TRUE(answer.starts_with("HTTP/1.1 200 OK")) << answer;
-    EXPECT_NE(answer.find("\r\n\r\nhello from 127.0.0.1:"), std::string::npos) << answer;
+                 "Content-Length: 2000000\r\n\r\n");
+    ::shutdown(fd, SHUT_WR); // the server need not wait for a body that is not coming
+    const auto answer = read_to_close(fd);
+    EXPECT_TRUE(answer.starts_with("HTTP/1.1 413")) << answer;
     EXPECT_EQ(answer.find("100 Continue"), std::string::npos) << answer;
     ::close(fd);
 }
 
 // Each request of a kept-alive connection sees both its ends, read when it was accepted.
 TEST(GatedServer, RequestsSeeTheAddressesOfTheirConnection) {
-    Running server(one_worker());
+    Running server(patient());
     const int fd = server.connect();
     sockaddr_in self{};
     socklen_t length = sizeof self;
@@ -186,7 +210,7 @@ TEST(GatedServer, RequestsSeeTheAddressesOfTheirConnection) {
 
 // An answer longer than what is held back for one send arrives whole, head first.
 TEST(GatedServer, ALongAnswerArrivesWhole) {
-    Running server(one_worker());
+    Running server(patient());
     const int fd = server.connect();
     send_all(fd, "GET /medium HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     const auto answer = read_to_close(fd);

@@ -48,9 +48,22 @@ TEST(Signature, EveryCallUsesItsOwnKey) {
     EXPECT_EQ(compute_signature(body, secret, t0), good);
     EXPECT_EQ(compute_signature(body, std::string_view{}, t0), empty_key);
     EXPECT_EQ(compute_signature(body, secret, t0), good);
-    std::string elsewhere;
-    std::thread([&] { elsewhere = compute_signature(body, secret, t0); }).join();
-    EXPECT_EQ(elsewhere, good);
+    // Threads signing at once under different keys each get their own key's answer.
+    std::vector<std::string> keys, expected;
+    for (int k = 0; k < 4; ++k) {
+        keys.push_back("whsec_thread_" + std::to_string(k));
+        expected.push_back(compute_signature(body, keys.back(), t0));
+    }
+    std::vector<int> wrong(keys.size(), 0);
+    std::vector<std::thread> threads;
+    for (std::size_t k = 0; k < keys.size(); ++k)
+        threads.emplace_back([&, k] {
+            for (int i = 0; i < 2000; ++i)
+                if (compute_signature(body, keys[k], t0) != expected[k]) ++wrong[k];
+        });
+    for (auto& t : threads)
+        t.join();
+    EXPECT_EQ(wrong, std::vector<int>(keys.size(), 0));
 }
 
 TEST(Signature, SignedPayloadVerifies) {
