@@ -288,12 +288,18 @@ RowOutcome process_in_batch(Connection& db, const Engine& engine, const InboxRec
 
 } // namespace
 
-std::vector<RowOutcome> process_rows(Connection& db, const Engine& engine,
-                                     std::span<const InboxRecord> rows, std::int64_t now_ms,
-                                     std::chrono::microseconds budget, HeldKeys& held) {
+namespace {
+
+// `rows` with each one's event read (`read`, as many): the events are parsed before the batch's
+// transaction begins, so that the write lock, which the webhook receiver waits for, is not held
+// while they are.
+std::vector<RowOutcome> process_read_rows(Connection& db, const Engine& engine,
+                                          std::span<const InboxRecord> rows,
+                                          std::span<const ReadRow> read, std::int64_t now_ms,
+                                          std::chrono::microseconds budget, HeldKeys& held) {
     std::vector<RowOutcome> out;
     if (rows.empty()) return out;
-    auto first = read_row(rows.front());
+    const auto& first = read.front();
     // An event that may concern any member waits behind a member held by another instance: it
     // may be that member's, and its rows before it are not decided yet.
     if (first.any_member && !held.members.empty()) held.everything = true;
@@ -311,7 +317,7 @@ std::vector<RowOutcome> process_rows(Connection& db, const Engine& engine,
         tx.emplace(db);
     MemberLocks locks(db, keyed, held);
     for (std::size_t i = 0; i < rows.size(); ++i) {
-        const auto r = i == 0 ? std::move(first) : read_row(rows[i]);
+        const auto& r = read[i];
         if (r.any_member && !held.members.empty()) held.everything = true;
         if (held.everything) {
             out.push_back(RowOutcome::held);
@@ -338,6 +344,23 @@ std::vector<RowOutcome> process_rows(Connection& db, const Engine& engine,
     return out;
 }
 
+std::vector<ReadRow> read_rows(std::span<const InboxRecord> rows) {
+    std::vector<ReadRow> read;
+    read.reserve(rows.size());
+    for (const auto& row : rows)
+        read.push_back(read_row(row));
+    return read;
+}
+
+} // namespace
+
+std::vector<RowOutcome> process_rows(Connection& db, const Engine& engine,
+                                     std::span<const InboxRecord> rows, std::int64_t now_ms,
+                                     std::chrono::microseconds budget, HeldKeys& held) {
+    const auto read = read_rows(rows);
+    return process_read_rows(db, engine, rows, read, now_ms, budget, held);
+}
+
 std::vector<RowOutcome> process_rows(Connection& db, const Engine& engine,
                                      std::span<const InboxRecord> rows, std::int64_t now_ms,
                                      std::chrono::microseconds budget) {
@@ -357,9 +380,12 @@ std::size_t process_pending(Connection& db, const Engine& engine, const Passes& 
          rows = pending_rows(db, passes.read)) {
         HeldKeys held;
         const auto before = decided;
+        const auto read = read_rows(rows); // once for the pass, outside every batch
+        std::span<const ReadRow> read_left(read);
         for (std::span<const InboxRecord> left(rows); !left.empty() && !stopping();) {
             const auto now = passes.now_ms();
-            const auto outcomes = process_rows(db, engine, left, now, passes.budget, held);
+            const auto outcomes =
+                process_read_rows(db, engine, left, read_left, now, passes.budget, held);
             if (passes.after_batch) passes.after_batch();
             for (std::size_t i = 0; i < outcomes.size(); ++i) {
                 if (outcomes[i] != RowOutcome::skipped && outcomes[i] != RowOutcome::held)
@@ -367,6 +393,7 @@ std::size_t process_pending(Connection& db, const Engine& engine, const Passes& 
                 if (passes.seen) passes.seen(left[i], outcomes[i], now);
             }
             left = left.subspan(outcomes.size());
+            read_left = read_left.subspan(outcomes.size());
         }
         if (decided == before) break;
     }
