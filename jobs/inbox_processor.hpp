@@ -1,7 +1,8 @@
 #pragma once
-// One inbox row → case changes, in one IMMEDIATE transaction: parse, load the case, apply the
-// event, save, mark the row. A row that cannot be processed is marked poison with its error and
-// never blocks the rows after it.
+// Inbox rows → case changes. Rows are parsed first, outside any transaction; then a batch of
+// them is decided in one IMMEDIATE transaction, each row under its own savepoint: load the case,
+// apply the event, save, mark the row. A row that cannot be processed is marked poison with its
+// error and never blocks the rows after it.
 #include "jobs/engine.hpp"
 
 #include "store/inbox.hpp"
@@ -130,10 +131,10 @@ struct Passes {
     // optional: each row a batch got to, with its outcome and the batch's now_ms
     std::function<void(const InboxRecord&, RowOutcome, std::int64_t)> seen;
 };
-// Passes over the pending rows, each worked through in batches (process_rows) with the pass's
-// held members, until a pass decides nothing: its rows are another instance's (their member or
-// the row itself held) or were finished meanwhile, so they are not read again at once. Returns
-// how many rows were decided (done, ignored or poison).
+// Passes over the pending rows, each parsed once and then worked through in batches (as
+// process_rows does) with the pass's held members, until a pass decides nothing: its rows are
+// another instance's (their member or the row itself held) or were finished meanwhile, so they are
+// not read again at once. Returns how many rows were decided (done, ignored or poison).
 std::size_t process_pending(store::Connection& db, const Engine& engine, const Passes& passes);
 
 } // namespace dunning::jobs
