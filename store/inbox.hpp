@@ -31,7 +31,8 @@ struct InboxRow {
 
 enum class AppendOutcome { inserted, duplicate };
 
-// Inserts one row in the caller's transaction (or autocommit).
+// Inserts one row in the caller's transaction: the row and its body (inbox_bodies) are two
+// statements, which only a transaction commits together.
 AppendOutcome insert_inbox_row(Connection& db, const InboxRow& row);
 
 // Stripe's `created` of the newest event stored for this creator among those received before

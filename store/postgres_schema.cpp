@@ -324,6 +324,16 @@ CREATE INDEX case_figures_owed ON case_figures (creator_id, currency, stage, anc
     R"sql(
 DROP INDEX jobs_oldest;
 )sql",
+    // 20: an event's body in a table of its own, written once, as SQLite's (whose update of the
+    // row's state rewrote the body with it; PostgreSQL keeps a long body out of line anyway).
+    R"sql(
+CREATE TABLE inbox_bodies (
+    inbox_id  BIGINT PRIMARY KEY,  -- inbox.id
+    body      TEXT NOT NULL        -- the event as Stripe sent it
+);
+INSERT INTO inbox_bodies (inbox_id, body) SELECT id, body FROM inbox;
+ALTER TABLE inbox DROP COLUMN body;
+)sql",
 };
 
 } // namespace

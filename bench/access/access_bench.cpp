@@ -539,9 +539,14 @@ void add_stored_copies(const fs::path& db_path, int copies) {
              "payment_intent_id || '_h' || n, charge_id || '_h' || n, amount_due, currency, "
              "opened_at, updated_at, state, NULL FROM cases, k");
     db->exec(k + "INSERT INTO inbox (creator_id, event_id, type, account, created, received_at, "
-                 "source, body, state, note, processed_at) "
+                 "source, state, note, processed_at) "
                  "SELECT creator_id, event_id || '_h' || n, type, account, created, received_at, "
-                 "source, body, 'done', note, processed_at FROM inbox, k");
+                 "source, 'done', note, processed_at FROM inbox, k");
+    // Each copy's body, found by its event id (the inbox's unique key).
+    db->exec(k + "INSERT INTO inbox_bodies (inbox_id, body) "
+                 "SELECT c.id, b.body FROM inbox o JOIN inbox_bodies b ON b.inbox_id = o.id, k "
+                 "JOIN inbox c ON c.creator_id = o.creator_id AND c.event_id = o.event_id || "
+                 "'_h' || n");
     db->exec(k +
              "INSERT INTO jobs (kind, case_id, order_key, payload, idempotency_key, state, "
              "tries, due_at, created_at, done_at, result) "

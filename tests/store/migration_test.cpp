@@ -3,6 +3,7 @@
 // SQLite files written as earlier versions wrote them, and the migrations are SQLite's history.
 // And a store file that another connection holds for a moment still opens.
 #include "store/database.hpp"
+#include "store/inbox.hpp"
 #include "store/job_queue.hpp"
 #include "store/notifications.hpp"
 #include "support/service.hpp"
@@ -161,6 +162,54 @@ TEST(Version14Store, EveryCaseGetsItsFiguresWhenTheStoreOpens) {
     EXPECT_EQ(st->text_at(1), "paused");
     EXPECT_EQ(st->text_at(2), "cus_fake");
     EXPECT_FALSE(st->step());
+}
+
+// Schema 20 keeps an event's body in inbox_bodies: a store of schema 19 keeps every event, the
+// pending one still read with its body, and an event appended after the upgrade gets its body
+// there too (a duplicate none).
+TEST(Version19Store, EveryEventKeepsItsBodyInATableOfItsOwn) {
+    TempDir dir;
+    const StoreOptions options{(dir.path() / "old.sqlite").string(), "normal"};
+    {
+        SQLite::Database old(options.path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+        old.exec(read_file(fixture));
+    }
+    {
+        auto old = connect_store(options);
+        migrate(*old, 19);
+        old->exec("INSERT INTO inbox (id, creator_id, event_id, type, received_at, source, body) "
+                  "VALUES (40, 'alpha', 'evt_pending', 'invoice.paid', 1796253890100, 'direct', "
+                  "'{\"id\":\"evt_pending\"}')");
+    }
+    auto db = open_store(options);
+    EXPECT_EQ(schema_version(*db), latest_schema_version());
+    const auto count = [&](const std::string& sql) {
+        auto st = db->prepare(sql);
+        EXPECT_TRUE(st->step());
+        return st->int64_at(0);
+    };
+    EXPECT_EQ(count("SELECT count(*) FROM pragma_table_info('inbox') WHERE name = 'body'"), 0);
+    EXPECT_EQ(count("SELECT count(*) FROM inbox"), 12);
+    EXPECT_EQ(count("SELECT count(*) FROM inbox_bodies b JOIN inbox i ON i.id = b.inbox_id"), 12);
+    {
+        auto st = db->prepare("SELECT body FROM inbox_bodies WHERE inbox_id = 3");
+        ASSERT_TRUE(st->step());
+        EXPECT_NE(st->text_at(0).find(R"("id":"evt_fake7b8600000005")"), std::string::npos);
+    }
+    auto pending = pending_inbox_rows(*db, 10);
+    ASSERT_EQ(pending.size(), 1u);
+    EXPECT_EQ(pending[0].id, 40);
+    EXPECT_EQ(pending[0].body, R"({"id":"evt_pending"})");
+
+    InboxRow row{"alpha",    "evt_new",    "invoice.paid", "", "direct", R"({"id":"evt_new"})",
+                 1800000000, 1796253890200};
+    EXPECT_EQ(insert_inbox_row(*db, row), AppendOutcome::inserted);
+    row.body = R"({"id":"evt_new","again":true})";
+    EXPECT_EQ(insert_inbox_row(*db, row), AppendOutcome::duplicate);
+    pending = pending_inbox_rows(*db, 10);
+    ASSERT_EQ(pending.size(), 2u);
+    EXPECT_EQ(pending[1].body, R"({"id":"evt_new"})");
+    EXPECT_EQ(count("SELECT count(*) FROM inbox_bodies"), 13);
 }
 
 // A store made by a version without the access tables (schema 3) with a notify_host effect

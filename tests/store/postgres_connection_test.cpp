@@ -436,8 +436,8 @@ TEST(PostgresStore, AnEmptyDatabaseGetsTheWholeSchemaOnce) {
     ScratchDatabase database(postgres_cluster());
     auto db = dunning::store::open_store(postgres_store(database.url()));
     EXPECT_EQ(db->schema_version(), dunning::store::latest_schema_version());
-    db->exec("INSERT INTO inbox (creator_id, event_id, type, received_at, source, body) "
-             "VALUES ('c', 'evt_1', 't', 1, 'direct', '{}')");
+    db->exec("INSERT INTO inbox (creator_id, event_id, type, received_at, source) "
+             "VALUES ('c', 'evt_1', 't', 1, 'direct')");
     db.reset();
     auto again = dunning::store::open_store(postgres_store(database.url())); // nothing to do
     EXPECT_EQ(again->schema_version(), dunning::store::latest_schema_version());
