@@ -3,6 +3,7 @@
 #include "store/statement.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <stdexcept>
 
 namespace dunning::store {
@@ -13,40 +14,59 @@ constexpr std::size_t max_batch = 512;
 
 // Only the event's own key counts as "stored already": any other conflict (an id taken by a copy
 // of another store) is an error, answered 503, never a 200 for an event not stored.
+// The body goes into a table of its own (schema 20), only with a row inserted: the worker's update
+// of the row's state then rewrites a row of a hundred bytes, not the event's kilobytes.
+// SQLite: the row, then its body under the rowid just given, two statements of the caller's
+// transaction. PostgreSQL: one statement, the body inserted from the row's RETURNING (one round
+// trip; a conflict returns no id and inserts no body).
 const char* insert_sql =
     "INSERT INTO inbox (creator_id, event_id, type, account, created, received_at, "
     "source) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (creator_id, event_id) DO NOTHING";
-// The body of the row just inserted, in a table of its own: the worker's update of the row's
-// state then rewrites a row of a hundred bytes, not the event's kilobytes (schema 20).
-const char* body_sql(const Connection& db) {
-    return db.backend() == Backend::sqlite
-               ? "INSERT INTO inbox_bodies (inbox_id, body) VALUES (last_insert_rowid(), ?)"
-               : "INSERT INTO inbox_bodies (inbox_id, body) VALUES (lastval(), ?)";
-}
+const char* body_sql = "INSERT INTO inbox_bodies (inbox_id, body) VALUES (last_insert_rowid(), ?)";
+const char* insert_with_body_sql =
+    "WITH appended AS (INSERT INTO inbox (creator_id, event_id, type, account, created, "
+    "received_at, source) VALUES (?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (creator_id, event_id) DO NOTHING RETURNING id) "
+    "INSERT INTO inbox_bodies (inbox_id, body) SELECT id, CAST(? AS TEXT) FROM appended";
 
-AppendOutcome run_insert(CachedStatement& st, CachedStatement& body, const InboxRow& row) {
-    st.bindNoCopy(1, row.creator_id);
-    st.bindNoCopy(2, row.event_id);
-    st.bindNoCopy(3, row.type);
-    st.bindNoCopy(4, row.account);
-    st.bind(5, static_cast<std::int64_t>(row.created));
-    st.bind(6, static_cast<std::int64_t>(row.received_at_ms));
-    st.bindNoCopy(7, row.source);
-    const bool inserted = st.exec() == 1;
-    st.reset();
-    if (!inserted) return AppendOutcome::duplicate;
-    body.bindNoCopy(1, row.body);
-    body.exec();
-    body.reset();
-    return AppendOutcome::inserted;
-}
+class Appender {
+  public:
+    explicit Appender(Connection& db)
+        : two_statements_(db.backend() == Backend::sqlite),
+          row_(db, two_statements_ ? insert_sql : insert_with_body_sql) {
+        if (two_statements_) body_.emplace(db, body_sql);
+    }
+
+    AppendOutcome append(const InboxRow& row) {
+        row_.bindNoCopy(1, row.creator_id);
+        row_.bindNoCopy(2, row.event_id);
+        row_.bindNoCopy(3, row.type);
+        row_.bindNoCopy(4, row.account);
+        row_.bind(5, static_cast<std::int64_t>(row.created));
+        row_.bind(6, static_cast<std::int64_t>(row.received_at_ms));
+        row_.bindNoCopy(7, row.source);
+        if (!two_statements_) row_.bindNoCopy(8, row.body);
+        const bool inserted = row_.exec() == 1;
+        row_.reset();
+        if (!inserted) return AppendOutcome::duplicate;
+        if (two_statements_) {
+            body_->bindNoCopy(1, row.body);
+            body_->exec();
+            body_->reset();
+        }
+        return AppendOutcome::inserted;
+    }
+
+  private:
+    bool two_statements_;
+    CachedStatement row_;
+    std::optional<CachedStatement> body_;
+};
 
 } // namespace
 
 AppendOutcome insert_inbox_row(Connection& db, const InboxRow& row) {
-    CachedStatement st(db, insert_sql);
-    CachedStatement body(db, body_sql(db));
-    return run_insert(st, body, row);
+    return Appender(db).append(row);
 }
 
 std::optional<std::int64_t> newest_event_created(Connection& db, const std::string& creator,
@@ -62,8 +82,10 @@ std::optional<std::int64_t> newest_event_created(Connection& db, const std::stri
 }
 
 std::vector<InboxRecord> pending_inbox_rows(Connection& db, int limit) {
-    CachedStatement st(db, "SELECT i.id, i.creator_id, b.body, i.received_at FROM inbox i "
-                           "JOIN inbox_bodies b ON b.inbox_id = i.id "
+    // A row without its body (none is written so) would read as an empty event, and the worker
+    // would mark it poison: seen, not passed over for ever.
+    CachedStatement st(db, "SELECT i.id, i.creator_id, coalesce(b.body, ''), i.received_at "
+                           "FROM inbox i LEFT JOIN inbox_bodies b ON b.inbox_id = i.id "
                            "WHERE i.state = 'pending' ORDER BY i.id LIMIT ?");
     st.bind(1, limit);
     std::vector<InboxRecord> out;
@@ -219,10 +241,9 @@ void InboxWriter::commit_batch(std::deque<Pending>& batch) {
     outcomes.reserve(batch.size());
     try {
         Transaction tx(*db_, Transaction::appends_only); // instances append side by side
-        CachedStatement st(*db_, insert_sql);
-        CachedStatement body(*db_, body_sql(*db_));
+        Appender appender(*db_);
         for (auto& p : batch)
-            outcomes.push_back(run_insert(st, body, p.row));
+            outcomes.push_back(appender.append(p.row));
         tx.commit();
     } catch (const std::exception& e) {
         set_trouble(e.what());

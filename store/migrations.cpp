@@ -465,8 +465,8 @@ const std::vector<const char*> all = {
     // body apart from its row").
     R"sql(
     CREATE TABLE inbox_bodies (
-        inbox_id  INTEGER PRIMARY KEY,  -- inbox.id
-        body      TEXT NOT NULL         -- the event as Stripe sent it
+        inbox_id  INTEGER PRIMARY KEY REFERENCES inbox (id),
+        body      TEXT NOT NULL  -- the event as Stripe sent it
     );
     INSERT INTO inbox_bodies (inbox_id, body) SELECT id, body FROM inbox;
     ALTER TABLE inbox DROP COLUMN body;

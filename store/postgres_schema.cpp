@@ -326,10 +326,14 @@ DROP INDEX jobs_oldest;
 )sql",
     // 20: an event's body in a table of its own, written once, as SQLite's (whose update of the
     // row's state rewrote the body with it; PostgreSQL keeps a long body out of line anyway).
+    // Appends take no write lock here: the inbox is locked against them first, so that no row
+    // committed by an older instance between the copy and the drop loses its body. Older
+    // instances cannot use this layout (README, "Upgrading to schema 20").
     R"sql(
+LOCK TABLE inbox IN SHARE MODE;
 CREATE TABLE inbox_bodies (
-    inbox_id  BIGINT PRIMARY KEY,  -- inbox.id
-    body      TEXT NOT NULL        -- the event as Stripe sent it
+    inbox_id  BIGINT PRIMARY KEY REFERENCES inbox (id),
+    body      TEXT NOT NULL  -- the event as Stripe sent it
 );
 INSERT INTO inbox_bodies (inbox_id, body) SELECT id, body FROM inbox;
 ALTER TABLE inbox DROP COLUMN body;

@@ -210,6 +210,17 @@ TEST(Version19Store, EveryEventKeepsItsBodyInATableOfItsOwn) {
     ASSERT_EQ(pending.size(), 2u);
     EXPECT_EQ(pending[1].body, R"({"id":"evt_new"})");
     EXPECT_EQ(count("SELECT count(*) FROM inbox_bodies"), 13);
+
+    // A body belongs to a row; a row without one (none is written so) is read as an empty event,
+    // which the worker marks poison, instead of staying pending unseen.
+    EXPECT_THROW(db->exec("INSERT INTO inbox_bodies (inbox_id, body) VALUES (999, '{}')"),
+                 StoreError);
+    db->exec("INSERT INTO inbox (id, creator_id, event_id, type, received_at, source) "
+             "VALUES (50, 'alpha', 'evt_bodiless', 'invoice.paid', 1796253890300, 'direct')");
+    pending = pending_inbox_rows(*db, 10);
+    ASSERT_EQ(pending.size(), 3u);
+    EXPECT_EQ(pending[2].id, 50);
+    EXPECT_EQ(pending[2].body, "");
 }
 
 // A store made by a version without the access tables (schema 3) with a notify_host effect

@@ -2,6 +2,7 @@
 // binary starts (tests/support/postgres.hpp): placeholders, bindings, results, row counts,
 // transactions, which errors are the store's trouble, and that no message shows the password.
 #include "store/database.hpp"
+#include "store/inbox.hpp"
 #include "store/postgres_connection.hpp"
 #include "store/postgres_schema.hpp"
 #include "store/statement.hpp"
@@ -430,6 +431,37 @@ StoreOptions postgres_store(const std::string& url) {
     StoreOptions options;
     options.postgres_url = url;
     return options;
+}
+
+// Schema 20 moves each event's body from the inbox row to inbox_bodies: an event stored at
+// schema 19 is read with its body after the upgrade; an event appended after it gets its body in
+// the same statement, a duplicate none.
+TEST(PostgresStore, Schema20KeepsEveryEventsBodyInATableOfItsOwn) {
+    namespace store = dunning::store;
+    ScratchDatabase database(postgres_cluster());
+    {
+        auto old = store::connect_store(postgres_store(database.url()));
+        store::migrate(*old, 19);
+        old->exec("INSERT INTO inbox (creator_id, event_id, type, received_at, source, body) "
+                  "VALUES ('c', 'evt_1', 't', 1, 'direct', '{\"id\":\"evt_1\"}')");
+    }
+    auto db = store::open_store(postgres_store(database.url()));
+    EXPECT_EQ(db->schema_version(), store::latest_schema_version());
+    store::InboxRow row{"c", "evt_2", "t", "", "direct", R"({"id":"evt_2"})", 2, 2};
+    {
+        store::Transaction tx(*db);
+        EXPECT_EQ(store::insert_inbox_row(*db, row), store::AppendOutcome::inserted);
+        row.body = R"({"id":"evt_2","again":true})";
+        EXPECT_EQ(store::insert_inbox_row(*db, row), store::AppendOutcome::duplicate);
+        tx.commit();
+    }
+    const auto pending = store::pending_inbox_rows(*db, 10);
+    ASSERT_EQ(pending.size(), 2u);
+    EXPECT_EQ(pending[0].body, R"({"id":"evt_1"})");
+    EXPECT_EQ(pending[1].body, R"({"id":"evt_2"})");
+    auto bodies = db->prepare("SELECT count(*) FROM inbox_bodies");
+    ASSERT_TRUE(bodies->step());
+    EXPECT_EQ(bodies->int64_at(0), 2);
 }
 
 TEST(PostgresStore, AnEmptyDatabaseGetsTheWholeSchemaOnce) {
