@@ -324,8 +324,9 @@ CREATE INDEX case_figures_owed ON case_figures (creator_id, currency, stage, anc
     R"sql(
 DROP INDEX jobs_oldest;
 )sql",
-    // 20: an event's body in a table of its own, written once, as SQLite's (whose update of the
-    // row's state rewrote the body with it; PostgreSQL keeps a long body out of line anyway).
+    // 20: an event's body in a table of its own, written once, as on SQLite. There the update of a
+    // row's state rewrote the body with it; here the row's new version carried it too (a Stripe
+    // event of a few KB compresses below TOAST's threshold and stays in the row).
     // Appends take no write lock here: the inbox is locked against them first, so that no row
     // committed by an older instance between the copy and the drop loses its body. Older
     // instances cannot use this layout (README, "Upgrading to schema 20").
