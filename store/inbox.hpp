@@ -31,7 +31,7 @@ struct InboxRow {
 
 enum class AppendOutcome { inserted, duplicate };
 
-// Inserts one row in the caller's transaction: the row and its body (inbox_bodies) are two
+// Inserts one row and its body (inbox_bodies) in the caller's transaction: on SQLite they are two
 // statements, which only a transaction commits together.
 AppendOutcome insert_inbox_row(Connection& db, const InboxRow& row);
 

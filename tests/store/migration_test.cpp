@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <thread>
 
@@ -29,6 +30,18 @@ bool has_table(Connection& db, const std::string& name) {
     auto st = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?");
     st->bind(1, std::string_view(name));
     return st->step();
+}
+
+// The fixture's store (schema 4) at `path`, brought to `version` as that version's binary would
+// have: the connection to write what that version wrote before the upgrade under test.
+std::unique_ptr<Connection> fixture_store_at(const StoreOptions& options, int version) {
+    {
+        SQLite::Database old(options.path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+        old.exec(read_file(fixture));
+    }
+    auto old = connect_store(options);
+    migrate(*old, version);
+    return old;
 }
 
 class Version4Store : public ::testing::Test {
@@ -146,15 +159,7 @@ TEST(StoreOpening, WaitsWhileAnotherConnectionHoldsTheFile) {
 TEST(Version14Store, EveryCaseGetsItsFiguresWhenTheStoreOpens) {
     TempDir dir;
     const StoreOptions options{(dir.path() / "old.sqlite").string(), "normal"};
-    {
-        SQLite::Database old(options.path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
-        old.exec(read_file(fixture));
-    }
-    {
-        auto old = connect_store(options);
-        migrate(*old, 14);
-        ASSERT_FALSE(has_table(*old, "case_figures"));
-    }
+    ASSERT_FALSE(has_table(*fixture_store_at(options, 14), "case_figures"));
     auto db = open_store(options);
     auto st = db->prepare("SELECT case_id, status, customer_id FROM case_figures");
     ASSERT_TRUE(st->step());
@@ -170,17 +175,10 @@ TEST(Version14Store, EveryCaseGetsItsFiguresWhenTheStoreOpens) {
 TEST(Version19Store, EveryEventKeepsItsBodyInATableOfItsOwn) {
     TempDir dir;
     const StoreOptions options{(dir.path() / "old.sqlite").string(), "normal"};
-    {
-        SQLite::Database old(options.path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
-        old.exec(read_file(fixture));
-    }
-    {
-        auto old = connect_store(options);
-        migrate(*old, 19);
-        old->exec("INSERT INTO inbox (id, creator_id, event_id, type, received_at, source, body) "
-                  "VALUES (40, 'alpha', 'evt_pending', 'invoice.paid', 1796253890100, 'direct', "
-                  "'{\"id\":\"evt_pending\"}')");
-    }
+    fixture_store_at(options, 19)
+        ->exec("INSERT INTO inbox (id, creator_id, event_id, type, received_at, source, body) "
+               "VALUES (40, 'alpha', 'evt_pending', 'invoice.paid', 1796253890100, 'direct', "
+               "'{\"id\":\"evt_pending\"}')");
     auto db = open_store(options);
     EXPECT_EQ(schema_version(*db), latest_schema_version());
     const auto count = [&](const std::string& sql) {
