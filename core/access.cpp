@@ -47,6 +47,13 @@ AccessClaim claim_of(std::int64_t case_id, const CaseState& c, const CasePolicy&
     return claim;
 }
 
+bool quiet_claim(const CaseState& c) {
+    // status_of "open": failed, not resolved, not objected, paused, escalated, handed over or
+    // disputed; then claim_of gives unpaid, not paused, no stage, no lock and no plan.
+    return std::string_view(status_of(c)) == "open" && c.stage_queued == 0 && !c.final_notice_at &&
+           c.invoice.plan_instalments <= 0;
+}
+
 namespace {
 
 AccessVerdict verdict(AccessLevel level, const char* reason, std::int64_t case_id = 0) {

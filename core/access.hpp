@@ -146,6 +146,13 @@ bool deadline_locks(const AccessClaim& claim, const AccessPolicy& policy);
 // A case seen as a claim; `policy` gives the final notice's deadline and the stage names.
 AccessClaim claim_of(std::int64_t case_id, const CaseState& c, const CasePolicy& policy);
 
+// Whether a case's claim can only ever say "payment failed, access granted", whatever the rules
+// and the time: an open case (status_of) before its first dunning stage, no final notice, not an
+// instalment. Of a member's quiet claims only the oldest for a product can decide a verdict (a
+// later one only ties with it, and a tie keeps the first), so the access rules read the quiet
+// cases no further than that (the store keeps the flag in cases.access_quiet).
+bool quiet_claim(const CaseState& c);
+
 // An instalment plan is one purchase: for the minimum amount, an unpaid instalment counts
 // together with the plan's instalments that were already unpaid when it failed (in the same
 // currency). Never with later ones: a lock then always has its own final notice, which

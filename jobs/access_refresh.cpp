@@ -9,8 +9,6 @@
 
 namespace dunning::jobs {
 
-using store::visit_cases_of_customer;
-
 namespace {
 
 constexpr std::chrono::hours disabled_recheck{1};
@@ -64,33 +62,56 @@ void Engine::refresh_access(store::Connection& db, const std::string& creator,
     const auto snapshot = creators_.find(creator);
     const bool disabled = snapshot && (snapshot->disabled || snapshot->stripe_disconnected);
 
-    // The member's cases, each with the products it concerns, read once for all products.
-    std::vector<AccessClaim> claims;
-    std::vector<std::vector<std::string>> claim_products;
-    // Those that can restrict, by id; the one in hand as it is, not read back.
+    // The member's cases, each with the products it concerns, read once for all products, in id
+    // order (a tie between claims goes to the older): every case whose claim can say more than
+    // "payment failed, access granted", and of the quiet ones (core/access.hpp, quiet_claim) the
+    // oldest of each product, the only one that can decide (bench/ingest/README.md, "One
+    // member"). The case in hand as it is, not read back.
+    struct Read {
+        std::int64_t id;
+        AccessClaim claim;
+        std::vector<std::string> products;
+    };
+    std::vector<Read> read;
+    const auto add = [&](std::int64_t id, const CaseState& s) {
+        read.push_back({id, claim_of(id, s, rules.cases), case_products(db, s)});
+    };
     const bool own = in_hand && in_hand->id > 0 && in_hand->state.creator_id == creator &&
                      in_hand->state.invoice.customer_id == customer;
-    bool placed = !own || !store::may_restrict_access(in_hand->state);
-    const auto add = [&](std::int64_t id, const CaseState& s) {
-        claims.push_back(claim_of(id, s, rules.cases));
-        claim_products.push_back(case_products(db, s));
-    };
-    visit_cases_of_customer(db, creator, customer, own ? in_hand->id : 0,
-                            [&](std::int64_t id, const CaseState& s) {
-                                if (!placed && in_hand->id < id) {
-                                    add(in_hand->id, in_hand->state);
-                                    placed = true;
-                                }
-                                add(id, s);
-                            });
-    if (!placed) add(in_hand->id, in_hand->state);
+    const std::int64_t except = own ? in_hand->id : 0;
+    if (own && store::may_restrict_access(in_hand->state)) add(in_hand->id, in_hand->state);
+    store::visit_loud_cases_of_customer(db, creator, customer, except, add);
+    // A quiet case in hand is among them already; an older stored one may still decide.
+    std::vector<std::string> without_quiet = products; // no stored quiet case found for these yet
+    // The oldest one alone first: it is of every product the member has (in the common case).
+    for (std::int64_t after = 0; !without_quiet.empty();) {
+        const int limit = after == 0 ? 1 : 16;
+        const auto page =
+            store::quiet_cases_of_customer(db, creator, customer, except, after, limit);
+        for (const auto& c : page) {
+            auto products_of_case = case_products(db, c.state);
+            const auto covered =
+                std::remove_if(without_quiet.begin(), without_quiet.end(),
+                               [&](const std::string& p) { return contains(products_of_case, p); });
+            if (covered == without_quiet.end()) continue; // an older one decides for these
+            without_quiet.erase(covered, without_quiet.end());
+            read.push_back(
+                {c.id, claim_of(c.id, c.state, rules.cases), std::move(products_of_case)});
+        }
+        if (page.size() < static_cast<std::size_t>(limit)) break;
+        after = page.back().id;
+    }
+    std::sort(read.begin(), read.end(), [](const Read& a, const Read& b) { return a.id < b.id; });
+    std::vector<AccessClaim> claims;
+    for (const auto& r : read)
+        claims.push_back(r.claim);
     see_plans_as_one(claims);
 
     for (const auto& product : products) {
         const store::EntitlementKey key{creator, customer, product};
         AccessFacts facts;
         for (std::size_t i = 0; i < claims.size(); ++i)
-            if (contains(claim_products[i], product)) facts.claims.push_back(claims[i]);
+            if (contains(read[i].products, product)) facts.claims.push_back(claims[i]);
         facts.subscriptions = store::subscriptions_for(db, creator, customer, product);
         facts.overrides = store::overrides_for(db, key);
         const auto verdict = evaluate_access(facts, now, rules.access);

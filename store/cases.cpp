@@ -1,5 +1,7 @@
 #include "store/cases.hpp"
 
+#include "core/access.hpp"
+
 #include "store/case_figures.hpp"
 #include "store/case_json.hpp"
 #include "store/case_statuses.hpp"
@@ -41,19 +43,19 @@ template <std::size_t N> std::string status_list(const std::array<std::string_vi
 // The ids of a member's cases in those statuses: one index search per status. A list of them
 // (`status IN (…)`, or the same values joined by OR, which SQLite turns into the list) made SQLite
 // build a temporary B-tree of the values on every call, about 6 % of the worker's time per event
-// (bench/ingest/README.md, "Temporary B-trees").
-const std::string& restricting_case_ids_sql() {
-    static const std::string sql = [] {
-        std::string out;
-        for (const auto status : restricting_statuses) {
-            if (!out.empty()) out += " UNION ALL ";
-            out += "SELECT id FROM cases WHERE creator_id = ?1 AND customer_id = ?2 AND status = '";
-            out += status;
-            out += "' AND id <> ?3";
-        }
-        return out;
-    }();
-    return sql;
+// (bench/ingest/README.md, "Temporary B-trees"). `loud`: without the quiet open cases (a status
+// other than open is never quiet, whatever the flag says).
+std::string restricting_case_ids_sql(bool loud) {
+    std::string out;
+    for (const auto status : restricting_statuses) {
+        if (!out.empty()) out += " UNION ALL ";
+        out += "SELECT id FROM cases WHERE creator_id = ?1 AND customer_id = ?2 AND status = '";
+        out += status;
+        out += "'";
+        if (loud && status == "open") out += " AND access_quiet = 0";
+        out += " AND id <> ?3";
+    }
+    return out;
 }
 
 // Above this many states, the memo starts again empty: it holds the cases in hand, not the store.
@@ -183,37 +185,86 @@ std::optional<CaseRecord> load_case(Connection& db, std::int64_t id) {
     return read_one(db, st);
 }
 
-void visit_cases_of_customer(Connection& db, const std::string& creator,
-                             const std::string& customer_id, std::int64_t except_id,
+namespace {
+
+// The statements of visit_cases_of_customer, with the quiet open cases (`loud` false) or without.
+struct CasesOfCustomerSql {
+    std::string ids;           // SQLite: whether there is any
+    std::string sqlite_rows;   // SQLite: the rows
+    std::string postgres_rows; // PostgreSQL: the rows
+    explicit CasesOfCustomerSql(bool loud)
+        : ids(restricting_case_ids_sql(loud)),
+          sqlite_rows(std::string(case_columns) + "WHERE id IN (" + ids + ") ORDER BY id"),
+          // PostgreSQL has no temporary B-tree to avoid, and plans a list as well as nine
+          // searches.
+          postgres_rows(std::string(case_columns) +
+                        "WHERE id IN (SELECT id FROM cases WHERE creator_id = ?1 " +
+                        "AND customer_id = ?2 AND status IN " + status_list(restricting_statuses) +
+                        (loud ? " AND (access_quiet = 0 OR status <> 'open')" : "") +
+                        " AND id <> ?3) ORDER BY id") {}
+};
+
+void visit_restricting_cases(Connection& db, const CasesOfCustomerSql& sql,
+                             const std::string& creator, const std::string& customer_id,
+                             std::int64_t except_id,
                              const std::function<void(std::int64_t, const CaseState&)>& visit) {
     // Only cases that may restrict access, found by index (creator, member, status): a member's
     // paid and voided history is never read. The rows are read in id order in one statement (a
     // statement per row costs more, at thousands of open cases): ordering the rows themselves made
     // SQLite sort every state's text, megabytes for a member with thousands of open cases
     // (bench/ingest/README.md, "One member").
-    static const std::string sqlite_rows =
-        std::string(case_columns) + "WHERE id IN (" + restricting_case_ids_sql() + ") ORDER BY id";
-    // PostgreSQL has no temporary B-tree to avoid, and plans a list as well as nine searches.
-    static const std::string postgres_rows =
-        std::string(case_columns) + "WHERE id IN (SELECT id FROM cases WHERE creator_id = ?1 " +
-        "AND customer_id = ?2 AND status IN " + status_list(restricting_statuses) +
-        " AND id <> ?3) ORDER BY id";
     const bool sqlite = db.backend() == Backend::sqlite;
     if (sqlite) {
         // Most members have no other such case, which the ids alone tell: the rows' `id IN (…)`
         // builds a temporary B-tree of the ids even when there are none.
-        CachedStatement st(db, restricting_case_ids_sql());
+        CachedStatement st(db, sql.ids);
         st.bind(1, creator);
         st.bind(2, customer_id);
         st.bind(3, except_id);
         if (!st.executeStep()) return;
     }
-    CachedStatement st(db, sqlite ? sqlite_rows : postgres_rows);
+    CachedStatement st(db, sqlite ? sql.sqlite_rows : sql.postgres_rows);
     st.bind(1, creator);
     st.bind(2, customer_id);
     st.bind(3, except_id);
     while (visit_one(db, st, visit)) {
     }
+}
+
+} // namespace
+
+void visit_cases_of_customer(Connection& db, const std::string& creator,
+                             const std::string& customer_id, std::int64_t except_id,
+                             const std::function<void(std::int64_t, const CaseState&)>& visit) {
+    static const CasesOfCustomerSql sql(false);
+    visit_restricting_cases(db, sql, creator, customer_id, except_id, visit);
+}
+
+void visit_loud_cases_of_customer(
+    Connection& db, const std::string& creator, const std::string& customer_id,
+    std::int64_t except_id, const std::function<void(std::int64_t, const CaseState&)>& visit) {
+    static const CasesOfCustomerSql sql(true);
+    visit_restricting_cases(db, sql, creator, customer_id, except_id, visit);
+}
+
+std::vector<CaseRecord> quiet_cases_of_customer(Connection& db, const std::string& creator,
+                                                const std::string& customer_id,
+                                                std::int64_t except_id, std::int64_t after_id,
+                                                int limit) {
+    // A range of the index (creator, member, status, access_quiet, id), in its order.
+    CachedStatement st(db,
+                       std::string(case_columns) +
+                           "WHERE creator_id = ?1 AND customer_id = ?2 AND status = 'open' "
+                           "AND access_quiet = 1 AND id > ?3 AND id <> ?4 ORDER BY id LIMIT ?5");
+    st.bind(1, creator);
+    st.bind(2, customer_id);
+    st.bind(3, after_id);
+    st.bind(4, except_id);
+    st.bind(5, limit);
+    std::vector<CaseRecord> out;
+    while (auto r = read_one(db, st))
+        out.push_back(std::move(*r));
+    return out;
 }
 
 std::vector<CaseRecord> cases_of_customer(Connection& db, const std::string& creator,
@@ -295,27 +346,28 @@ std::vector<DueCase> due_cases_with_members(Connection& db, std::int64_t now_uni
 namespace {
 
 // Saves a stored case in place when the columns its indexes hold did not change (`moved`: all but
-// status and next_wakeup_at), so that SQLite rewrites the row and no index entry (`moved`: those
-// two's indexes only). With `previous`, only a row whose state is exactly that text is saved.
-// False when the row is not as assumed (then the caller upserts).
+// status, access_quiet and next_wakeup_at), so that SQLite rewrites the row and no index entry
+// (`moved`: those three's indexes only). With `previous`, only a row whose state is exactly that
+// text is saved. False when the row is not as assumed (then the caller upserts).
 bool update_in_place(Connection& db, const CaseRecord& r, std::int64_t now_unix,
                      const std::string& json, bool moved, const std::string* previous = nullptr) {
     const CaseState& s = r.state;
-    // The columns listed before `?3` are set; those after must hold these values already.
+    // The columns listed in SET are set; those in WHERE must hold these values already.
     static const std::string set_all =
-        "UPDATE cases SET updated_at = ?1, state = ?2, status = ?3, next_wakeup_at = ?4 "
+        "UPDATE cases SET updated_at = ?1, state = ?2, status = ?3, next_wakeup_at = ?4, "
+        "access_quiet = ?14 "
         "WHERE id = ?5 AND creator_id = ?6 AND invoice_id = ?7 AND customer_id = ?8 "
         "AND payment_intent_id = ?9 AND charge_id = ?10 AND amount_due = ?11 "
         "AND currency = ?12 AND opened_at IS NOT DISTINCT FROM ?13";
     static const std::string set_state =
         "UPDATE cases SET updated_at = ?1, state = ?2 "
-        "WHERE status = ?3 AND next_wakeup_at IS NOT DISTINCT FROM ?4 AND id = ?5 AND creator_id = "
-        "?6 "
+        "WHERE status = ?3 AND next_wakeup_at IS NOT DISTINCT FROM ?4 AND access_quiet = ?14 "
+        "AND id = ?5 AND creator_id = ?6 "
         "AND invoice_id = ?7 AND customer_id = ?8 AND payment_intent_id = ?9 "
         "AND charge_id = ?10 AND amount_due = ?11 AND currency = ?12 "
         "AND opened_at IS NOT DISTINCT FROM ?13";
-    static const std::string set_all_over = set_all + " AND state = ?14";
-    static const std::string set_state_over = set_state + " AND state = ?14";
+    static const std::string set_all_over = set_all + " AND state = ?15";
+    static const std::string set_state_over = set_state + " AND state = ?15";
     CachedStatement st(db, previous ? (moved ? set_all_over : set_state_over)
                                     : (moved ? set_all : set_state));
     st.bind(1, now_unix);
@@ -331,7 +383,8 @@ bool update_in_place(Connection& db, const CaseRecord& r, std::int64_t now_unix,
     st.bind(11, static_cast<std::int64_t>(s.invoice.amount_due));
     st.bind(12, s.invoice.currency);
     if (s.opened_at) st.bind(13, static_cast<std::int64_t>(to_unix(*s.opened_at)));
-    if (previous) st.bindNoCopy(14, *previous);
+    st.bind(14, std::int64_t{quiet_claim(s) ? 1 : 0});
+    if (previous) st.bindNoCopy(15, *previous);
     return st.exec() == 1;
 }
 
@@ -364,14 +417,16 @@ void save_case(Connection& db, CaseRecord& r, std::int64_t now_unix) {
         CachedStatement st(
             db,
             "INSERT INTO cases (creator_id, invoice_id, status, customer_id, payment_intent_id, "
-            "charge_id, amount_due, currency, opened_at, updated_at, state, next_wakeup_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "charge_id, amount_due, currency, opened_at, updated_at, state, next_wakeup_at, "
+            "access_quiet) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (creator_id, invoice_id) DO UPDATE SET status = excluded.status, "
             "customer_id = excluded.customer_id, payment_intent_id = excluded.payment_intent_id, "
             "charge_id = excluded.charge_id, amount_due = excluded.amount_due, "
             "currency = excluded.currency, opened_at = excluded.opened_at, "
             "updated_at = excluded.updated_at, state = excluded.state, "
-            "next_wakeup_at = excluded.next_wakeup_at RETURNING id");
+            "next_wakeup_at = excluded.next_wakeup_at, access_quiet = excluded.access_quiet "
+            "RETURNING id");
         st.bind(1, s.creator_id);
         st.bind(2, s.invoice.invoice_id);
         st.bind(3, status_of(s));
@@ -384,6 +439,7 @@ void save_case(Connection& db, CaseRecord& r, std::int64_t now_unix) {
         st.bind(10, static_cast<std::int64_t>(now_unix));
         st.bind(11, json);
         if (s.next_wakeup) st.bind(12, static_cast<std::int64_t>(to_unix(*s.next_wakeup)));
+        st.bind(13, std::int64_t{quiet_claim(s) ? 1 : 0});
         st.executeStep();
         r.id = st.getColumn(0).getInt64();
     }

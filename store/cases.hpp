@@ -48,6 +48,16 @@ std::vector<CaseRecord> cases_of_customer(Connection& db, const std::string& cre
 void visit_cases_of_customer(Connection& db, const std::string& creator,
                              const std::string& customer_id, std::int64_t except_id,
                              const std::function<void(std::int64_t, const CaseState&)>& visit);
+// The same without the quiet ones (core/access.hpp, quiet_claim; cases.access_quiet), by id.
+void visit_loud_cases_of_customer(Connection& db, const std::string& creator,
+                                  const std::string& customer_id, std::int64_t except_id,
+                                  const std::function<void(std::int64_t, const CaseState&)>& visit);
+// The member's quiet cases with an id above `after_id`, oldest first, at most `limit` (a range of
+// the index cases_by_customer_status). `except_id` leaves one case out.
+std::vector<CaseRecord> quiet_cases_of_customer(Connection& db, const std::string& creator,
+                                                const std::string& customer_id,
+                                                std::int64_t except_id, std::int64_t after_id,
+                                                int limit);
 // Whether a case's status is one of those cases_of_customer returns.
 bool may_restrict_access(const CaseState& s);
 // Every invoice known of a member (paid ones too, with the cases), by id: an instalment plan's

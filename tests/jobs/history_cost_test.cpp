@@ -1,9 +1,9 @@
 // What the worker does for one member's payment failure and payment (the events, the emails, the
-// host notifications) costs the same however much is stored: the member's paid history, other
-// members' open cases, the jobs done before. Measured as the SQLite virtual-machine steps of the
-// worker's statements (a count, not a time), and each statement's plan is an index search, none
-// of them searching an index of several columns on the creator alone (which reads all of the
-// creator's rows).
+// host notifications) costs the same however much is stored: the member's paid history and open
+// cases, other members' open cases, the jobs done before. Measured as the SQLite virtual-machine
+// steps of the worker's statements (a count, not a time), and each statement's plan is an index
+// search, none of them searching an index of several columns on the creator alone (which reads all
+// of the creator's rows).
 #include "jobs/inbox_processor.hpp"
 #include "jobs/mail_jobs.hpp"
 #include "store/cases.hpp"
@@ -135,6 +135,29 @@ TEST(HistoryCost, AMembersPaymentCostsTheSameWithTenTimesTheStoredHistory) {
     EXPECT_GT(small.steps, 0);
     EXPECT_EQ(large.steps, small.steps)
         << "a failure and its payment ran more SQLite steps with more stored";
+}
+
+// A store holding `open` unpaid invoices of the member (open cases before their first reminder:
+// quiet claims, core/access.hpp) and as many other members', each with an open case; then the
+// member's next invoice fails.
+std::int64_t one_more_failure(int open) {
+    World w;
+    for (int n = 0; n < open; ++n) {
+        w.invoice("cus_many", n, false);
+        w.invoice("cus_other_" + std::to_string(n), 0, false);
+    }
+    EXPECT_EQ(store::cases_of_customer(w.db(), "alpha", "cus_many").size(),
+              static_cast<std::size_t>(open));
+    w.db().statement_steps(true);
+    w.invoice("cus_many", open, false);
+    return w.db().statement_steps();
+}
+
+TEST(HistoryCost, AMembersFailureCostsTheSameWithTenTimesItsOpenCases) {
+    const auto small = one_more_failure(3);
+    const auto large = one_more_failure(30);
+    EXPECT_GT(small, 0);
+    EXPECT_EQ(large, small) << "the access rules read more of the member's open cases";
 }
 
 TEST(HistoryCost, EveryStatementOfTheWorkersPathIsAnIndexSearch) {

@@ -1,0 +1,208 @@
+// The access rules read a member's quiet cases (core/access.hpp, quiet_claim) only up to the
+// oldest one of each product. Whatever the member's cases are (quiet, staged, past their final
+// notice's deadline, paused, objected, escalated, instalments of a plan, paid, of one product or
+// both, in any order of ids), the verdict the Engine stores for each product is the one that all
+// of the member's cases give (core's rules over store::cases_of_customer). On SQLite and, as
+// jobs_postgres_quiet_claims_tests, on PostgreSQL.
+#include "core/access.hpp"
+#include "jobs/engine.hpp"
+#include "store/access_store.hpp"
+#include "store/cases.hpp"
+#include "store/statement.hpp"
+#include "support/service.hpp"
+#include "support/test_store.hpp"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+namespace dunning::jobs {
+namespace {
+
+const Timestamp now = from_unix(1'780'000'000);
+const std::vector<std::string> both{"prod_a", "prod_b"};
+
+enum class Kind { quiet, staged, final_notice, deadline_passed, paused, objected, escalated, paid };
+constexpr int kinds = 8;
+
+class QuietClaims : public ::testing::Test {
+  protected:
+    dunning::testing::TempDir dir_;
+    config::Config config_ = make_config(dir_.path());
+    FakeClock clock_{now};
+    dunning::testing::TestStore store_;
+    std::unique_ptr<store::Connection> db_ = store::open_store(store_.options());
+    config::CreatorRegistry creators_{config_};
+    Engine engine_{config_, creators_, clock_};
+    std::mt19937 rng_{20261207};
+
+    static config::Config make_config(const std::filesystem::path& dir) {
+        auto c = dunning::testing::test_config(dir);
+        c.creators[0].products = {{"prod_a", {"course-a"}}, {"prod_b", {"course-b"}}};
+        return c;
+    }
+
+    int pick(int n) { return std::uniform_int_distribution<int>(0, n - 1)(rng_); }
+
+    // A case of the member in the given kind; an instalment of plan `sub_plan` when `plan`.
+    CaseState state(const std::string& member, int invoice, Kind kind, bool plan) {
+        CaseState s;
+        s.creator_id = "alpha";
+        s.invoice.invoice_id = "in_" + member + "_" + std::to_string(invoice);
+        s.invoice.customer_id = member;
+        s.invoice.currency = "eur";
+        s.invoice.amount_due = pick(2) ? 5000 : 600; // above or below the minimum to lock
+        const int products = pick(3);
+        if (products != 1) s.invoice.products.push_back("prod_a");
+        if (products != 0) s.invoice.products.push_back("prod_b");
+        if (plan) {
+            s.invoice.plan_instalments = 3;
+            s.invoice.subscription_id = "sub_plan";
+        }
+        s.failed = true;
+        s.opened_at = now - std::chrono::hours(24 * (40 - invoice));
+        const auto stages = engine_.policy_for("alpha").stages.size();
+        switch (kind) {
+        case Kind::quiet:
+            break;
+        case Kind::staged:
+            s.stage_queued = s.stage_sent = 1;
+            break;
+        case Kind::final_notice: // its deadline still ahead
+            s.stage_queued = s.stage_sent = static_cast<int>(stages);
+            s.final_notice_at = now - std::chrono::hours(24);
+            break;
+        case Kind::deadline_passed:
+            s.stage_queued = s.stage_sent = static_cast<int>(stages);
+            s.final_notice_at = now - std::chrono::hours(24 * 60);
+            break;
+        case Kind::paused:
+            s.paused = true;
+            s.paused_at = now - std::chrono::hours(2);
+            break;
+        case Kind::objected:
+            s.objection = Objection{now - std::chrono::hours(3), "not mine", "test", std::nullopt};
+            break;
+        case Kind::escalated:
+            s.escalated_at = now - std::chrono::hours(4);
+            break;
+        case Kind::paid:
+            s.resolution = Resolution::paid;
+            s.resolved_at = now - std::chrono::hours(5);
+            break;
+        }
+        return s;
+    }
+
+    // The rules over every case of the member that may restrict access, read in full.
+    AccessVerdict expected(const std::string& member, const std::string& product) {
+        std::vector<AccessClaim> claims;
+        std::vector<std::vector<std::string>> products;
+        for (const auto& c : store::cases_of_customer(*db_, "alpha", member)) {
+            claims.push_back(claim_of(c.id, c.state, engine_.policy_for("alpha")));
+            products.push_back(c.state.invoice.products);
+        }
+        see_plans_as_one(claims);
+        AccessFacts facts;
+        for (std::size_t i = 0; i < claims.size(); ++i)
+            if (std::find(products[i].begin(), products[i].end(), product) != products[i].end())
+                facts.claims.push_back(claims[i]);
+        return evaluate_access(facts, now, engine_.access_policy_for("alpha"));
+    }
+
+    void expect_verdicts(const std::string& member, const std::string& what) {
+        for (const auto& product : both) {
+            SCOPED_TRACE(what + ", " + product);
+            const auto want = expected(member, product);
+            const auto got = store::load_entitlement(*db_, {"alpha", member, product});
+            const auto held = got.value_or(EntitlementState{});
+            EXPECT_EQ(std::string(to_string(held.level)), to_string(want.level));
+            EXPECT_EQ(held.reason, want.reason);
+            EXPECT_EQ(held.case_id, want.case_id);
+            EXPECT_EQ(held.lock_at, want.lock_at);
+            if (::testing::Test::HasFailure())
+                for (const auto& c : store::cases_of_customer(*db_, "alpha", member))
+                    ADD_FAILURE() << c.id << " " << status_of(c.state) << " stage "
+                                  << c.state.stage_queued << " plan "
+                                  << c.state.invoice.plan_instalments << " products "
+                                  << c.state.invoice.products.size() << " "
+                                  << c.state.invoice.products[0] << " amount "
+                                  << c.state.invoice.amount_due << " quiet " << quiet_flag(c.id);
+        }
+    }
+
+    std::int64_t quiet_flag(std::int64_t id) {
+        store::CachedStatement st(*db_, "SELECT access_quiet FROM cases WHERE id = ?");
+        st.bind(1, id);
+        EXPECT_TRUE(st.executeStep());
+        return st.getColumn(0).getInt64();
+    }
+};
+
+TEST_F(QuietClaims, EveryVerdictIsTheOneAllOfTheMembersCasesGive) {
+    int quiet_seen = 0;
+    for (int round = 0; round < 60; ++round) {
+        const auto member = "cus_" + std::to_string(round);
+        std::vector<store::CaseRecord> cases;
+        const int n = 1 + pick(9);
+        {
+            store::Transaction tx(*db_);
+            for (int i = 0; i < n; ++i) {
+                // Mostly quiet cases, as a member with a long history has.
+                const auto kind = pick(2) ? Kind::quiet : static_cast<Kind>(pick(kinds));
+                store::CaseRecord c{0, state(member, i, kind, pick(4) == 0)};
+                store::save_case(*db_, c, to_unix(now));
+                EXPECT_EQ(quiet_flag(c.id), quiet_claim(c.state) ? 1 : 0);
+                quiet_seen += quiet_claim(c.state) ? 1 : 0;
+                cases.push_back(std::move(c));
+            }
+            engine_.refresh_access(*db_, "alpha", member, both);
+            tx.commit();
+        }
+        expect_verdicts(member, "round " + std::to_string(round));
+
+        // One case changes (a quiet one is dunned, a staged one pays, …), refreshed with that
+        // case in hand, as the worker does (for both products: an instalment weighs with its
+        // plan's, which may be of the other product).
+        auto& changed = cases[static_cast<std::size_t>(pick(n))];
+        const auto invoice = changed.state.invoice;
+        const auto opened_at = changed.state.opened_at;
+        changed.state = state(member, 0, static_cast<Kind>(pick(kinds)), false);
+        changed.state.invoice = invoice;
+        changed.state.opened_at = opened_at;
+        {
+            store::Transaction tx(*db_);
+            store::save_case(*db_, changed, to_unix(now));
+            EXPECT_EQ(quiet_flag(changed.id), quiet_claim(changed.state) ? 1 : 0);
+            engine_.refresh_access(*db_, "alpha", member, both, &changed);
+            tx.commit();
+        }
+        expect_verdicts(member, "round " + std::to_string(round) + " after a change");
+    }
+    EXPECT_GT(quiet_seen, 100) << "the rounds must hold many quiet cases";
+}
+
+TEST_F(QuietClaims, OnlyAnOpenCaseBeforeItsFirstStageThatIsNoInstalmentIsQuiet) {
+    EXPECT_TRUE(quiet_claim(state("cus_q", 1, Kind::quiet, false)));
+    EXPECT_FALSE(quiet_claim(state("cus_q", 1, Kind::quiet, true))) << "an instalment";
+    for (int k = 1; k < kinds; ++k)
+        EXPECT_FALSE(quiet_claim(state("cus_q", 1, static_cast<Kind>(k), false))) << k;
+    auto disconnected = state("cus_q", 1, Kind::quiet, false);
+    disconnected.stripe_disconnected_at = now;
+    EXPECT_FALSE(quiet_claim(disconnected));
+    // Whatever the rules, a quiet claim says "payment failed, access granted", with no lock.
+    AccessPolicy strict;
+    strict.during_stage = {{"reminder", AccessLevel::locked}};
+    strict.min_amount_minor = 0;
+    AccessFacts facts;
+    facts.claims.push_back(claim_of(7, state("cus_q", 1, Kind::quiet, false), {}));
+    const auto v = evaluate_access(facts, now, strict);
+    EXPECT_EQ(v.level, AccessLevel::granted);
+    EXPECT_EQ(v.reason, access_reason::payment_failed);
+    EXPECT_EQ(v.case_id, 7);
+    EXPECT_FALSE(v.lock_at);
+    EXPECT_FALSE(v.recheck_at);
+}
+
+} // namespace
+} // namespace dunning::jobs
