@@ -81,20 +81,31 @@ void Engine::refresh_access(store::Connection& db, const std::string& creator,
     const std::int64_t except = own ? in_hand->id : 0;
     if (own && store::may_restrict_access(in_hand->state)) add(in_hand->id, in_hand->state);
     store::visit_loud_cases_of_customer(db, creator, customer, except, add);
-    // A quiet case in hand is among them already; an older stored one may still decide.
-    std::vector<std::string> without_quiet = products; // no stored quiet case found for these yet
+    // Of the quiet ones, the oldest of each product. A quiet case in hand is read already and
+    // decides for its products unless an older stored one does: the search for those stops at
+    // its id. (It reads every quiet case of the member when one of the products has none older,
+    // as a refresh of every product the creator maps can ask.)
+    std::vector<std::string> without_quiet = products; // no quiet case found for these yet
+    const auto drop = [&](const std::vector<std::string>& found) {
+        const auto covered =
+            std::remove_if(without_quiet.begin(), without_quiet.end(),
+                           [&](const std::string& p) { return contains(found, p); });
+        const bool any = covered != without_quiet.end();
+        without_quiet.erase(covered, without_quiet.end());
+        return any;
+    };
+    const bool quiet_in_hand = own && quiet_claim(in_hand->state);
+    const auto hand_products = quiet_in_hand ? read.front().products : std::vector<std::string>{};
     // The oldest one alone first: it is of every product the member has (in the common case).
     for (std::int64_t after = 0; !without_quiet.empty();) {
         const int limit = after == 0 ? 1 : 16;
         const auto page =
             store::quiet_cases_of_customer(db, creator, customer, except, after, limit);
         for (const auto& c : page) {
+            if (quiet_in_hand && c.id > in_hand->id) drop(hand_products);
+            if (without_quiet.empty()) break;
             auto products_of_case = case_products(db, c.state);
-            const auto covered =
-                std::remove_if(without_quiet.begin(), without_quiet.end(),
-                               [&](const std::string& p) { return contains(products_of_case, p); });
-            if (covered == without_quiet.end()) continue; // an older one decides for these
-            without_quiet.erase(covered, without_quiet.end());
+            if (!drop(products_of_case)) continue; // an older one decides for these
             read.push_back(
                 {c.id, claim_of(c.id, c.state, rules.cases), std::move(products_of_case)});
         }

@@ -53,7 +53,7 @@ void visit_loud_cases_of_customer(Connection& db, const std::string& creator,
                                   const std::string& customer_id, std::int64_t except_id,
                                   const std::function<void(std::int64_t, const CaseState&)>& visit);
 // The member's quiet cases with an id above `after_id`, oldest first, at most `limit` (a range of
-// the index cases_by_customer_status). `except_id` leaves one case out.
+// the index cases_open_by_customer). `except_id` leaves one case out.
 std::vector<CaseRecord> quiet_cases_of_customer(Connection& db, const std::string& creator,
                                                 const std::string& customer_id,
                                                 std::int64_t except_id, std::int64_t after_id,

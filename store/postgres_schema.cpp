@@ -339,12 +339,13 @@ CREATE TABLE inbox_bodies (
 INSERT INTO inbox_bodies (inbox_id, body) SELECT id, body FROM inbox;
 ALTER TABLE inbox DROP COLUMN body;
 )sql",
-    // 21: whether a case's claim is quiet, in the index of a member's cases by status, as on
-    // SQLite. Older instances do not write the flag (README, "Upgrading to schema 21").
+    // 21: whether a case's claim is quiet, and a member's open cases by it, as on SQLite (the
+    // explicit id orders a member's quiet cases here). Older instances do not write the flag
+    // (README, "Upgrading to schema 21").
     R"sql(
 ALTER TABLE cases ADD COLUMN access_quiet BIGINT NOT NULL DEFAULT 0;
-DROP INDEX cases_by_customer_status;
-CREATE INDEX cases_by_customer_status ON cases (creator_id, customer_id, status, access_quiet, id);
+CREATE INDEX cases_open_by_customer ON cases (creator_id, customer_id, access_quiet, id)
+    WHERE status = 'open';
 )sql",
 };
 

@@ -1,9 +1,9 @@
 // What the worker does for one member's payment failure and payment (the events, the emails, the
 // host notifications) costs the same however much is stored: the member's paid history and open
-// cases, other members' open cases, the jobs done before. Measured as the SQLite virtual-machine
-// steps of the worker's statements (a count, not a time), and each statement's plan is an index
-// search, none of them searching an index of several columns on the creator alone (which reads all
-// of the creator's rows).
+// cases not yet dunned, other members' open cases, the jobs done before. Measured as the SQLite
+// virtual-machine steps of the worker's statements (a count, not a time), and each statement's plan
+// is an index search, none of them searching an index of several columns on the creator alone
+// (which reads all of the creator's rows).
 #include "jobs/inbox_processor.hpp"
 #include "jobs/mail_jobs.hpp"
 #include "store/cases.hpp"
