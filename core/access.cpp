@@ -48,8 +48,8 @@ AccessClaim claim_of(std::int64_t case_id, const CaseState& c, const CasePolicy&
 }
 
 bool quiet_claim(const CaseState& c) {
-    // status_of "open": failed, not resolved, objected, escalated, marked for handover, handed
-    // over, paused, disconnected or disputed; then claim_of gives unpaid, not paused, not
+    // status_of "open": failed, and none of resolved, objected, escalated, marked for handover,
+    // handed over, paused, disconnected or disputed; then claim_of gives unpaid, not paused, not
     // objected, no stage, no lock and no plan.
     return std::string_view(status_of(c)) == "open" && c.stage_queued == 0 && !c.final_notice_at &&
            c.invoice.plan_instalments <= 0;

@@ -211,8 +211,9 @@ void visit_restricting_cases(Connection& db, const CasesOfCustomerSql& sql,
                              const std::string& creator, const std::string& customer_id,
                              std::int64_t except_id,
                              const std::function<void(std::int64_t, const CaseState&)>& visit) {
-    // Only cases that may restrict access, found by index (creator, member, status): a member's
-    // paid and voided history is never read. The rows are read in id order in one statement (a
+    // Only cases that may restrict access, found by index (cases_by_customer_status, and
+    // cases_open_by_customer for the loud open ones): a member's paid and voided history is never
+    // read. The rows are read in id order in one statement (a
     // statement per row costs more, at thousands of open cases): ordering the rows themselves made
     // SQLite sort every state's text, megabytes for a member with thousands of open cases
     // (bench/ingest/README.md, "One member").

@@ -42,9 +42,8 @@ std::vector<CaseRecord> cases_of_customer(Connection& db, const std::string& cre
                                           const std::string& customer_id,
                                           std::int64_t except_id = 0);
 // The same cases, by id as well, each handed to `visit` as it is read, without a copy: the
-// state is the connection's and valid only during the call (the access rules read every one of
-// them for every event of the member). `visit` may run other statements on `db` but must not read
-// cases there.
+// state is the connection's and valid only during the call. `visit` may run other statements on
+// `db` but must not read cases there.
 void visit_cases_of_customer(Connection& db, const std::string& creator,
                              const std::string& customer_id, std::int64_t except_id,
                              const std::function<void(std::int64_t, const CaseState&)>& visit);

@@ -72,7 +72,7 @@ void load_cases(store::Connection& db, const Layout& layout, const CasePolicy& p
     store::CachedStatement st(
         db, "INSERT INTO cases (creator_id, invoice_id, status, customer_id, "
             "payment_intent_id, charge_id, amount_due, currency, opened_at, "
-            "updated_at, state, next_wakeup_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
+            "updated_at, state, next_wakeup_at, access_quiet) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)");
     for (std::size_t i = 0; i < layout.cases; ++i) {
         const auto wake = layout.wakeup(i);
         const auto s = open_case(i, wake - std::chrono::days{1}, policy);
@@ -89,6 +89,7 @@ void load_cases(store::Connection& db, const Layout& layout, const CasePolicy& p
         st.bind(10, static_cast<std::int64_t>(to_unix(*s.opened_at)));
         st.bind(11, store::state_text(s));
         st.bind(12, static_cast<std::int64_t>(to_unix(wake)));
+        st.bind(13, std::int64_t{quiet_claim(s) ? 1 : 0}); // as save_case writes it
         st.exec();
         st.reset();
     }
