@@ -130,6 +130,13 @@ std::optional<CaseRecord> read_one(Connection& db, CachedStatement& st) {
     return r;
 }
 
+std::vector<CaseRecord> read_all(Connection& db, CachedStatement& st) {
+    std::vector<CaseRecord> out;
+    while (auto r = read_one(db, st))
+        out.push_back(std::move(*r));
+    return out;
+}
+
 std::string status_clause(StatusFilter f) {
     switch (f) {
     case StatusFilter::open:
@@ -266,10 +273,7 @@ std::vector<CaseRecord> quiet_cases_of_customer(Connection& db, const std::strin
     st.bind(3, after_id);
     st.bind(4, except_id);
     st.bind(5, limit);
-    std::vector<CaseRecord> out;
-    while (auto r = read_one(db, st))
-        out.push_back(std::move(*r));
-    return out;
+    return read_all(db, st);
 }
 
 std::vector<CaseRecord> cases_of_customer(Connection& db, const std::string& creator,
@@ -293,10 +297,7 @@ std::vector<CaseRecord> invoices_of_customer(Connection& db, const std::string& 
                                "WHERE creator_id = ? AND customer_id = ? ORDER BY id");
     st.bind(1, creator);
     st.bind(2, customer_id);
-    std::vector<CaseRecord> out;
-    while (auto r = read_one(db, st))
-        out.push_back(std::move(*r));
-    return out;
+    return read_all(db, st);
 }
 
 std::vector<std::int64_t> active_cases_of_customer(Connection& db, const std::string& creator,
@@ -353,9 +354,11 @@ namespace {
 // Saves a stored case in place when the columns its indexes hold did not change (`moved`: all but
 // status, access_quiet and next_wakeup_at), so that SQLite rewrites the row and no index entry
 // (`moved`: those three's indexes only). With `previous`, only a row whose state is exactly that
-// text is saved. False when the row is not as assumed (then the caller upserts).
+// text is saved. `quiet`: the state's quiet_claim, for access_quiet. False when the row is not as
+// assumed (then the caller upserts).
 bool update_in_place(Connection& db, const CaseRecord& r, std::int64_t now_unix,
-                     const std::string& json, bool moved, const std::string* previous = nullptr) {
+                     const std::string& json, bool quiet, bool moved,
+                     const std::string* previous = nullptr) {
     const CaseState& s = r.state;
     // The columns listed in SET are set; those in WHERE must hold these values already.
     static const std::string set_all =
@@ -388,7 +391,7 @@ bool update_in_place(Connection& db, const CaseRecord& r, std::int64_t now_unix,
     st.bind(11, static_cast<std::int64_t>(s.invoice.amount_due));
     st.bind(12, s.invoice.currency);
     if (s.opened_at) st.bind(13, static_cast<std::int64_t>(to_unix(*s.opened_at)));
-    st.bind(14, std::int64_t{quiet_claim(s) ? 1 : 0});
+    st.bind(14, std::int64_t{quiet ? 1 : 0});
     if (previous) st.bindNoCopy(15, *previous);
     return st.exec() == 1;
 }
@@ -399,6 +402,7 @@ void save_case(Connection& db, CaseRecord& r, std::int64_t now_unix) {
     const CaseState& s = r.state;
     auto json = state_text(s);
     auto figures = case_figures_of(s);
+    const bool quiet = quiet_claim(s);
     // The figures row is written only when the row this save replaces may carry other figures.
     // The memo knows the figures this connection saved with a text; the update below replaces
     // only a row whose stored text is still that one (a save rolled back since leaves another,
@@ -410,14 +414,15 @@ void save_case(Connection& db, CaseRecord& r, std::int64_t now_unix) {
     if (before != memo.by_id.end()) {
         const auto& e = before->second;
         if (e.figures && *e.figures == figures)
-            figures_stored = saved = update_in_place(db, r, now_unix, json, false, &e.json) ||
-                                     update_in_place(db, r, now_unix, json, true, &e.json);
+            figures_stored = saved =
+                update_in_place(db, r, now_unix, json, quiet, false, &e.json) ||
+                update_in_place(db, r, now_unix, json, quiet, true, &e.json);
     }
     // Every index of cases written again costs a page in the commit: a known case is updated in
     // place, touching only the indexes whose columns changed.
     if (!saved)
-        saved = r.id > 0 && (update_in_place(db, r, now_unix, json, false) ||
-                             update_in_place(db, r, now_unix, json, true));
+        saved = r.id > 0 && (update_in_place(db, r, now_unix, json, quiet, false) ||
+                             update_in_place(db, r, now_unix, json, quiet, true));
     if (!saved) {
         CachedStatement st(
             db,
@@ -444,7 +449,7 @@ void save_case(Connection& db, CaseRecord& r, std::int64_t now_unix) {
         st.bind(10, static_cast<std::int64_t>(now_unix));
         st.bind(11, json);
         if (s.next_wakeup) st.bind(12, static_cast<std::int64_t>(to_unix(*s.next_wakeup)));
-        st.bind(13, std::int64_t{quiet_claim(s) ? 1 : 0});
+        st.bind(13, std::int64_t{quiet ? 1 : 0});
         st.executeStep();
         r.id = st.getColumn(0).getInt64();
     }
@@ -468,10 +473,7 @@ std::vector<CaseRecord> list_cases(Connection& db, const CaseQuery& q) {
     st.bind(1, q.creator);
     st.bind(2, static_cast<std::int64_t>(q.starting_after));
     st.bind(3, q.limit);
-    std::vector<CaseRecord> out;
-    while (auto r = read_one(db, st))
-        out.push_back(std::move(*r));
-    return out;
+    return read_all(db, st);
 }
 
 std::vector<CaseRecord> outstanding_cases(Connection& db, const std::string& creator,
@@ -481,10 +483,7 @@ std::vector<CaseRecord> outstanding_cases(Connection& db, const std::string& cre
                                status_clause(StatusFilter::open) + " ORDER BY id");
     st.bind(1, creator);
     if (!member.empty()) st.bind(2, member);
-    std::vector<CaseRecord> out;
-    while (auto r = read_one(db, st))
-        out.push_back(std::move(*r));
-    return out;
+    return read_all(db, st);
 }
 
 std::vector<CaseEventRef> case_events(Connection& db, std::int64_t case_id) {
