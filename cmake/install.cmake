@@ -5,7 +5,7 @@
 include(CMakePackageConfigHelpers)
 
 # Installed, each library is dunning::<folder>; the composition root is dunning::module.
-set(DUNNING_LIBRARIES core config webhook retry mailer telemetry store access jobs http plugin)
+set(DUNNING_LIBRARIES core crypto config webhook retry mailer telemetry store access jobs http plugin)
 foreach(room IN LISTS DUNNING_LIBRARIES)
   set(name ${room})
   if(room STREQUAL "plugin")

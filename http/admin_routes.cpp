@@ -1,6 +1,7 @@
 // The admin API: creators made, changed, disabled and given new tokens while the service runs.
 // Every change goes to the store first, then to the registry, so the routes and the jobs see it
 // at once and a restart keeps it.
+#include "crypto/crypto.hpp"
 #include "http/creator_bodies.hpp"
 #include "http/creator_change.hpp"
 #include "http/services.hpp"
@@ -136,7 +137,7 @@ void create(Services& m, const httplib::Request& req, httplib::Response& res) {
     if (!problems.empty()) return send_problems(res, problems);
     auto c = std::move(creator).value();
     const auto token = store::random_api_token();
-    c.api_token_hash = store::sha256_hex(token);
+    c.api_token_hash = crypto::sha256_hex(token);
     const auto now = now_of(m);
     bool inserted = false;
     const auto holder = m.db.use([&](store::Connection& db) {
@@ -220,7 +221,7 @@ void new_token(Services& m, const httplib::Request& req, httplib::Response& res)
     if (!current || from_file(*current, m, res, "its api_token")) return;
     auto c = *current;
     const auto token = store::random_api_token();
-    c.api_token_hash = store::sha256_hex(token);
+    c.api_token_hash = crypto::sha256_hex(token);
     m.db.use([&](store::Connection& db) {
         store::set_creator_token_hash(db, id, c.api_token_hash, now_of(m));
     });

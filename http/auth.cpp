@@ -1,4 +1,5 @@
 // Bearer tokens: the admin's ([platform] admin_token) and each creator's (kept as SHA-256 only).
+#include "crypto/crypto.hpp"
 #include "http/services.hpp"
 #include "store/creators.hpp"
 
@@ -47,7 +48,7 @@ bool same_hash(const std::string& a, const std::string& b) {
 } // namespace
 
 bool token_matches(const std::string& token, const std::string& hash_hex) {
-    return same_hash(store::sha256_hex(token), hash_hex);
+    return same_hash(crypto::sha256_hex(token), hash_hex);
 }
 
 std::optional<Caller> identify(Services& m, const httplib::Request& req, httplib::Response& res) {
@@ -60,7 +61,7 @@ std::optional<Caller> identify(Services& m, const httplib::Request& req, httplib
     std::optional<Caller> found;
     const auto& admin = m.config.platform.admin_token;
     if (!admin.empty() && same_secret(admin, *token)) found = Caller{true, ""};
-    const auto hash = store::sha256_hex(*token);
+    const auto hash = crypto::sha256_hex(*token);
     for (const auto& c : m.creators.all()) // every token is compared: no early exit
         if (same_hash(hash, c->api_token_hash)) found = Caller{false, c->id};
     if (!found) {

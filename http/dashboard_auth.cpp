@@ -1,6 +1,7 @@
 // Signing in to the dashboard without a password: the platform asks for a one-time login link
 // (admin token), the creator follows it and gets a session cookie. Links and sessions are kept
 // as SHA-256 only; a session ends after [dashboard] session_idle_minutes unused.
+#include "crypto/crypto.hpp"
 #include "http/dashboard.hpp"
 #include "store/creators.hpp"
 #include "store/dashboard_sessions.hpp"
@@ -8,7 +9,6 @@
 
 #include <nlohmann/json.hpp>
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 
 #include <chrono>
 #include <stdexcept>
@@ -22,22 +22,10 @@ using nlohmann::json;
 constexpr auto login_link_lifetime = std::chrono::minutes{5};
 constexpr const char* cookie_name = "dunning_session";
 
-std::string random_token() {
-    unsigned char bytes[32];
-    if (RAND_bytes(bytes, sizeof bytes) != 1) throw std::runtime_error("RAND_bytes failed");
-    static constexpr char hex[] = "0123456789abcdef";
-    std::string out;
-    for (const unsigned char b : bytes) {
-        out += hex[b >> 4];
-        out += hex[b & 15];
-    }
-    return out;
-}
-
 // The CSRF token is derived from the session's secret, so it needs no row of its own and no
 // other session's token passes.
 std::string csrf_of(const std::string& session_token) {
-    return store::sha256_hex("dashboard-csrf:" + session_token);
+    return crypto::sha256_hex("dashboard-csrf:" + session_token);
 }
 
 std::string cookie_value(const httplib::Request& req) {
@@ -83,11 +71,11 @@ void login_link_route(Services& m, const httplib::Request& req, httplib::Respons
     if (!caller->admin) return send_error(res, 403, "login links are made with the admin token");
     const std::string creator = req.matches[1];
     if (!m.creators.find(creator)) return send_error(res, 404, "no such creator: " + creator);
-    const auto token = random_token();
+    const auto token = crypto::random_hex(32);
     const auto now = m.clock.now();
     const auto expires = now + login_link_lifetime;
     m.db.use([&](store::Connection& db) {
-        store::add_login_link(db, store::sha256_hex(token), creator, to_unix(now),
+        store::add_login_link(db, crypto::sha256_hex(token), creator, to_unix(now),
                               to_unix(expires));
     });
     res.status = 201;
@@ -109,7 +97,7 @@ void login_page(Services& m, const httplib::Request& req, httplib::Response& res
     const auto token = req.has_param("token") ? req.get_param_value("token") : "";
     const auto now = to_unix(m.clock.now());
     const auto creator = token.empty() ? std::nullopt : m.db.use([&](store::Connection& db) {
-        return store::login_link_creator(db, store::sha256_hex(token), now);
+        return store::login_link_creator(db, crypto::sha256_hex(token), now);
     });
     if (!creator || !m.creators.find(*creator))
         return send_dashboard_message(m, res, 400, lang_of(req), "login_link_invalid");
@@ -123,15 +111,15 @@ void login_route(Services& m, const httplib::Request& req, httplib::Response& re
     const auto now = to_unix(m.clock.now());
     const auto idle = std::int64_t{m.config.dashboard.session_idle_minutes} * 60;
     const auto creator = token.empty() ? std::nullopt : m.db.use([&](store::Connection& db) {
-        auto taken = store::use_login_link(db, store::sha256_hex(token), now);
+        auto taken = store::use_login_link(db, crypto::sha256_hex(token), now);
         store::purge_dashboard_credentials(db, now, idle);
         return taken;
     });
     if (!creator || !m.creators.find(*creator))
         return send_dashboard_message(m, res, 400, lang_of(req), "login_link_invalid");
-    const auto session = random_token();
+    const auto session = crypto::random_hex(32);
     m.db.use([&](store::Connection& db) {
-        store::add_session(db, store::sha256_hex(session), *creator, now);
+        store::add_session(db, crypto::sha256_hex(session), *creator, now);
     });
     dashboard_headers(m, res);
     res.set_header("Set-Cookie", std::string(cookie_name) + "=" + session +
@@ -144,7 +132,7 @@ void logout_route(Services& m, const httplib::Request& req, httplib::Response& r
     const auto session = dashboard_session(m, req, res);
     if (!session || !csrf_ok(*session, req, res, m)) return;
     m.db.use([&](store::Connection& db) {
-        store::delete_session(db, store::sha256_hex(cookie_value(req)));
+        store::delete_session(db, crypto::sha256_hex(cookie_value(req)));
     });
     dashboard_headers(m, res);
     res.set_header("Set-Cookie", std::string(cookie_name) +
@@ -165,7 +153,7 @@ std::optional<DashboardSession> dashboard_session(Services& m, const httplib::Re
     }
     const auto idle = std::int64_t{m.config.dashboard.session_idle_minutes} * 60;
     const auto creator = m.db.use([&](store::Connection& db) {
-        return store::touch_session(db, store::sha256_hex(token), to_unix(m.clock.now()), idle);
+        return store::touch_session(db, crypto::sha256_hex(token), to_unix(m.clock.now()), idle);
     });
     if (!creator || !m.creators.find(*creator)) {
         send_dashboard_message(m, res, 401, lang, "sign_in_needed");

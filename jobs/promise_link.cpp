@@ -1,8 +1,8 @@
 #include "jobs/promise_link.hpp"
 
+#include "crypto/crypto.hpp"
+
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include <charconv>
 #include <vector>
@@ -10,20 +10,6 @@
 namespace dunning::jobs {
 
 namespace {
-
-std::string hmac_hex(std::string_view payload, std::string_view secret) {
-    unsigned char mac[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
-         reinterpret_cast<const unsigned char*>(payload.data()), payload.size(), mac, &len);
-    static const char* hex = "0123456789abcdef";
-    std::string out;
-    for (unsigned int i = 0; i < len; ++i) {
-        out += hex[mac[i] >> 4];
-        out += hex[mac[i] & 0xf];
-    }
-    return out;
-}
 
 std::string payload_of(const PromiseToken& t) {
     return t.creator + "." + std::to_string(t.case_id) + "." + std::to_string(to_unix(t.expires));
@@ -51,7 +37,7 @@ std::vector<std::string_view> split(std::string_view text) {
 
 std::string sign_promise_token(const PromiseToken& token, std::string_view secret) {
     const auto payload = payload_of(token);
-    return payload + "." + hmac_hex(payload, secret);
+    return payload + "." + crypto::hmac_sha256_hex(secret, {payload});
 }
 
 VerifiedToken verify_promise_token(std::string_view text, std::string_view secret, Timestamp now) {
@@ -62,7 +48,7 @@ VerifiedToken verify_promise_token(std::string_view text, std::string_view secre
     const auto case_id = number(parts[1]), expires = number(parts[2]);
     if (!case_id || !expires) return out;
     const auto payload = text.substr(0, text.size() - 65);
-    const auto expected = hmac_hex(payload, secret);
+    const auto expected = crypto::hmac_sha256_hex(secret, {payload});
     if (CRYPTO_memcmp(expected.data(), parts[3].data(), expected.size()) != 0) {
         out.check = TokenCheck::bad_signature;
         return out;

@@ -1,12 +1,10 @@
 #include "jobs/stripe_connect.hpp"
 
+#include "crypto/crypto.hpp"
 #include "webhook/event_parser.hpp"
 
 #include <nlohmann/json.hpp>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/rand.h>
 
 #include <charconv>
 #include <initializer_list>
@@ -17,30 +15,6 @@ namespace dunning::jobs {
 namespace {
 
 using nlohmann::json;
-
-std::string hex(const unsigned char* bytes, std::size_t size) {
-    static const char* digits = "0123456789abcdef";
-    std::string out;
-    for (std::size_t i = 0; i < size; ++i) {
-        out += digits[bytes[i] >> 4];
-        out += digits[bytes[i] & 0xf];
-    }
-    return out;
-}
-
-std::string hmac_hex(std::string_view payload, std::string_view secret) {
-    unsigned char mac[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
-         reinterpret_cast<const unsigned char*>(payload.data()), payload.size(), mac, &len);
-    return hex(mac, len);
-}
-
-std::string random_nonce() {
-    unsigned char bytes[16];
-    if (RAND_bytes(bytes, sizeof bytes) != 1) throw std::runtime_error("RAND_bytes failed");
-    return hex(bytes, sizeof bytes);
-}
 
 retry::StripeClientOptions on_base(retry::StripeClientOptions options, const std::string& base) {
     options.api_base = base;
@@ -86,15 +60,15 @@ std::string oauth_state_secret(const config::Config& config) {
     if (!config.server.link_secret.empty())
         return "stripe-oauth-state:" + config.server.link_secret;
     if (config.storage.secrets_key.empty()) return {};
-    return hmac_hex("stripe-oauth-state", config.storage.secrets_key);
+    return crypto::hmac_sha256_hex(config.storage.secrets_key, {"stripe-oauth-state"});
 }
 
 std::string make_oauth_state(const std::string& secret, const std::string& creator, Timestamp now,
                              bool import_open_invoices) {
-    const auto payload = creator + "." + random_nonce() + "." +
+    const auto payload = creator + "." + crypto::random_hex(16) + "." +
                          std::to_string(to_unix(now + oauth_state_lifetime)) + "." +
                          (import_open_invoices ? "1" : "0");
-    return payload + "." + hmac_hex(payload, secret);
+    return payload + "." + crypto::hmac_sha256_hex(secret, {payload});
 }
 
 Result<OAuthState, std::string> read_oauth_state(const std::string& secret, const std::string& text,
@@ -102,7 +76,7 @@ Result<OAuthState, std::string> read_oauth_state(const std::string& secret, cons
     const auto dot = text.rfind('.');
     if (secret.empty() || dot == std::string::npos) return err(std::string("not a state we made"));
     const auto payload = text.substr(0, dot);
-    const auto expected = hmac_hex(payload, secret);
+    const auto expected = crypto::hmac_sha256_hex(secret, {payload});
     const auto mac = text.substr(dot + 1);
     if (mac.size() != expected.size() || CRYPTO_memcmp(mac.data(), expected.data(), mac.size()))
         return err(std::string("not a state we made"));

@@ -1,5 +1,6 @@
 #include "plugin/creator_seed.hpp"
 
+#include "crypto/crypto.hpp"
 #include "http/creator_bodies.hpp"
 #include "jobs/stripe_connection.hpp"
 #include "store/creators.hpp"
@@ -97,7 +98,7 @@ void seed_creators(store::Connection& db, const config::Config& config,
             throw std::runtime_error("creator " + c.id + " is in " + config.path +
                                      " and was also made through the admin API: remove it from "
                                      "the file, or give one of them another id");
-        c.api_token_hash = store::sha256_hex(c.api_token);
+        c.api_token_hash = crypto::sha256_hex(c.api_token);
         c.api_token.clear(); // only its hash is kept
         store::upsert_config_creator(
             db, {c.id, "config", c.settings_json, false, c.api_token_hash, at, at});

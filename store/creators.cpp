@@ -1,11 +1,8 @@
 #include "store/creators.hpp"
 
+#include "crypto/crypto.hpp"
 #include "store/statement.hpp"
 
-#include <openssl/rand.h>
-#include <openssl/sha.h>
-
-#include <array>
 #include <stdexcept>
 
 namespace dunning::store {
@@ -19,17 +16,6 @@ StoredCreator read_row(CachedStatement& st) {
     return {st.getColumn(0).getString(),   st.getColumn(1).getString(), st.getColumn(2).getString(),
             st.getColumn(3).getInt() != 0, st.getColumn(4).getString(), st.getColumn(5).getInt64(),
             st.getColumn(6).getInt64()};
-}
-
-std::string hex(const unsigned char* bytes, std::size_t size) {
-    static constexpr char digits[] = "0123456789abcdef";
-    std::string out;
-    out.reserve(size * 2);
-    for (std::size_t i = 0; i < size; ++i) {
-        out += digits[bytes[i] >> 4];
-        out += digits[bytes[i] & 0x0f];
-    }
-    return out;
 }
 
 void update(Connection& db, const char* sql, const std::string& id, auto value, std::int64_t now) {
@@ -128,20 +114,11 @@ std::string creators_digest(Connection& db) {
     add("SELECT creator_id, name, sealed, key_id, updated_at FROM creator_secrets "
         "ORDER BY creator_id, name",
         5);
-    return sha256_hex(rows);
-}
-
-std::string sha256_hex(std::string_view text) {
-    unsigned char digest[SHA256_DIGEST_LENGTH];
-    SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
-    return hex(digest, sizeof digest);
+    return crypto::sha256_hex(rows);
 }
 
 std::string random_api_token() {
-    std::array<unsigned char, 32> bytes{};
-    if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1)
-        throw std::runtime_error("RAND_bytes failed");
-    return "dt_" + hex(bytes.data(), bytes.size());
+    return "dt_" + crypto::random_hex(32);
 }
 
 } // namespace dunning::store

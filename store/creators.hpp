@@ -39,8 +39,6 @@ void set_creator_token_hash(Connection& db, const std::string& id, const std::st
 // another one changed a creator (plugin/creator_refresh.hpp).
 std::string creators_digest(Connection& db);
 
-// SHA-256 of `text`, lowercase hex: how API tokens are kept.
-std::string sha256_hex(std::string_view text);
 // A new API token: 32 random bytes, hex, with the prefix "dt_".
 std::string random_api_token();
 

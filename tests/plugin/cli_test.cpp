@@ -1,4 +1,5 @@
 // The real `dunning` binary: configuration errors, replay, and kill -9 under load.
+#include "crypto/crypto.hpp"
 #include "store/creators.hpp"
 #include "support/process.hpp"
 #include "support/service.hpp"
@@ -161,8 +162,8 @@ TEST(Cli, PreviewKnowsTheCreatorsOfTheAdminApi) {
                                {"name", "Gamma Courses"},
                                {"locale", "en"},
                                {"reply_to", "help@gamma.example"}};
-        ASSERT_TRUE(store::insert_creator(
-            *db, {"gamma", "api", settings.dump(), false, store::sha256_hex("gamma-token"), 1, 1}));
+        ASSERT_TRUE(store::insert_creator(*db, {"gamma", "api", settings.dump(), false,
+                                                crypto::sha256_hex("gamma-token"), 1, 1}));
     }
     const auto gamma = preview("gamma");
     ASSERT_EQ(gamma.exit_code, 0) << gamma.output;

@@ -2,6 +2,7 @@
 // store_postgres_dashboard_sessions_tests): a link is taken once and not
 // after it expires, a session ends when idle, and only hashes are kept.
 #include "core/access.hpp"
+#include "crypto/crypto.hpp"
 #include "store/access_store.hpp"
 #include "store/creators.hpp"
 #include "store/dashboard_sessions.hpp"
@@ -14,6 +15,8 @@
 
 namespace dunning::store {
 namespace {
+
+using crypto::sha256_hex;
 
 class DashboardSessions : public ::testing::Test {
   protected:
