@@ -131,6 +131,7 @@ StoreOptions store_options(const config::StorageConfig& storage) {
     options.synchronous = storage.synchronous;
     options.postgres_url = storage.postgres_url;
     options.claim_lease = std::chrono::seconds{storage.claim_lease_seconds};
+    options.on_upgrade = [](const std::string& line) { telemetry::log_info(line); };
     return options;
 }
 

@@ -7,6 +7,7 @@
 #include "store/sqlite_connection.hpp"
 #include "store/statement.hpp"
 
+#include <chrono>
 #include <filesystem>
 #include <stdexcept>
 
@@ -35,6 +36,36 @@ void migrate_postgres(Connection& db, int to_version) {
         db.exec(after.at(static_cast<std::size_t>(v - postgres_baseline_version())));
     if (to_version > have) db.set_schema_version(to_version);
 }
+
+// An upgrade of a store that holds data, told to options.on_upgrade when it begins and once it is
+// committed (`done`); nothing for a new store or one at the latest schema.
+class UpgradeReport {
+  public:
+    UpgradeReport(const StoreOptions& o, std::string where, int have)
+        : tell_(o.on_upgrade && have > 0 && have < latest_schema_version() ? o.on_upgrade
+                                                                           : nullptr),
+          where_(std::move(where)), began_(std::chrono::steady_clock::now()) {
+        if (tell_)
+            tell_("upgrading the store " + where_ + " from schema " + std::to_string(have) +
+                  " to " + std::to_string(latest_schema_version()) +
+                  " in one transaction: on a large store this takes a while, and stopping it "
+                  "leaves the store as it was");
+    }
+    void done() const {
+        if (!tell_) return;
+        const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::steady_clock::now() - began_)
+                            .count();
+        tell_("the store " + where_ + " is at schema " + std::to_string(latest_schema_version()) +
+              " (upgraded in " + std::to_string(ms / 1000) + "." + std::to_string(ms % 1000 / 100) +
+              " s)");
+    }
+
+  private:
+    std::function<void(const std::string&)> tell_;
+    std::string where_;
+    std::chrono::steady_clock::time_point began_;
+};
 
 // The first tables of the database's current schema, for a message; "" when it has none.
 std::string postgres_table_names(Connection& db) {
@@ -71,8 +102,10 @@ std::unique_ptr<Connection> open_postgres_store(const StoreOptions& o) {
                                  ", newer than this binary knows (" +
                                  std::to_string(latest_schema_version()) + "); upgrade dunning" +
                                  untouched);
+    const UpgradeReport upgrade(o, where, have);
     migrate(*db, latest_schema_version());
     tx.commit();
+    upgrade.done();
     return db;
 }
 
@@ -107,11 +140,13 @@ std::unique_ptr<Connection> open_store(const StoreOptions& o) {
         throw std::runtime_error(o.path + " has schema version " + std::to_string(have) +
                                  ", newer than this binary knows (" +
                                  std::to_string(latest_schema_version()) + "); upgrade dunning");
+    const UpgradeReport upgrade(o, o.path, have);
     migrate(*db, latest_schema_version());
     // Every save since schema 15 writes the case's figures: only older stores lack some.
     constexpr int first_with_case_figures = 15;
     if (have < first_with_case_figures) fill_missing_case_figures(*db);
     tx.commit();
+    upgrade.done();
     return db;
 }
 

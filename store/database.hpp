@@ -257,6 +257,10 @@ struct StoreOptions {
     std::string postgres_url{};
     // PostgreSQL: how long a claim on a job lasts ([storage] claim_lease_seconds).
     std::chrono::milliseconds claim_lease{std::chrono::minutes{5}};
+    // Told a line before open_store upgrades a store that holds data to a newer schema, and one
+    // once the upgrade is committed: it runs in the opening transaction, and on a large store it
+    // takes a while (an upgrade may rewrite every event or case).
+    std::function<void(const std::string&)> on_upgrade{};
 };
 
 // Opens (creating if needed) and applies pending migrations. Throws std::runtime_error with a

@@ -15,6 +15,7 @@
 #include <memory>
 #include <optional>
 #include <thread>
+#include <vector>
 
 namespace dunning::store {
 namespace {
@@ -152,6 +153,40 @@ TEST(StoreOpening, WaitsWhileAnotherConnectionHoldsTheFile) {
         ADD_FAILURE() << e.what();
     }
     lets_go.join();
+}
+
+// An upgrade runs in the opening transaction and may take long on a large store: the service
+// says so before it begins, and again once it is committed; a new store or a current one is
+// opened without a word.
+TEST(StoreOpening, AnUpgradeIsToldBeforeItBeginsAndOnceItIsCommitted) {
+    TempDir dir;
+    StoreOptions options{(dir.path() / "old.sqlite").string(), "normal"};
+    fixture_store_at(options, 19);
+    const auto latest = std::to_string(latest_schema_version());
+    std::vector<std::string> lines;
+    int committed_schema = 0;
+    options.on_upgrade = [&](const std::string& line) {
+        lines.push_back(line);
+        auto other = connect_store(StoreOptions{options.path, "normal"});
+        committed_schema = schema_version(*other); // what another connection sees by then
+    };
+    open_store(options);
+    ASSERT_EQ(lines.size(), 2u);
+    EXPECT_NE(lines[0].find("upgrading the store " + options.path + " from schema 19 to " + latest),
+              std::string::npos)
+        << lines[0];
+    EXPECT_NE(lines[1].find("the store " + options.path + " is at schema " + latest),
+              std::string::npos)
+        << lines[1];
+    EXPECT_EQ(committed_schema, latest_schema_version()) << "told once committed";
+
+    lines.clear();
+    open_store(options);
+    EXPECT_TRUE(lines.empty()) << "already at the latest schema";
+    StoreOptions fresh{(dir.path() / "new.sqlite").string(), "normal"};
+    fresh.on_upgrade = options.on_upgrade;
+    open_store(fresh);
+    EXPECT_TRUE(lines.empty()) << "a new store";
 }
 
 // Every save since schema 15 writes the case's figures (the summary and the open items read
