@@ -62,13 +62,13 @@ std::string hex(std::span<const unsigned char> bytes) {
 }
 
 std::string hmac_sha256_hex(std::string_view key, std::initializer_list<std::string_view> parts) {
-    // A null key would make OpenSSL keep the previous call's key.
+    // A null key would make OpenSSL keep the previous call's key (EVP_MAC_init) or fail (HMAC).
     static constexpr unsigned char no_key = 0;
+    const unsigned char* key_bytes = key.empty() ? &no_key : bytes_of(key);
     unsigned char mac[EVP_MAX_MD_SIZE];
     std::size_t mac_len = 0;
     EVP_MAC_CTX* ctx = thread_hmac();
-    bool done =
-        ctx && EVP_MAC_init(ctx, key.empty() ? &no_key : bytes_of(key), key.size(), nullptr) == 1;
+    bool done = ctx && EVP_MAC_init(ctx, key_bytes, key.size(), nullptr) == 1;
     for (const auto part : parts)
         done = done && EVP_MAC_update(ctx, bytes_of(part), part.size()) == 1;
     done = done && EVP_MAC_final(ctx, mac, &mac_len, sizeof mac) == 1;
@@ -78,7 +78,7 @@ std::string hmac_sha256_hex(std::string_view key, std::initializer_list<std::str
         for (const auto part : parts)
             message += part;
         unsigned int len = 0;
-        if (!HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), bytes_of(message),
+        if (!HMAC(EVP_sha256(), key_bytes, static_cast<int>(key.size()), bytes_of(message),
                   message.size(), mac, &len))
             throw std::runtime_error("HMAC-SHA256 failed");
         mac_len = len;

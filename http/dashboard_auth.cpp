@@ -11,7 +11,6 @@
 #include <openssl/crypto.h>
 
 #include <chrono>
-#include <stdexcept>
 
 namespace dunning::http {
 

@@ -84,6 +84,7 @@ int migrate_store_command(const MigrateStoreOptions& options, std::ostream& out,
     try {
         store::StoreOptions source;
         source.path = path;
+        source.on_upgrade = [&err](const std::string& line) { err << "dunning: " << line << '\n'; };
         from = store::open_store(source);
     } catch (const std::exception& e) {
         err << "dunning: " << shown(e.what()) << '\n';

@@ -3,8 +3,6 @@
 #include "crypto/crypto.hpp"
 #include "store/statement.hpp"
 
-#include <stdexcept>
-
 namespace dunning::store {
 
 namespace {

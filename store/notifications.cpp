@@ -1,25 +1,13 @@
 #include "store/notifications.hpp"
 
-#include <openssl/rand.h>
-
-#include <array>
-#include <stdexcept>
+#include "crypto/crypto.hpp"
 
 namespace dunning::store {
 
 namespace {
 
 std::string random_notification_id() {
-    std::array<unsigned char, 12> bytes{};
-    if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1)
-        throw std::runtime_error("RAND_bytes failed");
-    static constexpr char hex[] = "0123456789abcdef";
-    std::string id = "dn_";
-    for (unsigned char b : bytes) {
-        id += hex[b >> 4];
-        id += hex[b & 0x0f];
-    }
-    return id;
+    return "dn_" + crypto::random_hex(12);
 }
 
 } // namespace

@@ -1,6 +1,7 @@
 #include "store/secret_box.hpp"
 
 #include "core/base64.hpp"
+#include "crypto/crypto.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -8,6 +9,7 @@
 #include <openssl/sha.h>
 
 #include <memory>
+#include <span>
 
 namespace dunning::store {
 
@@ -53,13 +55,7 @@ std::optional<SecretKey> secret_key_from_bytes(std::string_view raw) {
 std::string key_id(const SecretKey& key) {
     unsigned char digest[SHA256_DIGEST_LENGTH];
     SHA256(key.data(), key.size(), digest);
-    static constexpr char hex[] = "0123456789abcdef";
-    std::string out;
-    for (int i = 0; i < 4; ++i) {
-        out += hex[digest[i] >> 4];
-        out += hex[digest[i] & 15];
-    }
-    return out;
+    return crypto::hex(std::span(digest, 4));
 }
 
 SecretBox::SecretBox(std::optional<SecretKey> current, std::vector<SecretKey> previous) {

@@ -23,6 +23,20 @@ TEST(OAuthState, ReadsBackItsCreatorUntilItExpires) {
     EXPECT_TRUE(late.value().expired);
 }
 
+// The signature is HMAC-SHA256 of the rest under the secret (computed apart with `openssl dgst
+// -sha256 -hmac`): a state made before an upgrade reads back after it.
+TEST(OAuthState, TheSignatureIsTheHmacOfTheRestUnderTheSecret) {
+    const std::string text = "gamma.00112233445566778899aabbccddeeff.1800000900.1."
+                             "75dbac6a471f795eb776bcedf83064c9120f1ebf870b46c445654de04ae6e732";
+    const auto state = jobs::read_oauth_state(secret, text, now);
+    ASSERT_TRUE(state.ok()) << state.error();
+    EXPECT_EQ(state.value().creator, "gamma");
+    EXPECT_EQ(state.value().expires, now + 15min);
+    auto other = text;
+    other.back() = '3';
+    EXPECT_FALSE(jobs::read_oauth_state(secret, other, now).ok());
+}
+
 TEST(OAuthState, CarriesTheChoiceToImportOpenInvoices) {
     const auto usual =
         jobs::read_oauth_state(secret, jobs::make_oauth_state(secret, "g", now), now);

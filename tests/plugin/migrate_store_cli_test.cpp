@@ -100,6 +100,22 @@ TEST_F(MigrateStoreCli, ARefusedConnectionSaysSoWithoutThePassword) {
     EXPECT_FALSE(has(r.output, password)) << r.output;
 }
 
+// The source is upgraded to this version's schema before it is copied: on a large store that
+// takes a while, and the command says so.
+TEST_F(MigrateStoreCli, AnOldSourceStoreIsUpgradedFirstAndSaysSo) {
+    const auto v4 =
+        std::filesystem::path(DUNNING_SOURCE_DIR) / "tests/fixtures/case_state/store_v4.sql";
+    ASSERT_EQ(run_command("sqlite3 '" + db_path + "' < '" + v4.string() + "'").exit_code, 0);
+    // Port 1 on the loopback: the copy itself fails, after the source was opened.
+    const auto r = migrate("sqlite:" + db_path,
+                           "postgresql://dunning:${DUNNING_TEST_PG_PASSWORD}@127.0.0.1:1/dunning");
+    EXPECT_EQ(r.exit_code, 1) << r.output;
+    EXPECT_TRUE(has(r.output, "dunning: upgrading the store " + db_path + " from schema 4 to " +
+                                  std::to_string(store::latest_schema_version())))
+        << r.output;
+    EXPECT_TRUE(has(r.output, "dunning: the store " + db_path + " is at schema ")) << r.output;
+}
+
 TEST_F(MigrateStoreCli, CopiesIntoPostgresAndARerunWritesNothing) {
     const store::SecretBox box(*store::secret_key_from_bytes(*base64_decode(secrets_key)));
     {
