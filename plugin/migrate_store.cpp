@@ -81,10 +81,14 @@ int migrate_store_command(const MigrateStoreOptions& options, std::ostream& out,
     };
 
     std::unique_ptr<store::Connection> from, to;
+    // Either store may be of an older schema: it is upgraded first, which takes a while when large.
+    const auto told_upgrade = [&err](const std::string& line) {
+        err << "dunning: " << line << '\n';
+    };
     try {
         store::StoreOptions source;
         source.path = path;
-        source.on_upgrade = [&err](const std::string& line) { err << "dunning: " << line << '\n'; };
+        source.on_upgrade = told_upgrade;
         from = store::open_store(source);
     } catch (const std::exception& e) {
         err << "dunning: " << shown(e.what()) << '\n';
@@ -93,6 +97,7 @@ int migrate_store_command(const MigrateStoreOptions& options, std::ostream& out,
     try {
         store::StoreOptions target;
         target.postgres_url = url;
+        target.on_upgrade = told_upgrade;
         to = store::open_store(target);
     } catch (const std::exception& e) {
         err << "dunning: " << shown(e.what()) << '\n';

@@ -1,5 +1,6 @@
 #include "store/migrate_store.hpp"
 
+#include "crypto/crypto.hpp"
 #include "store/statement.hpp"
 
 #include <algorithm>
@@ -118,13 +119,8 @@ std::vector<const TableSchema*> in_dependency_order(const std::vector<TableSchem
 }
 
 std::string hex_bytea(std::string_view bytes) {
-    static constexpr char digits[] = "0123456789abcdef";
-    std::string out = "\\x";
-    for (const unsigned char c : bytes) {
-        out += digits[c >> 4];
-        out += digits[c & 15];
-    }
-    return out;
+    return "\\x" +
+           crypto::hex({reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size()});
 }
 
 // How a source value is given to the target: as the source's text (integers as their decimal

@@ -105,8 +105,8 @@ TEST_F(MigrateStoreCli, ARefusedConnectionSaysSoWithoutThePassword) {
 TEST_F(MigrateStoreCli, AnOldSourceStoreIsUpgradedFirstAndSaysSo) {
     const auto v4 =
         std::filesystem::path(DUNNING_SOURCE_DIR) / "tests/fixtures/case_state/store_v4.sql";
-    ASSERT_EQ(run_command("sqlite3 '" + db_path + "' < '" + v4.string() + "'").exit_code, 0);
-    // Port 1 on the loopback: the copy itself fails, after the source was opened.
+    store::connect_store({db_path, "normal"})->exec(read_file(v4)); // as version 4 left its file
+    // Port 1 on the loopback: opening the target fails, after the source was opened.
     const auto r = migrate("sqlite:" + db_path,
                            "postgresql://dunning:${DUNNING_TEST_PG_PASSWORD}@127.0.0.1:1/dunning");
     EXPECT_EQ(r.exit_code, 1) << r.output;
