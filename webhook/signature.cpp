@@ -91,11 +91,6 @@ bool is_usable_secret(const std::string& secret) {
     return !std::all_of(secret.begin(), secret.end(), is_js_space);
 }
 
-// The v1 signature: HMAC-SHA256 of "<t>.<body>" under `secret`, as lowercase hex.
-std::string hmac_sha256_hex(std::string_view key, std::int64_t t, std::string_view body) {
-    return crypto::hmac_sha256_hex(key, {std::to_string(t) + '.', body});
-}
-
 bool contains_signature(const std::vector<std::string_view>& signatures,
                         const std::string& expected) {
     return std::any_of(signatures.begin(), signatures.end(), [&](std::string_view sig) {
@@ -108,7 +103,7 @@ std::optional<std::size_t> matching_secret(std::string_view body, const ParsedHe
                                            const std::vector<std::string>& secrets) {
     for (std::size_t i = 0; i < secrets.size(); ++i) {
         if (!is_usable_secret(secrets[i])) continue;
-        const auto expected = hmac_sha256_hex(secrets[i], *header.timestamp, body);
+        const auto expected = compute_signature(body, secrets[i], *header.timestamp);
         if (contains_signature(header.signatures, expected)) return i;
     }
     return std::nullopt;
@@ -159,7 +154,7 @@ Result<std::size_t, SignatureError> verify_signature(std::string_view body, std:
 }
 
 std::string compute_signature(std::string_view body, std::string_view secret, std::int64_t t) {
-    return hmac_sha256_hex(secret, t, body);
+    return crypto::hmac_sha256_hex(secret, {std::to_string(t) + '.', body});
 }
 
 std::string sign_payload(std::string_view body, std::string_view secret, Timestamp at) {
