@@ -80,7 +80,10 @@ void Engine::refresh_access(store::Connection& db, const std::string& creator,
                      in_hand->state.invoice.customer_id == customer;
     const std::int64_t except = own ? in_hand->id : 0;
     if (own && store::may_restrict_access(in_hand->state)) add(in_hand->id, in_hand->state);
-    store::visit_loud_cases_of_customer(db, creator, customer, except, add);
+    // A member whose only case is the one in hand (a first failed payment) has none to search for:
+    // one search of the member's cases instead of the ten below, which would find nothing.
+    const bool others = store::customer_has_other_cases(db, creator, customer, except);
+    if (others) store::visit_loud_cases_of_customer(db, creator, customer, except, add);
     // Of the quiet ones, the oldest of each product. A quiet case in hand is read already and
     // decides for its products unless an older stored one does: the search for those stops at
     // its id. (It reads every quiet case of the member when one of the products has none older,
@@ -97,7 +100,7 @@ void Engine::refresh_access(store::Connection& db, const std::string& creator,
     const bool quiet_in_hand = own && quiet_claim(in_hand->state);
     const auto hand_products = quiet_in_hand ? read.front().products : std::vector<std::string>{};
     // The oldest one alone first: it is of every product the member has (in the common case).
-    for (std::int64_t after = 0; !without_quiet.empty();) {
+    for (std::int64_t after = 0; others && !without_quiet.empty();) {
         const int limit = after == 0 ? 1 : 16;
         const auto page =
             store::quiet_cases_of_customer(db, creator, customer, except, after, limit);

@@ -286,6 +286,16 @@ std::vector<CaseRecord> cases_of_customer(Connection& db, const std::string& cre
     return out;
 }
 
+bool customer_has_other_cases(Connection& db, const std::string& creator,
+                              const std::string& customer_id, std::int64_t except_id) {
+    CachedStatement st(db, "SELECT 1 FROM cases WHERE creator_id = ? AND customer_id = ? "
+                           "AND id <> ? LIMIT 1");
+    st.bind(1, creator);
+    st.bind(2, customer_id);
+    st.bind(3, except_id);
+    return st.executeStep();
+}
+
 bool may_restrict_access(const CaseState& s) {
     return std::find(restricting_statuses.begin(), restricting_statuses.end(),
                      std::string_view(status_of(s))) != restricting_statuses.end();

@@ -57,6 +57,11 @@ std::vector<CaseRecord> quiet_cases_of_customer(Connection& db, const std::strin
                                                 const std::string& customer_id,
                                                 std::int64_t except_id, std::int64_t after_id,
                                                 int limit);
+// Whether the member has a case other than `except_id`, of any status (one search of
+// cases_by_customer that stops at the first). At a member's first failed payment there is none,
+// and their access needs no search of their other cases.
+bool customer_has_other_cases(Connection& db, const std::string& creator,
+                              const std::string& customer_id, std::int64_t except_id);
 // Whether a case's status is one of those cases_of_customer returns.
 bool may_restrict_access(const CaseState& s);
 // Every invoice known of a member (paid ones too, with the cases), by id: an instalment plan's

@@ -218,6 +218,39 @@ TEST_F(QuietClaims, EveryVerdictIsTheOneAllOfTheMembersCasesGive) {
     EXPECT_GT(quiet_seen, 100) << "the rounds must hold many quiet cases";
 }
 
+// The access rules search a member's other cases only when there is one (a first failed
+// payment has none): a case of any status counts, another member's or creator's does not.
+TEST_F(QuietClaims, AMembersOtherCasesAreToldApartFromTheCaseInHand) {
+    store::Transaction tx(*db_);
+    EXPECT_FALSE(store::customer_has_other_cases(*db_, "alpha", "cus_h", 0));
+    store::CaseRecord first{0, state("cus_h", 1, Kind::quiet, false)};
+    store::save_case(*db_, first, to_unix(now));
+    EXPECT_FALSE(store::customer_has_other_cases(*db_, "alpha", "cus_h", first.id));
+    EXPECT_TRUE(store::customer_has_other_cases(*db_, "alpha", "cus_h", 0));
+    store::CaseRecord elsewhere{0, state("cus_other", 1, Kind::staged, false)};
+    store::save_case(*db_, elsewhere, to_unix(now));
+    auto other_creator = state("cus_h", 2, Kind::staged, false);
+    other_creator.creator_id = "beta";
+    store::CaseRecord beta{0, other_creator};
+    store::save_case(*db_, beta, to_unix(now));
+    EXPECT_FALSE(store::customer_has_other_cases(*db_, "alpha", "cus_h", first.id));
+    store::CaseRecord paid{0, state("cus_h", 3, Kind::paid, false)};
+    store::save_case(*db_, paid, to_unix(now));
+    EXPECT_TRUE(store::customer_has_other_cases(*db_, "alpha", "cus_h", first.id));
+    EXPECT_TRUE(store::customer_has_other_cases(*db_, "alpha", "cus_h", paid.id));
+    tx.commit();
+
+    // With a paid case beside it, the verdict for the case in hand is the one all of the
+    // member's cases give.
+    first.state = state("cus_h", 1, Kind::deadline_passed, false);
+    first.state.invoice.amount_due = 5000;
+    store::Transaction again(*db_);
+    store::save_case(*db_, first, to_unix(now));
+    engine_.refresh_access(*db_, "alpha", "cus_h", both, &first);
+    again.commit();
+    expect_verdicts("cus_h", "a member with a paid case");
+}
+
 TEST_F(QuietClaims, OnlyAnOpenCaseBeforeItsFirstStageThatIsNoInstalmentIsQuiet) {
     EXPECT_TRUE(quiet_claim(state("cus_q", 1, Kind::quiet, false)));
     EXPECT_FALSE(quiet_claim(state("cus_q", 1, Kind::quiet, true))) << "an instalment";
