@@ -1,5 +1,6 @@
 #include "webhook/json_reader.hpp"
 
+#include <functional>
 #include <limits>
 
 namespace dunning::webhook {
@@ -24,10 +25,40 @@ JsonReader::JsonReader(std::string path, std::string& error)
 
 std::optional<element> JsonReader::lookup(std::string_view key) const {
     if (!object_) return std::nullopt;
-    std::optional<element> found;
-    for (auto field : *object_)
-        if (field.key == key) found = field.value; // the last one wins, as in nlohmann's DOM
-    return found;
+    // A small object is walked. So is a huge one: Stripe's objects have at most a few hundred
+    // fields, and keys made to collide in the table could make building it cost the square of
+    // their number, where a walk per lookup costs their number.
+    constexpr std::size_t walk_up_to = 16, table_up_to = 4096;
+    const std::size_t fields = object_->size();
+    if (!slots_ && (fields <= walk_up_to || fields > table_up_to)) {
+        std::optional<element> found;
+        for (auto field : *object_)
+            if (field.key == key) found = field.value; // the last one wins, as in nlohmann's DOM
+        return found;
+    }
+    const auto hash = std::hash<std::string_view>{};
+    if (!slots_) {
+        std::size_t capacity = 32; // a power of two, at least twice the fields
+        while (capacity < 2 * fields)
+            capacity *= 2;
+        auto slots = std::make_shared<std::vector<Slot>>(capacity);
+        for (auto field : *object_) {
+            for (auto i = hash(field.key);; ++i) {
+                auto& slot = (*slots)[i & (capacity - 1)];
+                if (!slot.used || slot.key == field.key) {
+                    slot = {field.key, field.value, true}; // a later duplicate replaces
+                    break;
+                }
+            }
+        }
+        slots_ = std::move(slots);
+    }
+    const auto& slots = *slots_;
+    for (auto i = hash(key);; ++i) {
+        const auto& slot = slots[i & (slots.size() - 1)];
+        if (!slot.used) return std::nullopt;
+        if (slot.key == key) return slot.value;
+    }
 }
 
 std::optional<element> JsonReader::find(std::string_view key) const {

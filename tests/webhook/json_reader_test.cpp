@@ -51,7 +51,7 @@ void expect_last_values_win(int fields) {
 }
 
 TEST(JsonReader, TheLastOfADuplicatedKeyWinsInSmallAndLargeObjects) {
-    for (const int fields : {0, 3, 40, 200})
+    for (const int fields : {0, 3, 40, 200, 5000})
         expect_last_values_win(fields);
 }
 
