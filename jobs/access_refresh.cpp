@@ -80,8 +80,9 @@ void Engine::refresh_access(store::Connection& db, const std::string& creator,
                      in_hand->state.invoice.customer_id == customer;
     const std::int64_t except = own ? in_hand->id : 0;
     if (own && store::may_restrict_access(in_hand->state)) add(in_hand->id, in_hand->state);
-    // A member whose only case is the one in hand (a first failed payment) has none to search for:
-    // one search of the member's cases instead of the ten below, which would find nothing.
+    // A member with no case but the one in hand (a new member's first failed payment) has none to
+    // search for: one search of the member's cases instead of the ten below, which would find
+    // nothing. With any other invoice on record (paid ones too), the ten run as before.
     const bool others = store::customer_has_other_cases(db, creator, customer, except);
     if (others) store::visit_loud_cases_of_customer(db, creator, customer, except, add);
     // Of the quiet ones, the oldest of each product. A quiet case in hand is read already and

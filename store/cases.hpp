@@ -57,9 +57,10 @@ std::vector<CaseRecord> quiet_cases_of_customer(Connection& db, const std::strin
                                                 const std::string& customer_id,
                                                 std::int64_t except_id, std::int64_t after_id,
                                                 int limit);
-// Whether the member has a case other than `except_id`, of any status (one search of
-// cases_by_customer that stops at the first). At a member's first failed payment there is none,
-// and their access needs no search of their other cases.
+// Whether the member has a case other than `except_id`, of any status, paid and never-failed
+// invoices included (one search of the member's cases that stops at the first). A member with no
+// other invoice on record (a new member's first failed payment) has none, and their access needs
+// no search of their other cases.
 bool customer_has_other_cases(Connection& db, const std::string& creator,
                               const std::string& customer_id, std::int64_t except_id);
 // Whether a case's status is one of those cases_of_customer returns.

@@ -25,10 +25,11 @@ JsonReader::JsonReader(std::string path, std::string& error)
 
 std::optional<element> JsonReader::lookup(std::string_view key) const {
     if (!object_) return std::nullopt;
-    // A small object is walked. So is a huge one: Stripe's objects have at most a few hundred
-    // fields, and keys made to collide in the table could make building it cost the square of
-    // their number, where a walk per lookup costs their number.
-    constexpr std::size_t walk_up_to = 16, table_up_to = 4096;
+    // A small object is walked. So is a large one: Stripe's objects have about a hundred fields
+    // at most, and keys made to collide in the table (std::hash has a fixed seed) would make
+    // building it cost the square of their number, where a walk per lookup costs their number.
+    // At 512 fields that square is about 130,000 probes, as much as a few dozen walks.
+    constexpr std::size_t walk_up_to = 16, table_up_to = 512;
     const std::size_t fields = object_->size();
     if (!slots_ && (fields <= walk_up_to || fields > table_up_to)) {
         std::optional<element> found;

@@ -218,8 +218,8 @@ TEST_F(QuietClaims, EveryVerdictIsTheOneAllOfTheMembersCasesGive) {
     EXPECT_GT(quiet_seen, 100) << "the rounds must hold many quiet cases";
 }
 
-// The access rules search a member's other cases only when there is one (a first failed
-// payment has none): a case of any status counts, another member's or creator's does not.
+// The access rules search a member's other cases only when there is one (a new member's first
+// failed payment has none): a case of any status counts, another member's or creator's does not.
 TEST_F(QuietClaims, AMembersOtherCasesAreToldApartFromTheCaseInHand) {
     store::Transaction tx(*db_);
     EXPECT_FALSE(store::customer_has_other_cases(*db_, "alpha", "cus_h", 0));
@@ -240,15 +240,30 @@ TEST_F(QuietClaims, AMembersOtherCasesAreToldApartFromTheCaseInHand) {
     EXPECT_TRUE(store::customer_has_other_cases(*db_, "alpha", "cus_h", paid.id));
     tx.commit();
 
-    // With a paid case beside it, the verdict for the case in hand is the one all of the
-    // member's cases give.
-    first.state = state("cus_h", 1, Kind::deadline_passed, false);
-    first.state.invoice.amount_due = 5000;
+    // Through the access rules, with products and amounts fixed: a lone case in hand that locks
+    // locks; a quiet case in hand beside another case that locks does not keep access open (were
+    // the other case not searched, it would).
+    const auto fixed = [&](const std::string& member, int invoice, Kind kind) {
+        auto s = state(member, invoice, kind, false);
+        s.invoice.products = {"prod_a"};
+        s.invoice.subscription_id.clear();
+        s.invoice.amount_due = 5000;
+        return s;
+    };
     store::Transaction again(*db_);
+    store::CaseRecord lone{0, fixed("cus_lone", 1, Kind::deadline_passed)};
+    store::save_case(*db_, lone, to_unix(now));
+    engine_.refresh_access(*db_, "alpha", "cus_lone", both, &lone);
+    store::CaseRecord locking{0, fixed("cus_h", 4, Kind::deadline_passed)};
+    store::save_case(*db_, locking, to_unix(now));
+    first.state = fixed("cus_h", 1, Kind::quiet);
     store::save_case(*db_, first, to_unix(now));
     engine_.refresh_access(*db_, "alpha", "cus_h", both, &first);
     again.commit();
-    expect_verdicts("cus_h", "a member with a paid case");
+    for (const auto* member : {"cus_lone", "cus_h"}) {
+        ASSERT_EQ(expected(member, "prod_a").level, AccessLevel::locked) << member;
+        expect_verdicts(member, member);
+    }
 }
 
 TEST_F(QuietClaims, OnlyAnOpenCaseBeforeItsFirstStageThatIsNoInstalmentIsQuiet) {
