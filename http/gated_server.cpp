@@ -150,6 +150,14 @@ GatedServer::GatedServer(GateLimits limits)
     // Answers advertise how long an idle connection is kept: the gate's request deadline.
     set_keep_alive_timeout(std::max<time_t>(
         1, std::chrono::duration_cast<std::chrono::seconds>(limits.request_deadline).count()));
+    // httplib's default on Linux is SO_REUSEPORT, with which a second server on a port already
+    // in use binds without an error and the kernel splits the connections between the two.
+    // SO_REUSEADDR alone lets a restarted server bind over its predecessor's closed connections
+    // (TIME_WAIT) and still fails with "address in use" while another one listens.
+    set_socket_options([](socket_t sock) {
+        const int yes = 1;
+        ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    });
     new_task_queue = [this] {
         // httplib listens with a backlog of 5: a burst of connections (a crowd reconnecting)
         // would drop others' SYNs, and a dropped SYN costs its client a second or more. Calling

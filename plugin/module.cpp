@@ -13,6 +13,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cerrno>
+#include <cstring>
 #include <thread>
 
 namespace dunning::plugin {
@@ -147,10 +149,13 @@ StoreOptions Module::store_options() const {
 bool Module::serve() {
     const auto& s = config_.server;
     int port = s.port;
-    if (port == 0) {
-        port = http_.bind_to_any_port(s.host);
-        if (port < 0) return false;
-    } else if (!http_.bind_to_port(s.host, port)) {
+    errno = 0;
+    if (port == 0 ? (port = http_.bind_to_any_port(s.host)) < 0
+                  : !http_.bind_to_port(s.host, port)) {
+        // errno is bind's (or the address lookup's): "Address already in use" names the usual
+        // cause, another server on the port.
+        if (errno != 0)
+            telemetry::log_error("cannot bind " + s.listen + ": " + std::strerror(errno));
         return false;
     }
     port_ = port;

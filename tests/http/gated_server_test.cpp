@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cerrno>
 #include <thread>
 
 using namespace dunning::http;
@@ -123,6 +124,32 @@ GateLimits patient() {
     GateLimits limits = one_worker();
     limits.answer_deadline = std::chrono::seconds(5);
     return limits;
+}
+
+// A port is one server's: a second one cannot bind it while the first listens (httplib's own
+// default, SO_REUSEPORT, would let it and split the connections between the two). Once the first
+// has stopped, a new server binds the port at once, although the connection the first closed is
+// still in TIME_WAIT on it.
+TEST(GatedServer, APortInUseIsNotSharedAndIsFreeAgainOnceItsServerStopped) {
+    int port = 0;
+    {
+        Running first(patient());
+        port = first.port();
+        GatedServer second(patient());
+        errno = 0;
+        EXPECT_FALSE(second.bind_to_port("127.0.0.1", port));
+        EXPECT_EQ(errno, EADDRINUSE);
+
+        // The server closes this connection first, so the closed connection's TIME_WAIT is on
+        // the server's side of the port.
+        const int fd = first.connect();
+        ASSERT_GE(fd, 0);
+        send_all(fd, "GET /small HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        EXPECT_NE(read_to_close(fd).find("ok"), std::string::npos);
+        ::close(fd);
+    }
+    GatedServer again(patient());
+    EXPECT_TRUE(again.bind_to_port("127.0.0.1", port));
 }
 
 TEST(GatedServer, AClientThatNeverReadsLosesItsConnectionAndFreesTheWorker) {

@@ -248,6 +248,29 @@ TEST(Crash, NoAcknowledgedEventIsLostOnKill9) {
     EXPECT_EQ(service->terminate(), 0) << read_file(log);
 }
 
+// A second service on a port that one already listens on fails at once and says why, instead of
+// binding beside it and taking half of its connections.
+TEST(Cli, ASecondServiceOnAPortInUseFailsWithTheReason) {
+    TempDir first_dir;
+    const auto first_log = (first_dir.path() / "service.log").string();
+    ChildProcess first({binary, "serve", "--config", write_config(first_dir.path(), 0)}, first_log);
+    const int port = listening_port(first_log);
+    ASSERT_TRUE(wait_healthy(port)) << read_file(first_log);
+
+    TempDir second_dir;
+    const auto second = run_command("timeout 60 " + binary + " serve --config " +
+                                    write_config(second_dir.path(), port));
+    EXPECT_EQ(second.exit_code, 1) << second.output;
+    EXPECT_NE(second.output.find("cannot bind 127.0.0.1:" + std::to_string(port) +
+                                 ": Address already in use"),
+              std::string::npos)
+        << second.output;
+    EXPECT_NE(second.output.find("cannot listen on 127.0.0.1:" + std::to_string(port)),
+              std::string::npos)
+        << second.output;
+    EXPECT_EQ(first.terminate(), 0) << read_file(first_log);
+}
+
 } // namespace
 
 // The harness's own guard: a child that does not exit after its signal is not waited for forever.
