@@ -108,14 +108,16 @@ EntitlementState entitlement_row(CachedStatement& st, int first) {
 
 } // namespace
 
-std::optional<EntitlementState> load_entitlement(Connection& db, const EntitlementKey& key) {
-    CachedStatement st(
-        db, "SELECT level, reason, case_id, override_id, lock_at, since "
-            "FROM entitlements WHERE creator_id = ? AND customer_id = ? AND product_id = ?");
+std::optional<EntitlementState> load_entitlement(Connection& db, const EntitlementKey& key,
+                                                 std::optional<Timestamp>* recheck_at) {
+    CachedStatement st(db, "SELECT level, reason, case_id, override_id, lock_at, since, recheck_at "
+                           "FROM entitlements "
+                           "WHERE creator_id = ? AND customer_id = ? AND product_id = ?");
     st.bind(1, key.creator);
     st.bind(2, key.customer);
     st.bind(3, key.product);
     if (!st.executeStep()) return std::nullopt;
+    if (recheck_at) *recheck_at = time_of(st.getColumn(6));
     return entitlement_row(st, 0);
 }
 

@@ -28,8 +28,12 @@ struct EntitlementKey {
 
 // ---- entitlements and their history
 
-std::optional<EntitlementState> load_entitlement(Connection& db, const EntitlementKey& key);
-// Inserts or replaces the row; `recheck_at` is when the rules must run again by time alone.
+// The row's state; its recheck time into `recheck_at` when one is given.
+std::optional<EntitlementState> load_entitlement(Connection& db, const EntitlementKey& key,
+                                                 std::optional<Timestamp>* recheck_at = nullptr);
+// Inserts or replaces the row; `recheck_at` is when the rules must run again by time alone, `now`
+// goes into its updated_at (the access rules write a row only when its state or its recheck time
+// changes, so that is when it last changed).
 void save_entitlement(Connection& db, const EntitlementKey& key, const EntitlementState& state,
                       std::optional<Timestamp> recheck_at, Timestamp now);
 // Every entitlement of the creator with a recheck ahead becomes due now (a creator enabled again:

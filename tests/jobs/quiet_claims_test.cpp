@@ -3,7 +3,8 @@
 // notice's deadline, paused, objected, escalated, disputed, written off, instalments of a plan,
 // paid, of one product or both, failed in any order of their ids), the verdict the Engine stores
 // for each product is the one that all of the member's cases give (core's rules over
-// store::cases_of_customer). On SQLite and, as jobs_postgres_quiet_claims_tests, on PostgreSQL.
+// store::cases_of_customer). A refresh writes an entitlement's row only when it changes. On SQLite
+// and, as jobs_postgres_quiet_claims_tests, on PostgreSQL.
 #include "core/access.hpp"
 #include "core/escalation.hpp"
 #include "jobs/engine.hpp"
@@ -16,6 +17,7 @@
 #include <gtest/gtest.h>
 
 #include <random>
+#include <tuple>
 
 namespace dunning::jobs {
 namespace {
@@ -264,6 +266,67 @@ TEST_F(QuietClaims, AMembersOtherCasesAreToldApartFromTheCaseInHand) {
         ASSERT_EQ(expected(member, "prod_a").level, AccessLevel::locked) << member;
         expect_verdicts(member, member);
     }
+}
+
+// A refresh that finds what the row already says writes nothing (updated_at stays); a change of
+// level writes it, and so does a recheck that came due, whose time is then cleared.
+TEST_F(QuietClaims, AnEntitlementsRowIsWrittenOnlyWhenItChanges) {
+    auto s = state("cus_w", 1, Kind::final_notice, false); // its deadline 13 days ahead
+    s.invoice.products = {"prod_a"};
+    s.invoice.subscription_id.clear();
+    s.invoice.amount_due = 5000;
+    store::CaseRecord c{0, s};
+    const auto row = [&] {
+        store::CachedStatement st(*db_, "SELECT level, recheck_at, updated_at FROM entitlements "
+                                        "WHERE customer_id = 'cus_w' AND product_id = 'prod_a'");
+        EXPECT_TRUE(st.executeStep());
+        return std::tuple{st.getColumn(0).getString(),
+                          st.getColumn(1).isNull() ? 0 : st.getColumn(1).getInt64(),
+                          st.getColumn(2).getInt64()};
+    };
+    const auto refresh = [&] {
+        store::Transaction tx(*db_);
+        engine_.refresh_access(*db_, "alpha", "cus_w", {"prod_a"}, &c);
+        tx.commit();
+    };
+    {
+        store::Transaction tx(*db_);
+        store::save_case(*db_, c, to_unix(now));
+        tx.commit();
+    }
+    refresh();
+    const auto [level, recheck_at, written] = row();
+    ASSERT_EQ(level, "grace");
+    ASSERT_GT(recheck_at, to_unix(now)) << "the lock ahead is a recheck";
+    EXPECT_EQ(written, to_unix(now));
+    std::optional<Timestamp> loaded_recheck;
+    ASSERT_TRUE(store::load_entitlement(*db_, {"alpha", "cus_w", "prod_a"}, &loaded_recheck));
+    EXPECT_EQ(loaded_recheck, from_unix(recheck_at));
+
+    clock_.advance(std::chrono::hours(1));
+    refresh();
+    EXPECT_EQ(row(), std::tuple(level, recheck_at, written)) << "nothing changed: not written";
+
+    clock_.set(from_unix(recheck_at));
+    {
+        store::Transaction tx(*db_);
+        EXPECT_EQ(engine_.run_due_rechecks(*db_, clock_.now(), 10), 1u);
+        tx.commit();
+    }
+    const auto [locked, no_recheck, rewritten] = row();
+    EXPECT_EQ(locked, "locked");
+    EXPECT_EQ(no_recheck, 0);
+    EXPECT_EQ(rewritten, recheck_at);
+    {
+        store::Transaction tx(*db_);
+        EXPECT_EQ(engine_.run_due_rechecks(*db_, clock_.now() + std::chrono::hours(24 * 365), 10),
+                  0u)
+            << "the recheck that came due was cleared";
+        tx.commit();
+    }
+    clock_.advance(std::chrono::hours(1));
+    refresh();
+    EXPECT_EQ(row(), std::tuple(locked, no_recheck, rewritten));
 }
 
 TEST_F(QuietClaims, OnlyAnOpenCaseBeforeItsFirstStageThatIsNoInstalmentIsQuiet) {
