@@ -13,8 +13,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include <netdb.h>
+#include <sys/socket.h>
+
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <thread>
 
 namespace dunning::plugin {
@@ -146,16 +150,50 @@ StoreOptions Module::store_options() const {
     return plugin::store_options(config_.storage);
 }
 
+namespace {
+
+// The one address `host` names, as digits, or the reason there is none. "localhost" names ::1
+// and 127.0.0.1; given the name, httplib binds the first of them it can, so a second service on
+// the same port would take the other one and share the first's clients by address family.
+std::optional<std::string> numeric_address(const std::string& host, std::string& why) {
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE;
+    addrinfo* found = nullptr;
+    if (const int rc = ::getaddrinfo(host.c_str(), "0", &hints, &found); rc != 0) {
+        why = ::gai_strerror(rc);
+        return std::nullopt;
+    }
+    char text[NI_MAXHOST];
+    const int rc = ::getnameinfo(found->ai_addr, found->ai_addrlen, text, sizeof text, nullptr, 0,
+                                 NI_NUMERICHOST);
+    ::freeaddrinfo(found);
+    if (rc != 0) {
+        why = ::gai_strerror(rc);
+        return std::nullopt;
+    }
+    return std::string(text);
+}
+
+} // namespace
+
 bool Module::serve() {
     const auto& s = config_.server;
+    std::string why;
+    const auto address = numeric_address(s.host, why);
+    if (!address) {
+        telemetry::log_error("cannot bind " + s.listen + ": " + why);
+        return false;
+    }
     int port = s.port;
     errno = 0;
-    if (port == 0 ? (port = http_.bind_to_any_port(s.host)) < 0
-                  : !http_.bind_to_port(s.host, port)) {
-        // errno is bind's (or the address lookup's): "Address already in use" names the usual
-        // cause, another server on the port.
-        if (errno != 0)
-            telemetry::log_error("cannot bind " + s.listen + ": " + std::strerror(errno));
+    if (port == 0 ? (port = http_.bind_to_any_port(*address)) < 0
+                  : !http_.bind_to_port(*address, port)) {
+        // One address, so errno is its bind's (or listen's): "Address already in use" names the
+        // usual cause, another server on the port.
+        telemetry::log_error("cannot bind " + s.listen + ": " +
+                             (errno != 0 ? std::strerror(errno) : "unknown error"));
         return false;
     }
     port_ = port;
@@ -163,7 +201,9 @@ bool Module::serve() {
         backfill_ = std::make_unique<StartupBackfill>(
             config_, creators_, store_options(), *clock_, [this] { work_->wake(); },
             fake_clock_ != nullptr, started_ms_);
-    log_info("listening on http://" + s.host + ":" + std::to_string(port));
+    const bool v6 = address->find(':') != std::string::npos;
+    log_info("listening on http://" + (v6 ? "[" + *address + "]" : *address) + ":" +
+             std::to_string(port));
     return http_.listen_after_bind();
 }
 

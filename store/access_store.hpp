@@ -32,8 +32,8 @@ struct EntitlementKey {
 std::optional<EntitlementState> load_entitlement(Connection& db, const EntitlementKey& key,
                                                  std::optional<Timestamp>* recheck_at = nullptr);
 // Inserts or replaces the row; `recheck_at` is when the rules must run again by time alone, `now`
-// goes into its updated_at (the access rules write a row only when its state or its recheck time
-// changes, so that is when it last changed).
+// goes into its updated_at: when the access rules last wrote the row, which they do only when its
+// state or its recheck time changes (recheck_creator_now moves recheck_at and leaves updated_at).
 void save_entitlement(Connection& db, const EntitlementKey& key, const EntitlementState& state,
                       std::optional<Timestamp> recheck_at, Timestamp now);
 // Every entitlement of the creator with a recheck ahead becomes due now (a creator enabled again:

@@ -268,8 +268,8 @@ TEST_F(QuietClaims, AMembersOtherCasesAreToldApartFromTheCaseInHand) {
     }
 }
 
-// A refresh that finds what the row already says writes nothing (updated_at stays); a change of
-// level writes it, and so does a recheck that came due, whose time is then cleared.
+// A refresh that finds what the row already says writes nothing (updated_at stays); a recheck
+// that came due writes the row (with the next recheck, or none), and so does a change of level.
 TEST_F(QuietClaims, AnEntitlementsRowIsWrittenOnlyWhenItChanges) {
     auto s = state("cus_w", 1, Kind::final_notice, false); // its deadline 13 days ahead
     s.invoice.products = {"prod_a"};
@@ -306,6 +306,17 @@ TEST_F(QuietClaims, AnEntitlementsRowIsWrittenOnlyWhenItChanges) {
     clock_.advance(std::chrono::hours(1));
     refresh();
     EXPECT_EQ(row(), std::tuple(level, recheck_at, written)) << "nothing changed: not written";
+
+    // A recheck made due (the creator enabled again) that finds the same state writes the row
+    // back with the recheck ahead: were it skipped, the row would stay due and come back forever.
+    {
+        store::Transaction tx(*db_);
+        store::recheck_creator_now(*db_, "alpha", clock_.now());
+        EXPECT_EQ(engine_.run_due_rechecks(*db_, clock_.now(), 10), 1u);
+        EXPECT_EQ(engine_.run_due_rechecks(*db_, clock_.now(), 10), 0u) << "no longer due";
+        tx.commit();
+    }
+    EXPECT_EQ(row(), std::tuple(level, recheck_at, to_unix(clock_.now())));
 
     clock_.set(from_unix(recheck_at));
     {

@@ -18,9 +18,10 @@ using nlohmann::json;
 namespace {
 
 std::string write_config(const std::filesystem::path& dir, int port,
-                         const std::string& synchronous = "full") {
+                         const std::string& synchronous = "full",
+                         const std::string& host = "127.0.0.1") {
     const auto path = dir / "dunning.toml";
-    std::ofstream(path) << "[server]\nlisten = \"127.0.0.1:" << port << "\"\n"
+    std::ofstream(path) << "[server]\nlisten = \"" << host << ":" << port << "\"\n"
                         << "[storage]\nsqlite_path = \"dunning.db\"\nsynchronous = \""
                         << synchronous << "\"\n"
                         << "[mail]\nfrom = \"Alpha Academy <billing@alpha.example>\"\n"
@@ -249,26 +250,32 @@ TEST(Crash, NoAcknowledgedEventIsLostOnKill9) {
 }
 
 // A second service on a port that one already listens on fails at once and says why, instead of
-// binding beside it and taking half of its connections.
+// binding beside it and taking some of its connections. "localhost" names two addresses (::1 and
+// 127.0.0.1, where the machine has IPv6): the second service must not take the one the first
+// left free.
 TEST(Cli, ASecondServiceOnAPortInUseFailsWithTheReason) {
-    TempDir first_dir;
-    const auto first_log = (first_dir.path() / "service.log").string();
-    ChildProcess first({binary, "serve", "--config", write_config(first_dir.path(), 0)}, first_log);
-    const int port = listening_port(first_log);
-    ASSERT_TRUE(wait_healthy(port)) << read_file(first_log);
+    for (const std::string host : {"127.0.0.1", "localhost"}) {
+        SCOPED_TRACE(host);
+        TempDir first_dir;
+        const auto first_log = (first_dir.path() / "service.log").string();
+        ChildProcess first(
+            {binary, "serve", "--config", write_config(first_dir.path(), 0, "full", host)},
+            first_log);
+        const int port = listening_port(first_log);
+        ASSERT_GT(port, 0) << read_file(first_log);
 
-    TempDir second_dir;
-    const auto second = run_command("timeout 60 " + binary + " serve --config " +
-                                    write_config(second_dir.path(), port));
-    EXPECT_EQ(second.exit_code, 1) << second.output;
-    EXPECT_NE(second.output.find("cannot bind 127.0.0.1:" + std::to_string(port) +
-                                 ": Address already in use"),
-              std::string::npos)
-        << second.output;
-    EXPECT_NE(second.output.find("cannot listen on 127.0.0.1:" + std::to_string(port)),
-              std::string::npos)
-        << second.output;
-    EXPECT_EQ(first.terminate(), 0) << read_file(first_log);
+        TempDir second_dir;
+        const auto listen = host + ":" + std::to_string(port);
+        const auto second = run_command("timeout 60 " + binary + " serve --config " +
+                                        write_config(second_dir.path(), port, "full", host));
+        EXPECT_EQ(second.exit_code, 1) << second.output;
+        EXPECT_NE(second.output.find("cannot bind " + listen + ": Address already in use"),
+                  std::string::npos)
+            << second.output;
+        EXPECT_NE(second.output.find("cannot listen on " + listen), std::string::npos)
+            << second.output;
+        EXPECT_EQ(first.terminate(), 0) << read_file(first_log);
+    }
 }
 
 } // namespace
