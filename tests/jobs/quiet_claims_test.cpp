@@ -130,6 +130,16 @@ class QuietClaims : public ::testing::Test {
         return s;
     }
 
+    // A case of the given kind, not an instalment, of prod_a alone and above the minimum to lock:
+    // for tests whose verdict must not depend on the random draw.
+    CaseState fixed_state(const std::string& member, int invoice, Kind kind) {
+        auto s = state(member, invoice, kind, false);
+        s.invoice.products = {"prod_a"};
+        s.invoice.subscription_id.clear();
+        s.invoice.amount_due = 5000;
+        return s;
+    }
+
     // The rules over every case of the member that may restrict access, read in full.
     AccessVerdict expected(const std::string& member, const std::string& product) {
         std::vector<AccessClaim> claims;
@@ -245,20 +255,13 @@ TEST_F(QuietClaims, AMembersOtherCasesAreToldApartFromTheCaseInHand) {
     // Through the access rules, with products and amounts fixed: a lone case in hand that locks
     // locks; a quiet case in hand beside another case that locks does not keep access open (were
     // the other case not searched, it would).
-    const auto fixed = [&](const std::string& member, int invoice, Kind kind) {
-        auto s = state(member, invoice, kind, false);
-        s.invoice.products = {"prod_a"};
-        s.invoice.subscription_id.clear();
-        s.invoice.amount_due = 5000;
-        return s;
-    };
     store::Transaction again(*db_);
-    store::CaseRecord lone{0, fixed("cus_lone", 1, Kind::deadline_passed)};
+    store::CaseRecord lone{0, fixed_state("cus_lone", 1, Kind::deadline_passed)};
     store::save_case(*db_, lone, to_unix(now));
     engine_.refresh_access(*db_, "alpha", "cus_lone", both, &lone);
-    store::CaseRecord locking{0, fixed("cus_h", 4, Kind::deadline_passed)};
+    store::CaseRecord locking{0, fixed_state("cus_h", 4, Kind::deadline_passed)};
     store::save_case(*db_, locking, to_unix(now));
-    first.state = fixed("cus_h", 1, Kind::quiet);
+    first.state = fixed_state("cus_h", 1, Kind::quiet);
     store::save_case(*db_, first, to_unix(now));
     engine_.refresh_access(*db_, "alpha", "cus_h", both, &first);
     again.commit();
@@ -271,11 +274,7 @@ TEST_F(QuietClaims, AMembersOtherCasesAreToldApartFromTheCaseInHand) {
 // A refresh that finds what the row already says writes nothing (updated_at stays); a recheck
 // that came due writes the row (with the next recheck, or none), and so does a change of level.
 TEST_F(QuietClaims, AnEntitlementsRowIsWrittenOnlyWhenItChanges) {
-    auto s = state("cus_w", 1, Kind::final_notice, false); // its deadline 13 days ahead
-    s.invoice.products = {"prod_a"};
-    s.invoice.subscription_id.clear();
-    s.invoice.amount_due = 5000;
-    store::CaseRecord c{0, s};
+    store::CaseRecord c{0, fixed_state("cus_w", 1, Kind::final_notice)}; // deadline 13 days ahead
     const auto row = [&] {
         store::CachedStatement st(*db_, "SELECT level, recheck_at, updated_at FROM entitlements "
                                         "WHERE customer_id = 'cus_w' AND product_id = 'prod_a'");
