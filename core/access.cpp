@@ -224,13 +224,14 @@ AccessDecision decide_access(const EntitlementState& current, const AccessVerdic
 }
 
 EntitlementUpdate next_entitlement(const std::optional<EntitlementState>& stored,
+                                   std::optional<Timestamp> stored_recheck,
                                    const AccessVerdict& verdict, Timestamp now) {
     auto decision = decide_access(stored.value_or(EntitlementState{}), verdict, now);
     EntitlementUpdate u;
     u.next = std::move(decision.next);
     u.change = std::move(decision.change);
     if (verdict.recheck_at && *verdict.recheck_at > now) u.recheck_at = verdict.recheck_at;
-    u.save = stored || u.change;
+    u.save = u.change || (stored && (u.next != *stored || u.recheck_at != stored_recheck));
     if (u.change) u.notification = notification_for(*u.change);
     return u;
 }

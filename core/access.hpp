@@ -202,15 +202,19 @@ AccessDecision decide_access(const EntitlementState& current, const AccessVerdic
 struct EntitlementUpdate {
     EntitlementState next;
     std::optional<Timestamp> recheck_at; // the verdict's, when still ahead
-    // Write `next`: a stored entitlement always (its recheck time stays current), a new one only
-    // when it starts with a change (a member in good standing needs no row).
+    // Write `next` and `recheck_at`: a stored entitlement when either differs from its row (most
+    // refreshes, after a reminder or a failed retry, find what the row says and write nothing; a
+    // recheck that came due always differs, as the new one lies ahead of `now` or there is none),
+    // a new one only when it starts with a change (a member in good standing needs no row).
     bool save = false;
     std::optional<AccessChange> change;      // for the history
     std::optional<std::string> notification; // for the host: notification_for(*change)
 };
 
-// The update for the stored entitlement (none: no row yet) given a fresh verdict.
+// The update for the stored entitlement (none: no row yet) and its row's recheck time given a
+// fresh verdict.
 EntitlementUpdate next_entitlement(const std::optional<EntitlementState>& stored,
+                                   std::optional<Timestamp> stored_recheck,
                                    const AccessVerdict& verdict, Timestamp now);
 
 } // namespace dunning

@@ -132,7 +132,7 @@ void Engine::refresh_access(store::Connection& db, const std::string& creator,
         const auto verdict = evaluate_access(facts, now, rules.access);
         std::optional<Timestamp> stored_recheck;
         const auto stored = store::load_entitlement(db, key, &stored_recheck);
-        const auto update = next_entitlement(stored, verdict, now);
+        const auto update = next_entitlement(stored, stored_recheck, verdict, now);
         if (!update.save) continue;
         EntitlementState held = stored.value_or(EntitlementState{});
         if (!stored) held.since = now;
@@ -140,11 +140,6 @@ void Engine::refresh_access(store::Connection& db, const std::string& creator,
             store::save_entitlement(db, key, held, now + disabled_recheck, now);
             continue;
         }
-        // The row says this already (most refreshes: a reminder sent, a retry failed): nothing
-        // to write. A recheck that came due always differs, as a new one lies ahead of `now`.
-        if (stored && !update.change && update.next == *stored &&
-            update.recheck_at == stored_recheck)
-            continue;
         store::save_entitlement(db, key, update.next, update.recheck_at, now);
         if (!update.change) continue;
         store::append_history(db, key, *update.change);

@@ -614,6 +614,7 @@ struct Refresh {
     std::optional<std::string> notification;
     Timestamp since{}; // of the next state
     std::optional<Timestamp> recheck_at = {};
+    std::optional<Timestamp> stored_recheck = {}; // the row's
 };
 
 void PrintTo(const Refresh& row, std::ostream* os) {
@@ -624,7 +625,7 @@ class NextEntitlement : public ::testing::TestWithParam<Refresh> {};
 
 TEST_P(NextEntitlement, StoresRecordsAndNotifies) {
     const auto& row = GetParam();
-    const auto u = next_entitlement(row.stored, row.verdict, now_);
+    const auto u = next_entitlement(row.stored, row.stored_recheck, row.verdict, now_);
     EXPECT_EQ(u.save, row.save);
     EXPECT_EQ(u.change, row.change);
     EXPECT_EQ(u.notification, row.notification);
@@ -655,8 +656,8 @@ INSTANTIATE_TEST_SUITE_P(
 INSTANTIATE_TEST_SUITE_P(
     StoredRow, NextEntitlement,
     ::testing::Values(
-        Refresh{"the_same_verdict_still_rewrites_the_row", state(L::locked, r::dispute_lost, 5, t0),
-                verdict(L::locked, r::dispute_lost, 5), true, std::nullopt, std::nullopt, t0},
+        Refresh{"the_same_verdict_writes_nothing", state(L::locked, r::dispute_lost, 5, t0),
+                verdict(L::locked, r::dispute_lost, 5), false, std::nullopt, std::nullopt, t0},
         Refresh{"a_moved_lock_is_stored_without_a_change",
                 state(L::grace, r::final_notice, 1, t0, t0 + 14 * day),
                 with_lock(verdict(L::grace, r::final_notice, 1), t0 + 34 * day), true, std::nullopt,
@@ -692,12 +693,25 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(Refresh{"ahead_is_kept", state(L::locked, r::dispute_lost, 5, t0),
                               with_recheck(verdict(L::locked, r::dispute_lost, 5), now_ + day),
                               true, std::nullopt, std::nullopt, t0, now_ + day},
+                      Refresh{"ahead_as_the_row_has_it_writes_nothing",
+                              state(L::locked, r::dispute_lost, 5, t0),
+                              with_recheck(verdict(L::locked, r::dispute_lost, 5), now_ + day),
+                              false, std::nullopt, std::nullopt, t0, now_ + day, now_ + day},
+                      Refresh{"moved_is_written", state(L::locked, r::dispute_lost, 5, t0),
+                              with_recheck(verdict(L::locked, r::dispute_lost, 5), now_ + 2 * day),
+                              true, std::nullopt, std::nullopt, t0, now_ + 2 * day, now_ + day},
+                      // The row's recheck came due and the verdict stays: the row is written
+                      // without it, or it would be due again at every pass.
                       Refresh{"due_now_is_dropped", state(L::locked, r::dispute_lost, 5, t0),
                               with_recheck(verdict(L::locked, r::dispute_lost, 5), now_), true,
-                              std::nullopt, std::nullopt, t0},
+                              std::nullopt, std::nullopt, t0, std::nullopt, now_},
                       Refresh{"past_is_dropped", state(L::locked, r::dispute_lost, 5, t0),
                               with_recheck(verdict(L::locked, r::dispute_lost, 5), now_ - 1s), true,
-                              std::nullopt, std::nullopt, t0}),
+                              std::nullopt, std::nullopt, t0, std::nullopt, now_ - 1s},
+                      Refresh{"due_with_no_new_one_is_dropped",
+                              state(L::locked, r::dispute_lost, 5, t0),
+                              verdict(L::locked, r::dispute_lost, 5), true, std::nullopt,
+                              std::nullopt, t0, std::nullopt, now_ - day}),
     [](const auto& info) { return std::string(info.param.name); });
 
 } // namespace
