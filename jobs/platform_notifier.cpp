@@ -108,7 +108,7 @@ std::size_t PlatformNotifier::dispatch_due() {
         const auto& note = std::get<PlatformNotificationJob>(job.payload);
         if (!queue_.hold(db, job)) continue; // another instance took it over: theirs to send
         std::string result;
-        const bool ok = post(encode_payload(job.payload).dump(), now, result);
+        const bool ok = post(store::payload_text(job.payload), now, result);
         const bool unreachable = !ok && result.starts_with("no answer");
         store::Transaction tx(db);
         if (ok)

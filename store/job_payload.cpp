@@ -1,5 +1,7 @@
 #include "store/job_payload.hpp"
 
+#include "store/json_text.hpp"
+
 #include <array>
 #include <stdexcept>
 
@@ -19,30 +21,40 @@ EndAction end_action_of(const std::string& text) {
     throw std::runtime_error("unknown end action \"" + text + "\"");
 }
 
-json encode(const ChargeJob& j) {
-    return {{"attempt", j.attempt},
-            {"invoice_id", j.invoice_id},
-            {"payment_method_id", j.payment_method_id}};
+// Each kind's members in byte order of their keys (JsonText checks it), as nlohmann writes them.
+void write(JsonText::Object& o, const ChargeJob& j) {
+    o.put("attempt", j.attempt);
+    o.put("invoice_id", j.invoice_id);
+    o.put("payment_method_id", j.payment_method_id);
 }
-json encode(const EmailJob& j) {
-    return {{"message", j.message}, {"stage", j.stage}};
+void write(JsonText::Object& o, const EmailJob& j) {
+    o.put("message", j.message);
+    o.put("stage", j.stage);
 }
-json encode(const EndOfScheduleJob& j) {
-    return {{"action", to_string(j.action)},
-            {"invoice_id", j.invoice_id},
-            {"subscription_id", j.subscription_id}};
+void write(JsonText::Object& o, const EndOfScheduleJob& j) {
+    o.put("action", to_string(j.action));
+    o.put("invoice_id", j.invoice_id);
+    o.put("subscription_id", j.subscription_id);
 }
-json encode(const CardReminderJob& j) {
-    return {{"creator_id", j.creator_id}, {"payment_method_id", j.payment_method_id},
-            {"email", j.email},           {"name", j.name},
-            {"exp_month", j.exp_month},   {"exp_year", j.exp_year}};
+void write(JsonText::Object& o, const CardReminderJob& j) {
+    o.put("creator_id", j.creator_id);
+    o.put("email", j.email);
+    o.put("exp_month", j.exp_month);
+    o.put("exp_year", j.exp_year);
+    o.put("name", j.name);
+    o.put("payment_method_id", j.payment_method_id);
 }
-json encode(const PlatformNotificationJob& j) {
-    return {{"id", j.id},           {"object", "event"},  {"type", j.type}, {"created", j.created},
-            {"creator", j.creator}, {"member", j.member}, {"data", j.data}};
+void write(JsonText::Object& o, const PlatformNotificationJob& j) {
+    o.put("created", j.created);
+    o.put("creator", j.creator);
+    o.key("data").tree(j.data);
+    o.put("id", j.id);
+    o.put("member", j.member);
+    o.put("object", "event");
+    o.put("type", j.type);
 }
-json encode(const PaidOutOfBandJob& j) {
-    return {{"invoice_id", j.invoice_id}};
+void write(JsonText::Object& o, const PaidOutOfBandJob& j) {
+    o.put("invoice_id", j.invoice_id);
 }
 
 // Fields missing from rows of older versions read as their defaults.
@@ -82,8 +94,18 @@ const char* kind_name(JobKind kind) {
     return kind_names.at(static_cast<std::size_t>(kind));
 }
 
+std::string payload_text(const JobPayload& payload) {
+    std::string out;
+    JsonText w(out);
+    {
+        JsonText::Object o(w);
+        std::visit([&](const auto& job) { write(o, job); }, payload);
+    }
+    return out;
+}
+
 json encode_payload(const JobPayload& payload) {
-    return std::visit([](const auto& job) { return encode(job); }, payload);
+    return json::parse(payload_text(payload));
 }
 
 JobPayload decode_payload(const std::string& kind, const json& j) {

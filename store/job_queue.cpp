@@ -148,7 +148,7 @@ std::int64_t enqueue(Connection& db, const NewJob& job, Timestamp now) {
     st.bind(1, kind_name(kind_of(job.payload)));
     if (job.case_id) st.bind(2, *job.case_id);
     if (job.order_key) st.bind(3, *job.order_key);
-    st.bind(4, encode_payload(job.payload).dump());
+    st.bind(4, payload_text(job.payload));
     st.bind(5, job.idempotency_key);
     st.bind(6, unix_of(job.due.value_or(now)));
     st.bind(7, unix_of(now));

@@ -53,6 +53,8 @@ class JsonText {
         out_ += s;
         out_ += '"';
     }
+    // A value held as nlohmann's tree (a notification's data), as its dump() writes it.
+    void tree(const nlohmann::json& j) { out_ += j.dump(); }
     void value(const std::vector<std::string>& items) {
         Array a(*this);
         for (const auto& s : items) {

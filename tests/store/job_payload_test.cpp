@@ -17,33 +17,49 @@ const std::vector<JobPayload> examples = {
     EndOfScheduleJob{EndAction::cancel_subscription, "in_1", "sub_1"},
     EndOfScheduleJob{EndAction::mark_uncollectible, "in_1", ""},
     CardReminderJob{"alpha", "pm_card", "juergen@example.org", "Jürgen Müßig", 3, 2027},
+    CardReminderJob{"alpha", "pm_card", "anna@example.org", "Anna \"Nan\" O\\Brien\n\t", 12, 2030},
     PaidOutOfBandJob{"in_1"},
     PlatformNotificationJob{"dn_0123456789abcdef01234567", "access.locked", "alpha", "cus_1",
                             1760000000, json{{"course", "c1"}, {"level", "locked"}}},
 };
 
+const PlatformNotificationJob nested{
+    "dn_1",
+    "access.restored",
+    "alpha",
+    "cus_\"2\"",
+    1760000001,
+    json{{"courses", json::array({"c1", "Kurs für Anfänger"})}, {"since", json(nullptr)}}};
+
 TEST(JobPayload, EveryKindRoundTripsThroughItsStoredText) {
-    for (const auto& payload : examples) {
+    auto all = examples;
+    all.push_back(nested);
+    for (const auto& payload : all) {
         const auto kind = kind_name(kind_of(payload));
-        const auto text = encode_payload(payload).dump();
+        const auto text = payload_text(payload);
         EXPECT_EQ(decode_payload(kind, json::parse(text)), payload) << kind << " " << text;
+        // Written as nlohmann writes it: keys in order, no spaces, its escapes.
+        EXPECT_EQ(json::parse(text).dump(), text);
+        EXPECT_EQ(encode_payload(payload), json::parse(text));
     }
 }
 
 TEST(JobPayload, StoredTextIsReadable) {
-    EXPECT_EQ(encode_payload(ChargeJob{2, "in_1", "pm_card"}).dump(),
+    EXPECT_EQ(payload_text(ChargeJob{2, "in_1", "pm_card"}),
               R"({"attempt":2,"invoice_id":"in_1","payment_method_id":"pm_card"})");
-    EXPECT_EQ(encode_payload(EmailJob{"reminder", 1}).dump(),
-              R"({"message":"reminder","stage":1})");
-    EXPECT_EQ(encode_payload(PaidOutOfBandJob{"in_1"}).dump(), R"({"invoice_id":"in_1"})");
-    EXPECT_EQ(
-        encode_payload(EndOfScheduleJob{EndAction::cancel_subscription, "in_1", "sub_1"}).dump(),
-        R"({"action":"cancel_subscription","invoice_id":"in_1","subscription_id":"sub_1"})");
+    EXPECT_EQ(payload_text(EmailJob{"reminder", 1}), R"({"message":"reminder","stage":1})");
+    EXPECT_EQ(payload_text(PaidOutOfBandJob{"in_1"}), R"({"invoice_id":"in_1"})");
+    EXPECT_EQ(payload_text(EndOfScheduleJob{EndAction::cancel_subscription, "in_1", "sub_1"}),
+              R"({"action":"cancel_subscription","invoice_id":"in_1","subscription_id":"sub_1"})");
     // A platform notification is stored as the very body the platform receives.
     EXPECT_EQ(
-        encode_payload(examples.back()).dump(),
+        payload_text(examples.back()),
         R"({"created":1760000000,"creator":"alpha","data":{"course":"c1","level":"locked"},)"
         R"("id":"dn_0123456789abcdef01234567","member":"cus_1","object":"event","type":"access.locked"})");
+    EXPECT_EQ(
+        payload_text(CardReminderJob{"alpha", "pm_1", "a@example.org", "Anna \"Nan\"", 1, 2030}),
+        R"({"creator_id":"alpha","email":"a@example.org","exp_month":1,"exp_year":2030,)"
+        R"("name":"Anna \"Nan\"","payment_method_id":"pm_1"})");
 }
 
 TEST(JobPayload, KindsAreNamedAsBefore) {
