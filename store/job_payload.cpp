@@ -104,10 +104,6 @@ std::string payload_text(const JobPayload& payload) {
     return out;
 }
 
-json encode_payload(const JobPayload& payload) {
-    return json::parse(payload_text(payload));
-}
-
 JobPayload decode_payload(const std::string& kind, const json& j) {
     for (std::size_t i = 0; i < kind_names.size(); ++i) {
         if (kind != kind_names[i]) continue;

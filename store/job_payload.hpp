@@ -71,10 +71,9 @@ JobKind kind_of(const JobPayload& payload);
 // "paid_out_of_band": the `kind` column, and what the case API shows.
 const char* kind_name(JobKind kind);
 
-// The stored text (and a notification's body): what nlohmann's dump() of encode_payload writes,
-// written without building the tree.
+// The stored text (and a notification's body): what nlohmann's dump() writes for the job's
+// members, written without building nlohmann's tree.
 std::string payload_text(const JobPayload& payload);
-nlohmann::json encode_payload(const JobPayload& payload);
 // Throws std::runtime_error naming the kind and the field when the JSON does not fit.
 JobPayload decode_payload(const std::string& kind, const nlohmann::json& json);
 

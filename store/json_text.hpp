@@ -1,7 +1,8 @@
 #pragma once
-// JSON text written straight into a string, for the stored case state (store/case_json.cpp).
-// Building nlohmann's tree for a state (a std::map per object, a node per value) and dumping it
-// took about a fifth of the worker's time per event. The text is what nlohmann's dump() writes
+// JSON text written straight into a string, for the stored case state (store/case_json.cpp, with
+// store/collection_json.cpp) and a job's payload (store/job_payload.cpp). Building nlohmann's tree
+// for a state (a std::map per object, a node per value) and dumping it took about a fifth of the
+// worker's time per event. The text is what nlohmann's dump() writes
 // for the same values: no spaces, each object's keys in byte order (a key out of order throws
 // std::logic_error, so a misplaced key fails every save that writes it, never a stored row),
 // strings escaped as nlohmann escapes them: a string with a byte below space or above DEL, a

@@ -40,7 +40,6 @@ TEST(JobPayload, EveryKindRoundTripsThroughItsStoredText) {
         EXPECT_EQ(decode_payload(kind, json::parse(text)), payload) << kind << " " << text;
         // Written as nlohmann writes it: keys in order, no spaces, its escapes.
         EXPECT_EQ(json::parse(text).dump(), text);
-        EXPECT_EQ(encode_payload(payload), json::parse(text));
     }
 }
 

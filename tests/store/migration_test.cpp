@@ -109,7 +109,7 @@ TEST_F(Version4Store, ComesUpWithItsPendingWorkAsJobs) {
     EXPECT_EQ(locked.id, "dn_000000000000000000000002");
     EXPECT_EQ(locked.data, (json{{"level", "locked"}}));
     EXPECT_EQ(
-        encode_payload(notes[0].payload).dump(),
+        payload_text(notes[0].payload),
         R"({"created":1800288000,"creator":"alpha","data":{"level":"locked"},"id":"dn_000000000000000000000002","member":"cus_fake","object":"event","type":"access.locked"})");
     finish_job(*db, notes[0], "done", "HTTP 200", now);
     notes = queue.claim(*db, JobKind::platform_notification, now, 10);

@@ -61,7 +61,7 @@ TEST_F(Notifications, BodyAndIds) {
     EXPECT_EQ(d[0].idempotency_key, id);
     EXPECT_EQ(d[0].tries, 0);
     EXPECT_EQ(d[0].created, at(5));
-    const auto body = encode_payload(d[0].payload);
+    const auto body = json::parse(payload_text(d[0].payload));
     EXPECT_EQ(body["id"], id);
     EXPECT_EQ(body["object"], "event");
     EXPECT_EQ(body["type"], "access.locked");
