@@ -23,13 +23,26 @@ std::pair<std::string, std::string> split_url(const std::string& url) {
     return {url.substr(0, path_start), url.substr(path_start)};
 }
 
+// The notifier's own writes are bookkeeping: its claims and each notification's outcome; the
+// notification itself was made durable by the commit that queued it. At synchronous = full each
+// of them waited for an fsync while it held SQLite's write lock (a payment's access.restored and
+// case.resolved are marked one after the other), and under load those fsyncs set the pace of
+// every restore (bench/access/README.md, "The platform notifier's bookkeeping"). They commit as
+// at normal: a crash of the process loses none of them, and the next synced commit (a webhook's,
+// the worker's) or the checkpoint thread's sync takes them to the disk. A power cut before that
+// can send the last ones again, which delivery at least once (dedupe on the id) allows.
+StoreOptions bookkeeping(StoreOptions store) {
+    store.synchronous = "normal";
+    return store;
+}
+
 } // namespace
 
 PlatformNotifier::PlatformNotifier(const config::HostConfig& host, const StoreOptions& store,
                                    const Clock& clock)
     : url_(host.webhook_url), secret_(host.webhook_secret), clock_(clock) {
     if (url_.empty()) return;
-    db_ = connect_store(store);
+    db_ = connect_store(bookkeeping(store));
     std::tie(origin_, path_) = split_url(url_);
     client_ = std::make_unique<httplib::Client>(origin_);
     client_->set_connection_timeout(5, 0);
