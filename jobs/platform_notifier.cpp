@@ -23,14 +23,12 @@ std::pair<std::string, std::string> split_url(const std::string& url) {
     return {url.substr(0, path_start), url.substr(path_start)};
 }
 
-// The notifier's own writes are bookkeeping: its claims and each notification's outcome; the
-// notification itself was made durable by the commit that queued it. At synchronous = full each
-// of them waited for an fsync while it held SQLite's write lock (a payment's access.restored and
-// case.resolved are marked one after the other), and under load those fsyncs set the pace of
-// every restore (bench/access/README.md, "The platform notifier's bookkeeping"). They commit as
-// at normal: a crash of the process loses none of them, and the next synced commit (a webhook's,
-// the worker's) or the checkpoint thread's sync takes them to the disk. A power cut before that
-// can send the last ones again, which delivery at least once (dedupe on the id) allows.
+// The notifier writes only bookkeeping (claims, delivery or retry marks, which also make the
+// member's next notification due); each notification was made durable by the commit that queued
+// it. Its connection runs at synchronous = normal: a process crash loses no mark, a power cut may
+// send the last ones again (README, "Notifications to the platform"), and at full each mark's
+// fsync held SQLite's write lock and set the pace of every restore under load
+// (bench/access/README.md). PostgreSQL ignores the setting.
 StoreOptions bookkeeping(StoreOptions store) {
     store.synchronous = "normal";
     return store;
