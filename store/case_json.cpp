@@ -281,50 +281,47 @@ std::optional<InactiveMandate> mandate_from_json(const json& j) {
 } // namespace
 
 std::string state_text(const CaseState& s) {
-    std::string out;
-    out.reserve(2048);
-    JsonText w(out);
-    {
-        JsonText::Object o(w);
-        o.put("action_required", s.action_required);
-        write_attempts(o.key("attempts"), s.attempts);
-        write_collection(o.key("collection"), s.collection);
-        o.put("confirmation_queued", s.confirmation_queued);
-        o.put("creator_id", s.creator_id);
-        write_dispute(o.key("dispute"), s.dispute);
-        o.put("escalated_at", s.escalated_at);
-        o.put("failed", s.failed);
-        o.put("failure_email_sent", s.failure_email_sent);
-        o.put("failure_notified", s.failure_notified);
-        o.put("final_notice_at", s.final_notice_at);
-        o.put("first_seen_at", s.first_seen_at);
-        o.put("handover_pending_at", s.handover_pending_at);
-        write_invoice(o.key("invoice"), s.invoice);
-        o.put("invoice_as_of", s.invoice_as_of);
-        write_failure(o.key("last_failure"), s.last_failure);
-        o.put("limitation_warned", s.limitation_warned);
-        write_mandate(o.key("mandate_inactive"), s.mandate_inactive);
-        o.put("new_payment_method", s.new_payment_method);
-        o.put("new_payment_method_at", s.new_payment_method_at);
-        o.put("next_wakeup", s.next_wakeup);
-        write_objection(o.key("objection"), s.objection);
-        o.put("opened_announced", s.opened_announced);
-        o.put("opened_at", s.opened_at);
-        o.put("paid_with", to_string(s.paid_with));
-        o.put("paused", s.paused);
-        o.put("paused_at", s.paused_at);
-        o.put("paused_seconds", s.paused_seconds);
-        o.put("payment_processing", s.payment_processing);
-        write_promise(o.key("promise"), s.promise);
-        o.put("resolution", to_string(s.resolution));
-        o.put("resolution_reason", s.resolution_reason);
-        o.put("resolved_announced", s.resolved_announced);
-        o.put("resolved_at", s.resolved_at);
-        o.put("stage_queued", s.stage_queued);
-        o.put("stage_sent", s.stage_sent);
-        o.put("stripe_disconnected_at", s.stripe_disconnected_at);
-    }
-    return out;
+    return object_text(
+        [&](JsonText::Object& o) {
+            o.put("action_required", s.action_required);
+            write_attempts(o.key("attempts"), s.attempts);
+            write_collection(o.key("collection"), s.collection);
+            o.put("confirmation_queued", s.confirmation_queued);
+            o.put("creator_id", s.creator_id);
+            write_dispute(o.key("dispute"), s.dispute);
+            o.put("escalated_at", s.escalated_at);
+            o.put("failed", s.failed);
+            o.put("failure_email_sent", s.failure_email_sent);
+            o.put("failure_notified", s.failure_notified);
+            o.put("final_notice_at", s.final_notice_at);
+            o.put("first_seen_at", s.first_seen_at);
+            o.put("handover_pending_at", s.handover_pending_at);
+            write_invoice(o.key("invoice"), s.invoice);
+            o.put("invoice_as_of", s.invoice_as_of);
+            write_failure(o.key("last_failure"), s.last_failure);
+            o.put("limitation_warned", s.limitation_warned);
+            write_mandate(o.key("mandate_inactive"), s.mandate_inactive);
+            o.put("new_payment_method", s.new_payment_method);
+            o.put("new_payment_method_at", s.new_payment_method_at);
+            o.put("next_wakeup", s.next_wakeup);
+            write_objection(o.key("objection"), s.objection);
+            o.put("opened_announced", s.opened_announced);
+            o.put("opened_at", s.opened_at);
+            o.put("paid_with", to_string(s.paid_with));
+            o.put("paused", s.paused);
+            o.put("paused_at", s.paused_at);
+            o.put("paused_seconds", s.paused_seconds);
+            o.put("payment_processing", s.payment_processing);
+            write_promise(o.key("promise"), s.promise);
+            o.put("resolution", to_string(s.resolution));
+            o.put("resolution_reason", s.resolution_reason);
+            o.put("resolved_announced", s.resolved_announced);
+            o.put("resolved_at", s.resolved_at);
+            o.put("stage_queued", s.stage_queued);
+            o.put("stage_sent", s.stage_sent);
+            o.put("stripe_disconnected_at", s.stripe_disconnected_at);
+        },
+        2048);
 }
 
 json state_to_json(const CaseState& s) {

@@ -95,13 +95,8 @@ const char* kind_name(JobKind kind) {
 }
 
 std::string payload_text(const JobPayload& payload) {
-    std::string out;
-    JsonText w(out);
-    {
-        JsonText::Object o(w);
-        std::visit([&](const auto& job) { write(o, job); }, payload);
-    }
-    return out;
+    return object_text(
+        [&](JsonText::Object& o) { std::visit([&](const auto& job) { write(o, job); }, payload); });
 }
 
 JobPayload decode_payload(const std::string& kind, const json& j) {

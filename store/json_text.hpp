@@ -2,17 +2,18 @@
 // JSON text written straight into a string, for the stored case state (store/case_json.cpp, with
 // store/collection_json.cpp) and a job's payload (store/job_payload.cpp). Building nlohmann's tree
 // for a state (a std::map per object, a node per value) and dumping it took about a fifth of the
-// worker's time per event. The text is what nlohmann's dump() writes
-// for the same values: no spaces, each object's keys in byte order (a key out of order throws
-// std::logic_error, so a misplaced key fails every save that writes it, never a stored row),
-// strings escaped as nlohmann escapes them: a string with a byte below space or above DEL, a
-// quote or a backslash is handed to nlohmann's serializer, which also refuses invalid UTF-8.
+// worker's time per event. The text is what nlohmann's dump() writes for the same values: no
+// spaces, each object's keys in byte order (a key out of order throws std::logic_error, so a
+// misplaced key fails every save that writes it, never a stored row), strings escaped as nlohmann
+// escapes them: a string with a byte below space or above DEL, a quote or a backslash is handed to
+// nlohmann's serializer, which also refuses invalid UTF-8.
 #include "core/time.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include <charconv>
 #include <concepts>
+#include <cstddef>
 #include <cstring>
 #include <optional>
 #include <stdexcept>
@@ -113,5 +114,18 @@ class JsonText {
   private:
     std::string& out_;
 };
+
+// The text of one object whose members `members` writes into the Object it is given (key(),
+// put()); the state's text and a job's payload are each one such object.
+template <class Members> std::string object_text(Members&& members, std::size_t reserve = 0) {
+    std::string out;
+    out.reserve(reserve);
+    JsonText w(out);
+    {
+        JsonText::Object o(w);
+        members(o);
+    }
+    return out;
+}
 
 } // namespace dunning::store
