@@ -290,13 +290,35 @@ RowOutcome process_in_batch(Connection& db, const Engine& engine, const InboxRec
 
 namespace {
 
+// A ride of the inbox's deliveries on a batch (Passes::riders), closed when the batch ends.
+class Ride {
+  public:
+    explicit Ride(store::InboxWriter* riders) : riders_(riders) {
+        if (riders_) riders_->open_ride();
+    }
+    ~Ride() {
+        if (riders_) riders_->close_ride(committed_);
+    }
+    Ride(const Ride&) = delete;
+    Ride& operator=(const Ride&) = delete;
+    void board(Connection& db) {
+        if (riders_) riders_->board(db);
+    }
+    void committed() { committed_ = true; }
+
+  private:
+    store::InboxWriter* riders_;
+    bool committed_ = false;
+};
+
 // `rows` with each one's event read (`read`, as many): the events are parsed before the batch's
-// transaction begins, so that the write lock, which the webhook receiver waits for, is not held
-// while they are.
+// transaction begins, so that the write lock, which the webhook receiver waits for (or rides on),
+// is not held while they are.
 std::vector<RowOutcome> process_read_rows(Connection& db, const Engine& engine,
                                           std::span<const InboxRecord> rows,
                                           std::span<const ReadRow> read, std::int64_t now_ms,
-                                          std::chrono::microseconds budget, HeldKeys& held) {
+                                          std::chrono::microseconds budget, HeldKeys& held,
+                                          store::InboxWriter* riders = nullptr) {
     std::vector<RowOutcome> out;
     if (rows.empty()) return out;
     const auto& first = read.front();
@@ -315,6 +337,9 @@ std::vector<RowOutcome> process_read_rows(Connection& db, const Engine& engine,
         tx.emplace(db, store::Transaction::keyed);
     else
         tx.emplace(db);
+    // Opened once the write lock is held: while this batch waits for another process, deliveries
+    // keep their own commits and their own limit on that wait.
+    Ride ride(riders);
     MemberLocks locks(db, keyed, held);
     for (std::size_t i = 0; i < rows.size(); ++i) {
         const auto& r = read[i];
@@ -340,7 +365,9 @@ std::vector<RowOutcome> process_read_rows(Connection& db, const Engine& engine,
         }
         if (std::chrono::steady_clock::now() > until) break;
     }
+    ride.board(db);
     tx->commit();
+    ride.committed();
     return out;
 }
 
@@ -384,8 +411,8 @@ std::size_t process_pending(Connection& db, const Engine& engine, const Passes& 
         std::span<const ReadRow> read_left(read);
         for (std::span<const InboxRecord> left(rows); !left.empty() && !stopping();) {
             const auto now = passes.now_ms();
-            const auto outcomes =
-                process_read_rows(db, engine, left, read_left, now, passes.budget, held);
+            const auto outcomes = process_read_rows(db, engine, left, read_left, now, passes.budget,
+                                                    held, passes.riders);
             if (passes.after_batch) passes.after_batch();
             for (std::size_t i = 0; i < outcomes.size(); ++i) {
                 if (outcomes[i] != RowOutcome::skipped && outcomes[i] != RowOutcome::held)

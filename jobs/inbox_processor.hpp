@@ -130,6 +130,9 @@ struct Passes {
     std::function<void()> after_batch;    // optional: once a batch committed
     // optional: each row a batch got to, with its outcome and the batch's now_ms
     std::function<void(const InboxRecord&, RowOutcome, std::int64_t)> seen;
+    // optional (SQLite): the deliveries that arrive while a batch holds the write lock ride on
+    // its commit (InboxWriter::open_ride) instead of waiting to commit on their own
+    store::InboxWriter* riders = nullptr;
 };
 // Passes over the pending rows, each parsed once and then worked through in batches (as
 // process_rows does) with the pass's held members, until a pass decides nothing: its rows are

@@ -35,6 +35,15 @@ void WorkLoop::start() {
     loop_.start("work loop", [this] { drain_own(); });
 }
 
+void WorkLoop::carry_deliveries(store::InboxWriter& writer) {
+    if (db_->backend() == store::Backend::sqlite) riders_ = &writer;
+}
+
+void WorkLoop::stop() {
+    loop_.stop();
+    std::lock_guard wait_for(drain_mutex_); // a drain on another thread (the test clock) ends
+}
+
 void WorkLoop::wake() {
     woken_while_working_ = true;
     loop_.wake();
@@ -107,6 +116,7 @@ std::size_t WorkLoop::drain_inbox() {
     passes.now_ms = now_ms_;
     passes.stopping = [this] { return loop_.stopping(); };
     passes.after_batch = [this] { settle_connection_changes(*db_, engine_); };
+    passes.riders = riders_;
     passes.seen = [this](const InboxRecord& row, RowOutcome outcome, std::int64_t now) {
         if (outcome == RowOutcome::skipped || outcome == RowOutcome::held) return;
         metrics_.event_processed(to_string(outcome), now - row.received_at_ms);

@@ -10,6 +10,7 @@
 #include "jobs/platform_notifier.hpp"
 #include "jobs/stripe_jobs.hpp"
 #include "store/database.hpp"
+#include "store/inbox.hpp"
 #include "store/job_queue.hpp"
 #include "telemetry/metrics.hpp"
 
@@ -31,7 +32,13 @@ class WorkLoop {
     WorkLoop(const WorkLoop&) = delete;
     WorkLoop& operator=(const WorkLoop&) = delete;
 
+    // SQLite: the inbox's deliveries that arrive while a batch of events holds the write lock
+    // ride on its commit (store::InboxWriter::open_ride). Set before start(); the writer must
+    // outlive the loop's rounds (stop() first).
+    void carry_deliveries(store::InboxWriter& writer);
     void start();
+    // Stops the thread after the round in hand (the destructor does too); safe to call twice.
+    void stop();
     void wake();
     // Runs everything that is due (events, timers, jobs) until nothing is, then has the
     // platform told; callable from any thread. Returns the number of steps taken. `first` (the
@@ -54,7 +61,8 @@ class WorkLoop {
     PlatformNotifier& host_;
     AccessFeed& feed_;
     MillisClock now_ms_;
-    store::JobQueue queue_; // this run's claims on the jobs
+    store::InboxWriter* riders_ = nullptr; // carry_deliveries
+    store::JobQueue queue_;                // this run's claims on the jobs
     // Set by wake() (the inbox committed a webhook, among others), cleared when the inbox is read.
     std::atomic<bool> woken_while_working_{false};
     std::mutex drain_mutex_; // one drain at a time: the loop's thread, the test clock

@@ -18,6 +18,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <exception>
 #include <optional>
 #include <thread>
 
@@ -85,6 +86,7 @@ Module::Module(config::Config config, ModuleOptions options)
     work_ = std::make_unique<jobs::WorkLoop>(store, metrics_, *engine_, *stripe_, *mail_,
                                              *notifier_, *feed_, wall_clock_ms);
     writer_ = std::make_unique<store::InboxWriter>(store, [this] { work_->wake(); });
+    work_->carry_deliveries(*writer_);
     writer_->on_trouble_change([](const std::string& error) {
         if (error.empty())
             log_info("storage: the inbox takes events again; webhooks are answered 200");
@@ -93,6 +95,15 @@ Module::Module(config::Config config, ModuleOptions options)
                                  "); webhooks are answered 503 until it can");
     });
     work_->start();
+    // Should the rest of the start fail, the loop stops before the writer whose deliveries its
+    // batches carry is destroyed (members go in reverse order, the writer first).
+    struct StopWorkOnThrow {
+        jobs::WorkLoop& work;
+        int before = std::uncaught_exceptions();
+        ~StopWorkOnThrow() {
+            if (std::uncaught_exceptions() > before) work.stop();
+        }
+    } stop_work_on_throw{*work_};
     notifier_->start();
     imports_ = std::make_unique<PastDueImports>(
         config_, creators_, store, *clock_, [this] { work_->wake(); }, fake_clock_ != nullptr);
@@ -127,7 +138,8 @@ Module::~Module() {
     stop();
     backfill_.reset();
     imports_.reset();
-    writer_.reset(); // commits what is queued before the worker goes
+    work_->stop();   // no batch carries the inbox's deliveries any more
+    writer_.reset(); // commits what is queued; the next start processes it
     work_.reset();
 }
 

@@ -201,14 +201,80 @@ InboxWriter::~InboxWriter() {
 
 AppendOutcome InboxWriter::append(InboxRow row) {
     std::future<AppendOutcome> result;
+    bool wake = false;
     {
         std::lock_guard lock(mutex_);
         if (stopping_) throw std::runtime_error("the inbox is shutting down");
         queue_.push_back(Pending{std::move(row), {}});
         result = queue_.back().done.get_future();
+        wake = !riding_; // a ride boards it, or wakes the thread when it ends
+    }
+    if (wake) wake_.notify_one();
+    return result.get();
+}
+
+void InboxWriter::open_ride() {
+    std::lock_guard lock(mutex_);
+    riding_ = true;
+}
+
+std::size_t InboxWriter::waiting() const {
+    std::lock_guard lock(mutex_);
+    return queue_.size();
+}
+
+std::size_t InboxWriter::board(Connection& db) {
+    std::size_t first = 0;
+    {
+        std::lock_guard lock(mutex_);
+        first = aboard_.size();
+        while (!queue_.empty()) {
+            aboard_.push_back(std::move(queue_.front()));
+            queue_.pop_front();
+        }
+    }
+    if (first == aboard_.size()) return 0;
+    // Under a savepoint: a delivery that cannot be stored costs the caller's transaction nothing;
+    // the writer's thread tries those boarded here on its own and answers their error.
+    try {
+        Savepoint boarding(db);
+        try {
+            Appender appender(db);
+            for (auto i = first; i < aboard_.size(); ++i)
+                aboard_[i].outcome = appender.append(aboard_[i].row);
+        } catch (...) {
+            boarding.rollback();
+            throw;
+        }
+    } catch (const std::exception&) {
+        std::lock_guard lock(mutex_);
+        while (aboard_.size() > first) {
+            queue_.push_front(std::move(aboard_.back()));
+            aboard_.pop_back();
+        }
+        return 0;
+    }
+    return aboard_.size() - first;
+}
+
+void InboxWriter::close_ride(bool committed) {
+    std::deque<Pending> boarded;
+    {
+        std::lock_guard lock(mutex_);
+        riding_ = false;
+        boarded.swap(aboard_);
+        if (!committed) // not stored: the writer's thread tries them itself, first
+            while (!boarded.empty()) {
+                queue_.push_front(std::move(boarded.back()));
+                boarded.pop_back();
+            }
     }
     wake_.notify_one();
-    return result.get();
+    if (boarded.empty()) return;
+    set_trouble("");
+    for (auto& p : boarded)
+        p.done.set_value(p.outcome);
+    if (on_commit_) on_commit_();
 }
 
 void InboxWriter::run() {
@@ -216,12 +282,16 @@ void InboxWriter::run() {
     for (;;) {
         {
             std::unique_lock lock(mutex_);
-            const auto ready = [&] { return stopping_ || !queue_.empty(); };
+            // While a ride is open its transaction holds the write lock: what is queued boards it.
+            const auto ready = [&] { return stopping_ || (!queue_.empty() && !riding_); };
             if (trouble().empty()) {
                 wake_.wait(lock, ready);
             } else if (!wake_.wait_for(lock, std::chrono::seconds(1), ready)) {
+                // A ride holds the write lock (the probe would find it locked) and clears the
+                // trouble itself when it commits a delivery.
+                const bool riding = riding_;
                 lock.unlock();
-                probe();
+                if (!riding && !trouble().empty()) probe();
                 continue;
             }
             if (queue_.empty()) return; // stopping, nothing left

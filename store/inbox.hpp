@@ -1,7 +1,8 @@
 #pragma once
 // The durable inbox. The receiver appends a verified event and answers Stripe only after the
 // row is committed. Appends from many HTTP threads share one transaction (group commit), so
-// one fsync acknowledges many events.
+// one fsync acknowledges many events: the writer's own, or on SQLite, while the work loop's batch
+// holds the write lock, that batch's (a ride, InboxWriter::open_ride).
 #include "store/database.hpp"
 
 #include <chrono>
@@ -80,7 +81,7 @@ inline constexpr std::chrono::milliseconds inbox_lock_wait{5000};
 
 class InboxWriter {
   public:
-    // on_commit runs on the writer thread after each committed batch (to wake the worker).
+    // on_commit runs after each committed batch, the writer's own or a ride's (to wake the worker).
     InboxWriter(const StoreOptions& store, std::function<void()> on_commit);
     ~InboxWriter(); // commits what is queued, then stops
     InboxWriter(const InboxWriter&) = delete;
@@ -95,14 +96,31 @@ class InboxWriter {
     // a small write every second by itself, so this clears once space or the lock returns even
     // when no delivery comes.
     std::string trouble() const;
-    // Called on the writer thread when commits start failing (with the error) and when they
-    // succeed again (with an empty string): once per change, not per delivery.
+    // Called when commits start failing (with the error) and when they succeed again (with an
+    // empty string), on the writer's thread or a ride's: once per change, not per delivery.
     void on_trouble_change(std::function<void(const std::string&)> listener);
+
+    // Deliveries ride on a transaction another connection of this process already has open (the
+    // work loop's batch of events on SQLite), instead of waiting for its write lock to commit on
+    // their own. Between open_ride() and close_ride() the writer's thread leaves its queue to
+    // board(), which inserts what is queued in the caller's transaction; close_ride() says whether
+    // that transaction committed (their senders are answered) or not (they go back to the queue,
+    // which the writer's thread commits itself). One ride at a time, on one thread; it must have
+    // ended before the writer is destroyed.
+    // board() returns how many it inserted. When the store refuses one, the savepoint around them
+    // undoes all that call's inserts, and those deliveries go back to the queue: the writer's
+    // thread then commits them on its own, or answers them the error.
+    void open_ride();
+    std::size_t board(Connection& db);
+    void close_ride(bool committed);
+    // Deliveries queued and not yet in a transaction.
+    std::size_t waiting() const;
 
   private:
     struct Pending {
         InboxRow row;
         std::promise<AppendOutcome> done;
+        AppendOutcome outcome = AppendOutcome::inserted; // set when boarded
     };
     void run();
     void commit_batch(std::deque<Pending>& batch);
@@ -114,9 +132,11 @@ class InboxWriter {
     std::function<void(const std::string&)> on_trouble_;
     mutable std::mutex trouble_mutex_;
     std::string trouble_;
-    std::mutex mutex_;
+    mutable std::mutex mutex_;
     std::condition_variable wake_;
     std::deque<Pending> queue_;
+    bool riding_ = false;
+    std::deque<Pending> aboard_; // boarded on the ride in hand: only its thread touches them
     bool stopping_ = false;
     std::thread thread_;
 };
