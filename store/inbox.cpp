@@ -246,12 +246,15 @@ std::size_t InboxWriter::board(Connection& db) {
             boarding.rollback();
             throw;
         }
-    } catch (const std::exception&) {
-        std::lock_guard lock(mutex_);
-        while (aboard_.size() > first) {
-            queue_.push_front(std::move(aboard_.back()));
-            aboard_.pop_back();
+    } catch (const std::exception& e) {
+        {
+            std::lock_guard lock(mutex_);
+            while (aboard_.size() > first) {
+                queue_.push_front(std::move(aboard_.back()));
+                aboard_.pop_back();
+            }
         }
+        if (store_in_trouble(e)) throw; // the caller's transaction fails too, with the cause
         return 0;
     }
     return aboard_.size() - first;
@@ -345,8 +348,9 @@ void InboxWriter::probe() {
         db_->write_nothing();
         tx.commit();
         set_trouble("");
-    } catch (const std::exception& e) {
-        set_trouble(e.what());
+    } catch (const std::exception&) {
+        // Still in trouble, with the error the failed commit gave. (A ride may have cleared the
+        // trouble since the probe was decided on, and then hold the lock the probe found taken.)
     }
 }
 
