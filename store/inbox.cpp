@@ -184,6 +184,16 @@ StoreOptions with_lock_wait(StoreOptions o) {
     o.lock_wait = std::min(o.lock_wait, inbox_lock_wait);
     return o;
 }
+
+// Deliveries not stored on a ride go back to the front of the writer's queue, in their order: the
+// items of `from` after its first `keep`.
+template <typename Pending>
+void hand_back(std::deque<Pending>& from, std::size_t keep, std::deque<Pending>& to) {
+    while (from.size() > keep) {
+        to.push_front(std::move(from.back()));
+        from.pop_back();
+    }
+}
 } // namespace
 
 InboxWriter::InboxWriter(const StoreOptions& store, std::function<void()> on_commit)
@@ -249,10 +259,7 @@ std::size_t InboxWriter::board(Connection& db) {
     } catch (const std::exception& e) {
         {
             std::lock_guard lock(mutex_);
-            while (aboard_.size() > first) {
-                queue_.push_front(std::move(aboard_.back()));
-                aboard_.pop_back();
-            }
+            hand_back(aboard_, first, queue_);
         }
         if (store_in_trouble(e)) throw; // the caller's transaction fails too, with the cause
         return 0;
@@ -266,11 +273,7 @@ void InboxWriter::close_ride(bool committed) {
         std::lock_guard lock(mutex_);
         riding_ = false;
         boarded.swap(aboard_);
-        if (!committed) // not stored: the writer's thread tries them itself, first
-            while (!boarded.empty()) {
-                queue_.push_front(std::move(boarded.back()));
-                boarded.pop_back();
-            }
+        if (!committed) hand_back(boarded, 0, queue_); // not stored: the writer's thread tries them
     }
     wake_.notify_one();
     if (boarded.empty()) return;
