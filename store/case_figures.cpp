@@ -124,7 +124,7 @@ std::int64_t fill_missing_case_figures(Connection& db) {
         const auto id = st->int64_at(0);
         CaseState state;
         try {
-            state = state_from_json(nlohmann::json::parse(st->text_at(1)));
+            state = state_from_text(st->text_at(1));
         } catch (const std::exception&) {
             continue; // unreadable: the case's own reads say so; the store still opens
         }

@@ -1,6 +1,7 @@
 #include "store/case_json.hpp"
 #include "store/collection_json.hpp"
 #include "store/json_text.hpp"
+#include "store/stored_json.hpp"
 
 #include <array>
 #include <ctime>
@@ -11,11 +12,6 @@ namespace dunning::store {
 using nlohmann::json;
 
 namespace {
-
-std::optional<Timestamp> read_time(const json& j, const char* key) {
-    if (!j.contains(key) || j.at(key).is_null()) return std::nullopt;
-    return from_unix(j.at(key).get<std::int64_t>());
-}
 
 constexpr std::array all_methods{PaymentMethodKind::unknown, PaymentMethodKind::card,
                                  PaymentMethodKind::sepa_debit, PaymentMethodKind::other};
@@ -35,18 +31,19 @@ constexpr std::array numbered_networks{CardNetwork::unknown, CardNetwork::visa,
 
 // An unknown name is an error: a default would quietly turn, say, a paid case into an open one.
 template <class E, std::size_t N>
-E enum_named(const json& v, const std::string& field, const std::array<E, N>& all) {
-    const auto name = v.get<std::string>();
+E enum_named(const StoredObject& o, std::string_view key, const std::array<E, N>& all) {
+    const auto name = o.string(key);
     for (E e : all)
         if (name == to_string(e)) return e;
-    throw CaseStateError(field + ": unknown value \"" + name + "\"");
+    o.fail(key, "unknown value \"" + name + "\"");
 }
 
-CardNetwork network_from(const json& v, const std::string& field) {
-    if (!v.is_number_integer()) return enum_named(v, field, all_networks);
-    const auto n = v.get<std::int64_t>();
+CardNetwork network_from(const StoredObject& o, std::string_view key) {
+    const auto v = o.value(key);
+    if (!v.is_int64() && !v.is_uint64()) return enum_named(o, key, all_networks);
+    const auto n = v.is_int64() ? v.get_int64().value_unsafe() : -1;
     if (n < 0 || n >= static_cast<std::int64_t>(numbered_networks.size()))
-        throw CaseStateError(field + ": unknown value " + v.dump());
+        o.fail(key, "unknown value " + json_text_of(v));
     return numbered_networks[static_cast<std::size_t>(n)];
 }
 
@@ -77,33 +74,33 @@ void write_invoice(JsonText& w, const InvoiceFacts& i) {
     o.put("subscription_id", i.subscription_id);
 }
 
-InvoiceFacts invoice_from_json(const json& j) {
+InvoiceFacts invoice_from(const StoredObject& j) {
     InvoiceFacts i;
-    j.at("invoice_id").get_to(i.invoice_id);
-    j.at("number").get_to(i.number);
-    j.at("customer_id").get_to(i.customer_id);
-    j.at("customer_email").get_to(i.customer_email);
-    j.at("customer_name").get_to(i.customer_name);
-    j.at("subscription_id").get_to(i.subscription_id);
-    j.at("payment_intent_id").get_to(i.payment_intent_id);
-    j.at("charge_id").get_to(i.charge_id);
-    j.at("status").get_to(i.status);
-    j.at("billing_reason").get_to(i.billing_reason);
-    j.at("currency").get_to(i.currency);
-    j.at("amount_due").get_to(i.amount_due);
-    j.at("amount_remaining").get_to(i.amount_remaining);
-    j.at("attempt_count").get_to(i.attempt_count);
-    i.next_payment_attempt = read_time(j, "next_payment_attempt");
-    i.due_date = read_time(j, "due_date");
-    j.at("hosted_invoice_url").get_to(i.hosted_invoice_url);
-    j.at("products").get_to(i.products);
-    i.plan_instalments = j.value("plan_instalments", 0); // absent before instalment plans
+    i.invoice_id = j.string("invoice_id");
+    i.number = j.string("number");
+    i.customer_id = j.string("customer_id");
+    i.customer_email = j.string("customer_email");
+    i.customer_name = j.string("customer_name");
+    i.subscription_id = j.string("subscription_id");
+    i.payment_intent_id = j.string("payment_intent_id");
+    i.charge_id = j.string("charge_id");
+    i.status = j.string("status");
+    i.billing_reason = j.string("billing_reason");
+    i.currency = j.string("currency");
+    i.amount_due = j.integer("amount_due");
+    i.amount_remaining = j.integer("amount_remaining");
+    i.attempt_count = j.small_integer("attempt_count");
+    i.next_payment_attempt = j.time("next_payment_attempt");
+    i.due_date = j.time("due_date");
+    i.hosted_invoice_url = j.string("hosted_invoice_url");
+    i.products = j.strings("products");
+    i.plan_instalments = j.small_integer("plan_instalments", 0); // absent before instalment plans
     // Fields below came with the handover to collection agencies; rows from before lack them.
-    i.created = read_time(j, "created");
+    i.created = j.time("created");
     if (j.contains("customer_address"))
-        i.customer_address = address_from_json(j["customer_address"]);
-    i.description = j.value("description", "");
-    i.period_start = read_time(j, "period_start");
+        i.customer_address = address_from(j.object("customer_address"));
+    i.description = j.string("description", "");
+    i.period_start = j.time("period_start");
     return i;
 }
 
@@ -121,17 +118,17 @@ void write_failure(JsonText& w, const std::optional<PaymentFailure>& f) {
     o.put("payment_method_id", f->payment_method_id);
 }
 
-PaymentFailure failure_from_json(const json& j) {
+PaymentFailure failure_from(const StoredObject& j) {
     PaymentFailure f;
-    j.at("code").get_to(f.error.code);
-    j.at("decline_code").get_to(f.error.decline_code);
-    j.at("advice_code").get_to(f.error.advice_code);
-    j.at("network_advice_code").get_to(f.error.network_advice_code);
-    j.at("message").get_to(f.error.message);
-    f.method = enum_named(j.at("method"), "last_failure.method", all_methods);
-    j.at("payment_method_id").get_to(f.payment_method_id);
-    j.at("card_brand").get_to(f.card_brand);
-    f.at = from_unix(j.at("at").get<std::int64_t>());
+    f.error.code = j.string("code");
+    f.error.decline_code = j.string("decline_code");
+    f.error.advice_code = j.string("advice_code");
+    f.error.network_advice_code = j.string("network_advice_code");
+    f.error.message = j.string("message");
+    f.method = enum_named(j, "method", all_methods);
+    f.payment_method_id = j.string("payment_method_id");
+    f.card_brand = j.string("card_brand");
+    f.at = from_unix(j.integer("at"));
     return f;
 }
 
@@ -148,16 +145,16 @@ void write_attempts(JsonText& w, const std::vector<ChargeAttempt>& attempts) {
     }
 }
 
-std::vector<ChargeAttempt> attempts_from_json(const json& j) {
+std::vector<ChargeAttempt> attempts_from(const std::vector<StoredObject>& list) {
     std::vector<ChargeAttempt> out;
-    for (const auto& a : j) {
-        const std::string field = "attempts[" + std::to_string(out.size()) + "].";
+    out.reserve(list.size());
+    for (const auto& a : list) {
         ChargeAttempt c;
-        a.at("number").get_to(c.number);
-        c.at = from_unix(a.at("at").get<std::int64_t>());
-        a.at("payment_method_id").get_to(c.payment_method_id);
-        c.network = network_from(a.at("network"), field + "network");
-        c.outcome = enum_named(a.at("outcome"), field + "outcome", all_outcomes);
+        c.number = a.small_integer("number");
+        c.at = from_unix(a.integer("at"));
+        c.payment_method_id = a.string("payment_method_id");
+        c.network = network_from(a, "network");
+        c.outcome = enum_named(a, "outcome", all_outcomes);
         out.push_back(std::move(c));
     }
     return out;
@@ -174,16 +171,16 @@ void write_dispute(JsonText& w, const std::optional<DisputeRecord>& d) {
     o.put("status", d->status);
 }
 
-std::optional<DisputeRecord> dispute_from_json(const json& j) {
-    if (!j.contains("dispute") || j.at("dispute").is_null()) return std::nullopt;
-    const json& d = j.at("dispute");
+std::optional<DisputeRecord> dispute_from(const StoredObject& j) {
+    const auto d = j.object_or_null("dispute");
+    if (!d) return std::nullopt;
     DisputeRecord r;
-    r.dispute_id = d.value("dispute_id", "");
-    r.status = d.value("status", "");
-    r.opened_at = from_unix(d.value("opened_at", std::int64_t{0}));
-    r.lost_at = read_time(d, "lost_at");
-    r.repaid_at = read_time(d, "repaid_at");
-    r.as_of = from_unix(d.value("as_of", std::int64_t{0}));
+    r.dispute_id = d->string("dispute_id", "");
+    r.status = d->string("status", "");
+    r.opened_at = from_unix(d->integer("opened_at", 0));
+    r.lost_at = d->time("lost_at");
+    r.repaid_at = d->time("repaid_at");
+    r.as_of = from_unix(d->integer("as_of", 0));
     return r;
 }
 
@@ -195,12 +192,11 @@ void write_promise(JsonText& w, const std::optional<PromiseToPay>& p) {
     o.put("until", p->until);
 }
 
-std::optional<PromiseToPay> promise_from_json(const json& j) {
-    if (!j.contains("promise") || j.at("promise").is_null()) return std::nullopt;
-    const json& p = j.at("promise");
-    return PromiseToPay{from_unix(p.value("until", std::int64_t{0})),
-                        from_unix(p.value("made_at", std::int64_t{0})),
-                        p.value("holds_pause", false)};
+std::optional<PromiseToPay> promise_from(const StoredObject& j) {
+    const auto p = j.object_or_null("promise");
+    if (!p) return std::nullopt;
+    return PromiseToPay{from_unix(p->integer("until", 0)), from_unix(p->integer("made_at", 0)),
+                        p->boolean("holds_pause", false)};
 }
 
 void write_objection(JsonText& w, const std::optional<Objection>& obj) {
@@ -212,11 +208,11 @@ void write_objection(JsonText& w, const std::optional<Objection>& obj) {
     o.put("withdrawn_at", obj->withdrawn_at);
 }
 
-std::optional<Objection> objection_from_json(const json& j) {
-    if (!j.contains("objection") || j.at("objection").is_null()) return std::nullopt;
-    const json& o = j.at("objection");
-    return Objection{from_unix(o.value("at", std::int64_t{0})), o.value("note", ""),
-                     o.value("actor", ""), read_time(o, "withdrawn_at")};
+std::optional<Objection> objection_from(const StoredObject& j) {
+    const auto o = j.object_or_null("objection");
+    if (!o) return std::nullopt;
+    return Objection{from_unix(o->integer("at", 0)), o->string("note", ""), o->string("actor", ""),
+                     o->time("withdrawn_at")};
 }
 
 void write_mandate(JsonText& w, const std::optional<InactiveMandate>& m) {
@@ -227,11 +223,11 @@ void write_mandate(JsonText& w, const std::optional<InactiveMandate>& m) {
     o.put("payment_method", m->payment_method_id);
 }
 
-std::optional<InactiveMandate> mandate_from_json(const json& j) {
-    if (!j.contains("mandate_inactive") || j.at("mandate_inactive").is_null()) return std::nullopt;
-    const json& m = j.at("mandate_inactive");
-    return InactiveMandate{m.value("mandate", ""), m.value("payment_method", ""),
-                           from_unix(m.value("at", std::int64_t{0}))};
+std::optional<InactiveMandate> mandate_from(const StoredObject& j) {
+    const auto m = j.object_or_null("mandate_inactive");
+    if (!m) return std::nullopt;
+    return InactiveMandate{m->string("mandate", ""), m->string("payment_method", ""),
+                           from_unix(m->integer("at", 0))};
 }
 
 // Every field of CaseState and of the structs in it is written and read in this file. These
@@ -328,54 +324,59 @@ json state_to_json(const CaseState& s) {
     return json::parse(state_text(s));
 }
 
-CaseState state_from_json(const json& j) {
+CaseState state_from_text(std::string_view text) {
+    thread_local simdjson::dom::parser parser; // its buffers, kept for the next state
+    const StoredObject j = parse_stored(parser, text);
     CaseState s;
-    j.at("creator_id").get_to(s.creator_id);
-    s.invoice = invoice_from_json(j.at("invoice"));
-    s.invoice_as_of = from_unix(j.at("invoice_as_of").get<std::int64_t>());
-    j.at("failed").get_to(s.failed);
-    s.opened_at = read_time(j, "opened_at");
-    if (!j.at("last_failure").is_null()) s.last_failure = failure_from_json(j.at("last_failure"));
-    j.at("action_required").get_to(s.action_required);
-    s.resolution = enum_named(j.at("resolution"), "resolution", all_resolutions);
-    s.resolved_at = read_time(j, "resolved_at");
+    s.creator_id = j.string("creator_id");
+    s.invoice = invoice_from(j.object("invoice"));
+    s.invoice_as_of = from_unix(j.integer("invoice_as_of"));
+    s.failed = j.boolean("failed");
+    s.opened_at = j.time("opened_at");
+    if (!j.value("last_failure").is_null()) s.last_failure = failure_from(j.object("last_failure"));
+    s.action_required = j.boolean("action_required");
+    s.resolution = enum_named(j, "resolution", all_resolutions);
+    s.resolved_at = j.time("resolved_at");
     // Fields below came with the case engine (schema 2); rows from before lack them.
-    s.payment_processing = j.value("payment_processing", false);
-    s.new_payment_method = j.value("new_payment_method", "");
-    s.new_payment_method_at = read_time(j, "new_payment_method_at");
-    if (j.contains("attempts")) s.attempts = attempts_from_json(j.at("attempts"));
-    s.stage_sent = j.value("stage_sent", 0);
+    s.payment_processing = j.boolean("payment_processing", false);
+    s.new_payment_method = j.string("new_payment_method", "");
+    s.new_payment_method_at = j.time("new_payment_method_at");
+    if (j.contains("attempts")) s.attempts = attempts_from(j.objects("attempts"));
+    s.stage_sent = j.small_integer("stage_sent", 0);
     // Before emails were counted when they went out, "stage_sent" meant queued, and the
     // confirmation, if any, was queued with the resolution.
-    s.stage_queued = j.value("stage_queued", s.stage_sent);
-    s.failure_email_sent = j.value("failure_email_sent", false);
-    s.final_notice_at = read_time(j, "final_notice_at");
-    s.failure_notified = j.value("failure_notified", "");
-    s.paused = j.value("paused", false);
-    s.paused_at = read_time(j, "paused_at");
-    s.paused_seconds = j.value("paused_seconds", std::int64_t{0});
-    s.escalated_at = read_time(j, "escalated_at");
-    s.first_seen_at = read_time(j, "first_seen_at");
-    s.opened_announced = j.value("opened_announced", false);
-    s.resolved_announced = j.value("resolved_announced", false);
-    s.confirmation_queued = j.value("confirmation_queued", s.resolved_announced);
-    s.next_wakeup = read_time(j, "next_wakeup");
+    s.stage_queued = j.small_integer("stage_queued", s.stage_sent);
+    s.failure_email_sent = j.boolean("failure_email_sent", false);
+    s.final_notice_at = j.time("final_notice_at");
+    s.failure_notified = j.string("failure_notified", "");
+    s.paused = j.boolean("paused", false);
+    s.paused_at = j.time("paused_at");
+    s.paused_seconds = j.integer("paused_seconds", 0);
+    s.escalated_at = j.time("escalated_at");
+    s.first_seen_at = j.time("first_seen_at");
+    s.opened_announced = j.boolean("opened_announced", false);
+    s.resolved_announced = j.boolean("resolved_announced", false);
+    s.confirmation_queued = j.boolean("confirmation_queued", s.resolved_announced);
+    s.next_wakeup = j.time("next_wakeup");
     // Fields below came with the access controller; rows from before lack them.
-    if (j.contains("paid_with"))
-        s.paid_with = enum_named(j.at("paid_with"), "paid_with", all_methods);
-    s.dispute = dispute_from_json(j);
+    if (j.contains("paid_with")) s.paid_with = enum_named(j, "paid_with", all_methods);
+    s.dispute = dispute_from(j);
     // Fields below came with the end of dunning and the limitation warnings.
-    s.resolution_reason = j.value("resolution_reason", "");
-    s.handover_pending_at = read_time(j, "handover_pending_at");
-    s.limitation_warned = j.value("limitation_warned", 0);
+    s.resolution_reason = j.string("resolution_reason", "");
+    s.handover_pending_at = j.time("handover_pending_at");
+    s.limitation_warned = j.small_integer("limitation_warned", 0);
     // Fields below came with promises to pay and objections.
-    s.promise = promise_from_json(j);
-    s.objection = objection_from_json(j);
+    s.promise = promise_from(j);
+    s.objection = objection_from(j);
     // Fields below came with creators connecting their own Stripe accounts.
-    s.mandate_inactive = mandate_from_json(j);
-    s.stripe_disconnected_at = read_time(j, "stripe_disconnected_at");
-    s.collection = collection_from_json(j); // came with the handover to collection agencies
+    s.mandate_inactive = mandate_from(j);
+    s.stripe_disconnected_at = j.time("stripe_disconnected_at");
+    s.collection = collection_from(j); // came with the handover to collection agencies
     return s;
+}
+
+CaseState state_from_json(const json& j) {
+    return state_from_text(j.dump());
 }
 
 } // namespace dunning::store

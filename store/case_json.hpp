@@ -6,11 +6,13 @@
 
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace dunning::store {
 
-// A stored value this binary does not know (an enum name); the message names the field and
-// the value. Reading never falls back to a default: that would quietly change the case.
+// A stored state this binary cannot read: not JSON, a key missing, a value of the wrong type, a
+// value it does not know (an enum name). The message names the field and the value. Reading
+// never falls back to a default: that would quietly change the case.
 struct CaseStateError : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
@@ -22,8 +24,11 @@ struct CaseStateError : std::runtime_error {
 std::string state_text(const CaseState& s);
 // The same, as a JSON value (the text parsed): for tests and tools that look inside.
 nlohmann::json state_to_json(const CaseState& s);
-// Throws nlohmann::json::exception for a missing key or a value of the wrong type, and
-// CaseStateError for an unknown enum value.
+// The stored form read back. Throws CaseStateError, naming the field, for text that is not JSON,
+// a key missing, a value of the wrong type or an unknown enum value. Keys that came after the
+// first version may be absent (rows stored before them) and read as their default.
+CaseState state_from_text(std::string_view text);
+// The same from a JSON value (its text): for tests and tools that change a stored state.
 CaseState state_from_json(const nlohmann::json& j);
 
 } // namespace dunning::store

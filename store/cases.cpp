@@ -108,7 +108,7 @@ const CaseState& state_of_row(Connection& db, std::int64_t id, const Column& col
     if (const auto it = memo.by_id.find(id); it != memo.by_id.end() && it->second.json == text)
         return it->second.state;
     try {
-        auto state = state_from_json(nlohmann::json::parse(text));
+        auto state = state_from_text(text);
         memo.keep(id, std::string(text), state);
     } catch (const std::exception& e) {
         throw std::runtime_error("case " + std::to_string(id) + ": unreadable state: " + e.what());

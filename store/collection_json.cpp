@@ -2,17 +2,6 @@
 
 namespace dunning::store {
 
-using nlohmann::json;
-
-namespace {
-
-std::optional<Timestamp> read_time(const json& j, const char* key) {
-    if (!j.contains(key) || j.at(key).is_null()) return std::nullopt;
-    return from_unix(j.at(key).get<std::int64_t>());
-}
-
-} // namespace
-
 void write_address(JsonText& w, const PostalAddress& a) {
     JsonText::Object o(w);
     o.put("city", a.city);
@@ -23,9 +12,9 @@ void write_address(JsonText& w, const PostalAddress& a) {
     o.put("state", a.state);
 }
 
-PostalAddress address_from_json(const json& j) {
-    return {j.value("line1", ""), j.value("line2", ""), j.value("postal_code", ""),
-            j.value("city", ""),  j.value("state", ""), j.value("country", "")};
+PostalAddress address_from(const StoredObject& j) {
+    return {j.string("line1", ""), j.string("line2", ""), j.string("postal_code", ""),
+            j.string("city", ""),  j.string("state", ""), j.string("country", "")};
 }
 
 void write_collection(JsonText& w, const Collection& c) {
@@ -48,20 +37,18 @@ void write_collection(JsonText& w, const Collection& c) {
     }
 }
 
-Collection collection_from_json(const json& j) {
+Collection collection_from(const StoredObject& state) {
     Collection c;
-    if (!j.contains("collection")) return c;
-    const json& in = j.at("collection");
-    c.handed_over_at = read_time(in, "handed_over_at");
-    in.at("batch").get_to(c.batch);
-    in.at("agency_reference").get_to(c.agency_reference);
-    in.at("collected_minor").get_to(c.collected_minor);
-    for (const auto& st : in.at("steps"))
-        c.steps.push_back(
-            {st.at("what").get<std::string>(), from_unix(st.at("at").get<std::int64_t>()),
-             st.at("batch").get<std::string>(), st.at("amount_minor").get<std::int64_t>(),
-             st.at("date").get<std::string>(), st.at("reference").get<std::string>(),
-             st.at("note").get<std::string>()});
+    if (!state.contains("collection")) return c;
+    const auto in = state.object("collection");
+    c.handed_over_at = in.time("handed_over_at");
+    c.batch = in.string("batch");
+    c.agency_reference = in.string("agency_reference");
+    c.collected_minor = in.integer("collected_minor");
+    for (const auto& st : in.objects("steps"))
+        c.steps.push_back({st.string("what"), from_unix(st.integer("at")), st.string("batch"),
+                           st.integer("amount_minor"), st.string("date"), st.string("reference"),
+                           st.string("note")});
     return c;
 }
 

@@ -423,7 +423,7 @@ Totals check_store(store::Connection& db, const CasePolicy& policy, std::uint64_
     std::uint64_t unfinished = 0;
     auto cases = db.prepare("SELECT id, state FROM cases");
     while (cases->step()) {
-        const auto s = store::state_from_json(nlohmann::json::parse(cases->text_at(1)));
+        const auto s = store::state_from_text(cases->text_at(1));
         if (s.next_wakeup || (s.is_open() && !s.escalated_at)) {
             ++unfinished;
             continue;
