@@ -11,8 +11,8 @@
 namespace dunning::store {
 
 // A stored state this binary cannot read: not JSON, a key missing, a value of the wrong type, a
-// value it does not know (an enum name). The message names the field and the value. Reading
-// never falls back to a default: that would quietly change the case.
+// value it does not know (an enum name). The message names the field. A value that is there but
+// wrong is never replaced by a default: that would quietly change the case.
 struct CaseStateError : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
@@ -26,9 +26,11 @@ std::string state_text(const CaseState& s);
 nlohmann::json state_to_json(const CaseState& s);
 // The stored form read back. Throws CaseStateError, naming the field, for text that is not JSON,
 // a key missing, a value of the wrong type or an unknown enum value. Keys that came after the
-// first version may be absent (rows stored before them) and read as their default.
+// first version may be absent (rows stored before them): each reads as what that version meant.
+// Types are as the store writes them: a number where a whole number is stored, or null where a
+// list is, is an error (nlohmann's reader, before, took 1.0 for 1 and null for an empty list).
 CaseState state_from_text(std::string_view text);
-// The same from a JSON value (its text): for tests and tools that change a stored state.
+// The same from a JSON value (its dump): for tests and tools that change a stored state.
 CaseState state_from_json(const nlohmann::json& j);
 
 } // namespace dunning::store

@@ -51,11 +51,6 @@ bool StoredObject::contains(std::string_view key) const {
     return lookup(key).has_value();
 }
 
-bool StoredObject::has(std::string_view key) const {
-    const auto v = lookup(key);
-    return v && !v->is_null();
-}
-
 element StoredObject::value(std::string_view key) const {
     return required(key);
 }
@@ -88,7 +83,8 @@ std::string StoredObject::string_of(element v, std::string_view key) const {
 
 std::int64_t StoredObject::integer_of(element v, std::string_view key) const {
     std::int64_t n = 0;
-    if (v.get_int64().get(n)) fail(key, "expected an integer");
+    if (v.get_int64().get(n)) // a whole number beyond int64's is still a uint64
+        fail(key, v.is_uint64() ? "out of range" : "expected an integer");
     return n;
 }
 
@@ -158,6 +154,7 @@ std::optional<Timestamp> StoredObject::time(std::string_view key) const {
 }
 
 StoredObject parse_stored(simdjson::dom::parser& parser, std::string_view text) {
+    if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3); // one byte order mark, as nlohmann
     element doc;
     if (const auto error = parser.parse(text.data(), text.size()).get(doc))
         throw CaseStateError(std::string("not JSON: ") + simdjson::error_message(error));

@@ -25,7 +25,6 @@ class StoredObject {
     StoredObject(simdjson::dom::element value, std::string path);
 
     bool contains(std::string_view key) const; // present, perhaps null
-    bool has(std::string_view key) const;      // present and not null
 
     // Required: absent, or of another type (null included), is an error.
     StoredObject object(std::string_view key) const;
