@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <limits>
+#include <span>
 #include <string>
 
 using namespace dunning;
@@ -208,6 +209,25 @@ struct BadValue {
     std::string message;
 };
 
+// Reading `j` fails with `message`; `change` says what was done to the sample.
+void expect_refused(const json& j, const std::string& change, const std::string& message) {
+    try {
+        state_from_json(j);
+        ADD_FAILURE() << change << ", and the state was read";
+    } catch (const CaseStateError& e) {
+        EXPECT_EQ(std::string(e.what()), message) << change;
+    }
+}
+
+// Each value set alone in the sample makes the read fail with its message.
+void expect_each_refused(std::span<const BadValue> bad) {
+    for (const auto& b : bad) {
+        auto j = state_to_json(full_sample());
+        j[b.where] = b.value;
+        expect_refused(j, b.where.to_string() + " = " + b.value.dump(), b.message);
+    }
+}
+
 TEST(CaseJson, AnUnknownValueIsAnErrorNamingTheFieldAndTheValue) {
     const BadValue bad[] = {
         {json::json_pointer("/resolution"), "settled", R"(resolution: unknown value "settled")"},
@@ -222,16 +242,7 @@ TEST(CaseJson, AnUnknownValueIsAnErrorNamingTheFieldAndTheValue) {
         {json::json_pointer("/attempts/1/network"), -1, "attempts[1].network: unknown value -1"},
         {json::json_pointer("/resolution"), "", R"(resolution: unknown value "")"},
     };
-    for (const auto& b : bad) {
-        auto j = state_to_json(full_sample());
-        j[b.where] = b.value;
-        try {
-            state_from_json(j);
-            ADD_FAILURE() << b.where.to_string() << " = " << b.value.dump() << " was read";
-        } catch (const CaseStateError& e) {
-            EXPECT_EQ(std::string(e.what()), b.message);
-        }
-    }
+    expect_each_refused(bad);
 }
 
 TEST(CaseJson, AWrongTypeOrAMissingKeyIsAnErrorNamingTheField) {
@@ -255,16 +266,7 @@ TEST(CaseJson, AWrongTypeOrAMissingKeyIsAnErrorNamingTheField) {
         {json::json_pointer("/paused"), nullptr, "paused: expected true or false"},
         {json::json_pointer("/attempts"), nullptr, "attempts: expected an array"},
     };
-    for (const auto& b : bad) {
-        auto j = state_to_json(full_sample());
-        j[b.where] = b.value;
-        try {
-            state_from_json(j);
-            ADD_FAILURE() << b.where.to_string() << " = " << b.value.dump() << " was read";
-        } catch (const CaseStateError& e) {
-            EXPECT_EQ(std::string(e.what()), b.message);
-        }
-    }
+    expect_each_refused(bad);
     for (const auto& [where, message] :
          {std::pair{"/invoice/currency", "invoice.currency: missing"},
           std::pair{"/last_failure", "last_failure: missing"},
@@ -272,12 +274,7 @@ TEST(CaseJson, AWrongTypeOrAMissingKeyIsAnErrorNamingTheField) {
         auto j = state_to_json(full_sample());
         const json::json_pointer p(where);
         j[p.parent_pointer()].erase(p.back());
-        try {
-            state_from_json(j);
-            ADD_FAILURE() << where << " removed, and the state was read";
-        } catch (const CaseStateError& e) {
-            EXPECT_EQ(std::string(e.what()), message);
-        }
+        expect_refused(j, std::string(where) + " removed", message);
     }
 }
 
