@@ -325,8 +325,8 @@ json state_to_json(const CaseState& s) {
 }
 
 CaseState state_from_text(std::string_view text) {
-    simdjson::dom::parser
-        parser; // one kept per thread saved under 1 % of a due tick's instructions
+    // One kept per thread saved under 1 % of a due tick's instructions.
+    simdjson::dom::parser parser;
     const StoredObject j = parse_stored(parser, text);
     CaseState s;
     s.creator_id = j.string("creator_id");

@@ -27,8 +27,9 @@ nlohmann::json state_to_json(const CaseState& s);
 // The stored form read back. Throws CaseStateError, naming the field, for text that is not JSON,
 // a key missing, a value of the wrong type or an unknown enum value. Keys that came after the
 // first version may be absent (rows stored before them): each reads as what that version meant.
-// Types are as the store writes them: a number where a whole number is stored, or null where a
-// list is, is an error (nlohmann's reader, before, took 1.0 for 1 and null for an empty list).
+// Types are as the store writes them: a number with a fraction or an exponent where a whole
+// number is stored (1.0), or null for the attempts or the collection's steps, is an error
+// (nlohmann's reader, before, took 1.0 for 1 and null there for an empty list).
 CaseState state_from_text(std::string_view text);
 // The same from a JSON value (its dump): for tests and tools that change a stored state.
 CaseState state_from_json(const nlohmann::json& j);
