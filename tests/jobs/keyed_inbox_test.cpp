@@ -15,6 +15,7 @@
 #include "store/job_queue.hpp"
 #include "store/statement.hpp"
 #include "support/inbox_rows.hpp"
+#include "support/member_events.hpp"
 #include "support/service.hpp"
 #include "webhook/event_parser.hpp"
 
@@ -46,14 +47,7 @@ class KeyedInbox : public ::testing::Test {
     }
 
     json invoice(const std::string& type, const std::string& member) {
-        auto e = dunning::testing::fixture(type);
-        e["created"] = to_unix(clock_.now());
-        auto& o = e["data"]["object"];
-        o["id"] = "in_" + member;
-        o["customer"] = "cus_" + member;
-        o["payment_intent"] = "pi_" + member;
-        o["charge"] = "ch_" + member;
-        return e;
+        return dunning::testing::member_invoice_event(type, member, to_unix(clock_.now()));
     }
     json dispute(const std::string& member) {
         return {{"id", "evt_dispute_" + member},

@@ -6,6 +6,7 @@
 #include "store/cases.hpp"
 #include "store/inbox.hpp"
 #include "support/inbox_rows.hpp"
+#include "support/member_events.hpp"
 #include "support/service.hpp"
 
 #include <gtest/gtest.h>
@@ -32,14 +33,9 @@ class WorkerRides : public ::testing::Test {
                                                        [] {})) {}
 
     json failed(const std::string& member) {
-        auto e = dunning::testing::fixture("invoice.payment_failed");
+        auto e = dunning::testing::member_invoice_event("invoice.payment_failed", member,
+                                                        to_unix(clock_.now()));
         e["id"] = "evt_failed_" + member;
-        e["created"] = to_unix(clock_.now());
-        auto& o = e["data"]["object"];
-        o["id"] = "in_" + member;
-        o["customer"] = "cus_" + member;
-        o["payment_intent"] = "pi_" + member;
-        o["charge"] = "ch_" + member;
         return e;
     }
 
